@@ -1,0 +1,214 @@
+/* cost.h - the cost and latency projection engine.
+ *
+ * Pure functions of a scenario and a pricing table: no I/O, no globals.
+ *
+ * Time: a year is 365 days, a month 365/12 days, a GPU month 730 hours.
+ * Volume in month k (k = 0 for the first month) is
+ *     requests_per_day * (1 + growth_per_month)^k * 365/12
+ * so growth compounds monthly. Any numeric input may be a range
+ * [low, high]: the point projection uses its midpoint, and P10/P50/P90 of
+ * every output come from a seeded Monte Carlo that draws each range
+ * uniformly (default 10,000 draws; same seed, same numbers).
+ *
+ * Option kinds (see README "Cost model" for every field):
+ *   api            hosted model: tokens x prices (+ cached input share)
+ *   rag            api + retrieved context tokens, query embeddings, a vector
+ *                  store per month, corpus embedding once, added latency
+ *   api_finetuned  hosted fine-tune: training tokens x epochs x training
+ *                  price, retraining on a cadence, fine-tuned prices
+ *   self_hosted    GPUs x hourly rate x replicas sized for peak load by an
+ *                  M/M/c queue against the latency SLO, plus training runs
+ *   routed         a traffic mix over other options (shares sum to 1)
+ */
+#ifndef TUNEPILOT_COST_H
+#define TUNEPILOT_COST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "tunepilot/arena.h"
+#include "tunepilot/error.h"
+#include "tunepilot/pricing.h"
+
+#define COST_DAYS_PER_YEAR 365.0
+#define COST_DAYS_PER_MONTH (365.0 / 12.0)
+#define COST_GPU_HOURS_PER_MONTH 730.0
+#define COST_MAX_HORIZON_MONTHS 240
+#define COST_DEFAULT_DRAWS 10000
+#define COST_MAX_DRAWS 1000000
+
+/* A number that may be uncertain: lo == hi for a point. `v` is the value
+ * in use (the midpoint, or the current Monte Carlo draw). When `link` is
+ * set, v follows the linked number (a shared workload figure or rule of
+ * thumb is drawn once per Monte Carlo draw, not once per option). */
+typedef struct CostNum {
+    double lo, hi, v;
+    const struct CostNum *link;
+} CostNum;
+
+typedef enum {
+    COST_OPTION_API,
+    COST_OPTION_RAG,
+    COST_OPTION_API_FINETUNED,
+    COST_OPTION_SELF_HOSTED,
+    COST_OPTION_ROUTED,
+} CostOptionKind;
+
+/* Where a figure came from, shown beside the projection. */
+typedef struct CostSource {
+    const char *what;   /* "gpt-4.1 input/output prices" */
+    const char *source; /* URL, or "scenario" for a typed value */
+    const char *as_of;  /* date or NULL */
+} CostSource;
+
+typedef struct CostRoute {
+    const char *option_id;
+    int index; /* into CostScenario.options */
+    CostNum share;
+} CostRoute;
+
+typedef struct CostOption {
+    const char *id;
+    CostOptionKind kind;
+    const char *model, *gpu, *cloud, *train_gpu, *embedding_model, *vector_store;
+
+    CostNum input_tokens, output_tokens, cached_input_share;
+    CostNum input_per_mtok, output_per_mtok, cached_input_per_mtok;
+    CostNum ttft_ms, output_tokens_per_s, p95_over_p50;
+
+    /* rag */
+    CostNum context_tokens, query_embedding_tokens, embedding_per_mtok, corpus_tokens;
+    CostNum vector_store_monthly_usd, rag_added_latency_ms;
+
+    /* training (api_finetuned, self_hosted) */
+    CostNum train_tokens, epochs, training_per_mtok, training_per_hour, train_hours;
+    CostNum retrain_every_days, data_prep_multiplier, hosting_per_hour;
+    CostNum train_gpu_hours, train_gpu_usd_per_hour;
+
+    /* self_hosted */
+    bool has_gpu;
+    CostNum gpu_usd_per_hour, gpus_per_replica, tokens_per_s_per_gpu, min_replicas;
+    CostNum monthly_usd_per_replica; /* when no gpu is named */
+
+    /* people */
+    CostNum setup_hours, maintenance_hours_per_month, engineer_usd_per_hour;
+
+    CostRoute *routes;
+    int n_routes;
+
+    CostSource *sources;
+    int n_sources;
+} CostOption;
+
+typedef struct CostScenario {
+    TpArena arena;
+    const char *name;
+    int horizon_months;
+    uint64_t seed;
+    int draws;
+    long long snapshot; /* -1 when the scenario names none */
+
+    CostNum requests_per_day, input_tokens, output_tokens, cached_input_share;
+    CostNum growth_per_month, peak_factor, latency_slo_ms;
+    bool has_slo;
+
+    CostOption *options;
+    int n_options;
+
+    /* Every CostNum with lo < hi and no link (drawn), and every linked one
+     * (synced after a draw). Filled by cost_scenario_parse. */
+    CostNum **ranges;
+    int n_ranges;
+    CostNum **linked;
+    int n_linked;
+} CostScenario;
+
+/* Parses and validates a scenario document against a pricing table.
+ * Invalid input returns TP_EINVAL with "NAME: $.json.path: what was
+ * expected". `pricing` is borrowed only during the call: every figure the
+ * scenario needs is copied in. Free with cost_scenario_free. */
+TpStatus cost_scenario_parse(const char *text, size_t len, const char *name,
+                             const Pricing *pricing, CostScenario *sc, TpError *err);
+void cost_scenario_free(CostScenario *sc); /* NULL is fine */
+
+/* "api", "rag", "api_finetuned", "self_hosted" or "routed". */
+const char *cost_option_kind_name(CostOptionKind k);
+
+/* Index of the option with this id, or -1. */
+int cost_scenario_find(const CostScenario *sc, const char *id);
+
+typedef struct CostQuantiles {
+    double p10, p50, p90;
+} CostQuantiles;
+
+typedef struct CostOptionResult {
+    double input_tokens, output_tokens;      /* per request, as used */
+    double cost_per_request_usd;             /* month 1, recurring costs only */
+    double cost_per_1k_requests_usd;
+    double daily_cost_usd;                   /* month 1 */
+    double variable_cost_per_request_usd;    /* tokens only */
+    double fixed_monthly_usd;                /* month 1: GPUs, stores, retraining, people */
+    double *monthly_cost_usd;                /* [horizon] */
+    double *cumulative_cost_usd;             /* [horizon], one-time included */
+    double horizon_total_usd;                /* one-time + every month */
+    double one_time_usd;                     /* training + data prep + setup + corpus */
+    double training_usd, data_prep_usd, setup_usd, corpus_embedding_usd;
+    double retrain_monthly_usd;
+    double latency_p50_ms, latency_p95_ms;
+    bool slo_met;                            /* true when no SLO is set */
+    int replicas_at_peak;                    /* month 1; 0 when not self-hosted */
+    int replicas_at_peak_final;              /* last month */
+    double utilization_at_peak;              /* month 1; 0 when not self-hosted */
+    int *break_even_month;                   /* [n_options]: see cost_break_even */
+
+    /* Monte Carlo, when the scenario has ranges (else all zero / NULL) */
+    CostQuantiles q_cost_per_request_usd, q_daily_cost_usd, q_one_time_usd;
+    CostQuantiles q_horizon_total_usd, q_latency_p50_ms, q_latency_p95_ms;
+    CostQuantiles q_replicas_at_peak;
+    CostQuantiles *q_monthly_cost_usd; /* [horizon] */
+    double slo_met_share;              /* share of draws meeting the SLO */
+} CostOptionResult;
+
+typedef struct CostProjection {
+    TpArena arena;
+    int n_options, horizon_months;
+    CostOptionResult *options;
+    bool uncertain;
+    int draws;
+    uint64_t seed;
+} CostProjection;
+
+/* Projects every option. Uses the midpoints for the point figures and, when
+ * the scenario has ranges, runs sc->draws Monte Carlo draws seeded with
+ * sc->seed. The scenario's `v` fields are scratch during the call and hold
+ * the midpoints again afterwards. */
+TpStatus cost_project(CostScenario *sc, CostProjection *out, TpError *err);
+void cost_projection_free(CostProjection *p); /* NULL is fine */
+
+/* Break-even month of a against b from cumulative costs (one-time cost at
+ * month 0): the first month m in 0..h from which a's cumulative cost stays
+ * at or below b's through the horizon; 0 means a is never the more
+ * expensive; -1 means a is still dearer at the horizon. */
+int cost_break_even(const double *cum_a, double one_time_a, const double *cum_b,
+                    double one_time_b, int horizon);
+
+/* --- queueing (M/M/c), exposed for tests -------------------------------- */
+
+/* Erlang C: probability that an arrival waits, for c servers and offered
+ * load a = lambda/mu (requires a < c; returns 1 otherwise). */
+double cost_erlang_c(int c, double a);
+
+/* The q-quantile (0 < q < 1) of the waiting time in queue, in seconds, of an
+ * M/M/c queue with arrival rate lambda and service rate mu per server. */
+double cost_mmc_wait_quantile_s(int c, double lambda, double mu, double q);
+
+/* q-quantile of a mixture of lognormals, component i with weight w[i],
+ * median p50[i] and 95th percentile p95[i] (>= p50[i]). */
+double cost_lognormal_mixture_quantile(int n, const double *w, const double *p50,
+                                       const double *p95, double q);
+
+/* Value of the p-quantile (0..1) of x[0..n-1] by the nearest-rank-with-
+ * interpolation rule of numpy's default ("linear"). Reorders x. */
+double cost_quantile(double *x, int n, double p);
+
+#endif

@@ -1,0 +1,49 @@
+/* json.h - helpers over cJSON that produce precise error messages.
+ *
+ * Paths are written JSONPath-style ("$.options[2].model") and every message
+ * says where (file or name, then path) and what was expected. */
+#ifndef TUNEPILOT_JSON_H
+#define TUNEPILOT_JSON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "tunepilot/error.h"
+
+/* Parses text (len bytes) into *out (caller frees with cJSON_Delete). On a
+ * syntax error the message is "NAME:LINE:COL: invalid JSON ...". */
+TpStatus tp_json_parse(const char *text, size_t len, const char *name, cJSON **out, TpError *err);
+
+/* Reads and parses a file (size cap max_bytes). */
+TpStatus tp_json_parse_file(const char *path, size_t max_bytes, cJSON **out, TpError *err);
+
+/* "a string", "a number", "an object", ... for messages. */
+const char *tp_json_type_name(const cJSON *item);
+
+/* dst = parent + "." + key, or parent + "[" + index + "]". */
+void tp_json_path_key(char *dst, size_t size, const char *parent, const char *key);
+void tp_json_path_index(char *dst, size_t size, const char *parent, int index);
+
+/* Fails with "NAME: PATH.key: unknown field (expected one of: ...)" when obj
+ * has a key not in the NULL-terminated list `allowed`. */
+TpStatus tp_json_check_keys(const cJSON *obj, const char *name, const char *path,
+                            const char *const allowed[], TpError *err);
+
+/* Field readers. `name` is the file or document name used in messages.
+ * Missing and not required: leaves *out unchanged and returns TP_OK with
+ * *present (if non-NULL) set false. A JSON null counts as missing. */
+TpStatus tp_json_string(const cJSON *obj, const char *key, const char *name, const char *path,
+                        bool required, const char **out, bool *present, TpError *err);
+TpStatus tp_json_number(const cJSON *obj, const char *key, const char *name, const char *path,
+                        bool required, double min, double max, double *out, bool *present,
+                        TpError *err);
+TpStatus tp_json_integer(const cJSON *obj, const char *key, const char *name, const char *path,
+                         bool required, long long min, long long max, long long *out,
+                         bool *present, TpError *err);
+
+/* True when s is a calendar date YYYY-MM-DD. */
+bool tp_is_iso_date(const char *s);
+
+#endif

@@ -1,0 +1,17 @@
+/* rng.h - a small seeded generator (xoshiro256**, seeded by splitmix64).
+ * Same seed, same sequence on every machine. */
+#ifndef TUNEPILOT_RNG_H
+#define TUNEPILOT_RNG_H
+
+#include <stdint.h>
+
+typedef struct TpRng {
+    uint64_t s[4];
+} TpRng;
+
+void tp_rng_seed(TpRng *r, uint64_t seed);
+uint64_t tp_rng_next(TpRng *r);
+/* Uniform in [0, 1) with 53 random bits. */
+double tp_rng_uniform(TpRng *r);
+
+#endif

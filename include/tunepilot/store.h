@@ -1,0 +1,89 @@
+/* store.h - the one SQLite database.
+ *
+ * Opened in WAL mode with foreign keys on and a busy timeout, so a training
+ * process can write while the TUI reads. The schema is versioned by
+ * PRAGMA user_version; store_open applies every missing migration in one
+ * transaction each. Strings returned through pointers are heap copies that
+ * the caller frees with free(); arrays of records likewise. */
+#ifndef TUNEPILOT_STORE_H
+#define TUNEPILOT_STORE_H
+
+#include <stdint.h>
+
+#include "tunepilot/error.h"
+
+typedef struct Store Store;
+struct sqlite3;
+
+/* Opens (creating parent directories and the file if needed) and migrates to
+ * the latest schema. A database from a newer tunepilot is refused. */
+TpStatus store_open(const char *path, Store **out, TpError *err);
+
+/* Opens and migrates only up to `version` (0 = empty). For upgrade tests. */
+TpStatus store_open_at_version(const char *path, int version, Store **out, TpError *err);
+
+void store_close(Store *s); /* NULL is fine */
+
+int store_latest_version(void);
+int store_version(Store *s);
+
+/* The raw handle, for tests and for modules that own their own tables. */
+struct sqlite3 *store_db(Store *s);
+
+/* --- scenarios and projections ----------------------------------------- */
+
+typedef struct StoreScenarioInfo {
+    int64_t id;
+    char name[256];
+    char created_at[32]; /* UTC, ISO 8601 */
+    char updated_at[32];
+    int n_projections;
+} StoreScenarioInfo;
+
+/* Saves a scenario document. A scenario with the same name and the same
+ * document is reused (its id returned, updated_at bumped). */
+TpStatus store_scenario_save(Store *s, const char *name, const char *json, int64_t *id,
+                             TpError *err);
+/* All scenarios, newest first. *out is freed with free(). */
+TpStatus store_scenario_list(Store *s, StoreScenarioInfo **out, int *n, TpError *err);
+/* One scenario; *json (may be NULL to skip) is freed by the caller.
+ * TP_ENOTFOUND when there is no such id. */
+TpStatus store_scenario_get(Store *s, int64_t id, StoreScenarioInfo *info, char **json,
+                            TpError *err);
+
+typedef struct StoreProjectionInfo {
+    int64_t id;
+    int64_t scenario_id;
+    int64_t snapshot_id;
+    uint64_t seed;
+    char created_at[32];
+} StoreProjectionInfo;
+
+TpStatus store_projection_save(Store *s, int64_t scenario_id, int64_t snapshot_id, uint64_t seed,
+                               const char *json, int64_t *id, TpError *err);
+/* The newest projection of a scenario; TP_ENOTFOUND when it has none. */
+TpStatus store_projection_latest(Store *s, int64_t scenario_id, StoreProjectionInfo *info,
+                                 char **json, TpError *err);
+
+/* --- pricing snapshots --------------------------------------------------- */
+
+typedef struct StoreSnapshotInfo {
+    int64_t id;
+    char created_at[32];
+    char label[256];
+    char source[512];
+    char as_of[32];
+    int n_models;
+} StoreSnapshotInfo;
+
+/* Stores a snapshot of n model entries (ids[i] and its JSON document
+ * jsons[i]) in one transaction: all of it or nothing. */
+TpStatus store_snapshot_insert(Store *s, const char *label, const char *source, const char *as_of,
+                               int n, const char *const *ids, const char *const *jsons,
+                               int64_t *id, TpError *err);
+TpStatus store_snapshot_list(Store *s, StoreSnapshotInfo **out, int *n, TpError *err);
+/* The entry documents of snapshot id, in id order; free each and the array. */
+TpStatus store_snapshot_models(Store *s, int64_t id, StoreSnapshotInfo *info, char ***jsons,
+                               int *n, TpError *err);
+
+#endif

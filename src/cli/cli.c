@@ -1,0 +1,97 @@
+#include "cli.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tunepilot/fileio.h"
+#include "tunepilot/paths.h"
+
+int cli_fail(TpStatus st, const TpError *err) {
+    fprintf(stderr, "tunepilot: %s\n", err && err->msg[0] ? err->msg : "failed");
+    return tp_status_exit_code(st);
+}
+
+int cli_usage(const char *cmd, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("tunepilot: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\n(see: tunepilot %s%s--help)\n", cmd ? cmd : "", cmd ? " " : "");
+    return CLI_USAGE;
+}
+
+bool cli_take(int argc, char **argv, int *i, const char *name, const char **val) {
+    const char *a = argv[*i];
+    size_t n = strlen(name);
+    if (strncmp(a, name, n) != 0)
+        return false;
+    if (a[n] == '=') {
+        *val = a + n + 1;
+        return true;
+    }
+    if (a[n] != '\0')
+        return false;
+    if (*i + 1 < argc) {
+        *val = argv[++*i];
+    } else {
+        *val = NULL;
+    }
+    return true;
+}
+
+bool cli_parse_ll(const char *s, long long *out) {
+    if (!s || !*s)
+        return false;
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || *end || v < 0)
+        return false;
+    *out = v;
+    return true;
+}
+
+TpStatus cli_open_store(const CliGlobal *g, Store **out, TpError *err) {
+    char path[4096];
+    TpStatus st = tp_path_db(path, sizeof path, g->db_path, err);
+    if (st == TP_OK)
+        st = store_open(path, out, err);
+    return st;
+}
+
+TpStatus cli_load_pricing(const CliGlobal *g, Store **store, long long snapshot, Pricing *p,
+                          TpError *err) {
+    TpStatus st = pricing_load_bundled(p, err);
+    if (st != TP_OK || snapshot <= 0)
+        return st;
+    if (!*store) {
+        st = cli_open_store(g, store, err);
+        if (st != TP_OK)
+            return st;
+    }
+    StoreSnapshotInfo info;
+    char **docs;
+    int n;
+    st = store_snapshot_models(*store, snapshot, &info, &docs, &n, err);
+    if (st == TP_OK) {
+        st = pricing_apply_snapshot(p, snapshot, info.label, info.as_of, docs, n, err);
+        for (int i = 0; i < n; i++)
+            free(docs[i]);
+        free(docs);
+    }
+    return st;
+}
+
+TpStatus cli_write_output(const char *path, const char *text, TpError *err) {
+    if (!path || !strcmp(path, "-")) {
+        fputs(text, stdout);
+        if (fflush(stdout) != 0)
+            return tp_error_set(err, TP_EIO, "cannot write to standard output");
+        return TP_OK;
+    }
+    return tp_file_write_atomic(path, text, strlen(text), err);
+}

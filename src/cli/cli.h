@@ -1,0 +1,50 @@
+/* cli.h - shared pieces of the command-line face. Private to src/cli/. */
+#ifndef TP_CLI_H
+#define TP_CLI_H
+
+#include <stdbool.h>
+
+#include "tunepilot/error.h"
+#include "tunepilot/pricing.h"
+#include "tunepilot/store.h"
+
+/* Options every command understands. */
+typedef struct CliGlobal {
+    const char *db_path; /* --db, or NULL */
+} CliGlobal;
+
+/* Exit codes (design.md): 0 ok, 1 failure, 2 usage error or invalid input. */
+enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
+
+/* Prints "tunepilot: <msg>" to stderr and returns the exit code for st. */
+int cli_fail(TpStatus st, const TpError *err);
+/* Prints a usage error (and a hint to --help for `cmd`) and returns 2. */
+int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Takes the value of option `name` at argv[*i] ("--x V" or "--x=V"). Returns
+ * true when argv[*i] is that option; *val NULL means the value is missing. */
+bool cli_take(int argc, char **argv, int *i, const char *name, const char **val);
+/* Parses a whole non-negative integer; false on anything else. */
+bool cli_parse_ll(const char *s, long long *out);
+
+/* Opens the database (path from --db, TUNEPILOT_DB or XDG). */
+TpStatus cli_open_store(const CliGlobal *g, Store **out, TpError *err);
+
+/* Loads the bundled tables and, for snapshot > 0, applies that stored
+ * snapshot (opening the store when *store is NULL). */
+TpStatus cli_load_pricing(const CliGlobal *g, Store **store, long long snapshot, Pricing *p,
+                          TpError *err);
+
+/* Writes text to path atomically, or to stdout when path is NULL or "-". */
+TpStatus cli_write_output(const char *path, const char *text, TpError *err);
+
+int cmd_cost(const CliGlobal *g, int argc, char **argv);
+int cmd_examples(const CliGlobal *g, int argc, char **argv);
+int cmd_pricing(const CliGlobal *g, int argc, char **argv);
+int cmd_scenarios(const CliGlobal *g, int argc, char **argv);
+
+/* Projects the bundled example NAME as a table on stdout (the default
+ * action until the TUI exists). */
+int cli_show_example(const CliGlobal *g, const char *name);
+
+#endif

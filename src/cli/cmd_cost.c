@@ -1,0 +1,235 @@
+/* cmd_cost.c - `tunepilot cost`: project a scenario. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "tunepilot/assets.h"
+#include "tunepilot/cost.h"
+#include "tunepilot/fileio.h"
+#include "tunepilot/json.h"
+#include "tunepilot/report.h"
+
+#define MAX_SCENARIO_BYTES (4u << 20)
+
+static const char USAGE[] =
+    "usage: tunepilot cost SCENARIO.json [options]\n"
+    "       tunepilot cost --example NAME [options]\n"
+    "\n"
+    "Projects the cost and latency of every option in a scenario.\n"
+    "\n"
+    "  --format F      table (default), md, csv or json\n"
+    "  -o FILE         write to FILE (atomically) instead of standard output\n"
+    "  --snapshot N    price with pricing snapshot N (0 = bundled tables)\n"
+    "  --seed S        Monte Carlo seed (default: the scenario's, else 1)\n"
+    "  --draws N       Monte Carlo draws (default: the scenario's, else 10000)\n"
+    "  --no-save       do not record the scenario and projection in the database\n"
+    "  --example NAME  use a bundled example (see: tunepilot examples)\n";
+
+typedef struct CostArgs {
+    const char *file, *example, *format, *out;
+    long long snapshot, seed, draws;
+    bool no_save;
+} CostArgs;
+
+static int parse_args(int argc, char **argv, CostArgs *a) {
+    memset(a, 0, sizeof *a);
+    a->format = "table";
+    a->snapshot = a->seed = a->draws = -1;
+    for (int i = 1; i < argc; i++) {
+        const char *v = NULL;
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            fputs(USAGE, stdout);
+            exit(CLI_OK);
+        } else if (cli_take(argc, argv, &i, "--format", &v)) {
+            if (!v || report_format_parse(v) < 0)
+                return cli_usage("cost", "--format: expected table, md, csv or json");
+            a->format = v;
+        } else if (cli_take(argc, argv, &i, "-o", &v) || cli_take(argc, argv, &i, "--output", &v)) {
+            if (!v)
+                return cli_usage("cost", "-o: expected a file name");
+            a->out = v;
+        } else if (cli_take(argc, argv, &i, "--snapshot", &v)) {
+            if (!cli_parse_ll(v, &a->snapshot))
+                return cli_usage("cost", "--snapshot: expected a snapshot number (0 = bundled)");
+        } else if (cli_take(argc, argv, &i, "--seed", &v)) {
+            if (!cli_parse_ll(v, &a->seed))
+                return cli_usage("cost", "--seed: expected a non-negative integer");
+        } else if (cli_take(argc, argv, &i, "--draws", &v)) {
+            if (!cli_parse_ll(v, &a->draws) || a->draws < 100 || a->draws > COST_MAX_DRAWS)
+                return cli_usage("cost", "--draws: expected an integer in [100, %d]",
+                                 COST_MAX_DRAWS);
+        } else if (cli_take(argc, argv, &i, "--example", &v)) {
+            if (!v)
+                return cli_usage("cost", "--example: expected a name (see: tunepilot examples)");
+            a->example = v;
+        } else if (!strcmp(argv[i], "--no-save")) {
+            a->no_save = true;
+        } else if (argv[i][0] == '-' && argv[i][1]) {
+            return cli_usage("cost", "unknown option %s", argv[i]);
+        } else if (a->file) {
+            return cli_usage("cost", "expected one scenario file, got %s and %s", a->file,
+                             argv[i]);
+        } else {
+            a->file = argv[i];
+        }
+    }
+    if (!a->file == !a->example)
+        return cli_usage("cost", "expected a scenario file or --example NAME");
+    return CLI_OK;
+}
+
+/* Loads the scenario text: a file, or a bundled example. */
+static TpStatus load_text(const CostArgs *a, char **text, size_t *len, char *name, size_t nsize,
+                          TpError *err) {
+    if (a->file) {
+        snprintf(name, nsize, "%s", a->file);
+        return tp_file_read(a->file, MAX_SCENARIO_BYTES, text, len, err);
+    }
+    char asset[256];
+    snprintf(asset, sizeof asset, "assets/scenarios/%s.json", a->example);
+    const char *data = tp_asset_get(asset, len);
+    if (!data) {
+        char list[512] = "";
+        const char *n;
+        for (int i = 0; (n = tp_asset_name("assets/scenarios/", i)); i++) {
+            size_t used = strlen(list);
+            const char *base = n + strlen("assets/scenarios/");
+            snprintf(list + used, sizeof list - used, "%s%.*s", i ? ", " : "",
+                     (int)(strlen(base) - 5), base);
+        }
+        return tp_error_set(err, TP_EINVAL, "no bundled example \"%s\" (examples: %s)",
+                            a->example, list);
+    }
+    snprintf(name, nsize, "example %s", a->example);
+    *text = malloc(*len + 1);
+    memcpy(*text, data, *len + 1);
+    return TP_OK;
+}
+
+/* Records the scenario and its projection; failures only warn. */
+static void save(const CliGlobal *g, Store **store, const CostScenario *sc, const char *text,
+                 size_t len, long long snapshot, const char *result) {
+    TpError err = {0};
+    cJSON *doc = NULL;
+    TpStatus st = *store ? TP_OK : cli_open_store(g, store, &err);
+    if (st == TP_OK)
+        st = tp_json_parse(text, len, "scenario", &doc, &err);
+    char *compact = st == TP_OK ? cJSON_PrintUnformatted(doc) : NULL;
+    int64_t id = 0;
+    if (st == TP_OK)
+        st = store_scenario_save(*store, sc->name, compact, &id, &err);
+    if (st == TP_OK)
+        st = store_projection_save(*store, id, snapshot, sc->seed, result, NULL, &err);
+    if (st != TP_OK)
+        fprintf(stderr, "tunepilot: warning: projection not saved: %s\n", err.msg);
+    else if (isatty(STDERR_FILENO))
+        fprintf(stderr, "saved as scenario %lld (tunepilot scenarios show %lld)\n",
+                (long long)id, (long long)id);
+    free(compact);
+    cJSON_Delete(doc);
+}
+
+static int run_cost(const CliGlobal *g, const CostArgs *a) {
+    TpError err = {0};
+    char name[4096];
+    char *text = NULL;
+    size_t len = 0;
+    Store *store = NULL;
+    Pricing pricing = {0};
+    CostScenario sc = {0};
+    CostProjection proj = {0};
+    char *out = NULL, *json = NULL;
+    TpStatus st = load_text(a, &text, &len, name, sizeof name, &err);
+    if (st == TP_OK)
+        st = pricing_load_bundled(&pricing, &err);
+    if (st == TP_OK)
+        st = cost_scenario_parse(text, len, name, &pricing, &sc, &err);
+    long long snapshot = a->snapshot >= 0 ? a->snapshot : (st == TP_OK && sc.snapshot > 0
+                                                               ? sc.snapshot : 0);
+    if (st == TP_OK && snapshot > 0) {
+        /* Re-resolve the scenario against the snapshot's prices. */
+        cost_scenario_free(&sc);
+        pricing_free(&pricing);
+        st = cli_load_pricing(g, &store, snapshot, &pricing, &err);
+        if (st == TP_OK)
+            st = cost_scenario_parse(text, len, name, &pricing, &sc, &err);
+    }
+    if (st == TP_OK) {
+        if (a->seed >= 0)
+            sc.seed = (uint64_t)a->seed;
+        if (a->draws > 0)
+            sc.draws = (int)a->draws;
+        st = cost_project(&sc, &proj, &err);
+    }
+    if (st == TP_OK) {
+        ReportPricing rp = {snapshot, pricing.snapshot_label, pricing.snapshot_as_of};
+        out = report_cost_render(&sc, &proj, &rp, (ReportFormat)report_format_parse(a->format));
+        st = cli_write_output(a->out, out, &err);
+        if (st == TP_OK && !a->no_save) {
+            cJSON *j = report_cost_json(&sc, &proj, &rp);
+            json = cJSON_PrintUnformatted(j);
+            cJSON_Delete(j);
+            save(g, &store, &sc, text, len, snapshot, json);
+        }
+    }
+    int rc = st == TP_OK ? CLI_OK : cli_fail(st, &err);
+    free(out);
+    free(json);
+    free(text);
+    cost_projection_free(&proj);
+    cost_scenario_free(&sc);
+    pricing_free(&pricing);
+    store_close(store);
+    return rc;
+}
+
+int cmd_cost(const CliGlobal *g, int argc, char **argv) {
+    CostArgs a;
+    int rc = parse_args(argc, argv, &a);
+    return rc != CLI_OK ? rc : run_cost(g, &a);
+}
+
+int cli_show_example(const CliGlobal *g, const char *name) {
+    CostArgs a = {.example = name, .format = "table", .snapshot = -1, .seed = -1, .draws = -1};
+    return run_cost(g, &a);
+}
+
+int cmd_examples(const CliGlobal *g, int argc, char **argv) {
+    (void)g;
+    bool json = argc > 1 && !strcmp(argv[1], "--json");
+    cJSON *arr = cJSON_CreateArray();
+    const char *n;
+    for (int i = 0; (n = tp_asset_name("assets/scenarios/", i)); i++) {
+        size_t len;
+        const char *data = tp_asset_get(n, &len);
+        cJSON *doc = cJSON_ParseWithLength(data, len);
+        const cJSON *nm = cJSON_GetObjectItemCaseSensitive(doc, "name");
+        const cJSON *ds = cJSON_GetObjectItemCaseSensitive(doc, "description");
+        const char *base = n + strlen("assets/scenarios/");
+        char id[128];
+        snprintf(id, sizeof id, "%.*s", (int)(strlen(base) - 5), base);
+        if (json) {
+            cJSON *e = cJSON_CreateObject();
+            cJSON_AddStringToObject(e, "example", id);
+            cJSON_AddStringToObject(e, "name", cJSON_IsString(nm) ? nm->valuestring : id);
+            cJSON_AddStringToObject(e, "description", cJSON_IsString(ds) ? ds->valuestring : "");
+            cJSON_AddItemToArray(arr, e);
+        } else {
+            printf("%-22s %s\n", id, cJSON_IsString(nm) ? nm->valuestring : "");
+            if (cJSON_IsString(ds))
+                printf("%-22s %s\n", "", ds->valuestring);
+        }
+        cJSON_Delete(doc);
+    }
+    if (json) {
+        char *s = cJSON_Print(arr);
+        puts(s);
+        free(s);
+    } else {
+        printf("\nrun one: tunepilot cost --example NAME\n");
+    }
+    cJSON_Delete(arr);
+    return CLI_OK;
+}

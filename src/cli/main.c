@@ -1,0 +1,66 @@
+/* main.c - tunepilot's entry point: global options and subcommand dispatch. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const char USAGE[] =
+    "tunepilot " TP_VERSION " - prompt engineering, RAG or fine-tuning: what each costs,\n"
+    "how fast it answers, and whether a fine-tune helps.\n"
+    "\n"
+    "usage: tunepilot [--db PATH] COMMAND [ARGS]\n"
+    "\n"
+    "  (no command)       project the bundled example scenario (ticket-triage)\n"
+    "  cost SCENARIO      cost and latency of each option over a horizon\n"
+    "  examples           list the bundled example scenarios\n"
+    "  pricing            list|show|import|snapshots: price tables and their sources\n"
+    "  scenarios          list|show: scenarios and projections recorded so far\n"
+    "\n"
+    "  --db PATH          database file (default: $TUNEPILOT_DB, else\n"
+    "                     $XDG_DATA_HOME/tunepilot/tunepilot.db)\n"
+    "  --version, --help\n"
+    "\n"
+    "Run `tunepilot COMMAND --help` for a command's options. Exit status: 0 ok,\n"
+    "1 failure, 2 usage error or invalid input.\n";
+
+typedef struct Command {
+    const char *name;
+    int (*run)(const CliGlobal *g, int argc, char **argv);
+} Command;
+
+static const Command COMMANDS[] = {
+    {"cost", cmd_cost},
+    {"examples", cmd_examples},
+    {"pricing", cmd_pricing},
+    {"scenarios", cmd_scenarios},
+};
+
+int main(int argc, char **argv) {
+    CliGlobal g = {0};
+    int i = 1;
+    for (; i < argc; i++) {
+        const char *v = NULL;
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h") || !strcmp(argv[i], "help")) {
+            fputs(USAGE, stdout);
+            return CLI_OK;
+        } else if (!strcmp(argv[i], "--version")) {
+            printf("tunepilot %s\n", TP_VERSION);
+            return CLI_OK;
+        } else if (cli_take(argc, argv, &i, "--db", &v)) {
+            if (!v || !*v)
+                return cli_usage(NULL, "--db: expected a file path");
+            g.db_path = v;
+        } else if (argv[i][0] == '-') {
+            return cli_usage(NULL, "unknown option %s", argv[i]);
+        } else {
+            break;
+        }
+    }
+    if (i == argc)
+        return cli_show_example(&g, "ticket-triage");
+    for (size_t c = 0; c < sizeof COMMANDS / sizeof COMMANDS[0]; c++)
+        if (!strcmp(argv[i], COMMANDS[c].name))
+            return COMMANDS[c].run(&g, argc - i, argv + i);
+    return cli_usage(NULL, "unknown command \"%s\"", argv[i]);
+}

@@ -1,0 +1,343 @@
+/* project.c - evaluates every option of a scenario month by month, then
+ * repeats the evaluation over Monte Carlo draws when inputs are ranges. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tunepilot/cost.h"
+#include "tunepilot/rng.h"
+
+/* One option evaluated at the current values (`v`) and a traffic scale. */
+typedef struct Eval {
+    double *monthly; /* [horizon], recurring cost of each month, caller's buffer */
+    double requests_m1;
+    double variable_per_request, fixed_m1;
+    double training, data_prep, setup, corpus, retrain_monthly;
+    double p50, p95;
+    int replicas_m1, replicas_last;
+    double util_m1;
+} Eval;
+
+static double people_monthly(const CostOption *o) {
+    return o->maintenance_hours_per_month.v * o->engineer_usd_per_hour.v;
+}
+
+/* Training run cost, data preparation and monthly retraining. */
+static void training_costs(const CostOption *o, double run_cost, Eval *e) {
+    e->training = run_cost;
+    e->data_prep = o->data_prep_multiplier.v * run_cost;
+    double days = o->retrain_every_days.v;
+    e->retrain_monthly = days > 0 ? run_cost * COST_DAYS_PER_MONTH / days : 0;
+}
+
+/* Replicas for arrival rate lambda (req/s) with per-replica service rate
+ * mu: the fewest that keep the queue stable and, when an SLO is set and can
+ * be met at all, keep service p95 + M/M/c wait p95 within it. */
+static int size_replicas(double lambda, double mu, double svc_p95_ms, bool has_slo, double slo_ms,
+                         int min_c) {
+    if (mu <= 0 || lambda <= 0)
+        return min_c;
+    double a = lambda / mu;
+    double need = floor(a) + 1;
+    if (need > 1e7)
+        return (int)1e7;
+    int c = (int)need > min_c ? (int)need : min_c;
+    if (!has_slo || svc_p95_ms > slo_ms)
+        return c;
+    for (int limit = c + 100000; c < limit; c++)
+        if (svc_p95_ms + 1000 * cost_mmc_wait_quantile_s(c, lambda, mu, 0.95) <= slo_ms)
+            break;
+    return c;
+}
+
+static void eval_option(const CostScenario *sc, int idx, double scale, Eval *e);
+
+static void eval_hosted(const CostScenario *sc, const CostOption *o, double scale, Eval *e) {
+    double in = o->input_tokens.v, out = o->output_tokens.v, cs = o->cached_input_share.v;
+    double fixed = people_monthly(o);
+    if (o->kind == COST_OPTION_RAG)
+        in += o->context_tokens.v;
+    double var = (in * (1 - cs) * o->input_per_mtok.v + in * cs * o->cached_input_per_mtok.v +
+                  out * o->output_per_mtok.v) / 1e6;
+    double svc = o->ttft_ms.v + out * 1000.0 / o->output_tokens_per_s.v;
+    e->p50 = svc;
+    e->p95 = svc * o->p95_over_p50.v;
+    if (o->kind == COST_OPTION_RAG) {
+        var += o->query_embedding_tokens.v * o->embedding_per_mtok.v / 1e6;
+        fixed += o->vector_store_monthly_usd.v;
+        e->corpus = o->corpus_tokens.v * o->embedding_per_mtok.v / 1e6;
+        e->p50 += o->rag_added_latency_ms.v;
+        e->p95 += o->rag_added_latency_ms.v;
+    }
+    if (o->kind == COST_OPTION_API_FINETUNED) {
+        double run = o->train_tokens.v * o->epochs.v * o->training_per_mtok.v / 1e6 +
+                     o->train_hours.v * o->training_per_hour.v;
+        training_costs(o, run, e);
+        fixed += o->hosting_per_hour.v * COST_GPU_HOURS_PER_MONTH + e->retrain_monthly;
+    }
+    double g = sc->growth_per_month.v, vol = sc->requests_per_day.v * scale;
+    for (int k = 0; k < sc->horizon_months; k++, vol *= 1 + g)
+        e->monthly[k] = var * vol * COST_DAYS_PER_MONTH + fixed;
+    e->variable_per_request = var;
+    e->fixed_m1 = fixed;
+}
+
+static void eval_self_hosted(const CostScenario *sc, const CostOption *o, double scale, Eval *e) {
+    double out = o->output_tokens.v;
+    double mu = o->tokens_per_s_per_gpu.v > 0 && out > 0
+                    ? o->tokens_per_s_per_gpu.v * o->gpus_per_replica.v / out
+                    : 0;
+    double svc50 = o->ttft_ms.v + out * 1000.0 / o->output_tokens_per_s.v;
+    double svc95 = svc50 * o->p95_over_p50.v;
+    double per_replica = o->has_gpu ? o->gpus_per_replica.v * o->gpu_usd_per_hour.v *
+                                          COST_GPU_HOURS_PER_MONTH
+                                    : o->monthly_usd_per_replica.v;
+    training_costs(o, o->train_gpu_hours.v * o->train_gpu_usd_per_hour.v, e);
+    double fixed = people_monthly(o) + e->retrain_monthly;
+    int min_c = (int)ceil(o->min_replicas.v);
+    double g = sc->growth_per_month.v, vol = sc->requests_per_day.v * scale;
+    double slo = sc->latency_slo_ms.v;
+    for (int k = 0; k < sc->horizon_months; k++, vol *= 1 + g) {
+        double lambda = vol * sc->peak_factor.v / 86400.0;
+        int c = size_replicas(lambda, mu, svc95, sc->has_slo, slo, min_c);
+        e->monthly[k] = c * per_replica + fixed;
+        if (k == 0) {
+            e->replicas_m1 = c;
+            e->fixed_m1 = e->monthly[0];
+            e->util_m1 = mu > 0 && c > 0 ? lambda / (c * mu) : 0;
+            double w50 = mu > 0 ? cost_mmc_wait_quantile_s(c, lambda, mu, 0.5) : 0;
+            double w95 = mu > 0 ? cost_mmc_wait_quantile_s(c, lambda, mu, 0.95) : 0;
+            e->p50 = svc50 + 1000 * w50;
+            e->p95 = svc95 + 1000 * w95;
+        }
+        e->replicas_last = c;
+    }
+    e->variable_per_request = 0;
+}
+
+static void eval_routed(const CostScenario *sc, const CostOption *o, double scale, Eval *e) {
+    int h = sc->horizon_months, n = o->n_routes;
+    double buf[COST_MAX_HORIZON_MONTHS];
+    double w[64], p50[64], p95[64];
+    e->fixed_m1 = people_monthly(o);
+    for (int k = 0; k < h; k++)
+        e->monthly[k] = e->fixed_m1;
+    for (int r = 0; r < n; r++) {
+        double share = o->routes[r].share.v;
+        Eval s = {.monthly = buf};
+        eval_option(sc, o->routes[r].index, scale * share, &s);
+        for (int k = 0; k < h; k++)
+            e->monthly[k] += s.monthly[k];
+        e->variable_per_request += share * s.variable_per_request;
+        e->fixed_m1 += s.fixed_m1;
+        e->training += s.training;
+        e->data_prep += s.data_prep;
+        e->setup += s.setup;
+        e->corpus += s.corpus;
+        e->retrain_monthly += s.retrain_monthly;
+        e->replicas_m1 += s.replicas_m1;
+        e->replicas_last += s.replicas_last;
+        if (r < 64) {
+            w[r] = share;
+            p50[r] = s.p50;
+            p95[r] = s.p95;
+        }
+    }
+    int m = n < 64 ? n : 64;
+    e->p50 = cost_lognormal_mixture_quantile(m, w, p50, p95, 0.5);
+    e->p95 = cost_lognormal_mixture_quantile(m, w, p50, p95, 0.95);
+}
+
+static void eval_option(const CostScenario *sc, int idx, double scale, Eval *e) {
+    const CostOption *o = &sc->options[idx];
+    double *monthly = e->monthly;
+    memset(e, 0, sizeof *e);
+    e->monthly = monthly;
+    switch (o->kind) {
+    case COST_OPTION_API:
+    case COST_OPTION_RAG:
+    case COST_OPTION_API_FINETUNED:
+        eval_hosted(sc, o, scale, e);
+        break;
+    case COST_OPTION_SELF_HOSTED:
+        eval_self_hosted(sc, o, scale, e);
+        break;
+    case COST_OPTION_ROUTED:
+        eval_routed(sc, o, scale, e);
+        break;
+    }
+    e->setup += o->setup_hours.v * o->engineer_usd_per_hour.v;
+    e->requests_m1 = sc->requests_per_day.v * scale * COST_DAYS_PER_MONTH;
+}
+
+/* --- results ----------------------------------------------------------------------- */
+
+static void fill_result(const CostScenario *sc, const CostOption *o, const Eval *e,
+                        CostOptionResult *r) {
+    int h = sc->horizon_months;
+    r->input_tokens = o->kind == COST_OPTION_ROUTED ? NAN : o->input_tokens.v;
+    r->output_tokens = o->kind == COST_OPTION_ROUTED ? NAN : o->output_tokens.v;
+    r->variable_cost_per_request_usd = e->variable_per_request;
+    r->fixed_monthly_usd = e->fixed_m1;
+    r->training_usd = e->training;
+    r->data_prep_usd = e->data_prep;
+    r->setup_usd = e->setup;
+    r->corpus_embedding_usd = e->corpus;
+    r->retrain_monthly_usd = e->retrain_monthly;
+    r->one_time_usd = e->training + e->data_prep + e->setup + e->corpus;
+    double cum = r->one_time_usd;
+    for (int k = 0; k < h; k++) {
+        cum += e->monthly[k];
+        r->cumulative_cost_usd[k] = cum;
+    }
+    r->horizon_total_usd = cum;
+    r->daily_cost_usd = e->monthly[0] / COST_DAYS_PER_MONTH;
+    r->cost_per_request_usd = e->requests_m1 > 0 ? e->monthly[0] / e->requests_m1 : NAN;
+    r->cost_per_1k_requests_usd = r->cost_per_request_usd * 1000;
+    r->latency_p50_ms = e->p50;
+    r->latency_p95_ms = e->p95;
+    r->slo_met = !sc->has_slo || e->p95 <= sc->latency_slo_ms.v;
+    r->replicas_at_peak = e->replicas_m1;
+    r->replicas_at_peak_final = e->replicas_last;
+    r->utilization_at_peak = e->util_m1;
+}
+
+int cost_break_even(const double *cum_a, double one_time_a, const double *cum_b,
+                    double one_time_b, int horizon) {
+#define AT(cum, one, m) ((m) == 0 ? (one) : (cum)[(m) - 1])
+#define LE(x, y) ((x) <= (y) + 1e-9 * fabs(y) + 1e-9)
+    if (!LE(AT(cum_a, one_time_a, horizon), AT(cum_b, one_time_b, horizon)))
+        return -1;
+    int m = horizon;
+    while (m > 0 && LE(AT(cum_a, one_time_a, m - 1), AT(cum_b, one_time_b, m - 1)))
+        m--;
+    return m;
+#undef AT
+#undef LE
+}
+
+/* Sets every range to its midpoint (or a draw), renormalises route shares
+ * so they sum to 1, and copies linked numbers from what they follow. */
+static void set_values(CostScenario *sc, TpRng *rng) {
+    for (int i = 0; i < sc->n_ranges; i++) {
+        CostNum *n = sc->ranges[i];
+        n->v = rng ? n->lo + tp_rng_uniform(rng) * (n->hi - n->lo) : (n->lo + n->hi) / 2;
+    }
+    for (int i = 0; i < sc->n_options; i++) {
+        CostOption *o = &sc->options[i];
+        double sum = 0;
+        for (int r = 0; r < o->n_routes; r++) {
+            CostNum *sh = &o->routes[r].share;
+            if (sh->lo == sh->hi)
+                sh->v = sh->lo; /* undo the previous draw's renormalisation */
+            sum += sh->v;
+        }
+        if (rng && sum > 0)
+            for (int r = 0; r < o->n_routes; r++)
+                o->routes[r].share.v /= sum;
+    }
+    for (int i = 0; i < sc->n_linked; i++)
+        sc->linked[i]->v = sc->linked[i]->link->v;
+}
+
+enum { M_CPR, M_DAILY, M_ONE, M_TOTAL, M_P50, M_P95, M_REPL, N_METRICS };
+
+static void quantiles(double *x, int n, CostQuantiles *q) {
+    q->p10 = cost_quantile(x, n, 0.10);
+    q->p50 = cost_quantile(x, n, 0.50);
+    q->p90 = cost_quantile(x, n, 0.90);
+}
+
+static void monte_carlo(CostScenario *sc, CostProjection *out) {
+    int n = sc->n_options, h = sc->horizon_months, d = sc->draws;
+    size_t per_opt = (size_t)(N_METRICS + h) * (size_t)d;
+    double *samples = tp_xmalloc(sizeof *samples * per_opt * (size_t)n);
+    int *met = tp_xcalloc((size_t)n, sizeof *met);
+    double monthly[COST_MAX_HORIZON_MONTHS];
+    CostOptionResult tmp;
+    double cum[COST_MAX_HORIZON_MONTHS];
+    TpRng rng;
+    tp_rng_seed(&rng, sc->seed);
+    for (int draw = 0; draw < d; draw++) {
+        set_values(sc, &rng);
+        for (int i = 0; i < n; i++) {
+            Eval e = {.monthly = monthly};
+            eval_option(sc, i, 1.0, &e);
+            memset(&tmp, 0, sizeof tmp);
+            tmp.cumulative_cost_usd = cum;
+            fill_result(sc, &sc->options[i], &e, &tmp);
+            double *s = samples + per_opt * (size_t)i;
+            s[M_CPR * d + draw] = tmp.cost_per_request_usd;
+            s[M_DAILY * d + draw] = tmp.daily_cost_usd;
+            s[M_ONE * d + draw] = tmp.one_time_usd;
+            s[M_TOTAL * d + draw] = tmp.horizon_total_usd;
+            s[M_P50 * d + draw] = tmp.latency_p50_ms;
+            s[M_P95 * d + draw] = tmp.latency_p95_ms;
+            s[M_REPL * d + draw] = tmp.replicas_at_peak;
+            for (int k = 0; k < h; k++)
+                s[(size_t)(N_METRICS + k) * d + draw] = monthly[k];
+            met[i] += tmp.slo_met;
+        }
+    }
+    for (int i = 0; i < n; i++) {
+        CostOptionResult *r = &out->options[i];
+        double *s = samples + per_opt * (size_t)i;
+        quantiles(s + M_CPR * d, d, &r->q_cost_per_request_usd);
+        quantiles(s + M_DAILY * d, d, &r->q_daily_cost_usd);
+        quantiles(s + M_ONE * d, d, &r->q_one_time_usd);
+        quantiles(s + M_TOTAL * d, d, &r->q_horizon_total_usd);
+        quantiles(s + M_P50 * d, d, &r->q_latency_p50_ms);
+        quantiles(s + M_P95 * d, d, &r->q_latency_p95_ms);
+        quantiles(s + M_REPL * d, d, &r->q_replicas_at_peak);
+        r->q_monthly_cost_usd = tp_arena_alloc(&out->arena, sizeof(CostQuantiles) * (size_t)h);
+        for (int k = 0; k < h; k++)
+            quantiles(s + (size_t)(N_METRICS + k) * d, d, &r->q_monthly_cost_usd[k]);
+        r->slo_met_share = (double)met[i] / d;
+    }
+    free(samples);
+    free(met);
+}
+
+TpStatus cost_project(CostScenario *sc, CostProjection *out, TpError *err) {
+    memset(out, 0, sizeof *out);
+    tp_arena_init(&out->arena);
+    int n = sc->n_options, h = sc->horizon_months;
+    if (n <= 0 || h <= 0 || h > COST_MAX_HORIZON_MONTHS)
+        return tp_error_set(err, TP_EINVAL, "scenario has no options or a bad horizon");
+    out->n_options = n;
+    out->horizon_months = h;
+    out->seed = sc->seed;
+    out->options = tp_arena_alloc(&out->arena, sizeof *out->options * (size_t)n);
+    set_values(sc, NULL);
+    for (int i = 0; i < n; i++) {
+        CostOptionResult *r = &out->options[i];
+        r->monthly_cost_usd = tp_arena_alloc(&out->arena, sizeof(double) * (size_t)h);
+        r->cumulative_cost_usd = tp_arena_alloc(&out->arena, sizeof(double) * (size_t)h);
+        r->break_even_month = tp_arena_alloc(&out->arena, sizeof(int) * (size_t)n);
+        Eval e = {.monthly = r->monthly_cost_usd};
+        eval_option(sc, i, 1.0, &e);
+        fill_result(sc, &sc->options[i], &e, r);
+    }
+    for (int a = 0; a < n; a++)
+        for (int b = 0; b < n; b++)
+            out->options[a].break_even_month[b] =
+                a == b ? 0
+                       : cost_break_even(out->options[a].cumulative_cost_usd,
+                                         out->options[a].one_time_usd,
+                                         out->options[b].cumulative_cost_usd,
+                                         out->options[b].one_time_usd, h);
+    if (sc->n_ranges > 0) {
+        out->uncertain = true;
+        out->draws = sc->draws;
+        monte_carlo(sc, out);
+        set_values(sc, NULL);
+    }
+    return TP_OK;
+}
+
+void cost_projection_free(CostProjection *p) {
+    if (!p)
+        return;
+    tp_arena_free(&p->arena);
+    memset(p, 0, sizeof *p);
+}

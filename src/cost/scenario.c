@@ -1,0 +1,880 @@
+/* scenario.c - reads a scenario document, validates it, and resolves every
+ * figure the projection needs from the pricing tables (with its source). */
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tunepilot/cost.h"
+#include "tunepilot/json.h"
+
+#define MAX_SOURCES 24
+#define MAX_SHARED 32
+#define BIG 1e15
+
+typedef struct Shared {
+    const char *rule_id;
+    CostNum *num;
+} Shared;
+
+/* Parsing context. */
+typedef struct Ps {
+    CostScenario *sc;
+    const Pricing *pr;
+    const char *name;
+    TpError *err;
+    Shared shared[MAX_SHARED];
+    int n_shared;
+} Ps;
+
+/* Every CostNum field of an option, for registering ranges and links. */
+#define F(x) offsetof(CostOption, x)
+static const size_t OPTION_NUMS[] = {
+    F(input_tokens), F(output_tokens), F(cached_input_share), F(input_per_mtok),
+    F(output_per_mtok), F(cached_input_per_mtok), F(ttft_ms), F(output_tokens_per_s),
+    F(p95_over_p50), F(context_tokens), F(query_embedding_tokens), F(embedding_per_mtok),
+    F(corpus_tokens), F(vector_store_monthly_usd), F(rag_added_latency_ms), F(train_tokens),
+    F(epochs), F(training_per_mtok), F(training_per_hour), F(train_hours),
+    F(retrain_every_days), F(data_prep_multiplier), F(hosting_per_hour), F(train_gpu_hours),
+    F(train_gpu_usd_per_hour), F(gpu_usd_per_hour), F(gpus_per_replica),
+    F(tokens_per_s_per_gpu), F(min_replicas), F(monthly_usd_per_replica), F(setup_hours),
+    F(maintenance_hours_per_month), F(engineer_usd_per_hour)};
+#undef F
+#define N_OPTION_NUMS (sizeof OPTION_NUMS / sizeof OPTION_NUMS[0])
+
+static void point(CostNum *n, double v) { *n = (CostNum){v, v, v, NULL}; }
+
+static void link_to(CostNum *dst, const CostNum *src) {
+    *dst = *src;
+    dst->link = src->link ? src->link : src;
+}
+
+static const char *kind_name(CostOptionKind k) {
+    static const char *const names[] = {"api", "rag", "api_finetuned", "self_hosted", "routed"};
+    return names[k];
+}
+
+static void add_source(Ps *ps, CostOption *o, const char *what, const char *source,
+                       const char *as_of) {
+    if (!o->sources)
+        o->sources = tp_arena_alloc(&ps->sc->arena, sizeof *o->sources * MAX_SOURCES);
+    if (o->n_sources == MAX_SOURCES)
+        return;
+    o->sources[o->n_sources++] = (CostSource){tp_arena_strdup(&ps->sc->arena, what),
+                                              tp_arena_strdup(&ps->sc->arena, source),
+                                              tp_arena_strdup(&ps->sc->arena, as_of)};
+}
+
+/* A number or a range [low, high] within [min, max]. */
+static TpStatus pnum(Ps *ps, const cJSON *o, const char *path, const char *key, double min,
+                     double max, CostNum *out, bool *present) {
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (present)
+        *present = false;
+    if (!it || cJSON_IsNull(it))
+        return TP_OK;
+    double lo, hi;
+    if (cJSON_IsNumber(it) && isfinite(it->valuedouble)) {
+        lo = hi = it->valuedouble;
+    } else if (cJSON_IsArray(it) && cJSON_GetArraySize(it) == 2 &&
+               cJSON_IsNumber(cJSON_GetArrayItem(it, 0)) &&
+               cJSON_IsNumber(cJSON_GetArrayItem(it, 1))) {
+        lo = cJSON_GetArrayItem(it, 0)->valuedouble;
+        hi = cJSON_GetArrayItem(it, 1)->valuedouble;
+        if (!isfinite(lo) || !isfinite(hi))
+            return tp_error_set(ps->err, TP_EINVAL, "%s: %s.%s: range bounds must be finite",
+                                ps->name, path, key);
+        if (lo > hi)
+            return tp_error_set(ps->err, TP_EINVAL,
+                                "%s: %s.%s: range [%g, %g] has low > high; expected [low, high]",
+                                ps->name, path, key, lo, hi);
+    } else {
+        return tp_error_set(ps->err, TP_EINVAL,
+                            "%s: %s.%s: expected a number or a range [low, high], got %s",
+                            ps->name, path, key, tp_json_type_name(it));
+    }
+    if (lo < min || hi > max) {
+        char want[96];
+        if (max >= BIG)
+            snprintf(want, sizeof want, "a number >= %g", min);
+        else
+            snprintf(want, sizeof want, "a number in [%g, %g]", min, max);
+        if (lo == hi)
+            return tp_error_set(ps->err, TP_EINVAL, "%s: %s.%s: expected %s, got %g", ps->name,
+                                path, key, want, lo);
+        return tp_error_set(ps->err, TP_EINVAL, "%s: %s.%s: expected %s, got the range [%g, %g]",
+                            ps->name, path, key, want, lo, hi);
+    }
+    *out = (CostNum){lo, hi, (lo + hi) / 2, NULL};
+    if (present)
+        *present = true;
+    return TP_OK;
+}
+
+/* Like pnum, but falls back to `dflt` (linked) when the key is absent. */
+static TpStatus pnum_or(Ps *ps, const cJSON *o, const char *path, const char *key, double min,
+                        double max, CostNum *out, const CostNum *dflt) {
+    bool have;
+    TpStatus st = pnum(ps, o, path, key, min, max, out, &have);
+    if (st == TP_OK && !have)
+        link_to(out, dflt);
+    return st;
+}
+
+static TpStatus pstr(Ps *ps, const cJSON *o, const char *path, const char *key, bool required,
+                     const char **out) {
+    const char *s = NULL;
+    TpStatus st = tp_json_string(o, key, ps->name, path, required, &s, NULL, ps->err);
+    if (st == TP_OK && s && !*s)
+        return tp_error_set(ps->err, TP_EINVAL, "%s: %s.%s: expected a non-empty string",
+                            ps->name, path, key);
+    *out = s ? tp_arena_strdup(&ps->sc->arena, s) : NULL;
+    return st;
+}
+
+/* The shared number for a rule of thumb (one per scenario, so that every
+ * option draws the same value), linked into *out, with its source. */
+static TpStatus rule_default(Ps *ps, CostOption *o, const char *rule_id, CostNum *out) {
+    for (int i = 0; i < ps->n_shared; i++) {
+        if (!strcmp(ps->shared[i].rule_id, rule_id)) {
+            link_to(out, ps->shared[i].num);
+            goto found;
+        }
+    }
+    const PricingRule *r = pricing_rule(ps->pr, rule_id);
+    if (!r)
+        return tp_error_set(ps->err, TP_EINVAL,
+                            "pricing rules lack \"%s\", which option \"%s\" needs (add it to "
+                            "rules.json or set the figure in the scenario)",
+                            rule_id, o->id);
+    if (ps->n_shared == MAX_SHARED)
+        return tp_error_set(ps->err, TP_ERR, "too many rules of thumb in one scenario");
+    CostNum *n = tp_arena_alloc(&ps->sc->arena, sizeof *n);
+    *n = (CostNum){r->lo, r->hi, (r->lo + r->hi) / 2, NULL};
+    ps->shared[ps->n_shared++] = (Shared){tp_arena_strdup(&ps->sc->arena, rule_id), n};
+    link_to(out, n);
+found:;
+    const PricingRule *r2 = pricing_rule(ps->pr, rule_id);
+    const char *unit = r2->unit ? r2->unit : "";
+    char what[200];
+    if (r2->is_range)
+        snprintf(what, sizeof what, "rule of thumb %s = [%g, %g] %s", rule_id, r2->lo, r2->hi,
+                 unit);
+    else
+        snprintf(what, sizeof what, "rule of thumb %s = %g %s", rule_id, r2->lo, unit);
+    add_source(ps, o, what, r2->source, r2->as_of);
+    return TP_OK;
+}
+
+/* Number from the scenario, else from a rule of thumb. */
+static TpStatus pnum_rule(Ps *ps, CostOption *o, const cJSON *j, const char *path,
+                          const char *key, double min, double max, CostNum *out,
+                          const char *rule_id) {
+    bool have;
+    TpStatus st = pnum(ps, j, path, key, min, max, out, &have);
+    if (st == TP_OK && !have)
+        st = rule_default(ps, o, rule_id, out);
+    return st;
+}
+
+static TpStatus unknown_name(Ps *ps, const char *path, const char *key, const char *what,
+                             const char *value) {
+    char sugg[256];
+    pricing_suggest(ps->pr, value, sugg, sizeof sugg);
+    return tp_error_set(ps->err, TP_EINVAL, "%s: %s.%s: unknown %s \"%s\"%s%s%s", ps->name, path,
+                        key, what, value, *sugg ? "; did you mean " : "", sugg,
+                        *sugg ? "?" : " (see: tunepilot pricing list)");
+}
+
+/* --- allowed fields per kind ------------------------------------------------------ */
+
+#define PEOPLE "setup_hours", "maintenance_hours_per_month", "engineer_usd_per_hour"
+#define TOKENS "input_tokens", "output_tokens", "cached_input_share"
+#define PRICES "input_per_mtok", "output_per_mtok", "cached_input_per_mtok"
+#define LATENCY "ttft_ms", "output_tokens_per_s", "latency_p95_over_p50"
+#define TRAINING "retrain_every_days", "data_prep_multiplier"
+
+static const char *const KEYS_API[] = {"id", "kind", "note", "model", TOKENS, PRICES, LATENCY,
+                                       PEOPLE, NULL};
+static const char *const KEYS_RAG[] = {
+    "id", "kind", "note", "model", TOKENS, PRICES, LATENCY, PEOPLE, "context_tokens",
+    "query_embedding_tokens", "embedding_model", "embedding_per_mtok", "corpus_tokens",
+    "vector_store", "vector_store_monthly_usd", "rag_added_latency_ms", NULL};
+static const char *const KEYS_FT[] = {
+    "id", "kind", "note", "model", TOKENS, PRICES, LATENCY, PEOPLE, TRAINING, "train_tokens",
+    "epochs", "training_per_mtok", "training_per_hour", "train_hours", "hosting_per_hour", NULL};
+static const char *const KEYS_SELF[] = {
+    "id", "kind", "note", TOKENS, LATENCY, PEOPLE, TRAINING, "gpu", "cloud",
+    "gpu_usd_per_hour", "gpus_per_replica", "tokens_per_s_per_gpu", "min_replicas",
+    "monthly_usd_per_replica", "train_gpu", "train_gpu_hours", "train_gpu_usd_per_hour", NULL};
+static const char *const KEYS_ROUTED[] = {"id", "kind", "note", "routes", PEOPLE, NULL};
+
+/* --- pieces shared by several kinds -------------------------------------------------- */
+
+static TpStatus parse_tokens(Ps *ps, CostOption *o, const cJSON *j, const char *path) {
+    CostScenario *sc = ps->sc;
+    TpStatus st = pnum_or(ps, j, path, "input_tokens", 0, 1e9, &o->input_tokens,
+                          &sc->input_tokens);
+    if (st == TP_OK)
+        st = pnum_or(ps, j, path, "output_tokens", 0, 1e9, &o->output_tokens, &sc->output_tokens);
+    if (st == TP_OK)
+        st = pnum_or(ps, j, path, "cached_input_share", 0, 1, &o->cached_input_share,
+                     &sc->cached_input_share);
+    return st;
+}
+
+static TpStatus parse_people(Ps *ps, CostOption *o, const cJSON *j, const char *path) {
+    bool h1, h2;
+    TpStatus st = pnum(ps, j, path, "setup_hours", 0, 1e6, &o->setup_hours, &h1);
+    if (st == TP_OK)
+        st = pnum(ps, j, path, "maintenance_hours_per_month", 0, 1e5,
+                  &o->maintenance_hours_per_month, &h2);
+    if (st != TP_OK)
+        return st;
+    if (!h1)
+        point(&o->setup_hours, 0);
+    if (!h2)
+        point(&o->maintenance_hours_per_month, 0);
+    bool rate;
+    st = pnum(ps, j, path, "engineer_usd_per_hour", 0, 1e5, &o->engineer_usd_per_hour, &rate);
+    if (st == TP_OK && !rate) {
+        if (o->setup_hours.hi > 0 || o->maintenance_hours_per_month.hi > 0)
+            st = rule_default(ps, o, "engineer_usd_per_hour", &o->engineer_usd_per_hour);
+        else
+            point(&o->engineer_usd_per_hour, 0);
+    }
+    return st;
+}
+
+/* Prices and latency of a hosted model (api, rag): from the table entry m
+ * (may be NULL when prices are explicit), each overridable. */
+static TpStatus parse_hosted(Ps *ps, CostOption *o, const cJSON *j, const char *path,
+                             const PricingModel *m, double in, double out, double cached,
+                             const char *price_what, const char *price_src,
+                             const char *price_as_of) {
+    bool hin, hout, hc;
+    TpStatus st = pnum(ps, j, path, "input_per_mtok", 0, 1e6, &o->input_per_mtok, &hin);
+    if (st == TP_OK)
+        st = pnum(ps, j, path, "output_per_mtok", 0, 1e6, &o->output_per_mtok, &hout);
+    if (st == TP_OK)
+        st = pnum(ps, j, path, "cached_input_per_mtok", 0, 1e6, &o->cached_input_per_mtok, &hc);
+    if (st != TP_OK)
+        return st;
+    if ((!hin || !hout) && isnan(in))
+        return tp_error_set(ps->err, TP_EINVAL,
+                            "%s: %s: expected \"model\" (a name from the pricing tables) or both "
+                            "\"input_per_mtok\" and \"output_per_mtok\"",
+                            ps->name, path);
+    if (!hin)
+        point(&o->input_per_mtok, in);
+    if (!hout)
+        point(&o->output_per_mtok, out);
+    if (!hc) {
+        if (isnan(cached))
+            link_to(&o->cached_input_per_mtok, &o->input_per_mtok);
+        else
+            point(&o->cached_input_per_mtok, cached);
+    }
+    if (!hin || !hout)
+        add_source(ps, o, price_what, price_src, price_as_of);
+    if (hin || hout)
+        add_source(ps, o, "prices set in the scenario", "scenario", NULL);
+
+    bool ht, hs;
+    st = pnum(ps, j, path, "ttft_ms", 0, 600000, &o->ttft_ms, &ht);
+    if (st == TP_OK)
+        st = pnum(ps, j, path, "output_tokens_per_s", 0.001, 1e7, &o->output_tokens_per_s, &hs);
+    if (st != TP_OK)
+        return st;
+    if (!ht) {
+        if (m && !isnan(m->ttft_ms)) {
+            point(&o->ttft_ms, m->ttft_ms);
+        } else {
+            st = rule_default(ps, o, "default_api_ttft_ms", &o->ttft_ms);
+        }
+    }
+    if (st == TP_OK && !hs) {
+        if (m && !isnan(m->output_tokens_per_s))
+            point(&o->output_tokens_per_s, m->output_tokens_per_s);
+        else
+            st = rule_default(ps, o, "default_api_output_tokens_per_s", &o->output_tokens_per_s);
+    }
+    if (st == TP_OK && m && m->latency_source && (!ht || !hs) &&
+        (!isnan(m->ttft_ms) || !isnan(m->output_tokens_per_s))) {
+        char what[160];
+        snprintf(what, sizeof what, "%s typical latency", m->id);
+        add_source(ps, o, what, m->latency_source, m->latency_as_of);
+    }
+    if (st == TP_OK)
+        st = pnum_rule(ps, o, j, path, "latency_p95_over_p50", 1, 100, &o->p95_over_p50,
+                       "api_latency_p95_over_p50");
+    return st;
+}
+
+static TpStatus parse_model_option(Ps *ps, CostOption *o, const cJSON *j, const char *path) {
+    TpStatus st = pstr(ps, j, path, "model", false, &o->model);
+    if (st != TP_OK)
+        return st;
+    const PricingModel *m = NULL;
+    if (o->model) {
+        m = pricing_find_model(ps->pr, o->model);
+        if (!m && !cJSON_GetObjectItemCaseSensitive(j, "input_per_mtok"))
+            return unknown_name(ps, path, "model", "model", o->model);
+    }
+    char what[192];
+    snprintf(what, sizeof what, "%s prices (input/output/cached per 1M tokens)",
+             m ? m->id : "model");
+    return parse_hosted(ps, o, j, path, m, m ? m->input_per_mtok : NAN,
+                        m ? m->output_per_mtok : NAN, m ? m->cached_input_per_mtok : NAN, what,
+                        m ? m->source : NULL, m ? m->as_of : NULL);
+}
+
+static TpStatus parse_rag(Ps *ps, CostOption *o, const cJSON *j, const char *path) {
+    TpStatus st = parse_model_option(ps, o, j, path);
+    bool have;
+    if (st == TP_OK)
+        st = pnum(ps, j, path, "context_tokens", 0, 1e9, &o->context_tokens, &have);
+    if (st == TP_OK && !have)
+        st = tp_error_set(ps->err, TP_EINVAL,
+                          "%s: %s.context_tokens: missing, expected the number of retrieved "
+                          "tokens added to each prompt",
+                          ps->name, path);
+    if (st == TP_OK)
+        st = pnum_or(ps, j, path, "query_embedding_tokens", 0, 1e9, &o->query_embedding_tokens,
+                     &o->input_tokens);
+    if (st == TP_OK)
+        st = pstr(ps, j, path, "embedding_model", false, &o->embedding_model);
+    if (st != TP_OK)
+        return st;
+    if (!o->embedding_model)
+        o->embedding_model = "text-embedding-3-small";
+    st = pnum(ps, j, path, "embedding_per_mtok", 0, 1e6, &o->embedding_per_mtok, &have);
+    if (st == TP_OK && !have) {
+        const PricingEmbedding *e = pricing_find_embedding(ps->pr, o->embedding_model);
+        if (!e)
+            return unknown_name(ps, path, "embedding_model", "embedding model",
+                                o->embedding_model);
+        point(&o->embedding_per_mtok, e->input_per_mtok);
+        char what[160];
+        snprintf(what, sizeof what, "%s embedding price", e->id);
+        add_source(ps, o, what, e->source, e->as_of);
+    }
+    if (st == TP_OK)
+        st = pnum(ps, j, path, "corpus_tokens", 0, 1e15, &o->corpus_tokens, &have);
+    if (st == TP_OK && !have)
+        point(&o->corpus_tokens, 0);
+    if (st == TP_OK)
+        st = pstr(ps, j, path, "vector_store", false, &o->vector_store);
+    if (st == TP_OK)
+        st = pnum(ps, j, path, "vector_store_monthly_usd", 0, 1e9, &o->vector_store_monthly_usd,
+                  &have);
+    if (st == TP_OK && !have) {
+        const PricingVectorStore *v =
+            o->vector_store ? pricing_find_vector_store(ps->pr, o->vector_store)
+                            : (ps->pr->n_vector_stores ? &ps->pr->vector_stores[0] : NULL);
+        if (!v)
+            return o->vector_store
+                       ? unknown_name(ps, path, "vector_store", "vector store", o->vector_store)
+                       : tp_error_set(ps->err, TP_EINVAL,
+                                      "%s: %s: no vector store in the pricing tables; set "
+                                      "vector_store_monthly_usd",
+                                      ps->name, path);
+        o->vector_store = v->id;
+        point(&o->vector_store_monthly_usd, v->monthly_usd);
+        char what[160];
+        snprintf(what, sizeof what, "%s vector store monthly cost", v->id);
+        add_source(ps, o, what, v->source, v->as_of);
+    }
+    if (st == TP_OK)
+        st = pnum_rule(ps, o, j, path, "rag_added_latency_ms", 0, 600000,
+                       &o->rag_added_latency_ms, "rag_added_latency_ms");
+    return st;
+}
+
+static TpStatus parse_training_cadence(Ps *ps, CostOption *o, const cJSON *j, const char *path) {
+    TpStatus st = pnum_rule(ps, o, j, path, "retrain_every_days", 0, 36500,
+                            &o->retrain_every_days, "retrain_every_days");
+    if (st == TP_OK)
+        st = pnum_rule(ps, o, j, path, "data_prep_multiplier", 0, 1000, &o->data_prep_multiplier,
+                       "data_prep_multiplier");
+    return st;
+}
+
+static TpStatus parse_finetuned(Ps *ps, CostOption *o, const cJSON *j, const char *path) {
+    TpStatus st = pstr(ps, j, path, "model", true, &o->model);
+    if (st != TP_OK)
+        return st;
+    const PricingFinetune *f = pricing_find_finetune(ps->pr, o->model);
+    if (!f)
+        return unknown_name(ps, path, "model", "fine-tunable model", o->model);
+    const PricingModel *base = pricing_find_model(ps->pr, f->base_model);
+    if (!base)
+        base = pricing_find_model(ps->pr, f->id);
+    char what[192];
+    snprintf(what, sizeof what, "%s fine-tuned inference and training prices", f->id);
+    st = parse_hosted(ps, o, j, path, base, f->input_per_mtok, f->output_per_mtok,
+                      f->cached_input_per_mtok, what, f->source, f->as_of);
+    bool have;
+    if (st == TP_OK)
+        st = pnum(ps, j, path, "train_tokens", 0, 1e15, &o->train_tokens, &have);
+    if (st == TP_OK && !have)
+        st = tp_error_set(ps->err, TP_EINVAL,
+                          "%s: %s.train_tokens: missing, expected the tokens in the training "
+                          "file (one epoch)",
+                          ps->name, path);
+    if (st == TP_OK)
+        st = pnum_rule(ps, o, j, path, "epochs", 0, 1000, &o->epochs, "finetune_default_epochs");
+    if (st == TP_OK)
+        st = pnum(ps, j, path, "training_per_mtok", 0, 1e6, &o->training_per_mtok, &have);
+    if (st == TP_OK && !have)
+        point(&o->training_per_mtok, isnan(f->training_per_mtok) ? 0 : f->training_per_mtok);
+    if (st == TP_OK)
+        st = pnum(ps, j, path, "training_per_hour", 0, 1e6, &o->training_per_hour, &have);
+    if (st == TP_OK && !have)
+        point(&o->training_per_hour, isnan(f->training_per_hour) ? 0 : f->training_per_hour);
+    if (st == TP_OK)
+        st = pnum(ps, j, path, "train_hours", 0, 1e6, &o->train_hours, &have);
+    if (st == TP_OK && !have) {
+        if (o->training_per_hour.hi > 0)
+            return tp_error_set(ps->err, TP_EINVAL,
+                                "%s: %s.train_hours: missing; %s bills training per hour, so "
+                                "expected the training time in hours",
+                                ps->name, path, f->id);
+        point(&o->train_hours, 0);
+    }
+    if (st == TP_OK)
+        st = pnum(ps, j, path, "hosting_per_hour", 0, 1e6, &o->hosting_per_hour, &have);
+    if (st == TP_OK && !have)
+        point(&o->hosting_per_hour, isnan(f->hosting_per_hour) ? 0 : f->hosting_per_hour);
+    if (st == TP_OK)
+        st = parse_training_cadence(ps, o, j, path);
+    return st;
+}
+
+static TpStatus gpu_rate(Ps *ps, CostOption *o, const char *path, const char *key,
+                         const char *gpu_id, const char *cloud, CostNum *out, const char *role) {
+    const PricingGpu *g = pricing_find_gpu(ps->pr, gpu_id);
+    if (!g)
+        return unknown_name(ps, path, key, "GPU", gpu_id);
+    const PricingGpuRate *r = pricing_gpu_rate(g, cloud);
+    if (!r) {
+        char clouds[256] = "";
+        for (int i = 0; i < g->n_rates; i++) {
+            size_t n = strlen(clouds);
+            snprintf(clouds + n, sizeof clouds - n, "%s%s", i ? ", " : "", g->rates[i].cloud);
+        }
+        return tp_error_set(ps->err, TP_EINVAL,
+                            "%s: %s.cloud: no %s rate for cloud \"%s\" (listed: %s)", ps->name,
+                            path, g->id, cloud, clouds);
+    }
+    point(out, r->usd_per_hour);
+    char what[192];
+    snprintf(what, sizeof what, "%s %s on %s: $%g per GPU-hour%s", g->id, role, r->cloud,
+             r->usd_per_hour, cloud ? "" : " (cheapest listed)");
+    add_source(ps, o, what, r->source, r->as_of);
+    return TP_OK;
+}
+
+static TpStatus parse_self_hosted(Ps *ps, CostOption *o, const cJSON *j, const char *path) {
+    TpStatus st = pstr(ps, j, path, "gpu", false, &o->gpu);
+    if (st == TP_OK)
+        st = pstr(ps, j, path, "cloud", false, &o->cloud);
+    if (st != TP_OK)
+        return st;
+    o->has_gpu = o->gpu != NULL;
+    bool have;
+    st = pnum(ps, j, path, "gpu_usd_per_hour", 0, 1e5, &o->gpu_usd_per_hour, &have);
+    if (st == TP_OK && !have && o->gpu)
+        st = gpu_rate(ps, o, path, "gpu", o->gpu, o->cloud, &o->gpu_usd_per_hour, "serving");
+    if (st == TP_OK && !have && !o->gpu)
+        point(&o->gpu_usd_per_hour, 0);
+    if (st == TP_OK && o->cloud && !o->gpu)
+        return tp_error_set(ps->err, TP_EINVAL, "%s: %s.cloud: needs \"gpu\" as well", ps->name,
+                            path);
+    if (st == TP_OK)
+        st = pnum(ps, j, path, "gpus_per_replica", 1, 1024, &o->gpus_per_replica, &have);
+    if (st == TP_OK && !have)
+        point(&o->gpus_per_replica, 1);
+    if (st == TP_OK)
+        st = pnum(ps, j, path, "min_replicas", 0, 1e5, &o->min_replicas, &have);
+    if (st == TP_OK && !have)
+        point(&o->min_replicas, 1);
+    if (st == TP_OK)
+        st = pnum(ps, j, path, "tokens_per_s_per_gpu", 0.001, 1e9, &o->tokens_per_s_per_gpu,
+                  &have);
+    if (st != TP_OK)
+        return st;
+    if (!have) {
+        if (o->gpu)
+            return tp_error_set(ps->err, TP_EINVAL,
+                                "%s: %s.tokens_per_s_per_gpu: missing, expected the output "
+                                "tokens per second one %s sustains under load (a benchmark, or "
+                                "a pilot run's measured throughput)",
+                                ps->name, path, o->gpu);
+        point(&o->tokens_per_s_per_gpu, 0); /* capacity unknown: min_replicas, no queue */
+    }
+    if (!o->gpu) {
+        st = pnum_rule(ps, o, j, path, "monthly_usd_per_replica", 0, 1e9,
+                       &o->monthly_usd_per_replica, "self_hosted_7b_monthly_usd");
+    } else {
+        st = pnum(ps, j, path, "monthly_usd_per_replica", 0, 1e9, &o->monthly_usd_per_replica,
+                  &have);
+        if (st == TP_OK && have)
+            return tp_error_set(ps->err, TP_EINVAL,
+                                "%s: %s.monthly_usd_per_replica: not with \"gpu\" (the GPU's "
+                                "hourly rate sets the cost); use one or the other",
+                                ps->name, path);
+        point(&o->monthly_usd_per_replica, 0);
+    }
+    if (st == TP_OK)
+        st = pnum_rule(ps, o, j, path, "ttft_ms", 0, 600000, &o->ttft_ms, "self_hosted_ttft_ms");
+    if (st == TP_OK)
+        st = pnum_rule(ps, o, j, path, "output_tokens_per_s", 0.001, 1e7, &o->output_tokens_per_s,
+                       "self_hosted_decode_tokens_per_s");
+    if (st == TP_OK)
+        st = pnum_rule(ps, o, j, path, "latency_p95_over_p50", 1, 100, &o->p95_over_p50,
+                       "api_latency_p95_over_p50");
+    /* Training runs: GPU-hours on a training GPU. */
+    if (st == TP_OK)
+        st = pnum_rule(ps, o, j, path, "train_gpu_hours", 0, 1e7, &o->train_gpu_hours,
+                       "lora_7b_a100_hours");
+    if (st == TP_OK)
+        st = pstr(ps, j, path, "train_gpu", false, &o->train_gpu);
+    if (st == TP_OK)
+        st = pnum(ps, j, path, "train_gpu_usd_per_hour", 0, 1e5, &o->train_gpu_usd_per_hour,
+                  &have);
+    if (st == TP_OK && !have) {
+        if (!o->train_gpu)
+            o->train_gpu = "a100-80gb";
+        st = gpu_rate(ps, o, path, "train_gpu", o->train_gpu, NULL, &o->train_gpu_usd_per_hour,
+                      "training");
+    }
+    if (st == TP_OK)
+        st = parse_training_cadence(ps, o, j, path);
+    return st;
+}
+
+static TpStatus parse_routes(Ps *ps, CostOption *o, const cJSON *j, const char *path) {
+    static const char *const keys[] = {"option", "share", NULL};
+    const cJSON *arr = cJSON_GetObjectItemCaseSensitive(j, "routes"), *it;
+    if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) == 0)
+        return tp_error_set(ps->err, TP_EINVAL,
+                            "%s: %s.routes: expected a non-empty array of {\"option\", "
+                            "\"share\"}, got %s",
+                            ps->name, path, tp_json_type_name(arr));
+    o->n_routes = cJSON_GetArraySize(arr);
+    o->routes = tp_arena_alloc(&ps->sc->arena, sizeof *o->routes * (size_t)o->n_routes);
+    int i = 0;
+    cJSON_ArrayForEach(it, arr) {
+        char rp[128], base[96];
+        tp_json_path_key(base, sizeof base, path, "routes");
+        tp_json_path_index(rp, sizeof rp, base, i);
+        CostRoute *r = &o->routes[i++];
+        TpStatus st = cJSON_IsObject(it)
+                          ? tp_json_check_keys(it, ps->name, rp, keys, ps->err)
+                          : tp_error_set(ps->err, TP_EINVAL, "%s: %s: expected an object, got %s",
+                                         ps->name, rp, tp_json_type_name(it));
+        if (st == TP_OK)
+            st = pstr(ps, it, rp, "option", true, &r->option_id);
+        bool have;
+        if (st == TP_OK)
+            st = pnum(ps, it, rp, "share", 0, 1, &r->share, &have);
+        if (st == TP_OK && !have)
+            st = tp_error_set(ps->err, TP_EINVAL, "%s: %s.share: missing, expected a number in "
+                              "[0, 1]", ps->name, rp);
+        if (st != TP_OK)
+            return st;
+        r->index = -1;
+    }
+    return TP_OK;
+}
+
+static TpStatus parse_option(Ps *ps, CostOption *o, const cJSON *j, const char *path) {
+    static const char *const kinds[] = {"api", "rag", "api_finetuned", "self_hosted", "routed"};
+    static const char *const *const keysets[] = {KEYS_API, KEYS_RAG, KEYS_FT, KEYS_SELF,
+                                                 KEYS_ROUTED};
+    if (!cJSON_IsObject(j))
+        return tp_error_set(ps->err, TP_EINVAL, "%s: %s: expected an object, got %s", ps->name,
+                            path, tp_json_type_name(j));
+    const char *kind;
+    TpStatus st = pstr(ps, j, path, "id", true, &o->id);
+    if (st == TP_OK)
+        st = pstr(ps, j, path, "kind", true, &kind);
+    if (st != TP_OK)
+        return st;
+    int k = -1;
+    for (int i = 0; i < 5; i++)
+        if (!strcmp(kind, kinds[i]))
+            k = i;
+    if (k < 0)
+        return tp_error_set(ps->err, TP_EINVAL,
+                            "%s: %s.kind: unknown kind \"%s\" (expected one of: api, rag, "
+                            "api_finetuned, self_hosted, routed)",
+                            ps->name, path, kind);
+    o->kind = (CostOptionKind)k;
+    st = tp_json_check_keys(j, ps->name, path, keysets[k], ps->err);
+    if (st != TP_OK) {
+        char field[200];
+        snprintf(field, sizeof field, "%s", ps->err ? ps->err->msg : "");
+        return tp_error_set(ps->err, TP_EINVAL, "%s; kind \"%s\" does not take it", field, kind);
+    }
+    if (o->kind != COST_OPTION_ROUTED)
+        st = parse_tokens(ps, o, j, path);
+    if (st == TP_OK) {
+        switch (o->kind) {
+        case COST_OPTION_API:
+            st = parse_model_option(ps, o, j, path);
+            break;
+        case COST_OPTION_RAG:
+            st = parse_rag(ps, o, j, path);
+            break;
+        case COST_OPTION_API_FINETUNED:
+            st = parse_finetuned(ps, o, j, path);
+            break;
+        case COST_OPTION_SELF_HOSTED:
+            st = parse_self_hosted(ps, o, j, path);
+            break;
+        case COST_OPTION_ROUTED:
+            st = parse_routes(ps, o, j, path);
+            break;
+        }
+    }
+    if (st == TP_OK)
+        st = parse_people(ps, o, j, path);
+    return st;
+}
+
+/* --- whole document ----------------------------------------------------------------------- */
+
+static TpStatus parse_workload(Ps *ps, const cJSON *root) {
+    static const char *const keys[] = {"requests_per_day", "input_tokens", "output_tokens",
+                                       "growth_per_month", "peak_factor", "latency_slo_ms",
+                                       "cached_input_share", "note", NULL};
+    CostScenario *sc = ps->sc;
+    const cJSON *w = cJSON_GetObjectItemCaseSensitive(root, "workload");
+    const char *path = "$.workload";
+    if (!cJSON_IsObject(w))
+        return tp_error_set(ps->err, TP_EINVAL, "%s: %s: expected an object, got %s", ps->name,
+                            path, tp_json_type_name(w));
+    TpStatus st = tp_json_check_keys(w, ps->name, path, keys, ps->err);
+    bool have;
+    struct {
+        const char *key;
+        double min, max, dflt; /* NAN: required */
+        CostNum *out;
+    } f[] = {
+        {"requests_per_day", 0, 1e12, NAN, &sc->requests_per_day},
+        {"input_tokens", 0, 1e9, NAN, &sc->input_tokens},
+        {"output_tokens", 0, 1e9, NAN, &sc->output_tokens},
+        {"growth_per_month", -0.99, 100, 0, &sc->growth_per_month},
+        {"peak_factor", 1, 1000, 1, &sc->peak_factor},
+        {"cached_input_share", 0, 1, 0, &sc->cached_input_share},
+    };
+    for (size_t i = 0; st == TP_OK && i < sizeof f / sizeof f[0]; i++) {
+        st = pnum(ps, w, path, f[i].key, f[i].min, f[i].max, f[i].out, &have);
+        if (st == TP_OK && !have) {
+            if (isnan(f[i].dflt))
+                st = tp_error_set(ps->err, TP_EINVAL, "%s: %s.%s: missing, expected a number >= 0",
+                                  ps->name, path, f[i].key);
+            else
+                point(f[i].out, f[i].dflt);
+        }
+    }
+    if (st == TP_OK)
+        st = pnum(ps, w, path, "latency_slo_ms", 1, 1e8, &sc->latency_slo_ms, &sc->has_slo);
+    return st;
+}
+
+static TpStatus resolve_routes(Ps *ps) {
+    CostScenario *sc = ps->sc;
+    for (int i = 0; i < sc->n_options; i++) {
+        CostOption *o = &sc->options[i];
+        double lo = 0, hi = 0, mid = 0;
+        for (int r = 0; r < o->n_routes; r++) {
+            CostRoute *rt = &o->routes[r];
+            rt->index = cost_scenario_find(sc, rt->option_id);
+            if (rt->index < 0 || rt->index == i)
+                return tp_error_set(ps->err, TP_EINVAL,
+                                    "%s: $.options[%d].routes[%d].option: %s \"%s\" (expected "
+                                    "the id of another option)",
+                                    ps->name, i, r,
+                                    rt->index == i ? "a route to itself," : "unknown option",
+                                    rt->option_id);
+            lo += rt->share.lo;
+            hi += rt->share.hi;
+            mid += rt->share.v;
+        }
+        if (o->n_routes && (fabs(mid - 1) > 1e-6 || lo > 1 + 1e-6 || hi < 1 - 1e-6))
+            return tp_error_set(ps->err, TP_EINVAL,
+                                "%s: $.options[%d].routes: shares sum to %g, expected 1", ps->name,
+                                i, mid);
+    }
+    /* Cycles: depth-first search with colours. */
+    int n = sc->n_options;
+    int *colour = tp_xcalloc((size_t)n, sizeof *colour), *stack = tp_xcalloc((size_t)n * 2 + 2,
+                                                                              sizeof *stack);
+    TpStatus st = TP_OK;
+    for (int s = 0; s < n && st == TP_OK; s++) {
+        if (colour[s])
+            continue;
+        /* iterative DFS: stack holds (node, next route) pairs */
+        int top = 0;
+        stack[0] = s;
+        stack[1] = 0;
+        colour[s] = 1;
+        while (top >= 0 && st == TP_OK) {
+            int u = stack[top * 2], *next = &stack[top * 2 + 1];
+            const CostOption *o = &sc->options[u];
+            if (*next < o->n_routes) {
+                int v = o->routes[(*next)++].index;
+                if (colour[v] == 1) {
+                    st = tp_error_set(ps->err, TP_EINVAL,
+                                      "%s: $.options[%d].routes: a cycle of routes through "
+                                      "\"%s\" and \"%s\"; routes must end at non-routed options",
+                                      ps->name, u, o->id, sc->options[v].id);
+                } else if (!colour[v]) {
+                    colour[v] = 1;
+                    top++;
+                    stack[top * 2] = v;
+                    stack[top * 2 + 1] = 0;
+                }
+            } else {
+                colour[u] = 2;
+                top--;
+            }
+        }
+    }
+    free(colour);
+    free(stack);
+    return st;
+}
+
+static void register_num(CostScenario *sc, CostNum *n, int *cap_r, int *cap_l) {
+    if (n->link) {
+        if (sc->n_linked == *cap_l) {
+            *cap_l = *cap_l ? *cap_l * 2 : 64;
+            sc->linked = tp_xrealloc(sc->linked, sizeof *sc->linked * (size_t)*cap_l);
+        }
+        sc->linked[sc->n_linked++] = n;
+    } else if (n->lo < n->hi) {
+        if (sc->n_ranges == *cap_r) {
+            *cap_r = *cap_r ? *cap_r * 2 : 64;
+            sc->ranges = tp_xrealloc(sc->ranges, sizeof *sc->ranges * (size_t)*cap_r);
+        }
+        sc->ranges[sc->n_ranges++] = n;
+    }
+}
+
+static void register_all(Ps *ps) {
+    CostScenario *sc = ps->sc;
+    int cr = 0, cl = 0;
+    CostNum *w[] = {&sc->requests_per_day, &sc->input_tokens,     &sc->output_tokens,
+                    &sc->cached_input_share, &sc->growth_per_month, &sc->peak_factor,
+                    &sc->latency_slo_ms};
+    for (size_t i = 0; i < sizeof w / sizeof w[0]; i++)
+        register_num(sc, w[i], &cr, &cl);
+    for (int i = 0; i < ps->n_shared; i++)
+        register_num(sc, ps->shared[i].num, &cr, &cl);
+    for (int i = 0; i < sc->n_options; i++) {
+        CostOption *o = &sc->options[i];
+        for (size_t f = 0; f < N_OPTION_NUMS; f++)
+            register_num(sc, (CostNum *)((char *)o + OPTION_NUMS[f]), &cr, &cl);
+        for (int r = 0; r < o->n_routes; r++)
+            register_num(sc, &o->routes[r].share, &cr, &cl);
+    }
+}
+
+int cost_scenario_find(const CostScenario *sc, const char *id) {
+    for (int i = 0; i < sc->n_options; i++)
+        if (sc->options[i].id && !strcmp(sc->options[i].id, id))
+            return i;
+    return -1;
+}
+
+TpStatus cost_scenario_parse(const char *text, size_t len, const char *name,
+                             const Pricing *pricing, CostScenario *sc, TpError *err) {
+    static const char *const keys[] = {"name", "description", "note", "horizon_months",
+                                       "workload", "options", "seed", "draws", "snapshot", NULL};
+    memset(sc, 0, sizeof *sc);
+    tp_arena_init(&sc->arena);
+    Ps ps = {.sc = sc, .pr = pricing, .name = name, .err = err};
+    cJSON *root;
+    TpStatus st = tp_json_parse(text, len, name, &root, err);
+    if (st != TP_OK)
+        return st;
+    if (!cJSON_IsObject(root))
+        st = tp_error_set(err, TP_EINVAL, "%s: $: expected a scenario object, got %s", name,
+                          tp_json_type_name(root));
+    if (st == TP_OK)
+        st = tp_json_check_keys(root, name, "$", keys, err);
+    const char *nm = NULL;
+    long long horizon = 0, seed = 1, draws = COST_DEFAULT_DRAWS, snap = -1;
+    if (st == TP_OK)
+        st = tp_json_string(root, "name", name, "$", true, &nm, NULL, err);
+    if (st == TP_OK)
+        st = tp_json_integer(root, "horizon_months", name, "$", true, 1, COST_MAX_HORIZON_MONTHS,
+                             &horizon, NULL, err);
+    if (st == TP_OK)
+        st = tp_json_integer(root, "seed", name, "$", false, 0, 9007199254740991LL, &seed, NULL,
+                             err);
+    if (st == TP_OK)
+        st = tp_json_integer(root, "draws", name, "$", false, 100, COST_MAX_DRAWS, &draws, NULL,
+                             err);
+    if (st == TP_OK)
+        st = tp_json_integer(root, "snapshot", name, "$", false, 0, 1000000000, &snap, NULL, err);
+    if (st == TP_OK) {
+        sc->name = tp_arena_strdup(&sc->arena, nm);
+        sc->horizon_months = (int)horizon;
+        sc->seed = (uint64_t)seed;
+        sc->draws = (int)draws;
+        sc->snapshot = snap;
+        st = parse_workload(&ps, root);
+    }
+    const cJSON *opts = cJSON_GetObjectItemCaseSensitive(root, "options");
+    if (st == TP_OK && (!cJSON_IsArray(opts) || cJSON_GetArraySize(opts) == 0))
+        st = tp_error_set(err, TP_EINVAL, "%s: $.options: expected a non-empty array, got %s",
+                          name, tp_json_type_name(opts));
+    if (st == TP_OK) {
+        sc->n_options = cJSON_GetArraySize(opts);
+        sc->options = tp_arena_alloc(&sc->arena, sizeof *sc->options * (size_t)sc->n_options);
+        const cJSON *it;
+        int i = 0;
+        cJSON_ArrayForEach(it, opts) {
+            char path[64];
+            tp_json_path_index(path, sizeof path, "$.options", i);
+            st = parse_option(&ps, &sc->options[i], it, path);
+            if (st != TP_OK)
+                break;
+            for (int k = 0; k < i; k++)
+                if (!strcmp(sc->options[k].id, sc->options[i].id))
+                    st = tp_error_set(err, TP_EINVAL,
+                                      "%s: %s.id: \"%s\" is already the id of $.options[%d]; "
+                                      "expected a unique id",
+                                      name, path, sc->options[i].id, k);
+            if (st != TP_OK)
+                break;
+            i++;
+        }
+    }
+    if (st == TP_OK)
+        st = resolve_routes(&ps);
+    cJSON_Delete(root);
+    if (st != TP_OK) {
+        cost_scenario_free(sc);
+        return st;
+    }
+    register_all(&ps);
+    return TP_OK;
+}
+
+void cost_scenario_free(CostScenario *sc) {
+    if (!sc)
+        return;
+    free(sc->ranges);
+    free(sc->linked);
+    tp_arena_free(&sc->arena);
+    memset(sc, 0, sizeof *sc);
+}
+
+const char *cost_option_kind_name(CostOptionKind k) { return kind_name(k); }

@@ -1,0 +1,205 @@
+/* snapshot.c - LiteLLM price files in, dated snapshots applied. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tunepilot/json.h"
+#include "tunepilot/pricing.h"
+
+static void add_num(cJSON *o, const char *key, double v) {
+    if (isnan(v))
+        cJSON_AddNullToObject(o, key);
+    else
+        cJSON_AddNumberToObject(o, key, v);
+}
+
+cJSON *pricing_model_to_json(const PricingModel *m) {
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "id", m->id);
+    cJSON_AddStringToObject(o, "provider", m->provider);
+    add_num(o, "input_per_mtok", m->input_per_mtok);
+    add_num(o, "output_per_mtok", m->output_per_mtok);
+    add_num(o, "cached_input_per_mtok", m->cached_input_per_mtok);
+    if (m->context_window)
+        cJSON_AddNumberToObject(o, "context_window", (double)m->context_window);
+    else
+        cJSON_AddNullToObject(o, "context_window");
+    if (m->max_output_tokens)
+        cJSON_AddNumberToObject(o, "max_output_tokens", (double)m->max_output_tokens);
+    else
+        cJSON_AddNullToObject(o, "max_output_tokens");
+    add_num(o, "ttft_ms", m->ttft_ms);
+    add_num(o, "output_tokens_per_s", m->output_tokens_per_s);
+    if (m->latency_source) {
+        cJSON_AddStringToObject(o, "latency_source", m->latency_source);
+        cJSON_AddStringToObject(o, "latency_as_of", m->latency_as_of);
+    }
+    if (m->n_aliases) {
+        cJSON *al = cJSON_AddArrayToObject(o, "aliases");
+        for (int i = 0; i < m->n_aliases; i++)
+            cJSON_AddItemToArray(al, cJSON_CreateString(m->aliases[i]));
+    }
+    cJSON_AddStringToObject(o, "source", m->source);
+    cJSON_AddStringToObject(o, "as_of", m->as_of);
+    return o;
+}
+
+TpStatus pricing_apply_snapshot(Pricing *p, long long id, const char *label, const char *as_of,
+                                char *const *jsons, int n, TpError *err) {
+    PricingModel *merged =
+        tp_arena_alloc(&p->arena, sizeof *merged * (size_t)(p->n_models + n + 1));
+    memcpy(merged, p->models, sizeof *merged * (size_t)p->n_models);
+    int count = p->n_models;
+    char name[64];
+    snprintf(name, sizeof name, "pricing snapshot %lld", id);
+    for (int i = 0; i < n; i++) {
+        cJSON *o;
+        TpStatus st = tp_json_parse(jsons[i], strlen(jsons[i]), name, &o, err);
+        if (st != TP_OK)
+            return st;
+        PricingModel m = {0};
+        char path[32];
+        snprintf(path, sizeof path, "$[%d]", i);
+        st = pricing_parse_model(p, o, name, path, &m, err);
+        cJSON_Delete(o);
+        if (st != TP_OK)
+            return st;
+        Pricing view = *p;
+        view.models = merged;
+        view.n_models = count;
+        PricingModel *old = (PricingModel *)pricing_find_model(&view, m.id);
+        if (old) {
+            if (isnan(m.ttft_ms) && isnan(m.output_tokens_per_s)) {
+                m.ttft_ms = old->ttft_ms;
+                m.output_tokens_per_s = old->output_tokens_per_s;
+                m.latency_source = old->latency_source;
+                m.latency_as_of = old->latency_as_of;
+            }
+            if (!m.n_aliases) {
+                m.aliases = old->aliases;
+                m.n_aliases = old->n_aliases;
+            }
+            m.id = old->id;
+            *old = m;
+        } else {
+            merged[count++] = m;
+        }
+    }
+    p->models = merged;
+    p->n_models = count;
+    p->snapshot_id = id;
+    p->snapshot_label = tp_arena_strdup(&p->arena, label);
+    p->snapshot_as_of = tp_arena_strdup(&p->arena, as_of);
+    return TP_OK;
+}
+
+/* --- LiteLLM ------------------------------------------------------------------- */
+
+static bool is_text_mode(const char *mode) {
+    return mode && (!strcmp(mode, "chat") || !strcmp(mode, "completion") ||
+                    !strcmp(mode, "responses"));
+}
+
+/* Per-token price -> per-million, rounded to a millionth of a dollar per
+ * million tokens so 1.5e-07 reads 0.15, not 0.15000000000000002. */
+static double per_mtok(double per_token) { return round(per_token * 1e12) / 1e6; }
+
+static TpStatus price_field(const cJSON *e, const char *key, const char *name, const char *path,
+                            bool required, double *out, TpError *err) {
+    double v = NAN;
+    TpStatus st = tp_json_number(e, key, name, path, required, 0, 1.0, &v, NULL, err);
+    *out = isnan(v) ? NAN : per_mtok(v);
+    return st;
+}
+
+TpStatus pricing_import_litellm(Pricing *p, const char *text, size_t len, const char *name,
+                                const char *fallback_source, PricingImport *out, TpError *err) {
+    memset(out, 0, sizeof *out);
+    cJSON *root;
+    TpStatus st = tp_json_parse(text, len, name, &root, err);
+    if (st != TP_OK)
+        return st;
+    if (!cJSON_IsObject(root)) {
+        st = tp_error_set(err, TP_EINVAL,
+                          "%s: $: expected an object mapping model names to entries, got %s",
+                          name, tp_json_type_name(root));
+        cJSON_Delete(root);
+        return st;
+    }
+    int cap = cJSON_GetArraySize(root);
+    out->models = tp_arena_alloc(&p->arena, sizeof *out->models * (size_t)(cap ? cap : 1));
+    const cJSON *lu = cJSON_GetObjectItemCaseSensitive(root, "last_updated");
+    if (cJSON_IsString(lu) && strlen(lu->valuestring) >= 10) {
+        char d[11];
+        memcpy(d, lu->valuestring, 10);
+        d[10] = '\0';
+        if (tp_is_iso_date(d))
+            out->as_of = tp_arena_strdup(&p->arena, d);
+    }
+    const cJSON *e;
+    cJSON_ArrayForEach(e, root) {
+        const char *key = e->string;
+        if (!cJSON_IsObject(e) || !strcmp(key, "sample_spec") ||
+            !strcmp(key, "fallback_generalizations")) {
+            out->n_skipped++;
+            continue;
+        }
+        char path[512];
+        snprintf(path, sizeof path, "$[\"%.480s\"]", key);
+        const char *mode = NULL;
+        st = tp_json_string(e, "mode", name, path, false, &mode, NULL, err);
+        if (st != TP_OK)
+            break;
+        if (!is_text_mode(mode) || !cJSON_GetObjectItemCaseSensitive(e, "input_cost_per_token") ||
+            !cJSON_GetObjectItemCaseSensitive(e, "output_cost_per_token")) {
+            out->n_skipped++;
+            continue;
+        }
+        PricingModel *m = &out->models[out->n_models];
+        memset(m, 0, sizeof *m);
+        m->id = tp_arena_strdup(&p->arena, key);
+        const char *prov = NULL, *src = NULL;
+        st = tp_json_string(e, "litellm_provider", name, path, false, &prov, NULL, err);
+        if (st == TP_OK)
+            st = price_field(e, "input_cost_per_token", name, path, true, &m->input_per_mtok, err);
+        if (st == TP_OK)
+            st = price_field(e, "output_cost_per_token", name, path, true, &m->output_per_mtok,
+                             err);
+        if (st == TP_OK)
+            st = price_field(e, "cache_read_input_token_cost", name, path, false,
+                             &m->cached_input_per_mtok, err);
+        long long ctx = 0, mx = 0;
+        if (st == TP_OK)
+            st = tp_json_integer(e, "max_input_tokens", name, path, false, 0, 1000000000000LL,
+                                 &ctx, NULL, err);
+        if (st == TP_OK && !ctx) {
+            double legacy = 0;
+            st = tp_json_number(e, "max_tokens", name, path, false, 0, 1e12, &legacy, NULL, err);
+            ctx = (long long)legacy;
+        }
+        if (st == TP_OK)
+            st = tp_json_integer(e, "max_output_tokens", name, path, false, 0, 1000000000000LL,
+                                 &mx, NULL, err);
+        if (st != TP_OK)
+            break;
+        const cJSON *s = cJSON_GetObjectItemCaseSensitive(e, "source");
+        if (cJSON_IsString(s) && !strncmp(s->valuestring, "http", 4))
+            src = s->valuestring;
+        m->provider = tp_arena_strdup(&p->arena, prov ? prov : "unknown");
+        m->context_window = ctx;
+        m->max_output_tokens = mx;
+        m->ttft_ms = m->output_tokens_per_s = NAN;
+        m->source = tp_arena_strdup(&p->arena, src ? src : fallback_source);
+        out->n_models++;
+    }
+    cJSON_Delete(root);
+    if (st == TP_OK && out->n_models == 0)
+        st = tp_error_set(err, TP_EINVAL,
+                          "%s: no text-generation model with input_cost_per_token and "
+                          "output_cost_per_token found; is this a LiteLLM price file?",
+                          name);
+    if (st != TP_OK)
+        out->n_models = 0;
+    return st;
+}

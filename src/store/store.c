@@ -1,0 +1,431 @@
+#include "tunepilot/store.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tunepilot/arena.h"
+#include "tunepilot/paths.h"
+
+struct Store {
+    sqlite3 *db;
+    char path[4096];
+};
+
+/* Migration i takes the schema from user_version i to i + 1. Never edit a
+ * migration that has shipped; append a new one. */
+static const char *const MIGRATIONS[] = {
+    /* 0 -> 1: scenarios and their projections */
+    "CREATE TABLE scenarios ("
+    "  id INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL,"
+    "  doc TEXT NOT NULL,"
+    "  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')),"
+    "  updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')));"
+    "CREATE TABLE projections ("
+    "  id INTEGER PRIMARY KEY,"
+    "  scenario_id INTEGER NOT NULL REFERENCES scenarios(id) ON DELETE CASCADE,"
+    "  seed INTEGER NOT NULL,"
+    "  result TEXT NOT NULL,"
+    "  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')));"
+    "CREATE INDEX projections_scenario ON projections(scenario_id, id);",
+
+    /* 1 -> 2: dated pricing snapshots; projections remember theirs */
+    "CREATE TABLE pricing_snapshots ("
+    "  id INTEGER PRIMARY KEY CHECK (id > 0),"
+    "  label TEXT NOT NULL,"
+    "  source TEXT NOT NULL,"
+    "  as_of TEXT NOT NULL,"
+    "  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')));"
+    "CREATE TABLE pricing_snapshot_models ("
+    "  snapshot_id INTEGER NOT NULL REFERENCES pricing_snapshots(id) ON DELETE CASCADE,"
+    "  model_id TEXT NOT NULL,"
+    "  doc TEXT NOT NULL,"
+    "  PRIMARY KEY (snapshot_id, model_id));"
+    "ALTER TABLE projections ADD COLUMN snapshot_id INTEGER NOT NULL DEFAULT 0;",
+};
+#define N_MIGRATIONS ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))
+
+int store_latest_version(void) { return N_MIGRATIONS; }
+
+struct sqlite3 *store_db(Store *s) { return s->db; }
+
+static TpStatus db_fail(Store *s, TpError *err, const char *what) {
+    return tp_error_set(err, TP_EDB, "%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
+}
+
+static TpStatus exec(Store *s, const char *sql, TpError *err) {
+    char *msg = NULL;
+    if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        TpStatus st = tp_error_set(err, TP_EDB, "%s: %s", s->path, msg ? msg : "SQL error");
+        sqlite3_free(msg);
+        return st;
+    }
+    return TP_OK;
+}
+
+static int read_version(Store *s) {
+    sqlite3_stmt *st;
+    int v = -1;
+    if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK) {
+        if (sqlite3_step(st) == SQLITE_ROW)
+            v = sqlite3_column_int(st, 0);
+        sqlite3_finalize(st);
+    }
+    return v;
+}
+
+int store_version(Store *s) { return read_version(s); }
+
+static TpStatus migrate(Store *s, int target, TpError *err) {
+    int v = read_version(s);
+    if (v < 0)
+        return db_fail(s, err, "cannot read the schema version");
+    if (v > N_MIGRATIONS)
+        return tp_error_set(err, TP_EDB,
+                            "%s: schema version %d is newer than this tunepilot supports (%d); "
+                            "upgrade tunepilot",
+                            s->path, v, N_MIGRATIONS);
+    for (; v < target; v++) {
+        char bump[64];
+        snprintf(bump, sizeof bump, "PRAGMA user_version = %d;", v + 1);
+        TpStatus st = exec(s, "BEGIN IMMEDIATE;", err);
+        if (st == TP_OK)
+            st = exec(s, MIGRATIONS[v], err);
+        if (st == TP_OK)
+            st = exec(s, bump, err);
+        if (st == TP_OK)
+            st = exec(s, "COMMIT;", err);
+        if (st != TP_OK) {
+            sqlite3_exec(s->db, "ROLLBACK;", NULL, NULL, NULL);
+            tp_error_prefix(err, "migration to schema version %d failed", v + 1);
+            return st;
+        }
+    }
+    return TP_OK;
+}
+
+TpStatus store_open_at_version(const char *path, int version, Store **out, TpError *err) {
+    *out = NULL;
+    if (version < 0 || version > N_MIGRATIONS)
+        return tp_error_set(err, TP_EINVAL, "no schema version %d", version);
+    TpStatus st = strcmp(path, ":memory:") == 0 ? TP_OK : tp_mkdirs_for_file(path, err);
+    if (st != TP_OK)
+        return st;
+    Store *s = tp_xcalloc(1, sizeof *s);
+    snprintf(s->path, sizeof s->path, "%s", path);
+    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+        SQLITE_OK) {
+        st = tp_error_set(err, TP_EDB, "%s: cannot open database: %s", path,
+                          s->db ? sqlite3_errmsg(s->db) : "out of memory");
+        store_close(s);
+        return st;
+    }
+    sqlite3_busy_timeout(s->db, 5000);
+    st = exec(s, "PRAGMA foreign_keys = ON;", err);
+    if (st == TP_OK && strcmp(path, ":memory:") != 0) {
+        /* journal_mode returns a row; sqlite3_exec ignores it. A file that is
+         * not a database fails here with "file is not a database". */
+        st = exec(s, "PRAGMA journal_mode = WAL;", err);
+    }
+    if (st == TP_OK)
+        st = migrate(s, version, err);
+    if (st != TP_OK) {
+        store_close(s);
+        return st;
+    }
+    *out = s;
+    return TP_OK;
+}
+
+TpStatus store_open(const char *path, Store **out, TpError *err) {
+    return store_open_at_version(path, N_MIGRATIONS, out, err);
+}
+
+void store_close(Store *s) {
+    if (!s)
+        return;
+    if (s->db)
+        sqlite3_close(s->db);
+    free(s);
+}
+
+static void copy_col(char *dst, size_t size, sqlite3_stmt *st, int col) {
+    const unsigned char *t = sqlite3_column_text(st, col);
+    snprintf(dst, size, "%s", t ? (const char *)t : "");
+}
+
+static char *dup_col(sqlite3_stmt *st, int col) {
+    const unsigned char *t = sqlite3_column_text(st, col);
+    return tp_xstrdup(t ? (const char *)t : "");
+}
+
+/* --- scenarios ------------------------------------------------------------- */
+
+TpStatus store_scenario_save(Store *s, const char *name, const char *json, int64_t *id,
+                             TpError *err) {
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "SELECT id FROM scenarios WHERE name = ?1 AND doc = ?2", -1, &st,
+                           NULL) != SQLITE_OK)
+        return db_fail(s, err, "cannot look up scenario");
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, json, -1, SQLITE_STATIC);
+    int64_t found = 0;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        found = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    const char *sql = found ? "UPDATE scenarios SET updated_at = "
+                              "strftime('%Y-%m-%dT%H:%M:%SZ','now') WHERE id = ?1"
+                            : "INSERT INTO scenarios(name, doc) VALUES (?2, ?3)";
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return db_fail(s, err, "cannot save scenario");
+    if (found) {
+        sqlite3_bind_int64(st, 1, found);
+    } else {
+        sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, json, -1, SQLITE_STATIC);
+    }
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return db_fail(s, err, "cannot save scenario");
+    *id = found ? found : sqlite3_last_insert_rowid(s->db);
+    return TP_OK;
+}
+
+static const char *SCENARIO_COLS =
+    "SELECT s.id, s.name, s.created_at, s.updated_at,"
+    " (SELECT count(*) FROM projections p WHERE p.scenario_id = s.id) FROM scenarios s";
+
+static void scenario_row(sqlite3_stmt *st, StoreScenarioInfo *info) {
+    info->id = sqlite3_column_int64(st, 0);
+    copy_col(info->name, sizeof info->name, st, 1);
+    copy_col(info->created_at, sizeof info->created_at, st, 2);
+    copy_col(info->updated_at, sizeof info->updated_at, st, 3);
+    info->n_projections = sqlite3_column_int(st, 4);
+}
+
+TpStatus store_scenario_list(Store *s, StoreScenarioInfo **out, int *n, TpError *err) {
+    char sql[512];
+    snprintf(sql, sizeof sql, "%s ORDER BY s.updated_at DESC, s.id DESC", SCENARIO_COLS);
+    sqlite3_stmt *st;
+    *out = NULL;
+    *n = 0;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return db_fail(s, err, "cannot list scenarios");
+    int cap = 0, rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 16;
+            *out = tp_xrealloc(*out, (size_t)cap * sizeof **out);
+        }
+        scenario_row(st, &(*out)[(*n)++]);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        free(*out);
+        *out = NULL;
+        *n = 0;
+        return db_fail(s, err, "cannot list scenarios");
+    }
+    return TP_OK;
+}
+
+TpStatus store_scenario_get(Store *s, int64_t id, StoreScenarioInfo *info, char **json,
+                            TpError *err) {
+    char sql[512];
+    snprintf(sql, sizeof sql, "%s WHERE s.id = ?1", SCENARIO_COLS);
+    sqlite3_stmt *st, *doc;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return db_fail(s, err, "cannot read scenario");
+    sqlite3_bind_int64(st, 1, id);
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_finalize(st);
+        return tp_error_set(err, TP_ENOTFOUND, "no scenario with id %lld (see: tunepilot "
+                            "scenarios list)", (long long)id);
+    }
+    if (info)
+        scenario_row(st, info);
+    sqlite3_finalize(st);
+    if (json) {
+        if (sqlite3_prepare_v2(s->db, "SELECT doc FROM scenarios WHERE id = ?1", -1, &doc, NULL) !=
+            SQLITE_OK)
+            return db_fail(s, err, "cannot read scenario");
+        sqlite3_bind_int64(doc, 1, id);
+        *json = sqlite3_step(doc) == SQLITE_ROW ? dup_col(doc, 0) : tp_xstrdup("{}");
+        sqlite3_finalize(doc);
+    }
+    return TP_OK;
+}
+
+TpStatus store_projection_save(Store *s, int64_t scenario_id, int64_t snapshot_id, uint64_t seed,
+                               const char *json, int64_t *id, TpError *err) {
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT INTO projections(scenario_id, snapshot_id, seed, result) "
+                           "VALUES (?1, ?2, ?3, ?4)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_fail(s, err, "cannot save projection");
+    sqlite3_bind_int64(st, 1, scenario_id);
+    sqlite3_bind_int64(st, 2, snapshot_id);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)seed);
+    sqlite3_bind_text(st, 4, json, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return db_fail(s, err, "cannot save projection");
+    if (id)
+        *id = sqlite3_last_insert_rowid(s->db);
+    return TP_OK;
+}
+
+TpStatus store_projection_latest(Store *s, int64_t scenario_id, StoreProjectionInfo *info,
+                                 char **json, TpError *err) {
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT id, scenario_id, snapshot_id, seed, created_at, result "
+                           "FROM projections WHERE scenario_id = ?1 ORDER BY id DESC LIMIT 1",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_fail(s, err, "cannot read projection");
+    sqlite3_bind_int64(st, 1, scenario_id);
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_finalize(st);
+        return tp_error_set(err, TP_ENOTFOUND, "scenario %lld has no saved projection",
+                            (long long)scenario_id);
+    }
+    if (info) {
+        info->id = sqlite3_column_int64(st, 0);
+        info->scenario_id = sqlite3_column_int64(st, 1);
+        info->snapshot_id = sqlite3_column_int64(st, 2);
+        info->seed = (uint64_t)sqlite3_column_int64(st, 3);
+        copy_col(info->created_at, sizeof info->created_at, st, 4);
+    }
+    if (json)
+        *json = dup_col(st, 5);
+    sqlite3_finalize(st);
+    return TP_OK;
+}
+
+/* --- pricing snapshots ------------------------------------------------------ */
+
+TpStatus store_snapshot_insert(Store *s, const char *label, const char *source, const char *as_of,
+                               int n, const char *const *ids, const char *const *jsons,
+                               int64_t *id, TpError *err) {
+    TpStatus st = exec(s, "BEGIN IMMEDIATE;", err);
+    if (st != TP_OK)
+        return st;
+    sqlite3_stmt *ins = NULL, *row = NULL;
+    int64_t snap = 0;
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT INTO pricing_snapshots(label, source, as_of) VALUES (?1,?2,?3)",
+                           -1, &ins, NULL) != SQLITE_OK)
+        goto fail;
+    sqlite3_bind_text(ins, 1, label, -1, SQLITE_STATIC);
+    sqlite3_bind_text(ins, 2, source, -1, SQLITE_STATIC);
+    sqlite3_bind_text(ins, 3, as_of, -1, SQLITE_STATIC);
+    if (sqlite3_step(ins) != SQLITE_DONE)
+        goto fail;
+    snap = sqlite3_last_insert_rowid(s->db);
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT INTO pricing_snapshot_models(snapshot_id, model_id, doc) "
+                           "VALUES (?1, ?2, ?3)",
+                           -1, &row, NULL) != SQLITE_OK)
+        goto fail;
+    for (int i = 0; i < n; i++) {
+        sqlite3_reset(row);
+        sqlite3_bind_int64(row, 1, snap);
+        sqlite3_bind_text(row, 2, ids[i], -1, SQLITE_STATIC);
+        sqlite3_bind_text(row, 3, jsons[i], -1, SQLITE_STATIC);
+        if (sqlite3_step(row) != SQLITE_DONE)
+            goto fail;
+    }
+    sqlite3_finalize(ins);
+    sqlite3_finalize(row);
+    st = exec(s, "COMMIT;", err);
+    if (st != TP_OK) {
+        sqlite3_exec(s->db, "ROLLBACK;", NULL, NULL, NULL);
+        return st;
+    }
+    if (id)
+        *id = snap;
+    return TP_OK;
+fail:
+    st = db_fail(s, err, "cannot store pricing snapshot");
+    sqlite3_finalize(ins);
+    sqlite3_finalize(row);
+    sqlite3_exec(s->db, "ROLLBACK;", NULL, NULL, NULL);
+    return st;
+}
+
+static const char *SNAPSHOT_COLS =
+    "SELECT p.id, p.created_at, p.label, p.source, p.as_of,"
+    " (SELECT count(*) FROM pricing_snapshot_models m WHERE m.snapshot_id = p.id)"
+    " FROM pricing_snapshots p";
+
+static void snapshot_row(sqlite3_stmt *st, StoreSnapshotInfo *info) {
+    info->id = sqlite3_column_int64(st, 0);
+    copy_col(info->created_at, sizeof info->created_at, st, 1);
+    copy_col(info->label, sizeof info->label, st, 2);
+    copy_col(info->source, sizeof info->source, st, 3);
+    copy_col(info->as_of, sizeof info->as_of, st, 4);
+    info->n_models = sqlite3_column_int(st, 5);
+}
+
+TpStatus store_snapshot_list(Store *s, StoreSnapshotInfo **out, int *n, TpError *err) {
+    char sql[512];
+    snprintf(sql, sizeof sql, "%s ORDER BY p.id", SNAPSHOT_COLS);
+    sqlite3_stmt *st;
+    *out = NULL;
+    *n = 0;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return db_fail(s, err, "cannot list pricing snapshots");
+    int cap = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 8;
+            *out = tp_xrealloc(*out, (size_t)cap * sizeof **out);
+        }
+        snapshot_row(st, &(*out)[(*n)++]);
+    }
+    sqlite3_finalize(st);
+    return TP_OK;
+}
+
+TpStatus store_snapshot_models(Store *s, int64_t id, StoreSnapshotInfo *info, char ***jsons,
+                               int *n, TpError *err) {
+    char sql[512];
+    snprintf(sql, sizeof sql, "%s WHERE p.id = ?1", SNAPSHOT_COLS);
+    sqlite3_stmt *st;
+    *jsons = NULL;
+    *n = 0;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return db_fail(s, err, "cannot read pricing snapshot");
+    sqlite3_bind_int64(st, 1, id);
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_finalize(st);
+        return tp_error_set(err, TP_ENOTFOUND,
+                            "no pricing snapshot %lld (0 is the bundled tables; see: tunepilot "
+                            "pricing snapshots)",
+                            (long long)id);
+    }
+    StoreSnapshotInfo tmp;
+    snapshot_row(st, info ? info : &tmp);
+    sqlite3_finalize(st);
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT doc FROM pricing_snapshot_models WHERE snapshot_id = ?1 "
+                           "ORDER BY model_id",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_fail(s, err, "cannot read pricing snapshot");
+    sqlite3_bind_int64(st, 1, id);
+    int cap = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 64;
+            *jsons = tp_xrealloc(*jsons, (size_t)cap * sizeof **jsons);
+        }
+        (*jsons)[(*n)++] = dup_col(st, 0);
+    }
+    sqlite3_finalize(st);
+    return TP_OK;
+}
