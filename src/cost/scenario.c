@@ -11,7 +11,7 @@
 
 #define MAX_SOURCES 24
 #define MAX_SHARED 32
-#define BIG 1e15
+#define BIG 1e9 /* maxima at or above this are sanity caps, not worth quoting */
 
 typedef struct Shared {
     const char *rule_id;

@@ -1,0 +1,520 @@
+/* test_cost.c - the projection engine against hand-computed values.
+ * Prices come from cost_fixture.h (round numbers); each expected figure is
+ * derived in a comment. A month is 365/12 days. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cost_fixture.h"
+#include "tp_test.h"
+#include "tunepilot/cost.h"
+
+#define MONTH (365.0 / 12.0)
+
+static Pricing pricing;
+
+static int setup(void **state) {
+    (void)state;
+    return fixture_pricing(&pricing);
+}
+
+static int teardown(void **state) {
+    (void)state;
+    pricing_free(&pricing);
+    return 0;
+}
+
+typedef struct Run {
+    CostScenario sc;
+    CostProjection p;
+} Run;
+
+static void project(Run *r, const char *json) {
+    TpError err = {0};
+    TpStatus st = cost_scenario_parse(json, strlen(json), "test", &pricing, &r->sc, &err);
+    if (st != TP_OK)
+        fail_msg("parse failed: %s", err.msg);
+    st = cost_project(&r->sc, &r->p, &err);
+    if (st != TP_OK)
+        fail_msg("project failed: %s", err.msg);
+}
+
+static void run_free(Run *r) {
+    cost_projection_free(&r->p);
+    cost_scenario_free(&r->sc);
+}
+
+static const CostOptionResult *opt(Run *r, const char *id) {
+    int i = cost_scenario_find(&r->sc, id);
+    assert_true(i >= 0);
+    return &r->p.options[i];
+}
+
+/* The issue's hand calculation: 50,000 requests x 500 input tokens at $10
+ * per million = $250.00 a day and $91,250 a year. */
+static void test_api_explicit_prices(void **state) {
+    (void)state;
+    Run r;
+    project(&r, "{\"name\": \"t\", \"horizon_months\": 12, \"workload\": {"
+                "\"requests_per_day\": 50000, \"input_tokens\": 500, \"output_tokens\": 0},"
+                "\"options\": [{\"id\": \"a\", \"kind\": \"api\", \"input_per_mtok\": 10,"
+                " \"output_per_mtok\": 30}]}");
+    const CostOptionResult *a = opt(&r, "a");
+    assert_close(a->daily_cost_usd, 250.0, 1e-9);
+    assert_close(a->horizon_total_usd, 91250.0, 1e-6);
+    assert_close(a->cost_per_request_usd, 0.005, 1e-15);
+    assert_close(a->cost_per_1k_requests_usd, 5.0, 1e-12);
+    assert_close(a->monthly_cost_usd[0], 250.0 * MONTH, 1e-9);
+    assert_close(a->one_time_usd, 0, 0);
+    assert_false(r.p.uncertain);
+    run_free(&r);
+}
+
+/* Model m1: $2 in, $0.50 cached in, $8 out per million. With half the input
+ * cached: (500*2 + 500*0.5 + 100*8) / 1e6 = $0.00205 a request. Latency from
+ * the table: 200 ms + 100 tokens / 100 tok/s = 1,200 ms; p95 x1.5 = 1,800. */
+static void test_api_table_prices_and_cache(void **state) {
+    (void)state;
+    Run r;
+    project(&r, "{\"name\": \"t\", \"horizon_months\": 1, \"workload\": {"
+                "\"requests_per_day\": 1000, \"input_tokens\": 1000, \"output_tokens\": 100,"
+                " \"cached_input_share\": 0.5, \"latency_slo_ms\": 1500},"
+                "\"options\": [{\"id\": \"a\", \"kind\": \"api\", \"model\": \"M1-2026\"}]}");
+    const CostOptionResult *a = opt(&r, "a");
+    assert_close(a->cost_per_request_usd, 0.00205, 1e-15);
+    assert_close(a->daily_cost_usd, 2.05, 1e-12);
+    assert_close(a->latency_p50_ms, 1200, 1e-9);
+    assert_close(a->latency_p95_ms, 1800, 1e-9);
+    assert_false(a->slo_met); /* 1,800 > 1,500 */
+    run_free(&r);
+}
+
+/* 1,000 requests/day x 1,000 tokens x $1/M = $1/day; 10% growth a month
+ * compounds: months cost 1.0, 1.1, 1.21 times 365/12. */
+static void test_growth_compounds_monthly(void **state) {
+    (void)state;
+    Run r;
+    project(&r, "{\"name\": \"t\", \"horizon_months\": 3, \"workload\": {"
+                "\"requests_per_day\": 1000, \"input_tokens\": 1000, \"output_tokens\": 0,"
+                " \"growth_per_month\": 0.1},"
+                "\"options\": [{\"id\": \"a\", \"kind\": \"api\", \"input_per_mtok\": 1,"
+                " \"output_per_mtok\": 0}]}");
+    const CostOptionResult *a = opt(&r, "a");
+    assert_close(a->monthly_cost_usd[0], 1.0 * MONTH, 1e-9);
+    assert_close(a->monthly_cost_usd[1], 1.1 * MONTH, 1e-9);
+    assert_close(a->monthly_cost_usd[2], 1.21 * MONTH, 1e-9);
+    assert_close(a->horizon_total_usd, 3.31 * MONTH, 1e-9);
+    assert_close(a->cumulative_cost_usd[1], 2.1 * MONTH, 1e-9);
+    run_free(&r);
+}
+
+/* RAG on m1 (no cache share): input 500 + context 1,000 tokens at $2, output
+ * 100 at $8, plus 500 query tokens embedded at $0.02/M:
+ * (1500*2 + 100*8 + 500*0.02) / 1e6 = $0.00381 a request. Vector store $50
+ * a month; corpus 1e9 tokens x $0.02/M = $20 once. Latency adds the rule's
+ * midpoint (800+2000)/2 = 1,400 ms: p50 = 1,200 + 1,400. */
+static void test_rag(void **state) {
+    (void)state;
+    Run r;
+    project(&r, "{\"name\": \"t\", \"horizon_months\": 2, \"workload\": {"
+                "\"requests_per_day\": 1000, \"input_tokens\": 500, \"output_tokens\": 100},"
+                "\"options\": [{\"id\": \"r\", \"kind\": \"rag\", \"model\": \"m1\","
+                " \"context_tokens\": 1000, \"corpus_tokens\": 1000000000}]}");
+    const CostOptionResult *o = opt(&r, "r");
+    assert_close(o->variable_cost_per_request_usd, 0.00381, 1e-15);
+    assert_close(o->monthly_cost_usd[0], 3.81 * MONTH + 50, 1e-9);
+    assert_close(o->corpus_embedding_usd, 20, 1e-9);
+    assert_close(o->one_time_usd, 20, 1e-9);
+    assert_close(o->horizon_total_usd, 20 + 2 * (3.81 * MONTH + 50), 1e-9);
+    assert_close(o->latency_p50_ms, 2600, 1e-9);
+    assert_close(o->latency_p95_ms, 1800 + 1400, 1e-9);
+    assert_true(r.p.uncertain); /* the rule of thumb is a range */
+    run_free(&r);
+}
+
+/* Hosted fine-tune of m1: training 1e6 tokens x 3 epochs x $5/M = $15; data
+ * preparation 3 x $15 = $45; retraining every 30 days costs 15 x (365/12)/30
+ * a month. Inference at the fine-tuned prices: 1,000 x $0.8 + 100 x $3.2 per
+ * million = $0.00112 a request. */
+static void test_api_finetuned(void **state) {
+    (void)state;
+    Run r;
+    project(&r, "{\"name\": \"t\", \"horizon_months\": 1, \"workload\": {"
+                "\"requests_per_day\": 1000, \"input_tokens\": 1000, \"output_tokens\": 100},"
+                "\"options\": [{\"id\": \"f\", \"kind\": \"api_finetuned\", \"model\": \"m1\","
+                " \"train_tokens\": 1000000, \"retrain_every_days\": 30}]}");
+    const CostOptionResult *f = opt(&r, "f");
+    double retrain = 15.0 * MONTH / 30.0;
+    assert_close(f->training_usd, 15, 1e-12);
+    assert_close(f->data_prep_usd, 45, 1e-12);
+    assert_close(f->one_time_usd, 60, 1e-12);
+    assert_close(f->retrain_monthly_usd, retrain, 1e-12);
+    assert_close(f->variable_cost_per_request_usd, 0.00112, 1e-15);
+    assert_close(f->monthly_cost_usd[0], 1.12 * MONTH + retrain, 1e-9);
+    assert_close(f->latency_p50_ms, 1200, 1e-9); /* the base model's latency */
+    run_free(&r);
+}
+
+/* Self-hosted on g1 ($1/GPU-hour on c1, the cheapest). 100 output tokens a
+ * request at 100 tok/s per GPU: mu = 1 request/s per replica. 86,400
+ * requests/day, peak x1: lambda = 1/s. Service latency 100 tokens / 100
+ * tok/s = 1,000 ms, p95 ratio 1.
+ *  - c = 2: Erlang C(2, 1) = 1/3, wait p95 = ln((1/3)/0.05)/(2 - 1) = 1.897 s
+ *    -> 2,897 ms > SLO 2,000.
+ *  - c = 3: B(3,1) = 1/16, C = (1/16)/(1 - (1/3)(15/16)) = 1/11, wait p95 =
+ *    ln((1/11)/0.05)/(3 - 1) = ln(20/11)/2 = 0.29892 s -> 1,298.9 ms.
+ * So 3 replicas x 730 h x $1 = $2,190 a month. */
+static void test_self_hosted_mmc_sizing(void **state) {
+    (void)state;
+    Run r;
+    project(&r, "{\"name\": \"t\", \"horizon_months\": 1, \"workload\": {"
+                "\"requests_per_day\": 86400, \"input_tokens\": 100, \"output_tokens\": 100,"
+                " \"latency_slo_ms\": 2000},"
+                "\"options\": [{\"id\": \"s\", \"kind\": \"self_hosted\", \"gpu\": \"g1\","
+                " \"tokens_per_s_per_gpu\": 100, \"ttft_ms\": 0, \"output_tokens_per_s\": 100,"
+                " \"latency_p95_over_p50\": 1, \"train_gpu_hours\": 0}]}");
+    const CostOptionResult *s = opt(&r, "s");
+    assert_int_equal(s->replicas_at_peak, 3);
+    assert_close(s->monthly_cost_usd[0], 3 * 730.0, 1e-9);
+    assert_close(s->latency_p95_ms, 1000 + 1000 * log(20.0 / 11.0) / 2, 1e-6);
+    assert_close(s->latency_p50_ms, 1000, 1e-9); /* C = 1/11 < 0.5: median wait 0 */
+    assert_close(s->utilization_at_peak, 1.0 / 3.0, 1e-12);
+    assert_true(s->slo_met);
+    assert_close(s->variable_cost_per_request_usd, 0, 0);
+    assert_close(s->cost_per_request_usd, 2190.0 / (86400 * MONTH), 1e-15);
+    run_free(&r);
+}
+
+/* The same without an SLO: the fewest replicas that keep the queue stable,
+ * floor(a) + 1 = 2; a named cloud picks its rate ($2 on c2). Training: the
+ * rule's 4 GPU-hours on a100-80gb at $2.50 = $10, data prep 3 x $10. */
+static void test_self_hosted_no_slo_cloud_training(void **state) {
+    (void)state;
+    Run r;
+    project(&r, "{\"name\": \"t\", \"horizon_months\": 1, \"workload\": {"
+                "\"requests_per_day\": 86400, \"input_tokens\": 100, \"output_tokens\": 100},"
+                "\"options\": [{\"id\": \"s\", \"kind\": \"self_hosted\", \"gpu\": \"g1\","
+                " \"cloud\": \"c2\", \"tokens_per_s_per_gpu\": 100, \"retrain_every_days\": 0}]}");
+    const CostOptionResult *s = opt(&r, "s");
+    assert_int_equal(s->replicas_at_peak, 2);
+    assert_close(s->monthly_cost_usd[0], 2 * 2.0 * 730, 1e-9);
+    assert_close(s->training_usd, 10, 1e-12);
+    assert_close(s->data_prep_usd, 30, 1e-12);
+    assert_close(s->retrain_monthly_usd, 0, 0);
+    run_free(&r);
+}
+
+/* Replicas follow growth: 100% a month doubles lambda from 1 to 2 to 4. */
+static void test_self_hosted_replicas_grow(void **state) {
+    (void)state;
+    Run r;
+    project(&r, "{\"name\": \"t\", \"horizon_months\": 3, \"workload\": {"
+                "\"requests_per_day\": 86400, \"input_tokens\": 100, \"output_tokens\": 100,"
+                " \"growth_per_month\": 1.0},"
+                "\"options\": [{\"id\": \"s\", \"kind\": \"self_hosted\", \"gpu\": \"g1\","
+                " \"tokens_per_s_per_gpu\": 100, \"train_gpu_hours\": 0}]}");
+    const CostOptionResult *s = opt(&r, "s");
+    /* floor(1)+1 = 2, floor(2)+1 = 3, floor(4)+1 = 5 */
+    assert_close(s->monthly_cost_usd[0], 2 * 730.0, 1e-9);
+    assert_close(s->monthly_cost_usd[1], 3 * 730.0, 1e-9);
+    assert_close(s->monthly_cost_usd[2], 5 * 730.0, 1e-9);
+    assert_int_equal(s->replicas_at_peak_final, 5);
+    run_free(&r);
+}
+
+/* No GPU named: a replica costs the rule's $300-600 a month (midpoint 450). */
+static void test_self_hosted_rule_of_thumb(void **state) {
+    (void)state;
+    Run r;
+    project(&r, "{\"name\": \"t\", \"horizon_months\": 1, \"workload\": {"
+                "\"requests_per_day\": 1000, \"input_tokens\": 100, \"output_tokens\": 100},"
+                "\"options\": [{\"id\": \"s\", \"kind\": \"self_hosted\","
+                " \"train_gpu_hours\": 0, \"retrain_every_days\": 0}]}");
+    assert_close(opt(&r, "s")->monthly_cost_usd[0], 450, 1e-9);
+    assert_int_equal(opt(&r, "s")->replicas_at_peak, 1);
+    run_free(&r);
+}
+
+/* Routing splits traffic: the self-hosted half sees lambda = 0.5/s, so with
+ * SLO 2,000 ms: c = 1 gives wait p95 ln(0.5/0.05)/0.5 = 4.6 s (too slow);
+ * c = 2: C(2, 0.5) = 0.1, wait p95 = ln(2)/1.5 = 0.462 s -> 2 replicas,
+ * $1,460 a month. The API half: 43,200 requests/day x 100 tokens x $10/M =
+ * $43.20 a day. */
+static void test_routed_blend(void **state) {
+    (void)state;
+    Run r;
+    project(&r, "{\"name\": \"t\", \"horizon_months\": 1, \"workload\": {"
+                "\"requests_per_day\": 86400, \"input_tokens\": 100, \"output_tokens\": 100,"
+                " \"latency_slo_ms\": 2000},"
+                "\"options\": ["
+                "{\"id\": \"s\", \"kind\": \"self_hosted\", \"gpu\": \"g1\","
+                " \"tokens_per_s_per_gpu\": 100, \"ttft_ms\": 0, \"output_tokens_per_s\": 100,"
+                " \"latency_p95_over_p50\": 1, \"train_gpu_hours\": 0},"
+                "{\"id\": \"a\", \"kind\": \"api\", \"input_per_mtok\": 10, \"output_per_mtok\": 0},"
+                "{\"id\": \"mix\", \"kind\": \"routed\", \"routes\": ["
+                " {\"option\": \"s\", \"share\": 0.5}, {\"option\": \"a\", \"share\": 0.5}]}]}");
+    const CostOptionResult *m = opt(&r, "mix");
+    assert_int_equal(m->replicas_at_peak, 2);
+    assert_close(m->monthly_cost_usd[0], 2 * 730.0 + 43.2 * MONTH, 1e-9);
+    assert_close(m->variable_cost_per_request_usd, 0.5 * 0.001, 1e-15);
+    /* the mixture median lies between the two components' medians */
+    assert_true(m->latency_p50_ms > opt(&r, "s")->latency_p50_ms - 1e-9);
+    assert_true(m->latency_p95_ms < opt(&r, "a")->latency_p95_ms + 1e-9);
+    run_free(&r);
+}
+
+/* Break-even: A costs $0.01 a request (1,000 tokens at $10/M), 1,000 a day =
+ * 304.1667 a month. B, a fine-tune of m1: training 1e8 x 3 x $5/M = $1,500,
+ * data prep $4,500, so $6,000 up front, then 1,000 x $0.8/M = $0.0008 a
+ * request = 24.3333 a month. B catches up when 6000 + 24.333 m <= 304.167 m,
+ * m >= 21.44: month 22. A is dearer from then on: -1 within 24 months. */
+static void test_break_even(void **state) {
+    (void)state;
+    Run r;
+    project(&r, "{\"name\": \"t\", \"horizon_months\": 24, \"workload\": {"
+                "\"requests_per_day\": 1000, \"input_tokens\": 1000, \"output_tokens\": 0},"
+                "\"options\": ["
+                "{\"id\": \"A\", \"kind\": \"api\", \"input_per_mtok\": 10, \"output_per_mtok\": 0},"
+                "{\"id\": \"B\", \"kind\": \"api_finetuned\", \"model\": \"m1\","
+                " \"train_tokens\": 100000000, \"retrain_every_days\": 0}]}");
+    assert_close(opt(&r, "B")->one_time_usd, 6000, 1e-9);
+    assert_int_equal(opt(&r, "B")->break_even_month[0], 22);
+    assert_int_equal(opt(&r, "A")->break_even_month[1], -1);
+    run_free(&r);
+    double ca[3] = {5, 10, 15}, cb[3] = {4, 10, 16};
+    /* A: 0,5,10,15 vs B: 2,4,10,16 -> A no dearer at m=0 but dearer at 1. At
+     * m=2 equal, m=3 cheaper: from month 2 on. */
+    assert_int_equal(cost_break_even(ca, 0, cb, 2, 3), 2);
+    assert_int_equal(cost_break_even(cb, 2, ca, 0, 3), -1);
+    double same[2] = {1, 2};
+    assert_int_equal(cost_break_even(same, 0, same, 0, 2), 0);
+}
+
+/* Erlang C against textbook closed forms and the direct formula. */
+static void test_erlang_c(void **state) {
+    (void)state;
+    /* M/M/1: probability of waiting = rho */
+    assert_close(cost_erlang_c(1, 0.7), 0.7, 1e-12);
+    /* M/M/2 with a = 1: C = 1/3 */
+    assert_close(cost_erlang_c(2, 1.0), 1.0 / 3.0, 1e-12);
+    /* c = 10, a = 8 by the textbook sum:
+     * C = (a^c/c!)(c/(c-a)) / (sum_{k<c} a^k/k! + (a^c/c!)(c/(c-a))) */
+    double sum = 0, term = 1;
+    for (int k = 0; k < 10; k++) {
+        sum += term;
+        term *= 8.0 / (k + 1);
+    }
+    double top = term * 10.0 / (10.0 - 8.0);
+    assert_close(cost_erlang_c(10, 8.0), top / (sum + top), 1e-12);
+    assert_close(cost_erlang_c(3, 3.0), 1.0, 0); /* unstable: always waits */
+    /* M/M/1 waiting time: P(W > t) = rho e^{-(mu - lambda) t}; with
+     * lambda = 0.5, mu = 1 the 95th percentile is ln(0.5/0.05)/0.5. */
+    assert_close(cost_mmc_wait_quantile_s(1, 0.5, 1.0, 0.95), log(10.0) / 0.5, 1e-12);
+    assert_close(cost_mmc_wait_quantile_s(1, 0.5, 1.0, 0.4), 0, 0); /* P(wait) 0.5 < 0.6 */
+    assert_true(isinf(cost_mmc_wait_quantile_s(1, 2.0, 1.0, 0.95)));
+}
+
+static void test_lognormal_mixture(void **state) {
+    (void)state;
+    double w1[1] = {1}, a50[1] = {1000}, a95[1] = {2000};
+    assert_rel(cost_lognormal_mixture_quantile(1, w1, a50, a95, 0.5), 1000, 1e-9);
+    assert_rel(cost_lognormal_mixture_quantile(1, w1, a50, a95, 0.95), 2000, 1e-9);
+    /* two identical components are one component */
+    double w2[2] = {0.3, 0.7}, b50[2] = {1000, 1000}, b95[2] = {2000, 2000};
+    assert_rel(cost_lognormal_mixture_quantile(2, w2, b50, b95, 0.95), 2000, 1e-9);
+    /* point masses at 100 (30%) and 1000 (70%) */
+    double c50[2] = {100, 1000}, c95[2] = {100, 1000};
+    assert_rel(cost_lognormal_mixture_quantile(2, w2, c50, c95, 0.2), 100, 1e-6);
+    assert_rel(cost_lognormal_mixture_quantile(2, w2, c50, c95, 0.5), 1000, 1e-6);
+}
+
+/* numpy.quantile(range(1, 11), [0.1, 0.5, 0.9]) = [1.9, 5.5, 9.1] */
+static void test_quantile_matches_numpy(void **state) {
+    (void)state;
+    double x[10] = {7, 3, 10, 1, 9, 2, 8, 5, 6, 4};
+    assert_close(cost_quantile(x, 10, 0.1), 1.9, 1e-12);
+    assert_close(cost_quantile(x, 10, 0.5), 5.5, 1e-12);
+    assert_close(cost_quantile(x, 10, 0.9), 9.1, 1e-12);
+    double one[1] = {42};
+    assert_close(cost_quantile(one, 1, 0.9), 42, 0);
+}
+
+static const char MC[] =
+    "{\"name\": \"mc\", \"horizon_months\": 6, \"seed\": %d, \"workload\": {"
+    "\"requests_per_day\": [40000, 60000], \"input_tokens\": 1000, \"output_tokens\": 0,"
+    " \"growth_per_month\": [0, 0.05]},"
+    "\"options\": [{\"id\": \"a\", \"kind\": \"api\", \"input_per_mtok\": 10,"
+    " \"output_per_mtok\": 0},"
+    "{\"id\": \"r1\", \"kind\": \"rag\", \"model\": \"m1\", \"context_tokens\": 100},"
+    "{\"id\": \"r2\", \"kind\": \"rag\", \"model\": \"m1\", \"context_tokens\": 100}]}";
+
+static void mc_run(Run *r, int seed) {
+    char json[1024];
+    snprintf(json, sizeof json, MC, seed);
+    project(r, json);
+}
+
+/* Same seed, same numbers; another seed, other numbers. */
+static void test_monte_carlo_deterministic(void **state) {
+    (void)state;
+    Run a, b, c;
+    mc_run(&a, 5);
+    mc_run(&b, 5);
+    mc_run(&c, 6);
+    assert_true(a.p.uncertain);
+    assert_int_equal(a.p.draws, COST_DEFAULT_DRAWS);
+    for (int i = 0; i < a.p.n_options; i++) {
+        const CostOptionResult *x = &a.p.options[i], *y = &b.p.options[i];
+        assert_memory_equal(&x->q_horizon_total_usd, &y->q_horizon_total_usd,
+                            sizeof(CostQuantiles));
+        assert_memory_equal(&x->q_latency_p95_ms, &y->q_latency_p95_ms, sizeof(CostQuantiles));
+        assert_memory_equal(x->q_monthly_cost_usd, y->q_monthly_cost_usd,
+                            sizeof(CostQuantiles) * 6);
+    }
+    assert_true(a.p.options[0].q_horizon_total_usd.p10 != c.p.options[0].q_horizon_total_usd.p10);
+    /* Both RAG options read one shared rule of thumb per draw, so their
+     * latency quantiles agree exactly. */
+    assert_memory_equal(&a.p.options[1].q_latency_p95_ms, &a.p.options[2].q_latency_p95_ms,
+                        sizeof(CostQuantiles));
+    run_free(&a);
+    run_free(&b);
+    run_free(&c);
+}
+
+/* Daily cost = requests x $0.01, requests uniform on [40,000, 60,000]: the
+ * exact quantiles are $420, $500 and $580. With 10,000 draws the sampling
+ * error of a quantile is about sqrt(0.09/10000) x 200 = $0.6. The point
+ * projection uses the midpoint and is restored after the draws. */
+static void test_monte_carlo_converges(void **state) {
+    (void)state;
+    Run r;
+    mc_run(&r, 1);
+    const CostOptionResult *a = opt(&r, "a");
+    assert_close(a->q_daily_cost_usd.p10, 420, 3);
+    assert_close(a->q_daily_cost_usd.p50, 500, 3);
+    assert_close(a->q_daily_cost_usd.p90, 580, 3);
+    assert_close(a->daily_cost_usd, 500, 1e-9);
+    assert_close(r.sc.requests_per_day.v, 50000, 0);
+    run_free(&r);
+}
+
+/* Invalid scenarios: status TP_EINVAL and a message naming the JSON path. */
+static void test_errors(void **state) {
+    (void)state;
+    static const char W[] = "\"workload\": {\"requests_per_day\": 100, \"input_tokens\": 10,"
+                            " \"output_tokens\": 10}";
+    struct {
+        const char *json;
+        const char *expect1, *expect2;
+    } cases[] = {
+        {"{\"name\": \"t\", \"horizon_months\": 1, %s, \"options\": [{\"id\": \"a\", \"kind\": "
+         "\"api\", \"model\": \"m11\"}]}",
+         "$.options[0].model", "did you mean \"m1\""},
+        {"{\"name\": \"t\", \"horizon_months\": 1, \"workload\": {\"requests_per_day\": -5, "
+         "\"input_tokens\": 1, \"output_tokens\": 1}, \"options\": [{\"id\": \"a\", \"kind\": "
+         "\"api\", \"model\": \"m1\"}]}",
+         "$.workload.requests_per_day", "expected a number >= 0"},
+        {"{\"name\": \"t\", \"horizon_months\": 1, %s, \"options\": [{\"id\": \"a\", \"kind\": "
+         "\"api\", \"model\": \"m1\"}, {\"id\": \"b\", \"kind\": \"api\", \"model\": \"m2\"}, "
+         "{\"id\": \"r\", \"kind\": \"routed\", \"routes\": [{\"option\": \"a\", \"share\": 0.5},"
+         " {\"option\": \"b\", \"share\": 0.4}]}]}",
+         "$.options[2].routes", "sum to 0.9, expected 1"},
+        {"{\"name\": \"t\", \"horizon_months\": 1, %s, \"options\": [{\"id\": \"a\", \"kind\": "
+         "\"api\", \"model\": \"m1\"}, {\"id\": \"r\", \"kind\": \"routed\", \"routes\": "
+         "[{\"option\": \"zz\", \"share\": 1}]}]}",
+         "$.options[1].routes[0].option", "unknown option \"zz\""},
+        {"{\"name\": \"t\", \"horizon_months\": 1, %s, \"options\": [{\"id\": \"a\", \"kind\": "
+         "\"api\", \"model\": \"m1\"}, {\"id\": \"r1\", \"kind\": \"routed\", \"routes\": "
+         "[{\"option\": \"r2\", \"share\": 1}]}, {\"id\": \"r2\", \"kind\": \"routed\", "
+         "\"routes\": [{\"option\": \"r1\", \"share\": 1}]}]}",
+         "cycle of routes", "$.options["},
+        {"{\"name\": \"t\", \"horizon_months\": 1, %s, \"options\": [{\"id\": \"r\", \"kind\": "
+         "\"routed\", \"routes\": [{\"option\": \"r\", \"share\": 1}]}]}",
+         "$.options[0].routes[0].option", "itself"},
+        {"{\"name\": \"t\", \"horizon_months\": 1, %s, \"options\": [{\"id\": \"a\", \"kind\": "
+         "\"api\", \"model\": \"m1\", \"input_tokens\": [500, 100]}]}",
+         "$.options[0].input_tokens", "low > high"},
+        {"{\"name\": \"t\", \"horizon_months\": 0, %s, \"options\": []}", "$.horizon_months",
+         "expected a number in [1, 240]"},
+        {"{\"name\": \"t\", \"horizon_months\": 1, %s, \"options\": []}", "$.options",
+         "non-empty array"},
+        {"{\"name\": \"t\", \"horizon_months\": 1, %s, \"options\": [{\"id\": \"a\", \"kind\": "
+         "\"magic\"}]}",
+         "$.options[0].kind", "unknown kind \"magic\""},
+        {"{\"name\": \"t\", \"horizon_months\": 1, %s, \"options\": [{\"id\": \"a\", \"kind\": "
+         "\"api\", \"model\": \"m1\"}, {\"id\": \"a\", \"kind\": \"api\", \"model\": \"m2\"}]}",
+         "$.options[1].id", "unique"},
+        {"{\"name\": \"t\", \"horizon_months\": 1, %s, \"options\": [{\"id\": \"a\", \"kind\": "
+         "\"api\", \"model\": \"m1\", \"gpu\": \"g1\"}]}",
+         "$.options[0].gpu", "kind \"api\" does not take it"},
+        {"{\"name\": \"t\", \"horizon_months\": 1, %s, \"options\": [{\"id\": \"a\", \"kind\": "
+         "\"api\"}]}",
+         "$.options[0]", "both \"input_per_mtok\" and \"output_per_mtok\""},
+        {"{\"name\": \"t\", \"horizon_months\": 1, %s, \"options\": [{\"id\": \"s\", \"kind\": "
+         "\"self_hosted\", \"gpu\": \"g1\"}]}",
+         "$.options[0].tokens_per_s_per_gpu", "missing"},
+        {"{\"name\": \"t\", \"horizon_months\": 1, %s, \"options\": [{\"id\": \"s\", \"kind\": "
+         "\"self_hosted\", \"gpu\": \"g9\", \"tokens_per_s_per_gpu\": 5}]}",
+         "$.options[0].gpu", "unknown GPU \"g9\""},
+        {"{\"name\": \"t\", \"horizon_months\": 1, %s, \"options\": [{\"id\": \"s\", \"kind\": "
+         "\"self_hosted\", \"gpu\": \"g1\", \"cloud\": \"c9\", \"tokens_per_s_per_gpu\": 5}]}",
+         "$.options[0].cloud", "listed: c1, c2"},
+        {"{\"name\": \"t\", \"horizon_months\": 1, %s, \"options\": [{\"id\": \"f\", \"kind\": "
+         "\"api_finetuned\", \"model\": \"m1\"}]}",
+         "$.options[0].train_tokens", "missing"},
+        {"{\"name\": \"t\", \"horizon_months\": 1, %s, \"options\": [{\"id\": \"r\", \"kind\": "
+         "\"rag\", \"model\": \"m1\"}]}",
+         "$.options[0].context_tokens", "missing"},
+        {"{\"name\": \"t\", \"horizon_months\": 1, %s, \"options\": [{\"id\": \"a\", \"kind\": "
+         "\"api\", \"model\": \"m1\", \"input_tokens\": \"many\"}]}",
+         "$.options[0].input_tokens", "expected a number or a range [low, high], got a string"},
+        {"{\"name\": \"t\", \"horizon_months\": 1, %s, \"options\": [{\"id\": \"a\", \"kind\": "
+         "\"api\", \"model\": \"m1\"}], \"extra\": 1}",
+         "$.extra", "unknown field"},
+        {"{\"name\": \"t\", \"horizon_months\": 1, \"options\": [{\"id\": \"a\", \"kind\": "
+         "\"api\", \"model\": \"m1\"}]}",
+         "$.workload", "expected an object"},
+        {"{\"name\": \"t\", \"horizon_months\": 1, %s, \"options\": [", "test:1:", "invalid JSON"},
+        {"[1, 2]", "$", "expected a scenario object"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char json[2048];
+        const char *hole = strstr(cases[i].json, "%s");
+        if (hole)
+            snprintf(json, sizeof json, "%.*s%s%s", (int)(hole - cases[i].json), cases[i].json,
+                     W, hole + 2);
+        else
+            snprintf(json, sizeof json, "%s", cases[i].json);
+        CostScenario sc;
+        TpError err = {0};
+        TpStatus st = cost_scenario_parse(json, strlen(json), "test", &pricing, &sc, &err);
+        if (st != TP_EINVAL || !strstr(err.msg, cases[i].expect1) ||
+            !strstr(err.msg, cases[i].expect2))
+            fail_msg("case %zu: status %d, message \"%s\"; expected \"%s\" and \"%s\"", i, st,
+                     err.msg, cases[i].expect1, cases[i].expect2);
+    }
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_api_explicit_prices),
+        cmocka_unit_test(test_api_table_prices_and_cache),
+        cmocka_unit_test(test_growth_compounds_monthly),
+        cmocka_unit_test(test_rag),
+        cmocka_unit_test(test_api_finetuned),
+        cmocka_unit_test(test_self_hosted_mmc_sizing),
+        cmocka_unit_test(test_self_hosted_no_slo_cloud_training),
+        cmocka_unit_test(test_self_hosted_replicas_grow),
+        cmocka_unit_test(test_self_hosted_rule_of_thumb),
+        cmocka_unit_test(test_routed_blend),
+        cmocka_unit_test(test_break_even),
+        cmocka_unit_test(test_erlang_c),
+        cmocka_unit_test(test_lognormal_mixture),
+        cmocka_unit_test(test_quantile_matches_numpy),
+        cmocka_unit_test(test_monte_carlo_deterministic),
+        cmocka_unit_test(test_monte_carlo_converges),
+        cmocka_unit_test(test_errors),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
