@@ -211,4 +211,7 @@ double cost_lognormal_mixture_quantile(int n, const double *w, const double *p50
  * interpolation rule of numpy's default ("linear"). Reorders x. */
 double cost_quantile(double *x, int n, double p);
 
+/* Three quantiles (p_lo <= p_mid <= p_hi) at once, same rule; reorders x. */
+void cost_quantiles3(double *x, int n, double p_lo, double p_mid, double p_hi, double out[3]);
+
 #endif

@@ -44,9 +44,18 @@ static int size_replicas(double lambda, double mu, double svc_p95_ms, bool has_s
     int c = (int)need > min_c ? (int)need : min_c;
     if (!has_slo || svc_p95_ms > slo_ms)
         return c;
-    for (int limit = c + 100000; c < limit; c++)
-        if (svc_p95_ms + 1000 * cost_mmc_wait_quantile_s(c, lambda, mu, 0.95) <= slo_ms)
+    /* Erlang B by its recursion up to c, then one O(1) step per extra
+     * replica; P(wait) C = B / (1 - (a/c)(1 - B)); wait p95 from queue.c. */
+    double b = 1.0;
+    for (int k = 1; k <= c; k++)
+        b = a * b / (k + a * b);
+    double budget_s = (slo_ms - svc_p95_ms) / 1000.0;
+    for (int limit = c + 100000; c < limit; c++) {
+        double pw = b / (1.0 - (a / c) * (1.0 - b));
+        if (pw <= 0.05 || log(pw / 0.05) / (c * mu - lambda) <= budget_s)
             break;
+        b = a * b / (c + 1 + a * b);
+    }
     return c;
 }
 
@@ -243,9 +252,11 @@ static void set_values(CostScenario *sc, TpRng *rng) {
 enum { M_CPR, M_DAILY, M_ONE, M_TOTAL, M_P50, M_P95, M_REPL, N_METRICS };
 
 static void quantiles(double *x, int n, CostQuantiles *q) {
-    q->p10 = cost_quantile(x, n, 0.10);
-    q->p50 = cost_quantile(x, n, 0.50);
-    q->p90 = cost_quantile(x, n, 0.90);
+    double v[3];
+    cost_quantiles3(x, n, 0.10, 0.50, 0.90, v);
+    q->p10 = v[0];
+    q->p50 = v[1];
+    q->p90 = v[2];
 }
 
 static void monte_carlo(CostScenario *sc, CostProjection *out) {

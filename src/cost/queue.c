@@ -8,6 +8,10 @@
  * P(Wq > t) = C exp(-(c mu - lambda) t) (Kleinrock, Queueing Systems I,
  * 1975, sec. 3.5; Gross & Harris, Fundamentals of Queueing Theory, 2.3). */
 #include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tunepilot/arena.h"
 
 #include "tunepilot/cost.h"
 
@@ -36,53 +40,63 @@ double cost_mmc_wait_quantile_s(int c, double lambda, double mu, double q) {
 /* z of the 95th percentile of the standard normal. */
 #define Z95 1.6448536269514722
 
-static double mixture_cdf(int n, const double *w, const double *p50, const double *p95, double x) {
-    double f = 0;
-    for (int i = 0; i < n; i++) {
-        if (w[i] <= 0)
-            continue;
-        double sigma = p95[i] > p50[i] && p50[i] > 0 ? log(p95[i] / p50[i]) / Z95 : 0;
-        double cdf;
-        if (p50[i] <= 0)
-            cdf = 1.0;
-        else if (sigma <= 0)
-            cdf = x >= p50[i] ? 1.0 : 0.0;
-        else
-            cdf = 0.5 * erfc(-(log(x) - log(p50[i])) / (sigma * M_SQRT2));
-        f += w[i] * cdf;
-    }
-    return f;
-}
+/* Mixture quantile by bisection on y = ln(x), where component i has CDF
+ * Phi((y - mu_i) / sigma_i): log and sigma are computed once per component,
+ * so each step costs one erfc per component. */
+#define MAX_COMPONENTS 64
 
 double cost_lognormal_mixture_quantile(int n, const double *w, const double *p50,
                                        const double *p95, double q) {
-    double lo = INFINITY, hi = 0, total = 0;
-    for (int i = 0; i < n; i++) {
-        if (w[i] <= 0)
+    double mu[MAX_COMPONENTS], inv[MAX_COMPONENTS], wt[MAX_COMPONENTS];
+    double lo = INFINITY, hi = -INFINITY, total = 0;
+    int m = 0;
+    for (int i = 0; i < n && m < MAX_COMPONENTS; i++) {
+        if (w[i] <= 0 || p50[i] <= 0)
             continue;
+        double sigma = p95[i] > p50[i] ? log(p95[i] / p50[i]) / Z95 : 0;
+        mu[m] = log(p50[i]);
+        inv[m] = sigma > 0 ? 1.0 / (sigma * M_SQRT2) : INFINITY;
+        wt[m] = w[i];
         total += w[i];
-        if (p50[i] < lo)
-            lo = p50[i];
-        if (p95[i] > hi)
-            hi = p95[i];
+        double top = sigma > 0 ? mu[m] + 8 * sigma : mu[m];
+        if (mu[m] - 8 * sigma < lo)
+            lo = mu[m] - 8 * sigma;
+        if (top > hi)
+            hi = top;
+        m++;
     }
-    if (total <= 0 || !isfinite(lo))
+    if (m == 0)
         return 0;
-    if (lo <= 0)
-        lo = 1e-9;
-    lo /= 100;
-    hi = hi * 100 + 1e-9;
     q *= total;
-    /* bisection in log space: 200 halvings of a ratio < 1e12 is far below
-     * double precision */
-    for (int it = 0; it < 200 && hi / lo > 1 + 1e-13; it++) {
-        double mid = sqrt(lo * hi);
-        if (mixture_cdf(n, w, p50, p95, mid) < q)
-            lo = mid;
+    lo -= 1e-9;
+    hi += 1e-9;
+    /* Safeguarded Newton on y = ln(x): a Newton step when it stays inside
+     * the bracket, else bisection. 1e-9 in ln(x) is a relative error of
+     * 1e-9 in x. */
+    double y = 0.5 * (lo + hi);
+    for (int it = 0; it < 200 && hi - lo > 1e-9; it++) {
+        double f = 0, fp = 0;
+        for (int i = 0; i < m; i++) {
+            if (isinf(inv[i])) {
+                f += wt[i] * (y >= mu[i] ? 1.0 : 0.0);
+                continue;
+            }
+            double z = (y - mu[i]) * inv[i];
+            f += wt[i] * 0.5 * erfc(-z);
+            fp += wt[i] * inv[i] * M_2_SQRTPI * 0.5 * exp(-z * z);
+        }
+        if (f < q)
+            lo = y;
         else
-            hi = mid;
+            hi = y;
+        double next = fp > 0 ? y - (f - q) / fp : lo - 1;
+        if (next <= lo || next >= hi)
+            next = 0.5 * (lo + hi);
+        else if (fabs(next - y) < 1e-10)
+            return exp(next);
+        y = next;
     }
-    return sqrt(lo * hi);
+    return exp(y);
 }
 
 /* k-th smallest of x[0..n-1] (0-based) by quickselect; reorders x. */
@@ -112,6 +126,99 @@ static double select_kth(double *x, int n, int k) {
             return x[k];
     }
     return x[k];
+}
+
+/* Exact order statistics by bucketing: one pass counts values into
+ * NBINS equal-width bins between min and max, the cumulative counts locate
+ * the bin holding each wanted rank, and only that bin's values are gathered
+ * and selected. Linear in n with cheap steps; x is not reordered. */
+#define NBINS 2048
+
+typedef struct Bins {
+    double mn, scale;
+    int count[NBINS + 1];
+} Bins;
+
+static int bin_of(const Bins *b, double v) {
+    int i = (int)((v - b->mn) * b->scale);
+    return i < 0 ? 0 : i > NBINS ? NBINS : i;
+}
+
+void cost_quantiles3(double *x, int n, double p_lo, double p_mid, double p_hi, double out[3]) {
+    if (n <= 0) {
+        out[0] = out[1] = out[2] = NAN;
+        return;
+    }
+    double mn = x[0], mx = x[0];
+    for (int i = 1; i < n; i++) {
+        if (x[i] < mn)
+            mn = x[i];
+        if (x[i] > mx)
+            mx = x[i];
+    }
+    if (mn == mx || !isfinite(mn) || !isfinite(mx)) {
+        if (mn == mx) { /* a constant series: nothing to select */
+            out[0] = out[1] = out[2] = mn;
+            return;
+        }
+        out[0] = cost_quantile(x, n, p_lo); /* infinities: plain selection */
+        out[1] = cost_quantile(x, n, p_mid);
+        out[2] = cost_quantile(x, n, p_hi);
+        return;
+    }
+    static _Thread_local Bins b;
+    b.mn = mn;
+    b.scale = NBINS / (mx - mn);
+    memset(b.count, 0, sizeof b.count);
+    for (int i = 0; i < n; i++)
+        b.count[bin_of(&b, x[i])]++;
+    /* ranks wanted: floor(h) and floor(h)+1 for each quantile */
+    double ps[3] = {p_lo, p_mid, p_hi}, h[3];
+    int rank[6], bin[6], below[6];
+    for (int j = 0; j < 3; j++) {
+        h[j] = (n - 1) * ps[j];
+        rank[2 * j] = (int)floor(h[j]);
+        rank[2 * j + 1] = rank[2 * j] + 1 < n ? rank[2 * j] + 1 : rank[2 * j];
+    }
+    for (int r = 0; r < 6; r++) {
+        int bi = 0, acc = 0;
+        while (acc + b.count[bi] <= rank[r])
+            acc += b.count[bi++];
+        bin[r] = bi;
+        below[r] = acc;
+    }
+    /* one pass gathers the values of every wanted bin, grouped by bin */
+    int ubin[6], ustart[6], ufill[6], nu = 0, total = 0;
+    for (int r = 0; r < 6; r++) {
+        int seen = 0;
+        for (int u = 0; u < nu; u++)
+            seen |= ubin[u] == bin[r];
+        if (!seen) {
+            ubin[nu] = bin[r];
+            ustart[nu] = ufill[nu] = total;
+            total += b.count[bin[r]];
+            nu++;
+        }
+    }
+    double *scratch = tp_xmalloc(sizeof *scratch * (size_t)(total ? total : 1));
+    for (int i = 0; i < n; i++) {
+        int bi = bin_of(&b, x[i]);
+        for (int u = 0; u < nu; u++)
+            if (bi == ubin[u]) {
+                scratch[ufill[u]++] = x[i];
+                break;
+            }
+    }
+    double v[6];
+    for (int r = 0; r < 6; r++) {
+        int u = 0;
+        while (ubin[u] != bin[r])
+            u++;
+        v[r] = select_kth(scratch + ustart[u], b.count[bin[r]], rank[r] - below[r]);
+    }
+    for (int j = 0; j < 3; j++)
+        out[j] = v[2 * j] + (h[j] - rank[2 * j]) * (v[2 * j + 1] - v[2 * j]);
+    free(scratch);
 }
 
 double cost_quantile(double *x, int n, double p) {
