@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs the Debian packages tunepilot needs to build and test.
+# Runs apt-get as root, or through sudo. Does nothing when all are present.
+set -euo pipefail
+
+PKGS=(
+  build-essential cmake pkg-config  # toolchain
+  libncurses-dev                    # ncursesw: the terminal interface
+  libcjson-dev                      # JSON
+  libcurl4-openssl-dev              # HTTP(S) for prices and probes
+  libsqlite3-dev                    # the database
+  libopenblas-dev                   # matrix products for the pilot
+  libpcre2-dev                      # tokenizer pre-split patterns
+  libcmocka-dev                     # unit tests
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#PKGS[@]} packages present"
+  exit 0
+fi
+
+if [ "$(id -u)" -eq 0 ]; then
+  SUDO=()
+elif command -v sudo >/dev/null 2>&1; then
+  SUDO=(sudo)
+else
+  echo "install-deps: need root or sudo to install: ${missing[*]}" >&2
+  exit 1
+fi
+
+echo "install-deps: installing ${missing[*]}"
+"${SUDO[@]}" apt-get update -qq
+"${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
