@@ -337,6 +337,10 @@ static void uncertainty(TpBuf *b, const CostScenario *sc, const CostProjection *
     tp_buf_printf(b, "\n%sP10 / P50 / P90 over %d draws:\n\n", md ? "### " : "", p->draws);
     if (md)
         tp_buf_puts(b, "| option | horizon total | $/request | p95 ms |\n|---|---:|---:|---:|\n");
+    int w = 6;
+    for (int i = 0; i < p->n_options; i++)
+        if ((int)strlen(sc->options[i].id) > w)
+            w = (int)strlen(sc->options[i].id);
     for (int i = 0; i < p->n_options; i++) {
         const CostOptionResult *r = &p->options[i];
         char t[3][48], c[3][48], l[3][48];
@@ -353,8 +357,9 @@ static void uncertainty(TpBuf *b, const CostScenario *sc, const CostProjection *
             tp_buf_printf(b, "| %s | %s / %s / %s | %s / %s / %s | %s / %s / %s |\n",
                           sc->options[i].id, t[0], t[1], t[2], c[0], c[1], c[2], l[0], l[1], l[2]);
         else
-            tp_buf_printf(b, "  %-12s total %s / %s / %s   $/req %s / %s / %s   p95 %s / %s / %s ms\n",
-                          sc->options[i].id, t[0], t[1], t[2], c[0], c[1], c[2], l[0], l[1], l[2]);
+            tp_buf_printf(b, "  %-*s  total %s / %s / %s   $/req %s / %s / %s   p95 %s / %s / %s ms\n",
+                          w, sc->options[i].id, t[0], t[1], t[2], c[0], c[1], c[2], l[0], l[1],
+                          l[2]);
     }
 }
 
