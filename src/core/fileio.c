@@ -28,6 +28,8 @@ TpStatus tp_file_read(const char *path, size_t max_bytes, char **data, size_t *l
     for (;;) {
         if (n == cap) {
             if (cap >= max_bytes) {
+                if (fgetc(f) == EOF)
+                    break; /* exactly max_bytes long: allowed */
                 free(buf);
                 fclose(f);
                 return tp_error_set(err, TP_EINVAL, "%s: larger than the %zu-byte limit", path,

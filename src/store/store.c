@@ -380,8 +380,8 @@ TpStatus store_snapshot_list(Store *s, StoreSnapshotInfo **out, int *n, TpError 
     *n = 0;
     if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
         return db_fail(s, err, "cannot list pricing snapshots");
-    int cap = 0;
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    int cap = 0, rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (*n == cap) {
             cap = cap ? cap * 2 : 8;
             *out = tp_xrealloc(*out, (size_t)cap * sizeof **out);
@@ -389,6 +389,12 @@ TpStatus store_snapshot_list(Store *s, StoreSnapshotInfo **out, int *n, TpError 
         snapshot_row(st, &(*out)[(*n)++]);
     }
     sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        free(*out);
+        *out = NULL;
+        *n = 0;
+        return db_fail(s, err, "cannot list pricing snapshots");
+    }
     return TP_OK;
 }
 
@@ -418,8 +424,8 @@ TpStatus store_snapshot_models(Store *s, int64_t id, StoreSnapshotInfo *info, ch
                            -1, &st, NULL) != SQLITE_OK)
         return db_fail(s, err, "cannot read pricing snapshot");
     sqlite3_bind_int64(st, 1, id);
-    int cap = 0;
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    int cap = 0, rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (*n == cap) {
             cap = cap ? cap * 2 : 64;
             *jsons = tp_xrealloc(*jsons, (size_t)cap * sizeof **jsons);
@@ -427,5 +433,13 @@ TpStatus store_snapshot_models(Store *s, int64_t id, StoreSnapshotInfo *info, ch
         (*jsons)[(*n)++] = dup_col(st, 0);
     }
     sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        for (int i = 0; i < *n; i++)
+            free((*jsons)[i]);
+        free(*jsons);
+        *jsons = NULL;
+        *n = 0;
+        return db_fail(s, err, "cannot read pricing snapshot");
+    }
     return TP_OK;
 }
