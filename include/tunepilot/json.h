@@ -43,6 +43,11 @@ TpStatus tp_json_integer(const cJSON *obj, const char *key, const char *name, co
                          bool required, long long min, long long max, long long *out,
                          bool *present, TpError *err);
 
+/* Adds key: v, or key: null when v is NaN or infinite. */
+void tp_json_add_num(cJSON *obj, const char *key, double v);
+/* Adds key: s, or key: null when s is NULL. */
+void tp_json_add_str(cJSON *obj, const char *key, const char *s);
+
 /* True when s is a calendar date YYYY-MM-DD. */
 bool tp_is_iso_date(const char *s);
 

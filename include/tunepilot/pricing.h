@@ -112,8 +112,13 @@ TpStatus pricing_parse_table(Pricing *p, const char *table, const char *text, si
  * schema) into m; strings are copied into p's arena. */
 TpStatus pricing_parse_model(Pricing *p, const cJSON *obj, const char *name, const char *path,
                              PricingModel *m, TpError *err);
-/* The entry as a JSON object in the same schema (caller deletes). */
+/* Entries as JSON objects in the tables' own schema (caller deletes). */
 cJSON *pricing_model_to_json(const PricingModel *m);
+cJSON *pricing_finetune_to_json(const PricingFinetune *f);
+cJSON *pricing_gpu_to_json(const PricingGpu *g);
+cJSON *pricing_embedding_to_json(const PricingEmbedding *e);
+cJSON *pricing_vector_store_to_json(const PricingVectorStore *v);
+cJSON *pricing_rule_to_json(const PricingRule *r);
 
 /* Applies a stored snapshot: each entry (api_models entry schema) replaces
  * the model with the same id or alias, keeping bundled latency figures the

@@ -37,93 +37,6 @@ static void print_json(cJSON *j) {
     free(s);
 }
 
-static void num_or_null(cJSON *o, const char *k, double v) {
-    if (isnan(v))
-        cJSON_AddNullToObject(o, k);
-    else
-        cJSON_AddNumberToObject(o, k, v);
-}
-
-static cJSON *finetune_json(const PricingFinetune *f) {
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "id", f->id);
-    cJSON_AddStringToObject(o, "provider", f->provider);
-    cJSON_AddStringToObject(o, "base_model", f->base_model);
-    cJSON_AddStringToObject(o, "method", f->method);
-    num_or_null(o, "training_per_mtok", f->training_per_mtok);
-    num_or_null(o, "training_per_hour", f->training_per_hour);
-    num_or_null(o, "input_per_mtok", f->input_per_mtok);
-    num_or_null(o, "cached_input_per_mtok", f->cached_input_per_mtok);
-    num_or_null(o, "output_per_mtok", f->output_per_mtok);
-    num_or_null(o, "hosting_per_hour", f->hosting_per_hour);
-    cJSON_AddStringToObject(o, "source", f->source);
-    cJSON_AddStringToObject(o, "as_of", f->as_of);
-    return o;
-}
-
-static cJSON *gpu_json(const PricingGpu *g) {
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "id", g->id);
-    cJSON_AddStringToObject(o, "name", g->name);
-    cJSON_AddNumberToObject(o, "memory_gb", g->memory_gb);
-    cJSON_AddNumberToObject(o, "bf16_dense_tflops", g->bf16_dense_tflops);
-    cJSON_AddNumberToObject(o, "memory_bandwidth_gb_s", g->memory_bandwidth_gb_s);
-    cJSON *rs = cJSON_AddArrayToObject(o, "rates");
-    for (int i = 0; i < g->n_rates; i++) {
-        cJSON *r = cJSON_CreateObject();
-        cJSON_AddStringToObject(r, "cloud", g->rates[i].cloud);
-        cJSON_AddNumberToObject(r, "usd_per_hour", g->rates[i].usd_per_hour);
-        cJSON_AddStringToObject(r, "source", g->rates[i].source);
-        cJSON_AddStringToObject(r, "as_of", g->rates[i].as_of);
-        cJSON_AddItemToArray(rs, r);
-    }
-    cJSON_AddStringToObject(o, "source", g->source);
-    cJSON_AddStringToObject(o, "as_of", g->as_of);
-    return o;
-}
-
-static cJSON *rule_json(const PricingRule *r) {
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "id", r->id);
-    if (r->is_range) {
-        cJSON_AddNumberToObject(o, "low", r->lo);
-        cJSON_AddNumberToObject(o, "high", r->hi);
-    } else {
-        cJSON_AddNumberToObject(o, "value", r->lo);
-    }
-    if (r->unit)
-        cJSON_AddStringToObject(o, "unit", r->unit);
-    if (r->description)
-        cJSON_AddStringToObject(o, "description", r->description);
-    cJSON_AddStringToObject(o, "source", r->source);
-    cJSON_AddStringToObject(o, "as_of", r->as_of);
-    return o;
-}
-
-static cJSON *embedding_json(const PricingEmbedding *e) {
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "id", e->id);
-    cJSON_AddStringToObject(o, "provider", e->provider);
-    cJSON_AddNumberToObject(o, "input_per_mtok", e->input_per_mtok);
-    if (e->dimensions)
-        cJSON_AddNumberToObject(o, "dimensions", (double)e->dimensions);
-    cJSON_AddStringToObject(o, "source", e->source);
-    cJSON_AddStringToObject(o, "as_of", e->as_of);
-    return o;
-}
-
-static cJSON *store_json(const PricingVectorStore *v) {
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "id", v->id);
-    cJSON_AddStringToObject(o, "provider", v->provider);
-    cJSON_AddNumberToObject(o, "monthly_usd", v->monthly_usd);
-    if (v->note)
-        cJSON_AddStringToObject(o, "note", v->note);
-    cJSON_AddStringToObject(o, "source", v->source);
-    cJSON_AddStringToObject(o, "as_of", v->as_of);
-    return o;
-}
-
 static bool want(const char *table, const char *t) {
     return !strcmp(table, "all") || !strcmp(table, t);
 }
@@ -165,7 +78,7 @@ static int list(const Pricing *p, const char *table, const char *provider, bool 
             if (provider && strcasecmp(provider, f->provider))
                 continue;
             if (json) {
-                cJSON_AddItemToArray(arr, finetune_json(f));
+                cJSON_AddItemToArray(arr, pricing_finetune_to_json(f));
                 continue;
             }
             price(a, sizeof a, f->training_per_mtok);
@@ -187,11 +100,12 @@ static int list(const Pricing *p, const char *table, const char *provider, bool 
         for (int i = 0; i < p->n_gpus; i++) {
             const PricingGpu *g = &p->gpus[i];
             if (json) {
-                cJSON_AddItemToArray(arr, gpu_json(g));
+                cJSON_AddItemToArray(arr, pricing_gpu_to_json(g));
                 continue;
             }
-            printf("%-12s %-32s %6.0f %8.1f %8.0f ", g->id, g->name, g->memory_gb,
-                   g->bf16_dense_tflops, g->memory_bandwidth_gb_s);
+            price(a, sizeof a, g->bf16_dense_tflops);
+            printf("%-12s %-32s %6.0f %8s %8.0f ", g->id, g->name, g->memory_gb, a,
+                   g->memory_bandwidth_gb_s);
             for (int r = 0; r < g->n_rates; r++)
                 printf(" %s %.2f", g->rates[r].cloud, g->rates[r].usd_per_hour);
             printf("\n");
@@ -206,7 +120,7 @@ static int list(const Pricing *p, const char *table, const char *provider, bool 
             printf("%-32s %-10s %9s\n", "embedding model", "provider", "in/Mtok");
         for (int i = 0; i < p->n_embeddings; i++) {
             if (json)
-                cJSON_AddItemToArray(ea, embedding_json(&p->embeddings[i]));
+                cJSON_AddItemToArray(ea, pricing_embedding_to_json(&p->embeddings[i]));
             else
                 printf("%-32s %-10s %9.4g\n", p->embeddings[i].id, p->embeddings[i].provider,
                        p->embeddings[i].input_per_mtok);
@@ -216,14 +130,14 @@ static int list(const Pricing *p, const char *table, const char *provider, bool 
         for (int i = 0; i < p->n_vector_stores; i++) {
             const PricingVectorStore *v = &p->vector_stores[i];
             if (json)
-                cJSON_AddItemToArray(va, store_json(v));
+                cJSON_AddItemToArray(va, pricing_vector_store_to_json(v));
             else
                 printf("%-32s %-10s %9.2f  %s\n", v->id, v->provider, v->monthly_usd,
                        v->note ? v->note : "");
         }
         if (json) {
             cJSON_AddItemToObject(root, "retrieval_latency_ms",
-                                  rule_json(&p->retrieval_latency_ms));
+                                  pricing_rule_to_json(&p->retrieval_latency_ms));
         } else {
             printf("\nretrieval latency: %g-%g ms (%s)\n\n", p->retrieval_latency_ms.lo,
                    p->retrieval_latency_ms.hi, p->retrieval_latency_ms.source);
@@ -234,7 +148,7 @@ static int list(const Pricing *p, const char *table, const char *provider, bool 
         for (int i = 0; i < p->n_rules; i++) {
             const PricingRule *r = &p->rules[i];
             if (json) {
-                cJSON_AddItemToArray(arr, rule_json(r));
+                cJSON_AddItemToArray(arr, pricing_rule_to_json(r));
                 continue;
             }
             if (r->is_range)
@@ -262,15 +176,15 @@ static int show(const Pricing *p, const char *name, bool json) {
     if (m)
         cJSON_AddItemToObject(root, "api_model", pricing_model_to_json(m));
     if (f)
-        cJSON_AddItemToObject(root, "finetune", finetune_json(f));
+        cJSON_AddItemToObject(root, "finetune", pricing_finetune_to_json(f));
     if (g)
-        cJSON_AddItemToObject(root, "gpu", gpu_json(g));
+        cJSON_AddItemToObject(root, "gpu", pricing_gpu_to_json(g));
     if (e)
-        cJSON_AddItemToObject(root, "embedding", embedding_json(e));
+        cJSON_AddItemToObject(root, "embedding", pricing_embedding_to_json(e));
     if (v)
-        cJSON_AddItemToObject(root, "vector_store", store_json(v));
+        cJSON_AddItemToObject(root, "vector_store", pricing_vector_store_to_json(v));
     if (r)
-        cJSON_AddItemToObject(root, "rule", rule_json(r));
+        cJSON_AddItemToObject(root, "rule", pricing_rule_to_json(r));
     if (!cJSON_GetArraySize(root)) {
         char sugg[256];
         pricing_suggest(p, name, sugg, sizeof sugg);

@@ -7,44 +7,6 @@
 #include "tunepilot/json.h"
 #include "tunepilot/pricing.h"
 
-static void add_num(cJSON *o, const char *key, double v) {
-    if (isnan(v))
-        cJSON_AddNullToObject(o, key);
-    else
-        cJSON_AddNumberToObject(o, key, v);
-}
-
-cJSON *pricing_model_to_json(const PricingModel *m) {
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "id", m->id);
-    cJSON_AddStringToObject(o, "provider", m->provider);
-    add_num(o, "input_per_mtok", m->input_per_mtok);
-    add_num(o, "output_per_mtok", m->output_per_mtok);
-    add_num(o, "cached_input_per_mtok", m->cached_input_per_mtok);
-    if (m->context_window)
-        cJSON_AddNumberToObject(o, "context_window", (double)m->context_window);
-    else
-        cJSON_AddNullToObject(o, "context_window");
-    if (m->max_output_tokens)
-        cJSON_AddNumberToObject(o, "max_output_tokens", (double)m->max_output_tokens);
-    else
-        cJSON_AddNullToObject(o, "max_output_tokens");
-    add_num(o, "ttft_ms", m->ttft_ms);
-    add_num(o, "output_tokens_per_s", m->output_tokens_per_s);
-    if (m->latency_source) {
-        cJSON_AddStringToObject(o, "latency_source", m->latency_source);
-        cJSON_AddStringToObject(o, "latency_as_of", m->latency_as_of);
-    }
-    if (m->n_aliases) {
-        cJSON *al = cJSON_AddArrayToObject(o, "aliases");
-        for (int i = 0; i < m->n_aliases; i++)
-            cJSON_AddItemToArray(al, cJSON_CreateString(m->aliases[i]));
-    }
-    cJSON_AddStringToObject(o, "source", m->source);
-    cJSON_AddStringToObject(o, "as_of", m->as_of);
-    return o;
-}
-
 TpStatus pricing_apply_snapshot(Pricing *p, long long id, const char *label, const char *as_of,
                                 char *const *jsons, int n, TpError *err) {
     PricingModel *merged =

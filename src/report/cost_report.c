@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "tunepilot/buf.h"
+#include "tunepilot/json.h"
 #include "tunepilot/report.h"
 
 int report_format_parse(const char *name) {
@@ -71,16 +72,9 @@ static void ms(double v, char *out, size_t size) {
 
 /* --- JSON ----------------------------------------------------------------------------- */
 
-static void num(cJSON *o, const char *key, double v) {
-    if (isfinite(v))
-        cJSON_AddNumberToObject(o, key, v);
-    else
-        cJSON_AddNullToObject(o, key);
-}
-
 static void cnum(cJSON *o, const char *key, const CostNum *n) {
     if (n->lo == n->hi) {
-        num(o, key, n->v);
+        tp_json_add_num(o, key, n->v);
     } else {
         cJSON *a = cJSON_AddArrayToObject(o, key);
         cJSON_AddItemToArray(a, cJSON_CreateNumber(n->lo));
@@ -90,17 +84,10 @@ static void cnum(cJSON *o, const char *key, const CostNum *n) {
 
 static cJSON *quant(const CostQuantiles *q) {
     cJSON *o = cJSON_CreateObject();
-    num(o, "p10", q->p10);
-    num(o, "p50", q->p50);
-    num(o, "p90", q->p90);
+    tp_json_add_num(o, "p10", q->p10);
+    tp_json_add_num(o, "p50", q->p50);
+    tp_json_add_num(o, "p90", q->p90);
     return o;
-}
-
-static void str_or_null(cJSON *o, const char *key, const char *s) {
-    if (s)
-        cJSON_AddStringToObject(o, key, s);
-    else
-        cJSON_AddNullToObject(o, key);
 }
 
 static cJSON *option_json(const CostScenario *sc, const CostProjection *p, int i) {
@@ -110,31 +97,31 @@ static cJSON *option_json(const CostScenario *sc, const CostProjection *p, int i
     cJSON *j = cJSON_CreateObject();
     cJSON_AddStringToObject(j, "id", o->id);
     cJSON_AddStringToObject(j, "kind", cost_option_kind_name(o->kind));
-    str_or_null(j, "model", o->model);
-    str_or_null(j, "gpu", o->gpu);
-    num(j, "input_tokens_per_request", r->input_tokens);
-    num(j, "output_tokens_per_request", r->output_tokens);
-    num(j, "cost_per_request_usd", r->cost_per_request_usd);
-    num(j, "cost_per_1k_requests_usd", r->cost_per_1k_requests_usd);
-    num(j, "variable_cost_per_request_usd", r->variable_cost_per_request_usd);
-    num(j, "daily_cost_usd", r->daily_cost_usd);
-    num(j, "fixed_monthly_usd", r->fixed_monthly_usd);
-    num(j, "retrain_monthly_usd", r->retrain_monthly_usd);
+    tp_json_add_str(j, "model", o->model);
+    tp_json_add_str(j, "gpu", o->gpu);
+    tp_json_add_num(j, "input_tokens_per_request", r->input_tokens);
+    tp_json_add_num(j, "output_tokens_per_request", r->output_tokens);
+    tp_json_add_num(j, "cost_per_request_usd", r->cost_per_request_usd);
+    tp_json_add_num(j, "cost_per_1k_requests_usd", r->cost_per_1k_requests_usd);
+    tp_json_add_num(j, "variable_cost_per_request_usd", r->variable_cost_per_request_usd);
+    tp_json_add_num(j, "daily_cost_usd", r->daily_cost_usd);
+    tp_json_add_num(j, "fixed_monthly_usd", r->fixed_monthly_usd);
+    tp_json_add_num(j, "retrain_monthly_usd", r->retrain_monthly_usd);
     cJSON *m = cJSON_AddArrayToObject(j, "monthly_cost_usd");
     cJSON *c = cJSON_AddArrayToObject(j, "cumulative_cost_usd");
     for (int k = 0; k < h; k++) {
         cJSON_AddItemToArray(m, cJSON_CreateNumber(r->monthly_cost_usd[k]));
         cJSON_AddItemToArray(c, cJSON_CreateNumber(r->cumulative_cost_usd[k]));
     }
-    num(j, "horizon_total_usd", r->horizon_total_usd);
-    num(j, "one_time_cost_usd", r->one_time_usd);
+    tp_json_add_num(j, "horizon_total_usd", r->horizon_total_usd);
+    tp_json_add_num(j, "one_time_cost_usd", r->one_time_usd);
     cJSON *one = cJSON_AddObjectToObject(j, "one_time");
-    num(one, "training_usd", r->training_usd);
-    num(one, "data_prep_usd", r->data_prep_usd);
-    num(one, "setup_usd", r->setup_usd);
-    num(one, "corpus_embedding_usd", r->corpus_embedding_usd);
-    num(j, "latency_p50_ms", r->latency_p50_ms);
-    num(j, "latency_p95_ms", r->latency_p95_ms);
+    tp_json_add_num(one, "training_usd", r->training_usd);
+    tp_json_add_num(one, "data_prep_usd", r->data_prep_usd);
+    tp_json_add_num(one, "setup_usd", r->setup_usd);
+    tp_json_add_num(one, "corpus_embedding_usd", r->corpus_embedding_usd);
+    tp_json_add_num(j, "latency_p50_ms", r->latency_p50_ms);
+    tp_json_add_num(j, "latency_p95_ms", r->latency_p95_ms);
     if (sc->has_slo)
         cJSON_AddBoolToObject(j, "slo_met", r->slo_met);
     else
@@ -149,7 +136,7 @@ static cJSON *option_json(const CostScenario *sc, const CostProjection *p, int i
         cJSON_AddNullToObject(j, "replicas_at_peak_final_month");
     }
     if (o->kind == COST_OPTION_SELF_HOSTED)
-        num(j, "utilization_at_peak", r->utilization_at_peak);
+        tp_json_add_num(j, "utilization_at_peak", r->utilization_at_peak);
     else
         cJSON_AddNullToObject(j, "utilization_at_peak");
     cJSON *be = cJSON_AddObjectToObject(j, "break_even_month");
@@ -176,7 +163,7 @@ static cJSON *option_json(const CostScenario *sc, const CostProjection *p, int i
         for (int k = 0; k < h; k++)
             cJSON_AddItemToArray(mq, quant(&r->q_monthly_cost_usd[k]));
         if (sc->has_slo)
-            num(u, "slo_met_share", r->slo_met_share);
+            tp_json_add_num(u, "slo_met_share", r->slo_met_share);
     } else {
         cJSON_AddNullToObject(j, "uncertainty");
     }
@@ -184,8 +171,8 @@ static cJSON *option_json(const CostScenario *sc, const CostProjection *p, int i
     for (int s = 0; s < o->n_sources; s++) {
         cJSON *e = cJSON_CreateObject();
         cJSON_AddStringToObject(e, "what", o->sources[s].what);
-        str_or_null(e, "source", o->sources[s].source);
-        str_or_null(e, "as_of", o->sources[s].as_of);
+        tp_json_add_str(e, "source", o->sources[s].source);
+        tp_json_add_str(e, "as_of", o->sources[s].as_of);
         cJSON_AddItemToArray(src, e);
     }
     return j;
@@ -207,8 +194,8 @@ cJSON *report_cost_json(const CostScenario *sc, const CostProjection *p, const R
     cJSON_AddNumberToObject(j, "horizon_months", p->horizon_months);
     cJSON *ps = cJSON_AddObjectToObject(j, "pricing");
     cJSON_AddNumberToObject(ps, "snapshot", (double)pr->snapshot_id);
-    str_or_null(ps, "label", pr->label);
-    str_or_null(ps, "as_of", pr->as_of);
+    tp_json_add_str(ps, "label", pr->label);
+    tp_json_add_str(ps, "as_of", pr->as_of);
     cJSON *w = cJSON_AddObjectToObject(j, "workload");
     cnum(w, "requests_per_day", &sc->requests_per_day);
     cnum(w, "input_tokens", &sc->input_tokens);

@@ -35,6 +35,13 @@ expect 0 '^a,api,0.005,5,250,0,91250,' -- "$TP" cost "$FIX/explicit.json" --form
 expect 0 '^\| option \| kind \|' -- "$TP" cost "$FIX/explicit.json" --format md
 "$TP" cost "$FIX/explicit.json" --format json -o "$WORK/out.json" --no-save \
   && grep -q '"kind":[[:space:]]*"tunepilot.cost_projection"' "$WORK/out.json" && ok || bad "-o FILE"
+# the scenario contract: "explicit" is 500 x $10/M + 50 x $30/M = $0.0065 a
+# request, x 50,000 = $325 a day; ft-api trains 2M x 3 epochs x $5/M = $30
+# (gpt-4.1-mini's training price) plus 3 x $30 of data preparation
+c=$("$TP" cost "$FIX/issue_contract.json" --format csv --no-save)
+grep -q '^explicit,api,0.0065,6.5,325,0,' <<<"$c" && ok || bad "contract: explicit row: $(grep explicit <<<"$c")"
+grep -q '^ft-api,api_finetuned,[0-9.e-]*,[0-9.e-]*,[0-9.e-]*,120,' <<<"$c" && ok || bad "contract: ft-api one-time"
+[ "$(grep -c , <<<"$c")" -eq 7 ] && ok || bad "contract: expected a header and 6 rows"
 # same seed, same output; the bundled examples all project
 a=$("$TP" cost --example support-bot-routing --format json --seed 3 --no-save)
 b=$("$TP" cost --example support-bot-routing --format json --seed 3 --no-save)
