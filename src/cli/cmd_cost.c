@@ -14,7 +14,7 @@
 #define MAX_SCENARIO_BYTES (4u << 20)
 
 static const char USAGE[] =
-    "usage: tunepilot cost SCENARIO.json [options]\n"
+    "usage: tunepilot cost SCENARIO.json [options]   (- reads standard input)\n"
     "       tunepilot cost --example NAME [options]\n"
     "\n"
     "Projects the cost and latency of every option in a scenario.\n"
@@ -84,8 +84,9 @@ static int parse_args(int argc, char **argv, CostArgs *a) {
 static TpStatus load_text(const CostArgs *a, char **text, size_t *len, char *name, size_t nsize,
                           TpError *err) {
     if (a->file) {
-        snprintf(name, nsize, "%s", a->file);
-        return tp_file_read(a->file, MAX_SCENARIO_BYTES, text, len, err);
+        bool in = !strcmp(a->file, "-");
+        snprintf(name, nsize, "%s", in ? "stdin" : a->file);
+        return tp_file_read(in ? "/dev/stdin" : a->file, MAX_SCENARIO_BYTES, text, len, err);
     }
     char asset[256];
     snprintf(asset, sizeof asset, "assets/scenarios/%s.json", a->example);

@@ -42,6 +42,8 @@ c=$("$TP" cost "$FIX/issue_contract.json" --format csv --no-save)
 grep -q '^explicit,api,0.0065,6.5,325,0,' <<<"$c" && ok || bad "contract: explicit row: $(grep explicit <<<"$c")"
 grep -q '^ft-api,api_finetuned,[0-9.e-]*,[0-9.e-]*,[0-9.e-]*,120,' <<<"$c" && ok || bad "contract: ft-api one-time"
 [ "$(grep -c , <<<"$c")" -eq 7 ] && ok || bad "contract: expected a header and 6 rows"
+# a scenario on standard input
+expect 0 '"daily_cost_usd":[[:space:]]*250,' -- sh -c "\"$TP\" cost - --format json --no-save < \"$FIX/explicit.json\""
 # same seed, same output; the bundled examples all project
 a=$("$TP" cost --example support-bot-routing --format json --seed 3 --no-save)
 b=$("$TP" cost --example support-bot-routing --format json --seed 3 --no-save)
