@@ -1,0 +1,138 @@
+/* llama.h - Llama-family models (LlamaForCausalLM; Mistral and Qwen2 where
+ * the difference is small): config.json, fp32 weights, forward, backward,
+ * and generation with a KV cache.
+ *
+ * Dimension letters: B sequences of T tokens (N = B*T rows), C hidden size,
+ * H query heads, KV key/value heads, D head dim, F intermediate size, V
+ * vocabulary. Linear weights are [out, in] as in Hugging Face checkpoints.
+ * Math follows transformers' modeling_llama.py: RMSNorm in fp32, RoPE with
+ * the rotate-half pairing (i, i + D/2), GQA query head h reading KV head
+ * h / (H / KV), SwiGLU MLP, cross-entropy over positions whose target is
+ * not -100, mean over those positions. */
+#ifndef TUNEPILOT_LLAMA_H
+#define TUNEPILOT_LLAMA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tunepilot/error.h"
+
+#define LLAMA_IGNORE (-100) /* target id that carries no loss */
+#define LLAMA_MAX_EOS 8
+
+typedef enum {
+    LLAMA_ROPE_DEFAULT,
+    LLAMA_ROPE_LINEAR,
+    LLAMA_ROPE_LLAMA3,
+} LlamaRopeType;
+
+typedef struct LlamaConfig {
+    char architecture[64]; /* "LlamaForCausalLM", "MistralForCausalLM", "Qwen2ForCausalLM" */
+    char model_type[32];
+    int hidden, intermediate, n_layers, n_heads, n_kv_heads, head_dim, vocab, max_pos;
+    double rms_eps, rope_theta;
+    LlamaRopeType rope_type;
+    double rope_factor, rope_low_freq_factor, rope_high_freq_factor;
+    int rope_original_max_pos;
+    bool tie_embeddings, attention_bias, mlp_bias;
+    int bos_id;                 /* -1 when unknown */
+    int eos_ids[LLAMA_MAX_EOS]; /* eos_token_id may be a list */
+    int n_eos;
+    char torch_dtype[16];
+} LlamaConfig;
+
+/* Parses a config.json document (name is used in messages). An unsupported
+ * architecture, activation or rope type is TP_EINVAL listing what is
+ * supported. */
+TpStatus llama_config_parse(const char *text, size_t len, const char *name, LlamaConfig *c,
+                            TpError *err);
+/* DIR/config.json */
+TpStatus llama_config_load(const char *dir, LlamaConfig *c, TpError *err);
+/* config.json text for c (caller frees). */
+char *llama_config_to_json(const LlamaConfig *c);
+/* Parameters, counting a tied embedding once. */
+int64_t llama_config_n_params(const LlamaConfig *c);
+/* RoPE inverse frequencies, D/2 of them, with rope scaling applied. */
+void llama_rope_inv_freq(const LlamaConfig *c, double *inv_freq);
+
+typedef struct LlamaLayerWeights {
+    float *attn_norm;          /* [C] */
+    float *wq, *wk, *wv, *wo;  /* [H*D, C], [KV*D, C], [KV*D, C], [C, H*D] */
+    float *bq, *bk, *bv;       /* [H*D], [KV*D], [KV*D] or NULL (Qwen2 has them) */
+    float *mlp_norm;           /* [C] */
+    float *wgate, *wup, *wdown; /* [F, C], [F, C], [C, F] */
+} LlamaLayerWeights;
+
+typedef struct LlamaWeights {
+    float *embed;      /* [V, C] */
+    LlamaLayerWeights *layers;
+    float *final_norm; /* [C] */
+    float *lm_head;    /* [V, C]; equals embed when tied */
+} LlamaWeights;
+
+typedef struct LlamaActs LlamaActs; /* saved activations (private) */
+
+typedef struct LlamaModel {
+    LlamaConfig cfg;
+    float *params; /* one block; w points into it */
+    size_t n_params;
+    LlamaWeights w;
+    float *grads; /* same layout as params; NULL until llama_grads_enable */
+    LlamaWeights g;
+    double *inv_freq; /* [D/2] */
+    LlamaActs *acts;
+} LlamaModel;
+
+/* Allocates zeroed parameters for c. Free with llama_model_free. */
+TpStatus llama_model_init(LlamaModel *m, const LlamaConfig *c, TpError *err);
+void llama_model_free(LlamaModel *m); /* NULL is fine */
+
+/* Fills every weight from a seeded normal(0, std) (norm weights 1). */
+void llama_model_randomize(LlamaModel *m, uint64_t seed, float std);
+
+/* Loads DIR (config.json + model.safetensors or a sharded index), F32, F16
+ * or BF16 weights converted to fp32. A tied checkpoint may store either
+ * model.embed_tokens.weight or lm_head.weight. */
+TpStatus llama_model_load(const char *dir, LlamaModel *m, TpError *err);
+/* Writes DIR/config.json and DIR/model.safetensors (F32), atomically each. */
+TpStatus llama_model_save(const LlamaModel *m, const char *dir, TpError *err);
+
+/* Allocates (zeroed) the gradient block. */
+void llama_grads_enable(LlamaModel *m);
+void llama_zero_grad(LlamaModel *m);
+
+/* Forward over B sequences of T tokens (ids [B*T], positions 0..T-1 in
+ * each). With targets (non-NULL, [B*T], LLAMA_IGNORE for no loss) *loss is
+ * the mean cross-entropy over the counted positions and *n_counted their
+ * number (either pointer may be NULL). Saves what backward needs. */
+TpStatus llama_forward(LlamaModel *m, const int *ids, const int *targets, int B, int T,
+                       float *loss, int *n_counted, TpError *err);
+/* Logits of the last forward, [B*T, V]. */
+const float *llama_logits(const LlamaModel *m);
+/* Backward of the last forward's mean loss. Gradients of every operation's
+ * inputs are computed; weight gradients are accumulated into m->grads when
+ * weight_grads is true (requires llama_grads_enable). d(loss)/d(embedding
+ * output) is left in llama_input_grad. */
+TpStatus llama_backward(LlamaModel *m, bool weight_grads, TpError *err);
+const float *llama_input_grad(const LlamaModel *m); /* [B*T, C] */
+
+/* --- inference with a KV cache ---------------------------------------------- */
+
+typedef struct LlamaKV LlamaKV;
+TpStatus llama_kv_new(const LlamaModel *m, int max_len, LlamaKV **out, TpError *err);
+void llama_kv_free(LlamaKV *kv);
+int llama_kv_len(const LlamaKV *kv);
+/* Appends one token at the next position and writes its logits [V]. */
+TpStatus llama_decode_step(const LlamaModel *m, LlamaKV *kv, int token, float *logits,
+                           TpError *err);
+
+typedef struct LlamaSampler {
+    float temperature; /* 0 = greedy */
+    float top_p;       /* 1 = off */
+    uint64_t seed;
+} LlamaSampler;
+/* Picks the next token from logits [V] (uses *rng_state, seeded by caller). */
+int llama_sample(const float *logits, int V, const LlamaSampler *s, uint64_t *rng_state);
+
+#endif

@@ -1,0 +1,535 @@
+/* llama.c - the Llama model: parameters in one block, forward with saved
+ * activations, backward, and single-token decoding with a KV cache. */
+#include "tunepilot/llama.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/llama_ops.h"
+#include "tunepilot/arena.h"
+#include "tunepilot/rng.h"
+
+/* --- parameters ----------------------------------------------------------------- */
+
+/* Points w's tensors into base (NULL base: only counts). Returns floats
+ * used. Order: embed, layers (attn_norm, wq, bq, wk, bk, wv, bv, wo,
+ * mlp_norm, wgate, wup, wdown), final_norm, lm_head unless tied. */
+static size_t layout(const LlamaConfig *c, float *base, LlamaWeights *w) {
+    size_t C = c->hidden, F = c->intermediate, V = c->vocab;
+    size_t q = (size_t)c->n_heads * c->head_dim, kv = (size_t)c->n_kv_heads * c->head_dim;
+    size_t off = 0;
+    LlamaWeights dummy_w = {0};
+    LlamaLayerWeights dummy_l = {0};
+    if (!base)
+        w = &dummy_w; /* counting only: pointers are not set */
+#define TAKE(field, count)                                                                     \
+    do {                                                                                       \
+        if (base)                                                                              \
+            (field) = base + off;                                                              \
+        off += (count);                                                                        \
+    } while (0)
+    TAKE(w->embed, V * C);
+    for (int l = 0; l < c->n_layers; l++) {
+        LlamaLayerWeights *L = base ? &w->layers[l] : &dummy_l;
+        TAKE(L->attn_norm, C);
+        TAKE(L->wq, q * C);
+        TAKE(L->wk, kv * C);
+        TAKE(L->wv, kv * C);
+        TAKE(L->wo, C * q);
+        if (c->attention_bias) {
+            TAKE(L->bq, q);
+            TAKE(L->bk, kv);
+            TAKE(L->bv, kv);
+        } else {
+            L->bq = L->bk = L->bv = NULL;
+        }
+        TAKE(L->mlp_norm, C);
+        TAKE(L->wgate, F * C);
+        TAKE(L->wup, F * C);
+        TAKE(L->wdown, C * F);
+    }
+    TAKE(w->final_norm, C);
+    if (c->tie_embeddings)
+        w->lm_head = w->embed;
+    else
+        TAKE(w->lm_head, V * C);
+#undef TAKE
+    return off;
+}
+
+TpStatus llama_model_init(LlamaModel *m, const LlamaConfig *c, TpError *err) {
+    memset(m, 0, sizeof *m);
+    if (c->hidden <= 0 || c->n_layers <= 0 || c->n_heads <= 0 || c->n_kv_heads <= 0 ||
+        c->head_dim <= 0 || c->head_dim % 2 || c->vocab <= 0 || c->intermediate <= 0 ||
+        c->n_heads % c->n_kv_heads)
+        return tp_error_set(err, TP_EINVAL, "invalid model configuration");
+    m->cfg = *c;
+    m->n_params = layout(c, NULL, NULL);
+    m->params = calloc(m->n_params, sizeof(float));
+    if (!m->params)
+        return tp_error_set(err, TP_ERR, "out of memory for %zu parameters", m->n_params);
+    m->w.layers = tp_xcalloc((size_t)c->n_layers, sizeof *m->w.layers);
+    layout(c, m->params, &m->w);
+    m->inv_freq = tp_xmalloc(sizeof(double) * (size_t)(c->head_dim / 2));
+    llama_rope_inv_freq(c, m->inv_freq);
+    return TP_OK;
+}
+
+void llama_grads_enable(LlamaModel *m) {
+    if (m->grads)
+        return;
+    m->grads = tp_xcalloc(m->n_params, sizeof(float));
+    m->g.layers = tp_xcalloc((size_t)m->cfg.n_layers, sizeof *m->g.layers);
+    layout(&m->cfg, m->grads, &m->g);
+}
+
+void llama_zero_grad(LlamaModel *m) {
+    if (m->grads)
+        memset(m->grads, 0, m->n_params * sizeof(float));
+}
+
+static double normal(TpRng *r) {
+    double u1 = tp_rng_uniform(r), u2 = tp_rng_uniform(r);
+    return sqrt(-2 * log(1 - u1)) * cos(2 * M_PI * u2);
+}
+
+void llama_model_randomize(LlamaModel *m, uint64_t seed, float std) {
+    TpRng r;
+    tp_rng_seed(&r, seed);
+    for (size_t i = 0; i < m->n_params; i++)
+        m->params[i] = (float)(normal(&r) * std);
+    const LlamaConfig *c = &m->cfg;
+    for (int l = 0; l < c->n_layers; l++)
+        for (int i = 0; i < c->hidden; i++)
+            m->w.layers[l].attn_norm[i] = m->w.layers[l].mlp_norm[i] = 1.0f;
+    for (int i = 0; i < c->hidden; i++)
+        m->w.final_norm[i] = 1.0f;
+}
+
+/* --- activations ---------------------------------------------------------------------- */
+
+struct LlamaActs {
+    int B, T, N;
+    float *mem, *bwd;
+    /* per layer, indexed [l]: */
+    float **x_in, **ln1, **rstd1, **q, **k, **v, **att, **attn_out, **x_mid, **ln2, **rstd2;
+    float **gate, **up, **act;
+    float *x_final, *lnf, *rstdf, *logits, *losses;
+    int *ids, *targets;
+    int counted;
+    /* backward */
+    float *dlogits, *dx, *dln, *dattn, *dq, *dk, *dv, *dgate, *dup, *dact, *scratch;
+};
+
+static void acts_free(LlamaActs *a) {
+    if (!a)
+        return;
+    free(a->mem);
+    free(a->bwd);
+    free(a->x_in);
+    free(a->ids);
+    free(a->targets);
+    free(a);
+}
+
+/* (Re)allocates activations for B x T. */
+static TpStatus acts_ensure(LlamaModel *m, int B, int T, TpError *err) {
+    LlamaActs *a = m->acts;
+    if (a && a->B == B && a->T == T)
+        return TP_OK;
+    acts_free(a);
+    m->acts = NULL;
+    const LlamaConfig *c = &m->cfg;
+    size_t N = (size_t)B * T, C = c->hidden, F = c->intermediate, V = c->vocab, L = c->n_layers;
+    size_t q = (size_t)c->n_heads * c->head_dim, kv = (size_t)c->n_kv_heads * c->head_dim;
+    size_t att = (size_t)B * c->n_heads * T * T;
+    size_t per_layer = N * C * 4 + N * 2 + N * q * 2 + N * kv * 2 + att + N * F * 3;
+    size_t total = L * per_layer + N * C * 2 + N + N * V + N;
+    a = tp_xcalloc(1, sizeof *a);
+    a->mem = malloc(total * sizeof(float));
+    if (!a->mem) {
+        free(a);
+        return tp_error_set(err, TP_ERR, "out of memory for activations (%zu floats)", total);
+    }
+    a->B = B;
+    a->T = T;
+    a->N = (int)N;
+    float ***lists[] = {&a->x_in, &a->ln1, &a->rstd1, &a->q, &a->k, &a->v, &a->att, &a->attn_out,
+                        &a->x_mid, &a->ln2, &a->rstd2, &a->gate, &a->up, &a->act};
+    size_t sizes[] = {N * C, N * C, N, N * q, N * kv, N * kv, att, N * q, N * C, N * C, N,
+                      N * F, N * F, N * F};
+    size_t nl = sizeof sizes / sizeof sizes[0];
+    float **ptrs = tp_xcalloc(nl * L, sizeof *ptrs);
+    float *p = a->mem;
+    for (size_t i = 0; i < nl; i++) {
+        *lists[i] = ptrs + i * L;
+        for (size_t l = 0; l < L; l++) {
+            (*lists[i])[l] = p;
+            p += sizes[i];
+        }
+    }
+    a->x_final = p;
+    p += N * C;
+    a->lnf = p;
+    p += N * C;
+    a->rstdf = p;
+    p += N;
+    a->logits = p;
+    p += N * V;
+    a->losses = p;
+    a->ids = tp_xmalloc(sizeof(int) * N);
+    a->targets = tp_xmalloc(sizeof(int) * N);
+    m->acts = a;
+    return TP_OK;
+}
+
+void llama_model_free(LlamaModel *m) {
+    if (!m)
+        return;
+    free(m->params);
+    free(m->grads);
+    free(m->w.layers);
+    free(m->g.layers);
+    free(m->inv_freq);
+    acts_free(m->acts);
+    memset(m, 0, sizeof *m);
+}
+
+/* --- forward -------------------------------------------------------------------------- */
+
+TpStatus llama_forward(LlamaModel *m, const int *ids, const int *targets, int B, int T,
+                       float *loss, int *n_counted, TpError *err) {
+    const LlamaConfig *c = &m->cfg;
+    if (B <= 0 || T <= 0)
+        return tp_error_set(err, TP_EINVAL, "forward: empty batch");
+    for (int i = 0; i < B * T; i++) {
+        if (ids[i] < 0 || ids[i] >= c->vocab)
+            return tp_error_set(err, TP_EINVAL, "forward: token id %d at %d is outside the "
+                                "vocabulary (0..%d)", ids[i], i, c->vocab - 1);
+        if (targets && targets[i] != LLAMA_IGNORE && (targets[i] < 0 || targets[i] >= c->vocab))
+            return tp_error_set(err, TP_EINVAL, "forward: target %d at %d is outside the "
+                                "vocabulary", targets[i], i);
+    }
+    TpStatus st = acts_ensure(m, B, T, err);
+    if (st != TP_OK)
+        return st;
+    LlamaActs *a = m->acts;
+    int N = B * T, C = c->hidden, F = c->intermediate, V = c->vocab, H = c->n_heads;
+    int KV = c->n_kv_heads, D = c->head_dim, q = H * D, kv = KV * D;
+    memcpy(a->ids, ids, sizeof(int) * (size_t)N);
+    for (int i = 0; i < N; i++)
+        a->targets[i] = targets ? targets[i] : LLAMA_IGNORE;
+    op_embedding_forward(a->x_in[0], ids, m->w.embed, N, C);
+    for (int l = 0; l < c->n_layers; l++) {
+        const LlamaLayerWeights *w = &m->w.layers[l];
+        float *x = a->x_in[l];
+        op_rmsnorm_forward(a->ln1[l], a->rstd1[l], x, w->attn_norm, N, C, c->rms_eps);
+        op_matmul_forward(a->q[l], a->ln1[l], w->wq, w->bq, N, C, q);
+        op_matmul_forward(a->k[l], a->ln1[l], w->wk, w->bk, N, C, kv);
+        op_matmul_forward(a->v[l], a->ln1[l], w->wv, w->bv, N, C, kv);
+        op_rope_forward(a->q[l], m->inv_freq, N, T, 0, H, D);
+        op_rope_forward(a->k[l], m->inv_freq, N, T, 0, KV, D);
+        op_attention_forward(a->attn_out[l], a->att[l], a->q[l], a->k[l], a->v[l], B, T, H, KV,
+                             D);
+        float *mid = a->x_mid[l];
+        op_matmul_forward(mid, a->attn_out[l], w->wo, NULL, N, q, C);
+        for (size_t i = 0; i < (size_t)N * C; i++)
+            mid[i] += x[i];
+        op_rmsnorm_forward(a->ln2[l], a->rstd2[l], mid, w->mlp_norm, N, C, c->rms_eps);
+        op_matmul_forward(a->gate[l], a->ln2[l], w->wgate, NULL, N, C, F);
+        op_matmul_forward(a->up[l], a->ln2[l], w->wup, NULL, N, C, F);
+        op_swiglu_forward(a->act[l], a->gate[l], a->up[l], (size_t)N * F);
+        float *out = l + 1 < c->n_layers ? a->x_in[l + 1] : a->x_final;
+        op_matmul_forward(out, a->act[l], w->wdown, NULL, N, F, C);
+        for (size_t i = 0; i < (size_t)N * C; i++)
+            out[i] += mid[i];
+    }
+    op_rmsnorm_forward(a->lnf, a->rstdf, a->x_final, m->w.final_norm, N, C, c->rms_eps);
+    op_matmul_forward(a->logits, a->lnf, m->w.lm_head, NULL, N, C, V);
+    a->counted = op_crossentropy_forward(a->losses, a->logits, a->targets, N, V, LLAMA_IGNORE);
+    if (loss) {
+        double sum = 0;
+        for (int i = 0; i < N; i++)
+            sum += a->losses[i];
+        *loss = a->counted ? (float)(sum / a->counted) : NAN;
+    }
+    if (n_counted)
+        *n_counted = a->counted;
+    return TP_OK;
+}
+
+const float *llama_logits(const LlamaModel *m) { return m->acts ? m->acts->logits : NULL; }
+
+/* --- backward ------------------------------------------------------------------------- */
+
+static void bwd_ensure(LlamaModel *m) {
+    LlamaActs *a = m->acts;
+    if (a->bwd)
+        return;
+    const LlamaConfig *c = &m->cfg;
+    size_t N = a->N, C = c->hidden, F = c->intermediate, V = c->vocab, T = a->T;
+    size_t q = (size_t)c->n_heads * c->head_dim, kv = (size_t)c->n_kv_heads * c->head_dim;
+    size_t sizes[] = {N * V, N * C, N * C, N * q, N * q, N * kv, N * kv, N * F, N * F, N * F,
+                      T * T};
+    float **dst[] = {&a->dlogits, &a->dx, &a->dln, &a->dattn, &a->dq, &a->dk, &a->dv,
+                     &a->dgate, &a->dup, &a->dact, &a->scratch};
+    size_t total = 0;
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
+        total += sizes[i];
+    a->bwd = tp_xmalloc(total * sizeof(float));
+    float *p = a->bwd;
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        *dst[i] = p;
+        p += sizes[i];
+    }
+}
+
+#define ZERO(p, n) memset((p), 0, sizeof(float) * (size_t)(n))
+#define WG(field) (weight_grads ? (field) : NULL)
+
+TpStatus llama_backward(LlamaModel *m, bool weight_grads, TpError *err) {
+    LlamaActs *a = m->acts;
+    if (!a)
+        return tp_error_set(err, TP_EINVAL, "backward: no forward pass to differentiate");
+    if (weight_grads && !m->grads)
+        return tp_error_set(err, TP_EINVAL, "backward: weight gradients are not enabled");
+    bwd_ensure(m);
+    const LlamaConfig *c = &m->cfg;
+    int N = a->N, B = a->B, T = a->T, C = c->hidden, F = c->intermediate, V = c->vocab;
+    int H = c->n_heads, KV = c->n_kv_heads, D = c->head_dim, q = H * D, kv = KV * D;
+    ZERO(a->dlogits, (size_t)N * V);
+    if (a->counted > 0)
+        op_crossentropy_backward(a->dlogits, a->logits, a->targets, N, V, LLAMA_IGNORE,
+                                 1.0 / a->counted);
+    ZERO(a->dln, N * C);
+    op_matmul_backward(a->dln, WG(m->g.lm_head), NULL, a->dlogits, a->lnf, m->w.lm_head, N, C, V);
+    ZERO(a->dx, N * C);
+    op_rmsnorm_backward(a->dx, WG(m->g.final_norm), a->dln, a->x_final, m->w.final_norm, a->rstdf,
+                        N, C);
+    for (int l = c->n_layers - 1; l >= 0; l--) {
+        const LlamaLayerWeights *w = &m->w.layers[l];
+        LlamaLayerWeights *g = weight_grads ? &m->g.layers[l] : NULL;
+        /* out = mid + act Wdown^T */
+        ZERO(a->dact, N * F);
+        op_matmul_backward(a->dact, g ? g->wdown : NULL, NULL, a->dx, a->act[l], w->wdown, N, F,
+                           C);
+        ZERO(a->dgate, N * F);
+        ZERO(a->dup, N * F);
+        op_swiglu_backward(a->dgate, a->dup, a->dact, a->gate[l], a->up[l], (size_t)N * F);
+        ZERO(a->dln, N * C);
+        op_matmul_backward(a->dln, g ? g->wgate : NULL, NULL, a->dgate, a->ln2[l], w->wgate, N, C,
+                           F);
+        op_matmul_backward(a->dln, g ? g->wup : NULL, NULL, a->dup, a->ln2[l], w->wup, N, C, F);
+        op_rmsnorm_backward(a->dx, g ? g->mlp_norm : NULL, a->dln, a->x_mid[l], w->mlp_norm,
+                            a->rstd2[l], N, C);
+        /* mid = x + attn_out Wo^T */
+        ZERO(a->dattn, N * q);
+        op_matmul_backward(a->dattn, g ? g->wo : NULL, NULL, a->dx, a->attn_out[l], w->wo, N, q,
+                           C);
+        ZERO(a->dq, N * q);
+        ZERO(a->dk, N * kv);
+        ZERO(a->dv, N * kv);
+        op_attention_backward(a->dq, a->dk, a->dv, a->scratch, a->dattn, a->q[l], a->k[l], a->v[l],
+                              a->att[l], B, T, H, KV, D);
+        op_rope_backward(a->dq, m->inv_freq, N, T, 0, H, D);
+        op_rope_backward(a->dk, m->inv_freq, N, T, 0, KV, D);
+        ZERO(a->dln, N * C);
+        op_matmul_backward(a->dln, g ? g->wq : NULL, g ? g->bq : NULL, a->dq, a->ln1[l], w->wq, N,
+                           C, q);
+        op_matmul_backward(a->dln, g ? g->wk : NULL, g ? g->bk : NULL, a->dk, a->ln1[l], w->wk, N,
+                           C, kv);
+        op_matmul_backward(a->dln, g ? g->wv : NULL, g ? g->bv : NULL, a->dv, a->ln1[l], w->wv, N,
+                           C, kv);
+        op_rmsnorm_backward(a->dx, g ? g->attn_norm : NULL, a->dln, a->x_in[l], w->attn_norm,
+                            a->rstd1[l], N, C);
+    }
+    if (weight_grads)
+        op_embedding_backward(m->g.embed, a->dx, a->ids, N, C);
+    return TP_OK;
+}
+
+const float *llama_input_grad(const LlamaModel *m) {
+    return m->acts && m->acts->bwd ? m->acts->dx : NULL;
+}
+
+/* --- KV-cache decoding ---------------------------------------------------------------- */
+
+struct LlamaKV {
+    int max_len, len;
+    float *k, *v;                 /* [L, max_len, KV*D] */
+    float *x, *ln, *q, *kk, *vv, *att_out, *mid, *gate, *up, *scores, *tmp;
+    float rstd;
+};
+
+TpStatus llama_kv_new(const LlamaModel *m, int max_len, LlamaKV **out, TpError *err) {
+    const LlamaConfig *c = &m->cfg;
+    if (max_len <= 0)
+        return tp_error_set(err, TP_EINVAL, "KV cache: length must be positive");
+    size_t kv = (size_t)c->n_kv_heads * c->head_dim, q = (size_t)c->n_heads * c->head_dim;
+    size_t C = c->hidden, F = c->intermediate;
+    size_t cache = (size_t)c->n_layers * max_len * kv;
+    LlamaKV *s = tp_xcalloc(1, sizeof *s);
+    s->max_len = max_len;
+    s->k = malloc(cache * sizeof(float));
+    s->v = malloc(cache * sizeof(float));
+    if (!s->k || !s->v) {
+        llama_kv_free(s);
+        return tp_error_set(err, TP_ERR, "out of memory for a KV cache of %d positions", max_len);
+    }
+    size_t work = C * 4 + q * 2 + kv * 2 + F * 2 + (size_t)max_len + C;
+    float *p = tp_xcalloc(work, sizeof(float));
+    s->x = p;
+    s->ln = p += C;
+    s->mid = p += C;
+    s->tmp = p += C;
+    s->q = p += C;
+    s->att_out = p += q;
+    s->kk = p += q;
+    s->vv = p += kv;
+    s->gate = p += kv;
+    s->up = p += F;
+    s->scores = p += F;
+    *out = s;
+    return TP_OK;
+}
+
+void llama_kv_free(LlamaKV *kv) {
+    if (!kv)
+        return;
+    free(kv->k);
+    free(kv->v);
+    free(kv->x);
+    free(kv);
+}
+
+int llama_kv_len(const LlamaKV *kv) { return kv->len; }
+
+TpStatus llama_decode_step(const LlamaModel *m, LlamaKV *s, int token, float *logits,
+                           TpError *err) {
+    const LlamaConfig *c = &m->cfg;
+    if (s->len >= s->max_len)
+        return tp_error_set(err, TP_EINVAL, "KV cache full (%d positions)", s->max_len);
+    if (token < 0 || token >= c->vocab)
+        return tp_error_set(err, TP_EINVAL, "token id %d outside the vocabulary", token);
+    int C = c->hidden, F = c->intermediate, H = c->n_heads, KV = c->n_kv_heads, D = c->head_dim;
+    int q = H * D, kv = KV * D, pos = s->len, group = H / KV;
+    float rstd;
+    op_embedding_forward(s->x, &token, m->w.embed, 1, C);
+    for (int l = 0; l < c->n_layers; l++) {
+        const LlamaLayerWeights *w = &m->w.layers[l];
+        float *kc = s->k + ((size_t)l * s->max_len) * kv, *vc = s->v + ((size_t)l * s->max_len) * kv;
+        op_rmsnorm_forward(s->ln, &rstd, s->x, w->attn_norm, 1, C, c->rms_eps);
+        op_matmul_forward(s->q, s->ln, w->wq, w->bq, 1, C, q);
+        op_matmul_forward(kc + (size_t)pos * kv, s->ln, w->wk, w->bk, 1, C, kv);
+        op_matmul_forward(vc + (size_t)pos * kv, s->ln, w->wv, w->bv, 1, C, kv);
+        op_rope_forward(s->q, m->inv_freq, 1, 1, pos, H, D);
+        op_rope_forward(kc + (size_t)pos * kv, m->inv_freq, 1, 1, pos, KV, D);
+        double scale = 1.0 / sqrt((double)D);
+        for (int h = 0; h < H; h++) {
+            const float *qh = s->q + (size_t)h * D;
+            int g = h / group;
+            float mx = -INFINITY;
+            for (int t = 0; t <= pos; t++) {
+                const float *kt = kc + (size_t)t * kv + (size_t)g * D;
+                double dot = 0;
+                for (int d = 0; d < D; d++)
+                    dot += (double)qh[d] * kt[d];
+                s->scores[t] = (float)(dot * scale);
+                if (s->scores[t] > mx)
+                    mx = s->scores[t];
+            }
+            double sum = 0;
+            for (int t = 0; t <= pos; t++) {
+                s->scores[t] = expf(s->scores[t] - mx);
+                sum += s->scores[t];
+            }
+            float *oh = s->att_out + (size_t)h * D;
+            memset(oh, 0, sizeof(float) * (size_t)D);
+            for (int t = 0; t <= pos; t++) {
+                float p = (float)(s->scores[t] / sum);
+                const float *vt = vc + (size_t)t * kv + (size_t)g * D;
+                for (int d = 0; d < D; d++)
+                    oh[d] += p * vt[d];
+            }
+        }
+        op_matmul_forward(s->mid, s->att_out, w->wo, NULL, 1, q, C);
+        for (int i = 0; i < C; i++)
+            s->mid[i] += s->x[i];
+        op_rmsnorm_forward(s->ln, &rstd, s->mid, w->mlp_norm, 1, C, c->rms_eps);
+        op_matmul_forward(s->gate, s->ln, w->wgate, NULL, 1, C, F);
+        op_matmul_forward(s->up, s->ln, w->wup, NULL, 1, C, F);
+        op_swiglu_forward(s->gate, s->gate, s->up, (size_t)F);
+        op_matmul_forward(s->x, s->gate, w->wdown, NULL, 1, F, C);
+        for (int i = 0; i < C; i++)
+            s->x[i] += s->mid[i];
+    }
+    op_rmsnorm_forward(s->ln, &rstd, s->x, m->w.final_norm, 1, C, c->rms_eps);
+    op_matmul_forward(logits, s->ln, m->w.lm_head, NULL, 1, C, c->vocab);
+    s->len++;
+    return TP_OK;
+}
+
+/* --- sampling --------------------------------------------------------------------------- */
+
+static uint64_t next_u64(uint64_t *s) {
+    /* splitmix64: a small, well-mixed stream from one word of state */
+    uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+typedef struct Cand {
+    float p;
+    int id;
+} Cand;
+
+static int by_prob_desc(const void *a, const void *b) {
+    float x = ((const Cand *)a)->p, y = ((const Cand *)b)->p;
+    return x < y ? 1 : x > y ? -1 : ((const Cand *)a)->id - ((const Cand *)b)->id;
+}
+
+int llama_sample(const float *logits, int V, const LlamaSampler *s, uint64_t *rng_state) {
+    int best = 0;
+    for (int i = 1; i < V; i++)
+        if (logits[i] > logits[best])
+            best = i;
+    if (!s || s->temperature <= 0)
+        return best;
+    Cand *c = tp_xmalloc(sizeof *c * (size_t)V);
+    double sum = 0;
+    for (int i = 0; i < V; i++) {
+        c[i].p = expf((logits[i] - logits[best]) / s->temperature);
+        c[i].id = i;
+        sum += c[i].p;
+    }
+    int n = V;
+    if (s->top_p > 0 && s->top_p < 1) {
+        qsort(c, (size_t)V, sizeof *c, by_prob_desc);
+        double acc = 0;
+        for (n = 0; n < V; n++) {
+            acc += c[n].p / sum;
+            if (acc >= s->top_p) {
+                n++;
+                break;
+            }
+        }
+        if (n > V)
+            n = V;
+        sum = 0;
+        for (int i = 0; i < n; i++)
+            sum += c[i].p;
+    }
+    double u = (double)(next_u64(rng_state) >> 11) * 0x1.0p-53 * sum, acc = 0;
+    int pick = c[n - 1].id;
+    for (int i = 0; i < n; i++) {
+        acc += c[i].p;
+        if (u < acc) {
+            pick = c[i].id;
+            break;
+        }
+    }
+    free(c);
+    return pick;
+}

@@ -1,0 +1,33 @@
+/* llama_ops.h - the float instantiation of ops_template.h. Private to the
+ * model layer (and its tests). */
+#ifndef TP_MODEL_LLAMA_OPS_H
+#define TP_MODEL_LLAMA_OPS_H
+
+#include <stddef.h>
+
+void op_matmul_forward(float *out, const float *inp, const float *w, const float *bias, int N,
+                       int In, int Out);
+void op_matmul_backward(float *dinp, float *dw, float *dbias, const float *dout,
+                        const float *inp, const float *w, int N, int In, int Out);
+void op_embedding_forward(float *out, const int *ids, const float *table, int N, int C);
+void op_embedding_backward(float *dtable, const float *dout, const int *ids, int N, int C);
+void op_rmsnorm_forward(float *out, float *rstd, const float *inp, const float *w, int N, int C,
+                        double eps);
+void op_rmsnorm_backward(float *dinp, float *dw, const float *dout, const float *inp,
+                         const float *w, const float *rstd, int N, int C);
+void op_rope_forward(float *x, const double *inv_freq, int N, int T, int pos0, int nh, int D);
+void op_rope_backward(float *dx, const double *inv_freq, int N, int T, int pos0, int nh, int D);
+void op_attention_forward(float *out, float *att, const float *q, const float *k, const float *v,
+                          int B, int T, int H, int KV, int D);
+void op_attention_backward(float *dq, float *dk, float *dv, float *scratch, const float *dout,
+                           const float *q, const float *k, const float *v, const float *att, int B,
+                           int T, int H, int KV, int D);
+void op_swiglu_forward(float *out, const float *gate, const float *up, size_t n);
+void op_swiglu_backward(float *dgate, float *dup, const float *dout, const float *gate,
+                        const float *up, size_t n);
+int op_crossentropy_forward(float *losses, const float *logits, const int *targets, int N, int V,
+                            int ignore);
+void op_crossentropy_backward(float *dlogits, const float *logits, const int *targets, int N,
+                              int V, int ignore, double scale);
+
+#endif

@@ -1,0 +1,260 @@
+/* ops_template.h - the Llama kernels, forward and backward in pairs, over
+ * arrays of REAL. Included once per precision: llama_ops.c instantiates it
+ * for float (names op_*), the gradient tests for double (names op_*_f64),
+ * so the finite-difference checks run the very code the model runs.
+ *
+ * Before including, define REAL, OPS_NAME(x) (the function name for x) and
+ * GEMM (cblas_sgemm or cblas_dgemm). Backward functions ADD into their
+ * gradient outputs (llm.c's convention), so callers zero them first.
+ * Row-major throughout; N rows, C channels. */
+#include <cblas.h>
+#include <math.h>
+#include <string.h>
+
+/* out[N,Out] = inp[N,In] W[Out,In]^T (+ bias[Out]) */
+void OPS_NAME(matmul_forward)(REAL *out, const REAL *inp, const REAL *w, const REAL *bias, int N,
+                              int In, int Out) {
+    GEMM(CblasRowMajor, CblasNoTrans, CblasTrans, N, Out, In, 1, inp, In, w, In, 0, out, Out);
+    if (bias)
+        for (int n = 0; n < N; n++)
+            for (int o = 0; o < Out; o++)
+                out[(size_t)n * Out + o] += bias[o];
+}
+
+/* dinp[N,In] += dout W; dw[Out,In] += dout^T inp; dbias[Out] += column sums.
+ * Any of dinp, dw, dbias may be NULL. */
+void OPS_NAME(matmul_backward)(REAL *dinp, REAL *dw, REAL *dbias, const REAL *dout,
+                               const REAL *inp, const REAL *w, int N, int In, int Out) {
+    if (dinp)
+        GEMM(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, In, Out, 1, dout, Out, w, In, 1, dinp, In);
+    if (dw)
+        GEMM(CblasRowMajor, CblasTrans, CblasNoTrans, Out, In, N, 1, dout, Out, inp, In, 1, dw, In);
+    if (dbias)
+        for (int n = 0; n < N; n++)
+            for (int o = 0; o < Out; o++)
+                dbias[o] += dout[(size_t)n * Out + o];
+}
+
+/* out[N,C] = table[ids[n]] */
+void OPS_NAME(embedding_forward)(REAL *out, const int *ids, const REAL *table, int N, int C) {
+    for (int n = 0; n < N; n++)
+        memcpy(out + (size_t)n * C, table + (size_t)ids[n] * C, sizeof(REAL) * (size_t)C);
+}
+
+void OPS_NAME(embedding_backward)(REAL *dtable, const REAL *dout, const int *ids, int N, int C) {
+    for (int n = 0; n < N; n++) {
+        REAL *row = dtable + (size_t)ids[n] * C;
+        for (int c = 0; c < C; c++)
+            row[c] += dout[(size_t)n * C + c];
+    }
+}
+
+/* out = inp * rstd * w with rstd[n] = 1/sqrt(mean(inp[n]^2) + eps), saved. */
+void OPS_NAME(rmsnorm_forward)(REAL *out, REAL *rstd, const REAL *inp, const REAL *w, int N, int C,
+                               double eps) {
+    for (int n = 0; n < N; n++) {
+        const REAL *x = inp + (size_t)n * C;
+        double ss = 0;
+        for (int c = 0; c < C; c++)
+            ss += (double)x[c] * x[c];
+        REAL r = (REAL)(1.0 / sqrt(ss / C + eps));
+        rstd[n] = r;
+        for (int c = 0; c < C; c++)
+            out[(size_t)n * C + c] = x[c] * r * w[c];
+    }
+}
+
+/* y_c = w_c x_c r, r = (mean x^2 + eps)^-1/2:
+ * dx_j = r w_j dy_j - (r^3 / C) x_j sum_c(w_c dy_c x_c); dw_c += dy_c x_c r */
+void OPS_NAME(rmsnorm_backward)(REAL *dinp, REAL *dw, const REAL *dout, const REAL *inp,
+                                const REAL *w, const REAL *rstd, int N, int C) {
+    for (int n = 0; n < N; n++) {
+        const REAL *x = inp + (size_t)n * C, *dy = dout + (size_t)n * C;
+        double r = rstd[n], dot = 0;
+        for (int c = 0; c < C; c++)
+            dot += (double)w[c] * dy[c] * x[c];
+        double k = r * r * r / C * dot;
+        for (int c = 0; c < C; c++) {
+            if (dinp)
+                dinp[(size_t)n * C + c] += (REAL)(r * w[c] * dy[c] - k * x[c]);
+            if (dw)
+                dw[c] += (REAL)(dy[c] * x[c] * r);
+        }
+    }
+}
+
+/* Rotates, in place, x[N, nh, D] for positions pos0 + (n % T): pairs
+ * (i, i + D/2) by angle pos * inv_freq[i] (Hugging Face rotate_half). */
+void OPS_NAME(rope_forward)(REAL *x, const double *inv_freq, int N, int T, int pos0, int nh,
+                            int D) {
+    int half = D / 2;
+    for (int n = 0; n < N; n++) {
+        int pos = pos0 + n % T;
+        for (int i = 0; i < half; i++) {
+            double a = pos * inv_freq[i];
+            REAL cs = (REAL)cos(a), sn = (REAL)sin(a);
+            for (int h = 0; h < nh; h++) {
+                REAL *v = x + ((size_t)n * nh + h) * D;
+                REAL x0 = v[i], x1 = v[i + half];
+                v[i] = x0 * cs - x1 * sn;
+                v[i + half] = x1 * cs + x0 * sn;
+            }
+        }
+    }
+}
+
+/* The transpose of a rotation is the rotation by -angle: dx in place. */
+void OPS_NAME(rope_backward)(REAL *dx, const double *inv_freq, int N, int T, int pos0, int nh,
+                             int D) {
+    int half = D / 2;
+    for (int n = 0; n < N; n++) {
+        int pos = pos0 + n % T;
+        for (int i = 0; i < half; i++) {
+            double a = pos * inv_freq[i];
+            REAL cs = (REAL)cos(a), sn = (REAL)sin(a);
+            for (int h = 0; h < nh; h++) {
+                REAL *v = dx + ((size_t)n * nh + h) * D;
+                REAL g0 = v[i], g1 = v[i + half];
+                v[i] = g0 * cs + g1 * sn;
+                v[i + half] = g1 * cs - g0 * sn;
+            }
+        }
+    }
+}
+
+/* Causal attention with GQA for B sequences of T: q [B*T, H, D],
+ * k and v [B*T, KV, D], out [B*T, H, D], att [B, H, T, T] (softmax
+ * probabilities, saved; entries above the diagonal are 0). */
+void OPS_NAME(attention_forward)(REAL *out, REAL *att, const REAL *q, const REAL *k, const REAL *v,
+                                 int B, int T, int H, int KV, int D) {
+    int group = H / KV, qs = H * D, ks = KV * D;
+    REAL scale = (REAL)(1.0 / sqrt((double)D));
+    for (int b = 0; b < B; b++) {
+        for (int h = 0; h < H; h++) {
+            const REAL *qh = q + (size_t)b * T * qs + (size_t)h * D;
+            const REAL *kg = k + (size_t)b * T * ks + (size_t)(h / group) * D;
+            const REAL *vg = v + (size_t)b * T * ks + (size_t)(h / group) * D;
+            REAL *a = att + ((size_t)b * H + h) * T * T;
+            GEMM(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, D, scale, qh, qs, kg, ks, 0, a, T);
+            for (int t = 0; t < T; t++) {
+                REAL *row = a + (size_t)t * T, mx = row[0];
+                for (int s = 1; s <= t; s++)
+                    if (row[s] > mx)
+                        mx = row[s];
+                double sum = 0;
+                for (int s = 0; s <= t; s++) {
+                    row[s] = (REAL)exp((double)(row[s] - mx));
+                    sum += row[s];
+                }
+                for (int s = 0; s <= t; s++)
+                    row[s] = (REAL)(row[s] / sum);
+                for (int s = t + 1; s < T; s++)
+                    row[s] = 0;
+            }
+            REAL *oh = out + (size_t)b * T * qs + (size_t)h * D;
+            GEMM(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, D, T, 1, a, T, vg, ks, 0, oh, qs);
+        }
+    }
+}
+
+/* P = softmax(S), S = scale Q K^T, O = P V:
+ * dP = dO V^T; dS = P (dP - rowsum(dP P)); dQ += scale dS K;
+ * dK += scale dS^T Q; dV += P^T dO. scratch holds T*T REALs. */
+void OPS_NAME(attention_backward)(REAL *dq, REAL *dk, REAL *dv, REAL *scratch, const REAL *dout,
+                                  const REAL *q, const REAL *k, const REAL *v, const REAL *att,
+                                  int B, int T, int H, int KV, int D) {
+    int group = H / KV, qs = H * D, ks = KV * D;
+    REAL scale = (REAL)(1.0 / sqrt((double)D));
+    for (int b = 0; b < B; b++) {
+        for (int h = 0; h < H; h++) {
+            size_t qo = (size_t)b * T * qs + (size_t)h * D;
+            size_t ko = (size_t)b * T * ks + (size_t)(h / group) * D;
+            const REAL *p = att + ((size_t)b * H + h) * T * T;
+            REAL *ds = scratch;
+            GEMM(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, D, 1, dout + qo, qs, v + ko, ks, 0,
+                 ds, T);
+            for (int t = 0; t < T; t++) {
+                REAL *row = ds + (size_t)t * T;
+                const REAL *pr = p + (size_t)t * T;
+                double dot = 0;
+                for (int s = 0; s <= t; s++)
+                    dot += (double)row[s] * pr[s];
+                for (int s = 0; s <= t; s++)
+                    row[s] = (REAL)(pr[s] * (row[s] - dot));
+                for (int s = t + 1; s < T; s++)
+                    row[s] = 0;
+            }
+            GEMM(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, D, T, scale, ds, T, k + ko, ks, 1,
+                 dq + qo, qs);
+            GEMM(CblasRowMajor, CblasTrans, CblasNoTrans, T, D, T, scale, ds, T, q + qo, qs, 1,
+                 dk + ko, ks);
+            GEMM(CblasRowMajor, CblasTrans, CblasNoTrans, T, D, T, 1, p, T, dout + qo, qs, 1,
+                 dv + ko, ks);
+        }
+    }
+}
+
+/* out = silu(gate) * up, silu(x) = x sigmoid(x) */
+void OPS_NAME(swiglu_forward)(REAL *out, const REAL *gate, const REAL *up, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        double g = gate[i];
+        out[i] = (REAL)(g / (1 + exp(-g)) * up[i]);
+    }
+}
+
+/* d silu(g)/dg = s (1 + g (1 - s)), s = sigmoid(g) */
+void OPS_NAME(swiglu_backward)(REAL *dgate, REAL *dup, const REAL *dout, const REAL *gate,
+                               const REAL *up, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        double g = gate[i], s = 1 / (1 + exp(-g));
+        dgate[i] += (REAL)(dout[i] * up[i] * s * (1 + g * (1 - s)));
+        dup[i] += (REAL)(dout[i] * g * s);
+    }
+}
+
+/* Cross-entropy of logits [N, V] against targets (IGNORE = no loss):
+ * losses[n] = logsumexp(logits[n]) - logits[n][target], 0 when ignored.
+ * Returns the number of counted positions. */
+int OPS_NAME(crossentropy_forward)(REAL *losses, const REAL *logits, const int *targets, int N,
+                                   int V, int ignore) {
+    int counted = 0;
+    for (int n = 0; n < N; n++) {
+        if (targets[n] == ignore) {
+            losses[n] = 0;
+            continue;
+        }
+        const REAL *row = logits + (size_t)n * V;
+        REAL mx = row[0];
+        for (int i = 1; i < V; i++)
+            if (row[i] > mx)
+                mx = row[i];
+        double sum = 0;
+        for (int i = 0; i < V; i++)
+            sum += exp((double)(row[i] - mx));
+        losses[n] = (REAL)(log(sum) + mx - row[targets[n]]);
+        counted++;
+    }
+    return counted;
+}
+
+/* dlogits[n] += scale (softmax(logits[n]) - onehot(target)), for counted
+ * rows; scale is d(total)/d(loss_n), e.g. 1/counted for a mean. */
+void OPS_NAME(crossentropy_backward)(REAL *dlogits, const REAL *logits, const int *targets, int N,
+                                     int V, int ignore, double scale) {
+    for (int n = 0; n < N; n++) {
+        if (targets[n] == ignore)
+            continue;
+        const REAL *row = logits + (size_t)n * V;
+        REAL *d = dlogits + (size_t)n * V;
+        REAL mx = row[0];
+        for (int i = 1; i < V; i++)
+            if (row[i] > mx)
+                mx = row[i];
+        double sum = 0;
+        for (int i = 0; i < V; i++)
+            sum += exp((double)(row[i] - mx));
+        for (int i = 0; i < V; i++)
+            d[i] += (REAL)(scale * exp((double)(row[i] - mx)) / sum);
+        d[targets[n]] -= (REAL)scale;
+    }
+}
