@@ -4,4 +4,5 @@
 #define REAL float
 #define OPS_NAME(x) op_##x
 #define GEMM cblas_sgemm
+#define REXP expf
 #include "model/ops_template.h"

@@ -4,7 +4,7 @@
  * so the finite-difference checks run the very code the model runs.
  *
  * Before including, define REAL, OPS_NAME(x) (the function name for x) and
- * GEMM (cblas_sgemm or cblas_dgemm). Backward functions ADD into their
+ * GEMM (cblas_sgemm or cblas_dgemm), and REXP (expf or exp). Backward functions ADD into their
  * gradient outputs (llm.c's convention), so callers zero them first.
  * Row-major throughout; N rows, C channels. */
 #include <cblas.h>
@@ -143,7 +143,7 @@ void OPS_NAME(attention_forward)(REAL *out, REAL *att, const REAL *q, const REAL
                         mx = row[s];
                 double sum = 0;
                 for (int s = 0; s <= t; s++) {
-                    row[s] = (REAL)exp((double)(row[s] - mx));
+                    row[s] = REXP(row[s] - mx);
                     sum += row[s];
                 }
                 for (int s = 0; s <= t; s++)
@@ -230,7 +230,7 @@ int OPS_NAME(crossentropy_forward)(REAL *losses, const REAL *logits, const int *
                 mx = row[i];
         double sum = 0;
         for (int i = 0; i < V; i++)
-            sum += exp((double)(row[i] - mx));
+            sum += REXP(row[i] - mx);
         losses[n] = (REAL)(log(sum) + mx - row[targets[n]]);
         counted++;
     }
@@ -252,9 +252,10 @@ void OPS_NAME(crossentropy_backward)(REAL *dlogits, const REAL *logits, const in
                 mx = row[i];
         double sum = 0;
         for (int i = 0; i < V; i++)
-            sum += exp((double)(row[i] - mx));
+            sum += REXP(row[i] - mx);
+        REAL k = (REAL)(scale / sum);
         for (int i = 0; i < V; i++)
-            d[i] += (REAL)(scale * exp((double)(row[i] - mx)) / sum);
+            d[i] += k * REXP(row[i] - mx);
         d[targets[n]] -= (REAL)scale;
     }
 }

@@ -17,6 +17,7 @@
 #define REAL double
 #define OPS_NAME(x) op_##x##_f64
 #define GEMM cblas_dgemm
+#define REXP exp
 #include "model/ops_template.h"
 
 static TpRng rng;
