@@ -42,6 +42,7 @@ int cmd_cost(const CliGlobal *g, int argc, char **argv);
 int cmd_examples(const CliGlobal *g, int argc, char **argv);
 int cmd_pricing(const CliGlobal *g, int argc, char **argv);
 int cmd_scenarios(const CliGlobal *g, int argc, char **argv);
+int cmd_model(const CliGlobal *g, int argc, char **argv);
 
 /* Projects the bundled example NAME as a table on stdout (the default
  * action until the TUI exists). */

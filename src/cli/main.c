@@ -14,6 +14,7 @@ static const char USAGE[] =
     "  (no command)       project the bundled example scenario (ticket-triage)\n"
     "  cost SCENARIO      cost and latency of each option over a horizon\n"
     "  examples           list the bundled example scenarios\n"
+    "  model              info|tokenize|score|generate|list: Hugging Face Llama models\n"
     "  pricing            list|show|import|snapshots: price tables and their sources\n"
     "  scenarios          list|show: scenarios and projections recorded so far\n"
     "\n"
@@ -32,6 +33,7 @@ typedef struct Command {
 static const Command COMMANDS[] = {
     {"cost", cmd_cost},
     {"examples", cmd_examples},
+    {"model", cmd_model},
     {"pricing", cmd_pricing},
     {"scenarios", cmd_scenarios},
 };

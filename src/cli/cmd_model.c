@@ -1,0 +1,531 @@
+/* cmd_model.c - `tunepilot model info|tokenize|score|generate|list`. */
+#include <dirent.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <cjson/cJSON.h>
+
+#include "cli.h"
+#include "tunepilot/llama.h"
+#include "tunepilot/tokenizer.h"
+
+static const char USAGE[] =
+    "usage: tunepilot model info DIR [--json]\n"
+    "       tunepilot model tokenize DIR --text TEXT [--json]\n"
+    "       tunepilot model score DIR --text TEXT [--json]\n"
+    "       tunepilot model generate DIR [--prompt TEXT] [--max-tokens N] [--temperature T]\n"
+    "                                    [--top-p P] [--seed S]\n"
+    "       tunepilot model list [DIR ...] [--json]\n"
+    "\n"
+    "DIR is a Hugging Face model directory (config.json, model.safetensors or a sharded\n"
+    "index, tokenizer.json), e.g. a snapshot in the Hugging Face cache. tokenize needs only\n"
+    "the tokenizer files. list searches $HF_HOME/hub (else ~/.cache/huggingface/hub) and the\n"
+    "directories given.\n";
+
+/* Bits per weight of NF4 with double quantisation (QLoRA, Dettmers et al.
+ * 2023, sec. 3): 4-bit codes, an 8-bit absmax per block of 64 and a 32-bit
+ * second-level constant per 256 blocks: 4 + 8/64 + 32/(64*256). */
+#define NF4_BITS (4.0 + 8.0 / 64 + 32.0 / (64 * 256))
+
+typedef struct ModelArgs {
+    const char *dir, *text, *prompt;
+    long long max_tokens, seed;
+    double temperature, top_p;
+    bool json, has_text;
+} ModelArgs;
+
+/* A number in [lo, hi] (or (lo, hi] when open_lo). */
+static bool parse_real(const char *v, double lo, double hi, bool open_lo, double *out) {
+    char *end = NULL;
+    if (!v || !*v)
+        return false;
+    double x = strtod(v, &end);
+    if (*end || !(x >= lo) || x > hi || (open_lo && x == lo))
+        return false;
+    *out = x;
+    return true;
+}
+
+static void print_json(cJSON *o) {
+    char *s = cJSON_Print(o);
+    puts(s);
+    free(s);
+}
+
+/* Parameters of the linear layers (what QLoRA quantises). */
+static int64_t linear_params(const LlamaConfig *c) {
+    int64_t C = c->hidden, F = c->intermediate;
+    int64_t q = (int64_t)c->n_heads * c->head_dim, kv = (int64_t)c->n_kv_heads * c->head_dim;
+    return c->n_layers * (q * C + 2 * kv * C + C * q + 3 * F * C);
+}
+
+static int info(const ModelArgs *a) {
+    LlamaConfig c;
+    TpError err = {0};
+    TpStatus st = llama_config_load(a->dir, &c, &err);
+    if (st != TP_OK)
+        return cli_fail(st, &err);
+    int64_t p = llama_config_n_params(&c), lin = linear_params(&c);
+    double fp32 = p * 4.0, bf16 = p * 2.0, nf4 = lin * NF4_BITS / 8 + (p - lin) * 2.0;
+    const char *rope = c.rope_type == LLAMA_ROPE_LLAMA3   ? "llama3"
+                       : c.rope_type == LLAMA_ROPE_LINEAR ? "linear"
+                                                          : "default";
+    if (a->json) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "architecture", c.architecture);
+        cJSON_AddNumberToObject(o, "parameters", (double)p);
+        cJSON_AddNumberToObject(o, "hidden_size", c.hidden);
+        cJSON_AddNumberToObject(o, "intermediate_size", c.intermediate);
+        cJSON_AddNumberToObject(o, "layers", c.n_layers);
+        cJSON_AddNumberToObject(o, "attention_heads", c.n_heads);
+        cJSON_AddNumberToObject(o, "kv_heads", c.n_kv_heads);
+        cJSON_AddNumberToObject(o, "head_dim", c.head_dim);
+        cJSON_AddNumberToObject(o, "vocab_size", c.vocab);
+        cJSON_AddBoolToObject(o, "tied_embeddings", c.tie_embeddings);
+        cJSON_AddBoolToObject(o, "attention_bias", c.attention_bias);
+        cJSON_AddNumberToObject(o, "rope_theta", c.rope_theta);
+        cJSON_AddStringToObject(o, "rope_type", rope);
+        cJSON_AddNumberToObject(o, "rms_norm_eps", c.rms_eps);
+        cJSON_AddStringToObject(o, "checkpoint_dtype", c.torch_dtype);
+        cJSON *mem = cJSON_AddObjectToObject(o, "weights_memory_bytes");
+        cJSON_AddNumberToObject(mem, "fp32", fp32);
+        cJSON_AddNumberToObject(mem, "bf16", bf16);
+        cJSON_AddNumberToObject(mem, "nf4", nf4);
+        print_json(o);
+        cJSON_Delete(o);
+        return CLI_OK;
+    }
+    printf("%s (%s)\n", a->dir, c.architecture);
+    printf("  parameters        %.3fM (%lld)\n", p / 1e6, (long long)p);
+    printf("  layers            %d, hidden %d, MLP %d\n", c.n_layers, c.hidden, c.intermediate);
+    printf("  attention         %d heads, %d key/value heads (GQA x%d), head dim %d%s\n",
+           c.n_heads, c.n_kv_heads, c.n_heads / c.n_kv_heads, c.head_dim,
+           c.attention_bias ? ", q/k/v bias" : "");
+    printf("  vocabulary        %d%s\n", c.vocab, c.tie_embeddings ? ", tied embeddings" : "");
+    printf("  rope              theta %g, %s scaling; RMSNorm eps %g\n", c.rope_theta, rope,
+           c.rms_eps);
+    printf("  checkpoint dtype  %s\n", c.torch_dtype);
+    printf("  weights memory    fp32 %.1f MB, bf16 %.1f MB, NF4 %.1f MB (linear layers at %.3f "
+           "bits, the rest bf16)\n",
+           fp32 / 1e6, bf16 / 1e6, nf4 / 1e6, NF4_BITS);
+    return CLI_OK;
+}
+
+/* Token ids of text, with BOS first when the tokenizer config says so. */
+static TpStatus encode(const Tokenizer *t, const char *text, bool with_bos, int **ids, int *n,
+                       TpError *err) {
+    int *raw = NULL, m = 0;
+    TpStatus st = tokenizer_encode(t, text, strlen(text), &raw, &m, err);
+    if (st != TP_OK)
+        return st;
+    bool bos = with_bos && tokenizer_adds_bos(t) && tokenizer_bos_id(t) >= 0;
+    *ids = malloc(sizeof(int) * (size_t)(m + 1));
+    *n = 0;
+    if (bos)
+        (*ids)[(*n)++] = tokenizer_bos_id(t);
+    memcpy(*ids + *n, raw, sizeof(int) * (size_t)m);
+    *n += m;
+    free(raw);
+    return TP_OK;
+}
+
+static int tokenize(const ModelArgs *a) {
+    Tokenizer *t;
+    TpError err = {0};
+    TpStatus st = tokenizer_load(a->dir, &t, &err);
+    if (st != TP_OK)
+        return cli_fail(st, &err);
+    int *ids, n;
+    st = encode(t, a->text, true, &ids, &n, &err);
+    if (st != TP_OK) {
+        tokenizer_free(t);
+        return cli_fail(st, &err);
+    }
+    if (a->json) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON *ji = cJSON_AddArrayToObject(o, "ids"), *jp = cJSON_AddArrayToObject(o, "pieces");
+        for (int i = 0; i < n; i++) {
+            cJSON_AddItemToArray(ji, cJSON_CreateNumber(ids[i]));
+            const char *p = tokenizer_piece(t, ids[i]);
+            cJSON_AddItemToArray(jp, cJSON_CreateString(p ? p : ""));
+        }
+        cJSON_AddBoolToObject(o, "bos_added", tokenizer_adds_bos(t));
+        cJSON_AddNumberToObject(o, "count", n);
+        print_json(o);
+        cJSON_Delete(o);
+    } else {
+        printf("%d tokens%s\n", n, tokenizer_adds_bos(t) ? " (BOS added, as the tokenizer "
+                                                           "config says)" : "");
+        for (int i = 0; i < n; i++) {
+            const char *p = tokenizer_piece(t, ids[i]);
+            printf("%6d  %s\n", ids[i], p ? p : "?");
+        }
+    }
+    free(ids);
+    tokenizer_free(t);
+    return CLI_OK;
+}
+
+/* Loads the model and its tokenizer. */
+static TpStatus load_both(const char *dir, LlamaModel *m, Tokenizer **t, TpError *err) {
+    TpStatus st = tokenizer_load(dir, t, err);
+    if (st != TP_OK)
+        return st;
+    st = llama_model_load(dir, m, err);
+    if (st != TP_OK) {
+        tokenizer_free(*t);
+        *t = NULL;
+    }
+    return st;
+}
+
+static int score(const ModelArgs *a) {
+    LlamaModel m;
+    Tokenizer *t = NULL;
+    TpError err = {0};
+    TpStatus st = load_both(a->dir, &m, &t, &err);
+    if (st != TP_OK)
+        return cli_fail(st, &err);
+    int *ids = NULL, n = 0;
+    st = encode(t, a->text, true, &ids, &n, &err);
+    if (st == TP_OK && n < 2)
+        st = tp_error_set(&err, TP_EINVAL, "--text: need at least two tokens to score, got %d", n);
+    int V = m.cfg.vocab;
+    double *nll = NULL, sum = 0;
+    if (st == TP_OK) {
+        int *tg = malloc(sizeof(int) * (size_t)n);
+        for (int i = 0; i < n; i++)
+            tg[i] = i + 1 < n ? ids[i + 1] : LLAMA_IGNORE;
+        st = llama_forward(&m, ids, tg, 1, n, NULL, NULL, &err);
+        free(tg);
+    }
+    if (st == TP_OK) {
+        /* -log softmax(logits[i])[ids[i+1]], in double */
+        const float *lg = llama_logits(&m);
+        nll = calloc((size_t)n, sizeof *nll);
+        for (int i = 0; i + 1 < n; i++) {
+            const float *row = lg + (size_t)i * V;
+            double mx = row[0], s = 0;
+            for (int v = 1; v < V; v++)
+                if (row[v] > mx)
+                    mx = row[v];
+            for (int v = 0; v < V; v++)
+                s += exp(row[v] - mx);
+            nll[i + 1] = log(s) + mx - row[ids[i + 1]];
+            sum += nll[i + 1];
+        }
+    }
+    int rc = CLI_OK;
+    if (st != TP_OK) {
+        rc = cli_fail(st, &err);
+    } else if (a->json) {
+        cJSON *o = cJSON_CreateObject(), *toks = cJSON_AddArrayToObject(o, "tokens");
+        for (int i = 0; i < n; i++) {
+            cJSON *e = cJSON_CreateObject();
+            cJSON_AddNumberToObject(e, "id", ids[i]);
+            const char *p = tokenizer_piece(t, ids[i]);
+            cJSON_AddStringToObject(e, "piece", p ? p : "");
+            if (i == 0)
+                cJSON_AddNullToObject(e, "nll");
+            else
+                cJSON_AddNumberToObject(e, "nll", nll[i]);
+            cJSON_AddItemToArray(toks, e);
+        }
+        cJSON_AddNumberToObject(o, "n_tokens", n);
+        cJSON_AddNumberToObject(o, "n_predicted", n - 1);
+        cJSON_AddBoolToObject(o, "bos_prepended", tokenizer_adds_bos(t));
+        cJSON_AddNumberToObject(o, "sum_nll", sum);
+        cJSON_AddNumberToObject(o, "mean_nll", sum / (n - 1));
+        cJSON_AddNumberToObject(o, "perplexity", exp(sum / (n - 1)));
+        print_json(o);
+        cJSON_Delete(o);
+    } else {
+        for (int i = 0; i < n; i++) {
+            const char *p = tokenizer_piece(t, ids[i]);
+            if (i == 0)
+                printf("%6d  %-20s\n", ids[i], p ? p : "?");
+            else
+                printf("%6d  %-20s %9.5f\n", ids[i], p ? p : "?", nll[i]);
+        }
+        printf("\n%d tokens%s, %d predicted: summed NLL %.5f, mean %.6f, perplexity %.5f\n", n,
+               tokenizer_adds_bos(t) ? " (BOS prepended)" : "", n - 1, sum, sum / (n - 1),
+               exp(sum / (n - 1)));
+    }
+    free(nll);
+    free(ids);
+    tokenizer_free(t);
+    llama_model_free(&m);
+    return rc;
+}
+
+static bool is_eos(const LlamaConfig *c, const Tokenizer *t, int id) {
+    for (int i = 0; i < c->n_eos; i++)
+        if (c->eos_ids[i] == id)
+            return true;
+    return id == tokenizer_eos_id(t);
+}
+
+static int generate(const ModelArgs *a) {
+    LlamaModel m;
+    Tokenizer *t = NULL;
+    TpError err = {0};
+    TpStatus st = load_both(a->dir, &m, &t, &err);
+    if (st != TP_OK)
+        return cli_fail(st, &err);
+    int *ids = NULL, n = 0;
+    st = encode(t, a->prompt ? a->prompt : "", true, &ids, &n, &err);
+    if (st == TP_OK && n == 0) {
+        if (tokenizer_bos_id(t) < 0)
+            st = tp_error_set(&err, TP_EINVAL, "--prompt: empty, and the model has no BOS token "
+                              "to start from");
+        else
+            ids[n++] = tokenizer_bos_id(t);
+    }
+    int total = n + (int)a->max_tokens;
+    if (st == TP_OK && total > m.cfg.max_pos)
+        total = m.cfg.max_pos;
+    LlamaKV *kv = NULL;
+    if (st == TP_OK)
+        st = llama_kv_new(&m, total, &kv, &err);
+    float *logits = malloc(sizeof(float) * (size_t)m.cfg.vocab);
+    for (int i = 0; st == TP_OK && i < n; i++)
+        st = llama_decode_step(&m, kv, ids[i], logits, &err);
+    if (st == TP_OK) {
+        if (a->prompt)
+            fputs(a->prompt, stdout);
+        LlamaSampler s = {(float)a->temperature, (float)a->top_p, (uint64_t)a->seed};
+        uint64_t rng = (uint64_t)a->seed;
+        /* decode incrementally: print the text of all generated ids each
+         * time and emit only what is new, so multi-token characters come
+         * out whole */
+        int *gen = malloc(sizeof(int) * (size_t)(total + 1));
+        int ng = 0;
+        size_t shown = 0;
+        while (llama_kv_len(kv) < total) {
+            int next = llama_sample(logits, m.cfg.vocab, &s, &rng);
+            if (is_eos(&m.cfg, t, next))
+                break;
+            gen[ng++] = next;
+            char *text = tokenizer_decode(t, gen, ng, true);
+            size_t len = strlen(text);
+            if (len > shown) {
+                fwrite(text + shown, 1, len - shown, stdout);
+                fflush(stdout);
+                shown = len;
+            }
+            free(text);
+            st = llama_decode_step(&m, kv, next, logits, &err);
+            if (st != TP_OK)
+                break;
+        }
+        putchar('\n');
+        free(gen);
+    }
+    int rc = st == TP_OK ? CLI_OK : cli_fail(st, &err);
+    free(logits);
+    llama_kv_free(kv);
+    free(ids);
+    tokenizer_free(t);
+    llama_model_free(&m);
+    return rc;
+}
+
+/* --- list ------------------------------------------------------------------------------ */
+
+static void add_model(cJSON *arr, const char *dir, const char *name) {
+    LlamaConfig c;
+    TpError err = {0};
+    char cfg[4096];
+    struct stat st;
+    snprintf(cfg, sizeof cfg, "%s/config.json", dir);
+    if (stat(cfg, &st) != 0)
+        return;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "name", name);
+    cJSON_AddStringToObject(o, "path", dir);
+    if (llama_config_load(dir, &c, &err) == TP_OK) {
+        cJSON_AddStringToObject(o, "architecture", c.architecture);
+        cJSON_AddNumberToObject(o, "parameters", (double)llama_config_n_params(&c));
+        cJSON_AddStringToObject(o, "dtype", c.torch_dtype);
+        cJSON_AddBoolToObject(o, "supported", true);
+    } else {
+        cJSON_AddBoolToObject(o, "supported", false);
+        cJSON_AddStringToObject(o, "reason", err.msg);
+    }
+    cJSON_AddItemToArray(arr, o);
+}
+
+/* The Hugging Face cache: hub/models--ORG--NAME/snapshots/REV/. */
+static void scan_hub(cJSON *arr, const char *hub) {
+    DIR *d = opendir(hub);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (strncmp(e->d_name, "models--", 8) != 0)
+            continue;
+        char snaps[4096];
+        snprintf(snaps, sizeof snaps, "%s/%s/snapshots", hub, e->d_name);
+        DIR *s = opendir(snaps);
+        if (!s)
+            continue;
+        char name[512];
+        snprintf(name, sizeof name, "%s", e->d_name + 8);
+        for (char *p = strstr(name, "--"); p; p = strstr(p, "--")) {
+            *p = '/';
+            memmove(p + 1, p + 2, strlen(p + 2) + 1);
+        }
+        struct dirent *r;
+        while ((r = readdir(s))) {
+            if (r->d_name[0] == '.')
+                continue;
+            char path[4096];
+            snprintf(path, sizeof path, "%s/%s", snaps, r->d_name);
+            add_model(arr, path, name);
+        }
+        closedir(s);
+    }
+    closedir(d);
+}
+
+/* A directory the user names: itself, or its immediate subdirectories. */
+static void scan_dir(cJSON *arr, const char *dir) {
+    char cfg[4096];
+    struct stat st;
+    snprintf(cfg, sizeof cfg, "%s/config.json", dir);
+    if (stat(cfg, &st) == 0) {
+        const char *base = strrchr(dir, '/');
+        add_model(arr, dir, base && base[1] ? base + 1 : dir);
+        return;
+    }
+    DIR *d = opendir(dir);
+    if (!d) {
+        fprintf(stderr, "tunepilot: warning: cannot read directory %s\n", dir);
+        return;
+    }
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        char sub[4096];
+        snprintf(sub, sizeof sub, "%s/%s", dir, e->d_name);
+        add_model(arr, sub, e->d_name);
+    }
+    closedir(d);
+}
+
+static int list(int n_dirs, char **dirs, bool json) {
+    cJSON *arr = cJSON_CreateArray();
+    char hub[4096];
+    const char *hf = getenv("HF_HOME"), *home = getenv("HOME");
+    if (hf && *hf)
+        snprintf(hub, sizeof hub, "%s/hub", hf);
+    else
+        snprintf(hub, sizeof hub, "%s/.cache/huggingface/hub", home ? home : ".");
+    scan_hub(arr, hub);
+    for (int i = 0; i < n_dirs; i++)
+        scan_dir(arr, dirs[i]);
+    if (json) {
+        print_json(arr);
+    } else if (cJSON_GetArraySize(arr) == 0) {
+        printf("no models found in %s%s (download one with the Hugging Face tools, or name a "
+               "directory)\n",
+               hub, n_dirs ? " or the directories given" : "");
+    } else {
+        const cJSON *o;
+        cJSON_ArrayForEach(o, arr) {
+            const cJSON *sup = cJSON_GetObjectItem(o, "supported");
+            const cJSON *p = cJSON_GetObjectItem(o, "parameters");
+            const cJSON *ar = cJSON_GetObjectItem(o, "architecture");
+            printf("%-36s %-20s %10s  %s\n", cJSON_GetObjectItem(o, "name")->valuestring,
+                   cJSON_IsTrue(sup) ? ar->valuestring : "(unsupported)",
+                   cJSON_IsNumber(p) ? "" : "", cJSON_GetObjectItem(o, "path")->valuestring);
+            if (cJSON_IsNumber(p))
+                printf("%-36s %.2fM parameters\n", "", p->valuedouble / 1e6);
+        }
+    }
+    cJSON_Delete(arr);
+    return CLI_OK;
+}
+
+int cmd_model(const CliGlobal *g, int argc, char **argv) {
+    (void)g;
+    if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+        fputs(USAGE, argc < 2 ? stderr : stdout);
+        return argc < 2 ? CLI_USAGE : CLI_OK;
+    }
+    const char *sub = argv[1];
+    ModelArgs a = {.max_tokens = 128, .temperature = 0, .top_p = 1, .seed = 1};
+    char **pos = calloc((size_t)argc, sizeof *pos);
+    int npos = 0;
+    for (int i = 2; i < argc; i++) {
+        const char *v = NULL;
+        if (!strcmp(argv[i], "--json")) {
+            a.json = true;
+        } else if (cli_take(argc, argv, &i, "--text", &v)) {
+            if (!v) {
+                free(pos);
+                return cli_usage("model", "--text: expected text");
+            }
+            a.text = v;
+        } else if (cli_take(argc, argv, &i, "--prompt", &v)) {
+            if (!v) {
+                free(pos);
+                return cli_usage("model", "--prompt: expected text");
+            }
+            a.prompt = v;
+        } else if (cli_take(argc, argv, &i, "--max-tokens", &v)) {
+            if (!cli_parse_ll(v, &a.max_tokens) || a.max_tokens < 1 || a.max_tokens > 1000000) {
+                free(pos);
+                return cli_usage("model", "--max-tokens: expected a positive integer");
+            }
+        } else if (cli_take(argc, argv, &i, "--seed", &v)) {
+            if (!cli_parse_ll(v, &a.seed)) {
+                free(pos);
+                return cli_usage("model", "--seed: expected a non-negative integer");
+            }
+        } else if (cli_take(argc, argv, &i, "--temperature", &v)) {
+            if (!parse_real(v, 0, 100, false, &a.temperature)) {
+                free(pos);
+                return cli_usage("model", "--temperature: expected a number >= 0 (0 = greedy)");
+            }
+        } else if (cli_take(argc, argv, &i, "--top-p", &v)) {
+            if (!parse_real(v, 0, 1, true, &a.top_p)) {
+                free(pos);
+                return cli_usage("model", "--top-p: expected a number in (0, 1]");
+            }
+        } else if (argv[i][0] == '-' && argv[i][1]) {
+            free(pos);
+            return cli_usage("model", "unknown option %s", argv[i]);
+        } else {
+            pos[npos++] = argv[i];
+        }
+    }
+    int rc;
+    if (!strcmp(sub, "list")) {
+        rc = list(npos, pos, a.json);
+    } else if (strcmp(sub, "info") && strcmp(sub, "tokenize") && strcmp(sub, "score") &&
+               strcmp(sub, "generate")) {
+        rc = cli_usage("model", "unknown subcommand \"%s\" (expected info, tokenize, score, "
+                       "generate or list)", sub);
+    } else if (npos != 1) {
+        rc = cli_usage("model", "%s: expected one model directory", sub);
+    } else {
+        a.dir = pos[0];
+        if ((!strcmp(sub, "tokenize") || !strcmp(sub, "score")) && !a.text)
+            rc = cli_usage("model", "%s: expected --text TEXT", sub);
+        else if (!strcmp(sub, "info"))
+            rc = info(&a);
+        else if (!strcmp(sub, "tokenize"))
+            rc = tokenize(&a);
+        else if (!strcmp(sub, "score"))
+            rc = score(&a);
+        else
+            rc = generate(&a);
+    }
+    free(pos);
+    return rc;
+}
