@@ -51,6 +51,9 @@ if [ -d "$SHARED" ]; then
   expect 0 '"n_predicted":[[:space:]]*34' -- "$TP" model score "$SHARED" --text "$text" --json
   expect 0 "^Once upon a time, there was a little girl named Lily. She loved to play outside in the park." -- "$TP" model generate "$SHARED" --max-tokens 40
   expect 0 "." -- "$TP" model generate "$SHARED" --prompt "Once upon a time" --temperature 0.8 --top-p 0.9 --max-tokens 20 --seed 3
+  # a directory with tokenizer files and no weights is enough to tokenize
+  expect 0 "Hello" -- "$TP" model tokenize "$SHARED/../smollm-tokenizer" --text "Hello, world"
+  expect 2 "LlamaForSequenceClassification\" is not supported" -- "$TP" model score "$SHARED/../smollm-tokenizer" --text "Hello, world"
 else
   echo "skipped the stories260K checks: $SHARED is absent"
 fi
