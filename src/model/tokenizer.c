@@ -206,28 +206,36 @@ static Normalizer *push_norm(Tokenizer *t) {
     return n;
 }
 
+/* A "Sequence" component: loads each element of o[key] with `each`. */
+typedef TpStatus (*LdEach)(Ld *l, const cJSON *o, const char *path, int depth);
+
+static TpStatus ld_sequence(Ld *l, const cJSON *o, const char *path, const char *key, int depth,
+                            LdEach each) {
+    const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, key);
+    char p[512];
+    tp_json_path_key(p, sizeof p, path, key);
+    if (!cJSON_IsArray(a))
+        return bad(l, p, "an array", a);
+    if (depth > 8)
+        return tp_error_set(l->err, TP_EINVAL, "%s: %s: Sequence nested too deep", l->name, p);
+    int i = 0;
+    for (const cJSON *c = a->child; c; c = c->next, i++) {
+        char q[600];
+        tp_json_path_index(q, sizeof q, p, i);
+        TpStatus st = each(l, c, q, depth + 1);
+        if (st != TP_OK)
+            return st;
+    }
+    return TP_OK;
+}
+
 static TpStatus ld_normalizer(Ld *l, const cJSON *o, const char *path, int depth) {
     const char *ty;
     TpStatus st = need_type(l, o, path, &ty);
     if (st != TP_OK)
         return st;
-    if (!strcmp(ty, "Sequence")) {
-        const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, "normalizers");
-        char p[512];
-        tp_json_path_key(p, sizeof p, path, "normalizers");
-        if (!cJSON_IsArray(a))
-            return bad(l, p, "an array", a);
-        if (depth > 8)
-            return tp_error_set(l->err, TP_EINVAL, "%s: %s: Sequence nested too deep", l->name, p);
-        int i = 0;
-        for (const cJSON *c = a->child; c; c = c->next, i++) {
-            char q[600];
-            tp_json_path_index(q, sizeof q, p, i);
-            if ((st = ld_normalizer(l, c, q, depth + 1)) != TP_OK)
-                return st;
-        }
-        return TP_OK;
-    }
+    if (!strcmp(ty, "Sequence"))
+        return ld_sequence(l, o, path, "normalizers", depth, ld_normalizer);
     Normalizer *n = push_norm(l->t);
     if (!strcmp(ty, "Prepend")) {
         n->kind = NORM_PREPEND;
@@ -300,23 +308,8 @@ static TpStatus ld_pretok(Ld *l, const cJSON *o, const char *path, int depth) {
     if (st != TP_OK)
         return st;
     Tokenizer *t = l->t;
-    if (!strcmp(ty, "Sequence")) {
-        const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, "pretokenizers");
-        char p[512];
-        tp_json_path_key(p, sizeof p, path, "pretokenizers");
-        if (!cJSON_IsArray(a))
-            return bad(l, p, "an array", a);
-        if (depth > 8)
-            return tp_error_set(l->err, TP_EINVAL, "%s: %s: Sequence nested too deep", l->name, p);
-        int i = 0;
-        for (const cJSON *c = a->child; c; c = c->next, i++) {
-            char q[600];
-            tp_json_path_index(q, sizeof q, p, i);
-            if ((st = ld_pretok(l, c, q, depth + 1)) != TP_OK)
-                return st;
-        }
-        return TP_OK;
-    }
+    if (!strcmp(ty, "Sequence"))
+        return ld_sequence(l, o, path, "pretokenizers", depth, ld_pretok);
     PreTok *p = push_pre(t);
     if (!strcmp(ty, "ByteLevel")) {
         p->kind = PRE_BYTELEVEL;
@@ -386,23 +379,8 @@ static TpStatus ld_decoder(Ld *l, const cJSON *o, const char *path, int depth) {
     if (st != TP_OK)
         return st;
     Tokenizer *t = l->t;
-    if (!strcmp(ty, "Sequence")) {
-        const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, "decoders");
-        char p[512];
-        tp_json_path_key(p, sizeof p, path, "decoders");
-        if (!cJSON_IsArray(a))
-            return bad(l, p, "an array", a);
-        if (depth > 8)
-            return tp_error_set(l->err, TP_EINVAL, "%s: %s: Sequence nested too deep", l->name, p);
-        int i = 0;
-        for (const cJSON *c = a->child; c; c = c->next, i++) {
-            char q[600];
-            tp_json_path_index(q, sizeof q, p, i);
-            if ((st = ld_decoder(l, c, q, depth + 1)) != TP_OK)
-                return st;
-        }
-        return TP_OK;
-    }
+    if (!strcmp(ty, "Sequence"))
+        return ld_sequence(l, o, path, "decoders", depth, ld_decoder);
     Decoder *d = push_dec(t);
     if (!strcmp(ty, "ByteLevel")) {
         d->kind = DEC_BYTELEVEL;
