@@ -73,6 +73,32 @@ typedef struct LlamaWeights {
 
 typedef struct LlamaActs LlamaActs; /* saved activations (private) */
 
+/* The seven linear layers of a block, in PEFT's module names. */
+typedef enum {
+    LLAMA_Q,
+    LLAMA_K,
+    LLAMA_V,
+    LLAMA_O,
+    LLAMA_GATE,
+    LLAMA_UP,
+    LLAMA_DOWN,
+    LLAMA_N_LINEAR,
+} LlamaLinear;
+extern const char *const LLAMA_LINEAR_NAMES[LLAMA_N_LINEAR]; /* "q_proj", ..., "down_proj" */
+
+/* Replaces how the linear layers compute (LoRA, NF4 bases). forward writes
+ * out[N, Out] = layer(inp[N, In]) without the bias (the model adds biases);
+ * backward ADDS d(layer)/d(inp) applied to dout into dinp[N, In] and
+ * accumulates the hook's own parameter gradients. inp in backward is the
+ * same input forward saw. */
+typedef struct LlamaLinearHooks {
+    void *ctx;
+    void (*forward)(void *ctx, int layer, LlamaLinear which, float *out, const float *inp, int N,
+                    int In, int Out);
+    void (*backward)(void *ctx, int layer, LlamaLinear which, float *dinp, const float *dout,
+                     const float *inp, int N, int In, int Out);
+} LlamaLinearHooks;
+
 typedef struct LlamaModel {
     LlamaConfig cfg;
     float *params; /* one block; w points into it */
@@ -82,10 +108,21 @@ typedef struct LlamaModel {
     LlamaWeights g;
     double *inv_freq; /* [D/2] */
     LlamaActs *acts;
+    bool no_linear;          /* linear weights live outside the model (hooks) */
+    LlamaLinearHooks hooks;  /* forward == NULL: use the fp32 weights */
 } LlamaModel;
 
 /* Allocates zeroed parameters for c. Free with llama_model_free. */
 TpStatus llama_model_init(LlamaModel *m, const LlamaConfig *c, TpError *err);
+/* The same without the seven linear weights of each block (their pointers
+ * are NULL and n_params excludes them): for bases kept elsewhere, e.g. in
+ * NF4, which then must be served through hooks. */
+TpStatus llama_model_init_no_linear(LlamaModel *m, const LlamaConfig *c, TpError *err);
+/* Pointer to a linear weight [Out, In] of layer l (NULL with no_linear). */
+float *llama_linear_weight(const LlamaWeights *w, int layer, LlamaLinear which);
+/* Out and In of a linear layer. */
+void llama_linear_shape(const LlamaConfig *c, LlamaLinear which, int *out, int *in);
+void llama_set_hooks(LlamaModel *m, const LlamaLinearHooks *hooks); /* NULL clears */
 void llama_model_free(LlamaModel *m); /* NULL is fine */
 
 /* Fills every weight from a seeded normal(0, std) (norm weights 1). */
@@ -95,6 +132,16 @@ void llama_model_randomize(LlamaModel *m, uint64_t seed, float std);
  * or BF16 weights converted to fp32. A tied checkpoint may store either
  * model.embed_tokens.weight or lm_head.weight. */
 TpStatus llama_model_load(const char *dir, LlamaModel *m, TpError *err);
+/* Called for each linear weight while loading with llama_model_load_ex:
+ * w is a temporary fp32 copy [rows = Out, cols = In], valid during the call. */
+typedef TpStatus (*LlamaOnLinear)(void *ctx, int layer, LlamaLinear which, const float *w,
+                                  int rows, int cols, TpError *err);
+/* Loads like llama_model_load but, when on_linear is non-NULL, builds the
+ * model with llama_model_init_no_linear and hands each linear weight to
+ * on_linear one tensor at a time, so the full-precision linear weights are
+ * never all resident. */
+TpStatus llama_model_load_ex(const char *dir, LlamaModel *m, LlamaOnLinear on_linear, void *ctx,
+                             TpError *err);
 /* Writes DIR/config.json and DIR/model.safetensors (F32), atomically each. */
 TpStatus llama_model_save(const LlamaModel *m, const char *dir, TpError *err);
 

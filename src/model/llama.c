@@ -12,10 +12,13 @@
 
 /* --- parameters ----------------------------------------------------------------- */
 
+const char *const LLAMA_LINEAR_NAMES[LLAMA_N_LINEAR] = {
+    "q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"};
+
 /* Points w's tensors into base (NULL base: only counts). Returns floats
  * used. Order: embed, layers (attn_norm, wq, bq, wk, bk, wv, bv, wo,
  * mlp_norm, wgate, wup, wdown), final_norm, lm_head unless tied. */
-static size_t layout(const LlamaConfig *c, float *base, LlamaWeights *w) {
+static size_t layout(const LlamaConfig *c, bool no_linear, float *base, LlamaWeights *w) {
     size_t C = c->hidden, F = c->intermediate, V = c->vocab;
     size_t q = (size_t)c->n_heads * c->head_dim, kv = (size_t)c->n_kv_heads * c->head_dim;
     size_t off = 0;
@@ -29,14 +32,21 @@ static size_t layout(const LlamaConfig *c, float *base, LlamaWeights *w) {
             (field) = base + off;                                                              \
         off += (count);                                                                        \
     } while (0)
+#define TAKE_LIN(field, count)                                                                 \
+    do {                                                                                       \
+        if (no_linear)                                                                         \
+            (field) = NULL;                                                                    \
+        else                                                                                   \
+            TAKE(field, count);                                                                \
+    } while (0)
     TAKE(w->embed, V * C);
     for (int l = 0; l < c->n_layers; l++) {
         LlamaLayerWeights *L = base ? &w->layers[l] : &dummy_l;
         TAKE(L->attn_norm, C);
-        TAKE(L->wq, q * C);
-        TAKE(L->wk, kv * C);
-        TAKE(L->wv, kv * C);
-        TAKE(L->wo, C * q);
+        TAKE_LIN(L->wq, q * C);
+        TAKE_LIN(L->wk, kv * C);
+        TAKE_LIN(L->wv, kv * C);
+        TAKE_LIN(L->wo, C * q);
         if (c->attention_bias) {
             TAKE(L->bq, q);
             TAKE(L->bk, kv);
@@ -45,9 +55,9 @@ static size_t layout(const LlamaConfig *c, float *base, LlamaWeights *w) {
             L->bq = L->bk = L->bv = NULL;
         }
         TAKE(L->mlp_norm, C);
-        TAKE(L->wgate, F * C);
-        TAKE(L->wup, F * C);
-        TAKE(L->wdown, C * F);
+        TAKE_LIN(L->wgate, F * C);
+        TAKE_LIN(L->wup, F * C);
+        TAKE_LIN(L->wdown, C * F);
     }
     TAKE(w->final_norm, C);
     if (c->tie_embeddings)
@@ -55,25 +65,57 @@ static size_t layout(const LlamaConfig *c, float *base, LlamaWeights *w) {
     else
         TAKE(w->lm_head, V * C);
 #undef TAKE
+#undef TAKE_LIN
     return off;
 }
 
-TpStatus llama_model_init(LlamaModel *m, const LlamaConfig *c, TpError *err) {
+static TpStatus model_init(LlamaModel *m, const LlamaConfig *c, bool no_linear, TpError *err) {
     memset(m, 0, sizeof *m);
     if (c->hidden <= 0 || c->n_layers <= 0 || c->n_heads <= 0 || c->n_kv_heads <= 0 ||
         c->head_dim <= 0 || c->head_dim % 2 || c->vocab <= 0 || c->intermediate <= 0 ||
         c->n_heads % c->n_kv_heads)
         return tp_error_set(err, TP_EINVAL, "invalid model configuration");
     m->cfg = *c;
-    m->n_params = layout(c, NULL, NULL);
+    m->no_linear = no_linear;
+    m->n_params = layout(c, no_linear, NULL, NULL);
     m->params = calloc(m->n_params, sizeof(float));
     if (!m->params)
         return tp_error_set(err, TP_ERR, "out of memory for %zu parameters", m->n_params);
     m->w.layers = tp_xcalloc((size_t)c->n_layers, sizeof *m->w.layers);
-    layout(c, m->params, &m->w);
+    layout(c, no_linear, m->params, &m->w);
     m->inv_freq = tp_xmalloc(sizeof(double) * (size_t)(c->head_dim / 2));
     llama_rope_inv_freq(c, m->inv_freq);
     return TP_OK;
+}
+
+TpStatus llama_model_init(LlamaModel *m, const LlamaConfig *c, TpError *err) {
+    return model_init(m, c, false, err);
+}
+
+TpStatus llama_model_init_no_linear(LlamaModel *m, const LlamaConfig *c, TpError *err) {
+    return model_init(m, c, true, err);
+}
+
+float *llama_linear_weight(const LlamaWeights *w, int layer, LlamaLinear which) {
+    const LlamaLayerWeights *L = &w->layers[layer];
+    float *const ptrs[LLAMA_N_LINEAR] = {L->wq, L->wk, L->wv, L->wo, L->wgate, L->wup, L->wdown};
+    return ptrs[which];
+}
+
+void llama_linear_shape(const LlamaConfig *c, LlamaLinear which, int *out, int *in) {
+    int C = c->hidden, F = c->intermediate;
+    int q = c->n_heads * c->head_dim, kv = c->n_kv_heads * c->head_dim;
+    const int outs[LLAMA_N_LINEAR] = {q, kv, kv, C, F, F, C};
+    const int ins[LLAMA_N_LINEAR] = {C, C, C, q, C, C, F};
+    *out = outs[which];
+    *in = ins[which];
+}
+
+void llama_set_hooks(LlamaModel *m, const LlamaLinearHooks *hooks) {
+    if (hooks)
+        m->hooks = *hooks;
+    else
+        memset(&m->hooks, 0, sizeof m->hooks);
 }
 
 void llama_grads_enable(LlamaModel *m) {
@@ -81,7 +123,7 @@ void llama_grads_enable(LlamaModel *m) {
         return;
     m->grads = tp_xcalloc(m->n_params, sizeof(float));
     m->g.layers = tp_xcalloc((size_t)m->cfg.n_layers, sizeof *m->g.layers);
-    layout(&m->cfg, m->grads, &m->g);
+    layout(&m->cfg, m->no_linear, m->grads, &m->g);
 }
 
 void llama_zero_grad(LlamaModel *m) {
@@ -196,6 +238,39 @@ void llama_model_free(LlamaModel *m) {
     memset(m, 0, sizeof *m);
 }
 
+/* --- linear layers: fp32 weights, or the hooks ------------------------------------------ */
+
+static void lin_fwd(const LlamaModel *m, int l, LlamaLinear which, float *out, const float *inp,
+                    const float *bias, int N) {
+    int Out, In;
+    llama_linear_shape(&m->cfg, which, &Out, &In);
+    if (!m->hooks.forward) {
+        op_matmul_forward(out, inp, llama_linear_weight(&m->w, l, which), bias, N, In, Out);
+        return;
+    }
+    m->hooks.forward(m->hooks.ctx, l, which, out, inp, N, In, Out);
+    if (bias)
+        for (int n = 0; n < N; n++)
+            for (int o = 0; o < Out; o++)
+                out[(size_t)n * Out + o] += bias[o];
+}
+
+/* dinp += d/dinp; weight (and bias) gradients when weight_grads. */
+static void lin_bwd(LlamaModel *m, int l, LlamaLinear which, float *dinp, float *dbias,
+                    const float *dout, const float *inp, int N, bool weight_grads) {
+    int Out, In;
+    llama_linear_shape(&m->cfg, which, &Out, &In);
+    if (!m->hooks.backward) {
+        op_matmul_backward(dinp, weight_grads ? llama_linear_weight(&m->g, l, which) : NULL,
+                           weight_grads ? dbias : NULL, dout, inp,
+                           llama_linear_weight(&m->w, l, which), N, In, Out);
+        return;
+    }
+    m->hooks.backward(m->hooks.ctx, l, which, dinp, dout, inp, N, In, Out);
+    if (weight_grads && dbias)
+        op_matmul_backward(NULL, NULL, dbias, dout, inp, NULL, N, In, Out);
+}
+
 /* --- forward -------------------------------------------------------------------------- */
 
 TpStatus llama_forward(LlamaModel *m, const int *ids, const int *targets, int B, int T,
@@ -216,7 +291,7 @@ TpStatus llama_forward(LlamaModel *m, const int *ids, const int *targets, int B,
         return st;
     LlamaActs *a = m->acts;
     int N = B * T, C = c->hidden, F = c->intermediate, V = c->vocab, H = c->n_heads;
-    int KV = c->n_kv_heads, D = c->head_dim, q = H * D, kv = KV * D;
+    int KV = c->n_kv_heads, D = c->head_dim;
     memcpy(a->ids, ids, sizeof(int) * (size_t)N);
     for (int i = 0; i < N; i++)
         a->targets[i] = targets ? targets[i] : LLAMA_IGNORE;
@@ -225,23 +300,23 @@ TpStatus llama_forward(LlamaModel *m, const int *ids, const int *targets, int B,
         const LlamaLayerWeights *w = &m->w.layers[l];
         float *x = a->x_in[l];
         op_rmsnorm_forward(a->ln1[l], a->rstd1[l], x, w->attn_norm, N, C, c->rms_eps);
-        op_matmul_forward(a->q[l], a->ln1[l], w->wq, w->bq, N, C, q);
-        op_matmul_forward(a->k[l], a->ln1[l], w->wk, w->bk, N, C, kv);
-        op_matmul_forward(a->v[l], a->ln1[l], w->wv, w->bv, N, C, kv);
+        lin_fwd(m, l, LLAMA_Q, a->q[l], a->ln1[l], w->bq, N);
+        lin_fwd(m, l, LLAMA_K, a->k[l], a->ln1[l], w->bk, N);
+        lin_fwd(m, l, LLAMA_V, a->v[l], a->ln1[l], w->bv, N);
         op_rope_forward(a->q[l], m->inv_freq, N, T, 0, H, D);
         op_rope_forward(a->k[l], m->inv_freq, N, T, 0, KV, D);
         op_attention_forward(a->attn_out[l], a->att[l], a->q[l], a->k[l], a->v[l], B, T, H, KV,
                              D);
         float *mid = a->x_mid[l];
-        op_matmul_forward(mid, a->attn_out[l], w->wo, NULL, N, q, C);
+        lin_fwd(m, l, LLAMA_O, mid, a->attn_out[l], NULL, N);
         for (size_t i = 0; i < (size_t)N * C; i++)
             mid[i] += x[i];
         op_rmsnorm_forward(a->ln2[l], a->rstd2[l], mid, w->mlp_norm, N, C, c->rms_eps);
-        op_matmul_forward(a->gate[l], a->ln2[l], w->wgate, NULL, N, C, F);
-        op_matmul_forward(a->up[l], a->ln2[l], w->wup, NULL, N, C, F);
+        lin_fwd(m, l, LLAMA_GATE, a->gate[l], a->ln2[l], NULL, N);
+        lin_fwd(m, l, LLAMA_UP, a->up[l], a->ln2[l], NULL, N);
         op_swiglu_forward(a->act[l], a->gate[l], a->up[l], (size_t)N * F);
         float *out = l + 1 < c->n_layers ? a->x_in[l + 1] : a->x_final;
-        op_matmul_forward(out, a->act[l], w->wdown, NULL, N, F, C);
+        lin_fwd(m, l, LLAMA_DOWN, out, a->act[l], NULL, N);
         for (size_t i = 0; i < (size_t)N * C; i++)
             out[i] += mid[i];
     }
@@ -312,21 +387,18 @@ TpStatus llama_backward(LlamaModel *m, bool weight_grads, TpError *err) {
         LlamaLayerWeights *g = weight_grads ? &m->g.layers[l] : NULL;
         /* out = mid + act Wdown^T */
         ZERO(a->dact, N * F);
-        op_matmul_backward(a->dact, g ? g->wdown : NULL, NULL, a->dx, a->act[l], w->wdown, N, F,
-                           C);
+        lin_bwd(m, l, LLAMA_DOWN, a->dact, NULL, a->dx, a->act[l], N, weight_grads);
         ZERO(a->dgate, N * F);
         ZERO(a->dup, N * F);
         op_swiglu_backward(a->dgate, a->dup, a->dact, a->gate[l], a->up[l], (size_t)N * F);
         ZERO(a->dln, N * C);
-        op_matmul_backward(a->dln, g ? g->wgate : NULL, NULL, a->dgate, a->ln2[l], w->wgate, N, C,
-                           F);
-        op_matmul_backward(a->dln, g ? g->wup : NULL, NULL, a->dup, a->ln2[l], w->wup, N, C, F);
+        lin_bwd(m, l, LLAMA_GATE, a->dln, NULL, a->dgate, a->ln2[l], N, weight_grads);
+        lin_bwd(m, l, LLAMA_UP, a->dln, NULL, a->dup, a->ln2[l], N, weight_grads);
         op_rmsnorm_backward(a->dx, g ? g->mlp_norm : NULL, a->dln, a->x_mid[l], w->mlp_norm,
                             a->rstd2[l], N, C);
         /* mid = x + attn_out Wo^T */
         ZERO(a->dattn, N * q);
-        op_matmul_backward(a->dattn, g ? g->wo : NULL, NULL, a->dx, a->attn_out[l], w->wo, N, q,
-                           C);
+        lin_bwd(m, l, LLAMA_O, a->dattn, NULL, a->dx, a->attn_out[l], N, weight_grads);
         ZERO(a->dq, N * q);
         ZERO(a->dk, N * kv);
         ZERO(a->dv, N * kv);
@@ -335,12 +407,9 @@ TpStatus llama_backward(LlamaModel *m, bool weight_grads, TpError *err) {
         op_rope_backward(a->dq, m->inv_freq, N, T, 0, H, D);
         op_rope_backward(a->dk, m->inv_freq, N, T, 0, KV, D);
         ZERO(a->dln, N * C);
-        op_matmul_backward(a->dln, g ? g->wq : NULL, g ? g->bq : NULL, a->dq, a->ln1[l], w->wq, N,
-                           C, q);
-        op_matmul_backward(a->dln, g ? g->wk : NULL, g ? g->bk : NULL, a->dk, a->ln1[l], w->wk, N,
-                           C, kv);
-        op_matmul_backward(a->dln, g ? g->wv : NULL, g ? g->bv : NULL, a->dv, a->ln1[l], w->wv, N,
-                           C, kv);
+        lin_bwd(m, l, LLAMA_Q, a->dln, g ? g->bq : NULL, a->dq, a->ln1[l], N, weight_grads);
+        lin_bwd(m, l, LLAMA_K, a->dln, g ? g->bk : NULL, a->dk, a->ln1[l], N, weight_grads);
+        lin_bwd(m, l, LLAMA_V, a->dln, g ? g->bv : NULL, a->dv, a->ln1[l], N, weight_grads);
         op_rmsnorm_backward(a->dx, g ? g->attn_norm : NULL, a->dln, a->x_in[l], w->attn_norm,
                             a->rstd1[l], N, C);
     }
@@ -413,16 +482,16 @@ TpStatus llama_decode_step(const LlamaModel *m, LlamaKV *s, int token, float *lo
     if (token < 0 || token >= c->vocab)
         return tp_error_set(err, TP_EINVAL, "token id %d outside the vocabulary", token);
     int C = c->hidden, F = c->intermediate, H = c->n_heads, KV = c->n_kv_heads, D = c->head_dim;
-    int q = H * D, kv = KV * D, pos = s->len, group = H / KV;
+    int kv = KV * D, pos = s->len, group = H / KV;
     float rstd;
     op_embedding_forward(s->x, &token, m->w.embed, 1, C);
     for (int l = 0; l < c->n_layers; l++) {
         const LlamaLayerWeights *w = &m->w.layers[l];
         float *kc = s->k + ((size_t)l * s->max_len) * kv, *vc = s->v + ((size_t)l * s->max_len) * kv;
         op_rmsnorm_forward(s->ln, &rstd, s->x, w->attn_norm, 1, C, c->rms_eps);
-        op_matmul_forward(s->q, s->ln, w->wq, w->bq, 1, C, q);
-        op_matmul_forward(kc + (size_t)pos * kv, s->ln, w->wk, w->bk, 1, C, kv);
-        op_matmul_forward(vc + (size_t)pos * kv, s->ln, w->wv, w->bv, 1, C, kv);
+        lin_fwd(m, l, LLAMA_Q, s->q, s->ln, w->bq, 1);
+        lin_fwd(m, l, LLAMA_K, kc + (size_t)pos * kv, s->ln, w->bk, 1);
+        lin_fwd(m, l, LLAMA_V, vc + (size_t)pos * kv, s->ln, w->bv, 1);
         op_rope_forward(s->q, m->inv_freq, 1, 1, pos, H, D);
         op_rope_forward(kc + (size_t)pos * kv, m->inv_freq, 1, 1, pos, KV, D);
         double scale = 1.0 / sqrt((double)D);
@@ -453,14 +522,14 @@ TpStatus llama_decode_step(const LlamaModel *m, LlamaKV *s, int token, float *lo
                     oh[d] += p * vt[d];
             }
         }
-        op_matmul_forward(s->mid, s->att_out, w->wo, NULL, 1, q, C);
+        lin_fwd(m, l, LLAMA_O, s->mid, s->att_out, NULL, 1);
         for (int i = 0; i < C; i++)
             s->mid[i] += s->x[i];
         op_rmsnorm_forward(s->ln, &rstd, s->mid, w->mlp_norm, 1, C, c->rms_eps);
-        op_matmul_forward(s->gate, s->ln, w->wgate, NULL, 1, C, F);
-        op_matmul_forward(s->up, s->ln, w->wup, NULL, 1, C, F);
+        lin_fwd(m, l, LLAMA_GATE, s->gate, s->ln, NULL, 1);
+        lin_fwd(m, l, LLAMA_UP, s->up, s->ln, NULL, 1);
         op_swiglu_forward(s->gate, s->gate, s->up, (size_t)F);
-        op_matmul_forward(s->x, s->gate, w->wdown, NULL, 1, F, C);
+        lin_fwd(m, l, LLAMA_DOWN, s->x, s->gate, NULL, 1);
         for (int i = 0; i < C; i++)
             s->x[i] += s->mid[i];
     }

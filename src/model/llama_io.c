@@ -15,6 +15,7 @@ typedef struct Slot {
     float *dst;
     int ndim;
     int64_t shape[2];
+    int layer, which; /* a block's linear weight: its layer and LlamaLinear; else -1 */
 } Slot;
 
 /* The checkpoint's tensors in Hugging Face naming. Returns how many; the
@@ -31,6 +32,7 @@ static int slots(const LlamaModel *m, const LlamaWeights *w, Slot *s) {
         s[n].ndim = (d1) ? 2 : 1;                                                              \
         s[n].shape[0] = (d0);                                                                  \
         s[n].shape[1] = (d1);                                                                  \
+        s[n].layer = s[n].which = -1;                                                          \
         n++;                                                                                   \
     } while (0)
     SLOT("model.embed_tokens.weight", w->embed, V, C);
@@ -44,20 +46,27 @@ static int slots(const LlamaModel *m, const LlamaWeights *w, Slot *s) {
         snprintf(nm, sizeof nm, "%s%s", p, suffix);                                            \
         SLOT(nm, ptr, d0, d1);                                                                 \
     } while (0)
+#define LIN(suffix, ptr, d0, d1, id)                                                           \
+    do {                                                                                       \
+        LS(suffix, ptr, d0, d1);                                                               \
+        s[n - 1].layer = l;                                                                    \
+        s[n - 1].which = (id);                                                                 \
+    } while (0)
         LS("input_layernorm.weight", L->attn_norm, C, 0);
-        LS("self_attn.q_proj.weight", L->wq, q, C);
-        LS("self_attn.k_proj.weight", L->wk, kv, C);
-        LS("self_attn.v_proj.weight", L->wv, kv, C);
-        LS("self_attn.o_proj.weight", L->wo, C, q);
+        LIN("self_attn.q_proj.weight", L->wq, q, C, LLAMA_Q);
+        LIN("self_attn.k_proj.weight", L->wk, kv, C, LLAMA_K);
+        LIN("self_attn.v_proj.weight", L->wv, kv, C, LLAMA_V);
+        LIN("self_attn.o_proj.weight", L->wo, C, q, LLAMA_O);
         if (c->attention_bias) {
             LS("self_attn.q_proj.bias", L->bq, q, 0);
             LS("self_attn.k_proj.bias", L->bk, kv, 0);
             LS("self_attn.v_proj.bias", L->bv, kv, 0);
         }
         LS("post_attention_layernorm.weight", L->mlp_norm, C, 0);
-        LS("mlp.gate_proj.weight", L->wgate, F, C);
-        LS("mlp.up_proj.weight", L->wup, F, C);
-        LS("mlp.down_proj.weight", L->wdown, C, F);
+        LIN("mlp.gate_proj.weight", L->wgate, F, C, LLAMA_GATE);
+        LIN("mlp.up_proj.weight", L->wup, F, C, LLAMA_UP);
+        LIN("mlp.down_proj.weight", L->wdown, C, F, LLAMA_DOWN);
+#undef LIN
 #undef LS
     }
     SLOT("model.norm.weight", w->final_norm, C, 0);
@@ -90,11 +99,16 @@ static TpStatus check_shape(const SafetensorsTensor *t, const Slot *s, const cha
 }
 
 TpStatus llama_model_load(const char *dir, LlamaModel *m, TpError *err) {
+    return llama_model_load_ex(dir, m, NULL, NULL, err);
+}
+
+TpStatus llama_model_load_ex(const char *dir, LlamaModel *m, LlamaOnLinear on_linear, void *ctx,
+                             TpError *err) {
     LlamaConfig c;
     memset(m, 0, sizeof *m);
     TpStatus st = llama_config_load(dir, &c, err);
     if (st == TP_OK)
-        st = llama_model_init(m, &c, err);
+        st = on_linear ? llama_model_init_no_linear(m, &c, err) : llama_model_init(m, &c, err);
     if (st != TP_OK)
         return st;
     SafetensorsSet *set = NULL;
@@ -117,8 +131,22 @@ TpStatus llama_model_load(const char *dir, LlamaModel *m, TpError *err) {
             break;
         }
         st = check_shape(t, &s[i], dir, err);
-        if (st == TP_OK)
+        if (st != TP_OK)
+            break;
+        if (s[i].dst) {
             safetensors_to_f32(t, s[i].dst);
+        } else {
+            /* a linear weight handed over one tensor at a time */
+            float *tmp = malloc(sizeof(float) * (size_t)t->n_elements);
+            if (!tmp) {
+                st = tp_error_set(err, TP_ERR, "out of memory converting %s", s[i].name);
+                break;
+            }
+            safetensors_to_f32(t, tmp);
+            st = on_linear(ctx, s[i].layer, (LlamaLinear)s[i].which, tmp, (int)s[i].shape[0],
+                           (int)s[i].shape[1], err);
+            free(tmp);
+        }
     }
     free(s);
     safetensors_set_close(set);
