@@ -86,4 +86,51 @@ TpStatus store_snapshot_list(Store *s, StoreSnapshotInfo **out, int *n, TpError 
 TpStatus store_snapshot_models(Store *s, int64_t id, StoreSnapshotInfo *info, char ***jsons,
                                int *n, TpError *err);
 
+/* --- training runs ---------------------------------------------------------- */
+
+typedef struct StoreRun {
+    int64_t id;
+    char kind[16];   /* local, external, hosted */
+    char status[16]; /* running, paused, completed, failed, cancelled, interrupted */
+    char model[1024], data[1024], method[16], out_dir[1024];
+    char *config;    /* JSON; heap, freed by store_run_free */
+    char *summary;   /* JSON; heap */
+    char message[512];
+    int64_t pid;
+    int64_t total_steps;
+    int64_t last_step; /* highest recorded metric step, -1 when none */
+    char created_at[32], updated_at[32];
+} StoreRun;
+
+typedef struct StoreMetric {
+    int64_t step;
+    double loss, lr, grad_norm, tokens_per_s, rss_mb, elapsed_s;
+    int64_t tokens;
+} StoreMetric;
+
+typedef struct StoreEval {
+    int64_t step;
+    char kind[16]; /* eval (during training), base, tuned */
+    double loss, accuracy; /* accuracy NAN when not measured */
+} StoreEval;
+
+void store_run_free(StoreRun *r); /* frees config and summary */
+TpStatus store_run_create(Store *s, const StoreRun *r, int64_t *id, TpError *err);
+TpStatus store_run_set_status(Store *s, int64_t id, const char *status, const char *message,
+                              TpError *err);
+TpStatus store_run_set_summary(Store *s, int64_t id, const char *summary_json, TpError *err);
+TpStatus store_run_set_pid(Store *s, int64_t id, int64_t pid, TpError *err);
+/* Inserts or replaces (a resumed run rewrites the steps it repeats). */
+TpStatus store_run_metric(Store *s, int64_t run_id, const StoreMetric *m, TpError *err);
+TpStatus store_run_eval(Store *s, int64_t run_id, const StoreEval *e, TpError *err);
+TpStatus store_run_event(Store *s, int64_t run_id, const char *level, const char *message,
+                         TpError *err);
+TpStatus store_run_get(Store *s, int64_t id, StoreRun *out, TpError *err);
+/* Runs newest first; free each with store_run_free, then the array. */
+TpStatus store_run_list(Store *s, StoreRun **out, int *n, TpError *err);
+/* Metrics with step > after_step, in step order. */
+TpStatus store_run_metrics(Store *s, int64_t run_id, int64_t after_step, StoreMetric **out,
+                           int *n, TpError *err);
+TpStatus store_run_evals(Store *s, int64_t run_id, StoreEval **out, int *n, TpError *err);
+
 #endif

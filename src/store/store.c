@@ -44,6 +44,41 @@ static const char *const MIGRATIONS[] = {
     "  doc TEXT NOT NULL,"
     "  PRIMARY KEY (snapshot_id, model_id));"
     "ALTER TABLE projections ADD COLUMN snapshot_id INTEGER NOT NULL DEFAULT 0;",
+
+    /* 2 -> 3: training runs, their per-step metrics, evaluations and events */
+    "CREATE TABLE runs ("
+    "  id INTEGER PRIMARY KEY,"
+    "  kind TEXT NOT NULL DEFAULT 'local',"
+    "  status TEXT NOT NULL,"
+    "  model TEXT NOT NULL,"
+    "  data TEXT NOT NULL,"
+    "  method TEXT NOT NULL,"
+    "  config TEXT NOT NULL,"
+    "  out_dir TEXT NOT NULL DEFAULT '',"
+    "  pid INTEGER NOT NULL DEFAULT 0,"
+    "  total_steps INTEGER NOT NULL DEFAULT 0,"
+    "  summary TEXT NOT NULL DEFAULT '{}',"
+    "  message TEXT NOT NULL DEFAULT '',"
+    "  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')),"
+    "  updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')));"
+    "CREATE TABLE run_metrics ("
+    "  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+    "  step INTEGER NOT NULL,"
+    "  loss REAL, lr REAL, grad_norm REAL, tokens_per_s REAL, rss_mb REAL,"
+    "  elapsed_s REAL, tokens INTEGER,"
+    "  PRIMARY KEY (run_id, step));"
+    "CREATE TABLE run_evals ("
+    "  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+    "  step INTEGER NOT NULL,"
+    "  kind TEXT NOT NULL,"
+    "  loss REAL, accuracy REAL,"
+    "  PRIMARY KEY (run_id, step, kind));"
+    "CREATE TABLE run_events ("
+    "  id INTEGER PRIMARY KEY,"
+    "  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+    "  at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')),"
+    "  level TEXT NOT NULL,"
+    "  message TEXT NOT NULL);",
 };
 #define N_MIGRATIONS ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))
 
