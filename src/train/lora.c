@@ -1,0 +1,266 @@
+/* lora.c - LoRA adapters served through the model's linear-layer hooks. */
+#include "tunepilot/lora.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "tunepilot/arena.h"
+
+static const char *const SHORT[LLAMA_N_LINEAR] = {"q", "k", "v", "o", "gate", "up", "down"};
+
+TpStatus lora_parse_targets(const char *list, unsigned *mask, TpError *err) {
+    *mask = 0;
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", list);
+    for (char *save = NULL, *tok = strtok_r(buf, ", ", &save); tok;
+         tok = strtok_r(NULL, ", ", &save)) {
+        if (!strcasecmp(tok, "all") || !strcasecmp(tok, "all-linear")) {
+            *mask = LORA_ALL_TARGETS;
+            continue;
+        }
+        int hit = -1;
+        for (int i = 0; i < LLAMA_N_LINEAR; i++)
+            if (!strcasecmp(tok, SHORT[i]) || !strcasecmp(tok, LLAMA_LINEAR_NAMES[i]))
+                hit = i;
+        if (hit < 0)
+            return tp_error_set(err, TP_EINVAL,
+                                "--targets: unknown module \"%s\" (expected q, k, v, o, gate, up, "
+                                "down, their _proj names, or all)",
+                                tok);
+        *mask |= 1u << hit;
+    }
+    if (!*mask)
+        return tp_error_set(err, TP_EINVAL, "--targets: expected at least one module");
+    return TP_OK;
+}
+
+static LoraPair *pair(const Lora *l, int layer, LlamaLinear which) {
+    return &l->pairs[layer * LLAMA_N_LINEAR + which];
+}
+
+TpStatus lora_init(Lora *l, const LlamaConfig *c, const LoraConfig *cfg, uint64_t seed,
+                   TpError *err) {
+    memset(l, 0, sizeof *l);
+    if (cfg->rank < 1 || cfg->rank > 4096)
+        return tp_error_set(err, TP_EINVAL, "--rank: expected 1..4096, got %d", cfg->rank);
+    if (!(cfg->alpha > 0))
+        return tp_error_set(err, TP_EINVAL, "--alpha: expected a positive number");
+    if (!(cfg->dropout >= 0 && cfg->dropout < 1))
+        return tp_error_set(err, TP_EINVAL, "--dropout: expected a number in [0, 1)");
+    l->cfg = *cfg;
+    l->scale = cfg->rslora ? cfg->alpha / sqrt((double)cfg->rank) : cfg->alpha / cfg->rank;
+    l->n_layers = c->n_layers;
+    l->pairs = tp_xcalloc((size_t)c->n_layers * LLAMA_N_LINEAR, sizeof *l->pairs);
+    size_t total = 0, r = (size_t)cfg->rank;
+    for (int layer = 0; layer < c->n_layers; layer++)
+        for (int w = 0; w < LLAMA_N_LINEAR; w++) {
+            LoraPair *p = pair(l, layer, (LlamaLinear)w);
+            llama_linear_shape(c, (LlamaLinear)w, &p->out, &p->in);
+            if (cfg->targets & (1u << w))
+                total += r * (size_t)p->in + (size_t)p->out * r;
+        }
+    l->n_params = total;
+    l->params = tp_xcalloc(total ? total : 1, sizeof(float));
+    l->grads = tp_xcalloc(total ? total : 1, sizeof(float));
+    l->u = tp_xcalloc((size_t)c->n_layers * LLAMA_N_LINEAR, sizeof *l->u);
+    l->xd = tp_xcalloc((size_t)c->n_layers * LLAMA_N_LINEAR, sizeof *l->xd);
+    l->mask = tp_xcalloc((size_t)c->n_layers * LLAMA_N_LINEAR, sizeof *l->mask);
+    TpRng init;
+    tp_rng_seed(&init, seed);
+    tp_rng_seed(&l->rng, seed ^ 0x5eed5eedULL);
+    size_t off = 0;
+    for (int layer = 0; layer < c->n_layers; layer++)
+        for (int w = 0; w < LLAMA_N_LINEAR; w++) {
+            if (!(cfg->targets & (1u << w)))
+                continue;
+            LoraPair *p = pair(l, layer, (LlamaLinear)w);
+            p->A = l->params + off;
+            p->dA = l->grads + off;
+            off += r * p->in;
+            p->B = l->params + off; /* zero: the adapter starts as a no-op */
+            p->dB = l->grads + off;
+            off += (size_t)p->out * r;
+            double bound = 1.0 / sqrt((double)p->in);
+            for (size_t i = 0; i < r * p->in; i++)
+                p->A[i] = (float)((tp_rng_uniform(&init) * 2 - 1) * bound);
+        }
+    l->training = true;
+    return TP_OK;
+}
+
+void lora_free(Lora *l) {
+    if (!l)
+        return;
+    int n = l->n_layers * LLAMA_N_LINEAR;
+    if (l->u)
+        for (int i = 0; i < n; i++) {
+            free(l->u[i]);
+            free(l->xd[i]);
+            free(l->mask[i]);
+        }
+    if (l->nf4)
+        for (int i = 0; i < n; i++)
+            nf4_free(&l->nf4[i]);
+    free(l->nf4);
+    free(l->u);
+    free(l->xd);
+    free(l->mask);
+    free(l->pairs);
+    free(l->params);
+    free(l->grads);
+    free(l->tmp);
+    free(l->tile);
+    memset(l, 0, sizeof *l);
+}
+
+void lora_zero_grad(Lora *l) { memset(l->grads, 0, sizeof(float) * l->n_params); }
+
+void lora_take_nf4(Lora *l, int layer, LlamaLinear which, Nf4Tensor *t) {
+    if (!l->nf4)
+        l->nf4 = tp_xcalloc((size_t)l->n_layers * LLAMA_N_LINEAR, sizeof *l->nf4);
+    l->nf4[layer * LLAMA_N_LINEAR + which] = *t;
+    memset(t, 0, sizeof *t);
+}
+
+static float *grow(float **buf, size_t *cap, size_t need) {
+    if (need > *cap) {
+        free(*buf);
+        *buf = tp_xmalloc(need * sizeof(float));
+        *cap = need;
+    }
+    return *buf;
+}
+
+/* Scratch for one pair at N rows. */
+static void ensure_rows(Lora *l, int N) {
+    if (N <= l->cap_n)
+        return;
+    int n = l->n_layers * LLAMA_N_LINEAR;
+    for (int i = 0; i < n; i++) {
+        LoraPair *p = &l->pairs[i];
+        if (!p->A)
+            continue;
+        free(l->u[i]);
+        l->u[i] = tp_xmalloc(sizeof(float) * (size_t)N * l->cfg.rank);
+        free(l->xd[i]);
+        free(l->mask[i]);
+        bool drop = l->cfg.dropout > 0;
+        l->xd[i] = drop ? tp_xmalloc(sizeof(float) * (size_t)N * p->in) : NULL;
+        l->mask[i] = drop ? tp_xmalloc((size_t)N * p->in) : NULL;
+    }
+    l->cap_n = N;
+}
+
+static const Nf4Tensor *base_nf4(const Lora *l, int layer, LlamaLinear which) {
+    if (!l->nf4)
+        return NULL;
+    const Nf4Tensor *t = &l->nf4[layer * LLAMA_N_LINEAR + which];
+    return t->codes ? t : NULL;
+}
+
+static void hook_forward(void *ctx, int layer, LlamaLinear which, float *out, const float *inp,
+                         int N, int In, int Out) {
+    Lora *l = ctx;
+    const Nf4Tensor *q = base_nf4(l, layer, which);
+    if (q) {
+        float *tile = grow(&l->tile, &l->tile_cap, nf4_scratch_floats(q));
+        nf4_matmul_forward(out, inp, q, N, tile);
+    } else {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, Out, In, 1, inp, In,
+                    llama_linear_weight(&l->model->w, layer, which), In, 0, out, Out);
+    }
+    LoraPair *p = pair(l, layer, which);
+    if (!p->A)
+        return;
+    int r = l->cfg.rank, idx = layer * LLAMA_N_LINEAR + which;
+    ensure_rows(l, N);
+    const float *x = inp;
+    double pdrop = l->training ? l->cfg.dropout : 0;
+    if (pdrop > 0) {
+        /* inverted dropout: keep with 1 - p, scale by 1/(1 - p) */
+        float *xd = l->xd[idx], keep_scale = (float)(1.0 / (1.0 - pdrop));
+        uint8_t *mk = l->mask[idx];
+        for (size_t i = 0; i < (size_t)N * In; i++) {
+            mk[i] = tp_rng_uniform(&l->rng) >= pdrop;
+            xd[i] = mk[i] ? inp[i] * keep_scale : 0.0f;
+        }
+        x = xd;
+    } else if (l->xd[idx]) {
+        memcpy(l->xd[idx], inp, sizeof(float) * (size_t)N * In); /* eval: mask of ones */
+        x = l->xd[idx];
+    }
+    float *u = l->u[idx];
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, r, In, 1, x, In, p->A, In, 0, u, r);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, Out, r, (float)l->scale, u, r, p->B,
+                r, 1, out, Out);
+}
+
+static void hook_backward(void *ctx, int layer, LlamaLinear which, float *dinp, const float *dout,
+                          const float *inp, int N, int In, int Out) {
+    Lora *l = ctx;
+    const Nf4Tensor *q = base_nf4(l, layer, which);
+    if (q) {
+        float *tile = grow(&l->tile, &l->tile_cap, nf4_scratch_floats(q));
+        nf4_matmul_backward_input(dinp, dout, q, N, tile);
+    } else {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, In, Out, 1, dout, Out,
+                    llama_linear_weight(&l->model->w, layer, which), In, 1, dinp, In);
+    }
+    LoraPair *p = pair(l, layer, which);
+    if (!p->A)
+        return;
+    int r = l->cfg.rank, idx = layer * LLAMA_N_LINEAR + which;
+    const float *x = l->xd[idx] ? l->xd[idx] : inp;
+    float s = (float)l->scale;
+    /* dB += s dout^T u */
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Out, r, N, s, dout, Out, l->u[idx], r, 1,
+                p->dB, r);
+    /* du = s dout B */
+    float *du = grow(&l->tmp, &l->tmp_cap, (size_t)N * r + (size_t)N * In);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, r, Out, s, dout, Out, p->B, r, 0, du,
+                r);
+    /* dA += du^T x~ */
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, r, In, N, 1, du, r, x, In, 1, p->dA, In);
+    if (l->training && l->cfg.dropout > 0) {
+        /* d(x~)/dx is the mask times 1/(1-p) */
+        float *dx = du + (size_t)N * r, keep_scale = (float)(1.0 / (1.0 - l->cfg.dropout));
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, In, r, 1, du, r, p->A, In, 0, dx,
+                    In);
+        const uint8_t *mk = l->mask[idx];
+        for (size_t i = 0; i < (size_t)N * In; i++)
+            if (mk[i])
+                dinp[i] += dx[i] * keep_scale;
+    } else {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, In, r, 1, du, r, p->A, In, 1,
+                    dinp, In);
+    }
+}
+
+void lora_attach(Lora *l, LlamaModel *m) {
+    l->model = m;
+    LlamaLinearHooks h = {l, hook_forward, hook_backward};
+    llama_set_hooks(m, &h);
+}
+
+void lora_tensor_name(int layer, LlamaLinear which, bool is_b, char *out, size_t size) {
+    snprintf(out, size, "base_model.model.model.layers.%d.%s.%s.lora_%c.weight", layer,
+             which <= LLAMA_O ? "self_attn" : "mlp", LLAMA_LINEAR_NAMES[which], is_b ? 'B' : 'A');
+}
+
+void lora_merge(const Lora *l, LlamaModel *m) {
+    int r = l->cfg.rank;
+    for (int layer = 0; layer < l->n_layers; layer++)
+        for (int w = 0; w < LLAMA_N_LINEAR; w++) {
+            LoraPair *p = pair(l, layer, (LlamaLinear)w);
+            float *W = llama_linear_weight(&m->w, layer, (LlamaLinear)w);
+            if (!p->A || !W)
+                continue;
+            /* W[out, in] += s B[out, r] A[r, in] */
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, p->out, p->in, r,
+                        (float)l->scale, p->B, r, p->A, p->in, 1, W, p->in);
+        }
+}
