@@ -8,6 +8,7 @@
 
 #include "tp_test.h"
 #include "tunepilot/lora.h"
+#include "tunepilot/safetensors.h"
 
 static LlamaConfig tiny(void) {
     LlamaConfig c = {0};
@@ -176,11 +177,52 @@ static void test_names_and_targets(void **state) {
     assert_non_null(strstr(err.msg, "\"lm_head\""));
 }
 
+/* Export in the PEFT layout, read back by the project's safetensors reader
+ * with the expected names and shapes, and loaded again as adapters. */
+static void test_peft_round_trip(void **state) {
+    (void)state;
+    char dir[512], path[600];
+    snprintf(dir, sizeof dir, "%s/adapter", tp_tmpdir());
+    LlamaConfig c = tiny();
+    LoraConfig lc = {.rank = 4, .alpha = 16, .dropout = 0.05,
+                     .targets = (1u << LLAMA_Q) | (1u << LLAMA_V) | (1u << LLAMA_DOWN)};
+    Lora a, b;
+    TpError err = {0};
+    assert_int_equal(lora_init(&a, &c, &lc, 3, &err), TP_OK);
+    randomize_b(&a);
+    assert_int_equal(lora_save_peft(&a, dir, "org/tiny-llama", &err), TP_OK);
+    snprintf(path, sizeof path, "%s/adapter_model.safetensors", dir);
+    SafetensorsFile *f;
+    assert_int_equal(safetensors_open(path, &f, &err), TP_OK);
+    assert_int_equal(safetensors_count(f), 2 * 3 * 2); /* layers x targets x {A, B} */
+    const SafetensorsTensor *t =
+        safetensors_find(f, "base_model.model.model.layers.1.self_attn.v_proj.lora_B.weight");
+    assert_non_null(t);
+    assert_int_equal(t->shape[0], 32); /* KV heads x head dim = 2 x 16 */
+    assert_int_equal(t->shape[1], 4);
+    t = safetensors_find(f, "base_model.model.model.layers.0.mlp.down_proj.lora_A.weight");
+    assert_non_null(t);
+    assert_int_equal(t->shape[0], 4);
+    assert_int_equal(t->shape[1], 96);
+    assert_string_equal(safetensors_metadata(f, "format"), "pt");
+    safetensors_close(f);
+    assert_int_equal(lora_load_peft(&b, &c, dir, &err), TP_OK);
+    assert_int_equal(b.cfg.rank, 4);
+    assert_close(b.scale, 4.0, 0);
+    assert_int_equal(b.cfg.targets, lc.targets);
+    assert_int_equal(a.n_params, b.n_params);
+    assert_memory_equal(a.params, b.params, a.n_params * sizeof(float));
+    lora_free(&a);
+    lora_free(&b);
+    tp_tmpdir_cleanup();
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_noop_at_init_and_fp32_grads),
         cmocka_unit_test(test_nf4_base),
         cmocka_unit_test(test_names_and_targets),
+        cmocka_unit_test(test_peft_round_trip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
