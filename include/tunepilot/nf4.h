@@ -1,6 +1,7 @@
 /* nf4.h - 4-bit NormalFloat (NF4) weights with double quantization, laid out
  * as bitsandbytes lays them out (quantize_4bit(quant_type="nf4",
- * blocksize=64, compress_statistics=True)); see docs/qlora-reference.md §1.
+ * blocksize=64, compress_statistics=True)); see the shared QLoRA reference
+ * (shared/docs/qlora-reference.md) §1.
  *
  * A [rows, cols] fp32 matrix (a Linear weight [out, in]) is flattened in
  * row-major order and cut into blocks of NF4_BLOCK = 64 consecutive values
@@ -27,8 +28,8 @@
 
 #include "tunepilot/error.h"
 
-#define NF4_BLOCK 64       /* weights per first-level block */
-#define NF4_BLOCK2 256     /* absmax values per second-level (DQ) block */
+#define NF4_BLOCK 64                /* weights per first-level block */
+#define NF4_BLOCK2 256              /* absmax values per second-level (DQ) block */
 #define NF4_TILE_BYTES (256 * 1024) /* target size of one dequantized tile */
 
 /* The NF4 codebook, index = 4-bit code, exact float32 values of
@@ -62,9 +63,9 @@ uint8_t nf4_encode(float x);
 uint8_t nf4_dynamic_encode(float x);
 
 typedef struct Nf4Tensor {
-    int64_t rows, cols; /* a [rows, cols] fp32 matrix (Linear weight [out, in]) */
+    int64_t rows, cols;             /* a [rows, cols] fp32 matrix (Linear weight [out, in]) */
     int64_t n, n_blocks, n_blocks2; /* rows*cols, ceil(n/64), ceil(n_blocks/256) */
-    uint8_t *codes;    /* (n+1)/2 bytes, two 4-bit codes per byte, first element in the high nibble */
+    uint8_t *codes; /* (n+1)/2 bytes, two 4-bit codes per byte, first element in the high nibble */
     uint8_t *absmax_q; /* n_blocks: 8-bit dynamic-map codes of (absmax - offset) / absmax2 */
     float *absmax2;    /* n_blocks2: per 256 blocks, the absmax of (absmax - offset) */
     float offset;      /* mean of all first-level absmax values */

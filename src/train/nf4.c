@@ -35,7 +35,7 @@ const float NF4_CODE[16] = {
 
 /* The literals of bitsandbytes' dQuantizeNF4 decision tree, reference §1.2. */
 const float NF4_THRESHOLD[15] = {
-    -0.8480964004993439f, -0.6106329262256622f,  -0.4599952697753906f, -0.33967943489551544f,
+    -0.8480964004993439f,  -0.6106329262256622f,  -0.4599952697753906f,   -0.33967943489551544f,
     -0.23460740596055984f, -0.13791173323988914f, -0.045525018125772476f, 0.03979014977812767f,
     0.1202552504837513f,   0.2035212516784668f,   0.2920137718319893f,    0.3893125355243683f,
     0.5016634166240692f,   0.6427869200706482f,   0.8614784181118011f,
@@ -113,7 +113,9 @@ static uint8_t dyn_encode(const float *code, float x) {
     return (uint8_t)(x < midpoint ? lower_pivot : pivot);
 }
 
-uint8_t nf4_dynamic_encode(float x) { return dyn_encode(nf4_dynamic_map(), x); }
+uint8_t nf4_dynamic_encode(float x) {
+    return dyn_encode(nf4_dynamic_map(), x);
+}
 
 uint8_t nf4_encode(float x) {
     uint8_t c = 0;
@@ -132,8 +134,9 @@ TpStatus nf4_quantize(const float *w, int64_t rows, int64_t cols, Nf4Tensor *out
     int64_t n = rows * cols;
     for (int64_t i = 0; i < n; i++)
         if (!isfinite(w[i]))
-            return tp_error_set(err, TP_EINVAL, "nf4: weight %lld (row %lld, col %lld) is not finite",
-                                (long long)i, (long long)(i / cols), (long long)(i % cols));
+            return tp_error_set(err, TP_EINVAL,
+                                "nf4: weight %lld (row %lld, col %lld) is not finite", (long long)i,
+                                (long long)(i / cols), (long long)(i % cols));
     int64_t nb = (n + NF4_BLOCK - 1) / NF4_BLOCK, nb2 = (nb + NF4_BLOCK2 - 1) / NF4_BLOCK2;
     Nf4Tensor t = {.rows = rows, .cols = cols, .n = n, .n_blocks = nb, .n_blocks2 = nb2};
     t.codes = tp_xmalloc((size_t)(n + 1) / 2);
@@ -238,7 +241,9 @@ int64_t nf4_tile_rows(const Nf4Tensor *w) {
     return tr < w->rows ? tr : w->rows;
 }
 
-size_t nf4_scratch_floats(const Nf4Tensor *w) { return (size_t)(nf4_tile_rows(w) * w->cols); }
+size_t nf4_scratch_floats(const Nf4Tensor *w) {
+    return (size_t)(nf4_tile_rows(w) * w->cols);
+}
 
 void nf4_matmul_forward(float *out, const float *inp, const Nf4Tensor *w, int N, float *scratch) {
     if (N <= 0)
@@ -305,7 +310,9 @@ static uint32_t get_u32(const uint8_t *p) {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-static uint64_t get_u64(const uint8_t *p) { return (uint64_t)get_u32(p) | (uint64_t)get_u32(p + 4) << 32; }
+static uint64_t get_u64(const uint8_t *p) {
+    return (uint64_t)get_u32(p) | (uint64_t)get_u32(p + 4) << 32;
+}
 
 static float get_f32(const uint8_t *p) {
     uint32_t v = get_u32(p);
@@ -369,17 +376,23 @@ TpStatus nf4_deserialize(const uint8_t *buf, size_t len, Nf4Tensor *out, TpError
     int64_t nb = (n + NF4_BLOCK - 1) / NF4_BLOCK, nb2 = (nb + NF4_BLOCK2 - 1) / NF4_BLOCK2;
     size_t need = payload_size(n, nb, nb2);
     if (len != need)
-        return tp_error_set(err, TP_EINVAL, "nf4: %zu bytes for a [%llu, %llu] tensor (expected %zu)",
-                            len, (unsigned long long)rows, (unsigned long long)cols, need);
+        return tp_error_set(err, TP_EINVAL,
+                            "nf4: %zu bytes for a [%llu, %llu] tensor (expected %zu)", len,
+                            (unsigned long long)rows, (unsigned long long)cols, need);
     const uint8_t *absmax2 = buf + NF4_HEADER + (n + 1) / 2 + nb;
     for (int64_t g = 0; g < nb2; g++) {
         float a = get_f32(absmax2 + 4 * g);
         if (!isfinite(a) || a < 0.0f)
-            return tp_error_set(err, TP_EINVAL, "nf4: absmax2[%lld] = %g is not a finite scale >= 0",
-                                (long long)g, (double)a);
+            return tp_error_set(err, TP_EINVAL,
+                                "nf4: absmax2[%lld] = %g is not a finite scale >= 0", (long long)g,
+                                (double)a);
     }
-    Nf4Tensor t = {.rows = (int64_t)rows, .cols = (int64_t)cols, .n = n, .n_blocks = nb,
-                   .n_blocks2 = nb2, .offset = offset};
+    Nf4Tensor t = {.rows = (int64_t)rows,
+                   .cols = (int64_t)cols,
+                   .n = n,
+                   .n_blocks = nb,
+                   .n_blocks2 = nb2,
+                   .offset = offset};
     t.codes = tp_xmalloc((size_t)(n + 1) / 2);
     t.absmax_q = tp_xmalloc((size_t)nb);
     t.absmax2 = tp_xmalloc(sizeof(float) * (size_t)nb2);
