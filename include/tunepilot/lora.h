@@ -48,6 +48,7 @@ typedef struct Lora {
     LlamaModel *model;   /* attached model (borrowed) */
     Nf4Tensor *nf4;      /* [n_layers * LLAMA_N_LINEAR] NF4 bases, or NULL (fp32 base) */
     bool training;       /* dropout on */
+    bool disabled;       /* serve the base alone (to evaluate it) */
     TpRng rng;           /* dropout masks; part of a checkpoint */
     /* scratch, grown on demand */
     int cap_n;

@@ -120,6 +120,9 @@ TpStatus store_run_set_status(Store *s, int64_t id, const char *status, const ch
                               TpError *err);
 TpStatus store_run_set_summary(Store *s, int64_t id, const char *summary_json, TpError *err);
 TpStatus store_run_set_pid(Store *s, int64_t id, int64_t pid, TpError *err);
+/* Where the run keeps its files, and how many updates it will take. */
+TpStatus store_run_set_plan(Store *s, int64_t id, const char *out_dir, int64_t total_steps,
+                            TpError *err);
 /* Inserts or replaces (a resumed run rewrites the steps it repeats). */
 TpStatus store_run_metric(Store *s, int64_t run_id, const StoreMetric *m, TpError *err);
 TpStatus store_run_eval(Store *s, int64_t run_id, const StoreEval *e, TpError *err);

@@ -43,6 +43,8 @@ int cmd_examples(const CliGlobal *g, int argc, char **argv);
 int cmd_pricing(const CliGlobal *g, int argc, char **argv);
 int cmd_scenarios(const CliGlobal *g, int argc, char **argv);
 int cmd_model(const CliGlobal *g, int argc, char **argv);
+int cmd_pilot(const CliGlobal *g, int argc, char **argv);
+int cmd_runs(const CliGlobal *g, int argc, char **argv);
 
 /* Projects the bundled example NAME as a table on stdout (the default
  * action until the TUI exists). */

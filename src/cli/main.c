@@ -15,7 +15,9 @@ static const char USAGE[] =
     "  cost SCENARIO      cost and latency of each option over a horizon\n"
     "  examples           list the bundled example scenarios\n"
     "  model              info|tokenize|score|generate|list: Hugging Face Llama models\n"
+    "  pilot              fine-tune a model on a dataset here (QLoRA, LoRA or full)\n"
     "  pricing            list|show|import|snapshots: price tables and their sources\n"
+    "  runs               list|show|watch|resume: pilot runs and their curves\n"
     "  scenarios          list|show: scenarios and projections recorded so far\n"
     "\n"
     "  --db PATH          database file (default: $TUNEPILOT_DB, else\n"
@@ -34,7 +36,9 @@ static const Command COMMANDS[] = {
     {"cost", cmd_cost},
     {"examples", cmd_examples},
     {"model", cmd_model},
+    {"pilot", cmd_pilot},
     {"pricing", cmd_pricing},
+    {"runs", cmd_runs},
     {"scenarios", cmd_scenarios},
 };
 

@@ -93,6 +93,22 @@ TpStatus store_run_set_pid(Store *s, int64_t id, int64_t pid, TpError *err) {
                 "cannot update the run", err);
 }
 
+TpStatus store_run_set_plan(Store *s, int64_t id, const char *out_dir, int64_t total_steps,
+                            TpError *err) {
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(store_db(s),
+                           "UPDATE runs SET out_dir = ?2, total_steps = ?3, updated_at = " NOW
+                           " WHERE id = ?1",
+                           -1, &st, NULL) != SQLITE_OK)
+        return fail(s, err, "cannot update the run");
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_text(st, 2, out_dir, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, total_steps);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? TP_OK : fail(s, err, "cannot update the run");
+}
+
 typedef struct MetricArg {
     int64_t run;
     const StoreMetric *m;

@@ -174,7 +174,7 @@ static void hook_forward(void *ctx, int layer, LlamaLinear which, float *out, co
                     llama_linear_weight(&l->model->w, layer, which), In, 0, out, Out);
     }
     LoraPair *p = pair(l, layer, which);
-    if (!p->A)
+    if (!p->A || l->disabled)
         return;
     int r = l->cfg.rank, idx = layer * LLAMA_N_LINEAR + which;
     ensure_rows(l, N);
@@ -211,7 +211,7 @@ static void hook_backward(void *ctx, int layer, LlamaLinear which, float *dinp, 
                     llama_linear_weight(&l->model->w, layer, which), In, 1, dinp, In);
     }
     LoraPair *p = pair(l, layer, which);
-    if (!p->A)
+    if (!p->A || l->disabled)
         return;
     int r = l->cfg.rank, idx = layer * LLAMA_N_LINEAR + which;
     const float *x = l->xd[idx] ? l->xd[idx] : inp;

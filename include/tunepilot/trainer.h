@@ -1,0 +1,113 @@
+/* trainer.h - the local fine-tuning engine: QLoRA (NF4 base + LoRA), LoRA
+ * (fp32 base + LoRA) or full fine-tuning of a Llama-family model on an SFT
+ * dataset, with AdamW, warmup + cosine schedule, gradient accumulation,
+ * global-norm clipping, atomic checkpoints and bit-exact resume.
+ *
+ * The trainer reports through a TrainSink (the pilot layer turns that into
+ * database rows and metrics.jsonl) and never prints. Deterministic for a
+ * given seed and thread count: data order is a seeded shuffle per epoch,
+ * dropout draws from a generator saved in every checkpoint. */
+#ifndef TUNEPILOT_TRAINER_H
+#define TUNEPILOT_TRAINER_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "tunepilot/error.h"
+
+typedef enum { TRAIN_QLORA, TRAIN_LORA, TRAIN_FULL } TrainMethod;
+
+const char *train_method_name(TrainMethod m); /* "qlora", "lora", "full" */
+/* "qlora" | "lora" | "full" -> method; false for anything else. */
+bool train_method_parse(const char *s, TrainMethod *m);
+
+typedef struct TrainConfig {
+    TrainMethod method;
+    int rank;
+    double alpha, dropout;
+    bool rslora;
+    unsigned targets;      /* LoRA target mask (lora.h) */
+    double lr, weight_decay, max_grad_norm;
+    long long warmup;      /* optimizer updates of linear warmup */
+    long long steps;       /* > 0: this many updates; else from epochs */
+    double epochs;
+    int batch, grad_accum, seq;
+    long long eval_every, checkpoint_every;
+    double eval_split;
+    uint64_t seed;
+    int threads;           /* OpenBLAS threads; 0 = leave as is */
+    int eval_examples;     /* exact-match examples evaluated (0 = none) */
+} TrainConfig;
+
+/* The defaults, each explained in the README's pilot section: qlora, rank
+ * 16, alpha 32, dropout 0.05, all seven targets, lr 2e-4 (QLoRA's recipe
+ * for 7B/13B), no weight decay (QLoRA), clipping at 1.0 (transformers'
+ * default), warmup 3% of updates (QLoRA's warmup_ratio 0.03), 1 epoch,
+ * batch 4, grad-accum 1, seq 256, eval every 50 updates, eval split 0.1,
+ * seed 1, 32 exact-match examples. */
+void train_config_defaults(TrainConfig *c);
+
+typedef struct TrainStep {
+    long long step, total; /* 1-based update index, total updates */
+    double loss, lr, grad_norm, tokens_per_s, rss_mb, elapsed_s;
+    long long tokens;      /* real (unpadded) tokens this update */
+} TrainStep;
+
+typedef struct TrainEval {
+    long long step;
+    const char *kind;  /* "base" (before training), "eval" (during), "tuned" (after) */
+    double loss;       /* mean held-out cross-entropy per loss token */
+    double accuracy;   /* exact match of greedy answers, NAN when not measured */
+    int n_examples;
+} TrainEval;
+
+typedef struct TrainSink {
+    void *ctx;
+    void (*step)(void *ctx, const TrainStep *s);
+    void (*eval)(void *ctx, const TrainEval *e);
+    void (*event)(void *ctx, const char *level, const char *message);
+} TrainSink;
+
+typedef struct Trainer Trainer;
+
+/* Loads the model (NF4 bases quantized one tensor at a time for qlora),
+ * tokenizer and dataset, and prepares adapters and the optimizer. run_dir
+ * holds checkpoints. Bad settings or data are TP_EINVAL. */
+TpStatus trainer_open(const char *model_dir, const char *data_path, const TrainConfig *c,
+                      const char *run_dir, Trainer **out, TpError *err);
+void trainer_close(Trainer *t);
+
+/* Restores run_dir/checkpoint.safetensors when present (*resumed set). */
+TpStatus trainer_resume(Trainer *t, bool *resumed, TpError *err);
+
+/* Runs updates until the total or until *stop becomes non-zero (checked
+ * after each update; a checkpoint is written before returning). A loss or
+ * gradient that is not finite stops with TP_ERR and leaves the last
+ * checkpoint as it was. *finished reports whether all updates ran. */
+TpStatus trainer_run(Trainer *t, const TrainSink *sink, volatile sig_atomic_t *stop,
+                     bool *finished, TpError *err);
+
+/* Held-out loss and exact match now ("base": adapters off or before any
+ * update). Writes up to n_show examples "answer => got" into show. */
+TpStatus trainer_evaluate(Trainer *t, const char *kind, TrainEval *out, char *show,
+                          size_t show_size, int n_show, TpError *err);
+
+/* Writes the trained weights: a PEFT adapter (qlora, lora) or a full model
+ * directory (full), plus the tokenizer files for a full model. */
+TpStatus trainer_export(Trainer *t, const char *dir, TpError *err);
+
+/* Figures for the cost extrapolation. */
+typedef struct TrainInfo {
+    long long step, total_steps;
+    long long n_train, n_eval, n_truncated, n_skipped;
+    long long train_tokens;      /* tokens in one pass over the training split */
+    double flops_per_token;      /* model FLOPs of one training token (see trainer.c) */
+    double tokens_per_s;         /* mean over the updates run in this process */
+    int64_t n_params, n_trainable;
+    double frozen_bytes_per_weight; /* NF4 for qlora, 4 otherwise */
+    const char *template_name;
+} TrainInfo;
+void trainer_info(const Trainer *t, TrainInfo *out);
+
+#endif

@@ -1,0 +1,397 @@
+/* cmd_pilot.c - `tunepilot pilot` and `tunepilot runs list|show|watch|resume`. */
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "cli.h"
+#include "tunepilot/lora.h"
+#include "tunepilot/pilot.h"
+
+static const char USAGE[] =
+    "usage: tunepilot pilot --model DIR --data FILE [options]\n"
+    "\n"
+    "Fine-tunes the model on the dataset on this machine and records the run.\n"
+    "  --method M        qlora (NF4 base + LoRA; default), lora (fp32 base + LoRA), full\n"
+    "  --rank R          LoRA rank (16)            --alpha A     LoRA alpha (32)\n"
+    "  --dropout P       LoRA dropout (0.05)       --rslora      scale alpha/sqrt(r)\n"
+    "  --targets LIST    q,k,v,o,gate,up,down or all (all)\n"
+    "  --lr X            peak learning rate (2e-4) --warmup N    warmup updates (3%)\n"
+    "  --steps N | --epochs E   updates, or passes over the data (1 epoch)\n"
+    "  --batch B (4)  --grad-accum G (1)  --seq L (256)  --max-grad-norm X (1.0)\n"
+    "  --eval-every N (50)  --eval-split F (0.1)  --checkpoint-every N (50)\n"
+    "  --seed S (1)  --threads T (OpenBLAS default)  --out DIR  --json\n"
+    "Ctrl-C stops after the current update with a checkpoint: tunepilot runs resume ID.\n";
+
+static const char RUNS_USAGE[] =
+    "usage: tunepilot runs list [--json]\n"
+    "       tunepilot runs show ID [--json]\n"
+    "       tunepilot runs watch ID        follow a run's steps until it ends\n"
+    "       tunepilot runs resume ID [--json]\n";
+
+static volatile sig_atomic_t g_stop;
+
+static void on_signal(int sig) {
+    (void)sig;
+    g_stop = 1;
+}
+
+static void catch_signals(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+static bool num_arg(const char *v, double lo, double hi, double *out) {
+    char *end;
+    if (!v || !*v)
+        return false;
+    double x = strtod(v, &end);
+    if (*end || !(x >= lo && x <= hi))
+        return false;
+    *out = x;
+    return true;
+}
+
+static int run_pilot(const CliGlobal *g, PilotOptions *o) {
+    TpError err = {0};
+    Store *s = NULL;
+    Pricing pricing;
+    bool priced = pricing_load_bundled(&pricing, &err) == TP_OK;
+    TpStatus st = cli_open_store(g, &s, &err);
+    int64_t id = 0;
+    if (st == TP_OK) {
+        catch_signals();
+        st = pilot_run(s, priced ? &pricing : NULL, o, &g_stop, &id, &err);
+    }
+    int rc = CLI_OK;
+    if (st != TP_OK) {
+        rc = cli_fail(st, &err);
+    } else if (o->output != PILOT_JSON) {
+        if (g_stop)
+            printf("run %lld interrupted; continue with: tunepilot runs resume %lld\n",
+                   (long long)id, (long long)id);
+        else
+            printf("run %lld completed (tunepilot runs show %lld)\n", (long long)id,
+                   (long long)id);
+    }
+    if (priced)
+        pricing_free(&pricing);
+    store_close(s);
+    return rc;
+}
+
+int cmd_pilot(const CliGlobal *g, int argc, char **argv) {
+    PilotOptions o = {0};
+    train_config_defaults(&o.train);
+    TrainConfig *c = &o.train;
+    bool json = false;
+    for (int i = 1; i < argc; i++) {
+        const char *v = NULL;
+        double x;
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            fputs(USAGE, stdout);
+            return CLI_OK;
+        } else if (!strcmp(argv[i], "--json")) {
+            json = true;
+        } else if (!strcmp(argv[i], "--rslora")) {
+            c->rslora = true;
+        } else if (cli_take(argc, argv, &i, "--model", &v)) {
+            if (!v)
+                return cli_usage("pilot", "--model: expected a model directory");
+            o.model_dir = v;
+        } else if (cli_take(argc, argv, &i, "--data", &v)) {
+            if (!v)
+                return cli_usage("pilot", "--data: expected a JSONL file");
+            o.data_path = v;
+        } else if (cli_take(argc, argv, &i, "--out", &v)) {
+            if (!v)
+                return cli_usage("pilot", "--out: expected a directory");
+            o.out_dir = v;
+        } else if (cli_take(argc, argv, &i, "--method", &v)) {
+            if (!v || !train_method_parse(v, &c->method))
+                return cli_usage("pilot", "--method: expected qlora, lora or full");
+        } else if (cli_take(argc, argv, &i, "--targets", &v)) {
+            TpError err;
+            if (!v || lora_parse_targets(v, &c->targets, &err) != TP_OK)
+                return cli_usage("pilot", "%s", v ? err.msg : "--targets: expected a list");
+        } else if (cli_take(argc, argv, &i, "--rank", &v)) {
+            if (!num_arg(v, 1, 4096, &x) || x != floor(x))
+                return cli_usage("pilot", "--rank: expected an integer 1..4096");
+            c->rank = (int)x;
+        } else if (cli_take(argc, argv, &i, "--alpha", &v)) {
+            if (!num_arg(v, 1e-6, 1e6, &c->alpha))
+                return cli_usage("pilot", "--alpha: expected a positive number");
+        } else if (cli_take(argc, argv, &i, "--dropout", &v)) {
+            if (!num_arg(v, 0, 0.99, &c->dropout))
+                return cli_usage("pilot", "--dropout: expected a number in [0, 0.99]");
+        } else if (cli_take(argc, argv, &i, "--lr", &v)) {
+            if (!num_arg(v, 1e-12, 10, &c->lr))
+                return cli_usage("pilot", "--lr: expected a positive learning rate");
+        } else if (cli_take(argc, argv, &i, "--max-grad-norm", &v)) {
+            if (!num_arg(v, 0, 1e6, &c->max_grad_norm))
+                return cli_usage("pilot", "--max-grad-norm: expected a number >= 0 (0 = off)");
+        } else if (cli_take(argc, argv, &i, "--epochs", &v)) {
+            if (!num_arg(v, 1e-6, 1e6, &c->epochs))
+                return cli_usage("pilot", "--epochs: expected a positive number");
+        } else if (cli_take(argc, argv, &i, "--eval-split", &v)) {
+            if (!num_arg(v, 0, 0.9, &c->eval_split))
+                return cli_usage("pilot", "--eval-split: expected a fraction in [0, 0.9]");
+        } else {
+            struct {
+                const char *name;
+                double lo, hi;
+            } ints[] = {{"--warmup", 0, 1e9},     {"--steps", 1, 1e9},
+                        {"--batch", 1, 4096},     {"--grad-accum", 1, 4096},
+                        {"--seq", 2, 1 << 20},    {"--eval-every", 0, 1e9},
+                        {"--seed", 0, 9e15},      {"--threads", 1, 1024},
+                        {"--checkpoint-every", 0, 1e9}};
+            int k = -1;
+            for (int j = 0; j < (int)(sizeof ints / sizeof ints[0]) && k < 0; j++)
+                if (cli_take(argc, argv, &i, ints[j].name, &v))
+                    k = j;
+            if (k < 0)
+                return cli_usage("pilot", "unknown option %s", argv[i]);
+            if (!num_arg(v, ints[k].lo, ints[k].hi, &x) || x != floor(x))
+                return cli_usage("pilot", "%s: expected an integer in [%g, %g]", ints[k].name,
+                                 ints[k].lo, ints[k].hi);
+            long long n = (long long)x;
+            switch (k) {
+            case 0: c->warmup = n; break;
+            case 1: c->steps = n; break;
+            case 2: c->batch = (int)n; break;
+            case 3: c->grad_accum = (int)n; break;
+            case 4: c->seq = (int)n; break;
+            case 5: c->eval_every = n; break;
+            case 6: c->seed = (uint64_t)n; break;
+            case 7: c->threads = (int)n; break;
+            case 8: c->checkpoint_every = n; break;
+            }
+        }
+    }
+    if (!o.model_dir || !o.data_path)
+        return cli_usage("pilot", "expected --model DIR and --data FILE");
+    o.output = json ? PILOT_JSON : isatty(STDOUT_FILENO) ? PILOT_PROGRESS : PILOT_LINES;
+    return run_pilot(g, &o);
+}
+
+/* --- runs -------------------------------------------------------------------------------- */
+
+static void print_json(cJSON *o) {
+    char *s = cJSON_Print(o);
+    puts(s);
+    free(s);
+}
+
+static cJSON *run_json(const StoreRun *r) {
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "id", (double)r->id);
+    cJSON_AddStringToObject(o, "kind", r->kind);
+    cJSON_AddStringToObject(o, "status", r->status);
+    cJSON_AddStringToObject(o, "method", r->method);
+    cJSON_AddStringToObject(o, "model", r->model);
+    cJSON_AddStringToObject(o, "data", r->data);
+    cJSON_AddStringToObject(o, "out_dir", r->out_dir);
+    cJSON_AddNumberToObject(o, "step", (double)(r->last_step > 0 ? r->last_step : 0));
+    cJSON_AddNumberToObject(o, "total_steps", (double)r->total_steps);
+    cJSON_AddStringToObject(o, "message", r->message);
+    cJSON_AddStringToObject(o, "created_at", r->created_at);
+    cJSON_AddStringToObject(o, "updated_at", r->updated_at);
+    cJSON *cfg = cJSON_Parse(r->config), *sum = cJSON_Parse(r->summary);
+    cJSON_AddItemToObject(o, "config", cfg ? cfg : cJSON_CreateNull());
+    cJSON_AddItemToObject(o, "summary", sum ? sum : cJSON_CreateNull());
+    return o;
+}
+
+static int runs_list(Store *s, bool json) {
+    TpError err = {0};
+    StoreRun *v;
+    int n;
+    TpStatus st = store_run_list(s, &v, &n, &err);
+    if (st != TP_OK)
+        return cli_fail(st, &err);
+    cJSON *arr = cJSON_CreateArray();
+    if (!json && n == 0)
+        printf("no runs yet (start one: tunepilot pilot --model DIR --data FILE)\n");
+    else if (!json)
+        printf("%5s  %-11s  %-6s  %11s  %-20s  %s\n", "id", "status", "method", "steps",
+               "updated", "data");
+    for (int i = 0; i < n; i++) {
+        if (json)
+            cJSON_AddItemToArray(arr, run_json(&v[i]));
+        else
+            printf("%5lld  %-11s  %-6s  %5lld/%-5lld  %-20s  %s\n", (long long)v[i].id,
+                   v[i].status, v[i].method, (long long)(v[i].last_step > 0 ? v[i].last_step : 0),
+                   (long long)v[i].total_steps, v[i].updated_at, v[i].data);
+        store_run_free(&v[i]);
+    }
+    if (json)
+        print_json(arr);
+    cJSON_Delete(arr);
+    free(v);
+    return CLI_OK;
+}
+
+static int runs_show(Store *s, int64_t id, bool json) {
+    TpError err = {0};
+    StoreRun r;
+    TpStatus st = store_run_get(s, id, &r, &err);
+    if (st != TP_OK)
+        return cli_fail(st, &err);
+    StoreMetric *m = NULL;
+    StoreEval *e = NULL;
+    int nm = 0, ne = 0;
+    store_run_metrics(s, id, -1, &m, &nm, &err);
+    store_run_evals(s, id, &e, &ne, &err);
+    cJSON *o = run_json(&r);
+    if (json) {
+        cJSON *ms = cJSON_AddArrayToObject(o, "metrics"), *es = cJSON_AddArrayToObject(o, "evals");
+        for (int i = 0; i < nm; i++) {
+            cJSON *x = cJSON_CreateObject();
+            cJSON_AddNumberToObject(x, "step", (double)m[i].step);
+            cJSON_AddNumberToObject(x, "loss", m[i].loss);
+            cJSON_AddNumberToObject(x, "lr", m[i].lr);
+            cJSON_AddNumberToObject(x, "grad_norm", m[i].grad_norm);
+            cJSON_AddNumberToObject(x, "tokens_per_s", m[i].tokens_per_s);
+            cJSON_AddNumberToObject(x, "rss_mb", m[i].rss_mb);
+            cJSON_AddItemToArray(ms, x);
+        }
+        for (int i = 0; i < ne; i++) {
+            cJSON *x = cJSON_CreateObject();
+            cJSON_AddNumberToObject(x, "step", (double)e[i].step);
+            cJSON_AddStringToObject(x, "kind", e[i].kind);
+            if (isnan(e[i].loss))
+                cJSON_AddNullToObject(x, "loss");
+            else
+                cJSON_AddNumberToObject(x, "loss", e[i].loss);
+            if (isnan(e[i].accuracy))
+                cJSON_AddNullToObject(x, "accuracy");
+            else
+                cJSON_AddNumberToObject(x, "accuracy", e[i].accuracy);
+            cJSON_AddItemToArray(es, x);
+        }
+        print_json(o);
+    } else {
+        printf("run %lld: %s (%s), %s on %s\n", (long long)r.id, r.status, r.method, r.model,
+               r.data);
+        printf("  steps %lld/%lld, files in %s%s%s\n", (long long)(r.last_step > 0 ? r.last_step : 0),
+               (long long)r.total_steps, r.out_dir, r.message[0] ? "\n  " : "", r.message);
+        for (int i = 0; i < nm; i += nm > 20 ? nm / 20 : 1)
+            printf("  step %5lld  loss %.4f  lr %.2e  %.0f tok/s\n", (long long)m[i].step,
+                   m[i].loss, m[i].lr, m[i].tokens_per_s);
+        for (int i = 0; i < ne; i++) {
+            printf("  %-6s @ %5lld  loss %.4f", e[i].kind, (long long)e[i].step, e[i].loss);
+            if (!isnan(e[i].accuracy))
+                printf("  exact match %.1f%%", 100 * e[i].accuracy);
+            printf("\n");
+        }
+        cJSON *sum = cJSON_GetObjectItem(o, "summary");
+        cJSON *fr = cJSON_GetObjectItem(sum, "full_run");
+        if (fr) {
+            char *t = cJSON_Print(fr);
+            printf("  full run: %s\n", t);
+            free(t);
+        }
+    }
+    cJSON_Delete(o);
+    free(m);
+    free(e);
+    store_run_free(&r);
+    return CLI_OK;
+}
+
+static int runs_watch(Store *s, int64_t id) {
+    TpError err = {0};
+    int64_t last = -1;
+    catch_signals();
+    for (;;) {
+        StoreMetric *m;
+        int n;
+        if (store_run_metrics(s, id, last, &m, &n, &err) != TP_OK)
+            return cli_fail(TP_EDB, &err);
+        for (int i = 0; i < n; i++) {
+            printf("step %lld  loss %.4f  lr %.2e  %.0f tok/s  %.0f MB\n", (long long)m[i].step,
+                   m[i].loss, m[i].lr, m[i].tokens_per_s, m[i].rss_mb);
+            last = m[i].step;
+        }
+        free(m);
+        fflush(stdout);
+        StoreRun r;
+        TpStatus st = store_run_get(s, id, &r, &err);
+        if (st != TP_OK)
+            return cli_fail(st, &err);
+        bool running = !strcmp(r.status, "running");
+        if (!running)
+            printf("run %lld is %s%s%s\n", (long long)id, r.status, r.message[0] ? ": " : "",
+                   r.message);
+        store_run_free(&r);
+        if (!running || g_stop)
+            return CLI_OK;
+        struct timespec ts = {0, 500 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+int cmd_runs(const CliGlobal *g, int argc, char **argv) {
+    if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+        fputs(RUNS_USAGE, argc < 2 ? stderr : stdout);
+        return argc < 2 ? CLI_USAGE : CLI_OK;
+    }
+    bool json = false;
+    const char *arg = NULL;
+    for (int i = 2; i < argc; i++) {
+        if (!strcmp(argv[i], "--json"))
+            json = true;
+        else if (argv[i][0] == '-')
+            return cli_usage("runs", "unknown option %s", argv[i]);
+        else
+            arg = argv[i];
+    }
+    const char *sub = argv[1];
+    long long id = 0;
+    if (strcmp(sub, "list") && !cli_parse_ll(arg, &id))
+        return cli_usage("runs", "%s: expected a run id (see: tunepilot runs list)", sub);
+    if (strcmp(sub, "list") && strcmp(sub, "show") && strcmp(sub, "watch") && strcmp(sub, "resume"))
+        return cli_usage("runs", "unknown subcommand \"%s\" (expected list, show, watch or resume)",
+                         sub);
+    TpError err = {0};
+    Store *s = NULL;
+    TpStatus st = cli_open_store(g, &s, &err);
+    if (st != TP_OK)
+        return cli_fail(st, &err);
+    int rc;
+    if (!strcmp(sub, "list")) {
+        rc = runs_list(s, json);
+    } else if (!strcmp(sub, "show")) {
+        rc = runs_show(s, id, json);
+    } else if (!strcmp(sub, "watch")) {
+        rc = runs_watch(s, id);
+    } else {
+        StoreRun r;
+        PilotOptions o;
+        st = store_run_get(s, id, &r, &err);
+        if (st == TP_OK && !strcmp(r.status, "completed"))
+            st = tp_error_set(&err, TP_EINVAL, "run %lld already completed", id);
+        if (st == TP_OK)
+            st = pilot_options_from_run(&r, &o, &err);
+        store_close(s);
+        s = NULL;
+        if (st == TP_OK) {
+            o.output = json ? PILOT_JSON : isatty(STDOUT_FILENO) ? PILOT_PROGRESS : PILOT_LINES;
+            rc = run_pilot(g, &o);
+        } else {
+            rc = cli_fail(st, &err);
+        }
+        if (st == TP_OK || r.config)
+            store_run_free(&r);
+    }
+    store_close(s);
+    return rc;
+}

@@ -1,0 +1,484 @@
+/* dataset.c - SFT JSON Lines: reading, strict checks, labels, truncation and
+ * the seeded train/eval split. Formatting lives in dataset_template.c. */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "data/dataset_impl.h"
+#include "tunepilot/arena.h"
+#include "tunepilot/fileio.h"
+#include "tunepilot/json.h"
+#include "tunepilot/rng.h"
+
+/* Reading context for one file. */
+typedef struct Ld {
+    const char *path;
+    int line;
+    char where[1100]; /* "PATH:LINE" for tp_json helpers */
+    TpError *err;
+    const Tokenizer *tok;
+    const DsTemplate *tpl;
+    int max_seq;
+    bool have_format;
+    DatasetFormat format;
+    int format_line;
+    DatasetExample *all;
+    int n_all, cap_all;
+    Dataset *d;
+} Ld;
+
+/* "PATH:LINE: <formatted>" as TP_EINVAL. */
+static TpStatus ld_fail(Ld *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static TpStatus ld_fail(Ld *l, const char *fmt, ...) {
+    char msg[900];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return tp_error_set(l->err, TP_EINVAL, "%s:%d: %s", l->path, l->line, msg);
+}
+
+const char *dataset_format_name(DatasetFormat f) {
+    return f == DATASET_CHAT ? "chat" : f == DATASET_ALPACA ? "alpaca" : "completion";
+}
+
+static const char *format_title(DatasetFormat f) {
+    return f == DATASET_CHAT     ? "a chat record ({\"messages\": [...]})"
+           : f == DATASET_ALPACA ? "an Alpaca record (instruction/input/output)"
+                                 : "a prompt/completion record";
+}
+
+static const cJSON *field(const cJSON *o, const char *key) {
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, key);
+    return it && !cJSON_IsNull(it) ? it : NULL;
+}
+
+/* A string field at path.key: must be a string of valid UTF-8; missing (or
+ * null) is an error when required, else *out = NULL. */
+static TpStatus ld_text(Ld *l, const cJSON *o, const char *path, const char *key, bool required,
+                        bool nonempty, const char **out) {
+    const cJSON *it = field(o, key);
+    *out = NULL;
+    if (!it) {
+        if (required)
+            return ld_fail(l, "%s: missing \"%s\", expected a string", path, key);
+        return TP_OK;
+    }
+    if (!cJSON_IsString(it))
+        return ld_fail(l, "%s.%s: expected a string, got %s%s", path, key, tp_json_type_name(it),
+                       cJSON_IsArray(it) && !strcmp(key, "content")
+                           ? " (multi-part content is not supported)"
+                           : "");
+    size_t bad = 0, len = strlen(it->valuestring);
+    if (!ds_utf8_valid(it->valuestring, len, &bad))
+        return ld_fail(l, "%s.%s: invalid UTF-8 at byte %zu of the string, expected UTF-8 text",
+                       path, key, bad);
+    if (nonempty && len == 0)
+        return ld_fail(l, "%s.%s: empty, expected a non-empty string", path, key);
+    *out = it->valuestring;
+    return TP_OK;
+}
+
+/* --- the three record kinds ------------------------------------------------------ */
+
+static TpStatus ld_message(Ld *l, const cJSON *it, int i, DsMsg *m) {
+    static const char *const KEYS[] = {"role", "content", "weight", "name", NULL};
+    static const char *const TOOL_KEYS[] = {"tool_calls", "function_call", "tool_call_id", NULL};
+    char path[64];
+    snprintf(path, sizeof path, "$.messages[%d]", i);
+    if (!cJSON_IsObject(it))
+        return ld_fail(l, "%s: expected an object with \"role\" and \"content\", got %s", path,
+                       tp_json_type_name(it));
+    for (int k = 0; TOOL_KEYS[k]; k++)
+        if (cJSON_GetObjectItemCaseSensitive(it, TOOL_KEYS[k]))
+            return ld_fail(l, "%s.%s: tool and function calls are not supported, expected plain "
+                              "system, user and assistant messages",
+                           path, TOOL_KEYS[k]);
+    TpStatus st = tp_json_check_keys(it, l->where, path, KEYS, l->err);
+    if (st != TP_OK)
+        return st;
+    const char *role, *content, *name;
+    if ((st = ld_text(l, it, path, "role", true, false, &role)) != TP_OK)
+        return st;
+    if (!strcmp(role, "system")) {
+        m->role = DS_SYSTEM;
+    } else if (!strcmp(role, "user")) {
+        m->role = DS_USER;
+    } else if (!strcmp(role, "assistant")) {
+        m->role = DS_ASSISTANT;
+    } else if (!strcmp(role, "tool") || !strcmp(role, "function") || !strcmp(role, "ipython")) {
+        return ld_fail(l, "%s.role: \"%s\" messages are not supported, expected \"system\", "
+                          "\"user\" or \"assistant\"",
+                       path, role);
+    } else {
+        return ld_fail(l, "%s.role: unknown role \"%.40s\", expected \"system\", \"user\" or "
+                          "\"assistant\"",
+                       path, role);
+    }
+    if ((st = ld_text(l, it, path, "content", true, false, &content)) != TP_OK)
+        return st;
+    if ((st = ld_text(l, it, path, "name", false, false, &name)) != TP_OK)
+        return st;
+    m->text = content;
+    m->loss = m->role == DS_ASSISTANT;
+    const cJSON *w = cJSON_GetObjectItemCaseSensitive(it, "weight");
+    if (w) {
+        if (m->role != DS_ASSISTANT)
+            return ld_fail(l, "%s.weight: only assistant messages take a weight, got one on a %s "
+                              "message",
+                           path, role);
+        if (!cJSON_IsNumber(w))
+            return ld_fail(l, "%s.weight: expected 0 or 1, got %s", path, tp_json_type_name(w));
+        if (w->valuedouble != 0 && w->valuedouble != 1)
+            return ld_fail(l, "%s.weight: expected 0 or 1, got %g", path, w->valuedouble);
+        m->loss = w->valuedouble == 1;
+    }
+    return TP_OK;
+}
+
+static TpStatus ld_chat(Ld *l, const cJSON *root, DsSeq *seq) {
+    if (cJSON_GetObjectItemCaseSensitive(root, "tools") ||
+        cJSON_GetObjectItemCaseSensitive(root, "functions"))
+        return ld_fail(l, "$.%s: tool definitions are not supported, expected chat messages only",
+                       cJSON_GetObjectItemCaseSensitive(root, "tools") ? "tools" : "functions");
+    const cJSON *msgs = field(root, "messages");
+    if (!cJSON_IsArray(msgs))
+        return ld_fail(l, "$.messages: expected an array of messages, got %s",
+                       tp_json_type_name(msgs));
+    int n = cJSON_GetArraySize(msgs);
+    if (n == 0)
+        return ld_fail(l, "$.messages: empty, expected at least one message");
+    DsMsg *m = tp_xcalloc((size_t)n, sizeof *m);
+    TpStatus st = TP_OK;
+    bool assistant = false;
+    int i = 0;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, msgs) {
+        if ((st = ld_message(l, it, i, &m[i])) != TP_OK)
+            break;
+        assistant |= m[i].role == DS_ASSISTANT;
+        i++;
+    }
+    if (st == TP_OK && !assistant)
+        st = ld_fail(l, "$.messages: no assistant message, expected at least one message with "
+                        "role \"assistant\"");
+    if (st == TP_OK) {
+        st = ds_format_chat(l->tok, l->tpl, m, n, false, seq, l->err);
+        if (st != TP_OK)
+            tp_error_prefix(l->err, "%s", l->where);
+    }
+    free(m);
+    return st;
+}
+
+static TpStatus ld_alpaca(Ld *l, const cJSON *root, DsSeq *seq) {
+    const char *instruction, *input, *output;
+    TpStatus st = ld_text(l, root, "$", "instruction", true, true, &instruction);
+    if (st == TP_OK)
+        st = ld_text(l, root, "$", "input", false, false, &input);
+    if (st == TP_OK)
+        st = ld_text(l, root, "$", "output", true, true, &output);
+    if (st != TP_OK)
+        return st;
+    st = ds_format_alpaca(l->tok, instruction, input, output, seq, l->err);
+    if (st != TP_OK)
+        tp_error_prefix(l->err, "%s", l->where);
+    return st;
+}
+
+static TpStatus ld_completion(Ld *l, const cJSON *root, DsSeq *seq) {
+    const char *prompt, *completion;
+    TpStatus st = ld_text(l, root, "$", "prompt", true, false, &prompt);
+    if (st == TP_OK)
+        st = ld_text(l, root, "$", "completion", true, true, &completion);
+    if (st != TP_OK)
+        return st;
+    st = ds_format_completion(l->tok, prompt, completion, seq, l->err);
+    if (st != TP_OK)
+        tp_error_prefix(l->err, "%s", l->where);
+    return st;
+}
+
+/* --- one line ------------------------------------------------------------------ */
+
+static int detect(const cJSON *root) {
+    if (cJSON_GetObjectItemCaseSensitive(root, "messages"))
+        return DATASET_CHAT;
+    if (cJSON_GetObjectItemCaseSensitive(root, "instruction") ||
+        cJSON_GetObjectItemCaseSensitive(root, "output"))
+        return DATASET_ALPACA;
+    if (cJSON_GetObjectItemCaseSensitive(root, "prompt") ||
+        cJSON_GetObjectItemCaseSensitive(root, "completion"))
+        return DATASET_COMPLETION;
+    return -1;
+}
+
+/* Labels, truncation and counting; takes over seq's arrays. */
+static void ld_keep(Ld *l, DsSeq *seq) {
+    Dataset *d = l->d;
+    int n = seq->n;
+    bool truncated = false;
+    if (l->max_seq > 0 && n > l->max_seq) {
+        n = l->max_seq;
+        truncated = true;
+        d->n_truncated++;
+    }
+    int *labels = tp_xmalloc((size_t)(n > 0 ? n : 1) * sizeof *labels);
+    int n_loss = 0;
+    for (int i = 0; i < n; i++) {
+        bool loss = i + 1 < n && seq->loss[i + 1];
+        labels[i] = loss ? seq->ids[i + 1] : DATASET_IGNORE;
+        n_loss += loss;
+    }
+    if (n_loss == 0) {
+        d->n_skipped_no_loss++;
+        free(labels);
+        ds_seq_free(seq);
+        return;
+    }
+    if (l->n_all == l->cap_all) {
+        l->cap_all = l->cap_all ? l->cap_all * 2 : 64;
+        l->all = tp_xrealloc(l->all, (size_t)l->cap_all * sizeof *l->all);
+    }
+    DatasetExample *e = &l->all[l->n_all++];
+    memset(e, 0, sizeof *e);
+    e->ids = seq->ids;
+    e->labels = labels;
+    e->n = n;
+    e->n_loss = n_loss;
+    e->truncated = truncated;
+    e->line = l->line;
+    e->answer = seq->answer ? seq->answer : tp_xstrdup("");
+    e->prompt_len = seq->prompt_len < n ? seq->prompt_len : n;
+    free(seq->loss);
+    memset(seq, 0, sizeof *seq);
+}
+
+static TpStatus ld_line(Ld *l, const char *text, size_t len) {
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, false);
+    if (!root) {
+        size_t off = end && end >= text && end <= text + len ? (size_t)(end - text) : len;
+        if (off >= len)
+            return tp_error_set(l->err, TP_EINVAL,
+                                "%s:%d:%zu: invalid JSON: unexpected end of line, expected one "
+                                "complete JSON object per line",
+                                l->path, l->line, off + 1);
+        return tp_error_set(l->err, TP_EINVAL, "%s:%d:%zu: invalid JSON near \"%.20s\"", l->path,
+                            l->line, off + 1, text + off);
+    }
+    for (const char *p = end; p && p < text + len; p++) {
+        if (*p != ' ' && *p != '\t' && *p != '\r') {
+            cJSON_Delete(root);
+            return tp_error_set(l->err, TP_EINVAL,
+                                "%s:%d:%zu: trailing data after the JSON value, expected one "
+                                "object per line",
+                                l->path, l->line, (size_t)(p - text) + 1);
+        }
+    }
+    TpStatus st;
+    DsSeq seq = {0};
+    int f = cJSON_IsObject(root) ? detect(root) : -1;
+    if (!cJSON_IsObject(root)) {
+        st = ld_fail(l, "expected a JSON object, got %s", tp_json_type_name(root));
+    } else if (f < 0) {
+        st = ld_fail(l, "unrecognised record, expected {\"messages\": [...]} (chat), "
+                        "{\"instruction\", \"output\"} (Alpaca) or {\"prompt\", \"completion\"}%s",
+                     cJSON_GetObjectItemCaseSensitive(root, "text")
+                         ? " (plain {\"text\"} records are not supported)"
+                         : "");
+    } else if (l->have_format && (DatasetFormat)f != l->format) {
+        st = ld_fail(l, "%s, but line %d made this a %s file; mixing formats is not supported, "
+                        "expected %s",
+                     format_title((DatasetFormat)f), l->format_line,
+                     dataset_format_name(l->format), format_title(l->format));
+    } else {
+        if (!l->have_format) {
+            l->have_format = true;
+            l->format = (DatasetFormat)f;
+            l->format_line = l->line;
+        }
+        st = f == DATASET_CHAT     ? ld_chat(l, root, &seq)
+             : f == DATASET_ALPACA ? ld_alpaca(l, root, &seq)
+                                   : ld_completion(l, root, &seq);
+    }
+    cJSON_Delete(root);
+    if (st == TP_OK)
+        ld_keep(l, &seq);
+    else
+        ds_seq_free(&seq);
+    return st;
+}
+
+/* --- split and the public entry points -------------------------------------------- */
+
+static void ld_split(Ld *l, double eval_split, uint64_t seed) {
+    Dataset *d = l->d;
+    int n = l->n_all, n_eval = 0;
+    if (eval_split > 0 && n >= 2) {
+        n_eval = (int)floor(eval_split * n + 0.5);
+        if (n_eval < 1)
+            n_eval = 1;
+        if (n_eval > n - 1)
+            n_eval = n - 1;
+    }
+    int *perm = tp_xmalloc((size_t)n * sizeof *perm);
+    unsigned char *is_eval = tp_xcalloc((size_t)n, 1);
+    for (int i = 0; i < n; i++)
+        perm[i] = i;
+    TpRng rng;
+    tp_rng_seed(&rng, seed);
+    for (int i = n - 1; i > 0; i--) {
+        int j = (int)(tp_rng_uniform(&rng) * (i + 1));
+        int t = perm[i];
+        perm[i] = perm[j];
+        perm[j] = t;
+    }
+    for (int i = 0; i < n_eval; i++)
+        is_eval[perm[i]] = 1;
+    d->train = tp_xcalloc((size_t)(n - n_eval > 0 ? n - n_eval : 1), sizeof *d->train);
+    d->eval = tp_xcalloc((size_t)(n_eval > 0 ? n_eval : 1), sizeof *d->eval);
+    for (int i = 0; i < n; i++) {
+        DatasetExample *e = &l->all[i];
+        if (is_eval[i])
+            d->eval[d->n_eval++] = *e;
+        else
+            d->train[d->n_train++] = *e;
+        d->n_tokens += e->n;
+        d->n_loss_tokens += e->n_loss;
+        if (e->n > d->max_len)
+            d->max_len = e->n;
+    }
+    free(l->all);
+    l->all = NULL;
+    l->n_all = 0;
+    free(perm);
+    free(is_eval);
+}
+
+static void examples_free(DatasetExample *e, int n) {
+    for (int i = 0; i < n; i++) {
+        free(e[i].ids);
+        free(e[i].labels);
+        free(e[i].answer);
+    }
+    free(e);
+}
+
+void dataset_free(Dataset *d) {
+    if (!d)
+        return;
+    examples_free(d->train, d->n_train);
+    examples_free(d->eval, d->n_eval);
+    memset(d, 0, sizeof *d);
+}
+
+TpStatus dataset_load(const char *path, const Tokenizer *tok, const DatasetOptions *opt,
+                      Dataset *out, TpError *err) {
+    memset(out, 0, sizeof *out);
+    DatasetOptions o = opt ? *opt : (DatasetOptions){0};
+    if (!path || !tok)
+        return tp_error_set(err, TP_EINVAL, "dataset_load: expected a path and a tokenizer");
+    if (o.max_seq < 0 || o.max_seq == 1)
+        return tp_error_set(err, TP_EINVAL,
+                            "max_seq: expected 0 (no limit) or at least 2 tokens, got %d",
+                            o.max_seq);
+    if (!(o.eval_split >= 0 && o.eval_split < 1))
+        return tp_error_set(err, TP_EINVAL, "eval_split: expected a fraction in [0, 1), got %g",
+                            o.eval_split);
+    char *data = NULL;
+    size_t len = 0;
+    TpStatus st = tp_file_read(path, o.max_file_bytes ? o.max_file_bytes : DATASET_MAX_FILE_BYTES,
+                               &data, &len, err);
+    if (st != TP_OK)
+        return st;
+    DsTemplate tpl;
+    ds_template_init(&tpl, tok);
+    Ld l = {.path = path, .err = err, .tok = tok, .tpl = &tpl, .max_seq = o.max_seq, .d = out};
+    size_t pos = 0;
+    if (len >= 3 && !memcmp(data, "\xEF\xBB\xBF", 3))
+        pos = 3; /* a UTF-8 byte order mark */
+    while (st == TP_OK && pos < len) {
+        const char *nl = memchr(data + pos, '\n', len - pos);
+        size_t end = nl ? (size_t)(nl - data) : len;
+        const char *s = data + pos;
+        size_t n = end - pos;
+        pos = end + 1;
+        l.line++;
+        snprintf(l.where, sizeof l.where, "%s:%d", path, l.line);
+        bool blank = true;
+        for (size_t i = 0; i < n && blank; i++)
+            blank = s[i] == ' ' || s[i] == '\t' || s[i] == '\r';
+        if (blank)
+            continue;
+        out->n_records++;
+        st = ld_line(&l, s, n);
+    }
+    if (st == TP_OK && out->n_records == 0)
+        st = tp_error_set(err, TP_EINVAL,
+                          "%s: empty file, expected JSON Lines (one JSON object per line)", path);
+    if (st == TP_OK && l.n_all == 0)
+        st = tp_error_set(err, TP_EINVAL,
+                          "%s: no usable example: all %d lost every loss token (cut by max_seq "
+                          "%d, or weight 0 on every assistant message), expected at least one "
+                          "with loss",
+                          path, out->n_skipped_no_loss, o.max_seq);
+    if (st == TP_OK) {
+        out->format = l.format;
+        out->template_name = l.format == DATASET_ALPACA       ? "alpaca"
+                             : l.format == DATASET_COMPLETION ? "completion"
+                                                              : tpl.name;
+        out->template_fallback = l.format == DATASET_CHAT && tpl.fallback;
+        ld_split(&l, o.eval_split, o.seed);
+    }
+    examples_free(l.all, l.n_all);
+    ds_template_free(&tpl);
+    free(data);
+    if (st != TP_OK)
+        dataset_free(out);
+    return st;
+}
+
+TpStatus dataset_format_prompt(const Tokenizer *tok, const char *system, const char *user,
+                               int **ids, int *n, TpError *err) {
+    *ids = NULL;
+    *n = 0;
+    if (!tok || !user)
+        return tp_error_set(err, TP_EINVAL, "dataset_format_prompt: expected a tokenizer and a "
+                                            "user message");
+    size_t bad = 0;
+    if (system && !ds_utf8_valid(system, strlen(system), &bad))
+        return tp_error_set(err, TP_EINVAL,
+                            "system message: invalid UTF-8 at byte %zu, expected UTF-8 text", bad);
+    if (!ds_utf8_valid(user, strlen(user), &bad))
+        return tp_error_set(err, TP_EINVAL,
+                            "user message: invalid UTF-8 at byte %zu, expected UTF-8 text", bad);
+    DsMsg m[2];
+    int k = 0;
+    if (system)
+        m[k++] = (DsMsg){.role = DS_SYSTEM, .text = system};
+    m[k++] = (DsMsg){.role = DS_USER, .text = user};
+    DsTemplate tpl;
+    ds_template_init(&tpl, tok);
+    DsSeq seq;
+    TpStatus st = ds_format_chat(tok, &tpl, m, k, true, &seq, err);
+    ds_template_free(&tpl);
+    if (st != TP_OK)
+        return st;
+    free(seq.loss);
+    free(seq.answer);
+    *ids = seq.ids ? seq.ids : tp_xmalloc(sizeof **ids);
+    *n = seq.n;
+    return TP_OK;
+}
+
+const char *dataset_template_name(const Tokenizer *tok, bool *fallback) {
+    DsTemplate tpl;
+    ds_template_init(&tpl, tok);
+    ds_template_free(&tpl);
+    if (fallback)
+        *fallback = tpl.fallback;
+    return tpl.name;
+}

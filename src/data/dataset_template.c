@@ -1,0 +1,584 @@
+/* dataset_template.c - chat templates reproduced by hand, Alpaca and
+ * prompt/completion formatting, and tokenizing with a loss flag per id. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "data/dataset_impl.h"
+#include "tunepilot/arena.h"
+#include "tunepilot/buf.h"
+
+static const char ALPACA_INPUT[] =
+    "Below is an instruction that describes a task, paired with an input that provides further "
+    "context. Write a response that appropriately completes the request.\n\n"
+    "### Instruction:\n";
+static const char ALPACA_NO_INPUT[] =
+    "Below is an instruction that describes a task. Write a response that appropriately "
+    "completes the request.\n\n"
+    "### Instruction:\n";
+static const char THINK_EMPTY[] = "<think>\n\n</think>\n\n";
+static const char LLAMA31_PREAMBLE[] =
+    "Cutting Knowledge Date: December 2023\nToday Date: 26 Jul 2024\n\n";
+
+/* --- UTF-8 ---------------------------------------------------------------------- */
+
+bool ds_utf8_valid(const char *str, size_t n, size_t *bad) {
+    const unsigned char *s = (const unsigned char *)str;
+    size_t i = 0;
+    while (i < n) {
+        unsigned c = s[i];
+        size_t k;
+        unsigned cp;
+        if (c < 0x80) {
+            i++;
+            continue;
+        } else if (c >= 0xC2 && c <= 0xDF) {
+            k = 1;
+            cp = c & 0x1F;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            k = 2;
+            cp = c & 0x0F;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            k = 3;
+            cp = c & 0x07;
+        } else {
+            goto fail;
+        }
+        if (n - i <= k)
+            goto fail;
+        for (size_t j = 1; j <= k; j++) {
+            if ((s[i + j] & 0xC0) != 0x80)
+                goto fail;
+            cp = (cp << 6) | (s[i + j] & 0x3F);
+        }
+        if ((k == 2 && cp < 0x800) || (k == 3 && cp < 0x10000) || cp > 0x10FFFF ||
+            (cp >= 0xD800 && cp <= 0xDFFF))
+            goto fail;
+        i += k + 1;
+    }
+    return true;
+fail:
+    if (bad)
+        *bad = i;
+    return false;
+}
+
+/* --- template choice ------------------------------------------------------------ */
+
+static bool has_token(const Tokenizer *tok, const char *piece) {
+    return tokenizer_token_id(tok, piece) >= 0;
+}
+
+/* The literal default system message of a ChatML template:
+ * '<|im_start|>system\nTEXT<|im_end|>' where TEXT holds no Jinja code (quotes,
+ * braces, '+'); Jinja string escapes are undone. NULL if there is none. */
+static char *chatml_default_system(const char *tpl) {
+    static const char head[] = "<|im_start|>system";
+    for (const char *p = strstr(tpl, head); p; p = strstr(p + 1, head)) {
+        const char *q = p + strlen(head);
+        if (q[0] == '\\' && q[1] == 'n')
+            q += 2;
+        else if (q[0] == '\n')
+            q++;
+        else
+            continue;
+        const char *end = strstr(q, "<|im_end|>");
+        if (!end)
+            return NULL;
+        bool ok = end > q;
+        for (const char *c = q; ok && c < end; c++) {
+            if (*c == '\\' && c + 1 < end)
+                c++;
+            else if (strchr("'\"{}+", *c))
+                ok = false;
+        }
+        if (!ok)
+            continue;
+        TpBuf b;
+        tp_buf_init(&b);
+        for (const char *c = q; c < end; c++) {
+            char ch = *c;
+            if (ch == '\\' && c + 1 < end) {
+                c++;
+                ch = *c == 'n' ? '\n' : *c == 't' ? '\t' : *c == 'r' ? '\r' : *c;
+            }
+            tp_buf_append(&b, &ch, 1);
+        }
+        return tp_buf_take(&b);
+    }
+    return NULL;
+}
+
+void ds_template_init(DsTemplate *t, const Tokenizer *tok) {
+    memset(t, 0, sizeof *t);
+    const char *tpl = tokenizer_chat_template(tok);
+    t->kind = TPL_DEFAULT;
+    t->name = "tunepilot-default";
+    if (tpl && strstr(tpl, "<|im_start|>") && has_token(tok, "<|im_start|>") &&
+        has_token(tok, "<|im_end|>")) {
+        bool think = strstr(tpl, "<think>") != NULL;
+        t->kind = think ? TPL_CHATML_THINK : TPL_CHATML;
+        t->name = think ? "chatml-think" : "chatml";
+        t->default_system = chatml_default_system(tpl);
+    } else if (tpl && strstr(tpl, "<|start_header_id|>") && has_token(tok, "<|start_header_id|>") &&
+               has_token(tok, "<|end_header_id|>") && has_token(tok, "<|eot_id|>")) {
+        bool dated = strstr(tpl, "Cutting Knowledge Date") != NULL;
+        t->kind = dated ? TPL_LLAMA31 : TPL_LLAMA3;
+        t->name = dated ? "llama3.1" : "llama3";
+    } else if (tpl && strstr(tpl, "<|user|>") && strstr(tpl, "<|assistant|>") &&
+               !strstr(tpl, "<|end|>")) {
+        t->kind = TPL_ZEPHYR;
+        t->name = "zephyr";
+    } else if (tpl && strstr(tpl, "[INST]")) {
+        bool sys = strstr(tpl, "<<SYS>>") != NULL;
+        t->kind = sys ? TPL_LLAMA2 : TPL_MISTRAL;
+        t->name = sys ? "llama2" : "mistral";
+    } else if (tpl) {
+        t->fallback = true;
+    }
+    bool writes_bos = tpl && t->kind != TPL_DEFAULT && strstr(tpl, "bos_token") != NULL;
+    t->bos = t->kind != TPL_LLAMA2 && tokenizer_bos_id(tok) >= 0 &&
+             (tokenizer_adds_bos(tok) || writes_bos);
+}
+
+void ds_template_free(DsTemplate *t) {
+    if (t) {
+        free(t->default_system);
+        t->default_system = NULL;
+    }
+}
+
+/* --- building a sequence ------------------------------------------------------- */
+
+void ds_seq_free(DsSeq *s) {
+    if (!s)
+        return;
+    free(s->ids);
+    free(s->loss);
+    free(s->answer);
+    memset(s, 0, sizeof *s);
+}
+
+/* Pending text is tokenized as one piece when a cut, an inserted id or a
+ * change of loss flag ends it. Errors stick: later calls do nothing. */
+typedef struct Bld {
+    const Tokenizer *tok;
+    DsSeq *s;
+    TpBuf text;
+    bool text_loss;
+    TpStatus st;
+    TpError *err;
+} Bld;
+
+static void seq_push(DsSeq *s, int id, bool loss) {
+    if (s->n == s->cap) {
+        s->cap = s->cap ? s->cap * 2 : 256;
+        s->ids = tp_xrealloc(s->ids, (size_t)s->cap * sizeof *s->ids);
+        s->loss = tp_xrealloc(s->loss, (size_t)s->cap);
+    }
+    s->ids[s->n] = id;
+    s->loss[s->n] = loss;
+    s->n++;
+}
+
+static void b_cut(Bld *b) {
+    if (b->st != TP_OK || b->text.len == 0)
+        return;
+    int *ids = NULL, n = 0;
+    b->st = tokenizer_encode(b->tok, b->text.data, b->text.len, &ids, &n, b->err);
+    b->text.len = 0;
+    b->text.data[0] = '\0';
+    if (b->st != TP_OK)
+        return;
+    for (int i = 0; i < n; i++)
+        seq_push(b->s, ids[i], b->text_loss);
+    free(ids);
+}
+
+static void b_text(Bld *b, const char *s, size_t len, bool loss) {
+    if (b->st != TP_OK || len == 0)
+        return;
+    if (b->text.len && b->text_loss != loss)
+        b_cut(b);
+    tp_buf_append(&b->text, s, len);
+    b->text_loss = loss;
+}
+
+static void b_str(Bld *b, const char *s, bool loss) { b_text(b, s, strlen(s), loss); }
+
+static void b_id(Bld *b, int id, bool loss) {
+    b_cut(b);
+    if (b->st == TP_OK)
+        seq_push(b->s, id, loss);
+}
+
+/* A special token: its text when it is a special added token (so it is
+ * tokenized with its neighbours, as a rendered template is), else its id. */
+static void b_special(Bld *b, int id, bool loss) {
+    const char *piece = tokenizer_is_special(b->tok, id) ? tokenizer_piece(b->tok, id) : NULL;
+    if (piece && *piece && tokenizer_token_id(b->tok, piece) == id)
+        b_str(b, piece, loss);
+    else
+        b_id(b, id, loss);
+}
+
+/* A marker such as "<|im_start|>": via b_special when it is a token, else as text. */
+static void b_marker(Bld *b, const char *marker, bool loss) {
+    int id = tokenizer_token_id(b->tok, marker);
+    if (id >= 0)
+        b_special(b, id, loss);
+    else
+        b_str(b, marker, loss);
+}
+
+/* One answer: cut before, (for the final one) record prompt_len and the
+ * answer text, then pre + text + post + the end marker and/or end id, all with
+ * the answer's loss flag, and cut after. */
+static void b_answer(Bld *b, bool final, const char *pre, const char *text, size_t len,
+                     const char *post, const char *end_marker, int end_id, bool loss) {
+    b_cut(b);
+    if (b->st != TP_OK)
+        return;
+    if (final) {
+        b->s->prompt_len = b->s->n;
+        free(b->s->answer);
+        b->s->answer = tp_xmalloc(len + 1);
+        memcpy(b->s->answer, text, len);
+        b->s->answer[len] = '\0';
+    }
+    b_str(b, pre, loss);
+    b_text(b, text, len, loss);
+    b_str(b, post, loss);
+    if (end_marker)
+        b_marker(b, end_marker, loss);
+    if (end_id >= 0)
+        b_special(b, end_id, loss);
+    b_cut(b);
+}
+
+static const char *role_name(DsRole r) {
+    return r == DS_SYSTEM ? "system" : r == DS_USER ? "user" : "assistant";
+}
+
+static bool is_ws(char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
+
+/* Jinja trim / Python strip (ASCII whitespace): *len gets the length. */
+static const char *strip(const char *s, size_t *len) {
+    size_t n = strlen(s);
+    while (n && is_ws(*s)) {
+        s++;
+        n--;
+    }
+    while (n && is_ws(s[n - 1]))
+        n--;
+    *len = n;
+    return s;
+}
+
+static TpStatus need_eos(const Tokenizer *tok, const char *what, int *eos, TpError *err) {
+    *eos = tokenizer_eos_id(tok);
+    if (*eos < 0)
+        return tp_error_set(err, TP_EINVAL,
+                            "the tokenizer has no EOS token (eos_token in tokenizer_config.json), "
+                            "expected one to end each answer of the %s format",
+                            what);
+    return TP_OK;
+}
+
+/* --- the templates -------------------------------------------------------------- */
+
+typedef struct Chat {
+    const DsTemplate *t;
+    const DsMsg *m;
+    int n;
+    int final; /* index of the last assistant message, -1 for none */
+    bool gen;  /* append the generation prompt */
+    int bos, eos;
+} Chat;
+
+static void fmt_default(Bld *b, const Chat *c) {
+    if (c->t->bos)
+        b_id(b, c->bos, false);
+    for (int i = 0; i < c->n; i++) {
+        const DsMsg *m = &c->m[i];
+        if (m->role == DS_ASSISTANT) {
+            b_str(b, "### Assistant:\n", false);
+            b_answer(b, i == c->final, "", m->text, strlen(m->text), "", NULL, c->eos, m->loss);
+            if (i + 1 < c->n || c->gen)
+                b_str(b, "\n\n", false);
+        } else {
+            b_str(b, m->role == DS_SYSTEM ? "### System:\n" : "### User:\n", false);
+            b_str(b, m->text, false);
+            b_str(b, "\n\n", false);
+        }
+    }
+    if (c->gen)
+        b_str(b, "### Assistant:\n", false);
+}
+
+static void fmt_chatml(Bld *b, const Chat *c) {
+    const DsTemplate *t = c->t;
+    if (t->bos)
+        b_id(b, c->bos, false);
+    if (t->default_system && (c->n == 0 || c->m[0].role != DS_SYSTEM)) {
+        b_marker(b, "<|im_start|>", false);
+        b_str(b, "system\n", false);
+        b_str(b, t->default_system, false);
+        b_marker(b, "<|im_end|>", false);
+        b_str(b, "\n", false);
+    }
+    int last_user = -1;
+    for (int i = 0; i < c->n; i++)
+        if (c->m[i].role == DS_USER)
+            last_user = i;
+    for (int i = 0; i < c->n; i++) {
+        const DsMsg *m = &c->m[i];
+        b_marker(b, "<|im_start|>", false);
+        b_str(b, role_name(m->role), false);
+        b_str(b, "\n", false);
+        if (m->role == DS_ASSISTANT) {
+            if (t->kind == TPL_CHATML_THINK && i == c->n - 1 && i > last_user && !c->gen)
+                b_str(b, THINK_EMPTY, false);
+            b_answer(b, i == c->final, "", m->text, strlen(m->text), "", "<|im_end|>", -1,
+                     m->loss);
+        } else {
+            b_str(b, m->text, false);
+            b_marker(b, "<|im_end|>", false);
+        }
+        b_str(b, "\n", false);
+    }
+    if (c->gen) {
+        b_marker(b, "<|im_start|>", false);
+        b_str(b, "assistant\n", false);
+        if (t->kind == TPL_CHATML_THINK)
+            b_str(b, THINK_EMPTY, false);
+    }
+}
+
+static void llama3_header(Bld *b, const char *role) {
+    b_marker(b, "<|start_header_id|>", false);
+    b_str(b, role, false);
+    b_marker(b, "<|end_header_id|>", false);
+    b_str(b, "\n\n", false);
+}
+
+static void fmt_llama3(Bld *b, const Chat *c) {
+    if (c->t->bos)
+        b_id(b, c->bos, false);
+    int start = 0;
+    size_t len;
+    if (c->t->kind == TPL_LLAMA31) {
+        llama3_header(b, "system");
+        b_str(b, LLAMA31_PREAMBLE, false);
+        if (c->n > 0 && c->m[0].role == DS_SYSTEM) {
+            const char *s = strip(c->m[0].text, &len);
+            b_text(b, s, len, false);
+            start = 1;
+        }
+        b_marker(b, "<|eot_id|>", false);
+    }
+    for (int i = start; i < c->n; i++) {
+        const DsMsg *m = &c->m[i];
+        llama3_header(b, role_name(m->role));
+        const char *s = strip(m->text, &len);
+        if (m->role == DS_ASSISTANT) {
+            b_answer(b, i == c->final, "", s, len, "", "<|eot_id|>", -1, m->loss);
+        } else {
+            b_text(b, s, len, false);
+            b_marker(b, "<|eot_id|>", false);
+        }
+    }
+    if (c->gen)
+        llama3_header(b, "assistant");
+}
+
+static void zephyr_tag(Bld *b, DsRole r) {
+    b_marker(b, r == DS_SYSTEM ? "<|system|>" : r == DS_USER ? "<|user|>" : "<|assistant|>", false);
+    b_str(b, "\n", false);
+}
+
+static void fmt_zephyr(Bld *b, const Chat *c) {
+    if (c->t->bos)
+        b_id(b, c->bos, false);
+    for (int i = 0; i < c->n; i++) {
+        const DsMsg *m = &c->m[i];
+        zephyr_tag(b, m->role);
+        if (m->role == DS_ASSISTANT) {
+            b_answer(b, i == c->final, "", m->text, strlen(m->text), "", NULL, c->eos, m->loss);
+        } else {
+            b_str(b, m->text, false);
+            b_special(b, c->eos, false);
+        }
+        b_str(b, "\n", false);
+    }
+    if (c->gen)
+        zephyr_tag(b, DS_ASSISTANT);
+}
+
+/* [INST] templates: an optional first system message, then user and
+ * assistant strictly alternating from user. */
+static TpStatus inst_check(const Chat *c, const char *name, TpError *err) {
+    int start = c->n > 0 && c->m[0].role == DS_SYSTEM;
+    for (int i = start; i < c->n; i++) {
+        DsRole want = (i - start) % 2 == 0 ? DS_USER : DS_ASSISTANT;
+        if (c->m[i].role != want)
+            return tp_error_set(err, TP_EINVAL,
+                                "$.messages[%d].role: \"%s\" here breaks the %s chat template, "
+                                "expected user and assistant messages alternating from user "
+                                "(after one optional system message)",
+                                i, role_name(c->m[i].role), name);
+    }
+    return TP_OK;
+}
+
+static void fmt_llama2(Bld *b, const Chat *c) {
+    const char *sys = c->n > 0 && c->m[0].role == DS_SYSTEM ? c->m[0].text : NULL;
+    int start = sys != NULL;
+    for (int i = start; i < c->n; i++) {
+        const DsMsg *m = &c->m[i];
+        size_t len;
+        if (m->role == DS_USER) {
+            if (c->bos >= 0)
+                b_special(b, c->bos, false);
+            b_str(b, "[INST] ", false);
+            TpBuf content;
+            tp_buf_init(&content);
+            if (i == start && sys) {
+                tp_buf_puts(&content, "<<SYS>>\n");
+                tp_buf_puts(&content, sys);
+                tp_buf_puts(&content, "\n<</SYS>>\n\n");
+            }
+            tp_buf_puts(&content, m->text);
+            const char *s = strip(content.data, &len);
+            b_text(b, s, len, false);
+            tp_buf_free(&content);
+            b_str(b, " [/INST]", false);
+        } else {
+            const char *s = strip(m->text, &len);
+            b_answer(b, i == c->final, " ", s, len, " ", NULL, c->eos, m->loss);
+        }
+    }
+}
+
+static void fmt_mistral(Bld *b, const Chat *c) {
+    if (c->t->bos)
+        b_id(b, c->bos, false);
+    const char *sys = c->n > 0 && c->m[0].role == DS_SYSTEM ? c->m[0].text : NULL;
+    int start = sys != NULL;
+    for (int i = start; i < c->n; i++) {
+        const DsMsg *m = &c->m[i];
+        if (m->role == DS_USER) {
+            b_str(b, "[INST] ", false);
+            if (i == start && sys) {
+                b_str(b, sys, false);
+                b_str(b, "\n\n", false);
+            }
+            b_str(b, m->text, false);
+            b_str(b, " [/INST]", false);
+        } else {
+            b_answer(b, i == c->final, "", m->text, strlen(m->text), "", NULL, c->eos, m->loss);
+        }
+    }
+}
+
+static TpStatus bld_finish(Bld *b, DsSeq *out) {
+    b_cut(b);
+    tp_buf_free(&b->text);
+    if (b->st != TP_OK)
+        ds_seq_free(out);
+    return b->st;
+}
+
+TpStatus ds_format_chat(const Tokenizer *tok, const DsTemplate *t, const DsMsg *m, int n,
+                        bool gen_prompt, DsSeq *out, TpError *err) {
+    memset(out, 0, sizeof *out);
+    Chat c = {.t = t, .m = m, .n = n, .final = -1, .gen = gen_prompt,
+              .bos = tokenizer_bos_id(tok), .eos = tokenizer_eos_id(tok)};
+    for (int i = 0; i < n; i++)
+        if (m[i].role == DS_ASSISTANT)
+            c.final = i;
+    if (!gen_prompt && c.final < 0)
+        return tp_error_set(err, TP_EINVAL,
+                            "$.messages: no assistant message, expected at least one message "
+                            "with role \"assistant\"");
+    TpStatus st = TP_OK;
+    if (t->kind == TPL_DEFAULT || t->kind == TPL_ZEPHYR || t->kind == TPL_LLAMA2 ||
+        t->kind == TPL_MISTRAL)
+        st = need_eos(tok, t->name, &c.eos, err);
+    if (st == TP_OK && (t->kind == TPL_LLAMA2 || t->kind == TPL_MISTRAL))
+        st = inst_check(&c, t->name, err);
+    if (st != TP_OK)
+        return st;
+    Bld b = {.tok = tok, .s = out, .st = TP_OK, .err = err};
+    tp_buf_init(&b.text);
+    switch (t->kind) {
+    case TPL_DEFAULT:
+        fmt_default(&b, &c);
+        break;
+    case TPL_CHATML:
+    case TPL_CHATML_THINK:
+        fmt_chatml(&b, &c);
+        break;
+    case TPL_LLAMA3:
+    case TPL_LLAMA31:
+        fmt_llama3(&b, &c);
+        break;
+    case TPL_ZEPHYR:
+        fmt_zephyr(&b, &c);
+        break;
+    case TPL_LLAMA2:
+        fmt_llama2(&b, &c);
+        break;
+    case TPL_MISTRAL:
+        fmt_mistral(&b, &c);
+        break;
+    }
+    st = bld_finish(&b, out);
+    if (st == TP_OK && gen_prompt)
+        out->prompt_len = out->n;
+    return st;
+}
+
+/* BOS when the tokenizer adds one, the prompt text, then answer + EOS. */
+static TpStatus fmt_plain(const Tokenizer *tok, const char *what, const char *prompt1,
+                          const char *prompt2, const char *prompt3, const char *answer,
+                          DsSeq *out, TpError *err) {
+    memset(out, 0, sizeof *out);
+    int eos;
+    TpStatus st = need_eos(tok, what, &eos, err);
+    if (st != TP_OK)
+        return st;
+    Bld b = {.tok = tok, .s = out, .st = TP_OK, .err = err};
+    tp_buf_init(&b.text);
+    int bos = tokenizer_bos_id(tok);
+    if (bos >= 0 && tokenizer_adds_bos(tok))
+        b_id(&b, bos, false);
+    b_str(&b, prompt1, false);
+    b_str(&b, prompt2, false);
+    b_str(&b, prompt3, false);
+    b_answer(&b, true, "", answer, strlen(answer), "", NULL, eos, true);
+    return bld_finish(&b, out);
+}
+
+TpStatus ds_format_alpaca(const Tokenizer *tok, const char *instruction, const char *input,
+                          const char *output, DsSeq *out, TpError *err) {
+    if (input && *input) {
+        TpBuf p;
+        tp_buf_init(&p);
+        tp_buf_puts(&p, ALPACA_INPUT);
+        tp_buf_puts(&p, instruction);
+        tp_buf_puts(&p, "\n\n### Input:\n");
+        TpStatus st = fmt_plain(tok, "Alpaca", p.data, input, "\n\n### Response:", output, out,
+                                err);
+        tp_buf_free(&p);
+        return st;
+    }
+    return fmt_plain(tok, "Alpaca", ALPACA_NO_INPUT, instruction, "\n\n### Response:", output,
+                     out, err);
+}
+
+TpStatus ds_format_completion(const Tokenizer *tok, const char *prompt, const char *completion,
+                              DsSeq *out, TpError *err) {
+    return fmt_plain(tok, "prompt/completion", prompt, "", "", completion, out, err);
+}

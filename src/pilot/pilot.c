@@ -1,0 +1,412 @@
+/* pilot.c - a pilot run (see pilot.h). */
+#include "tunepilot/pilot.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tunepilot/json.h"
+#include "tunepilot/lora.h"
+#include "tunepilot/paths.h"
+
+/* --- settings as JSON ---------------------------------------------------------------- */
+
+static char *config_json(const PilotOptions *o) {
+    const TrainConfig *c = &o->train;
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "method", train_method_name(c->method));
+    cJSON_AddNumberToObject(j, "rank", c->rank);
+    cJSON_AddNumberToObject(j, "alpha", c->alpha);
+    cJSON_AddNumberToObject(j, "dropout", c->dropout);
+    cJSON_AddBoolToObject(j, "rslora", c->rslora);
+    cJSON_AddNumberToObject(j, "targets", c->targets);
+    cJSON_AddNumberToObject(j, "lr", c->lr);
+    cJSON_AddNumberToObject(j, "weight_decay", c->weight_decay);
+    cJSON_AddNumberToObject(j, "max_grad_norm", c->max_grad_norm);
+    cJSON_AddNumberToObject(j, "warmup", (double)c->warmup);
+    cJSON_AddNumberToObject(j, "steps", (double)c->steps);
+    cJSON_AddNumberToObject(j, "epochs", c->epochs);
+    cJSON_AddNumberToObject(j, "batch", c->batch);
+    cJSON_AddNumberToObject(j, "grad_accum", c->grad_accum);
+    cJSON_AddNumberToObject(j, "seq", c->seq);
+    cJSON_AddNumberToObject(j, "eval_every", (double)c->eval_every);
+    cJSON_AddNumberToObject(j, "checkpoint_every", (double)c->checkpoint_every);
+    cJSON_AddNumberToObject(j, "eval_split", c->eval_split);
+    cJSON_AddNumberToObject(j, "seed", (double)c->seed);
+    cJSON_AddNumberToObject(j, "threads", c->threads);
+    cJSON_AddNumberToObject(j, "eval_examples", c->eval_examples);
+    char *s = cJSON_PrintUnformatted(j);
+    cJSON_Delete(j);
+    return s;
+}
+
+TpStatus pilot_options_from_run(const StoreRun *r, PilotOptions *o, TpError *err) {
+    memset(o, 0, sizeof *o);
+    train_config_defaults(&o->train);
+    cJSON *j;
+    char name[64];
+    snprintf(name, sizeof name, "run %lld settings", (long long)r->id);
+    TpStatus st = tp_json_parse(r->config, strlen(r->config), name, &j, err);
+    if (st != TP_OK)
+        return st;
+    TrainConfig *c = &o->train;
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(j, "method");
+    if (!cJSON_IsString(m) || !train_method_parse(m->valuestring, &c->method))
+        st = tp_error_set(err, TP_EINVAL, "%s: $.method: expected qlora, lora or full", name);
+#define NUM(key, field, cast)                                                                  \
+    do {                                                                                       \
+        const cJSON *x = cJSON_GetObjectItemCaseSensitive(j, key);                             \
+        if (cJSON_IsNumber(x))                                                                 \
+            c->field = (cast)x->valuedouble;                                                   \
+    } while (0)
+    NUM("rank", rank, int);
+    NUM("alpha", alpha, double);
+    NUM("dropout", dropout, double);
+    NUM("targets", targets, unsigned);
+    NUM("lr", lr, double);
+    NUM("weight_decay", weight_decay, double);
+    NUM("max_grad_norm", max_grad_norm, double);
+    NUM("warmup", warmup, long long);
+    NUM("steps", steps, long long);
+    NUM("epochs", epochs, double);
+    NUM("batch", batch, int);
+    NUM("grad_accum", grad_accum, int);
+    NUM("seq", seq, int);
+    NUM("eval_every", eval_every, long long);
+    NUM("checkpoint_every", checkpoint_every, long long);
+    NUM("eval_split", eval_split, double);
+    NUM("seed", seed, uint64_t);
+    NUM("threads", threads, int);
+    NUM("eval_examples", eval_examples, int);
+#undef NUM
+    c->rslora = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "rslora"));
+    cJSON_Delete(j);
+    o->model_dir = r->model;
+    o->data_path = r->data;
+    o->out_dir = r->out_dir;
+    o->resume_id = r->id;
+    return st;
+}
+
+/* --- the sink: database, metrics.jsonl, stdout ----------------------------------------- */
+
+typedef struct Sink {
+    Store *store;
+    int64_t run;
+    FILE *jsonl;
+    PilotOutput out;
+    double last_print;
+} Sink;
+
+static void jsonl_line(Sink *k, cJSON *o) {
+    char *s = cJSON_PrintUnformatted(o);
+    if (k->jsonl) {
+        fprintf(k->jsonl, "%s\n", s);
+        fflush(k->jsonl);
+    }
+    if (k->out == PILOT_JSON) {
+        printf("%s\n", s);
+        fflush(stdout);
+    }
+    free(s);
+}
+
+static void on_step(void *ctx, const TrainStep *s) {
+    Sink *k = ctx;
+    StoreMetric m = {s->step,   s->loss,   s->lr,        s->grad_norm,
+                     s->tokens_per_s, s->rss_mb, s->elapsed_s, s->tokens};
+    TpError err;
+    store_run_metric(k->store, k->run, &m, &err); /* a busy database must not stop training */
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "event", "step");
+    cJSON_AddNumberToObject(o, "step", (double)s->step);
+    cJSON_AddNumberToObject(o, "total", (double)s->total);
+    tp_json_add_num(o, "loss", s->loss);
+    tp_json_add_num(o, "lr", s->lr);
+    tp_json_add_num(o, "grad_norm", s->grad_norm);
+    tp_json_add_num(o, "tokens_per_s", s->tokens_per_s);
+    tp_json_add_num(o, "rss_mb", s->rss_mb);
+    tp_json_add_num(o, "elapsed_s", s->elapsed_s);
+    cJSON_AddNumberToObject(o, "tokens", (double)s->tokens);
+    jsonl_line(k, o);
+    cJSON_Delete(o);
+    double eta = s->step > 0 ? s->elapsed_s / s->step * (s->total - s->step) : 0;
+    if (k->out == PILOT_PROGRESS) {
+        printf("\rstep %lld/%lld  loss %.4f  lr %.2e  %.0f tok/s  %.0f MB  ETA %.0fs   ",
+               s->step, s->total, s->loss, s->lr, s->tokens_per_s, s->rss_mb, eta);
+        fflush(stdout);
+    } else if (k->out == PILOT_LINES) {
+        printf("step %lld/%lld loss %.4f lr %.2e %.0f tok/s\n", s->step, s->total, s->loss, s->lr,
+               s->tokens_per_s);
+    }
+}
+
+static void on_eval(void *ctx, const TrainEval *e) {
+    Sink *k = ctx;
+    StoreEval se = {e->step, "", e->loss, e->accuracy};
+    snprintf(se.kind, sizeof se.kind, "%s", e->kind);
+    TpError err;
+    store_run_eval(k->store, k->run, &se, &err);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "event", "eval");
+    cJSON_AddStringToObject(o, "kind", e->kind);
+    cJSON_AddNumberToObject(o, "step", (double)e->step);
+    tp_json_add_num(o, "loss", e->loss);
+    tp_json_add_num(o, "accuracy", e->accuracy);
+    cJSON_AddNumberToObject(o, "examples", e->n_examples);
+    jsonl_line(k, o);
+    cJSON_Delete(o);
+    if (k->out == PILOT_PROGRESS || k->out == PILOT_LINES)
+        printf("%s%s loss %.4f%s", k->out == PILOT_PROGRESS ? "\n" : "", e->kind, e->loss,
+               isnan(e->accuracy) ? "\n" : "");
+    if ((k->out == PILOT_PROGRESS || k->out == PILOT_LINES) && !isnan(e->accuracy))
+        printf(", exact match %.1f%% of %d\n", 100 * e->accuracy, e->n_examples);
+}
+
+static void on_event(void *ctx, const char *level, const char *msg) {
+    Sink *k = ctx;
+    TpError err;
+    store_run_event(k->store, k->run, level, msg, &err);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "event", "log");
+    cJSON_AddStringToObject(o, "level", level);
+    cJSON_AddStringToObject(o, "message", msg);
+    jsonl_line(k, o);
+    cJSON_Delete(o);
+    if (k->out == PILOT_PROGRESS || k->out == PILOT_LINES)
+        printf("%s%s\n", k->out == PILOT_PROGRESS ? "\n" : "", msg);
+}
+
+/* --- the full run, priced ----------------------------------------------------------------- */
+
+/* Time and cost of the whole dataset for the configured epochs, on this
+ * machine (measured tokens/s) and on each priced GPU (its dense bf16 peak x
+ * the gpu_training_mfu rule). */
+static cJSON *full_run_json(const TrainInfo *ti, const TrainConfig *c, const Pricing *p) {
+    cJSON *o = cJSON_CreateObject();
+    double epochs = c->steps > 0 ? (double)c->steps * c->batch * c->grad_accum /
+                                       (ti->n_train ? ti->n_train : 1)
+                                 : c->epochs;
+    double tokens = ti->train_tokens * epochs;
+    cJSON_AddNumberToObject(o, "epochs", epochs);
+    cJSON_AddNumberToObject(o, "tokens", tokens);
+    cJSON_AddNumberToObject(o, "flops_per_token", ti->flops_per_token);
+    cJSON_AddNumberToObject(o, "total_flops", tokens * ti->flops_per_token);
+    tp_json_add_num(o, "here_hours", tokens / ti->tokens_per_s / 3600);
+    tp_json_add_num(o, "here_tokens_per_s", ti->tokens_per_s);
+    const PricingRule *mfu = p ? pricing_rule(p, "gpu_training_mfu") : NULL;
+    cJSON *g = cJSON_AddArrayToObject(o, "gpus");
+    if (mfu) {
+        cJSON_AddNumberToObject(o, "gpu_utilization", mfu->lo);
+        cJSON_AddStringToObject(o, "gpu_utilization_source", mfu->source);
+    }
+    for (int i = 0; mfu && i < p->n_gpus; i++) {
+        const PricingGpu *gpu = &p->gpus[i];
+        if (isnan(gpu->bf16_dense_tflops) || gpu->bf16_dense_tflops <= 0)
+            continue;
+        const PricingGpuRate *r = pricing_gpu_rate(gpu, NULL);
+        double hours = tokens * ti->flops_per_token / (gpu->bf16_dense_tflops * 1e12 * mfu->lo) /
+                       3600;
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddStringToObject(e, "gpu", gpu->id);
+        cJSON_AddNumberToObject(e, "hours", hours);
+        cJSON_AddNumberToObject(e, "usd", hours * r->usd_per_hour);
+        cJSON_AddStringToObject(e, "cloud", r->cloud);
+        cJSON_AddNumberToObject(e, "usd_per_hour", r->usd_per_hour);
+        cJSON_AddItemToArray(g, e);
+    }
+    return o;
+}
+
+static void print_summary(const cJSON *sum) {
+    const cJSON *b = cJSON_GetObjectItem(sum, "base"), *t = cJSON_GetObjectItem(sum, "tuned");
+    const cJSON *bl = cJSON_GetObjectItem(b, "loss"), *tl = cJSON_GetObjectItem(t, "loss");
+    const cJSON *ba = cJSON_GetObjectItem(b, "accuracy"), *ta = cJSON_GetObjectItem(t, "accuracy");
+    printf("\nheld-out loss: base %.4f -> tuned %.4f\n", cJSON_IsNumber(bl) ? bl->valuedouble : NAN,
+           cJSON_IsNumber(tl) ? tl->valuedouble : NAN);
+    if (cJSON_IsNumber(ba) && cJSON_IsNumber(ta))
+        printf("exact match:   base %.1f%% -> tuned %.1f%%\n", 100 * ba->valuedouble,
+               100 * ta->valuedouble);
+    const cJSON *ex = cJSON_GetObjectItem(sum, "examples");
+    if (cJSON_IsString(ex) && *ex->valuestring)
+        printf("%s", ex->valuestring);
+    const cJSON *fr = cJSON_GetObjectItem(sum, "full_run");
+    const cJSON *hh = cJSON_GetObjectItem(fr, "here_hours");
+    printf("full run (%.0f tokens x %.2f epochs): %.2f hours here",
+           cJSON_GetObjectItem(fr, "tokens")->valuedouble /
+               cJSON_GetObjectItem(fr, "epochs")->valuedouble,
+           cJSON_GetObjectItem(fr, "epochs")->valuedouble,
+           cJSON_IsNumber(hh) ? hh->valuedouble : NAN);
+    const cJSON *g;
+    int shown = 0;
+    cJSON_ArrayForEach(g, cJSON_GetObjectItem(fr, "gpus")) {
+        if (shown++ == 0)
+            printf("; on GPUs at %.0f%% of peak:",
+                   100 * cJSON_GetObjectItem(fr, "gpu_utilization")->valuedouble);
+        printf(" %s %.3g h $%.3g;", cJSON_GetObjectItem(g, "gpu")->valuestring,
+               cJSON_GetObjectItem(g, "hours")->valuedouble,
+               cJSON_GetObjectItem(g, "usd")->valuedouble);
+    }
+    printf("\n");
+}
+
+/* --- the run ---------------------------------------------------------------------------------- */
+
+static TpStatus default_out_dir(int64_t id, char *out, size_t size, TpError *err) {
+    char db[4096];
+    TpStatus st = tp_path_db(db, sizeof db, NULL, err);
+    if (st != TP_OK)
+        return st;
+    char *slash = strrchr(db, '/');
+    if (slash)
+        *slash = '\0';
+    snprintf(out, size, "%s/runs/%lld", slash ? db : ".", (long long)id);
+    return TP_OK;
+}
+
+/* The evaluation and its examples as JSON. */
+static cJSON *eval_json(const TrainEval *e) {
+    cJSON *o = cJSON_CreateObject();
+    tp_json_add_num(o, "loss", e->loss);
+    tp_json_add_num(o, "accuracy", e->accuracy);
+    cJSON_AddNumberToObject(o, "examples", e->n_examples);
+    return o;
+}
+
+/* Finishes a run that completed: tuned evaluation, export, full-run cost,
+ * summary. base comes from the run's "base" evaluation. */
+static TpStatus finish(Store *s, const Pricing *pricing, const PilotOptions *o, Trainer *t,
+                       Sink *k, const char *dir, TpError *err) {
+    TrainEval tuned, base = {0};
+    char show[4096];
+    TpStatus st = trainer_evaluate(t, "tuned", &tuned, show, sizeof show, 4, err);
+    if (st != TP_OK)
+        return st;
+    on_eval(k, &tuned);
+    StoreEval *evs = NULL;
+    int n = 0;
+    base.loss = base.accuracy = NAN;
+    if (store_run_evals(s, k->run, &evs, &n, err) == TP_OK)
+        for (int i = 0; i < n; i++)
+            if (!strcmp(evs[i].kind, "base")) {
+                base.loss = evs[i].loss;
+                base.accuracy = evs[i].accuracy;
+            }
+    free(evs);
+    char export_dir[4200];
+    snprintf(export_dir, sizeof export_dir, "%s/%s", dir,
+             o->train.method == TRAIN_FULL ? "model" : "adapter");
+    st = trainer_export(t, export_dir, err);
+    if (st != TP_OK)
+        return st;
+    TrainInfo ti;
+    trainer_info(t, &ti);
+    cJSON *sum = cJSON_CreateObject();
+    cJSON_AddItemToObject(sum, "base", eval_json(&base));
+    cJSON_AddItemToObject(sum, "tuned", eval_json(&tuned));
+    cJSON_AddStringToObject(sum, "examples", show);
+    cJSON_AddStringToObject(sum, "export_dir", export_dir);
+    cJSON_AddStringToObject(sum, "template", ti.template_name ? ti.template_name : "");
+    cJSON_AddNumberToObject(sum, "n_train", (double)ti.n_train);
+    cJSON_AddNumberToObject(sum, "n_eval", (double)ti.n_eval);
+    cJSON_AddNumberToObject(sum, "n_truncated", (double)ti.n_truncated);
+    cJSON_AddNumberToObject(sum, "n_params", (double)ti.n_params);
+    cJSON_AddNumberToObject(sum, "n_trainable", (double)ti.n_trainable);
+    tp_json_add_num(sum, "frozen_bytes_per_weight", ti.frozen_bytes_per_weight);
+    tp_json_add_num(sum, "tokens_per_s", ti.tokens_per_s);
+    tp_json_add_num(sum, "achieved_gflops", ti.tokens_per_s * ti.flops_per_token / 1e9);
+    cJSON_AddItemToObject(sum, "full_run", full_run_json(&ti, &o->train, pricing));
+    char *js = cJSON_PrintUnformatted(sum);
+    st = store_run_set_summary(s, k->run, js, err);
+    if (st == TP_OK && o->output != PILOT_QUIET && o->output != PILOT_JSON)
+        print_summary(sum);
+    if (st == TP_OK && o->output == PILOT_JSON) {
+        cJSON *ev = cJSON_CreateObject();
+        cJSON_AddStringToObject(ev, "event", "summary");
+        cJSON_AddItemReferenceToObject(ev, "summary", sum);
+        jsonl_line(k, ev);
+        cJSON_Delete(ev);
+    }
+    free(js);
+    cJSON_Delete(sum);
+    return st;
+}
+
+TpStatus pilot_run(Store *s, const Pricing *pricing, const PilotOptions *o,
+                   volatile sig_atomic_t *stop, int64_t *run_id, TpError *err) {
+    TpStatus st = TP_OK;
+    int64_t id = o->resume_id;
+    char dir[4096];
+    if (id > 0) {
+        snprintf(dir, sizeof dir, "%s", o->out_dir);
+        st = store_run_set_status(s, id, "running", "resumed", err);
+        if (st == TP_OK)
+            st = store_run_set_pid(s, id, getpid(), err);
+    } else {
+        StoreRun r = {0};
+        snprintf(r.model, sizeof r.model, "%s", o->model_dir);
+        snprintf(r.data, sizeof r.data, "%s", o->data_path);
+        snprintf(r.method, sizeof r.method, "%s", train_method_name(o->train.method));
+        r.config = config_json(o);
+        r.pid = getpid();
+        st = store_run_create(s, &r, &id, err);
+        free(r.config);
+        if (st == TP_OK && o->out_dir)
+            snprintf(dir, sizeof dir, "%s", o->out_dir);
+        else if (st == TP_OK)
+            st = default_out_dir(id, dir, sizeof dir, err);
+    }
+    *run_id = id;
+    if (st != TP_OK)
+        return st;
+    st = tp_mkdirs(dir, err);
+    Trainer *t = NULL;
+    if (st == TP_OK)
+        st = trainer_open(o->model_dir, o->data_path, &o->train, dir, &t, err);
+    bool resumed = false;
+    if (st == TP_OK)
+        st = trainer_resume(t, &resumed, err);
+    char jpath[4200];
+    snprintf(jpath, sizeof jpath, "%s/metrics.jsonl", dir);
+    Sink k = {s, id, st == TP_OK ? fopen(jpath, "a") : NULL, o->output, 0};
+    TrainSink sink = {&k, on_step, on_eval, on_event};
+    if (st == TP_OK) {
+        TrainInfo ti;
+        trainer_info(t, &ti);
+        st = store_run_set_plan(s, id, dir, ti.total_steps, err);
+        if (st == TP_OK)
+            on_event(&k, "info",
+                     resumed ? "resumed from the checkpoint"
+                             : "started: evaluating the base model before training");
+        if (st == TP_OK && !resumed) {
+            TrainEval base;
+            st = trainer_evaluate(t, "base", &base, NULL, 0, 0, err);
+            if (st == TP_OK)
+                on_eval(&k, &base);
+        }
+    }
+    bool finished = false;
+    if (st == TP_OK)
+        st = trainer_run(t, &sink, stop, &finished, err);
+    if (st == TP_OK && finished)
+        st = finish(s, pricing, o, t, &k, dir, err);
+    if (o->output == PILOT_PROGRESS)
+        printf("\n");
+    TpError ignore;
+    if (st != TP_OK) {
+        on_event(&k, "error", err->msg);
+        store_run_set_status(s, id, "failed", err->msg, &ignore);
+    } else if (finished) {
+        store_run_set_status(s, id, "completed", "", &ignore);
+    } else {
+        store_run_set_status(s, id, "interrupted",
+                             "stopped by a signal; continue with: tunepilot runs resume", &ignore);
+    }
+    store_run_set_pid(s, id, 0, &ignore);
+    if (k.jsonl)
+        fclose(k.jsonl);
+    trainer_close(t);
+    return st;
+}

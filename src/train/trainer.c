@@ -1,0 +1,602 @@
+/* trainer.c - the training loop (see trainer.h). */
+#include "tunepilot/trainer.h"
+
+#include <cblas.h>
+#include <ctype.h>
+#include <stdarg.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tunepilot/arena.h"
+#include "tunepilot/dataset.h"
+#include "tunepilot/llama.h"
+#include "tunepilot/lora.h"
+#include "tunepilot/optim.h"
+#include "tunepilot/paths.h"
+#include "tunepilot/rng.h"
+#include "tunepilot/safetensors.h"
+#include "tunepilot/tokenizer.h"
+
+struct Trainer {
+    TrainConfig cfg;
+    char model_dir[4096], run_dir[4096];
+    LlamaModel model;
+    Tokenizer *tok;
+    Dataset data;
+    Lora lora;
+    bool has_lora;
+    AdamW opt;
+    float *params, *grads; /* what AdamW updates: the adapters, or every weight */
+    size_t n_params;
+    long long step, total_steps;
+    long long epoch, pos; /* data position: next example of the epoch's order */
+    int *order;           /* the epoch's shuffled order of training examples */
+    long long order_epoch;
+    int *ids, *labels;    /* a padded micro-batch [batch * seq] */
+    double run_tokens, run_seconds;
+};
+
+const char *train_method_name(TrainMethod m) {
+    return m == TRAIN_FULL ? "full" : m == TRAIN_LORA ? "lora" : "qlora";
+}
+
+bool train_method_parse(const char *s, TrainMethod *m) {
+    if (!strcmp(s, "qlora"))
+        *m = TRAIN_QLORA;
+    else if (!strcmp(s, "lora"))
+        *m = TRAIN_LORA;
+    else if (!strcmp(s, "full"))
+        *m = TRAIN_FULL;
+    else
+        return false;
+    return true;
+}
+
+void train_config_defaults(TrainConfig *c) {
+    memset(c, 0, sizeof *c);
+    c->method = TRAIN_QLORA;
+    c->rank = 16;
+    c->alpha = 32;
+    c->dropout = 0.05;
+    c->targets = LORA_ALL_TARGETS;
+    c->lr = 2e-4;
+    c->weight_decay = 0;
+    c->max_grad_norm = 1.0;
+    c->warmup = -1; /* 3% of the updates */
+    c->epochs = 1;
+    c->batch = 4;
+    c->grad_accum = 1;
+    c->seq = 256;
+    c->eval_every = 50;
+    c->checkpoint_every = 50;
+    c->eval_split = 0.1;
+    c->seed = 1;
+    c->eval_examples = 32;
+}
+
+static double now_s(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+static double rss_mb(void) {
+    long pages = 0, resident = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (!f)
+        return NAN;
+    int got = fscanf(f, "%ld %ld", &pages, &resident);
+    fclose(f);
+    return got == 2 ? resident * (double)sysconf(_SC_PAGESIZE) / 1e6 : NAN;
+}
+
+static void emit(const TrainSink *s, const char *level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void emit(const TrainSink *s, const char *level, const char *fmt, ...) {
+    if (!s || !s->event)
+        return;
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    s->event(s->ctx, level, msg);
+}
+
+/* --- opening --------------------------------------------------------------------- */
+
+static TpStatus on_linear(void *ctx, int layer, LlamaLinear which, const float *w, int rows,
+                          int cols, TpError *err) {
+    Nf4Tensor q;
+    TpStatus st = nf4_quantize(w, rows, cols, &q, err);
+    if (st == TP_OK)
+        lora_take_nf4(ctx, layer, which, &q);
+    return st;
+}
+
+static TpStatus check_config(const TrainConfig *c, TpError *err) {
+    if (c->batch < 1 || c->batch > 4096)
+        return tp_error_set(err, TP_EINVAL, "--batch: expected 1..4096, got %d", c->batch);
+    if (c->grad_accum < 1 || c->grad_accum > 4096)
+        return tp_error_set(err, TP_EINVAL, "--grad-accum: expected 1..4096, got %d",
+                            c->grad_accum);
+    if (c->seq < 2 || c->seq > 1 << 20)
+        return tp_error_set(err, TP_EINVAL, "--seq: expected at least 2, got %d", c->seq);
+    if (!(c->lr > 0 && c->lr < 10))
+        return tp_error_set(err, TP_EINVAL, "--lr: expected a positive learning rate below 10");
+    if (c->steps <= 0 && !(c->epochs > 0))
+        return tp_error_set(err, TP_EINVAL, "--epochs: expected a positive number");
+    if (!(c->eval_split >= 0 && c->eval_split < 1))
+        return tp_error_set(err, TP_EINVAL, "--eval-split: expected a fraction in [0, 1)");
+    return TP_OK;
+}
+
+TpStatus trainer_open(const char *model_dir, const char *data_path, const TrainConfig *c,
+                      const char *run_dir, Trainer **out, TpError *err) {
+    *out = NULL;
+    TpStatus st = check_config(c, err);
+    if (st != TP_OK)
+        return st;
+    Trainer *t = tp_xcalloc(1, sizeof *t);
+    t->cfg = *c;
+    snprintf(t->model_dir, sizeof t->model_dir, "%s", model_dir);
+    snprintf(t->run_dir, sizeof t->run_dir, "%s", run_dir);
+    if (c->threads > 0)
+        openblas_set_num_threads(c->threads);
+    st = tokenizer_load(model_dir, &t->tok, err);
+    DatasetOptions dopt = {c->seq, c->eval_split, c->seed, 0};
+    if (st == TP_OK)
+        st = dataset_load(data_path, t->tok, &dopt, &t->data, err);
+    LlamaConfig mc;
+    if (st == TP_OK)
+        st = llama_config_load(model_dir, &mc, err);
+    if (st == TP_OK && c->method != TRAIN_FULL) {
+        LoraConfig lc = {c->rank, c->alpha, c->dropout, c->rslora, c->targets};
+        st = lora_init(&t->lora, &mc, &lc, c->seed, err);
+        t->has_lora = st == TP_OK;
+    }
+    if (st == TP_OK) {
+        if (c->method == TRAIN_QLORA)
+            st = llama_model_load_ex(model_dir, &t->model, on_linear, &t->lora, err);
+        else
+            st = llama_model_load(model_dir, &t->model, err);
+    }
+    if (st != TP_OK) {
+        trainer_close(t);
+        return st;
+    }
+    if (t->has_lora) {
+        lora_attach(&t->lora, &t->model);
+        t->params = t->lora.params;
+        t->grads = t->lora.grads;
+        t->n_params = t->lora.n_params;
+    } else {
+        llama_grads_enable(&t->model);
+        t->params = t->model.params;
+        t->grads = t->model.grads;
+        t->n_params = t->model.n_params;
+    }
+    adamw_init(&t->opt, t->n_params, c->weight_decay);
+    long long per_update = (long long)c->batch * c->grad_accum;
+    t->total_steps = c->steps > 0 ? c->steps
+                                  : (long long)ceil(c->epochs * t->data.n_train / per_update);
+    if (t->total_steps < 1)
+        t->total_steps = 1;
+    if (t->cfg.warmup < 0)
+        t->cfg.warmup = (long long)ceil(0.03 * t->total_steps);
+    t->ids = tp_xmalloc(sizeof(int) * (size_t)c->batch * c->seq);
+    t->labels = tp_xmalloc(sizeof(int) * (size_t)c->batch * c->seq);
+    t->order = tp_xmalloc(sizeof(int) * (size_t)(t->data.n_train ? t->data.n_train : 1));
+    t->order_epoch = -1;
+    *out = t;
+    return TP_OK;
+}
+
+void trainer_close(Trainer *t) {
+    if (!t)
+        return;
+    adamw_free(&t->opt);
+    if (t->has_lora)
+        lora_free(&t->lora);
+    llama_model_free(&t->model);
+    dataset_free(&t->data);
+    tokenizer_free(t->tok);
+    free(t->ids);
+    free(t->labels);
+    free(t->order);
+    free(t);
+}
+
+/* --- data ---------------------------------------------------------------------------- */
+
+/* Seeded Fisher-Yates order of the training examples for an epoch. */
+static void epoch_order(Trainer *t, long long epoch) {
+    if (t->order_epoch == epoch)
+        return;
+    int n = t->data.n_train;
+    for (int i = 0; i < n; i++)
+        t->order[i] = i;
+    TpRng r;
+    tp_rng_seed(&r, t->cfg.seed * 1000003ULL + (uint64_t)epoch);
+    for (int i = n - 1; i > 0; i--) {
+        int j = (int)(tp_rng_next(&r) % (uint64_t)(i + 1));
+        int k = t->order[i];
+        t->order[i] = t->order[j];
+        t->order[j] = k;
+    }
+    t->order_epoch = epoch;
+}
+
+/* Fills a micro-batch from the data position, padded to the longest member:
+ * ids padded with 0 and labels with -100. Returns T; adds real tokens. */
+static int next_batch(Trainer *t, long long *tokens) {
+    int B = t->cfg.batch, T = 2;
+    const DatasetExample *ex[4096];
+    for (int b = 0; b < B; b++) {
+        if (t->pos >= t->data.n_train) {
+            t->epoch++;
+            t->pos = 0;
+        }
+        epoch_order(t, t->epoch);
+        ex[b] = &t->data.train[t->order[t->pos++]];
+        if (ex[b]->n > T)
+            T = ex[b]->n;
+    }
+    for (int b = 0; b < B; b++) {
+        int n = ex[b]->n;
+        for (int i = 0; i < T; i++) {
+            t->ids[b * T + i] = i < n ? ex[b]->ids[i] : 0;
+            t->labels[b * T + i] = i < n ? ex[b]->labels[i] : LLAMA_IGNORE;
+        }
+        *tokens += n;
+    }
+    return T;
+}
+
+/* --- checkpoints ------------------------------------------------------------------------ */
+
+static void u64_hex(uint64_t v, char *out) { snprintf(out, 17, "%016" PRIx64, v); }
+
+static TpStatus save_checkpoint(Trainer *t, TpError *err) {
+    char path[4200], meta[10][64];
+    snprintf(path, sizeof path, "%s/checkpoint.safetensors", t->run_dir);
+    int64_t shape[1] = {(int64_t)t->n_params};
+    SafetensorsWriteTensor ts[3] = {
+        {"params", SAFETENSORS_F32, 1, shape, t->params},
+        {"adam.m", SAFETENSORS_F32, 1, shape, t->opt.m},
+        {"adam.v", SAFETENSORS_F32, 1, shape, t->opt.v},
+    };
+    const char *keys[10] = {"step", "adam_t", "epoch", "pos", "method", "n_params",
+                            "rng0", "rng1", "rng2", "rng3"};
+    snprintf(meta[0], 64, "%lld", t->step);
+    snprintf(meta[1], 64, "%lld", t->opt.t);
+    snprintf(meta[2], 64, "%lld", t->epoch);
+    snprintf(meta[3], 64, "%lld", t->pos);
+    snprintf(meta[4], 64, "%s", train_method_name(t->cfg.method));
+    snprintf(meta[5], 64, "%zu", t->n_params);
+    for (int i = 0; i < 4; i++)
+        u64_hex(t->has_lora ? t->lora.rng.s[i] : 0, meta[6 + i]);
+    const char *values[10];
+    for (int i = 0; i < 10; i++)
+        values[i] = meta[i];
+    TpStatus st = tp_mkdirs(t->run_dir, err);
+    if (st == TP_OK)
+        st = safetensors_write(path, ts, 3, keys, values, 10, err);
+    return st;
+}
+
+static bool meta_ll(const SafetensorsFile *f, const char *key, long long *out) {
+    const char *v = safetensors_metadata(f, key);
+    char *end;
+    if (!v || !*v)
+        return false;
+    *out = strtoll(v, &end, 10);
+    return *end == '\0';
+}
+
+TpStatus trainer_resume(Trainer *t, bool *resumed, TpError *err) {
+    *resumed = false;
+    char path[4200];
+    snprintf(path, sizeof path, "%s/checkpoint.safetensors", t->run_dir);
+    if (access(path, F_OK) != 0)
+        return TP_OK;
+    SafetensorsFile *f;
+    TpStatus st = safetensors_open(path, &f, err);
+    if (st != TP_OK)
+        return st;
+    long long step = 0, adam_t = 0, epoch = 0, pos = 0, n = 0;
+    const char *method = safetensors_metadata(f, "method");
+    if (!meta_ll(f, "step", &step) || !meta_ll(f, "adam_t", &adam_t) ||
+        !meta_ll(f, "epoch", &epoch) || !meta_ll(f, "pos", &pos) ||
+        !meta_ll(f, "n_params", &n) || !method)
+        st = tp_error_set(err, TP_EINVAL, "%s: checkpoint metadata incomplete", path);
+    else if (strcmp(method, train_method_name(t->cfg.method)) || (size_t)n != t->n_params)
+        st = tp_error_set(err, TP_EINVAL,
+                          "%s: checkpoint is for %s with %lld parameters, this run is %s with "
+                          "%zu",
+                          path, method, n, train_method_name(t->cfg.method), t->n_params);
+    const char *names[3] = {"params", "adam.m", "adam.v"};
+    float *dst[3] = {t->params, t->opt.m, t->opt.v};
+    for (int i = 0; st == TP_OK && i < 3; i++) {
+        const SafetensorsTensor *x = safetensors_find(f, names[i]);
+        if (!x || x->dtype != SAFETENSORS_F32 || x->n_elements != (int64_t)t->n_params)
+            st = tp_error_set(err, TP_EINVAL, "%s: tensor %s missing or of the wrong size", path,
+                              names[i]);
+        else
+            memcpy(dst[i], x->data, x->nbytes);
+    }
+    for (int i = 0; st == TP_OK && t->has_lora && i < 4; i++) {
+        char key[8];
+        snprintf(key, sizeof key, "rng%d", i);
+        const char *v = safetensors_metadata(f, key);
+        t->lora.rng.s[i] = v ? strtoull(v, NULL, 16) : 0;
+    }
+    if (st == TP_OK) {
+        t->step = step;
+        t->opt.t = adam_t;
+        t->epoch = epoch;
+        t->pos = pos;
+        t->order_epoch = -1;
+        *resumed = true;
+    }
+    safetensors_close(f);
+    return st;
+}
+
+/* --- the loop ----------------------------------------------------------------------------- */
+
+static void zero_grads(Trainer *t) { memset(t->grads, 0, sizeof(float) * t->n_params); }
+
+TpStatus trainer_run(Trainer *t, const TrainSink *sink, volatile sig_atomic_t *stop,
+                     bool *finished, TpError *err) {
+    *finished = false;
+    const TrainConfig *c = &t->cfg;
+    if (t->has_lora) {
+        t->lora.training = true;
+        t->lora.disabled = false;
+    }
+    double start = now_s();
+    while (t->step < t->total_steps) {
+        double t0 = now_s();
+        double lr = c->lr * lr_cosine_with_warmup(t->step, c->warmup, t->total_steps);
+        zero_grads(t);
+        double loss_sum = 0;
+        long long tokens = 0;
+        /* the data position and dropout generator before this update, so a
+         * failed update can be reported without moving them */
+        for (int micro = 0; micro < c->grad_accum; micro++) {
+            int T = next_batch(t, &tokens);
+            float loss;
+            int counted;
+            TpStatus st = llama_forward(&t->model, t->ids, t->labels, c->batch, T, &loss,
+                                        &counted, err);
+            if (st == TP_OK && counted > 0)
+                st = llama_backward(&t->model, !t->has_lora, err);
+            if (st != TP_OK)
+                return st;
+            loss_sum += counted > 0 ? loss : 0;
+        }
+        double loss = loss_sum / c->grad_accum;
+        if (c->grad_accum > 1)
+            for (size_t i = 0; i < t->n_params; i++)
+                t->grads[i] /= (float)c->grad_accum;
+        double norm = clip_grad_norm(t->grads, t->n_params, c->max_grad_norm);
+        if (!isfinite(loss) || !isfinite(norm)) {
+            emit(sink, "error", "update %lld: the loss is %g and the gradient norm %g; stopped, "
+                 "the last checkpoint (update %lld or earlier) is kept",
+                 t->step + 1, loss, norm, t->step);
+            return tp_error_set(err, TP_ERR,
+                                "the loss became %s at update %lld; training stopped and the last "
+                                "good checkpoint was kept (try a lower --lr)",
+                                isnan(loss) || isnan(norm) ? "NaN" : "infinite", t->step + 1);
+        }
+        adamw_step(&t->opt, t->params, t->grads, lr);
+        t->step++;
+        double dt = now_s() - t0;
+        t->run_tokens += (double)tokens;
+        t->run_seconds += dt;
+        TrainStep s = {t->step,         t->total_steps, loss, lr, norm, tokens / dt, rss_mb(),
+                       now_s() - start, tokens};
+        if (sink && sink->step)
+            sink->step(sink->ctx, &s);
+        bool last = t->step == t->total_steps, stopping = stop && *stop;
+        if (c->eval_every > 0 && t->data.n_eval > 0 && !last && t->step % c->eval_every == 0) {
+            TrainEval e;
+            TpStatus st = trainer_evaluate(t, "eval", &e, NULL, 0, 0, err);
+            if (st != TP_OK)
+                return st;
+            if (sink && sink->eval)
+                sink->eval(sink->ctx, &e);
+        }
+        if ((c->checkpoint_every > 0 && t->step % c->checkpoint_every == 0) || last || stopping) {
+            TpStatus st = save_checkpoint(t, err);
+            if (st != TP_OK)
+                return st;
+        }
+        if (stopping && !last) {
+            emit(sink, "info", "stopped after update %lld of %lld; checkpoint written",
+                 t->step, t->total_steps);
+            return TP_OK;
+        }
+    }
+    *finished = true;
+    return TP_OK;
+}
+
+/* --- evaluation ------------------------------------------------------------------------------ */
+
+static void trim(const char *s, const char **b, size_t *n) {
+    while (*s && isspace((unsigned char)*s))
+        s++;
+    size_t len = strlen(s);
+    while (len && isspace((unsigned char)s[len - 1]))
+        len--;
+    *b = s;
+    *n = len;
+}
+
+/* Greedy answer to ex's prompt; returns malloc'ed text. */
+static char *greedy_answer(Trainer *t, const DatasetExample *ex, TpError *err) {
+    int budget = ex->n - ex->prompt_len + 4, total = ex->prompt_len + budget;
+    LlamaKV *kv;
+    if (llama_kv_new(&t->model, total, &kv, err) != TP_OK)
+        return NULL;
+    int V = t->model.cfg.vocab, eos = tokenizer_eos_id(t->tok);
+    float *logits = tp_xmalloc(sizeof(float) * (size_t)V);
+    int *gen = tp_xmalloc(sizeof(int) * (size_t)budget + 1), ng = 0;
+    LlamaSampler greedy = {0, 1, 0};
+    uint64_t rng = 0;
+    TpStatus st = TP_OK;
+    for (int i = 0; st == TP_OK && i < ex->prompt_len; i++)
+        st = llama_decode_step(&t->model, kv, ex->ids[i], logits, err);
+    while (st == TP_OK && ng < budget) {
+        int next = llama_sample(logits, V, &greedy, &rng);
+        bool stop = next == eos;
+        for (int e = 0; e < t->model.cfg.n_eos; e++)
+            stop |= next == t->model.cfg.eos_ids[e];
+        if (stop || tokenizer_is_special(t->tok, next))
+            break;
+        gen[ng++] = next;
+        if (llama_kv_len(kv) < total)
+            st = llama_decode_step(&t->model, kv, next, logits, err);
+        else
+            break;
+    }
+    char *text = st == TP_OK ? tokenizer_decode(t->tok, gen, ng, true) : NULL;
+    free(gen);
+    free(logits);
+    llama_kv_free(kv);
+    return text;
+}
+
+TpStatus trainer_evaluate(Trainer *t, const char *kind, TrainEval *out, char *show,
+                          size_t show_size, int n_show, TpError *err) {
+    memset(out, 0, sizeof *out);
+    out->step = t->step;
+    out->kind = kind;
+    out->accuracy = NAN;
+    out->loss = NAN;
+    bool base = !strcmp(kind, "base");
+    if (t->has_lora) {
+        t->lora.training = false;
+        t->lora.disabled = base;
+    }
+    if (show && show_size)
+        show[0] = '\0';
+    const Dataset *d = &t->data;
+    double loss_sum = 0;
+    long long counted_sum = 0;
+    TpStatus st = TP_OK;
+    /* held-out loss: one example at a time (no padding), weighted by tokens */
+    for (int i = 0; st == TP_OK && i < d->n_eval; i++) {
+        const DatasetExample *ex = &d->eval[i];
+        float loss;
+        int counted;
+        st = llama_forward(&t->model, ex->ids, ex->labels, 1, ex->n, &loss, &counted, err);
+        if (st == TP_OK && counted > 0) {
+            loss_sum += (double)loss * counted;
+            counted_sum += counted;
+        }
+    }
+    if (st == TP_OK && counted_sum > 0)
+        out->loss = loss_sum / counted_sum;
+    /* exact match of greedy answers on short-answer examples */
+    bool final = base || !strcmp(kind, "tuned");
+    int tried = 0, hits = 0;
+    for (int i = 0; st == TP_OK && final && i < d->n_eval && tried < t->cfg.eval_examples; i++) {
+        const DatasetExample *ex = &d->eval[i];
+        if (!ex->answer || ex->prompt_len >= ex->n || ex->n - ex->prompt_len > 64)
+            continue; /* long answers are not exact-match material */
+        char *got = greedy_answer(t, ex, err);
+        if (!got) {
+            st = TP_ERR;
+            break;
+        }
+        const char *a, *b;
+        size_t na, nb;
+        trim(ex->answer, &a, &na);
+        trim(got, &b, &nb);
+        bool ok = na == nb && memcmp(a, b, na) == 0;
+        hits += ok;
+        if (show && tried < n_show) {
+            size_t used = strlen(show);
+            snprintf(show + used, show_size - used, "  %s expected \"%.*s\", got \"%.*s\"\n",
+                     ok ? "ok  " : "miss", (int)(na > 60 ? 60 : na), a, (int)(nb > 60 ? 60 : nb),
+                     b);
+        }
+        tried++;
+        free(got);
+    }
+    if (tried > 0) {
+        out->accuracy = (double)hits / tried;
+        out->n_examples = tried;
+    }
+    if (t->has_lora) {
+        t->lora.training = true;
+        t->lora.disabled = false;
+    }
+    return st;
+}
+
+TpStatus trainer_export(Trainer *t, const char *dir, TpError *err) {
+    if (t->has_lora)
+        return lora_save_peft(&t->lora, dir, t->model_dir, err);
+    TpStatus st = llama_model_save(&t->model, dir, err);
+    /* a full model directory also needs its tokenizer */
+    const char *files[3] = {"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"};
+    for (int i = 0; st == TP_OK && i < 3; i++) {
+        char src[4200], dst[4200];
+        snprintf(src, sizeof src, "%s/%s", t->model_dir, files[i]);
+        snprintf(dst, sizeof dst, "%s/%s", dir, files[i]);
+        FILE *in = fopen(src, "rb");
+        if (!in)
+            continue;
+        FILE *o = fopen(dst, "wb");
+        char buf[65536];
+        size_t n;
+        while (o && (n = fread(buf, 1, sizeof buf, in)) > 0)
+            fwrite(buf, 1, n, o);
+        if (!o || fclose(o) != 0)
+            st = tp_error_set(err, TP_EIO, "%s: cannot write", dst);
+        fclose(in);
+    }
+    return st;
+}
+
+/* Model FLOPs of one training token: 2 per weight for the forward, 2 more
+ * for the input gradient, 2 more for weight gradients when every weight
+ * trains (6N, Kaplan et al. 2020); LoRA adds its own small products. */
+void trainer_info(const Trainer *t, TrainInfo *o) {
+    memset(o, 0, sizeof *o);
+    o->step = t->step;
+    o->total_steps = t->total_steps;
+    o->n_train = t->data.n_train;
+    o->n_eval = t->data.n_eval;
+    o->n_truncated = t->data.n_truncated;
+    o->n_skipped = t->data.n_skipped_no_loss;
+    for (int i = 0; i < t->data.n_train; i++)
+        o->train_tokens += t->data.train[i].n;
+    int64_t p = llama_config_n_params(&t->model.cfg);
+    o->n_params = p;
+    o->n_trainable = (int64_t)t->n_params;
+    o->flops_per_token = (t->has_lora ? 4.0 : 6.0) * p + 6.0 * (double)(t->has_lora ? t->n_params
+                                                                                      : 0);
+    o->tokens_per_s = t->run_seconds > 0 ? t->run_tokens / t->run_seconds : NAN;
+    if (t->cfg.method == TRAIN_QLORA && t->lora.nf4) {
+        size_t bytes = 0, weights = 0;
+        for (int i = 0; i < t->lora.n_layers * LLAMA_N_LINEAR; i++)
+            if (t->lora.nf4[i].codes) {
+                bytes += nf4_bytes(&t->lora.nf4[i]);
+                weights += (size_t)t->lora.nf4[i].n;
+            }
+        o->frozen_bytes_per_weight = weights ? (double)bytes / (double)weights : NAN;
+    } else {
+        o->frozen_bytes_per_weight = t->has_lora ? 4.0 : NAN;
+    }
+    o->template_name = t->data.template_name;
+}
