@@ -266,8 +266,13 @@ static TpStatus ld_line(Ld *l, const char *text, size_t len) {
                                 "%s:%d:%zu: invalid JSON: unexpected end of line, expected one "
                                 "complete JSON object per line",
                                 l->path, l->line, off + 1);
-        return tp_error_set(l->err, TP_EINVAL, "%s:%d:%zu: invalid JSON near \"%.20s\"", l->path,
-                            l->line, off + 1, text + off);
+        size_t near = len - off < 20 ? len - off : 20;
+        while (near > 0 && (text[off + near - 1] == '\r'))
+            near--;
+        return tp_error_set(l->err, TP_EINVAL,
+                            "%s:%d:%zu: invalid JSON near \"%.*s\", expected one JSON object per "
+                            "line",
+                            l->path, l->line, off + 1, (int)near, text + off);
     }
     for (const char *p = end; p && p < text + len; p++) {
         if (*p != ' ' && *p != '\t' && *p != '\r') {

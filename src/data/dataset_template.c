@@ -158,16 +158,25 @@ void ds_seq_free(DsSeq *s) {
     memset(s, 0, sizeof *s);
 }
 
-/* Pending text is tokenized as one piece when a cut, an inserted id or a
- * change of loss flag ends it. Errors stick: later calls do nothing. */
+/* Text is gathered in a pending chunk until a cut, an inserted id or a change
+ * of loss flag ends it. A run is the text since the last inserted id: the
+ * first chunk of a run is tokenized alone; each later one together with the
+ * run so far, keeping that tokenization when it starts with the ids already
+ * emitted (so the pieces concatenate to the tokenization of the whole run),
+ * else (a token would straddle the cut) on its own. Errors stick: later calls
+ * do nothing. */
 typedef struct Bld {
     const Tokenizer *tok;
     DsSeq *s;
-    TpBuf text;
+    TpBuf text; /* pending chunk */
     bool text_loss;
+    TpBuf run;     /* text of the current run before the pending chunk */
+    int run_start; /* index in s->ids where the run's ids begin */
     TpStatus st;
     TpError *err;
 } Bld;
+
+#define JOINT_MAX_BYTES (256u << 10) /* longer runs are tokenized chunk by chunk */
 
 static void seq_push(DsSeq *s, int id, bool loss) {
     if (s->n == s->cap) {
@@ -180,18 +189,40 @@ static void seq_push(DsSeq *s, int id, bool loss) {
     s->n++;
 }
 
+static void buf_clear(TpBuf *b) {
+    b->len = 0;
+    if (b->data)
+        b->data[0] = '\0';
+}
+
 static void b_cut(Bld *b) {
     if (b->st != TP_OK || b->text.len == 0)
         return;
-    int *ids = NULL, n = 0;
-    b->st = tokenizer_encode(b->tok, b->text.data, b->text.len, &ids, &n, b->err);
-    b->text.len = 0;
-    b->text.data[0] = '\0';
-    if (b->st != TP_OK)
-        return;
-    for (int i = 0; i < n; i++)
-        seq_push(b->s, ids[i], b->text_loss);
+    int *ids = NULL, n = 0, skip = 0;
+    if (b->run.len > 0 && b->run.len + b->text.len <= JOINT_MAX_BYTES) {
+        size_t run_len = b->run.len;
+        tp_buf_append(&b->run, b->text.data, b->text.len);
+        b->st = tokenizer_encode(b->tok, b->run.data, b->run.len, &ids, &n, b->err);
+        b->run.len = run_len;
+        b->run.data[run_len] = '\0';
+        int have = b->s->n - b->run_start;
+        if (b->st == TP_OK && n >= have &&
+            !memcmp(ids, b->s->ids + b->run_start, (size_t)have * sizeof *ids)) {
+            skip = have;
+        } else {
+            free(ids);
+            ids = NULL;
+        }
+    }
+    if (b->st == TP_OK && !ids)
+        b->st = tokenizer_encode(b->tok, b->text.data, b->text.len, &ids, &n, b->err);
+    if (b->st == TP_OK) {
+        for (int i = skip; i < n; i++)
+            seq_push(b->s, ids[i], b->text_loss);
+        tp_buf_append(&b->run, b->text.data, b->text.len);
+    }
     free(ids);
+    buf_clear(&b->text);
 }
 
 static void b_text(Bld *b, const char *s, size_t len, bool loss) {
@@ -207,8 +238,11 @@ static void b_str(Bld *b, const char *s, bool loss) { b_text(b, s, strlen(s), lo
 
 static void b_id(Bld *b, int id, bool loss) {
     b_cut(b);
-    if (b->st == TP_OK)
-        seq_push(b->s, id, loss);
+    if (b->st != TP_OK)
+        return;
+    seq_push(b->s, id, loss);
+    buf_clear(&b->run);
+    b->run_start = b->s->n;
 }
 
 /* A special token: its text when it is a special added token (so it is
@@ -485,6 +519,7 @@ static void fmt_mistral(Bld *b, const Chat *c) {
 static TpStatus bld_finish(Bld *b, DsSeq *out) {
     b_cut(b);
     tp_buf_free(&b->text);
+    tp_buf_free(&b->run);
     if (b->st != TP_OK)
         ds_seq_free(out);
     return b->st;
@@ -512,6 +547,7 @@ TpStatus ds_format_chat(const Tokenizer *tok, const DsTemplate *t, const DsMsg *
         return st;
     Bld b = {.tok = tok, .s = out, .st = TP_OK, .err = err};
     tp_buf_init(&b.text);
+    tp_buf_init(&b.run);
     switch (t->kind) {
     case TPL_DEFAULT:
         fmt_default(&b, &c);
@@ -551,6 +587,7 @@ static TpStatus fmt_plain(const Tokenizer *tok, const char *what, const char *pr
         return st;
     Bld b = {.tok = tok, .s = out, .st = TP_OK, .err = err};
     tp_buf_init(&b.text);
+    tp_buf_init(&b.run);
     int bos = tokenizer_bos_id(tok);
     if (bos >= 0 && tokenizer_adds_bos(tok))
         b_id(&b, bos, false);
