@@ -72,17 +72,17 @@
  *             Generation prompt "### Assistant:\n".
  *
  * Tokenization. The formatted text is cut at the start and at the end of
- * every assistant answer (and wherever an id is inserted directly, such as
- * BOS); each piece is tokenized on its own (tokenizer_encode matches the
- * special-token text inside a piece) and the pieces are concatenated. So the
- * prompt of an answer tokenizes the same whatever the answer is, which makes
- * prompt_len exact and dataset_format_prompt equal to ids[0..prompt_len).
- * For byte-level tokenizers whose split regex breaks at a newline or special
- * token (every template above puts the answer right after one), this equals
- * tokenizing the whole text; a SentencePiece-style tokenizer may spell the
- * first word of an answer with its leading "▁". Special tokens that end an
- * answer are written as their text when they are special added tokens,
- * otherwise inserted as ids.
+ * every assistant answer and wherever an id is inserted directly (BOS; an end
+ * token that is not a special added token). Between inserted ids, the first
+ * piece is tokenized alone and each later piece together with the text before
+ * it: that tokenization is kept when it begins with the ids already emitted,
+ * so the pieces concatenate to the tokenization of the whole text (also on
+ * SentencePiece-style tokenizers, where an answer after "\n" gets no "▁"
+ * added); when a token would straddle the cut the piece is tokenized on its
+ * own instead. Either way a prompt tokenizes the same whatever follows it, so
+ * prompt_len is exact and dataset_format_prompt equals ids[0..prompt_len).
+ * Special-token text inside a piece is matched by tokenizer_encode. Text over
+ * 256 KiB since the last inserted id is tokenized piece by piece.
  *
  * Errors are TP_EINVAL with "FILE:LINE: $.path: what, expected what" (invalid
  * JSON: FILE:LINE:COL). Strings must be valid UTF-8. Nothing prints. */
@@ -96,15 +96,15 @@
 #include "tunepilot/error.h"
 #include "tunepilot/tokenizer.h"
 
-#define DATASET_IGNORE (-100)                     /* label of a position without loss */
+#define DATASET_IGNORE (-100)                    /* label of a position without loss */
 #define DATASET_MAX_FILE_BYTES ((size_t)1 << 30) /* default file size cap: 1 GiB */
 
 typedef enum { DATASET_CHAT, DATASET_ALPACA, DATASET_COMPLETION } DatasetFormat;
 
 typedef struct DatasetExample {
-    int *ids;       /* tokens of the whole formatted example (BOS first when added), length n */
-    int *labels;    /* length n: ids[i + 1] where that token carries loss, else DATASET_IGNORE
-                       (prompt, system, user, weight-0 assistant turns, and the last position) */
+    int *ids;    /* tokens of the whole formatted example (BOS first when added), length n */
+    int *labels; /* length n: ids[i + 1] where that token carries loss, else DATASET_IGNORE
+                    (prompt, system, user, weight-0 assistant turns, and the last position) */
     int n;
     int n_loss;     /* positions with a label (> 0 for every kept example) */
     bool truncated; /* cut to max_seq */
@@ -119,9 +119,9 @@ typedef struct Dataset {
     DatasetFormat format;
     DatasetExample *train, *eval; /* each in file order */
     int n_train, n_eval;
-    int n_truncated;       /* examples longer than max_seq (kept or skipped) */
-    int n_skipped_no_loss; /* examples dropped because no loss token was left (all cut away by
-                              truncation, or every assistant turn had weight 0) */
+    int n_truncated;           /* examples longer than max_seq (kept or skipped) */
+    int n_skipped_no_loss;     /* examples dropped because no loss token was left (all cut away by
+                                  truncation, or every assistant turn had weight 0) */
     const char *template_name; /* static: "chatml", "llama3", ..., "tunepilot-default", or
                                   "alpaca" / "completion" for those formats */
     bool template_fallback;    /* the tokenizer has a chat_template that was not recognised

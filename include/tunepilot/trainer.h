@@ -77,6 +77,8 @@ typedef struct Trainer Trainer;
 TpStatus trainer_open(const char *model_dir, const char *data_path, const TrainConfig *c,
                       const char *run_dir, Trainer **out, TpError *err);
 void trainer_close(Trainer *t);
+/* Changes where checkpoints go (before trainer_resume / trainer_run). */
+void trainer_set_run_dir(Trainer *t, const char *run_dir);
 
 /* Restores run_dir/checkpoint.safetensors when present (*resumed set). */
 TpStatus trainer_resume(Trainer *t, bool *resumed, TpError *err);

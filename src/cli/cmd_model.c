@@ -9,7 +9,9 @@
 #include <cjson/cJSON.h>
 
 #include "cli.h"
+#include "tunepilot/fileio.h"
 #include "tunepilot/llama.h"
+#include "tunepilot/lora.h"
 #include "tunepilot/tokenizer.h"
 
 static const char USAGE[] =
@@ -19,6 +21,8 @@ static const char USAGE[] =
     "       tunepilot model generate DIR [--prompt TEXT] [--max-tokens N] [--temperature T]\n"
     "                                    [--top-p P] [--seed S]\n"
     "       tunepilot model list [DIR ...] [--json]\n"
+    "       tunepilot model merge BASE ADAPTER OUT   write BASE with a PEFT adapter merged in\n"
+    "score and generate accept --adapter DIR (a PEFT LoRA adapter for the model).\n"
     "\n"
     "DIR is a Hugging Face model directory (config.json, model.safetensors or a sharded\n"
     "index, tokenizer.json), e.g. a snapshot in the Hugging Face cache. tokenize needs only\n"
@@ -31,7 +35,7 @@ static const char USAGE[] =
 #define NF4_BITS (4.0 + 8.0 / 64 + 32.0 / (64 * 256))
 
 typedef struct ModelArgs {
-    const char *dir, *text, *prompt;
+    const char *dir, *text, *prompt, *adapter;
     long long max_tokens, seed;
     double temperature, top_p;
     bool json, has_text;
@@ -169,12 +173,22 @@ static int tokenize(const ModelArgs *a) {
     return CLI_OK;
 }
 
-/* Loads the model and its tokenizer. */
-static TpStatus load_both(const char *dir, LlamaModel *m, Tokenizer **t, TpError *err) {
+/* Loads the model and its tokenizer, and an adapter when given (served
+ * through the model's hooks; *lora is then owned by the caller). */
+static TpStatus load_both(const char *dir, const char *adapter, LlamaModel *m, Tokenizer **t,
+                          Lora *lora, TpError *err) {
+    memset(lora, 0, sizeof *lora);
     TpStatus st = tokenizer_load(dir, t, err);
     if (st != TP_OK)
         return st;
     st = llama_model_load(dir, m, err);
+    if (st == TP_OK && adapter) {
+        st = lora_load_peft(lora, &m->cfg, adapter, err);
+        if (st == TP_OK)
+            lora_attach(lora, m);
+        else
+            llama_model_free(m);
+    }
     if (st != TP_OK) {
         tokenizer_free(*t);
         *t = NULL;
@@ -185,8 +199,9 @@ static TpStatus load_both(const char *dir, LlamaModel *m, Tokenizer **t, TpError
 static int score(const ModelArgs *a) {
     LlamaModel m;
     Tokenizer *t = NULL;
+    Lora lora;
     TpError err = {0};
-    TpStatus st = load_both(a->dir, &m, &t, &err);
+    TpStatus st = load_both(a->dir, a->adapter, &m, &t, &lora, &err);
     if (st != TP_OK)
         return cli_fail(st, &err);
     int *ids = NULL, n = 0;
@@ -258,6 +273,7 @@ static int score(const ModelArgs *a) {
     free(ids);
     tokenizer_free(t);
     llama_model_free(&m);
+    lora_free(&lora);
     return rc;
 }
 
@@ -271,8 +287,9 @@ static bool is_eos(const LlamaConfig *c, const Tokenizer *t, int id) {
 static int generate(const ModelArgs *a) {
     LlamaModel m;
     Tokenizer *t = NULL;
+    Lora lora;
     TpError err = {0};
-    TpStatus st = load_both(a->dir, &m, &t, &err);
+    TpStatus st = load_both(a->dir, a->adapter, &m, &t, &lora, &err);
     if (st != TP_OK)
         return cli_fail(st, &err);
     int *ids = NULL, n = 0;
@@ -330,7 +347,41 @@ static int generate(const ModelArgs *a) {
     free(ids);
     tokenizer_free(t);
     llama_model_free(&m);
+    lora_free(&lora);
     return rc;
+}
+
+/* BASE + adapter -> OUT: W += s B A, saved with the tokenizer files. */
+static int merge(const char *base, const char *adapter, const char *out) {
+    LlamaModel m;
+    Lora lora;
+    TpError err = {0};
+    TpStatus st = llama_model_load(base, &m, &err);
+    if (st != TP_OK)
+        return cli_fail(st, &err);
+    st = lora_load_peft(&lora, &m.cfg, adapter, &err);
+    if (st == TP_OK) {
+        lora_merge(&lora, &m);
+        lora_free(&lora);
+        st = llama_model_save(&m, out, &err);
+    }
+    const char *files[3] = {"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"};
+    for (int i = 0; st == TP_OK && i < 3; i++) {
+        char src[4200], dst[4200], *data;
+        size_t len;
+        snprintf(src, sizeof src, "%s/%s", base, files[i]);
+        snprintf(dst, sizeof dst, "%s/%s", out, files[i]);
+        TpError e2;
+        if (tp_file_read(src, 1u << 28, &data, &len, &e2) != TP_OK)
+            continue; /* optional files */
+        st = tp_file_write_atomic(dst, data, len, &err);
+        free(data);
+    }
+    llama_model_free(&m);
+    if (st != TP_OK)
+        return cli_fail(st, &err);
+    printf("merged %s into %s: %s\n", adapter, base, out);
+    return CLI_OK;
 }
 
 /* --- list ------------------------------------------------------------------------------ */
@@ -471,6 +522,12 @@ int cmd_model(const CliGlobal *g, int argc, char **argv) {
                 return cli_usage("model", "--text: expected text");
             }
             a.text = v;
+        } else if (cli_take(argc, argv, &i, "--adapter", &v)) {
+            if (!v) {
+                free(pos);
+                return cli_usage("model", "--adapter: expected a PEFT adapter directory");
+            }
+            a.adapter = v;
         } else if (cli_take(argc, argv, &i, "--prompt", &v)) {
             if (!v) {
                 free(pos);
@@ -507,10 +564,13 @@ int cmd_model(const CliGlobal *g, int argc, char **argv) {
     int rc;
     if (!strcmp(sub, "list")) {
         rc = list(npos, pos, a.json);
+    } else if (!strcmp(sub, "merge")) {
+        rc = npos == 3 ? merge(pos[0], pos[1], pos[2])
+                       : cli_usage("model", "merge: expected BASE ADAPTER OUT");
     } else if (strcmp(sub, "info") && strcmp(sub, "tokenize") && strcmp(sub, "score") &&
                strcmp(sub, "generate")) {
         rc = cli_usage("model", "unknown subcommand \"%s\" (expected info, tokenize, score, "
-                       "generate or list)", sub);
+                       "generate, list or merge)", sub);
     } else if (npos != 1) {
         rc = cli_usage("model", "%s: expected one model directory", sub);
     } else {

@@ -93,8 +93,9 @@ static TpStatus ld_message(Ld *l, const cJSON *it, int i, DsMsg *m) {
                        tp_json_type_name(it));
     for (int k = 0; TOOL_KEYS[k]; k++)
         if (cJSON_GetObjectItemCaseSensitive(it, TOOL_KEYS[k]))
-            return ld_fail(l, "%s.%s: tool and function calls are not supported, expected plain "
-                              "system, user and assistant messages",
+            return ld_fail(l,
+                           "%s.%s: tool and function calls are not supported, expected plain "
+                           "system, user and assistant messages",
                            path, TOOL_KEYS[k]);
     TpStatus st = tp_json_check_keys(it, l->where, path, KEYS, l->err);
     if (st != TP_OK)
@@ -109,12 +110,14 @@ static TpStatus ld_message(Ld *l, const cJSON *it, int i, DsMsg *m) {
     } else if (!strcmp(role, "assistant")) {
         m->role = DS_ASSISTANT;
     } else if (!strcmp(role, "tool") || !strcmp(role, "function") || !strcmp(role, "ipython")) {
-        return ld_fail(l, "%s.role: \"%s\" messages are not supported, expected \"system\", "
-                          "\"user\" or \"assistant\"",
+        return ld_fail(l,
+                       "%s.role: \"%s\" messages are not supported, expected \"system\", "
+                       "\"user\" or \"assistant\"",
                        path, role);
     } else {
-        return ld_fail(l, "%s.role: unknown role \"%.40s\", expected \"system\", \"user\" or "
-                          "\"assistant\"",
+        return ld_fail(l,
+                       "%s.role: unknown role \"%.40s\", expected \"system\", \"user\" or "
+                       "\"assistant\"",
                        path, role);
     }
     if ((st = ld_text(l, it, path, "content", true, false, &content)) != TP_OK)
@@ -126,8 +129,9 @@ static TpStatus ld_message(Ld *l, const cJSON *it, int i, DsMsg *m) {
     const cJSON *w = cJSON_GetObjectItemCaseSensitive(it, "weight");
     if (w) {
         if (m->role != DS_ASSISTANT)
-            return ld_fail(l, "%s.weight: only assistant messages take a weight, got one on a %s "
-                              "message",
+            return ld_fail(l,
+                           "%s.weight: only assistant messages take a weight, got one on a %s "
+                           "message",
                            path, role);
         if (!cJSON_IsNumber(w))
             return ld_fail(l, "%s.weight: expected 0 or 1, got %s", path, tp_json_type_name(w));
@@ -244,7 +248,7 @@ static void ld_keep(Ld *l, DsSeq *seq) {
     }
     DatasetExample *e = &l->all[l->n_all++];
     memset(e, 0, sizeof *e);
-    e->ids = seq->ids;
+    e->ids = tp_xrealloc(seq->ids, (size_t)n * sizeof *e->ids); /* drop spare room */
     e->labels = labels;
     e->n = n;
     e->n_loss = n_loss;
@@ -289,16 +293,18 @@ static TpStatus ld_line(Ld *l, const char *text, size_t len) {
     if (!cJSON_IsObject(root)) {
         st = ld_fail(l, "expected a JSON object, got %s", tp_json_type_name(root));
     } else if (f < 0) {
-        st = ld_fail(l, "unrecognised record, expected {\"messages\": [...]} (chat), "
-                        "{\"instruction\", \"output\"} (Alpaca) or {\"prompt\", \"completion\"}%s",
+        st = ld_fail(l,
+                     "unrecognised record, expected {\"messages\": [...]} (chat), "
+                     "{\"instruction\", \"output\"} (Alpaca) or {\"prompt\", \"completion\"}%s",
                      cJSON_GetObjectItemCaseSensitive(root, "text")
                          ? " (plain {\"text\"} records are not supported)"
                          : "");
     } else if (l->have_format && (DatasetFormat)f != l->format) {
-        st = ld_fail(l, "%s, but line %d made this a %s file; mixing formats is not supported, "
-                        "expected %s",
-                     format_title((DatasetFormat)f), l->format_line,
-                     dataset_format_name(l->format), format_title(l->format));
+        st = ld_fail(l,
+                     "%s, but line %d made this a %s file; mixing formats is not supported, "
+                     "expected %s",
+                     format_title((DatasetFormat)f), l->format_line, dataset_format_name(l->format),
+                     format_title(l->format));
     } else {
         if (!l->have_format) {
             l->have_format = true;
@@ -451,8 +457,9 @@ TpStatus dataset_format_prompt(const Tokenizer *tok, const char *system, const c
     *ids = NULL;
     *n = 0;
     if (!tok || !user)
-        return tp_error_set(err, TP_EINVAL, "dataset_format_prompt: expected a tokenizer and a "
-                                            "user message");
+        return tp_error_set(err, TP_EINVAL,
+                            "dataset_format_prompt: expected a tokenizer and a "
+                            "user message");
     size_t bad = 0;
     if (system && !ds_utf8_valid(system, strlen(system), &bad))
         return tp_error_set(err, TP_EINVAL,

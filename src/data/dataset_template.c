@@ -234,7 +234,9 @@ static void b_text(Bld *b, const char *s, size_t len, bool loss) {
     b->text_loss = loss;
 }
 
-static void b_str(Bld *b, const char *s, bool loss) { b_text(b, s, strlen(s), loss); }
+static void b_str(Bld *b, const char *s, bool loss) {
+    b_text(b, s, strlen(s), loss);
+}
 
 static void b_id(Bld *b, int id, bool loss) {
     b_cut(b);
@@ -374,8 +376,7 @@ static void fmt_chatml(Bld *b, const Chat *c) {
         if (m->role == DS_ASSISTANT) {
             if (t->kind == TPL_CHATML_THINK && i == c->n - 1 && i > last_user && !c->gen)
                 b_str(b, THINK_EMPTY, false);
-            b_answer(b, i == c->final, "", m->text, strlen(m->text), "", "<|im_end|>", -1,
-                     m->loss);
+            b_answer(b, i == c->final, "", m->text, strlen(m->text), "", "<|im_end|>", -1, m->loss);
         } else {
             b_str(b, m->text, false);
             b_marker(b, "<|im_end|>", false);
@@ -528,8 +529,13 @@ static TpStatus bld_finish(Bld *b, DsSeq *out) {
 TpStatus ds_format_chat(const Tokenizer *tok, const DsTemplate *t, const DsMsg *m, int n,
                         bool gen_prompt, DsSeq *out, TpError *err) {
     memset(out, 0, sizeof *out);
-    Chat c = {.t = t, .m = m, .n = n, .final = -1, .gen = gen_prompt,
-              .bos = tokenizer_bos_id(tok), .eos = tokenizer_eos_id(tok)};
+    Chat c = {.t = t,
+              .m = m,
+              .n = n,
+              .final = -1,
+              .gen = gen_prompt,
+              .bos = tokenizer_bos_id(tok),
+              .eos = tokenizer_eos_id(tok)};
     for (int i = 0; i < n; i++)
         if (m[i].role == DS_ASSISTANT)
             c.final = i;
@@ -578,8 +584,8 @@ TpStatus ds_format_chat(const Tokenizer *tok, const DsTemplate *t, const DsMsg *
 
 /* BOS when the tokenizer adds one, the prompt text, then answer + EOS. */
 static TpStatus fmt_plain(const Tokenizer *tok, const char *what, const char *prompt1,
-                          const char *prompt2, const char *prompt3, const char *answer,
-                          DsSeq *out, TpError *err) {
+                          const char *prompt2, const char *prompt3, const char *answer, DsSeq *out,
+                          TpError *err) {
     memset(out, 0, sizeof *out);
     int eos;
     TpStatus st = need_eos(tok, what, &eos, err);
@@ -606,13 +612,13 @@ TpStatus ds_format_alpaca(const Tokenizer *tok, const char *instruction, const c
         tp_buf_puts(&p, ALPACA_INPUT);
         tp_buf_puts(&p, instruction);
         tp_buf_puts(&p, "\n\n### Input:\n");
-        TpStatus st = fmt_plain(tok, "Alpaca", p.data, input, "\n\n### Response:", output, out,
-                                err);
+        TpStatus st =
+            fmt_plain(tok, "Alpaca", p.data, input, "\n\n### Response:", output, out, err);
         tp_buf_free(&p);
         return st;
     }
-    return fmt_plain(tok, "Alpaca", ALPACA_NO_INPUT, instruction, "\n\n### Response:", output,
-                     out, err);
+    return fmt_plain(tok, "Alpaca", ALPACA_NO_INPUT, instruction, "\n\n### Response:", output, out,
+                     err);
 }
 
 TpStatus ds_format_completion(const Tokenizer *tok, const char *prompt, const char *completion,

@@ -336,7 +336,12 @@ static TpStatus finish(Store *s, const Pricing *pricing, const PilotOptions *o, 
 
 TpStatus pilot_run(Store *s, const Pricing *pricing, const PilotOptions *o,
                    volatile sig_atomic_t *stop, int64_t *run_id, TpError *err) {
-    TpStatus st = TP_OK;
+    /* Model, tokenizer, data and settings are checked before anything is
+     * recorded: a run that cannot start leaves no trace. */
+    Trainer *t = NULL;
+    TpStatus st = trainer_open(o->model_dir, o->data_path, &o->train, "", &t, err);
+    if (st != TP_OK)
+        return st;
     int64_t id = o->resume_id;
     char dir[4096];
     if (id > 0) {
@@ -359,12 +364,13 @@ TpStatus pilot_run(Store *s, const Pricing *pricing, const PilotOptions *o,
             st = default_out_dir(id, dir, sizeof dir, err);
     }
     *run_id = id;
-    if (st != TP_OK)
-        return st;
-    st = tp_mkdirs(dir, err);
-    Trainer *t = NULL;
     if (st == TP_OK)
-        st = trainer_open(o->model_dir, o->data_path, &o->train, dir, &t, err);
+        st = tp_mkdirs(dir, err);
+    if (st != TP_OK) {
+        trainer_close(t);
+        return st;
+    }
+    trainer_set_run_dir(t, dir);
     bool resumed = false;
     if (st == TP_OK)
         st = trainer_resume(t, &resumed, err);

@@ -197,6 +197,10 @@ TpStatus trainer_open(const char *model_dir, const char *data_path, const TrainC
     return TP_OK;
 }
 
+void trainer_set_run_dir(Trainer *t, const char *run_dir) {
+    snprintf(t->run_dir, sizeof t->run_dir, "%s", run_dir);
+}
+
 void trainer_close(Trainer *t) {
     if (!t)
         return;

@@ -22,13 +22,29 @@
 
 /* --- hand-made ids ------------------------------------------------------------------ */
 
-enum { BOS = 256, EOS = 257, IM_START = 258, IM_END = 259, BEGIN = 261, SH = 262, EH = 263,
-       EOT = 264 };
+enum {
+    BOS = 256,
+    EOS = 257,
+    IM_START = 258,
+    IM_END = 259,
+    BEGIN = 261,
+    SH = 262,
+    EH = 263,
+    EOT = 264
+};
 
-static const char *const SPECIAL[] = {"<s>", "</s>", "<|im_start|>", "<|im_end|>",
-                                      "<|endoftext|>", "<|begin_of_text|>",
-                                      "<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>",
-                                      "<|user|>", "<|assistant|>", "<|system|>"};
+static const char *const SPECIAL[] = {"<s>",
+                                      "</s>",
+                                      "<|im_start|>",
+                                      "<|im_end|>",
+                                      "<|endoftext|>",
+                                      "<|begin_of_text|>",
+                                      "<|start_header_id|>",
+                                      "<|end_header_id|>",
+                                      "<|eot_id|>",
+                                      "<|user|>",
+                                      "<|assistant|>",
+                                      "<|system|>"};
 
 /* The fixture's ids of text: a special token's text is 256 + its index above,
  * any other byte is its value. Appends to ids (room for strlen(text)). */
@@ -59,7 +75,8 @@ typedef struct Seg {
     int id;
 } Seg;
 
-#define ID(x) {NULL, 0, (x)}
+#define ID(x)                                                                                      \
+    { NULL, 0, (x) }
 
 /* Asserts e's ids and labels equal the segments (labels[i] = ids[i + 1] when
  * that token has loss, else -100, and -100 at the end). */
@@ -179,9 +196,9 @@ static void test_default_template(void **state) {
     assert_int_equal(d.n_eval, 0);
     const DatasetExample *e = &d.train[0];
     /* BOS, "### User:\nhi\n\n### Assistant:\n" (29 bytes), "yo", EOS */
-    static const int want[] = {256, 35, 35, 35, 32, 85, 115, 101, 114, 58, 10, 104, 105, 10, 10,
-                               35,  35, 35, 32, 65, 115, 115, 105, 115, 116, 97, 110, 116, 58,
-                               10,  121, 111, 257};
+    static const int want[] = {256, 35,  35,  35, 32,  85,  115, 101, 114, 58,  10,
+                               104, 105, 10,  10, 35,  35,  35,  32,  65,  115, 115,
+                               105, 115, 116, 97, 110, 116, 58,  10,  121, 111, 257};
     assert_int_equal(e->n, 33);
     for (int i = 0; i < 33; i++)
         assert_int_equal(e->ids[i], want[i]);
@@ -293,8 +310,9 @@ static void test_chatml_think(void **state) {
         {"\n", 0, 0}};
     assert_segs(&d.train[0], segs, 5);
     dataset_free(&d);
-    load_ok(t, "{\"messages\": [{\"role\": \"user\", \"content\": \"q\"}, {\"role\": "
-               "\"assistant\", \"content\": \"r\"}]}\n",
+    load_ok(t,
+            "{\"messages\": [{\"role\": \"user\", \"content\": \"q\"}, {\"role\": "
+            "\"assistant\", \"content\": \"r\"}]}\n",
             NULL, &d);
     assert_prompt_matches(t, NULL, "q", &d.train[0]);
     dataset_free(&d);
@@ -328,8 +346,9 @@ static void test_llama3(void **state) {
     assert_int_equal(d.train[0].ids[0], BEGIN);
     assert_string_equal(d.train[0].answer, "d e"); /* trimmed, as the template does */
     dataset_free(&d);
-    load_ok(t, "{\"messages\": [{\"role\": \"user\", \"content\": \"q\"}, {\"role\": "
-               "\"assistant\", \"content\": \"r\"}]}\n",
+    load_ok(t,
+            "{\"messages\": [{\"role\": \"user\", \"content\": \"q\"}, {\"role\": "
+            "\"assistant\", \"content\": \"r\"}]}\n",
             NULL, &d);
     assert_prompt_matches(t, NULL, "q", &d.train[0]);
     assert_int_equal(d.train[0].ids[d.train[0].prompt_len - 1], '\n');
@@ -399,10 +418,11 @@ static void test_llama2_mistral(void **state) {
             "\"content\": \" v \"}]}\n",
             NULL, &d);
     assert_string_equal(d.template_name, "llama2");
-    static const Seg segs[] = {{"<s>[INST] <<SYS>>\nS\n<</SYS>>\n\n q [/INST]", 0, 0}, /* strip() of the whole */
-                               {" r </s>", 1, 0},
-                               {"<s>[INST] u [/INST]", 0, 0},
-                               {" v </s>", 1, 0}};
+    static const Seg segs[] = {
+        {"<s>[INST] <<SYS>>\nS\n<</SYS>>\n\n q [/INST]", 0, 0}, /* strip() of the whole */
+        {" r </s>", 1, 0},
+        {"<s>[INST] u [/INST]", 0, 0},
+        {" v </s>", 1, 0}};
     assert_segs(&d.train[0], segs, 4);
     assert_string_equal(d.train[0].answer, "v");
     dataset_free(&d);
@@ -450,12 +470,14 @@ static void test_template_fallback(void **state) {
     assert_string_equal(dataset_template_name(t, &fb), "tunepilot-default");
     assert_true(fb);
     Dataset d;
-    load_ok(t, "{\"messages\": [{\"role\": \"user\", \"content\": \"q\"}, {\"role\": "
-               "\"assistant\", \"content\": \"r\"}]}\n",
+    load_ok(t,
+            "{\"messages\": [{\"role\": \"user\", \"content\": \"q\"}, {\"role\": "
+            "\"assistant\", \"content\": \"r\"}]}\n",
             NULL, &d);
     assert_string_equal(d.template_name, "tunepilot-default");
     assert_true(d.template_fallback);
-    static const Seg segs[] = {ID(BOS), {"### User:\nq\n\n### Assistant:\n", 0, 0}, {"r</s>", 1, 0}};
+    static const Seg segs[] = {
+        ID(BOS), {"### User:\nq\n\n### Assistant:\n", 0, 0}, {"r</s>", 1, 0}};
     assert_segs(&d.train[0], segs, 3);
     dataset_free(&d);
     tokenizer_free(t);
@@ -464,9 +486,8 @@ static void test_template_fallback(void **state) {
     char *json;
     size_t len;
     TpError err = {0};
-    assert_int_equal(tp_file_read(tp_fixture("data/bytes_tokenizer.json"), 1 << 20, &json, &len,
-                                  &err),
-                     TP_OK);
+    assert_int_equal(
+        tp_file_read(tp_fixture("data/bytes_tokenizer.json"), 1 << 20, &json, &len, &err), TP_OK);
     assert_int_equal(tokenizer_load_json(json, len, "mem", &t, &err), TP_OK);
     free(json);
     assert_string_equal(dataset_template_name(t, &fb), "tunepilot-default");
@@ -529,6 +550,86 @@ static void test_completion(void **state) {
     assert_int_equal(e->prompt_len, 5);
     assert_string_equal(e->answer, "4");
     dataset_free(&d);
+    tokenizer_free(t);
+}
+
+/* --- tokenizing at the cuts ------------------------------------------------------------ */
+
+/* The bytes tokenizer with one merge, "Ġ t" -> 300, and no split regex, so a
+ * merge can cross the cut between prompt and answer. */
+static Tokenizer *tok_merge(void) {
+    char *json;
+    size_t len;
+    TpError err = {0};
+    assert_int_equal(
+        tp_file_read(tp_fixture("data/bytes_tokenizer.json"), 1 << 20, &json, &len, &err), TP_OK);
+    TpBuf b;
+    tp_buf_init(&b);
+    const char *v = strstr(json, "\"\xC3\xBF\": 255"); /* "ÿ": 255, the last vocab entry */
+    const char *m = strstr(json, "\"merges\": []");
+    assert_non_null(v);
+    assert_non_null(m);
+    v += strlen("\"\xC3\xBF\": 255");
+    tp_buf_append(&b, json, (size_t)(v - json));
+    tp_buf_puts(&b, ", \"\xC4\xA0t\": 300");
+    tp_buf_append(&b, v, (size_t)(m - v));
+    tp_buf_puts(&b, "\"merges\": [\"\xC4\xA0 t\"]");
+    tp_buf_puts(&b, m + strlen("\"merges\": []"));
+    free(json);
+    Tokenizer *t = NULL;
+    if (tokenizer_load_json(b.data, b.len, "merge", &t, &err) != TP_OK)
+        fail_msg("%s", err.msg);
+    tp_buf_free(&b);
+    return t;
+}
+
+static void test_cuts(void **state) {
+    (void)state;
+    Tokenizer *t = tok_merge();
+    assert_false(tokenizer_adds_bos(t));
+    assert_int_equal(tokenizer_eos_id(t), EOS); /* the special token spelled </s> */
+    int *ids, n;
+    TpError err = {0};
+    assert_int_equal(tokenizer_encode(t, "a t", 3, &ids, &n, &err), TP_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(ids[1], 300);
+    free(ids);
+    Dataset d;
+    /* "a" | " t": tokenizing the whole keeps the prompt's ids, so the answer is
+     * the merged token; "a " | "t": the merge would swallow the cut, so the two
+     * parts are tokenized apart */
+    load_ok(t,
+            "{\"prompt\": \"a\", \"completion\": \" t\"}\n"
+            "{\"prompt\": \"a \", \"completion\": \"t\"}\n",
+            NULL, &d);
+    static const int want0[] = {'a', 300, EOS}, lab0[] = {300, EOS, -100};
+    static const int want1[] = {'a', ' ', 't', EOS}, lab1[] = {-100, 't', EOS, -100};
+    assert_int_equal(d.train[0].n, 3);
+    assert_int_equal(d.train[1].n, 4);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(d.train[0].ids[i], want0[i]);
+        assert_int_equal(d.train[0].labels[i], lab0[i]);
+    }
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(d.train[1].ids[i], want1[i]);
+        assert_int_equal(d.train[1].labels[i], lab1[i]);
+    }
+    assert_int_equal(d.train[0].prompt_len, 1);
+    assert_int_equal(d.train[1].prompt_len, 2);
+    dataset_free(&d);
+    tokenizer_free(t);
+
+    /* a tokenizer without EOS cannot end answers */
+    char path[4096];
+    snprintf(path, sizeof path, "%s", tp_fixture("tokenizer/bytelevel_split.json"));
+    assert_int_equal(tokenizer_load(path, &t, &err), TP_OK);
+    assert_int_equal(dataset_load(jsonl("noeos.jsonl", "{\"prompt\": \"a\", \"completion\": "
+                                                       "\"b\"}\n"),
+                                  t, NULL, &d, &err),
+                     TP_EINVAL);
+    assert_non_null(strstr(err.msg, "noeos.jsonl:1: the tokenizer has no EOS token"));
+    assert_int_equal(dataset_format_prompt(t, NULL, "hi", &ids, &n, &err), TP_EINVAL);
+    assert_non_null(strstr(err.msg, "no EOS token"));
     tokenizer_free(t);
 }
 
@@ -662,7 +763,7 @@ static void test_split(void **state) {
     assert_int_equal(d1.n_eval, 5);
     assert_int_equal(d1.n_train, 15);
     assert_int_equal(eval_lines(&d1), eval_lines(&d2)); /* same seed, same split */
-    assert_true(eval_lines(&d1) != eval_lines(&d3));     /* another seed, another split */
+    assert_true(eval_lines(&d1) != eval_lines(&d3));    /* another seed, another split */
     /* every line once, each part in file order, the answer kept with its line */
     uint64_t seen = 0;
     for (int part = 0; part < 2; part++) {
@@ -692,8 +793,9 @@ static void test_split(void **state) {
 
     /* at least one eval example from two; none from one */
     opt.eval_split = 0.01;
-    load_ok(t, "{\"prompt\": \"a\", \"completion\": \"b\"}\n{\"prompt\": \"c\", \"completion\": "
-               "\"d\"}\n",
+    load_ok(t,
+            "{\"prompt\": \"a\", \"completion\": \"b\"}\n{\"prompt\": \"c\", \"completion\": "
+            "\"d\"}\n",
             &opt, &d1);
     assert_int_equal(d1.n_eval, 1);
     assert_int_equal(d1.n_train, 1);
@@ -723,30 +825,31 @@ static const Bad BAD[] = {
     {"\n  \n\r\n", "bad.jsonl: empty file", "one JSON object per line"},
     {GOOD "{\"messages\": [}\n", "bad.jsonl:2:15:", "invalid JSON"},
     {GOOD "{\"messages\": [\n", "bad.jsonl:2:", "invalid JSON"},
-    {GOOD "{\"messages\": [{\"role\": \"user\", \"content\": \"q\"\n", "bad.jsonl:2:",
-     "invalid JSON"},
+    {GOOD "{\"messages\": [{\"role\": \"user\", \"content\": \"q\"\n",
+     "bad.jsonl:2:", "invalid JSON"},
     {GOOD GOOD "{\"messages\": []} x\n", "bad.jsonl:3:18:", "trailing data"},
     {"[1, 2]\n", "bad.jsonl:1:", "expected a JSON object, got an array"},
     {"\n\n\"text\"\n", "bad.jsonl:3:", "expected a JSON object, got a string"},
     {"{\"messages\": []}\n", "bad.jsonl:1:", "$.messages: empty, expected at least one message"},
     {"{\"messages\": \"hi\"}\n", "bad.jsonl:1:", "$.messages: expected an array"},
-    {"{\"messages\": null}\n", "bad.jsonl:1:", "$.messages: expected an array of messages, got "
-                                              "nothing"},
-    {"{\"messages\": [{\"content\": \"x\"}]}\n", "bad.jsonl:1:",
-     "$.messages[0]: missing \"role\", expected a string"},
-    {"{\"messages\": [{\"role\": \"user\"}]}\n", "bad.jsonl:1:",
-     "$.messages[0]: missing \"content\", expected a string"},
+    {"{\"messages\": null}\n", "bad.jsonl:1:",
+     "$.messages: expected an array of messages, got "
+     "nothing"},
+    {"{\"messages\": [{\"content\": \"x\"}]}\n",
+     "bad.jsonl:1:", "$.messages[0]: missing \"role\", expected a string"},
+    {"{\"messages\": [{\"role\": \"user\"}]}\n",
+     "bad.jsonl:1:", "$.messages[0]: missing \"content\", expected a string"},
     {"{\"messages\": [3]}\n", "bad.jsonl:1:", "$.messages[0]: expected an object"},
-    {"{\"messages\": [{\"role\": 1, \"content\": \"x\"}]}\n", "bad.jsonl:1:",
-     "$.messages[0].role: expected a string, got a number"},
-    {MSG_U("\"q\"") "{\"role\": \"tool\", \"content\": \"x\"}]}\n", "bad.jsonl:1:",
-     "$.messages[1].role: \"tool\" messages are not supported"},
+    {"{\"messages\": [{\"role\": 1, \"content\": \"x\"}]}\n",
+     "bad.jsonl:1:", "$.messages[0].role: expected a string, got a number"},
+    {MSG_U("\"q\"") "{\"role\": \"tool\", \"content\": \"x\"}]}\n",
+     "bad.jsonl:1:", "$.messages[1].role: \"tool\" messages are not supported"},
     {MSG_U("\"q\"") "{\"role\": \"function\", \"content\": \"x\"}]}\n", "bad.jsonl:1:",
      "\"function\" messages are not supported, expected \"system\", \"user\" or \"assistant\""},
-    {MSG_U("\"q\"") "{\"role\": \"robot\", \"content\": \"x\"}]}\n", "bad.jsonl:1:",
-     "$.messages[1].role: unknown role \"robot\""},
-    {MSG_U("[{\"type\": \"text\", \"text\": \"q\"}]") ASSIST, "bad.jsonl:1:",
-     "$.messages[0].content: expected a string, got an array (multi-part"},
+    {MSG_U("\"q\"") "{\"role\": \"robot\", \"content\": \"x\"}]}\n",
+     "bad.jsonl:1:", "$.messages[1].role: unknown role \"robot\""},
+    {MSG_U("[{\"type\": \"text\", \"text\": \"q\"}]") ASSIST,
+     "bad.jsonl:1:", "$.messages[0].content: expected a string, got an array (multi-part"},
     {MSG_U("7") ASSIST, "bad.jsonl:1:", "$.messages[0].content: expected a string, got a number"},
     {MSG_U("\"q\"") "{\"role\": \"assistant\", \"content\": \"a\", \"weight\": 2}]}\n",
      "bad.jsonl:1:", "$.messages[1].weight: expected 0 or 1, got 2"},
@@ -763,26 +866,27 @@ static const Bad BAD[] = {
      "bad.jsonl:1:", "$.messages[1].tool_calls: tool and function calls are not supported"},
     {MSG_U("\"q\"") "{\"role\": \"assistant\", \"contnet\": \"a\"}]}\n", "bad.jsonl:1:",
      "$.messages[1].contnet: unknown field (expected one of: role, content, weight, name)"},
-    {"{\"tools\": [], \"messages\": []}\n", "bad.jsonl:1:", "$.tools: tool definitions are not "
-                                                           "supported"},
-    {MSG_U("\"bad \xff byte\"") ASSIST, "bad.jsonl:1:",
-     "$.messages[0].content: invalid UTF-8 at byte 4"},
+    {"{\"tools\": [], \"messages\": []}\n", "bad.jsonl:1:",
+     "$.tools: tool definitions are not "
+     "supported"},
+    {MSG_U("\"bad \xff byte\"") ASSIST,
+     "bad.jsonl:1:", "$.messages[0].content: invalid UTF-8 at byte 4"},
     {MSG_U("\"overlong \xc0\xaf\"") ASSIST, "bad.jsonl:1:", "invalid UTF-8 at byte 9"},
     {MSG_U("\"surrogate \xed\xa0\x80\"") ASSIST, "bad.jsonl:1:", "invalid UTF-8 at byte 10"},
     {MSG_U("\"cut \xe2\x82\"") ASSIST, "bad.jsonl:1:", "invalid UTF-8 at byte 4"},
-    {"{\"instruction\": \"i\", \"output\": \"\"}\n", "bad.jsonl:1:",
-     "$.output: empty, expected a non-empty string"},
-    {"{\"instruction\": \"\", \"output\": \"o\"}\n", "bad.jsonl:1:",
-     "$.instruction: empty, expected a non-empty string"},
+    {"{\"instruction\": \"i\", \"output\": \"\"}\n",
+     "bad.jsonl:1:", "$.output: empty, expected a non-empty string"},
+    {"{\"instruction\": \"\", \"output\": \"o\"}\n",
+     "bad.jsonl:1:", "$.instruction: empty, expected a non-empty string"},
     {"{\"output\": \"o\"}\n", "bad.jsonl:1:", "$: missing \"instruction\", expected a string"},
     {"{\"instruction\": \"i\"}\n", "bad.jsonl:1:", "$: missing \"output\", expected a string"},
-    {"{\"instruction\": \"i\", \"input\": 3, \"output\": \"o\"}\n", "bad.jsonl:1:",
-     "$.input: expected a string, got a number"},
+    {"{\"instruction\": \"i\", \"input\": 3, \"output\": \"o\"}\n",
+     "bad.jsonl:1:", "$.input: expected a string, got a number"},
     {"{\"prompt\": \"p\", \"completion\": \"\"}\n", "bad.jsonl:1:", "$.completion: empty"},
     {"{\"completion\": \"c\"}\n", "bad.jsonl:1:", "$: missing \"prompt\", expected a string"},
     {"{\"prompt\": \"p\"}\n", "bad.jsonl:1:", "$: missing \"completion\""},
-    {"{\"prompt\": \"p\", \"completion\": \"\xf5\x80\x80\x80\"}\n", "bad.jsonl:1:",
-     "$.completion: invalid UTF-8 at byte 0"},
+    {"{\"prompt\": \"p\", \"completion\": \"\xf5\x80\x80\x80\"}\n",
+     "bad.jsonl:1:", "$.completion: invalid UTF-8 at byte 0"},
     {"{\"foo\": 1}\n", "bad.jsonl:1:", "unrecognised record, expected {\"messages\""},
     {"{\"text\": \"t\"}\n", "bad.jsonl:1:", "plain {\"text\"} records are not supported"},
     {GOOD "\n{\"instruction\": \"i\", \"output\": \"o\"}\n", "bad.jsonl:3:",
@@ -925,6 +1029,48 @@ static void test_stories260k(void **state) {
     tokenizer_free(t);
 }
 
+/* On a byte-level tokenizer the pieces concatenate to the tokenization of the
+ * whole formatted text. */
+static void test_smollm(void **state) {
+    (void)state;
+    const char *base = getenv("TP_SHARED_MODELS");
+    char dir[4096];
+    struct stat sb;
+    snprintf(dir, sizeof dir, "%s/smollm-tokenizer", base ? base : "");
+    if (!base || !*base || stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+        printf("%s is absent: skipping the smollm-tokenizer dataset check\n",
+               base && *base ? dir : "TP_SHARED_MODELS/smollm-tokenizer");
+        skip();
+        return;
+    }
+    Tokenizer *t = NULL;
+    TpError err = {0};
+    if (tokenizer_load(dir, &t, &err) != TP_OK)
+        fail_msg("%s", err.msg);
+    Dataset d;
+    load_ok(t,
+            "{\"messages\": [{\"role\": \"system\", \"content\": \"Be brief.\"}, {\"role\": "
+            "\"user\", \"content\": \"What is 12+30?\"}, {\"role\": \"assistant\", "
+            "\"content\": \"42, I think.\"}, {\"role\": \"user\", \"content\": \"Sure?\"}, "
+            "{\"role\": \"assistant\", \"content\": \" Yes: 42.\"}]}\n",
+            NULL, &d);
+    static const char whole[] = "### System:\nBe brief.\n\n### User:\nWhat is 12+30?\n\n"
+                                "### Assistant:\n42, I think.<|endoftext|>\n\n### User:\nSure?\n\n"
+                                "### Assistant:\n Yes: 42.<|endoftext|>";
+    int *ids, n;
+    assert_int_equal(tokenizer_encode(t, whole, strlen(whole), &ids, &n, &err), TP_OK);
+    const DatasetExample *e = &d.train[0];
+    assert_int_equal(e->n, n);
+    assert_memory_equal(e->ids, ids, (size_t)n * sizeof *ids);
+    assert_string_equal(e->answer, " Yes: 42.");
+    char *ans = tokenizer_decode(t, e->ids + e->prompt_len, e->n - e->prompt_len, true);
+    assert_string_equal(ans, " Yes: 42.");
+    free(ans);
+    free(ids);
+    dataset_free(&d);
+    tokenizer_free(t);
+}
+
 static int teardown(void **state) {
     (void)state;
     tp_tmpdir_cleanup();
@@ -933,14 +1079,23 @@ static int teardown(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_default_template), cmocka_unit_test(test_chatml),
-        cmocka_unit_test(test_chatml_think),     cmocka_unit_test(test_llama3),
-        cmocka_unit_test(test_zephyr),           cmocka_unit_test(test_llama2_mistral),
-        cmocka_unit_test(test_template_fallback), cmocka_unit_test(test_alpaca),
-        cmocka_unit_test(test_completion),       cmocka_unit_test(test_weights),
-        cmocka_unit_test(test_truncation),       cmocka_unit_test(test_split),
-        cmocka_unit_test(test_bad_input),        cmocka_unit_test(test_options_and_files),
+        cmocka_unit_test(test_default_template),
+        cmocka_unit_test(test_chatml),
+        cmocka_unit_test(test_chatml_think),
+        cmocka_unit_test(test_llama3),
+        cmocka_unit_test(test_zephyr),
+        cmocka_unit_test(test_llama2_mistral),
+        cmocka_unit_test(test_template_fallback),
+        cmocka_unit_test(test_alpaca),
+        cmocka_unit_test(test_completion),
+        cmocka_unit_test(test_cuts),
+        cmocka_unit_test(test_weights),
+        cmocka_unit_test(test_truncation),
+        cmocka_unit_test(test_split),
+        cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_options_and_files),
         cmocka_unit_test(test_stories260k),
+        cmocka_unit_test(test_smollm),
     };
     return cmocka_run_group_tests(tests, NULL, teardown);
 }

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# CLI tests of `tunepilot pilot` and `tunepilot runs`: bad input always; a
+# real QLoRA run on stories260K when ../shared/models is present (JSON
+# events, the run records, metrics.jsonl, the PEFT export, --adapter and
+# merge agreeing).
+set -u
+TP=$1
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+export TUNEPILOT_DB=$WORK/tp.db HOME=$WORK/home
+pass=0 fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+expect() {
+  local want=$1 pat=$2; shift 3
+  local out rc
+  out=$("$@" 2>&1); rc=$?
+  if [ "$rc" -ne "$want" ]; then bad "exit $rc (wanted $want): $*"; echo "$out" | tail -5; return; fi
+  if ! grep -Eq -- "$pat" <<<"$out"; then bad "no /$pat/ in: $*"; echo "$out" | tail -5; return; fi
+  ok
+}
+
+expect 2 "expected --model DIR and --data FILE" -- "$TP" pilot --model x
+expect 2 "--method: expected qlora, lora or full" -- "$TP" pilot --model x --data y --method big
+expect 2 "--rank: expected an integer" -- "$TP" pilot --model x --data y --rank 0
+expect 2 "unknown module \"lm_head\"" -- "$TP" pilot --model x --data y --targets q,lm_head
+expect 0 "no runs yet" -- "$TP" runs list
+expect 1 "no run with id 5" -- "$TP" runs show 5
+
+SHARED=${TP_ROOT:-.}/../shared/models/stories260K-hf
+if [ -d "$SHARED" ]; then
+  for i in $(seq 1 40); do
+    echo '{"messages": [{"role": "user", "content": "Say hi."}, {"role": "assistant", "content": "hi"}]}'
+  done >"$WORK/hi.jsonl"
+  : >"$WORK/empty.jsonl"
+  expect 2 "empty.jsonl" -- "$TP" pilot --model "$SHARED" --data "$WORK/empty.jsonl"
+  printf '{"messages": [{"role": "robot", "content": "x"}]}\n' >"$WORK/role.jsonl"
+  expect 2 "role.jsonl:1: .*robot" -- "$TP" pilot --model "$SHARED" --data "$WORK/role.jsonl"
+  out=$("$TP" pilot --model "$SHARED" --data "$WORK/hi.jsonl" --steps 12 --batch 4 --lr 3e-3 \
+        --eval-every 6 --json --out "$WORK/run" 2>&1)
+  [ $? -eq 0 ] && ok || bad "pilot run failed: $(tail -3 <<<"$out")"
+  [ "$(grep -c '"event":"step"' <<<"$out")" -eq 12 ] && ok || bad "expected 12 step events"
+  grep -q '"event":"summary"' <<<"$out" && ok || bad "no summary event"
+  grep -q '"kind":"base"' <<<"$out" && grep -q '"kind":"tuned"' <<<"$out" && ok || bad "no base/tuned evals"
+  [ "$(grep -c '"event":"step"' "$WORK/run/metrics.jsonl")" -eq 12 ] && ok || bad "metrics.jsonl"
+  [ -f "$WORK/run/adapter/adapter_model.safetensors" ] && [ -f "$WORK/run/adapter/adapter_config.json" ] && ok || bad "no PEFT export"
+  grep -Eq '"peft_type":[[:space:]]*"LORA"' "$WORK/run/adapter/adapter_config.json" && ok || bad "adapter_config"
+  expect 0 "completed +qlora +12/12" -- "$TP" runs list
+  expect 0 '"status":[[:space:]]*"completed"' -- "$TP" runs show 1 --json
+  expect 0 "run 1 is completed" -- "$TP" runs watch 1
+  expect 2 "already completed" -- "$TP" runs resume 1
+  a=$("$TP" model score "$SHARED" --adapter "$WORK/run/adapter" --text "Say hi." --json | grep sum_nll)
+  "$TP" model merge "$SHARED" "$WORK/run/adapter" "$WORK/merged" >/dev/null && ok || bad "merge"
+  b=$("$TP" model score "$WORK/merged" --text "Say hi." --json | grep sum_nll)
+  [ "${a%.*}" = "${b%.*}" ] && [ -n "$a" ] && ok || bad "adapter ($a) and merged ($b) disagree"
+else
+  echo "skipped the stories260K pilot checks: $SHARED is absent"
+fi
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
