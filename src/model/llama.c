@@ -157,7 +157,8 @@ struct LlamaActs {
     /* per layer, indexed [l]: */
     float **x_in, **ln1, **rstd1, **q, **k, **v, **att, **attn_out, **x_mid, **ln2, **rstd2;
     float **gate, **up, **act;
-    float *x_final, *lnf, *rstdf, *logits, *losses;
+    float *x_final, *lnf, *rstdf, *logits, *losses, *lse;
+    float *rope_cos, *rope_sin; /* [T, D/2] for positions 0..T-1 */
     int *ids, *targets;
     int counted;
     /* backward */
@@ -187,7 +188,8 @@ static TpStatus acts_ensure(LlamaModel *m, int B, int T, TpError *err) {
     size_t q = (size_t)c->n_heads * c->head_dim, kv = (size_t)c->n_kv_heads * c->head_dim;
     size_t att = (size_t)B * c->n_heads * T * T;
     size_t per_layer = N * C * 4 + N * 2 + N * q * 2 + N * kv * 2 + att + N * F * 3;
-    size_t total = L * per_layer + N * C * 2 + N + N * V + N;
+    size_t half = (size_t)c->head_dim / 2;
+    size_t total = L * per_layer + N * C * 2 + N + N * V + 2 * N + 2 * (size_t)T * half;
     a = tp_xcalloc(1, sizeof *a);
     a->mem = malloc(total * sizeof(float));
     if (!a->mem) {
@@ -220,6 +222,13 @@ static TpStatus acts_ensure(LlamaModel *m, int B, int T, TpError *err) {
     a->logits = p;
     p += N * V;
     a->losses = p;
+    p += N;
+    a->lse = p;
+    p += N;
+    a->rope_cos = p;
+    p += (size_t)T * half;
+    a->rope_sin = p;
+    op_rope_table(a->rope_cos, a->rope_sin, m->inv_freq, 0, T, c->head_dim);
     a->ids = tp_xmalloc(sizeof(int) * N);
     a->targets = tp_xmalloc(sizeof(int) * N);
     m->acts = a;
@@ -303,8 +312,8 @@ TpStatus llama_forward(LlamaModel *m, const int *ids, const int *targets, int B,
         lin_fwd(m, l, LLAMA_Q, a->q[l], a->ln1[l], w->bq, N);
         lin_fwd(m, l, LLAMA_K, a->k[l], a->ln1[l], w->bk, N);
         lin_fwd(m, l, LLAMA_V, a->v[l], a->ln1[l], w->bv, N);
-        op_rope_forward(a->q[l], m->inv_freq, N, T, 0, H, D);
-        op_rope_forward(a->k[l], m->inv_freq, N, T, 0, KV, D);
+        op_rope_forward(a->q[l], a->rope_cos, a->rope_sin, N, T, H, D);
+        op_rope_forward(a->k[l], a->rope_cos, a->rope_sin, N, T, KV, D);
         op_attention_forward(a->attn_out[l], a->att[l], a->q[l], a->k[l], a->v[l], B, T, H, KV,
                              D);
         float *mid = a->x_mid[l];
@@ -322,7 +331,8 @@ TpStatus llama_forward(LlamaModel *m, const int *ids, const int *targets, int B,
     }
     op_rmsnorm_forward(a->lnf, a->rstdf, a->x_final, m->w.final_norm, N, C, c->rms_eps);
     op_matmul_forward(a->logits, a->lnf, m->w.lm_head, NULL, N, C, V);
-    a->counted = op_crossentropy_forward(a->losses, a->logits, a->targets, N, V, LLAMA_IGNORE);
+    a->counted =
+        op_crossentropy_forward(a->losses, a->lse, a->logits, a->targets, N, V, LLAMA_IGNORE);
     if (loss) {
         double sum = 0;
         for (int i = 0; i < N; i++)
@@ -373,10 +383,11 @@ TpStatus llama_backward(LlamaModel *m, bool weight_grads, TpError *err) {
     const LlamaConfig *c = &m->cfg;
     int N = a->N, B = a->B, T = a->T, C = c->hidden, F = c->intermediate, V = c->vocab;
     int H = c->n_heads, KV = c->n_kv_heads, D = c->head_dim, q = H * D, kv = KV * D;
-    ZERO(a->dlogits, (size_t)N * V);
     if (a->counted > 0)
-        op_crossentropy_backward(a->dlogits, a->logits, a->targets, N, V, LLAMA_IGNORE,
-                                 1.0 / a->counted);
+        op_crossentropy_backward(a->dlogits, a->logits, a->lse, a->targets, N, V, LLAMA_IGNORE,
+                                 1.0 / a->counted, 1);
+    else
+        ZERO(a->dlogits, (size_t)N * V);
     ZERO(a->dln, N * C);
     op_matmul_backward(a->dln, WG(m->g.lm_head), NULL, a->dlogits, a->lnf, m->w.lm_head, N, C, V);
     ZERO(a->dx, N * C);
@@ -404,8 +415,8 @@ TpStatus llama_backward(LlamaModel *m, bool weight_grads, TpError *err) {
         ZERO(a->dv, N * kv);
         op_attention_backward(a->dq, a->dk, a->dv, a->scratch, a->dattn, a->q[l], a->k[l], a->v[l],
                               a->att[l], B, T, H, KV, D);
-        op_rope_backward(a->dq, m->inv_freq, N, T, 0, H, D);
-        op_rope_backward(a->dk, m->inv_freq, N, T, 0, KV, D);
+        op_rope_backward(a->dq, a->rope_cos, a->rope_sin, N, T, H, D);
+        op_rope_backward(a->dk, a->rope_cos, a->rope_sin, N, T, KV, D);
         ZERO(a->dln, N * C);
         lin_bwd(m, l, LLAMA_Q, a->dln, g ? g->bq : NULL, a->dq, a->ln1[l], N, weight_grads);
         lin_bwd(m, l, LLAMA_K, a->dln, g ? g->bk : NULL, a->dk, a->ln1[l], N, weight_grads);
@@ -428,6 +439,7 @@ struct LlamaKV {
     int max_len, len;
     float *k, *v;                 /* [L, max_len, KV*D] */
     float *x, *ln, *q, *kk, *vv, *att_out, *mid, *gate, *up, *scores, *tmp;
+    float *rc, *rs; /* the current position's rope cosines and sines [D/2] */
     float rstd;
 };
 
@@ -446,7 +458,7 @@ TpStatus llama_kv_new(const LlamaModel *m, int max_len, LlamaKV **out, TpError *
         llama_kv_free(s);
         return tp_error_set(err, TP_ERR, "out of memory for a KV cache of %d positions", max_len);
     }
-    size_t work = C * 4 + q * 2 + kv * 2 + F * 2 + (size_t)max_len + C;
+    size_t work = C * 4 + q * 2 + kv * 2 + F * 2 + (size_t)max_len + C + (size_t)c->head_dim;
     float *p = tp_xcalloc(work, sizeof(float));
     s->x = p;
     s->ln = p += C;
@@ -459,6 +471,8 @@ TpStatus llama_kv_new(const LlamaModel *m, int max_len, LlamaKV **out, TpError *
     s->gate = p += kv;
     s->up = p += F;
     s->scores = p += F;
+    s->rc = p += max_len;
+    s->rs = p + c->head_dim / 2;
     *out = s;
     return TP_OK;
 }
@@ -485,6 +499,7 @@ TpStatus llama_decode_step(const LlamaModel *m, LlamaKV *s, int token, float *lo
     int kv = KV * D, pos = s->len, group = H / KV;
     float rstd;
     op_embedding_forward(s->x, &token, m->w.embed, 1, C);
+    op_rope_table(s->rc, s->rs, m->inv_freq, pos, 1, D);
     for (int l = 0; l < c->n_layers; l++) {
         const LlamaLayerWeights *w = &m->w.layers[l];
         float *kc = s->k + ((size_t)l * s->max_len) * kv, *vc = s->v + ((size_t)l * s->max_len) * kv;
@@ -492,8 +507,8 @@ TpStatus llama_decode_step(const LlamaModel *m, LlamaKV *s, int token, float *lo
         lin_fwd(m, l, LLAMA_Q, s->q, s->ln, w->bq, 1);
         lin_fwd(m, l, LLAMA_K, kc + (size_t)pos * kv, s->ln, w->bk, 1);
         lin_fwd(m, l, LLAMA_V, vc + (size_t)pos * kv, s->ln, w->bv, 1);
-        op_rope_forward(s->q, m->inv_freq, 1, 1, pos, H, D);
-        op_rope_forward(kc + (size_t)pos * kv, m->inv_freq, 1, 1, pos, KV, D);
+        op_rope_forward(s->q, s->rc, s->rs, 1, 1, H, D);
+        op_rope_forward(kc + (size_t)pos * kv, s->rc, s->rs, 1, 1, KV, D);
         double scale = 1.0 / sqrt((double)D);
         for (int h = 0; h < H; h++) {
             const float *qh = s->q + (size_t)h * D;

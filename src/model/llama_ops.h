@@ -15,8 +15,9 @@ void op_rmsnorm_forward(float *out, float *rstd, const float *inp, const float *
                         double eps);
 void op_rmsnorm_backward(float *dinp, float *dw, const float *dout, const float *inp,
                          const float *w, const float *rstd, int N, int C);
-void op_rope_forward(float *x, const double *inv_freq, int N, int T, int pos0, int nh, int D);
-void op_rope_backward(float *dx, const double *inv_freq, int N, int T, int pos0, int nh, int D);
+void op_rope_forward(float *x, const float *cs, const float *sn, int N, int T, int nh, int D);
+void op_rope_backward(float *dx, const float *cs, const float *sn, int N, int T, int nh, int D);
+void op_rope_table(float *cs, float *sn, const double *inv_freq, int pos0, int T, int D);
 void op_attention_forward(float *out, float *att, const float *q, const float *k, const float *v,
                           int B, int T, int H, int KV, int D);
 void op_attention_backward(float *dq, float *dk, float *dv, float *scratch, const float *dout,
@@ -25,9 +26,10 @@ void op_attention_backward(float *dq, float *dk, float *dv, float *scratch, cons
 void op_swiglu_forward(float *out, const float *gate, const float *up, size_t n);
 void op_swiglu_backward(float *dgate, float *dup, const float *dout, const float *gate,
                         const float *up, size_t n);
-int op_crossentropy_forward(float *losses, const float *logits, const int *targets, int N, int V,
-                            int ignore);
-void op_crossentropy_backward(float *dlogits, const float *logits, const int *targets, int N,
-                              int V, int ignore, double scale);
+int op_crossentropy_forward(float *losses, float *lse, const float *logits, const int *targets,
+                            int N, int V, int ignore);
+void op_crossentropy_backward(float *dlogits, const float *logits, const float *lse,
+                              const int *targets, int N, int V, int ignore, double scale,
+                              int overwrite);
 
 #endif

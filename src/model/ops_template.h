@@ -83,43 +83,51 @@ void OPS_NAME(rmsnorm_backward)(REAL *dinp, REAL *dw, const REAL *dout, const RE
     }
 }
 
-/* Rotates, in place, x[N, nh, D] for positions pos0 + (n % T): pairs
- * (i, i + D/2) by angle pos * inv_freq[i] (Hugging Face rotate_half). */
-void OPS_NAME(rope_forward)(REAL *x, const double *inv_freq, int N, int T, int pos0, int nh,
-                            int D) {
+/* Rotates, in place, x[N, nh, D], row n at position n % T of its sequence:
+ * pairs (i, i + D/2) by the angle whose cosine and sine are cs[t * D/2 + i]
+ * and sn[t * D/2 + i] (Hugging Face rotate_half; tables from
+ * llama_rope_table or any angle pos * inv_freq[i]). */
+void OPS_NAME(rope_forward)(REAL *x, const REAL *cs, const REAL *sn, int N, int T, int nh, int D) {
     int half = D / 2;
     for (int n = 0; n < N; n++) {
-        int pos = pos0 + n % T;
-        for (int i = 0; i < half; i++) {
-            double a = pos * inv_freq[i];
-            REAL cs = (REAL)cos(a), sn = (REAL)sin(a);
-            for (int h = 0; h < nh; h++) {
-                REAL *v = x + ((size_t)n * nh + h) * D;
+        const REAL *c = cs + (size_t)(n % T) * half, *s = sn + (size_t)(n % T) * half;
+        for (int h = 0; h < nh; h++) {
+            REAL *v = x + ((size_t)n * nh + h) * D;
+            for (int i = 0; i < half; i++) {
                 REAL x0 = v[i], x1 = v[i + half];
-                v[i] = x0 * cs - x1 * sn;
-                v[i + half] = x1 * cs + x0 * sn;
+                v[i] = x0 * c[i] - x1 * s[i];
+                v[i + half] = x1 * c[i] + x0 * s[i];
             }
         }
     }
 }
 
 /* The transpose of a rotation is the rotation by -angle: dx in place. */
-void OPS_NAME(rope_backward)(REAL *dx, const double *inv_freq, int N, int T, int pos0, int nh,
+void OPS_NAME(rope_backward)(REAL *dx, const REAL *cs, const REAL *sn, int N, int T, int nh,
                              int D) {
     int half = D / 2;
     for (int n = 0; n < N; n++) {
-        int pos = pos0 + n % T;
-        for (int i = 0; i < half; i++) {
-            double a = pos * inv_freq[i];
-            REAL cs = (REAL)cos(a), sn = (REAL)sin(a);
-            for (int h = 0; h < nh; h++) {
-                REAL *v = dx + ((size_t)n * nh + h) * D;
+        const REAL *c = cs + (size_t)(n % T) * half, *s = sn + (size_t)(n % T) * half;
+        for (int h = 0; h < nh; h++) {
+            REAL *v = dx + ((size_t)n * nh + h) * D;
+            for (int i = 0; i < half; i++) {
                 REAL g0 = v[i], g1 = v[i + half];
-                v[i] = g0 * cs + g1 * sn;
-                v[i + half] = g1 * cs - g0 * sn;
+                v[i] = g0 * c[i] + g1 * s[i];
+                v[i + half] = g1 * c[i] - g0 * s[i];
             }
         }
     }
+}
+
+/* cs, sn [T, D/2] for positions pos0 .. pos0 + T - 1 (angles in double). */
+void OPS_NAME(rope_table)(REAL *cs, REAL *sn, const double *inv_freq, int pos0, int T, int D) {
+    int half = D / 2;
+    for (int t = 0; t < T; t++)
+        for (int i = 0; i < half; i++) {
+            double a = (double)(pos0 + t) * inv_freq[i];
+            cs[(size_t)t * half + i] = (REAL)cos(a);
+            sn[(size_t)t * half + i] = (REAL)sin(a);
+        }
 }
 
 /* Causal attention with GQA for B sequences of T: q [B*T, H, D],
@@ -213,14 +221,16 @@ void OPS_NAME(swiglu_backward)(REAL *dgate, REAL *dup, const REAL *dout, const R
 }
 
 /* Cross-entropy of logits [N, V] against targets (IGNORE = no loss):
- * losses[n] = logsumexp(logits[n]) - logits[n][target], 0 when ignored.
+ * losses[n] = logsumexp(logits[n]) - logits[n][target], 0 when ignored;
+ * lse[n] (saved for the backward) = logsumexp(logits[n]) for counted rows.
  * Returns the number of counted positions. */
-int OPS_NAME(crossentropy_forward)(REAL *losses, const REAL *logits, const int *targets, int N,
-                                   int V, int ignore) {
+int OPS_NAME(crossentropy_forward)(REAL *losses, REAL *lse, const REAL *logits,
+                                   const int *targets, int N, int V, int ignore) {
     int counted = 0;
     for (int n = 0; n < N; n++) {
         if (targets[n] == ignore) {
             losses[n] = 0;
+            lse[n] = 0;
             continue;
         }
         const REAL *row = logits + (size_t)n * V;
@@ -231,31 +241,36 @@ int OPS_NAME(crossentropy_forward)(REAL *losses, const REAL *logits, const int *
         double sum = 0;
         for (int i = 0; i < V; i++)
             sum += REXP(row[i] - mx);
-        losses[n] = (REAL)(log(sum) + mx - row[targets[n]]);
+        lse[n] = (REAL)(log(sum) + mx);
+        losses[n] = lse[n] - row[targets[n]];
         counted++;
     }
     return counted;
 }
 
 /* dlogits[n] += scale (softmax(logits[n]) - onehot(target)), for counted
- * rows; scale is d(total)/d(loss_n), e.g. 1/counted for a mean. */
-void OPS_NAME(crossentropy_backward)(REAL *dlogits, const REAL *logits, const int *targets, int N,
-                                     int V, int ignore, double scale) {
+ * rows, with softmax = exp(logit - lse) from the forward; scale is
+ * d(total)/d(loss_n), e.g. 1/counted for a mean. With overwrite, dlogits is
+ * written instead (ignored rows set to 0), which spares the caller zeroing
+ * a [N, V] buffer. */
+void OPS_NAME(crossentropy_backward)(REAL *dlogits, const REAL *logits, const REAL *lse,
+                                     const int *targets, int N, int V, int ignore, double scale,
+                                     int overwrite) {
     for (int n = 0; n < N; n++) {
-        if (targets[n] == ignore)
-            continue;
-        const REAL *row = logits + (size_t)n * V;
         REAL *d = dlogits + (size_t)n * V;
-        REAL mx = row[0];
-        for (int i = 1; i < V; i++)
-            if (row[i] > mx)
-                mx = row[i];
-        double sum = 0;
-        for (int i = 0; i < V; i++)
-            sum += REXP(row[i] - mx);
-        REAL k = (REAL)(scale / sum);
-        for (int i = 0; i < V; i++)
-            d[i] += k * REXP(row[i] - mx);
-        d[targets[n]] -= (REAL)scale;
+        if (targets[n] == ignore) {
+            if (overwrite)
+                memset(d, 0, sizeof(REAL) * (size_t)V);
+            continue;
+        }
+        const REAL *row = logits + (size_t)n * V;
+        REAL l = lse[n], k = (REAL)scale;
+        if (overwrite)
+            for (int i = 0; i < V; i++)
+                d[i] = k * REXP(row[i] - l);
+        else
+            for (int i = 0; i < V; i++)
+                d[i] += k * REXP(row[i] - l);
+        d[targets[n]] -= k;
     }
 }

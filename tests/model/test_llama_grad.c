@@ -151,7 +151,7 @@ static void test_rmsnorm(void **state) {
 /* --- rope -------------------------------------------------------------------------------- */
 
 typedef struct RP {
-    double *x, *y, *r, *inv;
+    double *x, *y, *r, *cs, *sn;
     int N, T, nh, D;
 } RP;
 
@@ -159,7 +159,7 @@ static double rp_loss(void *c) {
     RP *p = c;
     size_t n = (size_t)p->N * p->nh * p->D;
     memcpy(p->y, p->x, n * sizeof(double));
-    op_rope_forward_f64(p->y, p->inv, p->N, p->T, 0, p->nh, p->D);
+    op_rope_forward_f64(p->y, p->cs, p->sn, p->N, p->T, p->nh, p->D);
     return dot(p->y, p->r, n);
 }
 
@@ -170,17 +170,21 @@ static void test_rope(void **state) {
     double inv[4];
     for (int i = 0; i < 4; i++)
         inv[i] = pow(10000.0, -2.0 * i / 8);
-    p.inv = inv;
+    double cs[3 * 4], sn[3 * 4];
+    op_rope_table_f64(cs, sn, inv, 0, 3, 8);
+    p.cs = cs;
+    p.sn = sn;
     p.x = rnd(n, 1);
     p.y = zeros(n);
     p.r = rnd(n, 1);
     double *dx = malloc(n * sizeof *dx);
     memcpy(dx, p.r, n * sizeof *dx);
-    op_rope_backward_f64(dx, inv, p.N, p.T, 0, p.nh, p.D);
+    op_rope_backward_f64(dx, cs, sn, p.N, p.T, p.nh, p.D);
     check_grad("rope d(input)", p.x, n, dx, rp_loss, &p);
     /* rotate-half pairing: position 1 rotates (x[0], x[4]) by inv[0] = 1 rad */
-    double v[8] = {1, 0, 0, 0, 0, 0, 0, 0};
-    op_rope_forward_f64(v, inv, 1, 1, 1, 1, 8);
+    double v[8] = {1, 0, 0, 0, 0, 0, 0, 0}, c1[4], s1[4];
+    op_rope_table_f64(c1, s1, inv, 1, 1, 8);
+    op_rope_forward_f64(v, c1, s1, 1, 1, 1, 8);
     assert_close(v[0], cos(1.0), 1e-15);
     assert_close(v[4], sin(1.0), 1e-15);
     free(p.x), free(p.y), free(p.r), free(dx);
@@ -251,13 +255,14 @@ static void test_swiglu(void **state) {
 /* --- masked cross-entropy --------------------------------------------------------------------- */
 
 typedef struct CE {
-    double *logits, *losses;
+    double *logits, *losses, *lse;
     int *targets, N, V;
 } CE;
 
 static double ce_loss(void *c) {
     CE *e = c;
-    int n = op_crossentropy_forward_f64(e->losses, e->logits, e->targets, e->N, e->V, -100);
+    int n = op_crossentropy_forward_f64(e->losses, e->lse, e->logits, e->targets, e->N, e->V,
+                                        -100);
     double s = 0;
     for (int i = 0; i < e->N; i++)
         s += e->losses[i];
@@ -270,18 +275,26 @@ static void test_crossentropy_masked(void **state) {
     CE e = {.N = 5, .V = 7, .targets = targets};
     e.logits = rnd(35, 3);
     e.losses = zeros(5);
+    e.lse = zeros(5);
     ce_loss(&e);
     double *d = zeros(35);
-    op_crossentropy_backward_f64(d, e.logits, targets, 5, 7, -100, 1.0 / 3);
+    op_crossentropy_backward_f64(d, e.logits, e.lse, targets, 5, 7, -100, 1.0 / 3, 0);
     check_grad("cross-entropy d(logits)", e.logits, 35, d, ce_loss, &e);
     for (int i = 0; i < 7; i++) /* masked rows get no gradient */
         assert_close(d[7 + i], 0, 0);
+    /* writing gives what adding into zeros gives, and clears masked rows */
+    double *w = malloc(35 * sizeof *w);
+    for (int i = 0; i < 35; i++)
+        w[i] = 99;
+    op_crossentropy_backward_f64(w, e.logits, e.lse, targets, 5, 7, -100, 1.0 / 3, 1);
+    assert_memory_equal(w, d, 35 * sizeof *w);
+    free(w);
     /* uniform logits: loss = ln V */
-    double flat[7] = {0}, l1;
+    double flat[7] = {0}, l1, lse1;
     int t1 = 3;
-    op_crossentropy_forward_f64(&l1, flat, &t1, 1, 7, -100);
+    op_crossentropy_forward_f64(&l1, &lse1, flat, &t1, 1, 7, -100);
     assert_close(l1, log(7.0), 1e-15);
-    free(e.logits), free(e.losses), free(d);
+    free(e.logits), free(e.losses), free(e.lse), free(d);
 }
 
 /* --- the whole model, in float ------------------------------------------------------------ */

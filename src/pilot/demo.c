@@ -1,0 +1,1258 @@
+/* demo.c - the bundled pilot demo's generator and build (see demo.h). */
+#include "tunepilot/demo.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "tunepilot/arena.h"
+#include "tunepilot/buf.h"
+#include "tunepilot/fileio.h"
+#include "tunepilot/llama.h"
+#include "tunepilot/paths.h"
+
+const char *const DEMO_TEAMS[DEMO_N_TEAMS] = {"billing", "technical", "account", "shipping",
+                                              "sales"};
+
+#define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+/* --- random helpers -------------------------------------------------------------------- */
+
+static int rnd(TpRng *r, int n) { return (int)(tp_rng_next(r) % (uint64_t)n); }
+static bool chance(TpRng *r, double p) { return tp_rng_uniform(r) < p; }
+#define PICK(r, a) ((a)[rnd(r, N(a))])
+
+/* --- slot values ------------------------------------------------------------------------ */
+
+static const char *const PRODUCTS[] = {
+    "Nimbus Router X2",  "Pulse smartwatch", "Atlas standing desk", "Orbit Cloud Backup",
+    "Vega headphones",   "Zenith 14 laptop", "Echo security camera", "Lumen desk lamp",
+    "Cobalt keyboard",   "Quill Notes app",  "Helix fitness band",   "Terra smart thermostat",
+    "Aero drone",        "Nova tablet",      "Pixel Pro monitor",    "Harbor NAS",
+    "Sprout plant sensor", "Beacon doorbell", "Summit webcam",       "Drift e-bike",
+};
+static const char *const DEVICES[] = {"iPhone", "Android phone", "Windows laptop", "Mac",
+                                      "iPad", "Chromebook", "Pixel phone", "Linux desktop"};
+static const char *const BROWSERS[] = {"Chrome", "Firefox", "Safari", "Edge"};
+static const char *const PLANS[] = {"Basic", "Plus", "Pro", "Team", "Business", "Family"};
+static const char *const MONTHS[] = {"January", "February", "March",     "April",
+                                     "May",     "June",     "July",      "August",
+                                     "September", "October", "November", "December"};
+static const char *const WEEKDAYS[] = {"Monday", "Tuesday", "Wednesday", "Thursday", "Friday",
+                                       "Saturday", "Sunday"};
+static const char *const CARRIERS[] = {"UPS", "FedEx", "DHL", "USPS", "the courier",
+                                       "Royal Mail", "the post office"};
+static const char *const CITIES[] = {"Lisbon", "Denver", "Toronto", "Leeds",  "Austin",
+                                     "Berlin", "Osaka",  "Dublin",  "Lyon",   "Seattle",
+                                     "Madrid", "Oslo",   "Chicago", "Sydney", "Nairobi"};
+static const char *const COUNTRIES[] = {"Canada", "Mexico", "Germany", "Japan", "Brazil",
+                                        "Norway", "India",  "Ireland", "Chile", "Australia"};
+static const char *const NAMES[] = {"Dana",  "Priya", "Tom",  "Lucia", "Ahmed", "Mei",
+                                    "Jonas", "Sara",  "Kofi", "Elena", "Raj",   "Chloe",
+                                    "Mateo", "Ines",  "Sam",  "Yuki",  "Omar",  "Grace"};
+static const char *const SURNAMES[] = {"Kim",   "Novak", "Silva", "Okafor", "Berg",  "Rossi",
+                                       "Patel", "Moreau", "Lopez", "Tanaka", "Walsh", "Meyer"};
+static const char *const COMPANIES[] = {"Brightside Dental", "Kestrel Logistics", "Oakline Studio",
+                                        "Northwind Traders", "Bluefin Labs",     "Maple & Co",
+                                        "Riverstone School", "Copperleaf Cafe",  "Vantage Legal"};
+static const char *const DOMAINS[] = {"example.com", "mail.example", "inbox.test", "corp.example"};
+
+typedef struct Slots {
+    char product[48], product2[48], order[24], amount[16], amount2[16], card[32], date[32],
+        days[8], month[16], plan[16], plan2[16], code[16], inv[16], error[24], ver[16],
+        device[24], device2[24], browser[16], pct[8], hours[8], email[64], city[16],
+        country[16], carrier[24], n[8], m[8], name[16], fullname[32], company[32], years[8],
+        seats[8], ticket[16];
+} Slots;
+
+static void fill_slots(TpRng *r, Slots *s) {
+    int p = rnd(r, N(PRODUCTS)), p2 = (p + 1 + rnd(r, N(PRODUCTS) - 1)) % N(PRODUCTS);
+    snprintf(s->product, sizeof s->product, "%s", PRODUCTS[p]);
+    snprintf(s->product2, sizeof s->product2, "%s", PRODUCTS[p2]);
+    switch (rnd(r, 4)) {
+    case 0: snprintf(s->order, sizeof s->order, "#%d", 10000 + rnd(r, 90000)); break;
+    case 1: snprintf(s->order, sizeof s->order, "order %d", 100000 + rnd(r, 900000)); break;
+    case 2:
+        snprintf(s->order, sizeof s->order, "%c%c-%d", 'A' + rnd(r, 26), 'A' + rnd(r, 26),
+                 1000 + rnd(r, 9000));
+        break;
+    default: snprintf(s->order, sizeof s->order, "#%d", 2000000 + rnd(r, 8000000)); break;
+    }
+    static const int cents[] = {0, 99, 49, 95, 50, 0, 0, 99};
+    int a = 5 + rnd(r, 400), a2 = 5 + rnd(r, 400);
+    if (chance(r, 0.5))
+        snprintf(s->amount, sizeof s->amount, "$%d.%02d", a, PICK(r, cents));
+    else
+        snprintf(s->amount, sizeof s->amount, "%s%d", chance(r, 0.5) ? "$" : "EUR ", a);
+    snprintf(s->amount2, sizeof s->amount2, "$%d.%02d", a2, PICK(r, cents));
+    static const char *const CARDS[] = {"Visa", "Mastercard", "Amex", "debit card", "card"};
+    snprintf(s->card, sizeof s->card, "%s ending %04d", PICK(r, CARDS), rnd(r, 10000));
+    switch (rnd(r, 4)) {
+    case 0: snprintf(s->date, sizeof s->date, "%s %d", PICK(r, MONTHS), 1 + rnd(r, 28)); break;
+    case 1: snprintf(s->date, sizeof s->date, "last %s", PICK(r, WEEKDAYS)); break;
+    case 2: snprintf(s->date, sizeof s->date, "the %dth", 4 + rnd(r, 17)); break;
+    default: snprintf(s->date, sizeof s->date, "%d/%d", 1 + rnd(r, 12), 1 + rnd(r, 28)); break;
+    }
+    snprintf(s->days, sizeof s->days, "%d", 2 + rnd(r, 19));
+    snprintf(s->month, sizeof s->month, "%s", PICK(r, MONTHS));
+    int pl = rnd(r, N(PLANS)), pl2 = (pl + 1 + rnd(r, N(PLANS) - 1)) % N(PLANS);
+    snprintf(s->plan, sizeof s->plan, "%s", PLANS[pl]);
+    snprintf(s->plan2, sizeof s->plan2, "%s", PLANS[pl2]);
+    static const char *const CODES[] = {"SAVE", "SPRING", "WELCOME", "VIP", "FALL", "HELLO"};
+    snprintf(s->code, sizeof s->code, "%s%d", PICK(r, CODES), 5 * (1 + rnd(r, 8)));
+    snprintf(s->inv, sizeof s->inv, "INV-%d", 1000 + rnd(r, 90000));
+    switch (rnd(r, 4)) {
+    case 0: snprintf(s->error, sizeof s->error, "error %d", 400 + rnd(r, 110)); break;
+    case 1: snprintf(s->error, sizeof s->error, "error code E-%d", 100 + rnd(r, 900)); break;
+    case 2: snprintf(s->error, sizeof s->error, "a timeout error"); break;
+    default: snprintf(s->error, sizeof s->error, "0x%04X", rnd(r, 65536)); break;
+    }
+    snprintf(s->ver, sizeof s->ver, "%d.%d.%d", 1 + rnd(r, 6), rnd(r, 20), rnd(r, 10));
+    int d = rnd(r, N(DEVICES)), d2 = (d + 1 + rnd(r, N(DEVICES) - 1)) % N(DEVICES);
+    snprintf(s->device, sizeof s->device, "%s", DEVICES[d]);
+    snprintf(s->device2, sizeof s->device2, "%s", DEVICES[d2]);
+    snprintf(s->browser, sizeof s->browser, "%s", PICK(r, BROWSERS));
+    snprintf(s->pct, sizeof s->pct, "%d", 5 + rnd(r, 95));
+    snprintf(s->hours, sizeof s->hours, "%d", 1 + rnd(r, 10));
+    const char *nm = PICK(r, NAMES), *sn = PICK(r, SURNAMES);
+    snprintf(s->name, sizeof s->name, "%s", nm);
+    snprintf(s->fullname, sizeof s->fullname, "%s %s", nm, sn);
+    char lower[32];
+    snprintf(lower, sizeof lower, "%s", nm);
+    for (char *c = lower; *c; c++)
+        *c = (char)tolower((unsigned char)*c);
+    char lsn[32];
+    snprintf(lsn, sizeof lsn, "%s", sn);
+    for (char *c = lsn; *c; c++)
+        *c = (char)tolower((unsigned char)*c);
+    if (chance(r, 0.5))
+        snprintf(s->email, sizeof s->email, "%s.%s@%s", lower, lsn, PICK(r, DOMAINS));
+    else
+        snprintf(s->email, sizeof s->email, "%s%d@%s", lower, rnd(r, 100), PICK(r, DOMAINS));
+    snprintf(s->city, sizeof s->city, "%s", PICK(r, CITIES));
+    snprintf(s->country, sizeof s->country, "%s", PICK(r, COUNTRIES));
+    snprintf(s->carrier, sizeof s->carrier, "%s", PICK(r, CARRIERS));
+    int n = 2 + rnd(r, 5);
+    snprintf(s->n, sizeof s->n, "%d", n);
+    snprintf(s->m, sizeof s->m, "%d", n + 1 + rnd(r, 4));
+    snprintf(s->company, sizeof s->company, "%s", PICK(r, COMPANIES));
+    snprintf(s->years, sizeof s->years, "%d", 2 + rnd(r, 9));
+    static const int SEATS[] = {5, 10, 12, 15, 20, 25, 40, 50, 75, 100, 200, 250, 500};
+    snprintf(s->seats, sizeof s->seats, "%d", PICK(r, SEATS));
+    snprintf(s->ticket, sizeof s->ticket, "%d", 30000 + rnd(r, 60000));
+}
+
+/* Appends tmpl with each {slot} replaced. */
+static void expand(TpBuf *b, const char *tmpl, const Slots *s) {
+    static const struct {
+        const char *name;
+        size_t off;
+    } K[] = {
+#define SLOT(x) {#x, offsetof(Slots, x)}
+        SLOT(product), SLOT(product2), SLOT(order),   SLOT(amount),  SLOT(amount2),
+        SLOT(card),    SLOT(date),     SLOT(days),    SLOT(month),   SLOT(plan),
+        SLOT(plan2),   SLOT(code),     SLOT(inv),     SLOT(error),   SLOT(ver),
+        SLOT(device),  SLOT(device2),  SLOT(browser), SLOT(pct),     SLOT(hours),
+        SLOT(email),   SLOT(city),     SLOT(country), SLOT(carrier), SLOT(n),
+        SLOT(m),       SLOT(name),     SLOT(fullname), SLOT(company), SLOT(years),
+        SLOT(seats),   SLOT(ticket),
+#undef SLOT
+    };
+    for (const char *p = tmpl; *p;) {
+        const char *close = *p == '{' ? strchr(p, '}') : NULL;
+        if (!close) {
+            const char *next = strchr(p + 1, '{');
+            size_t n = next ? (size_t)(next - p) : strlen(p);
+            tp_buf_append(b, p, n);
+            p += n;
+            continue;
+        }
+        size_t len = (size_t)(close - p - 1);
+        int k = 0;
+        while (k < N(K) && !(strlen(K[k].name) == len && !memcmp(K[k].name, p + 1, len)))
+            k++;
+        if (k == N(K)) {
+            tp_buf_append(b, p, 1); /* not a slot: literal brace */
+            p++;
+            continue;
+        }
+        tp_buf_puts(b, (const char *)s + K[k].off);
+        p = close + 1;
+    }
+}
+
+/* --- ticket templates ------------------------------------------------------------------- */
+
+/* The problem, one per team; each ticket takes one issue and sometimes a
+ * detail of the same team. */
+static const char *const ISSUE_BILLING[] = {
+    "I was charged twice for my {plan} subscription this month.",
+    "There is a charge of {amount} on my {card} that I don't recognize.",
+    "Can I get a refund for {order}? I returned the {product} {days} days ago and still no money back.",
+    "My invoice for {month} says {amount} but my {plan} plan should cost {amount2}.",
+    "How do I update the credit card on file? The old {card} expired.",
+    "I cancelled my subscription but you billed me again on {date}.",
+    "Please send me a VAT invoice for {order}, I need it for my expense report.",
+    "The promo code {code} was not applied and I paid full price for the {product}.",
+    "Why did my monthly bill go up to {amount}? Nothing changed on our side.",
+    "I got a payment failed email but my bank says the payment of {amount} went through.",
+    "I would like to switch from monthly to annual billing and get the discount.",
+    "You refunded {amount} but I paid {amount2}, where is the rest of my money?",
+    "My statement shows a late fee of {amount} even though I paid on time.",
+    "Please stop the automatic renewal and refund the last charge of {amount}.",
+    "We were charged sales tax on invoice {inv} even though we are tax exempt.",
+    "My payment was declined when I tried to pay invoice {inv}.",
+    "I was billed for {seats} seats but we only use {n}.",
+    "The receipt for {order} has the wrong company name on it, can you reissue it?",
+    "I see two pending charges of {amount} from you on my {card}.",
+    "When will I get my refund? It has been {days} days since you approved it.",
+    "Can I pay by bank transfer instead of card for invoice {inv}?",
+    "The free trial ended and I was charged {amount} without any reminder.",
+};
+static const char *const DETAIL_BILLING[] = {
+    "This is the second time this has happened.",
+    "I have attached a screenshot of my bank statement.",
+    "Our finance team needs the corrected invoice by Friday.",
+    "I never agreed to the price increase.",
+    "My bank said the money is on your side.",
+    "I want the overcharge returned to the same card.",
+};
+static const char *const ISSUE_TECHNICAL[] = {
+    "The {product} keeps crashing when I open it on my {device}.",
+    "I get {error} every time I try to sync the {product}.",
+    "Since the last update my {product} won't connect to wifi anymore.",
+    "The app freezes on the loading screen after updating to version {ver}.",
+    "Bluetooth pairing between my {device} and the {product} fails every time.",
+    "The battery of my {product} drains in {hours} hours, even when I am not using it.",
+    "Exports from the {product} come out blank or corrupted.",
+    "The web dashboard only shows a blank page in {browser}.",
+    "The API returns {error} for every request since {date}.",
+    "The firmware update is stuck at {pct}% on my {product}.",
+    "Notifications from the {product} stopped working on my {device}.",
+    "The {product} overheats and restarts on its own.",
+    "How do I factory reset the {product}? It does not respond to anything.",
+    "The screen of the {product} flickers since I installed version {ver}.",
+    "Files are not syncing between my {device} and my {device2}.",
+    "The {product} shows {error} when I try to back up.",
+    "After the update the {product} disconnects every few minutes.",
+    "The setup wizard fails at step {n} with {error}.",
+    "The {product} is very slow and the fan is loud after version {ver}.",
+    "Video from the {product} lags and the audio is out of sync.",
+    "The {product} is not detected when I plug it into my {device}.",
+    "The search in the {product} returns no results since {date}.",
+};
+static const char *const DETAIL_TECHNICAL[] = {
+    "I already tried restarting it and reinstalling the app.",
+    "The log says {error}.",
+    "It worked fine until version {ver}.",
+    "I am on the latest version of {browser}.",
+    "It happens on both my {device} and my {device2}.",
+    "Turning it off and on again did not help.",
+};
+static const char *const ISSUE_ACCOUNT[] = {
+    "I can't log in, it says my password is incorrect even after resetting it.",
+    "I never got the password reset email at {email}.",
+    "Please change the email address on my profile to {email}.",
+    "My account was locked after too many login attempts.",
+    "I think someone else accessed my account, I see a sign-in from {city} that wasn't me.",
+    "How do I turn on two-factor authentication?",
+    "I lost my phone and can't get the two-factor code to sign in.",
+    "Please delete my account and all my personal data.",
+    "I want to merge my two accounts, the other one uses {email}.",
+    "How can I add a new user to our workspace?",
+    "I need to change the username on my profile.",
+    "The verification link in your email says it has expired.",
+    "Can you transfer ownership of the workspace to my colleague {fullname}?",
+    "My account shows as deactivated but I did not do anything.",
+    "I am not receiving the verification code by text message.",
+    "I forgot which email I used to sign up, I think it was {email}.",
+    "How do I remove a former employee's access to our workspace?",
+    "The login page keeps sending me back to the sign-in screen.",
+    "I want to change my password but the old one is not accepted.",
+    "Someone changed the recovery email on my profile without my permission.",
+    "Single sign-on stopped working for our team since {date}.",
+};
+static const char *const DETAIL_ACCOUNT[] = {
+    "My username is {name}{n}.",
+    "I checked the spam folder too.",
+    "I need access today for a client meeting.",
+    "I am the admin of the workspace.",
+    "The email on file is {email}.",
+    "I am worried my data is not safe.",
+};
+static const char *const ISSUE_SHIPPING[] = {
+    "My order {order} still hasn't arrived, it was supposed to come on {date}.",
+    "The tracking number for {order} hasn't updated in {days} days.",
+    "The {product} arrived damaged, the box was completely crushed.",
+    "I received the wrong item, I ordered a {product} but got a {product2}.",
+    "Can I change the delivery address for {order} to my office in {city}?",
+    "{carrier} marked my package as delivered but there is nothing here.",
+    "Do you ship to {country}? How long does delivery take?",
+    "Part of my order is missing, only {n} of the {m} items were in the box.",
+    "I need to send back the {product}, how do I get a return label?",
+    "My package has been stuck in customs in {country} for {days} days.",
+    "Can I upgrade {order} to express delivery?",
+    "The parcel was left at the wrong address.",
+    "{carrier} says the address on order {order} is incomplete.",
+    "Can I pick up my order at your warehouse instead of having it delivered?",
+    "The delivery window for {order} keeps moving, when will it actually arrive?",
+    "The package for {order} was returned to sender, can you ship it again?",
+    "The box arrived open and the charger for my {product} is missing.",
+    "My order shipped to my old address in {city}.",
+    "Can you hold my package until I'm back from a trip on {date}?",
+    "The courier tried to deliver {order} while I was home but left a note instead.",
+    "I ordered {n} units of the {product} but the tracking only shows one parcel.",
+};
+static const char *const DETAIL_SHIPPING[] = {
+    "The tracking page just says in transit.",
+    "I have photos of the box.",
+    "I need it before {date}.",
+    "My neighbours didn't get it either.",
+    "It was a gift so it needs to arrive soon.",
+    "I paid for next-day delivery.",
+};
+static const char *const ISSUE_SALES[] = {
+    "We are interested in buying {seats} licenses for our team, can I get a quote?",
+    "Do you offer a discount for nonprofits or schools?",
+    "What's the difference between the {plan} and {plan2} plans?",
+    "Can I schedule a demo of the {product} for my team next week?",
+    "Is there volume pricing if we order {seats} units of the {product}?",
+    "I'd like to talk to someone about an enterprise plan for {company}.",
+    "Do you have a reseller or partner program?",
+    "Can we extend our trial by {days} days to finish evaluating the {product}?",
+    "Does the {product} work with a {device}? We are thinking of buying {seats}.",
+    "We want to move from {plan} to {plan2}, what would it cost for {seats} seats?",
+    "Do you offer custom pricing for companies with more than {seats} employees?",
+    "When does the new {product} launch and can I pre-order it?",
+    "Can you send me a price list for the whole {product} range?",
+    "We are comparing you with another vendor, what can you offer us for {seats} users?",
+    "Is there an education discount for students?",
+    "Could someone call me about pricing for {company}? We have {seats} staff.",
+    "Do you sell gift cards or bundles with the {product}?",
+    "I want to buy the {product} for my whole office, who should I talk to?",
+    "Is the {plan} plan cheaper if we pay for two years up front?",
+    "We are opening a new branch in {city} and need {seats} more licenses.",
+    "Can I get a quote for {seats} {product} units delivered by {month}?",
+};
+static const char *const DETAIL_SALES[] = {
+    "We would like to decide by the end of {month}.",
+    "Our budget is around {amount} a month.",
+    "We currently use a competitor but are not happy.",
+    "Please include any setup fees in the quote.",
+    "I'm the office manager at {company}.",
+    "We need an offer we can show to our director.",
+};
+
+static const char *const *const ISSUES[DEMO_N_TEAMS] = {ISSUE_BILLING, ISSUE_TECHNICAL,
+                                                        ISSUE_ACCOUNT, ISSUE_SHIPPING,
+                                                        ISSUE_SALES};
+static const int N_ISSUES[DEMO_N_TEAMS] = {N(ISSUE_BILLING), N(ISSUE_TECHNICAL),
+                                           N(ISSUE_ACCOUNT), N(ISSUE_SHIPPING),
+                                           N(ISSUE_SALES)};
+static const char *const *const DETAILS[DEMO_N_TEAMS] = {DETAIL_BILLING, DETAIL_TECHNICAL,
+                                                         DETAIL_ACCOUNT, DETAIL_SHIPPING,
+                                                         DETAIL_SALES};
+static const int N_DETAILS[DEMO_N_TEAMS] = {N(DETAIL_BILLING), N(DETAIL_TECHNICAL),
+                                            N(DETAIL_ACCOUNT), N(DETAIL_SHIPPING),
+                                            N(DETAIL_SALES)};
+
+/* Team-neutral pieces. */
+static const char *const GREETINGS[] = {"Hi,", "Hello,", "Hey there,", "Good morning,",
+                                        "Dear support,", "Hi team,", "Hello support team,",
+                                        "Hi {name},", "Good afternoon,", "Hey,"};
+static const char *const CONTEXTS[] = {
+    "I bought the {product} last month.",  "My order number is {order}.",
+    "I've been a customer for {years} years.", "I'm writing on behalf of {company}.",
+    "This is about the {product}.",        "I'm using the {plan} plan.",
+    "Ticket {ticket} was closed without an answer.", "I already emailed about this on {date}.",
+};
+static const char *const ASIDES[] = {"This is really frustrating.", "Please help asap.",
+                                     "Thanks in advance.", "I tried calling but nobody answered.",
+                                     "Any help is appreciated.", "Please get back to me soon.",
+                                     "Not happy about this.", "Hope you can help."};
+static const char *const SIGNOFFS[] = {"Thanks, {name}", "Thank you!", "Regards, {fullname}",
+                                       "Cheers", "- {name}", "Please advise.", "Best, {name}",
+                                       "Thanks", "Kind regards, {fullname}, {company}"};
+
+static const char KEY_ROWS[] = "qwertyuiop asdfghjkl zxcvbnm";
+
+/* A keyboard neighbour of letter c (same row), keeping its case. */
+static char neighbour(TpRng *r, char c) {
+    const char *p = strchr(KEY_ROWS, tolower((unsigned char)c));
+    if (!p)
+        return c;
+    char n = p > KEY_ROWS && p[-1] != ' ' && (chance(r, 0.5) || p[1] == ' ' || !p[1]) ? p[-1]
+                                                                                    : p[1];
+    if (n == ' ' || !n)
+        n = p[-1];
+    return isupper((unsigned char)c) ? (char)toupper((unsigned char)n) : n;
+}
+
+/* Typos in words of 4+ letters with probability p each: a swap of two
+ * neighbouring letters, a dropped, doubled or mistyped letter. */
+static void typos(TpRng *r, TpBuf *b, double p) {
+    if (p <= 0)
+        return;
+    TpBuf o;
+    tp_buf_init(&o);
+    size_t i = 0;
+    while (i < b->len) {
+        if (!isalpha((unsigned char)b->data[i])) {
+            tp_buf_append(&o, b->data + i, 1);
+            i++;
+            continue;
+        }
+        size_t j = i;
+        while (j < b->len && isalpha((unsigned char)b->data[j]))
+            j++;
+        char w[128];
+        size_t n = j - i < sizeof w - 2 ? j - i : sizeof w - 2;
+        memcpy(w, b->data + i, n);
+        w[n] = '\0';
+        if (n >= 4 && chance(r, p)) {
+            size_t k = 1 + (size_t)rnd(r, (int)n - 2); /* never the first letter */
+            switch (rnd(r, 4)) {
+            case 0: { char t = w[k]; w[k] = w[k + 1]; w[k + 1] = t; } break;
+            case 1: memmove(w + k, w + k + 1, n - k); break;
+            case 2: memmove(w + k + 1, w + k, n - k + 1); break;
+            default: w[k] = neighbour(r, w[k]); break;
+            }
+        }
+        tp_buf_puts(&o, w);
+        i = j;
+    }
+    tp_buf_free(b);
+    *b = o;
+}
+
+char *demo_ticket(TpRng *r, int team) {
+    Slots s;
+    fill_slots(r, &s);
+    TpBuf b;
+    tp_buf_init(&b);
+    tp_buf_puts(&b, "");
+    const char *sep = chance(r, 0.25) ? "\n" : " ";
+    if (chance(r, 0.65)) {
+        expand(&b, PICK(r, GREETINGS), &s);
+        tp_buf_puts(&b, sep);
+    }
+    bool ctx_first = chance(r, 0.35);
+    if (ctx_first) {
+        expand(&b, PICK(r, CONTEXTS), &s);
+        tp_buf_puts(&b, " ");
+    }
+    expand(&b, ISSUES[team][rnd(r, N_ISSUES[team])], &s);
+    if (chance(r, 0.4)) {
+        tp_buf_puts(&b, " ");
+        expand(&b, DETAILS[team][rnd(r, N_DETAILS[team])], &s);
+    }
+    if (!ctx_first && chance(r, 0.2)) {
+        tp_buf_puts(&b, " ");
+        expand(&b, PICK(r, CONTEXTS), &s);
+    }
+    if (chance(r, 0.3)) {
+        tp_buf_puts(&b, " ");
+        expand(&b, PICK(r, ASIDES), &s);
+    }
+    if (chance(r, 0.45)) {
+        tp_buf_puts(&b, sep);
+        expand(&b, PICK(r, SIGNOFFS), &s);
+    }
+    static const double TYPO[] = {0, 0, 0.03, 0.06, 0.1};
+    typos(r, &b, PICK(r, TYPO));
+    double style = tp_rng_uniform(r);
+    if (style < 0.10) {
+        for (size_t i = 0; i < b.len; i++)
+            b.data[i] = (char)tolower((unsigned char)b.data[i]);
+    } else if (style < 0.14 && b.len && b.data[b.len - 1] == '.') {
+        b.data[--b.len] = '\0'; /* no final full stop */
+    } else if (style < 0.17 && b.len && b.data[b.len - 1] == '.') {
+        b.data[b.len - 1] = '!';
+    }
+    return tp_buf_take(&b);
+}
+
+/* --- agent replies (topical, never naming a team) ----------------------------------------- */
+
+static const char *const REPLY_BILLING[] = {
+    "I'm sorry about the extra charge. I've issued a refund of {amount} to your {card}; it "
+    "should appear within 5 business days.",
+    "Thanks for your patience. I've corrected invoice {inv} and sent the new copy to your "
+    "email.",
+    "I can see the duplicate payment on our side and have reversed it.",
+    "Your subscription is now set to annual payments, with the discount applied from the next "
+    "renewal.",
+    "I've updated the card on file and retried the payment, which went through.",
+    "Automatic renewal is now switched off and the last charge has been refunded.",
+    "I've applied the code {code} and refunded the difference of {amount2}.",
+    "The tax has been removed from your invoice and the difference credited to your balance.",
+};
+static const char *const REPLY_TECHNICAL[] = {
+    "Thanks for the details. Please update to version {ver} and restart the {product}; that "
+    "release fixes this crash.",
+    "Could you send us the logs from Settings > Help > Diagnostics so our engineers can look "
+    "at the error?",
+    "Please hold the power button for 10 seconds to reset the {product}, then pair it again.",
+    "This is a known issue with {browser}; clearing the cache fixes it until the next release.",
+    "We found the bug behind this error and a fix will ship in version {ver}.",
+    "Please unplug the {product} for a minute, then run the setup again from the start.",
+    "Our engineers confirmed the sync problem and pushed a server fix, please try again.",
+    "Try turning off battery saver on your {device}; it stops the app from running in the "
+    "background.",
+};
+static const char *const REPLY_ACCOUNT[] = {
+    "I've unlocked your profile and sent a password reset link to {email}.",
+    "For your security I've signed out all sessions; please set a new password and turn on "
+    "two-factor authentication.",
+    "Your email address has been changed to {email}; please confirm it with the link we sent.",
+    "I've sent a fresh verification link, which is valid for 24 hours.",
+    "Your data will be deleted within 30 days and you will get a confirmation email.",
+    "Ownership of the workspace has been moved to {fullname}.",
+    "I've disabled two-factor authentication on your profile so you can sign in and set it up "
+    "on your new phone.",
+    "The former user has been removed and can no longer sign in.",
+};
+static const char *const REPLY_SHIPPING[] = {
+    "I'm sorry your parcel is late. {carrier} shows it at the local depot; it should arrive "
+    "within {n} days.",
+    "I've sent you a prepaid return label by email; drop the box at any {carrier} point.",
+    "A replacement {product} is on its way with express delivery at no cost.",
+    "I've updated the delivery address to {city} before the parcel left our warehouse.",
+    "We've opened a trace with {carrier}; if the parcel doesn't turn up in {n} days we'll "
+    "send a new one.",
+    "The missing items were shipped separately today, here is the new tracking number.",
+    "Customs needs a signed form; I've emailed it to you with instructions.",
+    "Yes, we deliver there; standard delivery takes {days} days.",
+};
+static const char *const REPLY_SALES[] = {
+    "Thanks for your interest! For {seats} seats on the {plan2} plan we can offer 15% off; I've "
+    "attached a quote.",
+    "I'd be happy to show you the {product}. Does {date} at 10am work for a demo call?",
+    "We do offer a 30% discount for nonprofits and schools; I've sent the application form.",
+    "The {plan2} plan adds admin controls and priority support; here is a comparison.",
+    "I've extended your trial by {days} days so your team can finish the evaluation.",
+    "Our partner program manager will contact you this week about reselling.",
+    "Pre-orders for the new {product} open in {month}; I've added you to the list.",
+    "For {seats} units we have volume pricing; the price list is attached.",
+};
+static const char *const *const REPLIES[DEMO_N_TEAMS] = {REPLY_BILLING, REPLY_TECHNICAL,
+                                                         REPLY_ACCOUNT, REPLY_SHIPPING,
+                                                         REPLY_SALES};
+static const int N_REPLIES[DEMO_N_TEAMS] = {N(REPLY_BILLING), N(REPLY_TECHNICAL),
+                                            N(REPLY_ACCOUNT), N(REPLY_SHIPPING),
+                                            N(REPLY_SALES)};
+static const char *const REPLY_OPEN[] = {"Hi {name},", "Hello {name},", "Hi there,",
+                                         "Dear {name},", "Thanks for reaching out.", ""};
+static const char *const REPLY_CLOSE[] = {"Best regards, {fullname}", "Kind regards",
+                                          "Let us know if there's anything else.",
+                                          "Have a great day!", ""};
+
+char *demo_reply(TpRng *r, int team) {
+    Slots s;
+    fill_slots(r, &s);
+    TpBuf b;
+    tp_buf_init(&b);
+    tp_buf_puts(&b, "");
+    const char *open = PICK(r, REPLY_OPEN);
+    if (*open) {
+        expand(&b, open, &s);
+        tp_buf_puts(&b, " ");
+    }
+    expand(&b, REPLIES[team][rnd(r, N_REPLIES[team])], &s);
+    const char *close = PICK(r, REPLY_CLOSE);
+    if (*close) {
+        tp_buf_puts(&b, " ");
+        expand(&b, close, &s);
+    }
+    return tp_buf_take(&b);
+}
+
+/* --- files ------------------------------------------------------------------------------- */
+
+static TpStatus write_lines(const char *path, const TpBuf *b, TpError *err) {
+    TpStatus st = tp_mkdirs_for_file(path, err);
+    if (st == TP_OK)
+        st = tp_file_write_atomic(path, b->data ? b->data : "", b->len, err);
+    return st;
+}
+
+static void add_json_line(TpBuf *b, cJSON *o) {
+    char *s = cJSON_PrintUnformatted(o);
+    tp_buf_puts(b, s);
+    tp_buf_puts(b, "\n");
+    free(s);
+    cJSON_Delete(o);
+}
+
+/* A set of strings (open addressing, FNV-1a). */
+typedef struct StrSet {
+    char **keys;
+    long *vals;
+    size_t cap, n;
+} StrSet;
+
+static uint64_t fnv(const char *s, size_t n) {
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+    return h;
+}
+
+static void set_free(StrSet *s) {
+    for (size_t i = 0; i < s->cap; i++)
+        free(s->keys[i]);
+    free(s->keys);
+    free(s->vals);
+    memset(s, 0, sizeof *s);
+}
+
+/* The slot of key (n bytes), inserting it with value 0 when absent and insert is set;
+ * -1 when absent and not inserted. */
+static long set_slot(StrSet *s, const char *key, size_t n, bool insert) {
+    if (insert && (s->n + 1) * 2 > s->cap) {
+        StrSet g = {tp_xcalloc(s->cap ? s->cap * 2 : 1024, sizeof(char *)),
+                    tp_xcalloc(s->cap ? s->cap * 2 : 1024, sizeof(long)),
+                    s->cap ? s->cap * 2 : 1024, s->n};
+        for (size_t i = 0; i < s->cap; i++) {
+            if (!s->keys[i])
+                continue;
+            size_t j = fnv(s->keys[i], strlen(s->keys[i])) & (g.cap - 1);
+            while (g.keys[j])
+                j = (j + 1) & (g.cap - 1);
+            g.keys[j] = s->keys[i];
+            g.vals[j] = s->vals[i];
+        }
+        free(s->keys);
+        free(s->vals);
+        *s = g;
+    }
+    if (!s->cap)
+        return -1;
+    size_t j = fnv(key, n) & (s->cap - 1);
+    while (s->keys[j]) {
+        if (strlen(s->keys[j]) == n && !memcmp(s->keys[j], key, n))
+            return (long)j;
+        j = (j + 1) & (s->cap - 1);
+    }
+    if (!insert)
+        return -1;
+    s->keys[j] = tp_xmalloc(n + 1);
+    memcpy(s->keys[j], key, n);
+    s->keys[j][n] = '\0';
+    s->vals[j] = 0;
+    s->n++;
+    return (long)j;
+}
+
+/* Tickets of the task data set: per team n / DEMO_N_TEAMS, none in avoid nor repeated. */
+static TpStatus write_tickets(const char *path, uint64_t seed, int n, const StrSet *avoid,
+                              TpError *err) {
+    if (n < DEMO_N_TEAMS || n % DEMO_N_TEAMS)
+        return tp_error_set(err, TP_EINVAL, "tickets: expected a multiple of %d, got %d",
+                            DEMO_N_TEAMS, n);
+    TpRng r;
+    tp_rng_seed(&r, seed);
+    int *team = tp_xmalloc(sizeof(int) * (size_t)n);
+    for (int i = 0; i < n; i++)
+        team[i] = i % DEMO_N_TEAMS;
+    for (int i = n - 1; i > 0; i--) {
+        int j = rnd(&r, i + 1), t = team[i];
+        team[i] = team[j];
+        team[j] = t;
+    }
+    StrSet seen = {0};
+    TpBuf b;
+    tp_buf_init(&b);
+    for (int i = 0; i < n; i++) {
+        char *t = NULL;
+        for (int tries = 0; tries < 1000; tries++) {
+            t = demo_ticket(&r, team[i]);
+            size_t len = strlen(t);
+            if ((!avoid || set_slot((StrSet *)avoid, t, len, false) < 0) &&
+                set_slot(&seen, t, len, false) < 0)
+                break;
+            free(t);
+            t = NULL;
+        }
+        if (!t) {
+            t = demo_ticket(&r, team[i]); /* practically unreachable */
+        }
+        set_slot(&seen, t, strlen(t), true);
+        TpBuf u;
+        tp_buf_init(&u);
+        tp_buf_puts(&u, DEMO_INSTRUCTION);
+        tp_buf_puts(&u, t);
+        free(t);
+        cJSON *o = cJSON_CreateObject();
+        cJSON *msgs = cJSON_AddArrayToObject(o, "messages");
+        cJSON *m = cJSON_CreateObject();
+        cJSON_AddStringToObject(m, "role", "user");
+        cJSON_AddStringToObject(m, "content", u.data);
+        cJSON_AddItemToArray(msgs, m);
+        m = cJSON_CreateObject();
+        cJSON_AddStringToObject(m, "role", "assistant");
+        cJSON_AddStringToObject(m, "content", DEMO_TEAMS[team[i]]);
+        cJSON_AddItemToArray(msgs, m);
+        add_json_line(&b, o);
+        tp_buf_free(&u);
+    }
+    TpStatus st = write_lines(path, &b, err);
+    tp_buf_free(&b);
+    set_free(&seen);
+    free(team);
+    return st;
+}
+
+TpStatus demo_write_tickets(const char *path, uint64_t seed, int n, TpError *err) {
+    return write_tickets(path, seed, n, NULL, err);
+}
+
+/* The corpus: transcripts "Customer: <ticket>\nAgent: <reply>" (some
+ * tickets alone), split after the first 1-3 words into prompt and
+ * completion. texts collects every transcript (for the tokenizer) and
+ * tickets every ticket text (kept out of the task data). */
+static TpStatus write_corpus(const char *path, uint64_t seed, int n, char ***texts,
+                             StrSet *tickets, TpError *err) {
+    TpRng r;
+    tp_rng_seed(&r, seed);
+    TpBuf b;
+    tp_buf_init(&b);
+    *texts = tp_xcalloc((size_t)n + 1, sizeof(char *));
+    for (int i = 0; i < n; i++) {
+        int team = rnd(&r, DEMO_N_TEAMS);
+        char *t = demo_ticket(&r, team);
+        set_slot(tickets, t, strlen(t), true);
+        TpBuf x;
+        tp_buf_init(&x);
+        tp_buf_puts(&x, "Customer: ");
+        tp_buf_puts(&x, t);
+        free(t);
+        if (chance(&r, 0.8)) {
+            char *reply = demo_reply(&r, team);
+            tp_buf_puts(&x, "\nAgent: ");
+            tp_buf_puts(&x, reply);
+            free(reply);
+        }
+        /* the prompt: "Customer:" and the first 0-2 words of the ticket */
+        int words = rnd(&r, 3);
+        size_t cut = strlen("Customer:");
+        for (int w = 0; w < words; w++) {
+            const char *sp = strchr(x.data + cut + 1, ' ');
+            const char *nl = strchr(x.data + cut + 1, '\n');
+            if (nl && (!sp || nl < sp))
+                break;
+            if (!sp)
+                break;
+            cut = (size_t)(sp - x.data);
+        }
+        char *prompt = tp_xmalloc(cut + 1);
+        memcpy(prompt, x.data, cut);
+        prompt[cut] = '\0';
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "prompt", prompt);
+        cJSON_AddStringToObject(o, "completion", x.data + cut);
+        add_json_line(&b, o);
+        free(prompt);
+        (*texts)[i] = tp_buf_take(&x);
+    }
+    TpStatus st = write_lines(path, &b, err);
+    tp_buf_free(&b);
+    return st;
+}
+
+/* --- the tokenizer: byte-level BPE learned from the corpus ----------------------------------- */
+
+/* GPT-2's byte-to-character map (bytes_to_unicode): printable Latin-1 bytes
+ * stand for themselves, the others for U+0100 onwards. */
+static void byte_chars(char out[256][4]) {
+    int cp[256], n = 0;
+    bool direct[256] = {false};
+    for (int b = 0; b < 256; b++)
+        direct[b] = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE);
+    for (int b = 0; b < 256; b++)
+        cp[b] = direct[b] ? b : 256 + n++;
+    for (int b = 0; b < 256; b++) {
+        int c = cp[b];
+        if (c < 0x80) {
+            out[b][0] = (char)c;
+            out[b][1] = '\0';
+        } else {
+            out[b][0] = (char)(0xC0 | (c >> 6));
+            out[b][1] = (char)(0x80 | (c & 0x3F));
+            out[b][2] = '\0';
+        }
+    }
+}
+
+/* GPT-2's pre-tokenization on ASCII text (the corpus is ASCII):
+ * 's|'t|'re|'ve|'m|'ll|'d| ?letters| ?digits| ?[^\s letters digits]+|\s+(?!\S)|\s+
+ * Returns the length of the piece at s[i]. */
+static size_t gpt2_piece(const char *s, size_t n, size_t i) {
+    if (s[i] == '\'' && i + 1 < n) {
+        static const char *const C[] = {"s", "t", "m", "d", "re", "ve", "ll"};
+        for (int k = 0; k < N(C); k++) {
+            size_t l = strlen(C[k]);
+            if (i + 1 + l <= n && !memcmp(s + i + 1, C[k], l))
+                return 1 + l;
+        }
+    }
+    size_t j = i;
+    if (s[j] == ' ' && j + 1 < n && !isspace((unsigned char)s[j + 1]))
+        j++;
+    unsigned char c = (unsigned char)s[j];
+    if (!isspace(c)) {
+        int cls = isalpha(c) ? 0 : isdigit(c) ? 1 : 2;
+        size_t k = j + 1;
+        while (k < n) {
+            unsigned char d = (unsigned char)s[k];
+            int dc = isspace(d) ? -1 : isalpha(d) ? 0 : isdigit(d) ? 1 : 2;
+            if (dc != cls)
+                break;
+            k++;
+        }
+        return k - i;
+    }
+    size_t k = i;
+    while (k < n && isspace((unsigned char)s[k]))
+        k++;
+    if (k == n || k - i == 1)
+        return k - i;
+    return k - i - 1;
+}
+
+typedef struct Word {
+    int *sym, n;
+    long count;
+} Word;
+
+/* Learns up to n_merges merges; ids 0..255 are the bytes, merge k makes id
+ * 256 + k. vocab[id] gets each token's byte-level string; returns the merge
+ * count (fewer when no pair occurs twice). */
+static int learn_bpe(char *const *texts, int n_merges, char ***vocab_out, int (**merges_out)[2]) {
+    StrSet words = {0};
+    for (int t = 0; texts[t]; t++) {
+        const char *s = texts[t];
+        size_t n = strlen(s);
+        for (size_t i = 0; i < n;) {
+            size_t len = gpt2_piece(s, n, i);
+            long slot = set_slot(&words, s + i, len, true);
+            words.vals[slot]++;
+            i += len;
+        }
+    }
+    int nw = 0;
+    Word *w = tp_xcalloc(words.n ? words.n : 1, sizeof *w);
+    for (size_t i = 0; i < words.cap; i++) {
+        if (!words.keys[i])
+            continue;
+        size_t len = strlen(words.keys[i]);
+        w[nw].sym = tp_xmalloc(sizeof(int) * (len ? len : 1));
+        for (size_t k = 0; k < len; k++)
+            w[nw].sym[k] = (unsigned char)words.keys[i][k];
+        w[nw].n = (int)len;
+        w[nw].count = words.vals[i];
+        nw++;
+    }
+    /* the words in a fixed order (hash-table order depends only on the
+     * keys, but sorting makes the tie-breaks obviously deterministic) */
+    set_free(&words);
+    char bc[256][4];
+    byte_chars(bc);
+    int V = 256 + n_merges;
+    char **vocab = tp_xcalloc((size_t)V, sizeof(char *));
+    for (int b = 0; b < 256; b++)
+        vocab[b] = tp_xstrdup(bc[b]);
+    int(*merges)[2] = tp_xcalloc((size_t)(n_merges ? n_merges : 1), sizeof *merges);
+    long *count = tp_xcalloc((size_t)V * V, sizeof(long));
+    int *touched = tp_xmalloc(sizeof(int) * (size_t)V * V);
+    int done = 0;
+    for (; done < n_merges; done++) {
+        int nt = 0;
+        for (int i = 0; i < nw; i++)
+            for (int k = 0; k + 1 < w[i].n; k++) {
+                int key = w[i].sym[k] * V + w[i].sym[k + 1];
+                if (count[key] == 0)
+                    touched[nt++] = key;
+                count[key] += w[i].count;
+            }
+        int best = -1;
+        long best_n = 1;
+        for (int i = 0; i < nt; i++) {
+            int key = touched[i];
+            if (count[key] > best_n || (count[key] == best_n && best >= 0 && key < best)) {
+                best = key;
+                best_n = count[key];
+            }
+        }
+        for (int i = 0; i < nt; i++)
+            count[touched[i]] = 0;
+        if (best < 0)
+            break;
+        int a = best / V, c = best % V, id = 256 + done;
+        merges[done][0] = a;
+        merges[done][1] = c;
+        size_t la = strlen(vocab[a]), lc = strlen(vocab[c]);
+        vocab[id] = tp_xmalloc(la + lc + 1);
+        memcpy(vocab[id], vocab[a], la);
+        memcpy(vocab[id] + la, vocab[c], lc + 1);
+        for (int i = 0; i < nw; i++) {
+            int o = 0;
+            for (int k = 0; k < w[i].n; k++) {
+                if (k + 1 < w[i].n && w[i].sym[k] == a && w[i].sym[k + 1] == c) {
+                    w[i].sym[o++] = id;
+                    k++;
+                } else {
+                    w[i].sym[o++] = w[i].sym[k];
+                }
+            }
+            w[i].n = o;
+        }
+    }
+    free(count);
+    free(touched);
+    for (int i = 0; i < nw; i++)
+        free(w[i].sym);
+    free(w);
+    *vocab_out = vocab;
+    *merges_out = merges;
+    return done;
+}
+
+/* Writes tokenizer.json, tokenizer_config.json and special_tokens_map.json
+ * into dir; *vocab_size gets the ids in use (bytes, merges, <s>, </s>). */
+static TpStatus write_tokenizer(const char *dir, char *const *texts, int n_merges,
+                                int *vocab_size, int *merges_made, TpError *err) {
+    char **vocab;
+    int(*merges)[2];
+    int nm = learn_bpe(texts, n_merges, &vocab, &merges);
+    int bos = 256 + nm, eos = bos + 1;
+    *vocab_size = eos + 1;
+    *merges_made = nm;
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddStringToObject(root, "version", "1.0");
+    cJSON_AddNullToObject(root, "truncation");
+    cJSON_AddNullToObject(root, "padding");
+    cJSON *added = cJSON_AddArrayToObject(root, "added_tokens");
+    const char *special[2] = {"<s>", "</s>"};
+    for (int i = 0; i < 2; i++) {
+        cJSON *a = cJSON_CreateObject();
+        cJSON_AddNumberToObject(a, "id", bos + i);
+        cJSON_AddStringToObject(a, "content", special[i]);
+        cJSON_AddBoolToObject(a, "single_word", false);
+        cJSON_AddBoolToObject(a, "lstrip", false);
+        cJSON_AddBoolToObject(a, "rstrip", false);
+        cJSON_AddBoolToObject(a, "normalized", false);
+        cJSON_AddBoolToObject(a, "special", true);
+        cJSON_AddItemToArray(added, a);
+    }
+    cJSON_AddNullToObject(root, "normalizer");
+    for (int i = 0; i < 2; i++) {
+        cJSON *p = cJSON_AddObjectToObject(root, i ? "decoder" : "pre_tokenizer");
+        if (!i)
+            cJSON_AddNullToObject(root, "post_processor");
+        cJSON_AddStringToObject(p, "type", "ByteLevel");
+        cJSON_AddBoolToObject(p, "add_prefix_space", false);
+        cJSON_AddBoolToObject(p, "trim_offsets", true);
+        cJSON_AddBoolToObject(p, "use_regex", true);
+    }
+    cJSON *model = cJSON_AddObjectToObject(root, "model");
+    cJSON_AddStringToObject(model, "type", "BPE");
+    cJSON_AddNullToObject(model, "dropout");
+    cJSON_AddNullToObject(model, "unk_token");
+    cJSON_AddNullToObject(model, "continuing_subword_prefix");
+    cJSON_AddNullToObject(model, "end_of_word_suffix");
+    cJSON_AddBoolToObject(model, "fuse_unk", false);
+    cJSON_AddBoolToObject(model, "byte_fallback", false);
+    cJSON_AddBoolToObject(model, "ignore_merges", false);
+    cJSON *v = cJSON_AddObjectToObject(model, "vocab");
+    for (int id = 0; id < 256 + nm; id++)
+        cJSON_AddNumberToObject(v, vocab[id], id);
+    cJSON *m = cJSON_AddArrayToObject(model, "merges");
+    for (int k = 0; k < nm; k++) {
+        size_t la = strlen(vocab[merges[k][0]]), lb = strlen(vocab[merges[k][1]]);
+        char *s = tp_xmalloc(la + lb + 2);
+        memcpy(s, vocab[merges[k][0]], la);
+        s[la] = ' ';
+        memcpy(s + la + 1, vocab[merges[k][1]], lb + 1);
+        cJSON_AddItemToArray(m, cJSON_CreateString(s));
+        free(s);
+    }
+    char *js = cJSON_Print(root);
+    cJSON_Delete(root);
+    for (int id = 0; id < 256 + n_merges; id++)
+        free(vocab[id]);
+    free(vocab);
+    free(merges);
+    char path[4200];
+    TpStatus st = tp_mkdirs(dir, err);
+    snprintf(path, sizeof path, "%s/tokenizer.json", dir);
+    if (st == TP_OK)
+        st = tp_file_write_atomic(path, js, strlen(js), err);
+    free(js);
+    static const char CONFIG[] =
+        "{\n  \"add_bos_token\": true,\n  \"add_eos_token\": false,\n  \"bos_token\": \"<s>\",\n"
+        "  \"eos_token\": \"</s>\",\n  \"model_max_length\": 512,\n"
+        "  \"tokenizer_class\": \"PreTrainedTokenizerFast\"\n}\n";
+    static const char MAP[] = "{\n  \"bos_token\": \"<s>\",\n  \"eos_token\": \"</s>\"\n}\n";
+    snprintf(path, sizeof path, "%s/tokenizer_config.json", dir);
+    if (st == TP_OK)
+        st = tp_file_write_atomic(path, CONFIG, strlen(CONFIG), err);
+    snprintf(path, sizeof path, "%s/special_tokens_map.json", dir);
+    if (st == TP_OK)
+        st = tp_file_write_atomic(path, MAP, strlen(MAP), err);
+    return st;
+}
+
+/* --- the build ------------------------------------------------------------------------------- */
+
+void demo_build_defaults(DemoBuildOptions *o, bool tiny) {
+    memset(o, 0, sizeof *o);
+    o->seed = 1;
+    o->corpus_records = tiny ? 400 : 12000;
+    o->tickets = tiny ? 50 : 400;
+    o->merges = tiny ? 94 : 766;
+    o->hidden = tiny ? 32 : 128;
+    o->intermediate = tiny ? 64 : 384;
+    o->layers = tiny ? 1 : 4;
+    o->heads = 4;
+    o->kv_heads = 2;
+    o->pretrain_steps = tiny ? 10 : 1600;
+    o->batch = tiny ? 4 : 16;
+    o->lr = 3e-3;
+    o->threads = 2;
+}
+
+void demo_pilot_config(TrainConfig *c) {
+    train_config_defaults(c);
+    c->method = TRAIN_QLORA;
+    c->rank = 8;
+    c->alpha = 16;
+    c->dropout = 0.05;
+    c->lr = 2e-3;
+    c->steps = 120;
+    c->batch = 8;
+    c->warmup = 10;
+    c->seq = 256;
+    c->eval_split = 0.2;
+    c->eval_every = 40;
+    c->checkpoint_every = 0;
+    c->eval_examples = 80;
+    c->seed = 1;
+}
+
+static void say(const TrainSink *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(const TrainSink *s, const char *fmt, ...) {
+    if (!s || !s->event)
+        return;
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    s->event(s->ctx, "info", msg);
+}
+
+/* Removes dir and everything under it (only files and directories). */
+static void remove_tree(const char *dir) {
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        char p[4200];
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        struct stat sb;
+        if (lstat(p, &sb) == 0 && S_ISDIR(sb.st_mode))
+            remove_tree(p);
+        else
+            unlink(p);
+    }
+    closedir(d);
+    rmdir(dir);
+}
+
+TpStatus demo_build(const DemoBuildOptions *o, const TrainSink *sink,
+                    volatile sig_atomic_t *stop, TpError *err) {
+    if (o->tickets < DEMO_N_TEAMS || o->tickets % DEMO_N_TEAMS)
+        return tp_error_set(err, TP_EINVAL, "--tickets: expected a multiple of %d", DEMO_N_TEAMS);
+    if (o->corpus_records < 10 || o->merges < 0 || o->merges > 60000)
+        return tp_error_set(err, TP_EINVAL, "demo build: corpus or merge count out of range");
+    char work[4200], init[4300], corpus[4300], run[4300], model[4200], tickets[4200],
+        info[4200];
+    snprintf(work, sizeof work, "%s/.work", o->out_dir);
+    snprintf(init, sizeof init, "%s/init", work);
+    snprintf(corpus, sizeof corpus, "%s/corpus.jsonl", work);
+    snprintf(run, sizeof run, "%s/pretrain", work);
+    snprintf(model, sizeof model, "%s/model", o->out_dir);
+    snprintf(tickets, sizeof tickets, "%s/tickets.jsonl", o->out_dir);
+    snprintf(info, sizeof info, "%s/build.json", o->out_dir);
+    remove_tree(work); /* a stale checkpoint must not be resumed */
+    TpStatus st = tp_mkdirs(init, err);
+    if (st != TP_OK)
+        return st;
+
+    /* 1. the corpus, and the tokenizer learned from it */
+    char **texts = NULL;
+    StrSet seen = {0};
+    st = write_corpus(corpus, o->seed * 7919 + 1, o->corpus_records, &texts, &seen, err);
+    int vocab = 0, merges = 0;
+    if (st == TP_OK) {
+        say(sink, "corpus: %d ticket transcripts without team labels -> %s", o->corpus_records,
+            corpus);
+        st = write_tokenizer(init, texts, o->merges, &vocab, &merges, err);
+    }
+    for (int i = 0; texts && texts[i]; i++)
+        free(texts[i]);
+    free(texts);
+    if (st == TP_OK)
+        say(sink, "tokenizer: byte-level BPE, %d merges learned from the corpus, %d ids", merges,
+            vocab);
+
+    /* 2. the task data, none of its tickets in the corpus */
+    if (st == TP_OK)
+        st = write_tickets(tickets, o->seed * 7919 + 2, o->tickets, &seen, err);
+    set_free(&seen);
+    if (st == TP_OK)
+        say(sink, "task: %d tickets routed to %d teams (%d each) -> %s", o->tickets, DEMO_N_TEAMS,
+            o->tickets / DEMO_N_TEAMS, tickets);
+
+    /* 3. a random small Llama */
+    LlamaConfig c = {0};
+    snprintf(c.architecture, sizeof c.architecture, "LlamaForCausalLM");
+    snprintf(c.model_type, sizeof c.model_type, "llama");
+    c.hidden = o->hidden;
+    c.intermediate = o->intermediate;
+    c.n_layers = o->layers;
+    c.n_heads = o->heads;
+    c.n_kv_heads = o->kv_heads;
+    c.head_dim = o->heads > 0 ? o->hidden / o->heads : 0;
+    c.vocab = vocab;
+    c.max_pos = 512;
+    c.rms_eps = 1e-5;
+    c.rope_theta = 10000;
+    c.tie_embeddings = true;
+    c.bos_id = vocab - 2;
+    c.eos_ids[0] = vocab - 1;
+    c.n_eos = 1;
+    if (st == TP_OK && (c.head_dim < 2 || c.head_dim % 2 || o->heads % o->kv_heads))
+        st = tp_error_set(err, TP_EINVAL, "demo build: bad model shape");
+    if (st == TP_OK) {
+        LlamaModel m;
+        st = llama_model_init(&m, &c, err);
+        if (st == TP_OK) {
+            llama_model_randomize(&m, o->seed * 7919 + 3, 0.02f);
+            st = llama_model_save(&m, init, err);
+            say(sink, "model: Llama, hidden %d, %d layers, %d heads (%d key/value), %lld "
+                "parameters, random init -> %s", c.hidden, c.n_layers, c.n_heads, c.n_kv_heads,
+                (long long)llama_config_n_params(&c), init);
+            llama_model_free(&m);
+        }
+    }
+
+    /* 4. pretraining: full training on the corpus */
+    Trainer *t = NULL;
+    TrainConfig tc;
+    train_config_defaults(&tc);
+    tc.method = TRAIN_FULL;
+    tc.lr = o->lr;
+    tc.weight_decay = 0.01;
+    tc.steps = o->pretrain_steps;
+    tc.batch = o->batch;
+    tc.seq = 160;
+    tc.warmup = o->pretrain_steps / 20;
+    tc.eval_split = o->corpus_records >= 2000 ? 0.02 : 0.05;
+    tc.eval_every = o->pretrain_steps >= 400 ? o->pretrain_steps / 8 : 0;
+    tc.checkpoint_every = 200;
+    tc.eval_examples = 0;
+    tc.seed = o->seed;
+    tc.threads = o->threads;
+    if (st == TP_OK)
+        st = trainer_open(init, corpus, &tc, run, &t, err);
+    TrainEval before = {0}, after = {0};
+    if (st == TP_OK)
+        st = trainer_evaluate(t, "base", &before, NULL, 0, 0, err);
+    if (st == TP_OK) {
+        TrainInfo ti;
+        trainer_info(t, &ti);
+        say(sink, "pretraining: %lld updates of %d transcripts, full training, lr %g; %lld "
+            "training tokens per pass; held-out loss before: %.3f",
+            ti.total_steps, tc.batch, tc.lr, ti.train_tokens, before.loss);
+    }
+    bool finished = false;
+    if (st == TP_OK)
+        st = trainer_run(t, sink, stop, &finished, err);
+    if (st == TP_OK && !finished)
+        st = tp_error_set(err, TP_ERR, "demo build stopped; the work files are in %s", work);
+    if (st == TP_OK)
+        st = trainer_evaluate(t, "eval", &after, NULL, 0, 0, err);
+    if (st == TP_OK) {
+        say(sink, "pretraining done: held-out loss %.3f (from %.3f)", after.loss, before.loss);
+        remove_tree(model);
+        st = trainer_export(t, model, err);
+    }
+    TrainInfo ti;
+    if (t)
+        trainer_info(t, &ti);
+    trainer_close(t);
+
+    /* 5. how it was made */
+    if (st == TP_OK) {
+        cJSON *j = cJSON_CreateObject();
+        cJSON_AddStringToObject(j, "made_by", "tunepilot demo build");
+        cJSON_AddStringToObject(j, "tunepilot_version", TP_VERSION);
+        cJSON_AddNumberToObject(j, "seed", (double)o->seed);
+        cJSON *x = cJSON_AddObjectToObject(j, "corpus");
+        cJSON_AddNumberToObject(x, "records", o->corpus_records);
+        cJSON_AddStringToObject(x, "format", "completion (prompt, completion); no team labels");
+        x = cJSON_AddObjectToObject(j, "tokenizer");
+        cJSON_AddStringToObject(x, "type", "byte-level BPE learned from the corpus");
+        cJSON_AddNumberToObject(x, "merges", merges);
+        cJSON_AddNumberToObject(x, "vocab", vocab);
+        x = cJSON_AddObjectToObject(j, "model");
+        cJSON_AddNumberToObject(x, "hidden", c.hidden);
+        cJSON_AddNumberToObject(x, "intermediate", c.intermediate);
+        cJSON_AddNumberToObject(x, "layers", c.n_layers);
+        cJSON_AddNumberToObject(x, "heads", c.n_heads);
+        cJSON_AddNumberToObject(x, "kv_heads", c.n_kv_heads);
+        cJSON_AddNumberToObject(x, "parameters", (double)llama_config_n_params(&c));
+        x = cJSON_AddObjectToObject(j, "pretraining");
+        cJSON_AddStringToObject(x, "method", "full");
+        cJSON_AddNumberToObject(x, "steps", (double)tc.steps);
+        cJSON_AddNumberToObject(x, "batch", tc.batch);
+        cJSON_AddNumberToObject(x, "seq", tc.seq);
+        cJSON_AddNumberToObject(x, "lr", tc.lr);
+        cJSON_AddNumberToObject(x, "weight_decay", tc.weight_decay);
+        cJSON_AddNumberToObject(x, "warmup", (double)tc.warmup);
+        cJSON_AddNumberToObject(x, "threads", tc.threads);
+        cJSON_AddNumberToObject(x, "train_records", (double)ti.n_train);
+        cJSON_AddNumberToObject(x, "tokens_per_pass", (double)ti.train_tokens);
+        cJSON_AddNumberToObject(x, "heldout_loss_before", round(before.loss * 1e4) / 1e4);
+        cJSON_AddNumberToObject(x, "heldout_loss_after", round(after.loss * 1e4) / 1e4);
+        x = cJSON_AddObjectToObject(j, "task");
+        cJSON_AddNumberToObject(x, "tickets", o->tickets);
+        cJSON *teams = cJSON_AddArrayToObject(x, "teams");
+        for (int i = 0; i < DEMO_N_TEAMS; i++)
+            cJSON_AddItemToArray(teams, cJSON_CreateString(DEMO_TEAMS[i]));
+        char *js = cJSON_Print(j);
+        cJSON_Delete(j);
+        size_t len = strlen(js);
+        js = tp_xrealloc(js, len + 2);
+        js[len] = '\n';
+        js[len + 1] = '\0';
+        st = tp_file_write_atomic(info, js, len + 1, err);
+        free(js);
+    }
+    if (st == TP_OK && !o->keep_work)
+        remove_tree(work);
+    return st;
+}
