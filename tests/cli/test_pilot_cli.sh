@@ -53,6 +53,33 @@ if [ -d "$SHARED" ]; then
   "$TP" model merge "$SHARED" "$WORK/run/adapter" "$WORK/merged" >/dev/null && ok || bad "merge"
   b=$("$TP" model score "$WORK/merged" --text "Say hi." --json | grep sum_nll)
   [ "${a%.*}" = "${b%.*}" ] && [ -n "$a" ] && ok || bad "adapter ($a) and merged ($b) disagree"
+
+  # Interrupted runs resume to the same adapter as a straight run, byte for
+  # byte: once after SIGINT (checkpoint at the stop), once after SIGKILL
+  # (back to the last periodic checkpoint).
+  common=(--model "$SHARED" --data "$WORK/hi.jsonl" --steps 120 --batch 4 --lr 3e-3
+          --dropout 0.1 --eval-every 0 --checkpoint-every 20 --threads 1)
+  "$TP" pilot "${common[@]}" --out "$WORK/straight" >/dev/null 2>&1 && ok || bad "straight run"
+  for sig in INT KILL; do
+    d="$WORK/cut-$sig"
+    "$TP" pilot "${common[@]}" --out "$d" >/dev/null 2>&1 &
+    pid=$!
+    for _ in $(seq 1 400); do
+      n=$(grep -c '"event":"step"' "$d/metrics.jsonl" 2>/dev/null)
+      [ "${n:-0}" -ge 30 ] && break
+      sleep 0.02
+    done
+    kill -s "$sig" "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    id=$("$TP" runs list | awk -v d="$d" 'NR > 1 && $3 == "qlora" {print $1; exit}')
+    if [ "$sig" = INT ]; then
+      expect 0 "interrupted" -- "$TP" runs show "$id"
+    fi
+    [ -f "$d/adapter/adapter_model.safetensors" ] && bad "$sig: the run finished before the signal"
+    "$TP" runs resume "$id" >/dev/null 2>&1 && ok || bad "$sig: resume failed"
+    cmp -s "$WORK/straight/adapter/adapter_model.safetensors" "$d/adapter/adapter_model.safetensors" \
+      && ok || bad "$sig: the resumed adapter differs from the straight run's"
+  done
 else
   echo "skipped the stories260K pilot checks: $SHARED is absent"
 fi
