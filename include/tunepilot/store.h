@@ -136,4 +136,24 @@ TpStatus store_run_metrics(Store *s, int64_t run_id, int64_t after_step, StoreMe
                            int *n, TpError *err);
 TpStatus store_run_evals(Store *s, int64_t run_id, StoreEval **out, int *n, TpError *err);
 
+/* --- decisions (tunepilot decide) ---------------------------------------------- */
+
+typedef struct StoreDecision {
+    int64_t id;
+    char framework[1024]; /* a framework id, or the path it was loaded from */
+    char *answers;        /* JSON: the typed and measured answers; heap */
+    char *scenario;       /* JSON scenario document, or NULL; heap */
+    char *result;         /* JSON: the decision as shown; heap */
+    char created_at[32];
+} StoreDecision;
+
+void store_decision_free(StoreDecision *d); /* frees the strings */
+/* scenario may be NULL. */
+TpStatus store_decision_save(Store *s, const char *framework, const char *answers,
+                             const char *scenario, const char *result, int64_t *id, TpError *err);
+/* TP_ENOTFOUND when there is no such id. */
+TpStatus store_decision_get(Store *s, int64_t id, StoreDecision *out, TpError *err);
+/* Newest first; free each with store_decision_free, then the array. */
+TpStatus store_decision_list(Store *s, StoreDecision **out, int *n, TpError *err);
+
 #endif

@@ -3,6 +3,7 @@
 #define TP_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "tunepilot/error.h"
 #include "tunepilot/pricing.h"
@@ -39,12 +40,26 @@ TpStatus cli_load_pricing(const CliGlobal *g, Store **store, long long snapshot,
 TpStatus cli_write_output(const char *path, const char *text, TpError *err);
 
 int cmd_cost(const CliGlobal *g, int argc, char **argv);
+int cmd_decide(const CliGlobal *g, int argc, char **argv);
 int cmd_examples(const CliGlobal *g, int argc, char **argv);
 int cmd_pricing(const CliGlobal *g, int argc, char **argv);
 int cmd_scenarios(const CliGlobal *g, int argc, char **argv);
 int cmd_model(const CliGlobal *g, int argc, char **argv);
 int cmd_pilot(const CliGlobal *g, int argc, char **argv);
 int cmd_runs(const CliGlobal *g, int argc, char **argv);
+int cmd_demo(const CliGlobal *g, int argc, char **argv);
+
+/* The bundled demo's directory (model/ and tickets.jsonl): $TUNEPILOT_DEMO_DIR,
+ * else the source tree's assets/demo, else <program dir>/../share/tunepilot/demo.
+ * False when none holds the demo (out: the last place tried). */
+bool cli_demo_dir(char *out, size_t size);
+struct PilotOptions;
+/* `pilot --demo`: points o at the demo's model and tickets (paths written to
+ * model and data, size bytes each) with the demo's training settings. CLI_OK,
+ * or the exit code after printing why the demo cannot run. */
+int cli_demo_pilot(struct PilotOptions *o, char *model, char *data, size_t size);
+/* Prints what the demo run is about to show. */
+void cli_demo_announce(const struct PilotOptions *o);
 
 /* Projects the bundled example NAME as a table on stdout (the default
  * action until the TUI exists). */

@@ -15,8 +15,12 @@
 
 static const char USAGE[] =
     "usage: tunepilot pilot --model DIR --data FILE [options]\n"
+    "       tunepilot pilot --demo [options]\n"
     "\n"
     "Fine-tunes the model on the dataset on this machine and records the run.\n"
+    "  --demo            the bundled demo: a small model tunepilot pretrained, tuned to\n"
+    "                    route support tickets (see tunepilot demo --help); options\n"
+    "                    given with it override its settings\n"
     "  --method M        qlora (NF4 base + LoRA; default), lora (fp32 base + LoRA), full\n"
     "  --rank R          LoRA rank (16)            --alpha A     LoRA alpha (32)\n"
     "  --dropout P       LoRA dropout (0.05)       --rslora      scale alpha/sqrt(r)\n"
@@ -92,13 +96,25 @@ int cmd_pilot(const CliGlobal *g, int argc, char **argv) {
     PilotOptions o = {0};
     train_config_defaults(&o.train);
     TrainConfig *c = &o.train;
-    bool json = false;
+    bool json = false, demo = false;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            fputs(USAGE, stdout);
+            return CLI_OK;
+        }
+        demo |= !strcmp(argv[i], "--demo");
+    }
+    char demo_model[4200], demo_data[4200]; /* the demo's settings first, options override */
+    int demo_rc = demo ? cli_demo_pilot(&o, demo_model, demo_data, sizeof demo_model) : CLI_OK;
+    if (demo_rc != CLI_OK)
+        return demo_rc;
     for (int i = 1; i < argc; i++) {
         const char *v = NULL;
         double x;
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             fputs(USAGE, stdout);
             return CLI_OK;
+        } else if (!strcmp(argv[i], "--demo")) {
         } else if (!strcmp(argv[i], "--json")) {
             json = true;
         } else if (!strcmp(argv[i], "--rslora")) {
@@ -179,6 +195,8 @@ int cmd_pilot(const CliGlobal *g, int argc, char **argv) {
     if (!o.model_dir || !o.data_path)
         return cli_usage("pilot", "expected --model DIR and --data FILE");
     o.output = json ? PILOT_JSON : isatty(STDOUT_FILENO) ? PILOT_PROGRESS : PILOT_LINES;
+    if (demo && !json)
+        cli_demo_announce(&o);
     return run_pilot(g, &o);
 }
 

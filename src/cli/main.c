@@ -13,6 +13,8 @@ static const char USAGE[] =
     "\n"
     "  (no command)       project the bundled example scenario (ticket-triage)\n"
     "  cost SCENARIO      cost and latency of each option over a horizon\n"
+    "  decide             prompt, RAG or fine-tune? a verdict from a decision framework\n"
+    "  demo               build|path: the bundled pilot demo (run it: pilot --demo)\n"
     "  examples           list the bundled example scenarios\n"
     "  model              info|tokenize|score|generate|list: Hugging Face Llama models\n"
     "  pilot              fine-tune a model on a dataset here (QLoRA, LoRA or full)\n"
@@ -34,6 +36,8 @@ typedef struct Command {
 
 static const Command COMMANDS[] = {
     {"cost", cmd_cost},
+    {"decide", cmd_decide},
+    {"demo", cmd_demo},
     {"examples", cmd_examples},
     {"model", cmd_model},
     {"pilot", cmd_pilot},

@@ -28,29 +28,33 @@ const char *const DEMO_TEAMS[DEMO_N_TEAMS] = {"billing", "technical", "account",
 
 /* --- random helpers -------------------------------------------------------------------- */
 
-static int rnd(TpRng *r, int n) { return (int)(tp_rng_next(r) % (uint64_t)n); }
-static bool chance(TpRng *r, double p) { return tp_rng_uniform(r) < p; }
+static int rnd(TpRng *r, int n) {
+    return (int)(tp_rng_next(r) % (uint64_t)n);
+}
+static bool chance(TpRng *r, double p) {
+    return tp_rng_uniform(r) < p;
+}
 #define PICK(r, a) ((a)[rnd(r, N(a))])
 
 /* --- slot values ------------------------------------------------------------------------ */
 
 static const char *const PRODUCTS[] = {
-    "Nimbus Router X2",  "Pulse smartwatch", "Atlas standing desk", "Orbit Cloud Backup",
-    "Vega headphones",   "Zenith 14 laptop", "Echo security camera", "Lumen desk lamp",
-    "Cobalt keyboard",   "Quill Notes app",  "Helix fitness band",   "Terra smart thermostat",
-    "Aero drone",        "Nova tablet",      "Pixel Pro monitor",    "Harbor NAS",
-    "Sprout plant sensor", "Beacon doorbell", "Summit webcam",       "Drift e-bike",
+    "Nimbus Router X2",    "Pulse smartwatch", "Atlas standing desk",  "Orbit Cloud Backup",
+    "Vega headphones",     "Zenith 14 laptop", "Echo security camera", "Lumen desk lamp",
+    "Cobalt keyboard",     "Quill Notes app",  "Helix fitness band",   "Terra smart thermostat",
+    "Aero drone",          "Nova tablet",      "Pixel Pro monitor",    "Harbor NAS",
+    "Sprout plant sensor", "Beacon doorbell",  "Summit webcam",        "Drift e-bike",
 };
 static const char *const DEVICES[] = {"iPhone", "Android phone", "Windows laptop", "Mac",
-                                      "iPad", "Chromebook", "Pixel phone", "Linux desktop"};
+                                      "iPad",   "Chromebook",    "Pixel phone",    "Linux desktop"};
 static const char *const BROWSERS[] = {"Chrome", "Firefox", "Safari", "Edge"};
 static const char *const PLANS[] = {"Basic", "Plus", "Pro", "Team", "Business", "Family"};
-static const char *const MONTHS[] = {"January", "February", "March",     "April",
-                                     "May",     "June",     "July",      "August",
-                                     "September", "October", "November", "December"};
-static const char *const WEEKDAYS[] = {"Monday", "Tuesday", "Wednesday", "Thursday", "Friday",
-                                       "Saturday", "Sunday"};
-static const char *const CARRIERS[] = {"UPS", "FedEx", "DHL", "USPS", "the courier",
+static const char *const MONTHS[] = {"January",   "February", "March",    "April",
+                                     "May",       "June",     "July",     "August",
+                                     "September", "October",  "November", "December"};
+static const char *const WEEKDAYS[] = {"Monday", "Tuesday",  "Wednesday", "Thursday",
+                                       "Friday", "Saturday", "Sunday"};
+static const char *const CARRIERS[] = {"UPS",        "FedEx",          "DHL", "USPS", "the courier",
                                        "Royal Mail", "the post office"};
 static const char *const CITIES[] = {"Lisbon", "Denver", "Toronto", "Leeds",  "Austin",
                                      "Berlin", "Osaka",  "Dublin",  "Lyon",   "Seattle",
@@ -60,19 +64,18 @@ static const char *const COUNTRIES[] = {"Canada", "Mexico", "Germany", "Japan", 
 static const char *const NAMES[] = {"Dana",  "Priya", "Tom",  "Lucia", "Ahmed", "Mei",
                                     "Jonas", "Sara",  "Kofi", "Elena", "Raj",   "Chloe",
                                     "Mateo", "Ines",  "Sam",  "Yuki",  "Omar",  "Grace"};
-static const char *const SURNAMES[] = {"Kim",   "Novak", "Silva", "Okafor", "Berg",  "Rossi",
+static const char *const SURNAMES[] = {"Kim",   "Novak",  "Silva", "Okafor", "Berg",  "Rossi",
                                        "Patel", "Moreau", "Lopez", "Tanaka", "Walsh", "Meyer"};
 static const char *const COMPANIES[] = {"Brightside Dental", "Kestrel Logistics", "Oakline Studio",
-                                        "Northwind Traders", "Bluefin Labs",     "Maple & Co",
-                                        "Riverstone School", "Copperleaf Cafe",  "Vantage Legal"};
+                                        "Northwind Traders", "Bluefin Labs",      "Maple & Co",
+                                        "Riverstone School", "Copperleaf Cafe",   "Vantage Legal"};
 static const char *const DOMAINS[] = {"example.com", "mail.example", "inbox.test", "corp.example"};
 
 typedef struct Slots {
-    char product[48], product2[48], order[24], amount[16], amount2[16], card[32], date[32],
-        days[8], month[16], plan[16], plan2[16], code[16], inv[16], error[24], ver[16],
-        device[24], device2[24], browser[16], pct[8], hours[8], email[64], city[16],
-        country[16], carrier[24], n[8], m[8], name[16], fullname[32], company[32], years[8],
-        seats[8], ticket[16];
+    char product[48], product2[48], order[24], amount[16], amount2[16], card[32], date[32], days[8],
+        month[16], plan[16], plan2[16], code[16], inv[16], error[24], ver[16], device[24],
+        device2[24], browser[16], pct[8], hours[8], email[64], city[16], country[16], carrier[24],
+        n[8], m[8], name[16], fullname[32], company[32], years[8], seats[8], ticket[16];
 } Slots;
 
 static void fill_slots(TpRng *r, Slots *s) {
@@ -80,13 +83,19 @@ static void fill_slots(TpRng *r, Slots *s) {
     snprintf(s->product, sizeof s->product, "%s", PRODUCTS[p]);
     snprintf(s->product2, sizeof s->product2, "%s", PRODUCTS[p2]);
     switch (rnd(r, 4)) {
-    case 0: snprintf(s->order, sizeof s->order, "#%d", 10000 + rnd(r, 90000)); break;
-    case 1: snprintf(s->order, sizeof s->order, "order %d", 100000 + rnd(r, 900000)); break;
+    case 0:
+        snprintf(s->order, sizeof s->order, "#%d", 10000 + rnd(r, 90000));
+        break;
+    case 1:
+        snprintf(s->order, sizeof s->order, "order %d", 100000 + rnd(r, 900000));
+        break;
     case 2:
         snprintf(s->order, sizeof s->order, "%c%c-%d", 'A' + rnd(r, 26), 'A' + rnd(r, 26),
                  1000 + rnd(r, 9000));
         break;
-    default: snprintf(s->order, sizeof s->order, "#%d", 2000000 + rnd(r, 8000000)); break;
+    default:
+        snprintf(s->order, sizeof s->order, "#%d", 2000000 + rnd(r, 8000000));
+        break;
     }
     static const int cents[] = {0, 99, 49, 95, 50, 0, 0, 99};
     int a = 5 + rnd(r, 400), a2 = 5 + rnd(r, 400);
@@ -98,10 +107,18 @@ static void fill_slots(TpRng *r, Slots *s) {
     static const char *const CARDS[] = {"Visa", "Mastercard", "Amex", "debit card", "card"};
     snprintf(s->card, sizeof s->card, "%s ending %04d", PICK(r, CARDS), rnd(r, 10000));
     switch (rnd(r, 4)) {
-    case 0: snprintf(s->date, sizeof s->date, "%s %d", PICK(r, MONTHS), 1 + rnd(r, 28)); break;
-    case 1: snprintf(s->date, sizeof s->date, "last %s", PICK(r, WEEKDAYS)); break;
-    case 2: snprintf(s->date, sizeof s->date, "the %dth", 4 + rnd(r, 17)); break;
-    default: snprintf(s->date, sizeof s->date, "%d/%d", 1 + rnd(r, 12), 1 + rnd(r, 28)); break;
+    case 0:
+        snprintf(s->date, sizeof s->date, "%s %d", PICK(r, MONTHS), 1 + rnd(r, 28));
+        break;
+    case 1:
+        snprintf(s->date, sizeof s->date, "last %s", PICK(r, WEEKDAYS));
+        break;
+    case 2:
+        snprintf(s->date, sizeof s->date, "the %dth", 4 + rnd(r, 17));
+        break;
+    default:
+        snprintf(s->date, sizeof s->date, "%d/%d", 1 + rnd(r, 12), 1 + rnd(r, 28));
+        break;
     }
     snprintf(s->days, sizeof s->days, "%d", 2 + rnd(r, 19));
     snprintf(s->month, sizeof s->month, "%s", PICK(r, MONTHS));
@@ -112,10 +129,18 @@ static void fill_slots(TpRng *r, Slots *s) {
     snprintf(s->code, sizeof s->code, "%s%d", PICK(r, CODES), 5 * (1 + rnd(r, 8)));
     snprintf(s->inv, sizeof s->inv, "INV-%d", 1000 + rnd(r, 90000));
     switch (rnd(r, 4)) {
-    case 0: snprintf(s->error, sizeof s->error, "error %d", 400 + rnd(r, 110)); break;
-    case 1: snprintf(s->error, sizeof s->error, "error code E-%d", 100 + rnd(r, 900)); break;
-    case 2: snprintf(s->error, sizeof s->error, "a timeout error"); break;
-    default: snprintf(s->error, sizeof s->error, "0x%04X", rnd(r, 65536)); break;
+    case 0:
+        snprintf(s->error, sizeof s->error, "error %d", 400 + rnd(r, 110));
+        break;
+    case 1:
+        snprintf(s->error, sizeof s->error, "error code E-%d", 100 + rnd(r, 900));
+        break;
+    case 2:
+        snprintf(s->error, sizeof s->error, "a timeout error");
+        break;
+    default:
+        snprintf(s->error, sizeof s->error, "0x%04X", rnd(r, 65536));
+        break;
     }
     snprintf(s->ver, sizeof s->ver, "%d.%d.%d", 1 + rnd(r, 6), rnd(r, 20), rnd(r, 10));
     int d = rnd(r, N(DEVICES)), d2 = (d + 1 + rnd(r, N(DEVICES) - 1)) % N(DEVICES);
@@ -159,12 +184,11 @@ static void expand(TpBuf *b, const char *tmpl, const Slots *s) {
         size_t off;
     } K[] = {
 #define SLOT(x) {#x, offsetof(Slots, x)}
-        SLOT(product), SLOT(product2), SLOT(order),   SLOT(amount),  SLOT(amount2),
-        SLOT(card),    SLOT(date),     SLOT(days),    SLOT(month),   SLOT(plan),
-        SLOT(plan2),   SLOT(code),     SLOT(inv),     SLOT(error),   SLOT(ver),
-        SLOT(device),  SLOT(device2),  SLOT(browser), SLOT(pct),     SLOT(hours),
-        SLOT(email),   SLOT(city),     SLOT(country), SLOT(carrier), SLOT(n),
-        SLOT(m),       SLOT(name),     SLOT(fullname), SLOT(company), SLOT(years),
+        SLOT(product), SLOT(product2), SLOT(order), SLOT(amount),   SLOT(amount2), SLOT(card),
+        SLOT(date),    SLOT(days),     SLOT(month), SLOT(plan),     SLOT(plan2),   SLOT(code),
+        SLOT(inv),     SLOT(error),    SLOT(ver),   SLOT(device),   SLOT(device2), SLOT(browser),
+        SLOT(pct),     SLOT(hours),    SLOT(email), SLOT(city),     SLOT(country), SLOT(carrier),
+        SLOT(n),       SLOT(m),        SLOT(name),  SLOT(fullname), SLOT(company), SLOT(years),
         SLOT(seats),   SLOT(ticket),
 #undef SLOT
     };
@@ -198,7 +222,8 @@ static void expand(TpBuf *b, const char *tmpl, const Slots *s) {
 static const char *const ISSUE_BILLING[] = {
     "I was charged twice for my {plan} subscription this month.",
     "There is a charge of {amount} on my {card} that I don't recognize.",
-    "Can I get a refund for {order}? I returned the {product} {days} days ago and still no money back.",
+    "Can I get a refund for {order}? I returned the {product} {days} days ago and still no money "
+    "back.",
     "My invoice for {month} says {amount} but my {plan} plan should cost {amount2}.",
     "How do I update the credit card on file? The old {card} expired.",
     "I cancelled my subscription but you billed me again on {date}.",
@@ -354,35 +379,38 @@ static const char *const DETAIL_SALES[] = {
 };
 
 static const char *const *const ISSUES[DEMO_N_TEAMS] = {ISSUE_BILLING, ISSUE_TECHNICAL,
-                                                        ISSUE_ACCOUNT, ISSUE_SHIPPING,
-                                                        ISSUE_SALES};
-static const int N_ISSUES[DEMO_N_TEAMS] = {N(ISSUE_BILLING), N(ISSUE_TECHNICAL),
-                                           N(ISSUE_ACCOUNT), N(ISSUE_SHIPPING),
-                                           N(ISSUE_SALES)};
-static const char *const *const DETAILS[DEMO_N_TEAMS] = {DETAIL_BILLING, DETAIL_TECHNICAL,
-                                                         DETAIL_ACCOUNT, DETAIL_SHIPPING,
-                                                         DETAIL_SALES};
+                                                        ISSUE_ACCOUNT, ISSUE_SHIPPING, ISSUE_SALES};
+static const int N_ISSUES[DEMO_N_TEAMS] = {N(ISSUE_BILLING), N(ISSUE_TECHNICAL), N(ISSUE_ACCOUNT),
+                                           N(ISSUE_SHIPPING), N(ISSUE_SALES)};
+static const char *const *const DETAILS[DEMO_N_TEAMS] = {
+    DETAIL_BILLING, DETAIL_TECHNICAL, DETAIL_ACCOUNT, DETAIL_SHIPPING, DETAIL_SALES};
 static const int N_DETAILS[DEMO_N_TEAMS] = {N(DETAIL_BILLING), N(DETAIL_TECHNICAL),
-                                            N(DETAIL_ACCOUNT), N(DETAIL_SHIPPING),
-                                            N(DETAIL_SALES)};
+                                            N(DETAIL_ACCOUNT), N(DETAIL_SHIPPING), N(DETAIL_SALES)};
 
 /* Team-neutral pieces. */
-static const char *const GREETINGS[] = {"Hi,", "Hello,", "Hey there,", "Good morning,",
-                                        "Dear support,", "Hi team,", "Hello support team,",
-                                        "Hi {name},", "Good afternoon,", "Hey,"};
+static const char *const GREETINGS[] = {
+    "Hi,",           "Hello,",     "Hey there,",          "Good morning,",
+    "Dear support,", "Hi team,",   "Hello support team,", "Good afternoon,",
+    "Hey,",          "Hi support,"};
 static const char *const CONTEXTS[] = {
-    "I bought the {product} last month.",  "My order number is {order}.",
-    "I've been a customer for {years} years.", "I'm writing on behalf of {company}.",
-    "This is about the {product}.",        "I'm using the {plan} plan.",
-    "Ticket {ticket} was closed without an answer.", "I already emailed about this on {date}.",
+    "I bought the {product} last month.",
+    "My order number is {order}.",
+    "I've been a customer for {years} years.",
+    "I'm writing on behalf of {company}.",
+    "This is about the {product}.",
+    "I'm using the {plan} plan.",
+    "Ticket {ticket} was closed without an answer.",
+    "I already emailed about this on {date}.",
 };
-static const char *const ASIDES[] = {"This is really frustrating.", "Please help asap.",
-                                     "Thanks in advance.", "I tried calling but nobody answered.",
-                                     "Any help is appreciated.", "Please get back to me soon.",
-                                     "Not happy about this.", "Hope you can help."};
-static const char *const SIGNOFFS[] = {"Thanks, {name}", "Thank you!", "Regards, {fullname}",
-                                       "Cheers", "- {name}", "Please advise.", "Best, {name}",
-                                       "Thanks", "Kind regards, {fullname}, {company}"};
+static const char *const ASIDES[] = {
+    "This is really frustrating.", "Please help asap.",
+    "Thanks in advance.",          "I tried calling but nobody answered.",
+    "Any help is appreciated.",    "Please get back to me soon.",
+    "Not happy about this.",       "Hope you can help."};
+static const char *const SIGNOFFS[] = {
+    "Thanks, {name}", "Thank you!", "Regards, {fullname}",
+    "Cheers",         "- {name}",   "Please advise.",
+    "Best, {name}",   "Thanks",     "Kind regards, {fullname}, {company}"};
 
 static const char KEY_ROWS[] = "qwertyuiop asdfghjkl zxcvbnm";
 
@@ -391,8 +419,8 @@ static char neighbour(TpRng *r, char c) {
     const char *p = strchr(KEY_ROWS, tolower((unsigned char)c));
     if (!p)
         return c;
-    char n = p > KEY_ROWS && p[-1] != ' ' && (chance(r, 0.5) || p[1] == ' ' || !p[1]) ? p[-1]
-                                                                                    : p[1];
+    char n =
+        p > KEY_ROWS && p[-1] != ' ' && (chance(r, 0.5) || p[1] == ' ' || !p[1]) ? p[-1] : p[1];
     if (n == ' ' || !n)
         n = p[-1];
     return isupper((unsigned char)c) ? (char)toupper((unsigned char)n) : n;
@@ -422,10 +450,20 @@ static void typos(TpRng *r, TpBuf *b, double p) {
         if (n >= 4 && chance(r, p)) {
             size_t k = 1 + (size_t)rnd(r, (int)n - 2); /* never the first letter */
             switch (rnd(r, 4)) {
-            case 0: { char t = w[k]; w[k] = w[k + 1]; w[k + 1] = t; } break;
-            case 1: memmove(w + k, w + k + 1, n - k); break;
-            case 2: memmove(w + k + 1, w + k, n - k + 1); break;
-            default: w[k] = neighbour(r, w[k]); break;
+            case 0: {
+                char t = w[k];
+                w[k] = w[k + 1];
+                w[k + 1] = t;
+            } break;
+            case 1:
+                memmove(w + k, w + k + 1, n - k);
+                break;
+            case 2:
+                memmove(w + k + 1, w + k, n - k + 1);
+                break;
+            default:
+                w[k] = neighbour(r, w[k]);
+                break;
             }
         }
         tp_buf_puts(&o, w);
@@ -435,9 +473,8 @@ static void typos(TpRng *r, TpBuf *b, double p) {
     *b = o;
 }
 
-char *demo_ticket(TpRng *r, int team) {
-    Slots s;
-    fill_slots(r, &s);
+static char *ticket_text(TpRng *r, int team, const Slots *sl) {
+    const Slots s = *sl;
     TpBuf b;
     tp_buf_init(&b);
     tp_buf_puts(&b, "");
@@ -545,21 +582,18 @@ static const char *const REPLY_SALES[] = {
     "Pre-orders for the new {product} open in {month}; I've added you to the list.",
     "For {seats} units we have volume pricing; the price list is attached.",
 };
-static const char *const *const REPLIES[DEMO_N_TEAMS] = {REPLY_BILLING, REPLY_TECHNICAL,
-                                                         REPLY_ACCOUNT, REPLY_SHIPPING,
-                                                         REPLY_SALES};
-static const int N_REPLIES[DEMO_N_TEAMS] = {N(REPLY_BILLING), N(REPLY_TECHNICAL),
-                                            N(REPLY_ACCOUNT), N(REPLY_SHIPPING),
-                                            N(REPLY_SALES)};
-static const char *const REPLY_OPEN[] = {"Hi {name},", "Hello {name},", "Hi there,",
-                                         "Dear {name},", "Thanks for reaching out.", ""};
+static const char *const *const REPLIES[DEMO_N_TEAMS] = {
+    REPLY_BILLING, REPLY_TECHNICAL, REPLY_ACCOUNT, REPLY_SHIPPING, REPLY_SALES};
+static const int N_REPLIES[DEMO_N_TEAMS] = {N(REPLY_BILLING), N(REPLY_TECHNICAL), N(REPLY_ACCOUNT),
+                                            N(REPLY_SHIPPING), N(REPLY_SALES)};
+static const char *const REPLY_OPEN[] = {
+    "Hi {name},", "Hello {name},", "Hi there,", "Dear {name},", "Thanks for reaching out.", ""};
 static const char *const REPLY_CLOSE[] = {"Best regards, {fullname}", "Kind regards",
                                           "Let us know if there's anything else.",
                                           "Have a great day!", ""};
 
-char *demo_reply(TpRng *r, int team) {
-    Slots s;
-    fill_slots(r, &s);
+static char *reply_text(TpRng *r, int team, const Slots *sl) {
+    const Slots s = *sl;
     TpBuf b;
     tp_buf_init(&b);
     tp_buf_puts(&b, "");
@@ -575,6 +609,18 @@ char *demo_reply(TpRng *r, int team) {
         expand(&b, close, &s);
     }
     return tp_buf_take(&b);
+}
+
+char *demo_ticket(TpRng *r, int team) {
+    Slots s;
+    fill_slots(r, &s);
+    return ticket_text(r, team, &s);
+}
+
+char *demo_reply(TpRng *r, int team) {
+    Slots s;
+    fill_slots(r, &s);
+    return reply_text(r, team, &s);
 }
 
 /* --- files ------------------------------------------------------------------------------- */
@@ -721,8 +767,8 @@ TpStatus demo_write_tickets(const char *path, uint64_t seed, int n, TpError *err
  * tickets alone), split after the first 1-3 words into prompt and
  * completion. texts collects every transcript (for the tokenizer) and
  * tickets every ticket text (kept out of the task data). */
-static TpStatus write_corpus(const char *path, uint64_t seed, int n, char ***texts,
-                             StrSet *tickets, TpError *err) {
+static TpStatus write_corpus(const char *path, uint64_t seed, int n, char ***texts, StrSet *tickets,
+                             TpError *err) {
     TpRng r;
     tp_rng_seed(&r, seed);
     TpBuf b;
@@ -730,7 +776,9 @@ static TpStatus write_corpus(const char *path, uint64_t seed, int n, char ***tex
     *texts = tp_xcalloc((size_t)n + 1, sizeof(char *));
     for (int i = 0; i < n; i++) {
         int team = rnd(&r, DEMO_N_TEAMS);
-        char *t = demo_ticket(&r, team);
+        Slots sl;
+        fill_slots(&r, &sl);
+        char *t = ticket_text(&r, team, &sl);
         set_slot(tickets, t, strlen(t), true);
         TpBuf x;
         tp_buf_init(&x);
@@ -738,7 +786,7 @@ static TpStatus write_corpus(const char *path, uint64_t seed, int n, char ***tex
         tp_buf_puts(&x, t);
         free(t);
         if (chance(&r, 0.8)) {
-            char *reply = demo_reply(&r, team);
+            char *reply = reply_text(&r, team, &sl);
             tp_buf_puts(&x, "\nAgent: ");
             tp_buf_puts(&x, reply);
             free(reply);
@@ -863,8 +911,8 @@ static int learn_bpe(char *const *texts, int n_merges, char ***vocab_out, int (*
         w[nw].count = words.vals[i];
         nw++;
     }
-    /* the words in a fixed order (hash-table order depends only on the
-     * keys, but sorting makes the tie-breaks obviously deterministic) */
+    /* (the hash table's order depends only on the keys inserted; ties
+     * between pair counts go to the smallest pair of ids either way) */
     set_free(&words);
     char bc[256][4];
     byte_chars(bc);
@@ -930,8 +978,8 @@ static int learn_bpe(char *const *texts, int n_merges, char ***vocab_out, int (*
 
 /* Writes tokenizer.json, tokenizer_config.json and special_tokens_map.json
  * into dir; *vocab_size gets the ids in use (bytes, merges, <s>, </s>). */
-static TpStatus write_tokenizer(const char *dir, char *const *texts, int n_merges,
-                                int *vocab_size, int *merges_made, TpError *err) {
+static TpStatus write_tokenizer(const char *dir, char *const *texts, int n_merges, int *vocab_size,
+                                int *merges_made, TpError *err) {
     char **vocab;
     int(*merges)[2];
     int nm = learn_bpe(texts, n_merges, &vocab, &merges);
@@ -1083,14 +1131,13 @@ static void remove_tree(const char *dir) {
     rmdir(dir);
 }
 
-TpStatus demo_build(const DemoBuildOptions *o, const TrainSink *sink,
-                    volatile sig_atomic_t *stop, TpError *err) {
+TpStatus demo_build(const DemoBuildOptions *o, const TrainSink *sink, volatile sig_atomic_t *stop,
+                    TpError *err) {
     if (o->tickets < DEMO_N_TEAMS || o->tickets % DEMO_N_TEAMS)
         return tp_error_set(err, TP_EINVAL, "--tickets: expected a multiple of %d", DEMO_N_TEAMS);
     if (o->corpus_records < 10 || o->merges < 0 || o->merges > 60000)
         return tp_error_set(err, TP_EINVAL, "demo build: corpus or merge count out of range");
-    char work[4200], init[4300], corpus[4300], run[4300], model[4200], tickets[4200],
-        info[4200];
+    char work[4200], init[4300], corpus[4300], run[4300], model[4200], tickets[4200], info[4200];
     snprintf(work, sizeof work, "%s/.work", o->out_dir);
     snprintf(init, sizeof init, "%s/init", work);
     snprintf(corpus, sizeof corpus, "%s/corpus.jsonl", work);
@@ -1154,9 +1201,11 @@ TpStatus demo_build(const DemoBuildOptions *o, const TrainSink *sink,
         if (st == TP_OK) {
             llama_model_randomize(&m, o->seed * 7919 + 3, 0.02f);
             st = llama_model_save(&m, init, err);
-            say(sink, "model: Llama, hidden %d, %d layers, %d heads (%d key/value), %lld "
-                "parameters, random init -> %s", c.hidden, c.n_layers, c.n_heads, c.n_kv_heads,
-                (long long)llama_config_n_params(&c), init);
+            say(sink,
+                "model: Llama, hidden %d, %d layers, %d heads (%d key/value), %lld "
+                "parameters, random init -> %s",
+                c.hidden, c.n_layers, c.n_heads, c.n_kv_heads, (long long)llama_config_n_params(&c),
+                init);
             llama_model_free(&m);
         }
     }
@@ -1186,7 +1235,8 @@ TpStatus demo_build(const DemoBuildOptions *o, const TrainSink *sink,
     if (st == TP_OK) {
         TrainInfo ti;
         trainer_info(t, &ti);
-        say(sink, "pretraining: %lld updates of %d transcripts, full training, lr %g; %lld "
+        say(sink,
+            "pretraining: %lld updates of %d transcripts, full training, lr %g; %lld "
             "training tokens per pass; held-out loss before: %.3f",
             ti.total_steps, tc.batch, tc.lr, ti.train_tokens, before.loss);
     }

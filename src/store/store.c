@@ -79,6 +79,15 @@ static const char *const MIGRATIONS[] = {
     "  at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')),"
     "  level TEXT NOT NULL,"
     "  message TEXT NOT NULL);",
+
+    /* 3 -> 4: decisions (tunepilot decide) with their inputs, for --review */
+    "CREATE TABLE decisions ("
+    "  id INTEGER PRIMARY KEY,"
+    "  framework TEXT NOT NULL,"
+    "  answers TEXT NOT NULL,"
+    "  scenario TEXT,"
+    "  result TEXT NOT NULL,"
+    "  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')));",
 };
 #define N_MIGRATIONS ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))
 

@@ -1,0 +1,381 @@
+/* screen_costs.c - the scenario editor: workload figures on the left, the
+ * options table, and cumulative cost by month with break-even markers,
+ * recomputed on every keystroke. */
+#define _XOPEN_SOURCE_EXTENDED 1
+#include <math.h>
+#include <ncurses.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "tui/chart.h"
+#include "tui/tui.h"
+#include "tunepilot/assets.h"
+#include "tunepilot/report.h"
+
+typedef struct Field {
+    const char *label, *key; /* key in $.workload, or "horizon_months" at the top */
+    bool top;
+} Field;
+
+static const Field FIELDS[] = {
+    {"requests/day", "requests_per_day", false}, {"input tokens", "input_tokens", false},
+    {"output tokens", "output_tokens", false},   {"growth/month", "growth_per_month", false},
+    {"peak factor", "peak_factor", false},       {"latency SLO ms", "latency_slo_ms", false},
+    {"horizon months", "horizon_months", true},
+};
+#define N_FIELDS ((int)(sizeof FIELDS / sizeof FIELDS[0]))
+
+static int example_index;
+
+const char *costs_keys(void) { return "Up/Down field  type a number  Enter apply  e example  s save"; }
+
+static cJSON *field_item(cJSON *doc, const Field *f) {
+    cJSON *parent = f->top ? doc : cJSON_GetObjectItemCaseSensitive(doc, "workload");
+    return parent ? cJSON_GetObjectItemCaseSensitive(parent, f->key) : NULL;
+}
+
+static void field_text(cJSON *doc, const Field *f, char *out, size_t size) {
+    cJSON *it = field_item(doc, f);
+    if (cJSON_IsNumber(it))
+        snprintf(out, size, "%g", it->valuedouble);
+    else if (cJSON_IsArray(it) && cJSON_GetArraySize(it) == 2)
+        snprintf(out, size, "%g-%g", cJSON_GetArrayItem(it, 0)->valuedouble,
+                 cJSON_GetArrayItem(it, 1)->valuedouble);
+    else
+        snprintf(out, size, "-");
+}
+
+static void recompute(TuiApp *a) {
+    CostsState *c = &a->costs;
+    if (c->have) {
+        cost_projection_free(&c->proj);
+        cost_scenario_free(&c->sc);
+        c->have = false;
+    }
+    c->error[0] = '\0';
+    if (!c->doc)
+        return;
+    char *text = cJSON_PrintUnformatted(c->doc);
+    TpError err = {0};
+    TpStatus st = cost_scenario_parse(text, strlen(text), c->name, &a->pricing, &c->sc, &err);
+    if (st == TP_OK) {
+        st = cost_project(&c->sc, &c->proj, &err);
+        if (st == TP_OK)
+            c->have = true;
+        else
+            cost_scenario_free(&c->sc);
+    }
+    if (st != TP_OK)
+        snprintf(c->error, sizeof c->error, "%s", err.msg);
+    free(text);
+}
+
+void costs_load_doc(TuiApp *a, const char *json, const char *name, int64_t saved_id) {
+    CostsState *c = &a->costs;
+    cJSON *doc = cJSON_Parse(json);
+    if (!doc) {
+        snprintf(a->message, sizeof a->message, "cannot read scenario %s", name);
+        return;
+    }
+    cJSON_Delete(c->doc);
+    c->doc = doc;
+    snprintf(c->name, sizeof c->name, "%s", name);
+    c->saved_id = saved_id;
+    c->editing = false;
+    recompute(a);
+}
+
+static void load_example(TuiApp *a, int i) {
+    const char *n = tp_asset_name("assets/scenarios/", i);
+    if (!n) {
+        i = 0;
+        n = tp_asset_name("assets/scenarios/", 0);
+    }
+    if (!n)
+        return;
+    example_index = i;
+    size_t len;
+    const char *data = tp_asset_get(n, &len);
+    costs_load_doc(a, data, n + strlen("assets/scenarios/"), 0);
+}
+
+void costs_open(TuiApp *a) {
+    if (a->opt.scenario) {
+        FILE *f = fopen(a->opt.scenario, "rb");
+        char buf[1 << 16];
+        size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+        if (f)
+            fclose(f);
+        buf[n] = '\0';
+        if (n) {
+            costs_load_doc(a, buf, a->opt.scenario, 0);
+            return;
+        }
+    }
+    load_example(a, 0); /* ticket-triage first (names sort) */
+    for (int i = 0; tp_asset_name("assets/scenarios/", i); i++)
+        if (strstr(tp_asset_name("assets/scenarios/", i), "ticket-triage"))
+            load_example(a, i);
+}
+
+void costs_close(TuiApp *a) {
+    CostsState *c = &a->costs;
+    if (c->have) {
+        cost_projection_free(&c->proj);
+        cost_scenario_free(&c->sc);
+    }
+    cJSON_Delete(c->doc);
+    memset(c, 0, sizeof *c);
+}
+
+/* Applies the edit buffer to the selected field (if it parses). */
+static void apply_edit(TuiApp *a) {
+    CostsState *c = &a->costs;
+    char *end;
+    double v = strtod(c->edit, &end);
+    if (!c->edit[0] || *end)
+        return;
+    const Field *f = &FIELDS[c->field];
+    cJSON *parent = f->top ? c->doc : cJSON_GetObjectItemCaseSensitive(c->doc, "workload");
+    if (!parent)
+        return;
+    if (cJSON_GetObjectItemCaseSensitive(parent, f->key))
+        cJSON_ReplaceItemInObjectCaseSensitive(parent, f->key, cJSON_CreateNumber(v));
+    else
+        cJSON_AddNumberToObject(parent, f->key, v);
+    recompute(a);
+}
+
+static void save(TuiApp *a) {
+    CostsState *c = &a->costs;
+    if (!a->store) {
+        snprintf(a->message, sizeof a->message, "not saved: database unavailable");
+        return;
+    }
+    if (!c->have) {
+        snprintf(a->message, sizeof a->message, "not saved: the scenario is invalid");
+        return;
+    }
+    TpError err = {0};
+    char *doc = cJSON_PrintUnformatted(c->doc);
+    ReportPricing rp = {a->pricing.snapshot_id, a->pricing.snapshot_label, a->pricing.snapshot_as_of};
+    cJSON *pj = report_cost_json(&c->sc, &c->proj, &rp);
+    char *proj = cJSON_PrintUnformatted(pj);
+    int64_t id = 0;
+    TpStatus st = store_scenario_save(a->store, c->sc.name, doc, &id, &err);
+    if (st == TP_OK)
+        st = store_projection_save(a->store, id, a->pricing.snapshot_id, c->sc.seed, proj, NULL,
+                                   &err);
+    if (st == TP_OK) {
+        c->saved_id = id;
+        a->history.loaded = false;
+        snprintf(a->message, sizeof a->message, "saved as scenario %lld", (long long)id);
+    } else {
+        snprintf(a->message, sizeof a->message, "not saved: %s", err.msg);
+    }
+    free(doc);
+    free(proj);
+    cJSON_Delete(pj);
+}
+
+int costs_key(TuiApp *a, int ch) {
+    CostsState *c = &a->costs;
+    if ((ch >= '0' && ch <= '9') || ch == '.' || (ch == '-' && c->editing)) {
+        if (!c->editing) {
+            c->editing = true;
+            c->edit[0] = '\0';
+        }
+        size_t n = strlen(c->edit);
+        if (n + 1 < sizeof c->edit) {
+            c->edit[n] = (char)ch;
+            c->edit[n + 1] = '\0';
+        }
+        apply_edit(a); /* live: recompute as the user types */
+        return TUI_REDRAW;
+    }
+    if (c->editing) {
+        switch (ch) {
+        case KEY_BACKSPACE:
+        case 127:
+        case 8: {
+            size_t n = strlen(c->edit);
+            if (n)
+                c->edit[n - 1] = '\0';
+            apply_edit(a);
+            return TUI_REDRAW;
+        }
+        case '\n':
+        case KEY_ENTER:
+            apply_edit(a);
+            c->editing = false;
+            return TUI_REDRAW;
+        case 27:
+            c->editing = false;
+            return TUI_REDRAW;
+        }
+    }
+    switch (ch) {
+    case KEY_UP:
+    case 'k':
+        c->editing = false;
+        c->field = (c->field + N_FIELDS - 1) % N_FIELDS;
+        return TUI_REDRAW;
+    case KEY_DOWN:
+    case 'j':
+        c->editing = false;
+        c->field = (c->field + 1) % N_FIELDS;
+        return TUI_REDRAW;
+    case 'e':
+        load_example(a, example_index + 1);
+        return TUI_REDRAW;
+    case 's':
+        save(a);
+        return TUI_REDRAW;
+    }
+    return TUI_NONE;
+}
+
+/* --- drawing ------------------------------------------------------------------------------ */
+
+static void draw_form(TuiApp *a, Rect r) {
+    CostsState *c = &a->costs;
+    tui_text(a, r.y, r.x, r.w, ROLE_HEADER, false, "Workload");
+    tui_text(a, r.y + 1, r.x, r.w, ROLE_DIM, false, c->name);
+    for (int i = 0; i < N_FIELDS && 3 + i < r.h; i++) {
+        char val[64];
+        if (i == c->field && c->editing)
+            snprintf(val, sizeof val, "%s_", c->edit);
+        else
+            field_text(c->doc, &FIELDS[i], val, sizeof val);
+        char line[128];
+        snprintf(line, sizeof line, "%-15s %12s", FIELDS[i].label, val);
+        tui_text(a, r.y + 3 + i, r.x, r.w, i == c->field ? ROLE_SELECTED : ROLE_NORMAL, true,
+                 line);
+    }
+}
+
+static void draw_table(TuiApp *a, Rect r) {
+    CostsState *c = &a->costs;
+    char hdr[256];
+    snprintf(hdr, sizeof hdr, "%-14s %-13s %10s %10s %13s %7s %4s %4s", "option", "kind",
+             "$/request", "$/day", "total", "p95 ms", "SLO", "rep");
+    tui_text(a, r.y, r.x, r.w, ROLE_HEADER, false, hdr);
+    if (!c->have) {
+        tui_text(a, r.y + 2, r.x, r.w, ROLE_BAD, false, c->error);
+        return;
+    }
+    int best = 0;
+    for (int i = 1; i < c->proj.n_options; i++)
+        if (c->proj.options[i].horizon_total_usd < c->proj.options[best].horizon_total_usd)
+            best = i;
+    for (int i = 0; i < c->proj.n_options && 1 + i < r.h; i++) {
+        const CostOptionResult *o = &c->proj.options[i];
+        char cpr[32], day[32], tot[32], line[256];
+        report_usd(o->cost_per_request_usd, cpr, sizeof cpr);
+        report_usd(o->daily_cost_usd, day, sizeof day);
+        report_usd(o->horizon_total_usd, tot, sizeof tot);
+        char rep[8] = "-";
+        if (o->replicas_at_peak > 0)
+            snprintf(rep, sizeof rep, "%d", o->replicas_at_peak);
+        snprintf(line, sizeof line, "%-14.14s %-13s %10s %10s %13s %7.0f %4s %4s",
+                 c->sc.options[i].id, cost_option_kind_name(c->sc.options[i].kind), cpr, day, tot,
+                 o->latency_p95_ms, !c->sc.has_slo ? "-" : o->slo_met ? "yes" : "NO", rep);
+        TuiRole role = i == best ? ROLE_GOOD
+                       : c->sc.has_slo && !o->slo_met ? ROLE_BAD
+                                                      : ROLE_NORMAL;
+        tui_text(a, r.y + 1 + i, r.x, r.w, role, false, line);
+    }
+}
+
+/* Cumulative cost by month, one series per option, with the months where
+ * the cheapest option breaks even against the others marked. */
+static void draw_chart(TuiApp *a, Rect r) {
+    CostsState *c = &a->costs;
+    if (!c->have || r.h < 4)
+        return;
+    int n = c->proj.n_options, h = c->proj.horizon_months;
+    tui_text(a, r.y, r.x, r.w, ROLE_HEADER, false,
+             "cumulative cost by month (| marks the cheapest option's break-even months)");
+    ChartSeries *s = calloc((size_t)n, sizeof *s);
+    double *x = malloc(sizeof(double) * (size_t)(h + 1));
+    double **y = calloc((size_t)n, sizeof *y);
+    for (int m = 0; m <= h; m++)
+        x[m] = m;
+    int best = 0;
+    for (int i = 1; i < n; i++)
+        if (c->proj.options[i].horizon_total_usd < c->proj.options[best].horizon_total_usd)
+            best = i;
+    for (int i = 0; i < n; i++) {
+        y[i] = malloc(sizeof(double) * (size_t)(h + 1));
+        y[i][0] = c->proj.options[i].one_time_usd;
+        for (int m = 0; m < h; m++)
+            y[i][m + 1] = c->proj.options[i].cumulative_cost_usd[m];
+        s[i] = (ChartSeries){x, y[i], h + 1, i, c->sc.options[i].id};
+    }
+    double vl[64];
+    int nv = 0;
+    for (int j = 0; j < n && nv < 64; j++) {
+        int m = c->proj.options[best].break_even_month[j];
+        if (j != best && m > 0)
+            vl[nv++] = m;
+    }
+    ChartOptions opt = {.ascii = a->ascii, .hline = NAN, .vlines = vl, .n_vlines = nv};
+    ChartGrid g;
+    Rect plot = {r.y + 1, r.x, r.h - 2, r.w};
+    if (chart_render(s, n, plot.h, plot.w, &opt, &g) == 0 || g.cells) {
+        tui_blit_chart(a, &g, plot);
+        chart_grid_free(&g);
+    }
+    /* legend */
+    int lx = r.x;
+    for (int i = 0; i < n && lx < r.x + r.w; i++) {
+        char item[64];
+        snprintf(item, sizeof item, "%s%s ", a->ascii ? "*" : "\u2588", c->sc.options[i].id);
+        tui_text(a, r.y + r.h - 1, lx, r.x + r.w - lx, (TuiRole)(ROLE_SERIES0 + i % 6), false,
+                 item);
+        lx += (int)strlen(c->sc.options[i].id) + 3;
+    }
+    for (int i = 0; i < n; i++)
+        free(y[i]);
+    free(y);
+    free(x);
+    free(s);
+}
+
+/* Side panel: p95 latency against the SLO as bars. */
+static void draw_latency(TuiApp *a, Rect r) {
+    CostsState *c = &a->costs;
+    tui_text(a, r.y, r.x, r.w, ROLE_HEADER, false, "p95 latency vs SLO");
+    if (!c->have)
+        return;
+    double slo = c->sc.has_slo ? c->sc.latency_slo_ms.v : NAN, top = slo;
+    for (int i = 0; i < c->proj.n_options; i++)
+        if (!(c->proj.options[i].latency_p95_ms <= top))
+            top = c->proj.options[i].latency_p95_ms;
+    for (int i = 0; i < c->proj.n_options && 2 + 2 * i < r.h; i++) {
+        const CostOptionResult *o = &c->proj.options[i];
+        char bar[256];
+        chart_bar(top > 0 ? o->latency_p95_ms / top : 0, r.w - 2, a->ascii, bar, sizeof bar);
+        tui_textf(a, r.y + 1 + 2 * i, r.x, r.w, ROLE_NORMAL, "%s  %.0f ms", c->sc.options[i].id,
+                  o->latency_p95_ms);
+        tui_text(a, r.y + 2 + 2 * i, r.x, r.w, o->slo_met ? ROLE_GOOD : ROLE_BAD, false, bar);
+    }
+    if (!isnan(slo))
+        tui_textf(a, r.y + r.h - 1, r.x, r.w, ROLE_DIM, "SLO %.0f ms = %.0f%% of the scale", slo,
+                  100 * slo / top);
+}
+
+void costs_draw(TuiApp *a) {
+    Rect b = a->lay.body;
+    Rect form = {b.y, b.x, 11, 30 < b.w ? 30 : b.w};
+    Rect table = {b.y, b.x + 31, 11, b.w - 31};
+    draw_form(a, form);
+    draw_table(a, table);
+    Rect chart = {b.y + 11, b.x, b.h - 11, b.w};
+    draw_chart(a, chart);
+    if (a->lay.has_side)
+        draw_latency(a, a->lay.side);
+}

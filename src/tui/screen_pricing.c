@@ -1,0 +1,222 @@
+/* screen_pricing.c - the API price table: search, provider filter, sort by
+ * any column, as-of dates visible. */
+#define _XOPEN_SOURCE_EXTENDED 1
+#include <math.h>
+#include <ncurses.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "tui/tui.h"
+
+const char *pricing_keys(void) { return "/ search  p provider  s sort  r reverse  Up/Down scroll"; }
+
+static const char *const COLS[] = {"model", "provider", "in/Mtok", "out/Mtok", "cached",
+                                   "context", "ttft ms", "tok/s", "as of"};
+#define N_COLS 9
+
+/* Distinct providers in table order. */
+static int providers(const Pricing *p, const char **out, int max) {
+    int n = 0;
+    for (int i = 0; i < p->n_models; i++) {
+        bool seen = false;
+        for (int k = 0; k < n; k++)
+            seen |= !strcmp(out[k], p->models[i].provider);
+        if (!seen && n < max)
+            out[n++] = p->models[i].provider;
+    }
+    return n;
+}
+
+static const Pricing *g_sort_pricing;
+static int g_sort_col, g_sort_desc;
+
+static double num_col(const PricingModel *m, int col) {
+    switch (col) {
+    case 2: return m->input_per_mtok;
+    case 3: return m->output_per_mtok;
+    case 4: return m->cached_input_per_mtok;
+    case 5: return (double)m->context_window;
+    case 6: return m->ttft_ms;
+    case 7: return m->output_tokens_per_s;
+    default: return 0;
+    }
+}
+
+static int cmp_rows(const void *x, const void *y) {
+    const PricingModel *a = &g_sort_pricing->models[*(const int *)x];
+    const PricingModel *b = &g_sort_pricing->models[*(const int *)y];
+    int r;
+    if (g_sort_col == 0)
+        r = strcasecmp(a->id, b->id);
+    else if (g_sort_col == 1)
+        r = strcasecmp(a->provider, b->provider);
+    else if (g_sort_col == 8)
+        r = strcmp(a->as_of, b->as_of);
+    else {
+        double u = num_col(a, g_sort_col), v = num_col(b, g_sort_col);
+        /* unknown figures sort last either way */
+        if (isnan(u) || isnan(v))
+            return isnan(u) - isnan(v);
+        r = u < v ? -1 : u > v;
+    }
+    if (r == 0)
+        r = strcmp(a->id, b->id);
+    return g_sort_desc ? -r : r;
+}
+
+static bool contains_ci(const char *hay, const char *needle) {
+    size_t n = strlen(needle);
+    for (; *hay; hay++)
+        if (!strncasecmp(hay, needle, n))
+            return true;
+    return n == 0;
+}
+
+static void rebuild(TuiApp *a) {
+    PricingState *v = &a->pricing_view;
+    const Pricing *p = &a->pricing;
+    const char *prov[64];
+    int np = providers(p, prov, 64);
+    free(v->rows);
+    v->rows = malloc(sizeof(int) * (size_t)(p->n_models ? p->n_models : 1));
+    v->n_rows = 0;
+    for (int i = 0; i < p->n_models; i++) {
+        const PricingModel *m = &p->models[i];
+        if (v->provider > 0 && v->provider <= np && strcmp(m->provider, prov[v->provider - 1]))
+            continue;
+        if (v->filter[0] && !contains_ci(m->id, v->filter) && !contains_ci(m->provider, v->filter))
+            continue;
+        v->rows[v->n_rows++] = i;
+    }
+    g_sort_pricing = p;
+    g_sort_col = v->sort_col;
+    g_sort_desc = v->sort_desc;
+    qsort(v->rows, (size_t)v->n_rows, sizeof(int), cmp_rows);
+    if (v->sel >= v->n_rows)
+        v->sel = v->n_rows ? v->n_rows - 1 : 0;
+}
+
+void pricing_view_close(TuiApp *a) {
+    free(a->pricing_view.rows);
+    memset(&a->pricing_view, 0, sizeof a->pricing_view);
+}
+
+int pricing_key(TuiApp *a, int ch) {
+    PricingState *v = &a->pricing_view;
+    const char *prov[64];
+    int np = providers(&a->pricing, prov, 64);
+    if (v->typing) {
+        size_t n = strlen(v->filter);
+        if (ch == '\n' || ch == KEY_ENTER || ch == 27) {
+            v->typing = false;
+        } else if (ch == KEY_BACKSPACE || ch == 127 || ch == 8) {
+            if (n)
+                v->filter[n - 1] = '\0';
+        } else if (ch >= 32 && ch < 127 && n + 1 < sizeof v->filter) {
+            v->filter[n] = (char)ch;
+            v->filter[n + 1] = '\0';
+        } else {
+            return TUI_NONE;
+        }
+        v->sel = v->top = 0;
+        rebuild(a);
+        return TUI_REDRAW;
+    }
+    switch (ch) {
+    case '/':
+        v->typing = true;
+        return TUI_REDRAW;
+    case 'p':
+        v->provider = (v->provider + 1) % (np + 1);
+        v->sel = v->top = 0;
+        break;
+    case 's':
+        v->sort_col = (v->sort_col + 1) % N_COLS;
+        break;
+    case 'r':
+        v->sort_desc = !v->sort_desc;
+        break;
+    case KEY_UP:
+    case 'k':
+        if (v->sel > 0)
+            v->sel--;
+        break;
+    case KEY_DOWN:
+    case 'j':
+        if (v->sel + 1 < v->n_rows)
+            v->sel++;
+        break;
+    case KEY_PPAGE:
+        v->sel = v->sel > 10 ? v->sel - 10 : 0;
+        break;
+    case KEY_NPAGE:
+        v->sel = v->sel + 10 < v->n_rows ? v->sel + 10 : (v->n_rows ? v->n_rows - 1 : 0);
+        break;
+    default:
+        return TUI_NONE;
+    }
+    rebuild(a);
+    return TUI_REDRAW;
+}
+
+static void fmt(char *out, size_t n, double v, const char *f) {
+    if (isnan(v))
+        snprintf(out, n, "-");
+    else
+        snprintf(out, n, f, v);
+}
+
+void pricing_draw(TuiApp *a) {
+    PricingState *v = &a->pricing_view;
+    if (!v->rows)
+        rebuild(a);
+    Rect b = a->lay.body;
+    const char *prov[64];
+    int np = providers(&a->pricing, prov, 64);
+    tui_textf(a, b.y, b.x, b.w, v->typing ? ROLE_SELECTED : ROLE_NORMAL,
+              "search: %s%s   provider: %s   sort: %s %s   %d of %d models", v->filter,
+              v->typing ? "_" : "", v->provider ? prov[v->provider - 1] : "all",
+              COLS[v->sort_col], v->sort_desc ? "(descending)" : "", v->n_rows,
+              a->pricing.n_models);
+    char hdr[256];
+    snprintf(hdr, sizeof hdr, "%-38s %-10s %8s %8s %7s %9s %7s %6s  %s", COLS[0], COLS[1],
+             COLS[2], COLS[3], COLS[4], COLS[5], COLS[6], COLS[7], COLS[8]);
+    tui_text(a, b.y + 2, b.x, b.w, ROLE_HEADER, false, hdr);
+    int rows = b.h - 3;
+    if (v->sel < v->top)
+        v->top = v->sel;
+    if (v->sel >= v->top + rows)
+        v->top = v->sel - rows + 1;
+    for (int r = 0; r < rows && v->top + r < v->n_rows; r++) {
+        const PricingModel *m = &a->pricing.models[v->rows[v->top + r]];
+        char in[16], out[16], ca[16], tt[16], tps[16], line[256];
+        fmt(in, sizeof in, m->input_per_mtok, "%.3g");
+        fmt(out, sizeof out, m->output_per_mtok, "%.3g");
+        fmt(ca, sizeof ca, m->cached_input_per_mtok, "%.3g");
+        fmt(tt, sizeof tt, m->ttft_ms, "%.0f");
+        fmt(tps, sizeof tps, m->output_tokens_per_s, "%.0f");
+        snprintf(line, sizeof line, "%-38.38s %-10.10s %8s %8s %7s %9lld %7s %6s  %s", m->id,
+                 m->provider, in, out, ca, m->context_window, tt, tps, m->as_of);
+        tui_text(a, b.y + 3 + r, b.x, b.w, v->top + r == v->sel ? ROLE_SELECTED : ROLE_NORMAL,
+                 true, line);
+    }
+    if (a->lay.has_side && v->n_rows) {
+        const PricingModel *m = &a->pricing.models[v->rows[v->sel]];
+        Rect s = a->lay.side;
+        tui_text(a, s.y, s.x, s.w, ROLE_HEADER, false, m->id);
+        tui_textf(a, s.y + 1, s.x, s.w, ROLE_NORMAL, "provider %s", m->provider);
+        tui_textf(a, s.y + 2, s.x, s.w, ROLE_NORMAL, "$%g in / $%g out per 1M tokens",
+                  m->input_per_mtok, m->output_per_mtok);
+        tui_text(a, s.y + 4, s.x, s.w, ROLE_DIM, false, "prices from");
+        tui_text(a, s.y + 5, s.x, s.w, ROLE_NORMAL, false, m->source);
+        tui_textf(a, s.y + 6, s.x, s.w, ROLE_DIM, "as of %s", m->as_of);
+        if (m->latency_source) {
+            tui_text(a, s.y + 8, s.x, s.w, ROLE_DIM, false, "latency from");
+            tui_text(a, s.y + 9, s.x, s.w, ROLE_NORMAL, false, m->latency_source);
+            tui_textf(a, s.y + 10, s.x, s.w, ROLE_DIM, "as of %s", m->latency_as_of);
+        }
+    }
+    (void)np;
+}
