@@ -39,7 +39,7 @@ static const char *usd(double v, char *buf, size_t size) {
 
 TpStatus decide_compute_answers(const CostScenario *sc, const CostProjection *proj,
                                 const Pricing *pricing, DecideAnswers *out, TpError *err) {
-    double min_volume, latency_budget;
+    double min_volume = 0, latency_budget = 0;
     TpStatus st = need_rule(pricing, "finetune_min_daily_volume", &min_volume, err);
     if (st == TP_OK)
         st = need_rule(pricing, "finetune_latency_budget_ms", &latency_budget, err);
