@@ -47,7 +47,7 @@ TpStatus decide_compute_answers(const CostScenario *sc, const CostProjection *pr
         return st;
     if (proj->n_options != sc->n_options)
         return tp_error_set(err, TP_EINVAL, "the projection does not belong to the scenario");
-    char d[512], a[48], b[48], c[48];
+    char d[512], a[48], b[48], c[48], e[48];
     const char *name = sc->name ? sc->name : "scenario";
 
     /* volume */
@@ -56,6 +56,7 @@ TpStatus decide_compute_answers(const CostScenario *sc, const CostProjection *pr
              name, decide_fmt_num(round(rpd), a, sizeof a), rpd >= min_volume ? ">=" : "<",
              decide_fmt_num(min_volume, b, sizeof b));
     decide_answers_set_yes_no(out, "volume", rpd >= min_volume, DECIDE_ORIGIN_COMPUTED, d);
+    snprintf(d, sizeof d, "%s: the workload's requests_per_day", name);
     decide_answers_set_number(out, "requests_per_day", rpd, DECIDE_ORIGIN_COMPUTED, d);
 
     /* savings_exceed_overhead: cheapest option each side, over the horizon */
@@ -78,7 +79,7 @@ TpStatus decide_compute_answers(const CostScenario *sc, const CostProjection *pr
                  sc->horizon_months, sc->options[best_ft].id,
                  usd(f->horizon_total_usd, a, sizeof a), usd(f->one_time_usd, b, sizeof b),
                  sc->options[best_base].id, usd(p->horizon_total_usd, c, sizeof c),
-                 saves ? "the fine-tune saves" : "the fine-tune costs", usd(diff, a, sizeof a));
+                 saves ? "the fine-tune saves" : "the fine-tune costs", usd(diff, e, sizeof e));
         if (!saves)
             strncat(d, " more", sizeof d - strlen(d) - 1);
         decide_answers_set_yes_no(out, "savings_exceed_overhead", saves, DECIDE_ORIGIN_COMPUTED, d);

@@ -596,11 +596,13 @@ static int stage_index(const DecideFramework *fw, const char *id) {
     return -1;
 }
 
-static TpStatus parse_method_hint(Fp *p, const cJSON *o, const char *path, DecideMethod *m,
-                                  const char **why) {
+/* {method, why}; `own` checks that o has no other field (a method_hint
+ * object), else o is a method rule checked by the caller. */
+static TpStatus parse_method_hint(Fp *p, const cJSON *o, const char *path, bool own,
+                                  DecideMethod *m, const char **why) {
     static const char *const keys[] = {"method", "why", NULL};
     TpStatus st = rd_object(p, o, path);
-    if (st == TP_OK)
+    if (st == TP_OK && own)
         st = tp_json_check_keys(o, p->name, path, keys, p->err);
     const char *name = NULL;
     if (st == TP_OK)
@@ -670,7 +672,7 @@ static TpStatus parse_rule(Fp *p, const cJSON *o, const char *path, int index, D
         tp_json_path_key(fp, sizeof fp, path, "method_hint");
         if (!r->has_verdict || !decide_verdict_is_fine_tune(r->verdict))
             return fail_at(p, fp, "only a rule with a fine-tune verdict takes a method hint");
-        st = parse_method_hint(p, mh, fp, &r->method, &r->method_why);
+        st = parse_method_hint(p, mh, fp, true, &r->method, &r->method_why);
         if (st != TP_OK)
             return st;
     }
@@ -713,7 +715,7 @@ static TpStatus parse_method_rule(Fp *p, const cJSON *o, const char *path, int i
     st = parse_cond(p, when, fp, p->fw->n_rules, &m->when);
     if (st != TP_OK)
         return st;
-    return parse_method_hint(p, o, path, &m->method, &m->why);
+    return parse_method_hint(p, o, path, false, &m->method, &m->why);
 }
 
 /* --- the document ------------------------------------------------------------ */
