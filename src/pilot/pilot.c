@@ -220,10 +220,34 @@ static cJSON *full_run_json(const TrainInfo *ti, const TrainConfig *c, const Pri
     return o;
 }
 
+/* "42 s", "3.5 min", "2.1 h", "4.3 days" */
+static void fmt_hours(double h, char *out, size_t n) {
+    double s = h * 3600;
+    if (!isfinite(s))
+        snprintf(out, n, "n/a");
+    else if (s < 1)
+        snprintf(out, n, "under 1 s");
+    else if (s < 120)
+        snprintf(out, n, "%.0f s", s);
+    else if (s < 7200)
+        snprintf(out, n, "%.1f min", s / 60);
+    else if (h < 72)
+        snprintf(out, n, "%.1f h", h);
+    else
+        snprintf(out, n, "%.1f days", h / 24);
+}
+
+static void fmt_dollars(double v, char *out, size_t n) {
+    if (v < 0.01)
+        snprintf(out, n, "under $0.01");
+    else
+        snprintf(out, n, "$%.2f", v);
+}
+
 static void print_summary(const cJSON *sum) {
-    const cJSON *b = cJSON_GetObjectItem(sum, "base"), *t = cJSON_GetObjectItem(sum, "tuned");
-    const cJSON *bl = cJSON_GetObjectItem(b, "loss"), *tl = cJSON_GetObjectItem(t, "loss");
-    const cJSON *ba = cJSON_GetObjectItem(b, "accuracy"), *ta = cJSON_GetObjectItem(t, "accuracy");
+    const cJSON *b = cJSON_GetObjectItem(sum, "base"), *tu = cJSON_GetObjectItem(sum, "tuned");
+    const cJSON *bl = cJSON_GetObjectItem(b, "loss"), *tl = cJSON_GetObjectItem(tu, "loss");
+    const cJSON *ba = cJSON_GetObjectItem(b, "accuracy"), *ta = cJSON_GetObjectItem(tu, "accuracy");
     printf("\nheld-out loss: base %.4f -> tuned %.4f\n", cJSON_IsNumber(bl) ? bl->valuedouble : NAN,
            cJSON_IsNumber(tl) ? tl->valuedouble : NAN);
     if (cJSON_IsNumber(ba) && cJSON_IsNumber(ta))
@@ -234,22 +258,23 @@ static void print_summary(const cJSON *sum) {
         printf("%s", ex->valuestring);
     const cJSON *fr = cJSON_GetObjectItem(sum, "full_run");
     const cJSON *hh = cJSON_GetObjectItem(fr, "here_hours");
-    printf("full run (%.0f tokens x %.2f epochs): %.2f hours here",
-           cJSON_GetObjectItem(fr, "tokens")->valuedouble /
-               cJSON_GetObjectItem(fr, "epochs")->valuedouble,
-           cJSON_GetObjectItem(fr, "epochs")->valuedouble,
-           cJSON_IsNumber(hh) ? hh->valuedouble : NAN);
+    char t[32], d[32];
+    fmt_hours(cJSON_IsNumber(hh) ? hh->valuedouble : NAN, t, sizeof t);
+    double epochs = cJSON_GetObjectItem(fr, "epochs")->valuedouble;
+    printf("full run: %.0f tokens x %.2f epochs: %s on this machine\n",
+           cJSON_GetObjectItem(fr, "tokens")->valuedouble / (epochs > 0 ? epochs : 1), epochs, t);
     const cJSON *g;
     int shown = 0;
     cJSON_ArrayForEach(g, cJSON_GetObjectItem(fr, "gpus")) {
         if (shown++ == 0)
-            printf("; on GPUs at %.0f%% of peak:",
+            printf("  on one GPU at %.0f%% of its bf16 peak:",
                    100 * cJSON_GetObjectItem(fr, "gpu_utilization")->valuedouble);
-        printf(" %s %.3g h $%.3g;", cJSON_GetObjectItem(g, "gpu")->valuestring,
-               cJSON_GetObjectItem(g, "hours")->valuedouble,
-               cJSON_GetObjectItem(g, "usd")->valuedouble);
+        fmt_hours(cJSON_GetObjectItem(g, "hours")->valuedouble, t, sizeof t);
+        fmt_dollars(cJSON_GetObjectItem(g, "usd")->valuedouble, d, sizeof d);
+        printf("%s %s %s (%s)", shown > 1 ? ";" : "", cJSON_GetObjectItem(g, "gpu")->valuestring,
+               t, d);
     }
-    printf("\n");
+    printf("%s", shown ? "\n" : "");
 }
 
 /* --- the run ---------------------------------------------------------------------------------- */
@@ -295,6 +320,10 @@ static TpStatus finish(Store *s, const Pricing *pricing, const PilotOptions *o, 
                 base.accuracy = evs[i].accuracy;
             }
     free(evs);
+    /* the base was scored on the same held-out examples (maybe in an
+     * earlier process, before a resume) */
+    if (!isnan(base.accuracy))
+        base.n_examples = tuned.n_examples;
     char export_dir[4200];
     snprintf(export_dir, sizeof export_dir, "%s/%s", dir,
              o->train.method == TRAIN_FULL ? "model" : "adapter");
