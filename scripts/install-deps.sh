@@ -12,6 +12,7 @@ PKGS=(
   libopenblas-dev                   # matrix products for the pilot
   libpcre2-dev                      # tokenizer pre-split patterns
   libcmocka-dev                     # unit tests
+  tmux                              # end-to-end tests of the terminal UI
 )
 
 missing=()

@@ -12,6 +12,7 @@
 /* Options every command understands. */
 typedef struct CliGlobal {
     const char *db_path; /* --db, or NULL */
+    bool no_color;       /* --no-color */
 } CliGlobal;
 
 /* Exit codes (design.md): 0 ok, 1 failure, 2 usage error or invalid input. */
@@ -45,6 +46,7 @@ int cmd_examples(const CliGlobal *g, int argc, char **argv);
 int cmd_pricing(const CliGlobal *g, int argc, char **argv);
 int cmd_scenarios(const CliGlobal *g, int argc, char **argv);
 int cmd_model(const CliGlobal *g, int argc, char **argv);
+int cmd_tui(const CliGlobal *g, int argc, char **argv);
 int cmd_pilot(const CliGlobal *g, int argc, char **argv);
 int cmd_runs(const CliGlobal *g, int argc, char **argv);
 int cmd_demo(const CliGlobal *g, int argc, char **argv);

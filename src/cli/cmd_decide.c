@@ -323,7 +323,7 @@ static void print_result(const DecideFramework *fw, const DecideAnswers *a,
                          decide_origin_name((DecideOrigin)b->origin));
             else
                 snprintf(val, sizeof val, "%s", b->value);
-            printf("      %-44s %s\n", b->test, val);
+            printf("      %-52s %s\n", b->test, val);
         }
     }
 }

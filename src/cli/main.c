@@ -5,13 +5,19 @@
 
 #include "cli.h"
 
+#include <unistd.h>
+
+#include "tui/tui.h"
+
 static const char USAGE[] =
     "tunepilot " TP_VERSION " - prompt engineering, RAG or fine-tuning: what each costs,\n"
     "how fast it answers, and whether a fine-tune helps.\n"
     "\n"
     "usage: tunepilot [--db PATH] COMMAND [ARGS]\n"
     "\n"
-    "  (no command)       project the bundled example scenario (ticket-triage)\n"
+    "  (no command)       the workbench (a terminal UI: Decide, Costs, Pricing, History);\n"
+    "                     when not on a terminal, the projection of the bundled example\n"
+    "  tui [--scenario F] the workbench, opening a scenario file in Costs\n"
     "  cost SCENARIO      cost and latency of each option over a horizon\n"
     "  decide             prompt, RAG or fine-tune? a verdict from a decision framework\n"
     "  demo               build|path: the bundled pilot demo (run it: pilot --demo)\n"
@@ -24,6 +30,7 @@ static const char USAGE[] =
     "\n"
     "  --db PATH          database file (default: $TUNEPILOT_DB, else\n"
     "                     $XDG_DATA_HOME/tunepilot/tunepilot.db)\n"
+    "  --no-color         no colours in the workbench (NO_COLOR is honoured too)\n"
     "  --version, --help\n"
     "\n"
     "Run `tunepilot COMMAND --help` for a command's options. Exit status: 0 ok,\n"
@@ -44,6 +51,7 @@ static const Command COMMANDS[] = {
     {"pricing", cmd_pricing},
     {"runs", cmd_runs},
     {"scenarios", cmd_scenarios},
+    {"tui", cmd_tui},
 };
 
 int main(int argc, char **argv) {
@@ -57,6 +65,8 @@ int main(int argc, char **argv) {
         } else if (!strcmp(argv[i], "--version")) {
             printf("tunepilot %s\n", TP_VERSION);
             return CLI_OK;
+        } else if (!strcmp(argv[i], "--no-color")) {
+            g.no_color = true;
         } else if (cli_take(argc, argv, &i, "--db", &v)) {
             if (!v || !*v)
                 return cli_usage(NULL, "--db: expected a file path");
@@ -67,10 +77,33 @@ int main(int argc, char **argv) {
             break;
         }
     }
-    if (i == argc)
+    if (i == argc) {
+        if (isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
+            TuiOptions o = {g.db_path, g.no_color, NULL};
+            return tui_run(&o);
+        }
         return cli_show_example(&g, "ticket-triage");
+    }
     for (size_t c = 0; c < sizeof COMMANDS / sizeof COMMANDS[0]; c++)
         if (!strcmp(argv[i], COMMANDS[c].name))
             return COMMANDS[c].run(&g, argc - i, argv + i);
     return cli_usage(NULL, "unknown command \"%s\"", argv[i]);
+}
+
+int cmd_tui(const CliGlobal *g, int argc, char **argv) {
+    TuiOptions o = {g->db_path, g->no_color, NULL};
+    for (int i = 1; i < argc; i++) {
+        const char *v = NULL;
+        if (!strcmp(argv[i], "--no-color"))
+            o.no_color = true;
+        else if (cli_take(argc, argv, &i, "--scenario", &v) && v)
+            o.scenario = v;
+        else
+            return cli_usage("tui", "unknown option %s (expected --scenario FILE, --no-color)",
+                             argv[i]);
+    }
+    if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))
+        return cli_usage("tui", "the workbench needs a terminal (for text output see: tunepilot "
+                         "cost, pricing, scenarios, runs)");
+    return tui_run(&o);
 }

@@ -463,6 +463,13 @@ void decide_evaluate(const DecideFramework *fw, const DecideAnswers *a, DecideRe
         r->verdict = DECIDE_NOT_YET;
         if (r->n_missing) {
             r->explanation = missing_explanation(r, fw);
+        } else if (blocked >= 0) {
+            char buf[256];
+            snprintf(buf, sizeof buf,
+                     "Not decidable yet: rule %s tests facts only a scenario supplies (attach "
+                     "one, or give them in the answers)",
+                     fw->rules[blocked].id);
+            r->explanation = tp_arena_strdup(&r->arena, buf);
         } else {
             r->explanation = "No rule of this framework applies to these answers.";
         }

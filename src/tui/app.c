@@ -141,8 +141,8 @@ static void draw_help(TuiApp *a) {
         "",
         "Decide   answer the questions (y/n or a number, Enter); Left/Right go back",
         "         and forward; the verdict and its reasons update as you answer",
-        "Costs    Up/Down pick a workload figure, type a number, Enter to apply;",
-        "         the table and the cumulative-cost chart recompute at once",
+        "Costs    Up/Down pick a workload figure, Enter edits it: the table and the",
+        "         cumulative-cost chart recompute as you type; Enter applies, Esc cancels",
         "         s saves the scenario (History), e cycles the bundled examples",
         "Pricing  / search, p provider, s sort column, r reverse, Up/Down scroll",
         "History  Up/Down pick a saved scenario, Enter opens it in Costs",
@@ -206,8 +206,8 @@ static void draw_frame(TuiApp *a) {
     }
     Rect s = a->lay.status;
     char status[512];
-    snprintf(status, sizeof status, " %s  |  1-4 screens  ? help  q quit%s%s",
-             screen_keys(a->screen), a->message[0] ? "  |  " : "", a->message);
+    snprintf(status, sizeof status, " %s%s%s  |  1-4 screens  ? help  q quit", a->message,
+             a->message[0] ? "  |  " : "", screen_keys(a->screen));
     tui_text(a, s.y, s.x, s.w, ROLE_STATUS, true, status);
     if (a->help)
         draw_help(a);

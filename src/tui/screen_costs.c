@@ -30,7 +30,9 @@ static const Field FIELDS[] = {
 
 static int example_index;
 
-const char *costs_keys(void) { return "Up/Down field  type a number  Enter apply  e example  s save"; }
+const char *costs_keys(void) {
+    return "Up/Down field  Enter edit (type, Enter apply, Esc cancel)  e example  s save";
+}
 
 static cJSON *field_item(cJSON *doc, const Field *f) {
     cJSON *parent = f->top ? doc : cJSON_GetObjectItemCaseSensitive(doc, "workload");
@@ -183,11 +185,12 @@ static void save(TuiApp *a) {
 
 int costs_key(TuiApp *a, int ch) {
     CostsState *c = &a->costs;
-    if ((ch >= '0' && ch <= '9') || ch == '.' || (ch == '-' && c->editing)) {
-        if (!c->editing) {
-            c->editing = true;
-            c->edit[0] = '\0';
-        }
+    if (!c->editing && (ch == '\n' || ch == KEY_ENTER)) {
+        c->editing = true; /* digits now go to the field, not to the tabs */
+        c->edit[0] = '\0';
+        return TUI_REDRAW;
+    }
+    if (c->editing && ((ch >= '0' && ch <= '9') || ch == '.' || ch == '-')) {
         size_t n = strlen(c->edit);
         if (n + 1 < sizeof c->edit) {
             c->edit[n] = (char)ch;
@@ -257,11 +260,17 @@ static void draw_form(TuiApp *a, Rect r) {
     }
 }
 
+/* The options table; a compact column set when the rect is narrow. */
 static void draw_table(TuiApp *a, Rect r) {
     CostsState *c = &a->costs;
+    bool wide = r.w >= 86;
     char hdr[256];
-    snprintf(hdr, sizeof hdr, "%-14s %-13s %10s %10s %13s %7s %4s %4s", "option", "kind",
-             "$/request", "$/day", "total", "p95 ms", "SLO", "rep");
+    if (wide)
+        snprintf(hdr, sizeof hdr, "%-14s %-13s %10s %10s %13s %7s %4s %4s", "option", "kind",
+                 "$/request", "$/day", "total", "p95 ms", "SLO", "rep");
+    else
+        snprintf(hdr, sizeof hdr, "%-12s %10s %12s %7s %4s", "option", "$/request", "total",
+                 "p95 ms", "SLO");
     tui_text(a, r.y, r.x, r.w, ROLE_HEADER, false, hdr);
     if (!c->have) {
         tui_text(a, r.y + 2, r.x, r.w, ROLE_BAD, false, c->error);
@@ -280,14 +289,23 @@ static void draw_table(TuiApp *a, Rect r) {
         char rep[8] = "-";
         if (o->replicas_at_peak > 0)
             snprintf(rep, sizeof rep, "%d", o->replicas_at_peak);
-        snprintf(line, sizeof line, "%-14.14s %-13s %10s %10s %13s %7.0f %4s %4s",
-                 c->sc.options[i].id, cost_option_kind_name(c->sc.options[i].kind), cpr, day, tot,
-                 o->latency_p95_ms, !c->sc.has_slo ? "-" : o->slo_met ? "yes" : "NO", rep);
+        const char *slo = !c->sc.has_slo ? "-" : o->slo_met ? "yes" : "NO";
+        if (wide)
+            snprintf(line, sizeof line, "%-14.14s %-13s %10s %10s %13s %7.0f %4s %4s",
+                     c->sc.options[i].id, cost_option_kind_name(c->sc.options[i].kind), cpr, day,
+                     tot, o->latency_p95_ms, slo, rep);
+        else
+            snprintf(line, sizeof line, "%-12.12s %10s %12s %7.0f %4s", c->sc.options[i].id, cpr,
+                     tot, o->latency_p95_ms, slo);
         TuiRole role = i == best ? ROLE_GOOD
                        : c->sc.has_slo && !o->slo_met ? ROLE_BAD
                                                       : ROLE_NORMAL;
         tui_text(a, r.y + 1 + i, r.x, r.w, role, false, line);
     }
+    if (c->proj.uncertain && 1 + c->proj.n_options < r.h)
+        tui_textf(a, r.y + 1 + c->proj.n_options, r.x, r.w, ROLE_DIM,
+                  "ranges: %d Monte Carlo draws (tunepilot cost --format json for P10/P50/P90)",
+                  c->proj.draws);
 }
 
 /* Cumulative cost by month, one series per option, with the months where
@@ -298,7 +316,7 @@ static void draw_chart(TuiApp *a, Rect r) {
         return;
     int n = c->proj.n_options, h = c->proj.horizon_months;
     tui_text(a, r.y, r.x, r.w, ROLE_HEADER, false,
-             "cumulative cost by month (| marks the cheapest option's break-even months)");
+             a->ascii ? "cumulative cost by month (: marks the cheapest option's break-even months)" : "cumulative cost by month (\u250a marks the cheapest option's break-even months)");
     ChartSeries *s = calloc((size_t)n, sizeof *s);
     double *x = malloc(sizeof(double) * (size_t)(h + 1));
     double **y = calloc((size_t)n, sizeof *y);

@@ -12,7 +12,7 @@
 
 const char *pricing_keys(void) { return "/ search  p provider  s sort  r reverse  Up/Down scroll"; }
 
-static const char *const COLS[] = {"model", "provider", "in/Mtok", "out/Mtok", "cached",
+static const char *const PCOLS[] = {"model", "provider", "in/Mtok", "out/Mtok", "cached",
                                    "context", "ttft ms", "tok/s", "as of"};
 #define N_COLS 9
 
@@ -161,11 +161,14 @@ int pricing_key(TuiApp *a, int ch) {
     return TUI_REDRAW;
 }
 
-static void fmt(char *out, size_t n, double v, const char *f) {
+/* "-" for an unknown figure, else %.3g (prices) or %.0f (whole numbers). */
+static void fmt(char *out, size_t n, double v, bool whole) {
     if (isnan(v))
         snprintf(out, n, "-");
+    else if (whole)
+        snprintf(out, n, "%.0f", v);
     else
-        snprintf(out, n, f, v);
+        snprintf(out, n, "%.3g", v);
 }
 
 void pricing_draw(TuiApp *a) {
@@ -178,11 +181,11 @@ void pricing_draw(TuiApp *a) {
     tui_textf(a, b.y, b.x, b.w, v->typing ? ROLE_SELECTED : ROLE_NORMAL,
               "search: %s%s   provider: %s   sort: %s %s   %d of %d models", v->filter,
               v->typing ? "_" : "", v->provider ? prov[v->provider - 1] : "all",
-              COLS[v->sort_col], v->sort_desc ? "(descending)" : "", v->n_rows,
+              PCOLS[v->sort_col], v->sort_desc ? "(descending)" : "", v->n_rows,
               a->pricing.n_models);
     char hdr[256];
-    snprintf(hdr, sizeof hdr, "%-38s %-10s %8s %8s %7s %9s %7s %6s  %s", COLS[0], COLS[1],
-             COLS[2], COLS[3], COLS[4], COLS[5], COLS[6], COLS[7], COLS[8]);
+    snprintf(hdr, sizeof hdr, "%-38s %-10s %8s %8s %7s %9s %7s %6s  %s", PCOLS[0], PCOLS[1],
+             PCOLS[2], PCOLS[3], PCOLS[4], PCOLS[5], PCOLS[6], PCOLS[7], PCOLS[8]);
     tui_text(a, b.y + 2, b.x, b.w, ROLE_HEADER, false, hdr);
     int rows = b.h - 3;
     if (v->sel < v->top)
@@ -192,11 +195,11 @@ void pricing_draw(TuiApp *a) {
     for (int r = 0; r < rows && v->top + r < v->n_rows; r++) {
         const PricingModel *m = &a->pricing.models[v->rows[v->top + r]];
         char in[16], out[16], ca[16], tt[16], tps[16], line[256];
-        fmt(in, sizeof in, m->input_per_mtok, "%.3g");
-        fmt(out, sizeof out, m->output_per_mtok, "%.3g");
-        fmt(ca, sizeof ca, m->cached_input_per_mtok, "%.3g");
-        fmt(tt, sizeof tt, m->ttft_ms, "%.0f");
-        fmt(tps, sizeof tps, m->output_tokens_per_s, "%.0f");
+        fmt(in, sizeof in, m->input_per_mtok, false);
+        fmt(out, sizeof out, m->output_per_mtok, false);
+        fmt(ca, sizeof ca, m->cached_input_per_mtok, false);
+        fmt(tt, sizeof tt, m->ttft_ms, true);
+        fmt(tps, sizeof tps, m->output_tokens_per_s, true);
         snprintf(line, sizeof line, "%-38.38s %-10.10s %8s %8s %7s %9lld %7s %6s  %s", m->id,
                  m->provider, in, out, ca, m->context_window, tt, tps, m->as_of);
         tui_text(a, b.y + 3 + r, b.x, b.w, v->top + r == v->sel ? ROLE_SELECTED : ROLE_NORMAL,

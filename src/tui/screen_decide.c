@@ -1,0 +1,310 @@
+/* screen_decide.c - the decision walkthrough: one question at a time, back
+ * and forward, answers computed from the Costs scenario on request (typed
+ * answers override them), and a live verdict panel with its trace. */
+#define _XOPEN_SOURCE_EXTENDED 1
+#include <math.h>
+#include <ncurses.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tui/tui.h"
+#include "tunepilot/decide.h"
+
+struct DecideState {
+    DecideCatalogEntry *catalog;
+    int n_catalog, current;
+    DecideFramework fw;
+    bool have_fw;
+    DecideAnswers typed, computed, all;
+    bool use_scenario;
+    int q;            /* question shown */
+    char edit[32];    /* a number being typed */
+    DecideResult result;
+    bool have_result;
+    int64_t saved_id;
+};
+
+const char *decide_keys(void) {
+    return "y/n or number+Enter  Left/Right question  c use Costs scenario  f framework  w save";
+}
+
+static void evaluate(TuiApp *a) {
+    DecideState *d = a->decide;
+    if (d->have_result)
+        decide_result_free(&d->result);
+    d->have_result = false;
+    if (!d->have_fw)
+        return;
+    decide_answers_free(&d->all);
+    decide_answers_free(&d->computed);
+    if (d->use_scenario && a->costs.have) {
+        TpError err;
+        if (decide_compute_answers(&a->costs.sc, &a->costs.proj, &a->pricing, &d->computed,
+                                   &err) != TP_OK)
+            snprintf(a->message, sizeof a->message, "%s", err.msg);
+        decide_answers_merge(&d->all, &d->computed);
+    }
+    decide_answers_merge(&d->all, &d->typed); /* typed answers override computed ones */
+    decide_answers_filter(&d->fw, &d->all);
+    decide_evaluate(&d->fw, &d->all, &d->result);
+    d->have_result = true;
+}
+
+static void load_framework(TuiApp *a, int i) {
+    DecideState *d = a->decide;
+    if (d->have_fw)
+        decide_framework_free(&d->fw);
+    d->have_fw = false;
+    decide_answers_free(&d->typed);
+    d->q = 0;
+    d->edit[0] = '\0';
+    if (i < 0 || i >= d->n_catalog)
+        return;
+    TpError err = {0};
+    if (decide_framework_load(d->catalog[i].id, &a->pricing, &d->fw, &err) == TP_OK) {
+        d->have_fw = true;
+        d->current = i;
+    } else {
+        snprintf(a->message, sizeof a->message, "%s", err.msg);
+    }
+    evaluate(a);
+}
+
+void decide_open(TuiApp *a) {
+    a->decide = calloc(1, sizeof *a->decide);
+    DecideState *d = a->decide;
+    TpError err = {0};
+    if (decide_catalog_list(&d->catalog, &d->n_catalog, &err) != TP_OK) {
+        snprintf(a->message, sizeof a->message, "%s", err.msg);
+        return;
+    }
+    int start = 0;
+    for (int i = 0; i < d->n_catalog; i++)
+        if (!strcmp(d->catalog[i].id, "five-questions"))
+            start = i;
+    load_framework(a, start);
+}
+
+void decide_close(TuiApp *a) {
+    DecideState *d = a->decide;
+    if (!d)
+        return;
+    if (d->have_result)
+        decide_result_free(&d->result);
+    if (d->have_fw)
+        decide_framework_free(&d->fw);
+    decide_answers_free(&d->typed);
+    decide_answers_free(&d->computed);
+    decide_answers_free(&d->all);
+    free(d->catalog);
+    free(d);
+    a->decide = NULL;
+}
+
+/* After answering, show the question the engine wants next (or stay). */
+static void advance(DecideState *d) {
+    const DecideQuestion *next = decide_next_question(&d->fw, &d->all);
+    if (next)
+        d->q = decide_question_index(&d->fw, next->id);
+    else if (d->q + 1 < d->fw.n_questions)
+        d->q++;
+}
+
+static void save(TuiApp *a) {
+    DecideState *d = a->decide;
+    if (!a->store || !d->have_result) {
+        snprintf(a->message, sizeof a->message, "not saved: database unavailable");
+        return;
+    }
+    cJSON *in = decide_answers_inputs_json(&d->typed), *res =
+                                                           decide_result_json(&d->fw, &d->all,
+                                                                              &d->result);
+    char *ins = cJSON_PrintUnformatted(in), *rs = cJSON_PrintUnformatted(res);
+    char *scen = d->use_scenario && a->costs.doc ? cJSON_PrintUnformatted(a->costs.doc) : NULL;
+    TpError err = {0};
+    int64_t id;
+    if (store_decision_save(a->store, d->fw.id, ins, scen, rs, &id, &err) == TP_OK) {
+        d->saved_id = id;
+        snprintf(a->message, sizeof a->message, "saved as decision %lld (tunepilot decide "
+                 "--review %lld)", (long long)id, (long long)id);
+    } else {
+        snprintf(a->message, sizeof a->message, "not saved: %s", err.msg);
+    }
+    free(ins);
+    free(rs);
+    free(scen);
+    cJSON_Delete(in);
+    cJSON_Delete(res);
+}
+
+int decide_key(TuiApp *a, int ch) {
+    DecideState *d = a->decide;
+    if (!d || !d->have_fw)
+        return ch == 'f' && d && d->n_catalog ? (load_framework(a, 0), TUI_REDRAW) : TUI_NONE;
+    const DecideQuestion *q = &d->fw.questions[d->q];
+    if (q->type == DECIDE_Q_NUMBER &&
+        ((ch >= '0' && ch <= '9') || ch == '.' || ch == ',' || ch == '-')) {
+        size_t n = strlen(d->edit);
+        if (n + 1 < sizeof d->edit) {
+            d->edit[n] = (char)ch;
+            d->edit[n + 1] = '\0';
+        }
+        return TUI_REDRAW;
+    }
+    if (q->type == DECIDE_Q_NUMBER && d->edit[0]) {
+        if (ch == KEY_BACKSPACE || ch == 127 || ch == 8) {
+            d->edit[strlen(d->edit) - 1] = '\0';
+            return TUI_REDRAW;
+        }
+        if (ch == '\n' || ch == KEY_ENTER) {
+            if (decide_parse_typed(q, d->edit, &d->typed)) {
+                d->edit[0] = '\0';
+                evaluate(a);
+                advance(d);
+            } else {
+                snprintf(a->message, sizeof a->message, "%s: expected a number%s%s", q->id,
+                         q->unit ? " in " : "", q->unit ? q->unit : "");
+            }
+            return TUI_REDRAW;
+        }
+    }
+    if (q->type == DECIDE_Q_YES_NO && (ch == 'y' || ch == 'n')) {
+        decide_answers_set_yes_no(&d->typed, q->id, ch == 'y', DECIDE_ORIGIN_TYPED, NULL);
+        evaluate(a);
+        advance(d);
+        return TUI_REDRAW;
+    }
+    if (q->type == DECIDE_Q_CHOICE && ch >= '1' && ch < '1' + q->n_choices && ch <= '9') {
+        decide_answers_set_choice(&d->typed, q->id, q->choices[ch - '1'].id, DECIDE_ORIGIN_TYPED,
+                                  NULL);
+        evaluate(a);
+        advance(d);
+        return TUI_REDRAW;
+    }
+    switch (ch) {
+    case KEY_LEFT:
+    case KEY_UP:
+    case 'b':
+        if (d->q > 0)
+            d->q--;
+        d->edit[0] = '\0';
+        return TUI_REDRAW;
+    case KEY_RIGHT:
+    case KEY_DOWN:
+        if (d->q + 1 < d->fw.n_questions)
+            d->q++;
+        d->edit[0] = '\0';
+        return TUI_REDRAW;
+    case 'x': /* clear this answer */
+        decide_answers_remove(&d->typed, q->id);
+        evaluate(a);
+        return TUI_REDRAW;
+    case 'c':
+        d->use_scenario = !d->use_scenario;
+        if (d->use_scenario && !a->costs.have)
+            snprintf(a->message, sizeof a->message, "no valid scenario in Costs to compute from");
+        evaluate(a);
+        return TUI_REDRAW;
+    case 'f':
+        load_framework(a, (d->current + 1) % d->n_catalog);
+        return TUI_REDRAW;
+    case 'w':
+        save(a);
+        return TUI_REDRAW;
+    }
+    return TUI_NONE;
+}
+
+static void draw_verdict(TuiApp *a, Rect r) {
+    DecideState *d = a->decide;
+    if (!d->have_result)
+        return;
+    const DecideResult *res = &d->result;
+    int y = r.y;
+    tui_text(a, y++, r.x, r.w, ROLE_HEADER, false, "Verdict");
+    tui_text(a, y++, r.x, r.w, res->verdict == DECIDE_N_VERDICTS ? ROLE_DIM : ROLE_GOOD, false,
+             decide_verdict_title(res->verdict));
+    if (res->explanation)
+        tui_text(a, y++, r.x, r.w, ROLE_NORMAL, false, res->explanation);
+    if (res->method != DECIDE_METHOD_NONE) {
+        tui_textf(a, y++, r.x, r.w, ROLE_GOOD, "method: %s", decide_method_name(res->method));
+        if (res->method_why)
+            tui_text(a, y++, r.x, r.w, ROLE_NORMAL, false, res->method_why);
+    }
+    if (res->n_missing) {
+        char miss[256] = "missing:";
+        for (int i = 0; i < res->n_missing; i++) {
+            size_t n = strlen(miss);
+            snprintf(miss + n, sizeof miss - n, " %s", res->missing[i]);
+        }
+        tui_text(a, y++, r.x, r.w, ROLE_BAD, false, miss);
+    }
+    if (res->stage >= 0 && res->stage < d->fw.n_stages)
+        tui_textf(a, y++, r.x, r.w, ROLE_NORMAL, "stage: %s", d->fw.stages[res->stage].title);
+    if (res->next_step)
+        tui_textf(a, y++, r.x, r.w, ROLE_NORMAL, "next: %s", res->next_step);
+    y++;
+    tui_text(a, y++, r.x, r.w, ROLE_HEADER, false, "Why (rules and the answers they used)");
+    for (int i = 0; i < res->n_trace && y < r.y + r.h; i++) {
+        const DecideTraceItem *t = &res->trace[i];
+        if (t->fired != DECIDE_TRUE && !t->decided)
+            continue;
+        tui_textf(a, y++, r.x, r.w, t->decided ? ROLE_GOOD : ROLE_NORMAL, "%s %s",
+                  t->decided ? "=>" : " +", t->rule->id);
+        for (int k = 0; k < t->n_because && y < r.y + r.h; k++)
+            tui_textf(a, y++, r.x + 3, r.w - 3, ROLE_DIM, "%s", t->because[k].test
+                                                                 ? t->because[k].test
+                                                                 : t->because[k].id);
+    }
+}
+
+void decide_draw(TuiApp *a) {
+    DecideState *d = a->decide;
+    Rect b = a->lay.body;
+    if (!d || !d->have_fw) {
+        tui_text(a, b.y, b.x, b.w, ROLE_BAD, false, "no decision framework could be loaded");
+        return;
+    }
+    Rect left = b, right = a->lay.side;
+    if (!a->lay.has_side) {
+        left.w = b.w / 2;
+        right = (Rect){b.y, b.x + left.w + 1, b.h, b.w - left.w - 1};
+    }
+    int y = left.y;
+    tui_textf(a, y++, left.x, left.w, ROLE_HEADER, "%s (%d/%d frameworks: f)", d->fw.title,
+              d->current + 1, d->n_catalog);
+    if (d->fw.source)
+        tui_textf(a, y++, left.x, left.w, ROLE_DIM, "idea: %s", d->fw.source);
+    tui_textf(a, y++, left.x, left.w, d->use_scenario ? ROLE_GOOD : ROLE_DIM,
+              "computed answers from Costs (%s): %s", a->costs.name, d->use_scenario ? "on" : "off (c)");
+    y++;
+    const DecideQuestion *q = &d->fw.questions[d->q];
+    tui_textf(a, y++, left.x, left.w, ROLE_SELECTED, "Q%d/%d  %s", d->q + 1, d->fw.n_questions,
+              q->text);
+    if (q->help)
+        tui_text(a, y++, left.x, left.w, ROLE_NORMAL, false, q->help);
+    if (q->type == DECIDE_Q_CHOICE)
+        for (int i = 0; i < q->n_choices; i++)
+            tui_textf(a, y++, left.x + 2, left.w - 2, ROLE_NORMAL, "%d  %s", i + 1,
+                      q->choices[i].label);
+    const DecideAnswer *ans = decide_answers_find(&d->all, q->id);
+    char val[64];
+    if (d->edit[0])
+        tui_textf(a, y++, left.x, left.w, ROLE_NORMAL, "answer: %s_", d->edit);
+    else if (ans)
+        tui_textf(a, y++, left.x, left.w, ROLE_GOOD, "answer: %s (%s)%s%s",
+                  decide_answer_value_str(ans, val, sizeof val), decide_origin_name(ans->origin),
+                  ans->detail[0] ? ": " : "", ans->detail);
+    else
+        tui_text(a, y++, left.x, left.w, ROLE_DIM, false,
+                 q->type == DECIDE_Q_YES_NO ? "answer: y or n" : "answer: type it, then Enter");
+    y++;
+    for (int i = 0; i < d->fw.n_questions && y < left.y + left.h; i++) {
+        const DecideAnswer *x = decide_answers_find(&d->all, d->fw.questions[i].id);
+        tui_textf(a, y++, left.x, left.w, i == d->q ? ROLE_SELECTED : ROLE_NORMAL, "%s %-26s %s",
+                  x ? "*" : " ", d->fw.questions[i].id,
+                  x ? decide_answer_value_str(x, val, sizeof val) : "");
+    }
+    draw_verdict(a, right);
+}
