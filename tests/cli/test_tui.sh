@@ -9,16 +9,19 @@ if ! command -v tmux >/dev/null 2>&1; then
   echo "tmux is not installed (scripts/install-deps.sh installs it)"; exit 1
 fi
 WORK=$(mktemp -d)
-SOCK="tp-test-$$"
-trap 'tmux -L "$SOCK" kill-server 2>/dev/null; rm -rf "$WORK"' EXIT
+# each session gets its own server socket: a server that is still shutting
+# down can then never swallow the next session
+N=0
+SOCK="tp-test-$$-0"
+trap 'for i in $(seq 0 $N); do tmux -L "tp-test-$$-$i" kill-server 2>/dev/null; done; rm -rf "$WORK"' EXIT
 pass=0 fail=0
 ok() { pass=$((pass + 1)); }
 bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
 T() { tmux -L "$SOCK" "$@"; }
 screen() { T capture-pane -t tp -p; }
-# wait_for PATTERN: poll the screen (up to 5 s)
+# wait_for PATTERN: poll the screen (up to 15 s: CI runs tests in parallel)
 wait_for() {
-  for _ in $(seq 1 100); do
+  for _ in $(seq 1 300); do
     screen | grep -Eq -- "$1" && return 0
     sleep 0.05
   done
@@ -26,9 +29,14 @@ wait_for() {
 }
 expect_screen() { wait_for "$1" && ok || { bad "screen lacks /$1/ ($2)"; screen | head -30; }; }
 keys() { for k in "$@"; do T send-keys -t tp "$k"; sleep 0.08; done; }
+next_server() {
+  T kill-server 2>/dev/null
+  N=$((N + 1))
+  SOCK="tp-test-$$-$N"
+}
 start() { # start COLS ROWS [ENV...]
   local c=$1 r=$2; shift 2
-  T kill-server 2>/dev/null
+  next_server
   T -f /dev/null new-session -d -s tp -x "$c" -y "$r" \
     "env LANG=C.UTF-8 LC_ALL=C.UTF-8 TUNEPILOT_DB=$WORK/tp.db HOME=$WORK $* $TP; echo EXITED; sleep 5"
 }
@@ -89,7 +97,7 @@ expect_screen "kind +\\\$/request +\\\$/day" "the wide table at 200 columns"
 keys q
 
 # --- ASCII fallback in a non-UTF-8 locale ---------------------------------------------
-T kill-server 2>/dev/null
+next_server
 T -f /dev/null new-session -d -s tp -x 100 -y 30 \
   "env LANG=C LC_ALL=C TUNEPILOT_DB=$WORK/tp.db HOME=$WORK $TP; echo EXITED; sleep 5"
 keys 2
