@@ -11,6 +11,8 @@
 #include "tui/tui.h"
 #include "tunepilot/decide.h"
 
+#include <cjson/cJSON.h>
+
 struct DecideState {
     DecideCatalogEntry *catalog;
     int n_catalog, current;
@@ -84,6 +86,36 @@ void decide_open(TuiApp *a) {
         if (!strcmp(d->catalog[i].id, "five-questions"))
             start = i;
     load_framework(a, start);
+}
+
+void decide_load_saved(TuiApp *a, const StoreDecision *sd) {
+    DecideState *d = a->decide;
+    int idx = -1;
+    for (int i = 0; i < d->n_catalog; i++)
+        if (!strcmp(d->catalog[i].id, sd->framework))
+            idx = i;
+    if (idx < 0) {
+        snprintf(a->message, sizeof a->message, "decision %lld: framework %s is not available",
+                 (long long)sd->id, sd->framework);
+        return;
+    }
+    if (sd->scenario && *sd->scenario) {
+        char name[64];
+        snprintf(name, sizeof name, "decision %lld", (long long)sd->id);
+        costs_load_doc(a, sd->scenario, name, 0);
+    }
+    load_framework(a, idx);
+    if (!d->have_fw)
+        return;
+    cJSON *doc = cJSON_Parse(sd->answers ? sd->answers : "{}");
+    TpError err = {0};
+    if (doc && decide_answers_from_json(&d->fw, doc, "saved answers", &d->typed, &err) != TP_OK)
+        snprintf(a->message, sizeof a->message, "%s", err.msg);
+    cJSON_Delete(doc);
+    d->use_scenario = sd->scenario && *sd->scenario;
+    d->saved_id = sd->id;
+    evaluate(a);
+    snprintf(a->message, sizeof a->message, "decision %lld reopened", (long long)sd->id);
 }
 
 void decide_close(TuiApp *a) {

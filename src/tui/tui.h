@@ -73,6 +73,8 @@ typedef struct PricingState {
 typedef struct HistoryState {
     StoreScenarioInfo *scenarios;
     int n_scenarios;
+    StoreDecision *decisions;
+    int n_decisions;
     int sel, top;
     bool loaded;
 } HistoryState;
@@ -129,6 +131,9 @@ int history_key(TuiApp *a, int ch);
 const char *history_keys(void);
 
 void decide_open(TuiApp *a);
+/* Reopens a saved decision: its framework and typed answers, and its
+ * scenario (if any) in Costs with computed answers on. */
+void decide_load_saved(TuiApp *a, const StoreDecision *d);
 void decide_close(TuiApp *a);
 void decide_draw(TuiApp *a);
 int decide_key(TuiApp *a, int ch);

@@ -52,6 +52,8 @@ expect_screen "Verdict" "verdict panel"
 keys Left y y
 expect_screen "Five yeses" "five yeses verdict"
 expect_screen "=> five_yeses" "the trace names the rule"
+keys w
+expect_screen "saved as decision 1" "decision saved"
 
 # --- the cost edit: 100,000 requests/day -> explicit $0.0065 x 100,000 x 365 ----
 keys 2
@@ -74,6 +76,9 @@ keys 4
 expect_screen "1 +20[0-9-]+T[0-9:]+Z +1 +ticket triage" "saved scenario listed"
 keys Enter
 expect_screen "requests/day +100000" "reopened in Costs"
+keys 4 Down Enter
+expect_screen "decision 1 reopened" "decision reopened from History"
+expect_screen "Five yeses" "its verdict again"
 
 # --- help, too small, resize back ----------------------------------------------------
 keys "?"
@@ -82,6 +87,7 @@ keys x
 T resize-window -t tp -x 70 -y 20
 expect_screen "too small" "too-small message"
 T resize-window -t tp -x 200 -y 50
+keys 2
 expect_screen "p95 latency vs SLO" "side panel at 200x50"
 
 # --- quit restores the terminal and exits ----------------------------------------------
