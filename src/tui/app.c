@@ -308,6 +308,23 @@ static void app_open(TuiApp *a, const TuiOptions *o) {
         snprintf(a->store_error, sizeof a->store_error, "%s", err.msg);
     if (pricing_load_bundled(&a->pricing, &err) != TP_OK)
         snprintf(a->message, sizeof a->message, "pricing: %s", err.msg);
+    /* price with the newest imported snapshot, as `tunepilot decide` does */
+    StoreSnapshotInfo *snaps = NULL;
+    int n = 0;
+    if (a->store && store_snapshot_list(a->store, &snaps, &n, &err) == TP_OK && n > 0) {
+        char **docs;
+        int nd;
+        StoreSnapshotInfo info;
+        if (store_snapshot_models(a->store, snaps[n - 1].id, &info, &docs, &nd, &err) == TP_OK) {
+            if (pricing_apply_snapshot(&a->pricing, info.id, info.label, info.as_of, docs, nd,
+                                       &err) != TP_OK)
+                snprintf(a->message, sizeof a->message, "pricing snapshot: %s", err.msg);
+            for (int i = 0; i < nd; i++)
+                free(docs[i]);
+            free(docs);
+        }
+    }
+    free(snaps);
     a->screen = SCREEN_DECIDE;
     costs_open(a);
     decide_open(a);
@@ -322,12 +339,29 @@ static void app_close(TuiApp *a) {
     store_close(a->store);
 }
 
+TuiApp *tui_app_new(const TuiOptions *o) {
+    TuiApp *a = calloc(1, sizeof *a);
+    if (a)
+        app_open(a, o);
+    return a;
+}
+
+void tui_app_free(TuiApp *a) {
+    if (!a)
+        return;
+    app_close(a);
+    free(a);
+}
+
+void tui_draw(TuiApp *a) { draw_frame(a); }
+
+void tui_show(TuiApp *a, int screen) { a->screen = (ScreenId)screen; }
+
 int tui_run(const TuiOptions *o) {
     setlocale(LC_ALL, "");
-    TuiApp *a = calloc(1, sizeof *a);
+    TuiApp *a = tui_app_new(o);
     if (!a)
         return 1;
-    app_open(a, o);
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
@@ -363,7 +397,6 @@ int tui_run(const TuiOptions *o) {
         draw_frame(a);
     }
     endwin();
-    app_close(a);
-    free(a);
+    tui_app_free(a);
     return 0;
 }

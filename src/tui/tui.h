@@ -22,6 +22,15 @@ typedef struct TuiOptions {
  * exit path. Returns the process exit status. */
 int tui_run(const TuiOptions *o);
 
+/* For the benchmark: the app without the input loop. tui_app_new loads the
+ * database and pricing and prepares the screens (no terminal needed);
+ * tui_draw draws a full frame to the current ncurses screen. */
+typedef struct TuiApp TuiApp;
+TuiApp *tui_app_new(const TuiOptions *o);
+void tui_app_free(TuiApp *a);
+void tui_draw(TuiApp *a);
+void tui_show(TuiApp *a, int screen);
+
 /* --- shared between the screens (private) --------------------------------- */
 
 typedef enum { SCREEN_DECIDE, SCREEN_COSTS, SCREEN_PRICING, SCREEN_HISTORY, N_SCREENS } ScreenId;
