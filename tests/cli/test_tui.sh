@@ -100,7 +100,9 @@ expect_screen "Q1/5" "large terminal"
 if T capture-pane -t tp -p -e | grep -Eq $'\e\\[([34][0-7]|[34]8;)'; then bad "colours despite NO_COLOR"; else ok; fi
 keys 2
 expect_screen "kind +\\\$/request +\\\$/day" "the wide table at 200 columns"
-keys q
+# Ctrl-C ends the workbench cleanly too
+T send-keys -t tp C-c
+expect_screen "EXITED" "exit on Ctrl-C"
 
 # --- ASCII fallback in a non-UTF-8 locale ---------------------------------------------
 next_server
