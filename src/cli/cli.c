@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tunepilot/arena.h"
+#include "tunepilot/assets.h"
 #include "tunepilot/fileio.h"
 #include "tunepilot/paths.h"
 
@@ -94,4 +96,34 @@ TpStatus cli_write_output(const char *path, const char *text, TpError *err) {
         return TP_OK;
     }
     return tp_file_write_atomic(path, text, strlen(text), err);
+}
+
+#define MAX_SCENARIO_BYTES (4u << 20)
+
+TpStatus cli_read_scenario(const char *file, const char *example, char **text, size_t *len,
+                           char *name, size_t nsize, TpError *err) {
+    if (file) {
+        bool in = !strcmp(file, "-");
+        snprintf(name, nsize, "%s", in ? "stdin" : file);
+        return tp_file_read(in ? "/dev/stdin" : file, MAX_SCENARIO_BYTES, text, len, err);
+    }
+    char asset[256];
+    snprintf(asset, sizeof asset, "assets/scenarios/%s.json", example);
+    const char *data = tp_asset_get(asset, len);
+    if (!data) {
+        char list[512] = "";
+        const char *n;
+        for (int i = 0; (n = tp_asset_name("assets/scenarios/", i)); i++) {
+            size_t used = strlen(list);
+            const char *base = n + strlen("assets/scenarios/");
+            snprintf(list + used, sizeof list - used, "%s%.*s", i ? ", " : "",
+                     (int)(strlen(base) - 5), base);
+        }
+        return tp_error_set(err, TP_EINVAL, "no bundled example \"%s\" (examples: %s)", example,
+                            list);
+    }
+    snprintf(name, nsize, "example %s", example);
+    *text = tp_xmalloc(*len + 1);
+    memcpy(*text, data, *len + 1);
+    return TP_OK;
 }

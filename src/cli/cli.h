@@ -37,6 +37,13 @@ TpStatus cli_open_store(const CliGlobal *g, Store **out, TpError *err);
 TpStatus cli_load_pricing(const CliGlobal *g, Store **store, long long snapshot, Pricing *p,
                           TpError *err);
 
+/* Reads a scenario document: a file (or standard input for "-") when file
+ * is non-NULL, else the bundled example `example`. *text is malloc'ed (NUL
+ * terminated); name (nsize bytes) is set for messages. An unknown example
+ * is TP_EINVAL listing the bundled ones. */
+TpStatus cli_read_scenario(const char *file, const char *example, char **text, size_t *len,
+                           char *name, size_t nsize, TpError *err);
+
 /* Writes text to path atomically, or to stdout when path is NULL or "-". */
 TpStatus cli_write_output(const char *path, const char *text, TpError *err);
 

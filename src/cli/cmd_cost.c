@@ -11,7 +11,6 @@
 #include "tunepilot/json.h"
 #include "tunepilot/report.h"
 
-#define MAX_SCENARIO_BYTES (4u << 20)
 
 static const char USAGE[] =
     "usage: tunepilot cost SCENARIO.json [options]   (- reads standard input)\n"
@@ -80,35 +79,6 @@ static int parse_args(int argc, char **argv, CostArgs *a) {
     return CLI_OK;
 }
 
-/* Loads the scenario text: a file, or a bundled example. */
-static TpStatus load_text(const CostArgs *a, char **text, size_t *len, char *name, size_t nsize,
-                          TpError *err) {
-    if (a->file) {
-        bool in = !strcmp(a->file, "-");
-        snprintf(name, nsize, "%s", in ? "stdin" : a->file);
-        return tp_file_read(in ? "/dev/stdin" : a->file, MAX_SCENARIO_BYTES, text, len, err);
-    }
-    char asset[256];
-    snprintf(asset, sizeof asset, "assets/scenarios/%s.json", a->example);
-    const char *data = tp_asset_get(asset, len);
-    if (!data) {
-        char list[512] = "";
-        const char *n;
-        for (int i = 0; (n = tp_asset_name("assets/scenarios/", i)); i++) {
-            size_t used = strlen(list);
-            const char *base = n + strlen("assets/scenarios/");
-            snprintf(list + used, sizeof list - used, "%s%.*s", i ? ", " : "",
-                     (int)(strlen(base) - 5), base);
-        }
-        return tp_error_set(err, TP_EINVAL, "no bundled example \"%s\" (examples: %s)",
-                            a->example, list);
-    }
-    snprintf(name, nsize, "example %s", a->example);
-    *text = malloc(*len + 1);
-    memcpy(*text, data, *len + 1);
-    return TP_OK;
-}
-
 /* Records the scenario and its projection; failures only warn. */
 static void save(const CliGlobal *g, Store **store, const CostScenario *sc, const char *text,
                  size_t len, long long snapshot, const char *result) {
@@ -142,7 +112,7 @@ static int run_cost(const CliGlobal *g, const CostArgs *a) {
     CostScenario sc = {0};
     CostProjection proj = {0};
     char *out = NULL, *json = NULL;
-    TpStatus st = load_text(a, &text, &len, name, sizeof name, &err);
+    TpStatus st = cli_read_scenario(a->file, a->example, &text, &len, name, sizeof name, &err);
     if (st == TP_OK)
         st = pricing_load_bundled(&pricing, &err);
     if (st == TP_OK)

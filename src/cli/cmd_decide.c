@@ -153,34 +153,6 @@ static void projected_free(Projected *x) {
     memset(x, 0, sizeof *x);
 }
 
-static TpStatus read_scenario(const DecideArgs *a, char **text, size_t *len, char *name,
-                              size_t nsize, TpError *err) {
-    if (a->scenario) {
-        bool in = !strcmp(a->scenario, "-");
-        snprintf(name, nsize, "%s", in ? "stdin" : a->scenario);
-        return tp_file_read(in ? "/dev/stdin" : a->scenario, MAX_INPUT_BYTES, text, len, err);
-    }
-    char asset[256];
-    snprintf(asset, sizeof asset, "assets/scenarios/%s.json", a->example);
-    const char *data = tp_asset_get(asset, len);
-    if (!data) {
-        char list[512] = "";
-        const char *n;
-        for (int i = 0; (n = tp_asset_name("assets/scenarios/", i)); i++) {
-            size_t used = strlen(list);
-            const char *base = n + strlen("assets/scenarios/");
-            snprintf(list + used, sizeof list - used, "%s%.*s", i ? ", " : "",
-                     (int)(strlen(base) - 5), base);
-        }
-        return tp_error_set(err, TP_EINVAL, "no bundled example \"%s\" (examples: %s)",
-                            a->example, list);
-    }
-    snprintf(name, nsize, "example %s", a->example);
-    *text = tp_xmalloc(*len + 1);
-    memcpy(*text, data, *len + 1);
-    return TP_OK;
-}
-
 /* Parses and projects a scenario (point figures only matter here, so the
  * Monte Carlo runs the fewest draws). */
 static TpStatus project(const char *text, size_t len, const char *name, const Pricing *p,
@@ -409,7 +381,7 @@ static int run_decide(const CliGlobal *g, const DecideArgs *a) {
     }
     if (st == TP_OK && (a->scenario || a->example)) {
         char name[4096];
-        st = read_scenario(a, &text, &len, name, sizeof name, &err);
+        st = cli_read_scenario(a->scenario, a->example, &text, &len, name, sizeof name, &err);
         if (st == TP_OK)
             st = project(text, len, name, &pricing, &run.proj, &err);
         if (st == TP_OK && a->snapshot < 0 && run.proj.sc.snapshot > 0 &&
