@@ -77,4 +77,11 @@ TpStatus demo_build(const DemoBuildOptions *o, const TrainSink *sink, volatile s
  * well under 3 minutes on 2 cores); other pilot options override them. */
 void demo_pilot_config(TrainConfig *c);
 
+/* Where the bundled demo lives: $TUNEPILOT_DEMO_DIR (when set, only there),
+ * else the source tree's assets/demo (compiled in), else
+ * <program dir>/../share/tunepilot/demo. Writes the directory (even when
+ * not found, the last place tried) and returns whether model/config.json
+ * and tickets.jsonl are there. */
+bool demo_find_dir(char *out, size_t size);
+
 #endif

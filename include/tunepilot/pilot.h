@@ -27,7 +27,9 @@ typedef struct PilotOptions {
     int64_t resume_id;      /* > 0: resume this run with its recorded settings */
 } PilotOptions;
 
-/* Runs (or resumes) a pilot. The run is recorded before training starts;
+/* Runs (or resumes) a pilot. *stop: 1 (SIGINT/SIGTERM) stops after the
+ * update as "interrupted", 2 (SIGUSR1, a cancel from the workbench) as
+ * "cancelled"; both leave a checkpoint. The run is recorded before training starts;
  * *run_id is set as soon as it exists. Returns TP_OK when the run finished
  * or was stopped through *stop (status "interrupted"); a failure marks the
  * run failed with the message. pricing (may be NULL) prices the full run on

@@ -136,6 +136,13 @@ TpStatus store_run_metrics(Store *s, int64_t run_id, int64_t after_step, StoreMe
                            int *n, TpError *err);
 TpStatus store_run_evals(Store *s, int64_t run_id, StoreEval **out, int *n, TpError *err);
 
+typedef struct StoreEvent {
+    char at[32], level[16], message[512];
+} StoreEvent;
+/* The newest `limit` events of a run, oldest first. */
+TpStatus store_run_events(Store *s, int64_t run_id, int limit, StoreEvent **out, int *n,
+                          TpError *err);
+
 /* --- decisions (tunepilot decide) ---------------------------------------------- */
 
 typedef struct StoreDecision {

@@ -40,10 +40,7 @@ static const char RUNS_USAGE[] =
 
 static volatile sig_atomic_t g_stop;
 
-static void on_signal(int sig) {
-    (void)sig;
-    g_stop = 1;
-}
+static void on_signal(int sig) { g_stop = sig == SIGUSR1 ? 2 : 1; }
 
 static void catch_signals(void) {
     struct sigaction sa;
@@ -51,6 +48,7 @@ static void catch_signals(void) {
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGUSR1, &sa, NULL); /* cancel, from the workbench */
 }
 
 static bool num_arg(const char *v, double lo, double hi, double *out) {

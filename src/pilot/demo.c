@@ -1308,3 +1308,33 @@ TpStatus demo_build(const DemoBuildOptions *o, const TrainSink *sink, volatile s
         remove_tree(work);
     return st;
 }
+
+static bool has_demo(const char *dir) {
+    char a[4200], b[4200];
+    snprintf(a, sizeof a, "%s/model/config.json", dir);
+    snprintf(b, sizeof b, "%s/tickets.jsonl", dir);
+    return access(a, R_OK) == 0 && access(b, R_OK) == 0;
+}
+
+bool demo_find_dir(char *out, size_t size) {
+    const char *env = getenv("TUNEPILOT_DEMO_DIR");
+    if (env && *env) {
+        snprintf(out, size, "%s", env);
+        return has_demo(out); /* set but wrong: do not silently use another */
+    }
+    snprintf(out, size, "%s", TP_DEMO_DIR);
+    if (has_demo(out))
+        return true;
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash)
+            *slash = '\0';
+        snprintf(out, size, "%s/../share/tunepilot/demo", exe);
+        if (has_demo(out))
+            return true;
+    }
+    return false;
+}

@@ -435,6 +435,9 @@ TpStatus pilot_run(Store *s, const Pricing *pricing, const PilotOptions *o,
         store_run_set_status(s, id, "failed", err->msg, &ignore);
     } else if (finished) {
         store_run_set_status(s, id, "completed", "", &ignore);
+    } else if (stop && *stop == 2) {
+        store_run_set_status(s, id, "cancelled", "cancelled (SIGUSR1); the checkpoint is kept",
+                             &ignore);
     } else {
         store_run_set_status(s, id, "interrupted",
                              "stopped by a signal; continue with: tunepilot runs resume", &ignore);

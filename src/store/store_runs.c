@@ -320,3 +320,26 @@ TpStatus store_run_evals(Store *s, int64_t run_id, StoreEval **out, int *n, TpEr
     sqlite3_finalize(st);
     return TP_OK;
 }
+
+TpStatus store_run_events(Store *s, int64_t run_id, int limit, StoreEvent **out, int *n,
+                          TpError *err) {
+    sqlite3_stmt *st;
+    *out = NULL;
+    *n = 0;
+    if (sqlite3_prepare_v2(store_db(s),
+                           "SELECT at, level, message FROM (SELECT id, at, level, message FROM "
+                           "run_events WHERE run_id = ?1 ORDER BY id DESC LIMIT ?2) ORDER BY id",
+                           -1, &st, NULL) != SQLITE_OK)
+        return fail(s, err, "cannot read events");
+    sqlite3_bind_int64(st, 1, run_id);
+    sqlite3_bind_int(st, 2, limit);
+    *out = tp_xcalloc((size_t)(limit > 0 ? limit : 1), sizeof **out);
+    while (*n < limit && sqlite3_step(st) == SQLITE_ROW) {
+        StoreEvent *e = &(*out)[(*n)++];
+        text(e->at, sizeof e->at, st, 0);
+        text(e->level, sizeof e->level, st, 1);
+        text(e->message, sizeof e->message, st, 2);
+    }
+    sqlite3_finalize(st);
+    return TP_OK;
+}

@@ -23,7 +23,8 @@ static void on_signal(int sig) {
     g_quit = 1;
 }
 
-static const char *const TAB_NAMES[N_SCREENS] = {"Decide", "Costs", "Pricing", "History"};
+static const char *const TAB_NAMES[N_SCREENS] = {"Decide",  "Costs", "Pricing",
+                                                  "History", "Pilot", "Runs"};
 
 /* --- colours ----------------------------------------------------------------------- */
 
@@ -126,6 +127,10 @@ static const char *screen_keys(ScreenId s) {
         return costs_keys();
     case SCREEN_PRICING:
         return pricing_keys();
+    case SCREEN_PILOT:
+        return pilot_keys();
+    case SCREEN_RUNS:
+        return runs_keys();
     default:
         return history_keys();
     }
@@ -135,7 +140,7 @@ static void draw_help(TuiApp *a) {
     static const char *const lines[] = {
         "tunepilot: prompt engineering, RAG or fine-tuning?",
         "",
-        "1-4, Tab, F2-F5   switch screens (Decide, Costs, Pricing, History)",
+        "1-6, Tab, F2-F7   switch screens (Decide, Costs, Pricing, History, Pilot, Runs)",
         "?, F1             this help          q, F10   quit",
         "mouse             click a tab; the wheel scrolls lists",
         "",
@@ -145,7 +150,11 @@ static void draw_help(TuiApp *a) {
         "         cumulative-cost chart recompute as you type; Enter applies, Esc cancels",
         "         s saves the scenario (History), e cycles the bundled examples",
         "Pricing  / search, p provider, s sort column, r reverse, Up/Down scroll",
-        "History  Up/Down pick a saved scenario, Enter opens it in Costs",
+        "History  Up/Down pick a saved scenario or decision, Enter reopens it",
+        "Pilot    pick model, data and settings (Up/Down, Enter edits, Left/Right",
+        "         choose); the data audit and the estimate show before L launches",
+        "Runs     live curves (m smooth, l log, z zoom), Space marks runs and c",
+        "         compares them; p pauses or resumes, x cancels a run",
         "",
         "Everything shown is also available from the command line (tunepilot --help).",
         "Press any key to close.",
@@ -201,12 +210,18 @@ static void draw_frame(TuiApp *a) {
     case SCREEN_PRICING:
         pricing_draw(a);
         break;
+    case SCREEN_PILOT:
+        pilot_draw(a);
+        break;
+    case SCREEN_RUNS:
+        runs_draw(a);
+        break;
     default:
         history_draw(a);
     }
     Rect s = a->lay.status;
     char status[512];
-    snprintf(status, sizeof status, " %s%s%s  |  1-4 screens  ? help  q quit", a->message,
+    snprintf(status, sizeof status, " %s%s%s  |  1-6 screens  ? help  q quit", a->message,
              a->message[0] ? "  |  " : "", screen_keys(a->screen));
     tui_text(a, s.y, s.x, s.w, ROLE_STATUS, true, status);
     if (a->help)
@@ -234,6 +249,10 @@ static int screen_key(TuiApp *a, int ch) {
         return costs_key(a, ch);
     case SCREEN_PRICING:
         return pricing_key(a, ch);
+    case SCREEN_PILOT:
+        return pilot_key(a, ch);
+    case SCREEN_RUNS:
+        return runs_key(a, ch);
     default:
         return history_key(a, ch);
     }
@@ -241,7 +260,8 @@ static int screen_key(TuiApp *a, int ch) {
 
 static bool typing(const TuiApp *a) {
     return (a->screen == SCREEN_COSTS && a->costs.editing) ||
-           (a->screen == SCREEN_PRICING && a->pricing_view.typing);
+           (a->screen == SCREEN_PRICING && a->pricing_view.typing) ||
+           (a->screen == SCREEN_PILOT && pilot_typing(a));
 }
 
 /* Global keys after the screen had its chance. */
@@ -263,11 +283,11 @@ static int global_key(TuiApp *a, int ch) {
             return screen_key(a, KEY_DOWN);
         return TUI_NONE;
     }
-    if (ch >= '1' && ch <= '4' && !typing(a)) {
+    if (ch >= '1' && ch < '1' + N_SCREENS && !typing(a)) {
         a->screen = (ScreenId)(ch - '1');
         return TUI_REDRAW;
     }
-    if (ch >= KEY_F(2) && ch <= KEY_F(5)) {
+    if (ch >= KEY_F(2) && ch < KEY_F(2) + N_SCREENS) {
         a->screen = (ScreenId)(ch - KEY_F(2));
         return TUI_REDRAW;
     }
@@ -328,9 +348,13 @@ static void app_open(TuiApp *a, const TuiOptions *o) {
     a->screen = SCREEN_DECIDE;
     costs_open(a);
     decide_open(a);
+    runs_open(a);
+    pilot_open(a);
 }
 
 static void app_close(TuiApp *a) {
+    pilot_close(a);
+    runs_close(a);
     decide_close(a);
     costs_close(a);
     pricing_view_close(a);
@@ -380,9 +404,14 @@ int tui_run(const TuiOptions *o) {
     init_roles(a);
     draw_frame(a);
     while (!g_quit) {
+        /* while a run is live, wake up every second to redraw its curves */
+        timeout(runs_live(a) || pilot_recent_launch(a) ? 1000 : -1);
         int ch = getch();
-        if (ch == ERR)
-            continue; /* interrupted by a signal */
+        if (ch == ERR) {
+            if (!g_quit && (a->screen == SCREEN_RUNS || a->screen == SCREEN_PILOT))
+                draw_frame(a);
+            continue; /* a timeout or a signal */
+        }
         a->message[0] = '\0';
         if (a->help && ch != KEY_RESIZE && ch != KEY_MOUSE) {
             a->help = false;

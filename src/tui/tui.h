@@ -33,7 +33,15 @@ void tui_show(TuiApp *a, int screen);
 
 /* --- shared between the screens (private) --------------------------------- */
 
-typedef enum { SCREEN_DECIDE, SCREEN_COSTS, SCREEN_PRICING, SCREEN_HISTORY, N_SCREENS } ScreenId;
+typedef enum {
+    SCREEN_DECIDE,
+    SCREEN_COSTS,
+    SCREEN_PRICING,
+    SCREEN_HISTORY,
+    SCREEN_PILOT,
+    SCREEN_RUNS,
+    N_SCREENS
+} ScreenId;
 
 /* What a key handler asks the loop to do. */
 enum { TUI_NONE = 0, TUI_REDRAW = 1, TUI_QUIT = 2 };
@@ -89,6 +97,8 @@ typedef struct HistoryState {
 } HistoryState;
 
 typedef struct DecideState DecideState; /* screen_decide.c */
+typedef struct RunsState RunsState;     /* screen_runs.c */
+typedef struct PilotState PilotState;   /* screen_pilot.c */
 
 typedef struct TuiApp {
     TuiOptions opt;
@@ -106,6 +116,8 @@ typedef struct TuiApp {
     PricingState pricing_view;
     HistoryState history;
     DecideState *decide;
+    RunsState *runs;
+    PilotState *pilot;
 } TuiApp;
 
 /* Attribute for a role (colour pair or monochrome attributes). */
@@ -138,6 +150,22 @@ void history_close(TuiApp *a);
 void history_draw(TuiApp *a);
 int history_key(TuiApp *a, int ch);
 const char *history_keys(void);
+
+void runs_open(TuiApp *a);
+void runs_close(TuiApp *a);
+void runs_draw(TuiApp *a);
+int runs_key(TuiApp *a, int ch);
+const char *runs_keys(void);
+bool runs_live(const TuiApp *a); /* a run is running: refresh periodically */
+void runs_select(TuiApp *a, int64_t run_id);
+
+void pilot_open(TuiApp *a);
+void pilot_close(TuiApp *a);
+void pilot_draw(TuiApp *a);
+int pilot_key(TuiApp *a, int ch);
+const char *pilot_keys(void);
+bool pilot_typing(const TuiApp *a);
+bool pilot_recent_launch(const TuiApp *a); /* launched in the last minute */
 
 void decide_open(TuiApp *a);
 /* Reopens a saved decision: its framework and typed answers, and its

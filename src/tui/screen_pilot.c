@@ -1,0 +1,350 @@
+/* screen_pilot.c - prepare and launch a pilot: base model (the bundled demo
+ * or a directory), dataset (the demo tickets or a file) checked before
+ * launch (errors block it), method and settings with the defaults of
+ * `tunepilot pilot`, and a memory and time estimate. The run starts as its
+ * own process (its own session, so it outlives the workbench) and shows in
+ * Runs. */
+#define _XOPEN_SOURCE_EXTENDED 1
+#include <cblas.h>
+#include <fcntl.h>
+#include <math.h>
+#include <ncurses.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tui/tui.h"
+#include "tunepilot/dataset.h"
+#include "tunepilot/demo.h"
+#include "tunepilot/llama.h"
+#include "tunepilot/paths.h"
+#include "tunepilot/tokenizer.h"
+#include "tunepilot/trainer.h"
+
+enum { F_MODEL, F_DATA, F_METHOD, F_STEPS, F_RANK, F_LR, F_BATCH, F_SEQ, N_F };
+
+struct PilotState {
+    int field;
+    bool typing;
+    char model[1024], data[1024];  /* "" = the bundled demo */
+    char edit[1024];
+    TrainMethod method;
+    long long steps;
+    int rank, batch, seq;
+    double lr;
+    /* the check of the chosen data with the chosen model's tokenizer */
+    bool checked, ok;
+    char check[1024];
+    long long n_train, n_eval, n_tokens, n_truncated;
+    LlamaConfig cfg;
+    bool have_cfg;
+    double gflops; /* measured sgemm rate of this machine, once */
+    time_t launched_at;
+};
+
+static const char *const LABELS[N_F] = {"base model", "dataset", "method", "steps", "rank",
+                                        "learning rate", "batch", "sequence"};
+
+const char *pilot_keys(void) {
+    return "Up/Down field  Enter edit  Left/Right choose  L launch";
+}
+
+bool pilot_typing(const TuiApp *a) { return a->pilot && a->pilot->typing; }
+
+bool pilot_recent_launch(const TuiApp *a) {
+    return a->pilot && a->pilot->launched_at && time(NULL) - a->pilot->launched_at < 60;
+}
+
+static void paths(const PilotState *p, char *model, char *data, size_t size) {
+    char demo[4096];
+    demo_find_dir(demo, sizeof demo);
+    if (p->model[0])
+        snprintf(model, size, "%s", p->model);
+    else
+        snprintf(model, size, "%s/model", demo);
+    if (p->data[0])
+        snprintf(data, size, "%s", p->data);
+    else
+        snprintf(data, size, "%s/tickets.jsonl", demo);
+}
+
+/* Loads the config and runs the dataset through the same reader the
+ * trainer uses: its errors block the launch. */
+static void check(TuiApp *a) {
+    PilotState *p = a->pilot;
+    char model[4096], data[4096];
+    paths(p, model, data, sizeof model);
+    TpError err = {0};
+    Tokenizer *tok = NULL;
+    Dataset d = {0};
+    p->checked = true;
+    p->ok = false;
+    p->have_cfg = llama_config_load(model, &p->cfg, &err) == TP_OK;
+    TpStatus st = p->have_cfg ? tokenizer_load(model, &tok, &err) : TP_EINVAL;
+    DatasetOptions o = {p->seq, 0.1, 1, 0};
+    if (st == TP_OK)
+        st = dataset_load(data, tok, &o, &d, &err);
+    if (st == TP_OK) {
+        p->ok = true;
+        p->n_train = d.n_train;
+        p->n_eval = d.n_eval;
+        p->n_tokens = d.n_tokens;
+        p->n_truncated = d.n_truncated;
+        snprintf(p->check, sizeof p->check,
+                 "ok: %d examples (%lld train, %lld held out), %lld tokens, %d truncated to %d, "
+                 "template %s",
+                 d.n_train + d.n_eval, p->n_train, p->n_eval, p->n_tokens, d.n_truncated, p->seq,
+                 d.template_name);
+    } else {
+        snprintf(p->check, sizeof p->check, "blocked: %s", err.msg);
+    }
+    dataset_free(&d);
+    tokenizer_free(tok);
+}
+
+/* sgemm rate of this machine (a 512^3 product, a few times), measured once. */
+static double machine_gflops(PilotState *p) {
+    if (p->gflops > 0)
+        return p->gflops;
+    int n = 512;
+    float *a = calloc((size_t)n * n, sizeof(float)), *b = calloc((size_t)n * n, sizeof(float)),
+          *c = calloc((size_t)n * n, sizeof(float));
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (int i = 0; i < 4; i++)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1, a, n, b, n, 0, c, n);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double s = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) * 1e-9;
+    p->gflops = 4 * 2.0 * n * n * n / s / 1e9;
+    free(a);
+    free(b);
+    free(c);
+    return p->gflops;
+}
+
+void pilot_open(TuiApp *a) {
+    a->pilot = calloc(1, sizeof *a->pilot);
+    PilotState *p = a->pilot;
+    TrainConfig c;
+    demo_pilot_config(&c); /* the demo's settings as the starting point */
+    p->method = c.method;
+    p->steps = c.steps > 0 ? c.steps : 120;
+    p->rank = c.rank;
+    p->batch = c.batch;
+    p->seq = c.seq;
+    p->lr = c.lr;
+}
+
+void pilot_close(TuiApp *a) {
+    free(a->pilot);
+    a->pilot = NULL;
+}
+
+static void launch(TuiApp *a) {
+    PilotState *p = a->pilot;
+    if (!p->checked)
+        check(a);
+    if (!p->ok) {
+        snprintf(a->message, sizeof a->message, "not launched: the data check failed");
+        return;
+    }
+    char model[4096], data[4096], steps[32], rank[32], lr[32], batch[32], seq[32], db[4096];
+    paths(p, model, data, sizeof model);
+    snprintf(steps, sizeof steps, "%lld", p->steps);
+    snprintf(rank, sizeof rank, "%d", p->rank);
+    snprintf(lr, sizeof lr, "%g", p->lr);
+    snprintf(batch, sizeof batch, "%d", p->batch);
+    snprintf(seq, sizeof seq, "%d", p->seq);
+    TpError err;
+    if (tp_path_db(db, sizeof db, a->opt.db_path, &err) != TP_OK) {
+        snprintf(a->message, sizeof a->message, "not launched: %s", err.msg);
+        return;
+    }
+    char self[4096];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0) {
+        snprintf(a->message, sizeof a->message, "not launched: cannot find the program");
+        return;
+    }
+    self[n] = '\0';
+    pid_t pid = fork();
+    if (pid == 0) {
+        /* a new session: the run outlives the workbench and its terminal */
+        setsid();
+        int fd = open("/dev/null", O_RDWR);
+        if (fd >= 0) {
+            dup2(fd, 0);
+            dup2(fd, 1);
+            dup2(fd, 2);
+        }
+        if (fork() != 0)
+            _exit(0); /* the grandchild runs; nobody has to wait for it */
+        execl(self, "tunepilot", "--db", db, "pilot", "--model", model, "--data", data,
+              "--method", train_method_name(p->method), "--steps", steps, "--rank", rank, "--lr",
+              lr, "--batch", batch, "--seq", seq, "--json", (char *)NULL);
+        _exit(127);
+    }
+    if (pid > 0)
+        waitpid(pid, NULL, 0);
+    p->launched_at = time(NULL);
+    snprintf(a->message, sizeof a->message, "launched: follow it in Runs (6)");
+    a->screen = SCREEN_RUNS;
+}
+
+static void set_field(PilotState *p, const char *text) {
+    char *end;
+    double v = strtod(text, &end);
+    bool num = *text && !*end;
+    switch (p->field) {
+    case F_MODEL:
+        snprintf(p->model, sizeof p->model, "%s", text);
+        break;
+    case F_DATA:
+        snprintf(p->data, sizeof p->data, "%s", text);
+        break;
+    case F_STEPS:
+        if (num && v >= 1)
+            p->steps = (long long)v;
+        break;
+    case F_RANK:
+        if (num && v >= 1 && v <= 4096)
+            p->rank = (int)v;
+        break;
+    case F_LR:
+        if (num && v > 0 && v < 10)
+            p->lr = v;
+        break;
+    case F_BATCH:
+        if (num && v >= 1 && v <= 4096)
+            p->batch = (int)v;
+        break;
+    case F_SEQ:
+        if (num && v >= 2)
+            p->seq = (int)v;
+        break;
+    }
+    p->checked = false;
+}
+
+int pilot_key(TuiApp *a, int ch) {
+    PilotState *p = a->pilot;
+    if (p->typing) {
+        size_t n = strlen(p->edit);
+        if (ch == '\n' || ch == KEY_ENTER) {
+            set_field(p, p->edit);
+            p->typing = false;
+            check(a);
+        } else if (ch == 27) {
+            p->typing = false;
+        } else if (ch == KEY_BACKSPACE || ch == 127 || ch == 8) {
+            if (n)
+                p->edit[n - 1] = '\0';
+        } else if (ch >= 32 && ch < 127 && n + 1 < sizeof p->edit) {
+            p->edit[n] = (char)ch;
+            p->edit[n + 1] = '\0';
+        }
+        return TUI_REDRAW;
+    }
+    switch (ch) {
+    case KEY_UP:
+    case 'k':
+        p->field = (p->field + N_F - 1) % N_F;
+        return TUI_REDRAW;
+    case KEY_DOWN:
+    case 'j':
+        p->field = (p->field + 1) % N_F;
+        return TUI_REDRAW;
+    case KEY_LEFT:
+    case KEY_RIGHT:
+        if (p->field == F_METHOD) {
+            p->method = (TrainMethod)((p->method + (ch == KEY_RIGHT ? 1 : 2)) % 3);
+        } else if (p->field == F_MODEL || p->field == F_DATA) {
+            /* back to the bundled demo */
+            (p->field == F_MODEL ? p->model : p->data)[0] = '\0';
+            check(a);
+        }
+        return TUI_REDRAW;
+    case '\n':
+    case KEY_ENTER:
+        if (p->field != F_METHOD) {
+            p->typing = true;
+            p->edit[0] = '\0';
+        }
+        return TUI_REDRAW;
+    case 'L':
+        launch(a);
+        return TUI_REDRAW;
+    }
+    return TUI_NONE;
+}
+
+/* Memory: the frozen base (NF4 at about 0.52 bytes a linear weight for
+ * qlora, 4 bytes otherwise), adapters or every weight with gradients and
+ * AdamW moments (16 bytes a trainable weight), and the activations the
+ * trainer keeps for one micro-batch. Time: 6N (full) or 4N (LoRA) FLOPs a
+ * token at half this machine's measured sgemm rate (bench_train's 15M
+ * figure is about 50%). */
+static void estimate(TuiApp *a, double *mem_mb, double *minutes, double *gflops) {
+    PilotState *p = a->pilot;
+    const LlamaConfig *c = &p->cfg;
+    double P = (double)llama_config_n_params(c);
+    double C = c->hidden, F = c->intermediate, L = c->n_layers, V = c->vocab;
+    double q = (double)c->n_heads * c->head_dim, kv = (double)c->n_kv_heads * c->head_dim;
+    double lin = L * (C * q * 2 + 2 * C * kv + 3 * C * F);
+    double lora = L * p->rank * ((C + q) * 2 + 2 * (C + kv) + 2 * (C + F) + (F + C));
+    double base = p->method == TRAIN_QLORA ? lin * 0.52 + (P - lin) * 4 : P * 4;
+    double train = p->method == TRAIN_FULL ? P * 16 : lora * 16;
+    double N = (double)p->batch * p->seq;
+    double acts = L * (N * (4 * C + 3 * F + 2 * q + 2 * kv) + p->batch * c->n_heads *
+                                                                 (double)p->seq * p->seq) +
+                  N * V * 3;
+    *mem_mb = (base + train + acts * 4 * 2) / 1e6;
+    *gflops = machine_gflops(p) * 0.5;
+    double tokens = (double)p->steps * p->batch *
+                    (p->n_train ? (double)p->n_tokens / (p->n_train + p->n_eval) : p->seq);
+    double fpt = (p->method == TRAIN_FULL ? 6 : 4) * P;
+    *minutes = tokens * fpt / (*gflops * 1e9) / 60;
+}
+
+void pilot_draw(TuiApp *a) {
+    PilotState *p = a->pilot;
+    if (!p->checked)
+        check(a);
+    Rect b = a->lay.body;
+    tui_text(a, b.y, b.x, b.w, ROLE_HEADER, false, "Pilot: fine-tune here, then see in Runs");
+    char vals[N_F][1100];
+    snprintf(vals[F_MODEL], sizeof vals[0], "%s", p->model[0] ? p->model : "the bundled demo model");
+    snprintf(vals[F_DATA], sizeof vals[0], "%s", p->data[0] ? p->data : "the demo's ticket routing");
+    snprintf(vals[F_METHOD], sizeof vals[0], "%s", train_method_name(p->method));
+    snprintf(vals[F_STEPS], sizeof vals[0], "%lld", p->steps);
+    snprintf(vals[F_RANK], sizeof vals[0], "%d", p->rank);
+    snprintf(vals[F_LR], sizeof vals[0], "%g", p->lr);
+    snprintf(vals[F_BATCH], sizeof vals[0], "%d", p->batch);
+    snprintf(vals[F_SEQ], sizeof vals[0], "%d", p->seq);
+    for (int i = 0; i < N_F; i++) {
+        char line[1200];
+        if (i == p->field && p->typing)
+            snprintf(line, sizeof line, "%-14s %s_", LABELS[i], p->edit);
+        else
+            snprintf(line, sizeof line, "%-14s %s", LABELS[i], vals[i]);
+        tui_text(a, b.y + 2 + i, b.x, b.w, i == p->field ? ROLE_SELECTED : ROLE_NORMAL, true,
+                 line);
+    }
+    int y = b.y + 3 + N_F;
+    tui_text(a, y++, b.x, b.w, ROLE_HEADER, false, "data check");
+    tui_text(a, y++, b.x, b.w, p->ok ? ROLE_GOOD : ROLE_BAD, false, p->check);
+    if (p->ok && p->have_cfg) {
+        double mem, minutes, gf;
+        estimate(a, &mem, &minutes, &gf);
+        tui_textf(a, y++, b.x, b.w, ROLE_HEADER, "estimate");
+        tui_textf(a, y++, b.x, b.w, ROLE_NORMAL,
+                  "%s, %.2fM parameters: about %.0f MB of memory, about %.1f minutes at %.0f "
+                  "GFLOP/s (half this machine's measured sgemm rate)",
+                  p->cfg.architecture, llama_config_n_params(&p->cfg) / 1e6, mem, minutes, gf);
+        tui_text(a, y++, b.x, b.w, ROLE_DIM, false,
+                 "L launches: the run continues if you quit; Runs (6) shows its curves");
+    }
+}

@@ -1,0 +1,334 @@
+/* screen_runs.c - every run (local, external, hosted) with its status; a
+ * live monitor of the selected one: train and eval loss curves (smoothing,
+ * log scale, zoom), learning rate, tokens/s, ETA, memory, progress, the last
+ * log lines; pause, resume and cancel; and several runs on one chart. */
+#define _XOPEN_SOURCE_EXTENDED 1
+#include <math.h>
+#include <ncurses.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tui/chart.h"
+#include "tui/tui.h"
+
+#define MAX_COMPARE 6
+
+struct RunsState {
+    StoreRun *runs;
+    int n_runs, sel, top;
+    bool marked[256];
+    bool compare, log_y, smooth;
+    int zoom; /* index into ZOOMS */
+};
+
+static const int ZOOMS[] = {0, 200, 50, 20};
+
+const char *runs_keys(void) {
+    return "Up/Down run  Space mark  c compare  m smooth  l log  z zoom  p pause/resume  x cancel";
+}
+
+static void free_runs(RunsState *r) {
+    for (int i = 0; i < r->n_runs; i++)
+        store_run_free(&r->runs[i]);
+    free(r->runs);
+    r->runs = NULL;
+    r->n_runs = 0;
+}
+
+static void reload(TuiApp *a) {
+    RunsState *r = a->runs;
+    int64_t keep = r->n_runs ? r->runs[r->sel].id : 0;
+    free_runs(r);
+    TpError err;
+    if (a->store && store_run_list(a->store, &r->runs, &r->n_runs, &err) != TP_OK)
+        snprintf(a->message, sizeof a->message, "%s", err.msg);
+    r->sel = 0;
+    for (int i = 0; i < r->n_runs; i++)
+        if (r->runs[i].id == keep)
+            r->sel = i;
+}
+
+void runs_open(TuiApp *a) { a->runs = calloc(1, sizeof *a->runs); }
+
+void runs_close(TuiApp *a) {
+    if (!a->runs)
+        return;
+    free_runs(a->runs);
+    free(a->runs);
+    a->runs = NULL;
+}
+
+bool runs_live(const TuiApp *a) {
+    const RunsState *r = a->runs;
+    for (int i = 0; r && i < r->n_runs; i++)
+        if (!strcmp(r->runs[i].status, "running"))
+            return true;
+    return false;
+}
+
+void runs_select(TuiApp *a, int64_t run_id) {
+    reload(a);
+    for (int i = 0; i < a->runs->n_runs; i++)
+        if (a->runs->runs[i].id == run_id)
+            a->runs->sel = i;
+}
+
+/* Sends a signal to a local run's process and records the new status. */
+static void signal_run(TuiApp *a, const StoreRun *run, int sig, const char *status,
+                       const char *what) {
+    if (strcmp(run->kind, "local") || run->pid <= 0) {
+        snprintf(a->message, sizeof a->message, "run %lld has no local process to %s",
+                 (long long)run->id, what);
+        return;
+    }
+    if (kill((pid_t)run->pid, sig) != 0) {
+        snprintf(a->message, sizeof a->message, "run %lld: its process %lld is gone",
+                 (long long)run->id, (long long)run->pid);
+        return;
+    }
+    TpError err;
+    if (status)
+        store_run_set_status(a->store, run->id, status, what, &err);
+    snprintf(a->message, sizeof a->message, "run %lld: %s", (long long)run->id, what);
+}
+
+int runs_key(TuiApp *a, int ch) {
+    RunsState *r = a->runs;
+    StoreRun *run = r->n_runs ? &r->runs[r->sel] : NULL;
+    switch (ch) {
+    case KEY_UP:
+    case 'k':
+        if (r->sel > 0)
+            r->sel--;
+        return TUI_REDRAW;
+    case KEY_DOWN:
+    case 'j':
+        if (r->sel + 1 < r->n_runs)
+            r->sel++;
+        return TUI_REDRAW;
+    case ' ':
+        if (run && r->sel < 256)
+            r->marked[r->sel] = !r->marked[r->sel];
+        return TUI_REDRAW;
+    case 'c':
+        r->compare = !r->compare;
+        return TUI_REDRAW;
+    case 'm':
+        r->smooth = !r->smooth;
+        return TUI_REDRAW;
+    case 'l':
+        r->log_y = !r->log_y;
+        return TUI_REDRAW;
+    case 'z':
+        r->zoom = (r->zoom + 1) % (int)(sizeof ZOOMS / sizeof ZOOMS[0]);
+        return TUI_REDRAW;
+    case 'g':
+        reload(a);
+        return TUI_REDRAW;
+    case 'p':
+        if (run && !strcmp(run->status, "running"))
+            signal_run(a, run, SIGSTOP, "paused", "paused");
+        else if (run && !strcmp(run->status, "paused"))
+            signal_run(a, run, SIGCONT, "running", "resumed");
+        return TUI_REDRAW;
+    case 'x':
+        if (run && !strcmp(run->status, "paused"))
+            kill((pid_t)run->pid, SIGCONT);
+        if (run && (!strcmp(run->status, "running") || !strcmp(run->status, "paused")))
+            signal_run(a, run, SIGUSR1, NULL, "cancelling after the current update");
+        return TUI_REDRAW;
+    }
+    return TUI_NONE;
+}
+
+/* --- drawing ------------------------------------------------------------------------------ */
+
+static void draw_list(TuiApp *a, Rect b, int rows) {
+    RunsState *r = a->runs;
+    char hdr[200];
+    snprintf(hdr, sizeof hdr, "  %4s  %-11s %-8s %11s %9s %9s  %s", "id", "status", "method",
+             "steps", "loss", "tok/s", "data");
+    tui_text(a, b.y, b.x, b.w, ROLE_HEADER, false, hdr);
+    if (!r->n_runs) {
+        tui_text(a, b.y + 1, b.x, b.w, ROLE_DIM, false,
+                 "no runs yet: start one from Pilot (5), or tunepilot pilot --demo");
+        return;
+    }
+    if (r->sel < r->top)
+        r->top = r->sel;
+    if (r->sel >= r->top + rows)
+        r->top = r->sel - rows + 1;
+    for (int i = 0; i < rows && r->top + i < r->n_runs; i++) {
+        int k = r->top + i;
+        const StoreRun *run = &r->runs[k];
+        StoreMetric *m = NULL;
+        int n = 0;
+        TpError err;
+        store_run_metrics(a->store, run->id, run->last_step - 1, &m, &n, &err);
+        const char *data = strrchr(run->data, '/');
+        char line[400];
+        snprintf(line, sizeof line, "%s %4lld  %-11s %-8s %5lld/%-5lld %9.4f %9.0f  %s",
+                 k < 256 && r->marked[k] ? "*" : " ", (long long)run->id, run->status,
+                 run->method, (long long)(run->last_step > 0 ? run->last_step : 0),
+                 (long long)run->total_steps, n ? m[n - 1].loss : NAN,
+                 n ? m[n - 1].tokens_per_s : NAN, data ? data + 1 : run->data);
+        free(m);
+        TuiRole role = k == r->sel                          ? ROLE_SELECTED
+                       : !strcmp(run->status, "failed")     ? ROLE_BAD
+                       : !strcmp(run->status, "completed")  ? ROLE_GOOD
+                                                            : ROLE_NORMAL;
+        tui_text(a, b.y + 1 + i, b.x, b.w, role, true, line);
+    }
+}
+
+/* Loss curves: train (per update) and eval of the selected run, or the
+ * train curves of the marked runs in compare mode. */
+static void draw_curves(TuiApp *a, Rect rc) {
+    RunsState *r = a->runs;
+    int ids[MAX_COMPARE], n_ids = 0;
+    if (r->compare) {
+        for (int i = 0; i < r->n_runs && i < 256 && n_ids < MAX_COMPARE; i++)
+            if (r->marked[i])
+                ids[n_ids++] = i;
+    }
+    if (!n_ids && r->n_runs)
+        ids[n_ids++] = r->sel;
+    ChartSeries s[MAX_COMPARE + 1];
+    double *xs[MAX_COMPARE + 1] = {0}, *ys[MAX_COMPARE + 1] = {0};
+    int ns = 0;
+    char legend[512] = "";
+    for (int i = 0; i < n_ids; i++) {
+        const StoreRun *run = &r->runs[ids[i]];
+        StoreMetric *m = NULL;
+        int n = 0;
+        TpError err;
+        store_run_metrics(a->store, run->id, -1, &m, &n, &err);
+        xs[ns] = malloc(sizeof(double) * (size_t)(n ? n : 1));
+        ys[ns] = malloc(sizeof(double) * (size_t)(n ? n : 1));
+        for (int k = 0; k < n; k++) {
+            xs[ns][k] = (double)m[k].step;
+            ys[ns][k] = m[k].loss;
+        }
+        s[ns] = (ChartSeries){xs[ns], ys[ns], n, ns, NULL};
+        size_t used = strlen(legend);
+        snprintf(legend + used, sizeof legend - used, "%srun %lld %s%s", i ? "  " : "",
+                 (long long)run->id, run->method, n_ids == 1 ? " train" : "");
+        ns++;
+        free(m);
+    }
+    if (n_ids == 1) { /* eval points of the single run */
+        StoreEval *e = NULL;
+        int ne = 0;
+        TpError err;
+        store_run_evals(a->store, r->runs[ids[0]].id, &e, &ne, &err);
+        xs[ns] = malloc(sizeof(double) * (size_t)(ne ? ne : 1));
+        ys[ns] = malloc(sizeof(double) * (size_t)(ne ? ne : 1));
+        int k = 0;
+        for (int i = 0; i < ne; i++)
+            if (!strcmp(e[i].kind, "eval") || !strcmp(e[i].kind, "base") ||
+                !strcmp(e[i].kind, "tuned")) {
+                xs[ns][k] = (double)e[i].step;
+                ys[ns][k++] = e[i].loss;
+            }
+        s[ns] = (ChartSeries){xs[ns], ys[ns], k, 1, NULL};
+        ns++;
+        free(e);
+        size_t used = strlen(legend);
+        snprintf(legend + used, sizeof legend - used, "  eval");
+    }
+    ChartOptions opt = chart_options_default();
+    opt.ascii = a->ascii;
+    opt.log_y = r->log_y;
+    opt.smooth = r->smooth ? 0.9 : 0;
+    opt.last_n = ZOOMS[r->zoom];
+    tui_textf(a, rc.y, rc.x, rc.w, ROLE_HEADER, "loss by update: %s   [smooth %s, %s scale, %s]",
+              legend, r->smooth ? "on" : "off", r->log_y ? "log" : "linear",
+              opt.last_n ? "last steps" : "all steps");
+    if (opt.last_n) {
+        char z[32];
+        snprintf(z, sizeof z, "last %d", opt.last_n);
+        tui_text(a, rc.y, rc.x + rc.w - 10, 10, ROLE_DIM, false, z);
+    }
+    ChartGrid g;
+    Rect plot = {rc.y + 1, rc.x, rc.h - 1, rc.w};
+    chart_render(s, ns, plot.h, plot.w, &opt, &g);
+    if (g.cells) {
+        tui_blit_chart(a, &g, plot);
+        chart_grid_free(&g);
+    }
+    for (int i = 0; i < ns; i++) {
+        free(xs[i]);
+        free(ys[i]);
+    }
+}
+
+/* Figures of the selected run: lr, speed, ETA, memory, progress, logs. */
+static void draw_details(TuiApp *a, Rect d) {
+    RunsState *r = a->runs;
+    if (!r->n_runs)
+        return;
+    const StoreRun *run = &r->runs[r->sel];
+    StoreMetric *m = NULL;
+    int n = 0;
+    TpError err;
+    store_run_metrics(a->store, run->id, run->last_step - 1, &m, &n, &err);
+    int y = d.y;
+    tui_textf(a, y++, d.x, d.w, ROLE_HEADER, "run %lld (%s, %s)", (long long)run->id,
+              run->method, run->status);
+    if (n) {
+        const StoreMetric *x = &m[n - 1];
+        double eta = x->step > 0 && run->total_steps > x->step
+                         ? x->elapsed_s / x->step * (double)(run->total_steps - x->step)
+                         : 0;
+        tui_textf(a, y++, d.x, d.w, ROLE_NORMAL, "step %lld of %lld   loss %.4f",
+                  (long long)x->step, (long long)run->total_steps, x->loss);
+        tui_textf(a, y++, d.x, d.w, ROLE_NORMAL, "lr %.2e   grad norm %.3f", x->lr, x->grad_norm);
+        tui_textf(a, y++, d.x, d.w, ROLE_NORMAL, "%.0f tok/s   %.0f MB   ETA %.0f s",
+                  x->tokens_per_s, x->rss_mb, eta);
+        char bar[256];
+        chart_bar(run->total_steps ? (double)x->step / (double)run->total_steps : 0, d.w, a->ascii,
+                  bar, sizeof bar);
+        tui_text(a, y++, d.x, d.w, ROLE_GOOD, false, bar);
+    } else {
+        tui_text(a, y++, d.x, d.w, ROLE_DIM, false, "no steps recorded yet");
+    }
+    free(m);
+    if (run->message[0])
+        tui_text(a, y++, d.x, d.w, !strcmp(run->status, "failed") ? ROLE_BAD : ROLE_DIM, false,
+                 run->message);
+    y++;
+    tui_text(a, y++, d.x, d.w, ROLE_HEADER, false, "log");
+    StoreEvent *ev = NULL;
+    int ne = 0;
+    int room = d.y + d.h - y;
+    if (room > 0 && store_run_events(a->store, run->id, room, &ev, &ne, &err) == TP_OK)
+        for (int i = 0; i < ne; i++)
+            tui_textf(a, y++, d.x, d.w, !strcmp(ev[i].level, "error") ? ROLE_BAD : ROLE_NORMAL,
+                      "%s", ev[i].message);
+    free(ev);
+}
+
+void runs_draw(TuiApp *a) {
+    reload(a); /* the database is the source of truth: other processes write it */
+    Rect b = a->lay.body;
+    if (!a->store) {
+        tui_textf(a, b.y, b.x, b.w, ROLE_BAD, "database unavailable: %s", a->store_error);
+        return;
+    }
+    int list_rows = a->runs->n_runs < 6 ? (a->runs->n_runs ? a->runs->n_runs : 1) : 6;
+    draw_list(a, b, list_rows);
+    int top = b.y + list_rows + 2;
+    Rect rest = {top, b.x, b.y + b.h - top, b.w};
+    Rect chart = rest, details;
+    if (a->lay.has_side) {
+        details = a->lay.side;
+    } else {
+        chart.w = rest.w * 2 / 3;
+        details = (Rect){rest.y, rest.x + chart.w + 1, rest.h, rest.w - chart.w - 1};
+    }
+    if (a->runs->n_runs)
+        draw_curves(a, chart);
+    draw_details(a, details);
+}
