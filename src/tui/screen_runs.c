@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "tui/chart.h"
+#include <cjson/cJSON.h>
 #include "tui/tui.h"
 
 #define MAX_COMPARE 6
@@ -295,6 +296,23 @@ static void draw_details(TuiApp *a, Rect d) {
         tui_text(a, y++, d.x, d.w, ROLE_DIM, false, "no steps recorded yet");
     }
     free(m);
+    /* the final evaluation of a finished run */
+    cJSON *sum = cJSON_Parse(run->summary ? run->summary : "{}");
+    const cJSON *b = cJSON_GetObjectItem(sum, "base"), *t = cJSON_GetObjectItem(sum, "tuned");
+    const cJSON *bl = cJSON_GetObjectItem(b, "loss"), *tl = cJSON_GetObjectItem(t, "loss");
+    const cJSON *ba = cJSON_GetObjectItem(b, "accuracy"), *ta = cJSON_GetObjectItem(t, "accuracy");
+    if (cJSON_IsNumber(bl) && cJSON_IsNumber(tl))
+        tui_textf(a, y++, d.x, d.w, ROLE_GOOD, "held-out loss %.4f -> %.4f", bl->valuedouble,
+                  tl->valuedouble);
+    if (cJSON_IsNumber(ba) && cJSON_IsNumber(ta))
+        tui_textf(a, y++, d.x, d.w, ROLE_GOOD, "exact match base %.1f%% -> tuned %.1f%%",
+                  100 * ba->valuedouble, 100 * ta->valuedouble);
+    const cJSON *fr = cJSON_GetObjectItem(sum, "full_run");
+    const cJSON *hh = cJSON_GetObjectItem(fr, "here_hours");
+    if (cJSON_IsNumber(hh))
+        tui_textf(a, y++, d.x, d.w, ROLE_NORMAL, "full run here: %.2f h (runs show %lld)",
+                  hh->valuedouble, (long long)run->id);
+    cJSON_Delete(sum);
     if (run->message[0])
         tui_text(a, y++, d.x, d.w, !strcmp(run->status, "failed") ? ROLE_BAD : ROLE_DIM, false,
                  run->message);

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# The pilot in the workbench, driven in tmux: the Pilot screen checks the
+# demo data and launches a run (LoRA, 20 updates, so the test is quick in
+# sanitizer builds too); Runs shows its loss curve; the workbench is closed
+# while the run goes on and reopened: the run's curves are all there, and
+# the final evaluation appears when it completes.
+set -u
+TP=$1
+command -v tmux >/dev/null 2>&1 || { echo "tmux is not installed (scripts/install-deps.sh installs it)"; exit 1; }
+WORK=$(mktemp -d)
+N=0
+SOCK="tp-pilot-$$-0"
+trap 'for i in $(seq 0 $N); do tmux -L "tp-pilot-$$-$i" kill-server 2>/dev/null; done; rm -rf "$WORK"' EXIT
+pass=0 fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+T() { tmux -L "$SOCK" "$@"; }
+screen() { T capture-pane -t tp -p; }
+wait_for() { # wait_for PATTERN SECONDS
+  local tries=$(( ${2:-15} * 20 ))
+  for _ in $(seq 1 $tries); do
+    screen | grep -Eq -- "$1" && return 0
+    sleep 0.05
+  done
+  return 1
+}
+expect_screen() { wait_for "$1" "${3:-15}" && ok || { bad "screen lacks /$1/ ($2)"; screen | head -30; }; }
+keys() { for k in "$@"; do T send-keys -t tp "$k"; sleep 0.1; done; }
+start() {
+  T kill-server 2>/dev/null
+  N=$((N + 1)); SOCK="tp-pilot-$$-$N"
+  T -f /dev/null new-session -d -s tp -x 140 -y 42 \
+    "env LANG=C.UTF-8 LC_ALL=C.UTF-8 TUNEPILOT_DB=$WORK/tp.db HOME=$WORK $TP; echo EXITED; sleep 30"
+}
+
+start
+keys 5
+expect_screen "data check" "pilot screen"
+expect_screen "ok: 400 examples" "the demo data passes the check"
+expect_screen "about [0-9.]+ MB of memory, about [0-9.]+ minutes" "the estimate"
+# method lora, 20 updates
+keys Down Down Right Down Enter 2 0 Enter
+expect_screen "method +lora" "method chosen"
+expect_screen "steps +20" "steps set"
+keys L
+expect_screen "launched: follow it in Runs" "launched"
+expect_screen " 1 +(running|completed) +lora" "the run in the list" 30
+expect_screen "loss by update: run 1 lora" "its loss curve" 30
+# close the workbench while the run goes on; reopen it
+keys q
+expect_screen "EXITED" "closed"
+start
+keys 6
+expect_screen " 1 +(running|completed) +lora" "the run after reopening" 15
+expect_screen "loss by update: run 1 lora" "the curve after reopening"
+expect_screen " 1 +completed +lora +20/20" "completed" 240
+expect_screen "exact match base [0-9.]+% -> tuned [0-9.]+%" "the final evaluation" 15
+keys q
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
