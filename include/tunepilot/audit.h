@@ -49,9 +49,9 @@
  * Exact duplicates: the same messages (roles, contents and weights; compared
  * by a 64-bit hash). Near duplicates: the normalised texts of two examples
  * have an estimated Jaccard similarity of their word-bigram sets of at least
- * AUDIT_NEAR_THRESHOLD (MinHash with 128 hash functions; candidates found by
- * LSH with 32 bands of 4 rows, each example compared with at most 256
- * earlier candidates). Conflicting answers: two examples with the same
+ * AUDIT_NEAR_THRESHOLD (MinHash with 64 hash functions, so the estimate is
+ * within about 0.06; candidates found by LSH with 16 bands of 4 rows, each
+ * example compared with at most 256 earlier candidates). Conflicting answers: two examples with the same
  * normalised prompt (every message before the final assistant reply, roles
  * included; Alpaca instruction + input; the completion prompt) and different
  * normalised final answers.

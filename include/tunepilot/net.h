@@ -132,6 +132,8 @@ TpStatus net_api_key(const char *env_name, bool required, const char **key, TpEr
 
 /* One event: `data` is its data lines joined by "\n" (NUL-terminated),
  * `event` its event name or "". Return nonzero to stop parsing. */
+#define NET_SSE_MAX_LINE (4u << 20)
+
 typedef int (*NetSseFn)(void *ctx, const char *event, const char *data, size_t len);
 
 typedef struct NetSse {
@@ -145,6 +147,7 @@ typedef struct NetSse {
     bool after_cr;       /* the last byte was \r (a \n right after it is skipped) */
     char event[64];
     bool stopped;
+    bool overflow;       /* a line or an event passed NET_SSE_MAX_LINE: parsing stopped */
     long long n_events, n_comments;
 } NetSse;
 

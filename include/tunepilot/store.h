@@ -163,4 +163,62 @@ TpStatus store_decision_get(Store *s, int64_t id, StoreDecision *out, TpError *e
 /* Newest first; free each with store_decision_free, then the array. */
 TpStatus store_decision_list(Store *s, StoreDecision **out, int *n, TpError *err);
 
+/* --- network features (store_net.c; schema 5) ------------------------------------ */
+
+/* A latency probe of a chat endpoint (tunepilot probe). Times in ms; NAN
+ * when no request succeeded. */
+typedef struct StoreProbe {
+    int64_t id;
+    char url[2048];   /* the endpoint, as shown (no credentials) */
+    char model[256];
+    int requests, concurrency, prompt_tokens, max_tokens;
+    int n_ok, n_errors;
+    double error_rate, ttft_p50_ms, ttft_p95_ms, tokens_per_s_p50;
+    double latency_p50_ms, latency_p95_ms, latency_p99_ms;
+    char *detail;     /* JSON: per-request samples and errors; heap (store_probe_free) */
+    char created_at[32];
+} StoreProbe;
+
+void store_probe_free(StoreProbe *p); /* frees detail */
+TpStatus store_probe_save(Store *s, const StoreProbe *p, int64_t *id, TpError *err);
+/* TP_ENOTFOUND when there is no such id. */
+TpStatus store_probe_get(Store *s, int64_t id, StoreProbe *out, TpError *err);
+/* Newest first; free each with store_probe_free, then the array. */
+TpStatus store_probe_list(Store *s, StoreProbe **out, int *n, TpError *err);
+
+/* The validators of the last download of a URL (conditional requests). */
+typedef struct StoreHttpValidators {
+    char etag[256], last_modified[128];
+    int64_t snapshot_id; /* the pricing snapshot that download holds */
+    char checked_at[32];
+} StoreHttpValidators;
+
+/* TP_ENOTFOUND when the URL was never downloaded. */
+TpStatus store_http_validators_get(Store *s, const char *url, StoreHttpValidators *out,
+                                   TpError *err);
+TpStatus store_http_validators_put(Store *s, const char *url, const StoreHttpValidators *v,
+                                   TpError *err);
+
+/* A hosted fine-tuning job, one per run (runs.kind = "hosted"). key_env is
+ * the NAME of the variable that held the API key, never the key. */
+typedef struct StoreHostedJob {
+    int64_t run_id;
+    char provider[32], base_url[1024], key_env[64], job_id[256];
+    char status[32];            /* the provider's own status word */
+    char fine_tuned_model[512];
+    char event_cursor[256];     /* id of the newest event read */
+    char checkpoint_cursor[256];/* id of the newest checkpoint read */
+    char updated_at[32];
+} StoreHostedJob;
+
+TpStatus store_hosted_job_create(Store *s, const StoreHostedJob *j, TpError *err);
+/* Updates status, fine_tuned_model and both cursors of j->run_id. */
+TpStatus store_hosted_job_update(Store *s, const StoreHostedJob *j, TpError *err);
+/* By run id; TP_ENOTFOUND when that run is not a hosted job. */
+TpStatus store_hosted_job_get(Store *s, int64_t run_id, StoreHostedJob *out, TpError *err);
+/* By the provider's job id (the newest such record); TP_ENOTFOUND if none. */
+TpStatus store_hosted_job_find(Store *s, const char *job_id, StoreHostedJob *out, TpError *err);
+/* Newest first; free the array. */
+TpStatus store_hosted_job_list(Store *s, StoreHostedJob **out, int *n, TpError *err);
+
 #endif

@@ -189,7 +189,7 @@ static TpStatus unknown_name(Ps *ps, const char *path, const char *key, const ch
 
 /* --- allowed fields per kind ------------------------------------------------------ */
 
-#define PEOPLE "setup_hours", "maintenance_hours_per_month", "engineer_usd_per_hour"
+#define PEOPLE "setup_hours", "maintenance_hours_per_month", "engineer_usd_per_hour", "measured_by"
 #define TOKENS "input_tokens", "output_tokens", "cached_input_share"
 #define PRICES "input_per_mtok", "output_per_mtok", "cached_input_per_mtok"
 #define LATENCY "ttft_ms", "output_tokens_per_s", "latency_p95_over_p50"
@@ -642,6 +642,12 @@ static TpStatus parse_option(Ps *ps, CostOption *o, const cJSON *j, const char *
     }
     if (st == TP_OK)
         st = parse_people(ps, o, j, path);
+    /* figures a pilot run measured (set by the workbench or by hand) */
+    const char *measured = NULL;
+    if (st == TP_OK)
+        st = pstr(ps, j, path, "measured_by", false, &measured);
+    if (st == TP_OK && measured)
+        add_source(ps, o, "figures measured by a pilot (see the note)", measured, NULL);
     return st;
 }
 

@@ -88,6 +88,39 @@ static const char *const MIGRATIONS[] = {
     "  scenario TEXT,"
     "  result TEXT NOT NULL,"
     "  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')));",
+
+    /* 4 -> 5: network features: latency probes of chat endpoints, the HTTP
+     * validators of the last price download, hosted fine-tuning jobs with
+     * the cursors of what was read of them (never an API key) */
+    "CREATE TABLE probes ("
+    "  id INTEGER PRIMARY KEY,"
+    "  url TEXT NOT NULL,"
+    "  model TEXT NOT NULL,"
+    "  requests INTEGER NOT NULL, concurrency INTEGER NOT NULL,"
+    "  prompt_tokens INTEGER NOT NULL, max_tokens INTEGER NOT NULL,"
+    "  n_ok INTEGER NOT NULL, n_errors INTEGER NOT NULL, error_rate REAL,"
+    "  ttft_p50_ms REAL, ttft_p95_ms REAL, tokens_per_s_p50 REAL,"
+    "  latency_p50_ms REAL, latency_p95_ms REAL, latency_p99_ms REAL,"
+    "  detail TEXT NOT NULL DEFAULT '{}',"
+    "  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')));"
+    "CREATE TABLE http_validators ("
+    "  url TEXT PRIMARY KEY,"
+    "  etag TEXT NOT NULL DEFAULT '',"
+    "  last_modified TEXT NOT NULL DEFAULT '',"
+    "  snapshot_id INTEGER NOT NULL DEFAULT 0,"
+    "  checked_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')));"
+    "CREATE TABLE hosted_jobs ("
+    "  run_id INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,"
+    "  provider TEXT NOT NULL,"
+    "  base_url TEXT NOT NULL,"
+    "  key_env TEXT NOT NULL DEFAULT '',"
+    "  job_id TEXT NOT NULL,"
+    "  status TEXT NOT NULL DEFAULT '',"
+    "  fine_tuned_model TEXT NOT NULL DEFAULT '',"
+    "  event_cursor TEXT NOT NULL DEFAULT '',"
+    "  checkpoint_cursor TEXT NOT NULL DEFAULT '',"
+    "  updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')),"
+    "  UNIQUE (provider, base_url, job_id));",
 };
 #define N_MIGRATIONS ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))
 

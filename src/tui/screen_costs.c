@@ -31,7 +31,7 @@ static const Field FIELDS[] = {
 static int example_index;
 
 const char *costs_keys(void) {
-    return "Up/Down field  Enter edit (type, Enter apply, Esc cancel)  e example  s save";
+    return "Up/Down field  Enter edit  e example  s save  m use the last pilot's training time";
 }
 
 static cJSON *field_item(cJSON *doc, const Field *f) {
@@ -183,6 +183,52 @@ static void save(TuiApp *a) {
     cJSON_Delete(pj);
 }
 
+/* Evidence from a pilot: the newest finished run's measured throughput,
+ * scaled to each self-hosted option's training GPU (the run's full-run
+ * estimate), becomes that option's train_gpu_hours, marked measured. */
+static void use_measured(TuiApp *a) {
+    CostsState *c = &a->costs;
+    int64_t id;
+    char date[16];
+    cJSON *sum;
+    if (!runs_newest_finished(a, &id, date, sizeof date, &sum)) {
+        snprintf(a->message, sizeof a->message, "no finished pilot run to measure from");
+        return;
+    }
+    const cJSON *gpus = cJSON_GetObjectItem(cJSON_GetObjectItem(sum, "full_run"), "gpus");
+    int changed = 0;
+    cJSON *opt;
+    cJSON_ArrayForEach(opt, cJSON_GetObjectItem(c->doc, "options")) {
+        const cJSON *kind = cJSON_GetObjectItem(opt, "kind");
+        if (!cJSON_IsString(kind) || strcmp(kind->valuestring, "self_hosted"))
+            continue;
+        const cJSON *tg = cJSON_GetObjectItem(opt, "train_gpu");
+        const char *want = cJSON_IsString(tg) ? tg->valuestring : "a100-80gb";
+        const cJSON *g;
+        cJSON_ArrayForEach(g, gpus) {
+            const cJSON *name = cJSON_GetObjectItem(g, "gpu"), *h = cJSON_GetObjectItem(g, "hours");
+            if (!cJSON_IsString(name) || strcmp(name->valuestring, want) || !cJSON_IsNumber(h))
+                continue;
+            cJSON_DeleteItemFromObject(opt, "train_gpu_hours");
+            cJSON_AddNumberToObject(opt, "train_gpu_hours", h->valuedouble);
+            char by[96];
+            snprintf(by, sizeof by, "pilot run %lld (%s)", (long long)id, date);
+            cJSON_DeleteItemFromObject(opt, "measured_by");
+            cJSON_AddStringToObject(opt, "measured_by", by);
+            changed++;
+        }
+    }
+    cJSON_Delete(sum);
+    recompute(a);
+    if (changed)
+        snprintf(a->message, sizeof a->message,
+                 "training time of %d self-hosted option(s) measured by pilot run %lld", changed,
+                 (long long)id);
+    else
+        snprintf(a->message, sizeof a->message, "no self-hosted option to apply run %lld to",
+                 (long long)id);
+}
+
 int costs_key(TuiApp *a, int ch) {
     CostsState *c = &a->costs;
     if (!c->editing && (ch == '\n' || ch == KEY_ENTER)) {
@@ -236,6 +282,9 @@ int costs_key(TuiApp *a, int ch) {
         return TUI_REDRAW;
     case 's':
         save(a);
+        return TUI_REDRAW;
+    case 'm':
+        use_measured(a);
         return TUI_REDRAW;
     }
     return TUI_NONE;

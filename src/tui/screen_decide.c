@@ -28,7 +28,7 @@ struct DecideState {
 };
 
 const char *decide_keys(void) {
-    return "y/n or number+Enter  Left/Right question  c use Costs scenario  f framework  w save";
+    return "y/n or number+Enter  Left/Right  c computed  m measured  f framework  w save";
 }
 
 static void evaluate(TuiApp *a) {
@@ -170,6 +170,47 @@ static void save(TuiApp *a) {
     cJSON_Delete(res);
 }
 
+/* Evidence from a pilot: when the newest finished run's tuned model beats
+ * its base by 20 points of exact match (or, without exact match, by a fifth
+ * of the held-out loss), the base model fails at the task where a
+ * fine-tune succeeds: frontier_fails is answered yes, marked measured. */
+static void use_measured(TuiApp *a) {
+    DecideState *d = a->decide;
+    int64_t id;
+    char date[16];
+    cJSON *sum;
+    if (!runs_newest_finished(a, &id, date, sizeof date, &sum)) {
+        snprintf(a->message, sizeof a->message, "no finished pilot run to measure from");
+        return;
+    }
+    const cJSON *b = cJSON_GetObjectItem(sum, "base"), *t = cJSON_GetObjectItem(sum, "tuned");
+    const cJSON *ba = cJSON_GetObjectItem(b, "accuracy"), *ta = cJSON_GetObjectItem(t, "accuracy");
+    const cJSON *bl = cJSON_GetObjectItem(b, "loss"), *tl = cJSON_GetObjectItem(t, "loss");
+    char detail[256];
+    bool yes;
+    if (cJSON_IsNumber(ba) && cJSON_IsNumber(ta)) {
+        yes = ta->valuedouble - ba->valuedouble >= 0.2;
+        snprintf(detail, sizeof detail, "pilot run %lld (%s): exact match base %.1f%% -> tuned "
+                 "%.1f%%", (long long)id, date, 100 * ba->valuedouble, 100 * ta->valuedouble);
+    } else if (cJSON_IsNumber(bl) && cJSON_IsNumber(tl)) {
+        yes = tl->valuedouble <= 0.8 * bl->valuedouble;
+        snprintf(detail, sizeof detail, "pilot run %lld (%s): held-out loss %.3f -> %.3f",
+                 (long long)id, date, bl->valuedouble, tl->valuedouble);
+    } else {
+        cJSON_Delete(sum);
+        snprintf(a->message, sizeof a->message, "run %lld has no evaluation", (long long)id);
+        return;
+    }
+    cJSON_Delete(sum);
+    if (!decide_find_question(&d->fw, "frontier_fails")) {
+        snprintf(a->message, sizeof a->message, "this framework has no frontier_fails question");
+        return;
+    }
+    decide_answers_set_yes_no(&d->typed, "frontier_fails", yes, DECIDE_ORIGIN_MEASURED, detail);
+    evaluate(a);
+    snprintf(a->message, sizeof a->message, "frontier_fails measured: %s", detail);
+}
+
 int decide_key(TuiApp *a, int ch) {
     DecideState *d = a->decide;
     if (!d || !d->have_fw)
@@ -243,6 +284,9 @@ int decide_key(TuiApp *a, int ch) {
         return TUI_REDRAW;
     case 'w':
         save(a);
+        return TUI_REDRAW;
+    case 'm':
+        use_measured(a);
         return TUI_REDRAW;
     }
     return TUI_NONE;

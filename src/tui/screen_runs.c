@@ -350,3 +350,29 @@ void runs_draw(TuiApp *a) {
         draw_curves(a, chart);
     draw_details(a, details);
 }
+
+bool runs_newest_finished(TuiApp *a, int64_t *id, char *date, size_t size, cJSON **summary) {
+    StoreRun *v = NULL;
+    int n = 0;
+    TpError err;
+    bool found = false;
+    if (!a->store || store_run_list(a->store, &v, &n, &err) != TP_OK)
+        return false;
+    for (int i = 0; i < n && !found; i++) {
+        if (strcmp(v[i].status, "completed") || strcmp(v[i].kind, "local"))
+            continue;
+        cJSON *sum = cJSON_Parse(v[i].summary);
+        if (sum && cJSON_GetObjectItem(sum, "full_run")) {
+            *id = v[i].id;
+            snprintf(date, size, "%.10s", v[i].updated_at);
+            *summary = sum;
+            found = true;
+        } else {
+            cJSON_Delete(sum);
+        }
+    }
+    for (int i = 0; i < n; i++)
+        store_run_free(&v[i]);
+    free(v);
+    return found;
+}

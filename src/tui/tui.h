@@ -158,6 +158,11 @@ int runs_key(TuiApp *a, int ch);
 const char *runs_keys(void);
 bool runs_live(const TuiApp *a); /* a run is running: refresh periodically */
 void runs_select(TuiApp *a, int64_t run_id);
+/* The newest completed local run with a summary: its id, date and parsed
+ * summary (caller deletes). false when there is none. */
+struct cJSON;
+bool runs_newest_finished(TuiApp *a, int64_t *id, char *date, size_t size,
+                          struct cJSON **summary);
 
 void pilot_open(TuiApp *a);
 void pilot_close(TuiApp *a);

@@ -54,6 +54,10 @@ for ex in ticket-triage support-bot-routing long-documents; do
 done
 expect 0 "ticket-triage" -- "$TP" examples
 
+# figures a pilot measured are listed as such among the sources
+printf '{"name":"m","horizon_months":1,"workload":{"requests_per_day":100,"input_tokens":10,"output_tokens":10},"options":[{"id":"s","kind":"self_hosted","train_gpu_hours":0.5,"measured_by":"pilot run 3 (2026-11-22)","monthly_usd_per_replica":400}]}' >"$WORK/measured.json"
+expect 0 "s: figures measured by a pilot \\(see the note\\): pilot run 3 \\(2026-11-22\\)" -- "$TP" cost "$WORK/measured.json" --no-save
+
 # --- bad input: exit 2 and a message naming the file and JSON path --------------
 printf '{"name":"x","horizon_months":12,"workload":{"requests_per_day":-1,"input_tokens":1,"output_tokens":1},"options":[{"id":"a","kind":"api","model":"gpt-4.1"}]}' >"$WORK/neg.json"
 expect 2 "neg.json: \\\$.workload.requests_per_day: expected a number >= 0" -- "$TP" cost "$WORK/neg.json"

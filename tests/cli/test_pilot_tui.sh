@@ -55,6 +55,13 @@ expect_screen " 1 +(running|completed) +lora" "the run after reopening" 15
 expect_screen "loss by update: run 1 lora" "the curve after reopening"
 expect_screen " 1 +completed +lora +20/20" "completed" 240
 expect_screen "exact match base [0-9.]+% -> tuned [0-9.]+%" "the final evaluation" 15
+# evidence flows: the run answers frontier_fails (measured) and sets the
+# training time of the scenario's self-hosted option
+keys 1 m
+expect_screen "frontier_fails measured: pilot run 1 \\([0-9-]+\\): exact match base" "measured answer"
+expect_screen "\\* frontier_fails +(yes|no)" "the answer is listed"
+keys 2 m
+expect_screen "training time of 1 self-hosted option\\(s\\) measured by pilot run 1" "measured training time"
 keys q
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

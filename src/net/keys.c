@@ -1,0 +1,73 @@
+/* keys.c - API keys from the environment, and which host gets which key. */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "tunepilot/net.h"
+
+/* The host of url (no port, no user info), lower case, into out. */
+static void url_host(const char *url, char *out, size_t size) {
+    const char *p = strstr(url, "://");
+    p = p ? p + 3 : url;
+    const char *end = p + strcspn(p, "/?#");
+    const char *at = memchr(p, '@', (size_t)(end - p));
+    if (at)
+        p = at + 1;
+    size_t n = 0;
+    if (*p == '[') { /* IPv6 literal */
+        const char *close = memchr(p, ']', (size_t)(end - p));
+        end = close ? close + 1 : end;
+    } else {
+        const char *colon = memchr(p, ':', (size_t)(end - p));
+        if (colon)
+            end = colon;
+    }
+    for (; p < end && n + 1 < size; p++)
+        out[n++] = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+    out[n] = '\0';
+}
+
+const char *net_default_key_env(const char *url) {
+    if (!url)
+        return NULL;
+    if (strncasecmp(url, "https://", 8))
+        return NULL; /* a default key never travels in clear text */
+    char host[256];
+    url_host(url, host, sizeof host);
+    if (!strcmp(host, "api.openai.com"))
+        return "OPENAI_API_KEY";
+    if (!strcmp(host, "api.together.xyz") || !strcmp(host, "api.together.ai"))
+        return "TOGETHER_API_KEY";
+    return NULL;
+}
+
+TpStatus net_api_key(const char *env_name, bool required, const char **key, TpError *err) {
+    *key = NULL;
+    if (!env_name || !*env_name) {
+        if (required)
+            return tp_error_set(err, TP_EINVAL, "no API key: name the variable that holds it "
+                                "with --api-key-env NAME");
+        return TP_OK;
+    }
+    for (const char *c = env_name; *c; c++) {
+        bool ok = (*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') || *c == '_' ||
+                  (c > env_name && *c >= '0' && *c <= '9');
+        if (!ok)
+            /* not echoed: a key pasted here by mistake must not reach the screen */
+            return tp_error_set(err, TP_EINVAL,
+                                "--api-key-env: expected the name of an environment variable "
+                                "(letters, digits and _); the key itself goes in that "
+                                "variable, never on the command line");
+    }
+    const char *v = getenv(env_name);
+    if (!v || !*v) {
+        if (required)
+            return tp_error_set(err, TP_EINVAL,
+                                "no API key: the environment variable %s is not set (export "
+                                "%s=..., or name another with --api-key-env NAME)",
+                                env_name, env_name);
+        return TP_OK;
+    }
+    *key = v;
+    return TP_OK;
+}
