@@ -48,6 +48,7 @@ TpStatus cli_read_scenario(const char *file, const char *example, char **text, s
 TpStatus cli_write_output(const char *path, const char *text, TpError *err);
 
 int cmd_cost(const CliGlobal *g, int argc, char **argv);
+int cmd_data(const CliGlobal *g, int argc, char **argv);
 int cmd_decide(const CliGlobal *g, int argc, char **argv);
 int cmd_examples(const CliGlobal *g, int argc, char **argv);
 int cmd_pricing(const CliGlobal *g, int argc, char **argv);

@@ -19,6 +19,8 @@ static const char USAGE[] =
     "                     when not on a terminal, the projection of the bundled example\n"
     "  tui [--scenario F] the workbench, opening a scenario file in Costs\n"
     "  cost SCENARIO      cost and latency of each option over a horizon\n"
+    "  data               check FILE: audit a fine-tuning data set (format errors,\n"
+    "                     tokens, duplicates, leakage, hosted fine-tune cost)\n"
     "  decide             prompt, RAG or fine-tune? a verdict from a decision framework\n"
     "  demo               build|path: the bundled pilot demo (run it: pilot --demo)\n"
     "  examples           list the bundled example scenarios\n"
@@ -43,6 +45,7 @@ typedef struct Command {
 
 static const Command COMMANDS[] = {
     {"cost", cmd_cost},
+    {"data", cmd_data},
     {"decide", cmd_decide},
     {"demo", cmd_demo},
     {"examples", cmd_examples},

@@ -1101,11 +1101,11 @@ static void check_leaks(Au *a, RecSet *train, const int *tr, int n_tr, RecSet *q
         const Rec *e = &query->v[q[i]];
         int j = map_get(&full, e->full_hash);
         double sim = 1;
-        const char *how = "identical to";
+        const char *how = "is identical to";
         if (j < 0 && e->has_prompt && (j = map_get(&prompt, e->prompt_hash)) >= 0)
-            how = "same prompt as";
+            how = "has the same prompt as";
         if (j < 0 && (j = lsh_best(&l, e->sig, r->near_threshold, &sim)) >= 0)
-            how = "near-duplicate of";
+            how = "is a near-duplicate of";
         if (j < 0)
             continue;
         r->n_leaks++;

@@ -114,7 +114,7 @@ void net_redact_error(TpError *err, const char *secret) {
 
 /* The URL as shown in messages: no user:password, and the values of query
  * parameters that look like credentials (key, token, secret, sig) hidden. */
-static void display_url(const char *url, char *out, size_t size) {
+void net_display_url(const char *url, char *out, size_t size) {
     TpBuf b;
     tp_buf_init(&b);
     const char *scheme = strstr(url, "://");
@@ -157,7 +157,7 @@ static bool secret_header(const char *h) {
 
 void net_trace_request(const NetRequest *rq) {
     char url[2048];
-    display_url(rq->url, url, sizeof url);
+    net_display_url(rq->url, url, sizeof url);
     fprintf(stderr, "> %s %s\n", rq->method ? rq->method : "GET", url);
     fprintf(stderr, "> User-Agent: %s\n", net_user_agent());
     if (rq->bearer)
@@ -488,7 +488,7 @@ TpStatus net_http(const NetRequest *rq, NetResponse *rs, TpError *err) {
     int retries = rq->retries >= 0 ? rq->retries : s.retries;
     const char *method = rq->method ? rq->method : "GET";
     char url[2048];
-    display_url(rq->url ? rq->url : "", url, sizeof url);
+    net_display_url(rq->url ? rq->url : "", url, sizeof url);
     double t0 = net_now_ms();
     char errbuf[CURL_ERROR_SIZE];
     CURLcode rc = CURLE_OK;

@@ -35,6 +35,10 @@ TpStatus net_easy_setup(CURL *h, const NetRequest *rq, const NetSettings *s,
  * Authorization value replaced by "Bearer [REDACTED]". */
 void net_trace_request(const NetRequest *rq);
 
+/* The URL as shown in messages and records: no user:password, and the
+ * values of query parameters that look like credentials replaced. */
+void net_display_url(const char *url, char *out, size_t size);
+
 /* Milliseconds on a monotonic clock. */
 double net_now_ms(void);
 

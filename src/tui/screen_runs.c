@@ -265,11 +265,44 @@ static void draw_curves(TuiApp *a, Rect rc) {
     }
 }
 
+/* Compare mode: the marked runs' speed and memory side by side (mean
+ * tokens/s and peak resident memory over their recorded updates). */
+static void draw_compare(TuiApp *a, Rect d) {
+    RunsState *r = a->runs;
+    int y = d.y;
+    tui_text(a, y++, d.x, d.w, ROLE_HEADER, false, "compare: speed and memory");
+    tui_textf(a, y++, d.x, d.w, ROLE_HEADER, "%5s %-7s %8s %8s %9s", "run", "method", "tok/s",
+              "peak MB", "last loss");
+    int shown = 0;
+    for (int i = 0; i < r->n_runs && i < 256 && y < d.y + d.h; i++) {
+        if (!r->marked[i])
+            continue;
+        StoreMetric *m = NULL;
+        int n = 0;
+        TpError err;
+        store_run_metrics(a->store, r->runs[i].id, -1, &m, &n, &err);
+        double tps = 0, peak = 0;
+        for (int k = 0; k < n; k++) {
+            tps += m[k].tokens_per_s / n;
+            if (m[k].rss_mb > peak)
+                peak = m[k].rss_mb;
+        }
+        tui_textf(a, y++, d.x, d.w, (TuiRole)(ROLE_SERIES0 + shown++ % 6),
+                  "%5lld %-7s %8.0f %8.0f %9.4f", (long long)r->runs[i].id, r->runs[i].method,
+                  tps, peak, n ? m[n - 1].loss : NAN);
+        free(m);
+    }
+}
+
 /* Figures of the selected run: lr, speed, ETA, memory, progress, logs. */
 static void draw_details(TuiApp *a, Rect d) {
     RunsState *r = a->runs;
     if (!r->n_runs)
         return;
+    if (r->compare) {
+        draw_compare(a, d);
+        return;
+    }
     const StoreRun *run = &r->runs[r->sel];
     StoreMetric *m = NULL;
     int n = 0;

@@ -63,5 +63,14 @@ expect_screen "\\* frontier_fails +(yes|no)" "the answer is listed"
 keys 2 m
 expect_screen "training time of 1 self-hosted option\\(s\\) measured by pilot run 1" "measured training time"
 keys q
+# compare: a second, quick run from the command line, then both on one chart
+TUNEPILOT_DB=$WORK/tp.db HOME=$WORK "$TP" pilot --demo --method qlora --steps 5 --json >/dev/null 2>&1 \
+  && ok || bad "second run"
+start
+keys 6 Space Down Space c
+expect_screen "loss by update: run 2 qlora +run 1 lora" "both runs on one chart"
+expect_screen "compare: speed and memory" "side by side"
+expect_screen " 2 qlora +[0-9]+ +[0-9]+ +[0-9.]+$" "run 2 figures"
+keys q
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
