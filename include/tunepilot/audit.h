@@ -51,10 +51,9 @@
  * have an estimated Jaccard similarity of their word-bigram sets of at least
  * AUDIT_NEAR_THRESHOLD (MinHash with 64 hash functions, so the estimate is
  * within about 0.06; candidates found by LSH with 16 bands of 4 rows, each
- * example compared with at most 256 earlier candidates). Conflicting answers: two examples with the same
- * normalised prompt (every message before the final assistant reply, roles
- * included; Alpaca instruction + input; the completion prompt) and different
- * normalised final answers.
+ * example compared with at most 256 earlier candidates). Conflicting answers: two examples with the
+ * same normalised prompt (every message before the final assistant reply, roles included; Alpaca
+ * instruction + input; the completion prompt) and different normalised final answers.
  *
  * Length outliers: with at least 10 examples, those whose token count is
  * below Q1 - 1.5 IQR or above Q3 + 1.5 IQR.
@@ -154,21 +153,21 @@ typedef struct AuditCost {
 } AuditCost;
 
 typedef struct AuditOptions {
-    int seq;                /* token limit per example; 0 = AUDIT_DEFAULT_SEQ */
-    const char *eval_path;  /* held-out file for the leakage check, or NULL: the pilot's split */
-    double eval_split;      /* the pilot's split (0.1) */
-    uint64_t seed;          /* the pilot's seed (1) */
-    int pilot_seq;          /* the pilot's --seq (256), which decides the examples it keeps */
-    double near_threshold;  /* 0 = AUDIT_NEAR_THRESHOLD */
-    const Pricing *pricing; /* NULL: no cost estimate */
-    size_t max_file_bytes;  /* 0 = DATASET_MAX_FILE_BYTES */
+    int seq;                  /* token limit per example; 0 = AUDIT_DEFAULT_SEQ */
+    const char *eval_path;    /* held-out file for the leakage check, or NULL: the pilot's split */
+    double eval_split;        /* the pilot's split (0.1) */
+    uint64_t seed;            /* the pilot's seed (1) */
+    int pilot_seq;            /* the pilot's --seq (256), which decides the examples it keeps */
+    double near_threshold;    /* 0 = AUDIT_NEAR_THRESHOLD */
+    const Pricing *pricing;   /* NULL: no cost estimate */
+    size_t max_file_bytes;    /* 0 = DATASET_MAX_FILE_BYTES */
     int max_issues_per_check; /* issues listed per check; 0 = AUDIT_MAX_ISSUES_PER_CHECK */
 } AuditOptions;
 
 typedef struct AuditResult {
-    char *path, *eval_path; /* eval_path NULL without an eval file */
-    const char *format;     /* "chat", "alpaca", "completion" or "unknown" (static) */
-    bool exact_tokens;      /* a tokenizer counted the tokens */
+    char *path, *eval_path;    /* eval_path NULL without an eval file */
+    const char *format;        /* "chat", "alpaca", "completion" or "unknown" (static) */
+    bool exact_tokens;         /* a tokenizer counted the tokens */
     const char *template_name; /* the chat template used (static), or NULL */
     int seq;
     int n_lines, n_records; /* lines, non-blank lines */

@@ -131,6 +131,26 @@ TpStatus cost_scenario_parse(const char *text, size_t len, const char *name,
                              const Pricing *pricing, CostScenario *sc, TpError *err);
 void cost_scenario_free(CostScenario *sc); /* NULL is fine */
 
+/* Latency measured by a stored probe (tunepilot probe), for an option's
+ * "probe": ID. The caller loads them (the engine does no I/O); strings are
+ * borrowed during the call. */
+typedef struct CostProbe {
+    long long id;
+    double ttft_ms;             /* p50 time to first token */
+    double output_tokens_per_s; /* p50 decode speed */
+    const char *date;           /* YYYY-MM-DD the probe ran */
+    const char *model, *url;    /* may be NULL */
+} CostProbe;
+
+/* cost_scenario_parse, with the probes an api, rag or api_finetuned option
+ * may name as "probe": ID: its ttft_ms and output_tokens_per_s then come
+ * from that probe (not with those fields set too), with the source
+ * "measured by probe ID on DATE". cost_scenario_parse passes none, so a
+ * scenario naming a probe fails there with "no probe ID". */
+TpStatus cost_scenario_parse_ex(const char *text, size_t len, const char *name,
+                                const Pricing *pricing, const CostProbe *probes, int n_probes,
+                                CostScenario *sc, TpError *err);
+
 /* "api", "rag", "api_finetuned", "self_hosted" or "routed". */
 const char *cost_option_kind_name(CostOptionKind k);
 

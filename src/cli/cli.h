@@ -58,6 +58,17 @@ int cmd_tui(const CliGlobal *g, int argc, char **argv);
 int cmd_pilot(const CliGlobal *g, int argc, char **argv);
 int cmd_runs(const CliGlobal *g, int argc, char **argv);
 int cmd_demo(const CliGlobal *g, int argc, char **argv);
+int cmd_probe(const CliGlobal *g, int argc, char **argv);  /* cmd_probe.c */
+int cmd_remote(const CliGlobal *g, int argc, char **argv); /* cmd_remote.c */
+/* `pricing update` and `pricing diff` (cmd_net.c); argv[0] is the subcommand. */
+int cli_pricing_update(const CliGlobal *g, int argc, char **argv);
+int cli_pricing_diff(const CliGlobal *g, int argc, char **argv);
+struct CostScenario;
+/* cost_scenario_parse, plus the stored probes when the scenario names one
+ * ("probe": ID; the store is opened when *store is NULL). cmd_net.c. */
+TpStatus cli_parse_scenario(const CliGlobal *g, Store **store, const char *text, size_t len,
+                            const char *name, const Pricing *p, struct CostScenario *sc,
+                            TpError *err);
 
 /* The bundled demo's directory (model/ and tickets.jsonl): $TUNEPILOT_DEMO_DIR,
  * else the source tree's assets/demo, else <program dir>/../share/tunepilot/demo.

@@ -116,7 +116,7 @@ static int run_cost(const CliGlobal *g, const CostArgs *a) {
     if (st == TP_OK)
         st = pricing_load_bundled(&pricing, &err);
     if (st == TP_OK)
-        st = cost_scenario_parse(text, len, name, &pricing, &sc, &err);
+        st = cli_parse_scenario(g, &store, text, len, name, &pricing, &sc, &err);
     long long snapshot = a->snapshot >= 0 ? a->snapshot : (st == TP_OK && sc.snapshot > 0
                                                                ? sc.snapshot : 0);
     if (st == TP_OK && snapshot > 0) {
@@ -125,7 +125,7 @@ static int run_cost(const CliGlobal *g, const CostArgs *a) {
         pricing_free(&pricing);
         st = cli_load_pricing(g, &store, snapshot, &pricing, &err);
         if (st == TP_OK)
-            st = cost_scenario_parse(text, len, name, &pricing, &sc, &err);
+            st = cli_parse_scenario(g, &store, text, len, name, &pricing, &sc, &err);
     }
     if (st == TP_OK) {
         if (a->seed >= 0)

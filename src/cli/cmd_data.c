@@ -103,8 +103,8 @@ static void print_issues(const AuditResult *r, AuditSeverity sev, int count) {
 static void print_report(const AuditResult *r) {
     char a[32], b[32];
     printf("%s: %s, %d example%s in %d record%s (%d lines); tokens %s", r->path, r->format,
-           r->n_examples, r->n_examples == 1 ? "" : "s", r->n_records,
-           r->n_records == 1 ? "" : "s", r->n_lines,
+           r->n_examples, r->n_examples == 1 ? "" : "s", r->n_records, r->n_records == 1 ? "" : "s",
+           r->n_lines,
            r->exact_tokens ? "counted with the model's tokenizer" : "approximated (no --model)");
     if (r->template_name)
         printf(" (%s)", r->template_name);

@@ -10,12 +10,14 @@
 #include <cjson/cJSON.h>
 
 #include "cli.h"
+#include "tunepilot/external.h"
 #include "tunepilot/lora.h"
 #include "tunepilot/pilot.h"
 
 static const char USAGE[] =
     "usage: tunepilot pilot --model DIR --data FILE [options]\n"
     "       tunepilot pilot --demo [options]\n"
+    "       tunepilot pilot --backend command [--name TEXT] [--max-events N] -- CMD ARGS...\n"
     "\n"
     "Fine-tunes the model on the dataset on this machine and records the run.\n"
     "  --demo            the bundled demo: a small model tunepilot pretrained, tuned to\n"
@@ -30,7 +32,15 @@ static const char USAGE[] =
     "  --batch B (4)  --grad-accum G (1)  --seq L (256)  --max-grad-norm X (1.0)\n"
     "  --eval-every N (50)  --eval-split F (0.1)  --checkpoint-every N (50)\n"
     "  --seed S (1)  --threads T (OpenBLAS default)  --out DIR  --json\n"
-    "Ctrl-C stops after the current update with a checkpoint: tunepilot runs resume ID.\n";
+    "Ctrl-C stops after the current update with a checkpoint: tunepilot runs resume ID.\n"
+    "\n"
+    "--backend command runs any trainer (a Hugging Face Trainer, TRL or axolotl script,\n"
+    "accelerate launch, torchrun ...) as a child process, echoes its output and records\n"
+    "its loss lines ({\"loss\": ...} JSON, or the dicts a Trainer prints) and eval_loss\n"
+    "lines as the run's curves: follow them with tunepilot runs watch ID. The run\n"
+    "completes when the command exits 0 and fails otherwise; Ctrl-C is passed on to it.\n"
+    "  --name TEXT       the run's name (default: the program's name)\n"
+    "  --max-events N    other output lines kept with the run (200)\n";
 
 static const char RUNS_USAGE[] =
     "usage: tunepilot runs list [--json]\n"
@@ -60,6 +70,89 @@ static bool num_arg(const char *v, double lo, double hi, double *out) {
         return false;
     *out = x;
     return true;
+}
+
+/* --- --backend command ------------------------------------------------------------------ */
+
+static volatile sig_atomic_t g_stops; /* Ctrl-C presses, passed on to the trainer */
+
+static void on_stop_count(int sig) {
+    (void)sig;
+    g_stops++;
+}
+
+static void on_external_start(void *ctx, int64_t id, pid_t pid) {
+    (void)ctx;
+    fprintf(stderr,
+            "tunepilot: run %lld started (pid %lld); follow it with: tunepilot runs watch "
+            "%lld\n",
+            (long long)id, (long long)pid, (long long)id);
+}
+
+static int run_external(const CliGlobal *g, int argc, char **argv) {
+    const char *name = NULL;
+    long long max_events = 0;
+    int cmd = -1;
+    for (int i = 1; i < argc && cmd < 0; i++) {
+        const char *v = NULL;
+        if (!strcmp(argv[i], "--")) {
+            cmd = i + 1;
+        } else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            fputs(USAGE, stdout);
+            return CLI_OK;
+        } else if (cli_take(argc, argv, &i, "--backend", &v)) {
+        } else if (cli_take(argc, argv, &i, "--name", &v)) {
+            if (!v || !*v)
+                return cli_usage("pilot", "--name: expected a name for the run");
+            name = v;
+        } else if (cli_take(argc, argv, &i, "--max-events", &v)) {
+            if (!cli_parse_ll(v, &max_events) || max_events < 1 || max_events > 1000000)
+                return cli_usage("pilot", "--max-events: expected a whole number 1..1000000");
+        } else {
+            return cli_usage("pilot",
+                             "%s: with --backend command only --name and --max-events go before "
+                             "\"--\"; the trainer's own options go after it",
+                             argv[i]);
+        }
+    }
+    if (cmd < 0 || cmd >= argc)
+        return cli_usage("pilot",
+                         "--backend command: expected -- CMD ARGS... (the trainer to run)");
+    TpError err = {0};
+    Store *s = NULL;
+    TpStatus st = cli_open_store(g, &s, &err);
+    if (st != TP_OK)
+        return cli_fail(st, &err);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_count; /* no SA_RESTART: the wait wakes up at once */
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    ExternalOptions o = {.argv = argv + cmd,
+                         .name = name,
+                         .echo_out = stdout,
+                         .echo_err = stderr,
+                         .max_events = (int)max_events,
+                         .on_start = on_external_start};
+    ExternalResult res;
+    st = external_run(s, &o, &g_stops, &res, &err);
+    int rc = CLI_OK;
+    if (st != TP_OK && res.run_id == 0) {
+        rc = cli_fail(st, &err);
+    } else {
+        fprintf(stderr,
+                "tunepilot: run %lld %s%s%s (%d metric%s, %d eval%s; tunepilot runs show "
+                "%lld)\n",
+                (long long)res.run_id, res.status, res.message[0] ? ": " : "", res.message,
+                res.n_metrics, res.n_metrics == 1 ? "" : "s", res.n_evals,
+                res.n_evals == 1 ? "" : "s", (long long)res.run_id);
+        if (st != TP_OK)
+            rc = cli_fail(st, &err);
+        else if (strcmp(res.status, "completed"))
+            rc = CLI_FAIL;
+    }
+    store_close(s);
+    return rc;
 }
 
 static int run_pilot(const CliGlobal *g, PilotOptions *o) {
@@ -95,6 +188,16 @@ int cmd_pilot(const CliGlobal *g, int argc, char **argv) {
     train_config_defaults(&o.train);
     TrainConfig *c = &o.train;
     bool json = false, demo = false;
+    for (int i = 1; i < argc && strcmp(argv[i], "--"); i++) {
+        const char *v = NULL;
+        if (cli_take(argc, argv, &i, "--backend", &v)) {
+            if (v && !strcmp(v, "command"))
+                return run_external(g, argc, argv);
+            if (!v || strcmp(v, "local"))
+                return cli_usage("pilot", "--backend: expected local (the default: train here) "
+                                          "or command (run a trainer: -- CMD ARGS...)");
+        }
+    }
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             fputs(USAGE, stdout);
@@ -113,6 +216,7 @@ int cmd_pilot(const CliGlobal *g, int argc, char **argv) {
             fputs(USAGE, stdout);
             return CLI_OK;
         } else if (!strcmp(argv[i], "--demo")) {
+        } else if (cli_take(argc, argv, &i, "--backend", &v)) { /* local, checked above */
         } else if (!strcmp(argv[i], "--json")) {
             json = true;
         } else if (!strcmp(argv[i], "--rslora")) {
@@ -393,6 +497,11 @@ int cmd_runs(const CliGlobal *g, int argc, char **argv) {
         StoreRun r;
         PilotOptions o;
         st = store_run_get(s, id, &r, &err);
+        if (st == TP_OK && !strcmp(r.kind, "external"))
+            st = tp_error_set(&err, TP_EINVAL,
+                              "run %lld ran an external command (%s), which tunepilot cannot "
+                              "resume: run the command again",
+                              id, r.data);
         if (st == TP_OK && !strcmp(r.status, "completed"))
             st = tp_error_set(&err, TP_EINVAL, "run %lld already completed", id);
         if (st == TP_OK)

@@ -1,4 +1,5 @@
-/* cmd_pricing.c - `tunepilot pricing list|show|import|snapshots`. */
+/* cmd_pricing.c - `tunepilot pricing list|show|import|snapshots|update|diff`
+ * (update and diff live in cmd_net.c). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,12 +18,19 @@ static const char USAGE[] =
     "       tunepilot pricing show NAME [--snapshot N] [--json]\n"
     "       tunepilot pricing import FILE [--label TEXT] [--as-of YYYY-MM-DD] [--json]\n"
     "       tunepilot pricing snapshots [--json]\n"
+    "       tunepilot pricing update [URL] [--force] [--label TEXT] [--json]\n"
+    "       tunepilot pricing diff [A] [B] [--json]\n"
     "\n"
     "  list       price tables: --table api (default), finetune, gpus, rag, rules or all\n"
     "  show       everything known about a model, GPU, embedding model or rule, with sources\n"
     "  import     read a LiteLLM model_prices_and_context_window.json into a new dated\n"
     "             snapshot (prices per token are stored per million tokens)\n"
-    "  snapshots  list pricing snapshots (0 is the bundled tables)\n";
+    "  snapshots  list pricing snapshots (0 is the bundled tables)\n"
+    "  update     download LiteLLM's price file (conditional request; default URL:\n"
+    "             $TUNEPILOT_PRICES_URL, else its raw file on GitHub) and store a new\n"
+    "             snapshot only when prices changed; a failed download changes nothing\n"
+    "  diff       models added and removed and price changes in percent between two\n"
+    "             snapshots (default: the two newest; 0 = bundled)\n";
 
 static void price(char *out, size_t n, double v) {
     if (isnan(v))
@@ -349,6 +357,10 @@ int cmd_pricing(const CliGlobal *g, int argc, char **argv) {
         fputs(USAGE, argc < 2 ? stderr : stdout);
         return argc < 2 ? CLI_USAGE : CLI_OK;
     }
+    if (!strcmp(argv[1], "update"))
+        return cli_pricing_update(g, argc - 1, argv + 1);
+    if (!strcmp(argv[1], "diff"))
+        return cli_pricing_diff(g, argc - 1, argv + 1);
     const char *sub = argv[1], *table = "api", *provider = NULL, *label = NULL, *as_of = NULL;
     const char *arg = NULL;
     long long snapshot = 0;
@@ -400,8 +412,8 @@ int cmd_pricing(const CliGlobal *g, int argc, char **argv) {
     if (!strcmp(sub, "snapshots"))
         return snapshots(g, json);
     if (strcmp(sub, "list") && strcmp(sub, "show"))
-        return cli_usage("pricing", "unknown subcommand \"%s\" (expected list, show, import or "
-                         "snapshots)", sub);
+        return cli_usage("pricing", "unknown subcommand \"%s\" (expected list, show, import, "
+                         "snapshots, update or diff)", sub);
     if (!strcmp(sub, "show") && !arg)
         return cli_usage("pricing", "show: expected a model, GPU or rule name");
     if (!strcmp(sub, "list") && arg)

@@ -26,7 +26,10 @@ static const char USAGE[] =
     "  examples           list the bundled example scenarios\n"
     "  model              info|tokenize|score|generate|list: Hugging Face Llama models\n"
     "  pilot              fine-tune a model on a dataset here (QLoRA, LoRA or full)\n"
-    "  pricing            list|show|import|snapshots: price tables and their sources\n"
+    "  pricing            list|show|import|snapshots|update|diff: price tables, their\n"
+    "                     sources, downloads of LiteLLM's price file and what changed\n"
+    "  probe URL          measure a chat endpoint: time to first token, tokens/s, latency\n"
+    "  remote             submit|watch|list|cancel: hosted fine-tuning (OpenAI API)\n"
     "  runs               list|show|watch|resume: pilot runs and their curves\n"
     "  scenarios          list|show: scenarios and projections recorded so far\n"
     "\n"
@@ -52,6 +55,8 @@ static const Command COMMANDS[] = {
     {"model", cmd_model},
     {"pilot", cmd_pilot},
     {"pricing", cmd_pricing},
+    {"probe", cmd_probe},
+    {"remote", cmd_remote},
     {"runs", cmd_runs},
     {"scenarios", cmd_scenarios},
     {"tui", cmd_tui},

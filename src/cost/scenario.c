@@ -26,6 +26,8 @@ typedef struct Ps {
     TpError *err;
     Shared shared[MAX_SHARED];
     int n_shared;
+    const CostProbe *probes; /* measured latency the caller loaded (cost_scenario_parse_ex) */
+    int n_probes;
 } Ps;
 
 /* Every CostNum field of an option, for registering ranges and links. */
@@ -196,14 +198,15 @@ static TpStatus unknown_name(Ps *ps, const char *path, const char *key, const ch
 #define TRAINING "retrain_every_days", "data_prep_multiplier"
 
 static const char *const KEYS_API[] = {"id", "kind", "note", "model", TOKENS, PRICES, LATENCY,
-                                       PEOPLE, NULL};
+                                       PEOPLE, "probe", NULL};
 static const char *const KEYS_RAG[] = {
     "id", "kind", "note", "model", TOKENS, PRICES, LATENCY, PEOPLE, "context_tokens",
     "query_embedding_tokens", "embedding_model", "embedding_per_mtok", "corpus_tokens",
-    "vector_store", "vector_store_monthly_usd", "rag_added_latency_ms", NULL};
+    "vector_store", "vector_store_monthly_usd", "rag_added_latency_ms", "probe", NULL};
 static const char *const KEYS_FT[] = {
     "id", "kind", "note", "model", TOKENS, PRICES, LATENCY, PEOPLE, TRAINING, "train_tokens",
-    "epochs", "training_per_mtok", "training_per_hour", "train_hours", "hosting_per_hour", NULL};
+    "epochs", "training_per_mtok", "training_per_hour", "train_hours", "hosting_per_hour", "probe",
+    NULL};
 static const char *const KEYS_SELF[] = {
     "id", "kind", "note", TOKENS, LATENCY, PEOPLE, TRAINING, "gpu", "cloud",
     "gpu_usd_per_hour", "gpus_per_replica", "tokens_per_s_per_gpu", "min_replicas",
@@ -247,6 +250,49 @@ static TpStatus parse_people(Ps *ps, CostOption *o, const cJSON *j, const char *
     return st;
 }
 
+/* "probe": ID takes ttft_ms and output_tokens_per_s (the p50s) from a stored
+ * latency probe, which the caller looked up and passed in (the engine does
+ * no I/O). Sets *ht and *hs when it does. */
+static TpStatus probe_latency(Ps *ps, CostOption *o, const cJSON *j, const char *path, bool *ht,
+                              bool *hs) {
+    long long id = 0;
+    bool have = false;
+    TpStatus st = tp_json_integer(j, "probe", ps->name, path, false, 1, 9007199254740991LL, &id,
+                                  &have, ps->err);
+    if (st != TP_OK || !have)
+        return st;
+    if (*ht || *hs)
+        return tp_error_set(ps->err, TP_EINVAL,
+                            "%s: %s.probe: not with ttft_ms or output_tokens_per_s (the probe "
+                            "measured both); use one or the other",
+                            ps->name, path);
+    const CostProbe *pb = NULL;
+    for (int i = 0; i < ps->n_probes; i++)
+        if (ps->probes[i].id == id)
+            pb = &ps->probes[i];
+    if (!pb)
+        return tp_error_set(ps->err, TP_EINVAL,
+                            "%s: %s.probe: no probe %lld (see: tunepilot probe --list)", ps->name,
+                            path, id);
+    if (!isfinite(pb->ttft_ms) || pb->ttft_ms < 0 || !isfinite(pb->output_tokens_per_s) ||
+        pb->output_tokens_per_s <= 0)
+        return tp_error_set(ps->err, TP_EINVAL,
+                            "%s: %s.probe: probe %lld measured no successful request; run the "
+                            "probe again",
+                            ps->name, path, id);
+    point(&o->ttft_ms, pb->ttft_ms);
+    point(&o->output_tokens_per_s, pb->output_tokens_per_s);
+    *ht = *hs = true;
+    char what[256], src[96];
+    snprintf(what, sizeof what,
+             "latency: time to first token %.0f ms, %.1f output tokens/s (p50s of %s%s%s)",
+             pb->ttft_ms, pb->output_tokens_per_s, pb->model ? pb->model : "the endpoint",
+             pb->url ? " at " : "", pb->url ? pb->url : "");
+    snprintf(src, sizeof src, "measured by probe %lld on %s", id, pb->date ? pb->date : "?");
+    add_source(ps, o, what, src, pb->date);
+    return TP_OK;
+}
+
 /* Prices and latency of a hosted model (api, rag): from the table entry m
  * (may be NULL when prices are explicit), each overridable. */
 static TpStatus parse_hosted(Ps *ps, CostOption *o, const cJSON *j, const char *path,
@@ -285,6 +331,8 @@ static TpStatus parse_hosted(Ps *ps, CostOption *o, const cJSON *j, const char *
     st = pnum(ps, j, path, "ttft_ms", 0, 600000, &o->ttft_ms, &ht);
     if (st == TP_OK)
         st = pnum(ps, j, path, "output_tokens_per_s", 0.001, 1e7, &o->output_tokens_per_s, &hs);
+    if (st == TP_OK)
+        st = probe_latency(ps, o, j, path, &ht, &hs);
     if (st != TP_OK)
         return st;
     if (!ht) {
@@ -800,11 +848,18 @@ int cost_scenario_find(const CostScenario *sc, const char *id) {
 
 TpStatus cost_scenario_parse(const char *text, size_t len, const char *name,
                              const Pricing *pricing, CostScenario *sc, TpError *err) {
+    return cost_scenario_parse_ex(text, len, name, pricing, NULL, 0, sc, err);
+}
+
+TpStatus cost_scenario_parse_ex(const char *text, size_t len, const char *name,
+                                const Pricing *pricing, const CostProbe *probes, int n_probes,
+                                CostScenario *sc, TpError *err) {
     static const char *const keys[] = {"name", "description", "note", "horizon_months",
                                        "workload", "options", "seed", "draws", "snapshot", NULL};
     memset(sc, 0, sizeof *sc);
     tp_arena_init(&sc->arena);
-    Ps ps = {.sc = sc, .pr = pricing, .name = name, .err = err};
+    Ps ps = {.sc = sc, .pr = pricing, .name = name, .err = err, .probes = probes,
+             .n_probes = n_probes};
     cJSON *root;
     TpStatus st = tp_json_parse(text, len, name, &root, err);
     if (st != TP_OK)

@@ -16,8 +16,8 @@
 #include "tunepilot/json.h"
 #include "tunepilot/rng.h"
 
-#define MH_K 64          /* MinHash functions */
-#define MH_BANDS 16      /* LSH bands of MH_ROWS rows */
+#define MH_K 64     /* MinHash functions */
+#define MH_BANDS 16 /* LSH bands of MH_ROWS rows */
 #define MH_ROWS 4
 #define MH_MAX_CANDIDATES 256
 #define MIN_FOR_OUTLIERS 10
@@ -32,8 +32,8 @@ typedef struct Rec {
     bool keep;  /* dataset_load would keep it (a loss token survives the pilot's cut) */
     uint64_t full_hash, prompt_hash, answer_hash;
     bool has_prompt;
-    char *label;    /* normalised final answer of <= AUDIT_LABEL_MAX_WORDS words, else NULL */
-    uint32_t *sig;  /* MinHash signature (MH_K values), NULL for a text without words */
+    char *label;   /* normalised final answer of <= AUDIT_LABEL_MAX_WORDS words, else NULL */
+    uint32_t *sig; /* MinHash signature (MH_K values), NULL for a text without words */
     int dup_of, near_of, conflict_of; /* lines, 0 none */
     bool held_out;
 } Rec;
@@ -103,7 +103,7 @@ static void issue(Au *a, AuditSeverity sev, const char *check, const char *file,
 }
 
 #define ERR(f, check, ...) issue((f)->a, AUDIT_ERROR, check, (f)->path, (f)->line, 0, __VA_ARGS__)
-#define WARN(f, check, ...)                                                                     \
+#define WARN(f, check, ...)                                                                        \
     issue((f)->a, AUDIT_WARNING, check, (f)->path, (f)->line, 0, __VA_ARGS__)
 
 /* --- text: hashing, normalising, approximate tokens, MinHash ------------------------- */
@@ -136,8 +136,8 @@ static void norm_append(TpBuf *b, const char *s) {
     bool space = b->len > 0;
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         unsigned c = *p;
-        bool word = c >= 0x80 || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
-                    (c >= 'A' && c <= 'Z');
+        bool word =
+            c >= 0x80 || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
         if (!word) {
             space = b->len > 0;
             continue;
@@ -241,7 +241,9 @@ static size_t map_slot(const Map *m, uint64_t key) {
     return i;
 }
 
-static int map_get(const Map *m, uint64_t key) { return m->vals[map_slot(m, key)]; }
+static int map_get(const Map *m, uint64_t key) {
+    return m->vals[map_slot(m, key)];
+}
 
 /* Inserts key -> v unless key is present. (Capacity is sized for every insert.) */
 static void map_put(Map *m, uint64_t key, int v) {
@@ -255,11 +257,11 @@ static void map_put(Map *m, uint64_t key, int v) {
 /* --- LSH over MinHash signatures ------------------------------------------------------- */
 
 typedef struct Lsh {
-    Map heads;          /* band key -> first node */
+    Map heads; /* band key -> first node */
     int *node_item, *node_next;
     int n_nodes;
-    const Rec *recs;    /* items index this array */
-    int *stamp;         /* per item: the last query that saw it */
+    const Rec *recs; /* items index this array */
+    int *stamp;      /* per item: the last query that saw it */
     int query;
 } Lsh;
 
@@ -387,7 +389,9 @@ static void texts_free(Texts *t) {
     tp_buf_free(&t->answer);
 }
 
-static const char *bufs(const TpBuf *b) { return b->data ? b->data : ""; }
+static const char *bufs(const TpBuf *b) {
+    return b->data ? b->data : "";
+}
 
 /* Adds a checked record: hashes, label, signature. */
 static void keep_rec(Fl *f, Rec *rec, Texts *t) {
@@ -439,7 +443,7 @@ static int text_tokens(const Au *a, const char *s) {
 }
 
 static void check_chat(Fl *f, const cJSON *root) {
-    static const char *const MSG_KEYS[] = {"role",       "content",       "name",        "weight",
+    static const char *const MSG_KEYS[] = {"role",          "content",    "name",         "weight",
                                            "function_call", "tool_calls", "tool_call_id", NULL};
     static const char *const CALL_KEYS[] = {"function_call", "tool_calls", "tool_call_id", NULL};
     Au *a = f->a;
@@ -508,12 +512,13 @@ static void check_chat(Fl *f, const cJSON *root) {
                 formattable = false;
             }
         }
-        const cJSON *role = field(it, "role"), *c = field(it, "content"),
-                    *name = field(it, "name"), *w = cJSON_GetObjectItemCaseSensitive(it, "weight");
+        const cJSON *role = field(it, "role"), *c = field(it, "content"), *name = field(it, "name"),
+                    *w = cJSON_GetObjectItemCaseSensitive(it, "weight");
         const char *rs = NULL;
         if (!role) {
-            ERR(f, "message_missing_key", "%s: missing \"role\", expected one of system, user, "
-                                          "assistant",
+            ERR(f, "message_missing_key",
+                "%s: missing \"role\", expected one of system, user, "
+                "assistant",
                 path);
             bad = true;
         } else if (!cJSON_IsString(role)) {
@@ -760,8 +765,9 @@ static cJSON *parse_line(Fl *f, const char *text, size_t len, bool report) {
             size_t near = len - off < 20 ? len - off : 20;
             while (near > 0 && text[off + near - 1] == '\r')
                 near--;
-            ERR(f, "invalid_json", "column %zu: invalid JSON near \"%.*s\", expected one JSON "
-                                   "object per line",
+            ERR(f, "invalid_json",
+                "column %zu: invalid JSON near \"%.*s\", expected one JSON "
+                "object per line",
                 off + 1, (int)near, text + off);
         }
         return NULL;
@@ -859,9 +865,8 @@ static TpStatus read_set(Au *a, const char *path, RecSet *out, int *n_lines, int
                          int *format, TpError *err) {
     char *data = NULL;
     size_t len = 0;
-    TpStatus st = tp_file_read(path, a->o.max_file_bytes ? a->o.max_file_bytes
-                                                         : DATASET_MAX_FILE_BYTES,
-                               &data, &len, err);
+    TpStatus st = tp_file_read(
+        path, a->o.max_file_bytes ? a->o.max_file_bytes : DATASET_MAX_FILE_BYTES, &data, &len, err);
     if (st != TP_OK)
         return st;
     Votes v = {{0, 0, 0}, {0, 0, 0}};
@@ -880,8 +885,8 @@ static TpStatus read_set(Au *a, const char *path, RecSet *out, int *n_lines, int
         ERR(&f, "empty_file", "no records, expected JSON Lines (one JSON object per line)");
     if (f.n_no_system > 0)
         issue(a, AUDIT_WARNING, "no_system", path, f.first_no_system, 0,
-              "%d of %d examples have no system message (the first at this line)",
-              f.n_no_system, f.n_chat);
+              "%d of %d examples have no system message (the first at this line)", f.n_no_system,
+              f.n_chat);
     if (f.n_no_user > 0)
         issue(a, AUDIT_WARNING, "no_user", path, f.first_no_user, 0,
               "%d of %d examples have no user message (the first at this line)", f.n_no_user,
@@ -1082,8 +1087,8 @@ static void check_labels(Au *a, RecSet *s) {
 }
 
 /* Flags each query example that repeats a training one. */
-static void check_leaks(Au *a, RecSet *train, const int *tr, int n_tr, RecSet *query,
-                        const int *q, int n_q, const char *qpath, const char *what) {
+static void check_leaks(Au *a, RecSet *train, const int *tr, int n_tr, RecSet *query, const int *q,
+                        int n_q, const char *qpath, const char *what) {
     AuditResult *r = a->r;
     Map full, prompt;
     map_init(&full, (size_t)n_tr);
@@ -1296,8 +1301,8 @@ TpStatus audit_run(const char *path, const Tokenizer *tok, const AuditOptions *o
         if (format >= 0)
             out->format = dataset_format_name((DatasetFormat)format);
         if (tok)
-            out->template_name = format == DATASET_CHAT ? a.tpl.name
-                                 : format == DATASET_ALPACA ? "alpaca"
+            out->template_name = format == DATASET_CHAT         ? a.tpl.name
+                                 : format == DATASET_ALPACA     ? "alpaca"
                                  : format == DATASET_COMPLETION ? "completion"
                                                                 : NULL;
         out->n_examples = data.n;
@@ -1314,8 +1319,7 @@ TpStatus audit_run(const char *path, const Tokenizer *tok, const AuditOptions *o
                 q[i] = i;
             out->n_train = data.n;
             out->n_held_out = eval.n;
-            check_leaks(&a, &data, tr, data.n, &eval, q, eval.n, out->eval_path,
-                        "eval example");
+            check_leaks(&a, &data, tr, data.n, &eval, q, eval.n, out->eval_path, "eval example");
             free(tr);
             free(q);
         } else {

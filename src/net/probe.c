@@ -41,9 +41,9 @@ void probe_stream_init(ProbeStream *ps, double t_start) {
     ps->completion_tokens = -1;
 }
 
-static int stream_fail(ProbeStream *ps, const char *fmt, const char *detail) {
+static int stream_fail(ProbeStream *ps, const char *what, const char *detail) {
     ps->failed = true;
-    snprintf(ps->error, sizeof ps->error, fmt, detail);
+    snprintf(ps->error, sizeof ps->error, "%s%s", what, detail);
     return 1;
 }
 
@@ -59,14 +59,14 @@ int probe_stream_data(ProbeStream *ps, const char *data, size_t len, double now_
     if (!j) {
         char head[64];
         snprintf(head, sizeof head, "%.*s", (int)(len < 48 ? len : 48), data);
-        return stream_fail(ps, "invalid JSON in the stream: \"%s\"", head);
+        return stream_fail(ps, "invalid JSON in the stream: ", head);
     }
     int rc = 0;
     const cJSON *e = cJSON_GetObjectItemCaseSensitive(j, "error");
     if (e && !cJSON_IsNull(e)) {
         char msg[200];
         net_provider_message(data, len, msg, sizeof msg);
-        rc = stream_fail(ps, "an error in mid-stream: %s", *msg ? msg : "(no message)");
+        rc = stream_fail(ps, "an error in mid-stream: ", *msg ? msg : "(no message)");
         goto out;
     }
     const cJSON *choices = cJSON_GetObjectItemCaseSensitive(j, "choices"), *c;
@@ -80,7 +80,7 @@ int probe_stream_data(ProbeStream *ps, const char *data, size_t len, double now_
         }
         const cJSON *fr = cJSON_GetObjectItemCaseSensitive(c, "finish_reason");
         if (cJSON_IsString(fr) && !strcmp(fr->valuestring, "error")) {
-            rc = stream_fail(ps, "the stream ended with finish_reason \"%s\"", "error");
+            rc = stream_fail(ps, "the stream ended with finish_reason ", "\"error\"");
             goto out;
         }
     }
@@ -119,7 +119,7 @@ static size_t on_write(char *ptr, size_t size, size_t n, void *arg) {
     if (code == 200) {
         if (net_sse_feed(&r->sse, ptr, len)) {
             if (r->sse.overflow)
-                stream_fail(&r->ps, "%s", "a line of the stream passed the 4 MiB limit");
+                stream_fail(&r->ps, "", "a line of the stream passed the 4 MiB limit");
             return 0; /* stop: the stream failed */
         }
         return len;

@@ -72,8 +72,6 @@ static TpStatus call(const RemoteClient *c, const char *method, const char *path
     NetResponse rs;
     TpStatus st = net_http(&rq, &rs, err);
     cJSON_free(text);
-    if (st == TP_OK && rs.status == 401)
-        st = tp_error_set(err, TP_ERR, "%s %s: HTTP 401: the API key was refused", method, url);
     if (st == TP_OK) {
         char name[2100];
         snprintf(name, sizeof name, "%s %s", method, url);
@@ -235,7 +233,8 @@ static TpStatus collect(const RemoteClient *c, const char *job, const char *what
 
 /* Step metrics (from an event's data or a checkpoint's metrics). */
 static void record_metrics(Store *s, int64_t run, const cJSON *m, double step_d,
-                           double elapsed_s, RemoteSyncResult *r, TpError *err) {
+                           double elapsed_s, RemoteSyncResult *r) {
+    TpError scratch = {0}, *err = &scratch; /* a failed write shows at the status update */
     if (!cJSON_IsObject(m))
         return;
     if (isnan(step_d))
@@ -308,20 +307,21 @@ TpStatus remote_sync(Store *s, const RemoteClient *c, StoreHostedJob *job, Remot
         char text[512];
         snprintf(text, sizeof text, "%s", msg ? msg : "");
         sanitize(text, sizeof text, c->api_key);
-        if (store_run_event(s, job->run_id, level ? level : "info", text, err) == TP_OK)
+        TpError scratch = {0};
+        if (store_run_event(s, job->run_id, level ? level : "info", text, &scratch) == TP_OK)
             r->new_events++;
         if (on_event)
             on_event(ctx, level ? level : "info", text, isnan(at) ? 0 : (long long)at);
         if (type && !strcmp(type, "metrics"))
             record_metrics(s, job->run_id, cJSON_GetObjectItemCaseSensitive(ev, "data"), NAN,
-                           isnan(at) || isnan(created) ? NAN : at - created, r, err);
+                           isnan(at) || isnan(created) ? NAN : at - created, r);
     }
     for (int i = cJSON_GetArraySize(checkpoints) - 1; i >= 0; i--) {
         const cJSON *cp = cJSON_GetArrayItem(checkpoints, i);
         double at = num(cp, "created_at");
         record_metrics(s, job->run_id, cJSON_GetObjectItemCaseSensitive(cp, "metrics"),
                        num(cp, "step_number"), isnan(at) || isnan(created) ? NAN : at - created,
-                       r, err);
+                       r);
     }
     const char *newest_ev = cJSON_GetArraySize(events) ? str(cJSON_GetArrayItem(events, 0), "id")
                                                        : NULL;

@@ -81,10 +81,10 @@ static int check_count(const AuditResult *r, const char *check) {
     return 0;
 }
 
-#define assert_issue(r, check, line)                                                            \
-    do {                                                                                        \
-        if (!find((r), (check), (line)))                                                        \
-            fail_msg("no %s issue at line %d", (check), (line));                               \
+#define assert_issue(r, check, line)                                                               \
+    do {                                                                                           \
+        if (!find((r), (check), (line)))                                                           \
+            fail_msg("no %s issue at line %d", (check), (line));                                   \
     } while (0)
 
 /* --- format checks ----------------------------------------------------------------------- */
@@ -99,18 +99,12 @@ static void test_chat_errors(void **state) {
     static const struct {
         const char *check;
         int line;
-    } want[] = {{"invalid_json", 2},
-                {"not_object", 3},
-                {"mixed_format", 4},
-                {"messages_not_list", 5},
-                {"empty_messages", 6},
-                {"unrecognized_role", 7},
-                {"no_assistant", 8},
-                {"message_unrecognized_key", 9},
-                {"non_string_content", 10},
-                {"message_missing_key", 11},
-                {"message_missing_key", 12},
-                {"bad_weight", 13},
+    } want[] = {{"invalid_json", 2},         {"not_object", 3},
+                {"mixed_format", 4},         {"messages_not_list", 5},
+                {"empty_messages", 6},       {"unrecognized_role", 7},
+                {"no_assistant", 8},         {"message_unrecognized_key", 9},
+                {"non_string_content", 10},  {"message_missing_key", 11},
+                {"message_missing_key", 12}, {"bad_weight", 13},
                 {"missing_messages", 14}};
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
         const AuditIssue *is = find(&r, want[i].check, want[i].line);
@@ -228,8 +222,8 @@ static void test_plain_formats(void **state) {
     TpError err = {0};
     assert_int_equal(audit_run(jsonl("x.jsonl", ""), NULL, &(AuditOptions){.seq = -1}, &r, &err),
                      TP_EINVAL);
-    assert_int_equal(
-        audit_run("/nonexistent/tunepilot/data.jsonl", NULL, NULL, &r, &err), TP_ENOTFOUND);
+    assert_int_equal(audit_run("/nonexistent/tunepilot/data.jsonl", NULL, NULL, &r, &err),
+                     TP_ENOTFOUND);
     assert_null(r.path);
 }
 
@@ -353,9 +347,8 @@ static void test_near_duplicates(void **state) {
                   "watches from the porch of the old red barn near the river\", \"completion\": "
                   "\"one\"}\n");
     /* half the words differ */
-    tp_buf_printf(&b,
-                  "{\"prompt\": \"the quick brown fox jumps over the lazy dog and then sleeps "
-                  "under a tree in the afternoon sun\", \"completion\": \"three\"}\n");
+    tp_buf_printf(&b, "{\"prompt\": \"the quick brown fox jumps over the lazy dog and then sleeps "
+                      "under a tree in the afternoon sun\", \"completion\": \"three\"}\n");
     AuditResult r;
     audit_ok(jsonl("near.jsonl", b.data), NULL, NULL, &r);
     assert_int_equal(r.n_duplicates, 0);
@@ -497,6 +490,45 @@ static void test_exact_tokens(void **state) {
     }
 }
 
+/* The same with a real tokenizer, when $TP_SHARED_MODELS has one. */
+static void test_exact_tokens_real(void **state) {
+    (void)state;
+    const char *dir = getenv("TP_SHARED_MODELS");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/smollm-tokenizer", dir ? dir : "");
+    struct stat sb;
+    if (!dir || stat(path, &sb) != 0) {
+        skip();
+        return;
+    }
+    Tokenizer *t = NULL;
+    TpError err = {0};
+    assert_int_equal(tokenizer_load(path, &t, &err), TP_OK);
+    const char *p =
+        jsonl("real.jsonl", "{\"messages\": [{\"role\": \"system\", \"content\": \"You sort "
+                            "tickets.\"}, {\"role\": \"user\", \"content\": \"My card was "
+                            "charged twice — why?\"}, {\"role\": \"assistant\", \"content\": "
+                            "\"billing\"}]}\n"
+                            "{\"messages\": [{\"role\": \"user\", \"content\": \"Das Login "
+                            "geht nicht.\"}, {\"role\": \"assistant\", \"content\": \"bug\"}]}\n");
+    AuditOptions o;
+    audit_options_default(&o);
+    o.eval_split = 0;
+    AuditResult r;
+    audit_ok(p, t, &o, &r);
+    Dataset d;
+    DatasetOptions dopt = {0};
+    assert_int_equal(dataset_load(p, t, &dopt, &d, &err), TP_OK);
+    assert_int_equal(r.n_examples, 2);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(r.examples[i].tokens, d.train[i].n);
+        assert_int_equal(r.examples[i].assistant_tokens, d.train[i].n_loss);
+    }
+    dataset_free(&d);
+    audit_free(&r);
+    tokenizer_free(t);
+}
+
 /* llama2's template needs alternating roles: an error with that model only. */
 static void test_template_error(void **state) {
     (void)state;
@@ -619,6 +651,7 @@ int main(void) {
         cmocka_unit_test(test_leakage_eval_file),
         cmocka_unit_test(test_leakage_pilot_split),
         cmocka_unit_test(test_exact_tokens),
+        cmocka_unit_test(test_exact_tokens_real),
         cmocka_unit_test(test_template_error),
         cmocka_unit_test(test_default_epochs),
         cmocka_unit_test(test_cost_by_hand),
