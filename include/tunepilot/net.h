@@ -54,17 +54,17 @@ typedef struct NetPart {
 } NetPart;
 
 typedef struct NetRequest {
-    const char *method;             /* "GET" (NULL), "POST", "DELETE", ... */
+    const char *method; /* "GET" (NULL), "POST", "DELETE", ... */
     const char *url;
-    const char *const *headers;     /* NULL-terminated "Name: value" list, or NULL */
-    const char *body;               /* request body (set Content-Type in headers) */
+    const char *const *headers; /* NULL-terminated "Name: value" list, or NULL */
+    const char *body;           /* request body (set Content-Type in headers) */
     size_t body_len;
-    const NetPart *parts;           /* multipart/form-data body instead of `body` */
+    const NetPart *parts; /* multipart/form-data body instead of `body` */
     int n_parts;
-    const char *bearer;             /* API key: "Authorization: Bearer ..."; never echoed */
-    size_t max_bytes;               /* response cap; 0 = NET_DEFAULT_MAX_BYTES */
-    int retries;                    /* < 0: TUNEPILOT_HTTP_RETRIES or 3 */
-    long timeout_ms;                /* 0: TUNEPILOT_HTTP_TIMEOUT_MS or 60000 */
+    const char *bearer; /* API key: "Authorization: Bearer ..."; never echoed */
+    size_t max_bytes;   /* response cap; 0 = NET_DEFAULT_MAX_BYTES */
+    int retries;        /* < 0: TUNEPILOT_HTTP_RETRIES or 3 */
+    long timeout_ms;    /* 0: TUNEPILOT_HTTP_TIMEOUT_MS or 60000 */
     NetProgressFn progress;
     void *progress_ctx;
     NetDataFn on_data;
@@ -84,12 +84,12 @@ typedef enum {
 } NetFailure;
 
 typedef struct NetResponse {
-    long status;             /* HTTP status of the last try; 0 when none arrived */
-    char *body;              /* heap, NUL-terminated (NULL when empty); error bodies too */
+    long status; /* HTTP status of the last try; 0 when none arrived */
+    char *body;  /* heap, NUL-terminated (NULL when empty); error bodies too */
     size_t len;
     char etag[256], last_modified[128], content_type[128];
-    int attempts;            /* tries made (1 + retries used) */
-    double elapsed_ms;       /* all tries, waits included */
+    int attempts;      /* tries made (1 + retries used) */
+    double elapsed_ms; /* all tries, waits included */
     NetFailure failure;
 } NetResponse;
 
@@ -139,15 +139,15 @@ typedef int (*NetSseFn)(void *ctx, const char *event, const char *data, size_t l
 typedef struct NetSse {
     NetSseFn fn;
     void *ctx;
-    char *line;          /* the line being read */
+    char *line; /* the line being read */
     size_t line_len, line_cap;
-    char *data;          /* the event's data so far */
+    char *data; /* the event's data so far */
     size_t data_len, data_cap;
     bool have_data;
-    bool after_cr;       /* the last byte was \r (a \n right after it is skipped) */
+    bool after_cr; /* the last byte was \r (a \n right after it is skipped) */
     char event[64];
     bool stopped;
-    bool overflow;       /* a line or an event passed NET_SSE_MAX_LINE: parsing stopped */
+    bool overflow; /* a line or an event passed NET_SSE_MAX_LINE: parsing stopped */
     long long n_events, n_comments;
 } NetSse;
 
@@ -164,30 +164,30 @@ void net_sse_free(NetSse *p);
 
 /* --- price-file update (tunepilot pricing update) ---------------------------- */
 
-#define NET_PRICES_URL \
+#define NET_PRICES_URL                                                                             \
     "https://raw.githubusercontent.com/BerriAI/litellm/main/model_prices_and_context_window.json"
 #define NET_PRICES_MAX_BYTES (64u << 20)
 
 typedef enum {
-    NET_PRICES_NEW,           /* a new snapshot was stored */
-    NET_PRICES_NOT_MODIFIED,  /* 304: the server has nothing newer */
-    NET_PRICES_UNCHANGED,     /* downloaded, but the prices equal the newest snapshot's */
+    NET_PRICES_NEW,          /* a new snapshot was stored */
+    NET_PRICES_NOT_MODIFIED, /* 304: the server has nothing newer */
+    NET_PRICES_UNCHANGED,    /* downloaded, but the prices equal the newest snapshot's */
 } NetPricesOutcome;
 
 typedef struct NetPricesUpdate {
-    const char *url;    /* NULL: $TUNEPILOT_PRICES_URL, else NET_PRICES_URL */
-    const char *label;  /* NULL: "LiteLLM price file (update)" */
-    bool force;         /* no conditional request */
+    const char *url;   /* NULL: $TUNEPILOT_PRICES_URL, else NET_PRICES_URL */
+    const char *label; /* NULL: "LiteLLM price file (update)" */
+    bool force;        /* no conditional request */
     NetProgressFn progress;
     void *progress_ctx;
 } NetPricesUpdate;
 
 typedef struct NetPricesResult {
     NetPricesOutcome outcome;
-    int64_t snapshot_id;  /* the new snapshot, or the one that still holds */
+    int64_t snapshot_id; /* the new snapshot, or the one that still holds */
     int n_models, n_skipped;
     long long bytes;
-    long status;          /* 200 or 304 */
+    long status; /* 200 or 304 */
     char as_of[16];
     char url[2048];
 } NetPricesResult;

@@ -29,32 +29,32 @@
 
 typedef struct ProbeSample {
     bool ok;
-    long status;              /* HTTP status; 0 when none */
+    long status;                              /* HTTP status; 0 when none */
     double ttft_ms, latency_ms, tokens_per_s; /* NAN when not measured */
     long long output_tokens;
-    bool usage_reported;      /* output_tokens came from the usage chunk */
-    char error[256];          /* why it failed (redacted) */
+    bool usage_reported; /* output_tokens came from the usage chunk */
+    char error[256];     /* why it failed (redacted) */
 } ProbeSample;
 
 typedef struct ProbeOptions {
-    const char *url;          /* a base ending in /v1, or the full chat-completions URL */
+    const char *url; /* a base ending in /v1, or the full chat-completions URL */
     const char *model;
-    const char *api_key;      /* NULL: no Authorization header */
+    const char *api_key; /* NULL: no Authorization header */
     int requests, concurrency, prompt_tokens, max_tokens;
-    long timeout_ms;          /* per request; 0: TUNEPILOT_HTTP_TIMEOUT_MS or 60000 */
+    long timeout_ms; /* per request; 0: TUNEPILOT_HTTP_TIMEOUT_MS or 60000 */
     /* called after each request completes (may be NULL) */
     void (*on_sample)(void *ctx, int done, int total, const ProbeSample *s);
     void *ctx;
 } ProbeOptions;
 
 typedef struct ProbeResult {
-    char endpoint[2048];      /* the URL requested, as shown */
+    char endpoint[2048]; /* the URL requested, as shown */
     int n_requests, n_ok, n_errors;
     double error_rate;
     double ttft_p50_ms, ttft_p95_ms, tokens_per_s_p50;
     double latency_p50_ms, latency_p95_ms, latency_p99_ms;
-    bool tokens_estimated;    /* some output counts were chunk counts */
-    ProbeSample *samples;     /* [n_requests], heap */
+    bool tokens_estimated; /* some output counts were chunk counts */
+    ProbeSample *samples;  /* [n_requests], heap */
 } ProbeResult;
 
 /* The chat-completions URL for url: url + "/chat/completions" when url ends
@@ -76,7 +76,7 @@ void probe_to_store(const ProbeOptions *o, const ProbeResult *r, StoreProbe *out
 /* Reads one SSE data payload of a streamed chat completion into the
  * request state; exposed for tests. */
 typedef struct ProbeStream {
-    double t_start, t_first, t_end;  /* ms, monotonic; 0 until seen */
+    double t_start, t_first, t_end;              /* ms, monotonic; 0 until seen */
     long long content_chunks, completion_tokens; /* completion_tokens -1 until usage */
     bool done, failed;
     char error[256];

@@ -47,8 +47,8 @@ typedef struct RemoteAudit {
     int invalid_json, invalid_weight;
     /* warnings */
     int no_system, no_user, blank_lines, unknown_top_level_key, over_token_limit;
-    long long approx_tokens;  /* sum over examples */
-    long long billed_tokens;  /* sum of min(limit, tokens_i) */
+    long long approx_tokens; /* sum over examples */
+    long long billed_tokens; /* sum of min(limit, tokens_i) */
     long long max_example_tokens;
     char problems[REMOTE_MAX_PROBLEMS][256]; /* "FILE:LINE: what" for the first ones */
     int n_problems;
@@ -56,7 +56,8 @@ typedef struct RemoteAudit {
 
 /* Audits a chat JSONL document (name is used in messages). min_examples is
  * REMOTE_MIN_TRAIN_EXAMPLES for a training file, 0 for a validation file.
- * TP_OK when it ran: a->n_errors tells whether the data is acceptable. */
+ * a->n_errors tells whether the data is acceptable. Blank lines are
+ * skipped (a warning); each other line is one example. */
 void remote_audit_text(const char *text, size_t len, const char *name, int min_examples,
                        RemoteAudit *a);
 /* Reads the file (up to REMOTE_MAX_FILE_BYTES) and audits it. */
@@ -72,11 +73,11 @@ int remote_default_epochs(long long n_examples);
 
 typedef struct RemoteEstimate {
     int epochs;
-    bool epochs_auto;          /* the provider picks: the default rule was applied */
-    long long billed_tokens;   /* one epoch */
-    long long charged_tokens;  /* epochs x billed */
-    double training_per_mtok;  /* NAN when the model's training is not billed per token */
-    double cost_usd;           /* NAN when unknown */
+    bool epochs_auto;         /* the provider picks: the default rule was applied */
+    long long billed_tokens;  /* one epoch */
+    long long charged_tokens; /* epochs x billed */
+    double training_per_mtok; /* NAN when the model's training is not billed per token */
+    double cost_usd;          /* NAN when unknown */
     const char *price_id, *price_source, *price_as_of; /* borrowed from the pricing */
 } RemoteEstimate;
 
@@ -88,8 +89,8 @@ void remote_estimate(const Pricing *p, const char *model, const RemoteAudit *tra
 /* --- the provider API ------------------------------------------------------------------------ */
 
 typedef struct RemoteClient {
-    char base[1024];       /* ends with /v1, no trailing slash */
-    const char *api_key;   /* borrowed; never copied into a message or a record */
+    char base[1024];     /* ends with /v1, no trailing slash */
+    const char *api_key; /* borrowed; never copied into a message or a record */
 } RemoteClient;
 
 /* base_url NULL: REMOTE_OPENAI_BASE. A base without a /v1 ending gets one. */
@@ -125,11 +126,11 @@ bool remote_job_finished(const char *job_status);
 /* --- following a job into the runs tables -------------------------------------------------- */
 
 typedef struct RemoteSyncResult {
-    char status[32];           /* the provider's */
-    const char *run_status;    /* mapped */
+    char status[32];        /* the provider's */
+    const char *run_status; /* mapped */
     bool finished;
     int new_events, new_metrics, new_evals;
-    char message[512];         /* the provider's error message, or the fine-tuned model */
+    char message[512]; /* the provider's error message, or the fine-tuned model */
 } RemoteSyncResult;
 
 /* Called for each new event, oldest first. */

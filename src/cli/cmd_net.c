@@ -42,8 +42,8 @@ TpStatus cli_parse_scenario(const CliGlobal *g, Store **store, const char *text,
     char(*dates)[16] = calloc((size_t)n + 1, sizeof *dates);
     for (int i = 0; i < n; i++) {
         snprintf(dates[i], sizeof dates[i], "%.10s", list[i].created_at);
-        probes[i] = (CostProbe){list[i].id,    list[i].ttft_p50_ms, list[i].tokens_per_s_p50,
-                                dates[i],      list[i].model,       list[i].url};
+        probes[i] = (CostProbe){list[i].id, list[i].ttft_p50_ms, list[i].tokens_per_s_p50,
+                                dates[i],   list[i].model,       list[i].url};
     }
     st = cost_scenario_parse_ex(text, len, name, p, probes, n, sc, err);
     for (int i = 0; i < n; i++)
@@ -250,8 +250,10 @@ int cli_pricing_diff(const CliGlobal *g, int argc, char **argv) {
         } else if (argv[i][0] == '-') {
             return cli_usage("pricing diff", "unknown option %s", argv[i]);
         } else if (nids == 2 || !cli_parse_ll(argv[i], &ids[nids])) {
-            return cli_usage("pricing diff", "expected at most two snapshot numbers (0 = bundled), "
-                             "got %s", argv[i]);
+            return cli_usage("pricing diff",
+                             "expected at most two snapshot numbers (0 = bundled), "
+                             "got %s",
+                             argv[i]);
         } else {
             nids++;
         }
@@ -322,9 +324,8 @@ int cli_pricing_diff(const CliGlobal *g, int argc, char **argv) {
                a.id, a.label, a.as_of, a.n, b.id, b.label, b.as_of, b.n);
         printf("added (%d):\n", d.n_added);
         for (int i = 0; i < d.n_added; i++) {
-            const PricingModel *m = pricing_find_model(&(Pricing){.models = b.models,
-                                                                  .n_models = b.n},
-                                                       d.added[i]);
+            const PricingModel *m =
+                pricing_find_model(&(Pricing){.models = b.models, .n_models = b.n}, d.added[i]);
             printf("  + %-40s in %.4g  out %.4g\n", d.added[i], m ? m->input_per_mtok : NAN,
                    m ? m->output_per_mtok : NAN);
         }

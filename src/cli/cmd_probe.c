@@ -51,8 +51,7 @@ static void fmt(char *out, size_t n, int decimals, double v) {
 
 static void print_probe(const StoreProbe *p, bool estimated) {
     char a[32], b[32], c[32];
-    printf("probe %lld of %s (model %s, %s)\n", (long long)p->id, p->url, p->model,
-           p->created_at);
+    printf("probe %lld of %s (model %s, %s)\n", (long long)p->id, p->url, p->model, p->created_at);
     printf("  requests        %d (concurrency %d, prompt ~%d tokens, max %d tokens): %d ok, %d "
            "failed, error rate %.1f%%\n",
            p->requests, p->concurrency, p->prompt_tokens, p->max_tokens, p->n_ok, p->n_errors,

@@ -47,7 +47,8 @@ typedef struct Submit {
 } Submit;
 
 static void print_audit(const char *what, const char *path, const RemoteAudit *a) {
-    fprintf(stderr, "%s %s: %d examples, about %lld tokens (4 characters per token; "
+    fprintf(stderr,
+            "%s %s: %d examples, about %lld tokens (4 characters per token; "
             "longest example ~%lld), %d errors, %d warnings\n",
             what, path, a->n_examples, a->approx_tokens, a->max_example_tokens, a->n_errors,
             a->n_warnings);
@@ -116,14 +117,15 @@ static int submit(const CliGlobal *g, const Submit *o) {
             e.epochs, e.epochs_auto ? " (OpenAI's default for this many examples)" : "",
             e.billed_tokens);
     if (!isnan(e.training_per_mtok))
-        fprintf(stderr, " x $%.2f per 1M training tokens (%s, %s, as of %s)\n",
-                e.training_per_mtok, e.price_id, e.price_source, e.price_as_of);
+        fprintf(stderr, " x $%.2f per 1M training tokens (%s, %s, as of %s)\n", e.training_per_mtok,
+                e.price_id, e.price_source, e.price_as_of);
     else if (e.price_id)
         fprintf(stderr, "; %s is not billed per token (see: tunepilot pricing show %s)\n",
                 e.price_id, e.price_id);
     else
-        fprintf(stderr, "; no training price for %s in the finetune table (see: tunepilot "
-                        "pricing list --table finetune)\n",
+        fprintf(stderr,
+                "; no training price for %s in the finetune table (see: tunepilot "
+                "pricing list --table finetune)\n",
                 o->model);
     fprintf(stderr, "  (tokens are approximated at 4 characters each; the provider counts "
                     "exactly and bills trained_tokens)\n");
@@ -244,8 +246,7 @@ static int submit(const CliGlobal *g, const Submit *o) {
     free(run.config);
     int rc = CLI_OK;
     if (st != TP_OK) {
-        fprintf(stderr, "tunepilot: the job %s was created but could not be recorded\n",
-                hj.job_id);
+        fprintf(stderr, "tunepilot: the job %s was created but could not be recorded\n", hj.job_id);
         rc = cli_fail(st, &err);
     } else if (o->json) {
         cJSON *out = cJSON_CreateObject();
@@ -266,7 +267,8 @@ static int submit(const CliGlobal *g, const Submit *o) {
     return rc;
 }
 
-/* --- the recorded job for an ID ---------------------------------------------------------------- */
+/* --- the recorded job for an ID ----------------------------------------------------------------
+ */
 
 static TpStatus find_job(Store *s, const char *id, StoreHostedJob *j, TpError *err) {
     long long n;
@@ -376,8 +378,8 @@ static int list(const CliGlobal *g, bool json) {
             cJSON_AddItemToArray(arr, o);
         } else {
             printf("%5lld  %-28s  %-9s  %-16s  %-10s  %-28s  %s\n", (long long)jobs[i].run_id,
-                   jobs[i].job_id, jobs[i].provider, jobs[i].status, have ? r.status : "?",
-                   model, jobs[i].updated_at);
+                   jobs[i].job_id, jobs[i].provider, jobs[i].status, have ? r.status : "?", model,
+                   jobs[i].updated_at);
         }
         store_run_free(&r);
     }
@@ -509,6 +511,8 @@ int cmd_remote(const CliGlobal *g, int argc, char **argv) {
         return !strcmp(sub, "watch") ? watch(g, arg, o.key_env, interval, once)
                                      : cancel(g, arg, o.key_env);
     }
-    return cli_usage("remote", "unknown subcommand \"%s\" (expected submit, watch, list or "
-                     "cancel)", sub);
+    return cli_usage("remote",
+                     "unknown subcommand \"%s\" (expected submit, watch, list or "
+                     "cancel)",
+                     sub);
 }

@@ -378,26 +378,44 @@ NetFailure net_classify(CURLcode rc) {
 
 static const char *reason(long code) {
     switch (code) {
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 408: return "Request Timeout";
-    case 409: return "Conflict";
-    case 413: return "Payload Too Large";
-    case 415: return "Unsupported Media Type";
-    case 422: return "Unprocessable Entity";
-    case 429: return "Too Many Requests";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    default: return "";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 408:
+        return "Request Timeout";
+    case 409:
+        return "Conflict";
+    case 413:
+        return "Payload Too Large";
+    case 415:
+        return "Unsupported Media Type";
+    case 422:
+        return "Unprocessable Entity";
+    case 429:
+        return "Too Many Requests";
+    case 500:
+        return "Internal Server Error";
+    case 501:
+        return "Not Implemented";
+    case 502:
+        return "Bad Gateway";
+    case 503:
+        return "Service Unavailable";
+    case 504:
+        return "Gateway Timeout";
+    default:
+        return "";
     }
 }
 
-static bool retryable(long code) { return code == 429 || (code >= 500 && code <= 599); }
+static bool retryable(long code) {
+    return code == 429 || (code >= 500 && code <= 599);
+}
 
 void net_response_free(NetResponse *rs) {
     if (!rs)
@@ -408,9 +426,8 @@ void net_response_free(NetResponse *rs) {
 }
 
 /* One try. Returns the libcurl code; rs gets status, headers and body. */
-static CURLcode attempt(const NetRequest *rq, const NetSettings *s, NetResponse *rs,
-                        Xfer *x, char *errbuf, long *retry_after_s, TpStatus *setup,
-                        TpError *err) {
+static CURLcode attempt(const NetRequest *rq, const NetSettings *s, NetResponse *rs, Xfer *x,
+                        char *errbuf, long *retry_after_s, TpStatus *setup, TpError *err) {
     CURL *h = curl_easy_init();
     if (!h) {
         *setup = tp_error_set(err, TP_ERR, "cannot start a transfer (libcurl)");
@@ -514,8 +531,10 @@ TpStatus net_http(const NetRequest *rq, NetResponse *rs, TpError *err) {
             break;
         long wait = retry_after_s > 0 ? retry_after_s * 1000 : s.backoff_ms << (i < 16 ? i : 16);
         if (retry_after_s > 0 && wait > s.max_wait_ms) {
-            snprintf(why, sizeof why, "the server asks to retry after %ld s, longer than the "
-                     "%.0f s this command waits", retry_after_s, (double)s.max_wait_ms / 1000);
+            snprintf(why, sizeof why,
+                     "the server asks to retry after %ld s, longer than the "
+                     "%.0f s this command waits",
+                     retry_after_s, (double)s.max_wait_ms / 1000);
             gave_up = why;
             break;
         }
@@ -558,8 +577,8 @@ TpStatus net_http(const NetRequest *rq, NetResponse *rs, TpError *err) {
                      method, url, rs->len, *errbuf ? errbuf : curl_easy_strerror(rc));
         break;
     case NET_FAIL_TOO_LARGE:
-        tp_error_set(err, TP_ERR, "%s %s: the answer is larger than the %zu-byte cap", method,
-                     url, cap);
+        tp_error_set(err, TP_ERR, "%s %s: the answer is larger than the %zu-byte cap", method, url,
+                     cap);
         break;
     case NET_FAIL_ABORTED:
         tp_error_set(err, TP_ERR, "%s %s: stopped", method, url);

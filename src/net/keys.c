@@ -45,7 +45,8 @@ TpStatus net_api_key(const char *env_name, bool required, const char **key, TpEr
     *key = NULL;
     if (!env_name || !*env_name) {
         if (required)
-            return tp_error_set(err, TP_EINVAL, "no API key: name the variable that holds it "
+            return tp_error_set(err, TP_EINVAL,
+                                "no API key: name the variable that holds it "
                                 "with --api-key-env NAME");
         return TP_OK;
     }

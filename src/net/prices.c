@@ -9,6 +9,7 @@
 
 #include <curl/curl.h>
 
+#include "net/net_impl.h"
 #include "tunepilot/arena.h"
 #include "tunepilot/json.h"
 #include "tunepilot/net.h"
@@ -97,7 +98,9 @@ TpStatus net_prices_update(Store *s, const NetPricesUpdate *o, NetPricesResult *
         url = getenv("TUNEPILOT_PRICES_URL");
     if (!url || !*url)
         url = NET_PRICES_URL;
-    snprintf(r->url, sizeof r->url, "%s", url);
+    /* what is stored and shown: no credentials (net_display_url) */
+    net_display_url(url, r->url, sizeof r->url);
+    const char *shown = r->url;
 
     /* The newest snapshot, and what the last download of this URL held. */
     StoreSnapshotInfo *list = NULL;
@@ -109,7 +112,7 @@ TpStatus net_prices_update(Store *s, const NetPricesUpdate *o, NetPricesResult *
     free(list);
     StoreHttpValidators v;
     TpError verr = {0};
-    bool have_v = store_http_validators_get(s, url, &v, &verr) == TP_OK;
+    bool have_v = store_http_validators_get(s, shown, &v, &verr) == TP_OK;
     bool conditional = !o->force && have_v && newest > 0 && v.snapshot_id == newest;
 
     char inm[300], ims[160];
@@ -142,13 +145,13 @@ TpStatus net_prices_update(Store *s, const NetPricesUpdate *o, NetPricesResult *
         r->outcome = NET_PRICES_NOT_MODIFIED;
         r->snapshot_id = newest;
         net_response_free(&rs);
-        return store_http_validators_put(s, url, &v, err);
+        return store_http_validators_put(s, shown, &v, err);
     }
     if (rs.status != 200) {
         st = tp_error_set(err, TP_ERR,
                           "GET %s: HTTP %ld, expected 200 with the price file; no pricing "
                           "snapshot was changed",
-                          url, rs.status);
+                          shown, rs.status);
         net_response_free(&rs);
         return st;
     }
@@ -157,7 +160,7 @@ TpStatus net_prices_update(Store *s, const NetPricesUpdate *o, NetPricesResult *
     Pricing p = {0};
     tp_arena_init(&p.arena);
     PricingImport imp;
-    st = pricing_import_litellm(&p, rs.body ? rs.body : "", rs.len, url, LITELLM_SOURCE, &imp,
+    st = pricing_import_litellm(&p, rs.body ? rs.body : "", rs.len, shown, LITELLM_SOURCE, &imp,
                                 err);
     if (st != TP_OK) {
         tp_error_prefix(err, "the downloaded price file is not valid");
@@ -203,7 +206,7 @@ TpStatus net_prices_update(Store *s, const NetPricesUpdate *o, NetPricesResult *
         r->snapshot_id = newest;
     } else if (st == TP_OK) {
         st = store_snapshot_insert(s, o->label ? o->label : "LiteLLM price file (downloaded)",
-                                   url, date, n, ids, docs, &r->snapshot_id, err);
+                                   shown, date, n, ids, docs, &r->snapshot_id, err);
         if (st == TP_OK)
             r->outcome = NET_PRICES_NEW;
     }
@@ -215,7 +218,7 @@ TpStatus net_prices_update(Store *s, const NetPricesUpdate *o, NetPricesResult *
         /* the snapshot is stored; failing to remember the validators only
          * costs a full download next time */
         TpError ignore = {0};
-        store_http_validators_put(s, url, &nv, &ignore);
+        store_http_validators_put(s, shown, &nv, &ignore);
     }
     for (int i = 0; i < n; i++) {
         free(e[i].doc);
@@ -278,14 +281,13 @@ void net_price_diff(const PricingModel *a, int na, const PricingModel *b, int nb
                 out->n_same++;
                 continue;
             }
-            out->changed[out->n_changed++] =
-                (NetPriceChange){y->id,
-                                 x->input_per_mtok,
-                                 y->input_per_mtok,
-                                 x->output_per_mtok,
-                                 y->output_per_mtok,
-                                 x->cached_input_per_mtok,
-                                 y->cached_input_per_mtok};
+            out->changed[out->n_changed++] = (NetPriceChange){y->id,
+                                                              x->input_per_mtok,
+                                                              y->input_per_mtok,
+                                                              x->output_per_mtok,
+                                                              y->output_per_mtok,
+                                                              x->cached_input_per_mtok,
+                                                              y->cached_input_per_mtok};
         }
     }
     free(sa);

@@ -126,14 +126,16 @@ static size_t on_write(char *ptr, size_t size, size_t n, void *arg) {
     }
     if (r->errbody.len < ERROR_BODY_CAP)
         tp_buf_append(&r->errbody, ptr,
-                      len < ERROR_BODY_CAP - r->errbody.len ? len : ERROR_BODY_CAP - r->errbody.len);
+                      len < ERROR_BODY_CAP - r->errbody.len ? len
+                                                            : ERROR_BODY_CAP - r->errbody.len);
     return len;
 }
 
 static char *request_body(const ProbeOptions *o, int i) {
     TpBuf prompt;
     tp_buf_init(&prompt);
-    tp_buf_printf(&prompt, "Probe request %d of %d. Write a long, detailed story about a "
+    tp_buf_printf(&prompt,
+                  "Probe request %d of %d. Write a long, detailed story about a "
                   "lighthouse keeper; do not stop early. Background notes follow.\n",
                   i + 1, o->requests);
     static const char FILL[] = "The tide rose over the grey rocks and the lamp turned slowly. ";
@@ -330,8 +332,8 @@ TpStatus probe_run(const ProbeOptions *o, ProbeResult *r, TpError *err) {
             ProbeSample *s = &r->samples[q->index];
             finish_sample(o, q, rc, s);
             if (set.trace)
-                fprintf(stderr, "< request %d: %s%s\n", q->index + 1, s->ok ? "ok" : "failed: ",
-                        s->ok ? "" : s->error);
+                fprintf(stderr, "< request %d: %s%s\n", q->index + 1,
+                        s->ok ? "ok" : "failed: ", s->ok ? "" : s->error);
             curl_multi_remove_handle(m, q->h);
             release(q);
             active--;

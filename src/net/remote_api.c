@@ -22,8 +22,14 @@ TpStatus remote_client_init(RemoteClient *c, const char *base_url, const char *a
     const char *b = base_url && *base_url ? base_url : REMOTE_OPENAI_BASE;
     if (strncasecmp(b, "http://", 7) && strncasecmp(b, "https://", 8))
         return tp_error_set(err, TP_EINVAL,
-                            "--base-url: \"%s\": expected an http:// or https:// URL such as %s",
-                            b, REMOTE_OPENAI_BASE);
+                            "--base-url: \"%s\": expected an http:// or https:// URL such as %s", b,
+                            REMOTE_OPENAI_BASE);
+    const char *host = strstr(b, "://") + 3;
+    const char *at = strchr(host, '@'), *slash = strchr(host, '/');
+    if (at && (!slash || at < slash))
+        return tp_error_set(err, TP_EINVAL,
+                            "--base-url: user:password in the URL is not supported (the URL is "
+                            "recorded); name the key's variable with --api-key-env");
     size_t n = strlen(b);
     while (n > 8 && b[n - 1] == '/')
         n--;
@@ -47,9 +53,9 @@ static TpStatus check_id(const char *what, const char *id, TpError *err) {
 }
 
 /* One JSON call: method path (relative to the base), optional JSON body. */
-static TpStatus call(const RemoteClient *c, const char *method, const char *path,
-                     const cJSON *body, const NetPart *parts, int n_parts, NetProgressFn progress,
-                     void *ctx, cJSON **out, TpError *err) {
+static TpStatus call(const RemoteClient *c, const char *method, const char *path, const cJSON *body,
+                     const NetPart *parts, int n_parts, NetProgressFn progress, void *ctx,
+                     cJSON **out, TpError *err) {
     *out = NULL;
     char url[2048];
     snprintf(url, sizeof url, "%s%s", c->base, path);
@@ -91,11 +97,9 @@ TpStatus remote_upload(const RemoteClient *c, const char *path, char *id, size_t
                        NetProgressFn progress, void *ctx, TpError *err) {
     const char *base = strrchr(path, '/');
     base = base ? base + 1 : path;
-    NetPart parts[2] = {{.name = "purpose", .value = "fine-tune"},
-                        {.name = "file",
-                         .file_path = path,
-                         .filename = base,
-                         .content_type = "application/jsonl"}};
+    NetPart parts[2] = {
+        {.name = "purpose", .value = "fine-tune"},
+        {.name = "file", .file_path = path, .filename = base, .content_type = "application/jsonl"}};
     cJSON *o;
     TpStatus st = call(c, "POST", "/files", NULL, parts, 2, progress, ctx, &o, err);
     if (st != TP_OK)
@@ -104,8 +108,7 @@ TpStatus remote_upload(const RemoteClient *c, const char *path, char *id, size_t
     if (cJSON_IsString(fid) && check_id("file id", fid->valuestring, NULL) == TP_OK)
         snprintf(id, size, "%s", fid->valuestring);
     else
-        st = tp_error_set(err, TP_EINVAL, "POST %s/files: the answer has no file \"id\"",
-                          c->base);
+        st = tp_error_set(err, TP_EINVAL, "POST %s/files: the answer has no file \"id\"", c->base);
     cJSON_Delete(o);
     return st;
 }
@@ -132,8 +135,10 @@ TpStatus remote_create_job(const RemoteClient *c, const RemoteJobSpec *spec, cJS
     if (st == TP_OK && !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(*job, "id"))) {
         cJSON_Delete(*job);
         *job = NULL;
-        st = tp_error_set(err, TP_EINVAL, "POST %s/fine_tuning/jobs: the answer has no job "
-                          "\"id\"", c->base);
+        st = tp_error_set(err, TP_EINVAL,
+                          "POST %s/fine_tuning/jobs: the answer has no job "
+                          "\"id\"",
+                          c->base);
     }
     return st;
 }
@@ -232,8 +237,8 @@ static TpStatus collect(const RemoteClient *c, const char *job, const char *what
 }
 
 /* Step metrics (from an event's data or a checkpoint's metrics). */
-static void record_metrics(Store *s, int64_t run, const cJSON *m, double step_d,
-                           double elapsed_s, RemoteSyncResult *r) {
+static void record_metrics(Store *s, int64_t run, const cJSON *m, double step_d, double elapsed_s,
+                           RemoteSyncResult *r) {
     TpError scratch = {0}, *err = &scratch; /* a failed write shows at the status update */
     if (!cJSON_IsObject(m))
         return;
@@ -320,11 +325,10 @@ TpStatus remote_sync(Store *s, const RemoteClient *c, StoreHostedJob *job, Remot
         const cJSON *cp = cJSON_GetArrayItem(checkpoints, i);
         double at = num(cp, "created_at");
         record_metrics(s, job->run_id, cJSON_GetObjectItemCaseSensitive(cp, "metrics"),
-                       num(cp, "step_number"), isnan(at) || isnan(created) ? NAN : at - created,
-                       r);
+                       num(cp, "step_number"), isnan(at) || isnan(created) ? NAN : at - created, r);
     }
-    const char *newest_ev = cJSON_GetArraySize(events) ? str(cJSON_GetArrayItem(events, 0), "id")
-                                                       : NULL;
+    const char *newest_ev =
+        cJSON_GetArraySize(events) ? str(cJSON_GetArrayItem(events, 0), "id") : NULL;
     const char *newest_cp =
         cJSON_GetArraySize(checkpoints) ? str(cJSON_GetArrayItem(checkpoints, 0), "id") : NULL;
     if (newest_ev)

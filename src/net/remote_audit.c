@@ -66,8 +66,9 @@ static long long content_tokens(const cJSON *c) {
 static void audit_example(RemoteAudit *a, const cJSON *ex, const char *name, int line) {
     static const char *const top[] = {"messages", "tools", "functions", "parallel_tool_calls",
                                       NULL};
-    static const char *const keys[] = {"role",       "content",      "name", "function_call",
-                                       "tool_calls", "tool_call_id", "weight", "refusal", NULL};
+    static const char *const keys[] = {"role",          "content",    "name",
+                                       "function_call", "tool_calls", "tool_call_id",
+                                       "weight",        "refusal",    NULL};
     static const char *const roles[] = {"system", "developer", "user", "assistant",
                                         "tool",   "function",  NULL};
     if (!cJSON_IsObject(ex)) {
@@ -132,8 +133,7 @@ static void audit_example(RemoteAudit *a, const cJSON *ex, const char *name, int
         if (w && (!cJSON_IsNumber(w) || (w->valuedouble != 0 && w->valuedouble != 1) ||
                   strcmp(role->valuestring, "assistant"))) {
             a->invalid_weight++;
-            problem(a, name, line, "messages[%d]: weight must be 0 or 1, on assistant messages",
-                    i);
+            problem(a, name, line, "messages[%d]: weight must be 0 or 1, on assistant messages", i);
         }
         assistant |= !strcmp(role->valuestring, "assistant");
         system |= !strcmp(role->valuestring, "system") || !strcmp(role->valuestring, "developer");
@@ -163,8 +163,8 @@ static void audit_example(RemoteAudit *a, const cJSON *ex, const char *name, int
                 tokens, REMOTE_MAX_TOKENS_PER_EXAMPLE);
     }
     a->approx_tokens += tokens;
-    a->billed_tokens += tokens < REMOTE_MAX_TOKENS_PER_EXAMPLE ? tokens
-                                                               : REMOTE_MAX_TOKENS_PER_EXAMPLE;
+    a->billed_tokens +=
+        tokens < REMOTE_MAX_TOKENS_PER_EXAMPLE ? tokens : REMOTE_MAX_TOKENS_PER_EXAMPLE;
     if (tokens > a->max_example_tokens)
         a->max_example_tokens = tokens;
 }
@@ -202,14 +202,13 @@ void remote_audit_text(const char *text, size_t len, const char *name, int min_e
     }
     int too_few = a->n_examples < min_examples;
     if (too_few)
-        problem(a, name, 0, "%d examples; at least %d are required", a->n_examples,
-                min_examples);
+        problem(a, name, 0, "%d examples; at least %d are required", a->n_examples, min_examples);
     a->n_errors = a->data_type + a->missing_messages_list + a->message_missing_key +
                   a->message_unrecognized_key + a->unrecognized_role + a->missing_content +
                   a->example_missing_assistant_message + a->invalid_json + a->invalid_weight +
                   too_few;
-    a->n_warnings = a->no_system + a->no_user + a->blank_lines + a->unknown_top_level_key +
-                    a->over_token_limit;
+    a->n_warnings =
+        a->no_system + a->no_user + a->blank_lines + a->unknown_top_level_key + a->over_token_limit;
 }
 
 TpStatus remote_audit_file(const char *path, int min_examples, RemoteAudit *a, TpError *err) {

@@ -73,9 +73,9 @@ TpStatus store_probe_save(Store *s, const StoreProbe *p, int64_t *id, TpError *e
     return TP_OK;
 }
 
-#define PROBE_COLS                                                                                \
-    "SELECT id, url, model, requests, concurrency, prompt_tokens, max_tokens, n_ok, n_errors, "   \
-    "error_rate, ttft_p50_ms, ttft_p95_ms, tokens_per_s_p50, latency_p50_ms, latency_p95_ms, "    \
+#define PROBE_COLS                                                                                 \
+    "SELECT id, url, model, requests, concurrency, prompt_tokens, max_tokens, n_ok, n_errors, "    \
+    "error_rate, ttft_p50_ms, ttft_p95_ms, tokens_per_s_p50, latency_p50_ms, latency_p95_ms, "     \
     "latency_p99_ms, detail, created_at FROM probes"
 
 static void probe_row(sqlite3_stmt *st, StoreProbe *p) {
@@ -123,8 +123,7 @@ TpStatus store_probe_list(Store *s, StoreProbe **out, int *n, TpError *err) {
     sqlite3_stmt *st;
     *out = NULL;
     *n = 0;
-    if (sqlite3_prepare_v2(store_db(s), PROBE_COLS " ORDER BY id DESC", -1, &st, NULL) !=
-        SQLITE_OK)
+    if (sqlite3_prepare_v2(store_db(s), PROBE_COLS " ORDER BY id DESC", -1, &st, NULL) != SQLITE_OK)
         return fail(s, err, "cannot list probes");
     int cap = 0, rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -232,8 +231,8 @@ TpStatus store_hosted_job_update(Store *s, const StoreHostedJob *j, TpError *err
     return rc == SQLITE_DONE ? TP_OK : fail(s, err, "cannot update the hosted job");
 }
 
-#define JOB_COLS                                                                                  \
-    "SELECT run_id, provider, base_url, key_env, job_id, status, fine_tuned_model, "             \
+#define JOB_COLS                                                                                   \
+    "SELECT run_id, provider, base_url, key_env, job_id, status, fine_tuned_model, "               \
     "event_cursor, checkpoint_cursor, updated_at FROM hosted_jobs"
 
 static void job_row(sqlite3_stmt *st, StoreHostedJob *j) {
@@ -273,8 +272,7 @@ static TpStatus job_one(Store *s, const char *sql, int64_t id, const char *job_i
                             "no hosted job \"%s\" recorded here (see: tunepilot remote list)",
                             job_id);
     return tp_error_set(err, TP_ENOTFOUND,
-                        "run %lld is not a hosted job (see: tunepilot remote list)",
-                        (long long)id);
+                        "run %lld is not a hosted job (see: tunepilot remote list)", (long long)id);
 }
 
 TpStatus store_hosted_job_get(Store *s, int64_t run_id, StoreHostedJob *out, TpError *err) {

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "tui/tui.h"
+#include "tunepilot/audit.h"
 #include "tunepilot/dataset.h"
 #include "tunepilot/demo.h"
 #include "tunepilot/llama.h"
@@ -42,6 +43,8 @@ struct PilotState {
     LlamaConfig cfg;
     bool have_cfg;
     double gflops; /* measured sgemm rate of this machine, once */
+    char audit[8][256]; /* the data audit: counts, then the first issues */
+    int n_audit, audit_errors, audit_warnings;
     time_t launched_at;
 };
 
@@ -102,6 +105,29 @@ static void check(TuiApp *a) {
         snprintf(p->check, sizeof p->check, "blocked: %s", err.msg);
     }
     dataset_free(&d);
+    /* the full audit (tunepilot data check): errors block, warnings inform */
+    p->n_audit = p->audit_errors = p->audit_warnings = 0;
+    AuditOptions ao;
+    audit_options_default(&ao);
+    ao.seq = p->seq;
+    ao.pilot_seq = p->seq;
+    AuditResult ar;
+    TpError aerr = {0};
+    if (tok && audit_run(data, tok, &ao, &ar, &aerr) == TP_OK) {
+        p->audit_errors = ar.n_errors;
+        p->audit_warnings = ar.n_warnings;
+        for (int i = 0; i < ar.n_issues && p->n_audit < 8; i++)
+            snprintf(p->audit[p->n_audit++], sizeof p->audit[0], "%s line %d: %s",
+                     ar.issues[i].severity == AUDIT_ERROR ? "error" : "warning", ar.issues[i].line,
+                     ar.issues[i].message);
+        if (ar.n_errors > 0) {
+            p->ok = false;
+            snprintf(p->check, sizeof p->check,
+                     "blocked: the audit found %d error(s) (tunepilot data check %s)", ar.n_errors,
+                     data);
+        }
+        audit_free(&ar);
+    }
     tokenizer_free(tok);
 }
 
@@ -334,8 +360,12 @@ void pilot_draw(TuiApp *a) {
                  line);
     }
     int y = b.y + 3 + N_F;
-    tui_text(a, y++, b.x, b.w, ROLE_HEADER, false, "data check");
+    tui_textf(a, y++, b.x, b.w, ROLE_HEADER, "data check: %d error(s), %d warning(s)",
+              p->audit_errors, p->audit_warnings);
     tui_text(a, y++, b.x, b.w, p->ok ? ROLE_GOOD : ROLE_BAD, false, p->check);
+    for (int i = 0; i < p->n_audit && i < 4; i++)
+        tui_text(a, y++, b.x + 2, b.w - 2,
+                 !strncmp(p->audit[i], "error", 5) ? ROLE_BAD : ROLE_DIM, false, p->audit[i]);
     if (p->ok && p->have_cfg) {
         double mem, minutes, gf;
         estimate(a, &mem, &minutes, &gf);

@@ -46,16 +46,17 @@ expect() {
   ok
 }
 
-# start NAME SCRIPT: starts a server; prints its port
+# start NAME SCRIPT: starts a server (in this shell, so that cleanup can
+# stop it; it also stops by itself after 60 s); sets PORT
 start() {
-  "$SRV" "$FIX/$2" --log "$WORK/$1.log" --lifetime 60 >"$WORK/$1.port" &
+  "$SRV" "$FIX/$2" --log "$WORK/$1.log" --lifetime 60 >"$WORK/$1.port" 2>"$WORK/$1.err" &
   PIDS+=($!)
   for _ in $(seq 50); do [ -s "$WORK/$1.port" ] && break; sleep 0.1; done
-  cat "$WORK/$1.port"
+  PORT=$(cat "$WORK/$1.port")
 }
 
 # --- pricing update and diff -------------------------------------------------------
-P=$(start prices prices.script)
+PORT=; start prices prices.script; P=$PORT
 [ -n "$P" ] || { echo "FAIL: the price server did not start"; exit 1; }
 U=http://127.0.0.1:$P
 expect 0 "snapshot 1: 3 models as of 2025-10-21" -- "$TP" pricing update "$U/prices.json"
@@ -108,7 +109,7 @@ t1=$(date +%s%N)
 expect 2 "expected an http:// or https:// URL" -- "$TP" pricing update "ftp://example.com/x.json"
 
 # --- probe --------------------------------------------------------------------------------
-C=$(start chat chat.script)
+PORT=; start chat chat.script; C=$PORT
 [ -n "$C" ] || { echo "FAIL: the chat server did not start"; exit 1; }
 CU=http://127.0.0.1:$C
 expect 0 "3 ok, 0 failed, error rate 0.0%" -- \
@@ -147,7 +148,7 @@ sed 's/"probe": 1/"probe": 3/' "$WORK/measured.json" >"$WORK/failed.json"
 expect 2 'probe 3 measured no successful request' -- "$TP" cost "$WORK/failed.json" --no-save
 
 # --- hosted fine-tuning --------------------------------------------------------------------
-F=$(start ft finetune.script)
+PORT=; start ft finetune.script; F=$PORT
 [ -n "$F" ] || { echo "FAIL: the fine-tuning server did not start"; exit 1; }
 FU=http://127.0.0.1:$F
 expect 2 "fails OpenAI's format checks" -- \

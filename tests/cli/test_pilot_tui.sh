@@ -33,9 +33,18 @@ start() {
     "env LANG=C.UTF-8 LC_ALL=C.UTF-8 TUNEPILOT_DB=$WORK/tp.db HOME=$WORK $TP; echo EXITED; sleep 30"
 }
 
+printf '{"messages": [{"role": "robot", "content": "x"}]}\n' >"$WORK/bad.jsonl"
 start
 keys 5
 expect_screen "data check" "pilot screen"
+# a dataset with errors blocks the launch; Left goes back to the demo data
+keys Down Enter
+for c in $(echo "$WORK/bad.jsonl" | fold -w1); do T send-keys -t tp -l "$c"; done
+keys Enter
+expect_screen "blocked: " "bad data blocks"
+keys L
+expect_screen "not launched: the data check failed" "no launch"
+keys Left Up
 expect_screen "ok: 400 examples" "the demo data passes the check"
 expect_screen "about [0-9.]+ MB of memory, about [0-9.]+ minutes" "the estimate"
 # method lora, 20 updates

@@ -287,9 +287,15 @@ static void test_prices_update(void **state) {
     setenv("TUNEPILOT_PRICES_MAX_BYTES", "100000", 1);
     char *before = snapshot_fingerprint();
     static const char *const fails[] = {
-        "/fail/500.json",       "/fail/stall.json",          "/fail/slow-body.json",
-        "/fail/truncated.json", "/fail/cut-chunked.json",    "/fail/oversized.json",
-        "/fail/oversized-chunked.json", "/fail/invalid.json", "/fail/not-litellm.json",
+        "/fail/500.json",
+        "/fail/stall.json",
+        "/fail/slow-body.json",
+        "/fail/truncated.json",
+        "/fail/cut-chunked.json",
+        "/fail/oversized.json",
+        "/fail/oversized-chunked.json",
+        "/fail/invalid.json",
+        "/fail/not-litellm.json",
         "/fail/404.json",
     };
     for (size_t i = 0; i < sizeof fails / sizeof fails[0]; i++) {
@@ -314,10 +320,8 @@ static void test_prices_update(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_get_ok_and_conditional),
-        cmocka_unit_test(test_retries),
-        cmocka_unit_test(test_transport_failures),
-        cmocka_unit_test(test_key_never_in_messages),
+        cmocka_unit_test(test_get_ok_and_conditional), cmocka_unit_test(test_retries),
+        cmocka_unit_test(test_transport_failures),     cmocka_unit_test(test_key_never_in_messages),
         cmocka_unit_test(test_prices_update),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -36,8 +36,13 @@ static void run_probe(const char *prefix, int requests, int concurrency, const c
                       ProbeResult *r) {
     char u[256];
     snprintf(u, sizeof u, "%s/%s/v1", chat.base, prefix);
-    ProbeOptions o = {.url = u, .model = "test-model", .api_key = key, .requests = requests,
-                      .concurrency = concurrency, .prompt_tokens = 50, .max_tokens = 16,
+    ProbeOptions o = {.url = u,
+                      .model = "test-model",
+                      .api_key = key,
+                      .requests = requests,
+                      .concurrency = concurrency,
+                      .prompt_tokens = 50,
+                      .max_tokens = 16,
                       .timeout_ms = 1000};
     TpError err = {0};
     assert_int_equal(probe_run(&o, r, &err), TP_OK);
@@ -132,8 +137,12 @@ static void test_probe_failures(void **state) {
     probe_result_free(&r);
 
     TpError err = {0};
-    ProbeOptions bad = {.url = "http://127.0.0.1:1/v1", .model = "m", .requests = 0,
-                        .concurrency = 1, .prompt_tokens = 1, .max_tokens = 1};
+    ProbeOptions bad = {.url = "http://127.0.0.1:1/v1",
+                        .model = "m",
+                        .requests = 0,
+                        .concurrency = 1,
+                        .prompt_tokens = 1,
+                        .max_tokens = 1};
     assert_int_equal(probe_run(&bad, &r, &err), TP_EINVAL);
     assert_non_null(strstr(err.msg, "--requests"));
 }
@@ -146,9 +155,9 @@ static RemoteClient client;
 static int64_t submit(const char *expect_job) {
     TpError err = {0};
     char file[256];
-    assert_int_equal(remote_upload(&client, tp_fixture("net/train.jsonl"), file, sizeof file,
-                                   NULL, NULL, &err),
-                     TP_OK);
+    assert_int_equal(
+        remote_upload(&client, tp_fixture("net/train.jsonl"), file, sizeof file, NULL, NULL, &err),
+        TP_OK);
     RemoteJobSpec spec = {"gpt-4o-mini-2024-07-18", file, NULL, "tp", 2};
     cJSON *job;
     assert_int_equal(remote_create_job(&client, &spec, &job, &err), TP_OK);
@@ -191,9 +200,9 @@ static void test_remote_success(void **state) {
     RemoteClient wrong;
     remote_client_init(&wrong, ft.base, "sk-wrong-key", &err);
     char file[256];
-    assert_int_not_equal(remote_upload(&wrong, tp_fixture("net/train.jsonl"), file, sizeof file,
-                                       NULL, NULL, &err),
-                         TP_OK);
+    assert_int_not_equal(
+        remote_upload(&wrong, tp_fixture("net/train.jsonl"), file, sizeof file, NULL, NULL, &err),
+        TP_OK);
     assert_non_null(strstr(err.msg, "HTTP 401 Unauthorized: Incorrect API key provided"));
     assert_null(strstr(err.msg, "sk-wrong-key"));
 
@@ -212,7 +221,8 @@ static void test_remote_success(void **state) {
     assert_false(r.finished);
     assert_int_equal(r.new_events, 4);
     assert_int_equal(n_events, 4);
-    assert_int_equal(server_count(&ft, "GET /v1/fine_tuning/jobs/ftjob-ok1/events?limit=100&after=ev-3"), 1);
+    assert_int_equal(
+        server_count(&ft, "GET /v1/fine_tuning/jobs/ftjob-ok1/events?limit=100&after=ev-3"), 1);
     assert_string_equal(j.event_cursor, "ev-4");
     StoreMetric *m;
     int n;
@@ -283,8 +293,7 @@ static void test_remote_failure_and_cancel(void **state) {
     run = submit("ftjob-cancel1");
     cJSON *job;
     assert_int_equal(remote_cancel_job(&client, "ftjob-cancel1", &job, &err), TP_OK);
-    assert_string_equal(cJSON_GetObjectItemCaseSensitive(job, "status")->valuestring,
-                        "cancelled");
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(job, "status")->valuestring, "cancelled");
     cJSON_Delete(job);
     assert_int_equal(store_hosted_job_get(store, run, &j, &err), TP_OK);
     assert_int_equal(remote_sync(store, &client, &j, NULL, NULL, &r, &err), TP_OK);
@@ -301,8 +310,10 @@ static void test_remote_failure_and_cancel(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_probe_ok),       cmocka_unit_test(test_probe_framing),
-        cmocka_unit_test(test_probe_failures), cmocka_unit_test(test_remote_success),
+        cmocka_unit_test(test_probe_ok),
+        cmocka_unit_test(test_probe_framing),
+        cmocka_unit_test(test_probe_failures),
+        cmocka_unit_test(test_remote_success),
         cmocka_unit_test(test_remote_failure_and_cancel),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

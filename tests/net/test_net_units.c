@@ -33,19 +33,18 @@ static int collect(void *ctx, const char *event, const char *data, size_t len) {
     return 0;
 }
 
-static const char STREAM[] =
-    ": OPENROUTER PROCESSING\r\n\r\n"
-    "data: {\"a\":1}\r\n\r\n"
-    "event: ping\n"
-    "data:no-space\n\n"
-    ":comment\n"
-    "data: line one\r\n"
-    "data: line two\r\n"
-    "id: 7\r\n"
-    "\r\n"
-    "data: lone-cr\r\r"
-    "retry: 100\n"
-    "data: [DONE]\n\n";
+static const char STREAM[] = ": OPENROUTER PROCESSING\r\n\r\n"
+                             "data: {\"a\":1}\r\n\r\n"
+                             "event: ping\n"
+                             "data:no-space\n\n"
+                             ":comment\n"
+                             "data: line one\r\n"
+                             "data: line two\r\n"
+                             "id: 7\r\n"
+                             "\r\n"
+                             "data: lone-cr\r\r"
+                             "retry: 100\n"
+                             "data: [DONE]\n\n";
 
 static void check_stream(const Seen *s) {
     assert_int_equal(s->n, 5);
@@ -287,7 +286,8 @@ static void test_audit(void **state) {
     assert_false(remote_job_finished("queued"));
 }
 
-/* --- price diff ---------------------------------------------------------------------------------- */
+/* --- price diff ----------------------------------------------------------------------------------
+ */
 
 static void test_diff(void **state) {
     (void)state;
@@ -314,7 +314,8 @@ static void test_diff(void **state) {
     assert_true(isnan(net_price_change_pct(NAN, 1)));
 }
 
-/* --- store (schema 5) ------------------------------------------------------------------------------ */
+/* --- store (schema 5)
+ * ------------------------------------------------------------------------------ */
 
 static void test_store(void **state) {
     (void)state;
@@ -386,7 +387,8 @@ static void test_store(void **state) {
     store_close(s);
 }
 
-/* --- "probe": ID in scenarios ------------------------------------------------------------------------ */
+/* --- "probe": ID in scenarios
+ * ------------------------------------------------------------------------ */
 
 static const char SCENARIO[] =
     "{\"name\":\"p\",\"horizon_months\":1,\"workload\":{\"requests_per_day\":100,"
@@ -401,9 +403,8 @@ static void test_scenario_probe(void **state) {
     CostProbe probes[2] = {{3, 900, 10, "2025-01-01", "other", NULL},
                            {4, 250, 80, "2025-06-02", "m", "http://127.0.0.1:1/v1"}};
     CostScenario sc;
-    assert_int_equal(cost_scenario_parse_ex(SCENARIO, strlen(SCENARIO), "s", &p, probes, 2, &sc,
-                                            &err),
-                     TP_OK);
+    assert_int_equal(
+        cost_scenario_parse_ex(SCENARIO, strlen(SCENARIO), "s", &p, probes, 2, &sc, &err), TP_OK);
     assert_close(sc.options[0].ttft_ms.v, 250, 0);
     assert_close(sc.options[0].output_tokens_per_s.v, 80, 0);
     bool found = false;
@@ -422,20 +423,25 @@ static void test_scenario_probe(void **state) {
     assert_non_null(strstr(err.msg, "$.options[0].probe: no probe 4"));
     /* a probe without a successful request cannot be used */
     CostProbe failed = {4, NAN, NAN, "2025-06-02", "m", NULL};
-    assert_int_equal(cost_scenario_parse_ex(SCENARIO, strlen(SCENARIO), "s", &p, &failed, 1, &sc,
-                                            &err),
-                     TP_EINVAL);
+    assert_int_equal(
+        cost_scenario_parse_ex(SCENARIO, strlen(SCENARIO), "s", &p, &failed, 1, &sc, &err),
+        TP_EINVAL);
     assert_non_null(strstr(err.msg, "no successful request"));
     pricing_free(&p);
 }
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_sse_every_split), cmocka_unit_test(test_sse_end_and_stop),
-        cmocka_unit_test(test_probe_stream),    cmocka_unit_test(test_endpoint),
-        cmocka_unit_test(test_keys),            cmocka_unit_test(test_epochs),
-        cmocka_unit_test(test_audit),           cmocka_unit_test(test_diff),
-        cmocka_unit_test(test_store),           cmocka_unit_test(test_scenario_probe),
+        cmocka_unit_test(test_sse_every_split),
+        cmocka_unit_test(test_sse_end_and_stop),
+        cmocka_unit_test(test_probe_stream),
+        cmocka_unit_test(test_endpoint),
+        cmocka_unit_test(test_keys),
+        cmocka_unit_test(test_epochs),
+        cmocka_unit_test(test_audit),
+        cmocka_unit_test(test_diff),
+        cmocka_unit_test(test_store),
+        cmocka_unit_test(test_scenario_probe),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     tp_tmpdir_cleanup();

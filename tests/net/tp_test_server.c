@@ -381,7 +381,8 @@ static bool read_request(int fd, Req *q) {
         char *raw = xmalloc(bcap + 1);
         memcpy(raw, end + 4, extra);
         raw[blen] = '\0';
-        while (!strstr(raw, "\r\n0\r\n\r\n") && strncmp(raw, "0\r\n\r\n", 5) && blen < MAX_REQ_BODY) {
+        while (!strstr(raw, "\r\n0\r\n\r\n") && strncmp(raw, "0\r\n\r\n", 5) &&
+               blen < MAX_REQ_BODY) {
             if (blen == bcap) {
                 bcap *= 2;
                 raw = realloc(raw, bcap + 1);
@@ -427,8 +428,8 @@ static void log_request(const Req *q) {
     if (!log_file)
         return;
     fprintf(log_file, "%s %s\n", q->method, q->target);
-    static const char *const shown[] = {"If-None-Match", "If-Modified-Since", "User-Agent",
-                                        "Content-Type", "Accept", NULL};
+    static const char *const shown[] = {
+        "If-None-Match", "If-Modified-Since", "User-Agent", "Content-Type", "Accept", NULL};
     for (int i = 0; shown[i]; i++) {
         const char *v = header(q, shown[i]);
         if (v)
