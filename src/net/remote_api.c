@@ -201,8 +201,9 @@ static const char *str(const cJSON *o, const char *key) {
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-/* Collects the items newer than `cursor` from newest-first pages, into a
- * new array (newest first). *newest: the id of the newest item seen. */
+/* Collects the items newer than `cursor` (the id of the newest item read
+ * before) from newest-first pages, into a new array, newest first. Without a
+ * cursor, everything. */
 static TpStatus collect(const RemoteClient *c, const char *job, const char *what,
                         const char *cursor, cJSON **items, TpError *err) {
     *items = cJSON_CreateArray();
@@ -285,10 +286,16 @@ TpStatus remote_sync(Store *s, const RemoteClient *c, StoreHostedJob *job, Remot
     TpStatus st = remote_get_job(c, job->job_id, &j, err);
     if (st == TP_OK)
         st = collect(c, job->job_id, "events", job->event_cursor, &events, err);
-    if (st == TP_OK)
-        st = collect(c, job->job_id, "checkpoints", job->checkpoint_cursor, &checkpoints, err);
     if (st != TP_OK)
         goto out;
+    /* Checkpoints add the validation loss at each saved step; a server
+     * without that endpoint (many OpenAI-compatible ones) is not an error. */
+    TpError ignored = {0};
+    if (collect(c, job->job_id, "checkpoints", job->checkpoint_cursor, &checkpoints, &ignored) !=
+        TP_OK) {
+        cJSON_Delete(checkpoints);
+        checkpoints = cJSON_CreateArray();
+    }
     const char *status = str(j, "status");
     snprintf(r->status, sizeof r->status, "%s", status ? status : "unknown");
     r->run_status = remote_run_status(status);

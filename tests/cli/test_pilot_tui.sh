@@ -73,13 +73,28 @@ keys 2 m
 expect_screen "training time of 1 self-hosted option\\(s\\) measured by pilot run 1" "measured training time"
 keys q
 # compare: a second, quick run from the command line, then both on one chart
-TUNEPILOT_DB=$WORK/tp.db HOME=$WORK "$TP" pilot --demo --method qlora --steps 5 --json >/dev/null 2>&1 \
-  && ok || bad "second run"
+# (LoRA and a small held-out split keep it quick in sanitizer builds too)
+TUNEPILOT_DB=$WORK/tp.db HOME=$WORK "$TP" pilot --demo --method lora --steps 5 \
+  --eval-split 0.05 --json >/dev/null 2>&1 && ok || bad "second run"
 start
 keys 6 Space Down Space c
-expect_screen "loss by update: run 2 qlora +run 1 lora" "both runs on one chart"
+expect_screen "loss by update: run 2 lora +run 1 lora" "both runs on one chart" 30
 expect_screen "compare: speed and memory" "side by side"
-expect_screen " 2 qlora +[0-9]+ +[0-9]+ +[0-9.]+$" "run 2 figures"
+expect_screen " 2 lora +[0-9]+ +[0-9]+ +[0-9.]+$" "run 2 figures"
 keys q
+# pause, resume and cancel a running pilot from Runs
+TUNEPILOT_DB=$WORK/tp.db HOME=$WORK setsid "$TP" pilot --demo --method lora --steps 100000 \
+  --eval-split 0.05 --json >/dev/null 2>&1 &
+start
+keys 6
+expect_screen " 3 +running +lora" "a long run is running" 120
+keys p
+expect_screen " 3 +paused +lora" "paused"
+keys p
+expect_screen " 3 +running +lora" "resumed"
+keys x
+expect_screen " 3 +cancelled +lora" "cancelled" 120
+keys q
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
