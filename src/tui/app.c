@@ -117,6 +117,32 @@ void tui_blit_chart(const TuiApp *a, const ChartGrid *g, Rect r) {
         }
 }
 
+/* Loads the bundled tables, then prices with the newest imported snapshot,
+ * as `tunepilot decide` does. Called at start and after `u` on Pricing. */
+void tui_pricing_load(TuiApp *a) {
+    TpError err = {0};
+    pricing_free(&a->pricing);
+    memset(&a->pricing, 0, sizeof a->pricing);
+    if (pricing_load_bundled(&a->pricing, &err) != TP_OK)
+        snprintf(a->message, sizeof a->message, "pricing: %s", err.msg);
+    StoreSnapshotInfo *snaps = NULL;
+    int n = 0;
+    if (a->store && store_snapshot_list(a->store, &snaps, &n, &err) == TP_OK && n > 0) {
+        char **docs;
+        int nd;
+        StoreSnapshotInfo info;
+        if (store_snapshot_models(a->store, snaps[n - 1].id, &info, &docs, &nd, &err) == TP_OK) {
+            if (pricing_apply_snapshot(&a->pricing, info.id, info.label, info.as_of, docs, nd,
+                                       &err) != TP_OK)
+                snprintf(a->message, sizeof a->message, "pricing snapshot: %s", err.msg);
+            for (int i = 0; i < nd; i++)
+                free(docs[i]);
+            free(docs);
+        }
+    }
+    free(snaps);
+}
+
 /* --- frame ------------------------------------------------------------------------------ */
 
 static const char *screen_keys(ScreenId s) {
@@ -186,9 +212,11 @@ static void draw_frame(TuiApp *a) {
     }
     Rect t = a->lay.title;
     char title[256];
-    snprintf(title, sizeof title, " tunepilot %s  |  pricing: %s (snapshot %lld)%s%s", TP_VERSION,
-             a->pricing.snapshot_label ? a->pricing.snapshot_label : "bundled tables",
-             a->pricing.snapshot_id, a->store ? "" : "  |  database unavailable: ",
+    snprintf(title, sizeof title, " tunepilot %s  |  pricing: %s (snapshot %lld%s%s)%s%s",
+             TP_VERSION, a->pricing.snapshot_label ? a->pricing.snapshot_label : "bundled tables",
+             a->pricing.snapshot_id, a->pricing.snapshot_as_of ? ", as of " : "",
+             a->pricing.snapshot_as_of ? a->pricing.snapshot_as_of : "",
+             a->store ? "" : "  |  database unavailable: ",
              a->store ? "" : a->store_error);
     tui_text(a, t.y, t.x, t.w, ROLE_TITLE, true, title);
     Rect tb = a->lay.tabs;
@@ -326,25 +354,7 @@ static void app_open(TuiApp *a, const TuiOptions *o) {
         a->store_error[0] = '\0';
     else
         snprintf(a->store_error, sizeof a->store_error, "%s", err.msg);
-    if (pricing_load_bundled(&a->pricing, &err) != TP_OK)
-        snprintf(a->message, sizeof a->message, "pricing: %s", err.msg);
-    /* price with the newest imported snapshot, as `tunepilot decide` does */
-    StoreSnapshotInfo *snaps = NULL;
-    int n = 0;
-    if (a->store && store_snapshot_list(a->store, &snaps, &n, &err) == TP_OK && n > 0) {
-        char **docs;
-        int nd;
-        StoreSnapshotInfo info;
-        if (store_snapshot_models(a->store, snaps[n - 1].id, &info, &docs, &nd, &err) == TP_OK) {
-            if (pricing_apply_snapshot(&a->pricing, info.id, info.label, info.as_of, docs, nd,
-                                       &err) != TP_OK)
-                snprintf(a->message, sizeof a->message, "pricing snapshot: %s", err.msg);
-            for (int i = 0; i < nd; i++)
-                free(docs[i]);
-            free(docs);
-        }
-    }
-    free(snaps);
+    tui_pricing_load(a);
     a->screen = SCREEN_DECIDE;
     costs_open(a);
     decide_open(a);

@@ -104,6 +104,8 @@ static void load_example(TuiApp *a, int i) {
     costs_load_doc(a, data, n + strlen("assets/scenarios/"), 0);
 }
 
+void costs_reprice(TuiApp *a) { recompute(a); }
+
 void costs_open(TuiApp *a) {
     if (a->opt.scenario) {
         FILE *f = fopen(a->opt.scenario, "rb");

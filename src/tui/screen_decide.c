@@ -73,6 +73,13 @@ static void load_framework(TuiApp *a, int i) {
     evaluate(a);
 }
 
+void decide_reprice(TuiApp *a) {
+    /* the rules of thumb come from the bundled rules file, which an update
+     * does not change; the computed answers follow the repriced scenario */
+    if (a->decide)
+        evaluate(a);
+}
+
 void decide_open(TuiApp *a) {
     a->decide = calloc(1, sizeof *a->decide);
     DecideState *d = a->decide;

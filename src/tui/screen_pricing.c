@@ -9,8 +9,11 @@
 #include <strings.h>
 
 #include "tui/tui.h"
+#include "tunepilot/net.h"
 
-const char *pricing_keys(void) { return "/ search  p provider  s sort  r reverse  Up/Down scroll"; }
+const char *pricing_keys(void) {
+    return "/ search  p provider  s sort  r reverse  u update prices  Up/Down scroll";
+}
 
 static const char *const PCOLS[] = {"model", "provider", "in/Mtok", "out/Mtok", "cached",
                                    "context", "ttft ms", "tok/s", "as of"};
@@ -103,6 +106,67 @@ void pricing_view_close(TuiApp *a) {
     memset(&a->pricing_view, 0, sizeof a->pricing_view);
 }
 
+/* --- u: download the LiteLLM price file -------------------------------------------------- */
+
+/* Shows the bytes received on the status line while the download runs;
+ * Esc cancels it (the update then fails and leaves every snapshot as it was). */
+static int update_progress(void *ctx, long long now, long long total) {
+    TuiApp *a = ctx;
+    if (total > 0)
+        snprintf(a->message, sizeof a->message,
+                 "updating prices: %.1f of %.1f MB (%.0f%%)  Esc cancels", now / 1e6, total / 1e6,
+                 100.0 * (double)now / (double)total);
+    else
+        snprintf(a->message, sizeof a->message, "updating prices: %.1f MB  Esc cancels",
+                 now / 1e6);
+    tui_draw(a);
+    nodelay(stdscr, TRUE);
+    int ch, cancel = 0;
+    while ((ch = getch()) != ERR)
+        if (ch == 27)
+            cancel = 1;
+    nodelay(stdscr, FALSE);
+    return cancel;
+}
+
+static void update_prices(TuiApp *a) {
+    if (!a->store) {
+        snprintf(a->message, sizeof a->message,
+                 "cannot update prices: the database is unavailable (%s)", a->store_error);
+        return;
+    }
+    snprintf(a->message, sizeof a->message, "updating prices: connecting...  Esc cancels");
+    tui_draw(a);
+    NetPricesUpdate o = {.progress = update_progress, .progress_ctx = a};
+    NetPricesResult r;
+    TpError err = {0};
+    if (net_prices_update(a->store, &o, &r, &err) != TP_OK) {
+        snprintf(a->message, sizeof a->message, "price update failed (snapshots unchanged): %s",
+                 err.msg);
+        return;
+    }
+    if (r.outcome == NET_PRICES_NEW) {
+        tui_pricing_load(a);
+        free(a->pricing_view.rows);
+        a->pricing_view.rows = NULL;
+        a->pricing_view.sel = a->pricing_view.top = 0;
+        a->pricing_view.provider = 0;
+        costs_reprice(a);
+        decide_reprice(a);
+        snprintf(a->message, sizeof a->message,
+                 "prices updated: snapshot %lld, %d models as of %s", (long long)r.snapshot_id,
+                 r.n_models, r.as_of);
+    } else if (r.outcome == NET_PRICES_NOT_MODIFIED) {
+        snprintf(a->message, sizeof a->message,
+                 "prices not modified since the last download; snapshot %lld still holds",
+                 (long long)r.snapshot_id);
+    } else {
+        snprintf(a->message, sizeof a->message,
+                 "prices downloaded, equal to snapshot %lld's; no new snapshot",
+                 (long long)r.snapshot_id);
+    }
+}
+
 int pricing_key(TuiApp *a, int ch) {
     PricingState *v = &a->pricing_view;
     const char *prov[64];
@@ -138,6 +202,10 @@ int pricing_key(TuiApp *a, int ch) {
     case 'r':
         v->sort_desc = !v->sort_desc;
         break;
+    case 'u':
+        update_prices(a);
+        rebuild(a);
+        return TUI_REDRAW;
     case KEY_UP:
     case 'k':
         if (v->sel > 0)

@@ -135,6 +135,8 @@ void tui_blit_chart(const TuiApp *a, const struct ChartGrid *g, Rect r);
 /* Screens: draw into the body (and side panel when present); handle a key.
  * A handler returns TUI_* flags; it returns TUI_NONE for keys it ignores. */
 void costs_open(TuiApp *a);
+/* prices again after the pricing tables changed */
+void costs_reprice(TuiApp *a);
 void costs_close(TuiApp *a);
 void costs_load_doc(TuiApp *a, const char *json, const char *name, int64_t saved_id);
 void costs_draw(TuiApp *a);
@@ -142,6 +144,8 @@ int costs_key(TuiApp *a, int ch);
 const char *costs_keys(void);
 
 void pricing_view_close(TuiApp *a);
+/* (re)loads a->pricing: bundled tables, then the newest snapshot */
+void tui_pricing_load(TuiApp *a);
 void pricing_draw(TuiApp *a);
 int pricing_key(TuiApp *a, int ch);
 const char *pricing_keys(void);
@@ -173,6 +177,7 @@ bool pilot_typing(const TuiApp *a);
 bool pilot_recent_launch(const TuiApp *a); /* launched in the last minute */
 
 void decide_open(TuiApp *a);
+void decide_reprice(TuiApp *a);
 /* Reopens a saved decision: its framework and typed answers, and its
  * scenario (if any) in Costs with computed answers on. */
 void decide_load_saved(TuiApp *a, const StoreDecision *d);
