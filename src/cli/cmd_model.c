@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "tunepilot/fileio.h"
+#include "tunepilot/catalog.h"
 #include "tunepilot/llama.h"
 #include "tunepilot/lora.h"
 #include "tunepilot/tokenizer.h"
@@ -386,119 +387,47 @@ static int merge(const char *base, const char *adapter, const char *out) {
 
 /* --- list ------------------------------------------------------------------------------ */
 
-static void add_model(cJSON *arr, const char *dir, const char *name) {
-    LlamaConfig c;
-    TpError err = {0};
-    char cfg[4096];
-    struct stat st;
-    snprintf(cfg, sizeof cfg, "%s/config.json", dir);
-    if (stat(cfg, &st) != 0)
-        return;
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "name", name);
-    cJSON_AddStringToObject(o, "path", dir);
-    if (llama_config_load(dir, &c, &err) == TP_OK) {
-        cJSON_AddStringToObject(o, "architecture", c.architecture);
-        cJSON_AddNumberToObject(o, "parameters", (double)llama_config_n_params(&c));
-        cJSON_AddStringToObject(o, "dtype", c.torch_dtype);
-        cJSON_AddBoolToObject(o, "supported", true);
-    } else {
-        cJSON_AddBoolToObject(o, "supported", false);
-        cJSON_AddStringToObject(o, "reason", err.msg);
-    }
-    cJSON_AddItemToArray(arr, o);
-}
-
-/* The Hugging Face cache: hub/models--ORG--NAME/snapshots/REV/. */
-static void scan_hub(cJSON *arr, const char *hub) {
-    DIR *d = opendir(hub);
-    if (!d)
-        return;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (strncmp(e->d_name, "models--", 8) != 0)
-            continue;
-        char snaps[4096];
-        snprintf(snaps, sizeof snaps, "%s/%s/snapshots", hub, e->d_name);
-        DIR *s = opendir(snaps);
-        if (!s)
-            continue;
-        char name[512];
-        snprintf(name, sizeof name, "%s", e->d_name + 8);
-        for (char *p = strstr(name, "--"); p; p = strstr(p, "--")) {
-            *p = '/';
-            memmove(p + 1, p + 2, strlen(p + 2) + 1);
-        }
-        struct dirent *r;
-        while ((r = readdir(s))) {
-            if (r->d_name[0] == '.')
-                continue;
-            char path[4096];
-            snprintf(path, sizeof path, "%s/%s", snaps, r->d_name);
-            add_model(arr, path, name);
-        }
-        closedir(s);
-    }
-    closedir(d);
-}
-
-/* A directory the user names: itself, or its immediate subdirectories. */
-static void scan_dir(cJSON *arr, const char *dir) {
-    char cfg[4096];
-    struct stat st;
-    snprintf(cfg, sizeof cfg, "%s/config.json", dir);
-    if (stat(cfg, &st) == 0) {
-        const char *base = strrchr(dir, '/');
-        add_model(arr, dir, base && base[1] ? base + 1 : dir);
-        return;
-    }
-    DIR *d = opendir(dir);
-    if (!d) {
-        fprintf(stderr, "tunepilot: warning: cannot read directory %s\n", dir);
-        return;
-    }
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (e->d_name[0] == '.')
-            continue;
-        char sub[4096];
-        snprintf(sub, sizeof sub, "%s/%s", dir, e->d_name);
-        add_model(arr, sub, e->d_name);
-    }
-    closedir(d);
-}
-
 static int list(int n_dirs, char **dirs, bool json) {
-    cJSON *arr = cJSON_CreateArray();
+    ModelCatalog cat = {0};
     char hub[4096];
-    const char *hf = getenv("HF_HOME"), *home = getenv("HOME");
-    if (hf && *hf)
-        snprintf(hub, sizeof hub, "%s/hub", hf);
-    else
-        snprintf(hub, sizeof hub, "%s/.cache/huggingface/hub", home ? home : ".");
-    scan_hub(arr, hub);
+    model_catalog_hub_dir(hub, sizeof hub);
+    model_catalog_scan_hub(&cat, hub);
     for (int i = 0; i < n_dirs; i++)
-        scan_dir(arr, dirs[i]);
+        if (!model_catalog_scan_dir(&cat, dirs[i]))
+            fprintf(stderr, "tunepilot: warning: cannot read directory %s\n", dirs[i]);
     if (json) {
+        cJSON *arr = cJSON_CreateArray();
+        for (int i = 0; i < cat.n; i++) {
+            const ModelEntry *e = &cat.items[i];
+            cJSON *o = cJSON_CreateObject();
+            cJSON_AddStringToObject(o, "name", e->name);
+            cJSON_AddStringToObject(o, "path", e->path);
+            if (e->supported) {
+                cJSON_AddStringToObject(o, "architecture", e->architecture);
+                cJSON_AddNumberToObject(o, "parameters", (double)e->parameters);
+                cJSON_AddStringToObject(o, "dtype", e->dtype);
+            }
+            cJSON_AddBoolToObject(o, "supported", e->supported);
+            if (!e->supported)
+                cJSON_AddStringToObject(o, "reason", e->reason ? e->reason : "");
+            cJSON_AddItemToArray(arr, o);
+        }
         print_json(arr);
-    } else if (cJSON_GetArraySize(arr) == 0) {
+        cJSON_Delete(arr);
+    } else if (cat.n == 0) {
         printf("no models found in %s%s (download one with the Hugging Face tools, or name a "
                "directory)\n",
                hub, n_dirs ? " or the directories given" : "");
     } else {
-        const cJSON *o;
-        cJSON_ArrayForEach(o, arr) {
-            const cJSON *sup = cJSON_GetObjectItem(o, "supported");
-            const cJSON *p = cJSON_GetObjectItem(o, "parameters");
-            const cJSON *ar = cJSON_GetObjectItem(o, "architecture");
-            printf("%-36s %-20s %10s  %s\n", cJSON_GetObjectItem(o, "name")->valuestring,
-                   cJSON_IsTrue(sup) ? ar->valuestring : "(unsupported)",
-                   cJSON_IsNumber(p) ? "" : "", cJSON_GetObjectItem(o, "path")->valuestring);
-            if (cJSON_IsNumber(p))
-                printf("%-36s %.2fM parameters\n", "", p->valuedouble / 1e6);
+        for (int i = 0; i < cat.n; i++) {
+            const ModelEntry *e = &cat.items[i];
+            printf("%-36s %-20s %10s  %s\n", e->name,
+                   e->supported ? e->architecture : "(unsupported)", "", e->path);
+            if (e->supported)
+                printf("%-36s %.2fM parameters\n", "", (double)e->parameters / 1e6);
         }
     }
-    cJSON_Delete(arr);
+    model_catalog_free(&cat);
     return CLI_OK;
 }
 

@@ -19,6 +19,7 @@
 #include "tui/tui.h"
 #include "tunepilot/audit.h"
 #include "tunepilot/dataset.h"
+#include "tunepilot/catalog.h"
 #include "tunepilot/demo.h"
 #include "tunepilot/llama.h"
 #include "tunepilot/paths.h"
@@ -46,13 +47,18 @@ struct PilotState {
     char audit[8][256]; /* the data audit: counts, then the first issues */
     int n_audit, audit_errors, audit_warnings;
     time_t launched_at;
+    /* Left/Right on the base model: the demo, then the supported models
+     * found in the Hugging Face cache (scanned at the first press) */
+    ModelCatalog cache;
+    bool scanned;
+    int choice; /* 0 = the demo, i = cache.items[i - 1] */
 };
 
 static const char *const LABELS[N_F] = {"base model", "dataset", "method", "steps", "rank",
                                         "learning rate", "batch", "sequence"};
 
 const char *pilot_keys(void) {
-    return "Up/Down field  Enter edit  Left/Right choose  L launch";
+    return "Up/Down field  Enter edit  Left/Right demo or cached model  L launch";
 }
 
 bool pilot_typing(const TuiApp *a) { return a->pilot && a->pilot->typing; }
@@ -165,6 +171,8 @@ void pilot_open(TuiApp *a) {
 }
 
 void pilot_close(TuiApp *a) {
+    if (a->pilot)
+        model_catalog_free(&a->pilot->cache);
     free(a->pilot);
     a->pilot = NULL;
 }
@@ -255,6 +263,35 @@ static void set_field(PilotState *p, const char *text) {
     p->checked = false;
 }
 
+/* Steps through the bundled demo and the supported models of the Hugging
+ * Face cache; unsupported ones are skipped, a message says how many. */
+static void choose_model(TuiApp *a, int dir) {
+    PilotState *p = a->pilot;
+    if (!p->scanned) {
+        char hub[4096];
+        model_catalog_hub_dir(hub, sizeof hub);
+        model_catalog_scan_hub(&p->cache, hub);
+        p->scanned = true;
+        int ok = 0;
+        for (int i = 0; i < p->cache.n; i++)
+            ok += p->cache.items[i].supported;
+        snprintf(a->message, sizeof a->message,
+                 "%d model(s) in %s, %d usable (tunepilot model list shows why not)", p->cache.n,
+                 hub, ok);
+    }
+    int n = p->cache.n + 1;
+    for (int k = 0; k < n; k++) {
+        p->choice = ((p->choice + dir) % n + n) % n;
+        if (p->choice == 0 || p->cache.items[p->choice - 1].supported)
+            break;
+    }
+    if (p->choice == 0)
+        p->model[0] = '\0';
+    else
+        snprintf(p->model, sizeof p->model, "%s", p->cache.items[p->choice - 1].path);
+    check(a);
+}
+
 int pilot_key(TuiApp *a, int ch) {
     PilotState *p = a->pilot;
     if (p->typing) {
@@ -287,9 +324,10 @@ int pilot_key(TuiApp *a, int ch) {
     case KEY_RIGHT:
         if (p->field == F_METHOD) {
             p->method = (TrainMethod)((p->method + (ch == KEY_RIGHT ? 1 : 2)) % 3);
-        } else if (p->field == F_MODEL || p->field == F_DATA) {
-            /* back to the bundled demo */
-            (p->field == F_MODEL ? p->model : p->data)[0] = '\0';
+        } else if (p->field == F_MODEL) {
+            choose_model(a, ch == KEY_RIGHT ? 1 : -1);
+        } else if (p->field == F_DATA) {
+            p->data[0] = '\0'; /* back to the bundled demo */
             check(a);
         }
         return TUI_REDRAW;
@@ -342,7 +380,13 @@ void pilot_draw(TuiApp *a) {
     Rect b = a->lay.body;
     tui_text(a, b.y, b.x, b.w, ROLE_HEADER, false, "Pilot: fine-tune here, then see in Runs");
     char vals[N_F][1100];
-    snprintf(vals[F_MODEL], sizeof vals[0], "%s", p->model[0] ? p->model : "the bundled demo model");
+    if (!p->model[0])
+        snprintf(vals[F_MODEL], sizeof vals[0], "the bundled demo model");
+    else if (p->choice > 0 && !strcmp(p->model, p->cache.items[p->choice - 1].path))
+        snprintf(vals[F_MODEL], sizeof vals[0], "%s (Hugging Face cache, revision %s)",
+                 p->cache.items[p->choice - 1].name, strrchr(p->model, '/') + 1);
+    else
+        snprintf(vals[F_MODEL], sizeof vals[0], "%s", p->model);
     snprintf(vals[F_DATA], sizeof vals[0], "%s", p->data[0] ? p->data : "the demo's ticket routing");
     snprintf(vals[F_METHOD], sizeof vals[0], "%s", train_method_name(p->method));
     snprintf(vals[F_STEPS], sizeof vals[0], "%lld", p->steps);

@@ -31,12 +31,29 @@ start() {
   N=$((N + 1)); SOCK="tp-pilot-$$-$N"
   T -f /dev/null new-session -d -s tp -x 140 -y 42 \
     "env LANG=C.UTF-8 LC_ALL=C.UTF-8 TUNEPILOT_DB=$WORK/tp.db HOME=$WORK $TP; echo EXITED; sleep 30"
+  # keys sent before the workbench has set up the terminal can be lost or
+  # split (an arrow key read as ESC [ B), so wait for its first frame
+  wait_for "5 Pilot +6 Runs" 30 || bad "the workbench did not start"
 }
 
 printf '{"messages": [{"role": "robot", "content": "x"}]}\n' >"$WORK/bad.jsonl"
+# a Hugging Face cache with one usable model (the demo's files) and one that
+# is not a Llama-family model
+HUB=$WORK/.cache/huggingface/hub
+mkdir -p "$HUB/models--demo-org--tiny/snapshots/rev1" "$HUB/models--other--gpt/snapshots/rev9"
+for f in "${TP_ROOT:?}"/assets/demo/model/*; do ln -s "$f" "$HUB/models--demo-org--tiny/snapshots/rev1/"; done
+printf '{"architectures": ["GPT2LMHeadModel"], "model_type": "gpt2"}\n' >"$HUB/models--other--gpt/snapshots/rev9/config.json"
 start
 keys 5
 expect_screen "data check" "pilot screen"
+# Right on the base model steps through the cache: the usable model, then
+# (the GPT-2 one skipped) back to the demo
+keys Right
+expect_screen "demo-org/tiny \(Hugging Face cache, revision rev1\)" "the cached model chosen"
+expect_screen "2 model\(s\) in .*hub, 1 usable" "the cache scan counted"
+expect_screen "ok: 400 examples" "the data checked with the cached model's tokenizer"
+keys Right
+expect_screen "base model +the bundled demo model" "back to the demo"
 # a dataset with errors blocks the launch; Left goes back to the demo data
 keys Down Enter
 for c in $(echo "$WORK/bad.jsonl" | fold -w1); do T send-keys -t tp -l "$c"; done
@@ -77,7 +94,9 @@ keys q
 TUNEPILOT_DB=$WORK/tp.db HOME=$WORK "$TP" pilot --demo --method lora --steps 5 \
   --eval-split 0.05 --json >/dev/null 2>&1 && ok || bad "second run"
 start
-keys 6 Space Down Space c
+keys 6
+expect_screen " 1 +completed +lora" "the runs listed"
+keys Space Down Space c
 expect_screen "loss by update: run 2 lora +run 1 lora" "both runs on one chart" 30
 expect_screen "compare: speed and memory" "side by side"
 expect_screen " 2 lora +[0-9]+ +[0-9]+ +[0-9.]+$" "run 2 figures"
