@@ -27,17 +27,17 @@ typedef struct TrainConfig {
     int rank;
     double alpha, dropout;
     bool rslora;
-    unsigned targets;      /* LoRA target mask (lora.h) */
+    unsigned targets; /* LoRA target mask (lora.h) */
     double lr, weight_decay, max_grad_norm;
-    long long warmup;      /* optimizer updates of linear warmup */
-    long long steps;       /* > 0: this many updates; else from epochs */
+    long long warmup; /* optimizer updates of linear warmup */
+    long long steps;  /* > 0: this many updates; else from epochs */
     double epochs;
     int batch, grad_accum, seq;
     long long eval_every, checkpoint_every;
     double eval_split;
     uint64_t seed;
-    int threads;           /* OpenBLAS threads; 0 = leave as is */
-    int eval_examples;     /* exact-match examples evaluated (0 = none) */
+    int threads;       /* OpenBLAS threads; 0 = leave as is */
+    int eval_examples; /* exact-match examples evaluated (0 = none) */
 } TrainConfig;
 
 /* The defaults, each explained in the README's pilot section: qlora, rank
@@ -51,14 +51,14 @@ void train_config_defaults(TrainConfig *c);
 typedef struct TrainStep {
     long long step, total; /* 1-based update index, total updates */
     double loss, lr, grad_norm, tokens_per_s, rss_mb, elapsed_s;
-    long long tokens;      /* real (unpadded) tokens this update */
+    long long tokens; /* real (unpadded) tokens this update */
 } TrainStep;
 
 typedef struct TrainEval {
     long long step;
-    const char *kind;  /* "base" (before training), "eval" (during), "tuned" (after) */
-    double loss;       /* mean held-out cross-entropy per loss token */
-    double accuracy;   /* exact match of greedy answers, NAN when not measured */
+    const char *kind; /* "base" (before training), "eval" (during), "tuned" (after) */
+    double loss;      /* mean held-out cross-entropy per loss token */
+    double accuracy;  /* exact match of greedy answers, NAN when not measured */
     int n_examples;
 } TrainEval;
 
@@ -68,6 +68,10 @@ typedef struct TrainSink {
     void (*eval)(void *ctx, const TrainEval *e);
     void (*event)(void *ctx, const char *level, const char *message);
 } TrainSink;
+
+/* Formats a message and passes it to the sink's event callback (if any). */
+void train_sink_emit(const TrainSink *s, const char *level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 typedef struct Trainer Trainer;
 
@@ -87,8 +91,8 @@ TpStatus trainer_resume(Trainer *t, bool *resumed, TpError *err);
  * after each update; a checkpoint is written before returning). A loss or
  * gradient that is not finite stops with TP_ERR and leaves the last
  * checkpoint as it was. *finished reports whether all updates ran. */
-TpStatus trainer_run(Trainer *t, const TrainSink *sink, volatile sig_atomic_t *stop,
-                     bool *finished, TpError *err);
+TpStatus trainer_run(Trainer *t, const TrainSink *sink, volatile sig_atomic_t *stop, bool *finished,
+                     TpError *err);
 
 /* Held-out loss and exact match now ("base": adapters off or before any
  * update). Writes up to n_show examples "answer => got" into show. */
@@ -103,9 +107,9 @@ TpStatus trainer_export(Trainer *t, const char *dir, TpError *err);
 typedef struct TrainInfo {
     long long step, total_steps;
     long long n_train, n_eval, n_truncated, n_skipped;
-    long long train_tokens;      /* tokens in one pass over the training split */
-    double flops_per_token;      /* model FLOPs of one training token (see trainer.c) */
-    double tokens_per_s;         /* mean over the updates run in this process */
+    long long train_tokens; /* tokens in one pass over the training split */
+    double flops_per_token; /* model FLOPs of one training token (see trainer.c) */
+    double tokens_per_s;    /* mean over the updates run in this process */
     int64_t n_params, n_trainable;
     double frozen_bytes_per_weight; /* NF4 for qlora, 4 otherwise */
     const char *template_name;

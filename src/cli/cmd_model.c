@@ -9,8 +9,8 @@
 #include <cjson/cJSON.h>
 
 #include "cli.h"
-#include "tunepilot/fileio.h"
 #include "tunepilot/catalog.h"
+#include "tunepilot/fileio.h"
 #include "tunepilot/llama.h"
 #include "tunepilot/lora.h"
 #include "tunepilot/tokenizer.h"
@@ -106,8 +106,8 @@ static int info(const ModelArgs *a) {
     printf("%s (%s)\n", a->dir, c.architecture);
     printf("  parameters        %.3fM (%lld)\n", p / 1e6, (long long)p);
     printf("  layers            %d, hidden %d, MLP %d\n", c.n_layers, c.hidden, c.intermediate);
-    printf("  attention         %d heads, %d key/value heads (GQA x%d), head dim %d%s\n",
-           c.n_heads, c.n_kv_heads, c.n_heads / c.n_kv_heads, c.head_dim,
+    printf("  attention         %d heads, %d key/value heads (GQA x%d), head dim %d%s\n", c.n_heads,
+           c.n_kv_heads, c.n_heads / c.n_kv_heads, c.head_dim,
            c.attention_bias ? ", q/k/v bias" : "");
     printf("  vocabulary        %d%s\n", c.vocab, c.tie_embeddings ? ", tied embeddings" : "");
     printf("  rope              theta %g, %s scaling; RMSNorm eps %g\n", c.rope_theta, rope,
@@ -162,8 +162,10 @@ static int tokenize(const ModelArgs *a) {
         print_json(o);
         cJSON_Delete(o);
     } else {
-        printf("%d tokens%s\n", n, tokenizer_adds_bos(t) ? " (BOS added, as the tokenizer "
-                                                           "config says)" : "");
+        printf("%d tokens%s\n", n,
+               tokenizer_adds_bos(t) ? " (BOS added, as the tokenizer "
+                                       "config says)"
+                                     : "");
         for (int i = 0; i < n; i++) {
             const char *p = tokenizer_piece(t, ids[i]);
             printf("%6d  %s\n", ids[i], p ? p : "?");
@@ -297,7 +299,8 @@ static int generate(const ModelArgs *a) {
     st = encode(t, a->prompt ? a->prompt : "", true, &ids, &n, &err);
     if (st == TP_OK && n == 0) {
         if (tokenizer_bos_id(t) < 0)
-            st = tp_error_set(&err, TP_EINVAL, "--prompt: empty, and the model has no BOS token "
+            st = tp_error_set(&err, TP_EINVAL,
+                              "--prompt: empty, and the model has no BOS token "
                               "to start from");
         else
             ids[n++] = tokenizer_bos_id(t);
@@ -498,8 +501,10 @@ int cmd_model(const CliGlobal *g, int argc, char **argv) {
                        : cli_usage("model", "merge: expected BASE ADAPTER OUT");
     } else if (strcmp(sub, "info") && strcmp(sub, "tokenize") && strcmp(sub, "score") &&
                strcmp(sub, "generate")) {
-        rc = cli_usage("model", "unknown subcommand \"%s\" (expected info, tokenize, score, "
-                       "generate, list or merge)", sub);
+        rc = cli_usage("model",
+                       "unknown subcommand \"%s\" (expected info, tokenize, score, "
+                       "generate, list or merge)",
+                       sub);
     } else if (npos != 1) {
         rc = cli_usage("model", "%s: expected one model directory", sub);
     } else {

@@ -1098,18 +1098,6 @@ void demo_pilot_config(TrainConfig *c) {
     c->seed = 1;
 }
 
-static void say(const TrainSink *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void say(const TrainSink *s, const char *fmt, ...) {
-    if (!s || !s->event)
-        return;
-    char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    s->event(s->ctx, "info", msg);
-}
-
 /* Removes dir and everything under it (only files and directories). */
 static void remove_tree(const char *dir) {
     DIR *d = opendir(dir);
@@ -1156,24 +1144,25 @@ TpStatus demo_build(const DemoBuildOptions *o, const TrainSink *sink, volatile s
     st = write_corpus(corpus, o->seed * 7919 + 1, o->corpus_records, &texts, &seen, err);
     int vocab = 0, merges = 0;
     if (st == TP_OK) {
-        say(sink, "corpus: %d ticket transcripts without team labels -> %s", o->corpus_records,
-            corpus);
+        train_sink_emit(sink, "info", "corpus: %d ticket transcripts without team labels -> %s",
+                        o->corpus_records, corpus);
         st = write_tokenizer(init, texts, o->merges, &vocab, &merges, err);
     }
     for (int i = 0; texts && texts[i]; i++)
         free(texts[i]);
     free(texts);
     if (st == TP_OK)
-        say(sink, "tokenizer: byte-level BPE, %d merges learned from the corpus, %d ids", merges,
-            vocab);
+        train_sink_emit(sink, "info",
+                        "tokenizer: byte-level BPE, %d merges learned from the corpus, %d ids",
+                        merges, vocab);
 
     /* 2. the task data, none of its tickets in the corpus */
     if (st == TP_OK)
         st = write_tickets(tickets, o->seed * 7919 + 2, o->tickets, &seen, err);
     set_free(&seen);
     if (st == TP_OK)
-        say(sink, "task: %d tickets routed to %d teams (%d each) -> %s", o->tickets, DEMO_N_TEAMS,
-            o->tickets / DEMO_N_TEAMS, tickets);
+        train_sink_emit(sink, "info", "task: %d tickets routed to %d teams (%d each) -> %s",
+                        o->tickets, DEMO_N_TEAMS, o->tickets / DEMO_N_TEAMS, tickets);
 
     /* 3. a random small Llama */
     LlamaConfig c = {0};
@@ -1201,11 +1190,11 @@ TpStatus demo_build(const DemoBuildOptions *o, const TrainSink *sink, volatile s
         if (st == TP_OK) {
             llama_model_randomize(&m, o->seed * 7919 + 3, 0.02f);
             st = llama_model_save(&m, init, err);
-            say(sink,
-                "model: Llama, hidden %d, %d layers, %d heads (%d key/value), %lld "
-                "parameters, random init -> %s",
-                c.hidden, c.n_layers, c.n_heads, c.n_kv_heads, (long long)llama_config_n_params(&c),
-                init);
+            train_sink_emit(sink, "info",
+                            "model: Llama, hidden %d, %d layers, %d heads (%d key/value), %lld "
+                            "parameters, random init -> %s",
+                            c.hidden, c.n_layers, c.n_heads, c.n_kv_heads,
+                            (long long)llama_config_n_params(&c), init);
             llama_model_free(&m);
         }
     }
@@ -1235,10 +1224,10 @@ TpStatus demo_build(const DemoBuildOptions *o, const TrainSink *sink, volatile s
     if (st == TP_OK) {
         TrainInfo ti;
         trainer_info(t, &ti);
-        say(sink,
-            "pretraining: %lld updates of %d transcripts, full training, lr %g; %lld "
-            "training tokens per pass; held-out loss before: %.3f",
-            ti.total_steps, tc.batch, tc.lr, ti.train_tokens, before.loss);
+        train_sink_emit(sink, "info",
+                        "pretraining: %lld updates of %d transcripts, full training, lr %g; %lld "
+                        "training tokens per pass; held-out loss before: %.3f",
+                        ti.total_steps, tc.batch, tc.lr, ti.train_tokens, before.loss);
     }
     bool finished = false;
     if (st == TP_OK)
@@ -1248,7 +1237,8 @@ TpStatus demo_build(const DemoBuildOptions *o, const TrainSink *sink, volatile s
     if (st == TP_OK)
         st = trainer_evaluate(t, "eval", &after, NULL, 0, 0, err);
     if (st == TP_OK) {
-        say(sink, "pretraining done: held-out loss %.3f (from %.3f)", after.loss, before.loss);
+        train_sink_emit(sink, "info", "pretraining done: held-out loss %.3f (from %.3f)",
+                        after.loss, before.loss);
         remove_tree(model);
         st = trainer_export(t, model, err);
     }

@@ -3,9 +3,9 @@
 
 #include <cblas.h>
 #include <ctype.h>
-#include <stdarg.h>
 #include <inttypes.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,7 +37,7 @@ struct Trainer {
     long long epoch, pos; /* data position: next example of the epoch's order */
     int *order;           /* the epoch's shuffled order of training examples */
     long long order_epoch;
-    int *ids, *labels;    /* a padded micro-batch [batch * seq] */
+    int *ids, *labels; /* a padded micro-batch [batch * seq] */
     double run_tokens, run_seconds;
 };
 
@@ -95,9 +95,7 @@ static double rss_mb(void) {
     return got == 2 ? resident * (double)sysconf(_SC_PAGESIZE) / 1e6 : NAN;
 }
 
-static void emit(const TrainSink *s, const char *level, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void emit(const TrainSink *s, const char *level, const char *fmt, ...) {
+void train_sink_emit(const TrainSink *s, const char *level, const char *fmt, ...) {
     if (!s || !s->event)
         return;
     char msg[512];
@@ -183,8 +181,8 @@ TpStatus trainer_open(const char *model_dir, const char *data_path, const TrainC
     }
     adamw_init(&t->opt, t->n_params, c->weight_decay);
     long long per_update = (long long)c->batch * c->grad_accum;
-    t->total_steps = c->steps > 0 ? c->steps
-                                  : (long long)ceil(c->epochs * t->data.n_train / per_update);
+    t->total_steps =
+        c->steps > 0 ? c->steps : (long long)ceil(c->epochs * t->data.n_train / per_update);
     if (t->total_steps < 1)
         t->total_steps = 1;
     if (t->cfg.warmup < 0)
@@ -264,7 +262,9 @@ static int next_batch(Trainer *t, long long *tokens) {
 
 /* --- checkpoints ------------------------------------------------------------------------ */
 
-static void u64_hex(uint64_t v, char *out) { snprintf(out, 17, "%016" PRIx64, v); }
+static void u64_hex(uint64_t v, char *out) {
+    snprintf(out, 17, "%016" PRIx64, v);
+}
 
 static TpStatus save_checkpoint(Trainer *t, TpError *err) {
     char path[4200], meta[10][64];
@@ -275,8 +275,8 @@ static TpStatus save_checkpoint(Trainer *t, TpError *err) {
         {"adam.m", SAFETENSORS_F32, 1, shape, t->opt.m},
         {"adam.v", SAFETENSORS_F32, 1, shape, t->opt.v},
     };
-    const char *keys[10] = {"step", "adam_t", "epoch", "pos", "method", "n_params",
-                            "rng0", "rng1", "rng2", "rng3"};
+    const char *keys[10] = {"step",     "adam_t", "epoch", "pos",  "method",
+                            "n_params", "rng0",   "rng1",  "rng2", "rng3"};
     snprintf(meta[0], 64, "%lld", t->step);
     snprintf(meta[1], 64, "%lld", t->opt.t);
     snprintf(meta[2], 64, "%lld", t->epoch);
@@ -316,8 +316,8 @@ TpStatus trainer_resume(Trainer *t, bool *resumed, TpError *err) {
     long long step = 0, adam_t = 0, epoch = 0, pos = 0, n = 0;
     const char *method = safetensors_metadata(f, "method");
     if (!meta_ll(f, "step", &step) || !meta_ll(f, "adam_t", &adam_t) ||
-        !meta_ll(f, "epoch", &epoch) || !meta_ll(f, "pos", &pos) ||
-        !meta_ll(f, "n_params", &n) || !method)
+        !meta_ll(f, "epoch", &epoch) || !meta_ll(f, "pos", &pos) || !meta_ll(f, "n_params", &n) ||
+        !method)
         st = tp_error_set(err, TP_EINVAL, "%s: checkpoint metadata incomplete", path);
     else if (strcmp(method, train_method_name(t->cfg.method)) || (size_t)n != t->n_params)
         st = tp_error_set(err, TP_EINVAL,
@@ -354,10 +354,12 @@ TpStatus trainer_resume(Trainer *t, bool *resumed, TpError *err) {
 
 /* --- the loop ----------------------------------------------------------------------------- */
 
-static void zero_grads(Trainer *t) { memset(t->grads, 0, sizeof(float) * t->n_params); }
+static void zero_grads(Trainer *t) {
+    memset(t->grads, 0, sizeof(float) * t->n_params);
+}
 
-TpStatus trainer_run(Trainer *t, const TrainSink *sink, volatile sig_atomic_t *stop,
-                     bool *finished, TpError *err) {
+TpStatus trainer_run(Trainer *t, const TrainSink *sink, volatile sig_atomic_t *stop, bool *finished,
+                     TpError *err) {
     *finished = false;
     const TrainConfig *c = &t->cfg;
     if (t->has_lora) {
@@ -377,8 +379,8 @@ TpStatus trainer_run(Trainer *t, const TrainSink *sink, volatile sig_atomic_t *s
             int T = next_batch(t, &tokens);
             float loss;
             int counted;
-            TpStatus st = llama_forward(&t->model, t->ids, t->labels, c->batch, T, &loss,
-                                        &counted, err);
+            TpStatus st =
+                llama_forward(&t->model, t->ids, t->labels, c->batch, T, &loss, &counted, err);
             if (st == TP_OK && counted > 0)
                 st = llama_backward(&t->model, !t->has_lora, err);
             if (st != TP_OK)
@@ -391,9 +393,10 @@ TpStatus trainer_run(Trainer *t, const TrainSink *sink, volatile sig_atomic_t *s
                 t->grads[i] /= (float)c->grad_accum;
         double norm = clip_grad_norm(t->grads, t->n_params, c->max_grad_norm);
         if (!isfinite(loss) || !isfinite(norm)) {
-            emit(sink, "error", "update %lld: the loss is %g and the gradient norm %g; stopped, "
-                 "the last checkpoint (update %lld or earlier) is kept",
-                 t->step + 1, loss, norm, t->step);
+            train_sink_emit(sink, "error",
+                            "update %lld: the loss is %g and the gradient norm %g; stopped, "
+                            "the last checkpoint (update %lld or earlier) is kept",
+                            t->step + 1, loss, norm, t->step);
             return tp_error_set(err, TP_ERR,
                                 "the loss became %s at update %lld; training stopped and the last "
                                 "good checkpoint was kept (try a lower --lr)",
@@ -404,8 +407,8 @@ TpStatus trainer_run(Trainer *t, const TrainSink *sink, volatile sig_atomic_t *s
         double dt = now_s() - t0;
         t->run_tokens += (double)tokens;
         t->run_seconds += dt;
-        TrainStep s = {t->step,         t->total_steps, loss, lr, norm, tokens / dt, rss_mb(),
-                       now_s() - start, tokens};
+        TrainStep s = {t->step,  t->total_steps,  loss,  lr, norm, tokens / dt,
+                       rss_mb(), now_s() - start, tokens};
         if (sink && sink->step)
             sink->step(sink->ctx, &s);
         bool last = t->step == t->total_steps, stopping = stop && *stop;
@@ -423,8 +426,8 @@ TpStatus trainer_run(Trainer *t, const TrainSink *sink, volatile sig_atomic_t *s
                 return st;
         }
         if (stopping && !last) {
-            emit(sink, "info", "stopped after update %lld of %lld; checkpoint written",
-                 t->step, t->total_steps);
+            train_sink_emit(sink, "info", "stopped after update %lld of %lld; checkpoint written",
+                            t->step, t->total_steps);
             return TP_OK;
         }
     }
@@ -588,8 +591,8 @@ void trainer_info(const Trainer *t, TrainInfo *o) {
     int64_t p = llama_config_n_params(&t->model.cfg);
     o->n_params = p;
     o->n_trainable = (int64_t)t->n_params;
-    o->flops_per_token = (t->has_lora ? 4.0 : 6.0) * p + 6.0 * (double)(t->has_lora ? t->n_params
-                                                                                      : 0);
+    o->flops_per_token =
+        (t->has_lora ? 4.0 : 6.0) * p + 6.0 * (double)(t->has_lora ? t->n_params : 0);
     o->tokens_per_s = t->run_seconds > 0 ? t->run_tokens / t->run_seconds : NAN;
     if (t->cfg.method == TRAIN_QLORA && t->lora.nf4) {
         size_t bytes = 0, weights = 0;

@@ -24,7 +24,7 @@ static void on_signal(int sig) {
 }
 
 static const char *const TAB_NAMES[N_SCREENS] = {"Decide",  "Costs", "Pricing",
-                                                  "History", "Pilot", "Runs"};
+                                                 "History", "Pilot", "Runs"};
 
 /* --- colours ----------------------------------------------------------------------- */
 
@@ -37,14 +37,22 @@ static void init_roles(TuiApp *a) {
         TuiRole r;
         short fg, bg;
     } pairs[] = {
-        {ROLE_TITLE, COLOR_BLACK, COLOR_CYAN},   {ROLE_TAB, COLOR_WHITE, -1},
-        {ROLE_TAB_ACTIVE, COLOR_BLACK, COLOR_GREEN}, {ROLE_STATUS, COLOR_BLACK, COLOR_WHITE},
-        {ROLE_HEADER, COLOR_CYAN, -1},           {ROLE_SELECTED, COLOR_BLACK, COLOR_YELLOW},
-        {ROLE_GOOD, COLOR_GREEN, -1},            {ROLE_BAD, COLOR_RED, -1},
-        {ROLE_DIM, COLOR_BLUE, -1},              {ROLE_SERIES0, COLOR_GREEN, -1},
-        {ROLE_SERIES0 + 1, COLOR_YELLOW, -1},    {ROLE_SERIES0 + 2, COLOR_CYAN, -1},
-        {ROLE_SERIES0 + 3, COLOR_MAGENTA, -1},   {ROLE_SERIES0 + 4, COLOR_RED, -1},
-        {ROLE_SERIES0 + 5, COLOR_BLUE, -1},      {ROLE_REFLINE, COLOR_RED, -1},
+        {ROLE_TITLE, COLOR_BLACK, COLOR_CYAN},
+        {ROLE_TAB, COLOR_WHITE, -1},
+        {ROLE_TAB_ACTIVE, COLOR_BLACK, COLOR_GREEN},
+        {ROLE_STATUS, COLOR_BLACK, COLOR_WHITE},
+        {ROLE_HEADER, COLOR_CYAN, -1},
+        {ROLE_SELECTED, COLOR_BLACK, COLOR_YELLOW},
+        {ROLE_GOOD, COLOR_GREEN, -1},
+        {ROLE_BAD, COLOR_RED, -1},
+        {ROLE_DIM, COLOR_BLUE, -1},
+        {ROLE_SERIES0, COLOR_GREEN, -1},
+        {ROLE_SERIES0 + 1, COLOR_YELLOW, -1},
+        {ROLE_SERIES0 + 2, COLOR_CYAN, -1},
+        {ROLE_SERIES0 + 3, COLOR_MAGENTA, -1},
+        {ROLE_SERIES0 + 4, COLOR_RED, -1},
+        {ROLE_SERIES0 + 5, COLOR_BLUE, -1},
+        {ROLE_REFLINE, COLOR_RED, -1},
     };
     for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++)
         init_pair((short)pairs[i].r, pairs[i].fg, pairs[i].bg);
@@ -201,8 +209,8 @@ static void draw_frame(TuiApp *a) {
     if (a->lay.too_small) {
         const char *m1 = "terminal too small";
         char m2[64];
-        snprintf(m2, sizeof m2, "need %dx%d, have %dx%d", a->lay.min_cols, a->lay.min_rows,
-                 a->cols, a->rows);
+        snprintf(m2, sizeof m2, "need %dx%d, have %dx%d", a->lay.min_cols, a->lay.min_rows, a->cols,
+                 a->rows);
         int y = a->rows / 2 - 1 > 0 ? a->rows / 2 - 1 : 0;
         tui_text(a, y, 0, a->cols, ROLE_NORMAL, false, m1);
         tui_text(a, y + 1, 0, a->cols, ROLE_NORMAL, false, m2);
@@ -216,8 +224,7 @@ static void draw_frame(TuiApp *a) {
              TP_VERSION, a->pricing.snapshot_label ? a->pricing.snapshot_label : "bundled tables",
              a->pricing.snapshot_id, a->pricing.snapshot_as_of ? ", as of " : "",
              a->pricing.snapshot_as_of ? a->pricing.snapshot_as_of : "",
-             a->store ? "" : "  |  database unavailable: ",
-             a->store ? "" : a->store_error);
+             a->store ? "" : "  |  database unavailable: ", a->store ? "" : a->store_error);
     tui_text(a, t.y, t.x, t.w, ROLE_TITLE, true, title);
     Rect tb = a->lay.tabs;
     int x = tb.x;
@@ -298,8 +305,7 @@ static int global_key(TuiApp *a, int ch) {
         MEVENT ev;
         if (getmouse(&ev) != OK)
             return TUI_NONE;
-        if ((ev.bstate & BUTTON1_CLICKED || ev.bstate & BUTTON1_PRESSED) &&
-            ev.y == a->lay.tabs.y) {
+        if ((ev.bstate & BUTTON1_CLICKED || ev.bstate & BUTTON1_PRESSED) && ev.y == a->lay.tabs.y) {
             int t = tab_at(ev.x);
             if (t >= 0)
                 a->screen = (ScreenId)t;
@@ -387,9 +393,13 @@ void tui_app_free(TuiApp *a) {
     free(a);
 }
 
-void tui_draw(TuiApp *a) { draw_frame(a); }
+void tui_draw(TuiApp *a) {
+    draw_frame(a);
+}
 
-void tui_show(TuiApp *a, int screen) { a->screen = (ScreenId)screen; }
+void tui_show(TuiApp *a, int screen) {
+    a->screen = (ScreenId)screen;
+}
 
 int tui_run(const TuiOptions *o) {
     setlocale(LC_ALL, "");

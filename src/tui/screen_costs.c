@@ -104,7 +104,9 @@ static void load_example(TuiApp *a, int i) {
     costs_load_doc(a, data, n + strlen("assets/scenarios/"), 0);
 }
 
-void costs_reprice(TuiApp *a) { recompute(a); }
+void costs_reprice(TuiApp *a) {
+    recompute(a);
+}
 
 void costs_open(TuiApp *a) {
     if (a->opt.scenario) {
@@ -165,7 +167,8 @@ static void save(TuiApp *a) {
     }
     TpError err = {0};
     char *doc = cJSON_PrintUnformatted(c->doc);
-    ReportPricing rp = {a->pricing.snapshot_id, a->pricing.snapshot_label, a->pricing.snapshot_as_of};
+    ReportPricing rp = {a->pricing.snapshot_id, a->pricing.snapshot_label,
+                        a->pricing.snapshot_as_of};
     cJSON *pj = report_cost_json(&c->sc, &c->proj, &rp);
     char *proj = cJSON_PrintUnformatted(pj);
     int64_t id = 0;
@@ -306,8 +309,7 @@ static void draw_form(TuiApp *a, Rect r) {
             field_text(c->doc, &FIELDS[i], val, sizeof val);
         char line[128];
         snprintf(line, sizeof line, "%-15s %12s", FIELDS[i].label, val);
-        tui_text(a, r.y + 3 + i, r.x, r.w, i == c->field ? ROLE_SELECTED : ROLE_NORMAL, true,
-                 line);
+        tui_text(a, r.y + 3 + i, r.x, r.w, i == c->field ? ROLE_SELECTED : ROLE_NORMAL, true, line);
     }
 }
 
@@ -348,7 +350,7 @@ static void draw_table(TuiApp *a, Rect r) {
         else
             snprintf(line, sizeof line, "%-12.12s %10s %12s %7.0f %4s", c->sc.options[i].id, cpr,
                      tot, o->latency_p95_ms, slo);
-        TuiRole role = i == best ? ROLE_GOOD
+        TuiRole role = i == best                      ? ROLE_GOOD
                        : c->sc.has_slo && !o->slo_met ? ROLE_BAD
                                                       : ROLE_NORMAL;
         tui_text(a, r.y + 1 + i, r.x, r.w, role, false, line);
@@ -366,8 +368,11 @@ static void draw_chart(TuiApp *a, Rect r) {
     if (!c->have || r.h < 4)
         return;
     int n = c->proj.n_options, h = c->proj.horizon_months;
-    tui_text(a, r.y, r.x, r.w, ROLE_HEADER, false,
-             a->ascii ? "cumulative cost by month (: marks the cheapest option's break-even months)" : "cumulative cost by month (\u250a marks the cheapest option's break-even months)");
+    tui_text(
+        a, r.y, r.x, r.w, ROLE_HEADER, false,
+        a->ascii
+            ? "cumulative cost by month (: marks the cheapest option's break-even months)"
+            : "cumulative cost by month (\u250a marks the cheapest option's break-even months)");
     ChartSeries *s = calloc((size_t)n, sizeof *s);
     double *x = malloc(sizeof(double) * (size_t)(h + 1));
     double **y = calloc((size_t)n, sizeof *y);

@@ -20,8 +20,8 @@ struct DecideState {
     bool have_fw;
     DecideAnswers typed, computed, all;
     bool use_scenario;
-    int q;            /* question shown */
-    char edit[32];    /* a number being typed */
+    int q;         /* question shown */
+    char edit[32]; /* a number being typed */
     DecideResult result;
     bool have_result;
     int64_t saved_id;
@@ -42,8 +42,8 @@ static void evaluate(TuiApp *a) {
     decide_answers_free(&d->computed);
     if (d->use_scenario && a->costs.have) {
         TpError err;
-        if (decide_compute_answers(&a->costs.sc, &a->costs.proj, &a->pricing, &d->computed,
-                                   &err) != TP_OK)
+        if (decide_compute_answers(&a->costs.sc, &a->costs.proj, &a->pricing, &d->computed, &err) !=
+            TP_OK)
             snprintf(a->message, sizeof a->message, "%s", err.msg);
         decide_answers_merge(&d->all, &d->computed);
     }
@@ -156,17 +156,18 @@ static void save(TuiApp *a) {
         snprintf(a->message, sizeof a->message, "not saved: database unavailable");
         return;
     }
-    cJSON *in = decide_answers_inputs_json(&d->typed), *res =
-                                                           decide_result_json(&d->fw, &d->all,
-                                                                              &d->result);
+    cJSON *in = decide_answers_inputs_json(&d->typed),
+          *res = decide_result_json(&d->fw, &d->all, &d->result);
     char *ins = cJSON_PrintUnformatted(in), *rs = cJSON_PrintUnformatted(res);
     char *scen = d->use_scenario && a->costs.doc ? cJSON_PrintUnformatted(a->costs.doc) : NULL;
     TpError err = {0};
     int64_t id;
     if (store_decision_save(a->store, d->fw.id, ins, scen, rs, &id, &err) == TP_OK) {
         d->saved_id = id;
-        snprintf(a->message, sizeof a->message, "saved as decision %lld (tunepilot decide "
-                 "--review %lld)", (long long)id, (long long)id);
+        snprintf(a->message, sizeof a->message,
+                 "saved as decision %lld (tunepilot decide "
+                 "--review %lld)",
+                 (long long)id, (long long)id);
     } else {
         snprintf(a->message, sizeof a->message, "not saved: %s", err.msg);
     }
@@ -197,8 +198,10 @@ static void use_measured(TuiApp *a) {
     bool yes;
     if (cJSON_IsNumber(ba) && cJSON_IsNumber(ta)) {
         yes = ta->valuedouble - ba->valuedouble >= 0.2;
-        snprintf(detail, sizeof detail, "pilot run %lld (%s): exact match base %.1f%% -> tuned "
-                 "%.1f%%", (long long)id, date, 100 * ba->valuedouble, 100 * ta->valuedouble);
+        snprintf(detail, sizeof detail,
+                 "pilot run %lld (%s): exact match base %.1f%% -> tuned "
+                 "%.1f%%",
+                 (long long)id, date, 100 * ba->valuedouble, 100 * ta->valuedouble);
     } else if (cJSON_IsNumber(bl) && cJSON_IsNumber(tl)) {
         yes = tl->valuedouble <= 0.8 * bl->valuedouble;
         snprintf(detail, sizeof detail, "pilot run %lld (%s): held-out loss %.3f -> %.3f",
@@ -336,9 +339,8 @@ static void draw_verdict(TuiApp *a, Rect r) {
         tui_textf(a, y++, r.x, r.w, t->decided ? ROLE_GOOD : ROLE_NORMAL, "%s %s",
                   t->decided ? "=>" : " +", t->rule->id);
         for (int k = 0; k < t->n_because && y < r.y + r.h; k++)
-            tui_textf(a, y++, r.x + 3, r.w - 3, ROLE_DIM, "%s", t->because[k].test
-                                                                 ? t->because[k].test
-                                                                 : t->because[k].id);
+            tui_textf(a, y++, r.x + 3, r.w - 3, ROLE_DIM, "%s",
+                      t->because[k].test ? t->because[k].test : t->because[k].id);
     }
 }
 
@@ -360,7 +362,8 @@ void decide_draw(TuiApp *a) {
     if (d->fw.source)
         tui_textf(a, y++, left.x, left.w, ROLE_DIM, "idea: %s", d->fw.source);
     tui_textf(a, y++, left.x, left.w, d->use_scenario ? ROLE_GOOD : ROLE_DIM,
-              "computed answers from Costs (%s): %s", a->costs.name, d->use_scenario ? "on" : "off (c)");
+              "computed answers from Costs (%s): %s", a->costs.name,
+              d->use_scenario ? "on" : "off (c)");
     y++;
     const DecideQuestion *q = &d->fw.questions[d->q];
     tui_textf(a, y++, left.x, left.w, ROLE_SELECTED, "Q%d/%d  %s", d->q + 1, d->fw.n_questions,

@@ -18,8 +18,8 @@
 
 #include "tui/tui.h"
 #include "tunepilot/audit.h"
-#include "tunepilot/dataset.h"
 #include "tunepilot/catalog.h"
+#include "tunepilot/dataset.h"
 #include "tunepilot/demo.h"
 #include "tunepilot/llama.h"
 #include "tunepilot/paths.h"
@@ -31,7 +31,7 @@ enum { F_MODEL, F_DATA, F_METHOD, F_STEPS, F_RANK, F_LR, F_BATCH, F_SEQ, N_F };
 struct PilotState {
     int field;
     bool typing;
-    char model[1024], data[1024];  /* "" = the bundled demo */
+    char model[1024], data[1024]; /* "" = the bundled demo */
     char edit[1024];
     TrainMethod method;
     long long steps;
@@ -43,7 +43,7 @@ struct PilotState {
     long long n_train, n_eval, n_tokens, n_truncated;
     LlamaConfig cfg;
     bool have_cfg;
-    double gflops; /* measured sgemm rate of this machine, once */
+    double gflops;      /* measured sgemm rate of this machine, once */
     char audit[8][256]; /* the data audit: counts, then the first issues */
     int n_audit, audit_errors, audit_warnings;
     time_t launched_at;
@@ -54,14 +54,16 @@ struct PilotState {
     int choice; /* 0 = the demo, i = cache.items[i - 1] */
 };
 
-static const char *const LABELS[N_F] = {"base model", "dataset", "method", "steps", "rank",
-                                        "learning rate", "batch", "sequence"};
+static const char *const LABELS[N_F] = {"base model", "dataset",       "method", "steps",
+                                        "rank",       "learning rate", "batch",  "sequence"};
 
 const char *pilot_keys(void) {
     return "Up/Down field  Enter edit  Left/Right demo or cached model  L launch";
 }
 
-bool pilot_typing(const TuiApp *a) { return a->pilot && a->pilot->typing; }
+bool pilot_typing(const TuiApp *a) {
+    return a->pilot && a->pilot->typing;
+}
 
 bool pilot_recent_launch(const TuiApp *a) {
     return a->pilot && a->pilot->launched_at && time(NULL) - a->pilot->launched_at < 60;
@@ -216,9 +218,9 @@ static void launch(TuiApp *a) {
         }
         if (fork() != 0)
             _exit(0); /* the grandchild runs; nobody has to wait for it */
-        execl(self, "tunepilot", "--db", db, "pilot", "--model", model, "--data", data,
-              "--method", train_method_name(p->method), "--steps", steps, "--rank", rank, "--lr",
-              lr, "--batch", batch, "--seq", seq, "--json", (char *)NULL);
+        execl(self, "tunepilot", "--db", db, "pilot", "--model", model, "--data", data, "--method",
+              train_method_name(p->method), "--steps", steps, "--rank", rank, "--lr", lr, "--batch",
+              batch, "--seq", seq, "--json", (char *)NULL);
         _exit(127);
     }
     if (pid > 0)
@@ -362,8 +364,8 @@ static void estimate(TuiApp *a, double *mem_mb, double *minutes, double *gflops)
     double base = p->method == TRAIN_QLORA ? lin * 0.52 + (P - lin) * 4 : P * 4;
     double train = p->method == TRAIN_FULL ? P * 16 : lora * 16;
     double N = (double)p->batch * p->seq;
-    double acts = L * (N * (4 * C + 3 * F + 2 * q + 2 * kv) + p->batch * c->n_heads *
-                                                                 (double)p->seq * p->seq) +
+    double acts = L * (N * (4 * C + 3 * F + 2 * q + 2 * kv) +
+                       p->batch * c->n_heads * (double)p->seq * p->seq) +
                   N * V * 3;
     *mem_mb = (base + train + acts * 4 * 2) / 1e6;
     *gflops = machine_gflops(p) * 0.5;
@@ -387,7 +389,8 @@ void pilot_draw(TuiApp *a) {
                  p->cache.items[p->choice - 1].name, strrchr(p->model, '/') + 1);
     else
         snprintf(vals[F_MODEL], sizeof vals[0], "%s", p->model);
-    snprintf(vals[F_DATA], sizeof vals[0], "%s", p->data[0] ? p->data : "the demo's ticket routing");
+    snprintf(vals[F_DATA], sizeof vals[0], "%s",
+             p->data[0] ? p->data : "the demo's ticket routing");
     snprintf(vals[F_METHOD], sizeof vals[0], "%s", train_method_name(p->method));
     snprintf(vals[F_STEPS], sizeof vals[0], "%lld", p->steps);
     snprintf(vals[F_RANK], sizeof vals[0], "%d", p->rank);
@@ -400,16 +403,15 @@ void pilot_draw(TuiApp *a) {
             snprintf(line, sizeof line, "%-14s %s_", LABELS[i], p->edit);
         else
             snprintf(line, sizeof line, "%-14s %s", LABELS[i], vals[i]);
-        tui_text(a, b.y + 2 + i, b.x, b.w, i == p->field ? ROLE_SELECTED : ROLE_NORMAL, true,
-                 line);
+        tui_text(a, b.y + 2 + i, b.x, b.w, i == p->field ? ROLE_SELECTED : ROLE_NORMAL, true, line);
     }
     int y = b.y + 3 + N_F;
     tui_textf(a, y++, b.x, b.w, ROLE_HEADER, "data check: %d error(s), %d warning(s)",
               p->audit_errors, p->audit_warnings);
     tui_text(a, y++, b.x, b.w, p->ok ? ROLE_GOOD : ROLE_BAD, false, p->check);
     for (int i = 0; i < p->n_audit && i < 4; i++)
-        tui_text(a, y++, b.x + 2, b.w - 2,
-                 !strncmp(p->audit[i], "error", 5) ? ROLE_BAD : ROLE_DIM, false, p->audit[i]);
+        tui_text(a, y++, b.x + 2, b.w - 2, !strncmp(p->audit[i], "error", 5) ? ROLE_BAD : ROLE_DIM,
+                 false, p->audit[i]);
     if (p->ok && p->have_cfg) {
         double mem, minutes, gf;
         estimate(a, &mem, &minutes, &gf);

@@ -15,8 +15,8 @@ const char *pricing_keys(void) {
     return "/ search  p provider  s sort  r reverse  u update prices  Up/Down scroll";
 }
 
-static const char *const PCOLS[] = {"model", "provider", "in/Mtok", "out/Mtok", "cached",
-                                   "context", "ttft ms", "tok/s", "as of"};
+static const char *const PCOLS[] = {"model",   "provider", "in/Mtok", "out/Mtok", "cached",
+                                    "context", "ttft ms",  "tok/s",   "as of"};
 #define N_COLS 9
 
 /* Distinct providers in table order. */
@@ -37,13 +37,20 @@ static int g_sort_col, g_sort_desc;
 
 static double num_col(const PricingModel *m, int col) {
     switch (col) {
-    case 2: return m->input_per_mtok;
-    case 3: return m->output_per_mtok;
-    case 4: return m->cached_input_per_mtok;
-    case 5: return (double)m->context_window;
-    case 6: return m->ttft_ms;
-    case 7: return m->output_tokens_per_s;
-    default: return 0;
+    case 2:
+        return m->input_per_mtok;
+    case 3:
+        return m->output_per_mtok;
+    case 4:
+        return m->cached_input_per_mtok;
+    case 5:
+        return (double)m->context_window;
+    case 6:
+        return m->ttft_ms;
+    case 7:
+        return m->output_tokens_per_s;
+    default:
+        return 0;
     }
 }
 
@@ -117,8 +124,7 @@ static int update_progress(void *ctx, long long now, long long total) {
                  "updating prices: %.1f of %.1f MB (%.0f%%)  Esc cancels", now / 1e6, total / 1e6,
                  100.0 * (double)now / (double)total);
     else
-        snprintf(a->message, sizeof a->message, "updating prices: %.1f MB  Esc cancels",
-                 now / 1e6);
+        snprintf(a->message, sizeof a->message, "updating prices: %.1f MB  Esc cancels", now / 1e6);
     tui_draw(a);
     nodelay(stdscr, TRUE);
     int ch, cancel = 0;
@@ -153,9 +159,8 @@ static void update_prices(TuiApp *a) {
         a->pricing_view.provider = 0;
         costs_reprice(a);
         decide_reprice(a);
-        snprintf(a->message, sizeof a->message,
-                 "prices updated: snapshot %lld, %d models as of %s", (long long)r.snapshot_id,
-                 r.n_models, r.as_of);
+        snprintf(a->message, sizeof a->message, "prices updated: snapshot %lld, %d models as of %s",
+                 (long long)r.snapshot_id, r.n_models, r.as_of);
     } else if (r.outcome == NET_PRICES_NOT_MODIFIED) {
         snprintf(a->message, sizeof a->message,
                  "prices not modified since the last download; snapshot %lld still holds",
@@ -248,9 +253,8 @@ void pricing_draw(TuiApp *a) {
     int np = providers(&a->pricing, prov, 64);
     tui_textf(a, b.y, b.x, b.w, v->typing ? ROLE_SELECTED : ROLE_NORMAL,
               "search: %s%s   provider: %s   sort: %s %s   %d of %d models", v->filter,
-              v->typing ? "_" : "", v->provider ? prov[v->provider - 1] : "all",
-              PCOLS[v->sort_col], v->sort_desc ? "(descending)" : "", v->n_rows,
-              a->pricing.n_models);
+              v->typing ? "_" : "", v->provider ? prov[v->provider - 1] : "all", PCOLS[v->sort_col],
+              v->sort_desc ? "(descending)" : "", v->n_rows, a->pricing.n_models);
     char hdr[256];
     snprintf(hdr, sizeof hdr, "%-38s %-10s %8s %8s %7s %9s %7s %6s  %s", PCOLS[0], PCOLS[1],
              PCOLS[2], PCOLS[3], PCOLS[4], PCOLS[5], PCOLS[6], PCOLS[7], PCOLS[8]);
@@ -270,8 +274,8 @@ void pricing_draw(TuiApp *a) {
         fmt(tps, sizeof tps, m->output_tokens_per_s, true);
         snprintf(line, sizeof line, "%-38.38s %-10.10s %8s %8s %7s %9lld %7s %6s  %s", m->id,
                  m->provider, in, out, ca, m->context_window, tt, tps, m->as_of);
-        tui_text(a, b.y + 3 + r, b.x, b.w, v->top + r == v->sel ? ROLE_SELECTED : ROLE_NORMAL,
-                 true, line);
+        tui_text(a, b.y + 3 + r, b.x, b.w, v->top + r == v->sel ? ROLE_SELECTED : ROLE_NORMAL, true,
+                 line);
     }
     if (a->lay.has_side && v->n_rows) {
         const PricingModel *m = &a->pricing.models[v->rows[v->sel]];

@@ -7,10 +7,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "tui/layout.h"
 #include "tunepilot/cost.h"
 #include "tunepilot/pricing.h"
 #include "tunepilot/store.h"
-#include "tui/layout.h"
 
 typedef struct TuiOptions {
     const char *db_path;  /* NULL: the default database */
@@ -65,14 +65,14 @@ typedef enum {
 } TuiRole;
 
 typedef struct CostsState {
-    struct cJSON *doc;       /* the scenario being edited */
+    struct cJSON *doc; /* the scenario being edited */
     char name[128];
-    int field;               /* selected workload field */
-    char edit[32];           /* text being typed into it */
+    int field;     /* selected workload field */
+    char edit[32]; /* text being typed into it */
     bool editing;
     CostScenario sc;
     CostProjection proj;
-    bool have;               /* sc and proj valid */
+    bool have; /* sc and proj valid */
     char error[512];
     int64_t saved_id;
 } CostsState;
@@ -80,10 +80,10 @@ typedef struct CostsState {
 typedef struct PricingState {
     char filter[64];
     bool typing;
-    int provider;            /* 0 = all, else index+1 into the provider list */
+    int provider; /* 0 = all, else index+1 into the provider list */
     int sort_col, sort_desc;
     int sel, top;
-    int *rows;               /* model indexes after filter and sort */
+    int *rows; /* model indexes after filter and sort */
     int n_rows;
 } PricingState;
 
@@ -102,16 +102,16 @@ typedef struct PilotState PilotState;   /* screen_pilot.c */
 
 typedef struct TuiApp {
     TuiOptions opt;
-    Store *store;            /* may be NULL when the database cannot be opened */
+    Store *store; /* may be NULL when the database cannot be opened */
     char store_error[512];
     Pricing pricing;
     ScreenId screen;
-    bool ascii;              /* no UTF-8 locale: ASCII glyphs */
-    bool mono;               /* no colours */
+    bool ascii; /* no UTF-8 locale: ASCII glyphs */
+    bool mono;  /* no colours */
     bool help;
     int rows, cols;
     Layout lay;
-    char message[256];       /* a one-off note on the status bar */
+    char message[256]; /* a one-off note on the status bar */
     CostsState costs;
     PricingState pricing_view;
     HistoryState history;
@@ -165,8 +165,7 @@ void runs_select(TuiApp *a, int64_t run_id);
 /* The newest completed local run with a summary: its id, date and parsed
  * summary (caller deletes). false when there is none. */
 struct cJSON;
-bool runs_newest_finished(TuiApp *a, int64_t *id, char *date, size_t size,
-                          struct cJSON **summary);
+bool runs_newest_finished(TuiApp *a, int64_t *id, char *date, size_t size, struct cJSON **summary);
 
 void pilot_open(TuiApp *a);
 void pilot_close(TuiApp *a);
