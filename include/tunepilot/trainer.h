@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "tunepilot/error.h"
+#include "tunepilot/llama.h"
 
 typedef enum { TRAIN_QLORA, TRAIN_LORA, TRAIN_FULL } TrainMethod;
 
@@ -72,6 +73,26 @@ typedef struct TrainSink {
 /* Formats a message and passes it to the sink's event callback (if any). */
 void train_sink_emit(const TrainSink *s, const char *level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* --- before a run: what it will need -------------------------------------------------- */
+
+typedef struct TrainEstimate {
+    double memory_mb; /* resident memory of the run */
+    double minutes;   /* wall time of t->steps updates */
+    double gflops;    /* the rate assumed: half the measured sgemm rate */
+} TrainEstimate;
+
+/* The sgemm rate of this machine in GFLOP/s (four 512^3 products). */
+double train_measure_gflops(void);
+
+/* Memory: the frozen base (NF4 at about 0.52 bytes a linear weight for
+ * qlora, 4 bytes otherwise), adapters or every weight with gradients and
+ * AdamW moments (16 bytes a trainable weight), and the activations the
+ * trainer keeps for one micro-batch. Time: 6N (full) or 4N (LoRA) FLOPs a
+ * token at half `gflops` (bench_train's 15M model reaches about 50% of the
+ * sgemm rate). tokens_per_example: the data's mean (<= 0: t->seq). */
+void train_estimate(const LlamaConfig *c, const TrainConfig *t, double tokens_per_example,
+                    double gflops, TrainEstimate *e);
 
 typedef struct Trainer Trainer;
 

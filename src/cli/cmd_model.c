@@ -1,10 +1,8 @@
 /* cmd_model.c - `tunepilot model info|tokenize|score|generate|list`. */
-#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <cjson/cJSON.h>
 

@@ -10,9 +10,12 @@
 #include <cjson/cJSON.h>
 
 #include "cli.h"
+#include "tunepilot/dataset.h"
 #include "tunepilot/external.h"
 #include "tunepilot/lora.h"
 #include "tunepilot/pilot.h"
+#include "tunepilot/tokenizer.h"
+#include "tunepilot/trainer.h"
 
 static const char USAGE[] =
     "usage: tunepilot pilot --model DIR --data FILE [options]\n"
@@ -32,6 +35,7 @@ static const char USAGE[] =
     "  --batch B (4)  --grad-accum G (1)  --seq L (256)  --max-grad-norm X (1.0)\n"
     "  --eval-every N (50)  --eval-split F (0.1)  --checkpoint-every N (50)\n"
     "  --seed S (1)  --threads T (OpenBLAS default)  --out DIR  --json\n"
+    "  --estimate        check the data and print the memory and time estimate; no run\n"
     "Ctrl-C stops after the current update with a checkpoint: tunepilot runs resume ID.\n"
     "\n"
     "--backend command runs any trainer (a Hugging Face Trainer, TRL or axolotl script,\n"
@@ -50,7 +54,9 @@ static const char RUNS_USAGE[] =
 
 static volatile sig_atomic_t g_stop;
 
-static void on_signal(int sig) { g_stop = sig == SIGUSR1 ? 2 : 1; }
+static void on_signal(int sig) {
+    g_stop = sig == SIGUSR1 ? 2 : 1;
+}
 
 static void catch_signals(void) {
     struct sigaction sa;
@@ -155,6 +161,58 @@ static int run_external(const CliGlobal *g, int argc, char **argv) {
     return rc;
 }
 
+/* --estimate: the data read as the trainer reads it, then the engine's
+ * memory and time estimate (what the workbench's Pilot screen shows). */
+static int print_estimate(const PilotOptions *o, bool json) {
+    const TrainConfig *c = &o->train;
+    TpError err = {0};
+    LlamaConfig cfg;
+    Tokenizer *tok = NULL;
+    Dataset d = {0};
+    DatasetOptions dopt = {c->seq, c->eval_split, c->seed, 0};
+    TpStatus st = llama_config_load(o->model_dir, &cfg, &err);
+    if (st == TP_OK)
+        st = tokenizer_load(o->model_dir, &tok, &err);
+    if (st == TP_OK)
+        st = dataset_load(o->data_path, tok, &dopt, &d, &err);
+    tokenizer_free(tok);
+    if (st != TP_OK)
+        return cli_fail(st, &err);
+    TrainConfig t = *c;
+    long long per_update = (long long)t.batch * (t.grad_accum > 1 ? t.grad_accum : 1);
+    if (t.steps <= 0)
+        t.steps = (long long)ceil(t.epochs * d.n_train / (double)per_update);
+    int n = d.n_train + d.n_eval;
+    double tpe = n ? (double)d.n_tokens / n : 0;
+    TrainEstimate e;
+    train_estimate(&cfg, &t, tpe, train_measure_gflops(), &e);
+    if (json) {
+        cJSON *j = cJSON_CreateObject();
+        cJSON_AddStringToObject(j, "architecture", cfg.architecture);
+        cJSON_AddNumberToObject(j, "parameters", (double)llama_config_n_params(&cfg));
+        cJSON_AddStringToObject(j, "method", train_method_name(t.method));
+        cJSON_AddNumberToObject(j, "steps", (double)t.steps);
+        cJSON_AddNumberToObject(j, "examples", n);
+        cJSON_AddNumberToObject(j, "tokens", (double)d.n_tokens);
+        cJSON_AddNumberToObject(j, "memory_mb", e.memory_mb);
+        cJSON_AddNumberToObject(j, "minutes", e.minutes);
+        cJSON_AddNumberToObject(j, "gflops", e.gflops);
+        char *txt = cJSON_Print(j);
+        puts(txt);
+        free(txt);
+        cJSON_Delete(j);
+    } else {
+        printf("%s, %.2fM parameters, %s, %lld updates over %d examples (%lld tokens):\n"
+               "about %.0f MB of memory, about %.1f minutes at %.0f GFLOP/s (half this "
+               "machine's measured sgemm rate)\n",
+               cfg.architecture, (double)llama_config_n_params(&cfg) / 1e6,
+               train_method_name(t.method), t.steps, n, (long long)d.n_tokens, e.memory_mb,
+               e.minutes, e.gflops);
+    }
+    dataset_free(&d);
+    return CLI_OK;
+}
+
 static int run_pilot(const CliGlobal *g, PilotOptions *o) {
     TpError err = {0};
     Store *s = NULL;
@@ -174,8 +232,7 @@ static int run_pilot(const CliGlobal *g, PilotOptions *o) {
             printf("run %lld interrupted; continue with: tunepilot runs resume %lld\n",
                    (long long)id, (long long)id);
         else
-            printf("run %lld completed (tunepilot runs show %lld)\n", (long long)id,
-                   (long long)id);
+            printf("run %lld completed (tunepilot runs show %lld)\n", (long long)id, (long long)id);
     }
     if (priced)
         pricing_free(&pricing);
@@ -187,7 +244,7 @@ int cmd_pilot(const CliGlobal *g, int argc, char **argv) {
     PilotOptions o = {0};
     train_config_defaults(&o.train);
     TrainConfig *c = &o.train;
-    bool json = false, demo = false;
+    bool json = false, demo = false, estimate_only = false;
     for (int i = 1; i < argc && strcmp(argv[i], "--"); i++) {
         const char *v = NULL;
         if (cli_take(argc, argv, &i, "--backend", &v)) {
@@ -219,6 +276,8 @@ int cmd_pilot(const CliGlobal *g, int argc, char **argv) {
         } else if (cli_take(argc, argv, &i, "--backend", &v)) { /* local, checked above */
         } else if (!strcmp(argv[i], "--json")) {
             json = true;
+        } else if (!strcmp(argv[i], "--estimate")) {
+            estimate_only = true;
         } else if (!strcmp(argv[i], "--rslora")) {
             c->rslora = true;
         } else if (cli_take(argc, argv, &i, "--model", &v)) {
@@ -266,11 +325,10 @@ int cmd_pilot(const CliGlobal *g, int argc, char **argv) {
             struct {
                 const char *name;
                 double lo, hi;
-            } ints[] = {{"--warmup", 0, 1e9},     {"--steps", 1, 1e9},
-                        {"--batch", 1, 4096},     {"--grad-accum", 1, 4096},
-                        {"--seq", 2, 1 << 20},    {"--eval-every", 0, 1e9},
-                        {"--seed", 0, 9e15},      {"--threads", 1, 1024},
-                        {"--checkpoint-every", 0, 1e9}};
+            } ints[] = {
+                {"--warmup", 0, 1e9},      {"--steps", 1, 1e9},    {"--batch", 1, 4096},
+                {"--grad-accum", 1, 4096}, {"--seq", 2, 1 << 20},  {"--eval-every", 0, 1e9},
+                {"--seed", 0, 9e15},       {"--threads", 1, 1024}, {"--checkpoint-every", 0, 1e9}};
             int k = -1;
             for (int j = 0; j < (int)(sizeof ints / sizeof ints[0]) && k < 0; j++)
                 if (cli_take(argc, argv, &i, ints[j].name, &v))
@@ -282,20 +340,40 @@ int cmd_pilot(const CliGlobal *g, int argc, char **argv) {
                                  ints[k].lo, ints[k].hi);
             long long n = (long long)x;
             switch (k) {
-            case 0: c->warmup = n; break;
-            case 1: c->steps = n; break;
-            case 2: c->batch = (int)n; break;
-            case 3: c->grad_accum = (int)n; break;
-            case 4: c->seq = (int)n; break;
-            case 5: c->eval_every = n; break;
-            case 6: c->seed = (uint64_t)n; break;
-            case 7: c->threads = (int)n; break;
-            case 8: c->checkpoint_every = n; break;
+            case 0:
+                c->warmup = n;
+                break;
+            case 1:
+                c->steps = n;
+                break;
+            case 2:
+                c->batch = (int)n;
+                break;
+            case 3:
+                c->grad_accum = (int)n;
+                break;
+            case 4:
+                c->seq = (int)n;
+                break;
+            case 5:
+                c->eval_every = n;
+                break;
+            case 6:
+                c->seed = (uint64_t)n;
+                break;
+            case 7:
+                c->threads = (int)n;
+                break;
+            case 8:
+                c->checkpoint_every = n;
+                break;
             }
         }
     }
     if (!o.model_dir || !o.data_path)
         return cli_usage("pilot", "expected --model DIR and --data FILE");
+    if (estimate_only)
+        return print_estimate(&o, json);
     o.output = json ? PILOT_JSON : isatty(STDOUT_FILENO) ? PILOT_PROGRESS : PILOT_LINES;
     if (demo && !json)
         cli_demo_announce(&o);
@@ -341,14 +419,14 @@ static int runs_list(Store *s, bool json) {
     if (!json && n == 0)
         printf("no runs yet (start one: tunepilot pilot --model DIR --data FILE)\n");
     else if (!json)
-        printf("%5s  %-11s  %-6s  %11s  %-20s  %s\n", "id", "status", "method", "steps",
-               "updated", "data");
+        printf("%5s  %-11s  %-6s  %11s  %-20s  %s\n", "id", "status", "method", "steps", "updated",
+               "data");
     for (int i = 0; i < n; i++) {
         if (json)
             cJSON_AddItemToArray(arr, run_json(&v[i]));
         else
-            printf("%5lld  %-11s  %-6s  %5lld/%-5lld  %-20s  %s\n", (long long)v[i].id,
-                   v[i].status, v[i].method, (long long)(v[i].last_step > 0 ? v[i].last_step : 0),
+            printf("%5lld  %-11s  %-6s  %5lld/%-5lld  %-20s  %s\n", (long long)v[i].id, v[i].status,
+                   v[i].method, (long long)(v[i].last_step > 0 ? v[i].last_step : 0),
                    (long long)v[i].total_steps, v[i].updated_at, v[i].data);
         store_run_free(&v[i]);
     }
@@ -401,9 +479,10 @@ static int runs_show(Store *s, int64_t id, bool json) {
     } else {
         printf("run %lld: %s (%s), %s on %s\n", (long long)r.id, r.status, r.method, r.model,
                r.data);
-        printf("  steps %lld/%lld, files in %s%s%s\n", (long long)(r.last_step > 0 ? r.last_step : 0),
-               (long long)r.total_steps, r.out_dir, r.message[0] ? "\n  " : "", r.message);
-        for (int i = 0; i < nm; i += nm > 20 ? nm / 20 : 1)
+        printf("  steps %lld/%lld, files in %s%s%s\n",
+               (long long)(r.last_step > 0 ? r.last_step : 0), (long long)r.total_steps, r.out_dir,
+               r.message[0] ? "\n  " : "", r.message);
+        for (int i = 0; i<nm; i += nm> 20 ? nm / 20 : 1)
             printf("  step %5lld  loss %.4f  lr %.2e  %.0f tok/s\n", (long long)m[i].step,
                    m[i].loss, m[i].lr, m[i].tokens_per_s);
         for (int i = 0; i < ne; i++) {

@@ -8,18 +8,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "tunepilot/arena.h"
 #include "tunepilot/error.h"
 #include "tunepilot/llama.h"
-
-static char *dup_str(const char *s) {
-    if (!s)
-        return NULL;
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d)
-        memcpy(d, s, n);
-    return d;
-}
 
 void model_catalog_hub_dir(char *out, size_t size) {
     const char *hf = getenv("HF_HOME"), *home = getenv("HOME");
@@ -37,33 +28,22 @@ static void add(ModelCatalog *c, const char *dir, const char *name) {
         return;
     if (c->n == c->cap) {
         int cap = c->cap ? c->cap * 2 : 8;
-        ModelEntry *it = realloc(c->items, (size_t)cap * sizeof *it);
-        if (!it)
-            return;
-        c->items = it;
+        c->items = tp_xrealloc(c->items, (size_t)cap * sizeof *c->items);
         c->cap = cap;
     }
     ModelEntry *e = &c->items[c->n];
     memset(e, 0, sizeof *e);
-    e->name = dup_str(name);
-    e->path = dup_str(dir);
+    e->name = tp_xstrdup(name);
+    e->path = tp_xstrdup(dir);
     LlamaConfig cf;
     TpError err = {0};
     if (llama_config_load(dir, &cf, &err) == TP_OK) {
         e->supported = true;
-        e->architecture = dup_str(cf.architecture);
-        e->dtype = dup_str(cf.torch_dtype);
+        e->architecture = tp_xstrdup(cf.architecture);
+        e->dtype = tp_xstrdup(cf.torch_dtype);
         e->parameters = llama_config_n_params(&cf);
     } else {
-        e->reason = dup_str(err.msg);
-    }
-    if (!e->name || !e->path) {
-        free(e->name);
-        free(e->path);
-        free(e->architecture);
-        free(e->dtype);
-        free(e->reason);
-        return;
+        e->reason = tp_xstrdup(err.msg);
     }
     c->n++;
 }

@@ -129,8 +129,7 @@ void tui_blit_chart(const TuiApp *a, const ChartGrid *g, Rect r) {
  * as `tunepilot decide` does. Called at start and after `u` on Pricing. */
 void tui_pricing_load(TuiApp *a) {
     TpError err = {0};
-    pricing_free(&a->pricing);
-    memset(&a->pricing, 0, sizeof a->pricing);
+    pricing_free(&a->pricing); /* leaves it zeroed */
     if (pricing_load_bundled(&a->pricing, &err) != TP_OK)
         snprintf(a->message, sizeof a->message, "pricing: %s", err.msg);
     StoreSnapshotInfo *snaps = NULL;

@@ -5,7 +5,6 @@
  * own process (its own session, so it outlives the workbench) and shows in
  * Runs. */
 #define _XOPEN_SOURCE_EXTENDED 1
-#include <cblas.h>
 #include <fcntl.h>
 #include <math.h>
 #include <ncurses.h>
@@ -137,26 +136,6 @@ static void check(TuiApp *a) {
         audit_free(&ar);
     }
     tokenizer_free(tok);
-}
-
-/* sgemm rate of this machine (a 512^3 product, a few times), measured once. */
-static double machine_gflops(PilotState *p) {
-    if (p->gflops > 0)
-        return p->gflops;
-    int n = 512;
-    float *a = calloc((size_t)n * n, sizeof(float)), *b = calloc((size_t)n * n, sizeof(float)),
-          *c = calloc((size_t)n * n, sizeof(float));
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    for (int i = 0; i < 4; i++)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1, a, n, b, n, 0, c, n);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    double s = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) * 1e-9;
-    p->gflops = 4 * 2.0 * n * n * n / s / 1e9;
-    free(a);
-    free(b);
-    free(c);
-    return p->gflops;
 }
 
 void pilot_open(TuiApp *a) {
@@ -347,32 +326,22 @@ int pilot_key(TuiApp *a, int ch) {
     return TUI_NONE;
 }
 
-/* Memory: the frozen base (NF4 at about 0.52 bytes a linear weight for
- * qlora, 4 bytes otherwise), adapters or every weight with gradients and
- * AdamW moments (16 bytes a trainable weight), and the activations the
- * trainer keeps for one micro-batch. Time: 6N (full) or 4N (LoRA) FLOPs a
- * token at half this machine's measured sgemm rate (bench_train's 15M
- * figure is about 50%). */
-static void estimate(TuiApp *a, double *mem_mb, double *minutes, double *gflops) {
+/* The engine's estimate for the settings on the screen; the sgemm rate is
+ * measured once per screen. */
+static void estimate(TuiApp *a, TrainEstimate *e) {
     PilotState *p = a->pilot;
-    const LlamaConfig *c = &p->cfg;
-    double P = (double)llama_config_n_params(c);
-    double C = c->hidden, F = c->intermediate, L = c->n_layers, V = c->vocab;
-    double q = (double)c->n_heads * c->head_dim, kv = (double)c->n_kv_heads * c->head_dim;
-    double lin = L * (C * q * 2 + 2 * C * kv + 3 * C * F);
-    double lora = L * p->rank * ((C + q) * 2 + 2 * (C + kv) + 2 * (C + F) + (F + C));
-    double base = p->method == TRAIN_QLORA ? lin * 0.52 + (P - lin) * 4 : P * 4;
-    double train = p->method == TRAIN_FULL ? P * 16 : lora * 16;
-    double N = (double)p->batch * p->seq;
-    double acts = L * (N * (4 * C + 3 * F + 2 * q + 2 * kv) +
-                       p->batch * c->n_heads * (double)p->seq * p->seq) +
-                  N * V * 3;
-    *mem_mb = (base + train + acts * 4 * 2) / 1e6;
-    *gflops = machine_gflops(p) * 0.5;
-    double tokens = (double)p->steps * p->batch *
-                    (p->n_train ? (double)p->n_tokens / (p->n_train + p->n_eval) : p->seq);
-    double fpt = (p->method == TRAIN_FULL ? 6 : 4) * P;
-    *minutes = tokens * fpt / (*gflops * 1e9) / 60;
+    if (!(p->gflops > 0))
+        p->gflops = train_measure_gflops();
+    TrainConfig t;
+    train_config_defaults(&t);
+    t.method = p->method;
+    t.rank = p->rank;
+    t.batch = p->batch;
+    t.seq = p->seq;
+    t.steps = p->steps;
+    t.grad_accum = 1;
+    double tpe = p->n_train ? (double)p->n_tokens / (double)(p->n_train + p->n_eval) : 0;
+    train_estimate(&p->cfg, &t, tpe, p->gflops, e);
 }
 
 void pilot_draw(TuiApp *a) {
@@ -413,13 +382,14 @@ void pilot_draw(TuiApp *a) {
         tui_text(a, y++, b.x + 2, b.w - 2, !strncmp(p->audit[i], "error", 5) ? ROLE_BAD : ROLE_DIM,
                  false, p->audit[i]);
     if (p->ok && p->have_cfg) {
-        double mem, minutes, gf;
-        estimate(a, &mem, &minutes, &gf);
+        TrainEstimate e;
+        estimate(a, &e);
         tui_textf(a, y++, b.x, b.w, ROLE_HEADER, "estimate");
         tui_textf(a, y++, b.x, b.w, ROLE_NORMAL,
                   "%s, %.2fM parameters: about %.0f MB of memory, about %.1f minutes at %.0f "
                   "GFLOP/s (half this machine's measured sgemm rate)",
-                  p->cfg.architecture, llama_config_n_params(&p->cfg) / 1e6, mem, minutes, gf);
+                  p->cfg.architecture, llama_config_n_params(&p->cfg) / 1e6, e.memory_mb, e.minutes,
+                  e.gflops);
         tui_text(a, y++, b.x, b.w, ROLE_DIM, false,
                  "L launches: the run continues if you quit; Runs (6) shows its curves");
     }

@@ -24,6 +24,19 @@ expect 2 "expected --model DIR and --data FILE" -- "$TP" pilot --model x
 expect 2 "--method: expected qlora, lora or full" -- "$TP" pilot --model x --data y --method big
 expect 2 "--rank: expected an integer" -- "$TP" pilot --model x --data y --rank 0
 expect 2 "unknown module \"lm_head\"" -- "$TP" pilot --model x --data y --targets q,lm_head
+# --estimate: the data checked as the trainer reads it, the estimate, no run
+DM=${TP_ROOT:?}/assets/demo/model DD=$TP_ROOT/assets/demo/tickets.jsonl
+N=$(wc -l <"$DD")
+expect 0 "qlora, 20 updates over $N examples" -- "$TP" pilot --model "$DM" --data "$DD" --steps 20 --estimate
+expect 0 "about [0-9]+ MB of memory, about [0-9.]+ minutes" -- "$TP" pilot --model "$DM" --data "$DD" --estimate
+# no --steps: 2 epochs of the 90% train split at batch 8 -> ceil(2 * 0.9 * N / 8) updates
+U=$(( (2 * N * 9 / 10 + 7) / 8 ))
+expect 0 "\"steps\":[[:space:]]*$U," -- "$TP" pilot --model "$DM" --data "$DD" --epochs 2 --batch 8 --estimate --json
+mq=$("$TP" pilot --model "$DM" --data "$DD" --method qlora --estimate --json | sed -n 's/.*"memory_mb":[[:space:]]*\([0-9.]*\).*/\1/p')
+mf=$("$TP" pilot --model "$DM" --data "$DD" --method full --estimate --json | sed -n 's/.*"memory_mb":[[:space:]]*\([0-9.]*\).*/\1/p')
+awk -v q="$mq" -v f="$mf" 'BEGIN { exit !(q > 0 && f > q) }' && ok || bad "full ($mf MB) should need more memory than qlora ($mq MB)"
+printf '{"messages": [{"role": "robot", "content": "x"}]}\n' >"$WORK/robot.jsonl"
+expect 2 "robot.jsonl:1: .*unknown role" -- "$TP" pilot --model "$DM" --data "$WORK/robot.jsonl" --estimate
 expect 0 "no runs yet" -- "$TP" runs list
 expect 1 "no run with id 5" -- "$TP" runs show 5
 

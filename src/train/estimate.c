@@ -1,0 +1,48 @@
+/* estimate.c - what a run will need before it starts: memory and time
+ * (see trainer.h: train_estimate). */
+#include <cblas.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "tunepilot/trainer.h"
+
+double train_measure_gflops(void) {
+    int n = 512;
+    float *a = calloc((size_t)n * n, sizeof(float)), *b = calloc((size_t)n * n, sizeof(float)),
+          *c = calloc((size_t)n * n, sizeof(float));
+    double rate = 0;
+    if (a && b && c) {
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        for (int i = 0; i < 4; i++)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1, a, n, b, n, 0, c, n);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        double s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9;
+        rate = 4 * 2.0 * n * n * n / s / 1e9;
+    }
+    free(a);
+    free(b);
+    free(c);
+    return rate;
+}
+
+void train_estimate(const LlamaConfig *c, const TrainConfig *t, double tokens_per_example,
+                    double gflops, TrainEstimate *e) {
+    double P = (double)llama_config_n_params(c);
+    double C = c->hidden, F = c->intermediate, L = c->n_layers, V = c->vocab;
+    double q = (double)c->n_heads * c->head_dim, kv = (double)c->n_kv_heads * c->head_dim;
+    double lin = L * (C * q * 2 + 2 * C * kv + 3 * C * F);
+    double lora = L * t->rank * ((C + q) * 2 + 2 * (C + kv) + 2 * (C + F) + (F + C));
+    double base = t->method == TRAIN_QLORA ? lin * 0.52 + (P - lin) * 4 : P * 4;
+    double train = t->method == TRAIN_FULL ? P * 16 : lora * 16;
+    double N = (double)t->batch * t->seq;
+    double acts = L * (N * (4 * C + 3 * F + 2 * q + 2 * kv) +
+                       t->batch * c->n_heads * (double)t->seq * t->seq) +
+                  N * V * 3;
+    e->memory_mb = (base + train + acts * 4 * 2) / 1e6;
+    e->gflops = gflops * 0.5;
+    double tokens = (double)t->steps * t->batch * (t->grad_accum > 1 ? t->grad_accum : 1) *
+                    (tokens_per_example > 0 ? tokens_per_example : t->seq);
+    double fpt = (t->method == TRAIN_FULL ? 6 : 4) * P;
+    e->minutes = tokens * fpt / (e->gflops * 1e9) / 60;
+}
