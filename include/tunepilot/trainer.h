@@ -89,8 +89,11 @@ double train_measure_gflops(void);
  * qlora, 4 bytes otherwise), adapters or every weight with gradients and
  * AdamW moments (16 bytes a trainable weight), and the activations the
  * trainer keeps for one micro-batch. Time: 6N (full) or 4N (LoRA) FLOPs a
- * token at half `gflops` (bench_train's 15M model reaches about 50% of the
- * sgemm rate). tokens_per_example: the data's mean (<= 0: t->seq). */
+ * token at half `gflops`. Both constants are this project's own
+ * measurements (bench_train, as of 2026-11-22): 0.516 bytes a frozen NF4
+ * weight with double quantization, and about 50% of the sgemm rate reached
+ * by the 15M model's QLoRA step. tokens_per_example: the data's mean (<= 0:
+ * t->seq). */
 void train_estimate(const LlamaConfig *c, const TrainConfig *t, double tokens_per_example,
                     double gflops, TrainEstimate *e);
 
