@@ -33,7 +33,8 @@ typedef struct TrainConfig {
     long long warmup; /* optimizer updates of linear warmup */
     long long steps;  /* > 0: this many updates; else from epochs */
     double epochs;
-    int batch, grad_accum, seq;
+    int batch, grad_accum, seq; /* an update: grad_accum micro-batches of batch examples;
+                                  its loss is the mean over all its target tokens */
     long long eval_every, checkpoint_every;
     double eval_split;
     uint64_t seed;

@@ -358,6 +358,11 @@ static void zero_grads(Trainer *t) {
     memset(t->grads, 0, sizeof(float) * t->n_params);
 }
 
+static void scale_grads(Trainer *t, double f) {
+    for (size_t i = 0; i < t->n_params; i++)
+        t->grads[i] = (float)(t->grads[i] * f);
+}
+
 TpStatus trainer_run(Trainer *t, const TrainSink *sink, volatile sig_atomic_t *stop, bool *finished,
                      TpError *err) {
     *finished = false;
@@ -371,26 +376,37 @@ TpStatus trainer_run(Trainer *t, const TrainSink *sink, volatile sig_atomic_t *s
         double t0 = now_s();
         double lr = c->lr * lr_cosine_with_warmup(t->step, c->warmup, t->total_steps);
         zero_grads(t);
-        double loss_sum = 0;
         long long tokens = 0;
-        /* the data position and dropout generator before this update, so a
-         * failed update can be reported without moving them */
+        /* The loss of an update is the mean over ALL its target tokens,
+         * whatever the micro-batching (as Hugging Face's Trainer does since
+         * 4.46 with num_items_in_batch): micro-batch i has n_i target tokens,
+         * mean loss L_i and mean-loss gradient g_i; the update's loss is
+         * sum n_i L_i / N and its gradient sum n_i g_i / N, N = sum n_i.
+         * llama_backward adds g_i, so before it the buffer, which holds
+         * sum_{j<i} n_j g_j / n_last, is rescaled to be over n_i; at the end
+         * one rescale by n_last / N. With one micro-batch nothing is scaled. */
+        double loss_tok = 0;
+        long long n_step = 0, n_last = 0;
         for (int micro = 0; micro < c->grad_accum; micro++) {
             int T = next_batch(t, &tokens);
             float loss;
             int counted;
             TpStatus st =
                 llama_forward(&t->model, t->ids, t->labels, c->batch, T, &loss, &counted, err);
-            if (st == TP_OK && counted > 0)
+            if (st == TP_OK && counted > 0) {
+                if (n_last > 0)
+                    scale_grads(t, (double)n_last / counted);
                 st = llama_backward(&t->model, !t->has_lora, err);
+                n_last = counted;
+                n_step += counted;
+                loss_tok += (double)loss * counted;
+            }
             if (st != TP_OK)
                 return st;
-            loss_sum += counted > 0 ? loss : 0;
         }
-        double loss = loss_sum / c->grad_accum;
-        if (c->grad_accum > 1)
-            for (size_t i = 0; i < t->n_params; i++)
-                t->grads[i] /= (float)c->grad_accum;
+        double loss = n_step > 0 ? loss_tok / (double)n_step : 0;
+        if (n_step > n_last)
+            scale_grads(t, (double)n_last / (double)n_step);
         double norm = clip_grad_norm(t->grads, t->n_params, c->max_grad_norm);
         if (!isfinite(loss) || !isfinite(norm)) {
             train_sink_emit(sink, "error",
