@@ -2,6 +2,8 @@
  * the difference is small): config.json, fp32 weights, forward, backward,
  * and generation with a KV cache.
  *
+ * Sliding-window attention: see LlamaConfig.sliding_window.
+ *
  * Dimension letters: B sequences of T tokens (N = B*T rows), C hidden size,
  * H query heads, KV key/value heads, D head dim, F intermediate size, V
  * vocabulary. Linear weights are [out, in] as in Hugging Face checkpoints.
@@ -20,6 +22,7 @@
 
 #define LLAMA_IGNORE (-100) /* target id that carries no loss */
 #define LLAMA_MAX_EOS 8
+#define LLAMA_MAX_LAYERS 1024 /* num_hidden_layers accepted by config parsing */
 
 typedef enum {
     LLAMA_ROPE_DEFAULT,
@@ -36,6 +39,15 @@ typedef struct LlamaConfig {
     double rope_factor, rope_low_freq_factor, rope_high_freq_factor;
     int rope_original_max_pos;
     bool tie_embeddings, attention_bias, mlp_bias;
+    /* Sliding-window attention (transformers masking_utils.py
+     * sliding_window_overlay): in a windowed layer position q attends to key
+     * positions k with q - sliding_window < k <= q, i.e. the last
+     * sliding_window positions, itself included. 0 = no window. Mistral
+     * windows every layer; Qwen2 those with index >= max_window_layers when
+     * use_sliding_window, or those its layer_types marks "sliding_attention".
+     * Bit l of window_layers is set for a windowed layer l. */
+    int sliding_window;
+    uint64_t window_layers[LLAMA_MAX_LAYERS / 64];
     int bos_id;                 /* -1 when unknown */
     int eos_ids[LLAMA_MAX_EOS]; /* eos_token_id may be a list */
     int n_eos;
@@ -53,6 +65,9 @@ TpStatus llama_config_load(const char *dir, LlamaConfig *c, TpError *err);
 char *llama_config_to_json(const LlamaConfig *c);
 /* Parameters, counting a tied embedding once. */
 int64_t llama_config_n_params(const LlamaConfig *c);
+/* The attention window of layer l: sliding_window for a windowed layer,
+ * else 0 (full causal attention). */
+int llama_layer_window(const LlamaConfig *c, int layer);
 /* RoPE inverse frequencies, D/2 of them, with rope scaling applied. */
 void llama_rope_inv_freq(const LlamaConfig *c, double *inv_freq);
 

@@ -93,6 +93,15 @@ static int info(const ModelArgs *a) {
         cJSON_AddStringToObject(o, "rope_type", rope);
         cJSON_AddNumberToObject(o, "rms_norm_eps", c.rms_eps);
         cJSON_AddStringToObject(o, "checkpoint_dtype", c.torch_dtype);
+        if (c.sliding_window > 0) {
+            cJSON_AddNumberToObject(o, "sliding_window", c.sliding_window);
+            cJSON *wl = cJSON_AddArrayToObject(o, "sliding_window_layers");
+            for (int l = 0; l < c.n_layers; l++)
+                if (llama_layer_window(&c, l))
+                    cJSON_AddItemToArray(wl, cJSON_CreateNumber(l));
+        } else {
+            cJSON_AddNullToObject(o, "sliding_window");
+        }
         cJSON *mem = cJSON_AddObjectToObject(o, "weights_memory_bytes");
         cJSON_AddNumberToObject(mem, "fp32", fp32);
         cJSON_AddNumberToObject(mem, "bf16", bf16);
@@ -110,6 +119,23 @@ static int info(const ModelArgs *a) {
     printf("  vocabulary        %d%s\n", c.vocab, c.tie_embeddings ? ", tied embeddings" : "");
     printf("  rope              theta %g, %s scaling; RMSNorm eps %g\n", c.rope_theta, rope,
            c.rms_eps);
+    if (c.sliding_window > 0) {
+        int n = 0, first = -1;
+        for (int l = 0; l < c.n_layers; l++)
+            if (llama_layer_window(&c, l)) {
+                if (first < 0)
+                    first = l;
+                n++;
+            }
+        printf("  sliding window    %d tokens (each position sees itself and the %d before it) "
+               "in %d of %d layers",
+               c.sliding_window, c.sliding_window - 1, n, c.n_layers);
+        if (n < c.n_layers)
+            printf(" (first: layer %d)", first);
+        printf("\n");
+    } else {
+        printf("  sliding window    none (full causal attention)\n");
+    }
     printf("  checkpoint dtype  %s\n", c.torch_dtype);
     printf("  weights memory    fp32 %.1f MB, bf16 %.1f MB, NF4 %.1f MB (linear layers at %.3f "
            "bits, the rest bf16)\n",

@@ -315,7 +315,7 @@ TpStatus llama_forward(LlamaModel *m, const int *ids, const int *targets, int B,
         op_rope_forward(a->q[l], a->rope_cos, a->rope_sin, N, T, H, D);
         op_rope_forward(a->k[l], a->rope_cos, a->rope_sin, N, T, KV, D);
         op_attention_forward(a->attn_out[l], a->att[l], a->q[l], a->k[l], a->v[l], B, T, H, KV,
-                             D);
+                             D, llama_layer_window(c, l));
         float *mid = a->x_mid[l];
         lin_fwd(m, l, LLAMA_O, mid, a->attn_out[l], NULL, N);
         for (size_t i = 0; i < (size_t)N * C; i++)
@@ -510,11 +510,12 @@ TpStatus llama_decode_step(const LlamaModel *m, LlamaKV *s, int token, float *lo
         op_rope_forward(s->q, s->rc, s->rs, 1, 1, H, D);
         op_rope_forward(kc + (size_t)pos * kv, s->rc, s->rs, 1, 1, KV, D);
         double scale = 1.0 / sqrt((double)D);
+        int win = llama_layer_window(c, l), lo = win > 0 && pos >= win ? pos - win + 1 : 0;
         for (int h = 0; h < H; h++) {
             const float *qh = s->q + (size_t)h * D;
             int g = h / group;
             float mx = -INFINITY;
-            for (int t = 0; t <= pos; t++) {
+            for (int t = lo; t <= pos; t++) {
                 const float *kt = kc + (size_t)t * kv + (size_t)g * D;
                 double dot = 0;
                 for (int d = 0; d < D; d++)
@@ -524,13 +525,13 @@ TpStatus llama_decode_step(const LlamaModel *m, LlamaKV *s, int token, float *lo
                     mx = s->scores[t];
             }
             double sum = 0;
-            for (int t = 0; t <= pos; t++) {
+            for (int t = lo; t <= pos; t++) {
                 s->scores[t] = expf(s->scores[t] - mx);
                 sum += s->scores[t];
             }
             float *oh = s->att_out + (size_t)h * D;
             memset(oh, 0, sizeof(float) * (size_t)D);
-            for (int t = 0; t <= pos; t++) {
+            for (int t = lo; t <= pos; t++) {
                 float p = (float)(s->scores[t] / sum);
                 const float *vt = vc + (size_t)t * kv + (size_t)g * D;
                 for (int d = 0; d < D; d++)

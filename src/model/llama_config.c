@@ -90,6 +90,95 @@ static TpStatus parse_rope(const cJSON *root, const char *name, LlamaConfig *c, 
                         name, path, type);
 }
 
+static void set_window_layer(LlamaConfig *c, int l) {
+    c->window_layers[l / 64] |= (uint64_t)1 << (l % 64);
+}
+
+int llama_layer_window(const LlamaConfig *c, int layer) {
+    if (c->sliding_window <= 0 || layer < 0 || layer >= LLAMA_MAX_LAYERS)
+        return 0;
+    return (c->window_layers[layer / 64] >> (layer % 64)) & 1 ? c->sliding_window : 0;
+}
+
+/* Sliding-window attention, as transformers defines it:
+ *   MistralConfig: sliding_window (default 4096 when the key is absent, null
+ *     = none) applies to every layer; layer_types is ignored there.
+ *   Qwen2Config: sliding_window (default 4096) counts only when
+ *     use_sliding_window (default false); then layer_types (when given) or
+ *     else "layer index >= max_window_layers" (default 28) picks the layers.
+ * Anything else (an unknown layer type, a layer list of the wrong length, a
+ * sliding layer with no window) is refused rather than run differently. */
+static TpStatus parse_window(const cJSON *root, const char *name, LlamaConfig *c, TpError *err) {
+    bool mistral = !strcmp(c->architecture, "MistralForCausalLM");
+    bool qwen = !strcmp(c->architecture, "Qwen2ForCausalLM");
+    if (!mistral && !qwen)
+        return TP_OK; /* LlamaConfig has no sliding window */
+    const cJSON *sw = cJSON_GetObjectItemCaseSensitive(root, "sliding_window");
+    int window = 4096;
+    if (sw && cJSON_IsNull(sw))
+        window = 0;
+    else if (sw) {
+        TpStatus st = int_field(root, "sliding_window", name, false, 1, 1 << 30, &window, err);
+        if (st != TP_OK)
+            return st;
+    }
+    if (mistral) {
+        c->sliding_window = window;
+        for (int l = 0; window && l < c->n_layers; l++)
+            set_window_layer(c, l);
+        return TP_OK;
+    }
+    bool use = false;
+    TpStatus st = bool_field(root, "use_sliding_window", name, &use, err);
+    if (st != TP_OK)
+        return st;
+    if (!use)
+        window = 0;
+    int max_window_layers = 28;
+    st = int_field(root, "max_window_layers", name, false, 0, 1 << 30, &max_window_layers, err);
+    if (st != TP_OK)
+        return st;
+    const cJSON *lt = cJSON_GetObjectItemCaseSensitive(root, "layer_types");
+    bool any = false;
+    if (lt && !cJSON_IsNull(lt)) {
+        if (!cJSON_IsArray(lt) || cJSON_GetArraySize(lt) != c->n_layers)
+            return tp_error_set(err, TP_EINVAL,
+                                "%s: $.layer_types: expected a list of %d layer types "
+                                "(num_hidden_layers), got %s",
+                                name, c->n_layers,
+                                cJSON_IsArray(lt) ? "a list of another length"
+                                                  : tp_json_type_name(lt));
+        int l = 0;
+        const cJSON *it;
+        cJSON_ArrayForEach(it, lt) {
+            const char *v = cJSON_IsString(it) ? it->valuestring : "";
+            if (!strcmp(v, "sliding_attention")) {
+                set_window_layer(c, l);
+                any = true;
+            } else if (strcmp(v, "full_attention") != 0) {
+                return tp_error_set(err, TP_EINVAL,
+                                    "%s: $.layer_types[%d]: expected \"full_attention\" or "
+                                    "\"sliding_attention\"",
+                                    name, l);
+            }
+            l++;
+        }
+        if (any && !window)
+            return tp_error_set(err, TP_EINVAL,
+                                "%s: $.layer_types: sliding_attention layers but no window "
+                                "(use_sliding_window is false or sliding_window is null); "
+                                "refusing to guess one",
+                                name);
+    } else if (window) {
+        for (int l = max_window_layers; l < c->n_layers; l++) {
+            set_window_layer(c, l);
+            any = true;
+        }
+    }
+    c->sliding_window = any ? window : 0;
+    return TP_OK;
+}
+
 static TpStatus parse_eos(const cJSON *root, const char *name, LlamaConfig *c, TpError *err) {
     const cJSON *e = cJSON_GetObjectItemCaseSensitive(root, "eos_token_id");
     if (!e || cJSON_IsNull(e))
@@ -154,7 +243,8 @@ TpStatus llama_config_parse(const char *text, size_t len, const char *name, Llam
     if (st == TP_OK)
         st = int_field(root, "intermediate_size", name, true, 1, 1 << 22, &c->intermediate, err);
     if (st == TP_OK)
-        st = int_field(root, "num_hidden_layers", name, true, 1, 1024, &c->n_layers, err);
+        st = int_field(root, "num_hidden_layers", name, true, 1, LLAMA_MAX_LAYERS, &c->n_layers,
+                       err);
     if (st == TP_OK)
         st = int_field(root, "num_attention_heads", name, true, 1, 4096, &c->n_heads, err);
     c->n_kv_heads = c->n_heads;
@@ -185,6 +275,8 @@ TpStatus llama_config_parse(const char *text, size_t len, const char *name, Llam
         st = parse_eos(root, name, c, err);
     if (st == TP_OK)
         st = parse_rope(root, name, c, err);
+    if (st == TP_OK)
+        st = parse_window(root, name, c, err);
     const char *act = "silu";
     if (st == TP_OK)
         st = tp_json_string(root, "hidden_act", name, "$", false, &act, NULL, err);
@@ -261,6 +353,20 @@ char *llama_config_to_json(const LlamaConfig *c) {
         }
     } else {
         cJSON_AddNullToObject(o, "rope_scaling");
+    }
+    if (!strcmp(c->architecture, "MistralForCausalLM")) {
+        if (c->sliding_window > 0)
+            cJSON_AddNumberToObject(o, "sliding_window", c->sliding_window);
+        else
+            cJSON_AddNullToObject(o, "sliding_window");
+    } else if (c->sliding_window > 0) {
+        cJSON_AddBoolToObject(o, "use_sliding_window", true);
+        cJSON_AddNumberToObject(o, "sliding_window", c->sliding_window);
+        cJSON *lt = cJSON_AddArrayToObject(o, "layer_types");
+        for (int l = 0; l < c->n_layers; l++)
+            cJSON_AddItemToArray(lt, cJSON_CreateString(llama_layer_window(c, l)
+                                                            ? "sliding_attention"
+                                                            : "full_attention"));
     }
     cJSON_AddStringToObject(o, "torch_dtype", "float32");
     char *s = cJSON_Print(o);

@@ -19,7 +19,7 @@ void op_rope_forward(float *x, const float *cs, const float *sn, int N, int T, i
 void op_rope_backward(float *dx, const float *cs, const float *sn, int N, int T, int nh, int D);
 void op_rope_table(float *cs, float *sn, const double *inv_freq, int pos0, int T, int D);
 void op_attention_forward(float *out, float *att, const float *q, const float *k, const float *v,
-                          int B, int T, int H, int KV, int D);
+                          int B, int T, int H, int KV, int D, int window);
 void op_attention_backward(float *dq, float *dk, float *dv, float *scratch, const float *dout,
                            const float *q, const float *k, const float *v, const float *att, int B,
                            int T, int H, int KV, int D);

@@ -132,9 +132,11 @@ void OPS_NAME(rope_table)(REAL *cs, REAL *sn, const double *inv_freq, int pos0, 
 
 /* Causal attention with GQA for B sequences of T: q [B*T, H, D],
  * k and v [B*T, KV, D], out [B*T, H, D], att [B, H, T, T] (softmax
- * probabilities, saved; entries above the diagonal are 0). */
+ * probabilities, saved; entries above the diagonal are 0). window > 0:
+ * sliding window, position t attends to s with t - window < s <= t only
+ * (the other entries of att are 0, so the backward needs no window). */
 void OPS_NAME(attention_forward)(REAL *out, REAL *att, const REAL *q, const REAL *k, const REAL *v,
-                                 int B, int T, int H, int KV, int D) {
+                                 int B, int T, int H, int KV, int D, int window) {
     int group = H / KV, qs = H * D, ks = KV * D;
     REAL scale = (REAL)(1.0 / sqrt((double)D));
     for (int b = 0; b < B; b++) {
@@ -145,17 +147,20 @@ void OPS_NAME(attention_forward)(REAL *out, REAL *att, const REAL *q, const REAL
             REAL *a = att + ((size_t)b * H + h) * T * T;
             GEMM(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, D, scale, qh, qs, kg, ks, 0, a, T);
             for (int t = 0; t < T; t++) {
-                REAL *row = a + (size_t)t * T, mx = row[0];
-                for (int s = 1; s <= t; s++)
+                int lo = window > 0 && t >= window ? t - window + 1 : 0;
+                REAL *row = a + (size_t)t * T, mx = row[lo];
+                for (int s = lo + 1; s <= t; s++)
                     if (row[s] > mx)
                         mx = row[s];
                 double sum = 0;
-                for (int s = 0; s <= t; s++) {
+                for (int s = lo; s <= t; s++) {
                     row[s] = REXP(row[s] - mx);
                     sum += row[s];
                 }
-                for (int s = 0; s <= t; s++)
+                for (int s = lo; s <= t; s++)
                     row[s] = (REAL)(row[s] / sum);
+                for (int s = 0; s < lo; s++)
+                    row[s] = 0;
                 for (int s = t + 1; s < T; s++)
                     row[s] = 0;
             }

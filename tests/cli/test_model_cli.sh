@@ -30,6 +30,18 @@ expect 0 "GQA x4" -- "$TP" model info "$FIX/model/llama32-config"
 expect 1 "config.json: cannot open" -- "$TP" model info "$WORK/nowhere"
 mkdir -p "$WORK/gpt2" && echo '{"architectures": ["GPT2LMHeadModel"]}' >"$WORK/gpt2/config.json"
 expect 2 "not supported \\(supported: LlamaForCausalLM" -- "$TP" model info "$WORK/gpt2"
+# sliding windows: Mistral-7B-v0.1's 4096 on all 32 layers; a Qwen2 windowing
+# layers >= max_window_layers (2 and 3 of 4); Llama-3.2 none
+sw='"hidden_size": 64, "intermediate_size": 128, "num_attention_heads": 4, "vocab_size": 100'
+mkdir -p "$WORK/mistral" "$WORK/qwen2" "$WORK/qwen2bad"
+echo "{\"architectures\": [\"MistralForCausalLM\"], $sw, \"num_hidden_layers\": 32, \"sliding_window\": 4096}" >"$WORK/mistral/config.json"
+echo "{\"architectures\": [\"Qwen2ForCausalLM\"], $sw, \"num_hidden_layers\": 4, \"use_sliding_window\": true, \"sliding_window\": 16, \"max_window_layers\": 2}" >"$WORK/qwen2/config.json"
+echo "{\"architectures\": [\"Qwen2ForCausalLM\"], $sw, \"num_hidden_layers\": 2, \"layer_types\": [\"sliding_attention\", \"full_attention\"]}" >"$WORK/qwen2bad/config.json"
+expect 0 "sliding window +4096 tokens .* in 32 of 32 layers" -- "$TP" model info "$WORK/mistral"
+expect 0 "sliding window +16 tokens .* in 2 of 4 layers \\(first: layer 2\\)" -- "$TP" model info "$WORK/qwen2"
+expect 0 '"sliding_window_layers":[[:space:]]*\[2,[[:space:]]*3\]' -- "$TP" model info "$WORK/qwen2" --json
+expect 0 "sliding window +none" -- "$TP" model info "$FIX/model/llama32-config"
+expect 2 "layer_types: sliding_attention layers but no window" -- "$TP" model info "$WORK/qwen2bad"
 expect 2 "expected --text" -- "$TP" model tokenize "$FIX/model/llama32-config"
 expect 2 "unknown subcommand" -- "$TP" model frob x
 expect 2 "--top-p: expected a number in \\(0, 1\\]" -- "$TP" model generate x --top-p 0

@@ -1,5 +1,6 @@
 /* test_llama.c - config.json parsing, RoPE scaling, KV-cache decoding
- * against the full forward, and sampling. */
+ * against the full forward, sliding-window attention against a float64
+ * reference, and sampling. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -186,6 +187,258 @@ static void test_loss_masking(void **state) {
     llama_model_free(&m);
 }
 
+/* --- sliding-window attention ---------------------------------------------------------- */
+
+#define SW_BASE                                                                                    \
+    "\"hidden_size\": 32, \"intermediate_size\": 48, \"num_hidden_layers\": 3,"                    \
+    " \"num_attention_heads\": 4, \"num_key_value_heads\": 2, \"vocab_size\": 40,"                 \
+    " \"rms_norm_eps\": 1e-5, \"rope_theta\": 10000, \"max_position_embeddings\": 64"
+
+/* Which layers are windowed, by transformers' rules (configuration_mistral.py:
+ * sliding_window defaults to 4096 and covers every layer; configuration_qwen2.py:
+ * the window counts only with use_sliding_window, on layers >= max_window_layers
+ * (default 28) unless layer_types lists them). */
+static void test_sliding_window_config(void **state) {
+    (void)state;
+    struct {
+        const char *json;
+        int window, layers[3];
+    } cases[] = {
+        {"{\"architectures\": [\"MistralForCausalLM\"], " SW_BASE ", \"sliding_window\": 16}",
+         16, {1, 1, 1}},
+        {"{\"architectures\": [\"MistralForCausalLM\"], " SW_BASE "}", 4096, {1, 1, 1}},
+        {"{\"architectures\": [\"MistralForCausalLM\"], " SW_BASE ", \"sliding_window\": null}",
+         0, {0, 0, 0}},
+        {"{\"architectures\": [\"Qwen2ForCausalLM\"], " SW_BASE ", \"sliding_window\": 8,"
+         " \"max_window_layers\": 1}",
+         0, {0, 0, 0}}, /* use_sliding_window defaults to false */
+        {"{\"architectures\": [\"Qwen2ForCausalLM\"], " SW_BASE ", \"sliding_window\": 8,"
+         " \"use_sliding_window\": true, \"max_window_layers\": 1}",
+         8, {0, 1, 1}},
+        {"{\"architectures\": [\"Qwen2ForCausalLM\"], " SW_BASE ", \"use_sliding_window\": true}",
+         0, {0, 0, 0}}, /* max_window_layers 28 >= 3 layers: no layer is windowed */
+        {"{\"architectures\": [\"Qwen2ForCausalLM\"], " SW_BASE ", \"sliding_window\": 5,"
+         " \"use_sliding_window\": true, \"max_window_layers\": 0, \"layer_types\":"
+         " [\"sliding_attention\", \"full_attention\", \"sliding_attention\"]}",
+         5, {1, 0, 1}},
+        {"{\"architectures\": [\"LlamaForCausalLM\"], " SW_BASE ", \"sliding_window\": 4}", 0,
+         {0, 0, 0}}, /* LlamaConfig has no window */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        LlamaConfig c;
+        TpError err = {0};
+        if (parse(cases[i].json, &c, &err) != TP_OK)
+            fail_msg("case %zu: %s", i, err.msg);
+        assert_int_equal(c.sliding_window, cases[i].window);
+        for (int l = 0; l < 3; l++)
+            assert_int_equal(llama_layer_window(&c, l), cases[i].layers[l] ? cases[i].window : 0);
+        /* saved and read back, the window survives */
+        char *json = llama_config_to_json(&c);
+        LlamaConfig back;
+        assert_int_equal(parse(json, &back, &err), TP_OK);
+        free(json);
+        for (int l = 0; l < 3; l++)
+            assert_int_equal(llama_layer_window(&back, l), llama_layer_window(&c, l));
+    }
+    struct {
+        const char *json, *expect;
+    } bad[] = {
+        {"{\"architectures\": [\"Qwen2ForCausalLM\"], " SW_BASE ", \"sliding_window\": 5,"
+         " \"use_sliding_window\": true, \"layer_types\": [\"full_attention\"]}",
+         "$.layer_types: expected a list of 3 layer types"},
+        {"{\"architectures\": [\"Qwen2ForCausalLM\"], " SW_BASE ", \"sliding_window\": 5,"
+         " \"use_sliding_window\": true, \"layer_types\":"
+         " [\"full_attention\", \"chunked_attention\", \"full_attention\"]}",
+         "$.layer_types[1]: expected \"full_attention\" or \"sliding_attention\""},
+        {"{\"architectures\": [\"Qwen2ForCausalLM\"], " SW_BASE ", \"layer_types\":"
+         " [\"full_attention\", \"sliding_attention\", \"full_attention\"]}",
+         "sliding_attention layers but no window"},
+        {"{\"architectures\": [\"MistralForCausalLM\"], " SW_BASE ", \"sliding_window\": 0}",
+         "$.sliding_window"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        LlamaConfig c;
+        TpError err = {0};
+        TpStatus st = parse(bad[i].json, &c, &err);
+        if (st != TP_EINVAL || !strstr(err.msg, bad[i].expect))
+            fail_msg("bad case %zu: %d \"%s\"; expected \"%s\"", i, st, err.msg, bad[i].expect);
+    }
+}
+
+/* An independent float64 forward written straight from the definition
+ * (transformers modeling_llama.py / modeling_qwen2.py with masking_utils.py):
+ * RMSNorm, q/k/v (+ bias), rotate-half RoPE with theta^(-2i/D), softmax
+ * attention over key positions k with q - W < k <= q on a windowed layer
+ * (W = win[l]; 0 = full causal), o_proj, SwiGLU MLP, final norm, lm_head.
+ * It shares no code with the model: only the weights are read. */
+static void rms(double *out, const double *x, const float *w, int C, double eps) {
+    double ss = 0;
+    for (int i = 0; i < C; i++)
+        ss += x[i] * x[i];
+    double r = 1 / sqrt(ss / C + eps);
+    for (int i = 0; i < C; i++)
+        out[i] = x[i] * r * w[i];
+}
+
+static void lin(double *out, const double *x, const float *w, const float *b, int In, int Out) {
+    for (int o = 0; o < Out; o++) {
+        double acc = b ? b[o] : 0;
+        for (int i = 0; i < In; i++)
+            acc += (double)w[(size_t)o * In + i] * x[i];
+        out[o] = acc;
+    }
+}
+
+static void rope(double *x, int heads, int D, int pos, double theta) {
+    for (int h = 0; h < heads; h++)
+        for (int i = 0; i < D / 2; i++) {
+            double a = pos * pow(theta, -2.0 * i / D), c = cos(a), s = sin(a);
+            double x1 = x[h * D + i], x2 = x[h * D + i + D / 2];
+            x[h * D + i] = x1 * c - x2 * s;
+            x[h * D + i + D / 2] = x2 * c + x1 * s;
+        }
+}
+
+static void ref_logits(const LlamaModel *m, const int *ids, int T, const int *win, double *logits) {
+    const LlamaConfig *c = &m->cfg;
+    int C = c->hidden, F = c->intermediate, H = c->n_heads, KV = c->n_kv_heads, D = c->head_dim;
+    int V = c->vocab;
+    double *x = calloc((size_t)T * C, sizeof(double)), *h = calloc(C, sizeof(double));
+    double *q = calloc((size_t)T * H * D, sizeof(double)), *k = calloc((size_t)T * KV * D, 8);
+    double *v = calloc((size_t)T * KV * D, 8), *att = calloc((size_t)T * H * D, 8);
+    double *g = calloc(F, 8), *u = calloc(F, 8), *o = calloc(C, 8), *p = calloc(T, 8);
+    for (int t = 0; t < T; t++)
+        for (int i = 0; i < C; i++)
+            x[t * C + i] = m->w.embed[(size_t)ids[t] * C + i];
+    for (int l = 0; l < c->n_layers; l++) {
+        const LlamaLayerWeights *w = &m->w.layers[l];
+        for (int t = 0; t < T; t++) {
+            rms(h, x + t * C, w->attn_norm, C, c->rms_eps);
+            lin(q + t * H * D, h, w->wq, w->bq, C, H * D);
+            lin(k + t * KV * D, h, w->wk, w->bk, C, KV * D);
+            lin(v + t * KV * D, h, w->wv, w->bv, C, KV * D);
+            rope(q + t * H * D, H, D, t, c->rope_theta);
+            rope(k + t * KV * D, KV, D, t, c->rope_theta);
+        }
+        for (int t = 0; t < T; t++)
+            for (int hh = 0; hh < H; hh++) {
+                int kvh = hh / (H / KV);
+                double mx = -INFINITY, sum = 0;
+                for (int s = 0; s <= t; s++) {
+                    if (win[l] && !(s > t - win[l])) /* outside the window: masked */
+                        continue;
+                    double d = 0;
+                    for (int i = 0; i < D; i++)
+                        d += q[(t * H + hh) * D + i] * k[(s * KV + kvh) * D + i];
+                    p[s] = d / sqrt((double)D);
+                    mx = fmax(mx, p[s]);
+                }
+                for (int s = 0; s <= t; s++)
+                    if (!win[l] || s > t - win[l])
+                        sum += (p[s] = exp(p[s] - mx));
+                for (int i = 0; i < D; i++) {
+                    double acc = 0;
+                    for (int s = 0; s <= t; s++)
+                        if (!win[l] || s > t - win[l])
+                            acc += p[s] / sum * v[(s * KV + kvh) * D + i];
+                    att[(t * H + hh) * D + i] = acc;
+                }
+            }
+        for (int t = 0; t < T; t++) {
+            lin(o, att + t * H * D, w->wo, NULL, H * D, C);
+            for (int i = 0; i < C; i++)
+                x[t * C + i] += o[i];
+            rms(h, x + t * C, w->mlp_norm, C, c->rms_eps);
+            lin(g, h, w->wgate, NULL, C, F);
+            lin(u, h, w->wup, NULL, C, F);
+            for (int i = 0; i < F; i++)
+                g[i] = g[i] / (1 + exp(-g[i])) * u[i];
+            lin(o, g, w->wdown, NULL, F, C);
+            for (int i = 0; i < C; i++)
+                x[t * C + i] += o[i];
+        }
+    }
+    for (int t = 0; t < T; t++) {
+        rms(h, x + t * C, m->w.final_norm, C, c->rms_eps);
+        lin(logits + (size_t)t * V, h, m->w.lm_head, NULL, C, V);
+    }
+    free(x), free(h), free(q), free(k), free(v), free(att), free(g), free(u), free(o), free(p);
+}
+
+/* The model's logits, loss and KV-cache decoding with a window, against the
+ * float64 reference: a Qwen2 layout (q/k/v biases) whose layers 1 and 2 are
+ * windowed (max_window_layers 1) with a window of 3, and a Mistral layout
+ * with a window of 4 on every layer, over 12 tokens (well past the window).
+ * The full-attention reference must differ (the window matters here). */
+static void test_sliding_window_matches_reference(void **state) {
+    (void)state;
+    struct {
+        const char *json;
+        int win[3];
+    } cases[] = {
+        {"{\"architectures\": [\"Qwen2ForCausalLM\"], " SW_BASE ", \"sliding_window\": 3,"
+         " \"use_sliding_window\": true, \"max_window_layers\": 1}",
+         {0, 3, 3}},
+        {"{\"architectures\": [\"MistralForCausalLM\"], " SW_BASE ", \"sliding_window\": 4}",
+         {4, 4, 4}},
+    };
+    enum { T = 12, V = 40 };
+    int ids[T] = {1, 7, 3, 22, 39, 0, 5, 5, 18, 30, 2, 11};
+    int tg[T] = {7, 3, 22, 39, 0, 5, 5, 18, 30, 2, 11, 4};
+    for (size_t ci = 0; ci < 2; ci++) {
+        LlamaConfig c;
+        TpError err = {0};
+        assert_int_equal(parse(cases[ci].json, &c, &err), TP_OK);
+        LlamaModel m;
+        assert_int_equal(llama_model_init(&m, &c, &err), TP_OK);
+        llama_model_randomize(&m, 5 + ci, 0.3f);
+        if (c.attention_bias)
+            for (int l = 0; l < 3; l++)
+                for (int i = 0; i < 16; i++)
+                    m.w.layers[l].bk[i] = 0.05f * (i % 5);
+        static double ref[T * V], full[T * V];
+        int nowin[3] = {0, 0, 0};
+        ref_logits(&m, ids, T, cases[ci].win, ref);
+        ref_logits(&m, ids, T, nowin, full);
+        float loss;
+        assert_int_equal(llama_forward(&m, ids, tg, 1, T, &loss, NULL, &err), TP_OK);
+        const float *got = llama_logits(&m);
+        double worst = 0, scale = 0, moved = 0, ref_loss = 0;
+        for (int i = 0; i < T * V; i++) {
+            worst = fmax(worst, fabs(got[i] - ref[i]));
+            scale = fmax(scale, fabs(ref[i]));
+            moved = fmax(moved, fabs(full[i] - ref[i]));
+        }
+        for (int t = 0; t < T; t++) {
+            double mx = -INFINITY, sum = 0;
+            for (int j = 0; j < V; j++)
+                mx = fmax(mx, ref[t * V + j]);
+            for (int j = 0; j < V; j++)
+                sum += exp(ref[t * V + j] - mx);
+            ref_loss += (mx + log(sum) - ref[t * V + tg[t]]) / T;
+        }
+        print_message("  %s: largest logit error %.2g of %.2g; the window moves logits by "
+                      "%.2g; loss %.7f vs reference %.7f\n",
+                      c.architecture, worst, scale, moved, loss, ref_loss);
+        assert_true(worst <= 2e-5 * scale);
+        assert_true(moved > 100 * worst); /* not a window that changes nothing */
+        assert_true(fabs(loss - ref_loss) <= 2e-6 * ref_loss);
+        /* the KV-cache decoder applies the same window */
+        LlamaKV *kv;
+        assert_int_equal(llama_kv_new(&m, T, &kv, &err), TP_OK);
+        float step[V];
+        double dworst = 0;
+        for (int t = 0; t < T; t++) {
+            assert_int_equal(llama_decode_step(&m, kv, ids[t], step, &err), TP_OK);
+            for (int j = 0; j < V; j++)
+                dworst = fmax(dworst, fabs(step[j] - ref[t * V + j]));
+        }
+        assert_true(dworst <= 2e-5 * scale);
+        llama_kv_free(kv);
+        llama_model_free(&m);
+    }
+}
+
 static void test_sampling(void **state) {
     (void)state;
     float logits[4] = {logf(1), logf(2), logf(3), logf(4)}; /* p = 0.1 .. 0.4 */
@@ -215,6 +468,8 @@ int main(void) {
         cmocka_unit_test(test_config_errors),
         cmocka_unit_test(test_kv_cache_matches_forward),
         cmocka_unit_test(test_loss_masking),
+        cmocka_unit_test(test_sliding_window_config),
+        cmocka_unit_test(test_sliding_window_matches_reference),
         cmocka_unit_test(test_sampling),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
