@@ -13,6 +13,7 @@ PKGS=(
   libpcre2-dev                      # tokenizer pre-split patterns
   libcmocka-dev                     # unit tests
   tmux                              # end-to-end tests of the terminal UI
+  python3-yaml python3-jinja2       # tests: hand-off bundles parsed and templates rendered
 )
 
 missing=()

@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "tunepilot/dataset.h"
 #include "tunepilot/external.h"
+#include "tunepilot/handoff.h"
 #include "tunepilot/lora.h"
 #include "tunepilot/pilot.h"
 #include "tunepilot/tokenizer.h"
@@ -449,6 +450,12 @@ static int runs_show(Store *s, int64_t id, bool json) {
     store_run_metrics(s, id, -1, &m, &nm, &err);
     store_run_evals(s, id, &e, &ne, &err);
     cJSON *o = run_json(&r);
+    HandoffCompare hc;
+    bool handed = false;
+    if (handoff_compare(s, &r, &hc, &handed, &err) != TP_OK)
+        handed = false;
+    if (handed && json)
+        cJSON_AddItemToObject(o, "handoff", handoff_compare_json(&hc));
     if (json) {
         cJSON *ms = cJSON_AddArrayToObject(o, "metrics"), *es = cJSON_AddArrayToObject(o, "evals");
         for (int i = 0; i < nm; i++) {
@@ -498,6 +505,8 @@ static int runs_show(Store *s, int64_t id, bool json) {
             printf("  full run: %s\n", t);
             free(t);
         }
+        if (handed)
+            cli_print_handoff_compare(&hc);
     }
     cJSON_Delete(o);
     free(m);

@@ -24,6 +24,8 @@ static const char USAGE[] =
     "  decide             prompt, RAG or fine-tune? a verdict from a decision framework\n"
     "  demo               build|path: the bundled pilot demo (run it: pilot --demo)\n"
     "  examples           list the bundled example scenarios\n"
+    "  handoff RUN        --to axolotl|trl|torchtune: a pilot's full run as a bundle\n"
+    "                     for a distributed trainer, sized and priced for the GPUs\n"
     "  model              info|tokenize|score|generate|list: Hugging Face Llama models\n"
     "  pilot              fine-tune a model on a dataset here (QLoRA, LoRA or full)\n"
     "  pricing            list|show|import|snapshots|update|diff: price tables, their\n"
@@ -52,6 +54,7 @@ static const Command COMMANDS[] = {
     {"decide", cmd_decide},
     {"demo", cmd_demo},
     {"examples", cmd_examples},
+    {"handoff", cmd_handoff},
     {"model", cmd_model},
     {"pilot", cmd_pilot},
     {"pricing", cmd_pricing},
