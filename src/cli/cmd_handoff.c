@@ -47,8 +47,8 @@ void cli_print_handoff_compare(const HandoffCompare *c) {
            (long long)c->pilot_run, c->engine, c->gpus, c->gpu_id);
     printf("    hours       %10.3f  %10.3f\n", c->real_hours, c->projected_hours);
     printf("    GPU-hours   %10.3f  %10.3f\n", c->real_gpu_hours, c->projected_gpu_hours);
-    printf("    dollars     %10.2f  %10.2f  (at $%.2f a GPU-hour)\n", c->real_usd,
-           c->projected_usd, c->usd_per_gpu_hour);
+    printf("    dollars     %10.2f  %10.2f  (at $%.2f a GPU-hour)\n", c->real_usd, c->projected_usd,
+           c->usd_per_gpu_hour);
     printf("    loss at     ");
     for (int k = 0; k < HANDOFF_LOSS_POINTS; k++)
         printf("%7d%%", (k + 1) * 100 / HANDOFF_LOSS_POINTS);
@@ -61,7 +61,6 @@ void cli_print_handoff_compare(const HandoffCompare *c) {
     printf("\n");
 }
 
-
 static int print_plan(const HandoffPlan *pl, const HandoffOptions *o, bool json) {
     int total = pl->gpus_per_node * pl->nodes;
     if (json) {
@@ -70,9 +69,9 @@ static int print_plan(const HandoffPlan *pl, const HandoffOptions *o, bool json)
                "\"effective_batch\":%d,\"epochs\":%g,\"updates\":%lld,\"gpu_hours\":%.6g,"
                "\"hours\":%.6g,\"usd\":%.2f,\"deepspeed\":%s%s%s}\n",
                (long long)pl->run_id, handoff_engine_name(o->engine), o->out_dir, pl->gpu_id,
-               pl->gpus_per_node, pl->nodes, pl->micro_batch, pl->grad_accum,
-               pl->effective_batch, pl->epochs, pl->updates, pl->gpu_hours, pl->wall_hours,
-               pl->usd, pl->deepspeed ? "\"" : "", pl->deepspeed ? pl->deepspeed : "null",
+               pl->gpus_per_node, pl->nodes, pl->micro_batch, pl->grad_accum, pl->effective_batch,
+               pl->epochs, pl->updates, pl->gpu_hours, pl->wall_hours, pl->usd,
+               pl->deepspeed ? "\"" : "", pl->deepspeed ? pl->deepspeed : "null",
                pl->deepspeed ? "\"" : "");
         return CLI_OK;
     }
@@ -89,8 +88,7 @@ static int print_plan(const HandoffPlan *pl, const HandoffOptions *o, bool json)
     if (pl->deepspeed)
         printf("  DeepSpeed    %s\n", pl->deepspeed);
     printf("  projected    %.3g GPU-hours, %.3g h, $%.2f at $%.2f a GPU-hour (%s, as of %s)\n",
-           pl->gpu_hours, pl->wall_hours, pl->usd, pl->usd_per_gpu_hour, pl->cloud,
-           pl->rate_as_of);
+           pl->gpu_hours, pl->wall_hours, pl->usd, pl->usd_per_gpu_hour, pl->cloud, pl->rate_as_of);
     printf("  run          cd %s && ./run.sh%s\n", o->out_dir,
            o->skypilot ? "   (or: sky launch sky.yml)" : "");
     if (o->engine == HANDOFF_TORCHTUNE)
@@ -155,8 +153,7 @@ int cmd_handoff(const CliGlobal *g, int argc, char **argv) {
             return cli_usage("handoff", "unknown option %s", argv[i]);
         } else if (run < 0) {
             if (!cli_parse_ll(argv[i], &run) || run < 1)
-                return cli_usage("handoff", "%s: expected a run id (tunepilot runs list)",
-                                 argv[i]);
+                return cli_usage("handoff", "%s: expected a run id (tunepilot runs list)", argv[i]);
         } else {
             return cli_usage("handoff", "unexpected argument %s", argv[i]);
         }
