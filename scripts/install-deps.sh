@@ -11,6 +11,7 @@ PKGS=(
   libsqlite3-dev                    # the database
   libopenblas-dev                   # matrix products for the pilot
   libpcre2-dev                      # tokenizer pre-split patterns
+  libutf8proc-dev                   # tokenizer normalizers (NFC/NFD/NFKC/NFKD, case, marks)
   libcmocka-dev                     # unit tests
   tmux                              # end-to-end tests of the terminal UI
   python3-yaml python3-jinja2       # tests: hand-off bundles parsed and templates rendered

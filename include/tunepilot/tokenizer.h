@@ -10,17 +10,21 @@
  *     PCRE2 with UTF and UCP; behaviors Isolated, Removed, MergedWithPrevious,
  *     MergedWithNext, Contiguous; invert), Digits (individual_digits),
  *     Sequence, ByteLevel decoder;
- *   SentencePiece-converted (Llama-1/2, Mistral, TinyLlama): normalizers
- *     Sequence, Prepend, Replace (String or Regex), Strip and NFC, Metaspace
+ *   SentencePiece-converted (Llama-1/2, Mistral, TinyLlama): Metaspace
  *     pre-tokenizer (replacement, prepend_scheme always/first/never, split,
  *     legacy add_prefix_space), byte_fallback <0xNN> tokens, unk token with
  *     fuse_unk, decoders Sequence, Replace, ByteFallback, Fuse, Strip,
  *     Metaspace.
  *
+ * Normalizers (either family): Sequence, Prepend, Replace (String or Regex),
+ * Strip, NFC, NFD, NFKC, NFKD, Lowercase (Rust's per-character
+ * char::to_lowercase: simple mappings plus U+0130 -> "i" U+0307, no final
+ * sigma rule) and StripAccents (drops General_Category Mn, Mc, Me). The
+ * Unicode data is utf8proc's (Unicode 15.0 in Debian 12's 2.8.0);
+ * huggingface/tokenizers uses the Rust crates' tables, so a character
+ * assigned in a later Unicode version than either may normalize differently.
+ *
  * Deliberate differences from huggingface/tokenizers:
- *   - NFC is applied as the identity. That is exact for text that is already
- *     in NFC (almost all real text; always so when every code point is below
- *     U+0300) and differs for decomposed input such as "e" + U+0301.
  *   - Invalid UTF-8 input is first repaired like Rust's from_utf8_lossy (and
  *     JavaScript's TextDecoder): each maximal invalid subpart becomes U+FFFD.
  *     So decode(encode(x)) is the repaired x, never a crash.
@@ -33,7 +37,7 @@
  *
  * Unsupported (TP_EINVAL at load naming the file, the JSON path and what is
  * supported): models other than BPE (WordPiece, Unigram, WordLevel), other
- * normalizers (NFD, NFKC, NFKD, Lowercase, BertNormalizer, ...), other
+ * normalizers (BertNormalizer, Precompiled, Nmt, ByteLevel), other
  * pre-tokenizers (Whitespace, BertPreTokenizer, Punctuation, ...), other
  * decoders (WordPiece, BPEDecoder, CTC). continuing_subword_prefix and
  * end_of_word_suffix are honoured in the model but no real file tested them.

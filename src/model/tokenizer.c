@@ -247,10 +247,20 @@ static TpStatus ld_normalizer(Ld *l, const cJSON *o, const char *path, int depth
             return st;
         return ld_str(l, o, path, "content", true, &n->str, &n->str_len);
     }
-    if (!strcmp(ty, "NFC")) {
-        n->kind = NORM_NFC; /* identity: see tokenizer.h */
-        return TP_OK;
-    }
+    static const struct {
+        const char *name;
+        NormKind kind;
+    } SIMPLE[] = {{"NFC", NORM_NFC},
+                  {"NFD", NORM_NFD},
+                  {"NFKC", NORM_NFKC},
+                  {"NFKD", NORM_NFKD},
+                  {"Lowercase", NORM_LOWERCASE},
+                  {"StripAccents", NORM_STRIP_ACCENTS}};
+    for (size_t i = 0; i < sizeof SIMPLE / sizeof SIMPLE[0]; i++)
+        if (!strcmp(ty, SIMPLE[i].name)) {
+            n->kind = SIMPLE[i].kind;
+            return TP_OK;
+        }
     if (!strcmp(ty, "Strip")) {
         n->kind = NORM_STRIP;
         if ((st = ld_bool(l, o, path, "strip_left", true, &n->left)) != TP_OK)
@@ -260,7 +270,8 @@ static TpStatus ld_normalizer(Ld *l, const cJSON *o, const char *path, int depth
     l->t->n_norms--;
     return tp_error_set(l->err, TP_EINVAL,
                         "%s: %s.type: unsupported normalizer \"%s\" (supported: Sequence, "
-                        "Prepend, Replace, Strip, NFC)",
+                        "Prepend, Replace, Strip, NFC, NFD, NFKC, NFKD, Lowercase, "
+                        "StripAccents)",
                         l->name, path, ty);
 }
 

@@ -3,6 +3,8 @@
  * pre-tokenizers, and the BPE merge loop on each pre-token. */
 #include "tokenizer_impl.h"
 
+#include <utf8proc.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -200,6 +202,72 @@ static void apply_behavior(Enc *e, SplitBehavior b) {
 
 /* --- normalizers ------------------------------------------------------------ */
 
+/* Unicode normalization form of s (valid UTF-8) by utf8proc, appended to out.
+ * huggingface/tokenizers does the same with the unicode-normalization-
+ * alignments crate (normalizer.rs nfc/nfd/nfkc/nfkd). */
+static void norm_unicode(NormKind kind, const char *s, size_t n, TpBuf *out) {
+    int opt = UTF8PROC_STABLE;
+    if (kind == NORM_NFC || kind == NORM_NFKC)
+        opt |= UTF8PROC_COMPOSE;
+    else
+        opt |= UTF8PROC_DECOMPOSE;
+    if (kind == NORM_NFKC || kind == NORM_NFKD)
+        opt |= UTF8PROC_COMPAT;
+    utf8proc_uint8_t *dst = NULL;
+    utf8proc_ssize_t m =
+        n ? utf8proc_map((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)n, &dst, opt) : 0;
+    if (m >= 0 && (dst || !n))
+        buf_add(out, (const char *)dst, (size_t)m);
+    else /* only on allocation failure: s is valid UTF-8 */
+        buf_add(out, s, n);
+    free(dst);
+}
+
+/* Rust's char::to_lowercase per character, as normalizer.rs lowercase()
+ * does (no context: a final capital sigma becomes U+03C3): utf8proc's simple
+ * lowercase mapping, plus the one unconditional multi-character mapping of
+ * SpecialCasing.txt, U+0130 -> U+0069 U+0307. */
+static void norm_lowercase(const char *s, size_t n, TpBuf *out) {
+    for (size_t i = 0; i < n;) {
+        uint32_t cp;
+        size_t k = utf8_next((const unsigned char *)s + i, n - i, &cp);
+        if (!k) { /* not reached on valid UTF-8 */
+            buf_add(out, s + i, 1);
+            i++;
+            continue;
+        }
+        char enc[4];
+        if (cp == 0x130) {
+            buf_add(out, "i\xCC\x87", 3);
+        } else {
+            utf8proc_int32_t lo = utf8proc_tolower((utf8proc_int32_t)cp);
+            buf_add(out, enc, utf8_put((uint32_t)lo, enc));
+        }
+        i += k;
+    }
+}
+
+/* Drops combining marks (General_Category Mn, Mc, Me), as normalizer.rs
+ * StripAccents does with is_combining_mark. */
+static void norm_strip_accents(const char *s, size_t n, TpBuf *out) {
+    for (size_t i = 0; i < n;) {
+        uint32_t cp;
+        size_t k = utf8_next((const unsigned char *)s + i, n - i, &cp);
+        if (!k)
+            k = 1;
+        else {
+            utf8proc_category_t c = utf8proc_category((utf8proc_int32_t)cp);
+            if (c == UTF8PROC_CATEGORY_MN || c == UTF8PROC_CATEGORY_MC ||
+                c == UTF8PROC_CATEGORY_ME) {
+                i += k;
+                continue;
+            }
+        }
+        buf_add(out, s + i, k);
+        i += k;
+    }
+}
+
 static void norm_one(const Normalizer *nm, const TpBuf *in, TpBuf *out, pcre2_match_data *md,
                      TpStatus *st) {
     const char *s = in->data;
@@ -242,7 +310,17 @@ static void norm_one(const Normalizer *nm, const TpBuf *in, TpBuf *out, pcre2_ma
         return;
     }
     case NORM_NFC:
-        break;
+    case NORM_NFD:
+    case NORM_NFKC:
+    case NORM_NFKD:
+        norm_unicode(nm->kind, s, n, out);
+        return;
+    case NORM_LOWERCASE:
+        norm_lowercase(s, n, out);
+        return;
+    case NORM_STRIP_ACCENTS:
+        norm_strip_accents(s, n, out);
+        return;
     }
     buf_add(out, s, n);
 }

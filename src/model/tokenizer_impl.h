@@ -72,7 +72,17 @@ typedef struct Pattern {
     pcre2_code *re;
 } Pattern;
 
-typedef enum { NORM_PREPEND, NORM_REPLACE, NORM_NFC, NORM_STRIP } NormKind;
+typedef enum {
+    NORM_PREPEND,
+    NORM_REPLACE,
+    NORM_NFC,
+    NORM_NFD,
+    NORM_NFKC,
+    NORM_NFKD,
+    NORM_LOWERCASE,
+    NORM_STRIP_ACCENTS,
+    NORM_STRIP
+} NormKind;
 
 typedef struct Normalizer {
     NormKind kind;
