@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages tunepilot needs to build and test.
 # Runs apt-get as root, or through sudo. Does nothing when all are present.
+#   scripts/install-deps.sh          what the build and the tests need
+#   scripts/install-deps.sh --fuzz   also clang and its libFuzzer runtime
+#                                    (the fuzz build: scripts/fuzz.sh)
 set -euo pipefail
 
 PKGS=(
@@ -16,6 +19,9 @@ PKGS=(
   tmux                              # end-to-end tests of the terminal UI
   python3-yaml python3-jinja2       # tests: hand-off bundles parsed and templates rendered
 )
+if [ "${1:-}" = "--fuzz" ]; then
+  PKGS+=(clang libclang-rt-dev)     # libFuzzer, ASan, UBSan runtimes
+fi
 
 missing=()
 for p in "${PKGS[@]}"; do

@@ -227,11 +227,4 @@ double cost_mmc_wait_quantile_s(int c, double lambda, double mu, double q);
 double cost_lognormal_mixture_quantile(int n, const double *w, const double *p50,
                                        const double *p95, double q);
 
-/* Value of the p-quantile (0..1) of x[0..n-1] by the nearest-rank-with-
- * interpolation rule of numpy's default ("linear"). Reorders x. */
-double cost_quantile(double *x, int n, double p);
-
-/* Three quantiles (p_lo <= p_mid <= p_hi) at once, same rule; reorders x. */
-void cost_quantiles3(double *x, int n, double p_lo, double p_mid, double p_hi, double out[3]);
-
 #endif

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "tunepilot/cost.h"
+#include "tunepilot/stats.h"
 #include "tunepilot/rng.h"
 
 /* One option evaluated at the current values (`v`) and a traffic scale. */
@@ -253,7 +254,7 @@ enum { M_CPR, M_DAILY, M_ONE, M_TOTAL, M_P50, M_P95, M_REPL, N_METRICS };
 
 static void quantiles(double *x, int n, CostQuantiles *q) {
     double v[3];
-    cost_quantiles3(x, n, 0.10, 0.50, 0.90, v);
+    tp_quantiles3(x, n, 0.10, 0.50, 0.90, v);
     q->p10 = v[0];
     q->p50 = v[1];
     q->p90 = v[2];

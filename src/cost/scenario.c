@@ -645,10 +645,13 @@ static TpStatus parse_option(Ps *ps, CostOption *o, const cJSON *j, const char *
     if (!cJSON_IsObject(j))
         return tp_error_set(ps->err, TP_EINVAL, "%s: %s: expected an object, got %s", ps->name,
                             path, tp_json_type_name(j));
-    const char *kind;
+    const char *kind = NULL;
     TpStatus st = pstr(ps, j, path, "id", true, &o->id);
     if (st == TP_OK)
         st = pstr(ps, j, path, "kind", true, &kind);
+    if (st == TP_OK && !kind)
+        st = tp_error_set(ps->err, TP_EINVAL, "%s: %s.kind: missing, expected a string",
+                          ps->name, path);
     if (st != TP_OK)
         return st;
     int k = -1;

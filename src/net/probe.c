@@ -9,9 +9,9 @@
 #include "net/net_impl.h"
 #include "tunepilot/arena.h"
 #include "tunepilot/buf.h"
-#include "tunepilot/cost.h"
 #include "tunepilot/json.h"
 #include "tunepilot/probe.h"
+#include "tunepilot/stats.h"
 
 #define ERROR_BODY_CAP (16u << 10)
 #define MAX_PROMPT_TOKENS 200000
@@ -243,7 +243,7 @@ static void release(Req *r) {
 }
 
 static double finite_quantile(double *x, int n, double q) {
-    return n ? cost_quantile(x, n, q) : NAN;
+    return n ? tp_quantile(x, n, q) : NAN;
 }
 
 static void aggregate(ProbeResult *r) {

@@ -222,8 +222,8 @@ static void expand(TpBuf *b, const char *tmpl, const Slots *s) {
 static const char *const ISSUE_BILLING[] = {
     "I was charged twice for my {plan} subscription this month.",
     "There is a charge of {amount} on my {card} that I don't recognize.",
-    "Can I get a refund for {order}? I returned the {product} {days} days ago and still no money "
-    "back.",
+    ("Can I get a refund for {order}? I returned the {product} {days} days ago and still no money "
+     "back."),
     "My invoice for {month} says {amount} but my {plan} plan should cost {amount2}.",
     "How do I update the credit card on file? The old {card} expired.",
     "I cancelled my subscription but you billed me again on {date}.",
@@ -572,8 +572,8 @@ static const char *const REPLY_SHIPPING[] = {
     "Yes, we deliver there; standard delivery takes {days} days.",
 };
 static const char *const REPLY_SALES[] = {
-    "Thanks for your interest! For {seats} seats on the {plan2} plan we can offer 15% off; I've "
-    "attached a quote.",
+    ("Thanks for your interest! For {seats} seats on the {plan2} plan we can offer 15% off; I've "
+     "attached a quote."),
     "I'd be happy to show you the {product}. Does {date} at 10am work for a demo call?",
     "We do offer a 30% discount for nonprofits and schools; I've sent the application form.",
     "The {plan2} plan adds admin controls and priority support; here is a comparison.",

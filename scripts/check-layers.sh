@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# Checks that #includes follow the layers of docs/design-notes.md: data flows
+# downward, nothing includes a module above its own layer, and the workbench's
+# screens do not call into each other (except the listed exceptions below,
+# printed as warnings). Exit status 1 when a rule is broken.
+#
+#   scripts/check-layers.sh [REPO_ROOT]
+#
+# Layers, lowest first (a module may include its own layer and those below):
+#   0 core            errors, paths, buffers, JSON helpers, file I/O
+#   1 store           the SQLite database
+#   2 model           safetensors, config, tokenizer, Llama math
+#   3 pricing data train net       domain engines
+#   4 decide cost pilot            the three tools
+#   5 report          writers
+#   6 cli tui         faces
+set -euo pipefail
+root=${1:-$(cd "$(dirname "$0")/.." && pwd)}
+cd "$root"
+
+declare -A LEVEL=(
+  [core]=0 [store]=1 [model]=2
+  [pricing]=3 [data]=3 [train]=3 [net]=3
+  [decide]=4 [cost]=4 [pilot]=4
+  [report]=5 [cli]=6 [tui]=6
+)
+LAYER_NAME=(core store model engine tool report face)
+
+# The module each public header belongs to (include/tunepilot/NAME.h). A new
+# header must be added here: the check fails on a header it cannot place.
+declare -A HEADER=(
+  [arena]=core [assets]=core [buf]=core [error]=core [fileio]=core
+  [json]=core [paths]=core [rng]=core [stats]=core
+  [store]=store
+  [llama]=model [safetensors]=model [tokenizer]=model [catalog]=model
+  [pricing]=pricing [audit]=data [dataset]=data
+  [lora]=train [nf4]=train [optim]=train [trainer]=train
+  [net]=net [probe]=net [remote]=net
+  [cost]=cost [decide]=decide [demo]=pilot [external]=pilot [pilot]=pilot
+  [report]=report
+)
+
+# Screens that call into another screen today, to be untangled when the
+# workbench moves onto a shared session layer. "FROM TO" per line; each is
+# printed as a warning, anything else fails.
+SCREEN_EXCEPTIONS="
+costs runs
+decide costs
+decide runs
+history costs
+history decide
+pricing costs
+pricing decide
+"
+
+errors=0
+warn=0
+fail() { echo "check-layers: $*" >&2; errors=$((errors + 1)); }
+
+# module_of_include FILE_MODULE INCLUDE -> prints the module or nothing
+module_of_include() {
+  local from=$1 inc=$2
+  case "$inc" in
+  tunepilot/*.h)
+    local h=${inc#tunepilot/}
+    h=${h%.h}
+    echo "${HEADER[$h]:-?$h}"
+    ;;
+  */*)
+    local d=${inc%%/*}
+    if [ -n "${LEVEL[$d]:-}" ]; then echo "$d"; else echo "?$inc"; fi
+    ;;
+  *) echo "$from" ;; # a private header next to the source file
+  esac
+}
+
+checked=0
+while IFS= read -r f; do
+  case "$f" in
+  include/tunepilot/*.h)
+    h=${f#include/tunepilot/}
+    h=${h%.h}
+    mod=${HEADER[$h]:-}
+    if [ -z "$mod" ]; then
+      fail "$f: public header not placed in a layer (add it to HEADER in scripts/check-layers.sh)"
+      continue
+    fi
+    ;;
+  src/*)
+    mod=${f#src/}
+    mod=${mod%%/*}
+    if [ -z "${LEVEL[$mod]:-}" ]; then
+      fail "$f: module src/$mod is not placed in a layer (add it to LEVEL in scripts/check-layers.sh)"
+      continue
+    fi
+    ;;
+  esac
+  checked=$((checked + 1))
+  lv=${LEVEL[$mod]}
+  while IFS=: read -r line inc; do
+    inc=${inc#*\"}
+    inc=${inc%%\"*}
+    to=$(module_of_include "$mod" "$inc")
+    if [ "${to:0:1}" = "?" ]; then
+      fail "$f:$line: #include \"$inc\": unknown module (add it to scripts/check-layers.sh)"
+      continue
+    fi
+    tl=${LEVEL[$to]}
+    if [ "$tl" -gt "$lv" ]; then
+      fail "$f:$line: #include \"$inc\": $mod (${LAYER_NAME[$lv]}) must not include $to (${LAYER_NAME[$tl]}, a layer above)"
+    fi
+  done < <(grep -n '^[[:space:]]*#[[:space:]]*include[[:space:]]*"' "$f" || true)
+done < <(find src include -name '*.[ch]' | sort)
+
+# Screens: functions a screen defines (declared in src/tui/tui.h) must not be
+# called from another screen.
+for f in src/tui/screen_*.c; do
+  s=${f#src/tui/screen_}
+  s=${s%.c}
+  for g in src/tui/screen_*.c; do
+    [ "$g" = "$f" ] && continue
+    t=${g#src/tui/screen_}
+    t=${t%.c}
+    # public (non-static) functions defined in g
+    calls=""
+    for fn in $(grep -oE '^[a-zA-Z_][a-zA-Z0-9_ *]*[ *]([a-z_][a-z0-9_]*)\(' "$g" | grep -v '^static' |
+      sed -E 's/.*[ *]([a-z_][a-z0-9_]*)\($/\1/' | sort -u); do
+      if grep -qE "(^|[^a-zA-Z0-9_])$fn\(" "$f"; then calls="$calls $fn"; fi
+    done
+    [ -z "$calls" ] && continue
+    if grep -qx "$s $t" <<<"$SCREEN_EXCEPTIONS"; then
+      echo "check-layers: warning: screen_$s.c calls screen_$t.c:$calls (listed exception)" >&2
+      warn=$((warn + 1))
+    else
+      fail "src/tui/screen_$s.c calls screen_$t.c:$calls (screens must not call each other; go through a lower layer or list the exception)"
+    fi
+  done
+done
+
+echo "check-layers: $checked files, $errors errors, $warn warnings"
+[ "$errors" -eq 0 ]

@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# Fuzzing: builds the libFuzzer targets with clang (ASan + UBSan, including
+# float-cast-overflow) in build-fuzz/, then either replays every corpus or
+# runs a campaign over every target.
+#
+#   scripts/fuzz.sh [SECONDS]   campaign: SECONDS per target (default 60),
+#                               one target after another (FUZZ_JOBS=N runs N
+#                               at once); prints executions per target
+#   scripts/fuzz.sh --replay    replays fuzz/corpus/NAME/* through each target
+#                               once (what CI runs); fails on any crash
+#
+# Environment: FUZZ_TARGETS="tokenizer dataset" picks targets;
+# FUZZ_BUILD=DIR (default build-fuzz). A campaign grows a working corpus in
+# DIR/corpus/NAME (seeded from fuzz/corpus/NAME; minimise new finds into the
+# repository with `fuzz_NAME -merge=1 fuzz/corpus/NAME DIR/corpus/NAME`) and
+# writes crashes to DIR/crashes/NAME/. Needs clang and libclang-rt-dev
+# (scripts/install-deps.sh --fuzz).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+build=${FUZZ_BUILD:-build-fuzz}
+mode=campaign
+secs=60
+case "${1:-}" in
+--replay) mode=replay ;;
+"") ;;
+*[!0-9]* | 0)
+  echo "usage: scripts/fuzz.sh [SECONDS] | --replay" >&2
+  exit 2
+  ;;
+*) secs=$1 ;;
+esac
+
+if ! command -v clang >/dev/null; then
+  echo "fuzz.sh: clang not found (scripts/install-deps.sh --fuzz installs it)" >&2
+  exit 1
+fi
+CC=clang cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTP_FUZZ=ON -DTP_WERROR=ON \
+  -DTP_BUILD_TESTS=OFF >/dev/null
+cmake --build "$build" -j"$(nproc 2>/dev/null || echo 2)" --target fuzz_targets
+
+targets=${FUZZ_TARGETS:-$(cd fuzz && ls fuzz_*.c | sed 's/^fuzz_//; s/\.c$//')}
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:allocator_may_return_null=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
+export TUNEPILOT_PRICING_DIR= OPENBLAS_NUM_THREADS=1
+
+# Per-target limits: the longest input worth mutating (bytes).
+max_len() {
+  case "$1" in
+  tokenizer | litellm | pricing | scenario | framework | dataset) echo 16384 ;;
+  *) echo 8192 ;;
+  esac
+}
+
+if [ "$mode" = replay ]; then
+  fails=0
+  total=0
+  for t in $targets; do
+    files=(fuzz/corpus/"$t"/*)
+    if [ ! -e "${files[0]}" ]; then
+      echo "fuzz.sh: fuzz/corpus/$t is empty" >&2
+      fails=$((fails + 1))
+      continue
+    fi
+    if "$build/fuzz/fuzz_$t" -runs=1 "${files[@]}" >"$build/replay_$t.log" 2>&1; then
+      printf '%-22s %4d inputs ok\n' "$t" "${#files[@]}"
+      total=$((total + ${#files[@]}))
+    else
+      echo "fuzz.sh: fuzz_$t failed on its corpus:" >&2
+      tail -40 "$build/replay_$t.log" >&2
+      fails=$((fails + 1))
+    fi
+  done
+  echo "fuzz.sh: replayed $total inputs, $fails targets failed"
+  [ "$fails" -eq 0 ]
+  exit
+fi
+
+# campaign
+jobs=${FUZZ_JOBS:-1}
+mkdir -p "$build/logs"
+run_one() {
+  local t=$1 work="$build/corpus/$1" crashes="$build/crashes/$1/"
+  mkdir -p "$work" "$crashes"
+  "$build/fuzz/fuzz_$t" "$work" "fuzz/corpus/$t" -max_total_time="$secs" -max_len="$(max_len "$t")" \
+    -timeout=10 -rss_limit_mb=3072 -print_final_stats=1 -artifact_prefix="$crashes" \
+    >"$build/logs/$t.log" 2>&1 || true
+}
+running=0
+for t in $targets; do
+  run_one "$t" &
+  running=$((running + 1))
+  if [ "$running" -ge "$jobs" ]; then
+    wait -n || true
+    running=$((running - 1))
+  fi
+done
+wait
+
+printf '%-22s %8s %12s %10s %8s %8s\n' target seconds executions exec/s corpus crashes
+crashed=0
+for t in $targets; do
+  log="$build/logs/$t.log"
+  n=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+  rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
+  c=$(find "$build/corpus/$t" -type f | wc -l)
+  k=$(find "$build/crashes/$t" -type f | wc -l)
+  [ "$k" -gt 0 ] && crashed=$((crashed + 1))
+  printf '%-22s %8s %12s %10s %8s %8s\n' "$t" "$secs" "${n:-?}" "${rate:-?}" "$c" "$k"
+done
+if [ "$crashed" -gt 0 ]; then
+  echo "fuzz.sh: $crashed targets found crashes: see $build/crashes/ and $build/logs/" >&2
+  exit 1
+fi

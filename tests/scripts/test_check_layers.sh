@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# scripts/check-layers.sh passes on the tree, and fails on each kind of
+# planted violation: an engine including a tool, the model layer including an
+# engine, a tool including a face, a screen calling another screen, a public
+# header it cannot place.
+set -euo pipefail
+root=${1:?usage: test_check_layers.sh REPO_ROOT}
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/layers.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+fails=0
+
+"$root/scripts/check-layers.sh" "$root" >/dev/null 2>"$tmp/err" || {
+  echo "FAIL: the tree itself breaks the layers:"; cat "$tmp/err"; exit 1; }
+
+# plant FILE LINE EXPECTED-MESSAGE: a copy of the tree with LINE appended to
+# FILE must fail with a message containing EXPECTED-MESSAGE.
+plant() {
+  local file=$1 line=$2 want=$3
+  rm -rf "$tmp/t" && mkdir "$tmp/t"
+  cp -r "$root/src" "$root/include" "$tmp/t/"
+  printf '%s\n' "$line" >>"$tmp/t/$file"
+  if "$root/scripts/check-layers.sh" "$tmp/t" >/dev/null 2>"$tmp/err"; then
+    echo "FAIL: $file + '$line' passed"; fails=$((fails + 1))
+  elif ! grep -qF "$want" "$tmp/err"; then
+    echo "FAIL: $file + '$line': expected '$want' in:"; cat "$tmp/err"; fails=$((fails + 1))
+  else
+    echo "ok: $file + '$line' -> $want"
+  fi
+}
+plant src/net/http.c '#include "tunepilot/pilot.h"' 'net (engine) must not include pilot (tool'
+plant src/model/llama.c '#include "tunepilot/dataset.h"' 'model (model) must not include data (engine'
+plant src/cost/project.c '#include "tui/tui.h"' 'cost (tool) must not include tui (face'
+plant include/tunepilot/store.h '#include "tunepilot/tokenizer.h"' 'store (store) must not include model'
+plant src/tui/screen_runs.c 'static void x(TuiApp *a) { pilot_draw(a); }' 'screen_runs.c calls screen_pilot.c: pilot_draw'
+rm -rf "$tmp/t" && mkdir "$tmp/t" && cp -r "$root/src" "$root/include" "$tmp/t/"
+echo '/* x */' >"$tmp/t/include/tunepilot/unplaced.h"
+if "$root/scripts/check-layers.sh" "$tmp/t" >/dev/null 2>"$tmp/err" ||
+  ! grep -q "unplaced.h: public header not placed" "$tmp/err"; then
+  echo "FAIL: an unplaced header passed"; fails=$((fails + 1))
+fi
+[ "$fails" -eq 0 ] && echo "check-layers: all planted violations caught"
+[ "$fails" -eq 0 ]
