@@ -11,7 +11,7 @@
 #   1 store           the SQLite database
 #   2 model           safetensors, config, tokenizer, Llama math
 #   3 pricing data train net       domain engines
-#   4 decide cost pilot            the three tools
+#   4 decide cost pilot handoff    the three tools and the hand-off to a real run
 #   5 report          writers
 #   6 cli tui         faces
 set -euo pipefail
@@ -21,7 +21,7 @@ cd "$root"
 declare -A LEVEL=(
   [core]=0 [store]=1 [model]=2
   [pricing]=3 [data]=3 [train]=3 [net]=3
-  [decide]=4 [cost]=4 [pilot]=4
+  [decide]=4 [cost]=4 [pilot]=4 [handoff]=4
   [report]=5 [cli]=6 [tui]=6
 )
 LAYER_NAME=(core store model engine tool report face)
@@ -37,6 +37,7 @@ declare -A HEADER=(
   [lora]=train [nf4]=train [optim]=train [trainer]=train
   [net]=net [probe]=net [remote]=net
   [cost]=cost [decide]=decide [demo]=pilot [external]=pilot [pilot]=pilot
+  [handoff]=handoff
   [report]=report
 )
 
