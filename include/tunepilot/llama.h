@@ -124,6 +124,7 @@ typedef struct LlamaModel {
     double *inv_freq; /* [D/2] */
     LlamaActs *acts;
     bool no_linear;          /* linear weights live outside the model (hooks) */
+    bool fused_head, fused_head_weights; /* llama_set_fused_head */
     LlamaLinearHooks hooks;  /* forward == NULL: use the fp32 weights */
 } LlamaModel;
 
@@ -170,8 +171,17 @@ void llama_zero_grad(LlamaModel *m);
  * number (either pointer may be NULL). Saves what backward needs. */
 TpStatus llama_forward(LlamaModel *m, const int *ids, const int *targets, int B, int T,
                        float *loss, int *n_counted, TpError *err);
-/* Logits of the last forward, [B*T, V]. */
-const float *llama_logits(const LlamaModel *m);
+/* Logits of the last forward, [B*T, V]. The forward computes the head and
+ * the loss in chunks of rows and never holds all the logits: they are
+ * computed here on the first call after a forward (NULL when out of
+ * memory). */
+const float *llama_logits(LlamaModel *m);
+/* Training: with on, a forward with targets also computes the gradient of
+ * its mean loss at the vocabulary head (and adds the head's weight gradient
+ * to m->grads when weight_grads) while each chunk of logits is at hand, so
+ * that llama_backward does not compute the logits again. Pass the
+ * weight_grads llama_backward will get; off for evaluation. */
+void llama_set_fused_head(LlamaModel *m, bool on, bool weight_grads);
 /* Backward of the last forward's mean loss. Gradients of every operation's
  * inputs are computed; weight gradients are accumulated into m->grads when
  * weight_grads is true (requires llama_grads_enable). d(loss)/d(embedding

@@ -88,15 +88,19 @@ void nf4_dequantize_rows(const Nf4Tensor *t, int64_t r0, int64_t nr, float *out)
 /* Rows per dequantized tile: about NF4_TILE_BYTES of fp32 (at least 1, at
  * most rows). */
 int64_t nf4_tile_rows(const Nf4Tensor *w);
-/* Floats the scratch of the matmuls must hold: nf4_tile_rows(w) * cols. */
+/* Floats the scratch of the matmuls must hold: nf4_tile_rows(w) * cols
+ * for each thread of the pool (tp_pool_threads()). */
 size_t nf4_scratch_floats(const Nf4Tensor *w);
 
 /* out[N, rows] = inp[N, cols] W^T (overwrites out). W is dequantized a tile
  * of rows at a time into scratch (nf4_scratch_floats(w) floats), then one
- * cblas_sgemm per tile; the whole W is never materialised. */
+ * cblas_sgemm per tile; the whole W is never materialised. The rows are
+ * shared among the pool's threads (pool.h), each with its own tile. */
 void nf4_matmul_forward(float *out, const float *inp, const Nf4Tensor *w, int N, float *scratch);
 /* dinp[N, cols] += dout[N, rows] W, tile by tile (the data gradient; a frozen
- * NF4 weight has no dW). ADDS into dinp like every backward kernel. */
+ * NF4 weight has no dW). ADDS into dinp like every backward kernel. The
+ * columns are shared among the pool's threads; the tiles along rows, and so
+ * the order of the sums, do not depend on the number of threads. */
 void nf4_matmul_backward_input(float *dinp, const float *dout, const Nf4Tensor *w, int N,
                                float *scratch);
 

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "tunepilot/blas.h"
 
 #include <unistd.h>
 
@@ -66,6 +67,8 @@ static const Command COMMANDS[] = {
 };
 
 int main(int argc, char **argv) {
+    /* before anything else: the BLAS's kernels are fixed when it loads */
+    tp_blas_ensure_core(argv);
     CliGlobal g = {0};
     int i = 1;
     for (; i < argc; i++) {

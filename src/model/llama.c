@@ -6,8 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/llama_head.h"
 #include "model/llama_ops.h"
 #include "tunepilot/arena.h"
+#include "tunepilot/pool.h"
 #include "tunepilot/rng.h"
 
 /* --- parameters ----------------------------------------------------------------- */
@@ -157,12 +159,16 @@ struct LlamaActs {
     /* per layer, indexed [l]: */
     float **x_in, **ln1, **rstd1, **q, **k, **v, **att, **attn_out, **x_mid, **ln2, **rstd2;
     float **gate, **up, **act;
-    float *x_final, *lnf, *rstdf, *logits, *losses, *lse;
+    float *x_final, *lnf, *rstdf, *losses, *lse;
+    float *logits;     /* [N, V], only when llama_logits asks (NULL until then) */
+    float *head_work;  /* the fused head's chunks of logits (llama_head.h) */
+    float *dlnf;       /* [N, C]: d(loss)/d(lnf) when the forward computed it */
+    bool head_grad;    /* dlnf holds this forward's head gradient */
     float *rope_cos, *rope_sin; /* [T, D/2] for positions 0..T-1 */
     int *ids, *targets;
     int counted;
     /* backward */
-    float *dlogits, *dx, *dln, *dattn, *dq, *dk, *dv, *dgate, *dup, *dact, *scratch;
+    float *dx, *dln, *dattn, *dq, *dk, *dv, *dgate, *dup, *dact, *scratch;
 };
 
 static void acts_free(LlamaActs *a) {
@@ -170,6 +176,8 @@ static void acts_free(LlamaActs *a) {
         return;
     free(a->mem);
     free(a->bwd);
+    free(a->logits);
+    free(a->head_work);
     free(a->x_in);
     free(a->ids);
     free(a->targets);
@@ -184,15 +192,18 @@ static TpStatus acts_ensure(LlamaModel *m, int B, int T, TpError *err) {
     acts_free(a);
     m->acts = NULL;
     const LlamaConfig *c = &m->cfg;
-    size_t N = (size_t)B * T, C = c->hidden, F = c->intermediate, V = c->vocab, L = c->n_layers;
+    size_t N = (size_t)B * T, C = c->hidden, F = c->intermediate, L = c->n_layers;
     size_t q = (size_t)c->n_heads * c->head_dim, kv = (size_t)c->n_kv_heads * c->head_dim;
     size_t att = (size_t)B * c->n_heads * T * T;
     size_t per_layer = N * C * 4 + N * 2 + N * q * 2 + N * kv * 2 + att + N * F * 3;
     size_t half = (size_t)c->head_dim / 2;
-    size_t total = L * per_layer + N * C * 2 + N + N * V + 2 * N + 2 * (size_t)T * half;
+    size_t total = L * per_layer + N * C * 3 + N + 2 * N + 2 * (size_t)T * half;
     a = tp_xcalloc(1, sizeof *a);
     a->mem = malloc(total * sizeof(float));
-    if (!a->mem) {
+    a->head_work = malloc(llama_head_work_floats(c->vocab) * sizeof(float));
+    if (!a->mem || !a->head_work) {
+        free(a->mem);
+        free(a->head_work);
         free(a);
         return tp_error_set(err, TP_ERR, "out of memory for activations (%zu floats)", total);
     }
@@ -219,8 +230,8 @@ static TpStatus acts_ensure(LlamaModel *m, int B, int T, TpError *err) {
     p += N * C;
     a->rstdf = p;
     p += N;
-    a->logits = p;
-    p += N * V;
+    a->dlnf = p;
+    p += N * C;
     a->losses = p;
     p += N;
     a->lse = p;
@@ -330,9 +341,19 @@ TpStatus llama_forward(LlamaModel *m, const int *ids, const int *targets, int B,
             out[i] += mid[i];
     }
     op_rmsnorm_forward(a->lnf, a->rstdf, a->x_final, m->w.final_norm, N, C, c->rms_eps);
-    op_matmul_forward(a->logits, a->lnf, m->w.lm_head, NULL, N, C, V);
-    a->counted =
-        op_crossentropy_forward(a->losses, a->lse, a->logits, a->targets, N, V, LLAMA_IGNORE);
+    /* the head and the loss in chunks of rows; in training (llama_set_fused_head)
+     * the head's gradient too, while each chunk of logits is at hand */
+    free(a->logits);
+    a->logits = NULL;
+    int count = 0;
+    for (int i = 0; i < N; i++)
+        count += a->targets[i] != LLAMA_IGNORE;
+    a->head_grad = m->fused_head && count > 0;
+    a->counted = llama_head_run(a->lnf, m->w.lm_head, a->targets, N, C, V, LLAMA_IGNORE,
+                                a->losses, a->lse, a->head_grad ? a->dlnf : NULL,
+                                a->head_grad && m->fused_head_weights && m->grads ? m->g.lm_head
+                                                                                  : NULL,
+                                1.0 / (count ? count : 1), a->head_work);
     if (loss) {
         double sum = 0;
         for (int i = 0; i < N; i++)
@@ -344,7 +365,25 @@ TpStatus llama_forward(LlamaModel *m, const int *ids, const int *targets, int B,
     return TP_OK;
 }
 
-const float *llama_logits(const LlamaModel *m) { return m->acts ? m->acts->logits : NULL; }
+const float *llama_logits(LlamaModel *m) {
+    LlamaActs *a = m->acts;
+    if (!a)
+        return NULL;
+    if (!a->logits) {
+        size_t n = (size_t)a->N * m->cfg.vocab;
+        a->logits = malloc(n * sizeof(float));
+        if (!a->logits)
+            return NULL;
+        op_matmul_forward(a->logits, a->lnf, m->w.lm_head, NULL, a->N, m->cfg.hidden,
+                          m->cfg.vocab);
+    }
+    return a->logits;
+}
+
+void llama_set_fused_head(LlamaModel *m, bool on, bool weight_grads) {
+    m->fused_head = on;
+    m->fused_head_weights = on && weight_grads;
+}
 
 /* --- backward ------------------------------------------------------------------------- */
 
@@ -353,11 +392,11 @@ static void bwd_ensure(LlamaModel *m) {
     if (a->bwd)
         return;
     const LlamaConfig *c = &m->cfg;
-    size_t N = a->N, C = c->hidden, F = c->intermediate, V = c->vocab, T = a->T;
+    size_t N = a->N, C = c->hidden, F = c->intermediate, T = a->T;
     size_t q = (size_t)c->n_heads * c->head_dim, kv = (size_t)c->n_kv_heads * c->head_dim;
-    size_t sizes[] = {N * V, N * C, N * C, N * q, N * q, N * kv, N * kv, N * F, N * F, N * F,
-                      T * T};
-    float **dst[] = {&a->dlogits, &a->dx, &a->dln, &a->dattn, &a->dq, &a->dk, &a->dv,
+    size_t sizes[] = {N * C, N * C, N * q, N * q, N * kv, N * kv, N * F, N * F, N * F,
+                      T * T * (size_t)tp_pool_threads()};
+    float **dst[] = {&a->dx, &a->dln, &a->dattn, &a->dq, &a->dk, &a->dv,
                      &a->dgate, &a->dup, &a->dact, &a->scratch};
     size_t total = 0;
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
@@ -383,13 +422,13 @@ TpStatus llama_backward(LlamaModel *m, bool weight_grads, TpError *err) {
     const LlamaConfig *c = &m->cfg;
     int N = a->N, B = a->B, T = a->T, C = c->hidden, F = c->intermediate, V = c->vocab;
     int H = c->n_heads, KV = c->n_kv_heads, D = c->head_dim, q = H * D, kv = KV * D;
-    if (a->counted > 0)
-        op_crossentropy_backward(a->dlogits, a->logits, a->lse, a->targets, N, V, LLAMA_IGNORE,
-                                 1.0 / a->counted, 1);
+    if (a->head_grad && (!weight_grads || m->fused_head_weights))
+        memcpy(a->dln, a->dlnf, sizeof(float) * (size_t)N * C); /* computed by the forward */
+    else if (a->counted > 0) /* recompute the chunks of logits for their gradient */
+        llama_head_run(a->lnf, m->w.lm_head, a->targets, N, C, V, LLAMA_IGNORE, a->losses, a->lse,
+                       a->dln, WG(m->g.lm_head), 1.0 / a->counted, a->head_work);
     else
-        ZERO(a->dlogits, (size_t)N * V);
-    ZERO(a->dln, N * C);
-    op_matmul_backward(a->dln, WG(m->g.lm_head), NULL, a->dlogits, a->lnf, m->w.lm_head, N, C, V);
+        ZERO(a->dln, N * C);
     ZERO(a->dx, N * C);
     op_rmsnorm_backward(a->dx, WG(m->g.final_norm), a->dln, a->x_final, m->w.final_norm, a->rstdf,
                         N, C);

@@ -135,76 +135,123 @@ void OPS_NAME(rope_table)(REAL *cs, REAL *sn, const double *inv_freq, int pos0, 
  * probabilities, saved; entries above the diagonal are 0). window > 0:
  * sliding window, position t attends to s with t - window < s <= t only
  * (the other entries of att are 0, so the backward needs no window). */
-void OPS_NAME(attention_forward)(REAL *out, REAL *att, const REAL *q, const REAL *k, const REAL *v,
-                                 int B, int T, int H, int KV, int D, int window) {
+static void OPS_NAME(attention_head_forward)(REAL *out, REAL *att, const REAL *q, const REAL *k,
+                                             const REAL *v, int b, int h, int T, int H, int KV,
+                                             int D, int window) {
     int group = H / KV, qs = H * D, ks = KV * D;
     REAL scale = (REAL)(1.0 / sqrt((double)D));
-    for (int b = 0; b < B; b++) {
-        for (int h = 0; h < H; h++) {
-            const REAL *qh = q + (size_t)b * T * qs + (size_t)h * D;
-            const REAL *kg = k + (size_t)b * T * ks + (size_t)(h / group) * D;
-            const REAL *vg = v + (size_t)b * T * ks + (size_t)(h / group) * D;
-            REAL *a = att + ((size_t)b * H + h) * T * T;
-            GEMM(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, D, scale, qh, qs, kg, ks, 0, a, T);
-            for (int t = 0; t < T; t++) {
-                int lo = window > 0 && t >= window ? t - window + 1 : 0;
-                REAL *row = a + (size_t)t * T, mx = row[lo];
-                for (int s = lo + 1; s <= t; s++)
-                    if (row[s] > mx)
-                        mx = row[s];
-                double sum = 0;
-                for (int s = lo; s <= t; s++) {
-                    row[s] = REXP(row[s] - mx);
-                    sum += row[s];
-                }
-                for (int s = lo; s <= t; s++)
-                    row[s] = (REAL)(row[s] / sum);
-                for (int s = 0; s < lo; s++)
-                    row[s] = 0;
-                for (int s = t + 1; s < T; s++)
-                    row[s] = 0;
-            }
-            REAL *oh = out + (size_t)b * T * qs + (size_t)h * D;
-            GEMM(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, D, T, 1, a, T, vg, ks, 0, oh, qs);
+    const REAL *qh = q + (size_t)b * T * qs + (size_t)h * D;
+    const REAL *kg = k + (size_t)b * T * ks + (size_t)(h / group) * D;
+    const REAL *vg = v + (size_t)b * T * ks + (size_t)(h / group) * D;
+    REAL *a = att + ((size_t)b * H + h) * T * T;
+    GEMM(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, D, scale, qh, qs, kg, ks, 0, a, T);
+    for (int t = 0; t < T; t++) {
+        int lo = window > 0 && t >= window ? t - window + 1 : 0;
+        REAL *row = a + (size_t)t * T, mx = row[lo];
+        for (int s = lo + 1; s <= t; s++)
+            if (row[s] > mx)
+                mx = row[s];
+        double sum = 0;
+        for (int s = lo; s <= t; s++) {
+            row[s] = REXP(row[s] - mx);
+            sum += row[s];
         }
+        for (int s = lo; s <= t; s++)
+            row[s] = (REAL)(row[s] / sum);
+        for (int s = 0; s < lo; s++)
+            row[s] = 0;
+        for (int s = t + 1; s < T; s++)
+            row[s] = 0;
     }
+    REAL *oh = out + (size_t)b * T * qs + (size_t)h * D;
+    GEMM(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, D, T, 1, a, T, vg, ks, 0, oh, qs);
 }
 
 /* P = softmax(S), S = scale Q K^T, O = P V:
  * dP = dO V^T; dS = P (dP - rowsum(dP P)); dQ += scale dS K;
- * dK += scale dS^T Q; dV += P^T dO. scratch holds T*T REALs. */
+ * dK += scale dS^T Q; dV += P^T dO. ds holds T*T REALs. */
+static void OPS_NAME(attention_head_backward)(REAL *dq, REAL *dk, REAL *dv, REAL *ds,
+                                              const REAL *dout, const REAL *q, const REAL *k,
+                                              const REAL *v, const REAL *att, int b, int h, int T,
+                                              int H, int KV, int D) {
+    int group = H / KV, qs = H * D, ks = KV * D;
+    REAL scale = (REAL)(1.0 / sqrt((double)D));
+    size_t qo = (size_t)b * T * qs + (size_t)h * D;
+    size_t ko = (size_t)b * T * ks + (size_t)(h / group) * D;
+    const REAL *p = att + ((size_t)b * H + h) * T * T;
+    GEMM(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, D, 1, dout + qo, qs, v + ko, ks, 0, ds, T);
+    for (int t = 0; t < T; t++) {
+        REAL *row = ds + (size_t)t * T;
+        const REAL *pr = p + (size_t)t * T;
+        double dot = 0;
+        for (int s = 0; s <= t; s++)
+            dot += (double)row[s] * pr[s];
+        for (int s = 0; s <= t; s++)
+            row[s] = (REAL)(pr[s] * (row[s] - dot));
+        for (int s = t + 1; s < T; s++)
+            row[s] = 0;
+    }
+    GEMM(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, D, T, scale, ds, T, k + ko, ks, 1, dq + qo,
+         qs);
+    GEMM(CblasRowMajor, CblasTrans, CblasNoTrans, T, D, T, scale, ds, T, q + qo, qs, 1, dk + ko, ks);
+    GEMM(CblasRowMajor, CblasTrans, CblasNoTrans, T, D, T, 1, p, T, dout + qo, qs, 1, dv + ko, ks);
+}
+
+#ifdef OPS_PARALLEL
+/* One task per sequence and KV head: the query heads of a group write the
+ * same dk and dv rows, so they stay in one task, in order. */
+typedef struct OPS_NAME(AttnJob) {
+    REAL *out, *att, *dq, *dk, *dv, *scratch;
+    const REAL *q, *k, *v, *dout, *patt;
+    int T, H, KV, D, window;
+} OPS_NAME(AttnJob);
+
+static void OPS_NAME(attention_fwd_task)(void *ctx, int task, int worker) {
+    (void)worker;
+    const OPS_NAME(AttnJob) *j = ctx;
+    int group = j->H / j->KV, b = task / j->KV, g = task % j->KV;
+    for (int h = g * group; h < (g + 1) * group; h++)
+        OPS_NAME(attention_head_forward)(j->out, j->att, j->q, j->k, j->v, b, h, j->T, j->H,
+                                         j->KV, j->D, j->window);
+}
+
+static void OPS_NAME(attention_bwd_task)(void *ctx, int task, int worker) {
+    const OPS_NAME(AttnJob) *j = ctx;
+    int group = j->H / j->KV, b = task / j->KV, g = task % j->KV;
+    REAL *ds = j->scratch + (size_t)worker * j->T * j->T;
+    for (int h = g * group; h < (g + 1) * group; h++)
+        OPS_NAME(attention_head_backward)(j->dq, j->dk, j->dv, ds, j->dout, j->q, j->k, j->v,
+                                          j->patt, b, h, j->T, j->H, j->KV, j->D);
+}
+#endif
+
+void OPS_NAME(attention_forward)(REAL *out, REAL *att, const REAL *q, const REAL *k, const REAL *v,
+                                 int B, int T, int H, int KV, int D, int window) {
+#ifdef OPS_PARALLEL
+    OPS_NAME(AttnJob) j = {out,  att, NULL, NULL, NULL, NULL, q,  k,
+                           v,    NULL, NULL, T,   H,    KV,   D,  window};
+    tp_parallel_for(B * KV, OPS_NAME(attention_fwd_task), &j);
+#else
+    for (int b = 0; b < B; b++)
+        for (int h = 0; h < H; h++)
+            OPS_NAME(attention_head_forward)(out, att, q, k, v, b, h, T, H, KV, D, window);
+#endif
+}
+
+/* scratch holds T*T REALs for each thread of the pool (OPS_PARALLEL), else
+ * T*T. */
 void OPS_NAME(attention_backward)(REAL *dq, REAL *dk, REAL *dv, REAL *scratch, const REAL *dout,
                                   const REAL *q, const REAL *k, const REAL *v, const REAL *att,
                                   int B, int T, int H, int KV, int D) {
-    int group = H / KV, qs = H * D, ks = KV * D;
-    REAL scale = (REAL)(1.0 / sqrt((double)D));
-    for (int b = 0; b < B; b++) {
-        for (int h = 0; h < H; h++) {
-            size_t qo = (size_t)b * T * qs + (size_t)h * D;
-            size_t ko = (size_t)b * T * ks + (size_t)(h / group) * D;
-            const REAL *p = att + ((size_t)b * H + h) * T * T;
-            REAL *ds = scratch;
-            GEMM(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, D, 1, dout + qo, qs, v + ko, ks, 0,
-                 ds, T);
-            for (int t = 0; t < T; t++) {
-                REAL *row = ds + (size_t)t * T;
-                const REAL *pr = p + (size_t)t * T;
-                double dot = 0;
-                for (int s = 0; s <= t; s++)
-                    dot += (double)row[s] * pr[s];
-                for (int s = 0; s <= t; s++)
-                    row[s] = (REAL)(pr[s] * (row[s] - dot));
-                for (int s = t + 1; s < T; s++)
-                    row[s] = 0;
-            }
-            GEMM(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, D, T, scale, ds, T, k + ko, ks, 1,
-                 dq + qo, qs);
-            GEMM(CblasRowMajor, CblasTrans, CblasNoTrans, T, D, T, scale, ds, T, q + qo, qs, 1,
-                 dk + ko, ks);
-            GEMM(CblasRowMajor, CblasTrans, CblasNoTrans, T, D, T, 1, p, T, dout + qo, qs, 1,
-                 dv + ko, ks);
-        }
-    }
+#ifdef OPS_PARALLEL
+    OPS_NAME(AttnJob) j = {NULL, NULL, dq, dk, dv, scratch, q, k, v, dout, att, T, H, KV, D, 0};
+    tp_parallel_for(B * KV, OPS_NAME(attention_bwd_task), &j);
+#else
+    for (int b = 0; b < B; b++)
+        for (int h = 0; h < H; h++)
+            OPS_NAME(attention_head_backward)(dq, dk, dv, scratch, dout, q, k, v, att, b, h, T, H,
+                                              KV, D);
+#endif
 }
 
 /* out = silu(gate) * up, silu(x) = x sigmoid(x) */

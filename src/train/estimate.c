@@ -1,9 +1,9 @@
 /* estimate.c - what a run will need before it starts: memory and time
  * (see trainer.h: train_estimate). */
-#include <cblas.h>
 #include <stdlib.h>
 #include <time.h>
 
+#include "tunepilot/pool.h"
 #include "tunepilot/trainer.h"
 
 double train_measure_gflops(void) {
@@ -15,7 +15,7 @@ double train_measure_gflops(void) {
         struct timespec t0, t1;
         clock_gettime(CLOCK_MONOTONIC, &t0);
         for (int i = 0; i < 4; i++)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1, a, n, b, n, 0, c, n);
+            tp_sgemm(0, 0, n, n, n, 1, a, n, b, n, 0, c, n);
         clock_gettime(CLOCK_MONOTONIC, &t1);
         double s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9;
         rate = 4 * 2.0 * n * n * n / s / 1e9;

@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "tunepilot/arena.h"
+#include "tunepilot/pool.h"
 
 static const char *const SHORT[LLAMA_N_LINEAR] = {"q", "k", "v", "o", "gate", "up", "down"};
 
@@ -170,7 +171,7 @@ static void hook_forward(void *ctx, int layer, LlamaLinear which, float *out, co
         float *tile = grow(&l->tile, &l->tile_cap, nf4_scratch_floats(q));
         nf4_matmul_forward(out, inp, q, N, tile);
     } else {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, Out, In, 1, inp, In,
+        tp_sgemm(0, 1, N, Out, In, 1, inp, In,
                     llama_linear_weight(&l->model->w, layer, which), In, 0, out, Out);
     }
     LoraPair *p = pair(l, layer, which);
@@ -194,8 +195,8 @@ static void hook_forward(void *ctx, int layer, LlamaLinear which, float *out, co
         x = l->xd[idx];
     }
     float *u = l->u[idx];
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, r, In, 1, x, In, p->A, In, 0, u, r);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, Out, r, (float)l->scale, u, r, p->B,
+    tp_sgemm(0, 1, N, r, In, 1, x, In, p->A, In, 0, u, r);
+    tp_sgemm(0, 1, N, Out, r, (float)l->scale, u, r, p->B,
                 r, 1, out, Out);
 }
 
@@ -207,7 +208,7 @@ static void hook_backward(void *ctx, int layer, LlamaLinear which, float *dinp, 
         float *tile = grow(&l->tile, &l->tile_cap, nf4_scratch_floats(q));
         nf4_matmul_backward_input(dinp, dout, q, N, tile);
     } else {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, In, Out, 1, dout, Out,
+        tp_sgemm(0, 0, N, In, Out, 1, dout, Out,
                     llama_linear_weight(&l->model->w, layer, which), In, 1, dinp, In);
     }
     LoraPair *p = pair(l, layer, which);
@@ -217,25 +218,25 @@ static void hook_backward(void *ctx, int layer, LlamaLinear which, float *dinp, 
     const float *x = l->xd[idx] ? l->xd[idx] : inp;
     float s = (float)l->scale;
     /* dB += s dout^T u */
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Out, r, N, s, dout, Out, l->u[idx], r, 1,
+    tp_sgemm(1, 0, Out, r, N, s, dout, Out, l->u[idx], r, 1,
                 p->dB, r);
     /* du = s dout B */
     float *du = grow(&l->tmp, &l->tmp_cap, (size_t)N * r + (size_t)N * In);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, r, Out, s, dout, Out, p->B, r, 0, du,
+    tp_sgemm(0, 0, N, r, Out, s, dout, Out, p->B, r, 0, du,
                 r);
     /* dA += du^T x~ */
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, r, In, N, 1, du, r, x, In, 1, p->dA, In);
+    tp_sgemm(1, 0, r, In, N, 1, du, r, x, In, 1, p->dA, In);
     if (l->training && l->cfg.dropout > 0) {
         /* d(x~)/dx is the mask times 1/(1-p) */
         float *dx = du + (size_t)N * r, keep_scale = (float)(1.0 / (1.0 - l->cfg.dropout));
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, In, r, 1, du, r, p->A, In, 0, dx,
+        tp_sgemm(0, 0, N, In, r, 1, du, r, p->A, In, 0, dx,
                     In);
         const uint8_t *mk = l->mask[idx];
         for (size_t i = 0; i < (size_t)N * In; i++)
             if (mk[i])
                 dinp[i] += dx[i] * keep_scale;
     } else {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, In, r, 1, du, r, p->A, In, 1,
+        tp_sgemm(0, 0, N, In, r, 1, du, r, p->A, In, 1,
                     dinp, In);
     }
 }
@@ -260,7 +261,7 @@ void lora_merge(const Lora *l, LlamaModel *m) {
             if (!p->A || !W)
                 continue;
             /* W[out, in] += s B[out, r] A[r, in] */
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, p->out, p->in, r,
+            tp_sgemm(0, 0, p->out, p->in, r,
                         (float)l->scale, p->B, r, p->A, p->in, 1, W, p->in);
         }
 }

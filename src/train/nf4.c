@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "tunepilot/arena.h"
+#include "tunepilot/pool.h"
 
 /* bitsandbytes get_4bit_type("nf4") (functional.py; same LUT in
  * csrc/kernels.cu and csrc/cpu_ops.cpp), reference §1.1. */
@@ -242,34 +243,75 @@ int64_t nf4_tile_rows(const Nf4Tensor *w) {
 }
 
 size_t nf4_scratch_floats(const Nf4Tensor *w) {
-    return (size_t)(nf4_tile_rows(w) * w->cols);
+    return (size_t)(nf4_tile_rows(w) * w->cols) * (size_t)tp_pool_threads();
+}
+
+typedef struct Nf4Job {
+    const Nf4Tensor *w;
+    const float *in; /* inp (forward) or dout (backward) */
+    float *out;      /* out (forward) or dinp (backward) */
+    float *scratch;
+    int N, tr, part; /* rows per tile; forward: rows per task, backward: columns per task */
+} Nf4Job;
+
+/* Forward: out[:, r0:r1] for a range of W's rows, a tile at a time. */
+static void forward_task(void *ctx, int task, int worker) {
+    const Nf4Job *j = ctx;
+    int rows = (int)j->w->rows, cols = (int)j->w->cols;
+    int r0 = task * j->part, r1 = r0 + j->part < rows ? r0 + j->part : rows;
+    float *tile = j->scratch + (size_t)worker * (size_t)j->tr * cols;
+    for (int r = r0; r < r1; r += j->tr) {
+        int nr = r1 - r < j->tr ? r1 - r : j->tr;
+        nf4_dequantize_rows(j->w, r, nr, tile);
+        /* out[:, r:r+nr] = inp[N, cols] tile[nr, cols]^T */
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, j->N, nr, cols, 1.0f, j->in, cols,
+                    tile, cols, 0.0f, j->out + r, rows);
+    }
+}
+
+/* Backward: dinp[:, c0:c1] += dout W[:, c0:c1], over the same row tiles
+ * (and so the same order of sums) whatever the split. */
+static void backward_task(void *ctx, int task, int worker) {
+    const Nf4Job *j = ctx;
+    int rows = (int)j->w->rows, cols = (int)j->w->cols;
+    int c0 = task * j->part, c1 = c0 + j->part < cols ? c0 + j->part : cols, nc = c1 - c0;
+    if (nc <= 0)
+        return;
+    float *tile = j->scratch + (size_t)worker * (size_t)j->tr * cols;
+    for (int r0 = 0; r0 < rows; r0 += j->tr) {
+        int nr = rows - r0 < j->tr ? rows - r0 : j->tr;
+        if (nc == cols)
+            nf4_dequantize_rows(j->w, r0, nr, tile);
+        else
+            for (int r = 0; r < nr; r++)
+                dequant_range(j->w, (int64_t)(r0 + r) * cols + c0, (int64_t)(r0 + r) * cols + c1,
+                              tile + (size_t)r * nc);
+        /* dinp[:, c0:c1] += dout[:, r0:r0+nr] tile[nr, nc] */
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, j->N, nc, nr, 1.0f, j->in + r0,
+                    rows, tile, nc, 1.0f, j->out + c0, cols);
+    }
 }
 
 void nf4_matmul_forward(float *out, const float *inp, const Nf4Tensor *w, int N, float *scratch) {
     if (N <= 0)
         return;
-    int rows = (int)w->rows, cols = (int)w->cols, tr = (int)nf4_tile_rows(w);
-    for (int r0 = 0; r0 < rows; r0 += tr) {
-        int nr = rows - r0 < tr ? rows - r0 : tr;
-        nf4_dequantize_rows(w, r0, nr, scratch);
-        /* out[:, r0:r0+nr] = inp[N, cols] tile[nr, cols]^T */
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, nr, cols, 1.0f, inp, cols, scratch,
-                    cols, 0.0f, out + r0, rows);
-    }
+    int rows = (int)w->rows, threads = tp_pool_threads();
+    Nf4Job j = {w, inp, out, scratch, N, (int)nf4_tile_rows(w), 0};
+    /* a part per thread, in whole tiles when there are enough of them */
+    int per = (rows + threads - 1) / threads;
+    j.part = per >= j.tr ? (per + j.tr - 1) / j.tr * j.tr : (per + 15) / 16 * 16;
+    tp_parallel_for((rows + j.part - 1) / j.part, forward_task, &j);
 }
 
 void nf4_matmul_backward_input(float *dinp, const float *dout, const Nf4Tensor *w, int N,
                                float *scratch) {
     if (N <= 0)
         return;
-    int rows = (int)w->rows, cols = (int)w->cols, tr = (int)nf4_tile_rows(w);
-    for (int r0 = 0; r0 < rows; r0 += tr) {
-        int nr = rows - r0 < tr ? rows - r0 : tr;
-        nf4_dequantize_rows(w, r0, nr, scratch);
-        /* dinp[N, cols] += dout[:, r0:r0+nr] tile[nr, cols] */
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, cols, nr, 1.0f, dout + r0, rows,
-                    scratch, cols, 1.0f, dinp, cols);
-    }
+    int cols = (int)w->cols, threads = tp_pool_threads();
+    Nf4Job j = {w, dout, dinp, scratch, N, (int)nf4_tile_rows(w), 0};
+    int per = (cols + threads - 1) / threads;
+    j.part = (per + 63) / 64 * 64; /* whole NF4 blocks when cols is a multiple of 64 */
+    tp_parallel_for((cols + j.part - 1) / j.part, backward_task, &j);
 }
 
 /* ---- sizes --------------------------------------------------------------------- */

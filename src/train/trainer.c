@@ -1,7 +1,6 @@
 /* trainer.c - the training loop (see trainer.h). */
 #include "tunepilot/trainer.h"
 
-#include <cblas.h>
 #include <ctype.h>
 #include <inttypes.h>
 #include <math.h>
@@ -18,6 +17,7 @@
 #include "tunepilot/lora.h"
 #include "tunepilot/optim.h"
 #include "tunepilot/paths.h"
+#include "tunepilot/pool.h"
 #include "tunepilot/rng.h"
 #include "tunepilot/safetensors.h"
 #include "tunepilot/tokenizer.h"
@@ -144,8 +144,7 @@ TpStatus trainer_open(const char *model_dir, const char *data_path, const TrainC
     t->cfg = *c;
     snprintf(t->model_dir, sizeof t->model_dir, "%s", model_dir);
     snprintf(t->run_dir, sizeof t->run_dir, "%s", run_dir);
-    if (c->threads > 0)
-        openblas_set_num_threads(c->threads);
+    tp_pool_set_threads(c->threads); /* 0: the default (pool.h) */
     st = tokenizer_load(model_dir, &t->tok, err);
     DatasetOptions dopt = {c->seq, c->eval_split, c->seed, 0};
     if (st == TP_OK)
@@ -391,8 +390,13 @@ TpStatus trainer_run(Trainer *t, const TrainSink *sink, volatile sig_atomic_t *s
             int T = next_batch(t, &tokens);
             float loss;
             int counted;
+            /* the head's input gradient comes with the forward; a full
+             * fine-tune's head weight gradient is left to the backward, after
+             * the rescaling below */
+            llama_set_fused_head(&t->model, true, false);
             TpStatus st =
                 llama_forward(&t->model, t->ids, t->labels, c->batch, T, &loss, &counted, err);
+            llama_set_fused_head(&t->model, false, false);
             if (st == TP_OK && counted > 0) {
                 if (n_last > 0)
                     scale_grads(t, (double)n_last / counted);

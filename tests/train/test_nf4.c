@@ -10,6 +10,7 @@
 
 #include "tp_test.h"
 #include "tunepilot/nf4.h"
+#include "tunepilot/pool.h"
 #include "tunepilot/rng.h"
 
 static float *normal_weights(int64_t n, double std, uint64_t seed) {
@@ -295,7 +296,7 @@ static void check_matmul(int64_t R, int64_t C, int N, int64_t want_tile) {
     Nf4Tensor t;
     assert_int_equal(nf4_quantize(w, R, C, &t, NULL), TP_OK);
     assert_int_equal(nf4_tile_rows(&t), want_tile);
-    assert_int_equal(nf4_scratch_floats(&t), (size_t)(want_tile * C));
+    assert_int_equal(nf4_scratch_floats(&t), (size_t)(want_tile * C) * (size_t)tp_pool_threads());
     float *full = dequant_all(&t);
     float *inp = normal_weights(N * C, 1.0, 5), *dout = normal_weights(N * R, 1.0, 6);
     float *scratch = malloc(sizeof(float) * nf4_scratch_floats(&t));

@@ -1,0 +1,27 @@
+/* llama_head.h - the vocabulary head fused with the cross-entropy. Private
+ * to the model layer (and its tests). */
+#ifndef TP_MODEL_LLAMA_HEAD_H
+#define TP_MODEL_LLAMA_HEAD_H
+
+#include <stddef.h>
+
+#define LLAMA_HEAD_ROWS 64 /* rows of logits one task holds */
+
+/* Floats of work space llama_head_run needs: LLAMA_HEAD_ROWS * V for each
+ * thread of the pool. */
+size_t llama_head_work_floats(int V);
+
+/* logits = x[N, C] W[V, C]^T, a chunk of LLAMA_HEAD_ROWS rows per task, so
+ * the N x V logits are never all held. For each row whose target is not
+ * ignore: lse[n] = logsumexp(logits[n]), losses[n] = lse[n] -
+ * logits[n][target] (both 0 for ignored rows). When dx is non-NULL it
+ * receives (overwritten) d/dx of scale * sum(losses): dlogits = scale
+ * (softmax - onehot) per counted row, 0 for ignored rows, times W; when dW
+ * is non-NULL dlogits^T x is ADDED to it. Returns the counted rows. The
+ * log-sum-exp is the reference's (op_crossentropy_forward: a double sum of
+ * exp(logit - max)) within fp32 rounding. */
+int llama_head_run(const float *x, const float *W, const int *targets, int N, int C, int V,
+                   int ignore, float *losses, float *lse, float *dx, float *dW, double scale,
+                   float *work);
+
+#endif

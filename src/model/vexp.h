@@ -1,0 +1,17 @@
+/* vexp.h - exp over float arrays, vectorised (AVX-512, AVX2 or SSE2 picked
+ * at load time). Private to the model layer and its tests. */
+#ifndef TP_MODEL_VEXP_H
+#define TP_MODEL_VEXP_H
+
+#include <stddef.h>
+
+/* y[i] = exp(x[i] - shift) for i < n (y may be x). Within 2 ulp of expf for
+ * arguments in [-87, 88]; below -87 the result is 0 (expf's values there
+ * are under 1.7e-38). */
+void tp_vexpf(float *y, const float *x, float shift, size_t n);
+/* The largest of x[0..n-1] (n >= 1). */
+float tp_vmaxf(const float *x, size_t n);
+/* sum of exp(x[i] - shift) in double, without storing the terms */
+double tp_vexpsumf(const float *x, float shift, size_t n);
+
+#endif
