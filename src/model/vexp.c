@@ -28,18 +28,23 @@ static inline float exp_one(float x) {
     p = p * r + 1.6666665459e-1f;
     p = p * r + 5.0000001201e-1f;
     p = p * r * r + r + 1.0f;
-    int32_t ti, pi;
+    uint32_t ti, pi;
     memcpy(&ti, &t, 4);
     memcpy(&pi, &p, 4);
-    pi += (ti - 0x4B400000) * (1 << 23); /* times 2^n */
+    pi += (ti - 0x4B400000u) << 23; /* times 2^n (unsigned: a NaN's bits wrap harmlessly) */
     memcpy(&p, &pi, 4);
     return p;
 }
 
+/* exp(d) from exp_one(d): 0 below -87, NaN for NaN */
+static inline float exp_fix(float d, float v) {
+    return d < -87.0f ? 0.0f : d == d ? v : d;
+}
+
 VEXP_CLONES void tp_vexpf(float *y, const float *x, float shift, size_t n) {
     for (size_t i = 0; i < n; i++) {
-        float v = exp_one(x[i] - shift);
-        y[i] = x[i] - shift < -87.0f ? 0.0f : v;
+        float d = x[i] - shift;
+        y[i] = exp_fix(d, exp_one(d));
     }
 }
 
@@ -67,8 +72,8 @@ VEXP_CLONES double tp_vexpsumf(const float *x, float shift, size_t n) {
     for (; i + 16 <= n; i += 16) {
         float e[16];
         for (int k = 0; k < 16; k++) {
-            float v = exp_one(x[i + k] - shift);
-            e[k] = x[i + k] - shift < -87.0f ? 0.0f : v;
+            float d = x[i + k] - shift;
+            e[k] = exp_fix(d, exp_one(d));
         }
         double s = 0;
         for (int k = 0; k < 16; k++)
@@ -76,8 +81,8 @@ VEXP_CLONES double tp_vexpsumf(const float *x, float shift, size_t n) {
         sum += s;
     }
     for (; i < n; i++) {
-        float v = exp_one(x[i] - shift);
-        sum += x[i] - shift < -87.0f ? 0.0f : v;
+        float d = x[i] - shift;
+        sum += exp_fix(d, exp_one(d));
     }
     return sum;
 }

@@ -7,7 +7,7 @@
 
 /* y[i] = exp(x[i] - shift) for i < n (y may be x). Within 2 ulp of expf for
  * arguments in [-87, 88]; below -87 the result is 0 (expf's values there
- * are under 1.7e-38). */
+ * are under 1.7e-38); NaN gives NaN. */
 void tp_vexpf(float *y, const float *x, float shift, size_t n);
 /* The largest of x[0..n-1] (n >= 1). */
 float tp_vmaxf(const float *x, size_t n);
