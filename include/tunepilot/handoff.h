@@ -35,10 +35,10 @@
 
 /* The documents the generated configurations follow (cited in README.md). */
 #define HANDOFF_AXOLOTL_VERSION "axolotl 0.18.0 (src/axolotl/utils/schemas/*.py, docs/cli.qmd)"
-#define HANDOFF_TRL_VERSION                                                                    \
-    "TRL 1.9 (docs/source/clis.md; trl/trainer/sft_config.py, model_config.py, "             \
+#define HANDOFF_TRL_VERSION                                                                        \
+    "TRL 1.9 (docs/source/clis.md; trl/trainer/sft_config.py, model_config.py, "                   \
     "scripts/utils.py)"
-#define HANDOFF_TORCHTUNE_VERSION                                                              \
+#define HANDOFF_TORCHTUNE_VERSION                                                                  \
     "torchtune 0.7.0 (recipes/configs/*/*_lora.yaml, torchtune/datasets/_chat.py)"
 #define HANDOFF_SKYPILOT_VERSION "SkyPilot YAML spec (docs.skypilot.co reference/yaml-spec)"
 
@@ -50,15 +50,15 @@ const char *handoff_engine_name(HandoffEngine e);
 
 typedef struct HandoffOptions {
     HandoffEngine engine;
-    int gpus;          /* GPUs per node; 0: as many as the plan needs (at most 8) */
-    int nodes;         /* machines; 0 = 1 */
-    const char *gpu;   /* a GPU id of the price tables; NULL: the cheapest that fits */
-    bool skypilot;     /* add sky.yml */
-    bool spot;         /* SkyPilot use_spot */
-    bool warm_start;   /* start from the pilot's adapter (axolotl: lora_model_dir) */
-    double epochs;     /* > 0: override the pilot's epochs for the full run */
+    int gpus;        /* GPUs per node; 0: as many as the plan needs (at most 8) */
+    int nodes;       /* machines; 0 = 1 */
+    const char *gpu; /* a GPU id of the price tables; NULL: the cheapest that fits */
+    bool skypilot;   /* add sky.yml */
+    bool spot;       /* SkyPilot use_spot */
+    bool warm_start; /* start from the pilot's adapter (axolotl: lora_model_dir) */
+    double epochs;   /* > 0: override the pilot's epochs for the full run */
     const char *out_dir;
-    bool force;        /* write into an existing, non-empty out_dir */
+    bool force; /* write into an existing, non-empty out_dir */
 } HandoffOptions;
 
 /* What the bundle was sized and priced at. Strings are copies (no lifetime
@@ -66,24 +66,24 @@ typedef struct HandoffOptions {
 typedef struct HandoffPlan {
     int64_t run_id;
     HandoffEngine engine;
-    char model_ref[1024];   /* hub id, or the bundle-relative / absolute local path */
+    char model_ref[1024]; /* hub id, or the bundle-relative / absolute local path */
     char gpu_id[32], gpu_name[96], sky_accelerator[32];
-    double gpu_memory_gb;   /* one GPU */
-    double need_memory_gb;  /* estimate for one GPU at this plan (weights, states, activations) */
+    double gpu_memory_gb;  /* one GPU */
+    double need_memory_gb; /* estimate for one GPU at this plan (weights, states, activations) */
     int gpus_per_node, nodes;
     int micro_batch, grad_accum, effective_batch, pilot_effective_batch;
     int seq;
     double epochs, lr, warmup_ratio;
     long long n_train, n_eval, updates, warmup_steps;
-    long long eval_steps;   /* updates between evaluations (0: none) */
-    const char *deepspeed;  /* NULL, "zero2" or "zero3" (static) */
-    double gpu_hours;       /* total GPU-hours at the tables' training utilisation */
-    double wall_hours;      /* gpu_hours / GPUs (ideal data-parallel scaling) */
+    long long eval_steps;  /* updates between evaluations (0: none) */
+    const char *deepspeed; /* NULL, "zero2" or "zero3" (static) */
+    double gpu_hours;      /* total GPU-hours at the tables' training utilisation */
+    double wall_hours;     /* gpu_hours / GPUs (ideal data-parallel scaling) */
     double usd_per_gpu_hour, usd;
     char cloud[64];
     char rate_source[512], rate_as_of[16];
-    char launch[1024];      /* the command run.sh runs */
-    bool warned_torchtune;  /* torchtune is no longer maintained (stated in README) */
+    char launch[1024];     /* the command run.sh runs */
+    bool warned_torchtune; /* torchtune is no longer maintained (stated in README) */
 } HandoffPlan;
 
 /* Reads finished pilot run `run_id` (a local run with a summary), plans the
@@ -101,7 +101,7 @@ TpStatus handoff_write(Store *s, const Pricing *p, int64_t run_id, const Handoff
 typedef struct HandoffCompare {
     int64_t pilot_run, real_run;
     char engine[16], gpu_id[32];
-    int gpus;                      /* GPUs in all (per node x nodes) */
+    int gpus; /* GPUs in all (per node x nodes) */
     double projected_hours, real_hours;
     double projected_gpu_hours, real_gpu_hours;
     double usd_per_gpu_hour, projected_usd, real_usd;
@@ -114,6 +114,9 @@ typedef struct HandoffCompare {
  * span between its creation and last update). */
 TpStatus handoff_compare(Store *s, const StoreRun *real, HandoffCompare *c, bool *found,
                          TpError *err);
+
+/* "under 1 s", "42 s", "3.5 min", "2.1 h", "4.3 days" for hours h, into out. */
+void handoff_fmt_hours(double h, char *out, size_t n);
 
 /* The comparison as JSON (caller deletes). */
 cJSON *handoff_compare_json(const HandoffCompare *c);

@@ -87,8 +87,13 @@ static int print_plan(const HandoffPlan *pl, const HandoffOptions *o, bool json)
            pl->updates, pl->warmup_steps, pl->lr);
     if (pl->deepspeed)
         printf("  DeepSpeed    %s\n", pl->deepspeed);
-    printf("  projected    %.3g GPU-hours, %.3g h, $%.2f at $%.2f a GPU-hour (%s, as of %s)\n",
-           pl->gpu_hours, pl->wall_hours, pl->usd, pl->usd_per_gpu_hour, pl->cloud, pl->rate_as_of);
+    char gh[32], wh[32];
+    handoff_fmt_hours(pl->gpu_hours, gh, sizeof gh);
+    handoff_fmt_hours(pl->wall_hours, wh, sizeof wh);
+    printf("  projected    GPU time %s, wall time %s, %s%.2f at $%.2f a GPU-hour (%s, as of "
+           "%s)\n",
+           gh, wh, pl->usd < 0.01 ? "under $" : "$", pl->usd < 0.01 ? 0.01 : pl->usd,
+           pl->usd_per_gpu_hour, pl->cloud, pl->rate_as_of);
     printf("  run          cd %s && ./run.sh%s\n", o->out_dir,
            o->skypilot ? "   (or: sky launch sky.yml)" : "");
     if (o->engine == HANDOFF_TORCHTUNE)

@@ -530,11 +530,17 @@ TpStatus hf_write_readme(const PilotFacts *f, const HandoffOptions *o, const Han
     if (pl->nodes > 1)
         tp_buf_printf(&b, "| nodes | %d |\n", pl->nodes);
     tp_buf_printf(&b, "| training memory a GPU (estimate) | %.1f GB |\n", pl->need_memory_gb);
-    tp_buf_printf(&b, "| GPU-hours | %.3g |\n| wall time | %.3g h |\n", pl->gpu_hours,
-                  pl->wall_hours);
+    char gh[32], wh[32];
+    handoff_fmt_hours(pl->gpu_hours, gh, sizeof gh);
+    handoff_fmt_hours(pl->wall_hours, wh, sizeof wh);
+    tp_buf_printf(&b, "| GPU time | %s (%.4g GPU-hours) |\n| wall time | %s |\n", gh, pl->gpu_hours,
+                  wh);
     tp_buf_printf(&b, "| rate | $%.2f a GPU-hour (%s; %s, as of %s) |\n", pl->usd_per_gpu_hour,
                   pl->cloud, pl->rate_source, pl->rate_as_of);
-    tp_buf_printf(&b, "| projected cost | **$%.2f** |\n\n", pl->usd);
+    if (pl->usd < 0.01)
+        tp_buf_puts(&b, "| projected cost | **under $0.01** |\n\n");
+    else
+        tp_buf_printf(&b, "| projected cost | **$%.2f** |\n\n", pl->usd);
     tp_buf_printf(&b,
                   "GPU-hours come from the pilot: its training tokens x epochs x FLOPs a token "
                   "(measured on the pilot's model), at each GPU's dense bf16 peak x the "
@@ -569,7 +575,9 @@ TpStatus hf_write_readme(const PilotFacts *f, const HandoffOptions *o, const Han
                   (unsigned long long)t->seed);
     tp_buf_printf(&b, "| epochs | %g |\n", pl->epochs);
     tp_buf_printf(&b, "| chat template %s | %s |\n\n", f->template_name[0] ? f->template_name : "-",
-                  hf_default_template(f) ? "chat_template.jinja (the same text, in Jinja)"
+                  hf_default_template(f) ? (o->engine == HANDOFF_AXOLOTL
+                                                ? "the same text in Jinja (chat_template_jinja)"
+                                                : "the same text in Jinja (chat_template.jinja)")
                                          : "the tokenizer's own");
     if (pl->effective_batch != pl->pilot_effective_batch)
         tp_buf_printf(&b,
@@ -688,4 +696,20 @@ TpStatus hf_model_reference(const PilotFacts *f, const HandoffOptions *o, Handof
     }
     snprintf(pl->model_ref, sizeof pl->model_ref, "%s", f->opt.model_dir);
     return TP_OK;
+}
+
+void handoff_fmt_hours(double h, char *out, size_t n) {
+    double sec = h * 3600;
+    if (!isfinite(sec))
+        snprintf(out, n, "n/a");
+    else if (sec < 1)
+        snprintf(out, n, "under 1 s");
+    else if (sec < 120)
+        snprintf(out, n, "%.0f s", sec);
+    else if (sec < 7200)
+        snprintf(out, n, "%.1f min", sec / 60);
+    else if (h < 72)
+        snprintf(out, n, "%.1f h", h);
+    else
+        snprintf(out, n, "%.1f days", h / 24);
 }
