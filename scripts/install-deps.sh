@@ -18,6 +18,7 @@ PKGS=(
   libcmocka-dev                     # unit tests
   tmux                              # end-to-end tests of the terminal UI
   python3-yaml python3-jinja2       # tests: hand-off bundles parsed and templates rendered
+  sqlite3                           # the shell: tests seed a database with finished runs
 )
 if [ "${1:-}" = "--fuzz" ]; then
   PKGS+=(clang libclang-rt-dev)     # libFuzzer, ASan, UBSan runtimes

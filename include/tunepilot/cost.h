@@ -107,6 +107,9 @@ typedef struct CostScenario {
     uint64_t seed;
     int draws;
     long long snapshot; /* -1 when the scenario names none */
+    /* YYYY-MM-DD the horizon starts ("start_date"; else the caller sets
+     * today's date); empty: lifecycle dates are not checked */
+    char start_date[11];
 
     CostNum requests_per_day, input_tokens, output_tokens, cached_input_share;
     CostNum growth_per_month, peak_factor, latency_slo_ms;

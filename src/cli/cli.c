@@ -1,4 +1,6 @@
 #include "cli.h"
+#include "tunepilot/json.h"
+#include "tunepilot/session.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -65,27 +67,43 @@ TpStatus cli_open_store(const CliGlobal *g, Store **out, TpError *err) {
     return st;
 }
 
+Store *cli_store_or_null(const CliGlobal *g) {
+    Store *s = NULL;
+    TpError e = {0};
+    if (cli_open_store(g, &s, &e) != TP_OK)
+        return NULL;
+    return s;
+}
+
 TpStatus cli_load_pricing(const CliGlobal *g, Store **store, long long snapshot, Pricing *p,
                           TpError *err) {
-    TpStatus st = pricing_load_bundled(p, err);
-    if (st != TP_OK || snapshot <= 0)
-        return st;
-    if (!*store) {
-        st = cli_open_store(g, store, err);
-        if (st != TP_OK)
+    if (snapshot != 0 && !*store) {
+        TpError e2 = {0};
+        TpStatus st = cli_open_store(g, store, &e2);
+        if (st != TP_OK && snapshot > 0) {
+            *err = e2;
             return st;
+        }
+        /* newest without a database: the bundled tables are the newest */
     }
-    StoreSnapshotInfo info;
-    char **docs;
-    int n;
-    st = store_snapshot_models(*store, snapshot, &info, &docs, &n, err);
-    if (st == TP_OK) {
-        st = pricing_apply_snapshot(p, snapshot, info.label, info.as_of, docs, n, err);
-        for (int i = 0; i < n; i++)
-            free(docs[i]);
-        free(docs);
-    }
-    return st;
+    return session_pricing_load(*store, snapshot, p, err);
+}
+
+void cli_pricing_note(const Pricing *p, char *out, size_t size) {
+    if (p->snapshot_id > 0)
+        snprintf(out, size, "snapshot %lld (%s%s%s) over the bundled tables", p->snapshot_id,
+                 p->snapshot_label ? p->snapshot_label : "", p->snapshot_as_of ? ", as of " : "",
+                 p->snapshot_as_of ? p->snapshot_as_of : "");
+    else
+        snprintf(out, size, "snapshot 0 (the bundled tables)");
+}
+
+cJSON *cli_pricing_json(const Pricing *p) {
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "snapshot", (double)p->snapshot_id);
+    tp_json_add_str(o, "label", p->snapshot_id > 0 ? p->snapshot_label : "bundled tables");
+    tp_json_add_str(o, "as_of", p->snapshot_id > 0 ? p->snapshot_as_of : NULL);
+    return o;
 }
 
 TpStatus cli_write_output(const char *path, const char *text, TpError *err) {

@@ -32,10 +32,20 @@ bool cli_parse_ll(const char *s, long long *out);
 /* Opens the database (path from --db, TUNEPILOT_DB or XDG). */
 TpStatus cli_open_store(const CliGlobal *g, Store **out, TpError *err);
 
-/* Loads the bundled tables and, for snapshot > 0, applies that stored
- * snapshot (opening the store when *store is NULL). */
+/* Prices by the snapshot rule (session.h): snapshot < 0 the newest stored
+ * snapshot over the bundled tables (the bundled tables alone when there is
+ * none or no database), 0 the bundled tables, N > 0 snapshot N. Opens the
+ * store when *store is NULL and a snapshot may be needed. */
 TpStatus cli_load_pricing(const CliGlobal *g, Store **store, long long snapshot, Pricing *p,
                           TpError *err);
+/* "snapshot 3 (label, as of DATE) over the bundled tables" or "snapshot 0
+ * (the bundled tables)": what every text output names. */
+void cli_pricing_note(const Pricing *p, char *out, size_t size);
+/* {"snapshot": N, "label": ..., "as_of": ...}: what every JSON output names. */
+#include <cjson/cJSON.h>
+cJSON *cli_pricing_json(const Pricing *p);
+/* Opens the store; NULL (no error) when it cannot be opened. */
+Store *cli_store_or_null(const CliGlobal *g);
 
 /* Reads a scenario document: a file (or standard input for "-") when file
  * is non-NULL, else the bundled example `example`. *text is malloc'ed (NUL
@@ -73,6 +83,13 @@ struct CostScenario;
 TpStatus cli_parse_scenario(const CliGlobal *g, Store **store, const char *text, size_t len,
                             const char *name, const Pricing *p, struct CostScenario *sc,
                             TpError *err);
+
+struct SessionEvidence;
+/* Applies pilot run `run`'s measurements (0 = the newest finished run) to
+ * the scenario document in *text (replaced, *len updated); ev gets the
+ * evidence. cmd_cost.c. */
+TpStatus cli_apply_run(Store *store, long long run, char **text, size_t *len, const char *name,
+                       struct SessionEvidence *ev, TpError *err);
 
 /* The bundled demo's directory (model/ and tickets.jsonl): $TUNEPILOT_DEMO_DIR,
  * else the source tree's assets/demo, else <program dir>/../share/tunepilot/demo.

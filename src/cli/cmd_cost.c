@@ -10,6 +10,7 @@
 #include "tunepilot/fileio.h"
 #include "tunepilot/json.h"
 #include "tunepilot/report.h"
+#include "tunepilot/session.h"
 
 
 static const char USAGE[] =
@@ -20,7 +21,10 @@ static const char USAGE[] =
     "\n"
     "  --format F      table (default), md, csv or json\n"
     "  -o FILE         write to FILE (atomically) instead of standard output\n"
-    "  --snapshot N    price with pricing snapshot N (0 = bundled tables)\n"
+    "  --snapshot N    price with pricing snapshot N (0 = bundled tables; default: the\n"
+    "                  scenario's \"snapshot\", else the newest stored snapshot)\n"
+    "  --from-run ID   use pilot run ID's measured training time for self-hosted\n"
+    "                  options (0 = the newest finished run)\n"
     "  --seed S        Monte Carlo seed (default: the scenario's, else 1)\n"
     "  --draws N       Monte Carlo draws (default: the scenario's, else 10000)\n"
     "  --no-save       do not record the scenario and projection in the database\n"
@@ -28,14 +32,14 @@ static const char USAGE[] =
 
 typedef struct CostArgs {
     const char *file, *example, *format, *out;
-    long long snapshot, seed, draws;
+    long long snapshot, seed, draws, from_run;
     bool no_save;
 } CostArgs;
 
 static int parse_args(int argc, char **argv, CostArgs *a) {
     memset(a, 0, sizeof *a);
     a->format = "table";
-    a->snapshot = a->seed = a->draws = -1;
+    a->snapshot = a->seed = a->draws = a->from_run = -1;
     for (int i = 1; i < argc; i++) {
         const char *v = NULL;
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
@@ -52,6 +56,9 @@ static int parse_args(int argc, char **argv, CostArgs *a) {
         } else if (cli_take(argc, argv, &i, "--snapshot", &v)) {
             if (!cli_parse_ll(v, &a->snapshot))
                 return cli_usage("cost", "--snapshot: expected a snapshot number (0 = bundled)");
+        } else if (cli_take(argc, argv, &i, "--from-run", &v)) {
+            if (!cli_parse_ll(v, &a->from_run))
+                return cli_usage("cost", "--from-run: expected a run id (0 = the newest finished)");
         } else if (cli_take(argc, argv, &i, "--seed", &v)) {
             if (!cli_parse_ll(v, &a->seed))
                 return cli_usage("cost", "--seed: expected a non-negative integer");
@@ -102,6 +109,28 @@ static void save(const CliGlobal *g, Store **store, const CostScenario *sc, cons
     cJSON_Delete(doc);
 }
 
+/* Applies pilot run `run`'s measurements to a scenario document: *text is
+ * replaced by the changed document. Shared with decide and review. */
+TpStatus cli_apply_run(Store *store, long long run, char **text, size_t *len, const char *name,
+                       SessionEvidence *ev, TpError *err) {
+    TpStatus st = session_evidence_load(store, run, ev, err);
+    cJSON *doc = NULL;
+    if (st == TP_OK)
+        st = tp_json_parse(*text, *len, name, &doc, err);
+    if (st == TP_OK) {
+        int n = session_evidence_apply(ev, doc);
+        fprintf(stderr, "pilot run %lld (%s): measured training time applied to %d self-hosted "
+                        "option(s)\n",
+                ev->run_id, ev->date, n);
+        char *out = cJSON_PrintUnformatted(doc);
+        free(*text);
+        *text = out;
+        *len = strlen(out);
+    }
+    cJSON_Delete(doc);
+    return st;
+}
+
 static int run_cost(const CliGlobal *g, const CostArgs *a) {
     TpError err = {0};
     char name[4096];
@@ -112,21 +141,21 @@ static int run_cost(const CliGlobal *g, const CostArgs *a) {
     CostScenario sc = {0};
     CostProjection proj = {0};
     char *out = NULL, *json = NULL;
+    char today[11];
+    SessionEvidence ev;
     TpStatus st = cli_read_scenario(a->file, a->example, &text, &len, name, sizeof name, &err);
     if (st == TP_OK)
-        st = pricing_load_bundled(&pricing, &err);
-    if (st == TP_OK)
-        st = cli_parse_scenario(g, &store, text, len, name, &pricing, &sc, &err);
-    long long snapshot = a->snapshot >= 0 ? a->snapshot : (st == TP_OK && sc.snapshot > 0
-                                                               ? sc.snapshot : 0);
-    if (st == TP_OK && snapshot > 0) {
-        /* Re-resolve the scenario against the snapshot's prices. */
-        cost_scenario_free(&sc);
-        pricing_free(&pricing);
-        st = cli_load_pricing(g, &store, snapshot, &pricing, &err);
-        if (st == TP_OK)
-            st = cli_parse_scenario(g, &store, text, len, name, &pricing, &sc, &err);
+        st = session_today(today, &err);
+    if (st == TP_OK) {
+        if (a->snapshot > 0 || a->from_run >= 0)
+            st = cli_open_store(g, &store, &err);
+        else if (a->snapshot < 0)
+            store = cli_store_or_null(g);
     }
+    if (st == TP_OK && a->from_run >= 0)
+        st = cli_apply_run(store, a->from_run, &text, &len, name, &ev, &err);
+    if (st == TP_OK)
+        st = session_load_case(store, a->snapshot, text, len, name, today, &pricing, &sc, &err);
     if (st == TP_OK) {
         if (a->seed >= 0)
             sc.seed = (uint64_t)a->seed;
@@ -135,14 +164,14 @@ static int run_cost(const CliGlobal *g, const CostArgs *a) {
         st = cost_project(&sc, &proj, &err);
     }
     if (st == TP_OK) {
-        ReportPricing rp = {snapshot, pricing.snapshot_label, pricing.snapshot_as_of};
+        ReportPricing rp = {pricing.snapshot_id, pricing.snapshot_label, pricing.snapshot_as_of};
         out = report_cost_render(&sc, &proj, &rp, (ReportFormat)report_format_parse(a->format));
         st = cli_write_output(a->out, out, &err);
         if (st == TP_OK && !a->no_save) {
             cJSON *j = report_cost_json(&sc, &proj, &rp);
             json = cJSON_PrintUnformatted(j);
             cJSON_Delete(j);
-            save(g, &store, &sc, text, len, snapshot, json);
+            save(g, &store, &sc, text, len, pricing.snapshot_id, json);
         }
     }
     int rc = st == TP_OK ? CLI_OK : cli_fail(st, &err);
@@ -163,7 +192,8 @@ int cmd_cost(const CliGlobal *g, int argc, char **argv) {
 }
 
 int cli_show_example(const CliGlobal *g, const char *name) {
-    CostArgs a = {.example = name, .format = "table", .snapshot = -1, .seed = -1, .draws = -1};
+    CostArgs a = {.example = name, .format = "table", .snapshot = -1, .seed = -1, .draws = -1,
+                  .from_run = -1};
     return run_cost(g, &a);
 }
 

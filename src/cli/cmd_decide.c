@@ -12,6 +12,7 @@
 #include "tunepilot/decide.h"
 #include "tunepilot/fileio.h"
 #include "tunepilot/json.h"
+#include "tunepilot/session.h"
 
 #define MAX_INPUT_BYTES (4u << 20)
 #define DEFAULT_FRAMEWORK "five-questions"
@@ -33,7 +34,11 @@ static const char USAGE[] =
     "  --scenario FILE  compute volume, savings_exceed_overhead, latency_critical,\n"
     "                   latency_budget_ms and doc_tokens from a projected scenario\n"
     "  --example NAME   the same with a bundled example scenario\n"
-    "  --snapshot N     price with pricing snapshot N (default: the newest stored)\n"
+    "  --snapshot N     price with pricing snapshot N (0 = bundled tables; default:\n"
+    "                   the scenario's \"snapshot\", else the newest stored)\n"
+    "  --from-run ID    a finished pilot run's evidence (0 = the newest): its\n"
+    "                   training time for self-hosted options, and frontier_fails\n"
+    "                   answered from its evaluation by the evidence rules\n"
     "  --json           print the decision as JSON\n"
     "  --no-ask         never ask: report unanswered questions as missing\n"
     "  --no-save        do not record the decision in the database\n"
@@ -47,13 +52,13 @@ static const char USAGE[] =
 
 typedef struct DecideArgs {
     const char *framework, *answers, *scenario, *example;
-    long long snapshot, review;
+    long long snapshot, review, from_run;
     bool json, no_ask, no_save, list, history;
 } DecideArgs;
 
 static int parse_args(int argc, char **argv, DecideArgs *a) {
     memset(a, 0, sizeof *a);
-    a->snapshot = a->review = -1;
+    a->snapshot = a->review = a->from_run = -1;
     for (int i = 1; i < argc; i++) {
         const char *v = NULL;
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
@@ -79,6 +84,10 @@ static int parse_args(int argc, char **argv, DecideArgs *a) {
         } else if (cli_take(argc, argv, &i, "--snapshot", &v)) {
             if (!cli_parse_ll(v, &a->snapshot))
                 return cli_usage("decide", "--snapshot: expected a snapshot number (0 = bundled)");
+        } else if (cli_take(argc, argv, &i, "--from-run", &v)) {
+            if (!cli_parse_ll(v, &a->from_run))
+                return cli_usage("decide", "--from-run: expected a run id (0 = the newest "
+                                           "finished)");
         } else if (cli_take(argc, argv, &i, "--review", &v)) {
             if (!cli_parse_ll(v, &a->review) || a->review < 1)
                 return cli_usage("decide", "--review: expected a decision id (see: tunepilot "
@@ -112,35 +121,6 @@ static int parse_args(int argc, char **argv, DecideArgs *a) {
 
 /* --- pricing and scenarios ------------------------------------------------------ */
 
-/* Bundled tables plus snapshot `want`, or the newest stored snapshot when
- * want < 0. Without a database (and !need_store) the bundled tables. */
-static TpStatus load_pricing(const CliGlobal *g, Store **store, bool need_store, long long want,
-                             Pricing *p, long long *used, TpError *err) {
-    *used = 0;
-    if (want < 0) {
-        TpError e2 = {0};
-        TpStatus st = *store ? TP_OK : cli_open_store(g, store, &e2);
-        if (st != TP_OK) {
-            if (need_store) {
-                *err = e2;
-                return st;
-            }
-            return pricing_load_bundled(p, err);
-        }
-        StoreSnapshotInfo *list;
-        int n;
-        want = 0;
-        if (store_snapshot_list(*store, &list, &n, &e2) == TP_OK) {
-            for (int i = 0; i < n; i++)
-                if (list[i].id > want)
-                    want = list[i].id;
-            free(list);
-        }
-    }
-    *used = want;
-    return cli_load_pricing(g, store, want, p, err);
-}
-
 typedef struct Projected {
     CostScenario sc;
     CostProjection proj;
@@ -153,11 +133,14 @@ static void projected_free(Projected *x) {
     memset(x, 0, sizeof *x);
 }
 
-/* Parses and projects a scenario (point figures only matter here, so the
- * Monte Carlo runs the fewest draws). */
-static TpStatus project(const char *text, size_t len, const char *name, const Pricing *p,
-                        Projected *x, TpError *err) {
-    TpStatus st = cost_scenario_parse(text, len, name, p, &x->sc, err);
+/* Parses (with stored probes) and projects a scenario (point figures only
+ * matter here, so the Monte Carlo runs the fewest draws). */
+static TpStatus project(Store *store, const char *text, size_t len, const char *name,
+                        const Pricing *p, Projected *x, TpError *err) {
+    char today[11];
+    TpStatus st = session_today(today, err);
+    if (st == TP_OK)
+        st = session_scenario_parse(store, text, len, name, p, today, &x->sc, err);
     if (st == TP_OK) {
         x->sc.draws = 100;
         st = cost_project(&x->sc, &x->proj, err);
@@ -320,24 +303,17 @@ static void run_free(Run *r) {
     free(r->scenario_compact);
 }
 
-/* Computed answers from the scenario, typed ones over them. */
-static TpStatus combine(Run *r, const Pricing *p, TpError *err) {
-    if (r->proj.have) {
-        TpStatus st = decide_compute_answers(&r->proj.sc, &r->proj.proj, p, &r->all, err);
-        if (st != TP_OK)
-            return st;
-    }
-    decide_answers_merge(&r->all, &r->typed);
-    decide_answers_filter(&r->fw, &r->all);
-    return TP_OK;
+/* Computed answers from the scenario, measured ones from a pilot, typed
+ * ones over both (the session's pipeline). */
+static TpStatus combine(Run *r, const Pricing *p, const SessionEvidence *ev, TpError *err) {
+    return session_decide_answers(&r->fw, r->proj.have ? &r->proj.sc : NULL,
+                                  r->proj.have ? &r->proj.proj : NULL, p, ev, &r->typed, &r->all,
+                                  err);
 }
 
 static cJSON *pricing_json(long long snapshot, const Pricing *p) {
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddNumberToObject(o, "snapshot", (double)snapshot);
-    tp_json_add_str(o, "label", snapshot > 0 ? p->snapshot_label : "bundled tables");
-    tp_json_add_str(o, "as_of", snapshot > 0 ? p->snapshot_as_of : NULL);
-    return o;
+    (void)snapshot;
+    return cli_pricing_json(p);
 }
 
 /* What a saved decision records to load its framework again: the id, or
@@ -362,8 +338,47 @@ static int run_decide(const CliGlobal *g, const DecideArgs *a) {
     long long snap = 0;
     cJSON *out = NULL;
     const char *fref = a->framework ? a->framework : DEFAULT_FRAMEWORK;
+    SessionEvidence ev;
+    bool have_ev = false;
 
-    TpStatus st = load_pricing(g, &store, !a->no_save, a->snapshot, &pricing, &snap, &err);
+    TpStatus st = TP_OK;
+    if (!a->no_save || a->from_run >= 0 || a->snapshot > 0)
+        st = cli_open_store(g, &store, &err);
+    else if (a->snapshot < 0)
+        store = cli_store_or_null(g);
+    if (st == TP_OK && (a->scenario || a->example)) {
+        char name[4096], today[11];
+        st = cli_read_scenario(a->scenario, a->example, &text, &len, name, sizeof name, &err);
+        if (st == TP_OK && a->from_run >= 0) {
+            st = cli_apply_run(store, a->from_run, &text, &len, name, &ev, &err);
+            have_ev = st == TP_OK;
+        }
+        if (st == TP_OK)
+            st = session_today(today, &err);
+        if (st == TP_OK)
+            st = session_load_case(store, a->snapshot, text, len, name, today, &pricing,
+                                   &run.proj.sc, &err);
+        if (st == TP_OK) {
+            run.proj.sc.draws = 100;
+            st = cost_project(&run.proj.sc, &run.proj.proj, &err);
+            run.proj.have = st == TP_OK;
+        }
+        if (st == TP_OK) {
+            cJSON *doc = NULL;
+            if (tp_json_parse(text, len, name, &doc, NULL) == TP_OK)
+                run.scenario_compact = cJSON_PrintUnformatted(doc);
+            cJSON_Delete(doc);
+        }
+        free(text);
+        text = NULL;
+    } else if (st == TP_OK) {
+        st = cli_load_pricing(g, &store, a->snapshot, &pricing, &err);
+        if (st == TP_OK && a->from_run >= 0) {
+            st = session_evidence_load(store, a->from_run, &ev, &err);
+            have_ev = st == TP_OK;
+        }
+    }
+    snap = pricing.snapshot_id;
     if (st == TP_OK)
         st = decide_framework_load(fref, &pricing, &run.fw, &err);
     if (st == TP_OK && a->answers) {
@@ -379,30 +394,8 @@ static int run_decide(const CliGlobal *g, const DecideArgs *a) {
         free(text);
         text = NULL;
     }
-    if (st == TP_OK && (a->scenario || a->example)) {
-        char name[4096];
-        st = cli_read_scenario(a->scenario, a->example, &text, &len, name, sizeof name, &err);
-        if (st == TP_OK)
-            st = project(text, len, name, &pricing, &run.proj, &err);
-        if (st == TP_OK && a->snapshot < 0 && run.proj.sc.snapshot > 0 &&
-            run.proj.sc.snapshot != snap) {
-            /* The scenario names its snapshot: price with that one. */
-            long long want = run.proj.sc.snapshot;
-            projected_free(&run.proj);
-            pricing_free(&pricing);
-            st = load_pricing(g, &store, true, want, &pricing, &snap, &err);
-            if (st == TP_OK)
-                st = project(text, len, name, &pricing, &run.proj, &err);
-        }
-        if (st == TP_OK) {
-            cJSON *doc = NULL;
-            if (tp_json_parse(text, len, name, &doc, NULL) == TP_OK)
-                run.scenario_compact = cJSON_PrintUnformatted(doc);
-            cJSON_Delete(doc);
-        }
-    }
     if (st == TP_OK)
-        st = combine(&run, &pricing, &err);
+        st = combine(&run, &pricing, have_ev ? &ev : NULL, &err);
     if (st == TP_OK && !a->no_ask && isatty(STDIN_FILENO))
         ask(&run.fw, &run.all, &run.typed);
     if (st == TP_OK) {
@@ -494,7 +487,8 @@ static int run_review(const CliGlobal *g, const DecideArgs *a) {
     if (st == TP_OK)
         st = store_decision_get(store, a->review, &d, &err);
     if (st == TP_OK)
-        st = load_pricing(g, &store, true, a->snapshot, &pricing, &snap, &err);
+        st = cli_load_pricing(g, &store, a->snapshot, &pricing, &err);
+    snap = pricing.snapshot_id;
     if (st == TP_OK) {
         st = decide_framework_load(d.framework, &pricing, &run.fw, &err);
         if (st != TP_OK)
@@ -508,10 +502,10 @@ static int run_review(const CliGlobal *g, const DecideArgs *a) {
     }
     if (st == TP_OK && d.scenario) {
         snprintf(name, sizeof name, "decision %lld scenario", (long long)d.id);
-        st = project(d.scenario, strlen(d.scenario), name, &pricing, &run.proj, &err);
+        st = project(store, d.scenario, strlen(d.scenario), name, &pricing, &run.proj, &err);
     }
     if (st == TP_OK)
-        st = combine(&run, &pricing, &err);
+        st = combine(&run, &pricing, NULL, &err);
     if (st == TP_OK) {
         decide_evaluate(&run.fw, &run.all, &run.result);
         newj = decide_result_json(&run.fw, &run.all, &run.result);

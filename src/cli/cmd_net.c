@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "tunepilot/session.h"
 #include "tunepilot/cost.h"
 #include "tunepilot/json.h"
 #include "tunepilot/net.h"
@@ -29,29 +30,16 @@ static bool mentions(const char *text, size_t len, const char *word) {
 
 TpStatus cli_parse_scenario(const CliGlobal *g, Store **store, const char *text, size_t len,
                             const char *name, const Pricing *p, CostScenario *sc, TpError *err) {
-    if (!mentions(text, len, "\"probe\""))
-        return cost_scenario_parse(text, len, name, p, sc, err);
-    TpStatus st = *store ? TP_OK : cli_open_store(g, store, err);
-    StoreProbe *list = NULL;
-    int n = 0;
-    if (st == TP_OK)
-        st = store_probe_list(*store, &list, &n, err);
+    if (mentions(text, len, "\"probe\"") && !*store) {
+        TpStatus st = cli_open_store(g, store, err);
+        if (st != TP_OK)
+            return st;
+    }
+    char today[11];
+    TpStatus st = session_today(today, err);
     if (st != TP_OK)
         return st;
-    CostProbe *probes = calloc((size_t)n + 1, sizeof *probes);
-    char(*dates)[16] = calloc((size_t)n + 1, sizeof *dates);
-    for (int i = 0; i < n; i++) {
-        snprintf(dates[i], sizeof dates[i], "%.10s", list[i].created_at);
-        probes[i] = (CostProbe){list[i].id, list[i].ttft_p50_ms, list[i].tokens_per_s_p50,
-                                dates[i],   list[i].model,       list[i].url};
-    }
-    st = cost_scenario_parse_ex(text, len, name, p, probes, n, sc, err);
-    for (int i = 0; i < n; i++)
-        store_probe_free(&list[i]);
-    free(list);
-    free(probes);
-    free(dates);
-    return st;
+    return session_scenario_parse(*store, text, len, name, p, today, sc, err);
 }
 
 /* --- pricing update --------------------------------------------------------------------- */

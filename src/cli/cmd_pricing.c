@@ -22,6 +22,8 @@ static const char USAGE[] =
     "       tunepilot pricing diff [A] [B] [--json]\n"
     "\n"
     "  list       price tables: --table api (default), finetune, gpus, rag, rules or all\n"
+    "             (prices: the newest stored snapshot over the bundled tables; --snapshot N\n"
+    "             another, 0 the bundled tables alone)\n"
     "  show       everything known about a model, GPU, embedding model or rule, with sources\n"
     "  import     read a LiteLLM model_prices_and_context_window.json into a new dated\n"
     "             snapshot (prices per token are stored per million tokens)\n"
@@ -167,14 +169,17 @@ static int list(const Pricing *p, const char *table, const char *provider, bool 
                    r->as_of);
         }
     }
-    if (json)
+    if (json) {
+        cJSON_AddItemToObject(root, "pricing", cli_pricing_json(p));
         print_json(root);
+    }
     cJSON_Delete(root);
     return CLI_OK;
 }
 
 static int show(const Pricing *p, const char *name, bool json) {
     cJSON *root = cJSON_CreateObject();
+    cJSON *pricing = cli_pricing_json(p);
     const PricingModel *m = pricing_find_model(p, name);
     const PricingFinetune *f = pricing_find_finetune(p, name);
     const PricingGpu *g = pricing_find_gpu(p, name);
@@ -201,9 +206,12 @@ static int show(const Pricing *p, const char *name, bool json) {
                 name, *sugg ? "; did you mean " : "", sugg,
                 *sugg ? "?" : " (see: tunepilot pricing list --table all)");
         cJSON_Delete(root);
+        cJSON_Delete(pricing);
         return CLI_FAIL;
     }
     if (json) {
+        cJSON_AddItemToObject(root, "pricing", pricing);
+        pricing = NULL;
         print_json(root);
     } else {
         /* Text: one "section: key: value" line per field, nested rates indented. */
@@ -231,6 +239,7 @@ static int show(const Pricing *p, const char *name, bool json) {
         }
     }
     cJSON_Delete(root);
+    cJSON_Delete(pricing);
     return CLI_OK;
 }
 
@@ -363,7 +372,7 @@ int cmd_pricing(const CliGlobal *g, int argc, char **argv) {
         return cli_pricing_diff(g, argc - 1, argv + 1);
     const char *sub = argv[1], *table = "api", *provider = NULL, *label = NULL, *as_of = NULL;
     const char *arg = NULL;
-    long long snapshot = 0;
+    long long snapshot = -1;
     bool json = false;
     for (int i = 2; i < argc; i++) {
         const char *v = NULL;
@@ -387,7 +396,7 @@ int cmd_pricing(const CliGlobal *g, int argc, char **argv) {
             provider = v;
         } else if (cli_take(argc, argv, &i, "--snapshot", &v)) {
             if (!cli_parse_ll(v, &snapshot))
-                return cli_usage("pricing", "--snapshot: expected a snapshot number");
+                return cli_usage("pricing", "--snapshot: expected a snapshot number (0 = bundled)");
         } else if (cli_take(argc, argv, &i, "--label", &v)) {
             if (!v)
                 return cli_usage("pricing", "--label: expected text");
@@ -425,6 +434,11 @@ int cmd_pricing(const CliGlobal *g, int argc, char **argv) {
     int rc = st != TP_OK ? cli_fail(st, &err)
              : !strcmp(sub, "list") ? list(&p, table, provider, json)
                                     : show(&p, arg, json);
+    if (st == TP_OK && rc == CLI_OK && !json) {
+        char note[512];
+        cli_pricing_note(&p, note, sizeof note);
+        printf("\nprices: %s\n", note);
+    }
     pricing_free(&p);
     store_close(store);
     return rc;

@@ -858,7 +858,8 @@ TpStatus cost_scenario_parse_ex(const char *text, size_t len, const char *name,
                                 const Pricing *pricing, const CostProbe *probes, int n_probes,
                                 CostScenario *sc, TpError *err) {
     static const char *const keys[] = {"name", "description", "note", "horizon_months",
-                                       "workload", "options", "seed", "draws", "snapshot", NULL};
+                                       "workload", "options", "seed", "draws", "snapshot",
+                                       "start_date", NULL};
     memset(sc, 0, sizeof *sc);
     tp_arena_init(&sc->arena);
     Ps ps = {.sc = sc, .pr = pricing, .name = name, .err = err, .probes = probes,
@@ -887,6 +888,14 @@ TpStatus cost_scenario_parse_ex(const char *text, size_t len, const char *name,
                              err);
     if (st == TP_OK)
         st = tp_json_integer(root, "snapshot", name, "$", false, 0, 1000000000, &snap, NULL, err);
+    const char *start = NULL;
+    if (st == TP_OK)
+        st = tp_json_string(root, "start_date", name, "$", false, &start, NULL, err);
+    if (st == TP_OK && start && !tp_is_iso_date(start))
+        st = tp_error_set(err, TP_EINVAL, "%s: $.start_date: expected a date YYYY-MM-DD, got \"%s\"",
+                          name, start);
+    if (st == TP_OK && start)
+        snprintf(sc->start_date, sizeof sc->start_date, "%s", start);
     if (st == TP_OK) {
         sc->name = tp_arena_strdup(&sc->arena, nm);
         sc->horizon_months = (int)horizon;

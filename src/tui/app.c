@@ -2,6 +2,7 @@
  * roles, tabs, status bar, help, mouse, resize; screens draw the body. */
 #define _XOPEN_SOURCE_EXTENDED 1
 #include "tui/tui.h"
+#include "tunepilot/session.h"
 
 #include <langinfo.h>
 #include <locale.h>
@@ -125,29 +126,18 @@ void tui_blit_chart(const TuiApp *a, const ChartGrid *g, Rect r) {
         }
 }
 
-/* Loads the bundled tables, then prices with the newest imported snapshot,
- * as `tunepilot decide` does. Called at start and after `u` on Pricing. */
+/* Prices by the session's snapshot rule: the newest stored snapshot over
+ * the bundled tables, as every command does. Called at start and after `u`
+ * on Pricing. */
 void tui_pricing_load(TuiApp *a) {
     TpError err = {0};
     pricing_free(&a->pricing); /* leaves it zeroed */
-    if (pricing_load_bundled(&a->pricing, &err) != TP_OK)
+    if (session_pricing_load(a->store, SESSION_SNAPSHOT_NEWEST, &a->pricing, &err) != TP_OK) {
         snprintf(a->message, sizeof a->message, "pricing: %s", err.msg);
-    StoreSnapshotInfo *snaps = NULL;
-    int n = 0;
-    if (a->store && store_snapshot_list(a->store, &snaps, &n, &err) == TP_OK && n > 0) {
-        char **docs;
-        int nd;
-        StoreSnapshotInfo info;
-        if (store_snapshot_models(a->store, snaps[n - 1].id, &info, &docs, &nd, &err) == TP_OK) {
-            if (pricing_apply_snapshot(&a->pricing, info.id, info.label, info.as_of, docs, nd,
-                                       &err) != TP_OK)
-                snprintf(a->message, sizeof a->message, "pricing snapshot: %s", err.msg);
-            for (int i = 0; i < nd; i++)
-                free(docs[i]);
-            free(docs);
-        }
+        pricing_free(&a->pricing);
+        if (pricing_load_bundled(&a->pricing, &err) != TP_OK)
+            snprintf(a->message, sizeof a->message, "pricing: %s", err.msg);
     }
-    free(snaps);
 }
 
 /* --- frame ------------------------------------------------------------------------------ */

@@ -14,6 +14,7 @@
 #include "tui/tui.h"
 #include "tunepilot/assets.h"
 #include "tunepilot/report.h"
+#include "tunepilot/session.h"
 
 typedef struct Field {
     const char *label, *key; /* key in $.workload, or "horizon_months" at the top */
@@ -62,7 +63,11 @@ static void recompute(TuiApp *a) {
         return;
     char *text = cJSON_PrintUnformatted(c->doc);
     TpError err = {0};
-    TpStatus st = cost_scenario_parse(text, strlen(text), c->name, &a->pricing, &c->sc, &err);
+    char today[11];
+    TpStatus st = session_today(today, &err);
+    if (st == TP_OK)
+        st = session_scenario_parse(a->store, text, strlen(text), c->name, &a->pricing, today,
+                                    &c->sc, &err);
     if (st == TP_OK) {
         st = cost_project(&c->sc, &c->proj, &err);
         if (st == TP_OK)
@@ -193,45 +198,21 @@ static void save(TuiApp *a) {
  * estimate), becomes that option's train_gpu_hours, marked measured. */
 static void use_measured(TuiApp *a) {
     CostsState *c = &a->costs;
-    int64_t id;
-    char date[16];
-    cJSON *sum;
-    if (!runs_newest_finished(a, &id, date, sizeof date, &sum)) {
-        snprintf(a->message, sizeof a->message, "no finished pilot run to measure from");
+    SessionEvidence ev;
+    TpError err = {0};
+    if (session_evidence_load(a->store, 0, &ev, &err) != TP_OK) {
+        snprintf(a->message, sizeof a->message, "%s", err.msg);
         return;
     }
-    const cJSON *gpus = cJSON_GetObjectItem(cJSON_GetObjectItem(sum, "full_run"), "gpus");
-    int changed = 0;
-    cJSON *opt;
-    cJSON_ArrayForEach(opt, cJSON_GetObjectItem(c->doc, "options")) {
-        const cJSON *kind = cJSON_GetObjectItem(opt, "kind");
-        if (!cJSON_IsString(kind) || strcmp(kind->valuestring, "self_hosted"))
-            continue;
-        const cJSON *tg = cJSON_GetObjectItem(opt, "train_gpu");
-        const char *want = cJSON_IsString(tg) ? tg->valuestring : "a100-80gb";
-        const cJSON *g;
-        cJSON_ArrayForEach(g, gpus) {
-            const cJSON *name = cJSON_GetObjectItem(g, "gpu"), *h = cJSON_GetObjectItem(g, "hours");
-            if (!cJSON_IsString(name) || strcmp(name->valuestring, want) || !cJSON_IsNumber(h))
-                continue;
-            cJSON_DeleteItemFromObject(opt, "train_gpu_hours");
-            cJSON_AddNumberToObject(opt, "train_gpu_hours", h->valuedouble);
-            char by[96];
-            snprintf(by, sizeof by, "pilot run %lld (%s)", (long long)id, date);
-            cJSON_DeleteItemFromObject(opt, "measured_by");
-            cJSON_AddStringToObject(opt, "measured_by", by);
-            changed++;
-        }
-    }
-    cJSON_Delete(sum);
+    int changed = session_evidence_apply(&ev, c->doc);
     recompute(a);
     if (changed)
         snprintf(a->message, sizeof a->message,
                  "training time of %d self-hosted option(s) measured by pilot run %lld", changed,
-                 (long long)id);
+                 ev.run_id);
     else
         snprintf(a->message, sizeof a->message, "no self-hosted option to apply run %lld to",
-                 (long long)id);
+                 ev.run_id);
 }
 
 int costs_key(TuiApp *a, int ch) {

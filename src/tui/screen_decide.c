@@ -10,6 +10,7 @@
 
 #include "tui/tui.h"
 #include "tunepilot/decide.h"
+#include "tunepilot/session.h"
 
 #include <cjson/cJSON.h>
 
@@ -42,12 +43,13 @@ static void evaluate(TuiApp *a) {
     decide_answers_free(&d->computed);
     if (d->use_scenario && a->costs.have) {
         TpError err;
-        if (decide_compute_answers(&a->costs.sc, &a->costs.proj, &a->pricing, &d->computed, &err) !=
-            TP_OK)
+        if (session_decide_answers(&d->fw, &a->costs.sc, &a->costs.proj, &a->pricing, NULL, NULL,
+                                   &d->computed, &err) != TP_OK)
             snprintf(a->message, sizeof a->message, "%s", err.msg);
-        decide_answers_merge(&d->all, &d->computed);
     }
-    decide_answers_merge(&d->all, &d->typed); /* typed answers override computed ones */
+    /* computed (by the session's pipeline), then typed and measured over them */
+    decide_answers_merge(&d->all, &d->computed);
+    decide_answers_merge(&d->all, &d->typed);
     decide_answers_filter(&d->fw, &d->all);
     decide_evaluate(&d->fw, &d->all, &d->result);
     d->have_result = true;
@@ -184,41 +186,26 @@ static void save(TuiApp *a) {
  * fine-tune succeeds: frontier_fails is answered yes, marked measured. */
 static void use_measured(TuiApp *a) {
     DecideState *d = a->decide;
-    int64_t id;
-    char date[16];
-    cJSON *sum;
-    if (!runs_newest_finished(a, &id, date, sizeof date, &sum)) {
-        snprintf(a->message, sizeof a->message, "no finished pilot run to measure from");
+    SessionEvidence ev;
+    TpError err = {0};
+    if (session_evidence_load(a->store, 0, &ev, &err) != TP_OK) {
+        snprintf(a->message, sizeof a->message, "%s", err.msg);
         return;
     }
-    const cJSON *b = cJSON_GetObjectItem(sum, "base"), *t = cJSON_GetObjectItem(sum, "tuned");
-    const cJSON *ba = cJSON_GetObjectItem(b, "accuracy"), *ta = cJSON_GetObjectItem(t, "accuracy");
-    const cJSON *bl = cJSON_GetObjectItem(b, "loss"), *tl = cJSON_GetObjectItem(t, "loss");
-    char detail[256];
-    bool yes;
-    if (cJSON_IsNumber(ba) && cJSON_IsNumber(ta)) {
-        yes = ta->valuedouble - ba->valuedouble >= 0.2;
-        snprintf(detail, sizeof detail,
-                 "pilot run %lld (%s): exact match base %.1f%% -> tuned "
-                 "%.1f%%",
-                 (long long)id, date, 100 * ba->valuedouble, 100 * ta->valuedouble);
-    } else if (cJSON_IsNumber(bl) && cJSON_IsNumber(tl)) {
-        yes = tl->valuedouble <= 0.8 * bl->valuedouble;
-        snprintf(detail, sizeof detail, "pilot run %lld (%s): held-out loss %.3f -> %.3f",
-                 (long long)id, date, bl->valuedouble, tl->valuedouble);
-    } else {
-        cJSON_Delete(sum);
-        snprintf(a->message, sizeof a->message, "run %lld has no evaluation", (long long)id);
+    char detail[512];
+    bool known;
+    bool yes = session_evidence_helped(&ev, &a->pricing, &known, detail, sizeof detail);
+    if (!known) {
+        snprintf(a->message, sizeof a->message, "run %lld has no evaluation", ev.run_id);
         return;
     }
-    cJSON_Delete(sum);
     if (!decide_find_question(&d->fw, "frontier_fails")) {
         snprintf(a->message, sizeof a->message, "this framework has no frontier_fails question");
         return;
     }
     decide_answers_set_yes_no(&d->typed, "frontier_fails", yes, DECIDE_ORIGIN_MEASURED, detail);
     evaluate(a);
-    snprintf(a->message, sizeof a->message, "frontier_fails measured: %s", detail);
+    snprintf(a->message, sizeof a->message, "frontier_fails measured: %.200s", detail);
 }
 
 int decide_key(TuiApp *a, int ch) {

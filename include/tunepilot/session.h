@@ -1,0 +1,108 @@
+/* session.h - what both faces (the CLI and the workbench) share: loading
+ * prices by one rule, loading a scenario with its stored probes, reading a
+ * finished pilot's evidence, running the decide pipeline and building the
+ * decision review. The tools layer: it uses the store and the engines and
+ * knows nothing of screens; it never prints.
+ *
+ * The snapshot rule, everywhere: prices are the bundled tables with the
+ * newest stored snapshot overlaid, unless a snapshot is asked for (--snapshot
+ * N; 0 = the bundled tables alone) or the scenario names one ("snapshot": N,
+ * which an explicit request overrides). Every output names the snapshot it
+ * used (Pricing.snapshot_id, snapshot_label, snapshot_as_of).
+ *
+ * "Today" is the date every lifecycle check uses: $TUNEPILOT_TODAY
+ * (YYYY-MM-DD) when set, else the current UTC date; a scenario's own
+ * "start_date" wins over both. */
+#ifndef TUNEPILOT_SESSION_H
+#define TUNEPILOT_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "tunepilot/cost.h"
+#include "tunepilot/decide.h"
+#include "tunepilot/error.h"
+#include "tunepilot/pricing.h"
+#include "tunepilot/review.h"
+#include "tunepilot/store.h"
+
+#define SESSION_SNAPSHOT_NEWEST (-1LL)
+
+/* Today's date into out (11 bytes). A malformed $TUNEPILOT_TODAY is
+ * TP_EINVAL naming the variable and the expected form. */
+TpStatus session_today(char out[11], TpError *err);
+
+/* The newest stored snapshot's id, or 0 when there is none (or no store). */
+long long session_newest_snapshot(Store *s);
+
+/* Prices by the snapshot rule: want == SESSION_SNAPSHOT_NEWEST takes the
+ * newest stored snapshot (the bundled tables when there is no store or no
+ * snapshot), 0 the bundled tables, N > 0 snapshot N (which needs the
+ * store). */
+TpStatus session_pricing_load(Store *s, long long want, Pricing *p, TpError *err);
+
+/* Parses a scenario against p with the stored probes its options name
+ * (the store is needed only when the scenario names one) and sets its
+ * start date (the scenario's start_date, else `today`). */
+TpStatus session_scenario_parse(Store *s, const char *text, size_t len, const char *name,
+                                const Pricing *p, const char *today, CostScenario *sc,
+                                TpError *err);
+
+/* A scenario document and the prices for it, by the snapshot rule (want:
+ * --snapshot, or SESSION_SNAPSHOT_NEWEST when not given; a snapshot the
+ * scenario names is used when want is SESSION_SNAPSHOT_NEWEST). On success p
+ * and sc are both filled; on failure both are empty. */
+TpStatus session_load_case(Store *s, long long want, const char *text, size_t len,
+                           const char *name, const char *today, Pricing *p, CostScenario *sc,
+                           TpError *err);
+
+/* --- pilot evidence ------------------------------------------------------------ */
+
+#define SESSION_MAX_EVIDENCE_GPUS 32
+
+/* What a finished pilot measured, as a typed value. */
+typedef struct SessionEvidence {
+    long long run_id;
+    char date[16];   /* YYYY-MM-DD the run finished */
+    char model[256]; /* the base model (directory), may be empty */
+    double base_accuracy, tuned_accuracy; /* NAN when not measured */
+    double base_loss, tuned_loss;         /* NAN when not measured */
+    double tokens_per_s;                  /* measured here; NAN unknown */
+    int n_gpus; /* full-run estimates on priced GPUs */
+    struct {
+        char gpu[64];
+        double hours;
+    } gpus[SESSION_MAX_EVIDENCE_GPUS];
+} SessionEvidence;
+
+/* Reads run `run_id`, or the newest completed local run with a summary when
+ * run_id is 0. A run that is not completed, or has no summary, is TP_EINVAL
+ * saying so; no finished run at all is TP_ENOTFOUND. */
+TpStatus session_evidence_load(Store *s, long long run_id, SessionEvidence *ev, TpError *err);
+
+/* Sets train_gpu_hours (and measured_by) of every self-hosted option of a
+ * scenario document from the evidence, for the option's train_gpu (default
+ * a100-80gb). Returns how many options changed. */
+int session_evidence_apply(const SessionEvidence *ev, cJSON *scenario_doc);
+
+/* Whether the pilot shows the fine-tune helped, by the rules
+ * evidence_min_accuracy_gain (exact match, when measured) or
+ * evidence_max_loss_ratio (held-out loss otherwise). False with a reason in
+ * detail when the run has no evaluation (then *known is false). */
+bool session_evidence_helped(const SessionEvidence *ev, const Pricing *p, bool *known,
+                             char *detail, size_t size);
+
+/* --- the decide pipeline ---------------------------------------------------------- */
+
+/* Answers for a framework: computed from a projected scenario (when sc and
+ * proj are given), then measured from evidence (frontier_fails, when ev is
+ * given and the run was evaluated), then the typed ones over both; finally
+ * only what the framework asks is kept. */
+TpStatus session_decide_answers(const DecideFramework *fw, const CostScenario *sc,
+                                const CostProjection *proj, const Pricing *p,
+                                const SessionEvidence *ev, const DecideAnswers *typed,
+                                DecideAnswers *all, TpError *err);
+
+#endif

@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# CLI tests of what the faces share through the session layer: one snapshot
+# rule for cost, decide and pricing; a pilot's evidence with --from-run.
+# Numbers are hand arithmetic, written beside each check.
+# usage: test_session_cli.sh PATH/TO/tunepilot   (TP_FIXTURES names tests/fixtures)
+set -u
+TP=$1
+FIX=${TP_FIXTURES:?}
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+export TUNEPILOT_DB=$WORK/tp.db XDG_DATA_HOME=$WORK/xdg HOME=$WORK/home
+export XDG_CONFIG_HOME=$WORK/config TUNEPILOT_TODAY=2026-12-02
+unset TUNEPILOT_PRICING_DIR
+pass=0 fail=0
+
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+expect() {
+  local want=$1 pat=$2; shift 3
+  local out rc
+  out=$("$@" </dev/null 2>&1); rc=$?
+  if [ "$rc" -ne "$want" ]; then bad "exit $rc (wanted $want): $*"; echo "$out" | head -5; return; fi
+  if ! grep -Eq -- "$pat" <<<"$out"; then bad "no /$pat/ in output of: $*"; echo "$out" | head -8; return; fi
+  ok
+}
+# num JSON KEY: the first number after "KEY": in JSON text
+num() { tr -d ' \n\t' <<<"$1" | grep -Eo "\"$2\":-?[0-9.eE+-]+" | head -1 | cut -d: -f2; }
+# close A B: |A - B| <= 1e-6 * max(1, |B|)
+close() { awk -v a="$1" -v b="$2" 'BEGIN { d = a - b; if (d < 0) d = -d; m = b < 0 ? -b : b; if (m < 1) m = 1; exit !(d <= 1e-6 * m) }'; }
+
+# One API option on gpt-4.1-mini: 1,000 requests a day, 1,000 in / 100 out, one month.
+cat >"$WORK/one.json" <<'JSON'
+{"name": "one", "horizon_months": 1,
+ "workload": {"requests_per_day": 1000, "input_tokens": 1000, "output_tokens": 100},
+ "options": [{"id": "mini", "kind": "api", "model": "gpt-4.1-mini"}]}
+JSON
+# bundled: (1000 x 0.40 + 100 x 1.60) / 1e6 = $0.00056 a request x 1000 x 365/12 = $17.0333...
+BUNDLED=17.033333333
+# snapshot 1 (litellm_cli.json: $1 / $4 per Mtok): $0.0014 x 1000 x 365/12 = $42.5833...
+SNAP=42.583333333
+
+out=$("$TP" cost "$WORK/one.json" --format json --no-save)
+close "$(num "$out" horizon_total_usd)" $BUNDLED && ok || bad "cost before any snapshot: bundled prices"
+grep -Eq '"snapshot":[[:space:]]*0' <<<"$out" && ok || bad "cost names snapshot 0"
+expect 1 "no model.*brand-new-model" -- "$TP" pricing show brand-new-model
+expect 0 "snapshot 1" -- "$TP" pricing import "$FIX/cli/litellm_cli.json"
+
+# the newest snapshot everywhere, unless asked otherwise
+out=$("$TP" cost "$WORK/one.json" --format json --no-save)
+close "$(num "$out" horizon_total_usd)" $SNAP && ok || bad "cost prices with the newest snapshot"
+grep -Eq '"snapshot":[[:space:]]*1' <<<"$out" && ok || bad "cost names snapshot 1"
+out=$("$TP" cost "$WORK/one.json" --format json --no-save --snapshot 0)
+close "$(num "$out" horizon_total_usd)" $BUNDLED && ok || bad "cost --snapshot 0: bundled"
+expect 0 "pricing: .*snapshot 1" -- "$TP" cost "$WORK/one.json" --no-save
+expect 0 "newco" -- "$TP" pricing show brand-new-model
+expect 0 "prices: snapshot 1" -- "$TP" pricing show brand-new-model
+expect 0 "\"snapshot\":[[:space:]]*1" -- "$TP" pricing show gpt-4.1-mini --json
+expect 0 "prices: snapshot 0" -- "$TP" pricing show gpt-4.1-mini --snapshot 0
+expect 1 "no model.*brand-new-model" -- "$TP" pricing show brand-new-model --snapshot 0
+out=$("$TP" decide --scenario "$WORK/one.json" --json --no-save)
+grep -Eq '"snapshot":[[:space:]]*1' <<<"$out" && ok || bad "decide names snapshot 1"
+out=$("$TP" decide --scenario "$WORK/one.json" --json --no-save --snapshot 0)
+grep -Eq '"snapshot":[[:space:]]*0' <<<"$out" && ok || bad "decide --snapshot 0"
+# a scenario naming its snapshot keeps it; --snapshot overrides
+sed 's/"horizon_months": 1,/"horizon_months": 1, "snapshot": 0,/' "$WORK/one.json" >"$WORK/named.json"
+out=$("$TP" cost "$WORK/named.json" --format json --no-save)
+close "$(num "$out" horizon_total_usd)" $BUNDLED && ok || bad "scenario's own snapshot 0"
+out=$("$TP" cost "$WORK/named.json" --format json --no-save --snapshot 1)
+close "$(num "$out" horizon_total_usd)" $SNAP && ok || bad "--snapshot over the scenario's"
+
+# --- --from-run: a finished pilot's evidence --------------------------------------------
+if command -v sqlite3 >/dev/null 2>&1; then
+  sqlite3 "$TUNEPILOT_DB" "INSERT INTO runs(kind,status,model,data,method,config,summary) VALUES('local','completed','/m','/d.jsonl','qlora','{}','{\"base\":{\"loss\":2.0,\"accuracy\":0.5},\"tuned\":{\"loss\":1.5,\"accuracy\":0.6},\"full_run\":{\"gpus\":[{\"gpu\":\"a100-80gb\",\"hours\":10}]}}');"
+  sqlite3 "$TUNEPILOT_DB" "INSERT INTO runs(kind,status,model,data,method,config) VALUES('local','running','/m','/d.jsonl','qlora','{}');"
+  cat >"$WORK/self.json" <<'JSON'
+{"name": "self", "horizon_months": 1,
+ "workload": {"requests_per_day": 10, "input_tokens": 100, "output_tokens": 10},
+ "options": [{"id": "own", "kind": "self_hosted", "monthly_usd_per_replica": 100,
+              "train_gpu": "a100-80gb", "train_gpu_usd_per_hour": 2,
+              "data_prep_multiplier": 0, "retrain_every_days": 0}]}
+JSON
+  out=$("$TP" cost "$WORK/self.json" --format json --no-save --from-run 1 2>/dev/null)
+  # 10 measured GPU hours x $2 = $20 of training
+  close "$(num "$out" training_usd)" 20 && ok || bad "cost --from-run 1: training from the run"
+  grep -q "pilot run 1" <<<"$out" && ok || bad "cost --from-run names the run among the sources"
+  out=$("$TP" cost "$WORK/self.json" --format json --no-save --from-run 0 2>/dev/null)
+  close "$(num "$out" training_usd)" 20 && ok || bad "cost --from-run 0: the newest finished run"
+  expect 2 "run 2 is running" -- "$TP" cost "$WORK/self.json" --no-save --from-run 2
+  expect 1 "no run with id 99" -- "$TP" cost "$WORK/self.json" --no-save --from-run 99
+  # decide: frontier_fails measured (exact match 50% -> 60%: a gain of 10 >= 5 points)
+  out=$("$TP" decide --scenario "$WORK/self.json" --from-run 1 --json --no-save 2>/dev/null)
+  flat=$(tr -d ' \n\t' <<<"$out")
+  grep -q '"id":"frontier_fails","type":"yes_no","value":true,"origin":"measured"' <<<"$flat" && ok \
+    || bad "decide --from-run: frontier_fails measured yes"
+else
+  echo "skip: sqlite3 (the command-line shell) is not installed"
+fi
+
+echo "session cli: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
