@@ -98,6 +98,15 @@ typedef struct CostOption {
 
     CostSource *sources;
     int n_sources;
+
+    /* feasibility inputs (see cost_feasibility below) */
+    long long context_window;    /* the model's, tokens; 0 unknown */
+    long long max_output_tokens; /* 0 unknown */
+    double model_params_b;       /* self_hosted: billions of parameters; NAN unknown */
+    double weight_bits;          /* self_hosted: bits per weight as served (default 16) */
+    double gpu_memory_gb;        /* self_hosted: memory of one serving GPU; NAN unknown */
+    double memory_overhead;      /* self_hosted: serving memory / weights (rule) */
+    PricingLifecycle life;       /* the route's dates; strings in the scenario's arena */
 } CostOption;
 
 typedef struct CostScenario {
@@ -164,6 +173,30 @@ typedef struct CostQuantiles {
     double p10, p50, p90;
 } CostQuantiles;
 
+/* Feasibility, checked before price: an infeasible option is marked and is
+ * never called the cheapest.
+ *   context       input + retrieved context + output tokens fit the model's
+ *                 context window (and output its output limit)
+ *   slo           p95 latency meets the workload's SLO
+ *   availability  the route is open on every date of the horizon (available
+ *                 from, not retired; for hosted fine-tuning, new jobs still
+ *                 accepted at the start)
+ *   gpu_memory    a self-hosted model's weights x the serving overhead fit
+ *                 the replica's GPUs
+ * A check without the data it needs is "unknown", which does not make an
+ * option infeasible. A routed option takes the worst of its routes. */
+typedef enum { COST_CHECK_CONTEXT, COST_CHECK_SLO, COST_CHECK_AVAILABILITY, COST_CHECK_GPU_MEMORY, COST_N_CHECKS } CostCheckId;
+typedef enum { COST_PASS, COST_FAIL, COST_UNKNOWN } CostCheckStatus;
+const char *cost_check_name(CostCheckId c);           /* "context", "slo", ... */
+const char *cost_check_status_name(CostCheckStatus s); /* "pass", "fail", "unknown" */
+
+typedef struct CostCheck {
+    CostCheckStatus status;
+    char reason[200];
+} CostCheck;
+
+#define COST_MAX_WARNINGS 3
+
 typedef struct CostOptionResult {
     double input_tokens, output_tokens;      /* per request, as used */
     double cost_per_request_usd;             /* month 1, recurring costs only */
@@ -190,6 +223,15 @@ typedef struct CostOptionResult {
     CostQuantiles q_replicas_at_peak;
     CostQuantiles *q_monthly_cost_usd; /* [horizon] */
     double slo_met_share;              /* share of draws meeting the SLO */
+
+    /* feasibility (point figures) */
+    CostCheck checks[COST_N_CHECKS];
+    bool feasible; /* no check failed */
+    /* lifecycle notes: a retirement inside the horizon, the end of new
+     * fine-tuning jobs (retrains after it are not counted) */
+    char warnings[COST_MAX_WARNINGS][240];
+    int n_warnings;
+    double retrains_counted, retrains_cadence; /* over the horizon; equal unless jobs end */
 } CostOptionResult;
 
 typedef struct CostProjection {
@@ -207,6 +249,13 @@ typedef struct CostProjection {
  * the midpoints again afterwards. */
 TpStatus cost_project(CostScenario *sc, CostProjection *out, TpError *err);
 void cost_projection_free(CostProjection *p); /* NULL is fine */
+
+/* Index of the option with the lowest horizon total: among the feasible
+ * ones when feasible_only (-1 when none is feasible). */
+int cost_cheapest(const CostProjection *p, bool feasible_only);
+
+/* Days since 1970-01-01 of a YYYY-MM-DD date; false when malformed. */
+bool cost_date_days(const char *date, long *days);
 
 /* Break-even month of a against b from cumulative costs (one-time cost at
  * month 0): the first month m in 0..h from which a's cumulative cost stays

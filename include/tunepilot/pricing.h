@@ -17,6 +17,20 @@
 #include "tunepilot/arena.h"
 #include "tunepilot/error.h"
 
+/* One dated availability fact with where it came from. date NULL: none
+ * known. */
+typedef struct PricingDate {
+    const char *date; /* YYYY-MM-DD */
+    const char *source, *as_of, *note; /* note may be NULL */
+} PricingDate;
+
+/* Dated availability of an entry ("lifecycle" in the tables): from when it
+ * can be used, until when new (fine-tuning) jobs are accepted, and when it
+ * is shut down. */
+typedef struct PricingLifecycle {
+    PricingDate available_from, new_jobs_until, retires_on;
+} PricingLifecycle;
+
 typedef struct PricingModel {
     const char *id, *provider;
     double input_per_mtok, output_per_mtok;
@@ -29,6 +43,7 @@ typedef struct PricingModel {
     const char **aliases;
     int n_aliases;
     const char *source, *as_of;
+    PricingLifecycle life;
 } PricingModel;
 
 typedef struct PricingFinetune {
@@ -39,6 +54,7 @@ typedef struct PricingFinetune {
     double cached_input_per_mtok; /* NAN: not offered */
     double hosting_per_hour;      /* NAN: no dedicated endpoint needed */
     const char *source, *as_of;
+    PricingLifecycle life;
 } PricingFinetune;
 
 typedef struct PricingGpuRate {
@@ -53,6 +69,7 @@ typedef struct PricingGpu {
     PricingGpuRate *rates;
     int n_rates;
     const char *source, *as_of;
+    PricingLifecycle life;
 } PricingGpu;
 
 typedef struct PricingEmbedding {
@@ -112,6 +129,13 @@ TpStatus pricing_parse_table(Pricing *p, const char *table, const char *text, si
  * schema) into m; strings are copied into p's arena. */
 TpStatus pricing_parse_model(Pricing *p, const cJSON *obj, const char *name, const char *path,
                              PricingModel *m, TpError *err);
+/* Parses an entry's optional "lifecycle" object: {"available_from" |
+ * "new_jobs_until" | "retires_on": {"date", "source" (URL), "as_of",
+ * "note"?}}. */
+TpStatus pricing_parse_lifecycle(Pricing *p, const cJSON *entry, const char *name, const char *path,
+                                 PricingLifecycle *out, TpError *err);
+/* The lifecycle object (NULL when no date is known; caller deletes). */
+cJSON *pricing_lifecycle_to_json(const PricingLifecycle *l);
 /* Entries as JSON objects in the tables' own schema (caller deletes). */
 cJSON *pricing_model_to_json(const PricingModel *m);
 cJSON *pricing_finetune_to_json(const PricingFinetune *f);

@@ -105,4 +105,28 @@ TpStatus session_decide_answers(const DecideFramework *fw, const CostScenario *s
                                 const SessionEvidence *ev, const DecideAnswers *typed,
                                 DecideAnswers *all, TpError *err);
 
+/* The route an option stands for: api -> prompt_engineering, rag -> rag,
+ * api_finetuned -> fine_tune_hosted, self_hosted -> fine_tune_self_hosted,
+ * routed -> hybrid_ft_rag when it sends traffic to a fine-tune and a
+ * retrieval option, else the route of its largest share. */
+DecideVerdict session_option_route(const CostScenario *sc, int i);
+
+/* A framework's verdict checked against the projection: a verdict that
+ * recommends a route must rest on a feasible option of that route (the
+ * cheapest), and never on one failing the SLO, the context window or the
+ * route's dates. When the scenario holds options of that route but none is
+ * feasible, the verdict becomes the route of the cheapest feasible option
+ * (fine-tune routes first when the framework asked for a fine-tune), or
+ * not_yet when nothing is feasible; note says why either way. */
+typedef struct SessionVerdict {
+    DecideVerdict framework; /* what the framework's rules gave */
+    DecideVerdict verdict;   /* what stands */
+    bool changed;
+    int rests_on; /* option index, or -1 (no scenario, or no option of the route) */
+    char note[640];
+} SessionVerdict;
+
+void session_verdict(DecideVerdict framework, const CostScenario *sc, const CostProjection *proj,
+                     SessionVerdict *out);
+
 #endif

@@ -226,14 +226,23 @@ done:
 /* --- text output ---------------------------------------------------------------------- */
 
 static void print_result(const DecideFramework *fw, const DecideAnswers *a,
-                         const DecideResult *r) {
+                         const DecideResult *r, const SessionVerdict *sv) {
     printf("%s: %s\n  source: %s (as of %s)\n\n", fw->id, fw->title, fw->source, fw->as_of);
-    printf("Verdict: %s  [%s]\n", decide_verdict_title(r->verdict),
-           decide_verdict_name(r->verdict));
-    printf("  %s\n", r->explanation);
-    if (fw->verdict_text[r->verdict])
-        printf("  %s\n", fw->verdict_text[r->verdict]);
-    if (r->method != DECIDE_METHOD_NONE)
+    printf("Verdict: %s  [%s]\n", decide_verdict_title(sv->verdict),
+           decide_verdict_name(sv->verdict));
+    if (sv->changed) {
+        printf("  Feasibility: %s\n", sv->note);
+        printf("  The framework's rule said: %s\n", r->explanation);
+        if (fw->verdict_text[sv->verdict])
+            printf("  %s\n", fw->verdict_text[sv->verdict]);
+    } else {
+        printf("  %s\n", r->explanation);
+        if (fw->verdict_text[r->verdict])
+            printf("  %s\n", fw->verdict_text[r->verdict]);
+    }
+    if (!sv->changed && sv->note[0])
+        printf("  Option: %s\n", sv->note);
+    if (r->method != DECIDE_METHOD_NONE && decide_verdict_is_fine_tune(sv->verdict))
         printf("Method hint: %s - %s\n", decide_method_name(r->method), r->method_why);
     if (r->stage >= 0)
         printf("Stage %d of %d: %s\n", r->stage + 1, fw->n_stages, fw->stages[r->stage].title);
@@ -314,6 +323,17 @@ static TpStatus combine(Run *r, const Pricing *p, const SessionEvidence *ev, TpE
 static cJSON *pricing_json(long long snapshot, const Pricing *p) {
     (void)snapshot;
     return cli_pricing_json(p);
+}
+
+/* The verdict that stands after the feasibility check, in the JSON. */
+static void verdict_json(cJSON *out, const SessionVerdict *sv, const Projected *x) {
+    cJSON_ReplaceItemInObjectCaseSensitive(out, "verdict",
+                                           cJSON_CreateString(decide_verdict_name(sv->verdict)));
+    cJSON *f = cJSON_AddObjectToObject(out, "feasibility");
+    cJSON_AddStringToObject(f, "framework_verdict", decide_verdict_name(sv->framework));
+    cJSON_AddBoolToObject(f, "changed", sv->changed);
+    tp_json_add_str(f, "rests_on", sv->rests_on >= 0 ? x->sc.options[sv->rests_on].id : NULL);
+    tp_json_add_str(f, "note", sv->note[0] ? sv->note : NULL);
 }
 
 /* What a saved decision records to load its framework again: the id, or
@@ -398,9 +418,13 @@ static int run_decide(const CliGlobal *g, const DecideArgs *a) {
         st = combine(&run, &pricing, have_ev ? &ev : NULL, &err);
     if (st == TP_OK && !a->no_ask && isatty(STDIN_FILENO))
         ask(&run.fw, &run.all, &run.typed);
+    SessionVerdict sv;
     if (st == TP_OK) {
         decide_evaluate(&run.fw, &run.all, &run.result);
+        session_verdict(run.result.verdict, run.proj.have ? &run.proj.sc : NULL,
+                        run.proj.have ? &run.proj.proj : NULL, &sv);
         out = decide_result_json(&run.fw, &run.all, &run.result);
+        verdict_json(out, &sv, &run.proj);
         cJSON_AddItemToObject(out, "pricing", pricing_json(snap, &pricing));
     }
     int64_t id = 0;
@@ -428,7 +452,7 @@ static int run_decide(const CliGlobal *g, const DecideArgs *a) {
             puts(s);
             free(s);
         } else {
-            print_result(&run.fw, &run.all, &run.result);
+            print_result(&run.fw, &run.all, &run.result, &sv);
             if (id > 0)
                 printf("\nSaved as decision %lld (review it later: tunepilot decide --review "
                        "%lld)\n",
@@ -506,9 +530,13 @@ static int run_review(const CliGlobal *g, const DecideArgs *a) {
     }
     if (st == TP_OK)
         st = combine(&run, &pricing, NULL, &err);
+    SessionVerdict sv;
     if (st == TP_OK) {
         decide_evaluate(&run.fw, &run.all, &run.result);
+        session_verdict(run.result.verdict, run.proj.have ? &run.proj.sc : NULL,
+                        run.proj.have ? &run.proj.proj : NULL, &sv);
         newj = decide_result_json(&run.fw, &run.all, &run.result);
+        verdict_json(newj, &sv, &run.proj);
         cJSON_AddItemToObject(newj, "pricing", pricing_json(snap, &pricing));
         old = cJSON_Parse(d.result);
         if (!old)
@@ -525,7 +553,7 @@ static int run_review(const CliGlobal *g, const DecideArgs *a) {
     }
 
     const char *old_verdict = str_or(old, "verdict", "?");
-    const char *new_verdict = decide_verdict_name(run.result.verdict);
+    const char *new_verdict = decide_verdict_name(sv.verdict);
     const cJSON *om = cJSON_GetObjectItemCaseSensitive(old, "method_hint");
     const char *old_method = str_or(om, "method", NULL);
     const char *new_method = decide_method_name(run.result.method);
@@ -605,7 +633,7 @@ static int run_review(const CliGlobal *g, const DecideArgs *a) {
                 printf("      now:  %s\n", nd);
         }
         printf("\nToday's decision\n\n");
-        print_result(&run.fw, &run.all, &run.result);
+        print_result(&run.fw, &run.all, &run.result, &sv);
     }
     cJSON_Delete(report);
     cJSON_Delete(old);

@@ -57,8 +57,9 @@ static int list(const Pricing *p, const char *table, const char *provider, bool 
     if (want(table, "api")) {
         cJSON *arr = cJSON_AddArrayToObject(root, "api_models");
         if (!json)
-            printf("%-40s %-12s %9s %9s %9s %10s %7s %7s %s\n", "model", "provider", "in/Mtok",
-                   "out/Mtok", "cache/Mt", "context", "ttft_ms", "tok/s", "as of");
+            printf("%-40s %-12s %9s %9s %9s %10s %7s %7s %-10s %s\n", "model", "provider",
+                   "in/Mtok", "out/Mtok", "cache/Mt", "context", "ttft_ms", "tok/s", "as of",
+                   "retires");
         for (int i = 0; i < p->n_models; i++) {
             const PricingModel *m = &p->models[i];
             if (provider && strcasecmp(provider, m->provider))
@@ -72,8 +73,9 @@ static int list(const Pricing *p, const char *table, const char *provider, bool 
             price(c, sizeof c, m->cached_input_per_mtok);
             price(d, sizeof d, m->ttft_ms);
             price(e, sizeof e, m->output_tokens_per_s);
-            printf("%-40s %-12s %9s %9s %9s %10lld %7s %7s %s\n", m->id, m->provider, a, b, c,
-                   m->context_window, d, e, m->as_of);
+            printf("%-40s %-12s %9s %9s %9s %10lld %7s %7s %-10s %s\n", m->id, m->provider, a, b,
+                   c, m->context_window, d, e, m->as_of,
+                   m->life.retires_on.date ? m->life.retires_on.date : "-");
         }
         if (!json)
             printf("\n");
@@ -81,8 +83,9 @@ static int list(const Pricing *p, const char *table, const char *provider, bool 
     if (want(table, "finetune")) {
         cJSON *arr = cJSON_AddArrayToObject(root, "finetune");
         if (!json)
-            printf("%-28s %-10s %-5s %9s %8s %9s %9s %8s %s\n", "fine-tune", "provider", "method",
-                   "train/Mt", "train/h", "in/Mtok", "out/Mtok", "host/h", "as of");
+            printf("%-28s %-10s %-5s %9s %8s %9s %9s %8s %-10s %-10s %s\n", "fine-tune",
+                   "provider", "method", "train/Mt", "train/h", "in/Mtok", "out/Mtok", "host/h",
+                   "as of", "new jobs", "retires");
         for (int i = 0; i < p->n_finetunes; i++) {
             const PricingFinetune *f = &p->finetunes[i];
             if (provider && strcasecmp(provider, f->provider))
@@ -96,8 +99,10 @@ static int list(const Pricing *p, const char *table, const char *provider, bool 
             price(c, sizeof c, f->input_per_mtok);
             price(d, sizeof d, f->output_per_mtok);
             price(e, sizeof e, f->hosting_per_hour);
-            printf("%-28s %-10s %-5s %9s %8s %9s %9s %8s %s\n", f->id, f->provider, f->method, a,
-                   b, c, d, e, f->as_of);
+            printf("%-28s %-10s %-5s %9s %8s %9s %9s %8s %-10s %-10s %s\n", f->id, f->provider,
+                   f->method, a, b, c, d, e, f->as_of,
+                   f->life.new_jobs_until.date ? f->life.new_jobs_until.date : "-",
+                   f->life.retires_on.date ? f->life.retires_on.date : "-");
         }
         if (!json)
             printf("\n");
@@ -228,6 +233,21 @@ static int show(const Pricing *p, const char *name, bool json) {
                         printf("    %s\n", s);
                         free(s);
                     }
+                } else if (cJSON_IsObject(it) && !strcmp(it->string, "lifecycle")) {
+                    printf("  lifecycle:\n");
+                    const cJSON *d;
+                    cJSON_ArrayForEach(d, it) {
+                        const cJSON *dt = cJSON_GetObjectItem(d, "date");
+                        const cJSON *src = cJSON_GetObjectItem(d, "source");
+                        const cJSON *asof = cJSON_GetObjectItem(d, "as_of");
+                        const cJSON *note = cJSON_GetObjectItem(d, "note");
+                        printf("    %-20s %s  (%s, as of %s)\n", d->string,
+                               cJSON_IsString(dt) ? dt->valuestring : "?",
+                               cJSON_IsString(src) ? src->valuestring : "?",
+                               cJSON_IsString(asof) ? asof->valuestring : "?");
+                        if (cJSON_IsString(note))
+                            printf("    %-20s %s\n", "", note->valuestring);
+                    }
                 } else if (cJSON_IsString(it)) {
                     printf("  %-24s %s\n", it->string, it->valuestring);
                 } else {
@@ -268,6 +288,8 @@ static int import(const CliGlobal *g, const char *file, const char *label, const
         docs = calloc((size_t)n + 1, sizeof *docs);
         for (int i = 0; i < n; i++) {
             imp.models[i].as_of = date;
+            if (imp.models[i].life.retires_on.date)
+                imp.models[i].life.retires_on.as_of = date;
             ids[i] = imp.models[i].id;
             cJSON *o = pricing_model_to_json(&imp.models[i]);
             docs[i] = cJSON_PrintUnformatted(o);

@@ -189,6 +189,43 @@ static TpStatus unknown_name(Ps *ps, const char *path, const char *key, const ch
                         *sugg ? "?" : " (see: tunepilot pricing list)");
 }
 
+/* --- feasibility inputs ------------------------------------------------------------ */
+
+static const char *copy_str(Ps *ps, const char *s) {
+    return s ? tp_arena_strdup(&ps->sc->arena, s) : NULL;
+}
+
+static void copy_date(Ps *ps, PricingDate *dst, const PricingDate *src) {
+    dst->date = copy_str(ps, src->date);
+    dst->source = copy_str(ps, src->source);
+    dst->as_of = copy_str(ps, src->as_of);
+    dst->note = copy_str(ps, src->note);
+}
+
+static void copy_life(Ps *ps, CostOption *o, const PricingLifecycle *l) {
+    copy_date(ps, &o->life.available_from, &l->available_from);
+    copy_date(ps, &o->life.new_jobs_until, &l->new_jobs_until);
+    copy_date(ps, &o->life.retires_on, &l->retires_on);
+}
+
+/* The model's context window (a "context_window" in the scenario wins). */
+static TpStatus parse_context(Ps *ps, CostOption *o, const cJSON *j, const char *path,
+                              const PricingModel *m) {
+    long long cw = 0;
+    bool have = false;
+    TpStatus st = tp_json_integer(j, "context_window", ps->name, path, false, 1,
+                                  1000000000000LL, &cw, &have, ps->err);
+    if (st != TP_OK)
+        return st;
+    if (have)
+        o->context_window = cw;
+    else if (m)
+        o->context_window = m->context_window;
+    if (m)
+        o->max_output_tokens = m->max_output_tokens;
+    return TP_OK;
+}
+
 /* --- allowed fields per kind ------------------------------------------------------ */
 
 #define PEOPLE "setup_hours", "maintenance_hours_per_month", "engineer_usd_per_hour", "measured_by"
@@ -198,19 +235,22 @@ static TpStatus unknown_name(Ps *ps, const char *path, const char *key, const ch
 #define TRAINING "retrain_every_days", "data_prep_multiplier"
 
 static const char *const KEYS_API[] = {"id", "kind", "note", "model", TOKENS, PRICES, LATENCY,
-                                       PEOPLE, "probe", NULL};
+                                       PEOPLE, "probe", "context_window", NULL};
 static const char *const KEYS_RAG[] = {
     "id", "kind", "note", "model", TOKENS, PRICES, LATENCY, PEOPLE, "context_tokens",
     "query_embedding_tokens", "embedding_model", "embedding_per_mtok", "corpus_tokens",
-    "vector_store", "vector_store_monthly_usd", "rag_added_latency_ms", "probe", NULL};
+    "vector_store", "vector_store_monthly_usd", "rag_added_latency_ms", "probe", "context_window",
+    NULL};
 static const char *const KEYS_FT[] = {
     "id", "kind", "note", "model", TOKENS, PRICES, LATENCY, PEOPLE, TRAINING, "train_tokens",
     "epochs", "training_per_mtok", "training_per_hour", "train_hours", "hosting_per_hour", "probe",
+    "context_window",
     NULL};
 static const char *const KEYS_SELF[] = {
     "id", "kind", "note", TOKENS, LATENCY, PEOPLE, TRAINING, "gpu", "cloud",
     "gpu_usd_per_hour", "gpus_per_replica", "tokens_per_s_per_gpu", "min_replicas",
-    "monthly_usd_per_replica", "train_gpu", "train_gpu_hours", "train_gpu_usd_per_hour", NULL};
+    "monthly_usd_per_replica", "train_gpu", "train_gpu_hours", "train_gpu_usd_per_hour",
+    "model_params_b", "weight_bits", "context_window", NULL};
 static const char *const KEYS_ROUTED[] = {"id", "kind", "note", "routes", PEOPLE, NULL};
 
 /* --- pieces shared by several kinds -------------------------------------------------- */
@@ -373,6 +413,11 @@ static TpStatus parse_model_option(Ps *ps, CostOption *o, const cJSON *j, const 
     char what[192];
     snprintf(what, sizeof what, "%s prices (input/output/cached per 1M tokens)",
              m ? m->id : "model");
+    st = parse_context(ps, o, j, path, m);
+    if (st != TP_OK)
+        return st;
+    if (m)
+        copy_life(ps, o, &m->life);
     return parse_hosted(ps, o, j, path, m, m ? m->input_per_mtok : NAN,
                         m ? m->output_per_mtok : NAN, m ? m->cached_input_per_mtok : NAN, what,
                         m ? m->source : NULL, m ? m->as_of : NULL);
@@ -461,6 +506,15 @@ static TpStatus parse_finetuned(Ps *ps, CostOption *o, const cJSON *j, const cha
         base = pricing_find_model(ps->pr, f->id);
     char what[192];
     snprintf(what, sizeof what, "%s fine-tuned inference and training prices", f->id);
+    st = parse_context(ps, o, j, path, base);
+    if (st != TP_OK)
+        return st;
+    /* the fine-tune's dates; its shutdown is the base model's when it names none */
+    copy_life(ps, o, &f->life);
+    if (!o->life.retires_on.date && base)
+        copy_date(ps, &o->life.retires_on, &base->life.retires_on);
+    if (!o->life.available_from.date && base)
+        copy_date(ps, &o->life.available_from, &base->life.available_from);
     st = parse_hosted(ps, o, j, path, base, f->input_per_mtok, f->output_per_mtok,
                       f->cached_input_per_mtok, what, f->source, f->as_of);
     bool have;
@@ -600,6 +654,34 @@ static TpStatus parse_self_hosted(Ps *ps, CostOption *o, const cJSON *j, const c
     }
     if (st == TP_OK)
         st = parse_training_cadence(ps, o, j, path);
+    /* what the GPU memory check needs */
+    o->model_params_b = o->gpu_memory_gb = o->memory_overhead = NAN;
+    o->weight_bits = 16;
+    if (st == TP_OK)
+        st = tp_json_number(j, "model_params_b", ps->name, path, false, 0.001, 100000,
+                            &o->model_params_b, NULL, ps->err);
+    if (st == TP_OK)
+        st = tp_json_number(j, "weight_bits", ps->name, path, false, 1, 32, &o->weight_bits, NULL,
+                            ps->err);
+    if (st == TP_OK)
+        st = parse_context(ps, o, j, path, NULL);
+    if (st == TP_OK && o->gpu) {
+        const PricingGpu *g = pricing_find_gpu(ps->pr, o->gpu);
+        if (g) {
+            o->gpu_memory_gb = g->memory_gb;
+            copy_life(ps, o, &g->life);
+        }
+    }
+    if (st == TP_OK && !isnan(o->model_params_b)) {
+        const PricingRule *r = pricing_rule(ps->pr, "serving_memory_overhead");
+        if (r) {
+            o->memory_overhead = (r->lo + r->hi) / 2;
+            char what[160];
+            snprintf(what, sizeof what, "rule of thumb serving_memory_overhead = %g %s", r->lo,
+                     r->unit ? r->unit : "");
+            add_source(ps, o, what, r->source, r->as_of);
+        }
+    }
     return st;
 }
 

@@ -20,6 +20,15 @@ static bool is_fine_tune(const CostScenario *sc, int i) {
     return false;
 }
 
+/* Passes every feasibility check except the SLO (which the latency answers
+ * weigh themselves). */
+static bool usable_apart_from_slo(const CostOptionResult *r) {
+    for (int c = 0; c < COST_N_CHECKS; c++)
+        if (c != COST_CHECK_SLO && r->checks[c].status == COST_FAIL)
+            return false;
+    return true;
+}
+
 static TpStatus need_rule(const Pricing *p, const char *id, double *out, TpError *err) {
     const PricingRule *r = p ? pricing_rule(p, id) : NULL;
     if (!r)
@@ -59,11 +68,14 @@ TpStatus decide_compute_answers(const CostScenario *sc, const CostProjection *pr
     snprintf(d, sizeof d, "%s: the workload's requests_per_day", name);
     decide_answers_set_number(out, "requests_per_day", rpd, DECIDE_ORIGIN_COMPUTED, d);
 
-    /* savings_exceed_overhead: cheapest option each side, over the horizon */
-    int best_ft = -1, best_base = -1;
+    /* savings_exceed_overhead: cheapest option each side, over the horizon,
+     * among the options that can work at all (context window, dates, GPU
+     * memory; missing the SLO is weighed by latency_critical instead) */
+    int best_ft = -1, best_base = -1, n_ft = 0;
     for (int i = 0; i < sc->n_options; i++) {
         double t = proj->options[i].horizon_total_usd;
-        if (!isfinite(t))
+        n_ft += is_fine_tune(sc, i);
+        if (!isfinite(t) || !usable_apart_from_slo(&proj->options[i]))
             continue;
         int *best = is_fine_tune(sc, i) ? &best_ft : &best_base;
         if (*best < 0 || t < proj->options[*best].horizon_total_usd)
@@ -83,6 +95,12 @@ TpStatus decide_compute_answers(const CostScenario *sc, const CostProjection *pr
         if (!saves)
             strncat(d, " more", sizeof d - strlen(d) - 1);
         decide_answers_set_yes_no(out, "savings_exceed_overhead", saves, DECIDE_ORIGIN_COMPUTED, d);
+    } else if (n_ft > 0 && best_ft < 0) {
+        snprintf(d, sizeof d,
+                 "no fine-tuned option in %s can work (context window, availability or GPU "
+                 "memory), so none can save anything",
+                 name);
+        decide_answers_set_yes_no(out, "savings_exceed_overhead", false, DECIDE_ORIGIN_COMPUTED, d);
     }
 
     /* latency_critical */
@@ -94,6 +112,8 @@ TpStatus decide_compute_answers(const CostScenario *sc, const CostProjection *pr
         int miss_base = -1, meet_ft = -1;
         for (int i = 0; i < sc->n_options; i++) {
             const CostOptionResult *r = &proj->options[i];
+            if (!usable_apart_from_slo(r))
+                continue;
             if (is_fine_tune(sc, i)) {
                 if (r->slo_met && (meet_ft < 0 ||
                                    r->latency_p95_ms < proj->options[meet_ft].latency_p95_ms))
@@ -126,6 +146,28 @@ TpStatus decide_compute_answers(const CostScenario *sc, const CostProjection *pr
                                   DECIDE_ORIGIN_COMPUTED, d);
         snprintf(d, sizeof d, "%s: the workload's latency_slo_ms", name);
         decide_answers_set_number(out, "latency_budget_ms", slo, DECIDE_ORIGIN_COMPUTED, d);
+    }
+
+    /* hosted_latency_ok: does a hosted fine-tune's projected p95 (not just its
+     * time to first token) meet the SLO? */
+    int fastest = -1;
+    for (int i = 0; i < sc->n_options; i++) {
+        const CostOptionResult *r = &proj->options[i];
+        if (sc->options[i].kind != COST_OPTION_API_FINETUNED || !usable_apart_from_slo(r))
+            continue;
+        if (fastest < 0 || r->latency_p95_ms < proj->options[fastest].latency_p95_ms)
+            fastest = i;
+    }
+    if (fastest >= 0) {
+        const CostOptionResult *r = &proj->options[fastest];
+        bool ok = !sc->has_slo || r->latency_p95_ms <= sc->latency_slo_ms.v;
+        if (sc->has_slo)
+            snprintf(d, sizeof d, "the fastest usable hosted fine-tune, %s, has a projected p95 of %s ms %s the %s ms SLO",
+                     sc->options[fastest].id, decide_fmt_num(round(r->latency_p95_ms), a, sizeof a),
+                     ok ? "within" : "over", decide_fmt_num(sc->latency_slo_ms.v, b, sizeof b));
+        else
+            snprintf(d, sizeof d, "the scenario sets no latency SLO");
+        decide_answers_set_yes_no(out, "hosted_latency_ok", ok, DECIDE_ORIGIN_COMPUTED, d);
     }
 
     /* doc_tokens */

@@ -183,6 +183,8 @@ TpStatus net_prices_update(Store *s, const NetPricesUpdate *o, NetPricesResult *
     Entry *e = tp_xcalloc((size_t)n + 1, sizeof *e);
     for (int i = 0; i < n; i++) {
         imp.models[i].as_of = date;
+            if (imp.models[i].life.retires_on.date)
+                imp.models[i].life.retires_on.as_of = date;
         e[i].id = imp.models[i].id;
         cJSON *j = pricing_model_to_json(&imp.models[i]);
         e[i].doc = cJSON_PrintUnformatted(j);

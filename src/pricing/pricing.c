@@ -89,6 +89,53 @@ static TpStatus rd_object(Rd *r, const cJSON *o, const char *path) {
     return TP_OK;
 }
 
+/* --- lifecycle ------------------------------------------------------------------ */
+
+static TpStatus rd_date(Rd *r, const cJSON *life, const char *path, const char *key,
+                        PricingDate *d) {
+    static const char *const keys[] = {"date", "source", "as_of", "note", NULL};
+    const cJSON *o = cJSON_GetObjectItemCaseSensitive(life, key);
+    if (!o || cJSON_IsNull(o))
+        return TP_OK;
+    char sub[160];
+    tp_json_path_key(sub, sizeof sub, path, key);
+    TpStatus st = rd_object(r, o, sub);
+    if (st == TP_OK)
+        st = tp_json_check_keys(o, r->name, sub, keys, r->err);
+    if (st == TP_OK)
+        st = rd_str(r, o, sub, "date", true, &d->date);
+    if (st == TP_OK && !tp_is_iso_date(d->date))
+        st = tp_error_set(r->err, TP_EINVAL, "%s: %s.date: expected a date YYYY-MM-DD, got \"%s\"",
+                          r->name, sub, d->date);
+    if (st == TP_OK)
+        st = rd_provenance(r, o, sub, "source", "as_of", &d->source, &d->as_of);
+    if (st == TP_OK)
+        st = rd_str(r, o, sub, "note", false, &d->note);
+    return st;
+}
+
+TpStatus pricing_parse_lifecycle(Pricing *p, const cJSON *entry, const char *name, const char *path,
+                                 PricingLifecycle *out, TpError *err) {
+    static const char *const keys[] = {"available_from", "new_jobs_until", "retires_on", NULL};
+    memset(out, 0, sizeof *out);
+    const cJSON *life = cJSON_GetObjectItemCaseSensitive(entry, "lifecycle");
+    if (!life || cJSON_IsNull(life))
+        return TP_OK;
+    Rd rr = {p, name, err}, *r = &rr;
+    char sub[128];
+    tp_json_path_key(sub, sizeof sub, path, "lifecycle");
+    TpStatus st = rd_object(r, life, sub);
+    if (st == TP_OK)
+        st = tp_json_check_keys(life, name, sub, keys, err);
+    if (st == TP_OK)
+        st = rd_date(r, life, sub, "available_from", &out->available_from);
+    if (st == TP_OK)
+        st = rd_date(r, life, sub, "new_jobs_until", &out->new_jobs_until);
+    if (st == TP_OK)
+        st = rd_date(r, life, sub, "retires_on", &out->retires_on);
+    return st;
+}
+
 /* --- api_models ------------------------------------------------------------ */
 
 TpStatus pricing_parse_model(Pricing *p, const cJSON *o, const char *name, const char *path,
@@ -96,7 +143,8 @@ TpStatus pricing_parse_model(Pricing *p, const cJSON *o, const char *name, const
     static const char *const keys[] = {
         "id", "provider", "input_per_mtok", "output_per_mtok", "cached_input_per_mtok",
         "context_window", "max_output_tokens", "ttft_ms", "output_tokens_per_s",
-        "latency_source", "latency_as_of", "aliases", "source", "as_of", "note", NULL};
+        "latency_source", "latency_as_of", "aliases", "source", "as_of", "note", "lifecycle",
+        NULL};
     Rd rr = {p, name, err}, *r = &rr;
     TpStatus st = rd_object(r, o, path);
     if (st == TP_OK)
@@ -125,6 +173,8 @@ TpStatus pricing_parse_model(Pricing *p, const cJSON *o, const char *name, const
                            &m->latency_as_of);
     if (st == TP_OK)
         st = rd_provenance(r, o, path, "source", "as_of", &m->source, &m->as_of);
+    if (st == TP_OK)
+        st = pricing_parse_lifecycle(p, o, name, path, &m->life, err);
     if (st != TP_OK)
         return st;
     if (!isnan(m->output_tokens_per_s) && m->output_tokens_per_s <= 0)
@@ -175,7 +225,7 @@ static TpStatus parse_finetune(Rd *r, const cJSON *root) {
     static const char *const keys[] = {
         "id", "provider", "base_model", "method", "training_per_mtok", "training_per_hour",
         "input_per_mtok", "cached_input_per_mtok", "output_per_mtok", "hosting_per_hour",
-        "source", "as_of", "note", NULL};
+        "source", "as_of", "note", "lifecycle", NULL};
     const cJSON *arr, *o;
     TpStatus st = rd_array(r, root, "models", &arr);
     if (st != TP_OK)
@@ -210,10 +260,16 @@ static TpStatus parse_finetune(Rd *r, const cJSON *root) {
             st = tp_error_set(r->err, TP_EINVAL,
                               "%s: %s: expected training_per_mtok or training_per_hour", r->name,
                               path);
+        /* null: the provider publishes no serving price for the tuned model */
         if (st == TP_OK)
-            st = rd_num(r, o, path, "input_per_mtok", true, MAX_PRICE, &f->input_per_mtok);
+            st = rd_num(r, o, path, "input_per_mtok", false, MAX_PRICE, &f->input_per_mtok);
         if (st == TP_OK)
-            st = rd_num(r, o, path, "output_per_mtok", true, MAX_PRICE, &f->output_per_mtok);
+            st = rd_num(r, o, path, "output_per_mtok", false, MAX_PRICE, &f->output_per_mtok);
+        if (st == TP_OK && isnan(f->input_per_mtok) != isnan(f->output_per_mtok))
+            st = tp_error_set(r->err, TP_EINVAL,
+                              "%s: %s: expected both input_per_mtok and output_per_mtok, or "
+                              "neither (null: not published)",
+                              r->name, path);
         if (st == TP_OK)
             st = rd_num(r, o, path, "cached_input_per_mtok", false, MAX_PRICE,
                         &f->cached_input_per_mtok);
@@ -221,6 +277,8 @@ static TpStatus parse_finetune(Rd *r, const cJSON *root) {
             st = rd_num(r, o, path, "hosting_per_hour", false, MAX_PRICE, &f->hosting_per_hour);
         if (st == TP_OK)
             st = rd_provenance(r, o, path, "source", "as_of", &f->source, &f->as_of);
+        if (st == TP_OK)
+            st = pricing_parse_lifecycle(r->p, o, r->name, path, &f->life, r->err);
         if (st != TP_OK)
             return st;
     }
@@ -265,7 +323,7 @@ static TpStatus parse_rates(Rd *r, const cJSON *o, const char *path, PricingGpu 
 static TpStatus parse_gpus(Rd *r, const cJSON *root) {
     static const char *const keys[] = {"id", "name", "memory_gb", "bf16_dense_tflops",
                                        "memory_bandwidth_gb_s", "rates", "source", "as_of",
-                                       "note", NULL};
+                                       "note", "lifecycle", NULL};
     const cJSON *arr, *o;
     TpStatus st = rd_array(r, root, "gpus", &arr);
     if (st != TP_OK)
@@ -291,6 +349,8 @@ static TpStatus parse_gpus(Rd *r, const cJSON *root) {
             st = rd_num(r, o, path, "memory_bandwidth_gb_s", true, 1e6, &g->memory_bandwidth_gb_s);
         if (st == TP_OK)
             st = parse_rates(r, o, path, g);
+        if (st == TP_OK)
+            st = pricing_parse_lifecycle(r->p, o, r->name, path, &g->life, r->err);
         if (st == TP_OK)
             st = rd_provenance(r, o, path, "source", "as_of", &g->source, &g->as_of);
         if (st != TP_OK)

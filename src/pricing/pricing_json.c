@@ -5,6 +5,33 @@
 #include "tunepilot/json.h"
 #include "tunepilot/pricing.h"
 
+static void add_date(cJSON *o, const char *key, const PricingDate *d) {
+    if (!d->date)
+        return;
+    cJSON *e = cJSON_AddObjectToObject(o, key);
+    cJSON_AddStringToObject(e, "date", d->date);
+    cJSON_AddStringToObject(e, "source", d->source);
+    cJSON_AddStringToObject(e, "as_of", d->as_of);
+    if (d->note)
+        cJSON_AddStringToObject(e, "note", d->note);
+}
+
+cJSON *pricing_lifecycle_to_json(const PricingLifecycle *l) {
+    if (!l->available_from.date && !l->new_jobs_until.date && !l->retires_on.date)
+        return NULL;
+    cJSON *o = cJSON_CreateObject();
+    add_date(o, "available_from", &l->available_from);
+    add_date(o, "new_jobs_until", &l->new_jobs_until);
+    add_date(o, "retires_on", &l->retires_on);
+    return o;
+}
+
+static void add_life(cJSON *o, const PricingLifecycle *l) {
+    cJSON *j = pricing_lifecycle_to_json(l);
+    if (j)
+        cJSON_AddItemToObject(o, "lifecycle", j);
+}
+
 cJSON *pricing_model_to_json(const PricingModel *m) {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "id", m->id);
@@ -33,6 +60,7 @@ cJSON *pricing_model_to_json(const PricingModel *m) {
     }
     cJSON_AddStringToObject(o, "source", m->source);
     cJSON_AddStringToObject(o, "as_of", m->as_of);
+    add_life(o, &m->life);
     return o;
 }
 
@@ -50,6 +78,7 @@ cJSON *pricing_finetune_to_json(const PricingFinetune *f) {
     tp_json_add_num(o, "hosting_per_hour", f->hosting_per_hour);
     cJSON_AddStringToObject(o, "source", f->source);
     cJSON_AddStringToObject(o, "as_of", f->as_of);
+    add_life(o, &f->life);
     return o;
 }
 
@@ -71,6 +100,7 @@ cJSON *pricing_gpu_to_json(const PricingGpu *g) {
     }
     cJSON_AddStringToObject(o, "source", g->source);
     cJSON_AddStringToObject(o, "as_of", g->as_of);
+    add_life(o, &g->life);
     return o;
 }
 

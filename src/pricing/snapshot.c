@@ -42,6 +42,13 @@ TpStatus pricing_apply_snapshot(Pricing *p, long long id, const char *label, con
                 m.aliases = old->aliases;
                 m.n_aliases = old->n_aliases;
             }
+            /* dates the snapshot does not know keep their bundled, sourced value */
+            if (!m.life.available_from.date)
+                m.life.available_from = old->life.available_from;
+            if (!m.life.new_jobs_until.date)
+                m.life.new_jobs_until = old->life.new_jobs_until;
+            if (!m.life.retires_on.date)
+                m.life.retires_on = old->life.retires_on;
             m.id = old->id;
             *old = m;
         } else {
@@ -153,6 +160,14 @@ TpStatus pricing_import_litellm(Pricing *p, const char *text, size_t len, const 
         m->max_output_tokens = mx;
         m->ttft_ms = m->output_tokens_per_s = NAN;
         m->source = tp_arena_strdup(&p->arena, src ? src : fallback_source);
+        /* LiteLLM's deprecation_date: the model's announced shutdown */
+        const cJSON *dep = cJSON_GetObjectItemCaseSensitive(e, "deprecation_date");
+        if (cJSON_IsString(dep) && tp_is_iso_date(dep->valuestring)) {
+            m->life.retires_on.date = tp_arena_strdup(&p->arena, dep->valuestring);
+            m->life.retires_on.source = m->source;
+            m->life.retires_on.as_of = out->as_of; /* the caller sets the import date */
+            m->life.retires_on.note = "deprecation_date in the LiteLLM price file";
+        }
         out->n_models++;
     }
     cJSON_Delete(root);

@@ -167,6 +167,20 @@ static cJSON *option_json(const CostScenario *sc, const CostProjection *p, int i
     } else {
         cJSON_AddNullToObject(j, "uncertainty");
     }
+    cJSON_AddBoolToObject(j, "feasible", r->feasible);
+    cJSON *fe = cJSON_AddObjectToObject(j, "feasibility");
+    for (int k = 0; k < COST_N_CHECKS; k++) {
+        cJSON *e = cJSON_AddObjectToObject(fe, cost_check_name((CostCheckId)k));
+        cJSON_AddStringToObject(e, "status", cost_check_status_name(r->checks[k].status));
+        cJSON_AddStringToObject(e, "reason", r->checks[k].reason);
+    }
+    cJSON *wa = cJSON_AddArrayToObject(j, "warnings");
+    for (int w = 0; w < r->n_warnings; w++)
+        cJSON_AddItemToArray(wa, cJSON_CreateString(r->warnings[w]));
+    if (r->retrains_cadence > 0) {
+        tp_json_add_num(j, "retrains_counted", r->retrains_counted);
+        tp_json_add_num(j, "retrains_at_cadence", r->retrains_cadence);
+    }
     cJSON *src = cJSON_AddArrayToObject(j, "sources");
     for (int s = 0; s < o->n_sources; s++) {
         cJSON *e = cJSON_CreateObject();
@@ -178,12 +192,15 @@ static cJSON *option_json(const CostScenario *sc, const CostProjection *p, int i
     return j;
 }
 
-static int cheapest(const CostProjection *p) {
-    int best = 0;
-    for (int i = 1; i < p->n_options; i++)
-        if (p->options[i].horizon_total_usd < p->options[best].horizon_total_usd)
-            best = i;
-    return best;
+/* The failed checks of an option, "context, slo", or "" when feasible. */
+static void failed_checks(const CostOptionResult *r, char *out, size_t size) {
+    out[0] = '\0';
+    for (int c = 0; c < COST_N_CHECKS; c++) {
+        if (r->checks[c].status != COST_FAIL)
+            continue;
+        size_t n = strlen(out);
+        snprintf(out + n, size - n, "%s%s", n ? ", " : "", cost_check_name((CostCheckId)c));
+    }
 }
 
 cJSON *report_cost_json(const CostScenario *sc, const CostProjection *p, const ReportPricing *pr) {
@@ -219,7 +236,13 @@ cJSON *report_cost_json(const CostScenario *sc, const CostProjection *p, const R
     cJSON *opts = cJSON_AddArrayToObject(j, "options");
     for (int i = 0; i < p->n_options; i++)
         cJSON_AddItemToArray(opts, option_json(sc, p, i));
-    cJSON_AddStringToObject(j, "cheapest_over_horizon", sc->options[cheapest(p)].id);
+    /* the cheapest is always the cheapest feasible option: an infeasible one
+     * is never called cheapest */
+    int best = cost_cheapest(p, true), any = cost_cheapest(p, false);
+    tp_json_add_str(j, "cheapest_over_horizon", best >= 0 ? sc->options[best].id : NULL);
+    tp_json_add_str(j, "cheapest_feasible", best >= 0 ? sc->options[best].id : NULL);
+    tp_json_add_str(j, "cheapest_including_infeasible", any >= 0 ? sc->options[any].id : NULL);
+    tp_json_add_str(j, "start_date", sc->start_date[0] ? sc->start_date : NULL);
     return j;
 }
 
@@ -252,7 +275,7 @@ static void header_line(TpBuf *b, const CostScenario *sc, const CostProjection *
     tp_buf_puts(b, "\n");
 }
 
-enum { NCOL = 11 };
+enum { NCOL = 12 };
 
 /* One table cell: Markdown "| text ", or text padded to width (right-aligned
  * numbers, left-aligned names) with two spaces between columns. */
@@ -282,11 +305,14 @@ static void option_cells(const CostScenario *sc, const CostProjection *p, int i,
         snprintf(cells[10], 48, "%d", r->replicas_at_peak);
     else
         snprintf(cells[10], 48, "-");
+    char failed[48];
+    failed_checks(r, failed, sizeof failed);
+    snprintf(cells[11], 48, "%s%s", r->feasible ? "yes" : "NO: ", failed);
 }
 
 static void table(TpBuf *b, const CostScenario *sc, const CostProjection *p, bool md) {
     char head[NCOL][48] = {"option", "kind", "$/request", "$/1k req", "$/day", "one-time", "",
-                           "p50 ms", "p95 ms", "SLO", "replicas"};
+                           "p50 ms", "p95 ms", "SLO", "replicas", "feasible"};
     snprintf(head[6], 48, "%d-mo total", p->horizon_months);
     int n = p->n_options;
     char(*cells)[NCOL][48] = malloc(sizeof *cells * (size_t)n);
@@ -306,16 +332,49 @@ static void table(TpBuf *b, const CostScenario *sc, const CostProjection *p, boo
         tp_buf_puts(b, md ? "|\n" : "\n");
         if (md && row < 0) {
             for (int c = 0; c < NCOL; c++)
-                tp_buf_puts(b, c < 2 ? "|---" : "|---:");
+                tp_buf_puts(b, c < 2 || c == 11 ? "|---" : "|---:");
             tp_buf_puts(b, "|\n");
         }
     }
     free(cells);
-    int best = cheapest(p);
+    int best = cost_cheapest(p, true), any = cost_cheapest(p, false);
     char total[48];
-    report_usd(p->options[best].horizon_total_usd, total, sizeof total);
-    tp_buf_printf(b, "\ncheapest over %d months: %s (%s)\n", p->horizon_months,
-                  sc->options[best].id, total);
+    if (best >= 0) {
+        report_usd(p->options[best].horizon_total_usd, total, sizeof total);
+        tp_buf_printf(b, "\ncheapest feasible over %d months: %s (%s)\n", p->horizon_months,
+                      sc->options[best].id, total);
+    } else {
+        tp_buf_printf(b, "\nno option is feasible: none is called cheapest\n");
+    }
+    if (any >= 0 && any != best) {
+        char failed[48];
+        failed_checks(&p->options[any], failed, sizeof failed);
+        report_usd(p->options[any].horizon_total_usd, total, sizeof total);
+        tp_buf_printf(b, "(%s costs less, %s, but is infeasible: %s)\n", sc->options[any].id,
+                      total, failed);
+    }
+}
+
+/* Why each infeasible option fails, and the lifecycle warnings. */
+static void feasibility(TpBuf *b, const CostScenario *sc, const CostProjection *p, bool md) {
+    bool any = false;
+    for (int i = 0; i < p->n_options; i++)
+        any |= !p->options[i].feasible || p->options[i].n_warnings > 0;
+    if (!any)
+        return;
+    tp_buf_printf(b, "\n%sfeasibility%s%s%s:\n\n", md ? "### " : "",
+                  sc->start_date[0] ? " (dates checked from " : "",
+                  sc->start_date[0] ? sc->start_date : "", sc->start_date[0] ? ")" : "");
+    for (int i = 0; i < p->n_options; i++) {
+        const CostOptionResult *r = &p->options[i];
+        for (int c = 0; c < COST_N_CHECKS; c++)
+            if (r->checks[c].status == COST_FAIL)
+                tp_buf_printf(b, "%s%s: %s fails: %s\n", md ? "- " : "  ", sc->options[i].id,
+                              cost_check_name((CostCheckId)c), r->checks[c].reason);
+        for (int w = 0; w < r->n_warnings; w++)
+            tp_buf_printf(b, "%s%s: warning: %s\n", md ? "- " : "  ", sc->options[i].id,
+                          r->warnings[w]);
+    }
 }
 
 static void uncertainty(TpBuf *b, const CostScenario *sc, const CostProjection *p, bool md) {
@@ -419,7 +478,7 @@ static void csv_num(TpBuf *b, double v) {
 static void csv(TpBuf *b, const CostScenario *sc, const CostProjection *p) {
     tp_buf_puts(b, "option,kind,cost_per_request_usd,cost_per_1k_requests_usd,daily_cost_usd,"
                    "one_time_cost_usd,horizon_total_usd,latency_p50_ms,latency_p95_ms,slo_met,"
-                   "replicas_at_peak,horizon_total_usd_p10,horizon_total_usd_p50,"
+                   "replicas_at_peak,feasible,failed_checks,horizon_total_usd_p10,horizon_total_usd_p50,"
                    "horizon_total_usd_p90,latency_p95_ms_p10,latency_p95_ms_p50,"
                    "latency_p95_ms_p90");
     for (int k = 0; k < p->horizon_months; k++)
@@ -438,6 +497,10 @@ static void csv(TpBuf *b, const CostScenario *sc, const CostProjection *p) {
         csv_num(b, r->latency_p95_ms);
         tp_buf_printf(b, ",%s", !sc->has_slo ? "" : r->slo_met ? "true" : "false");
         csv_num(b, r->replicas_at_peak > 0 ? r->replicas_at_peak : NAN);
+        char failed[64];
+        failed_checks(r, failed, sizeof failed);
+        tp_buf_printf(b, ",%s,", r->feasible ? "true" : "false");
+        csv_field(b, failed);
         const CostQuantiles *qs[2] = {&r->q_horizon_total_usd, &r->q_latency_p95_ms};
         for (int q = 0; q < 2; q++) {
             csv_num(b, p->uncertain ? qs[q]->p10 : NAN);
@@ -467,6 +530,7 @@ char *report_cost_render(const CostScenario *sc, const CostProjection *p, const 
         bool md = fmt == REPORT_MARKDOWN;
         header_line(&b, sc, p, pr, md);
         table(&b, sc, p, md);
+        feasibility(&b, sc, p, md);
         uncertainty(&b, sc, p, md);
         break_even(&b, sc, p, md);
         sources(&b, sc, md);

@@ -302,3 +302,126 @@ TpStatus session_decide_answers(const DecideFramework *fw, const CostScenario *s
     decide_answers_filter(fw, all);
     return TP_OK;
 }
+
+/* --- verdicts that rest on feasible options ----------------------------------------------- */
+
+static bool kind_is_ft(CostOptionKind k) {
+    return k == COST_OPTION_API_FINETUNED || k == COST_OPTION_SELF_HOSTED;
+}
+
+DecideVerdict session_option_route(const CostScenario *sc, int i) {
+    const CostOption *o = &sc->options[i];
+    switch (o->kind) {
+    case COST_OPTION_API:
+        return DECIDE_PROMPT_ENGINEERING;
+    case COST_OPTION_RAG:
+        return DECIDE_RAG;
+    case COST_OPTION_API_FINETUNED:
+        return DECIDE_FINE_TUNE_HOSTED;
+    case COST_OPTION_SELF_HOSTED:
+        return DECIDE_FINE_TUNE_SELF_HOSTED;
+    case COST_OPTION_ROUTED:
+        break;
+    }
+    bool ft = false, rag = false;
+    int big = -1;
+    for (int k = 0; k < o->n_routes; k++) {
+        int j = o->routes[k].index;
+        if (j < 0 || j >= sc->n_options || j == i || o->routes[k].share.v <= 0)
+            continue;
+        ft |= kind_is_ft(sc->options[j].kind);
+        rag |= sc->options[j].kind == COST_OPTION_RAG;
+        if (big < 0 || o->routes[k].share.v > o->routes[big].share.v)
+            big = k;
+    }
+    if (ft && rag)
+        return DECIDE_HYBRID_FT_RAG;
+    if (big < 0 || sc->options[o->routes[big].index].kind == COST_OPTION_ROUTED)
+        return DECIDE_PROMPT_ENGINEERING;
+    return session_option_route(sc, o->routes[big].index);
+}
+
+/* Whether option i serves verdict v's route. */
+static bool serves(DecideVerdict v, const CostScenario *sc, int i) {
+    DecideVerdict r = session_option_route(sc, i);
+    if (v == DECIDE_HYBRID_FT_RAG)
+        return r == DECIDE_HYBRID_FT_RAG || r == DECIDE_FINE_TUNE_HOSTED ||
+               r == DECIDE_FINE_TUNE_SELF_HOSTED;
+    return r == v;
+}
+
+static void failed_list(const CostOptionResult *r, char *out, size_t size) {
+    out[0] = '\0';
+    for (int c = 0; c < COST_N_CHECKS; c++) {
+        if (r->checks[c].status != COST_FAIL)
+            continue;
+        size_t n = strlen(out);
+        snprintf(out + n, size - n, "%s%s", n ? "; " : "", r->checks[c].reason);
+    }
+}
+
+void session_verdict(DecideVerdict framework, const CostScenario *sc, const CostProjection *proj,
+                     SessionVerdict *out) {
+    memset(out, 0, sizeof *out);
+    out->framework = out->verdict = framework;
+    out->rests_on = -1;
+    if (!sc || !proj || framework == DECIDE_NOT_YET || framework >= DECIDE_N_VERDICTS)
+        return;
+    int n_route = 0, best = -1, first_bad = -1;
+    for (int i = 0; i < sc->n_options; i++) {
+        if (!serves(framework, sc, i))
+            continue;
+        n_route++;
+        if (!proj->options[i].feasible) {
+            if (first_bad < 0)
+                first_bad = i;
+            continue;
+        }
+        if (best < 0 || proj->options[i].horizon_total_usd < proj->options[best].horizon_total_usd)
+            best = i;
+    }
+    const char *title = decide_verdict_title(framework);
+    if (n_route == 0) {
+        snprintf(out->note, sizeof out->note,
+                 "the scenario has no %s option to check this verdict against", title);
+        return;
+    }
+    if (best >= 0) {
+        out->rests_on = best;
+        snprintf(out->note, sizeof out->note,
+                 "rests on %s, the cheapest feasible %s option (%.0f USD over %d months, p95 "
+                 "%.0f ms)",
+                 sc->options[best].id, title, proj->options[best].horizon_total_usd,
+                 proj->horizon_months, proj->options[best].latency_p95_ms);
+        return;
+    }
+    /* no option of the route is feasible: the verdict cannot stand */
+    char why[400];
+    failed_list(&proj->options[first_bad], why, sizeof why);
+    int alt = -1;
+    if (decide_verdict_is_fine_tune(framework))
+        for (int i = 0; i < sc->n_options; i++) {
+            DecideVerdict r = session_option_route(sc, i);
+            if (!decide_verdict_is_fine_tune(r) || !proj->options[i].feasible)
+                continue;
+            if (alt < 0 || proj->options[i].horizon_total_usd < proj->options[alt].horizon_total_usd)
+                alt = i;
+        }
+    if (alt < 0)
+        alt = cost_cheapest(proj, true);
+    out->changed = true;
+    if (alt < 0) {
+        out->verdict = DECIDE_NOT_YET;
+        snprintf(out->note, sizeof out->note,
+                 "the framework says %s, but no option in the scenario is feasible (%s: %s)", title,
+                 sc->options[first_bad].id, why);
+        return;
+    }
+    out->verdict = session_option_route(sc, alt);
+    out->rests_on = alt;
+    snprintf(out->note, sizeof out->note,
+             "the framework says %s, but no %s option is feasible (%s: %s); the cheapest feasible "
+             "option is %s (%s)",
+             title, title, sc->options[first_bad].id, why, sc->options[alt].id,
+             decide_verdict_title(out->verdict));
+}

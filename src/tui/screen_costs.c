@@ -300,20 +300,18 @@ static void draw_table(TuiApp *a, Rect r) {
     bool wide = r.w >= 86;
     char hdr[256];
     if (wide)
-        snprintf(hdr, sizeof hdr, "%-14s %-13s %10s %10s %13s %7s %4s %4s", "option", "kind",
-                 "$/request", "$/day", "total", "p95 ms", "SLO", "rep");
+        snprintf(hdr, sizeof hdr, "%-14s %-13s %10s %10s %13s %7s %4s %4s %s", "option", "kind",
+                 "$/request", "$/day", "total", "p95 ms", "SLO", "rep", "feasible");
     else
-        snprintf(hdr, sizeof hdr, "%-12s %10s %12s %7s %4s", "option", "$/request", "total",
-                 "p95 ms", "SLO");
+        snprintf(hdr, sizeof hdr, "%-12s %10s %12s %7s %4s %s", "option", "$/request", "total",
+                 "p95 ms", "SLO", "feas.");
     tui_text(a, r.y, r.x, r.w, ROLE_HEADER, false, hdr);
     if (!c->have) {
         tui_text(a, r.y + 2, r.x, r.w, ROLE_BAD, false, c->error);
         return;
     }
-    int best = 0;
-    for (int i = 1; i < c->proj.n_options; i++)
-        if (c->proj.options[i].horizon_total_usd < c->proj.options[best].horizon_total_usd)
-            best = i;
+    /* the cheapest feasible option: an infeasible one is never called cheapest */
+    int best = cost_cheapest(&c->proj, true);
     for (int i = 0; i < c->proj.n_options && 1 + i < r.h; i++) {
         const CostOptionResult *o = &c->proj.options[i];
         char cpr[32], day[32], tot[32], line[256];
@@ -324,20 +322,53 @@ static void draw_table(TuiApp *a, Rect r) {
         if (o->replicas_at_peak > 0)
             snprintf(rep, sizeof rep, "%d", o->replicas_at_peak);
         const char *slo = !c->sc.has_slo ? "-" : o->slo_met ? "yes" : "NO";
+        char feas[64] = "yes";
+        if (!o->feasible) {
+            snprintf(feas, sizeof feas, "NO:");
+            for (int k = 0; k < COST_N_CHECKS; k++)
+                if (o->checks[k].status == COST_FAIL) {
+                    size_t n = strlen(feas);
+                    snprintf(feas + n, sizeof feas - n, "%s%s", n > 3 ? "," : "",
+                             cost_check_name((CostCheckId)k));
+                }
+        }
         if (wide)
-            snprintf(line, sizeof line, "%-14.14s %-13s %10s %10s %13s %7.0f %4s %4s",
+            snprintf(line, sizeof line, "%-14.14s %-13s %10s %10s %13s %7.0f %4s %4s %s%s",
                      c->sc.options[i].id, cost_option_kind_name(c->sc.options[i].kind), cpr, day,
-                     tot, o->latency_p95_ms, slo, rep);
+                     tot, o->latency_p95_ms, slo, rep, feas, i == best ? " cheapest" : "");
         else
-            snprintf(line, sizeof line, "%-12.12s %10s %12s %7.0f %4s", c->sc.options[i].id, cpr,
-                     tot, o->latency_p95_ms, slo);
-        TuiRole role = i == best                      ? ROLE_GOOD
-                       : c->sc.has_slo && !o->slo_met ? ROLE_BAD
-                                                      : ROLE_NORMAL;
+            snprintf(line, sizeof line, "%-12.12s %10s %12s %7.0f %4s %s", c->sc.options[i].id,
+                     cpr, tot, o->latency_p95_ms, slo, feas);
+        TuiRole role = i == best     ? ROLE_GOOD
+                       : !o->feasible ? ROLE_BAD
+                                      : ROLE_NORMAL;
         tui_text(a, r.y + 1 + i, r.x, r.w, role, false, line);
     }
-    if (c->proj.uncertain && 1 + c->proj.n_options < r.h)
-        tui_textf(a, r.y + 1 + c->proj.n_options, r.x, r.w, ROLE_DIM,
+    int row = 1 + c->proj.n_options;
+    if (row < r.h) {
+        if (best >= 0) {
+            char tot[32];
+            report_usd(c->proj.options[best].horizon_total_usd, tot, sizeof tot);
+            tui_textf(a, r.y + row++, r.x, r.w, ROLE_GOOD, "cheapest feasible over %d months: %s (%s)",
+                      c->proj.horizon_months, c->sc.options[best].id, tot);
+        } else {
+            tui_text(a, r.y + row++, r.x, r.w, ROLE_BAD, false,
+                     "no option is feasible: none is called cheapest");
+        }
+    }
+    /* why the infeasible ones fail, and lifecycle warnings */
+    for (int i = 0; i < c->proj.n_options && row < r.h; i++) {
+        const CostOptionResult *o = &c->proj.options[i];
+        for (int k = 0; k < COST_N_CHECKS && row < r.h; k++)
+            if (o->checks[k].status == COST_FAIL)
+                tui_textf(a, r.y + row++, r.x, r.w, ROLE_BAD, "%s: %s", c->sc.options[i].id,
+                          o->checks[k].reason);
+        for (int w = 0; w < o->n_warnings && row < r.h; w++)
+            tui_textf(a, r.y + row++, r.x, r.w, ROLE_DIM, "%s: %s", c->sc.options[i].id,
+                      o->warnings[w]);
+    }
+    if (c->proj.uncertain && row < r.h)
+        tui_textf(a, r.y + row, r.x, r.w, ROLE_DIM,
                   "ranges: %d Monte Carlo draws (tunepilot cost --format json for P10/P50/P90)",
                   c->proj.draws);
 }
@@ -352,17 +383,16 @@ static void draw_chart(TuiApp *a, Rect r) {
     tui_text(
         a, r.y, r.x, r.w, ROLE_HEADER, false,
         a->ascii
-            ? "cumulative cost by month (: marks the cheapest option's break-even months)"
-            : "cumulative cost by month (\u250a marks the cheapest option's break-even months)");
+            ? "cumulative cost by month (: marks the cheapest feasible option's break-even months)"
+            : "cumulative cost by month (\u250a marks the cheapest feasible option's break-even months)");
     ChartSeries *s = calloc((size_t)n, sizeof *s);
     double *x = malloc(sizeof(double) * (size_t)(h + 1));
     double **y = calloc((size_t)n, sizeof *y);
     for (int m = 0; m <= h; m++)
         x[m] = m;
-    int best = 0;
-    for (int i = 1; i < n; i++)
-        if (c->proj.options[i].horizon_total_usd < c->proj.options[best].horizon_total_usd)
-            best = i;
+    int best = cost_cheapest(&c->proj, true);
+    if (best < 0)
+        best = cost_cheapest(&c->proj, false);
     for (int i = 0; i < n; i++) {
         y[i] = malloc(sizeof(double) * (size_t)(h + 1));
         y[i][0] = c->proj.options[i].one_time_usd;

@@ -294,13 +294,20 @@ static void draw_verdict(TuiApp *a, Rect r) {
     if (!d->have_result)
         return;
     const DecideResult *res = &d->result;
+    /* the same feasibility check as `tunepilot decide` (session_verdict) */
+    SessionVerdict sv;
+    bool scen = d->use_scenario && a->costs.have;
+    session_verdict(res->verdict, scen ? &a->costs.sc : NULL, scen ? &a->costs.proj : NULL, &sv);
     int y = r.y;
     tui_text(a, y++, r.x, r.w, ROLE_HEADER, false, "Verdict");
-    tui_text(a, y++, r.x, r.w, res->verdict == DECIDE_N_VERDICTS ? ROLE_DIM : ROLE_GOOD, false,
-             decide_verdict_title(res->verdict));
+    tui_text(a, y++, r.x, r.w, sv.verdict == DECIDE_NOT_YET ? ROLE_DIM : ROLE_GOOD, false,
+             decide_verdict_title(sv.verdict));
+    if (sv.note[0])
+        tui_text(a, y++, r.x, r.w, sv.changed ? ROLE_BAD : ROLE_DIM, false, sv.note);
     if (res->explanation)
-        tui_text(a, y++, r.x, r.w, ROLE_NORMAL, false, res->explanation);
-    if (res->method != DECIDE_METHOD_NONE) {
+        tui_textf(a, y++, r.x, r.w, ROLE_NORMAL, "%s%s", sv.changed ? "the rule said: " : "",
+                  res->explanation);
+    if (res->method != DECIDE_METHOD_NONE && decide_verdict_is_fine_tune(sv.verdict)) {
         tui_textf(a, y++, r.x, r.w, ROLE_GOOD, "method: %s", decide_method_name(res->method));
         if (res->method_why)
             tui_text(a, y++, r.x, r.w, ROLE_NORMAL, false, res->method_why);

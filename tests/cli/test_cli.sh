@@ -27,7 +27,7 @@ expect() {
 
 # --- the main command and cost --------------------------------------------------
 expect 0 "ticket triage: 12-month projection" -- "$TP"
-expect 0 "cheapest over 12 months" -- "$TP"
+expect 0 "cheapest feasible over 12 months" -- "$TP"
 # 50,000 x 500 tokens x $10/M = $250/day = $91,250 a year (hand calculation)
 expect 0 '"daily_cost_usd":[[:space:]]*250,' -- "$TP" cost "$FIX/explicit.json" --format json
 expect 0 '"horizon_total_usd":[[:space:]]*91250,' -- "$TP" cost "$FIX/explicit.json" --format json

@@ -96,5 +96,54 @@ else
   echo "skip: sqlite3 (the command-line shell) is not installed"
 fi
 
+# --- the stories of issue 10: one feasible answer from cost and decide ---------------------
+SF=$FIX/session
+# A: the hosted fine-tune's p95 is (400 + 200/200 x 1000) x 1.2 = 1,680 ms > 1,500 ms
+out=$("$TP" cost "$SF/story_a.json" --format json --no-save --snapshot 0)
+flat=$(tr -d ' \n\t' <<<"$out")
+grep -q '"cheapest_over_horizon":"ft-self"' <<<"$flat" && ok || bad "story A: cheapest feasible is ft-self"
+grep -q '"slo":{"status":"fail","reason":"p951680msmissesthe1500msSLO"}' <<<"$flat" && ok \
+  || bad "story A: ft-hosted fails the SLO"
+echo '{"frontier_fails": true, "can_maintain": true}' >"$WORK/fa.json"
+out=$("$TP" decide --scenario "$SF/story_a.json" --answers "$WORK/fa.json" --json --no-save --snapshot 0)
+flat=$(tr -d ' \n\t' <<<"$out")
+grep -q '"verdict":"fine_tune_self_hosted"' <<<"$flat" && ok || bad "story A: decide stands on self-hosted"
+grep -q '"framework_verdict":"fine_tune_hosted","changed":true,"rests_on":"ft-self"' <<<"$flat" && ok \
+  || bad "story A: the framework's hosted verdict is changed and rests on ft-self"
+expect 0 "Verdict: Fine-tune, self-hosted" -- "$TP" decide --scenario "$SF/story_a.json" --answers "$WORK/fa.json" --no-save --snapshot 0
+expect 0 "Feasibility: .*ft-hosted: p95 1680 ms misses the 1500 ms SLO" -- "$TP" decide --scenario "$SF/story_a.json" --answers "$WORK/fa.json" --no-save --snapshot 0
+# checklist: the latency rule weighs the hosted fine-tune's p95, not a time to first token
+out=$("$TP" decide --framework checklist --scenario "$SF/story_a.json" --json --no-save --snapshot 0)
+flat=$(tr -d ' \n\t' <<<"$out")
+grep -q '"id":"hosted_latency_ok","type":"yes_no","value":false,"origin":"computed"' <<<"$flat" && ok \
+  || bad "story A: checklist computes hosted_latency_ok = no from the p95"
+# B: 18,000 + 300 tokens do not fit 16,385: never called cheapest, never compared
+out=$("$TP" cost "$SF/story_b.json" --format json --no-save --snapshot 0)
+flat=$(tr -d ' \n\t' <<<"$out")
+grep -q '"cheapest_over_horizon":"chunked-rag"' <<<"$flat" && ok || bad "story B: chunked-rag is the cheapest feasible"
+grep -q '"cheapest_including_infeasible":"small-window"' <<<"$flat" && ok || bad "story B: small-window cheaper but infeasible"
+expect 0 "request of 18300 tokens \(18000 in \+ 300 out\) exceeds the 16385-token context window" -- "$TP" cost "$SF/story_b.json" --no-save --snapshot 0
+expect 0 "cheapest feasible over 12 months: chunked-rag" -- "$TP" cost "$SF/story_b.json" --no-save --snapshot 0
+out=$("$TP" decide --scenario "$SF/story_b.json" --answers "$WORK/fa.json" --json --no-save --snapshot 0)
+flat=$(tr -d ' \n\t' <<<"$out")
+grep -q '"id":"savings_exceed_overhead","type":"yes_no","value":false' <<<"$flat" && ok \
+  || bad "story B: no feasible fine-tune, so no savings"
+grep -q 'small-window' <<<"$(grep -o '"savings_exceed_overhead[^}]*' <<<"$flat")" && bad "story B: compared with the impossible option" || ok
+# lifecycle: gpt-4.1-nano is retired on 2026-10-23; a scenario on it is infeasible today
+cat >"$WORK/nano.json" <<'JSON'
+{"name": "nano", "horizon_months": 6,
+ "workload": {"requests_per_day": 1000, "input_tokens": 500, "output_tokens": 50},
+ "options": [{"id": "nano", "kind": "api", "model": "gpt-4.1-nano"},
+             {"id": "mini", "kind": "api", "model": "gpt-4.1-mini"}]}
+JSON
+expect 0 "nano: availability fails: gpt-4.1-nano was retired on 2026-10-23" -- "$TP" cost "$WORK/nano.json" --no-save --snapshot 0
+expect 0 "cheapest feasible over 6 months: mini" -- "$TP" cost "$WORK/nano.json" --no-save --snapshot 0
+TUNEPILOT_TODAY=2026-06-01 expect 0 "cheapest feasible over 6 months: mini" -- "$TP" cost "$WORK/nano.json" --no-save --snapshot 0
+TUNEPILOT_TODAY=2026-06-01 expect 0 "warning: horizon crosses the retirement of gpt-4.1-nano on 2026-10-23" -- "$TP" cost "$WORK/nano.json" --no-save --snapshot 0
+TUNEPILOT_TODAY=2026-04-01 expect 0 "cheapest feasible over 6 months: nano" -- "$TP" cost "$WORK/nano.json" --no-save --snapshot 0
+expect 2 "TUNEPILOT_TODAY: expected a date" -- env TUNEPILOT_TODAY=soon "$TP" cost "$WORK/nano.json" --no-save
+expect 0 "new jobs.*retires" -- "$TP" pricing list --table finetune
+expect 0 "new_jobs_until +2027-01-06" -- "$TP" pricing show gpt-4o-mini --snapshot 0
+
 echo "session cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
