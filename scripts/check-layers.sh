@@ -12,7 +12,8 @@
 #   2 model           safetensors, config, tokenizer, Llama math
 #   3 pricing data train net       domain engines
 #   4 decide cost pilot handoff    the three tools and the hand-off to a real run
-#   5 report          writers
+#   5 session report  what the faces share (prices by the snapshot rule,
+#                     scenarios with probes, pilot evidence, decide, review); writers
 #   6 cli tui         faces
 set -euo pipefail
 root=${1:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -22,9 +23,9 @@ declare -A LEVEL=(
   [core]=0 [store]=1 [model]=2
   [pricing]=3 [data]=3 [train]=3 [net]=3
   [decide]=4 [cost]=4 [pilot]=4 [handoff]=4
-  [report]=5 [cli]=6 [tui]=6
+  [session]=5 [report]=5 [cli]=6 [tui]=6
 )
-LAYER_NAME=(core store model engine tool report face)
+LAYER_NAME=(core store model engine tool session/report face)
 
 # The module each public header belongs to (include/tunepilot/NAME.h). A new
 # header must be added here: the check fails on a header it cannot place.
@@ -38,16 +39,15 @@ declare -A HEADER=(
   [net]=net [probe]=net [remote]=net
   [cost]=cost [decide]=decide [demo]=pilot [external]=pilot [pilot]=pilot
   [handoff]=handoff
-  [report]=report
+  [report]=report [review]=report
+  [session]=session
 )
 
 # Screens that call into another screen today, to be untangled when the
 # workbench moves onto a shared session layer. "FROM TO" per line; each is
 # printed as a warning, anything else fails.
 SCREEN_EXCEPTIONS="
-costs runs
 decide costs
-decide runs
 history costs
 history decide
 pricing costs
