@@ -79,8 +79,20 @@ void lora_tensor_name(int layer, LlamaLinear which, bool is_b, char *out, size_t
 /* Writes DIR/adapter_config.json and DIR/adapter_model.safetensors (F32,
  * metadata {"format": "pt"}) with PEFT's conservative key set. */
 TpStatus lora_save_peft(const Lora *l, const char *dir, const char *base_model, TpError *err);
-/* Reads an adapter written by PEFT or by lora_save_peft for config c. */
+/* Reads an adapter written by PEFT or by lora_save_peft for config c. The
+ * files must describe exactly that: every A [r, In] and B [Out, r] of the
+ * targeted linears of each layer, finite, nothing else in the file; bias
+ * "none", no DoRA, no per-layer patterns, no modules_to_save. Errors name
+ * the file and the key or tensor. */
 TpStatus lora_load_peft(Lora *l, const LlamaConfig *c, const char *dir, TpError *err);
+/* DIR/adapter_config.json as a LoraConfig (PEFT's defaults for missing
+ * keys), with the refusals above. */
+TpStatus lora_peft_read_config(const char *dir, LoraConfig *cfg, TpError *err);
+/* Overwrites the A and B of an initialised l with the adapter in DIR (a
+ * starting point for training): its rank, target modules, alpha and rsLoRA
+ * must equal l's (errors say which option to pass); the tensors are checked
+ * as in lora_load_peft. On failure l may be partly overwritten. */
+TpStatus lora_load_peft_into(Lora *l, const char *dir, TpError *err);
 /* W += s B A for every adapted linear of an fp32 model. */
 void lora_merge(const Lora *l, LlamaModel *m);
 

@@ -40,6 +40,11 @@ typedef struct TrainConfig {
     uint64_t seed;
     int threads;       /* OpenBLAS threads; 0 = leave as is */
     int eval_examples; /* exact-match examples evaluated (0 = none) */
+    /* a PEFT adapter directory the LoRA/QLoRA adapters start from instead of
+     * PEFT's initialisation ("" = none); its rank, targets, alpha and rsLoRA
+     * must be the run's (lora_load_peft_into). A resumed run continues from
+     * its checkpoint instead. */
+    char init_adapter[1024];
 } TrainConfig;
 
 /* The defaults, each explained in the README's pilot section: qlora, rank

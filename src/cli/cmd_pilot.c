@@ -1,4 +1,6 @@
 /* cmd_pilot.c - `tunepilot pilot` and `tunepilot runs list|show|watch|resume`. */
+#include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -31,6 +33,9 @@ static const char USAGE[] =
     "  --rank R          LoRA rank (16)            --alpha A     LoRA alpha (32)\n"
     "  --dropout P       LoRA dropout (0.05)       --rslora      scale alpha/sqrt(r)\n"
     "  --targets LIST    q,k,v,o,gate,up,down or all (all)\n"
+    "  --init-adapter DIR  start from this PEFT adapter (adapter_config.json and\n"
+    "                    adapter_model.safetensors; its rank, alpha, targets and rsLoRA\n"
+    "                    become the defaults of the options above)\n"
     "  --lr X            peak learning rate (2e-4) --warmup N    warmup updates (3%)\n"
     "  --steps N | --epochs E   updates, or passes over the data (1 epoch)\n"
     "  --batch B (4)  --grad-accum G (1)  --seq L (256)  --max-grad-norm X (1.0)\n"
@@ -246,6 +251,7 @@ int cmd_pilot(const CliGlobal *g, int argc, char **argv) {
     train_config_defaults(&o.train);
     TrainConfig *c = &o.train;
     bool json = false, demo = false, estimate_only = false;
+    bool set_rank = false, set_alpha = false, set_targets = false, set_rslora = false;
     for (int i = 1; i < argc && strcmp(argv[i], "--"); i++) {
         const char *v = NULL;
         if (cli_take(argc, argv, &i, "--backend", &v)) {
@@ -280,7 +286,17 @@ int cmd_pilot(const CliGlobal *g, int argc, char **argv) {
         } else if (!strcmp(argv[i], "--estimate")) {
             estimate_only = true;
         } else if (!strcmp(argv[i], "--rslora")) {
-            c->rslora = true;
+            c->rslora = set_rslora = true;
+        } else if (cli_take(argc, argv, &i, "--init-adapter", &v)) {
+            if (!v)
+                return cli_usage("pilot", "--init-adapter: expected a PEFT adapter directory");
+            char full[PATH_MAX];
+            if (!realpath(v, full) || strlen(full) >= sizeof c->init_adapter) {
+                fprintf(stderr, "tunepilot: --init-adapter %s: %s\n", v,
+                        strlen(v) >= sizeof c->init_adapter ? "path too long" : strerror(errno));
+                return CLI_FAIL;
+            }
+            snprintf(c->init_adapter, sizeof c->init_adapter, "%s", full);
         } else if (cli_take(argc, argv, &i, "--model", &v)) {
             if (!v)
                 return cli_usage("pilot", "--model: expected a model directory");
@@ -300,13 +316,16 @@ int cmd_pilot(const CliGlobal *g, int argc, char **argv) {
             TpError err;
             if (!v || lora_parse_targets(v, &c->targets, &err) != TP_OK)
                 return cli_usage("pilot", "%s", v ? err.msg : "--targets: expected a list");
+            set_targets = true;
         } else if (cli_take(argc, argv, &i, "--rank", &v)) {
             if (!num_arg(v, 1, 4096, &x) || x != floor(x))
                 return cli_usage("pilot", "--rank: expected an integer 1..4096");
             c->rank = (int)x;
+            set_rank = true;
         } else if (cli_take(argc, argv, &i, "--alpha", &v)) {
             if (!num_arg(v, 1e-6, 1e6, &c->alpha))
                 return cli_usage("pilot", "--alpha: expected a positive number");
+            set_alpha = true;
         } else if (cli_take(argc, argv, &i, "--dropout", &v)) {
             if (!num_arg(v, 0, 0.99, &c->dropout))
                 return cli_usage("pilot", "--dropout: expected a number in [0, 0.99]");
@@ -373,6 +392,17 @@ int cmd_pilot(const CliGlobal *g, int argc, char **argv) {
     }
     if (!o.model_dir || !o.data_path)
         return cli_usage("pilot", "expected --model DIR and --data FILE");
+    if (c->init_adapter[0]) { /* the adapter's shape, unless given: the trainer checks */
+        LoraConfig a;
+        TpError err = {0};
+        TpStatus st = lora_peft_read_config(c->init_adapter, &a, &err);
+        if (st != TP_OK)
+            return cli_fail(st, &err);
+        c->rank = set_rank ? c->rank : a.rank;
+        c->alpha = set_alpha ? c->alpha : a.alpha;
+        c->targets = set_targets ? c->targets : a.targets;
+        c->rslora = set_rslora ? c->rslora : a.rslora;
+    }
     if (estimate_only)
         return print_estimate(&o, json);
     o.output = json ? PILOT_JSON : isatty(STDOUT_FILENO) ? PILOT_PROGRESS : PILOT_LINES;
@@ -489,6 +519,10 @@ static int runs_show(Store *s, int64_t id, bool json) {
         printf("  steps %lld/%lld, files in %s%s%s\n",
                (long long)(r.last_step > 0 ? r.last_step : 0), (long long)r.total_steps, r.out_dir,
                r.message[0] ? "\n  " : "", r.message);
+        const cJSON *ia =
+            cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItem(o, "config"), "init_adapter");
+        if (cJSON_IsString(ia))
+            printf("  started from the adapter in %s\n", ia->valuestring);
         for (int i = 0; i<nm; i += nm> 20 ? nm / 20 : 1)
             printf("  step %5lld  loss %.4f  lr %.2e  %.0f tok/s\n", (long long)m[i].step,
                    m[i].loss, m[i].lr, m[i].tokens_per_s);

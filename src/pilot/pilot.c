@@ -37,6 +37,8 @@ static char *config_json(const PilotOptions *o) {
     cJSON_AddNumberToObject(j, "seed", (double)c->seed);
     cJSON_AddNumberToObject(j, "threads", c->threads);
     cJSON_AddNumberToObject(j, "eval_examples", c->eval_examples);
+    if (c->init_adapter[0])
+        cJSON_AddStringToObject(j, "init_adapter", c->init_adapter);
     char *s = cJSON_PrintUnformatted(j);
     cJSON_Delete(j);
     return s;
@@ -82,6 +84,9 @@ TpStatus pilot_options_from_run(const StoreRun *r, PilotOptions *o, TpError *err
     NUM("eval_examples", eval_examples, int);
 #undef NUM
     c->rslora = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "rslora"));
+    const cJSON *ia = cJSON_GetObjectItemCaseSensitive(j, "init_adapter");
+    if (cJSON_IsString(ia))
+        snprintf(c->init_adapter, sizeof c->init_adapter, "%s", ia->valuestring);
     cJSON_Delete(j);
     o->model_dir = r->model;
     o->data_path = r->data;

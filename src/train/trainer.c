@@ -131,6 +131,11 @@ static TpStatus check_config(const TrainConfig *c, TpError *err) {
         return tp_error_set(err, TP_EINVAL, "--epochs: expected a positive number");
     if (!(c->eval_split >= 0 && c->eval_split < 1))
         return tp_error_set(err, TP_EINVAL, "--eval-split: expected a fraction in [0, 1)");
+    if (c->init_adapter[0] && c->method == TRAIN_FULL)
+        return tp_error_set(err, TP_EINVAL,
+                            "--init-adapter %s: a LoRA adapter cannot start a full fine-tune "
+                            "(use --method lora or qlora)",
+                            c->init_adapter);
     return TP_OK;
 }
 
@@ -156,6 +161,8 @@ TpStatus trainer_open(const char *model_dir, const char *data_path, const TrainC
         LoraConfig lc = {c->rank, c->alpha, c->dropout, c->rslora, c->targets};
         st = lora_init(&t->lora, &mc, &lc, c->seed, err);
         t->has_lora = st == TP_OK;
+        if (st == TP_OK && c->init_adapter[0])
+            st = lora_load_peft_into(&t->lora, c->init_adapter, err);
     }
     if (st == TP_OK) {
         if (c->method == TRAIN_QLORA)

@@ -97,5 +97,23 @@ else
   echo "skipped the stories260K pilot checks: $SHARED is absent"
 fi
 
+# --init-adapter: a run starts from a PEFT adapter (here the adapter of a
+# one-update run on the demo model), adopts its rank/alpha/targets, records
+# it with the run's settings and shows it; mismatches and bad paths are refused
+expect 1 "--init-adapter $WORK/nowhere: No such file" -- "$TP" pilot --model "$DM" --data "$DD" --init-adapter "$WORK/nowhere"
+quick=(--model "$DM" --data "$DD" --steps 1 --batch 1 --eval-split 0 --eval-every 0 --threads 1)
+if "$TP" pilot "${quick[@]}" --rank 4 --alpha 8 --targets q,v --out "$WORK/r0" >/dev/null 2>&1; then
+  ok
+  expect 2 "adapter_config.json: \\\$.r: the adapter's rank is 4 but the run's is 8 \\(--rank 4\\)" -- "$TP" pilot "${quick[@]}" --init-adapter "$WORK/r0/adapter" --rank 8 --out "$WORK/r-bad"
+  expect 2 "cannot start a full fine-tune" -- "$TP" pilot "${quick[@]}" --init-adapter "$WORK/r0/adapter" --method full --out "$WORK/r-bad2"
+  expect 0 "" -- "$TP" pilot "${quick[@]}" --init-adapter "$WORK/r0/adapter" --out "$WORK/r1"
+  id=$("$TP" runs list --json | grep -o '"id":[[:space:]]*[0-9]*' | grep -o '[0-9]*$' | sort -n | tail -1)
+  expect 0 "started from the adapter in $WORK/r0/adapter" -- "$TP" runs show "$id"
+  expect 0 "\"init_adapter\":[[:space:]]*\"$WORK/r0/adapter\"" -- "$TP" runs show "$id" --json
+  expect 0 "\"rank\":[[:space:]]*4," -- "$TP" runs show "$id" --json
+else
+  bad "one-update demo run failed"
+fi
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

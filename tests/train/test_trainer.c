@@ -10,8 +10,13 @@
 #include <sys/stat.h>
 
 #include "tp_test.h"
+#include "tunepilot/dataset.h"
 #include "tunepilot/fileio.h"
 #include "tunepilot/llama.h"
+#include "tunepilot/lora.h"
+#include "tunepilot/paths.h"
+#include "tunepilot/safetensors.h"
+#include "tunepilot/tokenizer.h"
 #include "tunepilot/trainer.h"
 
 static char model_dir[512], data_path[512];
@@ -351,6 +356,207 @@ static void test_accumulation_is_token_weighted(void **state) {
     free(vb);
 }
 
+/* --- a starting adapter (--init-adapter) -------------------------------------------------- */
+
+/* A PEFT adapter written here by hand (not by lora_save_peft): rank 2, alpha
+ * 4 (scale 2), q_proj and v_proj of both layers, values from a small LCG. */
+static void write_adapter(const char *dir, int rank, const char *targets_json, bool extra,
+                          bool drop_one, float **Aq, float **Bq, float **Av, float **Bv) {
+    TpError err;
+    assert_int_equal(tp_mkdirs(dir, &err), TP_OK);
+    char path[700], cfg[512];
+    snprintf(cfg, sizeof cfg,
+             "{\"peft_type\": \"LORA\", \"task_type\": \"CAUSAL_LM\", \"r\": %d, \"lora_alpha\": "
+             "4, \"lora_dropout\": 0.0, \"bias\": \"none\", \"target_modules\": %s, "
+             "\"rank_pattern\": {}, \"alpha_pattern\": {}, \"modules_to_save\": null}",
+             rank, targets_json);
+    snprintf(path, sizeof path, "%s/adapter_config.json", dir);
+    write_file(path, cfg);
+    /* hidden 48; q_proj 48 -> 48; v_proj 48 -> 24 (2 KV heads of 12) */
+    static char names[9][128];
+    static int64_t shapes[9][2];
+    SafetensorsWriteTensor t[9];
+    int n = 0;
+    uint32_t x = 12345;
+    for (int l = 0; l < 2; l++)
+        for (int w = 0; w < 2; w++) {
+            const char *mod = w ? "v_proj" : "q_proj";
+            int out = w ? 24 : 48;
+            for (int b = 0; b < 2; b++) {
+                int64_t d0 = b ? out : rank, d1 = b ? rank : 48;
+                float *v = malloc(sizeof(float) * (size_t)(d0 * d1));
+                for (int64_t k = 0; k < d0 * d1; k++) {
+                    x = x * 1664525u + 1013904223u;
+                    v[k] = (float)(x >> 8) / 16777216.0f - 0.5f;
+                }
+                float **keep = w ? (b ? Bv : Av) : (b ? Bq : Aq);
+                if (keep)
+                    keep[l] = v;
+                snprintf(names[n], sizeof names[n],
+                         "base_model.model.model.layers.%d.self_attn.%s.lora_%s.weight", l, mod,
+                         b ? "B" : "A");
+                shapes[n][0] = d0;
+                shapes[n][1] = d1;
+                t[n] = (SafetensorsWriteTensor){names[n], SAFETENSORS_F32, 2, shapes[n], v};
+                n++;
+            }
+        }
+    if (extra) { /* a layer the 2-layer model does not have */
+        snprintf(names[n], sizeof names[n],
+                 "base_model.model.model.layers.7.self_attn.q_proj.lora_A.weight");
+        shapes[n][0] = rank;
+        shapes[n][1] = 48;
+        t[n] = (SafetensorsWriteTensor){names[n], SAFETENSORS_F32, 2, shapes[n], t[0].data};
+        n++;
+    }
+    snprintf(path, sizeof path, "%s/adapter_model.safetensors", dir);
+    const char *keys[1] = {"format"}, *values[1] = {"pt"};
+    assert_int_equal(safetensors_write(path, drop_one ? t + 1 : t, drop_one ? n - 1 : n, keys,
+                                       values, 1, &err),
+                     TP_OK);
+    for (int i = 0; i < 8; i++) /* the caller keeps what it asked for */
+        if (!Aq)
+            free((void *)t[i].data);
+}
+
+typedef struct First {
+    double loss;
+} First;
+
+static void on_first(void *ctx, const TrainStep *s) {
+    if (s->step == 1)
+        ((First *)ctx)->loss = s->loss;
+}
+
+static double first_loss(TrainConfig *c, const char *data, const char *dir, TpStatus want,
+                         const char *expect) {
+    Trainer *t;
+    TpError err = {0};
+    TpStatus st = trainer_open(model_dir, data, c, dir, &t, &err);
+    if (st != want)
+        fail_msg("open: status %d (%s)", st, err.msg);
+    if (st != TP_OK) {
+        if (!strstr(err.msg, expect))
+            fail_msg("\"%s\" lacks \"%s\"", err.msg, expect);
+        return NAN;
+    }
+    bool resumed, finished;
+    assert_int_equal(trainer_resume(t, &resumed, &err), TP_OK);
+    First f = {NAN};
+    TrainSink sink = {&f, on_first, NULL, NULL};
+    assert_int_equal(trainer_run(t, &sink, NULL, &finished, &err), TP_OK);
+    trainer_close(t);
+    return f.loss;
+}
+
+/* The run's first update starts from the given adapter. Reference: the base
+ * weights merged with that adapter BY HAND here, W + (alpha / r) B A in
+ * double (PEFT's merge, qlora-reference.md 3.1), then one plain forward of
+ * the merged model over the example. Every training example is the same, so
+ * the first update's loss is that example's loss whatever the order. */
+static void test_init_adapter(void **state) {
+    (void)state;
+    char data[600], adir[600];
+    snprintf(data, sizeof data, "%s/same.jsonl", tp_tmpdir());
+    char buf[1024] = "";
+    for (int i = 0; i < 8; i++)
+        strcat(buf, "{\"prompt\": \"Size of zebra:\", \"completion\": \" big\"}\n");
+    write_file(data, buf);
+    snprintf(adir, sizeof adir, "%s/start-adapter", tp_tmpdir());
+    float *Aq[2], *Bq[2], *Av[2], *Bv[2];
+    write_adapter(adir, 2, "[\"q_proj\", \"v_proj\"]", false, false, Aq, Bq, Av, Bv);
+
+    LlamaModel m;
+    TpError err = {0};
+    assert_int_equal(llama_model_load(model_dir, &m, &err), TP_OK);
+    for (int l = 0; l < 2; l++)
+        for (int w = 0; w < 2; w++) {
+            float *W = w ? m.w.layers[l].wv : m.w.layers[l].wq, *A = w ? Av[l] : Aq[l];
+            float *B = w ? Bv[l] : Bq[l];
+            int out = w ? 24 : 48;
+            for (int o = 0; o < out; o++)
+                for (int i = 0; i < 48; i++) {
+                    double d = 0;
+                    for (int k = 0; k < 2; k++)
+                        d += (double)B[o * 2 + k] * A[k * 48 + i];
+                    W[o * 48 + i] = (float)(W[o * 48 + i] + 2.0 * d);
+                }
+            free(A);
+            free(B);
+        }
+    Tokenizer *tok;
+    assert_int_equal(tokenizer_load(model_dir, &tok, &err), TP_OK);
+    Dataset ds;
+    DatasetOptions dopt = {64, 0, 1, 0};
+    assert_int_equal(dataset_load(data, tok, &dopt, &ds, &err), TP_OK);
+    float want;
+    assert_int_equal(llama_forward(&m, ds.train[0].ids, ds.train[0].labels, 1, ds.train[0].n,
+                                   &want, NULL, &err),
+                     TP_OK);
+    dataset_free(&ds);
+    tokenizer_free(tok);
+    llama_model_free(&m);
+
+    TrainConfig c = config(TRAIN_LORA, 1);
+    c.rank = 2;
+    c.alpha = 4;
+    c.dropout = 0;
+    c.eval_split = 0;
+    c.targets = (1u << LLAMA_Q) | (1u << LLAMA_V);
+    c.checkpoint_every = 0;
+    char dir[600];
+    snprintf(dir, sizeof dir, "%s/init-none", tp_tmpdir());
+    double plain = first_loss(&c, data, dir, TP_OK, NULL);
+    snprintf(c.init_adapter, sizeof c.init_adapter, "%s", adir);
+    snprintf(dir, sizeof dir, "%s/init-lora", tp_tmpdir());
+    double got = first_loss(&c, data, dir, TP_OK, NULL);
+    print_message("  first update: %.7f from the adapter, reference %.7f; %.7f without it\n", got,
+                  want, plain);
+    assert_true(fabs(got - want) <= 1e-5 * want);
+    assert_true(fabs(plain - want) > 1e-3 * want); /* the adapter changes the model */
+
+    /* mismatches and bad files are refused, naming the file and what differs */
+    TrainConfig bad = c;
+    bad.rank = 4;
+    snprintf(dir, sizeof dir, "%s/init-bad", tp_tmpdir());
+    first_loss(&bad, data, dir, TP_EINVAL, "adapter_config.json: $.r: the adapter's rank is 2 "
+                                           "but the run's is 4 (--rank 2)");
+    bad = c;
+    bad.targets = LORA_ALL_TARGETS;
+    first_loss(&bad, data, dir, TP_EINVAL, "(--targets q_proj,v_proj)");
+    bad = c;
+    bad.alpha = 8;
+    first_loss(&bad, data, dir, TP_EINVAL, "$.lora_alpha: the adapter's alpha is 4");
+    bad = c;
+    bad.method = TRAIN_FULL;
+    first_loss(&bad, data, dir, TP_EINVAL, "--init-adapter");
+    char bdir[600];
+    snprintf(bdir, sizeof bdir, "%s/adapter-extra", tp_tmpdir());
+    write_adapter(bdir, 2, "[\"q_proj\", \"v_proj\"]", true, false, NULL, NULL, NULL, NULL);
+    snprintf(bad.init_adapter, sizeof bad.init_adapter, "%s", bdir);
+    bad.method = TRAIN_LORA;
+    first_loss(&bad, data, dir, TP_EINVAL,
+               "adapter_model.safetensors: tensor "
+               "base_model.model.model.layers.7.self_attn.q_proj.lora_A.weight is not part");
+    snprintf(bdir, sizeof bdir, "%s/adapter-missing", tp_tmpdir());
+    write_adapter(bdir, 2, "[\"q_proj\", \"v_proj\"]", false, true, NULL, NULL, NULL, NULL);
+    snprintf(bad.init_adapter, sizeof bad.init_adapter, "%s", bdir);
+    first_loss(&bad, data, dir, TP_EINVAL,
+               "no tensor base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight");
+    snprintf(bdir, sizeof bdir, "%s/adapter-shape", tp_tmpdir());
+    write_adapter(bdir, 3, "[\"q_proj\", \"v_proj\"]", false, false, NULL, NULL, NULL, NULL);
+    /* the config says rank 2 but the tensors are rank 3 */
+    snprintf(buf, sizeof buf, "%s/adapter_config.json", bdir);
+    write_file(buf, "{\"peft_type\": \"LORA\", \"r\": 2, \"lora_alpha\": 4, \"target_modules\": "
+                    "[\"q_proj\", \"v_proj\"]}");
+    snprintf(bad.init_adapter, sizeof bad.init_adapter, "%s", bdir);
+    first_loss(&bad, data, dir, TP_EINVAL,
+               "base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight: expected shape "
+               "[2, 48] (rank 2, the model's input size), got [3, 48]");
+    snprintf(bad.init_adapter, sizeof bad.init_adapter, "%s/nowhere", tp_tmpdir());
+    first_loss(&bad, data, dir, TP_ENOTFOUND, "nowhere/adapter_config.json");
+}
+
 static void test_bad_settings(void **state) {
     (void)state;
     TrainConfig c = config(TRAIN_QLORA, 5);
@@ -371,6 +577,7 @@ int main(void) {
         cmocka_unit_test(test_resume_after_kill_is_bit_exact),
         cmocka_unit_test(test_nan_stops_and_keeps_checkpoint),
         cmocka_unit_test(test_accumulation_is_token_weighted),
+        cmocka_unit_test(test_init_adapter),
         cmocka_unit_test(test_bad_settings),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
