@@ -12,11 +12,13 @@
 #include <cjson/cJSON.h>
 
 #include "cli.h"
+#include "tunepilot/blas.h"
 #include "tunepilot/dataset.h"
 #include "tunepilot/external.h"
 #include "tunepilot/handoff.h"
 #include "tunepilot/lora.h"
 #include "tunepilot/pilot.h"
+#include "tunepilot/pool.h"
 #include "tunepilot/tokenizer.h"
 #include "tunepilot/trainer.h"
 
@@ -191,6 +193,9 @@ static int print_estimate(const PilotOptions *o, bool json) {
     int n = d.n_train + d.n_eval;
     double tpe = n ? (double)d.n_tokens / n : 0;
     TrainEstimate e;
+    tp_pool_set_threads(c->threads); /* the threads the run would use */
+    char blas[200];
+    tp_blas_describe(blas, sizeof blas);
     train_estimate(&cfg, &t, tpe, train_measure_gflops(), &e);
     if (json) {
         cJSON *j = cJSON_CreateObject();
@@ -203,6 +208,7 @@ static int print_estimate(const PilotOptions *o, bool json) {
         cJSON_AddNumberToObject(j, "memory_mb", e.memory_mb);
         cJSON_AddNumberToObject(j, "minutes", e.minutes);
         cJSON_AddNumberToObject(j, "gflops", e.gflops);
+        cJSON_AddStringToObject(j, "compute", blas);
         char *txt = cJSON_Print(j);
         puts(txt);
         free(txt);
@@ -214,6 +220,7 @@ static int print_estimate(const PilotOptions *o, bool json) {
                cfg.architecture, (double)llama_config_n_params(&cfg) / 1e6,
                train_method_name(t.method), t.steps, n, (long long)d.n_tokens, e.memory_mb,
                e.minutes, e.gflops);
+        printf("compute: %s\n", blas);
     }
     dataset_free(&d);
     return CLI_OK;
@@ -486,6 +493,17 @@ static int runs_show(Store *s, int64_t id, bool json) {
         handed = false;
     if (handed && json)
         cJSON_AddItemToObject(o, "handoff", handoff_compare_json(&hc));
+    /* the BLAS, its core and threads, as the run recorded them */
+    char compute[512] = "";
+    StoreEvent *ev = NULL;
+    int nev = 0;
+    if (store_run_events(s, id, 1000, &ev, &nev, &err) == TP_OK)
+        for (int i = 0; i < nev; i++)
+            if (!strncmp(ev[i].message, "compute: ", 9))
+                snprintf(compute, sizeof compute, "%s", ev[i].message + 9);
+    free(ev);
+    if (compute[0])
+        cJSON_AddStringToObject(o, "compute", compute);
     if (json) {
         cJSON *ms = cJSON_AddArrayToObject(o, "metrics"), *es = cJSON_AddArrayToObject(o, "evals");
         for (int i = 0; i < nm; i++) {
@@ -523,6 +541,8 @@ static int runs_show(Store *s, int64_t id, bool json) {
             cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItem(o, "config"), "init_adapter");
         if (cJSON_IsString(ia))
             printf("  started from the adapter in %s\n", ia->valuestring);
+        if (compute[0])
+            printf("  compute: %s\n", compute);
         for (int i = 0; i<nm; i += nm> 20 ? nm / 20 : 1)
             printf("  step %5lld  loss %.4f  lr %.2e  %.0f tok/s\n", (long long)m[i].step,
                    m[i].loss, m[i].lr, m[i].tokens_per_s);

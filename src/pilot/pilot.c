@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tunepilot/blas.h"
 #include "tunepilot/json.h"
 #include "tunepilot/lora.h"
 #include "tunepilot/paths.h"
@@ -416,6 +417,12 @@ TpStatus pilot_run(Store *s, const Pricing *pricing, const PilotOptions *o,
         TrainInfo ti;
         trainer_info(t, &ti);
         st = store_run_set_plan(s, id, dir, ti.total_steps, err);
+        if (st == TP_OK) {
+            char blas[200], line[256];
+            tp_blas_describe(blas, sizeof blas);
+            snprintf(line, sizeof line, "compute: %s", blas);
+            on_event(&k, "info", line); /* runs show finds it among the events */
+        }
         if (st == TP_OK)
             on_event(&k, "info",
                      resumed ? "resumed from the checkpoint"

@@ -29,6 +29,8 @@ DM=${TP_ROOT:?}/assets/demo/model DD=$TP_ROOT/assets/demo/tickets.jsonl
 N=$(wc -l <"$DD")
 expect 0 "qlora, 20 updates over $N examples" -- "$TP" pilot --model "$DM" --data "$DD" --steps 20 --estimate
 expect 0 "about [0-9]+ MB of memory, about [0-9.]+ minutes" -- "$TP" pilot --model "$DM" --data "$DD" --estimate
+# the BLAS, its kernel and the threads the run would use
+expect 0 "compute: OpenBLAS [0-9.]+, core [A-Za-z0-9]+.*, 3 threads" -- "$TP" pilot --model "$DM" --data "$DD" --threads 3 --estimate
 # no --steps: 2 epochs of the 90% train split at batch 8 -> ceil(2 * 0.9 * N / 8) updates
 U=$(( (2 * N * 9 / 10 + 7) / 8 ))
 expect 0 "\"steps\":[[:space:]]*$U," -- "$TP" pilot --model "$DM" --data "$DD" --epochs 2 --batch 8 --estimate --json
@@ -60,6 +62,9 @@ if [ -d "$SHARED" ]; then
   grep -Eq '"peft_type":[[:space:]]*"LORA"' "$WORK/run/adapter/adapter_config.json" && ok || bad "adapter_config"
   expect 0 "completed +qlora +12/12" -- "$TP" runs list
   expect 0 '"status":[[:space:]]*"completed"' -- "$TP" runs show 1 --json
+  grep -q '"message":"compute: OpenBLAS' <<<"$out" && ok || bad "no compute line in the run's log"
+  expect 0 "compute: OpenBLAS [0-9.]+, core " -- "$TP" runs show 1
+  expect 0 '"compute":[[:space:]]*"OpenBLAS' -- "$TP" runs show 1 --json
   expect 0 "run 1 is completed" -- "$TP" runs watch 1
   expect 2 "already completed" -- "$TP" runs resume 1
   a=$("$TP" model score "$SHARED" --adapter "$WORK/run/adapter" --text "Say hi." --json | grep sum_nll)
