@@ -3,12 +3,22 @@
  * scenario without ranges (the point projection) measured in the same run.
  * A benchmark, not a test: it prints figures and asserts nothing.
  *
+ * Then the pathological cases of issue 16 #3: the bundled ticket-triage
+ * example with growth_per_month 0.5 over 36 months (replicas grow to about
+ * 10^5; the sizing used to loop over Erlang B up to that for every month
+ * and draw: 36.6 s), the same with a latency budget of 1 ms (the sizing's
+ * search path), and growth 5 (refused with a message by the limit on
+ * requests a day). The baseline for each is the example as bundled, in the
+ * same run.
+ *
  * usage: bench_cost [SECONDS_PER_CASE]   (default 3) */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "tunepilot/assets.h"
 #include "tunepilot/cost.h"
 
 static const char SCENARIO[] =
@@ -29,14 +39,13 @@ static const char SCENARIO[] =
 
 static double now_s(void) {
     struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t); /* CPU time: the host may be shared */
     return t.tv_sec + t.tv_nsec * 1e-9;
 }
 
 /* Parses and projects repeatedly for about `seconds`; returns ms per
  * projection (parse included, as the TUI re-parses on each keystroke). */
-static double measure(const Pricing *p, const char *json, double seconds, int *runs,
-                      int *ranges) {
+static double measure(const Pricing *p, const char *json, double seconds, int *runs, int *ranges) {
     double start = now_s(), elapsed = 0;
     int n = 0;
     while (elapsed < seconds || n < 3) {
@@ -58,6 +67,19 @@ static double measure(const Pricing *p, const char *json, double seconds, int *r
     return elapsed * 1000 / n;
 }
 
+/* dst = src with the first `from` replaced by `to`; false when absent. dst
+ * holds strlen(src) + 64 bytes. */
+static bool replace(char *dst, const char *src, const char *from, const char *to) {
+    const char *at = *from ? strstr(src, from) : src;
+    if (!at)
+        return false;
+    size_t head = (size_t)(at - src);
+    memcpy(dst, src, head);
+    strcpy(dst + head, to);
+    strcat(dst, at + strlen(from));
+    return true;
+}
+
 int main(int argc, char **argv) {
     double seconds = argc > 1 ? atof(argv[1]) : 3.0;
     Pricing p;
@@ -67,8 +89,8 @@ int main(int argc, char **argv) {
         return 1;
     }
     char uncertain[4096], point[4096];
-    snprintf(uncertain, sizeof uncertain, SCENARIO, "[30000, 70000]", "[40, 80]",
-             "[0.0, 0.06]", "[800, 2000]", "[14, 28]", "[1200, 1800]", "[14, 28]");
+    snprintf(uncertain, sizeof uncertain, SCENARIO, "[30000, 70000]", "[40, 80]", "[0.0, 0.06]",
+             "[800, 2000]", "[14, 28]", "[1200, 1800]", "[14, 28]");
     snprintf(point, sizeof point, SCENARIO, "50000", "60", "0.03", "1400", "21", "1500", "21");
     int runs_u, runs_p, ranges_u, ranges_p;
     double ms_p = measure(&p, point, seconds / 3, &runs_p, &ranges_p);
@@ -83,6 +105,49 @@ int main(int argc, char **argv) {
            ranges_u, ms_u, 1000 / ms_u, runs_u);
     printf("target: a full projection with uncertainty well under 50 ms -> %s\n",
            ms_u < 50 ? "met" : "NOT met");
+
+    /* issue 16 #3: ticket-triage, 36 months, growth 0.5 a month */
+    size_t tt_len = 0;
+    const char *tt = tp_asset_get("assets/scenarios/ticket-triage.json", &tt_len);
+    if (!tt) {
+        fprintf(stderr, "bench_cost: the bundled ticket-triage example is missing\n");
+        return 1;
+    }
+    char *base = malloc(tt_len + 1), *grow = malloc(tt_len + 64), *tight = malloc(tt_len + 64);
+    memcpy(base, tt, tt_len);
+    base[tt_len] = 0;
+    if (!replace(grow, base, "\"horizon_months\": 12", "\"horizon_months\": 36") ||
+        !replace(tight, grow, "\"growth_per_month\": 0.0", "\"growth_per_month\": 0.5") ||
+        !replace(grow, tight, "", "")) {
+        fprintf(stderr, "bench_cost: the ticket-triage example changed shape\n");
+        return 1;
+    }
+    /* the self-hosted option's service p95 is (204 + 50 x 1000/133) x 1.66
+     * = 963.3 ms: an SLO of 964 ms leaves a budget under 1 ms */
+    replace(tight, grow, "\"latency_slo_ms\": 1500", "\"latency_slo_ms\": 964");
+    int rb, rg, rt, nb, ng, nt;
+    double ms_b = measure(&p, base, seconds / 3, &rb, &nb);
+    double ms_g = measure(&p, grow, seconds / 3, &rg, &ng);
+    double ms_t = measure(&p, tight, seconds / 3, &rt, &nt);
+    printf("\nticket-triage example (%d uncertain inputs, 10,000 draws):\n", nb);
+    printf("  as bundled (12 months, no growth):          %9.3f ms  (baseline)\n", ms_b);
+    printf("  36 months, growth 0.5/month (~10^5 replicas): %7.3f ms  (%.1fx baseline; "
+           "was 36.6 s)\n",
+           ms_g, ms_g / ms_b);
+    printf("  same, SLO 964 ms (budget < 1 ms, search path): %6.3f ms  (%.1fx baseline)\n", ms_t,
+           ms_t / ms_b);
+    replace(tight, grow, "\"growth_per_month\": 0.5", "\"growth_per_month\": 5");
+    CostScenario sc;
+    TpError e2 = {0};
+    if (cost_scenario_parse(tight, strlen(tight), "growth5", &p, &sc, &e2) == TP_OK) {
+        printf("  growth 5/month: accepted (unexpected)\n");
+        cost_scenario_free(&sc);
+    } else {
+        printf("  growth 5/month: refused: %s\n", e2.msg);
+    }
+    free(base);
+    free(grow);
+    free(tight);
     pricing_free(&p);
     return 0;
 }

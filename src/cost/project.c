@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "tunepilot/cost.h"
+#include "tunepilot/limits.h"
 #include "tunepilot/stats.h"
 #include "tunepilot/rng.h"
 
@@ -19,6 +20,10 @@ typedef struct Eval {
     double p50, p95;
     int replicas_m1, replicas_last;
     double util_m1;
+    /* set when some month needs more than TP_MAX_REPLICAS replicas */
+    const char *over_id; /* the self-hosted option */
+    int over_month;      /* 1-based */
+    double over_load;    /* offered load (replicas busy) that month */
 } Eval;
 
 /* --- dates ------------------------------------------------------------------------ */
@@ -72,33 +77,123 @@ static void training_costs(const CostOption *o, double run_cost, Eval *e) {
     e->retrain_monthly = days > 0 ? run_cost * COST_DAYS_PER_MONTH / days : 0;
 }
 
+/* Whether c replicas at offered load a, with Erlang B value b, meet the
+ * SLO: P(wait) <= 5%, or the M/M/c wait p95 fits in the budget. */
+static bool slo_met_at(int c, double b, double a, double lambda, double mu, double budget_s) {
+    double pw = b / (1.0 - (a / c) * (1.0 - b));
+    return pw <= 0.05 || log(pw / 0.05) / (c * mu - lambda) <= budget_s;
+}
+
+/* A first guess at the answer from the Halfin-Whitt approximation of the
+ * probability of waiting with c = a + beta sqrt(a) servers,
+ *     P(wait) ~ 1 / (1 + beta Phi(beta) / phi(beta))
+ * (S. Halfin and W. Whitt, "Heavy-traffic limits for queues with many
+ * exponential servers", Operations Research 29(3), 1981): the smallest beta
+ * in [0, 12] meeting the SLO test by bisection. Its error in P(wait) is
+ * O(1/sqrt(a)), a few replicas; the exact walk that follows corrects it. */
+static int square_root_staffing(double a, double mu, double budget_s) {
+    double lo = 0, hi = 12, sa = sqrt(a);
+    for (int it = 0; it < 14; it++) { /* beta to 12/2^14: a replica per 1,400^2 */
+        double beta = 0.5 * (lo + hi);
+        double ratio =
+            beta * 0.5 * erfc(-beta / M_SQRT2) / (exp(-0.5 * beta * beta) / sqrt(2 * M_PI));
+        double pw = 1 / (1 + ratio);
+        if (pw <= 0.05 || log(pw / 0.05) / (mu * beta * sa) <= budget_s)
+            hi = beta;
+        else
+            lo = beta;
+    }
+    double c = ceil(a + hi * sa);
+    return c < TP_MAX_REPLICAS ? (int)c : TP_MAX_REPLICAS;
+}
+
 /* Replicas for arrival rate lambda (req/s) with per-replica service rate
  * mu: the fewest that keep the queue stable and, when an SLO is set and can
- * be met at all, keep service p95 + M/M/c wait p95 within it. */
+ * be met at all, keep service p95 + M/M/c wait p95 within it. Returns -1
+ * when that is more than TP_MAX_REPLICAS.
+ *
+ * Constant work per call whatever the load: first a sufficient test (P(wait)
+ * <= 1, so the wait p95 is at most ln(20) / (c mu - lambda)) that settles
+ * most months at the stability bound; up to 256 replicas Erlang B by its
+ * recursion then one replica at a time (the figures of every ordinary
+ * scenario); above, Erlang B once in constant time (cost_erlang_b) at the
+ * square-root staffing guess, then exact recursion steps down or up to the
+ * answer, a few replicas away (with a doubling and bisecting search as the
+ * fallback should the guess be far). */
 static int size_replicas(double lambda, double mu, double svc_p95_ms, bool has_slo, double slo_ms,
                          int min_c) {
     if (mu <= 0 || lambda <= 0)
         return min_c;
     double a = lambda / mu;
     double need = floor(a) + 1;
-    if (need > 1e7)
-        return (int)1e7;
+    if (!(need <= TP_MAX_REPLICAS))
+        return -1;
     int c = (int)need > min_c ? (int)need : min_c;
     if (!has_slo || svc_p95_ms > slo_ms)
         return c;
-    /* Erlang B by its recursion up to c, then one O(1) step per extra
-     * replica; P(wait) C = B / (1 - (a/c)(1 - B)); wait p95 from queue.c. */
-    double b = 1.0;
-    for (int k = 1; k <= c; k++)
-        b = a * b / (k + a * b);
     double budget_s = (slo_ms - svc_p95_ms) / 1000.0;
-    for (int limit = c + 100000; c < limit; c++) {
-        double pw = b / (1.0 - (a / c) * (1.0 - b));
-        if (pw <= 0.05 || log(pw / 0.05) / (c * mu - lambda) <= budget_s)
-            break;
-        b = a * b / (c + 1 + a * b);
+    if (ceil((lambda + log(20.0) / budget_s) / mu) <= c)
+        return c;
+    if (c <= 256) {
+        double b = cost_erlang_b(c, a);
+        for (int limit = c + 100000; c < limit; c++) {
+            if (slo_met_at(c, b, a, lambda, mu, budget_s))
+                return c;
+            b = a * b / (c + 1 + a * b);
+        }
+        return c;
     }
-    return c;
+    int floor_c = c, g = square_root_staffing(a, mu, budget_s);
+    if (g > c)
+        c = g;
+    double b = cost_erlang_b(c, a);
+    if (slo_met_at(c, b, a, lambda, mu, budget_s)) {
+        /* down: B_{k-1} = k B_k / (a (1 - B_k)), stable for k > a */
+        for (int steps = 0; c > floor_c && steps < 4096; steps++) {
+            double down = c * b / (a * (1 - b));
+            if (!slo_met_at(c - 1, down, a, lambda, mu, budget_s))
+                return c;
+            b = down;
+            c--;
+        }
+        if (c == floor_c)
+            return c;
+        int lo = floor_c, hi = c; /* met at hi, not known at lo */
+        while (hi - lo > 1) {
+            int mid = lo + (hi - lo) / 2;
+            if (slo_met_at(mid, cost_erlang_b(mid, a), a, lambda, mu, budget_s))
+                hi = mid;
+            else
+                lo = mid;
+        }
+        return slo_met_at(lo, cost_erlang_b(lo, a), a, lambda, mu, budget_s) ? lo : hi;
+    }
+    for (int steps = 0; steps < 4096; steps++) { /* up */
+        if (c >= TP_MAX_REPLICAS)
+            return -1;
+        b = a * b / (c + 1 + a * b);
+        c++;
+        if (slo_met_at(c, b, a, lambda, mu, budget_s))
+            return c;
+    }
+    int lo = c, step = 4096, hi; /* not met at lo */
+    for (;;) {
+        hi = lo + step > TP_MAX_REPLICAS ? TP_MAX_REPLICAS : lo + step;
+        if (slo_met_at(hi, cost_erlang_b(hi, a), a, lambda, mu, budget_s))
+            break;
+        if (hi == TP_MAX_REPLICAS)
+            return -1;
+        lo = hi;
+        step *= 2;
+    }
+    while (hi - lo > 1) {
+        int mid = lo + (hi - lo) / 2;
+        if (slo_met_at(mid, cost_erlang_b(mid, a), a, lambda, mu, budget_s))
+            hi = mid;
+        else
+            lo = mid;
+    }
+    return hi;
 }
 
 static void eval_option(const CostScenario *sc, int idx, double scale, Eval *e);
@@ -109,7 +204,8 @@ static void eval_hosted(const CostScenario *sc, const CostOption *o, double scal
     if (o->kind == COST_OPTION_RAG)
         in += o->context_tokens.v;
     double var = (in * (1 - cs) * o->input_per_mtok.v + in * cs * o->cached_input_per_mtok.v +
-                  out * o->output_per_mtok.v) / 1e6;
+                  out * o->output_per_mtok.v) /
+                 1e6;
     double svc = o->ttft_ms.v + out * 1000.0 / o->output_tokens_per_s.v;
     e->p50 = svc;
     e->p95 = svc * o->p95_over_p50.v;
@@ -146,9 +242,9 @@ static void eval_self_hosted(const CostScenario *sc, const CostOption *o, double
                     : 0;
     double svc50 = o->ttft_ms.v + out * 1000.0 / o->output_tokens_per_s.v;
     double svc95 = svc50 * o->p95_over_p50.v;
-    double per_replica = o->has_gpu ? o->gpus_per_replica.v * o->gpu_usd_per_hour.v *
-                                          COST_GPU_HOURS_PER_MONTH
-                                    : o->monthly_usd_per_replica.v;
+    double per_replica =
+        o->has_gpu ? o->gpus_per_replica.v * o->gpu_usd_per_hour.v * COST_GPU_HOURS_PER_MONTH
+                   : o->monthly_usd_per_replica.v;
     training_costs(o, o->train_gpu_hours.v * o->train_gpu_usd_per_hour.v, e);
     double fixed = people_monthly(o) + e->retrain_monthly;
     int min_c = (int)ceil(o->min_replicas.v);
@@ -157,13 +253,26 @@ static void eval_self_hosted(const CostScenario *sc, const CostOption *o, double
     for (int k = 0; k < sc->horizon_months; k++, vol *= 1 + g) {
         double lambda = vol * sc->peak_factor.v / 86400.0;
         int c = size_replicas(lambda, mu, svc95, sc->has_slo, slo, min_c);
+        if (c < 0) {
+            e->over_id = o->id;
+            e->over_month = k + 1;
+            e->over_load = lambda / mu;
+            for (; k < sc->horizon_months; k++)
+                e->monthly[k] = NAN;
+            break;
+        }
         e->monthly[k] = c * per_replica + fixed;
         if (k == 0) {
             e->replicas_m1 = c;
             e->fixed_m1 = e->monthly[0];
             e->util_m1 = mu > 0 && c > 0 ? lambda / (c * mu) : 0;
-            double w50 = mu > 0 ? cost_mmc_wait_quantile_s(c, lambda, mu, 0.5) : 0;
-            double w95 = mu > 0 ? cost_mmc_wait_quantile_s(c, lambda, mu, 0.95) : 0;
+            double w50 = 0, w95 = 0;
+            if (mu > 0 && lambda > 0) {
+                /* cost_mmc_wait_quantile_s twice, with Erlang C computed once */
+                double pw = cost_erlang_c(c, lambda / mu), gap = c * mu - lambda;
+                w50 = gap <= 0 ? INFINITY : pw <= 0.5 ? 0 : log(pw / 0.5) / gap;
+                w95 = gap <= 0 ? INFINITY : pw <= 0.05 ? 0 : log(pw / 0.05) / gap;
+            }
             e->p50 = svc50 + 1000 * w50;
             e->p95 = svc95 + 1000 * w95;
         }
@@ -194,6 +303,11 @@ static void eval_routed(const CostScenario *sc, const CostOption *o, double scal
         e->retrain_monthly += s.retrain_monthly;
         e->replicas_m1 += s.replicas_m1;
         e->replicas_last += s.replicas_last;
+        if (s.over_id && !e->over_id) {
+            e->over_id = s.over_id;
+            e->over_month = s.over_month;
+            e->over_load = s.over_load;
+        }
         if (r < 64) {
             w[r] = share;
             p50[r] = s.p50;
@@ -500,7 +614,21 @@ static void quantiles(double *x, int n, CostQuantiles *q) {
     q->p90 = v[2];
 }
 
-static void monte_carlo(CostScenario *sc, CostProjection *out) {
+static TpStatus over_replicas(const CostScenario *sc, const Eval *e, int draw, TpError *err) {
+    char when[48] = "";
+    if (draw >= 0)
+        snprintf(when, sizeof when, " (Monte Carlo draw %d)", draw + 1);
+    return tp_error_set(err, TP_EINVAL,
+                        "%s: option \"%s\" needs more than %d replicas in month %d%s: an offered "
+                        "load of %.3g busy replicas at peak, over the limit TP_MAX_REPLICAS "
+                        "(limits.h); expected a smaller workload (requests_per_day, "
+                        "growth_per_month, peak_factor, horizon_months) or more throughput per "
+                        "replica (tokens_per_s_per_gpu, gpus_per_replica)",
+                        sc->name ? sc->name : "scenario", e->over_id, TP_MAX_REPLICAS,
+                        e->over_month, when, e->over_load);
+}
+
+static TpStatus monte_carlo(CostScenario *sc, CostProjection *out, TpError *err) {
     int n = sc->n_options, h = sc->horizon_months, d = sc->draws;
     size_t per_opt = (size_t)(N_METRICS + h) * (size_t)d;
     double *samples = tp_xmalloc(sizeof *samples * per_opt * (size_t)n);
@@ -515,6 +643,12 @@ static void monte_carlo(CostScenario *sc, CostProjection *out) {
         for (int i = 0; i < n; i++) {
             Eval e = {.monthly = monthly};
             eval_option(sc, i, 1.0, &e);
+            if (e.over_id) {
+                TpStatus st = over_replicas(sc, &e, draw, err);
+                free(samples);
+                free(met);
+                return st;
+            }
             memset(&tmp, 0, sizeof tmp);
             tmp.cumulative_cost_usd = cum;
             fill_result(sc, &sc->options[i], &e, &tmp);
@@ -548,6 +682,7 @@ static void monte_carlo(CostScenario *sc, CostProjection *out) {
     }
     free(samples);
     free(met);
+    return TP_OK;
 }
 
 TpStatus cost_project(CostScenario *sc, CostProjection *out, TpError *err) {
@@ -568,6 +703,11 @@ TpStatus cost_project(CostScenario *sc, CostProjection *out, TpError *err) {
         r->break_even_month = tp_arena_alloc(&out->arena, sizeof(int) * (size_t)n);
         Eval e = {.monthly = r->monthly_cost_usd};
         eval_option(sc, i, 1.0, &e);
+        if (e.over_id) {
+            TpStatus st = over_replicas(sc, &e, -1, err);
+            cost_projection_free(out);
+            return st;
+        }
         fill_result(sc, &sc->options[i], &e, r);
     }
     for (int a = 0; a < n; a++)
@@ -582,8 +722,12 @@ TpStatus cost_project(CostScenario *sc, CostProjection *out, TpError *err) {
     if (sc->n_ranges > 0) {
         out->uncertain = true;
         out->draws = sc->draws;
-        monte_carlo(sc, out);
+        TpStatus st = monte_carlo(sc, out, err);
         set_values(sc, NULL);
+        if (st != TP_OK) {
+            cost_projection_free(out);
+            return st;
+        }
     }
     return TP_OK;
 }

@@ -8,6 +8,7 @@
 
 #include "tunepilot/cost.h"
 #include "tunepilot/json.h"
+#include "tunepilot/limits.h"
 
 #define MAX_SOURCES 24
 #define MAX_SHARED 32
@@ -803,7 +804,7 @@ static TpStatus parse_workload(Ps *ps, const cJSON *root) {
         double min, max, dflt; /* NAN: required */
         CostNum *out;
     } f[] = {
-        {"requests_per_day", 0, 1e12, NAN, &sc->requests_per_day},
+        {"requests_per_day", 0, TP_MAX_REQUESTS_PER_DAY, NAN, &sc->requests_per_day},
         {"input_tokens", 0, 1e9, NAN, &sc->input_tokens},
         {"output_tokens", 0, 1e9, NAN, &sc->output_tokens},
         {"growth_per_month", -0.99, 100, 0, &sc->growth_per_month},
@@ -822,6 +823,19 @@ static TpStatus parse_workload(Ps *ps, const cJSON *root) {
     }
     if (st == TP_OK)
         st = pnum(ps, w, path, "latency_slo_ms", 1, 1e8, &sc->latency_slo_ms, &sc->has_slo);
+    if (st == TP_OK) {
+        /* the busiest month any draw can reach stays within the limit */
+        double g = sc->growth_per_month.hi > 0 ? sc->growth_per_month.hi : 0;
+        double top = sc->requests_per_day.hi * pow(1 + g, sc->horizon_months - 1);
+        if (!(top <= TP_MAX_REQUESTS_PER_DAY))
+            st = tp_error_set(ps->err, TP_EINVAL,
+                              "%s: %s.growth_per_month: %g a month from %g requests a day "
+                              "reaches %.3g requests a day in month %d, over the limit "
+                              "TP_MAX_REQUESTS_PER_DAY = %.0e (limits.h); expected less growth, "
+                              "fewer requests or a shorter horizon_months",
+                              ps->name, path, g, sc->requests_per_day.hi, top,
+                              sc->horizon_months, TP_MAX_REQUESTS_PER_DAY);
+    }
     return st;
 }
 

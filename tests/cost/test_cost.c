@@ -316,6 +316,121 @@ static void test_erlang_c(void **state) {
     assert_true(isinf(cost_mmc_wait_quantile_s(1, 2.0, 1.0, 0.95)));
 }
 
+/* Erlang B above 256 servers comes from a quadrature; the reference here
+ * is the textbook recursion B_k = a B_{k-1} / (k + a B_{k-1}) run in long
+ * double (Kleinrock 1975, sec. 3.5), over loads around the square-root
+ * staffing band c = a + beta sqrt(a) and far from it. */
+static long double erlang_b_ref(int c, long double a) {
+    long double b = 1;
+    for (int k = 1; k <= c; k++)
+        b = a * b / (k + a * b);
+    return b;
+}
+
+static void test_erlang_b_large(void **state) {
+    (void)state;
+    static const int cs[] = {257, 300, 1000, 4096, 30000, 200000};
+    static const double betas[] = {-3, -1, -0.2, 0, 0.2, 1, 2, 3, 5};
+    for (size_t i = 0; i < sizeof cs / sizeof cs[0]; i++)
+        for (size_t j = 0; j < sizeof betas / sizeof betas[0]; j++) {
+            int c = cs[i];
+            double a = c - betas[j] * sqrt((double)c);
+            double ref = (double)erlang_b_ref(c, a), got = cost_erlang_b(c, a);
+            if (!(fabs(got - ref) <= 1e-11 * ref))
+                fail_msg("B(%d, %.6g) = %.17g, reference %.17g", c, a, got, ref);
+        }
+    /* light load: B(300, 30) is tiny but representable */
+    double ref = (double)erlang_b_ref(300, 30);
+    assert_true(ref > 1e-300);
+    assert_close(cost_erlang_b(300, 30), ref, 1e-11 * ref);
+    /* the recursion's region is the recursion itself */
+    assert_close(cost_erlang_b(3, 1.0), 1.0 / 16.0, 1e-15);
+}
+
+/* The reference sizing the engine had before: Erlang B by its recursion up
+ * to the stability bound floor(a) + 1, then one server at a time until
+ * P(wait) <= 5% or the M/M/c wait p95 fits the budget. O(c) per call, so
+ * only for checks. */
+static int size_ref(double lambda, double mu, double budget_s) {
+    double a = lambda / mu;
+    int c = (int)floor(a) + 1;
+    double b = 1;
+    for (int k = 1; k <= c; k++)
+        b = a * b / (k + a * b);
+    for (;; c++) {
+        double pw = b / (1 - (a / c) * (1 - b));
+        if (pw <= 0.05 || log(pw / 0.05) / (c * mu - lambda) <= budget_s)
+            return c;
+        b = a * b / (c + 1 + a * b);
+    }
+}
+
+/* Issue 16 #3: 45-55% growth a month over 36 months used to take 36 s
+ * (replica sizing looped over Erlang B up to ~10^5 replicas per month and
+ * draw). The point projection's last month must match the reference
+ * sizing, and a tight latency budget (SLO 1 ms above the service p95)
+ * drives the search path; both with 10,000 draws as a whole. */
+static void test_replicas_at_high_growth(void **state) {
+    (void)state;
+    /* mu = 100 tok/s / 10 tokens = 10 requests/s per replica; service
+     * 10 tokens at 100 tok/s = 100 ms, p95 ratio 1. */
+    static const char FMT[] =
+        "{\"name\": \"t\", \"horizon_months\": 36, \"draws\": 10000, \"workload\": {"
+        "\"requests_per_day\": [40000, 60000], \"input_tokens\": 10, \"output_tokens\": 10,"
+        " \"growth_per_month\": 0.5, \"peak_factor\": 3, \"latency_slo_ms\": %s},"
+        "\"options\": [{\"id\": \"s\", \"kind\": \"self_hosted\", \"gpu\": \"g1\","
+        " \"tokens_per_s_per_gpu\": 100, \"ttft_ms\": 0, \"output_tokens_per_s\": 100,"
+        " \"latency_p95_over_p50\": 1, \"train_gpu_hours\": 0}]}";
+    const char *slos[] = {"1500", "100.001"};
+    for (int t = 0; t < 2; t++) {
+        char json[1024];
+        snprintf(json, sizeof json, FMT, slos[t]);
+        Run r;
+        project(&r, json);
+        const CostOptionResult *s = opt(&r, "s");
+        /* month 36: 50,000 x 1.5^35 requests/day x 3 / 86,400 s */
+        double lambda = 50000 * pow(1.5, 35) * 3 / 86400.0;
+        double budget = (atof(slos[t]) - 100) / 1000;
+        int want = size_ref(lambda, 10, budget);
+        assert_true(want > 100000); /* the load that used to cost seconds */
+        assert_int_equal(s->replicas_at_peak_final, want);
+        assert_close(s->monthly_cost_usd[35], want * 730.0, 1e-6);
+        /* month 1: 50,000 x 3 / 86,400 = 1.736 req/s */
+        assert_int_equal(s->replicas_at_peak, size_ref(50000 * 3 / 86400.0, 10, budget));
+        assert_true(r.p.uncertain && r.p.draws == 10000);
+        run_free(&r);
+    }
+}
+
+/* Absurd workloads end in a message naming the field and the limit. */
+static void test_workload_limits(void **state) {
+    (void)state;
+    CostScenario sc;
+    TpError err = {0};
+    /* 50,000 x 6^35 requests a day is about 8.6e31: over 1e12 */
+    const char *grow = "{\"name\": \"t\", \"horizon_months\": 36, \"workload\": {"
+                       "\"requests_per_day\": 50000, \"input_tokens\": 10, \"output_tokens\": 10,"
+                       " \"growth_per_month\": 5}, \"options\": [{\"id\": \"a\", \"kind\": "
+                       "\"api\", \"model\": \"m1\"}]}";
+    assert_int_equal(cost_scenario_parse(grow, strlen(grow), "g.json", &pricing, &sc, &err),
+                     TP_EINVAL);
+    assert_non_null(strstr(err.msg, "$.workload.growth_per_month"));
+    assert_non_null(strstr(err.msg, "TP_MAX_REQUESTS_PER_DAY"));
+    /* 1e12 requests a day x 1,000 peak / 86,400 s at 1e-3 requests/s per
+     * replica (0.001 tok/s, 1 token) is about 1.2e13 busy replicas */
+    const char *big = "{\"name\": \"big\", \"horizon_months\": 1, \"workload\": {"
+                      "\"requests_per_day\": 1e12, \"input_tokens\": 1, \"output_tokens\": 1,"
+                      " \"peak_factor\": 1000}, \"options\": [{\"id\": \"s\", \"kind\": "
+                      "\"self_hosted\", \"gpu\": \"g1\", \"tokens_per_s_per_gpu\": 0.001}]}";
+    assert_int_equal(cost_scenario_parse(big, strlen(big), "b.json", &pricing, &sc, &err), TP_OK);
+    CostProjection p;
+    assert_int_equal(cost_project(&sc, &p, &err), TP_EINVAL);
+    assert_non_null(strstr(err.msg, "option \"s\""));
+    assert_non_null(strstr(err.msg, "TP_MAX_REPLICAS"));
+    assert_non_null(strstr(err.msg, "month 1"));
+    cost_scenario_free(&sc);
+}
+
 static void test_lognormal_mixture(void **state) {
     (void)state;
     double w1[1] = {1}, a50[1] = {1000}, a95[1] = {2000};
@@ -511,6 +626,9 @@ int main(void) {
         cmocka_unit_test(test_routed_blend),
         cmocka_unit_test(test_break_even),
         cmocka_unit_test(test_erlang_c),
+        cmocka_unit_test(test_erlang_b_large),
+        cmocka_unit_test(test_replicas_at_high_growth),
+        cmocka_unit_test(test_workload_limits),
         cmocka_unit_test(test_lognormal_mixture),
         cmocka_unit_test(test_quantile_matches_numpy),
         cmocka_unit_test(test_monte_carlo_deterministic),
