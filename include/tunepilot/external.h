@@ -79,4 +79,12 @@ typedef struct ExternalResult {
 TpStatus external_run(Store *s, const ExternalOptions *o, volatile sig_atomic_t *stop,
                       ExternalResult *res, TpError *err);
 
+/* The object in one output line of a trainer: JSON, else a Python dict as
+ * Hugging Face's Trainer prints it (tuples, True/None, np.float64(x)); NULL
+ * when the line holds none. Linear in len, no recursion on the input's
+ * nesting (deeper than TP_MAX_JSON_DEPTH gives NULL). Exposed for tests and
+ * fuzzing. Caller frees with cJSON_Delete. */
+struct cJSON;
+struct cJSON *external_line_object(const char *line, size_t len);
+
 #endif

@@ -17,6 +17,13 @@
 #ifndef TUNEPILOT_LIMITS_H
 #define TUNEPILOT_LIMITS_H
 
+/* --- any input ----------------------------------------------------------- */
+
+/* Nesting of brackets our own parsers follow (a trainer's Python dicts).
+ * Real files nest under 10. JSON itself is parsed by cJSON, which refuses
+ * nesting past its CJSON_NESTING_LIMIT (1000) on its own. */
+#define TP_MAX_JSON_DEPTH 256
+
 /* --- cost engine ------------------------------------------------------- */
 
 /* Replicas of one self-hosted option in any month. A million replicas of

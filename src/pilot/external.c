@@ -17,6 +17,7 @@
 #include "tunepilot/arena.h"
 #include "tunepilot/buf.h"
 #include "tunepilot/json.h"
+#include "tunepilot/limits.h"
 
 extern char **environ;
 
@@ -32,28 +33,6 @@ static bool ident_start(char c) {
 static bool ident_char(char c) {
     return ident_start(c) || (c >= '0' && c <= '9') || c == '.';
 }
-
-/* Index of the bracket that closes the one at s[i] ('(' '[' '{'), skipping
- * strings; n when unbalanced. */
-static size_t skip_group(const char *s, size_t n, size_t i) {
-    int depth = 0;
-    for (; i < n; i++) {
-        char c = s[i];
-        if (c == '\'' || c == '"') {
-            for (i++; i < n && s[i] != c; i++)
-                if (s[i] == '\\')
-                    i++;
-        } else if (c == '(' || c == '[' || c == '{') {
-            depth++;
-        } else if (c == ')' || c == ']' || c == '}') {
-            if (--depth == 0)
-                return i;
-        }
-    }
-    return n;
-}
-
-static void py_to_json(TpBuf *b, const char *s, size_t n);
 
 /* A Python string literal at s[*i] (quote q) as a JSON string. */
 static void py_string(TpBuf *b, const char *s, size_t n, size_t *i) {
@@ -87,18 +66,69 @@ static void py_string(TpBuf *b, const char *s, size_t n, size_t *i) {
     *i = k; /* at the closing quote (or n) */
 }
 
-/* Python literal text s[0..n) as JSON text (appended to b); best effort. */
-static void py_to_json(TpBuf *b, const char *s, size_t n) {
+/* Past a string literal at s[i] (quote s[i]): the index of its closing
+ * quote, or n. */
+static size_t skip_string(const char *s, size_t n, size_t i) {
+    char q = s[i];
+    for (i++; i < n && s[i] != q; i++)
+        if (s[i] == '\\')
+            i++;
+    return i < n ? i : n;
+}
+
+/* An open '(' while converting: a tuple (written as a JSON array) or a call
+ * such as np.float64(1.5) (written as its first argument). */
+typedef struct PyFrame {
+    bool call;
+    int brackets; /* '[' and '{' opened inside it and not yet closed */
+    size_t mark;  /* output length when it opened */
+} PyFrame;
+
+/* Python literal text s[0..n) as JSON text (appended to b); best effort.
+ * One pass with an explicit stack of open parentheses: linear in n, no
+ * recursion, and false (give up) when they nest deeper than
+ * TP_MAX_JSON_DEPTH. */
+static bool py_to_json(TpBuf *b, const char *s, size_t n) {
+    PyFrame stack[TP_MAX_JSON_DEPTH];
+    int depth = 0;
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
+        PyFrame *top = depth ? &stack[depth - 1] : NULL;
         if (c == '\'' || c == '"') {
             py_string(b, s, n, &i);
         } else if (c == '(') { /* a tuple */
-            size_t end = skip_group(s, n, i);
+            if (depth == TP_MAX_JSON_DEPTH)
+                return false;
+            stack[depth++] = (PyFrame){.call = false, .mark = b->len};
             tp_buf_append(b, "[", 1);
-            py_to_json(b, s + i + 1, end > i + 1 && end <= n ? end - i - 1 : 0);
-            tp_buf_append(b, "]", 1);
-            i = end;
+        } else if (c == '[' || c == '{') {
+            if (top)
+                top->brackets++;
+            tp_buf_append(b, &c, 1);
+        } else if ((c == ']' || c == '}') && top && top->brackets > 0) {
+            top->brackets--;
+            tp_buf_append(b, &c, 1);
+        } else if (c == ')' && top && top->brackets == 0) {
+            if (!top->call)
+                tp_buf_append(b, "]", 1);
+            else if (b->len == top->mark)
+                tp_buf_puts(b, "null");
+            depth--;
+        } else if (c == ',' && top && top->call && top->brackets == 0) {
+            /* the call's other arguments are dropped: skip to its ')' */
+            int open = 1;
+            for (i++; i < n && open > 0; i++) {
+                if (s[i] == '\'' || s[i] == '"')
+                    i = skip_string(s, n, i);
+                else if (s[i] == '(' || s[i] == '[' || s[i] == '{')
+                    open++;
+                else if (s[i] == ')' || s[i] == ']' || s[i] == '}')
+                    open--;
+            }
+            i--; /* at the ')' (or n - 1) */
+            if (b->len == top->mark)
+                tp_buf_puts(b, "null");
+            depth--;
         } else if (ident_start(c) && (i == 0 || !ident_char(s[i - 1]))) {
             size_t e = i;
             while (e < n && ident_char(s[e]))
@@ -106,22 +136,10 @@ static void py_to_json(TpBuf *b, const char *s, size_t n) {
             size_t len = e - i;
             const char *w = s + i;
             if (e < n && s[e] == '(') { /* np.float64(1.5), tensor(1.5, device=...) */
-                size_t end = skip_group(s, n, e);
-                size_t a = e + 1, z = a;
-                int depth = 0;
-                for (; z < end; z++) {
-                    if (s[z] == '(' || s[z] == '[' || s[z] == '{')
-                        depth++;
-                    else if (s[z] == ')' || s[z] == ']' || s[z] == '}')
-                        depth--;
-                    else if (s[z] == ',' && depth == 0)
-                        break;
-                }
-                if (z > a)
-                    py_to_json(b, s + a, z - a);
-                else
-                    tp_buf_puts(b, "null");
-                i = end;
+                if (depth == TP_MAX_JSON_DEPTH)
+                    return false;
+                stack[depth++] = (PyFrame){.call = true, .mark = b->len};
+                i = e;
                 continue;
             }
             if (len == 4 && !memcmp(w, "True", 4))
@@ -150,10 +168,18 @@ static void py_to_json(TpBuf *b, const char *s, size_t n) {
             tp_buf_append(b, &c, 1);
         }
     }
+    while (depth > 0) { /* unbalanced: close what is open */
+        PyFrame *top = &stack[--depth];
+        if (!top->call)
+            tp_buf_append(b, "]", 1);
+        else if (b->len == top->mark)
+            tp_buf_puts(b, "null");
+    }
+    return true;
 }
 
 /* The object in a line (JSON, else a Python dict), or NULL. */
-static cJSON *line_object(const char *line, size_t len) {
+cJSON *external_line_object(const char *line, size_t len) {
     const char *open = memchr(line, '{', len);
     if (!open)
         return NULL;
@@ -167,8 +193,7 @@ static cJSON *line_object(const char *line, size_t len) {
     if (!o) {
         TpBuf b;
         tp_buf_init(&b);
-        py_to_json(&b, open, n);
-        if (b.data)
+        if (py_to_json(&b, open, n) && b.data)
             o = cJSON_ParseWithLength(b.data, b.len);
         tp_buf_free(&b);
     }
@@ -340,7 +365,7 @@ static void on_line(Ext *x, Stream *st, const char *text, size_t len, bool progr
         if (x->n_tail < EXTERNAL_TAIL_LINES)
             x->n_tail++;
     }
-    cJSON *o = line_object(line, len - lead);
+    cJSON *o = external_line_object(line, len - lead);
     bool used = false;
     if (o) {
         const cJSON *ev = cJSON_GetObjectItemCaseSensitive(o, "event");

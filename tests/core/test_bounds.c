@@ -1,0 +1,69 @@
+/* test_bounds.c - regression tests for bounded input handling (issue 16):
+ * parsers that must neither recurse on the input's nesting, nor take
+ * quadratic time, nor convert out-of-range numbers. Limits live in
+ * include/tunepilot/limits.h. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "tp_test.h"
+#include "tunepilot/external.h"
+#include "tunepilot/limits.h"
+
+/* A trainer's Python dict lines convert as before. */
+static void test_line_object_python_dict(void **state) {
+    (void)state;
+    const char *line =
+        "{'loss': '1.125', 'learning_rate': np.float64(5e-05), 'epoch': 1.0,"
+        " 'ok': True, 'x': None, 't': (1, (2, 3)), 'g': tensor(0.5, device='cuda:0'),"
+        " 'e': f(), 'n': nan}";
+    cJSON *o = external_line_object(line, strlen(line));
+    assert_non_null(o);
+    char *text = cJSON_PrintUnformatted(o);
+    assert_string_equal(text, "{\"loss\":\"1.125\",\"learning_rate\":5e-05,\"epoch\":1,\"ok\":true,"
+                              "\"x\":null,\"t\":[1,[2,3]],\"g\":0.5,\"e\":null,\"n\":\"nan\"}");
+    free(text);
+    cJSON_Delete(o);
+    /* plain JSON goes straight to cJSON */
+    o = external_line_object("x {\"step\": 10}", 14);
+    assert_non_null(o);
+    assert_int_equal(cJSON_GetObjectItem(o, "step")->valueint, 10);
+    cJSON_Delete(o);
+}
+
+/* Issue 16 #7: a 65 KB line of '(' crashed a release build with a 4 MB
+ * stack (one recursion per parenthesis) and 8 MB of them took 5 s
+ * (quadratic). Now: no object, no recursion, linear time. */
+static void test_line_object_deep_nesting(void **state) {
+    (void)state;
+    size_t n = 8u << 20;
+    char *line = malloc(n + 2);
+    line[0] = '{';
+    memset(line + 1, '(', n);
+    line[n + 1] = '}';
+    assert_null(external_line_object(line, n + 2));
+    /* just within the limit: converts (unbalanced groups are closed) */
+    size_t k = TP_MAX_JSON_DEPTH;
+    memcpy(line, "{'a': ", 6);
+    memset(line + 6, '(', k);
+    memset(line + 6 + k, ')', k);
+    line[6 + 2 * k] = '}';
+    cJSON *o = external_line_object(line, 7 + 2 * k);
+    assert_non_null(o);
+    cJSON_Delete(o);
+    /* one more '(': over the limit */
+    memmove(line + 7 + k, line + 6 + k, k + 1);
+    line[6 + k] = '(';
+    assert_null(external_line_object(line, 8 + 2 * k));
+    free(line);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_line_object_python_dict),
+        cmocka_unit_test(test_line_object_deep_nesting),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
