@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <cjson/cJSON.h>
 
@@ -40,13 +41,23 @@ TpStatus tp_json_number(const cJSON *obj, const char *key, const char *name, con
                         bool required, double min, double max, double *out, bool *present,
                         TpError *err);
 TpStatus tp_json_integer(const cJSON *obj, const char *key, const char *name, const char *path,
-                         bool required, long long min, long long max, long long *out,
-                         bool *present, TpError *err);
+                         bool required, long long min, long long max, long long *out, bool *present,
+                         TpError *err);
 
 /* Adds key: v, or key: null when v is NaN or infinite. */
 void tp_json_add_num(cJSON *obj, const char *key, double v);
 /* Adds key: s, or key: null when s is NULL. */
 void tp_json_add_str(cJSON *obj, const char *key, const char *s);
+
+/* The one way a JSON number becomes an integer (limits.h): true and *out
+ * set when v is finite, whole and within [min, max]; false otherwise (NaN,
+ * infinities, fractions, 1e300), with *out untouched. */
+bool tp_json_to_i64(double v, int64_t min, int64_t max, int64_t *out);
+bool tp_json_to_int(double v, int min, int max, int *out);
+
+/* Offset of the first "\u0000" escape in JSON text (a NUL character, which
+ * cJSON's C strings would silently cut at), or (size_t)-1 when none. */
+size_t tp_json_find_nul_escape(const char *text, size_t len);
 
 /* True when s is a calendar date YYYY-MM-DD. */
 bool tp_is_iso_date(const char *s);

@@ -24,6 +24,10 @@
  * nesting past its CJSON_NESTING_LIMIT (1000) on its own. */
 #define TP_MAX_JSON_DEPTH 256
 
+/* One line of JSON Lines (a training example). A 128k-token example is
+ * about 0.5 MB of text; lines past this are refused, not parsed. */
+#define TP_MAX_LINE_BYTES (128u << 20)
+
 /* --- cost engine ------------------------------------------------------- */
 
 /* Replicas of one self-hosted option in any month. A million replicas of

@@ -39,8 +39,7 @@ TpStatus tp_json_parse(const char *text, size_t len, const char *name, cJSON **o
     for (const char *p = end; p && p < text + len; p++) {
         if (*p != ' ' && *p != '\n' && *p != '\r' && *p != '\t' && *p != '\0') {
             cJSON_Delete(root);
-            return tp_error_set(err, TP_EINVAL, "%s: trailing data after the JSON document",
-                                name);
+            return tp_error_set(err, TP_EINVAL, "%s: trailing data after the JSON document", name);
         }
     }
     *out = root;
@@ -120,13 +119,13 @@ TpStatus tp_json_string(const cJSON *obj, const char *key, const char *name, con
         *present = it != NULL;
     if (!it) {
         if (required)
-            return tp_error_set(err, TP_EINVAL, "%s: %s.%s: missing, expected a string", name,
-                                path, key);
+            return tp_error_set(err, TP_EINVAL, "%s: %s.%s: missing, expected a string", name, path,
+                                key);
         return TP_OK;
     }
     if (!cJSON_IsString(it))
-        return tp_error_set(err, TP_EINVAL, "%s: %s.%s: expected a string, got %s", name, path,
-                            key, tp_json_type_name(it));
+        return tp_error_set(err, TP_EINVAL, "%s: %s.%s: expected a string, got %s", name, path, key,
+                            tp_json_type_name(it));
     *out = it->valuestring;
     return TP_OK;
 }
@@ -139,13 +138,13 @@ TpStatus tp_json_number(const cJSON *obj, const char *key, const char *name, con
         *present = it != NULL;
     if (!it) {
         if (required)
-            return tp_error_set(err, TP_EINVAL, "%s: %s.%s: missing, expected a number", name,
-                                path, key);
+            return tp_error_set(err, TP_EINVAL, "%s: %s.%s: missing, expected a number", name, path,
+                                key);
         return TP_OK;
     }
     if (!cJSON_IsNumber(it) || !isfinite(it->valuedouble))
-        return tp_error_set(err, TP_EINVAL, "%s: %s.%s: expected a number, got %s", name, path,
-                            key, tp_json_type_name(it));
+        return tp_error_set(err, TP_EINVAL, "%s: %s.%s: expected a number, got %s", name, path, key,
+                            tp_json_type_name(it));
     double v = it->valuedouble;
     if (v < min || v > max)
         return tp_error_set(err, TP_EINVAL, "%s: %s.%s: expected a number in [%g, %g], got %g",
@@ -155,21 +154,52 @@ TpStatus tp_json_number(const cJSON *obj, const char *key, const char *name, con
 }
 
 TpStatus tp_json_integer(const cJSON *obj, const char *key, const char *name, const char *path,
-                         bool required, long long min, long long max, long long *out,
-                         bool *present, TpError *err) {
+                         bool required, long long min, long long max, long long *out, bool *present,
+                         TpError *err) {
     double v = 0;
     bool have = false;
-    TpStatus st = tp_json_number(obj, key, name, path, required, (double)min, (double)max, &v,
-                                 &have, err);
+    TpStatus st =
+        tp_json_number(obj, key, name, path, required, (double)min, (double)max, &v, &have, err);
     if (present)
         *present = have;
     if (st != TP_OK || !have)
         return st;
-    if (v != floor(v))
+    int64_t i;
+    if (!tp_json_to_i64(v, min, max, &i))
         return tp_error_set(err, TP_EINVAL, "%s: %s.%s: expected an integer, got %g", name, path,
                             key, v);
-    *out = (long long)v;
+    *out = i;
     return TP_OK;
+}
+
+bool tp_json_to_i64(double v, int64_t min, int64_t max, int64_t *out) {
+    /* 2^63 is exact as a double; every double in [-2^63, 2^63) converts */
+    if (!(v >= -9223372036854775808.0 && v < 9223372036854775808.0) || v != floor(v))
+        return false;
+    int64_t i = (int64_t)v;
+    if (i < min || i > max)
+        return false;
+    *out = i;
+    return true;
+}
+
+bool tp_json_to_int(double v, int min, int max, int *out) {
+    int64_t i;
+    if (!tp_json_to_i64(v, min, max, &i))
+        return false;
+    *out = (int)i;
+    return true;
+}
+
+size_t tp_json_find_nul_escape(const char *text, size_t len) {
+    for (size_t i = 0; i + 1 < len; i++) {
+        if (text[i] != '\\')
+            continue;
+        if (text[i + 1] == 'u' && i + 5 < len && !memcmp(text + i + 2, "0000", 4))
+            return i;
+        i++; /* the escaped character: "\\\\u0000" is a backslash, then text */
+    }
+    return (size_t)-1;
 }
 
 bool tp_is_iso_date(const char *s) {

@@ -14,6 +14,7 @@
 #include "tunepilot/buf.h"
 #include "tunepilot/fileio.h"
 #include "tunepilot/json.h"
+#include "tunepilot/limits.h"
 #include "tunepilot/rng.h"
 
 #define MH_K 64     /* MinHash functions */
@@ -133,22 +134,32 @@ static uint64_t hash_str(uint64_t h, const char *s) {
  * ASCII characters (not letters or digits) is one space; non-ASCII bytes are
  * kept. No leading or trailing space, and one space before s when b has text. */
 static void norm_append(TpBuf *b, const char *s) {
+    size_t n = strlen(s);
+    if (n == 0)
+        return;
+    /* at most one byte out per byte in, plus the separating space: room
+     * first, then the bytes written directly (one call per text, not per
+     * byte: 100 MB texts) */
+    tp_buf_append(b, s, n + 1);
+    b->len -= n + 1;
+    char *out = b->data + b->len;
     bool space = b->len > 0;
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         unsigned c = *p;
         bool word =
             c >= 0x80 || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
         if (!word) {
-            space = b->len > 0;
+            space = out > b->data;
             continue;
         }
         if (space) {
-            tp_buf_append(b, " ", 1);
+            *out++ = ' ';
             space = false;
         }
-        char ch = (char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-        tp_buf_append(b, &ch, 1);
+        *out++ = (char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
     }
+    b->len = (size_t)(out - b->data);
+    b->data[b->len] = '\0';
 }
 
 static int word_count(const char *norm) {
@@ -641,10 +652,14 @@ static void check_chat(Fl *f, const cJSON *root) {
         for (int j = 0; j < n; j++)
             if (m[j].role == DS_ASSISTANT)
                 final = j;
-        for (int j = 0; j < n; j++) {
-            const cJSON *role = field(cJSON_GetArrayItem(msgs, j), "role");
+        const cJSON *mj = msgs->child; /* walked alongside j: GetArrayItem is O(j) */
+        for (int j = 0; j < n; j++, mj = mj ? mj->next : NULL) {
+            const cJSON *role = field(mj, "role");
             const char *rname = cJSON_IsString(role) ? role->valuestring : "";
-            tp_buf_printf(&t.full, "%s%c%s%c%d%c", rname, 0x1f, content[j], 0x1f, m[j].loss, 0x1e);
+            tp_buf_puts(&t.full, rname);
+            tp_buf_append(&t.full, "\x1f", 1);
+            tp_buf_puts(&t.full, content[j]);
+            tp_buf_printf(&t.full, "%c%d%c", 0x1f, m[j].loss, 0x1e);
             norm_append(&t.norm, content[j]);
             if (j < final) {
                 norm_append(&t.prompt, rname);
@@ -737,7 +752,11 @@ static void check_plain(Fl *f, const cJSON *root, bool alpaca) {
     }
     Texts t;
     texts_init(&t);
-    tp_buf_printf(&t.full, "%s%c%s%c%s", p1, 0x1f, p2, 0x1f, ans);
+    tp_buf_puts(&t.full, p1);
+    tp_buf_append(&t.full, "\x1f", 1);
+    tp_buf_puts(&t.full, p2);
+    tp_buf_append(&t.full, "\x1f", 1);
+    tp_buf_puts(&t.full, ans);
     norm_append(&t.norm, p1);
     norm_append(&t.norm, p2);
     norm_append(&t.norm, ans);
@@ -750,6 +769,23 @@ static void check_plain(Fl *f, const cJSON *root, bool alpaca) {
 
 /* Parses one line; NULL (with the error recorded when report) when it is not JSON. */
 static cJSON *parse_line(Fl *f, const char *text, size_t len, bool report) {
+    if (len > TP_MAX_LINE_BYTES) {
+        if (report)
+            ERR(f, "line_too_long",
+                "%zu bytes, over the limit TP_MAX_LINE_BYTES (%u MiB); expected one example per "
+                "line",
+                len, TP_MAX_LINE_BYTES >> 20);
+        return NULL;
+    }
+    size_t nul = tp_json_find_nul_escape(text, len);
+    if (nul != (size_t)-1) {
+        if (report)
+            ERR(f, "nul_character",
+                "column %zu: \\u0000 (a NUL character) in a string, which would cut the text "
+                "there; expected text without NUL characters",
+                nul + 1);
+        return NULL;
+    }
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, false);
     if (!root) {

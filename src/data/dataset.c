@@ -10,6 +10,7 @@
 #include "tunepilot/arena.h"
 #include "tunepilot/fileio.h"
 #include "tunepilot/json.h"
+#include "tunepilot/limits.h"
 #include "tunepilot/rng.h"
 
 /* Reading context for one file. */
@@ -261,6 +262,17 @@ static void ld_keep(Ld *l, DsSeq *seq) {
 }
 
 static TpStatus ld_line(Ld *l, const char *text, size_t len) {
+    if (len > TP_MAX_LINE_BYTES)
+        return tp_error_set(l->err, TP_EINVAL,
+                            "%s:%d: %zu bytes, over the limit TP_MAX_LINE_BYTES (%u MiB); "
+                            "expected one example per line",
+                            l->path, l->line, len, TP_MAX_LINE_BYTES >> 20);
+    size_t nul = tp_json_find_nul_escape(text, len);
+    if (nul != (size_t)-1)
+        return tp_error_set(l->err, TP_EINVAL,
+                            "%s:%d:%zu: \\u0000 (a NUL character) in a string, which would cut "
+                            "the text there; expected text without NUL characters",
+                            l->path, l->line, nul + 1);
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, false);
     if (!root) {

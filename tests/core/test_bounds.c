@@ -2,6 +2,9 @@
  * parsers that must neither recurse on the input's nesting, nor take
  * quadratic time, nor convert out-of-range numbers. Limits live in
  * include/tunepilot/limits.h. */
+#include <limits.h>
+#include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +13,7 @@
 
 #include "tp_test.h"
 #include "tunepilot/external.h"
+#include "tunepilot/json.h"
 #include "tunepilot/limits.h"
 
 /* A trainer's Python dict lines convert as before. */
@@ -60,10 +64,34 @@ static void test_line_object_deep_nesting(void **state) {
     free(line);
 }
 
+/* Issue 16 #13: every JSON number becomes an integer through one checked
+ * conversion; 1e300, NaN, infinities, fractions and 2^63 are refused. */
+static void test_checked_integer(void **state) {
+    (void)state;
+    int64_t i = 7;
+    int k = 7;
+    assert_false(tp_json_to_i64(1e300, INT64_MIN, INT64_MAX, &i));
+    assert_false(tp_json_to_i64(-1e300, INT64_MIN, INT64_MAX, &i));
+    assert_false(tp_json_to_i64(NAN, INT64_MIN, INT64_MAX, &i));
+    assert_false(tp_json_to_i64(INFINITY, INT64_MIN, INT64_MAX, &i));
+    assert_false(tp_json_to_i64(9223372036854775808.0, INT64_MIN, INT64_MAX, &i)); /* 2^63 */
+    assert_false(tp_json_to_i64(2.5, INT64_MIN, INT64_MAX, &i));
+    assert_int_equal(i, 7); /* untouched on refusal */
+    assert_true(tp_json_to_i64(-9223372036854775808.0, INT64_MIN, INT64_MAX, &i));
+    assert_true(i == INT64_MIN);
+    assert_true(tp_json_to_i64(9007199254740992.0, 0, INT64_MAX, &i)); /* 2^53 */
+    assert_true(i == 9007199254740992LL);
+    assert_false(tp_json_to_int(2147483648.0, INT_MIN, INT_MAX, &k)); /* 2^31 */
+    assert_false(tp_json_to_int(-1, 0, 10, &k));
+    assert_true(tp_json_to_int(10, 0, 10, &k));
+    assert_int_equal(k, 10);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_line_object_python_dict),
         cmocka_unit_test(test_line_object_deep_nesting),
+        cmocka_unit_test(test_checked_integer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

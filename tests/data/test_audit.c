@@ -639,9 +639,56 @@ static int teardown(void **state) {
     return 0;
 }
 
+/* Issue 16 #17: "\u0000" in content used to cut the text silently (cJSON
+ * strings end at a NUL); an escaped backslash before u0000 is plain text. */
+static void test_nul_character(void **state) {
+    (void)state;
+    AuditResult r;
+    audit_ok(jsonl("nul.jsonl",
+                   "{\"messages\": [{\"role\": \"user\", \"content\": \"a\\u0000b\"},"
+                   " {\"role\": \"assistant\", \"content\": \"c\"}]}\n"
+                   "{\"messages\": [{\"role\": \"user\", \"content\": \"a\\\\u0000b\"},"
+                   " {\"role\": \"assistant\", \"content\": \"c\"}]}\n"),
+             NULL, NULL, &r);
+    assert_issue(&r, "nul_character", 1);
+    /* the backslash of \\u0000 is column 45 (counted by Python's str.index + 1) */
+    assert_non_null(strstr(find(&r, "nul_character", 1)->message, "column 45"));
+    assert_null(find(&r, "nul_character", 2));
+    assert_int_equal(r.n_examples, 1);
+    audit_free(&r);
+}
+
+/* Issue 16 #8: an example with 100,000 messages took 244 s (each message
+ * looked up from the start of the list); now one pass. The figures are
+ * counted by hand: 50,000 user/assistant pairs, "m" + 5 digits is 6 ASCII
+ * bytes = 2 approximate tokens (ceil(6/4)) + 3 per message, + 3 for the
+ * reply's priming (OpenAI's counting, as the audit does). */
+static void test_many_messages(void **state) {
+    (void)state;
+    TpBuf b;
+    tp_buf_init(&b);
+    tp_buf_puts(&b, "{\"messages\": [");
+    for (int i = 0; i < 100000; i++)
+        tp_buf_printf(&b, "%s{\"role\": \"%s\", \"content\": \"m%05d\"}", i ? ", " : "",
+                      i % 2 ? "assistant" : "user", i);
+    tp_buf_puts(&b, "]}\n");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/many.jsonl", tp_tmpdir());
+    write_file(path, b.data, b.len);
+    tp_buf_free(&b);
+    AuditResult r;
+    audit_ok(path, NULL, &(AuditOptions){.seq = 1 << 30}, &r);
+    assert_int_equal(r.n_examples, 1);
+    assert_int_equal(r.examples[0].messages, 100000);
+    assert_int_equal(r.examples[0].tokens, 100000 * (2 + 3) + 3);
+    audit_free(&r);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_chat_errors),
+        cmocka_unit_test(test_nul_character),
+        cmocka_unit_test(test_many_messages),
         cmocka_unit_test(test_more_errors_and_warnings),
         cmocka_unit_test(test_plain_formats),
         cmocka_unit_test(test_issue_cap),

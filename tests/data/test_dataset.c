@@ -443,6 +443,12 @@ static void test_llama2_mistral(void **state) {
     assert_non_null(strstr(err.msg, "alt.jsonl:1: $.messages[1].role"));
     assert_non_null(strstr(err.msg, "alternating"));
     assert_null(d.train);
+    /* issue 16 #17: a NUL character would cut the content silently */
+    path = jsonl("nul.jsonl", "{\"messages\": [{\"role\": \"user\", \"content\": \"a\\u0000b\"}, "
+                              "{\"role\": \"assistant\", \"content\": \"c\"}]}\n");
+    assert_int_equal(dataset_load(path, t, NULL, &d, &err), TP_EINVAL);
+    assert_non_null(strstr(err.msg, "nul.jsonl:1:45: \\u0000"));
+    assert_null(d.train);
     tokenizer_free(t);
 
     t = tok_with("config_mistral.json");
