@@ -83,6 +83,7 @@ typedef struct CostOption {
     /* training (api_finetuned, self_hosted) */
     CostNum train_tokens, epochs, training_per_mtok, training_per_hour, train_hours;
     CostNum retrain_every_days, data_prep_multiplier, hosting_per_hour;
+    CostNum retrain_engineer_hours; /* people time per retrain (rule retrain_engineer_hours) */
     CostNum train_gpu_hours, train_gpu_usd_per_hour;
 
     /* self_hosted */

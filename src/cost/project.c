@@ -74,7 +74,8 @@ static void training_costs(const CostOption *o, double run_cost, Eval *e) {
     e->training = run_cost;
     e->data_prep = o->data_prep_multiplier.v * run_cost;
     double days = o->retrain_every_days.v;
-    e->retrain_monthly = days > 0 ? run_cost * COST_DAYS_PER_MONTH / days : 0;
+    double per_retrain = run_cost + o->retrain_engineer_hours.v * o->engineer_usd_per_hour.v;
+    e->retrain_monthly = days > 0 ? per_retrain * COST_DAYS_PER_MONTH / days : 0;
 }
 
 /* Whether c replicas at offered load a, with Erlang B value b, meet the

@@ -42,7 +42,7 @@ static const size_t OPTION_NUMS[] = {
     F(retrain_every_days), F(data_prep_multiplier), F(hosting_per_hour), F(train_gpu_hours),
     F(train_gpu_usd_per_hour), F(gpu_usd_per_hour), F(gpus_per_replica),
     F(tokens_per_s_per_gpu), F(min_replicas), F(monthly_usd_per_replica), F(setup_hours),
-    F(maintenance_hours_per_month), F(engineer_usd_per_hour)};
+    F(maintenance_hours_per_month), F(engineer_usd_per_hour), F(retrain_engineer_hours)};
 #undef F
 #define N_OPTION_NUMS (sizeof OPTION_NUMS / sizeof OPTION_NUMS[0])
 
@@ -181,6 +181,22 @@ static TpStatus pnum_rule(Ps *ps, CostOption *o, const cJSON *j, const char *pat
     return st;
 }
 
+/* A number from the scenario, else from a rule of thumb when the tables
+ * have it, else 0 (overheads the tables may not carry). */
+static TpStatus pnum_rule_opt(Ps *ps, CostOption *o, const cJSON *j, const char *path,
+                              const char *key, double min, double max, CostNum *out,
+                              const char *rule_id) {
+    bool have;
+    TpStatus st = pnum(ps, j, path, key, min, max, out, &have);
+    if (st != TP_OK || have)
+        return st;
+    if (!pricing_rule(ps->pr, rule_id)) {
+        point(out, 0);
+        return TP_OK;
+    }
+    return rule_default(ps, o, rule_id, out);
+}
+
 static TpStatus unknown_name(Ps *ps, const char *path, const char *key, const char *what,
                              const char *value) {
     char sugg[256];
@@ -233,7 +249,7 @@ static TpStatus parse_context(Ps *ps, CostOption *o, const cJSON *j, const char 
 #define TOKENS "input_tokens", "output_tokens", "cached_input_share"
 #define PRICES "input_per_mtok", "output_per_mtok", "cached_input_per_mtok"
 #define LATENCY "ttft_ms", "output_tokens_per_s", "latency_p95_over_p50"
-#define TRAINING "retrain_every_days", "data_prep_multiplier"
+#define TRAINING "retrain_every_days", "data_prep_multiplier", "retrain_engineer_hours"
 
 static const char *const KEYS_API[] = {"id", "kind", "note", "model", TOKENS, PRICES, LATENCY,
                                        PEOPLE, "probe", "context_window", NULL};
@@ -269,8 +285,17 @@ static TpStatus parse_tokens(Ps *ps, CostOption *o, const cJSON *j, const char *
 }
 
 static TpStatus parse_people(Ps *ps, CostOption *o, const cJSON *j, const char *path) {
-    bool h1, h2;
-    TpStatus st = pnum(ps, j, path, "setup_hours", 0, 1e6, &o->setup_hours, &h1);
+    bool h1 = false, h2;
+    TpStatus st;
+    /* a fine-tune needs its own evaluation harness before it ships (rule
+     * eval_harness_setup_hours); hosted prompting leans on the provider's */
+    if (o->kind == COST_OPTION_API_FINETUNED || o->kind == COST_OPTION_SELF_HOSTED) {
+        st = pnum_rule_opt(ps, o, j, path, "setup_hours", 0, 1e6, &o->setup_hours,
+                           "eval_harness_setup_hours");
+        h1 = true;
+    } else {
+        st = pnum(ps, j, path, "setup_hours", 0, 1e6, &o->setup_hours, &h1);
+    }
     if (st == TP_OK)
         st = pnum(ps, j, path, "maintenance_hours_per_month", 0, 1e5,
                   &o->maintenance_hours_per_month, &h2);
@@ -283,7 +308,8 @@ static TpStatus parse_people(Ps *ps, CostOption *o, const cJSON *j, const char *
     bool rate;
     st = pnum(ps, j, path, "engineer_usd_per_hour", 0, 1e5, &o->engineer_usd_per_hour, &rate);
     if (st == TP_OK && !rate) {
-        if (o->setup_hours.hi > 0 || o->maintenance_hours_per_month.hi > 0)
+        if (o->setup_hours.hi > 0 || o->maintenance_hours_per_month.hi > 0 ||
+            o->retrain_engineer_hours.hi > 0)
             st = rule_default(ps, o, "engineer_usd_per_hour", &o->engineer_usd_per_hour);
         else
             point(&o->engineer_usd_per_hour, 0);
@@ -492,6 +518,11 @@ static TpStatus parse_training_cadence(Ps *ps, CostOption *o, const cJSON *j, co
     if (st == TP_OK)
         st = pnum_rule(ps, o, j, path, "data_prep_multiplier", 0, 1000, &o->data_prep_multiplier,
                        "data_prep_multiplier");
+    /* each retrain also takes people time (fresh data, a run, evaluation,
+     * deployment); counted with the retrain, so only while retrains happen */
+    if (st == TP_OK)
+        st = pnum_rule_opt(ps, o, j, path, "retrain_engineer_hours", 0, 1e5,
+                           &o->retrain_engineer_hours, "retrain_engineer_hours");
     return st;
 }
 
@@ -753,6 +784,7 @@ static TpStatus parse_option(Ps *ps, CostOption *o, const cJSON *j, const char *
         snprintf(field, sizeof field, "%s", ps->err ? ps->err->msg : "");
         return tp_error_set(ps->err, TP_EINVAL, "%s; kind \"%s\" does not take it", field, kind);
     }
+    point(&o->retrain_engineer_hours, 0);
     if (o->kind != COST_OPTION_ROUTED)
         st = parse_tokens(ps, o, j, path);
     if (st == TP_OK) {

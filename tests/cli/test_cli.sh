@@ -40,7 +40,10 @@ expect 0 '^\| option \| kind \|' -- "$TP" cost "$FIX/explicit.json" --format md
 # (gpt-4.1-mini's training price) plus 3 x $30 of data preparation
 c=$("$TP" cost "$FIX/issue_contract.json" --format csv --no-save)
 grep -q '^explicit,api,0.0065,6.5,325,0,' <<<"$c" && ok || bad "contract: explicit row: $(grep explicit <<<"$c")"
-grep -q '^ft-api,api_finetuned,[0-9.e-]*,[0-9.e-]*,[0-9.e-]*,120,' <<<"$c" && ok || bad "contract: ft-api one-time"
+# one-time: $30 training + 3 x $30 data preparation + the evaluation harness,
+# 173 h (rule eval_harness_setup_hours) x $63.98 (rule engineer_usd_per_hour)
+# = $11,068.54: $11,188.54
+grep -q '^ft-api,api_finetuned,[0-9.e-]*,[0-9.e-]*,[0-9.e-]*,11188.54,' <<<"$c" && ok || bad "contract: ft-api one-time"
 [ "$(grep -c , <<<"$c")" -eq 7 ] && ok || bad "contract: expected a header and 6 rows"
 # a scenario on standard input
 expect 0 '"daily_cost_usd":[[:space:]]*250,' -- sh -c "\"$TP\" cost - --format json --no-save < \"$FIX/explicit.json\""

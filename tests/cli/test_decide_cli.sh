@@ -53,7 +53,7 @@ out=$(echo '{"volume": false}' | "$TP" decide --answers - --json --no-save --no-
 grep -Eq "\"decided_by\":$S\"no_volume\"" <<<"$out" && ok || bad "answers on stdin"
 expect 0 "\"verdict\":$S\"hybrid_ft_rag\"" -- "$TP" decide --framework checklist --answers "$FIX/checklist_hybrid.json" --json --no-save
 expect 0 "\"stage\":$S\{" -- "$TP" decide --framework sequence --json --no-save
-expect 0 "^Stage 1 of 5: Prompt a capable model" -- "$TP" decide --framework sequence --no-save
+expect 0 "^Stage 1 of 6: Prompt a capable model" -- "$TP" decide --framework sequence --no-save
 
 # --- computed answers from a scenario (hand-checked numbers: see hand.json) --------------
 out=$("$TP" decide --scenario "$FIX/hand.json" --answers "$FIX/maintain.json" --json --no-save)

@@ -221,6 +221,7 @@ static void test_new_jobs_end(void **state) {
             " \"output_tokens\": 10}, \"options\": ["
             "{\"id\": \"ft\", \"kind\": \"api_finetuned\", \"model\": \"gpt-4.1-mini\","
             " \"train_tokens\": 1000000, \"epochs\": 1, \"data_prep_multiplier\": 0,"
+            " \"setup_hours\": 0, \"retrain_engineer_hours\": 0,"
             " \"retrain_every_days\": 30.416666666666668}]}",
             &sc, &pr);
     const CostOptionResult *r = &pr.options[0];

@@ -143,7 +143,7 @@ static void test_builtins_load(void **state) {
     decide_framework_free(&fw);
 
     load("sequence", &fw);
-    assert_int_equal(fw.n_stages, 5);
+    assert_int_equal(fw.n_stages, 6);
     assert_int_equal(decide_find_question(&fw, "serving")->type, DECIDE_Q_CHOICE);
     assert_int_equal(decide_find_question(&fw, "serving")->n_choices, 2);
     decide_framework_free(&fw);
@@ -464,21 +464,21 @@ static void test_sequence(void **state) {
          "\"prompting_plateaued\": false}",
          DECIDE_PROMPT_ENGINEERING, "still_improving", "optimize"},
         {"{\"prompted\": true, \"evaluated\": true, \"meets_bar\": false, "
-         "\"prompting_plateaued\": true, \"finetune_evaluated\": false}",
+         "\"prompting_plateaued\": true, \"gap\": \"behaviour\", \"finetune_evaluated\": false}",
          DECIDE_NOT_YET, "fine_tune_not_evaluated", "evaluate_fine_tune"},
         {"{\"prompted\": true, \"evaluated\": true, \"meets_bar\": false, "
-         "\"prompting_plateaued\": true, \"finetune_evaluated\": true, \"finetune_better\": false}",
+         "\"prompting_plateaued\": true, \"gap\": \"behaviour\", \"finetune_evaluated\": true, \"finetune_better\": false}",
          DECIDE_PROMPT_ENGINEERING, "fine_tune_not_better", "evaluate_fine_tune"},
         {"{\"prompted\": true, \"evaluated\": true, \"meets_bar\": false, "
-         "\"prompting_plateaued\": true, \"finetune_evaluated\": true, \"finetune_better\": true, "
+         "\"prompting_plateaued\": true, \"gap\": \"behaviour\", \"finetune_evaluated\": true, \"finetune_better\": true, "
          "\"volume\": false}",
          DECIDE_NOT_YET, "volume_too_low", "fine_tune"},
         {"{\"prompted\": true, \"evaluated\": true, \"meets_bar\": false, "
-         "\"prompting_plateaued\": true, \"finetune_evaluated\": true, \"finetune_better\": true, "
+         "\"prompting_plateaued\": true, \"gap\": \"behaviour\", \"finetune_evaluated\": true, \"finetune_better\": true, "
          "\"volume\": true, \"serving\": \"self_hosted\"}",
          DECIDE_FINE_TUNE_SELF_HOSTED, "fine_tune_on_own_gpus", "fine_tune"},
         {"{\"prompted\": true, \"evaluated\": true, \"meets_bar\": false, "
-         "\"prompting_plateaued\": true, \"finetune_evaluated\": true, \"finetune_better\": true, "
+         "\"prompting_plateaued\": true, \"gap\": \"behaviour\", \"finetune_evaluated\": true, \"finetune_better\": true, "
          "\"volume\": true, \"serving\": \"hosted\"}",
          DECIDE_FINE_TUNE_HOSTED, "fine_tune_through_api", "fine_tune"},
     };
@@ -496,14 +496,15 @@ static void test_sequence(void **state) {
     }
     /* the walkthrough: each answer moves to the next stage's question */
     static const char *const order[] = {"prompted", "evaluated", "meets_bar",
-                                        "prompting_plateaued", "finetune_evaluated",
+                                        "prompting_plateaued", "gap", "finetune_evaluated",
                                         "finetune_better", "volume", "serving"};
-    for (size_t i = 0; i < 8; i++) {
+    for (size_t i = 0; i < 9; i++) {
         const DecideQuestion *q = decide_next_question(&fw, &a);
         assert_non_null(q);
         assert_string_equal(q->id, order[i]);
         if (q->type == DECIDE_Q_CHOICE)
-            decide_answers_set_choice(&a, q->id, "hosted", DECIDE_ORIGIN_TYPED, NULL);
+            decide_answers_set_choice(&a, q->id, !strcmp(q->id, "gap") ? "behaviour" : "hosted",
+                                      DECIDE_ORIGIN_TYPED, NULL);
         else
             decide_answers_set_yes_no(&a, q->id, strcmp(q->id, "meets_bar") != 0,
                                       DECIDE_ORIGIN_TYPED, NULL);
@@ -593,7 +594,7 @@ static void test_answers_json(void **state) {
         cJSON_GetObjectItem(cJSON_GetObjectItem(j, "stage"), "id")->valuestring, "evaluate");
     cJSON *ans = cJSON_GetObjectItem(j, "answers");
     assert_int_equal(cJSON_GetArraySize(ans), fw.n_questions);
-    cJSON *fb = cJSON_GetArrayItem(ans, 5);
+    cJSON *fb = cJSON_GetArrayItem(ans, 8);
     assert_string_equal(cJSON_GetObjectItem(fb, "id")->valuestring, "finetune_better");
     assert_string_equal(cJSON_GetObjectItem(fb, "origin")->valuestring, "measured");
     assert_true(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetArrayItem(ans, 1), "value")));
