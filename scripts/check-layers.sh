@@ -11,7 +11,7 @@
 #   1 store           the SQLite database
 #   2 model           safetensors, config, tokenizer, Llama math
 #   3 pricing data train net       domain engines
-#   4 decide cost pilot handoff    the three tools and the hand-off to a real run
+#   4 decide cost pilot handoff eval  the tools, the hand-off to a real run, evaluations
 #   5 session report  what the faces share (prices by the snapshot rule,
 #                     scenarios with probes, pilot evidence, decide, review); writers
 #   6 cli tui         faces
@@ -22,7 +22,7 @@ cd "$root"
 declare -A LEVEL=(
   [core]=0 [store]=1 [model]=2
   [pricing]=3 [data]=3 [train]=3 [net]=3
-  [decide]=4 [cost]=4 [pilot]=4 [handoff]=4
+  [decide]=4 [cost]=4 [pilot]=4 [handoff]=4 [eval]=4
   [session]=5 [report]=5 [cli]=6 [tui]=6
 )
 LAYER_NAME=(core store model engine tool session/report face)
@@ -38,7 +38,7 @@ declare -A HEADER=(
   [lora]=train [nf4]=train [optim]=train [trainer]=train
   [net]=net [probe]=net [remote]=net
   [cost]=cost [decide]=decide [demo]=pilot [external]=pilot [pilot]=pilot
-  [handoff]=handoff
+  [handoff]=handoff [eval]=eval
   [report]=report [review]=report
   [session]=session
 )

@@ -8,6 +8,7 @@
 #ifndef TUNEPILOT_STORE_H
 #define TUNEPILOT_STORE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "tunepilot/error.h"
@@ -220,5 +221,38 @@ TpStatus store_hosted_job_get(Store *s, int64_t run_id, StoreHostedJob *out, TpE
 TpStatus store_hosted_job_find(Store *s, const char *job_id, StoreHostedJob *out, TpError *err);
 /* Newest first; free the array. */
 TpStatus store_hosted_job_list(Store *s, StoreHostedJob **out, int *n, TpError *err);
+
+
+/* --- evaluations (tunepilot eval; store_eval.c; schema 6) ----------------------------- */
+
+/* A cached answer of a chat endpoint. Token counts -1 and times NAN when unknown. */
+typedef struct StoreEvalAnswer {
+    char *answer; /* heap (store_eval_answer_free) */
+    long long input_tokens, cached_tokens, output_tokens;
+    double ttft_ms, latency_ms;
+} StoreEvalAnswer;
+
+void store_eval_answer_free(StoreEvalAnswer *a);
+/* *found false (and a zeroed *out) when nothing is cached for the key. */
+TpStatus store_eval_answer_get(Store *s, const char *endpoint, const char *model,
+                               const char *prompt_key, const char *example_key,
+                               StoreEvalAnswer *out, bool *found, TpError *err);
+TpStatus store_eval_answer_put(Store *s, const char *endpoint, const char *model,
+                               const char *prompt_key, const char *example_key,
+                               const StoreEvalAnswer *a, TpError *err);
+
+typedef struct StoreEvalResult {
+    int64_t id, run_id;
+    char set_digest[32], variant[160], model[256], created_at[32];
+    char source[1024], endpoint[2048];
+    bool local;
+    char *result; /* JSON (eval_run_json); heap */
+} StoreEvalResult;
+
+void store_eval_result_free(StoreEvalResult *r);
+TpStatus store_eval_result_save(Store *s, const StoreEvalResult *r, int64_t *id, TpError *err);
+/* Results for a held-out set (by digest), oldest first; free each, then the array. */
+TpStatus store_eval_result_list(Store *s, const char *set_digest, StoreEvalResult **out, int *n,
+                                TpError *err);
 
 #endif

@@ -61,6 +61,7 @@ int cmd_cost(const CliGlobal *g, int argc, char **argv);
 int cmd_data(const CliGlobal *g, int argc, char **argv);
 int cmd_decide(const CliGlobal *g, int argc, char **argv);
 int cmd_examples(const CliGlobal *g, int argc, char **argv);
+int cmd_eval(const CliGlobal *g, int argc, char **argv);
 struct HandoffCompare;
 /* The real run of a hand-off bundle against its projection (runs show). */
 void cli_print_handoff_compare(const struct HandoffCompare *c);

@@ -32,7 +32,8 @@ static const char USAGE[] =
     "  --warm-start       start from the pilot's adapter (axolotl)\n"
     "  --launch skypilot  add sky.yml, a SkyPilot task for when you have no GPUs\n"
     "  --spot             SkyPilot spot instances\n"
-    "  --snapshot N       price with snapshot N (default: bundled tables)\n"
+    "  --snapshot N       price with snapshot N (default: the newest, over the bundled\n"
+    "                     tables; 0: the bundled tables alone)\n"
     "  --json             the plan as JSON\n";
 
 static void print_loss(double v) {
@@ -105,7 +106,7 @@ static int print_plan(const HandoffPlan *pl, const HandoffOptions *o, bool json)
 int cmd_handoff(const CliGlobal *g, int argc, char **argv) {
     HandoffOptions o = {0};
     bool have_engine = false, json = false;
-    long long run = -1, snapshot = 0;
+    long long run = -1, snapshot = -1;
     for (int i = 1; i < argc; i++) {
         const char *v = NULL;
         long long n = 0;

@@ -24,6 +24,8 @@ static const char USAGE[] =
     "                     tokens, duplicates, leakage, hosted fine-tune cost)\n"
     "  decide             prompt, RAG or fine-tune? a verdict from a decision framework\n"
     "  demo               build|path: the bundled pilot demo (run it: pilot --demo)\n"
+    "  eval               held-out examples through a prompted frontier model and the\n"
+    "                     pilot's base and tuned models, scored side by side\n"
     "  examples           list the bundled example scenarios\n"
     "  handoff RUN        --to axolotl|trl|torchtune: a pilot's full run as a bundle\n"
     "                     for a distributed trainer, sized and priced for the GPUs\n"
@@ -54,6 +56,7 @@ static const Command COMMANDS[] = {
     {"data", cmd_data},
     {"decide", cmd_decide},
     {"demo", cmd_demo},
+    {"eval", cmd_eval},
     {"examples", cmd_examples},
     {"handoff", cmd_handoff},
     {"model", cmd_model},

@@ -121,6 +121,25 @@ static const char *const MIGRATIONS[] = {
     "  checkpoint_cursor TEXT NOT NULL DEFAULT '',"
     "  updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')),"
     "  UNIQUE (provider, base_url, job_id));",
+
+    /* 5 -> 6: tunepilot eval: answers of chat endpoints cached by endpoint, model, prompt
+     * and example (a rerun sends nothing for them), and each evaluation's summary */
+    "CREATE TABLE eval_answers ("
+    "  endpoint TEXT NOT NULL, model TEXT NOT NULL,"
+    "  prompt_key TEXT NOT NULL, example_key TEXT NOT NULL,"
+    "  answer TEXT NOT NULL,"
+    "  input_tokens INTEGER, cached_tokens INTEGER, output_tokens INTEGER,"
+    "  ttft_ms REAL, latency_ms REAL,"
+    "  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')),"
+    "  PRIMARY KEY (endpoint, model, prompt_key, example_key));"
+    "CREATE TABLE eval_results ("
+    "  id INTEGER PRIMARY KEY,"
+    "  set_digest TEXT NOT NULL, run_id INTEGER NOT NULL DEFAULT 0,"
+    "  source TEXT NOT NULL, variant TEXT NOT NULL, endpoint TEXT NOT NULL,"
+    "  model TEXT NOT NULL, local INTEGER NOT NULL DEFAULT 0,"
+    "  result TEXT NOT NULL,"
+    "  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')));"
+    "CREATE INDEX eval_results_set ON eval_results(set_digest);",
 };
 #define N_MIGRATIONS ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))
 
