@@ -92,8 +92,8 @@ typedef struct EvalPrompt {
     const char *template_name; /* for the variant's name */
 } EvalPrompt;
 
-/* "zero-shot", "3-shot", "template:NAME", with "+system" when a system
- * prompt is set. */
+/* "zero-shot", "3-shot", "template:NAME", with "+system:HASH" (6 hex digits
+ * of the system prompt's FNV-1a hash) when a system prompt is set. */
 void eval_prompt_name(const EvalPrompt *p, char *out, size_t n);
 /* The messages sent for held-out example i as a JSON array (caller deletes).
  * Shots are drawn once per set and seed (the same for every example). */
@@ -217,5 +217,18 @@ typedef struct EvalEvidence {
  * 0: the pilot's set) and summarises them. *found false when none. */
 TpStatus eval_evidence(Store *s, int64_t run_id, const char *digest, EvalEvidence *ev, bool *found,
                        TpError *err);
+
+/* The evidence as measured answers for the frameworks that ask: with the
+ * best frontier variant's score under `target` after at least `min_variants`
+ * variants (the rule prompt_iterations_before_finetune), "frontier_fails" is
+ * yes and "prompt_iterations" is the number tried; under target after fewer,
+ * "frontier_fails" is no (prompting is not exhausted: the practitioners'
+ * sequence) and "prompt_iterations" the number tried; at or over target,
+ * both say the frontier does not fail (0 iterations). Each with the figures
+ * in its detail. Answers for questions fw does not ask are not set. */
+struct DecideFramework;
+struct DecideAnswers;
+void eval_decide_answers(const EvalEvidence *ev, double target, double min_variants,
+                         const struct DecideFramework *fw, struct DecideAnswers *all);
 
 #endif

@@ -1,6 +1,7 @@
 /* cmd_decide.c - `tunepilot decide`: prompt, RAG or fine-tune? A verdict from
  * a decision framework, with computed answers from a scenario, saved for
  * review against newer prices. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include "tunepilot/assets.h"
 #include "tunepilot/cost.h"
 #include "tunepilot/decide.h"
+#include "tunepilot/eval.h"
 #include "tunepilot/fileio.h"
 #include "tunepilot/json.h"
 #include "tunepilot/session.h"
@@ -39,6 +41,11 @@ static const char USAGE[] =
     "  --from-run ID    a finished pilot run's evidence (0 = the newest): its\n"
     "                   training time for self-hosted options, and frontier_fails\n"
     "                   answered from its evaluation by the evidence rules\n"
+    "  --eval-target S  answer frontier_fails and prompt_iterations from `tunepilot\n"
+    "                   eval` results: the best prompt variant's score against S\n"
+    "                   (0..1), the variants tried against the 10-iteration rule;\n"
+    "                   the held-out set is --from-run's, or --eval-data FILE's\n"
+    "  --eval-data FILE the held-out file evaluated with eval --data FILE\n"
     "  --json           print the decision as JSON\n"
     "  --no-ask         never ask: report unanswered questions as missing\n"
     "  --no-save        do not record the decision in the database\n"
@@ -51,14 +58,16 @@ static const char USAGE[] =
     "help, b goes back, q stops asking) and reported as missing otherwise.\n";
 
 typedef struct DecideArgs {
-    const char *framework, *answers, *scenario, *example;
+    const char *framework, *answers, *scenario, *example, *eval_data;
     long long snapshot, review, from_run;
+    double eval_target;
     bool json, no_ask, no_save, list, history;
 } DecideArgs;
 
 static int parse_args(int argc, char **argv, DecideArgs *a) {
     memset(a, 0, sizeof *a);
     a->snapshot = a->review = a->from_run = -1;
+    a->eval_target = NAN;
     for (int i = 1; i < argc; i++) {
         const char *v = NULL;
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
@@ -88,6 +97,15 @@ static int parse_args(int argc, char **argv, DecideArgs *a) {
             if (!cli_parse_ll(v, &a->from_run))
                 return cli_usage("decide", "--from-run: expected a run id (0 = the newest "
                                            "finished)");
+        } else if (cli_take(argc, argv, &i, "--eval-target", &v)) {
+            char *end = NULL;
+            a->eval_target = v ? strtod(v, &end) : NAN;
+            if (!v || end == v || *end || !(a->eval_target >= 0 && a->eval_target <= 1))
+                return cli_usage("decide", "--eval-target: expected a score between 0 and 1");
+        } else if (cli_take(argc, argv, &i, "--eval-data", &v)) {
+            if (!v || !*v)
+                return cli_usage("decide", "--eval-data: expected the held-out file");
+            a->eval_data = v;
         } else if (cli_take(argc, argv, &i, "--review", &v)) {
             if (!cli_parse_ll(v, &a->review) || a->review < 1)
                 return cli_usage("decide", "--review: expected a decision id (see: tunepilot "
@@ -320,6 +338,38 @@ static TpStatus combine(Run *r, const Pricing *p, const SessionEvidence *ev, TpE
                                   err);
 }
 
+/* Question 2 from `tunepilot eval` results on the run's (or the file's) held-out set;
+ * typed answers still win. */
+static TpStatus eval_answers(Store *s, const DecideArgs *a, long long run_id, const Pricing *p,
+                             Run *r, TpError *err) {
+    if (!s)
+        return tp_error_set(err, TP_EINVAL, "--eval-target needs the database");
+    EvalSet set;
+    TpStatus st = a->eval_data   ? eval_set_from_files(a->eval_data, NULL, &set, err)
+                  : run_id > 0 ? eval_set_from_run(s, run_id, &set, err)
+                               : tp_error_set(err, TP_EINVAL,
+                                              "--eval-target: give --from-run ID or --eval-data "
+                                              "FILE (the evaluated held-out set)");
+    if (st != TP_OK)
+        return st;
+    EvalEvidence ev;
+    bool found = false;
+    st = eval_evidence(s, a->eval_data ? 0 : run_id, set.digest, &ev, &found, err);
+    if (st == TP_OK && !found)
+        st = tp_error_set(err, TP_EINVAL,
+                          "--eval-target: no evaluation of %s yet (tunepilot eval %s%s --url URL "
+                          "--model NAME)",
+                          set.source, a->eval_data ? "--data " : "--run ",
+                          a->eval_data ? a->eval_data : "ID");
+    eval_set_free(&set);
+    if (st != TP_OK)
+        return st;
+    const PricingRule *rule = pricing_rule(p, "prompt_iterations_before_finetune");
+    eval_decide_answers(&ev, a->eval_target, rule ? rule->lo : 10, &r->fw, &r->all);
+    decide_answers_merge(&r->all, &r->typed);
+    return TP_OK;
+}
+
 static cJSON *pricing_json(long long snapshot, const Pricing *p) {
     (void)snapshot;
     return cli_pricing_json(p);
@@ -416,6 +466,9 @@ static int run_decide(const CliGlobal *g, const DecideArgs *a) {
     }
     if (st == TP_OK)
         st = combine(&run, &pricing, have_ev ? &ev : NULL, &err);
+    if (st == TP_OK && isfinite(a->eval_target))
+        st = eval_answers(store ? store : NULL, a, have_ev ? ev.run_id : a->from_run, &pricing,
+                          &run, &err);
     if (st == TP_OK && !a->no_ask && isatty(STDIN_FILENO))
         ask(&run.fw, &run.all, &run.typed);
     SessionVerdict sv;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tunepilot/decide.h"
 #include "tunepilot/eval.h"
 #include "tunepilot/json.h"
 
@@ -140,7 +141,13 @@ TpStatus eval_evidence(Store *s, int64_t run_id, const char *digest, EvalEvidenc
             else if (!strncmp(rs[i].variant, "base", 4) && isnan(ev->base_score))
                 ev->base_score = v;
         } else {
-            ev->n_variants++;
+            /* prompt variants tried: distinct variant names, whatever the model */
+            bool seen = false;
+            for (int k = i + 1; k < n && !seen; k++)
+                seen = !rs[k].local && !strcmp(rs[k].variant, rs[i].variant) &&
+                       (run_id <= 0 || rs[k].run_id == run_id || rs[k].run_id == 0);
+            if (!seen)
+                ev->n_variants++;
             if (isfinite(v) && (isnan(ev->best_score) || v > ev->best_score)) {
                 ev->best_score = v;
                 ev->best_lo = jpath(j, "scores", "score", "lo");
@@ -156,4 +163,26 @@ TpStatus eval_evidence(Store *s, int64_t run_id, const char *digest, EvalEvidenc
         store_eval_result_free(&rs[i]);
     free(rs);
     return TP_OK;
+}
+
+void eval_decide_answers(const EvalEvidence *ev, double target, double min_variants,
+                         const DecideFramework *fw, DecideAnswers *all) {
+    if (ev->n_variants <= 0 || !isfinite(ev->best_score) || !isfinite(target))
+        return;
+    bool under = ev->best_score < target;
+    bool exhausted = ev->n_variants >= min_variants;
+    char detail[512];
+    snprintf(detail, sizeof detail,
+             "tunepilot eval: best of %d prompt variant%s %s (%s) scored %s %.3f [%.3f, %.3f] "
+             "against a target of %.3f%s%s",
+             ev->n_variants, ev->n_variants == 1 ? "" : "s", ev->best_variant, ev->best_model,
+             ev->metric, ev->best_score, ev->best_lo, ev->best_hi, target,
+             under && !exhausted ? "; fewer variants than the rule's " : "",
+             under && !exhausted ? "prompt_iterations_before_finetune: keep prompting" : "");
+    if (decide_find_question(fw, "frontier_fails"))
+        decide_answers_set_yes_no(all, "frontier_fails", under && exhausted, DECIDE_ORIGIN_MEASURED,
+                                  detail);
+    if (decide_find_question(fw, "prompt_iterations"))
+        decide_answers_set_number(all, "prompt_iterations", under ? ev->n_variants : 0,
+                                  DECIDE_ORIGIN_MEASURED, detail);
 }

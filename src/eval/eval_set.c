@@ -275,13 +275,18 @@ void eval_set_free(EvalSet *set) {
 /* --- prompt variants ------------------------------------------------------------------ */
 
 void eval_prompt_name(const EvalPrompt *p, char *out, size_t n) {
+    /* a system prompt is named by a short hash of its text: two prompts, two variants */
+    char sys[24] = "";
+    if (p->system) {
+        uint64_t h = fnv(1469598103934665603ULL, p->system);
+        snprintf(sys, sizeof sys, "+system:%06llx", (unsigned long long)(h & 0xffffff));
+    }
     if (p->template)
-        snprintf(out, n, "template:%s%s", p->template_name ? p->template_name : "file",
-                 p->system ? "+system" : "");
+        snprintf(out, n, "template:%s%s", p->template_name ? p->template_name : "file", sys);
     else if (p->shots > 0)
-        snprintf(out, n, "%d-shot%s", p->shots, p->system ? "+system" : "");
+        snprintf(out, n, "%d-shot%s", p->shots, sys);
     else
-        snprintf(out, n, "zero-shot%s", p->system ? "+system" : "");
+        snprintf(out, n, "zero-shot%s", sys);
 }
 
 /* The k shots: the first k of a seeded shuffle of the training examples. */

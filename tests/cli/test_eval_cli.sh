@@ -132,6 +132,34 @@ grep -rqa "sk-test-never-stored" "$WORK"/tp.db* && bad "the key is in the databa
 OPENAI_API_KEY=sk-should-not-go "${E[@]}" --model nokey >/dev/null 2>&1
 tail -1 "$WORK/log.jsonl" | grep -q '"auth": false' && ok || bad "a key went to a third-party host"
 
+
+# question 2 from the evidence: a held-out set of its own (results are kept by the set's
+# contents), one more ticket: 6 of 7 right = 0.857
+cp held.jsonl q2.jsonl
+echo '{"messages":[{"role":"user","content":"Invoice again"},{"role":"assistant","content":"billing"}]}' >>q2.jsonl
+"$TP" eval --data q2.jsonl --url "$URL" --model fake >/dev/null 2>&1
+D=("$TP" decide --framework five-questions --eval-data q2.jsonl --no-ask --no-save --json)
+out=$("${D[@]}" --eval-target 0.9)
+tr -d ' \t\n' <<<"$out" | grep -q '"frontier_fails","type":"yes_no","value":false,"origin":"measured"\|"id":"frontier_fails"[^}]*"value":false[^}]*"origin":"measured"' \
+  && ok || bad "one variant under target: frontier_fails should be a measured no (keep prompting): $out"
+grep -q "keep prompting" <<<"$out" && ok || bad "the detail says to keep prompting"
+# ten more prompts (system prompts of their own): 11 variants >= the rule's 10, best 0.857 < 0.9
+for k in 1 2 3 4 5 6 7 8 9 10; do
+  "$TP" eval --data q2.jsonl --url "$URL" --model fake --system "Route the ticket, take $k." >/dev/null 2>&1
+done
+out=$("${D[@]}" --eval-target 0.9)
+tr -d ' \t\n' <<<"$out" | grep -q '"id":"frontier_fails"[^}]*"value":true[^}]*"origin":"measured"' \
+  && ok || bad "11 variants under target: frontier_fails should be a measured yes: $out"
+# a target the frontier meets: it does not fail
+out=$("${D[@]}" --eval-target 0.8)
+tr -d ' \t\n' <<<"$out" | grep -q '"id":"frontier_fails"[^}]*"value":false[^}]*"origin":"measured"' \
+  && ok || bad "over target: frontier_fails should be a measured no: $out"
+# the checklist counts the variants as prompt iterations (11)
+out=$("$TP" decide --framework checklist --eval-data q2.jsonl --eval-target 0.9 --no-ask --no-save --json)
+tr -d ' \t\n' <<<"$out" | grep -q '"id":"prompt_iterations"[^}]*"value":11[^}]*"origin":"measured"' \
+  && ok || bad "prompt_iterations should be 11 (measured): $out"
+expect 2 "no evaluation of" -- "$TP" decide --eval-data train.jsonl --eval-target 0.9 --no-ask --no-save
+
 # side by side: a tiny demo pilot's base and tuned models on its own held-out split
 "$TP" demo build --tiny --out "$WORK/d1" >/dev/null 2>&1 || bad "demo build"
 TUNEPILOT_DEMO_DIR=$WORK/d1 "$TP" pilot --demo --steps 3 --out "$WORK/run1" >/dev/null 2>&1 || bad "demo pilot"
