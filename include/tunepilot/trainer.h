@@ -42,8 +42,8 @@ typedef struct TrainConfig {
     int eval_examples; /* exact-match examples evaluated (0 = none) */
     /* a PEFT adapter directory the LoRA/QLoRA adapters start from instead of
      * PEFT's initialisation ("" = none); its rank, targets, alpha and rsLoRA
-     * must be the run's (lora_load_peft_into). A resumed run continues from
-     * its checkpoint instead. */
+     * must be the run's (lora_load_peft_into). A run whose directory holds a
+     * checkpoint resumes from it instead and does not read the adapter. */
     char init_adapter[1024];
 } TrainConfig;
 

@@ -161,7 +161,11 @@ TpStatus trainer_open(const char *model_dir, const char *data_path, const TrainC
         LoraConfig lc = {c->rank, c->alpha, c->dropout, c->rslora, c->targets};
         st = lora_init(&t->lora, &mc, &lc, c->seed, err);
         t->has_lora = st == TP_OK;
-        if (st == TP_OK && c->init_adapter[0])
+        /* a run with a checkpoint resumes from it (trainer_resume): the
+         * starting adapter is not read again, and may be gone by then */
+        char ckpt[4200];
+        snprintf(ckpt, sizeof ckpt, "%s/checkpoint.safetensors", run_dir);
+        if (st == TP_OK && c->init_adapter[0] && access(ckpt, F_OK) != 0)
             st = lora_load_peft_into(&t->lora, c->init_adapter, err);
     }
     if (st == TP_OK) {

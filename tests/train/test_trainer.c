@@ -523,6 +523,16 @@ static void test_init_adapter(void **state) {
                   want, plain);
     assert_true(fabs(got - want) <= 1e-5 * want);
     assert_true(fabs(plain - want) > 1e-3 * want); /* the adapter changes the model */
+    /* resuming that run (it left a checkpoint) does not read the adapter again */
+    TrainConfig more = c;
+    more.steps = 2;
+    snprintf(more.init_adapter, sizeof more.init_adapter, "%s/gone", tp_tmpdir());
+    Trainer *rt;
+    assert_int_equal(trainer_open(model_dir, data, &more, dir, &rt, &err), TP_OK);
+    bool resumed = false;
+    assert_int_equal(trainer_resume(rt, &resumed, &err), TP_OK);
+    assert_true(resumed);
+    trainer_close(rt);
 
     /* mismatches and bad files are refused, naming the file and what differs */
     TrainConfig bad = c;
