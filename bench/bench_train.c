@@ -8,9 +8,9 @@
  * as the loader does). Each case runs in its own child process so its peak
  * memory is its own. A benchmark, not a test.
  *
- * usage: bench_train [SECONDS_PER_CASE] [SHAPE...]   (default 3 s; shapes
- *        tiny 15M 49k; also smollm2-135m smollm2-360m qwen2.5-0.5b, which
- *        run qlora and lora only) */
+ * usage: bench_train [SECONDS_PER_CASE] [--recompute] [SHAPE...]
+ *        (default 3 s; shapes tiny 15M 49k; also smollm2-135m smollm2-360m
+ *        qwen2.5-0.5b, which run qlora and lora only) */
 #include <cblas.h>
 #include <math.h>
 #include <stdio.h>
@@ -139,6 +139,8 @@ static double quantize_all(const LlamaConfig *c, Lora *l, TpError *err) {
 }
 
 /* method 0 qlora, 1 lora, 2 full */
+static bool g_recompute;
+
 static Result run_case(const Shape *s, int method, double seconds) {
     Result r = {0};
     LlamaConfig c = config_of(s);
@@ -150,7 +152,7 @@ static Result run_case(const Shape *s, int method, double seconds) {
     if (method == 0) {
         /* random weights quantized one matrix at a time: the fp32 linear
          * weights are never all resident */
-        LoraConfig lc = {rank, 32, 0.0, false, LORA_ALL_TARGETS};
+        LoraConfig lc = {rank, 32, 0.05, false, LORA_ALL_TARGETS}; /* the pilot's defaults */
         lora_init(&l, &c, &lc, 1, &err);
         r.quantize_s = quantize_all(&c, &l, &err);
         llama_model_init_no_linear(&m, &c, &err);
@@ -159,14 +161,16 @@ static Result run_case(const Shape *s, int method, double seconds) {
         llama_model_init(&m, &c, &err);
         llama_model_randomize(&m, 1, 0.02f);
         if (method == 1) {
-            LoraConfig lc = {rank, 32, 0.0, false, LORA_ALL_TARGETS};
+            LoraConfig lc = {rank, 32, 0.05, false, LORA_ALL_TARGETS}; /* the pilot's defaults */
             lora_init(&l, &c, &lc, 1, &err);
         }
     }
     float *params, *grads;
     size_t n;
+    llama_set_recompute(&m, g_recompute);
     if (method < 2) {
         lora_attach(&l, &m);
+        l.training = true; /* dropout on, as in training */
         params = l.params;
         grads = l.grads;
         n = l.n_params;
@@ -247,6 +251,10 @@ int main(int argc, char **argv) {
     Shape *shapes[8];
     int n_shapes = 0;
     for (int i = 2; i < argc && n_shapes < 8; i++) {
+        if (!strcmp(argv[i], "--recompute")) {
+            g_recompute = true;
+            continue;
+        }
         int k = 0;
         while (k < n_all && strcmp(all[k].name, argv[i]))
             k++;
@@ -262,7 +270,8 @@ int main(int argc, char **argv) {
     const char *methods[3] = {"qlora", "lora", "full"};
     char blas[256];
     tp_blas_describe(blas, sizeof blas);
-    printf("batch 4 x 256 tokens, rank 16, all seven targets; %s\n", blas);
+    printf("batch 4 x 256 tokens, rank 16, dropout 0.05, all seven targets%s; %s\n",
+           g_recompute ? ", --recompute" : "", blas);
     printf("%-12s %-6s %8s %9s %11s %7s %10s %8s %10s\n", "model", "method", "tok/s", "GFLOP/s",
            "sgemm peak", "MFU", "peak RSS", "B/frozen", "quantize");
     for (int si = 0; si < n_shapes; si++) {

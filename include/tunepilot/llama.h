@@ -125,6 +125,9 @@ typedef struct LlamaModel {
     LlamaActs *acts;
     bool no_linear;          /* linear weights live outside the model (hooks) */
     bool fused_head, fused_head_weights; /* llama_set_fused_head */
+    bool recompute;          /* llama_set_recompute */
+    bool replaying;          /* the backward is recomputing a block's forward (hooks
+                              * must reuse what they drew, e.g. dropout masks) */
     LlamaLinearHooks hooks;  /* forward == NULL: use the fp32 weights */
 } LlamaModel;
 
@@ -182,6 +185,12 @@ const float *llama_logits(LlamaModel *m);
  * that llama_backward does not compute the logits again. Pass the
  * weight_grads llama_backward will get; off for evaluation. */
 void llama_set_fused_head(LlamaModel *m, bool on, bool weight_grads);
+/* Activation recomputation: with on, a forward keeps only each block's
+ * input and the backward runs each block's forward again before its
+ * backward (one more forward of the blocks, bit-identical values), so the
+ * saved activations of one block are held instead of all of them. Takes
+ * effect at the next forward. */
+void llama_set_recompute(LlamaModel *m, bool on);
 /* Backward of the last forward's mean loss. Gradients of every operation's
  * inputs are computed; weight gradients are accumulated into m->grads when
  * weight_grads is true (requires llama_grads_enable). d(loss)/d(embedding

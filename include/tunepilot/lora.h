@@ -52,10 +52,11 @@ typedef struct Lora {
     TpRng rng;           /* dropout masks; part of a checkpoint */
     /* scratch, grown on demand */
     int cap_n;
-    float **u, **xd;     /* per pair: u [N, r]; dropped input [N, In] when dropout > 0 */
-    uint8_t **mask;      /* per pair: 1 where the dropout kept the input, when dropout > 0 */
-    float *tmp, *tile;
-    size_t tmp_cap, tile_cap;
+    float **u;           /* per pair: u [N, r] */
+    uint8_t **mask;      /* per pair, when dropout > 0: bit i set where the dropout kept
+                          * input i (N * In bits); the dropped input is rebuilt from it */
+    float *tmp, *tile, *xbuf; /* xbuf: the dropped input of the pair at hand */
+    size_t tmp_cap, tile_cap, xbuf_cap;
 } Lora;
 
 /* Allocates adapters for every targeted linear of c, initialised as PEFT

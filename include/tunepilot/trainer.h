@@ -45,6 +45,7 @@ typedef struct TrainConfig {
      * must be the run's (lora_load_peft_into). A run whose directory holds a
      * checkpoint resumes from it instead and does not read the adapter. */
     char init_adapter[1024];
+    bool recompute;    /* activation recomputation (llama_set_recompute) */
 } TrainConfig;
 
 /* The defaults, each explained in the README's pilot section: qlora, rank
@@ -94,7 +95,9 @@ double train_measure_gflops(void);
 /* Memory: the frozen base (NF4 at about 0.52 bytes a linear weight for
  * qlora, 4 bytes otherwise), adapters or every weight with gradients and
  * AdamW moments (16 bytes a trainable weight), and the activations the
- * trainer keeps for one micro-batch. Time: 6N (full) or 4N (LoRA) FLOPs a
+ * trainer keeps for one micro-batch (every block's, or with t->recompute
+ * each block's input and one block's worth; the fused head's chunks of
+ * logits, never all of them; dropout masks at a bit an input). Time: 6N (full) or 4N (LoRA) FLOPs a
  * token at half `gflops`. Both constants are this project's own
  * measurements (bench_train, as of 2026-11-22): 0.516 bytes a frozen NF4
  * weight with double quantization, and about 50% of the sgemm rate reached

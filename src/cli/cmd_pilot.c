@@ -42,7 +42,9 @@ static const char USAGE[] =
     "  --steps N | --epochs E   updates, or passes over the data (1 epoch)\n"
     "  --batch B (4)  --grad-accum G (1)  --seq L (256)  --max-grad-norm X (1.0)\n"
     "  --eval-every N (50)  --eval-split F (0.1)  --checkpoint-every N (50)\n"
-    "  --seed S (1)  --threads T (OpenBLAS default)  --out DIR  --json\n"
+    "  --seed S (1)  --threads T (the online CPUs)  --out DIR  --json\n"
+    "  --recompute       keep one block's activations and recompute the others in\n"
+    "                    the backward: less memory, one more forward of the blocks\n"
     "  --estimate        check the data and print the memory and time estimate; no run\n"
     "Ctrl-C stops after the current update with a checkpoint: tunepilot runs resume ID.\n"
     "\n"
@@ -304,6 +306,8 @@ int cmd_pilot(const CliGlobal *g, int argc, char **argv) {
                 return CLI_FAIL;
             }
             snprintf(c->init_adapter, sizeof c->init_adapter, "%s", full);
+        } else if (!strcmp(argv[i], "--recompute")) {
+            c->recompute = true;
         } else if (cli_take(argc, argv, &i, "--model", &v)) {
             if (!v)
                 return cli_usage("pilot", "--model: expected a model directory");

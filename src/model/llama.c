@@ -155,6 +155,7 @@ void llama_model_randomize(LlamaModel *m, uint64_t seed, float std) {
 
 struct LlamaActs {
     int B, T, N;
+    bool recompute; /* layers share one set of buffers; only x_in is per layer */
     float *mem, *bwd;
     /* per layer, indexed [l]: */
     float **x_in, **ln1, **rstd1, **q, **k, **v, **att, **attn_out, **x_mid, **ln2, **rstd2;
@@ -187,7 +188,7 @@ static void acts_free(LlamaActs *a) {
 /* (Re)allocates activations for B x T. */
 static TpStatus acts_ensure(LlamaModel *m, int B, int T, TpError *err) {
     LlamaActs *a = m->acts;
-    if (a && a->B == B && a->T == T)
+    if (a && a->B == B && a->T == T && a->recompute == m->recompute)
         return TP_OK;
     acts_free(a);
     m->acts = NULL;
@@ -197,7 +198,9 @@ static TpStatus acts_ensure(LlamaModel *m, int B, int T, TpError *err) {
     size_t att = (size_t)B * c->n_heads * T * T;
     size_t per_layer = N * C * 4 + N * 2 + N * q * 2 + N * kv * 2 + att + N * F * 3;
     size_t half = (size_t)c->head_dim / 2;
-    size_t total = L * per_layer + N * C * 3 + N + 2 * N + 2 * (size_t)T * half;
+    /* with recompute, one layer's worth of everything but x_in */
+    size_t kept = m->recompute ? per_layer + (L - 1) * N * C : L * per_layer;
+    size_t total = kept + N * C * 3 + N + 2 * N + 2 * (size_t)T * half;
     a = tp_xcalloc(1, sizeof *a);
     a->mem = malloc(total * sizeof(float));
     a->head_work = malloc(llama_head_work_floats(c->vocab) * sizeof(float));
@@ -210,6 +213,7 @@ static TpStatus acts_ensure(LlamaModel *m, int B, int T, TpError *err) {
     a->B = B;
     a->T = T;
     a->N = (int)N;
+    a->recompute = m->recompute;
     float ***lists[] = {&a->x_in, &a->ln1, &a->rstd1, &a->q, &a->k, &a->v, &a->att, &a->attn_out,
                         &a->x_mid, &a->ln2, &a->rstd2, &a->gate, &a->up, &a->act};
     size_t sizes[] = {N * C, N * C, N, N * q, N * kv, N * kv, att, N * q, N * C, N * C, N,
@@ -220,6 +224,10 @@ static TpStatus acts_ensure(LlamaModel *m, int B, int T, TpError *err) {
     for (size_t i = 0; i < nl; i++) {
         *lists[i] = ptrs + i * L;
         for (size_t l = 0; l < L; l++) {
+            if (a->recompute && i > 0 && l > 0) { /* i == 0: x_in, always per layer */
+                (*lists[i])[l] = (*lists[i])[0];
+                continue;
+            }
             (*lists[i])[l] = p;
             p += sizes[i];
         }
@@ -293,6 +301,38 @@ static void lin_bwd(LlamaModel *m, int l, LlamaLinear which, float *dinp, float 
 
 /* --- forward -------------------------------------------------------------------------- */
 
+/* Block l from a->x_in[l] to a->x_in[l + 1] (x_final after the last),
+ * saving what its backward needs. */
+static void layer_forward(LlamaModel *m, int l) {
+    const LlamaConfig *c = &m->cfg;
+    LlamaActs *a = m->acts;
+    int B = a->B, T = a->T, N = a->N, C = c->hidden, F = c->intermediate, H = c->n_heads;
+    int KV = c->n_kv_heads, D = c->head_dim;
+    const LlamaLayerWeights *w = &m->w.layers[l];
+    float *x = a->x_in[l];
+    op_rmsnorm_forward(a->ln1[l], a->rstd1[l], x, w->attn_norm, N, C, c->rms_eps);
+    lin_fwd(m, l, LLAMA_Q, a->q[l], a->ln1[l], w->bq, N);
+    lin_fwd(m, l, LLAMA_K, a->k[l], a->ln1[l], w->bk, N);
+    lin_fwd(m, l, LLAMA_V, a->v[l], a->ln1[l], w->bv, N);
+    op_rope_forward(a->q[l], a->rope_cos, a->rope_sin, N, T, H, D);
+    op_rope_forward(a->k[l], a->rope_cos, a->rope_sin, N, T, KV, D);
+    op_attention_forward(a->attn_out[l], a->att[l], a->q[l], a->k[l], a->v[l], B, T, H, KV,
+                         D, llama_layer_window(c, l));
+    float *mid = a->x_mid[l];
+    lin_fwd(m, l, LLAMA_O, mid, a->attn_out[l], NULL, N);
+    for (size_t i = 0; i < (size_t)N * C; i++)
+        mid[i] += x[i];
+    op_rmsnorm_forward(a->ln2[l], a->rstd2[l], mid, w->mlp_norm, N, C, c->rms_eps);
+    lin_fwd(m, l, LLAMA_GATE, a->gate[l], a->ln2[l], NULL, N);
+    lin_fwd(m, l, LLAMA_UP, a->up[l], a->ln2[l], NULL, N);
+    op_swiglu_forward(a->act[l], a->gate[l], a->up[l], (size_t)N * F);
+    float *out = l + 1 < c->n_layers ? a->x_in[l + 1] : a->x_final;
+    lin_fwd(m, l, LLAMA_DOWN, out, a->act[l], NULL, N);
+    for (size_t i = 0; i < (size_t)N * C; i++)
+        out[i] += mid[i];
+}
+
+
 TpStatus llama_forward(LlamaModel *m, const int *ids, const int *targets, int B, int T,
                        float *loss, int *n_counted, TpError *err) {
     const LlamaConfig *c = &m->cfg;
@@ -310,36 +350,13 @@ TpStatus llama_forward(LlamaModel *m, const int *ids, const int *targets, int B,
     if (st != TP_OK)
         return st;
     LlamaActs *a = m->acts;
-    int N = B * T, C = c->hidden, F = c->intermediate, V = c->vocab, H = c->n_heads;
-    int KV = c->n_kv_heads, D = c->head_dim;
+    int N = B * T, C = c->hidden, V = c->vocab;
     memcpy(a->ids, ids, sizeof(int) * (size_t)N);
     for (int i = 0; i < N; i++)
         a->targets[i] = targets ? targets[i] : LLAMA_IGNORE;
     op_embedding_forward(a->x_in[0], ids, m->w.embed, N, C);
-    for (int l = 0; l < c->n_layers; l++) {
-        const LlamaLayerWeights *w = &m->w.layers[l];
-        float *x = a->x_in[l];
-        op_rmsnorm_forward(a->ln1[l], a->rstd1[l], x, w->attn_norm, N, C, c->rms_eps);
-        lin_fwd(m, l, LLAMA_Q, a->q[l], a->ln1[l], w->bq, N);
-        lin_fwd(m, l, LLAMA_K, a->k[l], a->ln1[l], w->bk, N);
-        lin_fwd(m, l, LLAMA_V, a->v[l], a->ln1[l], w->bv, N);
-        op_rope_forward(a->q[l], a->rope_cos, a->rope_sin, N, T, H, D);
-        op_rope_forward(a->k[l], a->rope_cos, a->rope_sin, N, T, KV, D);
-        op_attention_forward(a->attn_out[l], a->att[l], a->q[l], a->k[l], a->v[l], B, T, H, KV,
-                             D, llama_layer_window(c, l));
-        float *mid = a->x_mid[l];
-        lin_fwd(m, l, LLAMA_O, mid, a->attn_out[l], NULL, N);
-        for (size_t i = 0; i < (size_t)N * C; i++)
-            mid[i] += x[i];
-        op_rmsnorm_forward(a->ln2[l], a->rstd2[l], mid, w->mlp_norm, N, C, c->rms_eps);
-        lin_fwd(m, l, LLAMA_GATE, a->gate[l], a->ln2[l], NULL, N);
-        lin_fwd(m, l, LLAMA_UP, a->up[l], a->ln2[l], NULL, N);
-        op_swiglu_forward(a->act[l], a->gate[l], a->up[l], (size_t)N * F);
-        float *out = l + 1 < c->n_layers ? a->x_in[l + 1] : a->x_final;
-        lin_fwd(m, l, LLAMA_DOWN, out, a->act[l], NULL, N);
-        for (size_t i = 0; i < (size_t)N * C; i++)
-            out[i] += mid[i];
-    }
+    for (int l = 0; l < c->n_layers; l++)
+        layer_forward(m, l);
     op_rmsnorm_forward(a->lnf, a->rstdf, a->x_final, m->w.final_norm, N, C, c->rms_eps);
     /* the head and the loss in chunks of rows; in training (llama_set_fused_head)
      * the head's gradient too, while each chunk of logits is at hand */
@@ -379,6 +396,8 @@ const float *llama_logits(LlamaModel *m) {
     }
     return a->logits;
 }
+
+void llama_set_recompute(LlamaModel *m, bool on) { m->recompute = on; }
 
 void llama_set_fused_head(LlamaModel *m, bool on, bool weight_grads) {
     m->fused_head = on;
@@ -434,6 +453,13 @@ TpStatus llama_backward(LlamaModel *m, bool weight_grads, TpError *err) {
                         N, C);
     for (int l = c->n_layers - 1; l >= 0; l--) {
         const LlamaLayerWeights *w = &m->w.layers[l];
+        if (a->recompute) {
+            /* this block's activations again, from its saved input, with the
+             * same dropout masks (the hooks see m->replaying) */
+            m->replaying = true;
+            layer_forward(m, l);
+            m->replaying = false;
+        }
         LlamaLayerWeights *g = weight_grads ? &m->g.layers[l] : NULL;
         /* out = mid + act Wdown^T */
         ZERO(a->dact, N * F);

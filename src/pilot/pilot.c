@@ -22,6 +22,7 @@ static char *config_json(const PilotOptions *o) {
     cJSON_AddNumberToObject(j, "alpha", c->alpha);
     cJSON_AddNumberToObject(j, "dropout", c->dropout);
     cJSON_AddBoolToObject(j, "rslora", c->rslora);
+    cJSON_AddBoolToObject(j, "recompute", c->recompute);
     cJSON_AddNumberToObject(j, "targets", c->targets);
     cJSON_AddNumberToObject(j, "lr", c->lr);
     cJSON_AddNumberToObject(j, "weight_decay", c->weight_decay);
@@ -88,6 +89,7 @@ TpStatus pilot_options_from_run(const StoreRun *r, PilotOptions *o, TpError *err
     const cJSON *ia = cJSON_GetObjectItemCaseSensitive(j, "init_adapter");
     if (cJSON_IsString(ia))
         snprintf(c->init_adapter, sizeof c->init_adapter, "%s", ia->valuestring);
+    c->recompute = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "recompute"));
     cJSON_Delete(j);
     o->model_dir = r->model;
     o->data_path = r->data;

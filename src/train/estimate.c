@@ -35,11 +35,19 @@ void train_estimate(const LlamaConfig *c, const TrainConfig *t, double tokens_pe
     double lora = L * t->rank * ((C + q) * 2 + 2 * (C + kv) + 2 * (C + F) + (F + C));
     double base = t->method == TRAIN_QLORA ? lin * 0.52 + (P - lin) * 4 : P * 4;
     double train = t->method == TRAIN_FULL ? P * 16 : lora * 16;
-    double N = (double)t->batch * t->seq;
-    double acts = L * (N * (4 * C + 3 * F + 2 * q + 2 * kv) +
-                       t->batch * c->n_heads * (double)t->seq * t->seq) +
-                  N * V * 3;
-    e->memory_mb = (base + train + acts * 4 * 2) / 1e6;
+    double N = (double)t->batch * t->seq, T = t->seq;
+    double threads = tp_pool_threads();
+    /* what the forward saves for each block (all blocks, or with
+     * --recompute only each block's input plus one block's worth), the
+     * backward's buffers for one block, the fused head's chunks of 64 rows
+     * of logits per thread, and the dropout masks (a bit per input) */
+    double block = N * (4 * C + 3 * F + 2 * q + 2 * kv) + t->batch * c->n_heads * T * T;
+    double saved = t->recompute ? L * N * C + block : L * block;
+    double bwd = N * (2 * C + 2 * q + 2 * kv + 3 * F) + T * T * threads;
+    double head = 64 * V * threads;
+    double masks = t->method == TRAIN_FULL || t->dropout <= 0 ? 0
+                                                              : L * N * (5 * C + q + F) / 8;
+    e->memory_mb = (base + train + (saved + bwd + head) * 4 + masks) / 1e6;
     e->gflops = gflops * 0.5;
     double tokens = (double)t->steps * t->batch * (t->grad_accum > 1 ? t->grad_accum : 1) *
                     (tokens_per_example > 0 ? tokens_per_example : t->seq);

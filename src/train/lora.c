@@ -68,7 +68,6 @@ TpStatus lora_init(Lora *l, const LlamaConfig *c, const LoraConfig *cfg, uint64_
     l->params = tp_xcalloc(total ? total : 1, sizeof(float));
     l->grads = tp_xcalloc(total ? total : 1, sizeof(float));
     l->u = tp_xcalloc((size_t)c->n_layers * LLAMA_N_LINEAR, sizeof *l->u);
-    l->xd = tp_xcalloc((size_t)c->n_layers * LLAMA_N_LINEAR, sizeof *l->xd);
     l->mask = tp_xcalloc((size_t)c->n_layers * LLAMA_N_LINEAR, sizeof *l->mask);
     TpRng init;
     tp_rng_seed(&init, seed);
@@ -100,7 +99,6 @@ void lora_free(Lora *l) {
     if (l->u)
         for (int i = 0; i < n; i++) {
             free(l->u[i]);
-            free(l->xd[i]);
             free(l->mask[i]);
         }
     if (l->nf4)
@@ -108,7 +106,7 @@ void lora_free(Lora *l) {
             nf4_free(&l->nf4[i]);
     free(l->nf4);
     free(l->u);
-    free(l->xd);
+    free(l->xbuf);
     free(l->mask);
     free(l->pairs);
     free(l->params);
@@ -147,13 +145,21 @@ static void ensure_rows(Lora *l, int N) {
             continue;
         free(l->u[i]);
         l->u[i] = tp_xmalloc(sizeof(float) * (size_t)N * l->cfg.rank);
-        free(l->xd[i]);
         free(l->mask[i]);
         bool drop = l->cfg.dropout > 0;
-        l->xd[i] = drop ? tp_xmalloc(sizeof(float) * (size_t)N * p->in) : NULL;
-        l->mask[i] = drop ? tp_xmalloc((size_t)N * p->in) : NULL;
+        l->mask[i] = drop ? tp_xcalloc(((size_t)N * p->in + 7) / 8, 1) : NULL;
     }
     l->cap_n = N;
+}
+
+/* The dropped input x~ = mask * inp / (1 - p) of pair idx in the shared
+ * scratch (valid until the next call). */
+static const float *dropped_input(Lora *l, int idx, const float *inp, size_t n) {
+    float *xd = grow(&l->xbuf, &l->xbuf_cap, n), keep_scale = (float)(1.0 / (1.0 - l->cfg.dropout));
+    const uint8_t *mk = l->mask[idx];
+    for (size_t i = 0; i < n; i++)
+        xd[i] = mk[i >> 3] >> (i & 7) & 1 ? inp[i] * keep_scale : 0.0f;
+    return xd;
 }
 
 static const Nf4Tensor *base_nf4(const Lora *l, int layer, LlamaLinear which) {
@@ -179,20 +185,24 @@ static void hook_forward(void *ctx, int layer, LlamaLinear which, float *out, co
         return;
     int r = l->cfg.rank, idx = layer * LLAMA_N_LINEAR + which;
     ensure_rows(l, N);
-    const float *x = inp;
+    const float *x = inp; /* evaluation: a mask of ones */
     double pdrop = l->training ? l->cfg.dropout : 0;
     if (pdrop > 0) {
-        /* inverted dropout: keep with 1 - p, scale by 1/(1 - p) */
-        float *xd = l->xd[idx], keep_scale = (float)(1.0 / (1.0 - pdrop));
+        /* inverted dropout: keep with 1 - p, scale by 1/(1 - p). Keep when
+         * tp_rng_uniform() >= p, i.e. when the draw's top 53 bits k satisfy
+         * k * 2^-53 >= p, i.e. k >= ceil(p * 2^53) (the same decisions,
+         * without the conversion). Only the mask is kept, a bit per input:
+         * the backward rebuilds the dropped input from inp. */
+        uint64_t thr = (uint64_t)ceil(pdrop * 0x1.0p53);
         uint8_t *mk = l->mask[idx];
-        for (size_t i = 0; i < (size_t)N * In; i++) {
-            mk[i] = tp_rng_uniform(&l->rng) >= pdrop;
-            xd[i] = mk[i] ? inp[i] * keep_scale : 0.0f;
+        size_t n = (size_t)N * In;
+        if (!l->model->replaying) { /* a recomputed forward reuses its mask */
+            memset(mk, 0, (n + 7) / 8);
+            for (size_t i = 0; i < n; i++)
+                if (tp_rng_next(&l->rng) >> 11 >= thr)
+                    mk[i >> 3] |= (uint8_t)(1u << (i & 7));
         }
-        x = xd;
-    } else if (l->xd[idx]) {
-        memcpy(l->xd[idx], inp, sizeof(float) * (size_t)N * In); /* eval: mask of ones */
-        x = l->xd[idx];
+        x = dropped_input(l, idx, inp, n);
     }
     float *u = l->u[idx];
     tp_sgemm(0, 1, N, r, In, 1, x, In, p->A, In, 0, u, r);
@@ -215,7 +225,8 @@ static void hook_backward(void *ctx, int layer, LlamaLinear which, float *dinp, 
     if (!p->A || l->disabled)
         return;
     int r = l->cfg.rank, idx = layer * LLAMA_N_LINEAR + which;
-    const float *x = l->xd[idx] ? l->xd[idx] : inp;
+    bool dropped = l->training && l->cfg.dropout > 0;
+    const float *x = dropped ? dropped_input(l, idx, inp, (size_t)N * In) : inp;
     float s = (float)l->scale;
     /* dB += s dout^T u */
     tp_sgemm(1, 0, Out, r, N, s, dout, Out, l->u[idx], r, 1,
@@ -226,14 +237,14 @@ static void hook_backward(void *ctx, int layer, LlamaLinear which, float *dinp, 
                 r);
     /* dA += du^T x~ */
     tp_sgemm(1, 0, r, In, N, 1, du, r, x, In, 1, p->dA, In);
-    if (l->training && l->cfg.dropout > 0) {
+    if (dropped) {
         /* d(x~)/dx is the mask times 1/(1-p) */
         float *dx = du + (size_t)N * r, keep_scale = (float)(1.0 / (1.0 - l->cfg.dropout));
         tp_sgemm(0, 0, N, In, r, 1, du, r, p->A, In, 0, dx,
                     In);
         const uint8_t *mk = l->mask[idx];
         for (size_t i = 0; i < (size_t)N * In; i++)
-            if (mk[i])
+            if (mk[i >> 3] >> (i & 7) & 1)
                 dinp[i] += dx[i] * keep_scale;
     } else {
         tp_sgemm(0, 0, N, In, r, 1, du, r, p->A, In, 1,

@@ -178,6 +178,7 @@ TpStatus trainer_open(const char *model_dir, const char *data_path, const TrainC
         trainer_close(t);
         return st;
     }
+    llama_set_recompute(&t->model, c->recompute);
     if (t->has_lora) {
         lora_attach(&t->lora, &t->model);
         t->params = t->lora.params;

@@ -64,6 +64,12 @@ if [ -d "$SHARED" ]; then
   expect 0 '"status":[[:space:]]*"completed"' -- "$TP" runs show 1 --json
   grep -q '"message":"compute: OpenBLAS' <<<"$out" && ok || bad "no compute line in the run's log"
   expect 0 "compute: OpenBLAS [0-9.]+, core " -- "$TP" runs show 1
+  # --recompute replays each block's forward with the same dropout masks:
+  # the same losses to the last digit
+  steps() { "$TP" pilot --model "$SHARED" --data "$WORK/hi.jsonl" --steps 3 --batch 4 \
+      --lr 3e-3 --eval-every 0 --json "$@" | grep '"event":"step"' | sed 's/.*"loss":\([^,]*\),.*/\1/'; }
+  l1=$(steps --out "$WORK/rc1") l2=$(steps --recompute --out "$WORK/rc2")
+  [ "$(wc -l <<<"$l1")" -eq 3 ] && [ "$l1" = "$l2" ] && ok || bad "--recompute changed the losses: $l1 / $l2"
   expect 0 '"compute":[[:space:]]*"OpenBLAS' -- "$TP" runs show 1 --json
   expect 0 "run 1 is completed" -- "$TP" runs watch 1
   expect 2 "already completed" -- "$TP" runs resume 1

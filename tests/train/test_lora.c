@@ -109,6 +109,55 @@ static void test_noop_at_init_and_fp32_grads(void **state) {
     llama_model_free(&m);
 }
 
+/* Activation recomputation replays each block's forward with the same
+ * dropout masks: loss, adapter gradients and the input gradient are the
+ * same bits as without it. The masks keep input i exactly when the i-th
+ * draw of tp_rng_uniform is >= p (checked against the generator). */
+static void test_recompute_and_masks(void **state) {
+    (void)state;
+    LlamaConfig c = tiny();
+    c.n_layers = 3;
+    LlamaModel m;
+    TpError err;
+    assert_int_equal(llama_model_init(&m, &c, &err), TP_OK);
+    llama_model_randomize(&m, 1, 0.3f);
+    LoraConfig lc = {.rank = 4, .alpha = 8, .dropout = 0.2, .targets = LORA_ALL_TARGETS};
+    Lora l;
+    assert_int_equal(lora_init(&l, &c, &lc, 5, &err), TP_OK);
+    lora_attach(&l, &m);
+    randomize_b(&l);
+    l.training = true;
+    TpRng start = l.rng;
+    float *g[2], *dx[2], loss[2];
+    for (int run = 0; run < 2; run++) {
+        llama_set_recompute(&m, run == 1);
+        l.rng = start;
+        lora_zero_grad(&l);
+        llama_set_fused_head(&m, true, false);
+        assert_int_equal(llama_forward(&m, IDS, TG, 2, 6, &loss[run], NULL, &err), TP_OK);
+        llama_set_fused_head(&m, false, false);
+        if (run == 0) { /* layer 0's q_proj saw 12 x 64 inputs: its mask from the draws */
+            TpRng r = start;
+            for (int i = 0; i < 12 * 64; i++) {
+                bool keep = tp_rng_uniform(&r) >= 0.2;
+                assert_int_equal(l.mask[0][i >> 3] >> (i & 7) & 1, keep);
+            }
+        }
+        assert_int_equal(llama_backward(&m, false, &err), TP_OK);
+        g[run] = malloc(sizeof(float) * l.n_params);
+        memcpy(g[run], l.grads, sizeof(float) * l.n_params);
+        dx[run] = malloc(sizeof(float) * 12 * 64);
+        memcpy(dx[run], llama_input_grad(&m), sizeof(float) * 12 * 64);
+    }
+    assert_true(loss[0] == loss[1]);
+    assert_memory_equal(g[0], g[1], sizeof(float) * l.n_params);
+    assert_memory_equal(dx[0], dx[1], sizeof(float) * 12 * 64);
+    for (int run = 0; run < 2; run++)
+        free(g[run]), free(dx[run]);
+    lora_free(&l);
+    llama_model_free(&m);
+}
+
 typedef struct QCtx {
     Lora *l;
 } QCtx;
@@ -220,6 +269,7 @@ static void test_peft_round_trip(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_noop_at_init_and_fp32_grads),
+        cmocka_unit_test(test_recompute_and_masks),
         cmocka_unit_test(test_nf4_base),
         cmocka_unit_test(test_names_and_targets),
         cmocka_unit_test(test_peft_round_trip),
