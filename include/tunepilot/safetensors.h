@@ -91,6 +91,11 @@ const SafetensorsTensor *safetensors_set_get(const SafetensorsSet *s, int i);
 /* Converts t's data to float32 into out (t->n_elements floats). F16 and BF16
  * widen exactly; NaN and Inf pass through unchecked. */
 void safetensors_to_f32(const SafetensorsTensor *t, float *out);
+/* Drops the tensor's pages of the read-only mapping from this process's
+ * resident memory (madvise MADV_DONTNEED; the data is read again from the
+ * file if touched later), so that loading tensor by tensor keeps at most
+ * one tensor of the file resident. */
+void safetensors_release(const SafetensorsTensor *t);
 
 /* --- writing ------------------------------------------------------------------ */
 

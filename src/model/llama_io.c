@@ -135,6 +135,7 @@ TpStatus llama_model_load_ex(const char *dir, LlamaModel *m, LlamaOnLinear on_li
             break;
         if (s[i].dst) {
             safetensors_to_f32(t, s[i].dst);
+            safetensors_release(t);
         } else {
             /* a linear weight handed over one tensor at a time */
             float *tmp = malloc(sizeof(float) * (size_t)t->n_elements);
@@ -146,6 +147,7 @@ TpStatus llama_model_load_ex(const char *dir, LlamaModel *m, LlamaOnLinear on_li
             st = on_linear(ctx, s[i].layer, (LlamaLinear)s[i].which, tmp, (int)s[i].shape[0],
                            (int)s[i].shape[1], err);
             free(tmp);
+            safetensors_release(t); /* at most one linear tensor of the file resident */
         }
     }
     free(s);

@@ -800,3 +800,13 @@ TpStatus safetensors_write(const char *path, const SafetensorsWriteTensor *t, in
     free(w);
     return st;
 }
+
+void safetensors_release(const SafetensorsTensor *t) {
+    if (!t || !t->data || t->nbytes == 0)
+        return;
+    uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t s = (uintptr_t)t->data / pg * pg;
+    uintptr_t e = ((uintptr_t)t->data + t->nbytes + pg - 1) / pg * pg;
+    /* a private read-only mapping: dropped pages come back from the file */
+    madvise((void *)s, e - s, MADV_DONTNEED);
+}
