@@ -197,6 +197,23 @@ typedef struct CostCheck {
 } CostCheck;
 
 #define COST_MAX_WARNINGS 3
+/* What a month's bill is made of. Tokens: input, cached input and output
+ * tokens at the model's prices. Retrieval: query embeddings and the vector
+ * store (and, one-time, the corpus embedding). GPU: self-hosted replicas and
+ * a hosted fine-tune's per-hour hosting. Training: retraining on its cadence
+ * (and, one-time, the first run and its data preparation). People: setup
+ * (one-time) and maintenance hours. A routed option adds up its routes'. */
+typedef enum {
+    COST_COMP_TOKENS,
+    COST_COMP_RETRIEVAL,
+    COST_COMP_GPU,
+    COST_COMP_TRAINING,
+    COST_COMP_PEOPLE,
+    COST_N_COMPONENTS
+} CostComponent;
+
+/* "tokens", "retrieval", "GPU", "training", "people". */
+const char *cost_component_name(CostComponent c);
 
 typedef struct CostOptionResult {
     double input_tokens, output_tokens;      /* per request, as used */
@@ -217,12 +234,18 @@ typedef struct CostOptionResult {
     int replicas_at_peak_final;              /* last month */
     double utilization_at_peak;              /* month 1; 0 when not self-hosted */
     int *break_even_month;                   /* [n_options]: see cost_break_even */
+    /* monthly_cost_usd split by component: [horizon * COST_N_COMPONENTS],
+     * month k's component c at [k * COST_N_COMPONENTS + c]; each month's
+     * components sum to monthly_cost_usd[k] */
+    double *component_monthly_usd;
+    double component_one_time_usd[COST_N_COMPONENTS]; /* sums to one_time_usd */
 
     /* Monte Carlo, when the scenario has ranges (else all zero / NULL) */
     CostQuantiles q_cost_per_request_usd, q_daily_cost_usd, q_one_time_usd;
     CostQuantiles q_horizon_total_usd, q_latency_p50_ms, q_latency_p95_ms;
     CostQuantiles q_replicas_at_peak;
     CostQuantiles *q_monthly_cost_usd; /* [horizon] */
+    CostQuantiles *q_cumulative_cost_usd; /* [horizon], one-time included */
     double slo_met_share;              /* share of draws meeting the SLO */
 
     /* feasibility (point figures) */

@@ -72,6 +72,10 @@ int cmd_model(const CliGlobal *g, int argc, char **argv);
 int cmd_tui(const CliGlobal *g, int argc, char **argv);
 int cmd_pilot(const CliGlobal *g, int argc, char **argv);
 int cmd_runs(const CliGlobal *g, int argc, char **argv);
+/* runs report / export / show --format html (cmd_runs_report.c) */
+int cli_runs_report(const CliGlobal *g, int argc, char **argv);
+/* The current time as "YYYY-MM-DDTHH:MM:SSZ". */
+void cli_now_utc(char *out, size_t size);
 int cmd_demo(const CliGlobal *g, int argc, char **argv);
 int cmd_probe(const CliGlobal *g, int argc, char **argv);  /* cmd_probe.c */
 int cmd_remote(const CliGlobal *g, int argc, char **argv); /* cmd_remote.c */

@@ -19,7 +19,7 @@ static const char USAGE[] =
     "\n"
     "Projects the cost and latency of every option in a scenario.\n"
     "\n"
-    "  --format F      table (default), md, csv or json\n"
+    "  --format F      table (default), md, csv, json or html (one self-contained page)\n"
     "  -o FILE         write to FILE (atomically) instead of standard output\n"
     "  --snapshot N    price with pricing snapshot N (0 = bundled tables; default: the\n"
     "                  scenario's \"snapshot\", else the newest stored snapshot)\n"
@@ -47,7 +47,7 @@ static int parse_args(int argc, char **argv, CostArgs *a) {
             exit(CLI_OK);
         } else if (cli_take(argc, argv, &i, "--format", &v)) {
             if (!v || report_format_parse(v) < 0)
-                return cli_usage("cost", "--format: expected table, md, csv or json");
+                return cli_usage("cost", "--format: expected table, md, csv, json or html");
             a->format = v;
         } else if (cli_take(argc, argv, &i, "-o", &v) || cli_take(argc, argv, &i, "--output", &v)) {
             if (!v)
@@ -165,7 +165,15 @@ static int run_cost(const CliGlobal *g, const CostArgs *a) {
     }
     if (st == TP_OK) {
         ReportPricing rp = {pricing.snapshot_id, pricing.snapshot_label, pricing.snapshot_as_of};
-        out = report_cost_render(&sc, &proj, &rp, (ReportFormat)report_format_parse(a->format));
+        ReportFormat fmt = (ReportFormat)report_format_parse(a->format);
+        if (fmt == REPORT_HTML) {
+            char now[32];
+            cli_now_utc(now, sizeof now);
+            ReportMeta meta = {TP_VERSION, now};
+            out = report_cost_html(&sc, &proj, &rp, &meta);
+        } else {
+            out = report_cost_render(&sc, &proj, &rp, fmt);
+        }
         st = cli_write_output(a->out, out, &err);
         if (st == TP_OK && !a->no_save) {
             cJSON *j = report_cost_json(&sc, &proj, &rp);

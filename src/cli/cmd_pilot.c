@@ -60,7 +60,9 @@ static const char RUNS_USAGE[] =
     "usage: tunepilot runs list [--json]\n"
     "       tunepilot runs show ID [--json]\n"
     "       tunepilot runs watch ID        follow a run's steps until it ends\n"
-    "       tunepilot runs resume ID [--json]\n";
+    "       tunepilot runs resume ID [--json]\n"
+    "       tunepilot runs report ID [-o FILE]   the run as one self-contained HTML page\n"
+    "       tunepilot runs export ID --to tensorboard|hf DIR\n";
 
 static volatile sig_atomic_t g_stop;
 
@@ -610,6 +612,11 @@ int cmd_runs(const CliGlobal *g, int argc, char **argv) {
         fputs(RUNS_USAGE, argc < 2 ? stderr : stdout);
         return argc < 2 ? CLI_USAGE : CLI_OK;
     }
+    if (!strcmp(argv[1], "report") || !strcmp(argv[1], "export"))
+        return cli_runs_report(g, argc, argv);
+    for (int i = 2; i + 1 < argc; i++)
+        if (!strcmp(argv[1], "show") && !strcmp(argv[i], "--format"))
+            return cli_runs_report(g, argc, argv);
     bool json = false;
     const char *arg = NULL;
     for (int i = 2; i < argc; i++) {
@@ -625,7 +632,7 @@ int cmd_runs(const CliGlobal *g, int argc, char **argv) {
     if (strcmp(sub, "list") && !cli_parse_ll(arg, &id))
         return cli_usage("runs", "%s: expected a run id (see: tunepilot runs list)", sub);
     if (strcmp(sub, "list") && strcmp(sub, "show") && strcmp(sub, "watch") && strcmp(sub, "resume"))
-        return cli_usage("runs", "unknown subcommand \"%s\" (expected list, show, watch or resume)",
+        return cli_usage("runs", "unknown subcommand \"%s\" (expected list, show, watch, resume, report or export)",
                          sub);
     TpError err = {0};
     Store *s = NULL;

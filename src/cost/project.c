@@ -14,6 +14,8 @@
 /* One option evaluated at the current values (`v`) and a traffic scale. */
 typedef struct Eval {
     double *monthly; /* [horizon], recurring cost of each month, caller's buffer */
+    double *comp;    /* NULL, or [horizon * COST_N_COMPONENTS]: monthly split by component */
+    double comp_one[COST_N_COMPONENTS]; /* one-time costs split by component */
     double requests_m1;
     double variable_per_request, fixed_m1;
     double training, data_prep, setup, corpus, retrain_monthly;
@@ -63,6 +65,12 @@ static double month_share_before(double left, int k) {
         return 1;
     double f = (left - k * COST_DAYS_PER_MONTH) / COST_DAYS_PER_MONTH;
     return f < 0 ? 0 : f > 1 ? 1 : f;
+}
+
+/* Adds v to component c of month k when the caller asked for the split. */
+static void comp_add(Eval *e, int k, CostComponent c, double v) {
+    if (e->comp)
+        e->comp[(size_t)k * COST_N_COMPONENTS + c] += v;
 }
 
 static double people_monthly(const CostOption *o) {
@@ -205,14 +213,16 @@ static void eval_hosted(const CostScenario *sc, const CostOption *o, double scal
     if (o->kind == COST_OPTION_RAG)
         in += o->context_tokens.v;
     double var = (in * (1 - cs) * o->input_per_mtok.v + in * cs * o->cached_input_per_mtok.v +
-                  out * o->output_per_mtok.v) /
-                 1e6;
+                  out * o->output_per_mtok.v) / 1e6;
+    double tok_var = var, ret_var = 0, ret_fixed = 0, gpu_fixed = 0;
     double svc = o->ttft_ms.v + out * 1000.0 / o->output_tokens_per_s.v;
     e->p50 = svc;
     e->p95 = svc * o->p95_over_p50.v;
     if (o->kind == COST_OPTION_RAG) {
-        var += o->query_embedding_tokens.v * o->embedding_per_mtok.v / 1e6;
-        fixed += o->vector_store_monthly_usd.v;
+        ret_var = o->query_embedding_tokens.v * o->embedding_per_mtok.v / 1e6;
+        var += ret_var;
+        ret_fixed = o->vector_store_monthly_usd.v;
+        fixed += ret_fixed;
         e->corpus = o->corpus_tokens.v * o->embedding_per_mtok.v / 1e6;
         e->p50 += o->rag_added_latency_ms.v;
         e->p95 += o->rag_added_latency_ms.v;
@@ -222,15 +232,22 @@ static void eval_hosted(const CostScenario *sc, const CostOption *o, double scal
         double run = o->train_tokens.v * o->epochs.v * o->training_per_mtok.v / 1e6 +
                      o->train_hours.v * o->training_per_hour.v;
         training_costs(o, run, e);
-        fixed += o->hosting_per_hour.v * COST_GPU_HOURS_PER_MONTH;
+        gpu_fixed = o->hosting_per_hour.v * COST_GPU_HOURS_PER_MONTH;
+        fixed += gpu_fixed;
         retrain = e->retrain_monthly;
         /* retrains are possible only while the provider accepts new jobs */
         jobs_left = days_from_start(sc, o->life.new_jobs_until.date);
     }
     double g = sc->growth_per_month.v, vol = sc->requests_per_day.v * scale;
-    for (int k = 0; k < sc->horizon_months; k++, vol *= 1 + g)
-        e->monthly[k] =
-            var * vol * COST_DAYS_PER_MONTH + fixed + retrain * month_share_before(jobs_left, k);
+    for (int k = 0; k < sc->horizon_months; k++, vol *= 1 + g) {
+        double rk = retrain * month_share_before(jobs_left, k);
+        e->monthly[k] = var * vol * COST_DAYS_PER_MONTH + fixed + rk;
+        comp_add(e, k, COST_COMP_TOKENS, tok_var * vol * COST_DAYS_PER_MONTH);
+        comp_add(e, k, COST_COMP_RETRIEVAL, ret_var * vol * COST_DAYS_PER_MONTH + ret_fixed);
+        comp_add(e, k, COST_COMP_GPU, gpu_fixed);
+        comp_add(e, k, COST_COMP_TRAINING, rk);
+        comp_add(e, k, COST_COMP_PEOPLE, people_monthly(o));
+    }
     fixed += retrain * month_share_before(jobs_left, 0);
     e->variable_per_request = var;
     e->fixed_m1 = fixed;
@@ -263,6 +280,9 @@ static void eval_self_hosted(const CostScenario *sc, const CostOption *o, double
             break;
         }
         e->monthly[k] = c * per_replica + fixed;
+        comp_add(e, k, COST_COMP_GPU, c * per_replica);
+        comp_add(e, k, COST_COMP_TRAINING, e->retrain_monthly);
+        comp_add(e, k, COST_COMP_PEOPLE, people_monthly(o));
         if (k == 0) {
             e->replicas_m1 = c;
             e->fixed_m1 = e->monthly[0];
@@ -285,16 +305,24 @@ static void eval_self_hosted(const CostScenario *sc, const CostOption *o, double
 static void eval_routed(const CostScenario *sc, const CostOption *o, double scale, Eval *e) {
     int h = sc->horizon_months, n = o->n_routes;
     double buf[COST_MAX_HORIZON_MONTHS];
+    double cbuf[COST_MAX_HORIZON_MONTHS * COST_N_COMPONENTS];
     double w[64], p50[64], p95[64];
     e->fixed_m1 = people_monthly(o);
-    for (int k = 0; k < h; k++)
+    for (int k = 0; k < h; k++) {
         e->monthly[k] = e->fixed_m1;
+        comp_add(e, k, COST_COMP_PEOPLE, e->fixed_m1);
+    }
     for (int r = 0; r < n; r++) {
         double share = o->routes[r].share.v;
-        Eval s = {.monthly = buf};
+        Eval s = {.monthly = buf, .comp = e->comp ? cbuf : NULL};
         eval_option(sc, o->routes[r].index, scale * share, &s);
-        for (int k = 0; k < h; k++)
+        for (int k = 0; k < h; k++) {
             e->monthly[k] += s.monthly[k];
+            for (int c = 0; c < COST_N_COMPONENTS; c++)
+                comp_add(e, k, (CostComponent)c, s.comp ? s.comp[k * COST_N_COMPONENTS + c] : 0);
+        }
+        for (int c = 0; c < COST_N_COMPONENTS; c++)
+            e->comp_one[c] += s.comp_one[c];
         e->variable_per_request += share * s.variable_per_request;
         e->fixed_m1 += s.fixed_m1;
         e->training += s.training;
@@ -322,9 +350,12 @@ static void eval_routed(const CostScenario *sc, const CostOption *o, double scal
 
 static void eval_option(const CostScenario *sc, int idx, double scale, Eval *e) {
     const CostOption *o = &sc->options[idx];
-    double *monthly = e->monthly;
+    double *monthly = e->monthly, *comp = e->comp;
     memset(e, 0, sizeof *e);
     e->monthly = monthly;
+    e->comp = comp;
+    if (comp)
+        memset(comp, 0, sizeof *comp * (size_t)sc->horizon_months * COST_N_COMPONENTS);
     switch (o->kind) {
     case COST_OPTION_API:
     case COST_OPTION_RAG:
@@ -338,7 +369,13 @@ static void eval_option(const CostScenario *sc, int idx, double scale, Eval *e) 
         eval_routed(sc, o, scale, e);
         break;
     }
-    e->setup += o->setup_hours.v * o->engineer_usd_per_hour.v;
+    double setup = o->setup_hours.v * o->engineer_usd_per_hour.v;
+    e->setup += setup;
+    if (o->kind != COST_OPTION_ROUTED) { /* a routed option's come from its routes */
+        e->comp_one[COST_COMP_TRAINING] = e->training + e->data_prep;
+        e->comp_one[COST_COMP_RETRIEVAL] = e->corpus;
+    }
+    e->comp_one[COST_COMP_PEOPLE] += setup;
     e->requests_m1 = sc->requests_per_day.v * scale * COST_DAYS_PER_MONTH;
 }
 
@@ -357,6 +394,7 @@ static void fill_result(const CostScenario *sc, const CostOption *o, const Eval 
     r->corpus_embedding_usd = e->corpus;
     r->retrain_monthly_usd = e->retrain_monthly;
     r->one_time_usd = e->training + e->data_prep + e->setup + e->corpus;
+    memcpy(r->component_one_time_usd, e->comp_one, sizeof e->comp_one);
     double cum = r->one_time_usd;
     for (int k = 0; k < h; k++) {
         cum += e->monthly[k];
@@ -567,6 +605,12 @@ int cost_cheapest(const CostProjection *p, bool feasible_only) {
     return best;
 }
 
+const char *cost_component_name(CostComponent c) {
+    static const char *const NAMES[COST_N_COMPONENTS] = {"tokens", "retrieval", "GPU",
+                                                         "training", "people"};
+    return c >= 0 && c < COST_N_COMPONENTS ? NAMES[c] : "?";
+}
+
 int cost_break_even(const double *cum_a, double one_time_a, const double *cum_b,
                     double one_time_b, int horizon) {
 #define AT(cum, one, m) ((m) == 0 ? (one) : (cum)[(m) - 1])
@@ -634,6 +678,8 @@ static TpStatus monte_carlo(CostScenario *sc, CostProjection *out, TpError *err)
     size_t per_opt = (size_t)(N_METRICS + h) * (size_t)d;
     double *samples = tp_xmalloc(sizeof *samples * per_opt * (size_t)n);
     int *met = tp_xcalloc((size_t)n, sizeof *met);
+    double *cum_draw = tp_xmalloc(sizeof *cum_draw * (size_t)d);
+    double *scratch = tp_xmalloc(sizeof *scratch * (size_t)d);
     double monthly[COST_MAX_HORIZON_MONTHS];
     CostOptionResult tmp;
     double cum[COST_MAX_HORIZON_MONTHS];
@@ -648,6 +694,8 @@ static TpStatus monte_carlo(CostScenario *sc, CostProjection *out, TpError *err)
                 TpStatus st = over_replicas(sc, &e, draw, err);
                 free(samples);
                 free(met);
+                free(cum_draw);
+                free(scratch);
                 return st;
             }
             memset(&tmp, 0, sizeof tmp);
@@ -669,6 +717,16 @@ static TpStatus monte_carlo(CostScenario *sc, CostProjection *out, TpError *err)
     for (int i = 0; i < n; i++) {
         CostOptionResult *r = &out->options[i];
         double *s = samples + per_opt * (size_t)i;
+        /* cumulative quantiles first: the others reorder the samples */
+        r->q_cumulative_cost_usd =
+            tp_arena_alloc(&out->arena, sizeof(CostQuantiles) * (size_t)h);
+        memcpy(cum_draw, s + M_ONE * d, sizeof *cum_draw * (size_t)d);
+        for (int k = 0; k < h; k++) {
+            for (int j = 0; j < d; j++)
+                cum_draw[j] += s[(size_t)(N_METRICS + k) * d + j];
+            memcpy(scratch, cum_draw, sizeof *scratch * (size_t)d);
+            quantiles(scratch, d, &r->q_cumulative_cost_usd[k]);
+        }
         quantiles(s + M_CPR * d, d, &r->q_cost_per_request_usd);
         quantiles(s + M_DAILY * d, d, &r->q_daily_cost_usd);
         quantiles(s + M_ONE * d, d, &r->q_one_time_usd);
@@ -683,6 +741,8 @@ static TpStatus monte_carlo(CostScenario *sc, CostProjection *out, TpError *err)
     }
     free(samples);
     free(met);
+    free(cum_draw);
+    free(scratch);
     return TP_OK;
 }
 
@@ -702,7 +762,9 @@ TpStatus cost_project(CostScenario *sc, CostProjection *out, TpError *err) {
         r->monthly_cost_usd = tp_arena_alloc(&out->arena, sizeof(double) * (size_t)h);
         r->cumulative_cost_usd = tp_arena_alloc(&out->arena, sizeof(double) * (size_t)h);
         r->break_even_month = tp_arena_alloc(&out->arena, sizeof(int) * (size_t)n);
-        Eval e = {.monthly = r->monthly_cost_usd};
+        r->component_monthly_usd =
+            tp_arena_alloc(&out->arena, sizeof(double) * (size_t)h * COST_N_COMPONENTS);
+        Eval e = {.monthly = r->monthly_cost_usd, .comp = r->component_monthly_usd};
         eval_option(sc, i, 1.0, &e);
         if (e.over_id) {
             TpStatus st = over_replicas(sc, &e, -1, err);

@@ -17,6 +17,8 @@ int report_format_parse(const char *name) {
         return REPORT_CSV;
     if (!strcmp(name, "json"))
         return REPORT_JSON;
+    if (!strcmp(name, "html"))
+        return REPORT_HTML;
     return -1;
 }
 
@@ -515,6 +517,10 @@ static void csv(TpBuf *b, const CostScenario *sc, const CostProjection *p) {
 
 char *report_cost_render(const CostScenario *sc, const CostProjection *p, const ReportPricing *pr,
                          ReportFormat fmt) {
+    if (fmt == REPORT_HTML) {
+        ReportMeta meta = {TP_VERSION, NULL};
+        return report_cost_html(sc, p, pr, &meta);
+    }
     TpBuf b;
     tp_buf_init(&b);
     if (fmt == REPORT_JSON) {

@@ -10,6 +10,7 @@
 
 #include "tui/textfit.h"
 #include "tunepilot/arena.h"
+#include "tunepilot/series.h"
 
 /* Braille bit of the dot at (row 0..3, column 0..1) inside a cell. */
 static const uint8_t BRAILLE_BIT[4][2] = {{0x01, 0x08}, {0x02, 0x10}, {0x04, 0x20}, {0x40, 0x80}};
@@ -120,7 +121,6 @@ static int collect_points(const ChartSeries *s, int n_series, const ChartOptions
                 x_end = series_x(&s[k], i);
                 have_end = true;
             }
-    bool smooth = isfinite(o->smooth) && o->smooth > 0.0 && o->smooth < 1.0;
     int total = 0;
     for (int k = 0; k < n_series; k++) {
         int n = s[k].y && s[k].n > 0 ? s[k].n : 0;
@@ -128,22 +128,22 @@ static int collect_points(const ChartSeries *s, int n_series, const ChartOptions
         pts[k].y = tp_xcalloc((size_t)n + 1, sizeof(double));
         pts[k].n = 0;
         pts[k].style = s[k].style;
-        bool first = true;
-        double ema = 0.0;
+        /* Smoothing runs over the whole series so a zoomed view shows the
+         * same curve as the full one (series_ema, shared with the reports);
+         * it leaves NAN at the points that are not finite. */
+        double *sm = tp_xcalloc((size_t)n + 1, sizeof(double));
+        series_ema(s[k].x, s[k].y, n, o->smooth, sm);
         for (int i = 0; i < n; i++) {
-            if (!point_ok(&s[k], i))
+            if (!isfinite(sm[i]))
                 continue;
-            double x = series_x(&s[k], i), y = s[k].y[i];
-            /* Smoothing runs over the whole series so a zoomed view shows the
-             * same curve as the full one. */
-            ema = (first || !smooth) ? y : o->smooth * ema + (1.0 - o->smooth) * y;
-            first = false;
+            double x = series_x(&s[k], i);
             if (o->last_n > 0 && !(x > x_end - (double)o->last_n))
                 continue;
             pts[k].x[pts[k].n] = x;
-            pts[k].y[pts[k].n] = ema;
+            pts[k].y[pts[k].n] = sm[i];
             pts[k].n++;
         }
+        free(sm);
         total += pts[k].n;
     }
     return total;

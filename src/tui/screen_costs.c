@@ -11,6 +11,7 @@
 #include <cjson/cJSON.h>
 
 #include "tui/chart.h"
+#include "tunepilot/series.h"
 #include "tui/tui.h"
 #include "tunepilot/assets.h"
 #include "tunepilot/report.h"
@@ -385,28 +386,17 @@ static void draw_chart(TuiApp *a, Rect r) {
         a->ascii
             ? "cumulative cost by month (: marks the cheapest feasible option's break-even months)"
             : "cumulative cost by month (\u250a marks the cheapest feasible option's break-even months)");
+    /* the same series the HTML report draws (tunepilot/series.h) */
+    SeriesCost sc;
+    series_cost_build(&c->proj, &sc);
     ChartSeries *s = calloc((size_t)n, sizeof *s);
-    double *x = malloc(sizeof(double) * (size_t)(h + 1));
-    double **y = calloc((size_t)n, sizeof *y);
-    for (int m = 0; m <= h; m++)
-        x[m] = m;
-    int best = cost_cheapest(&c->proj, true);
-    if (best < 0)
-        best = cost_cheapest(&c->proj, false);
-    for (int i = 0; i < n; i++) {
-        y[i] = malloc(sizeof(double) * (size_t)(h + 1));
-        y[i][0] = c->proj.options[i].one_time_usd;
-        for (int m = 0; m < h; m++)
-            y[i][m + 1] = c->proj.options[i].cumulative_cost_usd[m];
-        s[i] = (ChartSeries){x, y[i], h + 1, i, c->sc.options[i].id};
-    }
+    for (int i = 0; i < n; i++)
+        s[i] = (ChartSeries){sc.x, sc.cum[i], h + 1, i, c->sc.options[i].id};
     double vl[64];
     int nv = 0;
-    for (int j = 0; j < n && nv < 64; j++) {
-        int m = c->proj.options[best].break_even_month[j];
-        if (j != best && m > 0)
-            vl[nv++] = m;
-    }
+    for (int j = 0; j < sc.n_marks && nv < 64; j++)
+        if (sc.marks[j].a == sc.best)
+            vl[nv++] = sc.marks[j].x;
     ChartOptions opt = {.ascii = a->ascii, .hline = NAN, .vlines = vl, .n_vlines = nv};
     ChartGrid g;
     Rect plot = {r.y + 1, r.x, r.h - 2, r.w};
@@ -423,10 +413,7 @@ static void draw_chart(TuiApp *a, Rect r) {
                  item);
         lx += (int)strlen(c->sc.options[i].id) + 3;
     }
-    for (int i = 0; i < n; i++)
-        free(y[i]);
-    free(y);
-    free(x);
+    series_cost_free(&sc);
     free(s);
 }
 
