@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Installs the Debian packages tunepilot needs to build and test.
 # Runs apt-get as root, or through sudo. Does nothing when all are present.
-#   scripts/install-deps.sh          what the build and the tests need
-#   scripts/install-deps.sh --fuzz   also clang and its libFuzzer runtime
-#                                    (the fuzz build: scripts/fuzz.sh)
+#   scripts/install-deps.sh            what the build and the tests need
+#   scripts/install-deps.sh --fuzz     also clang and its libFuzzer runtime
+#                                      (the fuzz build: scripts/fuzz.sh)
+#   scripts/install-deps.sh --browser  also headless Chromium, for the HTML
+#                                      report tests (CI; they skip without it)
 set -euo pipefail
 
 PKGS=(
@@ -19,10 +21,16 @@ PKGS=(
   tmux                              # end-to-end tests of the terminal UI
   python3-yaml python3-jinja2       # tests: hand-off bundles parsed and templates rendered
   sqlite3                           # the shell: tests seed a database with finished runs
+  python3                           # independent checkers of the reports and exports
 )
-if [ "${1:-}" = "--fuzz" ]; then
-  PKGS+=(clang libclang-rt-dev)     # libFuzzer, ASan, UBSan runtimes
-fi
+for arg in "$@"; do
+  case "$arg" in
+  --fuzz) PKGS+=(clang libclang-rt-dev) ;;            # libFuzzer, ASan, UBSan runtimes
+  --browser) PKGS+=(chromium fonts-dejavu-core) ;;    # headless Chromium for the HTML
+                                                      # report tests (they skip without it)
+  *) echo "install-deps: unknown option $arg (expected --fuzz or --browser)" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${PKGS[@]}"; do

@@ -41,11 +41,13 @@ static void summary(TpBuf *b, const CostScenario *sc, const CostProjection *p,
     tp_buf_printf(b, "</strong> (%s) costs least: <strong>", cost_option_kind_name(sc->options[best].kind));
     html_esc(b, t);
     tp_buf_puts(b, "</strong> in all");
-    if (p->uncertain) {
-        char lo[64], hi[64];
-        usd(p->options[best].q_horizon_total_usd.p10, lo, sizeof lo);
-        usd(p->options[best].q_horizon_total_usd.p90, hi, sizeof hi);
-        tp_buf_printf(b, " (P10-P90 %s to %s over %d draws)", lo, hi, p->draws);
+    const CostQuantiles *q = &p->options[best].q_horizon_total_usd;
+    if (p->uncertain && q->p10 != q->p90) {
+        char lo[64], hi[64], dr[32];
+        usd(q->p10, lo, sizeof lo);
+        usd(q->p90, hi, sizeof hi);
+        svg_value_label(p->draws, SVG_UNIT_MS, dr, sizeof dr);
+        tp_buf_printf(b, " (P10-P90 %s to %s over %s draws)", lo, hi, dr);
     }
     tp_buf_puts(b, ".");
     if (sc->has_slo) {
@@ -69,17 +71,29 @@ static void summary(TpBuf *b, const CostScenario *sc, const CostProjection *p,
         }
     }
     tp_buf_puts(b, "</p>\n");
-    /* when the cheapest overtakes the others */
+    /* when the cheapest overtakes the others, grouped by month */
     int said = 0;
-    for (int j = 0; j < s->n_marks; j++) {
-        const SeriesMark *m = &s->marks[j];
-        if (m->a != best)
+    for (int month = 1; month <= p->horizon_months; month++) {
+        int k = 0, cnt = 0;
+        for (int j = 0; j < s->n_marks; j++)
+            cnt += s->marks[j].a == best && (int)s->marks[j].x == month;
+        if (!cnt)
             continue;
-        tp_buf_puts(b, said++ ? "; " : "<p>Break-even: ");
-        html_esc(b, sc->options[best].id);
-        tp_buf_puts(b, " becomes no dearer than ");
-        html_esc(b, sc->options[m->b].id);
-        tp_buf_printf(b, " from month %.0f", m->x);
+        if (!said++) {
+            tp_buf_puts(b, "<p>Break-even: ");
+            html_esc(b, sc->options[best].id);
+            tp_buf_puts(b, " is no dearer than ");
+        } else {
+            tp_buf_puts(b, "; than ");
+        }
+        for (int j = 0; j < s->n_marks; j++) {
+            if (s->marks[j].a != best || (int)s->marks[j].x != month)
+                continue;
+            tp_buf_puts(b, k == 0 ? "" : k == cnt - 1 ? " and " : ", ");
+            html_esc(b, sc->options[s->marks[j].b].id);
+            k++;
+        }
+        tp_buf_printf(b, " from month %d on", month);
     }
     if (said)
         tp_buf_puts(b, " (the circles on the first chart).</p>\n");
@@ -107,14 +121,17 @@ static void meta_list(TpBuf *b, const CostScenario *sc, const CostProjection *p,
     html_dd(b, "Prices", "%s, snapshot %lld%s%s%s", pr->label ? pr->label : "bundled tables",
             pr->snapshot_id, pr->snapshot_id == 0 ? " (bundled)" : "",
             pr->as_of ? ", as of " : "", pr->as_of ? pr->as_of : "");
-    if (p->uncertain)
+    if (p->uncertain) {
+        char dr[32];
+        svg_value_label(p->draws, SVG_UNIT_MS, dr, sizeof dr);
         html_dd(b, "Uncertainty",
-                "%d inputs are ranges; %d Monte Carlo draws, seed %llu, each range drawn "
+                "%d inputs are ranges; %s Monte Carlo draws, seed %llu, each range drawn "
                 "uniformly; P10/P50/P90 reported",
-                sc->n_ranges, p->draws, (unsigned long long)p->seed);
-    else
+                sc->n_ranges, dr, (unsigned long long)p->seed);
+    } else {
         html_dd(b, "Uncertainty", "no ranges: point figures (seed %llu unused)",
                 (unsigned long long)p->seed);
+    }
     html_dd(b, "Made by", "tunepilot %s%s%s", meta && meta->version ? meta->version : "",
             meta && meta->generated_at ? " on " : "",
             meta && meta->generated_at ? meta->generated_at : "");

@@ -23,6 +23,19 @@ static const char *base_name(const char *path) {
     return s && s[1] ? s + 1 : path;
 }
 
+/* The last two parts of a model path ("demo/model", "org/name"). */
+static const char *model_name(const char *path) {
+    const char *end = path + strlen(path), *p = end, *slash = NULL;
+    while (p > path && p[-1] == '/')
+        end = --p;
+    for (int seen = 0; p > path; p--)
+        if (p[-1] == '/' && p < end && ++seen == 2) {
+            slash = p;
+            break;
+        }
+    return slash ? slash : path;
+}
+
 static double jnum(const cJSON *o, const char *k) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
     return cJSON_IsNumber(v) ? v->valuedouble : NAN;
@@ -226,7 +239,7 @@ char *report_run_html(const StoreRun *run, const StoreMetric *m, int nm, const S
     cJSON *sum = run->summary ? cJSON_Parse(run->summary) : NULL;
     char title[1200];
     snprintf(title, sizeof title, "Pilot run %lld: %s on %s", (long long)run->id, run->method,
-             base_name(run->model));
+             model_name(run->model));
     html_begin(&b, title);
     tp_buf_puts(&b, "<header>\n");
     html_el(&b, "h1", title);
