@@ -178,6 +178,8 @@ static void draw_help(TuiApp *a) {
         "         choose); the data audit and the estimate show before L launches",
         "Runs     live curves (m smooth, l log, z zoom), Space marks runs and c",
         "         compares them; p pauses or resumes, x cancels a run",
+        "o        on Decide, Costs or Runs: writes that report as one HTML page (to",
+        "         $TUNEPILOT_REPORT_DIR or the current directory) and shows its path",
         "",
         "Everything shown is also available from the command line (tunepilot --help).",
         "Press any key to close.",
@@ -245,7 +247,7 @@ static void draw_frame(TuiApp *a) {
     }
     Rect s = a->lay.status;
     char status[512];
-    snprintf(status, sizeof status, " %s%s%s  |  1-6 screens  ? help  q quit", a->message,
+    snprintf(status, sizeof status, " %s%s%s  |  1-6 screens  o report  ? help  q quit", a->message,
              a->message[0] ? "  |  " : "", screen_keys(a->screen));
     tui_text(a, s.y, s.x, s.w, ROLE_STATUS, true, status);
     if (a->help)
@@ -324,6 +326,11 @@ static int global_key(TuiApp *a, int ch) {
     case '?':
     case KEY_F(1):
         a->help = !a->help;
+        return TUI_REDRAW;
+    case 'o':
+        if (typing(a))
+            return TUI_NONE;
+        tui_export_report(a);
         return TUI_REDRAW;
     case 'q':
     case KEY_F(10):

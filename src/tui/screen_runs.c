@@ -69,6 +69,14 @@ bool runs_live(const TuiApp *a) {
     return false;
 }
 
+int64_t runs_selected_id(TuiApp *a) {
+    if (!a->runs)
+        return 0;
+    if (!a->runs->n_runs)
+        reload(a);
+    return a->runs->n_runs ? a->runs->runs[a->runs->sel].id : 0;
+}
+
 void runs_select(TuiApp *a, int64_t run_id) {
     reload(a);
     for (int i = 0; i < a->runs->n_runs; i++)

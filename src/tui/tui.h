@@ -162,6 +162,12 @@ int runs_key(TuiApp *a, int ch);
 const char *runs_keys(void);
 bool runs_live(const TuiApp *a); /* a run is running: refresh periodically */
 void runs_select(TuiApp *a, int64_t run_id);
+/* The selected run's id, or 0 when there is none. */
+int64_t runs_selected_id(TuiApp *a);
+
+/* `o` on any screen: writes the screen's report as HTML (screen_export.c)
+ * and puts its path on the status bar. */
+void tui_export_report(TuiApp *a);
 /* The newest completed local run with a summary: its id, date and parsed
  * summary (caller deletes). false when there is none. */
 struct cJSON;

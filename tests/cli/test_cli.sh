@@ -69,7 +69,7 @@ expect 2 'did you mean "gpt-4.1-mini"' -- "$TP" cost "$WORK/typo.json"
 printf '{"name": "x",\n "horizon_months": 12,,\n}' >"$WORK/syntax.json"
 expect 2 "syntax.json:2:" -- "$TP" cost "$WORK/syntax.json"
 expect 1 "cannot open" -- "$TP" cost "$WORK/missing.json"
-expect 2 "expected table, md, csv or json" -- "$TP" cost "$FIX/explicit.json" --format xml
+expect 2 "expected table, md, csv, json or html" -- "$TP" cost "$FIX/explicit.json" --format xml
 expect 2 "unknown command" -- "$TP" frobnicate
 expect 2 "no bundled example" -- "$TP" cost --example nope
 

@@ -95,6 +95,29 @@ if [ -n "$ev" ] && [ $have_python = 1 ]; then
   $CHECK tfevents "$WORK/bad.tfevents" "$WORK/run.json" >/dev/null 2>&1 && bad "a corrupted event file passed" || ok
 fi
 
+# --- the workbench's o key: the screen's report, its path on the status bar ----------------
+if command -v tmux >/dev/null 2>&1; then
+  SOCK="tp-report-$$"
+  T() { tmux -L "$SOCK" "$@"; }
+  wait_for() { for _ in $(seq 1 300); do T capture-pane -t tp -p | grep -Eq -- "$1" && return 0; sleep 0.05; done; return 1; }
+  mkdir -p "$WORK/reports"
+  T -f /dev/null new-session -d -s tp -x 160 -y 40 \
+    "env LANG=C.UTF-8 LC_ALL=C.UTF-8 TUNEPILOT_DB=$TUNEPILOT_DB HOME=$WORK/home TUNEPILOT_REPORT_DIR=$WORK/reports $TP; sleep 5"
+  wait_for "1 Decide" || bad "the workbench did not start"
+  T send-keys -t tp 2; sleep 0.3; T send-keys -t tp o
+  wait_for "report written: $WORK/reports/cost-ticket-triage.html" && ok || { bad "o on Costs"; T capture-pane -t tp -p | tail -3; }
+  T send-keys -t tp 6; sleep 0.3; T send-keys -t tp o
+  wait_for "report written: $WORK/reports/run-$id.html" && ok || { bad "o on Runs"; T capture-pane -t tp -p | tail -3; }
+  T send-keys -t tp 3; sleep 0.3; T send-keys -t tp o
+  wait_for "o writes a report from Decide or Costs" && ok || bad "o on Pricing explains"
+  T send-keys -t tp q
+  T kill-server 2>/dev/null
+  check "workbench cost page" html "$WORK/reports/cost-ticket-triage.html" "cumulative=$cum"
+  check "workbench run page" html "$WORK/reports/run-$id.html" "lr-chart=learning rate:6"
+else
+  echo "SKIP: tmux not installed: the workbench's o key was not tried"
+fi
+
 # --- in a real browser -------------------------------------------------------------------
 chrome=$(command -v chromium || command -v chromium-browser || command -v google-chrome || true)
 sanitized=0
