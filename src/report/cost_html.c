@@ -66,8 +66,24 @@ static void summary(TpBuf *b, const CostScenario *sc, const CostProjection *p,
                     html_esc(b, sc->options[i].id);
                 }
             tp_buf_puts(b, ".");
-            if (!p->options[best].slo_met)
-                tp_buf_puts(b, " <strong>The cheapest option is among them.</strong>");
+            if (!p->options[best].slo_met) {
+                int ok = -1;
+                for (int i = 0; i < n; i++)
+                    if (p->options[i].slo_met &&
+                        (ok < 0 || p->options[i].horizon_total_usd < p->options[ok].horizon_total_usd))
+                        ok = i;
+                tp_buf_puts(b, " <strong>The cheapest option is among them");
+                if (ok >= 0) {
+                    char t2[64];
+                    usd(p->options[ok].horizon_total_usd, t2, sizeof t2);
+                    tp_buf_puts(b, "; the cheapest that meets it is ");
+                    html_esc(b, sc->options[ok].id);
+                    tp_buf_puts(b, " (");
+                    html_esc(b, t2);
+                    tp_buf_puts(b, ")");
+                }
+                tp_buf_puts(b, ".</strong>");
+            }
         }
     }
     tp_buf_puts(b, "</p>\n");

@@ -38,7 +38,7 @@ static const char CSS[] =
     "table{border-collapse:collapse;margin:.4rem 0 1rem;font-variant-numeric:tabular-nums;"
     "font-size:.92rem}\n"
     "caption{text-align:left;font-weight:600;padding:.2rem 0 .4rem}\n"
-    "th,td{padding:.25rem .6rem;border-bottom:1px solid var(--rule);text-align:right;"
+    "th,td{padding:.25rem .45rem;border-bottom:1px solid var(--rule);text-align:right;"
     "vertical-align:top}\n"
     "thead th{border-bottom:2px solid var(--axis)}\n"
     "th[scope=row],.l{text-align:left}\n"
