@@ -165,7 +165,7 @@ void runs_select(TuiApp *a, int64_t run_id);
 /* The selected run's id, or 0 when there is none. */
 int64_t runs_selected_id(TuiApp *a);
 
-/* `o` on any screen: writes the screen's report as HTML (screen_export.c)
+/* `o` on any screen: writes the screen's report as HTML (export.c)
  * and puts its path on the status bar. */
 void tui_export_report(TuiApp *a);
 /* The newest completed local run with a summary: its id, date and parsed

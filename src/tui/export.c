@@ -1,4 +1,4 @@
-/* screen_export.c - the `o` key on every screen: writes the screen's report
+/* export.c - the `o` key on every screen: writes the screen's report
  * as a self-contained HTML page (the one `tunepilot cost --format html` or
  * `tunepilot runs report` writes) and shows its path on the status bar.
  * Costs: the projection being edited. Runs: the selected run. The page goes
