@@ -39,7 +39,7 @@ declare -A HEADER=(
   [net]=net [probe]=net [remote]=net
   [cost]=cost [decide]=decide [demo]=pilot [external]=pilot [pilot]=pilot
   [handoff]=handoff [eval]=eval
-  [report]=report [review]=report
+  [report]=report [review]=report [series]=report [svg]=report [export]=report
   [session]=session
 )
 
