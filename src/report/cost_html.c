@@ -30,15 +30,28 @@ static void td(TpBuf *b, const char *cls, const char *s) {
     tp_buf_puts(b, "</td>");
 }
 
+/* The failed checks of an option, "slo, context", or "" when feasible. */
+static void failed_checks(const CostOptionResult *r, char *out, size_t size) {
+    out[0] = '\0';
+    size_t used = 0;
+    for (int c = 0; c < COST_N_CHECKS; c++)
+        if (r->checks[c].status == COST_FAIL)
+            used += (size_t)snprintf(out + used, used < size ? size - used : 0, "%s%s",
+                                     used ? ", " : "", cost_check_name((CostCheckId)c));
+}
+
 static void summary(TpBuf *b, const CostScenario *sc, const CostProjection *p,
                     const SeriesCost *s) {
-    int best = s->best, n = p->n_options;
+    int best = s->best, n = p->n_options, cheapest = cost_cheapest(p, false);
+    bool feasible = p->options[best].feasible;
     char t[64];
     usd(p->options[best].horizon_total_usd, t, sizeof t);
     tp_buf_puts(b, "<p class=\"lead verdict\">Over ");
     tp_buf_printf(b, "%d months, <strong>", p->horizon_months);
     html_esc(b, sc->options[best].id);
-    tp_buf_printf(b, "</strong> (%s) costs least: <strong>", cost_option_kind_name(sc->options[best].kind));
+    tp_buf_printf(b, "</strong> (%s) is the %s: <strong>",
+                  cost_option_kind_name(sc->options[best].kind),
+                  feasible ? "cheapest feasible option" : "cheapest option, though none is feasible");
     html_esc(b, t);
     tp_buf_puts(b, "</strong> in all");
     const CostQuantiles *q = &p->options[best].q_horizon_total_usd;
@@ -50,41 +63,37 @@ static void summary(TpBuf *b, const CostScenario *sc, const CostProjection *p,
         tp_buf_printf(b, " (P10-P90 %s to %s over %s draws)", lo, hi, dr);
     }
     tp_buf_puts(b, ".");
-    if (sc->has_slo) {
-        int miss = 0;
-        for (int i = 0; i < n; i++)
-            miss += !p->options[i].slo_met;
-        char slo[32];
-        ms_text(sc->latency_slo_ms.v, slo, sizeof slo);
-        if (miss == 0) {
-            tp_buf_printf(b, " Every option meets the p95 latency SLO of %s ms.", slo);
-        } else {
-            tp_buf_printf(b, " %s the p95 latency SLO of %s ms: ", miss == 1 ? "One option misses" : "Options missing", slo);
-            for (int i = 0, k = 0; i < n; i++)
-                if (!p->options[i].slo_met) {
-                    tp_buf_puts(b, k++ ? ", " : "");
-                    html_esc(b, sc->options[i].id);
-                }
-            tp_buf_puts(b, ".");
-            if (!p->options[best].slo_met) {
-                int ok = -1;
-                for (int i = 0; i < n; i++)
-                    if (p->options[i].slo_met &&
-                        (ok < 0 || p->options[i].horizon_total_usd < p->options[ok].horizon_total_usd))
-                        ok = i;
-                tp_buf_puts(b, " <strong>The cheapest option is among them");
-                if (ok >= 0) {
-                    char t2[64];
-                    usd(p->options[ok].horizon_total_usd, t2, sizeof t2);
-                    tp_buf_puts(b, "; the cheapest that meets it is ");
-                    html_esc(b, sc->options[ok].id);
-                    tp_buf_puts(b, " (");
-                    html_esc(b, t2);
-                    tp_buf_puts(b, ")");
-                }
-                tp_buf_puts(b, ".</strong>");
-            }
+    if (cheapest >= 0 && cheapest != best) {
+        char t2[64], why[128];
+        usd(p->options[cheapest].horizon_total_usd, t2, sizeof t2);
+        failed_checks(&p->options[cheapest], why, sizeof why);
+        tp_buf_puts(b, " <strong>");
+        html_esc(b, sc->options[cheapest].id);
+        tp_buf_puts(b, "</strong> would cost less (");
+        html_esc(b, t2);
+        tp_buf_puts(b, ") but fails ");
+        html_esc(b, why);
+        tp_buf_puts(b, ".");
+    }
+    int bad = 0;
+    for (int i = 0; i < n; i++)
+        bad += !p->options[i].feasible;
+    if (bad) {
+        tp_buf_printf(b, " Not feasible: ");
+        for (int i = 0, k = 0; i < n; i++) {
+            if (p->options[i].feasible)
+                continue;
+            char why[128];
+            failed_checks(&p->options[i], why, sizeof why);
+            tp_buf_puts(b, k++ ? "; " : "");
+            html_esc(b, sc->options[i].id);
+            tp_buf_puts(b, " (");
+            html_esc(b, why);
+            tp_buf_puts(b, ")");
         }
+        tp_buf_puts(b, " - see Feasibility.");
+    } else {
+        tp_buf_puts(b, " Every option passes the feasibility checks.");
     }
     tp_buf_puts(b, "</p>\n");
     /* when the cheapest overtakes the others, grouped by month */
@@ -160,7 +169,7 @@ static void options_table(TpBuf *b, const CostScenario *sc, const CostProjection
     char tot[48];
     snprintf(tot, sizeof tot, "%d-month total", p->horizon_months);
     const char *head[] = {"option", "kind", "$ per request", "$ per 1k requests", "$ per day",
-                          "one-time", tot, "p50 ms", "p95 ms", "meets SLO", "replicas at peak"};
+                          "one-time", tot, "p50 ms", "p95 ms", "feasible", "replicas at peak"};
     for (int c = 0; c < 11; c++)
         th(b, "col", c < 2 ? "l" : NULL, head[c]);
     tp_buf_puts(b, "</tr></thead>\n<tbody>\n");
@@ -180,13 +189,16 @@ static void options_table(TpBuf *b, const CostScenario *sc, const CostProjection
             snprintf(v[7], 48, "-");
         tp_buf_puts(b, "<tr>");
         char id[160];
-        snprintf(id, sizeof id, "%s%s", sc->options[i].id, i == best ? " (cheapest)" : "");
+        snprintf(id, sizeof id, "%s%s", sc->options[i].id,
+                 i == best ? (r->feasible ? " (cheapest feasible)" : " (cheapest)") : "");
         th(b, "row", NULL, id);
         td(b, "l", cost_option_kind_name(sc->options[i].kind));
         for (int k = 0; k < 7; k++)
             td(b, NULL, v[k]);
-        td(b, sc->has_slo && !r->slo_met ? "bad" : NULL,
-           !sc->has_slo ? "-" : r->slo_met ? "yes" : "no");
+        char why[128], cellv[160];
+        failed_checks(r, why, sizeof why);
+        snprintf(cellv, sizeof cellv, r->feasible ? "yes" : "no: %s", why);
+        td(b, r->feasible ? NULL : "bad", cellv);
         td(b, NULL, v[7]);
         tp_buf_puts(b, "</tr>\n");
     }
@@ -216,7 +228,7 @@ static void cumulative_chart(TpBuf *b, const CostScenario *sc, const CostProject
              "Line chart of the cumulative cost in US dollars of %d options from month 0 (the "
              "one-time costs) to month %d.%s%s The table after the chart holds every value.",
              n, p->horizon_months,
-             nm ? " Circles mark the months from which the cheapest option stays no dearer "
+             nm ? " Circles mark the months from which the cheapest feasible option stays no dearer "
                   "than another."
                 : "",
              p->uncertain ? " Shaded bands span P10 to P90 over the Monte Carlo draws." : "");
@@ -232,7 +244,7 @@ static void cumulative_chart(TpBuf *b, const CostScenario *sc, const CostProject
                       .hline = NAN,
                       .marks = marks,
                       .n_marks = nm,
-                      .marks_label = "break-even of the cheapest option (month)",
+                      .marks_label = "break-even of the cheapest feasible option (month)",
                       .y_zero = true};
     html_figure(b,
                 "Cumulative cost: one-time costs at month 0, then every month's bill added. "
@@ -399,6 +411,40 @@ static void uncertainty_table(TpBuf *b, const CostScenario *sc, const CostProjec
     tp_buf_puts(b, "</tbody></table></div>\n");
 }
 
+static void feasibility_table(TpBuf *b, const CostScenario *sc, const CostProjection *p) {
+    tp_buf_puts(b, "<h2 id=\"feasibility\">Feasibility</h2>\n<p>Checked before price: an option "
+                   "that fails a check is never called the cheapest. A check without the data "
+                   "it needs is unknown and does not rule an option out.</p>\n"
+                   "<div class=\"scroll\"><table class=\"src\">\n<caption>Each option's checks"
+                   "</caption>\n<thead><tr>");
+    th(b, "col", NULL, "option");
+    th(b, "col", NULL, "check");
+    th(b, "col", NULL, "result");
+    th(b, "col", NULL, "why");
+    tp_buf_puts(b, "</tr></thead>\n<tbody>\n");
+    for (int i = 0; i < p->n_options; i++) {
+        const CostOptionResult *r = &p->options[i];
+        for (int c = 0; c < COST_N_CHECKS; c++) {
+            tp_buf_puts(b, "<tr>");
+            th(b, "row", NULL, sc->options[i].id);
+            td(b, NULL, cost_check_name((CostCheckId)c));
+            td(b, r->checks[c].status == COST_FAIL ? "bad" : NULL,
+               cost_check_status_name(r->checks[c].status));
+            td(b, NULL, r->checks[c].reason);
+            tp_buf_puts(b, "</tr>\n");
+        }
+        for (int w = 0; w < r->n_warnings; w++) {
+            tp_buf_puts(b, "<tr>");
+            th(b, "row", NULL, sc->options[i].id);
+            td(b, NULL, "note");
+            td(b, NULL, "warning");
+            td(b, NULL, r->warnings[w]);
+            tp_buf_puts(b, "</tr>\n");
+        }
+    }
+    tp_buf_puts(b, "</tbody></table></div>\n");
+}
+
 static void break_even_table(TpBuf *b, const CostScenario *sc, const CostProjection *p) {
     tp_buf_printf(b, "<h2 id=\"break-even\">Break-even months</h2>\n<p>The month from which the "
                      "row's option stays no dearer than the column's: 0 means never dearer, "
@@ -530,6 +576,7 @@ char *report_cost_html(const CostScenario *sc, const CostProjection *p, const Re
     latency_chart(&b, sc, p);
     if (p->uncertain)
         uncertainty_table(&b, sc, p);
+    feasibility_table(&b, sc, p);
     break_even_table(&b, sc, p);
     sources_table(&b, sc, pr, meta);
     html_end(&b, meta);
