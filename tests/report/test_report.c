@@ -8,6 +8,7 @@
 
 #include "tp_test.h"
 #include "../cost/cost_fixture.h"
+#include "tunepilot/assets.h"
 #include "tunepilot/cost.h"
 #include "tunepilot/export.h"
 #include "tunepilot/report.h"
@@ -251,6 +252,46 @@ static void test_cumulative_quantiles(void **state) {
     run_free(&r);
 }
 
+/* Every bundled example, every option, every month: the split by component
+ * adds up to the month's bill, and the one-time split to the one-time cost
+ * (an engine change that adds a cost outside the split fails here). */
+static void test_components_add_up_in_examples(void **state) {
+    (void)state;
+    Pricing pr;
+    TpError err = {0};
+    assert_int_equal(pricing_load_bundled(&pr, &err), TP_OK);
+    const char *name;
+    int checked = 0;
+    for (int i = 0; (name = tp_asset_name("assets/scenarios/", i)); i++) {
+        size_t len;
+        const char *text = tp_asset_get(name, &len);
+        CostScenario sc;
+        CostProjection p;
+        if (cost_scenario_parse(text, len, name, &pr, &sc, &err) != TP_OK)
+            fail_msg("%s: %s", name, err.msg);
+        sc.draws = 200;
+        assert_int_equal(cost_project(&sc, &p, &err), TP_OK);
+        for (int o = 0; o < p.n_options; o++) {
+            const CostOptionResult *r = &p.options[o];
+            double one = 0;
+            for (int c = 0; c < COST_N_COMPONENTS; c++)
+                one += r->component_one_time_usd[c];
+            assert_rel(one, r->one_time_usd, 1e-12);
+            for (int k = 0; k < p.horizon_months; k++) {
+                double sum = 0;
+                for (int c = 0; c < COST_N_COMPONENTS; c++)
+                    sum += comp(r, k, (CostComponent)c);
+                assert_rel(sum, r->monthly_cost_usd[k], 1e-12);
+                checked++;
+            }
+        }
+        cost_projection_free(&p);
+        cost_scenario_free(&sc);
+    }
+    assert_true(checked > 50);
+    pricing_free(&pr);
+}
+
 /* The HTML page: a real document with its parts and nothing external. */
 static void test_cost_html(void **state) {
     (void)state;
@@ -364,6 +405,7 @@ int main(void) {
         cmocka_unit_test(test_components_rag),
         cmocka_unit_test(test_components_finetuned_and_routed),
         cmocka_unit_test(test_cumulative_quantiles),
+        cmocka_unit_test(test_components_add_up_in_examples),
         cmocka_unit_test(test_cost_html),
         cmocka_unit_test(test_crc32c_rfc3720),
         cmocka_unit_test(test_parse_utc),
