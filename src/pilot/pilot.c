@@ -1,6 +1,8 @@
 /* pilot.c - a pilot run (see pilot.h). */
 #include "tunepilot/pilot.h"
 
+#include <float.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,31 +61,45 @@ TpStatus pilot_options_from_run(const StoreRun *r, PilotOptions *o, TpError *err
     const cJSON *m = cJSON_GetObjectItemCaseSensitive(j, "method");
     if (!cJSON_IsString(m) || !train_method_parse(m->valuestring, &c->method))
         st = tp_error_set(err, TP_EINVAL, "%s: $.method: expected qlora, lora or full", name);
-#define NUM(key, field, cast)                                                                  \
+    /* A stored number must fit the field it goes to (a shared or edited
+     * database may hold anything): out of range is an error, not a cast. */
+#define NUM(key, field, cast, lo, hi)                                                          \
     do {                                                                                       \
         const cJSON *x = cJSON_GetObjectItemCaseSensitive(j, key);                             \
-        if (cJSON_IsNumber(x))                                                                 \
-            c->field = (cast)x->valuedouble;                                                   \
+        if (st == TP_OK && cJSON_IsNumber(x)) {                                                \
+            if (!(x->valuedouble >= (lo) && x->valuedouble <= (hi)))                           \
+                st = tp_error_set(err, TP_EINVAL, "%s: $.%s: %g is out of range [%g, %g]",     \
+                                  name, key, x->valuedouble, (double)(lo), (double)(hi));      \
+            else                                                                               \
+                c->field = (cast)x->valuedouble;                                               \
+        }                                                                                      \
     } while (0)
-    NUM("rank", rank, int);
-    NUM("alpha", alpha, double);
-    NUM("dropout", dropout, double);
-    NUM("targets", targets, unsigned);
-    NUM("lr", lr, double);
-    NUM("weight_decay", weight_decay, double);
-    NUM("max_grad_norm", max_grad_norm, double);
-    NUM("warmup", warmup, long long);
-    NUM("steps", steps, long long);
-    NUM("epochs", epochs, double);
-    NUM("batch", batch, int);
-    NUM("grad_accum", grad_accum, int);
-    NUM("seq", seq, int);
-    NUM("eval_every", eval_every, long long);
-    NUM("checkpoint_every", checkpoint_every, long long);
-    NUM("eval_split", eval_split, double);
-    NUM("seed", seed, uint64_t);
-    NUM("threads", threads, int);
-    NUM("eval_examples", eval_examples, int);
+#define INT_FIELD(key, field) NUM(key, field, int, INT_MIN, INT_MAX)
+#define LL_FIELD(key, field) \
+    NUM(key, field, long long, -9223372036854775808.0, 9223372036854774784.0)
+#define REAL_FIELD(key, field) NUM(key, field, double, -DBL_MAX, DBL_MAX)
+    INT_FIELD("rank", rank);
+    REAL_FIELD("alpha", alpha);
+    REAL_FIELD("dropout", dropout);
+    NUM("targets", targets, unsigned, 0, UINT_MAX);
+    REAL_FIELD("lr", lr);
+    REAL_FIELD("weight_decay", weight_decay);
+    REAL_FIELD("max_grad_norm", max_grad_norm);
+    LL_FIELD("warmup", warmup);
+    LL_FIELD("steps", steps);
+    REAL_FIELD("epochs", epochs);
+    INT_FIELD("batch", batch);
+    INT_FIELD("grad_accum", grad_accum);
+    INT_FIELD("seq", seq);
+    LL_FIELD("eval_every", eval_every);
+    LL_FIELD("checkpoint_every", checkpoint_every);
+    REAL_FIELD("eval_split", eval_split);
+    NUM("seed", seed, uint64_t, 0, 18446744073709549568.0); /* the largest double < 2^64 */
+    INT_FIELD("threads", threads);
+    INT_FIELD("eval_examples", eval_examples);
+#undef INT_FIELD
+#undef LL_FIELD
+#undef REAL_FIELD
 #undef NUM
     c->rslora = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "rslora"));
     const cJSON *ia = cJSON_GetObjectItemCaseSensitive(j, "init_adapter");

@@ -330,6 +330,13 @@ TpStatus trainer_resume(Trainer *t, bool *resumed, TpError *err) {
         !meta_ll(f, "epoch", &epoch) || !meta_ll(f, "pos", &pos) || !meta_ll(f, "n_params", &n) ||
         !method)
         st = tp_error_set(err, TP_EINVAL, "%s: checkpoint metadata incomplete", path);
+    else if (step < 0 || adam_t < 0 || epoch < 0 || pos < 0 || pos > t->data.n_train)
+        /* a checkpoint is a file: its numbers are checked before they index the data */
+        st = tp_error_set(err, TP_EINVAL,
+                          "%s: checkpoint metadata out of range: step %lld, adam_t %lld, epoch "
+                          "%lld, pos %lld (expected non-negative, pos at most %d, the training "
+                          "examples)",
+                          path, step, adam_t, epoch, pos, t->data.n_train);
     else if (strcmp(method, train_method_name(t->cfg.method)) || (size_t)n != t->n_params)
         st = tp_error_set(err, TP_EINVAL,
                           "%s: checkpoint is for %s with %lld parameters, this run is %s with "
