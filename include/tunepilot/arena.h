@@ -25,4 +25,18 @@ void *tp_xcalloc(size_t n, size_t size);
 void *tp_xrealloc(void *p, size_t size);
 char *tp_xstrdup(const char *s);
 
+/* Called on out of memory, with the size asked for, before the message and
+ * the abort (a face restores the terminal here). It must not allocate; it
+ * may not return (a test's handler can exit or jump). NULL: none. Returns
+ * the previous handler. */
+typedef void (*TpOomHandler)(size_t size);
+TpOomHandler tp_set_oom_handler(TpOomHandler fn);
+
+/* Fault injection (tests): from now on the nth checked allocation (counting
+ * tp_xmalloc, tp_xcalloc, tp_xrealloc, tp_xstrdup and the arena's blocks,
+ * from 1) fails as if malloc had returned NULL; n <= 0 turns it off. Also
+ * resets the count that tp_alloc_count returns. */
+void tp_alloc_fail_at(long n);
+long tp_alloc_count(void); /* checked allocations since the last tp_alloc_fail_at */
+
 #endif

@@ -30,6 +30,9 @@ int store_version(Store *s);
 
 /* The raw handle, for tests and for modules that own their own tables. */
 struct sqlite3 *store_db(Store *s);
+/* The path the store was opened with (owned by s, valid until store_close):
+ * every database error names it. */
+const char *store_path(const Store *s);
 
 /* --- scenarios and projections ----------------------------------------- */
 

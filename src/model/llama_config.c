@@ -253,6 +253,11 @@ TpStatus llama_config_parse(const char *text, size_t len, const char *name, Llam
     c->head_dim = c->n_heads ? c->hidden / c->n_heads : 0;
     if (st == TP_OK)
         st = int_field(root, "head_dim", name, false, 2, 1 << 16, &c->head_dim, err);
+    if (st == TP_OK && c->head_dim < 2) /* derived: hidden_size / num_attention_heads */
+        st = tp_error_set(err, TP_EINVAL,
+                          "%s: $.num_attention_heads: %d heads of a hidden_size of %d leave %d "
+                          "values per head (expected at least 2; or set head_dim)",
+                          name, c->n_heads, c->hidden, c->head_dim);
     if (st == TP_OK)
         st = int_field(root, "vocab_size", name, true, 1, 1 << 24, &c->vocab, err);
     if (st == TP_OK)

@@ -147,6 +147,8 @@ int store_latest_version(void) { return N_MIGRATIONS; }
 
 struct sqlite3 *store_db(Store *s) { return s->db; }
 
+const char *store_path(const Store *s) { return s->path; }
+
 static TpStatus db_fail(Store *s, TpError *err, const char *what) {
     return tp_error_set(err, TP_EDB, "%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
 }

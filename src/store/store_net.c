@@ -10,7 +10,8 @@
 #include "tunepilot/store.h"
 
 static TpStatus fail(Store *s, TpError *err, const char *what) {
-    return tp_error_set(err, TP_EDB, "database: %s: %s", what, sqlite3_errmsg(store_db(s)));
+    return tp_error_set(err, TP_EDB, "%s: %s: %s", store_path(s), what,
+                        sqlite3_errmsg(store_db(s)));
 }
 
 static void text(char *dst, size_t size, sqlite3_stmt *st, int col) {

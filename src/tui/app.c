@@ -15,6 +15,7 @@
 
 #include "tui/chart.h"
 #include "tui/textfit.h"
+#include "tunepilot/arena.h"
 #include "tunepilot/paths.h"
 
 static volatile sig_atomic_t g_quit;
@@ -397,6 +398,14 @@ void tui_show(TuiApp *a, int screen) {
     a->screen = (ScreenId)screen;
 }
 
+/* Out of memory is fatal (arena.h): put the terminal back first, so that
+ * the message is readable and the shell usable. */
+static void on_oom(size_t size) {
+    (void)size;
+    if (!isendwin())
+        endwin();
+}
+
 int tui_run(const TuiOptions *o) {
     setlocale(LC_ALL, "");
     TuiApp *a = tui_app_new(o);
@@ -409,6 +418,7 @@ int tui_run(const TuiOptions *o) {
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
     initscr();
+    TpOomHandler prev_oom = tp_set_oom_handler(on_oom);
     cbreak();
     noecho();
     keypad(stdscr, TRUE);
@@ -442,6 +452,7 @@ int tui_run(const TuiOptions *o) {
         draw_frame(a);
     }
     endwin();
+    tp_set_oom_handler(prev_oom);
     tui_app_free(a);
     return 0;
 }
