@@ -6,6 +6,7 @@
 #include <cjson/cJSON.h>
 
 #include "tunepilot/cost.h"
+#include "tunepilot/review.h"
 #include "tunepilot/store.h"
 
 typedef enum {
@@ -59,5 +60,10 @@ void report_usd(double v, char *out, size_t size);
  * evaluation, settings, the full-run estimate and sources. Caller frees. */
 char *report_run_html(const StoreRun *run, const StoreMetric *m, int nm, const StoreEval *e,
                       int ne, const ReportMeta *meta);
+
+/* The decision review as one self-contained HTML page: verdicts with their
+ * traces, options with feasibility, total cost and p95 latency charts, pilot
+ * evidence, what would change the verdict, dates and sources. Caller frees. */
+char *review_render_html(const Review *r, const ReportMeta *meta);
 
 #endif

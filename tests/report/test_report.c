@@ -395,6 +395,62 @@ static void test_tfevents_framing(void **state) {
     free(b);
 }
 
+/* The review page from a review built by hand: every part of the model
+ * shows, escaped, with its charts and nothing external. */
+static void test_review_html(void **state) {
+    (void)state;
+    ReviewCheck checks[2] = {{"slo", REVIEW_FAIL, "p95 2,619 ms > SLO 1,500 ms"},
+                             {"context", REVIEW_PASS, "fits"}};
+    ReviewSource src = {"m1 prices", "https://example.com/prices", "2026-01-01"};
+    ReviewOption opts[2] = {
+        {.id = "ft<api>", .kind = "api_finetuned", .model = "m1", .horizon_total_usd = 6000,
+         .one_time_usd = 120, .first_month_usd = 490, .cost_per_1k_requests_usd = 0.35,
+         .latency_p50_ms = 1578, .latency_p95_ms = 2619, .feasible = false, .checks = checks,
+         .n_checks = 2, .sources = &src, .n_sources = 1},
+        {.id = "self", .kind = "self_hosted", .horizon_total_usd = 7120, .latency_p95_ms = 968,
+         .feasible = true, .checks = checks + 1, .n_checks = 1}};
+    const char *because[1] = {"volume 50000 >= 10000"};
+    ReviewTraceItem trace = {"high_volume", "fired", "fine_tune_self_hosted", true, because, 1};
+    ReviewFramework fw = {.id = "five", .title = "Five questions", .source = "https://example.com/f",
+                          .as_of = "2026-01-01", .verdict = "fine_tune_self_hosted",
+                          .verdict_title = "Fine-tune and self-host", .rests_on = "self",
+                          .trace = &trace, .n_trace = 1};
+    ReviewFlip flip = {"slo_flip", "ms", "With an SLO above 2,619 ms, ft<api> becomes the cheapest feasible option.", 2619};
+    ReviewDate date = {"2026-07-24", "m1 prices as of", "https://example.com/prices"};
+    Review r;
+    memset(&r, 0, sizeof r);
+    r.title = "Decision review: triage";
+    r.scenario = "triage";
+    r.today = "2026-12-02";
+    r.horizon_months = 12;
+    r.requests_per_day = 50000;
+    r.latency_slo_ms = 1500;
+    r.options = opts;
+    r.n_options = 2;
+    r.cheapest = 0;
+    r.cheapest_feasible = 1;
+    r.frameworks = &fw;
+    r.n_frameworks = 1;
+    r.flips = &flip;
+    r.n_flips = 1;
+    r.dates = &date;
+    r.n_dates = 1;
+    ReportMeta meta = {"9.9.9", NULL};
+    char *h = review_render_html(&r, &meta);
+    assert_non_null(strstr(h, "<h1>Decision review: triage</h1>"));
+    assert_non_null(strstr(h, "Cheapest feasible option over 12 months: <strong>self</strong>"));
+    assert_non_null(strstr(h, "The cheapest, ft&lt;api&gt;, is not feasible."));
+    assert_non_null(strstr(h, "Fine-tune and self-host"));
+    assert_non_null(strstr(h, "p95 2,619 ms &gt; SLO 1,500 ms"));
+    assert_non_null(strstr(h, "no: slo"));
+    assert_non_null(strstr(h, "<a href=\"https://example.com/prices\">"));
+    assert_non_null(strstr(h, "SLO: p95 at most 1500 ms"));
+    assert_int_equal(count(h, "<svg "), 2);
+    assert_int_equal(count(h, "data-points=\"2\""), 2); /* both charts: 2 bars */
+    assert_null(strstr(h, "<script"));
+    free(h);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ema),
@@ -410,6 +466,7 @@ int main(void) {
         cmocka_unit_test(test_crc32c_rfc3720),
         cmocka_unit_test(test_parse_utc),
         cmocka_unit_test(test_tfevents_framing),
+        cmocka_unit_test(test_review_html),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
