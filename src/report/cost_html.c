@@ -189,15 +189,17 @@ static void options_table(TpBuf *b, const CostScenario *sc, const CostProjection
             snprintf(v[7], 48, "-");
         tp_buf_puts(b, "<tr>");
         char id[160];
-        snprintf(id, sizeof id, "%s%s", sc->options[i].id,
-                 i == best ? (r->feasible ? " (cheapest feasible)" : " (cheapest)") : "");
+        snprintf(id, sizeof id, "%s", sc->options[i].id);
         th(b, "row", NULL, id);
         td(b, "l", cost_option_kind_name(sc->options[i].kind));
         for (int k = 0; k < 7; k++)
             td(b, NULL, v[k]);
         char why[128], cellv[160];
         failed_checks(r, why, sizeof why);
-        snprintf(cellv, sizeof cellv, r->feasible ? "yes" : "no: %s", why);
+        if (r->feasible)
+            snprintf(cellv, sizeof cellv, i == best ? "yes, cheapest" : "yes");
+        else
+            snprintf(cellv, sizeof cellv, "no: %s%s", why, i == best ? " (cheapest)" : "");
         td(b, r->feasible ? NULL : "bad", cellv);
         td(b, NULL, v[7]);
         tp_buf_puts(b, "</tr>\n");
