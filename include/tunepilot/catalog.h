@@ -36,4 +36,16 @@ bool model_catalog_scan_dir(ModelCatalog *c, const char *dir);
 
 void model_catalog_free(ModelCatalog *c);
 
+/* The name a model folder goes by where it is shared (an adapter's
+ * base_model_name_or_path): ORG/NAME for a snapshot of the Hugging Face
+ * cache (.../models--ORG--NAME/snapshots/REVISION), else the folder's own
+ * name. Never a path: it must not reveal how the user's disk is laid out. */
+void model_share_name(const char *dir, char *out, size_t size);
+
+/* The folder inside which a model folder's symbolic links may point when
+ * its files are copied (tp_file_copy's link_root): models--ORG--NAME for a
+ * cache snapshot (whose files link to ../../blobs), else the model folder
+ * itself; resolved (realpath) when it exists. */
+void model_link_root(const char *dir, char *out, size_t size);
+
 #endif

@@ -117,7 +117,9 @@ void trainer_close(Trainer *t);
 /* Changes where checkpoints go (before trainer_resume / trainer_run). */
 void trainer_set_run_dir(Trainer *t, const char *run_dir);
 
-/* Restores run_dir/checkpoint.safetensors when present (*resumed set). */
+/* Removes the temp files and staging folders a killed writer left in
+ * run_dir (tp_sweep_temps), then restores run_dir/checkpoint.safetensors
+ * when present (*resumed set). */
 TpStatus trainer_resume(Trainer *t, bool *resumed, TpError *err);
 
 /* Runs updates until the total or until *stop becomes non-zero (checked
@@ -133,7 +135,11 @@ TpStatus trainer_evaluate(Trainer *t, const char *kind, TrainEval *out, char *sh
                           size_t show_size, int n_show, TpError *err);
 
 /* Writes the trained weights: a PEFT adapter (qlora, lora) or a full model
- * directory (full), plus the tokenizer files for a full model. */
+ * directory (full), plus the tokenizer files for a full model (regular
+ * files only: a link out of the model's folder is an error). The folder is
+ * staged beside dir and renamed into place whole; on failure an earlier
+ * export is left as it was. The adapter records the base model by name
+ * (model_share_name), never by its local path. */
 TpStatus trainer_export(Trainer *t, const char *dir, TpError *err);
 
 /* Figures for the cost extrapolation. */

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <cjson/cJSON.h>
 
@@ -11,6 +12,7 @@
 #include "tunepilot/fileio.h"
 #include "tunepilot/llama.h"
 #include "tunepilot/lora.h"
+#include "tunepilot/paths.h"
 #include "tunepilot/tokenizer.h"
 
 static const char USAGE[] =
@@ -379,7 +381,10 @@ static int generate(const ModelArgs *a) {
     return rc;
 }
 
-/* BASE + adapter -> OUT: W += s B A, saved with the tokenizer files. */
+/* BASE + adapter -> OUT: W += s B A, saved with the tokenizer files. OUT
+ * is staged beside itself and renamed into place whole; the tokenizer
+ * files are copied as regular files only (a link out of BASE's own folder
+ * is refused: it could point at /proc/self/environ or a file of keys). */
 static int merge(const char *base, const char *adapter, const char *out) {
     LlamaModel m;
     Lora lora;
@@ -387,24 +392,34 @@ static int merge(const char *base, const char *adapter, const char *out) {
     TpStatus st = llama_model_load(base, &m, &err);
     if (st != TP_OK)
         return cli_fail(st, &err);
+    char stage[4200] = "", root[4200];
     st = lora_load_peft(&lora, &m.cfg, adapter, &err);
     if (st == TP_OK) {
         lora_merge(&lora, &m);
         lora_free(&lora);
-        st = llama_model_save(&m, out, &err);
+        st = tp_mkdirs_for_file(out, &err);
+        if (st == TP_OK)
+            st = tp_temp_dir(out, stage, sizeof stage, &err);
+        if (st == TP_OK)
+            st = llama_model_save(&m, stage, &err);
     }
+    model_link_root(base, root, sizeof root);
     const char *files[3] = {"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"};
     for (int i = 0; st == TP_OK && i < 3; i++) {
-        char src[4200], dst[4200], *data;
-        size_t len;
+        char src[4200], dst[4400];
         snprintf(src, sizeof src, "%s/%s", base, files[i]);
-        snprintf(dst, sizeof dst, "%s/%s", out, files[i]);
-        TpError e2;
-        if (tp_file_read(src, 1u << 28, &data, &len, &e2) != TP_OK)
-            continue; /* optional files */
-        st = tp_file_write_atomic(dst, data, len, &err);
-        free(data);
+        snprintf(dst, sizeof dst, "%s/%s", stage, files[i]);
+        st = tp_file_copy(src, dst, root, &err);
+        if (st == TP_ENOTFOUND) /* optional files */
+            st = TP_OK;
     }
+    struct stat sb;
+    if (st == TP_OK && stat(out, &sb) == 0 && S_ISDIR(sb.st_mode))
+        st = tp_temp_dir_move_into(stage, out, &err); /* keeps files of the user's */
+    else if (st == TP_OK)
+        st = tp_temp_dir_commit(stage, out, &err);
+    else if (stage[0])
+        tp_remove_tree(stage, NULL);
     llama_model_free(&m);
     if (st != TP_OK)
         return cli_fail(st, &err);

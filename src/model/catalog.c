@@ -3,6 +3,7 @@
 #include "tunepilot/catalog.h"
 
 #include <dirent.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,4 +127,64 @@ void model_catalog_free(ModelCatalog *c) {
     }
     free(c->items);
     memset(c, 0, sizeof *c);
+}
+
+/* dir resolved, without trailing slashes, into out. */
+static void resolved(const char *dir, char *out, size_t size) {
+    char real[PATH_MAX];
+    snprintf(out, size, "%s", realpath(dir, real) ? real : dir);
+    size_t n = strlen(out);
+    while (n > 1 && out[n - 1] == '/')
+        out[--n] = '\0';
+}
+
+/* In a resolved snapshot path .../models--X/snapshots/REV, the start of
+ * "models--X" and its length; NULL when dir is not one. */
+static const char *hub_repo(const char *path, size_t *len) {
+    const char *rev = strrchr(path, '/');
+    if (!rev || rev == path)
+        return NULL;
+    const char *snaps = rev;
+    while (snaps > path && snaps[-1] != '/')
+        snaps--;
+    if ((size_t)(rev - snaps) != 9 || strncmp(snaps, "snapshots", 9) || snaps == path)
+        return NULL;
+    const char *repo = snaps - 1;
+    while (repo > path && repo[-1] != '/')
+        repo--;
+    if (strncmp(repo, "models--", 8) || snaps - 1 - repo <= 8)
+        return NULL;
+    *len = (size_t)(snaps - 1 - repo);
+    return repo;
+}
+
+void model_share_name(const char *dir, char *out, size_t size) {
+    char path[PATH_MAX];
+    resolved(dir, path, sizeof path);
+    size_t len;
+    const char *repo = hub_repo(path, &len);
+    if (repo) {
+        /* models--ORG--NAME -> ORG/NAME */
+        char name[512];
+        snprintf(name, sizeof name, "%.*s", (int)(len - 8), repo + 8);
+        for (char *p = strstr(name, "--"); p; p = strstr(p, "--")) {
+            *p = '/';
+            memmove(p + 1, p + 2, strlen(p + 2) + 1);
+        }
+        snprintf(out, size, "%s", name);
+        return;
+    }
+    const char *base = strrchr(path, '/');
+    snprintf(out, size, "%s", base && base[1] ? base + 1 : path[0] && path[0] != '/' ? path : "model");
+}
+
+void model_link_root(const char *dir, char *out, size_t size) {
+    char path[PATH_MAX];
+    resolved(dir, path, sizeof path);
+    size_t len;
+    const char *repo = hub_repo(path, &len);
+    if (repo)
+        snprintf(out, size, "%.*s", (int)(repo - path + len), path);
+    else
+        snprintf(out, size, "%s", path);
 }

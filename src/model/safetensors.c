@@ -14,6 +14,7 @@
 
 #include "tunepilot/arena.h"
 #include "tunepilot/buf.h"
+#include "tunepilot/fileio.h"
 #include "tunepilot/json.h"
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -696,59 +697,28 @@ static TpStatus check_write_args(const char *path, const SafetensorsWriteTensor 
     return TP_OK;
 }
 
-static bool write_all(int fd, const void *data, size_t len) {
-    const char *p = data;
-    while (len > 0) {
-        ssize_t k = write(fd, p, len > (1u << 30) ? (1u << 30) : len);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0)
-            return false;
-        p += k;
-        len -= (size_t)k;
-    }
-    return true;
-}
-
-/* Streams header and data to PATH.tmp.PID, fsyncs, renames it over path and
- * fsyncs the directory (the same steps as tp_file_write_atomic). */
+/* Streams header and data into a temp file beside path and puts it in
+ * place (tp_temp_open, tp_temp_commit: fsync, rename, folder fsync). */
 static TpStatus write_file(const char *path, const TpBuf *hdr, const WItem *w, int n,
                            TpError *err) {
-    char tmp[4096], dir[4096];
-    int len = snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    if (len < 0 || (size_t)len >= sizeof tmp)
-        return tp_error_set(err, TP_EINVAL, "path is too long: %s", path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    char tmp[4096];
+    int fd = tp_temp_open(path, tmp, sizeof tmp, err);
     if (fd < 0)
-        return tp_error_set(err, TP_EIO, "%s: cannot create: %s", tmp, strerror(errno));
+        return err ? err->code : TP_EIO;
     unsigned char lenb[8];
     for (int i = 0; i < 8; i++)
         lenb[i] = (unsigned char)((uint64_t)hdr->len >> (8 * i));
-    bool ok = write_all(fd, lenb, 8) && write_all(fd, hdr->data, hdr->len);
-    for (int i = 0; ok && i < n; i++)
-        ok = w[i].nbytes == 0 || write_all(fd, w[i].t->data, (size_t)w[i].nbytes);
-    ok = ok && fsync(fd) == 0;
-    int e = errno;
-    if (close(fd) != 0 && ok) {
-        ok = false;
-        e = errno;
+    TpStatus st = tp_fd_write_all(fd, lenb, 8, path, err);
+    if (st == TP_OK)
+        st = tp_fd_write_all(fd, hdr->data, hdr->len, path, err);
+    for (int i = 0; st == TP_OK && i < n; i++)
+        if (w[i].nbytes > 0)
+            st = tp_fd_write_all(fd, w[i].t->data, (size_t)w[i].nbytes, path, err);
+    if (st != TP_OK) {
+        tp_temp_discard(fd, tmp);
+        return st;
     }
-    if (!ok || rename(tmp, path) != 0) {
-        e = ok ? errno : e;
-        unlink(tmp);
-        return tp_error_set(err, TP_EIO, "%s: cannot write %s: %s", path,
-                            ok ? "(rename into place)" : tmp, strerror(e));
-    }
-    snprintf(dir, sizeof dir, "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (slash)
-        *(slash == dir ? slash + 1 : slash) = '\0';
-    int dfd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        fsync(dfd);
-        close(dfd);
-    }
-    return TP_OK;
+    return tp_temp_commit(fd, tmp, path, err);
 }
 
 /* The header text, padded with spaces to a multiple of 8 bytes. */

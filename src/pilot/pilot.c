@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "tunepilot/blas.h"
+#include "tunepilot/fileio.h"
 #include "tunepilot/json.h"
 #include "tunepilot/lora.h"
 #include "tunepilot/paths.h"
@@ -429,7 +430,10 @@ TpStatus pilot_run(Store *s, const Pricing *pricing, const PilotOptions *o,
         st = trainer_resume(t, &resumed, err);
     char jpath[4200];
     snprintf(jpath, sizeof jpath, "%s/metrics.jsonl", dir);
-    Sink k = {s, id, st == TP_OK ? fopen(jpath, "a") : NULL, o->output, 0};
+    Sink k = {s, id, NULL, o->output, 0};
+    /* O_NOFOLLOW, regular files only: a planted link is never appended to */
+    if (st == TP_OK && !(k.jsonl = tp_file_open_append(jpath, err)))
+        st = err->code;
     TrainSink sink = {&k, on_step, on_eval, on_event};
     if (st == TP_OK) {
         TrainInfo ti;

@@ -12,7 +12,9 @@
 #include <unistd.h>
 
 #include "tunepilot/arena.h"
+#include "tunepilot/catalog.h"
 #include "tunepilot/dataset.h"
+#include "tunepilot/fileio.h"
 #include "tunepilot/llama.h"
 #include "tunepilot/lora.h"
 #include "tunepilot/optim.h"
@@ -314,9 +316,26 @@ static bool meta_ll(const SafetensorsFile *f, const char *key, long long *out) {
     return *end == '\0';
 }
 
+/* Temp files and staging folders that a killed writer left in the run
+ * folder (and, from older versions, inside the export folders). */
+static TpStatus sweep_run_dir(const Trainer *t, TpError *err) {
+    const char *subs[3] = {"", "/adapter", "/model"};
+    for (int i = 0; i < 3; i++) {
+        char d[4200];
+        snprintf(d, sizeof d, "%s%s", t->run_dir, subs[i]);
+        TpStatus st = tp_sweep_temps(d, NULL, err);
+        if (st != TP_OK)
+            return st;
+    }
+    return TP_OK;
+}
+
 TpStatus trainer_resume(Trainer *t, bool *resumed, TpError *err) {
     *resumed = false;
     char path[4200];
+    TpStatus sw = sweep_run_dir(t, err);
+    if (sw != TP_OK)
+        return sw;
     snprintf(path, sizeof path, "%s/checkpoint.safetensors", t->run_dir);
     if (access(path, F_OK) != 0)
         return TP_OK;
@@ -589,28 +608,42 @@ TpStatus trainer_evaluate(Trainer *t, const char *kind, TrainEval *out, char *sh
     return st;
 }
 
+/* The export is built in a staging folder beside dir and put in place in
+ * one rename (tp_temp_dir_commit): a run killed while exporting leaves no
+ * half-written file inside the folder that ships, only a staging folder
+ * that tp_sweep_temps removes; a failure (a full disk) leaves an earlier
+ * export as it was. The tokenizer files are copied as regular files only:
+ * a symbolic link out of the model's own folder (to /proc/self/environ, to
+ * a file of keys) stops the export with an error that names it. */
 TpStatus trainer_export(Trainer *t, const char *dir, TpError *err) {
-    if (t->has_lora)
-        return lora_save_peft(&t->lora, dir, t->model_dir, err);
-    TpStatus st = llama_model_save(&t->model, dir, err);
-    /* a full model directory also needs its tokenizer */
-    const char *files[3] = {"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"};
-    for (int i = 0; st == TP_OK && i < 3; i++) {
-        char src[4200], dst[4200];
-        snprintf(src, sizeof src, "%s/%s", t->model_dir, files[i]);
-        snprintf(dst, sizeof dst, "%s/%s", dir, files[i]);
-        FILE *in = fopen(src, "rb");
-        if (!in)
-            continue;
-        FILE *o = fopen(dst, "wb");
-        char buf[65536];
-        size_t n;
-        while (o && (n = fread(buf, 1, sizeof buf, in)) > 0)
-            fwrite(buf, 1, n, o);
-        if (!o || fclose(o) != 0)
-            st = tp_error_set(err, TP_EIO, "%s: cannot write", dst);
-        fclose(in);
+    char stage[4200], name[512];
+    TpStatus st = tp_mkdirs_for_file(dir, err);
+    if (st == TP_OK)
+        st = tp_temp_dir(dir, stage, sizeof stage, err);
+    if (st != TP_OK)
+        return st;
+    model_share_name(t->model_dir, name, sizeof name);
+    if (t->has_lora) {
+        st = lora_save_peft(&t->lora, stage, name, err);
+    } else {
+        st = llama_model_save(&t->model, stage, err);
+        /* a full model directory also needs its tokenizer */
+        const char *files[3] = {"tokenizer.json", "tokenizer_config.json",
+                                "special_tokens_map.json"};
+        char root[4200];
+        model_link_root(t->model_dir, root, sizeof root);
+        for (int i = 0; st == TP_OK && i < 3; i++) {
+            char src[4200], dst[4400];
+            snprintf(src, sizeof src, "%s/%s", t->model_dir, files[i]);
+            snprintf(dst, sizeof dst, "%s/%s", stage, files[i]);
+            st = tp_file_copy(src, dst, root, err);
+            if (st == TP_ENOTFOUND) /* optional files */
+                st = TP_OK;
+        }
     }
+    if (st == TP_OK)
+        return tp_temp_dir_commit(stage, dir, err);
+    tp_remove_tree(stage, NULL);
     return st;
 }
 
