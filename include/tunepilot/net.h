@@ -21,7 +21,7 @@
  *   TUNEPILOT_CA_BUNDLE                a CA file instead of the system's
  *
  * API keys are passed as `bearer` and are sent only in the Authorization
- * header. They never appear in a message this layer writes: every error
+ * header, only over https (or plain http to loopback: a local server). They never appear in a message this layer writes: every error
  * text, including what a server answered, goes through net_redact first. */
 #ifndef TUNEPILOT_NET_H
 #define TUNEPILOT_NET_H
@@ -116,6 +116,12 @@ const char *net_user_agent(void);
 void net_redact(char *s, size_t size, const char *secret);
 /* The same over an error's message. */
 void net_redact_error(TpError *err, const char *secret);
+
+/* True when url's host is this machine: localhost, 127.0.0.0/8 or [::1]. */
+bool net_url_is_loopback(const char *url);
+/* True when a key may be sent to url: https, or plain http to loopback
+ * only (a local test server). net_http refuses a bearer for any other URL. */
+bool net_url_may_carry_key(const char *url);
 
 /* The variable that holds the key for url's host when the user names none:
  * OPENAI_API_KEY for api.openai.com, TOGETHER_API_KEY for api.together.xyz,

@@ -19,9 +19,10 @@ static const char USAGE[] =
     "                               [--validation FILE] [--epochs N] [--suffix S]\n"
     "                               [--base-url URL] [--api-key-env NAME] [--yes]\n"
     "                               [--dry-run] [--json]\n"
-    "       tunepilot remote watch ID [--interval SECONDS] [--once] [--api-key-env NAME]\n"
+    "       tunepilot remote watch ID [--interval SECONDS] [--once] [--base-url URL]\n"
+    "                                 [--api-key-env NAME]\n"
     "       tunepilot remote list [--json]\n"
-    "       tunepilot remote cancel ID [--api-key-env NAME]\n"
+    "       tunepilot remote cancel ID [--base-url URL] [--api-key-env NAME]\n"
     "\n"
     "  submit  audits the chat JSONL data (OpenAI's format checks; tokens approximated\n"
     "          as 4 characters each), shows the estimated training cost (OpenAI's\n"
@@ -35,7 +36,11 @@ static const char USAGE[] =
     "  cancel  asks the provider to cancel the job\n"
     "\n"
     "The API key comes from OPENAI_API_KEY when the base URL is https://api.openai.com,\n"
-    "else from the variable named by --api-key-env (only its NAME is recorded).\n"
+    "else from the variable named by --api-key-env (only its NAME is recorded). Keys go\n"
+    "only over https (plain http only to localhost). watch and cancel take the endpoint\n"
+    "and the key's variable from the command line, never from the database alone: a job\n"
+    "submitted elsewhere than api.openai.com needs --base-url (the one it was submitted\n"
+    "to) and --api-key-env again.\n"
     "--base-url defaults to " REMOTE_OPENAI_BASE " (/v1 is added when missing).\n";
 
 /* --- submit --------------------------------------------------------------------------------- */
@@ -277,14 +282,54 @@ static TpStatus find_job(Store *s, const char *id, StoreHostedJob *j, TpError *e
     return store_hosted_job_find(s, id, j, err);
 }
 
-static TpStatus client_for(const StoreHostedJob *j, const char *key_env, RemoteClient *c,
-                           TpError *err) {
-    TpStatus st = remote_client_init(c, j->base_url, NULL, err);
-    const char *env = key_env ? key_env : j->key_env[0] ? j->key_env : NULL;
-    const char *key = NULL;
-    if (st == TP_OK)
-        st = resolve_key(env, c->base, &env, &key, err);
-    c->api_key = key;
+/* The client for a recorded job. The database says which job; where the
+ * key goes and which key are the user's to say: the endpoint is the one
+ * named by --base-url (it must match the recorded one), or the default
+ * OpenAI API when that is where the job was recorded; the key comes from
+ * --api-key-env, or the endpoint's default variable (net_default_key_env).
+ * A row's own key_env or base_url never chooses on its own, so a database
+ * from elsewhere cannot send a key to a host of its choosing. */
+static TpStatus client_for(const StoreHostedJob *j, const char *key_env, const char *base_url,
+                           RemoteClient *c, TpError *err) {
+    RemoteClient recorded;
+    TpStatus st = remote_client_init(&recorded, j->base_url, NULL, err);
+    if (st != TP_OK) {
+        tp_error_prefix(err, "run %lld's recorded endpoint", (long long)j->run_id);
+        return st;
+    }
+    st = remote_client_init(c, base_url, NULL, err);
+    if (st != TP_OK)
+        return st;
+    if (strcmp(recorded.base, c->base)) {
+        if (base_url)
+            return tp_error_set(err, TP_EINVAL,
+                                "--base-url %s: run %lld's job %s was submitted to %s, not there",
+                                c->base, (long long)j->run_id, j->job_id, recorded.base);
+        return tp_error_set(err, TP_EINVAL,
+                            "run %lld's job %s was submitted to %s; the database alone does not "
+                            "choose where an API key is sent: confirm the endpoint with "
+                            "--base-url %s (and name the key's variable with --api-key-env)",
+                            (long long)j->run_id, j->job_id, recorded.base, recorded.base);
+    }
+    if (!key_env && !net_default_key_env(c->base)) {
+        /* the recorded name is only a hint to the user, never used */
+        bool plain = j->key_env[0] && strspn(j->key_env, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                                         "abcdefghijklmnopqrstuvwxyz0123456789_") ==
+                                          strlen(j->key_env);
+        return tp_error_set(err, TP_EINVAL,
+                            "no API key for %s: name the environment variable that holds it with "
+                            "--api-key-env NAME%s%s%s",
+                            c->base, plain ? " (the job was submitted with " : "",
+                            plain ? j->key_env : "", plain ? ")" : "");
+    }
+    const char *env = NULL, *key = NULL;
+    st = resolve_key(key_env, c->base, &env, &key, err);
+    if (st == TP_OK && !net_url_may_carry_key(c->base))
+        st = tp_error_set(err, TP_EINVAL,
+                          "%s: an API key is sent only over https (plain http only to "
+                          "localhost, 127.0.0.1 or [::1])",
+                          c->base);
+    c->api_key = st == TP_OK ? key : NULL;
     return st;
 }
 
@@ -301,8 +346,8 @@ static void print_event(void *ctx, const char *level, const char *message, long 
     fflush(stdout);
 }
 
-static int watch(const CliGlobal *g, const char *id, const char *key_env, double interval,
-                 bool once) {
+static int watch(const CliGlobal *g, const char *id, const char *key_env, const char *base_url,
+                 double interval, bool once) {
     TpError err = {0};
     Store *store = NULL;
     StoreHostedJob j;
@@ -311,7 +356,7 @@ static int watch(const CliGlobal *g, const char *id, const char *key_env, double
     if (st == TP_OK)
         st = find_job(store, id, &j, &err);
     if (st == TP_OK)
-        st = client_for(&j, key_env, &c, &err);
+        st = client_for(&j, key_env, base_url, &c, &err);
     char last[32] = "";
     RemoteSyncResult r = {0};
     while (st == TP_OK) {
@@ -396,7 +441,8 @@ static int list(const CliGlobal *g, bool json) {
     return CLI_OK;
 }
 
-static int cancel(const CliGlobal *g, const char *id, const char *key_env) {
+static int cancel(const CliGlobal *g, const char *id, const char *key_env,
+                  const char *base_url) {
     TpError err = {0};
     Store *store = NULL;
     StoreHostedJob j;
@@ -406,7 +452,7 @@ static int cancel(const CliGlobal *g, const char *id, const char *key_env) {
     if (st == TP_OK)
         st = find_job(store, id, &j, &err);
     if (st == TP_OK)
-        st = client_for(&j, key_env, &c, &err);
+        st = client_for(&j, key_env, base_url, &c, &err);
     if (st == TP_OK)
         st = remote_cancel_job(&c, j.job_id, &job, &err);
     const cJSON *js = cJSON_GetObjectItemCaseSensitive(job, "status");
@@ -508,8 +554,8 @@ int cmd_remote(const CliGlobal *g, int argc, char **argv) {
     if (!strcmp(sub, "watch") || !strcmp(sub, "cancel")) {
         if (!arg)
             return cli_usage("remote", "%s: expected a run number or a job id", sub);
-        return !strcmp(sub, "watch") ? watch(g, arg, o.key_env, interval, once)
-                                     : cancel(g, arg, o.key_env);
+        return !strcmp(sub, "watch") ? watch(g, arg, o.key_env, o.base_url, interval, once)
+                                     : cancel(g, arg, o.key_env, o.base_url);
     }
     return cli_usage("remote",
                      "unknown subcommand \"%s\" (expected submit, watch, list or "

@@ -217,6 +217,12 @@ TpStatus net_easy_setup(CURL *h, const NetRequest *rq, const NetSettings *s,
         return tp_error_set(err, TP_EINVAL, "\"%s\": expected an http:// or https:// URL",
                             rq->url ? rq->url : "(none)");
     bool https = !strncasecmp(rq->url, "https://", 8);
+    if (rq->bearer && !net_url_may_carry_key(rq->url))
+        return tp_error_set(err, TP_EINVAL,
+                            "%s: refusing to send an API key over plain http to another "
+                            "machine (use https://; plain http is allowed only to localhost, "
+                            "127.0.0.1 or [::1])",
+                            rq->url);
     const char *method = rq->method ? rq->method : "GET";
     long timeout = rq->timeout_ms > 0 ? rq->timeout_ms : s->timeout_ms;
     curl_easy_setopt(h, CURLOPT_URL, rq->url);

@@ -1,4 +1,5 @@
 /* keys.c - API keys from the environment, and which host gets which key. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -25,6 +26,29 @@ static void url_host(const char *url, char *out, size_t size) {
     for (; p < end && n + 1 < size; p++)
         out[n++] = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
     out[n] = '\0';
+}
+
+bool net_url_is_loopback(const char *url) {
+    if (!url)
+        return false;
+    char host[256];
+    url_host(url, host, sizeof host);
+    if (!strcmp(host, "localhost") || !strcmp(host, "[::1]"))
+        return true;
+    /* 127.0.0.0/8 as a dotted quad */
+    int a, b, c, d;
+    char tail;
+    return sscanf(host, "%d.%d.%d.%d%c", &a, &b, &c, &d, &tail) == 4 && a == 127 && b >= 0 &&
+           b <= 255 && c >= 0 && c <= 255 && d >= 0 && d <= 255 &&
+           strspn(host, "0123456789.") == strlen(host);
+}
+
+bool net_url_may_carry_key(const char *url) {
+    if (!url)
+        return false;
+    if (!strncasecmp(url, "https://", 8))
+        return true;
+    return !strncasecmp(url, "http://", 7) && net_url_is_loopback(url);
 }
 
 const char *net_default_key_env(const char *url) {

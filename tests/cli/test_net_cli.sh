@@ -171,7 +171,7 @@ expect 0 "run 1: job ftjob-ok1 \(validating_files\)" -- \
 grep -qF 'name="purpose"\r\n\r\nfine-tune' "$WORK/ft.log" && ok || bad "no purpose=fine-tune in the upload"
 grep -q '"training_file":"file-train1","validation_file":"file-valid1","suffix":"tp"' "$WORK/ft.log" && ok || bad "the job did not name the uploaded files"
 grep -q '"n_epochs":2' "$WORK/ft.log" && ok || bad "the job did not ask for 2 epochs"
-out=$("$TP" remote watch 1 --interval 0.05 2>&1); rc=$?; printf '%s\n' "$out" >>"$ALL"
+out=$("$TP" remote watch 1 --interval 0.05 --base-url "$FU" --api-key-env OPENAI_API_KEY 2>&1); rc=$?; printf '%s\n' "$out" >>"$ALL"
 [ "$rc" -eq 0 ] && ok || bad "remote watch 1: exit $rc"
 for pat in "^\[info\] Validating training file: file-train1" "^\[info\] Step 3/3: training loss=0.70" \
            "job ftjob-ok1: running \(run running\)" "job ftjob-ok1: succeeded \(run completed\)" \
@@ -184,21 +184,40 @@ out=$("$TP" runs show 1 --json 2>&1); printf '%s\n' "$out" >>"$ALL"
 grep -Eq '"status":[[:space:]]*"completed"' <<<"$out" && ok || bad "run 1 is not completed"
 expect 0 "run 2: job ftjob-fail1" -- \
   "$TP" remote submit --model gpt-4o-mini-2024-07-18 --data "$FIX/train.jsonl" --base-url "$FU/v1" --api-key-env OPENAI_API_KEY --yes
-expect 1 "job ftjob-fail1 failed: The job failed due to an invalid training file" -- "$TP" remote watch ftjob-fail1 --once
+expect 1 "job ftjob-fail1 failed: The job failed due to an invalid training file" -- "$TP" remote watch ftjob-fail1 --once --base-url "$FU" --api-key-env OPENAI_API_KEY
 expect 0 "run 3: job ftjob-cancel1 \(queued\)" -- \
   "$TP" remote submit --model gpt-4o-mini-2024-07-18 --data "$FIX/train.jsonl" --base-url "$FU" --api-key-env OPENAI_API_KEY --yes
-expect 0 "run 3, job ftjob-cancel1: cancelled" -- "$TP" remote cancel 3
+expect 0 "run 3, job ftjob-cancel1: cancelled" -- "$TP" remote cancel 3 --base-url "$FU" --api-key-env OPENAI_API_KEY
 expect 0 "ftjob-cancel1 +openai +cancelled +cancelled" -- "$TP" remote list
 expect 0 "ftjob-fail1 +openai +failed +failed" -- "$TP" remote list
 expect 0 '"fine_tuned_model":[[:space:]]*"ft:gpt-4o-mini-2024-07-18:org-test:tp:abc123"' -- "$TP" remote list --json
 expect 1 "no hosted job \"ftjob-nope\"" -- "$TP" remote watch ftjob-nope --once
+# The database names the job, never where a key goes nor which key: a row
+# edited to name another variable and another endpoint changes nothing.
+export OTHER_SECRET=sk-other-OTHER987
+sqlite3 "$TUNEPILOT_DB" "UPDATE hosted_jobs SET key_env = 'OTHER_SECRET' WHERE run_id = 2"
+n0=$(grep -c '^GET' "$WORK/ft.log")
+expect 2 "submitted to $FU/v1; the database alone does not choose where an API key is sent: confirm the endpoint with --base-url" -- \
+  "$TP" remote watch 2 --once
+expect 2 "no API key for $FU/v1: name the environment variable .* --api-key-env NAME \(the job was submitted with OTHER_SECRET\)" -- \
+  "$TP" remote watch 2 --once --base-url "$FU"
+expect 2 "run 2's job ftjob-fail1 was submitted to $FU/v1, not there" -- \
+  "$TP" remote cancel 2 --base-url "http://127.0.0.2:9" --api-key-env OPENAI_API_KEY
+[ "$(grep -c '^GET' "$WORK/ft.log")" -eq "$n0" ] && ok || bad "a request left for a row that was refused"
+sqlite3 "$TUNEPILOT_DB" "UPDATE hosted_jobs SET base_url = 'http://192.0.2.1:9/v1' WHERE run_id = 2"
+expect 2 "http://192.0.2.1:9/v1: an API key is sent only over https" -- \
+  "$TP" remote watch 2 --once --base-url "http://192.0.2.1:9" --api-key-env OPENAI_API_KEY
+expect 2 "refusing to send an API key over plain http to another machine" -- \
+  "$TP" remote submit --model gpt-4o-mini-2024-07-18 --data "$FIX/train.jsonl" --base-url "http://192.0.2.1:9" --api-key-env OPENAI_API_KEY --yes
+expect 2 "refusing to send an API key over plain http" -- \
+  "$TP" probe "http://192.0.2.1:9/v1" --model m --requests 1 --api-key-env OPENAI_API_KEY --no-save
 expect 1 "HTTP 401 Unauthorized: Incorrect API key provided:.*\[REDACTED\]" -- \
   "$TP" remote submit --model gpt-4o-mini-2024-07-18 --data "$FIX/train.jsonl" --base-url "$FU/echo/v1" --api-key-env OPENAI_API_KEY --yes
 expect 2 'provider together: only "openai"' -- \
   "$TP" remote submit --provider together --model m --data "$FIX/train.jsonl" --yes
 
 # --- the key, nowhere ----------------------------------------------------------------------
-if grep -rlaF "SECRET123" "$WORK" >/dev/null; then
+if grep -rlaF -e "SECRET123" -e "OTHER987" "$WORK" >/dev/null; then
   bad "the API key leaked into: $(grep -rlaF SECRET123 "$WORK" | tr '\n' ' ')"
 else
   ok

@@ -188,6 +188,19 @@ static void test_keys(void **state) {
     assert_null(net_default_key_env("https://api.openai.com.evil.example/v1"));
     assert_null(net_default_key_env("https://user@evil.example/api.openai.com"));
     assert_null(net_default_key_env("http://127.0.0.1:8000/v1"));
+    /* a key goes over https, or plain http to this machine only */
+    assert_true(net_url_may_carry_key("https://api.example.com/v1"));
+    assert_true(net_url_may_carry_key("http://127.0.0.1:8000/v1"));
+    assert_true(net_url_may_carry_key("http://127.1.2.3/v1"));
+    assert_true(net_url_may_carry_key("HTTP://LOCALHOST:80/v1"));
+    assert_true(net_url_may_carry_key("http://[::1]:9/v1"));
+    assert_false(net_url_may_carry_key("http://127.0.0.1.evil.example/v1"));
+    assert_false(net_url_may_carry_key("http://localhost.evil.example/v1"));
+    assert_false(net_url_may_carry_key("http://10.0.0.1/v1"));
+    assert_false(net_url_may_carry_key("http://128.0.0.1/v1"));
+    assert_false(net_url_may_carry_key("http://evil.example/127.0.0.1"));
+    assert_false(net_url_may_carry_key("ftp://127.0.0.1/"));
+    assert_false(net_url_may_carry_key(NULL));
 
     TpError err = {0};
     const char *key = NULL;
