@@ -4,7 +4,11 @@
  *
  * The child runs in its own process group with standard input from
  * /dev/null and PYTHONUNBUFFERED=1 added to its environment (so Python
- * prints each line as it comes). Its standard output and error are read
+ * prints each line as it comes). Its environment keeps no secret
+ * (net_env_is_secret: OPENAI_API_KEY, HF_TOKEN, ...) unless the user names
+ * it in pass_env (--pass-env NAME), and every line it prints is redacted of
+ * the values of this process's secret variables (net_secret_values) before
+ * it is echoed, parsed or stored; so is the recorded command line. Its standard output and error are read
  * through pipes, copied as they arrive to echo_out / echo_err, and cut into
  * lines at "\n" (a segment that ends in a bare "\r", a progress bar's
  * redraw, is read but never stored as an event). In each line the text from
@@ -53,6 +57,7 @@
 
 typedef struct ExternalOptions {
     char *const *argv;         /* the command, NULL-terminated; argv[0] is looked up in PATH */
+    const char *const *pass_env; /* secret variables the child may see (NULL-terminated) */
     const char *name;          /* the run's name; NULL: the command's program name */
     FILE *echo_out, *echo_err; /* copies of the child's stdout / stderr; NULL: none */
     int max_events;            /* 0 = EXTERNAL_MAX_EVENTS */

@@ -129,6 +129,25 @@ bool net_url_may_carry_key(const char *url);
  * --api-key-env, so a probe of a third-party server cannot leak it). */
 const char *net_default_key_env(const char *url);
 
+/* True when an environment variable of this name holds a secret: one of
+ * its '_'-separated parts is KEY, APIKEY, TOKEN, SECRET(S), PASSWORD,
+ * PASSWD or CREDENTIAL(S), in any case (OPENAI_API_KEY, HF_TOKEN,
+ * AWS_SECRET_ACCESS_KEY; not TOKENIZERS_PARALLELISM). name may be a
+ * "NAME=VALUE" entry of environ. */
+bool net_env_is_secret(const char *name);
+/* Secret values shorter than this are not redacted (they would hit
+ * ordinary text: a flag set to "1"). */
+#define NET_SECRET_MIN_LEN 8
+/* Copies of the values of this process's secret variables (net_env_is_secret,
+ * NET_SECRET_MIN_LEN bytes or more), NULL-terminated; free with
+ * net_secrets_free (which wipes them). */
+char **net_secret_values(void);
+void net_secrets_free(char **v);
+/* A new NUL-terminated copy of s[0..len) with every occurrence of each of
+ * the NULL-terminated secrets replaced by "[REDACTED]"; *out_len (may be
+ * NULL) gets its length. The caller frees it. */
+char *net_redact_all(const char *s, size_t len, char *const *secrets, size_t *out_len);
+
 /* Reads the key from variable env_name into *key (the environment's own
  * storage). A missing or empty variable is TP_EINVAL when required, else
  * *key = NULL. A name that is not [A-Za-z_][A-Za-z0-9_]* is TP_EINVAL. */

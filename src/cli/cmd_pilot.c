@@ -15,6 +15,7 @@
 #include "tunepilot/blas.h"
 #include "tunepilot/dataset.h"
 #include "tunepilot/external.h"
+#include "tunepilot/arena.h"
 #include "tunepilot/handoff.h"
 #include "tunepilot/lora.h"
 #include "tunepilot/pilot.h"
@@ -25,7 +26,8 @@
 static const char USAGE[] =
     "usage: tunepilot pilot --model DIR --data FILE [options]\n"
     "       tunepilot pilot --demo [options]\n"
-    "       tunepilot pilot --backend command [--name TEXT] [--max-events N] -- CMD ARGS...\n"
+    "       tunepilot pilot --backend command [--name TEXT] [--max-events N]\n"
+    "                       [--pass-env NAME]... -- CMD ARGS...\n"
     "\n"
     "Fine-tunes the model on the dataset on this machine and records the run.\n"
     "  --demo            the bundled demo: a small model tunepilot pretrained, tuned to\n"
@@ -54,7 +56,11 @@ static const char USAGE[] =
     "lines as the run's curves: follow them with tunepilot runs watch ID. The run\n"
     "completes when the command exits 0 and fails otherwise; Ctrl-C is passed on to it.\n"
     "  --name TEXT       the run's name (default: the program's name)\n"
-    "  --max-events N    other output lines kept with the run (200)\n";
+    "  --max-events N    other output lines kept with the run (200)\n"
+    "  --pass-env NAME   let the command see the secret variable NAME (repeatable); API\n"
+    "                    keys and tokens (names with KEY, TOKEN, SECRET, PASSWORD ...)\n"
+    "                    are kept from it otherwise, and their values are redacted from\n"
+    "                    everything it prints\n";
 
 static const char RUNS_USAGE[] =
     "usage: tunepilot runs list [--json]\n"
@@ -110,7 +116,8 @@ static void on_external_start(void *ctx, int64_t id, pid_t pid) {
 static int run_external(const CliGlobal *g, int argc, char **argv) {
     const char *name = NULL;
     long long max_events = 0;
-    int cmd = -1;
+    int cmd = -1, n_pass = 0;
+    const char **pass = tp_xcalloc((size_t)argc + 1, sizeof *pass);
     for (int i = 1; i < argc && cmd < 0; i++) {
         const char *v = NULL;
         if (!strcmp(argv[i], "--")) {
@@ -124,29 +131,48 @@ static int run_external(const CliGlobal *g, int argc, char **argv) {
                 return cli_usage("pilot", "--name: expected a name for the run");
             name = v;
         } else if (cli_take(argc, argv, &i, "--max-events", &v)) {
-            if (!cli_parse_ll(v, &max_events) || max_events < 1 || max_events > 1000000)
+            if (!cli_parse_ll(v, &max_events) || max_events < 1 || max_events > 1000000) {
+                free(pass);
                 return cli_usage("pilot", "--max-events: expected a whole number 1..1000000");
+            }
+        } else if (cli_take(argc, argv, &i, "--pass-env", &v)) {
+            bool good = v && *v && !(*v >= '0' && *v <= '9');
+            for (const char *c = v; good && *c; c++)
+                good = (*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') ||
+                       (*c >= '0' && *c <= '9') || *c == '_';
+            if (!good) { /* not echoed: it may be a key pasted by mistake */
+                free(pass);
+                return cli_usage("pilot", "--pass-env: expected the name of an environment "
+                                          "variable (letters, digits and _), not its value");
+            }
+            pass[n_pass++] = v;
         } else {
+            free(pass);
             return cli_usage("pilot",
-                             "%s: with --backend command only --name and --max-events go before "
-                             "\"--\"; the trainer's own options go after it",
+                             "%s: with --backend command only --name, --max-events and "
+                             "--pass-env go before \"--\"; the trainer's own options go after it",
                              argv[i]);
         }
     }
-    if (cmd < 0 || cmd >= argc)
+    if (cmd < 0 || cmd >= argc) {
+        free(pass);
         return cli_usage("pilot",
                          "--backend command: expected -- CMD ARGS... (the trainer to run)");
+    }
     TpError err = {0};
     Store *s = NULL;
     TpStatus st = cli_open_store(g, &s, &err);
-    if (st != TP_OK)
+    if (st != TP_OK) {
+        free(pass);
         return cli_fail(st, &err);
+    }
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_stop_count; /* no SA_RESTART: the wait wakes up at once */
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     ExternalOptions o = {.argv = argv + cmd,
+                         .pass_env = pass,
                          .name = name,
                          .echo_out = stdout,
                          .echo_err = stderr,
@@ -170,6 +196,7 @@ static int run_external(const CliGlobal *g, int argc, char **argv) {
             rc = CLI_FAIL;
     }
     store_close(s);
+    free(pass);
     return rc;
 }
 

@@ -662,14 +662,11 @@ TpStatus hf_copy_dir_files(const char *src, const char *dst, size_t max_total, s
             *too_big = true;
             break;
         }
-        char *buf = NULL;
-        size_t len = 0;
-        st = tp_file_read(from, (size_t)sb.st_size + 1, &buf, &len, err);
+        /* tp_file_copy opens with O_NOFOLLOW and checks the type again: a
+         * file swapped for a link after the lstat is refused, not followed */
+        st = tp_mkdirs_for_file(to, err);
         if (st == TP_OK)
-            st = tp_mkdirs_for_file(to, err);
-        if (st == TP_OK)
-            st = tp_file_write_atomic(to, buf, len, err);
-        free(buf);
+            st = tp_file_copy(from, to, NULL, err);
         *total += (size_t)sb.st_size;
     }
     closedir(d);

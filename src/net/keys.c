@@ -4,7 +4,11 @@
 #include <string.h>
 #include <strings.h>
 
+#include "tunepilot/arena.h"
+#include "tunepilot/buf.h"
 #include "tunepilot/net.h"
+
+extern char **environ;
 
 /* The host of url (no port, no user info), lower case, into out. */
 static void url_host(const char *url, char *out, size_t size) {
@@ -95,4 +99,81 @@ TpStatus net_api_key(const char *env_name, bool required, const char **key, TpEr
     }
     *key = v;
     return TP_OK;
+}
+
+bool net_env_is_secret(const char *name) {
+    static const char *const PARTS[] = {"KEY",    "APIKEY",     "TOKEN",       "SECRET",
+                                        "SECRETS", "PASSWORD", "PASSWD",      "CREDENTIAL",
+                                        "CREDENTIALS", NULL};
+    if (!name)
+        return false;
+    const char *p = name;
+    while (*p && *p != '=') {
+        size_t n = strcspn(p, "_=");
+        for (int i = 0; PARTS[i]; i++)
+            if (strlen(PARTS[i]) == n && !strncasecmp(p, PARTS[i], n))
+                return true;
+        p += n;
+        if (*p == '_')
+            p++;
+    }
+    return false;
+}
+
+char **net_secret_values(void) {
+    int n = 0, cap = 8;
+    char **v = tp_xmalloc((size_t)cap * sizeof *v);
+    for (char **e = environ; e && *e; e++) {
+        const char *eq = strchr(*e, '=');
+        if (!eq || !net_env_is_secret(*e) || strlen(eq + 1) < NET_SECRET_MIN_LEN)
+            continue;
+        bool dup = false;
+        for (int i = 0; i < n && !dup; i++)
+            dup = !strcmp(v[i], eq + 1);
+        if (dup)
+            continue;
+        if (n + 1 >= cap) {
+            cap *= 2;
+            v = tp_xrealloc(v, (size_t)cap * sizeof *v);
+        }
+        v[n++] = tp_xstrdup(eq + 1);
+    }
+    v[n] = NULL;
+    return v;
+}
+
+void net_secrets_free(char **v) {
+    for (char **p = v; p && *p; p++) {
+        memset(*p, 0, strlen(*p));
+        free(*p);
+    }
+    free(v);
+}
+
+char *net_redact_all(const char *s, size_t len, char *const *secrets, size_t *out_len) {
+    TpBuf b;
+    tp_buf_init(&b);
+    size_t i = 0, from = 0;
+    while (i < len) {
+        size_t hit = 0;
+        for (char *const *k = secrets; k && *k && !hit; k++) {
+            size_t kl = strlen(*k);
+            if (kl && kl <= len - i && !memcmp(s + i, *k, kl))
+                hit = kl;
+        }
+        if (hit) {
+            tp_buf_append(&b, s + from, i - from);
+            tp_buf_puts(&b, "[REDACTED]");
+            i += hit;
+            from = i;
+        } else {
+            i++;
+        }
+    }
+    tp_buf_append(&b, s + from, len - from);
+    if (out_len)
+        *out_len = b.len;
+    if (!b.data)
+        return tp_xstrdup("");
+    return tp_buf_take(&b);
 }

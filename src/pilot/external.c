@@ -18,6 +18,7 @@
 #include "tunepilot/buf.h"
 #include "tunepilot/json.h"
 #include "tunepilot/limits.h"
+#include "tunepilot/net.h"
 
 extern char **environ;
 
@@ -213,6 +214,7 @@ typedef struct Stream {
     TpBuf line;
     bool cut;        /* the line grew past MAX_LINE: the rest is dropped */
     bool cr_pending; /* the last chunk ended in "\r" */
+    TpBuf hold;      /* echo output held back: it may be the start of a secret */
 } Stream;
 
 typedef struct TailLine {
@@ -235,6 +237,7 @@ typedef struct Ext {
     int n_tail, tail_next;
     int last_event_line; /* the last line number stored as an event */
     char last_err[300], last_out[300];
+    char **secrets; /* values of this process's secret variables: redacted everywhere */
 } Ext;
 
 static void ev_store(Ext *x, const char *level, const char *text) {
@@ -351,9 +354,10 @@ static void on_line(Ext *x, Stream *st, const char *text, size_t len, bool progr
     if (lead == len)
         return;
     x->res->n_lines++;
-    char *line = tp_xmalloc(len - lead + 1);
-    memcpy(line, text + lead, len - lead);
-    line[len - lead] = '\0';
+    /* nothing the child printed is kept or parsed before its secrets are out */
+    size_t n_red;
+    char *line = net_redact_all(text + lead, len - lead, x->secrets, &n_red);
+    len = lead + n_red;
     if (!progress) {
         char *last = st->is_err ? x->last_err : x->last_out;
         snprintf(last, sizeof x->last_err, "%s", line);
@@ -417,6 +421,31 @@ static void on_line(Ext *x, Stream *st, const char *text, size_t len, bool progr
     free(line);
 }
 
+/* Echoes a chunk with the secrets redacted. A tail that could be the start
+ * of a secret cut across two reads is held back until the next chunk (end:
+ * everything goes out). */
+static void echo_chunk(Ext *x, Stream *st, const char *p, size_t n, bool end) {
+    if (!st->echo)
+        return;
+    tp_buf_append(&st->hold, p, n);
+    size_t len;
+    char *red = net_redact_all(st->hold.data ? st->hold.data : "", st->hold.len, x->secrets, &len);
+    size_t keep = 0;
+    for (char **k = x->secrets; !end && *k; k++) {
+        size_t kl = strlen(*k);
+        for (size_t m = kl - 1 < len ? kl - 1 : len; m > keep; m--)
+            if (!memcmp(red + len - m, *k, m)) {
+                keep = m;
+                break;
+            }
+    }
+    fwrite(red, 1, len - keep, st->echo);
+    fflush(st->echo);
+    st->hold.len = 0;
+    tp_buf_append(&st->hold, red + len - keep, keep);
+    free(red);
+}
+
 /* Feeds a chunk of a stream, cutting it into lines. */
 static void feed(Ext *x, Stream *st, const char *p, size_t n) {
     for (size_t i = 0; i < n; i++) {
@@ -474,15 +503,28 @@ static bool pipe_cloexec(int p[2]) {
     return true;
 }
 
-/* environ with PYTHONUNBUFFERED=1 added when unset (array malloc'ed, strings borrowed). */
-static char **child_env(void) {
-    int n = 0;
+/* True when entry ("NAME=VALUE") is one of the NULL-terminated names. */
+static bool env_named(const char *entry, const char *const *names) {
+    size_t n = strcspn(entry, "=");
+    for (; names && *names; names++)
+        if (strlen(*names) == n && !strncmp(entry, *names, n))
+            return true;
+    return false;
+}
+
+/* environ without its secrets (net_env_is_secret) except the ones the user
+ * passes on, with PYTHONUNBUFFERED=1 added when unset (array malloc'ed,
+ * strings borrowed). */
+static char **child_env(const char *const *pass_env) {
+    int n = 0, k = 0;
     bool have = false;
     for (; environ && environ[n]; n++)
         have |= !strncmp(environ[n], "PYTHONUNBUFFERED=", 17);
     char **env = tp_xmalloc((size_t)(n + 2) * sizeof *env);
     for (int i = 0; i < n; i++)
-        env[i] = environ[i];
+        if (!net_env_is_secret(environ[i]) || env_named(environ[i], pass_env))
+            env[k++] = environ[i];
+    n = k;
     static char unbuf[] = "PYTHONUNBUFFERED=1";
     if (!have)
         env[n++] = unbuf;
@@ -491,7 +533,8 @@ static char **child_env(void) {
 }
 
 /* Starts the child; TP_OK with *pid and the read ends, else why exec failed. */
-static TpStatus spawn(char *const *argv, pid_t *pid, int *out_fd, int *err_fd, TpError *err) {
+static TpStatus spawn(char *const *argv, const char *const *pass_env, pid_t *pid, int *out_fd,
+                      int *err_fd, TpError *err) {
     int po[2], pe[2], px[2];
     if (!pipe_cloexec(po))
         return tp_error_set(err, TP_ERR, "cannot create a pipe: %s", strerror(errno));
@@ -507,7 +550,7 @@ static TpStatus spawn(char *const *argv, pid_t *pid, int *out_fd, int *err_fd, T
         close(pe[1]);
         return tp_error_set(err, TP_ERR, "cannot create a pipe: %s", strerror(errno));
     }
-    char **env = child_env();
+    char **env = child_env(pass_env);
     fflush(NULL);
     pid_t p = fork();
     if (p == 0) {
@@ -643,9 +686,10 @@ TpStatus external_run(Store *s, const ExternalOptions *o, volatile sig_atomic_t 
     pid_t pid = 0;
     int fds[2] = {-1, -1};
     sig_atomic_t seen = stop ? *stop : 0;
-    TpStatus st = spawn(o->argv, &pid, &fds[0], &fds[1], err);
+    TpStatus st = spawn(o->argv, o->pass_env, &pid, &fds[0], &fds[1], err);
     if (st != TP_OK)
         return st;
+    char **secrets = net_secret_values();
 
     const char *prog = strrchr(o->argv[0], '/') ? strrchr(o->argv[0], '/') + 1 : o->argv[0];
     const char *name = o->name && *o->name ? o->name : prog;
@@ -653,14 +697,19 @@ TpStatus external_run(Store *s, const ExternalOptions *o, volatile sig_atomic_t 
     snprintf(r.kind, sizeof r.kind, "external");
     snprintf(r.method, sizeof r.method, "external");
     snprintf(r.model, sizeof r.model, "%s", name);
-    char *cmd = command_line(o->argv);
-    snprintf(r.data, sizeof r.data, "%s", cmd);
+    /* a key typed among the command's arguments is not recorded either */
+    char *cmd = command_line(o->argv), *red = net_redact_all(cmd, strlen(cmd), secrets, NULL);
+    snprintf(r.data, sizeof r.data, "%s", red);
     free(cmd);
-    r.config = config_json(o->argv, name);
+    free(red);
+    cmd = config_json(o->argv, name);
+    r.config = net_redact_all(cmd, strlen(cmd), secrets, NULL);
+    free(cmd);
     r.pid = pid;
     st = store_run_create(s, &r, &res->run_id, err);
     free(r.config);
     if (st != TP_OK) {
+        net_secrets_free(secrets);
         signal_child(pid, SIGKILL);
         int status;
         while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
@@ -678,11 +727,14 @@ TpStatus external_run(Store *s, const ExternalOptions *o, volatile sig_atomic_t 
              .res = res,
              .last_loss = NAN,
              .last_eval = NAN,
-             .last_epoch = NAN};
+             .last_epoch = NAN,
+             .secrets = secrets};
     Stream streams[2] = {{.fd = fds[0], .is_err = false, .echo = o->echo_out},
                          {.fd = fds[1], .is_err = true, .echo = o->echo_err}};
-    tp_buf_init(&streams[0].line);
-    tp_buf_init(&streams[1].line);
+    for (int k = 0; k < 2; k++) {
+        tp_buf_init(&streams[k].line);
+        tp_buf_init(&streams[k].hold);
+    }
     bool exited = false, interrupted = false;
     int status = 0, stops = 0;
     double exit_at = 0;
@@ -713,14 +765,12 @@ TpStatus external_run(Store *s, const ExternalOptions *o, volatile sig_atomic_t 
             if (n < 0 && errno == EINTR)
                 continue;
             if (n <= 0) {
+                echo_chunk(&x, sm, "", 0, true);
                 feed_end(&x, sm);
                 close_fd(&sm->fd);
                 continue;
             }
-            if (sm->echo) {
-                fwrite(chunk, 1, (size_t)n, sm->echo);
-                fflush(sm->echo);
-            }
+            echo_chunk(&x, sm, chunk, (size_t)n, false);
             feed(&x, sm, chunk, (size_t)n);
         }
         if (!exited) {
@@ -735,9 +785,11 @@ TpStatus external_run(Store *s, const ExternalOptions *o, volatile sig_atomic_t 
     }
     free(chunk);
     for (int k = 0; k < 2; k++) {
+        echo_chunk(&x, &streams[k], "", 0, true);
         feed_end(&x, &streams[k]);
         close_fd(&streams[k].fd);
         tp_buf_free(&streams[k].line);
+        tp_buf_free(&streams[k].hold);
     }
 
     if (WIFEXITED(status)) {
@@ -783,6 +835,7 @@ TpStatus external_run(Store *s, const ExternalOptions *o, volatile sig_atomic_t 
     free(sum);
     cJSON_Delete(x.final);
     cJSON_Delete(x.child_summary);
+    net_secrets_free(secrets);
     store_run_set_pid(s, res->run_id, 0, &ignore);
     st = store_run_set_status(s, res->run_id, res->status, res->message, err);
     return st;

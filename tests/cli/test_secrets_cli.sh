@@ -4,7 +4,7 @@
 # never leaks the key through `pilot --method full` or `model merge`; the
 # adapter names its base model, never its local path; planted links under
 # metrics.jsonl and under the atomic writer's temp names are never written
-# through; a pilot killed at every rename of the atomic writer
+# through; a pilot killed at every fsync and rename of the atomic writer
 # (TUNEPILOT_FAULT=kill:rename:N) resumes to the adapter of a straight run,
 # byte for byte, with no temp file left; ENOSPC on the checkpoint and on the
 # export is a clear error that keeps the previous checkpoint.
@@ -108,29 +108,32 @@ mkdir "$WORK/rep"
 [ -f "$WORK/rep/report.md" ] && [ ! -L "$WORK/rep/report.md" ] && grep -q . "$WORK/rep/report.md" &&
   ok || bad "no report.md"
 
-# --- a kill at every rename of the atomic writer ---------------------------------------
-# 3 updates, a checkpoint after each: renames 1-3 are checkpoints, then the
-# export's two files and the staged folder; 7 runs past them all.
+# --- a kill at every fsync and every rename of the atomic writer ------------------------
+# 3 updates, a checkpoint after each: fsyncs and renames 1-3 are the
+# checkpoints', then the export's two files' and the staged folder's; 7 runs
+# past them all. Each killed run is resumed with `runs resume`.
 kc=(--model "$DM" "${common[@]}" --steps 3 --checkpoint-every 1 --dropout 0.1)
 TUNEPILOT_DB=$WORK/straight.db "$TP" pilot "${kc[@]}" --out "$WORK/straight" >/dev/null 2>&1 && ok ||
   bad "straight run"
-kills=0
-for n in 1 2 3 4 5 6 7; do
-  d=$WORK/kill$n
-  (TUNEPILOT_DB=$d.db TUNEPILOT_FAULT=kill:rename:$n "$TP" pilot "${kc[@]}" --out "$d" >/dev/null 2>&1) 2>/dev/null
-  rc=$?
-  if [ $rc -eq 137 ]; then
-    kills=$((kills + 1))
-    [ $n -eq 2 ] && cp "$d/checkpoint.safetensors" "$WORK/ckpt-after-1"
-    TUNEPILOT_DB=$d.db "$TP" runs resume 1 >/dev/null 2>&1 && ok || bad "resume after a kill at rename $n"
-  elif [ $rc -ne 0 ]; then
-    bad "kill:rename:$n: exit $rc"
-  fi
-  cmp -s "$WORK/straight/adapter/adapter_model.safetensors" "$d/adapter/adapter_model.safetensors" &&
-    ok || bad "kill at rename $n: the adapter differs from a straight run's"
-  [ -z "$(temps "$d")" ] && ok || bad "kill at rename $n: temp files left: $(temps "$d")"
+for point in fsync rename; do
+  kills=0
+  for n in 1 2 3 4 5 6 7; do
+    d=$WORK/kill-$point-$n
+    (TUNEPILOT_DB=$d.db TUNEPILOT_FAULT=kill:$point:$n "$TP" pilot "${kc[@]}" --out "$d" >/dev/null 2>&1) 2>/dev/null
+    rc=$?
+    if [ $rc -eq 137 ]; then
+      kills=$((kills + 1))
+      [ $point = rename ] && [ $n -eq 2 ] && cp "$d/checkpoint.safetensors" "$WORK/ckpt-after-1"
+      TUNEPILOT_DB=$d.db "$TP" runs resume 1 >/dev/null 2>&1 && ok || bad "resume after a kill at $point $n"
+    elif [ $rc -ne 0 ]; then
+      bad "kill:$point:$n: exit $rc"
+    fi
+    cmp -s "$WORK/straight/adapter/adapter_model.safetensors" "$d/adapter/adapter_model.safetensors" &&
+      ok || bad "kill at $point $n: the adapter differs from a straight run's"
+    [ -z "$(temps "$d")" ] && ok || bad "kill at $point $n: temp files left: $(temps "$d")"
+  done
+  [ $kills -eq 6 ] && ok || bad "expected 6 kills at $point (3 checkpoints, 2 files, 1 folder), got $kills"
 done
-[ $kills -eq 6 ] && ok || bad "expected 6 kills (3 checkpoints, 2 files, 1 folder), got $kills"
 
 # --- a full disk ------------------------------------------------------------------------
 # a checkpoint is 5 writes (length, header, 3 tensors): write 6 is the
@@ -149,6 +152,33 @@ expect 1 "adapter_config.json: cannot write: No space left on device" -- \
   env TUNEPILOT_DB="$d.db" TUNEPILOT_FAULT=enospc:write:16 "$TP" pilot "${kc[@]}" --out "$d"
 [ ! -e "$d/adapter" ] && [ -f "$d/checkpoint.safetensors" ] && ok || bad "ENOSPC on export"
 [ -z "$(temps "$d")" ] && ok || bad "ENOSPC on export left temp files: $(temps "$d")"
+
+# --- an external trainer: no keys unless passed, its output redacted ---------------------
+export HF_TOKEN="hf_$RANDOM${RANDOM}abcdefgh" TOKENIZERS_PARALLELISM=false
+KD=$(mktemp -d) # the key in a file, outside WORK (whose files are searched for it)
+trap 'rm -rf "$WORK" "$KD"' EXIT
+printf '%s' "$KEY" >"$KD/keyfile"
+cat >"$WORK/leaky.sh" <<'EOF'
+echo "openai=${OPENAI_API_KEY:-unset} hf=${HF_TOKEN:-unset} tok=${TOKENIZERS_PARALLELISM:-unset}"
+k=$(cat "$1")
+echo "{\"loss\": 1.5, \"note\": \"$k\"}"
+printf 'split %s' "${k:0:12}"; sleep 0.3; printf '%s end\n' "${k:12}"
+echo "on stderr: $k" >&2
+exit 3
+EOF
+out=$("$TP" pilot --backend command -- bash "$WORK/leaky.sh" "$KD/keyfile" 2>&1)
+grep -q "openai=unset hf=unset tok=false" <<<"$out" && ok || bad "the child saw keys: $(head -2 <<<"$out")"
+grep -q "split \[REDACTED\] end" <<<"$out" && ok || bad "a key cut across two reads was echoed: $(grep split <<<"$out")"
+grep -qF -- "$KEY" <<<"$out" && bad "the key was echoed" || ok
+id=$("$TP" runs list --json | grep -Eo '"id":[[:space:]]*[0-9]+' | grep -Eo '[0-9]+' | sort -n | tail -1)
+j=$("$TP" runs show "$id" --json)
+grep -q 'on stderr: \[REDACTED\]' <<<"$j" && ok || bad "no redacted stderr line in run $id"
+grep -qF -- "$KEY" <<<"$j" && bad "the key is in run $id's records" || ok
+out=$("$TP" pilot --backend command --pass-env OPENAI_API_KEY -- bash "$WORK/leaky.sh" "$KD/keyfile" 2>&1)
+grep -q "openai=\[REDACTED\] hf=unset" <<<"$out" && ok || bad "--pass-env: $(head -1 <<<"$out")"
+expect 2 "--pass-env: expected the name of an environment variable" -- \
+  "$TP" pilot --backend command --pass-env "sk-abc=1" -- true
+no_key
 
 echo "secrets cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
