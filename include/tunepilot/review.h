@@ -77,6 +77,11 @@ typedef struct ReviewFramework {
      * engineering and not_yet, or when no option of that route is
      * feasible: then rests_on_note says so). */
     const char *rests_on, *rests_on_note;
+    /* true when the framework's own verdict (framework_verdict) could not
+     * stand on a feasible option and `verdict` replaced it (rests_on_note
+     * says why) */
+    bool changed;
+    const char *framework_verdict;
     const char **missing;
     int n_missing;
     ReviewTraceItem *trace;

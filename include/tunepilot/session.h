@@ -129,4 +129,25 @@ typedef struct SessionVerdict {
 void session_verdict(DecideVerdict framework, const CostScenario *sc, const CostProjection *proj,
                      SessionVerdict *out);
 
+/* --- the decision review ----------------------------------------------------------------- */
+
+typedef struct SessionReviewInput {
+    CostScenario *sc;            /* parsed; values are scratch during the call */
+    const CostProjection *proj;  /* its projection */
+    const Pricing *pricing;
+    const char *today;
+    const SessionEvidence *ev;   /* NULL when no pilot run was used */
+    const cJSON *answers;        /* typed answers (question id -> value), or NULL */
+} SessionReviewInput;
+
+/* Builds the review (review.h): the workload, every option with its figures,
+ * feasibility, warnings and sources; the cheapest and cheapest feasible;
+ * each built-in framework (five-questions, checklist, sequence) evaluated on
+ * the computed, measured and typed answers (a typed answer reaches only the
+ * frameworks that ask it) with its trace and the feasible option it rests
+ * on; pilot evidence; what would change the verdict (the break-even volume
+ * and the SLOs at which the cheapest feasible option changes, found by
+ * projecting the scenario again); the dates that matter. */
+TpStatus session_review_build(const SessionReviewInput *in, Review *out, TpError *err);
+
 #endif

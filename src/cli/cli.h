@@ -79,6 +79,7 @@ void cli_now_utc(char *out, size_t size);
 int cmd_demo(const CliGlobal *g, int argc, char **argv);
 int cmd_probe(const CliGlobal *g, int argc, char **argv);  /* cmd_probe.c */
 int cmd_remote(const CliGlobal *g, int argc, char **argv); /* cmd_remote.c */
+int cmd_review(const CliGlobal *g, int argc, char **argv); /* cmd_review.c */
 /* `pricing update` and `pricing diff` (cmd_net.c); argv[0] is the subcommand. */
 int cli_pricing_update(const CliGlobal *g, int argc, char **argv);
 int cli_pricing_diff(const CliGlobal *g, int argc, char **argv);

@@ -35,6 +35,8 @@ static const char USAGE[] =
     "                     sources, downloads of LiteLLM's price file and what changed\n"
     "  probe URL          measure a chat endpoint: time to first token, tokens/s, latency\n"
     "  remote             submit|watch|list|cancel: hosted fine-tuning (OpenAI API)\n"
+    "  review SCENARIO    the decision review: options, feasibility, every framework's\n"
+    "                     verdict, pilot evidence, what would change it, the dates\n"
     "  runs               list|show|watch|resume: pilot runs and their curves\n"
     "  scenarios          list|show: scenarios and projections recorded so far\n"
     "\n"
@@ -64,6 +66,7 @@ static const Command COMMANDS[] = {
     {"pricing", cmd_pricing},
     {"probe", cmd_probe},
     {"remote", cmd_remote},
+    {"review", cmd_review},
     {"runs", cmd_runs},
     {"scenarios", cmd_scenarios},
     {"tui", cmd_tui},

@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "tui/tui.h"
+#include "tunepilot/session.h"
 #include "tunepilot/net.h"
 
 const char *pricing_keys(void) {
@@ -258,6 +259,11 @@ void pricing_draw(TuiApp *a) {
     char hdr[256];
     snprintf(hdr, sizeof hdr, "%-38s %-10s %8s %8s %7s %9s %7s %6s  %s", PCOLS[0], PCOLS[1],
              PCOLS[2], PCOLS[3], PCOLS[4], PCOLS[5], PCOLS[6], PCOLS[7], PCOLS[8]);
+    /* retired entries are marked against today (TUNEPILOT_TODAY or the clock) */
+    char today[11] = "";
+    TpError terr = {0};
+    if (session_today(today, &terr) != TP_OK)
+        today[0] = '\0';
     tui_text(a, b.y + 2, b.x, b.w, ROLE_HEADER, false, hdr);
     int rows = b.h - 3;
     if (v->sel < v->top)
@@ -272,25 +278,52 @@ void pricing_draw(TuiApp *a) {
         fmt(ca, sizeof ca, m->cached_input_per_mtok, false);
         fmt(tt, sizeof tt, m->ttft_ms, true);
         fmt(tps, sizeof tps, m->output_tokens_per_s, true);
-        snprintf(line, sizeof line, "%-38.38s %-10.10s %8s %8s %7s %9lld %7s %6s  %s", m->id,
+        const char *ret = m->life.retires_on.date;
+        bool gone = ret && today[0] && strcmp(ret, today) <= 0;
+        char name[64];
+        snprintf(name, sizeof name, "%s%s", gone ? "(retired) " : "", m->id);
+        snprintf(line, sizeof line, "%-38.38s %-10.10s %8s %8s %7s %9lld %7s %6s  %s", name,
                  m->provider, in, out, ca, m->context_window, tt, tps, m->as_of);
-        tui_text(a, b.y + 3 + r, b.x, b.w, v->top + r == v->sel ? ROLE_SELECTED : ROLE_NORMAL, true,
-                 line);
+        tui_text(a, b.y + 3 + r, b.x, b.w,
+                 v->top + r == v->sel ? ROLE_SELECTED
+                 : gone               ? ROLE_BAD
+                                      : ROLE_NORMAL,
+                 true, line);
     }
     if (a->lay.has_side && v->n_rows) {
         const PricingModel *m = &a->pricing.models[v->rows[v->sel]];
         Rect s = a->lay.side;
         tui_text(a, s.y, s.x, s.w, ROLE_HEADER, false, m->id);
+        if (m->life.retires_on.date && today[0] && strcmp(m->life.retires_on.date, today) <= 0)
+            tui_textf(a, s.y + 3, s.x, s.w, ROLE_BAD, "retired on %s (today %s)",
+                      m->life.retires_on.date, today);
         tui_textf(a, s.y + 1, s.x, s.w, ROLE_NORMAL, "provider %s", m->provider);
         tui_textf(a, s.y + 2, s.x, s.w, ROLE_NORMAL, "$%g in / $%g out per 1M tokens",
                   m->input_per_mtok, m->output_per_mtok);
         tui_text(a, s.y + 4, s.x, s.w, ROLE_DIM, false, "prices from");
         tui_text(a, s.y + 5, s.x, s.w, ROLE_NORMAL, false, m->source);
         tui_textf(a, s.y + 6, s.x, s.w, ROLE_DIM, "as of %s", m->as_of);
+        int y = s.y + 8;
         if (m->latency_source) {
-            tui_text(a, s.y + 8, s.x, s.w, ROLE_DIM, false, "latency from");
-            tui_text(a, s.y + 9, s.x, s.w, ROLE_NORMAL, false, m->latency_source);
-            tui_textf(a, s.y + 10, s.x, s.w, ROLE_DIM, "as of %s", m->latency_as_of);
+            tui_text(a, y++, s.x, s.w, ROLE_DIM, false, "latency from");
+            tui_text(a, y++, s.x, s.w, ROLE_NORMAL, false, m->latency_source);
+            tui_textf(a, y++, s.x, s.w, ROLE_DIM, "as of %s", m->latency_as_of);
+            y++;
+        }
+        /* dated availability: the model's, and its hosted fine-tune's */
+        const PricingFinetune *f = pricing_find_finetune(&a->pricing, m->id);
+        const PricingDate *dates[4] = {&m->life.available_from, &m->life.retires_on,
+                                       f ? &f->life.new_jobs_until : NULL,
+                                       f ? &f->life.retires_on : NULL};
+        static const char *const what[4] = {"available from", "retires on",
+                                            "fine-tuning: new jobs until",
+                                            "fine-tune retires on"};
+        for (int k = 0; k < 4 && y + 1 < s.y + s.h; k++) {
+            if (!dates[k] || !dates[k]->date)
+                continue;
+            tui_textf(a, y++, s.x, s.w, ROLE_BAD, "%s %s", what[k], dates[k]->date);
+            tui_textf(a, y++, s.x, s.w, ROLE_DIM, "%s (as of %s)", dates[k]->source,
+                      dates[k]->as_of);
         }
     }
     (void)np;

@@ -39,6 +39,7 @@ P=$(cat "$WORK/port")
 [ -n "$P" ] || { echo "FAIL: the price server did not start"; cat "$WORK/srv.err"; exit 1; }
 U=http://127.0.0.1:$P
 ENVS="LANG=C.UTF-8 LC_ALL=C.UTF-8 TUNEPILOT_DB=$WORK/tp.db HOME=$WORK XDG_DATA_HOME=$WORK/xdg"
+ENVS="$ENVS TUNEPILOT_TODAY=2026-12-02"
 ENVS="$ENVS NO_PROXY=127.0.0.1 no_proxy=127.0.0.1 TUNEPILOT_HTTP_RETRIES=0"
 ENVS="$ENVS TUNEPILOT_HTTP_TIMEOUT_MS=5000 TUNEPILOT_HTTP_CONNECT_TIMEOUT_MS=2000"
 
@@ -57,6 +58,11 @@ expect_screen "u update prices" "the key is listed"
 keys u
 expect_screen "price update failed \(snapshots unchanged\).*500" "failure named"
 expect_screen "pricing: bundled tables \(snapshot 0" "still the bundled tables"
+# dated availability: gpt-4.1-nano was retired on 2026-10-23 (a sourced date)
+keys / g p t - 4 . 1 - n a n o Enter
+expect_screen "\(retired\) gpt-4\.1-nano " "the row marked retired against today"
+expect_screen "retired on 2026-10-23 \(today 2026-12-02\)" "the retirement date in the side panel"
+expect_screen "fine-tuning: new jobs until 2027-01-06" "the fine-tune's last date in the side panel"
 keys q
 expect_screen "EXITED" "clean exit"
 out=$(env TUNEPILOT_DB="$WORK/tp.db" HOME="$WORK" "$TP" pricing snapshots 2>&1)

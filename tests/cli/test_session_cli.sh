@@ -145,5 +145,37 @@ expect 2 "TUNEPILOT_TODAY: expected a date" -- env TUNEPILOT_TODAY=soon "$TP" co
 expect 0 "new jobs.*retires" -- "$TP" pricing list --table finetune
 expect 0 "new_jobs_until +2027-01-06" -- "$TP" pricing show gpt-4o-mini --snapshot 0
 
+# --- review: one document, the same figures as cost and decide ---------------------------
+out=$("$TP" review "$SF/story_a.json" --snapshot 0 --answers "$WORK/fa.json")
+grep -q '^# Decision review: story A' <<<"$out" && ok || bad "review: title"
+grep -q 'Cheapest feasible option: ft-self' <<<"$out" && ok || bad "review: cheapest feasible"
+grep -q 'slo: fail — p95 1680 ms misses the 1500 ms SLO' <<<"$out" && ok || bad "review: the failed check with its reason"
+grep -q 'an SLO of 1680 ms or looser would make ft-hosted the cheapest feasible option' <<<"$out" && ok \
+  || bad "review: the SLO at which the answer flips (ft-hosted's p95)"
+grep -q '2027-01-06 | gpt-4.1-mini: no new fine-tuning jobs from' <<<"$out" && ok || bad "review: dates that matter"
+# the same totals as cost
+c=$("$TP" cost "$SF/story_a.json" --snapshot 0 --format json --no-save | tr -d ' \n\t')
+r=$("$TP" review "$SF/story_a.json" --snapshot 0 --format json --answers "$WORK/fa.json" | tr -d ' \n\t')
+ct=$(python3 -c 'import json,sys; d=json.load(sys.stdin); print([o for o in d["options"] if o["id"]=="ft-self"][0]["horizon_total_usd"])' <<<"$c")
+rt=$(python3 -c 'import json,sys; d=json.load(sys.stdin); print([o for o in d["options"] if o["id"]=="ft-self"][0]["horizon_total_usd"])' <<<"$r")
+[ -n "$ct" ] && close "$rt" "$ct" && ok || bad "review and cost agree on ft-self's total ($rt vs $ct)"
+grep -q '"id":"five-questions".*"verdict":"fine_tune_self_hosted"' <<<"$r" && ok || bad "review: five-questions verdict"
+grep -q '"rests_on":"ft-self","rests_on_note":"[^"]*","changed":true,"framework_verdict":"fine_tune_hosted"' <<<"$r" && ok \
+  || bad "review: the verdict rests on ft-self, changed from hosted"
+grep -q '"kind":"tunepilot.review"' <<<"$r" && ok || bad "review: JSON kind"
+grep -q '"pricing":{"snapshot":0' <<<"$r" && ok || bad "review names its snapshot"
+# break-even volume, by hand: 6,080 / (365 x 0.001) = 16,657.5 requests/day
+r=$("$TP" review "$SF/break_even.json" --snapshot 0 --format json | tr -d ' \n\t')
+v=$(grep -o '"what":"break_even_volume","value":[0-9.e+]*' <<<"$r" | cut -d: -f3)
+awk -v v="${v:-0}" 'BEGIN { exit !(v > 16657.5 * 0.99 && v < 16657.5 * 1.01) }' && ok || bad "review: break-even volume $v (16,657.5 by hand)"
+"$TP" review "$SF/break_even.json" --snapshot 0 -o "$WORK/review.md" && grep -q 'requests/day' "$WORK/review.md" && ok || bad "review -o FILE"
+expect 2 "expected md or json" -- "$TP" review "$SF/story_a.json" --format html
+expect 2 "expected a scenario file" -- "$TP" review
+expect 2 "expected an object of answers" -- "$TP" review "$SF/story_a.json" --answers <(echo '[1]')
+if command -v sqlite3 >/dev/null 2>&1; then
+  out=$("$TP" review "$WORK/self.json" --from-run 1 2>/dev/null)
+  grep -q 'Run 1 (.*exact match base 50.0% -> tuned 60.0%.*The fine-tune helped' <<<"$out" && ok || bad "review --from-run: evidence"
+fi
+
 echo "session cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -61,6 +61,8 @@ expect_screen "requests/day +50000" "costs form"
 keys Enter 1 0 0 0 0 0 Enter
 expect_screen "requests/day +100000" "edited value"
 expect_screen "explicit +\\\$0\\.006500 +\\\$237,250\\.00" "recomputed total"
+expect_screen "cheapest feasible over 12 months: " "the cheapest feasible option is named"
+expect_screen "feasible" "the feasibility column"
 keys s
 expect_screen "saved as scenario 1" "save"
 
