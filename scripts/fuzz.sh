@@ -13,7 +13,7 @@
 # FUZZ_BUILD=DIR (default build-fuzz). A campaign grows a working corpus in
 # DIR/corpus/NAME (seeded from fuzz/corpus/NAME; minimise new finds into the
 # repository with `fuzz_NAME -merge=1 fuzz/corpus/NAME DIR/corpus/NAME`) and
-# writes crashes to DIR/crashes/NAME/. Needs clang and libclang-rt-dev
+# writes this campaign's crashes to DIR/crashes/NAME/. Needs clang and libclang-rt-dev
 # (scripts/install-deps.sh --fuzz).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -81,6 +81,7 @@ jobs=${FUZZ_JOBS:-1}
 mkdir -p "$build/logs"
 run_one() {
   local t=$1 work="$build/corpus/$1" crashes="$build/crashes/$1/"
+  rm -rf "$crashes" # the last campaign's finds (fixed ones live in fuzz/corpus/)
   mkdir -p "$work" "$crashes"
   "$build/fuzz/fuzz_$t" "$work" "fuzz/corpus/$t" -max_total_time="$secs" -max_len="$(max_len "$t")" \
     -timeout=10 -rss_limit_mb=3072 -print_final_stats=1 -artifact_prefix="$crashes" \

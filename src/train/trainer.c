@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <inttypes.h>
+#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -312,8 +313,9 @@ static bool meta_ll(const SafetensorsFile *f, const char *key, long long *out) {
     char *end;
     if (!v || !*v)
         return false;
+    errno = 0;
     *out = strtoll(v, &end, 10);
-    return *end == '\0';
+    return *end == '\0' && errno == 0; /* ERANGE: not a long long */
 }
 
 /* Temp files and staging folders that a killed writer left in the run
@@ -349,12 +351,16 @@ TpStatus trainer_resume(Trainer *t, bool *resumed, TpError *err) {
         !meta_ll(f, "epoch", &epoch) || !meta_ll(f, "pos", &pos) || !meta_ll(f, "n_params", &n) ||
         !method)
         st = tp_error_set(err, TP_EINVAL, "%s: checkpoint metadata incomplete", path);
-    else if (step < 0 || adam_t < 0 || epoch < 0 || pos < 0 || pos > t->data.n_train)
-        /* a checkpoint is a file: its numbers are checked before they index the data */
+    else if (step < 0 || adam_t < 0 || adam_t > step || epoch < 0 ||
+             (double)epoch > (double)step * t->cfg.batch * t->cfg.grad_accum || pos < 0 ||
+             pos > t->data.n_train)
+        /* a checkpoint is a file: its numbers are checked before they index the data or
+         * count on (an update makes at most one optimizer step and reads batch x
+         * grad_accum examples, so it completes at most that many epochs) */
         st = tp_error_set(err, TP_EINVAL,
                           "%s: checkpoint metadata out of range: step %lld, adam_t %lld, epoch "
-                          "%lld, pos %lld (expected non-negative, pos at most %d, the training "
-                          "examples)",
+                          "%lld, pos %lld (expected 0 <= adam_t <= step, 0 <= epoch <= step x "
+                          "batch x grad_accum, 0 <= pos <= %d, the training examples)",
                           path, step, adam_t, epoch, pos, t->data.n_train);
     else if (strcmp(method, train_method_name(t->cfg.method)) || (size_t)n != t->n_params)
         st = tp_error_set(err, TP_EINVAL,
