@@ -506,6 +506,9 @@ static int run_decide(const CliGlobal *g, const DecideArgs *a) {
             free(s);
         } else {
             print_result(&run.fw, &run.all, &run.result, &sv);
+            char note[512];
+            cli_pricing_note(&pricing, note, sizeof note);
+            printf("\nPrices: %s\n", note);
             if (id > 0)
                 printf("\nSaved as decision %lld (review it later: tunepilot decide --review "
                        "%lld)\n",

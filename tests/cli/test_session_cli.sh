@@ -59,6 +59,7 @@ expect 0 "prices: snapshot 0" -- "$TP" pricing show gpt-4.1-mini --snapshot 0
 expect 1 "no model.*brand-new-model" -- "$TP" pricing show brand-new-model --snapshot 0
 out=$("$TP" decide --scenario "$WORK/one.json" --json --no-save)
 grep -Eq '"snapshot":[[:space:]]*1' <<<"$out" && ok || bad "decide names snapshot 1"
+expect 0 "^Prices: snapshot 1 " -- "$TP" decide --scenario "$WORK/one.json" --no-save
 out=$("$TP" decide --scenario "$WORK/one.json" --json --no-save --snapshot 0)
 grep -Eq '"snapshot":[[:space:]]*0' <<<"$out" && ok || bad "decide --snapshot 0"
 # a scenario naming its snapshot keeps it; --snapshot overrides
