@@ -61,9 +61,9 @@ typedef struct ReviewOption {
 
 typedef struct ReviewTraceItem {
     const char *rule;
-    const char *fired;   /* "fired", "-" or "unknown" */
-    const char *verdict; /* the rule's verdict id, or NULL */
-    bool decided;        /* this rule gave the verdict */
+    const char *fired;    /* "fired", "-" or "unknown" */
+    const char *verdict;  /* the rule's verdict id, or NULL */
+    bool decided;         /* this rule gave the verdict */
     const char **because; /* readable tests with their values */
     int n_because;
 } ReviewTraceItem;
@@ -91,12 +91,22 @@ typedef struct ReviewFramework {
 typedef struct ReviewEvidence {
     bool present;
     long long run_id;
-    const char *date, *model; /* model may be NULL */
+    const char *date, *model;             /* model may be NULL */
     double base_accuracy, tuned_accuracy; /* NAN when not measured */
     double base_loss, tuned_loss;         /* NAN when not measured */
     bool helped;                          /* by the evidence rules */
     const char *detail;                   /* the numbers and the rules used */
 } ReviewEvidence;
+
+/* One stored `tunepilot eval` result on the pilot's held-out examples: a
+ * frontier model with a prompt variant, or the pilot's base or tuned model. */
+typedef struct ReviewEval {
+    const char *model, *variant, *metric;
+    bool local;
+    int n;                     /* examples */
+    double score, lo, hi;      /* the headline score and its 95% interval; NAN none */
+    double usd_per_1k, p95_ms; /* NAN when not measured */
+} ReviewEval;
 
 /* What would change the verdict. what: "break_even_volume" (requests/day
  * at which the cheapest fine-tuned option costs the same as the cheapest
@@ -131,6 +141,9 @@ typedef struct Review {
     ReviewFramework *frameworks;
     int n_frameworks;
     ReviewEvidence evidence;
+    ReviewEval *evals; /* evaluations of the pilot's held-out set, oldest first */
+    int n_evals;
+    double eval_target; /* the score question 2 was judged against; NAN none */
     ReviewFlip *flips;
     int n_flips;
     ReviewDate *dates;

@@ -24,6 +24,7 @@
 #include "tunepilot/cost.h"
 #include "tunepilot/decide.h"
 #include "tunepilot/error.h"
+#include "tunepilot/eval.h"
 #include "tunepilot/pricing.h"
 #include "tunepilot/review.h"
 #include "tunepilot/store.h"
@@ -138,6 +139,12 @@ typedef struct SessionReviewInput {
     const char *today;
     const SessionEvidence *ev;   /* NULL when no pilot run was used */
     const cJSON *answers;        /* typed answers (question id -> value), or NULL */
+    /* tunepilot eval results on the pilot's held-out set (may be none), and the
+     * target question 2 is judged against (NAN: the results are shown only) */
+    const StoreEvalResult *evals;
+    int n_evals;
+    const EvalEvidence *eval_ev;
+    double eval_target;
 } SessionReviewInput;
 
 /* Builds the review (review.h): the workload, every option with its figures,

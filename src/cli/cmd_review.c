@@ -1,11 +1,13 @@
 /* cmd_review.c - `tunepilot review`: one document a team reads before
  * spending (the decision review; the model is in review.h, built by the
  * session layer, written here as Markdown or JSON). */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "tunepilot/eval.h"
 #include "tunepilot/fileio.h"
 #include "tunepilot/json.h"
 #include "tunepilot/review.h"
@@ -26,7 +28,10 @@ static const char USAGE[] =
     "\n"
     "  --answers FILE  typed answers (question id -> value; each framework takes the\n"
     "                  ones it asks; - reads standard input)\n"
-    "  --from-run ID   a finished pilot run's evidence (0 = the newest)\n"
+    "  --from-run ID   a finished pilot run's evidence (0 = the newest), with every\n"
+    "                  `tunepilot eval` result on its held-out examples\n"
+    "  --eval-target S judge question 2 from those results: the best prompt\n"
+    "                  variant's score against S (0..1) after the rule's 10 variants\n"
     "  --format F      md (default) or json\n"
     "  -o FILE         write to FILE (atomically) instead of standard output\n"
     "  --snapshot N    prices: snapshot N (0 = bundled tables; default: the\n"
@@ -37,11 +42,13 @@ typedef struct ReviewArgs {
     const char *file, *example, *answers, *out;
     bool json;
     long long snapshot, from_run;
+    double eval_target;
 } ReviewArgs;
 
 static int parse_args(int argc, char **argv, ReviewArgs *a) {
     memset(a, 0, sizeof *a);
     a->snapshot = a->from_run = -1;
+    a->eval_target = NAN;
     for (int i = 1; i < argc; i++) {
         const char *v = NULL;
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
@@ -63,6 +70,11 @@ static int parse_args(int argc, char **argv, ReviewArgs *a) {
             if (!cli_parse_ll(v, &a->from_run))
                 return cli_usage("review", "--from-run: expected a run id (0 = the newest "
                                            "finished)");
+        } else if (cli_take(argc, argv, &i, "--eval-target", &v)) {
+            char *end = NULL;
+            a->eval_target = v ? strtod(v, &end) : NAN;
+            if (!v || end == v || *end || !(a->eval_target >= 0 && a->eval_target <= 1))
+                return cli_usage("review", "--eval-target: expected a score between 0 and 1");
         } else if (cli_take(argc, argv, &i, "--snapshot", &v)) {
             if (!cli_parse_ll(v, &a->snapshot))
                 return cli_usage("review", "--snapshot: expected a snapshot number (0 = bundled)");
@@ -130,9 +142,37 @@ int cmd_review(const CliGlobal *g, int argc, char **argv) {
         st = session_load_case(store, a.snapshot, text, len, name, today, &pricing, &sc, &err);
     if (st == TP_OK)
         st = cost_project(&sc, &proj, &err);
+    StoreEvalResult *evals = NULL;
+    int n_evals = 0;
+    EvalEvidence eev;
+    bool have_eev = false;
+    if (st == TP_OK && a.from_run >= 0) {
+        EvalSet set;
+        TpError e2 = {0};
+        /* the run's held-out examples (a run whose data moved has no evaluations to show) */
+        if (eval_set_from_run(store, ev.run_id, &set, &e2) == TP_OK) {
+            st = store_eval_result_list(store, set.digest, &evals, &n_evals, &err);
+            if (st == TP_OK)
+                st = eval_evidence(store, ev.run_id, set.digest, &eev, &have_eev, &err);
+            eval_set_free(&set);
+        }
+    }
+    if (st == TP_OK && isfinite(a.eval_target) && !have_eev)
+        st = tp_error_set(&err, TP_EINVAL,
+                          "--eval-target: no `tunepilot eval` result on the held-out examples of "
+                          "%s",
+                          a.from_run >= 0 ? "that run" : "a run (give --from-run ID)");
     if (st == TP_OK) {
-        SessionReviewInput in = {&sc, &proj, &pricing, today, a.from_run >= 0 ? &ev : NULL,
-                                 answers};
+        SessionReviewInput in = {&sc,
+                                 &proj,
+                                 &pricing,
+                                 today,
+                                 a.from_run >= 0 ? &ev : NULL,
+                                 answers,
+                                 evals,
+                                 n_evals,
+                                 have_eev ? &eev : NULL,
+                                 a.eval_target};
         st = session_review_build(&in, &review, &err);
         have_review = st == TP_OK;
     }
@@ -155,6 +195,9 @@ int cmd_review(const CliGlobal *g, int argc, char **argv) {
     rc = st == TP_OK ? CLI_OK : cli_fail(st, &err);
     if (have_review)
         review_free(&review);
+    for (int i = 0; i < n_evals; i++)
+        store_eval_result_free(&evals[i]);
+    free(evals);
     free(out);
     free(text);
     cJSON_Delete(answers);

@@ -134,6 +134,23 @@ cJSON *review_to_json(const Review *r) {
     } else {
         cJSON_AddNullToObject(j, "evidence");
     }
+    cJSON *evs = cJSON_AddArrayToObject(j, "evaluations");
+    for (int i = 0; i < r->n_evals; i++) {
+        const ReviewEval *x = &r->evals[i];
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddStringToObject(e, "model", x->model);
+        cJSON_AddStringToObject(e, "variant", x->variant);
+        cJSON_AddBoolToObject(e, "local", x->local);
+        cJSON_AddNumberToObject(e, "examples", x->n);
+        cJSON_AddStringToObject(e, "metric", x->metric);
+        tp_json_add_num(e, "score", x->score);
+        tp_json_add_num(e, "lo", x->lo);
+        tp_json_add_num(e, "hi", x->hi);
+        tp_json_add_num(e, "usd_per_1k", x->usd_per_1k);
+        tp_json_add_num(e, "latency_p95_ms", x->p95_ms);
+        cJSON_AddItemToArray(evs, e);
+    }
+    tp_json_add_num(j, "eval_target", r->eval_target);
     cJSON *fl = cJSON_AddArrayToObject(j, "what_would_change");
     for (int i = 0; i < r->n_flips; i++) {
         cJSON *e = cJSON_CreateObject();
@@ -198,8 +215,8 @@ char *review_render_md(const Review *r) {
     tp_buf_printf(&b,
                   "- %.0f requests/day, %.0f input and %.0f output tokens per request\n"
                   "- growth %.1f%% a month, peak x%.1f, horizon %d months\n",
-                  r->requests_per_day, r->input_tokens, r->output_tokens,
-                  100 * r->growth_per_month, r->peak_factor, r->horizon_months);
+                  r->requests_per_day, r->input_tokens, r->output_tokens, 100 * r->growth_per_month,
+                  r->peak_factor, r->horizon_months);
     if (isfinite(r->latency_slo_ms))
         tp_buf_printf(&b, "- latency SLO: p95 <= %.0f ms\n\n", r->latency_slo_ms);
     else
@@ -291,6 +308,35 @@ char *review_render_md(const Review *r) {
                       r->evidence.helped ? "The fine-tune helped." : "The fine-tune did not help.");
     else
         tp_buf_puts(&b, "None used (add one: `--from-run ID`).\n\n");
+
+    tp_buf_puts(&b, "## Prompted frontier models against the pilot (question 2)\n\n");
+    if (r->n_evals) {
+        if (isfinite(r->eval_target))
+            tp_buf_printf(&b, "Question 2 was judged against a target score of %.3f.\n\n",
+                          r->eval_target);
+        tp_buf_puts(&b, "| model | prompt | examples | score [95% interval] | per 1,000 requests "
+                        "| p95 latency |\n|---|---|---|---|---|---|\n");
+        for (int i = 0; i < r->n_evals; i++) {
+            const ReviewEval *x = &r->evals[i];
+            tp_buf_printf(&b, "| %s | %s | %d | ", x->model, x->variant, x->n);
+            if (isfinite(x->score))
+                tp_buf_printf(&b, "%s %.3f [%.3f, %.3f]", x->metric, x->score, x->lo, x->hi);
+            else
+                tp_buf_puts(&b, "-");
+            if (isfinite(x->usd_per_1k))
+                tp_buf_printf(&b, " | $%.3f", x->usd_per_1k);
+            else
+                tp_buf_puts(&b, x->local ? " | (local)" : " | -");
+            if (isfinite(x->p95_ms))
+                tp_buf_printf(&b, " | %.0f ms |\n", x->p95_ms);
+            else
+                tp_buf_puts(&b, " | - |\n");
+        }
+        tp_buf_puts(&b, "\n");
+    } else {
+        tp_buf_puts(&b, "None on the pilot's held-out examples (run: `tunepilot eval --run ID "
+                        "--url URL --model NAME`).\n\n");
+    }
 
     tp_buf_puts(&b, "## What would change the verdict\n\n");
     for (int i = 0; i < r->n_flips; i++)

@@ -11,12 +11,16 @@
 #include "report/html_impl.h"
 #include "tunepilot/svg.h"
 
-static void draw_bar(TpBuf *b, const void *c) { svg_bar_chart(b, c); }
+static void draw_bar(TpBuf *b, const void *c) {
+    svg_bar_chart(b, c);
+}
 
 static const char *status_text(ReviewStatus s) {
     return s == REVIEW_PASS ? "pass" : s == REVIEW_FAIL ? "fail" : "unknown";
 }
-static void table_bar(TpBuf *b, const void *c) { svg_bar_table(b, c); }
+static void table_bar(TpBuf *b, const void *c) {
+    svg_bar_table(b, c);
+}
 
 static void th(TpBuf *b, const char *scope, const char *s) {
     tp_buf_printf(b, "<th scope=\"%s\">", scope);
@@ -111,8 +115,9 @@ static void options_table(TpBuf *b, const Review *r) {
                    "Cost, latency and feasibility</caption>\n<thead><tr>");
     char tot[48];
     snprintf(tot, sizeof tot, "%d-month total", r->horizon_months);
-    const char *head[] = {"option", "kind", "model", "first month", "one-time", tot,
-                          "$ per 1k requests", "p95 ms", "feasible"};
+    const char *head[] = {
+        "option", "kind",    "model", "first month", "one-time", tot, "$ per 1k requests",
+        "p95 ms", "feasible"};
     for (int c = 0; c < 9; c++)
         th(b, "col", head[c]);
     tp_buf_puts(b, "</tr></thead>\n<tbody>\n");
@@ -128,8 +133,8 @@ static void options_table(TpBuf *b, const Review *r) {
             size_t used = (size_t)snprintf(feas, sizeof feas, "no:");
             for (int c = 0; c < o->n_checks; c++)
                 if (o->checks[c].status == REVIEW_FAIL && used < sizeof feas)
-                    used += (size_t)snprintf(feas + used, sizeof feas - used, " %s",
-                                             o->checks[c].rule);
+                    used +=
+                        (size_t)snprintf(feas + used, sizeof feas - used, " %s", o->checks[c].rule);
         }
         snprintf(id, sizeof id, "%s%s", o->id,
                  i == r->cheapest_feasible ? " (cheapest feasible)"
@@ -169,9 +174,17 @@ static void charts(TpBuf *b, const Review *r) {
              n, r->horizon_months);
     snprintf(cap, sizeof cap, "One-time costs plus every month's bill over %d months.",
              r->horizon_months);
-    SvgBarChart c = {.id = "review-total", .title = "Total cost over the horizon", .desc = desc,
-                     .value_label = "total cost (USD)", .unit = SVG_UNIT_USD, .cats = cats,
-                     .n_cats = n, .n_segs = 1, .values = tot, .ref = NAN, .cat_style = style};
+    SvgBarChart c = {.id = "review-total",
+                     .title = "Total cost over the horizon",
+                     .desc = desc,
+                     .value_label = "total cost (USD)",
+                     .unit = SVG_UNIT_USD,
+                     .cats = cats,
+                     .n_cats = n,
+                     .n_segs = 1,
+                     .values = tot,
+                     .ref = NAN,
+                     .cat_style = style};
     tp_buf_puts(b, "<h2 id=\"charts\">At a glance</h2>\n");
     html_figure(b, cap, &c, draw_bar, table_bar);
     char ref[80] = "";
@@ -181,11 +194,18 @@ static void charts(TpBuf *b, const Review *r) {
              "Horizontal bars: the p95 latency in milliseconds of each option%s. The table "
              "after the chart holds every value.",
              isfinite(r->latency_slo_ms) ? ", with a dashed line at the SLO" : "");
-    SvgBarChart l = {.id = "review-latency", .title = "p95 latency by option", .desc = desc,
-                     .value_label = "p95 latency (ms)", .unit = SVG_UNIT_MS, .cats = cats,
-                     .n_cats = n, .n_segs = 1, .values = p95,
+    SvgBarChart l = {.id = "review-latency",
+                     .title = "p95 latency by option",
+                     .desc = desc,
+                     .value_label = "p95 latency (ms)",
+                     .unit = SVG_UNIT_MS,
+                     .cats = cats,
+                     .n_cats = n,
+                     .n_segs = 1,
+                     .values = p95,
                      .ref = isfinite(r->latency_slo_ms) ? r->latency_slo_ms : NAN,
-                     .ref_label = isfinite(r->latency_slo_ms) ? ref : NULL, .cat_style = style};
+                     .ref_label = isfinite(r->latency_slo_ms) ? ref : NULL,
+                     .cat_style = style};
     html_figure(b, "Bars past the dashed line miss the latency SLO.", &l, draw_bar, table_bar);
     free(cats);
     free(tot);
@@ -225,11 +245,48 @@ static void feasibility(TpBuf *b, const Review *r) {
     tp_buf_puts(b, "</tbody></table></div>\n");
 }
 
+static void evals_table(TpBuf *b, const Review *r) {
+    if (!r->n_evals)
+        return;
+    tp_buf_puts(b, "<h2 id=\"evaluations\">Prompted frontier models against the pilot</h2>\n");
+    if (isfinite(r->eval_target))
+        tp_buf_printf(b, "<p>Question 2 was judged against a target score of %.3f.</p>\n",
+                      r->eval_target);
+    tp_buf_puts(b, "<div class=\"table\"><table><caption>Scores on the pilot's held-out "
+                   "examples, with 95% intervals</caption><thead><tr><th scope=\"col\">model</th>"
+                   "<th scope=\"col\">prompt</th><th scope=\"col\">examples</th>"
+                   "<th scope=\"col\">score [95% interval]</th><th scope=\"col\">per 1,000 "
+                   "requests</th><th scope=\"col\">p95 latency</th></tr></thead><tbody>\n");
+    for (int i = 0; i < r->n_evals; i++) {
+        const ReviewEval *x = &r->evals[i];
+        tp_buf_puts(b, "<tr><td>");
+        html_esc(b, x->model);
+        tp_buf_puts(b, "</td><td>");
+        html_esc(b, x->variant);
+        tp_buf_printf(b, "</td><td>%d</td><td>", x->n);
+        if (isfinite(x->score)) {
+            html_esc(b, x->metric);
+            tp_buf_printf(b, " %.3f [%.3f, %.3f]", x->score, x->lo, x->hi);
+        } else {
+            tp_buf_puts(b, "-");
+        }
+        if (isfinite(x->usd_per_1k))
+            tp_buf_printf(b, "</td><td>$%.3f", x->usd_per_1k);
+        else
+            tp_buf_puts(b, x->local ? "</td><td>(local)" : "</td><td>-");
+        if (isfinite(x->p95_ms))
+            tp_buf_printf(b, "</td><td>%.0f ms</td></tr>\n", x->p95_ms);
+        else
+            tp_buf_puts(b, "</td><td>-</td></tr>\n");
+    }
+    tp_buf_puts(b, "</tbody></table></div>\n");
+}
+
 static void evidence_and_flips(TpBuf *b, const Review *r) {
+    evals_table(b, r);
     if (r->evidence.present) {
         const ReviewEvidence *e = &r->evidence;
-        tp_buf_printf(b, "<h2 id=\"evidence\">Pilot evidence</h2>\n<p>Pilot run %lld",
-                      e->run_id);
+        tp_buf_printf(b, "<h2 id=\"evidence\">Pilot evidence</h2>\n<p>Pilot run %lld", e->run_id);
         if (e->date) {
             tp_buf_puts(b, " (");
             html_esc(b, e->date);
@@ -239,7 +296,8 @@ static void evidence_and_flips(TpBuf *b, const Review *r) {
             tp_buf_puts(b, " on ");
             html_esc(b, e->model);
         }
-        tp_buf_printf(b, ": the fine-tune <strong>%s</strong>.", e->helped ? "helped" : "did not help");
+        tp_buf_printf(b, ": the fine-tune <strong>%s</strong>.",
+                      e->helped ? "helped" : "did not help");
         if (isfinite(e->base_accuracy) && isfinite(e->tuned_accuracy))
             tp_buf_printf(b, " Exact match %.1f%% before, %.1f%% after.", 100 * e->base_accuracy,
                           100 * e->tuned_accuracy);
@@ -325,8 +383,10 @@ char *review_render_html(const Review *r, const ReportMeta *meta) {
         const ReviewOption *o = &r->options[r->cheapest_feasible];
         char t[64];
         report_usd(o->horizon_total_usd, t, sizeof t);
-        tp_buf_printf(&b, "<p class=\"lead verdict\">Cheapest feasible option over %d months: "
-                          "<strong>", r->horizon_months);
+        tp_buf_printf(&b,
+                      "<p class=\"lead verdict\">Cheapest feasible option over %d months: "
+                      "<strong>",
+                      r->horizon_months);
         html_esc(&b, o->id);
         tp_buf_puts(&b, "</strong> (");
         html_esc(&b, o->kind);

@@ -55,9 +55,9 @@ static void fill_options(Review *r, const CostScenario *sc, const CostProjection
         ro->n_checks = COST_N_CHECKS;
         ro->checks = arr(r, COST_N_CHECKS, sizeof *ro->checks);
         for (int c = 0; c < COST_N_CHECKS; c++)
-            ro->checks[c] = (ReviewCheck){cost_check_name((CostCheckId)c),
-                                          status_of(x->checks[c].status),
-                                          dup(r, x->checks[c].reason)};
+            ro->checks[c] =
+                (ReviewCheck){cost_check_name((CostCheckId)c), status_of(x->checks[c].status),
+                              dup(r, x->checks[c].reason)};
         ro->n_warnings = x->n_warnings;
         ro->warnings = arr(r, (size_t)x->n_warnings, sizeof *ro->warnings);
         for (int w = 0; w < x->n_warnings; w++)
@@ -65,9 +65,9 @@ static void fill_options(Review *r, const CostScenario *sc, const CostProjection
         ro->n_sources = o->n_sources;
         ro->sources = arr(r, (size_t)o->n_sources, sizeof *ro->sources);
         for (int s = 0; s < o->n_sources; s++)
-            ro->sources[s] = (ReviewSource){dup(r, o->sources[s].what),
-                                            dup(r, o->sources[s].source),
-                                            dup(r, o->sources[s].as_of)};
+            ro->sources[s] =
+                (ReviewSource){dup(r, o->sources[s].what), dup(r, o->sources[s].source),
+                               dup(r, o->sources[s].as_of)};
     }
     r->cheapest = cost_cheapest(p, false);
     r->cheapest_feasible = cost_cheapest(p, true);
@@ -103,6 +103,11 @@ static TpStatus fill_framework(Review *r, ReviewFramework *rf, const char *id,
     }
     if (st == TP_OK)
         st = session_decide_answers(&fw, in->sc, in->proj, in->pricing, in->ev, &typed, &all, err);
+    if (st == TP_OK && in->eval_ev && isfinite(in->eval_target)) {
+        const PricingRule *rule = pricing_rule(in->pricing, "prompt_iterations_before_finetune");
+        eval_decide_answers(in->eval_ev, in->eval_target, rule ? rule->lo : 10, &fw, &all);
+        decide_answers_merge(&all, &typed); /* typed answers still win */
+    }
     if (st != TP_OK) {
         decide_answers_free(&typed);
         decide_framework_free(&fw);
@@ -118,9 +123,9 @@ static TpStatus fill_framework(Review *r, ReviewFramework *rf, const char *id,
     rf->as_of = dup(r, fw.as_of);
     rf->verdict = decide_verdict_name(sv.verdict);
     rf->verdict_title = decide_verdict_title(sv.verdict);
-    rf->explanation = sv.changed ? fmt(r, "The framework's rule said: %s",
-                                       res.explanation ? res.explanation : "")
-                                 : dup(r, res.explanation);
+    rf->explanation =
+        sv.changed ? fmt(r, "The framework's rule said: %s", res.explanation ? res.explanation : "")
+                   : dup(r, res.explanation);
     rf->changed = sv.changed;
     rf->framework_verdict = decide_verdict_name(sv.framework);
     rf->method = decide_verdict_is_fine_tune(sv.verdict) ? decide_method_name(res.method) : NULL;
@@ -144,11 +149,9 @@ static TpStatus fill_framework(Review *r, ReviewFramework *rf, const char *id,
         ri->because = arr(r, (size_t)t->n_because, sizeof *ri->because);
         for (int k = 0; k < t->n_because; k++) {
             const DecideBecause *b = &t->because[k];
-            ri->because[k] =
-                b->origin >= 0
-                    ? fmt(r, "%s [%s, %s]", b->test, b->value,
-                          decide_origin_name((DecideOrigin)b->origin))
-                    : fmt(r, "%s [%s]", b->test, b->value);
+            ri->because[k] = b->origin >= 0 ? fmt(r, "%s [%s, %s]", b->test, b->value,
+                                                  decide_origin_name((DecideOrigin)b->origin))
+                                            : fmt(r, "%s [%s]", b->test, b->value);
         }
     }
     decide_result_free(&res);
@@ -201,8 +204,7 @@ static double gap_at(CostScenario *sc, double volume) {
     return g;
 }
 
-static void break_even_volume(Review *r, CostScenario *sc, const CostProjection *p,
-                              ReviewFlip *f) {
+static void break_even_volume(Review *r, CostScenario *sc, const CostProjection *p, ReviewFlip *f) {
     f->what = "break_even_volume";
     f->unit = "requests/day";
     f->value = NAN;
@@ -352,7 +354,8 @@ static void slo_flips(Review *r, CostScenario *sc, const CostProjection *p) {
     }
 }
 
-/* --- dates -------------------------------------------------------------------------------------- */
+/* --- dates --------------------------------------------------------------------------------------
+ */
 
 static void add_date(Review *r, int *cap, const char *date, const char *what, const char *src) {
     if (!date || !*date)
@@ -401,8 +404,7 @@ static void fill_dates(Review *r, const CostScenario *sc) {
             add_date(r, &cap, l->new_jobs_until.date,
                      fmt(r, "%s: no new fine-tuning jobs from", who), l->new_jobs_until.source);
         if (l->retires_on.date)
-            add_date(r, &cap, l->retires_on.date, fmt(r, "%s retires", who),
-                     l->retires_on.source);
+            add_date(r, &cap, l->retires_on.date, fmt(r, "%s retires", who), l->retires_on.source);
     }
     qsort(r->dates, (size_t)r->n_dates, sizeof *r->dates, cmp_date);
 }
@@ -420,8 +422,8 @@ TpStatus session_review_build(const SessionReviewInput *in, Review *r, TpError *
     r->title = fmt(r, "Decision review: %s", sc->name ? sc->name : "scenario");
     r->today = dup(r, in->today);
     r->snapshot_id = in->pricing->snapshot_id;
-    r->snapshot_label = dup(r, in->pricing->snapshot_id > 0 ? in->pricing->snapshot_label
-                                                            : "bundled tables");
+    r->snapshot_label =
+        dup(r, in->pricing->snapshot_id > 0 ? in->pricing->snapshot_label : "bundled tables");
     r->snapshot_as_of = in->pricing->snapshot_id > 0 ? dup(r, in->pricing->snapshot_as_of) : NULL;
     r->horizon_months = sc->horizon_months;
     r->requests_per_day = sc->requests_per_day.v;
@@ -460,6 +462,27 @@ TpStatus session_review_build(const SessionReviewInput *in, Review *r, TpError *
         e->detail = dup(r, detail);
     }
 
+    r->eval_target = in->eval_ev ? in->eval_target : NAN;
+    r->evals = arr(r, in->n_evals + 1, sizeof *r->evals);
+    for (int i = 0; i < in->n_evals; i++) {
+        cJSON *j = cJSON_Parse(in->evals[i].result);
+        const cJSON *sc_ = cJSON_GetObjectItemCaseSensitive(j, "scores");
+        const cJSON *score = cJSON_GetObjectItemCaseSensitive(sc_, "score");
+        const cJSON *metric = cJSON_GetObjectItemCaseSensitive(sc_, "metric");
+        ReviewEval *x = &r->evals[r->n_evals++];
+        x->model = dup(r, in->evals[i].model);
+        x->variant = dup(r, in->evals[i].variant);
+        x->metric = dup(r, cJSON_IsString(metric) ? metric->valuestring : "");
+        x->local = in->evals[i].local;
+        x->n = (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(j, "examples"));
+        x->score = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(score, "value"));
+        x->lo = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(score, "lo"));
+        x->hi = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(score, "hi"));
+        x->usd_per_1k = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(j, "usd_per_1k"));
+        x->p95_ms = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(j, "latency_p95_ms"));
+        cJSON_Delete(j);
+    }
+
     r->flips = arr(r, 3, sizeof *r->flips);
     break_even_volume(r, sc, p, &r->flips[r->n_flips++]);
     slo_flips(r, sc, p);
@@ -477,8 +500,7 @@ TpStatus session_review_build(const SessionReviewInput *in, Review *r, TpError *
                             "rest on one";
     else if (r->cheapest != r->cheapest_feasible && r->cheapest >= 0)
         r->warnings[nw++] = fmt(r, "%s costs less than %s but is infeasible",
-                                sc->options[r->cheapest].id,
-                                sc->options[r->cheapest_feasible].id);
+                                sc->options[r->cheapest].id, sc->options[r->cheapest_feasible].id);
     r->n_warnings = nw;
     return TP_OK;
 }

@@ -171,5 +171,14 @@ out=$("$TP" eval compare --run 1)
 out=$("$TP" eval compare --run 1 --json)
 [ "$(num variants_tried "$out")" = 1 ] && ok || bad "evidence: $out"
 
+# the decision review shows them, and judges question 2 from them when asked
+out=$("$TP" review --example ticket-triage --from-run 1 --eval-target 0.99 2>&1)
+grep -q "## Prompted frontier models against the pilot (question 2)" <<<"$out" && ok || bad "review: no evaluations section: $out"
+[ "$(grep -c '^| \(fake\|base run 1\|tuned run 1\) |' <<<"$out")" -eq 3 ] && ok || bad "review: three evaluation rows"
+grep -q "judged against a target score of 0.990" <<<"$out" && ok || bad "review: the target"
+out=$("$TP" review --example ticket-triage --from-run 1 --eval-target 0.99 --format json)
+tr -d ' \t\n' <<<"$out" | grep -q '"evaluations":\[{' && ok || bad "review json: evaluations"
+expect 2 "no .tunepilot eval. result" -- "$TP" review --example ticket-triage --eval-target 0.5
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
