@@ -200,7 +200,7 @@ TpStatus pricing_parse_model(Pricing *p, const cJSON *o, const char *name, const
 }
 
 static TpStatus parse_api_models(Rd *r, const cJSON *root) {
-    const cJSON *arr, *it;
+    const cJSON *arr = NULL, *it;
     TpStatus st = rd_array(r, root, "models", &arr);
     if (st != TP_OK)
         return st;
@@ -226,7 +226,7 @@ static TpStatus parse_finetune(Rd *r, const cJSON *root) {
         "id", "provider", "base_model", "method", "training_per_mtok", "training_per_hour",
         "input_per_mtok", "cached_input_per_mtok", "output_per_mtok", "hosting_per_hour",
         "source", "as_of", "note", "lifecycle", NULL};
-    const cJSON *arr, *o;
+    const cJSON *arr = NULL, *o;
     TpStatus st = rd_array(r, root, "models", &arr);
     if (st != TP_OK)
         return st;
@@ -324,7 +324,7 @@ static TpStatus parse_gpus(Rd *r, const cJSON *root) {
     static const char *const keys[] = {"id", "name", "memory_gb", "bf16_dense_tflops",
                                        "memory_bandwidth_gb_s", "rates", "source", "as_of",
                                        "note", "lifecycle", NULL};
-    const cJSON *arr, *o;
+    const cJSON *arr = NULL, *o;
     TpStatus st = rd_array(r, root, "gpus", &arr);
     if (st != TP_OK)
         return st;
@@ -393,7 +393,7 @@ static TpStatus parse_rag(Rd *r, const cJSON *root) {
     static const char *const vkeys[] = {"id", "provider", "monthly_usd", "note",
                                         "source", "as_of", NULL};
     static const char *const lkeys[] = {"low", "high", "note", "source", "as_of", NULL};
-    const cJSON *arr, *o;
+    const cJSON *arr = NULL, *o;
     TpStatus st = rd_array(r, root, "embeddings", &arr);
     if (st != TP_OK)
         return st;
@@ -473,7 +473,7 @@ static TpStatus parse_rag(Rd *r, const cJSON *root) {
 static TpStatus parse_rules(Rd *r, const cJSON *root) {
     static const char *const keys[] = {"id", "value", "low", "high", "unit", "description",
                                        "source", "as_of", "note", NULL};
-    const cJSON *arr, *o;
+    const cJSON *arr = NULL, *o;
     TpStatus st = rd_array(r, root, "rules", &arr);
     if (st != TP_OK)
         return st;
