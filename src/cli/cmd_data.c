@@ -48,9 +48,9 @@ static int model_max_positions(const char *dir) {
         const cJSON *t = cJSON_GetObjectItemCaseSensitive(j, "text_config");
         m = cJSON_GetObjectItemCaseSensitive(t, "max_position_embeddings");
     }
-    int v = cJSON_IsNumber(m) && m->valuedouble >= 1 && m->valuedouble <= INT_MAX
-                ? (int)m->valuedouble
-                : 0;
+    int v = 0;
+    if (!cJSON_IsNumber(m) || !tp_json_to_int(m->valuedouble, 1, INT_MAX, &v))
+        v = 0;
     cJSON_Delete(j);
     return v;
 }

@@ -28,6 +28,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -681,12 +682,14 @@ TpStatus handoff_compare(Store *s, const StoreRun *real, HandoffCompare *c, bool
         return st;
     const cJSON *eng = cJSON_GetObjectItemCaseSensitive(h, "engine");
     const cJSON *gpu = cJSON_GetObjectItemCaseSensitive(h, "gpu");
-    c->pilot_run = (int64_t)jnum(h, "pilot_run");
+    int64_t pilot_run = 0;
+    c->pilot_run = tp_json_to_i64(jnum(h, "pilot_run"), 0, INT64_MAX, &pilot_run) ? pilot_run : 0;
     c->real_run = real->id;
     snprintf(c->engine, sizeof c->engine, "%s", cJSON_IsString(eng) ? eng->valuestring : "");
     snprintf(c->gpu_id, sizeof c->gpu_id, "%s", cJSON_IsString(gpu) ? gpu->valuestring : "");
     double per = jnum(h, "gpus_per_node"), nodes = jnum(h, "nodes");
-    c->gpus = isfinite(per) && isfinite(nodes) ? (int)(per * nodes) : 0;
+    if (!tp_json_to_int(per * nodes, 0, INT_MAX, &c->gpus))
+        c->gpus = 0;
     c->projected_hours = jnum(h, "projected_hours");
     c->projected_gpu_hours = jnum(h, "projected_gpu_hours");
     c->usd_per_gpu_hour = jnum(h, "usd_per_gpu_hour");

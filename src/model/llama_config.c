@@ -184,7 +184,10 @@ static TpStatus parse_eos(const cJSON *root, const char *name, LlamaConfig *c, T
     if (!e || cJSON_IsNull(e))
         return TP_OK;
     if (cJSON_IsNumber(e)) {
-        c->eos_ids[0] = e->valueint;
+        if (!tp_json_to_int(e->valuedouble, 0, (1 << 24) - 1, &c->eos_ids[0]))
+            return tp_error_set(err, TP_EINVAL,
+                                "%s: $.eos_token_id: expected an integer id 0..%d, got %g", name,
+                                (1 << 24) - 1, e->valuedouble);
         c->n_eos = 1;
         return TP_OK;
     }
@@ -194,10 +197,12 @@ static TpStatus parse_eos(const cJSON *root, const char *name, LlamaConfig *c, T
                             tp_json_type_name(e));
     const cJSON *it;
     cJSON_ArrayForEach(it, e) {
-        if (!cJSON_IsNumber(it))
-            return tp_error_set(err, TP_EINVAL, "%s: $.eos_token_id: expected integer ids", name);
+        int id;
+        if (!cJSON_IsNumber(it) || !tp_json_to_int(it->valuedouble, 0, (1 << 24) - 1, &id))
+            return tp_error_set(err, TP_EINVAL, "%s: $.eos_token_id: expected integer ids 0..%d",
+                                name, (1 << 24) - 1);
         if (c->n_eos < LLAMA_MAX_EOS)
-            c->eos_ids[c->n_eos++] = it->valueint;
+            c->eos_ids[c->n_eos++] = id;
     }
     return TP_OK;
 }

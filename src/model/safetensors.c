@@ -145,11 +145,7 @@ typedef struct Rd {
 
 /* A JSON integer in [0, 2^53) into *out; false otherwise. */
 static bool json_count(const cJSON *it, int64_t *out) {
-    double v = cJSON_IsNumber(it) ? it->valuedouble : -1;
-    if (!(v >= 0 && v < MAX_EXACT) || v != (double)(int64_t)v)
-        return false;
-    *out = (int64_t)v;
-    return true;
+    return cJSON_IsNumber(it) && tp_json_to_i64(it->valuedouble, 0, (int64_t)MAX_EXACT - 1, out);
 }
 
 /* Reads n_want (or up to max when n_want < 0) counts from array a into v. */

@@ -454,8 +454,8 @@ static TpStatus ld_vocab(Ld *l, const cJSON *model, int *max_id) {
         count++;
     strmap_init(&l->t->vocab, count);
     for (const cJSON *c = v->child; c; c = c->next) {
-        double d = cJSON_IsNumber(c) ? c->valuedouble : -1;
-        if (!cJSON_IsNumber(c) || d < 0 || d >= MAX_ID || d != (double)(int)d)
+        int d = -1;
+        if (!cJSON_IsNumber(c) || !tp_json_to_int(c->valuedouble, 0, MAX_ID - 1, &d))
             return tp_error_set(l->err, TP_EINVAL,
                                 "%s: $.model.vocab[\"%.80s\"]: expected an integer id 0..%d, "
                                 "got %s",
@@ -731,8 +731,9 @@ static void ld_post(Tokenizer *t, const cJSON *pp, int depth) {
         int id = -1;
         const cJSON *def = cJSON_GetObjectItemCaseSensitive(specials, name->valuestring);
         const cJSON *ids = def ? cJSON_GetObjectItemCaseSensitive(def, "ids") : NULL;
-        if (cJSON_IsArray(ids) && cJSON_IsNumber(ids->child))
-            id = (int)ids->child->valuedouble;
+        if (cJSON_IsArray(ids) && cJSON_IsNumber(ids->child) &&
+            !tp_json_to_int(ids->child->valuedouble, 0, INT_MAX, &id))
+            id = -1; /* 1e300, -1, 2.5: looked up by name below */
         if (id < 0 || id >= t->n_ids)
             id = tokenizer_token_id(t, name->valuestring);
         if (e == 0) {

@@ -86,8 +86,9 @@ int probe_stream_data(ProbeStream *ps, const char *data, size_t len, double now_
     }
     const cJSON *usage = cJSON_GetObjectItemCaseSensitive(j, "usage");
     const cJSON *ct = cJSON_GetObjectItemCaseSensitive(usage, "completion_tokens");
-    if (cJSON_IsNumber(ct) && ct->valuedouble >= 0)
-        ps->completion_tokens = (long long)ct->valuedouble;
+    int64_t n_ct;
+    if (cJSON_IsNumber(ct) && tp_json_to_i64(ct->valuedouble, 0, MAX_OUTPUT_TOKENS, &n_ct))
+        ps->completion_tokens = n_ct; /* else not reported: 1e300 is no count */
 out:
     cJSON_Delete(j);
     return rc;

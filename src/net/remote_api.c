@@ -245,9 +245,9 @@ static void record_metrics(Store *s, int64_t run, const cJSON *m, double step_d,
         return;
     if (isnan(step_d))
         step_d = num(m, "step");
-    if (isnan(step_d) || step_d < 0)
-        return;
-    int64_t step = (int64_t)step_d;
+    int64_t step;
+    if (!tp_json_to_i64(floor(step_d), 0, INT64_MAX, &step))
+        return; /* no step, or none a count can be (1e300, NaN) */
     double train = num(m, "train_loss");
     if (!isnan(train)) {
         StoreMetric sm = {step, train, NAN, NAN, NAN, NAN, elapsed_s, 0};
@@ -264,12 +264,12 @@ static void record_metrics(Store *s, int64_t run, const cJSON *m, double step_d,
         if (store_run_eval(s, run, &ev, err) == TP_OK)
             r->new_evals++;
     }
-    double total = num(m, "total_steps");
-    if (!isnan(total) && total > 0) {
+    int64_t total;
+    if (tp_json_to_i64(num(m, "total_steps"), 1, INT64_MAX, &total)) {
         StoreRun run_rec;
         if (store_run_get(s, run, &run_rec, err) == TP_OK) {
-            if (run_rec.total_steps != (int64_t)total)
-                store_run_set_plan(s, run, run_rec.out_dir, (int64_t)total, err);
+            if (run_rec.total_steps != total)
+                store_run_set_plan(s, run, run_rec.out_dir, total, err);
             store_run_free(&run_rec);
         }
     }

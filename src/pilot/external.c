@@ -288,10 +288,8 @@ static bool step_of(const cJSON *o, int64_t *step) {
     static const char *const KEYS[] = {"step", "global_step", "iteration", "iter", NULL};
     for (int i = 0; KEYS[i]; i++) {
         double v;
-        if (num(o, KEYS[i], &v) && v >= 0 && v < 9e15 && v == floor(v)) {
-            *step = (int64_t)v;
+        if (num(o, KEYS[i], &v) && tp_json_to_i64(v, 0, (int64_t)9e15, step))
             return true;
-        }
     }
     return false;
 }

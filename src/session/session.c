@@ -114,9 +114,9 @@ static long long named_snapshot(const char *text, size_t len) {
         return -1;
     cJSON *doc = cJSON_ParseWithLength(text, len);
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, "snapshot");
-    long long n = cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble < 1e9
-                      ? (long long)v->valuedouble
-                      : -1;
+    int64_t n = -1;
+    if (!cJSON_IsNumber(v) || !tp_json_to_i64(v->valuedouble, 0, 999999999, &n))
+        n = -1;
     cJSON_Delete(doc);
     return n;
 }

@@ -15,6 +15,8 @@
 #include "tunepilot/external.h"
 #include "tunepilot/json.h"
 #include "tunepilot/limits.h"
+#include "tunepilot/probe.h"
+#include "tunepilot/tokenizer.h"
 
 /* A trainer's Python dict lines convert as before. */
 static void test_line_object_python_dict(void **state) {
@@ -87,11 +89,50 @@ static void test_checked_integer(void **state) {
     assert_int_equal(k, 10);
 }
 
+/* probe.c:90 converted "completion_tokens": 1e300 to long long (undefined
+ * behaviour, caught by -fsanitize=float-cast-overflow): now not a count. */
+static void test_probe_completion_tokens(void **state) {
+    (void)state;
+    ProbeStream ps;
+    probe_stream_init(&ps, 0);
+    const char *chunk = "{\"choices\":[],\"usage\":{\"completion_tokens\":1e300}}";
+    probe_stream_data(&ps, chunk, strlen(chunk), 10);
+    assert_true(ps.completion_tokens == -1); /* not reported */
+    probe_stream_init(&ps, 0);
+    chunk = "{\"choices\":[],\"usage\":{\"completion_tokens\":12}}";
+    probe_stream_data(&ps, chunk, strlen(chunk), 10);
+    assert_true(ps.completion_tokens == 12);
+}
+
+/* tokenizer.c:724 converted a post-processor's special token id of 1e300
+ * to int: now an id out of range falls back to the token's own id. */
+static void test_tokenizer_post_processor_id(void **state) {
+    (void)state;
+    const char *json =
+        "{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0, \"b\": 1, \"ab\": 2, \"<s>\": 3},"
+        " \"merges\": [\"a b\"]},"
+        " \"added_tokens\": [{\"id\": 3, \"content\": \"<s>\", \"special\": true}],"
+        " \"post_processor\": {\"type\": \"TemplateProcessing\","
+        " \"single\": [{\"SpecialToken\": {\"id\": \"<s>\", \"type_id\": 0}},"
+        " {\"Sequence\": {\"id\": \"A\", \"type_id\": 0}}],"
+        " \"special_tokens\": {\"<s>\": {\"id\": \"<s>\", \"ids\": [1e300], \"tokens\": "
+        "[\"<s>\"]}}}}";
+    Tokenizer *t = NULL;
+    TpError err = {0};
+    if (tokenizer_load_json(json, strlen(json), "t.json", &t, &err) != TP_OK)
+        fail_msg("%s", err.msg);
+    assert_true(tokenizer_adds_bos(t));
+    assert_int_equal(tokenizer_bos_id(t), 3);
+    tokenizer_free(t);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_line_object_python_dict),
         cmocka_unit_test(test_line_object_deep_nesting),
         cmocka_unit_test(test_checked_integer),
+        cmocka_unit_test(test_probe_completion_tokens),
+        cmocka_unit_test(test_tokenizer_post_processor_id),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
