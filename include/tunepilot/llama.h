@@ -161,6 +161,12 @@ typedef TpStatus (*LlamaOnLinear)(void *ctx, int layer, LlamaLinear which, const
  * never all resident. */
 TpStatus llama_model_load_ex(const char *dir, LlamaModel *m, LlamaOnLinear on_linear, void *ctx,
                              TpError *err);
+
+/* Checks that the safetensors in dir hold every tensor c implies, each with
+ * the shape c gives, without allocating what c's sizes ask for: run before
+ * anything is sized from config.json (the error names the tensor and the
+ * config.json fields behind its shape). */
+TpStatus llama_checkpoint_check(const char *dir, const LlamaConfig *c, TpError *err);
 /* Writes DIR/config.json and DIR/model.safetensors (F32), atomically each. */
 TpStatus llama_model_save(const LlamaModel *m, const char *dir, TpError *err);
 

@@ -10,6 +10,7 @@
 #include <linux/magic.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,14 +28,40 @@ TpStatus tp_file_read(const char *path, size_t max_bytes, char **data, size_t *l
     *data = NULL;
     if (len)
         *len = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    /* Regular files only (standard input aside): opened with O_NONBLOCK so
+     * that a FIFO or device put where a file belongs cannot block the open,
+     * then refused by its type before any read. */
+    bool in = !strcmp(path, "/dev/stdin");
+    int fd = open(path, O_RDONLY | O_CLOEXEC | (in ? 0 : O_NONBLOCK));
+    if (fd < 0)
         return tp_error_set(err, errno == ENOENT ? TP_ENOTFOUND : TP_EIO, "%s: cannot open: %s",
                             path, strerror(errno));
     struct stat st;
-    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
-        fclose(f);
-        return tp_error_set(err, TP_EINVAL, "%s: is a directory, expected a file", path);
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
+        close(fd);
+        return tp_error_set(err, TP_EIO, "%s: cannot stat: %s", path, strerror(e));
+    }
+    if (!in && !S_ISREG(st.st_mode)) {
+        close(fd);
+        const char *kind = S_ISDIR(st.st_mode)    ? "a directory"
+                           : S_ISFIFO(st.st_mode) ? "a FIFO"
+                           : S_ISSOCK(st.st_mode) ? "a socket"
+                           : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device"
+                                                                        : "not a regular file";
+        return tp_error_set(err, TP_EINVAL, "%s: is %s, expected a regular file", path, kind);
+    }
+    if (!in)
+        fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    if (!in && (uint64_t)st.st_size > max_bytes) { /* before reading or allocating */
+        close(fd);
+        return tp_error_set(err, TP_EINVAL, "%s: larger than the %zu-byte limit", path,
+                            max_bytes);
+    }
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        close(fd);
+        return tp_error_set(err, TP_EIO, "%s: cannot open: %s", path, strerror(errno));
     }
     size_t cap = 65536, n = 0;
     char *buf = tp_xmalloc(cap + 1);

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "model/llama_head.h"
 #include "model/llama_ops.h"
@@ -80,9 +81,22 @@ static TpStatus model_init(LlamaModel *m, const LlamaConfig *c, bool no_linear, 
     m->cfg = *c;
     m->no_linear = no_linear;
     m->n_params = layout(c, no_linear, NULL, NULL);
+    /* against the machine before allocating: the parameters alone must fit
+     * in its physical memory */
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
+    double have = pages > 0 && page > 0 ? (double)pages * (double)page : INFINITY;
+    double need = (double)m->n_params * sizeof(float);
+    if (need > have)
+        return tp_error_set(err, TP_EINVAL,
+                            "hidden_size %d, intermediate_size %d, num_hidden_layers %d and "
+                            "vocab_size %d give %zu parameters, %.1f GB as float32: more than this "
+                            "machine's %.1f GB of memory",
+                            c->hidden, c->intermediate, c->n_layers, c->vocab, m->n_params,
+                            need / 1e9, have / 1e9);
     m->params = calloc(m->n_params, sizeof(float));
     if (!m->params)
-        return tp_error_set(err, TP_ERR, "out of memory for %zu parameters", m->n_params);
+        return tp_error_set(err, TP_ERR, "out of memory for %zu parameters (%.1f GB)",
+                            m->n_params, need / 1e9);
     m->w.layers = tp_xcalloc((size_t)c->n_layers, sizeof *m->w.layers);
     layout(c, no_linear, m->params, &m->w);
     m->inv_freq = tp_xmalloc(sizeof(double) * (size_t)(c->head_dim / 2));

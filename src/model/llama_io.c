@@ -19,7 +19,9 @@ typedef struct Slot {
 } Slot;
 
 /* The checkpoint's tensors in Hugging Face naming. Returns how many; the
- * tied lm_head is not listed. */
+ * tied lm_head is not listed. With w NULL, names and shapes only (dst NULL):
+ * the checkpoint is checked against config.json before anything is
+ * allocated. */
 static int slots(const LlamaModel *m, const LlamaWeights *w, Slot *s) {
     const LlamaConfig *c = &m->cfg;
     int64_t C = c->hidden, F = c->intermediate, V = c->vocab;
@@ -35,9 +37,10 @@ static int slots(const LlamaModel *m, const LlamaWeights *w, Slot *s) {
         s[n].layer = s[n].which = -1;                                                          \
         n++;                                                                                   \
     } while (0)
-    SLOT("model.embed_tokens.weight", w->embed, V, C);
+    static const LlamaLayerWeights none;
+    SLOT("model.embed_tokens.weight", w ? w->embed : NULL, V, C);
     for (int l = 0; l < c->n_layers; l++) {
-        const LlamaLayerWeights *L = &w->layers[l];
+        const LlamaLayerWeights *L = w ? &w->layers[l] : &none;
         char p[64];
         char nm[96];
         snprintf(p, sizeof p, "model.layers.%d.", l);
@@ -69,9 +72,9 @@ static int slots(const LlamaModel *m, const LlamaWeights *w, Slot *s) {
 #undef LIN
 #undef LS
     }
-    SLOT("model.norm.weight", w->final_norm, C, 0);
+    SLOT("model.norm.weight", w ? w->final_norm : NULL, C, 0);
     if (!c->tie_embeddings)
-        SLOT("lm_head.weight", w->lm_head, V, C);
+        SLOT("lm_head.weight", w ? w->lm_head : NULL, V, C);
 #undef SLOT
     return n;
 }
@@ -94,8 +97,62 @@ static TpStatus check_shape(const SafetensorsTensor *t, const Slot *s, const cha
         snprintf(want, sizeof want, "%lld, %lld", (long long)s->shape[0], (long long)s->shape[1]);
     else
         snprintf(want, sizeof want, "%lld", (long long)s->shape[0]);
-    return tp_error_set(err, TP_EINVAL, "%s: tensor %s has shape [%s], config.json implies [%s]",
-                        dir, s->name, got, want);
+    /* which config.json fields give each dimension */
+    const char *fields = strstr(s->name, "embed_tokens") || strstr(s->name, "lm_head")
+                             ? "vocab_size, hidden_size"
+                         : strstr(s->name, "q_proj") ? "num_attention_heads x head_dim, hidden_size"
+                         : strstr(s->name, "k_proj") || strstr(s->name, "v_proj")
+                             ? "num_key_value_heads x head_dim, hidden_size"
+                         : strstr(s->name, "o_proj") ? "hidden_size, num_attention_heads x head_dim"
+                         : strstr(s->name, "gate_proj") || strstr(s->name, "up_proj")
+                             ? "intermediate_size, hidden_size"
+                         : strstr(s->name, "down_proj") ? "hidden_size, intermediate_size"
+                                                        : "hidden_size";
+    return tp_error_set(err, TP_EINVAL,
+                        "%s: tensor %s has shape [%s], config.json implies [%s] (%s); expected "
+                        "config.json to describe these weights",
+                        dir, s->name, got, want, fields);
+}
+
+/* Finds every tensor config.json implies in set and checks its shape,
+ * without allocating anything the sizes ask for. s and found hold
+ * max_slots(c) entries; *n is set to the count. */
+static TpStatus match_checkpoint(const char *dir, const LlamaConfig *c, const SafetensorsSet *set,
+                                 Slot *s, const SafetensorsTensor **found, int *n, TpError *err) {
+    LlamaModel shape_only;
+    memset(&shape_only, 0, sizeof shape_only);
+    shape_only.cfg = *c;
+    *n = slots(&shape_only, NULL, s);
+    TpStatus st = TP_OK;
+    for (int i = 0; i < *n && st == TP_OK; i++) {
+        const SafetensorsTensor *t = safetensors_set_find(set, s[i].name);
+        /* A tied checkpoint may keep the shared matrix under either name. */
+        if (!t && i == 0 && c->tie_embeddings)
+            t = safetensors_set_find(set, "lm_head.weight");
+        if (!t)
+            st = tp_error_set(err, TP_EINVAL, "%s: the checkpoint has no tensor %s%s", dir,
+                              s[i].name,
+                              i == 0 ? " (nor lm_head.weight, for tied embeddings)" : "");
+        else
+            st = check_shape(t, &s[i], dir, err);
+        found[i] = t;
+    }
+    return st;
+}
+
+TpStatus llama_checkpoint_check(const char *dir, const LlamaConfig *c, TpError *err) {
+    SafetensorsSet *set = NULL;
+    TpStatus st = safetensors_open_dir(dir, &set, err);
+    if (st != TP_OK)
+        return st;
+    int cap = max_slots(c), n = 0;
+    Slot *s = tp_xmalloc(sizeof *s * (size_t)cap);
+    const SafetensorsTensor **found = tp_xcalloc((size_t)cap, sizeof *found);
+    st = match_checkpoint(dir, c, set, s, found, &n, err);
+    free(found);
+    free(s);
+    safetensors_set_close(set);
+    return st;
 }
 
 TpStatus llama_model_load(const char *dir, LlamaModel *m, TpError *err) {
@@ -107,32 +164,28 @@ TpStatus llama_model_load_ex(const char *dir, LlamaModel *m, LlamaOnLinear on_li
     LlamaConfig c;
     memset(m, 0, sizeof *m);
     TpStatus st = llama_config_load(dir, &c, err);
-    if (st == TP_OK)
-        st = on_linear ? llama_model_init_no_linear(m, &c, err) : llama_model_init(m, &c, err);
     if (st != TP_OK)
         return st;
     SafetensorsSet *set = NULL;
     st = safetensors_open_dir(dir, &set, err);
-    if (st != TP_OK) {
-        llama_model_free(m);
+    if (st != TP_OK)
         return st;
-    }
-    Slot *s = tp_xmalloc(sizeof *s * (size_t)max_slots(&c));
-    int n = slots(m, &m->w, s);
-    for (int i = 0; i < n && st == TP_OK; i++) {
-        const SafetensorsTensor *t = safetensors_set_find(set, s[i].name);
-        /* A tied checkpoint may keep the shared matrix under either name. */
-        if (!t && i == 0 && c.tie_embeddings)
-            t = safetensors_set_find(set, "lm_head.weight");
-        if (!t) {
-            st = tp_error_set(err, TP_EINVAL, "%s: the checkpoint has no tensor %s%s", dir,
-                              s[i].name,
-                              i == 0 ? " (nor lm_head.weight, for tied embeddings)" : "");
-            break;
-        }
-        st = check_shape(t, &s[i], dir, err);
+    /* every tensor's presence and shape against config.json first: sizes
+     * come from the weights actually there, not from config.json alone */
+    int cap = max_slots(&c);
+    Slot *s = tp_xmalloc(sizeof *s * (size_t)cap);
+    const SafetensorsTensor **found = tp_xcalloc((size_t)cap, sizeof *found);
+    int n = 0;
+    st = match_checkpoint(dir, &c, set, s, found, &n, err);
+    if (st == TP_OK) {
+        st = on_linear ? llama_model_init_no_linear(m, &c, err) : llama_model_init(m, &c, err);
         if (st != TP_OK)
-            break;
+            tp_error_prefix(err, "%s/config.json: ", dir);
+    }
+    if (st == TP_OK)
+        n = slots(m, &m->w, s);
+    for (int i = 0; i < n && st == TP_OK; i++) {
+        const SafetensorsTensor *t = found[i];
         if (s[i].dst) {
             safetensors_to_f32(t, s[i].dst);
             safetensors_release(t);
@@ -150,6 +203,7 @@ TpStatus llama_model_load_ex(const char *dir, LlamaModel *m, LlamaOnLinear on_li
             safetensors_release(t); /* at most one linear tensor of the file resident */
         }
     }
+    free(found);
     free(s);
     safetensors_set_close(set);
     if (st != TP_OK)

@@ -372,7 +372,8 @@ TpStatus safetensors_open_memory(const void *buf, size_t len, const char *name,
 
 TpStatus safetensors_open(const char *path, SafetensorsFile **out, TpError *err) {
     *out = NULL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO in the folder must not block the open */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         return tp_error_set(err, errno == ENOENT ? TP_ENOTFOUND : TP_EIO, "%s: cannot open: %s",
                             path, strerror(errno));

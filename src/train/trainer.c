@@ -160,6 +160,8 @@ TpStatus trainer_open(const char *model_dir, const char *data_path, const TrainC
     LlamaConfig mc;
     if (st == TP_OK)
         st = llama_config_load(model_dir, &mc, err);
+    if (st == TP_OK) /* the weights agree with config.json before LoRA is sized from it */
+        st = llama_checkpoint_check(model_dir, &mc, err);
     if (st == TP_OK && c->method != TRAIN_FULL) {
         LoraConfig lc = {c->rank, c->alpha, c->dropout, c->rslora, c->targets};
         st = lora_init(&t->lora, &mc, &lc, c->seed, err);

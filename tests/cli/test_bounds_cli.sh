@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# CLI tests of bounded input (issue 16): every refusal ends in a clear error
+# naming the file and field (and the limit, from include/tunepilot/limits.h),
+# never a hang, a crash or an allocation sized by the input alone.
+set -u
+TP=$1
+ROOT=${TP_ROOT:-.}
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+export HOME=$WORK/home TUNEPILOT_DB=$WORK/tp.db
+pass=0 fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+expect() {
+  local want=$1 pat=$2; shift 3
+  local out rc
+  out=$(timeout 60 "$@" 2>&1); rc=$?
+  if [ "$rc" -ne "$want" ]; then bad "exit $rc (wanted $want): $*"; echo "$out" | head -5; return; fi
+  if ! grep -Eq -- "$pat" <<<"$out"; then bad "no /$pat/ in: $*"; echo "$out" | head -5; return; fi
+  ok
+}
+
+# --- model folders (the bundled demo model as the real checkpoint) -----------
+DEMO=$ROOT/assets/demo/model
+# #16: a config.json whose sizes the weights do not have is refused before
+# anything is allocated from it (a huge hidden_size asked for 66 TB)
+mkdir -p "$WORK/huge"
+cp "$DEMO"/* "$WORK/huge/"
+sed -E 's/"hidden_size":[[:space:]]*[0-9]+/"hidden_size": 1048576/' "$DEMO/config.json" >"$WORK/huge/config.json"
+expect 2 "huge: tensor model.embed_tokens.weight has shape .*config.json implies .*\\(vocab_size, hidden_size\\)" \
+  -- "$TP" model generate "$WORK/huge" --prompt hi --max-tokens 1
+# #17: a FIFO named config.json (or a weights file) must not block: regular files only
+mkdir -p "$WORK/fifo"
+cp "$DEMO"/* "$WORK/fifo/"
+rm "$WORK/fifo/config.json" && mkfifo "$WORK/fifo/config.json"
+expect 2 "fifo/config.json: is a FIFO, expected a regular file" -- "$TP" model info "$WORK/fifo"
+rm "$WORK/fifo/config.json" && cp "$DEMO/config.json" "$WORK/fifo/"
+rm "$WORK/fifo/model.safetensors" && mkfifo "$WORK/fifo/model.safetensors"
+expect 2 "model.safetensors: not a regular file" -- "$TP" model generate "$WORK/fifo" --prompt hi
+
+# --- cost engine (#3) -----------------------------------------------------------
+# growth 5 a month over 36 months: about 8.6e31 requests a day by month 36
+sed -E 's/"horizon_months": 12/"horizon_months": 36/; s/"growth_per_month": 0.0/"growth_per_month": 5/' \
+  "$ROOT/assets/scenarios/ticket-triage.json" >"$WORK/grow5.json"
+expect 2 "growth_per_month: 5 a month .* TP_MAX_REQUESTS_PER_DAY" -- "$TP" cost --no-save "$WORK/grow5.json"
+# growth 0.5: accepted, and the self-hosted option sizes ~10^5 replicas
+sed -E 's/"horizon_months": 12/"horizon_months": 36/; s/"growth_per_month": 0.0/"growth_per_month": 0.5/' \
+  "$ROOT/assets/scenarios/ticket-triage.json" >"$WORK/grow05.json"
+expect 0 "cheapest( feasible)? over 36 months: ft-self" -- "$TP" cost --no-save "$WORK/grow05.json"
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
