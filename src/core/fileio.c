@@ -28,10 +28,11 @@ TpStatus tp_file_read(const char *path, size_t max_bytes, char **data, size_t *l
     *data = NULL;
     if (len)
         *len = 0;
-    /* Regular files only (standard input aside): opened with O_NONBLOCK so
+    /* Regular files only (standard input and a shell's /dev/fd/N streams
+     * aside, which the user names on purpose): opened with O_NONBLOCK so
      * that a FIFO or device put where a file belongs cannot block the open,
      * then refused by its type before any read. */
-    bool in = !strcmp(path, "/dev/stdin");
+    bool in = !strcmp(path, "/dev/stdin") || !strncmp(path, "/dev/fd/", 8);
     int fd = open(path, O_RDONLY | O_CLOEXEC | (in ? 0 : O_NONBLOCK));
     if (fd < 0)
         return tp_error_set(err, errno == ENOENT ? TP_ENOTFOUND : TP_EIO, "%s: cannot open: %s",
