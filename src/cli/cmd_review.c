@@ -10,6 +10,7 @@
 #include "tunepilot/eval.h"
 #include "tunepilot/fileio.h"
 #include "tunepilot/json.h"
+#include "tunepilot/report.h"
 #include "tunepilot/review.h"
 #include "tunepilot/session.h"
 
@@ -32,7 +33,7 @@ static const char USAGE[] =
     "                  `tunepilot eval` result on its held-out examples\n"
     "  --eval-target S judge question 2 from those results: the best prompt\n"
     "                  variant's score against S (0..1) after the rule's 10 variants\n"
-    "  --format F      md (default) or json\n"
+    "  --format F      md (default), json or html (one self-contained page)\n"
     "  -o FILE         write to FILE (atomically) instead of standard output\n"
     "  --snapshot N    prices: snapshot N (0 = bundled tables; default: the\n"
     "                  scenario's \"snapshot\", else the newest stored)\n"
@@ -40,7 +41,7 @@ static const char USAGE[] =
 
 typedef struct ReviewArgs {
     const char *file, *example, *answers, *out;
-    bool json;
+    bool json, html;
     long long snapshot, from_run;
     double eval_target;
 } ReviewArgs;
@@ -55,9 +56,10 @@ static int parse_args(int argc, char **argv, ReviewArgs *a) {
             fputs(USAGE, stdout);
             exit(CLI_OK);
         } else if (cli_take(argc, argv, &i, "--format", &v)) {
-            if (!v || (strcmp(v, "md") && strcmp(v, "json")))
-                return cli_usage("review", "--format: expected md or json");
+            if (!v || (strcmp(v, "md") && strcmp(v, "json") && strcmp(v, "html")))
+                return cli_usage("review", "--format: expected md, json or html");
             a->json = !strcmp(v, "json");
+            a->html = !strcmp(v, "html");
         } else if (cli_take(argc, argv, &i, "-o", &v) || cli_take(argc, argv, &i, "--output", &v)) {
             if (!v)
                 return cli_usage("review", "-o: expected a file name");
@@ -187,6 +189,11 @@ int cmd_review(const CliGlobal *g, int argc, char **argv) {
             out[n] = '\n';
             out[n + 1] = '\0';
             free(s);
+        } else if (a.html) {
+            char now[32];
+            cli_now_utc(now, sizeof now);
+            ReportMeta meta = {TP_VERSION, now};
+            out = review_render_html(&review, &meta);
         } else {
             out = review_render_md(&review);
         }

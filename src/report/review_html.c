@@ -47,6 +47,11 @@ static void verdicts(TpBuf *b, const Review *r) {
             tp_buf_puts(b, ": ");
             html_esc(b, f->explanation);
         }
+        if (f->changed && f->framework_verdict) {
+            tp_buf_puts(b, " (The framework's own verdict, ");
+            html_esc(b, f->framework_verdict);
+            tp_buf_puts(b, ", has no feasible option to rest on.)");
+        }
         if (f->rests_on) {
             tp_buf_puts(b, " It rests on the feasible option <strong>");
             html_esc(b, f->rests_on);

@@ -61,6 +61,14 @@ b=$("$TP" cost --example ticket-triage --format html --no-save | grep -v 'tunepi
 [ "$a" = "$b" ] && ok || bad "two renderings differ"
 expect 2 "expected table, md, csv, json or html" -- "$TP" cost --example ticket-triage --format pdf
 
+# --- the decision review ------------------------------------------------------------------
+expect 0 "" -- "$TP" review --example ticket-triage --format html -o "$WORK/review.html"
+check "review page" html "$WORK/review.html" "review-total=total cost (USD):6" \
+  "review-latency=p95 latency (ms):6"
+grep -q '<h2 id="verdicts">Verdicts</h2>' "$WORK/review.html" && ok || bad "review page: verdicts"
+grep -q 'Cheapest feasible option over 12 months' "$WORK/review.html" && ok || bad "review page: cheapest feasible"
+expect 2 "expected md, json or html" -- "$TP" review --example ticket-triage --format pdf
+
 # --- a pilot run (the tiny demo: a few seconds) ----------------------------------------
 "$TP" demo build --tiny --out "$WORK/demo" >/dev/null 2>&1 || bad "tiny demo build"
 TUNEPILOT_DEMO_DIR=$WORK/demo "$TP" pilot --demo --steps 6 --eval-every 3 --out "$WORK/run" \
@@ -128,9 +136,10 @@ elif [ $sanitized = 1 ]; then
   echo "SKIP: browser checks run in the plain build only (the pages are the same)"
 elif [ $have_python = 1 ]; then
   mkdir -p "$ART"
-  cp "$WORK/triage.html" "$ART/triage.html"; cp "$WORK/run.html" "$ART/run.html"
+  cp "$WORK/triage.html" "$WORK/run.html" "$WORK/review.html" "$ART/"
   check "triage in chromium" browser "$chrome" "$WORK/triage.html" "$ART" triage --full
   check "run in chromium" browser "$chrome" "$WORK/run.html" "$ART" run
+  check "review in chromium" browser "$chrome" "$WORK/review.html" "$ART" review
   echo "screenshots and PDFs: $ART"
 fi
 

@@ -170,7 +170,8 @@ r=$("$TP" review "$SF/break_even.json" --snapshot 0 --format json | tr -d ' \n\t
 v=$(grep -o '"what":"break_even_volume","value":[0-9.e+]*' <<<"$r" | cut -d: -f3)
 awk -v v="${v:-0}" 'BEGIN { exit !(v > 16657.5 * 0.99 && v < 16657.5 * 1.01) }' && ok || bad "review: break-even volume $v (16,657.5 by hand)"
 "$TP" review "$SF/break_even.json" --snapshot 0 -o "$WORK/review.md" && grep -q 'requests/day' "$WORK/review.md" && ok || bad "review -o FILE"
-expect 2 "expected md or json" -- "$TP" review "$SF/story_a.json" --format html
+expect 2 "expected md, json or html" -- "$TP" review "$SF/story_a.json" --format pdf
+expect 0 "<h2 id=\"verdicts\">" -- "$TP" review "$SF/story_a.json" --format html
 expect 2 "expected a scenario file" -- "$TP" review
 expect 2 "expected an object of answers" -- "$TP" review "$SF/story_a.json" --answers <(echo '[1]')
 if command -v sqlite3 >/dev/null 2>&1; then
