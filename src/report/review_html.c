@@ -120,11 +120,13 @@ static void options_table(TpBuf *b, const Review *r) {
                    "Cost, latency and feasibility</caption>\n<thead><tr>");
     char tot[48];
     snprintf(tot, sizeof tot, "%d-month total", r->horizon_months);
-    const char *head[] = {
-        "option", "kind",    "model", "first month", "one-time", tot, "$ per 1k requests",
-        "p95 ms", "feasible"};
-    for (int c = 0; c < 9; c++)
-        th(b, "col", head[c]);
+    const char *head[] = {"option", "kind", "model", "first month", "one-time", tot,
+                          "$ per 1k requests", "p95 ms", "feasible"};
+    for (int c = 0; c < 9; c++) {
+        tp_buf_printf(b, "<th scope=\"col\"%s>", c < 3 ? " class=\"l\"" : "");
+        html_esc(b, head[c]);
+        tp_buf_puts(b, "</th>");
+    }
     tp_buf_puts(b, "</tr></thead>\n<tbody>\n");
     for (int i = 0; i < r->n_options; i++) {
         const ReviewOption *o = &r->options[i];
