@@ -73,6 +73,7 @@ typedef struct ExternalResult {
     int signal;         /* that signal, else 0 */
     int n_lines, n_metrics, n_evals, n_events, n_events_dropped;
     char message[512]; /* the status message recorded */
+    char dir[4096];    /* the run's folder (its lock), set before on_start */
 } ExternalResult;
 
 /* Runs the command and records it. *stop counts stop requests (a signal

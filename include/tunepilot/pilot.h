@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "tunepilot/pricing.h"
 #include "tunepilot/store.h"
@@ -22,22 +23,85 @@ typedef enum {
 typedef struct PilotOptions {
     TrainConfig train;
     const char *model_dir, *data_path;
-    const char *out_dir;    /* NULL: $XDG_DATA_HOME/tunepilot/runs/<id> */
+    /* NULL: a folder of the run's own beside the database in use
+     * (pilot_default_run_dir). Given: it must be absent or empty. */
+    const char *out_dir;
     PilotOutput output;
     int64_t resume_id;      /* > 0: resume this run with its recorded settings */
+    /* PILOT_PROGRESS: called for each update instead of the plain progress
+     * line (the CLI draws a bar); may be NULL. */
+    void (*progress)(void *ctx, const TrainStep *s);
+    void *progress_ctx;
 } PilotOptions;
 
 /* Runs (or resumes) a pilot. *stop: 1 (SIGINT/SIGTERM) stops after the
- * update as "interrupted", 2 (SIGUSR1, a cancel from the workbench) as
+ * update as "interrupted", 2 (SIGUSR1: pilot_control's cancel) as
  * "cancelled"; both leave a checkpoint. The run is recorded before training starts;
  * *run_id is set as soon as it exists. Returns TP_OK when the run finished
  * or was stopped through *stop (status "interrupted"); a failure marks the
  * run failed with the message. pricing (may be NULL) prices the full run on
- * the GPUs of its tables. */
+ * the GPUs of its tables.
+ *
+ * Run identity: the model, data and folder paths are recorded absolute; a
+ * new run takes a folder of its own and never reads another run's
+ * checkpoint (only resume_id resumes); the process holds the run's lock
+ * (pilot_run_state) from before its first step to its last record, and a
+ * resume is refused while another process holds it. The first event
+ * (PILOT_JSON and metrics.jsonl) is {"event": "start", "run", "dir",
+ * "model", "data", "resumed", "settings"}. */
 TpStatus pilot_run(Store *s, const Pricing *pricing, const PilotOptions *o,
                    volatile sig_atomic_t *stop, int64_t *run_id, TpError *err);
 
 /* The settings of a run as recorded (config JSON -> options). */
 TpStatus pilot_options_from_run(const StoreRun *r, PilotOptions *o, TpError *err);
+
+/* The settings as the JSON recorded with the run (and sent in the start
+ * event); the caller frees it. */
+char *pilot_settings_json(const TrainConfig *c);
+
+/* --- run identity, liveness and control (run.c) ---------------------------------------- */
+
+/* The process working on a run touches its lock file this often... */
+#define PILOT_HEARTBEAT_S 2
+/* ...and a running or paused run whose lock nobody holds and whose last sign
+ * of life (heartbeat or record update) is older than this is lost. */
+#define PILOT_LOST_AFTER_S 15
+
+/* path made absolute: resolved when it exists, else joined to the current
+ * folder. */
+TpStatus pilot_absolute_path(const char *path, char *out, size_t size, TpError *err);
+
+/* The folder of a run without --out: runs/<id> beside the database
+ * (<name>-runs/<id> for a database file not named tunepilot.db), so two
+ * databases never share one; <id>.2, <id>.3 ... when that folder already
+ * holds files (left by a database deleted since). Absolute. */
+TpStatus pilot_default_run_dir(const char *db_path, int64_t id, char *out, size_t size,
+                               TpError *err);
+
+typedef struct PilotRunState {
+    RunStatus status; /* as stored, or RUN_LOST */
+    bool live;        /* a process holds the run's lock */
+    int64_t pid;      /* that process (0 when none) */
+    time_t last_seen; /* the newest heartbeat or record update (0: unknown) */
+} PilotRunState;
+
+/* What a reader can tell of a run now (no database access). */
+void pilot_run_state(const StoreRun *r, PilotRunState *out);
+/* The run's message, or for a lost run when it was last seen and how to
+ * continue it. */
+void pilot_describe_state(const StoreRun *r, const PilotRunState *s, char *out, size_t size);
+
+typedef enum { PILOT_PAUSE, PILOT_RESUME, PILOT_CANCEL } PilotAction;
+
+/* Pauses (SIGSTOP), resumes (SIGCONT) or cancels (the trainer checkpoints
+ * and records "cancelled") a local run; an external trainer can only be
+ * cancelled (SIGTERM, passed on to it). Signals go only to the process
+ * holding the run's lock, found through the lock, never the pid recorded in
+ * the database. A run with no live process is cancelled in the database
+ * alone; resuming one sets *restart (the caller starts pilot_run with
+ * resume_id). msg (msize bytes) says what was done. TP_EINVAL when the run
+ * is in no state for it (completed, already running ...). */
+TpStatus pilot_control(Store *s, int64_t id, PilotAction action, bool *restart, char *msg,
+                       size_t msize, TpError *err);
 
 #endif

@@ -17,7 +17,12 @@ typedef struct Store Store;
 struct sqlite3;
 
 /* Opens (creating parent directories and the file if needed) and migrates to
- * the latest schema. A database from a newer tunepilot is refused. */
+ * the latest schema. A database from a newer tunepilot is refused. Several
+ * processes may open a new database at once: the schema version is read
+ * and each migration applied inside one BEGIN IMMEDIATE transaction. A
+ * database file (or folder) this user cannot write is opened read-only:
+ * reading works, writing fails with "attempt to write a readonly database"
+ * (an older schema cannot be migrated then, which is said). */
 TpStatus store_open(const char *path, Store **out, TpError *err);
 
 /* Opens and migrates only up to `version` (0 = empty). For upgrade tests. */
@@ -27,6 +32,9 @@ void store_close(Store *s); /* NULL is fine */
 
 int store_latest_version(void);
 int store_version(Store *s);
+/* The path it was opened with; whether it was opened read-only. */
+const char *store_path(const Store *s);
+bool store_readonly(const Store *s);
 
 /* The raw handle, for tests and for modules that own their own tables. */
 struct sqlite3 *store_db(Store *s);
@@ -92,10 +100,30 @@ TpStatus store_snapshot_models(Store *s, int64_t id, StoreSnapshotInfo *info, ch
 
 /* --- training runs ---------------------------------------------------------- */
 
+/* A run's status. run_status_name / run_status_parse are the one place that
+ * maps it to and from the words stored in runs.status and shown to people.
+ * RUN_LOST is never stored: it is what a reader concludes about a running or
+ * paused local run whose process is gone (pilot_run_state). */
+typedef enum RunStatus {
+    RUN_RUNNING,
+    RUN_PAUSED,
+    RUN_COMPLETED,
+    RUN_FAILED,
+    RUN_CANCELLED,
+    RUN_INTERRUPTED,
+    RUN_LOST,
+    RUN_UNKNOWN, /* a word this tunepilot does not know (a newer one wrote it) */
+} RunStatus;
+
+const char *run_status_name(RunStatus s); /* "running", "paused", ... */
+RunStatus run_status_parse(const char *s);  /* RUN_UNKNOWN for anything else */
+/* Running or paused: a process is (or should be) working on it. */
+bool run_status_active(RunStatus s);
+
 typedef struct StoreRun {
     int64_t id;
-    char kind[16];   /* local, external, hosted */
-    char status[16]; /* running, paused, completed, failed, cancelled, interrupted */
+    char kind[16];    /* local, external, hosted */
+    RunStatus status; /* as stored */
     char model[1024], data[1024], method[16], out_dir[1024];
     char *config;    /* JSON; heap, freed by store_run_free */
     char *summary;   /* JSON; heap */
@@ -120,8 +148,12 @@ typedef struct StoreEval {
 
 void store_run_free(StoreRun *r); /* frees config and summary */
 TpStatus store_run_create(Store *s, const StoreRun *r, int64_t *id, TpError *err);
-TpStatus store_run_set_status(Store *s, int64_t id, const char *status, const char *message,
+TpStatus store_run_set_status(Store *s, int64_t id, RunStatus status, const char *message,
                               TpError *err);
+/* Sets the status only while the stored one is `from` (a compare-and-set:
+ * a finished run is never turned back). *changed says whether it did. */
+TpStatus store_run_set_status_if(Store *s, int64_t id, RunStatus from, RunStatus to,
+                                 const char *message, bool *changed, TpError *err);
 TpStatus store_run_set_summary(Store *s, int64_t id, const char *summary_json, TpError *err);
 TpStatus store_run_set_pid(Store *s, int64_t id, int64_t pid, TpError *err);
 /* Where the run keeps its files, and how many updates it will take. */

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -26,7 +27,7 @@
 static const char USAGE[] =
     "usage: tunepilot pilot --model DIR --data FILE [options]\n"
     "       tunepilot pilot --demo [options]\n"
-    "       tunepilot pilot --backend command [--name TEXT] [--max-events N]\n"
+    "       tunepilot pilot --backend command [--name TEXT] [--max-events N] [--json]\n"
     "                       [--pass-env NAME]... -- CMD ARGS...\n"
     "\n"
     "Fine-tunes the model on the dataset on this machine and records the run.\n"
@@ -48,7 +49,10 @@ static const char USAGE[] =
     "  --recompute       keep one block's activations and recompute the others in\n"
     "                    the backward: less memory, one more forward of the blocks\n"
     "  --estimate        check the data and print the memory and time estimate; no run\n"
-    "Ctrl-C stops after the current update with a checkpoint: tunepilot runs resume ID.\n"
+    "Ctrl-C stops after the current update with a checkpoint (exit status 130): continue\n"
+    "with tunepilot runs resume ID. A run's files go to a folder of its own beside the\n"
+    "database (--out: a new or empty folder); --json starts with {\"event\": \"start\",\n"
+    "\"run\": ID, \"dir\": ..., \"settings\": ...}. Paths are recorded absolute.\n"
     "\n"
     "--backend command runs any trainer (a Hugging Face Trainer, TRL or axolotl script,\n"
     "accelerate launch, torchrun ...) as a child process, echoes its output and records\n"
@@ -60,20 +64,30 @@ static const char USAGE[] =
     "  --pass-env NAME   let the command see the secret variable NAME (repeatable); API\n"
     "                    keys and tokens (names with KEY, TOKEN, SECRET, PASSWORD ...)\n"
     "                    are kept from it otherwise, and their values are redacted from\n"
-    "                    everything it prints\n";
+    "                    everything it prints\n"
+    "  --json            tunepilot's start and end events on stdout (the trainer's\n"
+    "                    output goes to stderr)\n";
 
 static const char RUNS_USAGE[] =
     "usage: tunepilot runs list [--json]\n"
     "       tunepilot runs show ID [--json]\n"
-    "       tunepilot runs watch ID        follow a run's steps until it ends\n"
+    "       tunepilot runs watch ID        follow a run's steps until it ends (or is lost)\n"
+    "       tunepilot runs pause ID        stop its process where it is (it keeps its memory)\n"
     "       tunepilot runs resume ID [--json]\n"
+    "                                      continue a paused run; a run whose process is\n"
+    "                                      gone (interrupted, lost, failed) continues from\n"
+    "                                      its last checkpoint here; a live run is refused\n"
+    "       tunepilot runs cancel ID       stop it after the current update, checkpoint kept\n"
     "       tunepilot runs report ID [-o FILE]   the run as one self-contained HTML page\n"
-    "       tunepilot runs export ID --to tensorboard|hf DIR\n";
+    "       tunepilot runs export ID --to tensorboard|hf DIR\n"
+    "A run is lost when it was running but its process is gone (no process holds its lock\n"
+    "and it has not been seen for 15 s): killed, out of memory, the machine restarted.\n";
 
-static volatile sig_atomic_t g_stop;
+static volatile sig_atomic_t g_stop, g_signal;
 
 static void on_signal(int sig) {
     g_stop = sig == SIGUSR1 ? 2 : 1;
+    g_signal = sig;
 }
 
 static void catch_signals(void) {
@@ -105,17 +119,44 @@ static void on_stop_count(int sig) {
     g_stops++;
 }
 
+typedef struct ExternalStart {
+    bool json;
+    char *const *argv;
+    const char *name;
+    const ExternalResult *res;
+} ExternalStart;
+
+/* --json: the first event names the run, its folder and its settings. */
 static void on_external_start(void *ctx, int64_t id, pid_t pid) {
-    (void)ctx;
+    const ExternalStart *x = ctx;
     fprintf(stderr,
             "tunepilot: run %lld started (pid %lld); follow it with: tunepilot runs watch "
             "%lld\n",
             (long long)id, (long long)pid, (long long)id);
+    if (!x->json)
+        return;
+    cJSON *e = cJSON_CreateObject();
+    cJSON_AddStringToObject(e, "event", "start");
+    cJSON_AddNumberToObject(e, "run", (double)id);
+    cJSON_AddStringToObject(e, "dir", x->res->dir);
+    cJSON *set = cJSON_AddObjectToObject(e, "settings");
+    cJSON_AddStringToObject(set, "backend", "command");
+    cJSON *cmd = cJSON_AddArrayToObject(set, "command");
+    for (int i = 0; x->argv[i]; i++)
+        cJSON_AddItemToArray(cmd, cJSON_CreateString(x->argv[i]));
+    if (x->name)
+        cJSON_AddStringToObject(set, "name", x->name);
+    char *t = cJSON_PrintUnformatted(e);
+    printf("%s\n", t);
+    fflush(stdout);
+    free(t);
+    cJSON_Delete(e);
 }
 
 static int run_external(const CliGlobal *g, int argc, char **argv) {
     const char *name = NULL;
     long long max_events = 0;
+    bool json = false;
     int cmd = -1, n_pass = 0;
     const char **pass = tp_xcalloc((size_t)argc + 1, sizeof *pass);
     for (int i = 1; i < argc && cmd < 0; i++) {
@@ -126,6 +167,8 @@ static int run_external(const CliGlobal *g, int argc, char **argv) {
             fputs(USAGE, stdout);
             return CLI_OK;
         } else if (cli_take(argc, argv, &i, "--backend", &v)) {
+        } else if (!strcmp(argv[i], "--json")) {
+            json = true; /* tunepilot's events on stdout, the trainer's output on stderr */
         } else if (cli_take(argc, argv, &i, "--name", &v)) {
             if (!v || !*v)
                 return cli_usage("pilot", "--name: expected a name for the run");
@@ -149,8 +192,9 @@ static int run_external(const CliGlobal *g, int argc, char **argv) {
         } else {
             free(pass);
             return cli_usage("pilot",
-                             "%s: with --backend command only --name, --max-events and "
-                             "--pass-env go before \"--\"; the trainer's own options go after it",
+                             "%s: with --backend command only --name, --max-events, "
+                             "--pass-env and --json go before \"--\"; the trainer's own options "
+                             "go after it",
                              argv[i]);
         }
     }
@@ -171,16 +215,30 @@ static int run_external(const CliGlobal *g, int argc, char **argv) {
     sa.sa_handler = on_stop_count; /* no SA_RESTART: the wait wakes up at once */
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    ExternalResult res;
+    ExternalStart x = {json, argv + cmd, name, &res};
     ExternalOptions o = {.argv = argv + cmd,
                          .pass_env = pass,
                          .name = name,
-                         .echo_out = stdout,
+                         .echo_out = json ? stderr : stdout,
                          .echo_err = stderr,
                          .max_events = (int)max_events,
-                         .on_start = on_external_start};
-    ExternalResult res;
+                         .on_start = on_external_start,
+                         .ctx = &x};
     st = external_run(s, &o, &g_stops, &res, &err);
     int rc = CLI_OK;
+    if (json && res.run_id > 0) {
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddStringToObject(e, "event", "end");
+        cJSON_AddNumberToObject(e, "run", (double)res.run_id);
+        cJSON_AddStringToObject(e, "status", res.status ? res.status : "failed");
+        cJSON_AddNumberToObject(e, "exit_code", res.exit_code);
+        cJSON_AddStringToObject(e, "message", res.message);
+        char *t = cJSON_PrintUnformatted(e);
+        printf("%s\n", t);
+        free(t);
+        cJSON_Delete(e);
+    }
     if (st != TP_OK && res.run_id == 0) {
         rc = cli_fail(st, &err);
     } else {
@@ -257,6 +315,46 @@ static int print_estimate(const PilotOptions *o, bool json) {
     return CLI_OK;
 }
 
+/* A progress bar with the ETA, redrawn in place on a terminal. */
+typedef struct Bar {
+    int width;
+} Bar;
+
+static void fmt_eta(double s, char *out, size_t n) {
+    if (!(s >= 0) || s > 1e8)
+        snprintf(out, n, "--");
+    else if (s < 60)
+        snprintf(out, n, "%.0fs", s);
+    else if (s < 3600)
+        snprintf(out, n, "%dm%02ds", (int)(s / 60), (int)s % 60);
+    else
+        snprintf(out, n, "%dh%02dm", (int)(s / 3600), (int)(s / 60) % 60);
+}
+
+static void draw_bar(void *ctx, const TrainStep *s) {
+    const Bar *b = ctx;
+    double f = s->total > 0 ? (double)s->step / (double)s->total : 0;
+    double eta = s->step > 0 ? s->elapsed_s / (double)s->step * (double)(s->total - s->step) : -1;
+    char e[32], tail[160];
+    fmt_eta(eta, e, sizeof e);
+    int n = snprintf(tail, sizeof tail, " %3.0f%% %lld/%lld loss %.4f %.0f tok/s ETA %s", 100 * f,
+                     s->step, s->total, s->loss, s->tokens_per_s, e);
+    int room = b->width - n - 3;
+    if (room > 40)
+        room = 40;
+    if (room < 5) {
+        printf("\r%s\033[K", tail + 1);
+    } else {
+        char bar[64];
+        int full = (int)(f * room + 0.5);
+        for (int i = 0; i < room; i++)
+            bar[i] = i < full ? '#' : '.';
+        bar[room] = '\0';
+        printf("\r[%s]%s\033[K", bar, tail);
+    }
+    fflush(stdout);
+}
+
 static int run_pilot(const CliGlobal *g, PilotOptions *o) {
     TpError err = {0};
     Store *s = NULL;
@@ -264,6 +362,14 @@ static int run_pilot(const CliGlobal *g, PilotOptions *o) {
     bool priced = pricing_load_bundled(&pricing, &err) == TP_OK;
     TpStatus st = cli_open_store(g, &s, &err);
     int64_t id = 0;
+    Bar bar = {80};
+    struct winsize ws;
+    if (o->output == PILOT_PROGRESS) {
+        if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+            bar.width = ws.ws_col;
+        o->progress = draw_bar;
+        o->progress_ctx = &bar;
+    }
     if (st == TP_OK) {
         catch_signals();
         st = pilot_run(s, priced ? &pricing : NULL, o, &g_stop, &id, &err);
@@ -271,12 +377,17 @@ static int run_pilot(const CliGlobal *g, PilotOptions *o) {
     int rc = CLI_OK;
     if (st != TP_OK) {
         rc = cli_fail(st, &err);
-    } else if (o->output != PILOT_JSON) {
-        if (g_stop)
+    } else if (g_stop == 2) {
+        if (o->output != PILOT_JSON)
+            printf("run %lld cancelled; its checkpoint is kept\n", (long long)id);
+        rc = CLI_FAIL;
+    } else if (g_stop) {
+        if (o->output != PILOT_JSON)
             printf("run %lld interrupted; continue with: tunepilot runs resume %lld\n",
                    (long long)id, (long long)id);
-        else
-            printf("run %lld completed (tunepilot runs show %lld)\n", (long long)id, (long long)id);
+        rc = 128 + (g_signal ? g_signal : SIGINT); /* 130 after Ctrl-C, as shells expect */
+    } else if (o->output != PILOT_JSON) {
+        printf("run %lld completed (tunepilot runs show %lld)\n", (long long)id, (long long)id);
     }
     if (priced)
         pricing_free(&pricing);
@@ -460,17 +571,32 @@ static void print_json(cJSON *o) {
 }
 
 static cJSON *run_json(const StoreRun *r) {
+    PilotRunState ps;
+    pilot_run_state(r, &ps);
+    char said[700];
+    pilot_describe_state(r, &ps, said, sizeof said);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "id", (double)r->id);
     cJSON_AddStringToObject(o, "kind", r->kind);
-    cJSON_AddStringToObject(o, "status", r->status);
+    cJSON_AddStringToObject(o, "status", run_status_name(ps.status));
+    cJSON_AddStringToObject(o, "recorded_status", run_status_name(r->status));
+    cJSON_AddBoolToObject(o, "live", ps.live);
+    if (ps.live)
+        cJSON_AddNumberToObject(o, "pid", (double)ps.pid);
+    if (ps.last_seen > 0) {
+        char at[32];
+        struct tm tm;
+        gmtime_r(&ps.last_seen, &tm);
+        strftime(at, sizeof at, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        cJSON_AddStringToObject(o, "last_seen", at);
+    }
     cJSON_AddStringToObject(o, "method", r->method);
     cJSON_AddStringToObject(o, "model", r->model);
     cJSON_AddStringToObject(o, "data", r->data);
     cJSON_AddStringToObject(o, "out_dir", r->out_dir);
     cJSON_AddNumberToObject(o, "step", (double)(r->last_step > 0 ? r->last_step : 0));
     cJSON_AddNumberToObject(o, "total_steps", (double)r->total_steps);
-    cJSON_AddStringToObject(o, "message", r->message);
+    cJSON_AddStringToObject(o, "message", said);
     cJSON_AddStringToObject(o, "created_at", r->created_at);
     cJSON_AddStringToObject(o, "updated_at", r->updated_at);
     cJSON *cfg = cJSON_Parse(r->config), *sum = cJSON_Parse(r->summary);
@@ -492,17 +618,25 @@ static int runs_list(Store *s, bool json) {
     else if (!json)
         printf("%5s  %-11s  %-6s  %11s  %-20s  %s\n", "id", "status", "method", "steps", "updated",
                "data");
+    int lost = 0;
     for (int i = 0; i < n; i++) {
+        PilotRunState ps;
+        pilot_run_state(&v[i], &ps);
+        lost += ps.status == RUN_LOST;
         if (json)
             cJSON_AddItemToArray(arr, run_json(&v[i]));
         else
-            printf("%5lld  %-11s  %-6s  %5lld/%-5lld  %-20s  %s\n", (long long)v[i].id, v[i].status,
-                   v[i].method, (long long)(v[i].last_step > 0 ? v[i].last_step : 0),
+            printf("%5lld  %-11s  %-6s  %5lld/%-5lld  %-20s  %s\n", (long long)v[i].id,
+                   run_status_name(ps.status), v[i].method,
+                   (long long)(v[i].last_step > 0 ? v[i].last_step : 0),
                    (long long)v[i].total_steps, v[i].updated_at, v[i].data);
         store_run_free(&v[i]);
     }
     if (json)
         print_json(arr);
+    else if (lost)
+        printf("lost: the process of a running run is gone (see tunepilot runs show ID; continue "
+               "with tunepilot runs resume ID)\n");
     cJSON_Delete(arr);
     free(v);
     return CLI_OK;
@@ -565,18 +699,19 @@ static int runs_show(Store *s, int64_t id, bool json) {
         }
         print_json(o);
     } else {
-        printf("run %lld: %s (%s), %s on %s\n", (long long)r.id, r.status, r.method, r.model,
-               r.data);
+        const char *said = cJSON_GetObjectItem(o, "message")->valuestring;
+        printf("run %lld: %s (%s), %s on %s\n", (long long)r.id,
+               cJSON_GetObjectItem(o, "status")->valuestring, r.method, r.model, r.data);
         printf("  steps %lld/%lld, files in %s%s%s\n",
                (long long)(r.last_step > 0 ? r.last_step : 0), (long long)r.total_steps, r.out_dir,
-               r.message[0] ? "\n  " : "", r.message);
+               said[0] ? "\n  " : "", said);
         const cJSON *ia =
             cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItem(o, "config"), "init_adapter");
         if (cJSON_IsString(ia))
             printf("  started from the adapter in %s\n", ia->valuestring);
         if (compute[0])
             printf("  compute: %s\n", compute);
-        for (int i = 0; i<nm; i += nm> 20 ? nm / 20 : 1)
+        for (int i = 0; i < nm; i += nm > 20 ? nm / 20 : 1)
             printf("  step %5lld  loss %.4f  lr %.2e  %.0f tok/s\n", (long long)m[i].step,
                    m[i].loss, m[i].lr, m[i].tokens_per_s);
         for (int i = 0; i < ne; i++) {
@@ -602,6 +737,8 @@ static int runs_show(Store *s, int64_t id, bool json) {
     return CLI_OK;
 }
 
+/* Follows a run until it ends or is seen lost: 0 when it completed, 1
+ * otherwise (failed, cancelled, interrupted, lost). */
 static int runs_watch(Store *s, int64_t id) {
     TpError err = {0};
     int64_t last = -1;
@@ -622,12 +759,19 @@ static int runs_watch(Store *s, int64_t id) {
         TpStatus st = store_run_get(s, id, &r, &err);
         if (st != TP_OK)
             return cli_fail(st, &err);
-        bool running = !strcmp(r.status, "running");
-        if (!running)
-            printf("run %lld is %s%s%s\n", (long long)id, r.status, r.message[0] ? ": " : "",
-                   r.message);
+        PilotRunState ps;
+        pilot_run_state(&r, &ps);
+        bool active = run_status_active(ps.status);
+        if (!active) {
+            char said[700];
+            pilot_describe_state(&r, &ps, said, sizeof said);
+            printf("run %lld is %s%s%s\n", (long long)id, run_status_name(ps.status),
+                   said[0] ? ": " : "", said);
+        }
         store_run_free(&r);
-        if (!running || g_stop)
+        if (!active)
+            return ps.status == RUN_COMPLETED ? CLI_OK : CLI_FAIL;
+        if (g_stop)
             return CLI_OK;
         struct timespec ts = {0, 500 * 1000 * 1000};
         nanosleep(&ts, NULL);
@@ -655,12 +799,18 @@ int cmd_runs(const CliGlobal *g, int argc, char **argv) {
             arg = argv[i];
     }
     const char *sub = argv[1];
+    static const char *const SUBS[] = {"list", "show", "watch", "resume", "pause", "cancel"};
+    bool known = false;
+    for (size_t i = 0; i < sizeof SUBS / sizeof SUBS[0]; i++)
+        known |= !strcmp(sub, SUBS[i]);
+    if (!known)
+        return cli_usage("runs",
+                         "unknown subcommand \"%s\" (expected list, show, watch, pause, resume, "
+                         "cancel, report or export)",
+                         sub);
     long long id = 0;
     if (strcmp(sub, "list") && !cli_parse_ll(arg, &id))
         return cli_usage("runs", "%s: expected a run id (see: tunepilot runs list)", sub);
-    if (strcmp(sub, "list") && strcmp(sub, "show") && strcmp(sub, "watch") && strcmp(sub, "resume"))
-        return cli_usage("runs", "unknown subcommand \"%s\" (expected list, show, watch, resume, report or export)",
-                         sub);
     TpError err = {0};
     Store *s = NULL;
     TpStatus st = cli_open_store(g, &s, &err);
@@ -673,29 +823,36 @@ int cmd_runs(const CliGlobal *g, int argc, char **argv) {
         rc = runs_show(s, id, json);
     } else if (!strcmp(sub, "watch")) {
         rc = runs_watch(s, id);
-    } else {
-        StoreRun r;
-        PilotOptions o;
-        st = store_run_get(s, id, &r, &err);
-        if (st == TP_OK && !strcmp(r.kind, "external"))
-            st = tp_error_set(&err, TP_EINVAL,
-                              "run %lld ran an external command (%s), which tunepilot cannot "
-                              "resume: run the command again",
-                              id, r.data);
-        if (st == TP_OK && !strcmp(r.status, "completed"))
-            st = tp_error_set(&err, TP_EINVAL, "run %lld already completed", id);
+    } else if (strcmp(sub, "resume")) { /* pause, cancel */
+        char msg[300] = "";
+        st = pilot_control(s, id, !strcmp(sub, "pause") ? PILOT_PAUSE : PILOT_CANCEL, NULL, msg,
+                           sizeof msg, &err);
+        rc = st == TP_OK ? CLI_OK : cli_fail(st, &err);
         if (st == TP_OK)
+            printf("%s\n", msg);
+    } else {
+        /* a paused live run continues where it is; one whose process is gone
+         * continues from its checkpoint in this process; a live one is refused */
+        bool restart = false;
+        char msg[300] = "";
+        StoreRun r = {0};
+        PilotOptions o;
+        st = pilot_control(s, id, PILOT_RESUME, &restart, msg, sizeof msg, &err);
+        if (st == TP_OK && !restart)
+            printf("%s\n", msg);
+        if (st == TP_OK && restart)
+            st = store_run_get(s, id, &r, &err);
+        if (st == TP_OK && restart)
             st = pilot_options_from_run(&r, &o, &err);
         store_close(s);
         s = NULL;
-        if (st == TP_OK) {
+        if (st == TP_OK && restart) {
             o.output = json ? PILOT_JSON : isatty(STDOUT_FILENO) ? PILOT_PROGRESS : PILOT_LINES;
             rc = run_pilot(g, &o);
         } else {
-            rc = cli_fail(st, &err);
+            rc = st == TP_OK ? CLI_OK : cli_fail(st, &err);
         }
-        if (st == TP_OK || r.config)
-            store_run_free(&r);
+        store_run_free(&r);
     }
     store_close(s);
     return rc;

@@ -224,7 +224,7 @@ static int submit(const CliGlobal *g, const Submit *o) {
     cJSON_AddItemToObject(cfg, "estimate", estimate);
     StoreRun run = {0};
     snprintf(run.kind, sizeof run.kind, "hosted");
-    snprintf(run.status, sizeof run.status, "%s", remote_run_status(status));
+    run.status = run_status_parse(remote_run_status(status));
     snprintf(run.model, sizeof run.model, "%s", o->model);
     snprintf(run.data, sizeof run.data, "%s", o->data);
     snprintf(run.method, sizeof run.method, "hosted");
@@ -415,7 +415,7 @@ static int list(const CliGlobal *g, bool json) {
             cJSON_AddStringToObject(o, "provider", jobs[i].provider);
             cJSON_AddStringToObject(o, "base_url", jobs[i].base_url);
             cJSON_AddStringToObject(o, "job_status", jobs[i].status);
-            cJSON_AddStringToObject(o, "run_status", have ? r.status : "");
+            cJSON_AddStringToObject(o, "run_status", have ? run_status_name(r.status) : "");
             cJSON_AddStringToObject(o, "base_model", have ? r.model : "");
             tp_json_add_str(o, "fine_tuned_model",
                             jobs[i].fine_tuned_model[0] ? jobs[i].fine_tuned_model : NULL);
@@ -423,7 +423,7 @@ static int list(const CliGlobal *g, bool json) {
             cJSON_AddItemToArray(arr, o);
         } else {
             printf("%5lld  %-28s  %-9s  %-16s  %-10s  %-28s  %s\n", (long long)jobs[i].run_id,
-                   jobs[i].job_id, jobs[i].provider, jobs[i].status, have ? r.status : "?", model,
+                   jobs[i].job_id, jobs[i].provider, jobs[i].status, have ? run_status_name(r.status) : "?", model,
                    jobs[i].updated_at);
         }
         store_run_free(&r);
@@ -463,7 +463,7 @@ static int cancel(const CliGlobal *g, const char *id, const char *key_env,
         st = store_hosted_job_update(store, &j, &err);
     }
     if (st == TP_OK)
-        st = store_run_set_status(store, j.run_id, remote_run_status(status),
+        st = store_run_set_status(store, j.run_id, run_status_parse(remote_run_status(status)),
                                   "cancelled on request", &err);
     store_close(store);
     cJSON_Delete(job);

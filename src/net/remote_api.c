@@ -346,7 +346,7 @@ TpStatus remote_sync(Store *s, const RemoteClient *c, StoreHostedJob *job, Remot
     if (model)
         snprintf(job->fine_tuned_model, sizeof job->fine_tuned_model, "%s", model);
 
-    st = store_run_set_status(s, job->run_id, r->run_status, r->message, err);
+    st = store_run_set_status(s, job->run_id, run_status_parse(r->run_status), r->message, err);
     if (st == TP_OK) {
         cJSON *sum = cJSON_CreateObject();
         cJSON_AddStringToObject(sum, "kind", "tunepilot.hosted_job");

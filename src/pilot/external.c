@@ -14,11 +14,14 @@
 
 #include <cjson/cJSON.h>
 
+#include "pilot/pilot_impl.h"
 #include "tunepilot/arena.h"
 #include "tunepilot/buf.h"
 #include "tunepilot/json.h"
 #include "tunepilot/limits.h"
 #include "tunepilot/net.h"
+#include "tunepilot/paths.h"
+#include "tunepilot/pilot.h"
 
 extern char **environ;
 
@@ -317,7 +320,7 @@ static void on_metric(Ext *x, const cJSON *o) {
     double total;
     if (num(o, "total", &total) && total > 0 && total < 9e15 && (int64_t)total != x->total_steps) {
         x->total_steps = (int64_t)total;
-        store_run_set_plan(x->s, x->run, "", x->total_steps, &ignore);
+        store_run_set_plan(x->s, x->run, x->res->dir, x->total_steps, &ignore);
     }
     double epoch;
     if (num(o, "epoch", &epoch))
@@ -706,6 +709,21 @@ TpStatus external_run(Store *s, const ExternalOptions *o, volatile sig_atomic_t 
     r.pid = pid;
     st = store_run_create(s, &r, &res->run_id, err);
     free(r.config);
+    /* the run's folder holds its lock: readers tell a live run from a lost one */
+    PilotLock lock = {.fd = -1};
+    if (st == TP_OK)
+        st = pilot_default_run_dir(store_path(s), res->run_id, res->dir, sizeof res->dir, err);
+    if (st == TP_OK)
+        st = tp_mkdirs(res->dir, err);
+    if (st == TP_OK)
+        st = pilot_lock_take(res->dir, res->run_id, store_path(s), &lock, err);
+    if (st == TP_OK)
+        st = store_run_set_plan(s, res->run_id, res->dir, 0, err);
+    if (st != TP_OK && res->run_id > 0) {
+        TpError ignore;
+        store_run_set_status(s, res->run_id, RUN_FAILED, err->msg, &ignore);
+        pilot_lock_release(&lock);
+    }
     if (st != TP_OK) {
         net_secrets_free(secrets);
         signal_child(pid, SIGKILL);
@@ -835,6 +853,7 @@ TpStatus external_run(Store *s, const ExternalOptions *o, volatile sig_atomic_t 
     cJSON_Delete(x.child_summary);
     net_secrets_free(secrets);
     store_run_set_pid(s, res->run_id, 0, &ignore);
-    st = store_run_set_status(s, res->run_id, res->status, res->message, err);
+    st = store_run_set_status(s, res->run_id, run_status_parse(res->status), res->message, err);
+    pilot_lock_release(&lock);
     return st;
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "pilot/pilot_impl.h"
 #include "tunepilot/blas.h"
 #include "tunepilot/fileio.h"
 #include "tunepilot/json.h"
@@ -17,8 +18,7 @@
 
 /* --- settings as JSON ---------------------------------------------------------------- */
 
-static char *config_json(const PilotOptions *o) {
-    const TrainConfig *c = &o->train;
+char *pilot_settings_json(const TrainConfig *c) {
     cJSON *j = cJSON_CreateObject();
     cJSON_AddStringToObject(j, "method", train_method_name(c->method));
     cJSON_AddNumberToObject(j, "rank", c->rank);
@@ -123,6 +123,8 @@ typedef struct Sink {
     FILE *jsonl;
     PilotOutput out;
     double last_print;
+    void (*progress)(void *ctx, const TrainStep *s);
+    void *progress_ctx;
 } Sink;
 
 static void jsonl_line(Sink *k, cJSON *o) {
@@ -158,7 +160,9 @@ static void on_step(void *ctx, const TrainStep *s) {
     jsonl_line(k, o);
     cJSON_Delete(o);
     double eta = s->step > 0 ? s->elapsed_s / s->step * (s->total - s->step) : 0;
-    if (k->out == PILOT_PROGRESS) {
+    if (k->out == PILOT_PROGRESS && k->progress) {
+        k->progress(k->progress_ctx, s);
+    } else if (k->out == PILOT_PROGRESS) {
         printf("\rstep %lld/%lld  loss %.4f  lr %.2e  %.0f tok/s  %.0f MB  ETA %.0fs   ",
                s->step, s->total, s->loss, s->lr, s->tokens_per_s, s->rss_mb, eta);
         fflush(stdout);
@@ -304,18 +308,6 @@ static void print_summary(const cJSON *sum) {
 
 /* --- the run ---------------------------------------------------------------------------------- */
 
-static TpStatus default_out_dir(int64_t id, char *out, size_t size, TpError *err) {
-    char db[4096];
-    TpStatus st = tp_path_db(db, sizeof db, NULL, err);
-    if (st != TP_OK)
-        return st;
-    char *slash = strrchr(db, '/');
-    if (slash)
-        *slash = '\0';
-    snprintf(out, size, "%s/runs/%lld", slash ? db : ".", (long long)id);
-    return TP_OK;
-}
-
 /* The evaluation and its examples as JSON. */
 static cJSON *eval_json(const TrainEval *e) {
     cJSON *o = cJSON_CreateObject();
@@ -388,19 +380,39 @@ static TpStatus finish(Store *s, const Pricing *pricing, const PilotOptions *o, 
     return st;
 }
 
-TpStatus pilot_run(Store *s, const Pricing *pricing, const PilotOptions *o,
-                   volatile sig_atomic_t *stop, int64_t *run_id, TpError *err) {
-    /* Model, tokenizer, data and settings are checked before anything is
-     * recorded: a run that cannot start leaves no trace. */
-    Trainer *t = NULL;
-    TpStatus st = trainer_open(o->model_dir, o->data_path, &o->train, "", &t, err);
-    if (st != TP_OK)
-        return st;
+/* The first event: which run, where its files are, with which settings. */
+static void start_event(Sink *k, const PilotOptions *o, const char *dir, bool resumed) {
+    cJSON *e = cJSON_CreateObject();
+    cJSON_AddStringToObject(e, "event", "start");
+    cJSON_AddNumberToObject(e, "run", (double)k->run);
+    cJSON_AddStringToObject(e, "dir", dir);
+    cJSON_AddStringToObject(e, "model", o->model_dir);
+    cJSON_AddStringToObject(e, "data", o->data_path);
+    cJSON_AddBoolToObject(e, "resumed", resumed);
+    char *cfg = pilot_settings_json(&o->train);
+    cJSON *c = cJSON_Parse(cfg);
+    free(cfg);
+    cJSON_AddItemToObject(e, "settings", c ? c : cJSON_CreateNull());
+    jsonl_line(k, e);
+    cJSON_Delete(e);
+}
+
+static TpStatus run_locked(Store *s, const Pricing *pricing, const PilotOptions *o,
+                           volatile sig_atomic_t *stop, int64_t *run_id, Trainer *t,
+                           PilotLock *lock, TpError *err) {
     int64_t id = o->resume_id;
     char dir[4096];
+    TpStatus st = TP_OK;
     if (id > 0) {
+        /* only `runs resume ID` comes here, with the run's own folder */
         snprintf(dir, sizeof dir, "%s", o->out_dir);
-        st = store_run_set_status(s, id, "running", "resumed", err);
+        *run_id = id;
+        st = tp_mkdirs(dir, err);
+        if (st == TP_OK)
+            st = pilot_lock_take(dir, id, store_path(s), lock, err);
+        if (st != TP_OK)
+            return st; /* the run's record is left as it was */
+        st = store_run_set_status(s, id, RUN_RUNNING, "resumed", err);
         if (st == TP_OK)
             st = store_run_set_pid(s, id, getpid(), err);
     } else {
@@ -408,34 +420,45 @@ TpStatus pilot_run(Store *s, const Pricing *pricing, const PilotOptions *o,
         snprintf(r.model, sizeof r.model, "%s", o->model_dir);
         snprintf(r.data, sizeof r.data, "%s", o->data_path);
         snprintf(r.method, sizeof r.method, "%s", train_method_name(o->train.method));
-        r.config = config_json(o);
+        r.config = pilot_settings_json(&o->train);
         r.pid = getpid();
+        r.status = RUN_RUNNING;
         st = store_run_create(s, &r, &id, err);
         free(r.config);
-        if (st == TP_OK && o->out_dir)
+        if (st != TP_OK)
+            return st;
+        *run_id = id;
+        if (o->out_dir)
             snprintf(dir, sizeof dir, "%s", o->out_dir);
-        else if (st == TP_OK)
-            st = default_out_dir(id, dir, sizeof dir, err);
-    }
-    *run_id = id;
-    if (st == TP_OK)
-        st = tp_mkdirs(dir, err);
-    if (st != TP_OK) {
-        trainer_close(t);
-        return st;
+        else
+            st = pilot_default_run_dir(store_path(s), id, dir, sizeof dir, err);
+        if (st == TP_OK)
+            st = tp_mkdirs(dir, err);
+        if (st == TP_OK)
+            st = pilot_lock_take(dir, id, store_path(s), lock, err);
+        if (st == TP_OK)
+            st = store_run_set_plan(s, id, dir, 0, err);
+        if (st != TP_OK) {
+            TpError ignore;
+            store_run_set_status(s, id, RUN_FAILED, err->msg, &ignore);
+            store_run_set_pid(s, id, 0, &ignore);
+            return st;
+        }
     }
     trainer_set_run_dir(t, dir);
     bool resumed = false;
-    if (st == TP_OK)
+    /* a new run never reads a checkpoint: its folder was empty */
+    if (st == TP_OK && o->resume_id > 0)
         st = trainer_resume(t, &resumed, err);
     char jpath[4200];
     snprintf(jpath, sizeof jpath, "%s/metrics.jsonl", dir);
-    Sink k = {s, id, NULL, o->output, 0};
+    Sink k = {s, id, NULL, o->output, 0, o->progress, o->progress_ctx};
     /* O_NOFOLLOW, regular files only: a planted link is never appended to */
     if (st == TP_OK && !(k.jsonl = tp_file_open_append(jpath, err)))
         st = err->code;
     TrainSink sink = {&k, on_step, on_eval, on_event};
     if (st == TP_OK) {
+        start_event(&k, o, dir, resumed);
         TrainInfo ti;
         trainer_info(t, &ti);
         st = store_run_set_plan(s, id, dir, ti.total_steps, err);
@@ -448,7 +471,9 @@ TpStatus pilot_run(Store *s, const Pricing *pricing, const PilotOptions *o,
         if (st == TP_OK)
             on_event(&k, "info",
                      resumed ? "resumed from the checkpoint"
-                             : "started: evaluating the base model before training");
+                     : o->resume_id > 0
+                         ? "resumed: no checkpoint yet, starting again from the first update"
+                         : "started: evaluating the base model before training");
         if (st == TP_OK && !resumed) {
             TrainEval base;
             st = trainer_evaluate(t, "base", &base, NULL, 0, 0, err);
@@ -466,19 +491,54 @@ TpStatus pilot_run(Store *s, const Pricing *pricing, const PilotOptions *o,
     TpError ignore;
     if (st != TP_OK) {
         on_event(&k, "error", err->msg);
-        store_run_set_status(s, id, "failed", err->msg, &ignore);
+        store_run_set_status(s, id, RUN_FAILED, err->msg, &ignore);
     } else if (finished) {
-        store_run_set_status(s, id, "completed", "", &ignore);
+        store_run_set_status(s, id, RUN_COMPLETED, "", &ignore);
     } else if (stop && *stop == 2) {
-        store_run_set_status(s, id, "cancelled", "cancelled (SIGUSR1); the checkpoint is kept",
-                             &ignore);
+        store_run_set_status(s, id, RUN_CANCELLED, "cancelled; the checkpoint is kept", &ignore);
     } else {
-        store_run_set_status(s, id, "interrupted",
-                             "stopped by a signal; continue with: tunepilot runs resume", &ignore);
+        char m[128];
+        snprintf(m, sizeof m, "stopped by a signal; continue with: tunepilot runs resume %lld",
+                 (long long)id);
+        store_run_set_status(s, id, RUN_INTERRUPTED, m, &ignore);
     }
     store_run_set_pid(s, id, 0, &ignore);
     if (k.jsonl)
         fclose(k.jsonl);
+    return st;
+}
+
+TpStatus pilot_run(Store *s, const Pricing *pricing, const PilotOptions *in,
+                   volatile sig_atomic_t *stop, int64_t *run_id, TpError *err) {
+    *run_id = 0;
+    /* Paths are recorded absolute: a run can be resumed from any folder. */
+    PilotOptions o = *in;
+    char model[4096], data[4096], out[4096];
+    TpStatus st = pilot_absolute_path(in->model_dir, model, sizeof model, err);
+    if (st == TP_OK)
+        st = pilot_absolute_path(in->data_path, data, sizeof data, err);
+    if (st == TP_OK && in->out_dir)
+        st = pilot_absolute_path(in->out_dir, out, sizeof out, err);
+    if (st != TP_OK)
+        return st;
+    o.model_dir = model;
+    o.data_path = data;
+    o.out_dir = in->out_dir ? out : NULL;
+    if (o.resume_id > 0 && !o.out_dir)
+        return tp_error_set(err, TP_EINVAL, "run %lld has no folder recorded: it cannot resume",
+                            (long long)o.resume_id);
+    /* a new run's folder is its own: absent or empty */
+    if (o.resume_id <= 0 && o.out_dir && (st = pilot_check_new_dir(o.out_dir, err)) != TP_OK)
+        return st;
+    /* Model, tokenizer, data and settings are checked before anything is
+     * recorded: a run that cannot start leaves no trace. */
+    Trainer *t = NULL;
+    st = trainer_open(o.model_dir, o.data_path, &o.train, "", &t, err);
+    if (st != TP_OK)
+        return st;
+    PilotLock lock = {.fd = -1};
+    st = run_locked(s, pricing, &o, stop, run_id, t, &lock, err);
     trainer_close(t);
+    pilot_lock_release(&lock); /* last: the final status is recorded */
     return st;
 }

@@ -1,15 +1,19 @@
 #include "tunepilot/store.h"
 
+#include <errno.h>
 #include <sqlite3.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tunepilot/arena.h"
 #include "tunepilot/paths.h"
 
 struct Store {
     sqlite3 *db;
+    bool readonly;
     char path[4096];
 };
 
@@ -176,21 +180,50 @@ static int read_version(Store *s) {
 
 int store_version(Store *s) { return read_version(s); }
 
+const char *store_path(const Store *s) { return s->path; }
+
+bool store_readonly(const Store *s) { return s->readonly; }
+
+static TpStatus too_new(Store *s, int v, TpError *err) {
+    return tp_error_set(err, TP_EDB,
+                        "%s: schema version %d is newer than this tunepilot supports (%d); "
+                        "upgrade tunepilot",
+                        s->path, v, N_MIGRATIONS);
+}
+
+/* Each migration runs in a BEGIN IMMEDIATE transaction that first reads the
+ * version again: another process that opened the same new database at the
+ * same moment may have applied it meanwhile (the version read outside the
+ * transaction is only a shortcut for the usual case, nothing to do). */
 static TpStatus migrate(Store *s, int target, TpError *err) {
     int v = read_version(s);
     if (v < 0)
         return db_fail(s, err, "cannot read the schema version");
     if (v > N_MIGRATIONS)
+        return too_new(s, v, err);
+    if (v >= target)
+        return TP_OK;
+    if (s->readonly)
         return tp_error_set(err, TP_EDB,
-                            "%s: schema version %d is newer than this tunepilot supports (%d); "
-                            "upgrade tunepilot",
-                            s->path, v, N_MIGRATIONS);
-    for (; v < target; v++) {
+                            "%s: the database is read-only and at schema version %d; this "
+                            "tunepilot needs version %d (make it writable once to upgrade it)",
+                            s->path, v, target);
+    while (v < target) {
+        TpStatus st = exec(s, "BEGIN IMMEDIATE;", err);
+        if (st != TP_OK) {
+            tp_error_prefix(err, "migration to schema version %d failed", v + 1);
+            return st;
+        }
+        v = read_version(s);
+        if (v < 0 || v > N_MIGRATIONS || v >= target) {
+            sqlite3_exec(s->db, "ROLLBACK;", NULL, NULL, NULL);
+            if (v < 0)
+                return db_fail(s, err, "cannot read the schema version");
+            return v > N_MIGRATIONS ? too_new(s, v, err) : TP_OK;
+        }
         char bump[64];
         snprintf(bump, sizeof bump, "PRAGMA user_version = %d;", v + 1);
-        TpStatus st = exec(s, "BEGIN IMMEDIATE;", err);
-        if (st == TP_OK)
-            st = exec(s, MIGRATIONS[v], err);
+        st = exec(s, MIGRATIONS[v], err);
         if (st == TP_OK)
             st = exec(s, bump, err);
         if (st == TP_OK)
@@ -200,8 +233,28 @@ static TpStatus migrate(Store *s, int target, TpError *err) {
             tp_error_prefix(err, "migration to schema version %d failed", v + 1);
             return st;
         }
+        v++;
     }
     return TP_OK;
+}
+
+/* A database that exists but cannot be written by this user (the file, or
+ * the folder where SQLite keeps its -wal and -shm files). */
+static bool readonly_file(const char *path) {
+    if (access(path, F_OK) != 0)
+        return false;
+    if (access(path, W_OK) != 0)
+        return true;
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else if (slash == dir)
+        dir[1] = '\0';
+    else
+        *slash = '\0';
+    return access(dir, W_OK) != 0 && errno == EACCES;
 }
 
 TpStatus store_open_at_version(const char *path, int version, Store **out, TpError *err) {
@@ -213,16 +266,42 @@ TpStatus store_open_at_version(const char *path, int version, Store **out, TpErr
         return st;
     Store *s = tp_xcalloc(1, sizeof *s);
     snprintf(s->path, sizeof s->path, "%s", path);
-    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
-        SQLITE_OK) {
+    s->readonly = strcmp(path, ":memory:") != 0 && readonly_file(path);
+    int flags = s->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+    if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
         st = tp_error_set(err, TP_EDB, "%s: cannot open database: %s", path,
                           s->db ? sqlite3_errmsg(s->db) : "out of memory");
         store_close(s);
         return st;
     }
+    if (s->readonly && read_version(s) < 0) {
+        /* A WAL database in a folder this user cannot write: SQLite cannot
+         * create the -shm file it reads through. With no -wal file left
+         * (every writer closed cleanly), the file alone is the whole
+         * database and can be read as immutable. */
+        char wal[4200], uri[8400];
+        snprintf(wal, sizeof wal, "%s-wal", path);
+        size_t k = (size_t)snprintf(uri, sizeof uri, "file:");
+        for (const char *p = path; *p && k + 4 < sizeof uri; p++)
+            k += (size_t)(strchr("?#%", *p) ? snprintf(uri + k, sizeof uri - k, "%%%02X",
+                                                       (unsigned char)*p)
+                                             : snprintf(uri + k, sizeof uri - k, "%c", *p));
+        snprintf(uri + k, sizeof uri - k, "?immutable=1");
+        if (access(wal, F_OK) != 0) {
+            sqlite3_close(s->db);
+            s->db = NULL;
+            if (sqlite3_open_v2(uri, &s->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL) !=
+                SQLITE_OK) {
+                st = tp_error_set(err, TP_EDB, "%s: cannot open database: %s", path,
+                                  s->db ? sqlite3_errmsg(s->db) : "out of memory");
+                store_close(s);
+                return st;
+            }
+        }
+    }
     sqlite3_busy_timeout(s->db, 5000);
     st = exec(s, "PRAGMA foreign_keys = ON;", err);
-    if (st == TP_OK && strcmp(path, ":memory:") != 0) {
+    if (st == TP_OK && strcmp(path, ":memory:") != 0 && !s->readonly) {
         /* journal_mode returns a row; sqlite3_exec ignores it. A file that is
          * not a database fails here with "file is not a database". */
         st = exec(s, "PRAGMA journal_mode = WAL;", err);

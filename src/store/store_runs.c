@@ -25,6 +25,26 @@ static TpStatus run1(Store *s, const char *sql, void (*bind)(sqlite3_stmt *, con
     return rc == SQLITE_DONE ? TP_OK : fail(s, err, what);
 }
 
+static const char *const STATUS_NAMES[] = {
+    [RUN_RUNNING] = "running",     [RUN_PAUSED] = "paused",
+    [RUN_COMPLETED] = "completed", [RUN_FAILED] = "failed",
+    [RUN_CANCELLED] = "cancelled", [RUN_INTERRUPTED] = "interrupted",
+    [RUN_LOST] = "lost",           [RUN_UNKNOWN] = "unknown",
+};
+
+const char *run_status_name(RunStatus s) {
+    return (unsigned)s <= RUN_UNKNOWN ? STATUS_NAMES[s] : "unknown";
+}
+
+RunStatus run_status_parse(const char *s) {
+    for (int i = 0; s && i < RUN_UNKNOWN; i++)
+        if (!strcmp(s, STATUS_NAMES[i]))
+            return (RunStatus)i;
+    return RUN_UNKNOWN;
+}
+
+bool run_status_active(RunStatus s) { return s == RUN_RUNNING || s == RUN_PAUSED; }
+
 void store_run_free(StoreRun *r) {
     if (!r)
         return;
@@ -36,7 +56,7 @@ void store_run_free(StoreRun *r) {
 static void bind_create(sqlite3_stmt *st, const void *arg) {
     const StoreRun *r = arg;
     sqlite3_bind_text(st, 1, r->kind[0] ? r->kind : "local", -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, r->status[0] ? r->status : "running", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, run_status_name(r->status), -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, r->model, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 4, r->data, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 5, r->method, -1, SQLITE_STATIC);
@@ -75,11 +95,32 @@ static void bind_upd(sqlite3_stmt *st, const void *arg) {
 
 #define NOW "strftime('%Y-%m-%dT%H:%M:%SZ','now')"
 
-TpStatus store_run_set_status(Store *s, int64_t id, const char *status, const char *message,
+TpStatus store_run_set_status(Store *s, int64_t id, RunStatus status, const char *message,
                               TpError *err) {
-    Upd u = {id, status, message ? message : "", 0};
+    Upd u = {id, run_status_name(status), message ? message : "", 0};
     return run1(s, "UPDATE runs SET status = ?2, message = ?3, updated_at = " NOW " WHERE id = ?1",
                 bind_upd, &u, "cannot update the run", err);
+}
+
+TpStatus store_run_set_status_if(Store *s, int64_t id, RunStatus from, RunStatus to,
+                                 const char *message, bool *changed, TpError *err) {
+    sqlite3_stmt *st;
+    *changed = false;
+    if (sqlite3_prepare_v2(store_db(s),
+                           "UPDATE runs SET status = ?3, message = ?4, updated_at = " NOW
+                           " WHERE id = ?1 AND status = ?2",
+                           -1, &st, NULL) != SQLITE_OK)
+        return fail(s, err, "cannot update the run");
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_text(st, 2, run_status_name(from), -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, run_status_name(to), -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, message ? message : "", -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return fail(s, err, "cannot update the run");
+    *changed = sqlite3_changes(store_db(s)) > 0;
+    return TP_OK;
 }
 
 TpStatus store_run_set_summary(Store *s, int64_t id, const char *summary_json, TpError *err) {
@@ -198,7 +239,7 @@ static void run_row(sqlite3_stmt *st, StoreRun *r) {
     memset(r, 0, sizeof *r);
     r->id = sqlite3_column_int64(st, 0);
     text(r->kind, sizeof r->kind, st, 1);
-    text(r->status, sizeof r->status, st, 2);
+    r->status = run_status_parse((const char *)sqlite3_column_text(st, 2));
     text(r->model, sizeof r->model, st, 3);
     text(r->data, sizeof r->data, st, 4);
     text(r->method, sizeof r->method, st, 5);

@@ -9,16 +9,26 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "tui/chart.h"
 #include <cjson/cJSON.h>
 #include "tui/tui.h"
+#include "tunepilot/paths.h"
+#include "tunepilot/pilot.h"
 
 #define MAX_COMPARE 6
 
 struct RunsState {
     StoreRun *runs;
+    PilotRunState *state; /* what each run is now (lost ...), per reload */
     int n_runs, sel, top;
+    int64_t confirm_cancel; /* a run whose cancel waits for y */
+    time_t resumed_at;      /* a run resumed from here: refresh until it shows */
     bool marked[256];
     bool compare, log_y, smooth;
     int zoom; /* index into ZOOMS */
@@ -27,14 +37,17 @@ struct RunsState {
 static const int ZOOMS[] = {0, 200, 50, 20};
 
 const char *runs_keys(void) {
-    return "Up/Down run  Space mark  c compare  m smooth  l log  z zoom  p pause/resume  x cancel";
+    return "Up/Down run  Space mark  c compare  m smooth  l log  z zoom  p pause/resume  "
+           "r resume  x cancel";
 }
 
 static void free_runs(RunsState *r) {
     for (int i = 0; i < r->n_runs; i++)
         store_run_free(&r->runs[i]);
     free(r->runs);
+    free(r->state);
     r->runs = NULL;
+    r->state = NULL;
     r->n_runs = 0;
 }
 
@@ -46,9 +59,12 @@ static void reload(TuiApp *a) {
     if (a->store && store_run_list(a->store, &r->runs, &r->n_runs, &err) != TP_OK)
         snprintf(a->message, sizeof a->message, "%s", err.msg);
     r->sel = 0;
-    for (int i = 0; i < r->n_runs; i++)
+    r->state = calloc((size_t)(r->n_runs ? r->n_runs : 1), sizeof *r->state);
+    for (int i = 0; i < r->n_runs; i++) {
+        pilot_run_state(&r->runs[i], &r->state[i]);
         if (r->runs[i].id == keep)
             r->sel = i;
+    }
 }
 
 void runs_open(TuiApp *a) { a->runs = calloc(1, sizeof *a->runs); }
@@ -63,9 +79,11 @@ void runs_close(TuiApp *a) {
 
 bool runs_live(const TuiApp *a) {
     const RunsState *r = a->runs;
+    if (r && r->resumed_at && time(NULL) - r->resumed_at < 60)
+        return true;
     for (int i = 0; r && i < r->n_runs; i++)
-        if (!strcmp(r->runs[i].status, "running"))
-            return true;
+        if (run_status_active(r->state[i].status))
+            return true; /* refreshed until it ends or is seen lost */
     return false;
 }
 
@@ -84,28 +102,74 @@ void runs_select(TuiApp *a, int64_t run_id) {
             a->runs->sel = i;
 }
 
-/* Sends a signal to a local run's process and records the new status. */
-static void signal_run(TuiApp *a, const StoreRun *run, int sig, const char *status,
-                       const char *what) {
-    if (strcmp(run->kind, "local") || run->pid <= 0) {
-        snprintf(a->message, sizeof a->message, "run %lld has no local process to %s",
-                 (long long)run->id, what);
-        return;
-    }
-    if (kill((pid_t)run->pid, sig) != 0) {
-        snprintf(a->message, sizeof a->message, "run %lld: its process %lld is gone",
-                 (long long)run->id, (long long)run->pid);
-        return;
-    }
+/* Starts `tunepilot runs resume ID` as its own process (its own session, so
+ * it outlives the workbench), like a launch from Pilot. */
+static void resume_detached(TuiApp *a, int64_t id) {
+    char db[4096], self[4096], num[32];
     TpError err;
-    if (status)
-        store_run_set_status(a->store, run->id, status, what, &err);
-    snprintf(a->message, sizeof a->message, "run %lld: %s", (long long)run->id, what);
+    if (tp_path_db(db, sizeof db, a->opt.db_path, &err) != TP_OK) {
+        snprintf(a->message, sizeof a->message, "not resumed: %s", err.msg);
+        return;
+    }
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0) {
+        snprintf(a->message, sizeof a->message, "not resumed: cannot find the program");
+        return;
+    }
+    self[n] = '\0';
+    snprintf(num, sizeof num, "%lld", (long long)id);
+    pid_t pid = fork();
+    if (pid == 0) {
+        setsid();
+        int fd = open("/dev/null", O_RDWR);
+        if (fd >= 0) {
+            dup2(fd, 0);
+            dup2(fd, 1);
+            dup2(fd, 2);
+        }
+        if (fork() != 0)
+            _exit(0);
+        execl(self, "tunepilot", "--db", db, "runs", "resume", num, "--json", (char *)NULL);
+        _exit(127);
+    }
+    if (pid > 0)
+        waitpid(pid, NULL, 0);
+    a->runs->resumed_at = time(NULL);
+    snprintf(a->message, sizeof a->message, "run %lld continues from its last checkpoint",
+             (long long)id);
+}
+
+/* Pause, resume and cancel go through the pilot engine (pilot_control);
+ * a run with no live process is resumed by a new one. */
+static void control(TuiApp *a, const StoreRun *run, PilotAction act) {
+    bool restart = false;
+    TpError err = {0};
+    char msg[256] = "";
+    if (pilot_control(a->store, run->id, act, &restart, msg, sizeof msg, &err) != TP_OK)
+        snprintf(a->message, sizeof a->message, "%s", err.msg);
+    else if (restart)
+        resume_detached(a, run->id);
+    else
+        snprintf(a->message, sizeof a->message, "%s", msg);
+    reload(a);
 }
 
 int runs_key(TuiApp *a, int ch) {
     RunsState *r = a->runs;
     StoreRun *run = r->n_runs ? &r->runs[r->sel] : NULL;
+    if (r->confirm_cancel) { /* every key answers the question */
+        int64_t id = r->confirm_cancel;
+        r->confirm_cancel = 0;
+        run = NULL;
+        for (int i = 0; i < r->n_runs; i++)
+            if (r->runs[i].id == id)
+                run = &r->runs[i];
+        if ((ch == 'y' || ch == 'Y') && run)
+            control(a, run, PILOT_CANCEL);
+        else
+            snprintf(a->message, sizeof a->message, "run %lld kept", (long long)id);
+        return TUI_REDRAW;
+    }
     switch (ch) {
     case KEY_UP:
     case 'k':
@@ -137,16 +201,23 @@ int runs_key(TuiApp *a, int ch) {
         reload(a);
         return TUI_REDRAW;
     case 'p':
-        if (run && !strcmp(run->status, "running"))
-            signal_run(a, run, SIGSTOP, "paused", "paused");
-        else if (run && !strcmp(run->status, "paused"))
-            signal_run(a, run, SIGCONT, "running", "resumed");
+        if (run && r->state[r->sel].status == RUN_PAUSED)
+            control(a, run, PILOT_RESUME);
+        else if (run)
+            control(a, run, PILOT_PAUSE);
+        return TUI_REDRAW;
+    case 'r':
+        if (run)
+            control(a, run, PILOT_RESUME);
         return TUI_REDRAW;
     case 'x':
-        if (run && !strcmp(run->status, "paused"))
-            kill((pid_t)run->pid, SIGCONT);
-        if (run && (!strcmp(run->status, "running") || !strcmp(run->status, "paused")))
-            signal_run(a, run, SIGUSR1, NULL, "cancelling after the current update");
+        if (run) {
+            r->confirm_cancel = run->id;
+            snprintf(a->message, sizeof a->message,
+                     "cancel run %lld? y cancels it (its checkpoint is kept), any other key "
+                     "keeps it",
+                     (long long)run->id);
+        }
         return TUI_REDRAW;
     }
     return TUI_NONE;
@@ -179,15 +250,17 @@ static void draw_list(TuiApp *a, Rect b, int rows) {
         const char *data = strrchr(run->data, '/');
         char line[400];
         snprintf(line, sizeof line, "%s %4lld  %-11s %-8s %5lld/%-5lld %9.4f %9.0f  %s",
-                 k < 256 && r->marked[k] ? "*" : " ", (long long)run->id, run->status,
+                 k < 256 && r->marked[k] ? "*" : " ", (long long)run->id,
+                 run_status_name(r->state[k].status),
                  run->method, (long long)(run->last_step > 0 ? run->last_step : 0),
                  (long long)run->total_steps, n ? m[n - 1].loss : NAN,
                  n ? m[n - 1].tokens_per_s : NAN, data ? data + 1 : run->data);
         free(m);
-        TuiRole role = k == r->sel                          ? ROLE_SELECTED
-                       : !strcmp(run->status, "failed")     ? ROLE_BAD
-                       : !strcmp(run->status, "completed")  ? ROLE_GOOD
-                                                            : ROLE_NORMAL;
+        RunStatus rs = r->state[k].status;
+        TuiRole role = k == r->sel                                ? ROLE_SELECTED
+                       : rs == RUN_FAILED || rs == RUN_LOST       ? ROLE_BAD
+                       : rs == RUN_COMPLETED                      ? ROLE_GOOD
+                                                                  : ROLE_NORMAL;
         tui_text(a, b.y + 1 + i, b.x, b.w, role, true, line);
     }
 }
@@ -317,8 +390,9 @@ static void draw_details(TuiApp *a, Rect d) {
     TpError err;
     store_run_metrics(a->store, run->id, run->last_step - 1, &m, &n, &err);
     int y = d.y;
+    const PilotRunState *ps = &r->state[r->sel];
     tui_textf(a, y++, d.x, d.w, ROLE_HEADER, "run %lld (%s, %s)", (long long)run->id,
-              run->method, run->status);
+              run->method, run_status_name(ps->status));
     if (n) {
         const StoreMetric *x = &m[n - 1];
         double eta = x->step > 0 && run->total_steps > x->step
@@ -354,9 +428,26 @@ static void draw_details(TuiApp *a, Rect d) {
         tui_textf(a, y++, d.x, d.w, ROLE_NORMAL, "full run here: %.2f h (runs show %lld)",
                   hh->valuedouble, (long long)run->id);
     cJSON_Delete(sum);
-    if (run->message[0])
-        tui_text(a, y++, d.x, d.w, !strcmp(run->status, "failed") ? ROLE_BAD : ROLE_DIM, false,
-                 run->message);
+    char said[600];
+    pilot_describe_state(run, ps, said, sizeof said);
+    TuiRole role = ps->status == RUN_FAILED || ps->status == RUN_LOST ? ROLE_BAD : ROLE_DIM;
+    /* wrapped at spaces: the whole message is read, up to 6 lines */
+    for (const char *p = said; *p && d.w > 10 && y < d.y + d.h;) {
+        int len = (int)strlen(p), cut = len;
+        if (len > d.w) {
+            cut = d.w;
+            while (cut > d.w / 2 && p[cut] != ' ')
+                cut--;
+            if (p[cut] != ' ')
+                cut = d.w;
+        }
+        char line[600];
+        snprintf(line, sizeof line, "%.*s", cut, p);
+        tui_text(a, y++, d.x, d.w, role, true, line);
+        p += cut;
+        while (*p == ' ')
+            p++;
+    }
     y++;
     tui_text(a, y++, d.x, d.w, ROLE_HEADER, false, "log");
     StoreEvent *ev = NULL;
@@ -400,7 +491,7 @@ bool runs_newest_finished(TuiApp *a, int64_t *id, char *date, size_t size, cJSON
     if (!a->store || store_run_list(a->store, &v, &n, &err) != TP_OK)
         return false;
     for (int i = 0; i < n && !found; i++) {
-        if (strcmp(v[i].status, "completed") || strcmp(v[i].kind, "local"))
+        if (v[i].status != RUN_COMPLETED || strcmp(v[i].kind, "local"))
             continue;
         cJSON *sum = cJSON_Parse(v[i].summary);
         if (sum && cJSON_GetObjectItem(sum, "full_run")) {

@@ -30,7 +30,7 @@ S='[[:space:]]*'
 expect 2 "expected -- CMD ARGS" -- "$TP" pilot --backend command
 expect 2 "expected -- CMD ARGS" -- "$TP" pilot --backend command --
 expect 2 "--backend: expected local" -- "$TP" pilot --backend gpu -- true
-expect 2 "only --name, --max-events and --pass-env" -- "$TP" pilot --backend command --lr 1 -- true
+expect 2 "only --name, --max-events, --pass-env and --json" -- "$TP" pilot --backend command --lr 1 -- true
 expect 0 "--backend command" -- "$TP" pilot --help
 # a command that cannot start records nothing
 expect 1 "cannot run /nonexistent/trainer" -- "$TP" pilot --backend command -- /nonexistent/trainer

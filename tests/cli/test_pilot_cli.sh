@@ -42,7 +42,7 @@ expect 2 "robot.jsonl:1: .*unknown role" -- "$TP" pilot --model "$DM" --data "$W
 expect 0 "no runs yet" -- "$TP" runs list
 expect 1 "no run with id 5" -- "$TP" runs show 5
 
-SHARED=${TP_ROOT:-.}/../shared/models/stories260K-hf
+SHARED=${TP_SHARED_MODELS:-${TP_ROOT:-.}/../shared/models}/stories260K-hf
 if [ -d "$SHARED" ]; then
   for i in $(seq 1 40); do
     echo '{"messages": [{"role": "user", "content": "Say hi."}, {"role": "assistant", "content": "hi"}]}'

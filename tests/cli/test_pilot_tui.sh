@@ -112,7 +112,36 @@ expect_screen " 3 +paused +lora" "paused"
 keys p
 expect_screen " 3 +running +lora" "resumed"
 keys x
+expect_screen "cancel run 3\? y cancels it" "cancel asks first"
+keys n
+expect_screen "run 3 kept" "any other key keeps the run"
+expect_screen " 3 +running +lora" "still running after n"
+keys x y
 expect_screen " 3 +cancelled +lora" "cancelled" 120
+keys q
+# a killed run is shown as lost (when it was last seen, how to continue) and
+# r resumes it from its last checkpoint in a process of its own
+D=$TP_ROOT/assets/demo
+TUNEPILOT_DB=$WORK/tp.db HOME=$WORK setsid "$TP" pilot --model "$D/model" --data "$D/tickets.jsonl" \
+  --steps 60 --batch 1 --seq 128 --eval-every 0 --eval-split 0.02 --threads 1 --checkpoint-every 5 \
+  --out "$WORK/killed" --json >"$WORK/killed.out" 2>&1 &
+kpid=$!
+for _ in $(seq 1 600); do
+  [ "$(grep -c '"event":"step"' "$WORK/killed.out")" -ge 12 ] && break
+  sleep 0.1
+done
+kill -9 "$kpid"
+start
+keys 6
+expect_screen " 4 +lost +qlora" "the killed run is lost" 40
+keys Up Up Up Up Up
+expect_screen "run 4 \(qlora, lost\)" "the lost run selected"
+expect_screen "its process is gone; last seen" "the lost run's message"
+expect_screen "[0-9]+T[0-9:]+Z \([0-9]+ (s|min) ago\)" "when it was last seen"
+expect_screen "resume 4 *$" "how to continue it (the message wraps)"
+keys r
+expect_screen "run 4 continues from its last checkpoint" "r resumes it"
+expect_screen " 4 +completed +qlora" "the resumed run completes" 120
 keys q
 
 echo "$pass passed, $fail failed"

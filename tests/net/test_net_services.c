@@ -167,7 +167,7 @@ static int64_t submit(const char *expect_job) {
     snprintf(run.kind, sizeof run.kind, "hosted");
     snprintf(run.method, sizeof run.method, "hosted");
     snprintf(run.model, sizeof run.model, "gpt-4o-mini-2024-07-18");
-    snprintf(run.status, sizeof run.status, "running");
+    run.status = RUN_RUNNING;
     int64_t run_id;
     assert_int_equal(store_run_create(store, &run, &run_id, &err), TP_OK);
     StoreHostedJob j = {.run_id = run_id};
@@ -236,7 +236,7 @@ static void test_remote_success(void **state) {
     StoreRun rec;
     assert_int_equal(store_run_get(store, run, &rec, &err), TP_OK);
     assert_int_equal(rec.total_steps, 3);
-    assert_string_equal(rec.status, "running");
+    assert_int_equal(rec.status, RUN_RUNNING);
     store_run_free(&rec);
 
     /* second poll: succeeded; only the events after the cursor, plus a checkpoint */
@@ -263,7 +263,7 @@ static void test_remote_success(void **state) {
     assert_string_equal(ev[1].kind, "eval");
     free(ev);
     assert_int_equal(store_run_get(store, run, &rec, &err), TP_OK);
-    assert_string_equal(rec.status, "completed");
+    assert_int_equal(rec.status, RUN_COMPLETED);
     assert_non_null(strstr(rec.message, "ft:gpt-4o-mini-2024-07-18:org-test:tp:abc123"));
     assert_non_null(strstr(rec.summary, "\"trained_tokens\":1728"));
     store_run_free(&rec);
@@ -286,7 +286,7 @@ static void test_remote_failure_and_cancel(void **state) {
     assert_non_null(strstr(r.message, "Example 3 is missing an assistant message"));
     StoreRun rec;
     assert_int_equal(store_run_get(store, run, &rec, &err), TP_OK);
-    assert_string_equal(rec.status, "failed");
+    assert_int_equal(rec.status, RUN_FAILED);
     assert_non_null(strstr(rec.message, "invalid training file"));
     store_run_free(&rec);
 
@@ -299,7 +299,7 @@ static void test_remote_failure_and_cancel(void **state) {
     assert_int_equal(remote_sync(store, &client, &j, NULL, NULL, &r, &err), TP_OK);
     assert_string_equal(r.run_status, "cancelled");
     assert_int_equal(store_run_get(store, run, &rec, &err), TP_OK);
-    assert_string_equal(rec.status, "cancelled");
+    assert_int_equal(rec.status, RUN_CANCELLED);
     store_run_free(&rec);
 
     /* ids go into paths: anything but [A-Za-z0-9._:-] is refused */

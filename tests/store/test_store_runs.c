@@ -33,12 +33,15 @@ static void test_runs(void **state) {
     StoreEval e = {5, "eval", 2.5, NAN};
     assert_int_equal(store_run_eval(s, id, &e, &err), TP_OK);
     assert_int_equal(store_run_event(s, id, "info", "started", &err), TP_OK);
-    assert_int_equal(store_run_set_status(s, id, "completed", "done", &err), TP_OK);
+    assert_int_equal(store_run_set_status(s, id, RUN_COMPLETED, "done", &err), TP_OK);
     assert_int_equal(store_run_set_summary(s, id, "{\"tuned_loss\": 2.1}", &err), TP_OK);
 
     StoreRun got;
     assert_int_equal(store_run_get(s, id, &got, &err), TP_OK);
-    assert_string_equal(got.status, "completed");
+    assert_int_equal(got.status, RUN_COMPLETED);
+    assert_string_equal(run_status_name(got.status), "completed");
+    assert_int_equal(run_status_parse("paused"), RUN_PAUSED);
+    assert_int_equal(run_status_parse("weird"), RUN_UNKNOWN);
     assert_string_equal(got.method, "qlora");
     assert_string_equal(got.kind, "local");
     assert_int_equal(got.last_step, 5);
