@@ -122,11 +122,11 @@ static TpStatus read_pilot(Store *s, int64_t run_id, PilotFacts *f, TpError *err
         return tp_error_set(err, TP_EINVAL,
                             "run %lld is an %s run: only a local pilot can be handed off",
                             (long long)run_id, f->run.kind);
-    if (strcmp(f->run.status, "completed"))
+    if (f->run.status != RUN_COMPLETED)
         return tp_error_set(err, TP_EINVAL,
                             "run %lld is %s: hand off a completed pilot (its summary prices the "
                             "full run; resume it with: tunepilot runs resume %lld)",
-                            (long long)run_id, f->run.status, (long long)run_id);
+                            (long long)run_id, run_status_name(f->run.status), (long long)run_id);
     if ((st = pilot_options_from_run(&f->run, &f->opt, err)) != TP_OK)
         return st;
     if ((st = tp_json_parse(f->run.summary, strlen(f->run.summary), "run summary", &f->summary,

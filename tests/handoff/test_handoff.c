@@ -75,7 +75,7 @@ static int64_t record_run(const char *method, int batch, int grad_accum, const c
     StoreRun r;
     memset(&r, 0, sizeof r);
     snprintf(r.kind, sizeof r.kind, "local");
-    snprintf(r.status, sizeof r.status, "running");
+    r.status = RUN_RUNNING;
     snprintf(r.model, sizeof r.model, "%s", g_model);
     snprintf(r.data, sizeof r.data, "%s", g_data);
     snprintf(r.method, sizeof r.method, "%s", method);
@@ -85,7 +85,7 @@ static int64_t record_run(const char *method, int batch, int grad_accum, const c
     if (store_run_create(g_store, &r, &id, &err) != TP_OK ||
         store_run_set_plan(g_store, id, "/nowhere", 100, &err) != TP_OK ||
         store_run_set_summary(g_store, id, summary, &err) != TP_OK ||
-        store_run_set_status(g_store, id, "completed", "", &err) != TP_OK)
+        store_run_set_status(g_store, id, RUN_COMPLETED, "", &err) != TP_OK)
         fail_msg("%s", err.msg);
     return id;
 }
