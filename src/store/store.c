@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "tunepilot/arena.h"
@@ -257,7 +258,8 @@ static bool readonly_file(const char *path) {
     return access(dir, W_OK) != 0 && errno == EACCES;
 }
 
-TpStatus store_open_at_version(const char *path, int version, Store **out, TpError *err) {
+static TpStatus open_once(const char *path, int version, Store **out, bool *busy,
+                          TpError *err) {
     *out = NULL;
     if (version < 0 || version > N_MIGRATIONS)
         return tp_error_set(err, TP_EINVAL, "no schema version %d", version);
@@ -309,11 +311,28 @@ TpStatus store_open_at_version(const char *path, int version, Store **out, TpErr
     if (st == TP_OK)
         st = migrate(s, version, err);
     if (st != TP_OK) {
+        int code = sqlite3_errcode(s->db) & 0xff;
+        if (busy)
+            *busy = code == SQLITE_BUSY || code == SQLITE_LOCKED;
         store_close(s);
         return st;
     }
     *out = s;
     return TP_OK;
+}
+
+TpStatus store_open_at_version(const char *path, int version, Store **out, TpError *err) {
+    /* Several processes opening one new database queue on its write lock
+     * for the migrations; on a loaded machine one can wait past the busy
+     * timeout. It tries again, for up to about 30 s in all. */
+    for (int attempt = 0;; attempt++) {
+        bool busy = false;
+        TpStatus st = open_once(path, version, out, &busy, err);
+        if (st == TP_OK || !busy || attempt >= 5)
+            return st;
+        struct timespec ts = {0, 100 * 1000 * 1000 * (attempt + 1)};
+        nanosleep(&ts, NULL);
+    }
 }
 
 TpStatus store_open(const char *path, Store **out, TpError *err) {

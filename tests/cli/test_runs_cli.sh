@@ -160,7 +160,7 @@ for t in 1 2 3; do
   done
   fails=0
   for p in "${pids[@]}"; do wait "$p" || fails=$((fails + 1)); done
-  [ "$fails" -eq 0 ] && ok || { bad "$fails of 12 first uses of race$t.db failed"; cat "$WORK"/race$t.* | grep tunepilot | head -3; }
+  [ "$fails" -eq 0 ] && ok || { bad "$fails of 12 first uses of race$t.db failed"; grep -ah tunepilot: "$WORK"/race$t.* | head -3; }
 done
 
 # --- 8. a read-only database is opened read-only ---------------------------------------------------

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "tunepilot/fileio.h"
@@ -268,6 +269,101 @@ static void test_not_a_database_refused(void **state) {
     free(bytes);
 }
 
+/* Concurrent first use: 8 processes open one new database at the same
+ * moment (released together through a pipe). Before the version was read
+ * inside BEGIN IMMEDIATE, most such races failed with "table scenarios
+ * already exists". Each must open it at the latest version. */
+static void test_concurrent_first_use(void **state) {
+    (void)state;
+    for (int round = 0; round < 3; round++) {
+        const char *path = db_path("race");
+        char dir[512];
+        snprintf(dir, sizeof dir, "%s", path);
+        *strrchr(dir, '/') = '\0';
+        assert_int_equal(mkdir(dir, 0700), 0);
+        int gate[2];
+        assert_int_equal(pipe(gate), 0);
+        pid_t kids[8];
+        for (int i = 0; i < 8; i++) {
+            kids[i] = fork();
+            assert_true(kids[i] >= 0);
+            if (kids[i] == 0) {
+                close(gate[1]);
+                char c;
+                (void)!read(gate[0], &c, 1); /* returns when the parent closes the pipe */
+                Store *s = NULL;
+                TpError err = {0};
+                TpStatus st = store_open(path, &s, &err);
+                int ok = st == TP_OK && store_version(s) == store_latest_version();
+                if (!ok)
+                    fprintf(stderr, "child %d: %s\n", i, err.msg);
+                store_close(s);
+                _exit(ok ? 0 : 1);
+            }
+        }
+        close(gate[0]);
+        close(gate[1]);
+        int failed = 0;
+        for (int i = 0; i < 8; i++) {
+            int status = 0;
+            assert_int_equal(waitpid(kids[i], &status, 0), kids[i]);
+            failed += !(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        }
+        assert_int_equal(failed, 0);
+    }
+}
+
+/* A database this user cannot write (the file 0444 in a 0555 folder) is
+ * opened read-only: it reads, and a write fails saying why. Run as an
+ * unprivileged user (root writes anyway): the check runs in a child that
+ * drops to uid 65534 when the test runs as root. */
+static void test_readonly_database_reads(void **state) {
+    (void)state;
+    const char *path = db_path("ro");
+    char p[512], dir[512];
+    snprintf(p, sizeof p, "%s", path);
+    snprintf(dir, sizeof dir, "%s", path);
+    *strrchr(dir, '/') = '\0';
+    Store *s = NULL;
+    TpError err = {0};
+    int64_t id;
+    assert_int_equal(store_open(p, &s, &err), TP_OK);
+    assert_int_equal(store_scenario_save(s, "kept", "{\"a\": 1}", &id, &err), TP_OK);
+    store_close(s);
+    assert_int_equal(chmod(p, 0444), 0);
+    assert_int_equal(chmod(dir, 0555), 0);
+    chmod(tp_tmpdir(), 0755);
+    pid_t kid = fork();
+    assert_true(kid >= 0);
+    if (kid == 0) {
+        if (geteuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0))
+            _exit(3);
+        Store *r = NULL;
+        TpError e = {0};
+        if (store_open(p, &r, &e) != TP_OK) {
+            fprintf(stderr, "read-only open: %s\n", e.msg);
+            _exit(1);
+        }
+        StoreScenarioInfo *list = NULL;
+        int n = 0, bad = 0;
+        bad |= !store_readonly(r);
+        bad |= store_scenario_list(r, &list, &n, &e) != TP_OK || n != 1 ||
+               strcmp(list[0].name, "kept") != 0;
+        free(list);
+        int64_t id2;
+        bad |= store_scenario_save(r, "new", "{}", &id2, &e) == TP_OK ||
+               !strstr(e.msg, "readonly");
+        store_close(r);
+        _exit(bad ? 2 : 0);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(kid, &status, 0), kid);
+    chmod(dir, 0700);
+    chmod(p, 0600);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 /* --- scenarios and projections ------------------------------------------------ */
 
 static void test_scenario_round_trip(void **state) {
@@ -482,6 +578,8 @@ int main(void) {
         cmocka_unit_test(test_upgrade_from_every_version),
         cmocka_unit_test(test_newer_schema_refused),
         cmocka_unit_test(test_not_a_database_refused),
+        cmocka_unit_test(test_concurrent_first_use),
+        cmocka_unit_test(test_readonly_database_reads),
         cmocka_unit_test(test_scenario_round_trip),
         cmocka_unit_test(test_projection_latest_and_cascade),
         cmocka_unit_test(test_snapshot_insert_and_read),
