@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "tunepilot/arena.h"
 #include "tunepilot/assets.h"
@@ -104,6 +105,45 @@ cJSON *cli_pricing_json(const Pricing *p) {
     tp_json_add_str(o, "label", p->snapshot_id > 0 ? p->snapshot_label : "bundled tables");
     tp_json_add_str(o, "as_of", p->snapshot_id > 0 ? p->snapshot_as_of : NULL);
     return o;
+}
+
+TpStatus cli_output_check(const char *path, const char *const *inputs, int n_inputs,
+                          const CliOutputKind *kind, bool force, TpError *err) {
+    if (!path || !strcmp(path, "-"))
+        return TP_OK;
+    struct stat out;
+    if (stat(path, &out) != 0) {
+        if (errno == ENOENT)
+            return TP_OK; /* a new file */
+        return tp_error_set(err, TP_EIO, "-o %s: %s", path, strerror(errno));
+    }
+    for (int i = 0; i < n_inputs; i++) {
+        struct stat in;
+        if (inputs[i] && stat(!strcmp(inputs[i], "-") ? "/dev/stdin" : inputs[i], &in) == 0 &&
+            in.st_dev == out.st_dev && in.st_ino == out.st_ino)
+            return tp_error_set(err, TP_EINVAL,
+                                "-o %s: that is %s, which this command reads: refusing to write "
+                                "over an input (choose another file)",
+                                path, !strcmp(inputs[i], path) ? "the input" : inputs[i]);
+    }
+    if (!S_ISREG(out.st_mode))
+        return tp_error_set(err, TP_EINVAL, "-o %s: not a regular file", path);
+    if (force)
+        return TP_OK;
+    char head[4097];
+    size_t n = 0;
+    FILE *f = fopen(path, "rb");
+    if (f) {
+        n = fread(head, 1, sizeof head - 1, f);
+        fclose(f);
+    }
+    head[n] = '\0';
+    if (kind && kind->recognize && kind->recognize(head, n))
+        return TP_OK; /* an earlier output of the same command */
+    return tp_error_set(err, TP_EINVAL,
+                        "-o %s: the file exists and is not a %s written by tunepilot: refusing "
+                        "to overwrite it (add --force to replace it)",
+                        path, kind ? kind->name : "file");
 }
 
 TpStatus cli_write_output(const char *path, const char *text, TpError *err) {

@@ -54,6 +54,21 @@ Store *cli_store_or_null(const CliGlobal *g);
 TpStatus cli_read_scenario(const char *file, const char *example, char **text, size_t *len,
                            char *name, size_t nsize, TpError *err);
 
+/* What a command writes with -o, to recognize an earlier output of the same
+ * kind from the first bytes of a file (NUL-terminated, up to 4 KiB). */
+typedef struct CliOutputKind {
+    const char *name; /* "cost report" */
+    bool (*recognize)(const char *head, size_t len);
+} CliOutputKind;
+
+/* The one check of every -o, made before anything is computed: NULL or "-"
+ * (standard output) passes; a path that is one of the command's inputs (the
+ * same file, through a link or not) is refused; an existing file is
+ * overwritten only when it is an earlier output of the same kind, or with
+ * force (--force). Anything else is TP_EINVAL naming the file and why. */
+TpStatus cli_output_check(const char *path, const char *const *inputs, int n_inputs,
+                          const CliOutputKind *kind, bool force, TpError *err);
+
 /* Writes text to path atomically, or to stdout when path is NULL or "-". */
 TpStatus cli_write_output(const char *path, const char *text, TpError *err);
 

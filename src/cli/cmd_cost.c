@@ -20,7 +20,10 @@ static const char USAGE[] =
     "Projects the cost and latency of every option in a scenario.\n"
     "\n"
     "  --format F      table (default), md, csv, json or html (one self-contained page)\n"
-    "  -o FILE         write to FILE (atomically) instead of standard output\n"
+    "  -o FILE         write to FILE (atomically) instead of standard output; never\n"
+    "                  the scenario file itself, and an existing file only when it is\n"
+    "                  an earlier cost report\n"
+    "  --force         with -o: replace an existing file that is not a cost report\n"
     "  --snapshot N    price with pricing snapshot N (0 = bundled tables; default: the\n"
     "                  scenario's \"snapshot\", else the newest stored snapshot)\n"
     "  --from-run ID   use pilot run ID's measured training time for self-hosted\n"
@@ -33,7 +36,7 @@ static const char USAGE[] =
 typedef struct CostArgs {
     const char *file, *example, *format, *out;
     long long snapshot, seed, draws, from_run;
-    bool no_save;
+    bool no_save, force;
 } CostArgs;
 
 static int parse_args(int argc, char **argv, CostArgs *a) {
@@ -72,6 +75,8 @@ static int parse_args(int argc, char **argv, CostArgs *a) {
             a->example = v;
         } else if (!strcmp(argv[i], "--no-save")) {
             a->no_save = true;
+        } else if (!strcmp(argv[i], "--force")) {
+            a->force = true;
         } else if (argv[i][0] == '-' && argv[i][1]) {
             return cli_usage("cost", "unknown option %s", argv[i]);
         } else if (a->file) {
@@ -131,6 +136,22 @@ TpStatus cli_apply_run(Store *store, long long run, char **text, size_t *len, co
     return st;
 }
 
+
+/* An earlier cost report, in any of its formats: the table's and the
+ * Markdown's title line ("...: N-month projection"), the CSV's header, the
+ * JSON's kind. */
+static bool is_cost_report(const char *head, size_t len) {
+    (void)len;
+    const char *nl = strchr(head, '\n');
+    size_t first = nl ? (size_t)(nl - head) : strlen(head);
+    const char *p = strstr(head, "-month projection");
+    return (p && (size_t)(p - head) < first) ||
+           !strncmp(head, "option,kind,cost_per_request_usd,", 33) ||
+           strstr(head, "\"tunepilot.cost_projection\"") != NULL;
+}
+
+static const CliOutputKind COST_REPORT = {"cost report", is_cost_report};
+
 static int run_cost(const CliGlobal *g, const CostArgs *a) {
     TpError err = {0};
     char name[4096];
@@ -143,7 +164,10 @@ static int run_cost(const CliGlobal *g, const CostArgs *a) {
     char *out = NULL, *json = NULL;
     char today[11];
     SessionEvidence ev;
-    TpStatus st = cli_read_scenario(a->file, a->example, &text, &len, name, sizeof name, &err);
+    const char *inputs[] = {a->file};
+    TpStatus st = cli_output_check(a->out, inputs, 1, &COST_REPORT, a->force, &err);
+    if (st == TP_OK)
+        st = cli_read_scenario(a->file, a->example, &text, &len, name, sizeof name, &err);
     if (st == TP_OK)
         st = session_today(today, &err);
     if (st == TP_OK) {
