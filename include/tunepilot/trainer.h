@@ -106,6 +106,42 @@ double train_measure_gflops(void);
 void train_estimate(const LlamaConfig *c, const TrainConfig *t, double tokens_per_example,
                     double gflops, TrainEstimate *e);
 
+/* --- settings that fit the data (train_auto_settings) ----------------------------------
+ *
+ * Epochs: the rule OpenAI's fine-tuning data-preparation cookbook uses to
+ * pick n_epochs for N training examples (openai/openai-cookbook@2e652704,
+ * examples/Chat_finetuning_data_prep.ipynb; read 2026-12): 3, raised to
+ * min(25, 100 / N) when 3N < 100 examples are seen, lowered to
+ * max(1, 25000 / N) when 3N > 25,000. Above TRAIN_AUTO_WARN_EPOCHS passes
+ * (that rule's default, 3) a warning says the model may memorize the data.
+ * Learning rate: the QLoRA reference recipe for LoRA adapters, 2e-4 for 7B
+ * and 13B models and 1e-4 for 33B and 65B (artidoro/qlora,
+ * scripts/finetune_guanaco_{7b,13b,33b,65b}.sh, Dettmers et al. 2023; here
+ * 1e-4 from 20B parameters); full fine-tuning: 2e-5, TRL's SFTConfig
+ * default (trl/trainer/sft_config.py, v0.20, 2025). As of 2026-12. Batch:
+ * the trainer's default 4, or the number of training examples when fewer. */
+#define TRAIN_AUTO_EPOCHS 3
+#define TRAIN_AUTO_MIN_SEEN 100     /* examples seen at least (3N < 100: more epochs) */
+#define TRAIN_AUTO_MAX_EPOCHS 25
+#define TRAIN_AUTO_MAX_SEEN 25000   /* examples seen at most (3N > 25,000: fewer epochs) */
+#define TRAIN_AUTO_WARN_EPOCHS 3.0
+#define TRAIN_AUTO_LR_LORA 2e-4
+#define TRAIN_AUTO_LR_LORA_LARGE 1e-4
+#define TRAIN_AUTO_LARGE_PARAMS 20e9
+#define TRAIN_AUTO_LR_FULL 2e-5
+#define TRAIN_AUTO_BATCH 4
+
+/* Which settings the user gave (they are kept). */
+enum { TRAIN_GIVEN_STEPS = 1, TRAIN_GIVEN_EPOCHS = 2, TRAIN_GIVEN_BATCH = 4, TRAIN_GIVEN_LR = 8 };
+
+/* Fills the settings not in `given` from the number of training examples
+ * and the model (n_params) by the rule above: epochs, batch, lr, and
+ * steps = ceil(epochs x n_train / (batch x grad_accum)). *epochs_out: the
+ * passes over the data the settings make. note (may be NULL): "" or the
+ * warning above TRAIN_AUTO_WARN_EPOCHS. */
+void train_auto_settings(long long n_train, double n_params, unsigned given, TrainConfig *c,
+                         double *epochs_out, char *note, size_t note_size);
+
 typedef struct Trainer Trainer;
 
 /* Loads the model (NF4 bases quantized one tensor at a time for qlora),

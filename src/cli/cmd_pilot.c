@@ -18,6 +18,7 @@
 #include "tunepilot/external.h"
 #include "tunepilot/arena.h"
 #include "tunepilot/handoff.h"
+#include "tunepilot/llama.h"
 #include "tunepilot/lora.h"
 #include "tunepilot/pilot.h"
 #include "tunepilot/pool.h"
@@ -41,14 +42,19 @@ static const char USAGE[] =
     "  --init-adapter DIR  start from this PEFT adapter (adapter_config.json and\n"
     "                    adapter_model.safetensors; its rank, alpha, targets and rsLoRA\n"
     "                    become the defaults of the options above)\n"
-    "  --lr X            peak learning rate (2e-4) --warmup N    warmup updates (3%)\n"
-    "  --steps N | --epochs E   updates, or passes over the data (1 epoch)\n"
-    "  --batch B (4)  --grad-accum G (1)  --seq L (256)  --max-grad-norm X (1.0)\n"
+    "  --lr X            peak learning rate         --warmup N    warmup updates (3%)\n"
+    "  --steps N | --epochs E   updates, or passes over the data\n"
+    "  --batch B  --grad-accum G (1)  --seq L (256)  --max-grad-norm X (1.0)\n"
     "  --eval-every N (50)  --eval-split F (0.1)  --checkpoint-every N (50)\n"
     "  --seed S (1)  --threads T (the online CPUs)  --out DIR  --json\n"
     "  --recompute       keep one block's activations and recompute the others in\n"
     "                    the backward: less memory, one more forward of the blocks\n"
     "  --estimate        check the data and print the memory and time estimate; no run\n"
+    "Settings not given fit the data (N training examples) and the model: epochs by the\n"
+    "rule of OpenAI's data-preparation cookbook (3; min(25, 100/N) when 3N < 100;\n"
+    "max(1, 25000/N) when 3N > 25,000), batch 4 (N when fewer), learning rate 2e-4 for\n"
+    "LoRA/QLoRA (1e-4 from 20B parameters: the QLoRA recipe) or 2e-5 for full (TRL's\n"
+    "default); steps = epochs x N / batch. More than 3 epochs prints a warning.\n"
     "Ctrl-C stops after the current update with a checkpoint (exit status 130): continue\n"
     "with tunepilot runs resume ID. A run's files go to a folder of its own beside the\n"
     "database (--out: a new or empty folder); --json starts with {\"event\": \"start\",\n"
@@ -260,21 +266,28 @@ static int run_external(const CliGlobal *g, int argc, char **argv) {
 
 /* --estimate: the data read as the trainer reads it, then the engine's
  * memory and time estimate (what the workbench's Pilot screen shows). */
-static int print_estimate(const PilotOptions *o, bool json) {
+/* The model's config and the data read as the trainer reads it. */
+static int load_data(const PilotOptions *o, LlamaConfig *cfg, Dataset *d) {
     const TrainConfig *c = &o->train;
     TpError err = {0};
-    LlamaConfig cfg;
     Tokenizer *tok = NULL;
-    Dataset d = {0};
     DatasetOptions dopt = {c->seq, c->eval_split, c->seed, 0};
-    TpStatus st = llama_config_load(o->model_dir, &cfg, &err);
+    TpStatus st = llama_config_load(o->model_dir, cfg, &err);
     if (st == TP_OK)
         st = tokenizer_load(o->model_dir, &tok, &err);
     if (st == TP_OK)
-        st = dataset_load(o->data_path, tok, &dopt, &d, &err);
+        st = dataset_load(o->data_path, tok, &dopt, d, &err);
     tokenizer_free(tok);
-    if (st != TP_OK)
-        return cli_fail(st, &err);
+    return st == TP_OK ? CLI_OK : cli_fail(st, &err);
+}
+
+/* --estimate: the engine's memory and time estimate (what the workbench's
+ * Pilot screen shows) for the settings. */
+static int print_estimate(const PilotOptions *o, const LlamaConfig *cfgp, const Dataset *dp,
+                          bool json) {
+    const TrainConfig *c = &o->train;
+    LlamaConfig cfg = *cfgp;
+    const Dataset d = *dp;
     TrainConfig t = *c;
     long long per_update = (long long)t.batch * (t.grad_accum > 1 ? t.grad_accum : 1);
     if (t.steps <= 0)
@@ -292,6 +305,11 @@ static int print_estimate(const PilotOptions *o, bool json) {
         cJSON_AddNumberToObject(j, "parameters", (double)llama_config_n_params(&cfg));
         cJSON_AddStringToObject(j, "method", train_method_name(t.method));
         cJSON_AddNumberToObject(j, "steps", (double)t.steps);
+        cJSON_AddNumberToObject(j, "batch", t.batch);
+        cJSON_AddNumberToObject(j, "lr", t.lr);
+        cJSON_AddNumberToObject(j, "epochs", (double)t.steps * (double)per_update /
+                                                 (d.n_train ? d.n_train : 1));
+        cJSON_AddNumberToObject(j, "train_examples", d.n_train);
         cJSON_AddNumberToObject(j, "examples", n);
         cJSON_AddNumberToObject(j, "tokens", (double)d.n_tokens);
         cJSON_AddNumberToObject(j, "memory_mb", e.memory_mb);
@@ -311,7 +329,6 @@ static int print_estimate(const PilotOptions *o, bool json) {
                e.minutes, e.gflops);
         printf("compute: %s\n", blas);
     }
-    dataset_free(&d);
     return CLI_OK;
 }
 
@@ -401,6 +418,7 @@ int cmd_pilot(const CliGlobal *g, int argc, char **argv) {
     TrainConfig *c = &o.train;
     bool json = false, demo = false, estimate_only = false;
     bool set_rank = false, set_alpha = false, set_targets = false, set_rslora = false;
+    unsigned given = 0; /* settings given on the command line (the rest fit the data) */
     for (int i = 1; i < argc && strcmp(argv[i], "--"); i++) {
         const char *v = NULL;
         if (cli_take(argc, argv, &i, "--backend", &v)) {
@@ -483,12 +501,14 @@ int cmd_pilot(const CliGlobal *g, int argc, char **argv) {
         } else if (cli_take(argc, argv, &i, "--lr", &v)) {
             if (!num_arg(v, 1e-12, 10, &c->lr))
                 return cli_usage("pilot", "--lr: expected a positive learning rate");
+            given |= TRAIN_GIVEN_LR;
         } else if (cli_take(argc, argv, &i, "--max-grad-norm", &v)) {
             if (!num_arg(v, 0, 1e6, &c->max_grad_norm))
                 return cli_usage("pilot", "--max-grad-norm: expected a number >= 0 (0 = off)");
         } else if (cli_take(argc, argv, &i, "--epochs", &v)) {
             if (!num_arg(v, 1e-6, 1e6, &c->epochs))
                 return cli_usage("pilot", "--epochs: expected a positive number");
+            given |= TRAIN_GIVEN_EPOCHS;
         } else if (cli_take(argc, argv, &i, "--eval-split", &v)) {
             if (!num_arg(v, 0, 0.9, &c->eval_split))
                 return cli_usage("pilot", "--eval-split: expected a fraction in [0, 0.9]");
@@ -516,9 +536,11 @@ int cmd_pilot(const CliGlobal *g, int argc, char **argv) {
                 break;
             case 1:
                 c->steps = n;
+                given |= TRAIN_GIVEN_STEPS;
                 break;
             case 2:
                 c->batch = (int)n;
+                given |= TRAIN_GIVEN_BATCH;
                 break;
             case 3:
                 c->grad_accum = (int)n;
@@ -556,6 +578,32 @@ int cmd_pilot(const CliGlobal *g, int argc, char **argv) {
     }
     if (estimate_only)
         return print_estimate(&o, json);
+    /* Settings not given fit the data and the model (train_auto_settings);
+     * the demo keeps its own. Above 3 passes over the data, a warning. */
+    LlamaConfig cfg;
+    Dataset d = {0};
+    int rc = load_data(&o, &cfg, &d);
+    if (rc != CLI_OK)
+        return rc;
+    char note[400];
+    double epochs;
+    train_auto_settings(d.n_train, (double)llama_config_n_params(&cfg),
+                        demo ? TRAIN_GIVEN_STEPS | TRAIN_GIVEN_BATCH | TRAIN_GIVEN_LR | given
+                             : given,
+                        c, &epochs, note, sizeof note);
+    if (note[0])
+        fprintf(stderr, "tunepilot: warning: %s\n", note);
+    if (estimate_only) {
+        rc = print_estimate(&o, &cfg, &d, json);
+        dataset_free(&d);
+        return rc;
+    }
+    int n_train = d.n_train;
+    dataset_free(&d);
+    if (!demo && given != (TRAIN_GIVEN_STEPS | TRAIN_GIVEN_BATCH | TRAIN_GIVEN_LR) && !json)
+        printf("settings for %d training examples: %lld updates of batch %d (%.2f epochs), "
+               "learning rate %g (tunepilot pilot --help: how they are chosen)\n",
+               n_train, c->steps, c->batch, epochs, c->lr);
     o.output = json ? PILOT_JSON : isatty(STDOUT_FILENO) ? PILOT_PROGRESS : PILOT_LINES;
     if (demo && !json)
         cli_demo_announce(&o);

@@ -26,6 +26,7 @@
 #include "tunepilot/trainer.h"
 
 enum { F_MODEL, F_DATA, F_METHOD, F_STEPS, F_RANK, F_LR, F_BATCH, F_SEQ, N_F };
+enum { GIVEN_RANK = 16, GIVEN_SEQ = 32 }; /* beside TRAIN_GIVEN_STEPS, _BATCH, _LR */
 
 struct PilotState {
     int field;
@@ -46,6 +47,13 @@ struct PilotState {
     char audit[8][256]; /* the data audit: counts, then the first issues */
     int n_audit, audit_errors, audit_warnings;
     time_t launched_at;
+    /* settings the user typed (TRAIN_GIVEN_* and the two below) are kept;
+     * the others fit the data (train_auto_settings, as `tunepilot pilot`
+     * does) or, for the demo, are the demo's (as `pilot --demo`) */
+    unsigned edited;
+    bool method_changed;
+    double epochs;
+    char note[400]; /* the epoch warning, or "" */
     /* Left/Right on the base model: the demo, then the supported models
      * found in the Hugging Face cache (scanned at the first press) */
     ModelCatalog cache;
@@ -81,6 +89,41 @@ static void paths(const PilotState *p, char *model, char *data, size_t size) {
         snprintf(data, size, "%s/tickets.jsonl", demo);
 }
 
+static bool is_demo(const PilotState *p) { return !p->model[0] && !p->data[0]; }
+
+/* The settings the user did not type: the demo's, or those that fit the
+ * data and the model (the same function as `tunepilot pilot`). */
+static void derive(PilotState *p) {
+    TrainConfig c;
+    if (is_demo(p)) {
+        demo_pilot_config(&c);
+        if (p->method_changed)
+            c.method = p->method;
+    } else {
+        train_config_defaults(&c);
+        c.method = p->method;
+    }
+    if (p->edited & TRAIN_GIVEN_STEPS)
+        c.steps = p->steps;
+    if (p->edited & TRAIN_GIVEN_BATCH)
+        c.batch = p->batch;
+    if (p->edited & TRAIN_GIVEN_LR)
+        c.lr = p->lr;
+    unsigned given = is_demo(p) ? TRAIN_GIVEN_STEPS | TRAIN_GIVEN_BATCH | TRAIN_GIVEN_LR
+                                : p->edited;
+    double params = p->have_cfg ? (double)llama_config_n_params(&p->cfg) : 0;
+    if (p->ok)
+        train_auto_settings(p->n_train, params, given, &c, &p->epochs, p->note, sizeof p->note);
+    else
+        p->note[0] = '\0';
+    p->steps = c.steps > 0 ? c.steps : p->steps;
+    p->batch = c.batch;
+    p->lr = c.lr;
+    p->method = c.method;
+    if (!(p->edited & GIVEN_RANK))
+        p->rank = c.rank;
+}
+
 /* Loads the config and runs the dataset through the same reader the
  * trainer uses: its errors block the launch. */
 static void check(TuiApp *a) {
@@ -94,7 +137,12 @@ static void check(TuiApp *a) {
     p->ok = false;
     p->have_cfg = llama_config_load(model, &p->cfg, &err) == TP_OK;
     TpStatus st = p->have_cfg ? tokenizer_load(model, &tok, &err) : TP_EINVAL;
-    DatasetOptions o = {p->seq, 0.1, 1, 0};
+    TrainConfig run; /* the split of what will run: the demo's, or pilot's default */
+    if (is_demo(p))
+        demo_pilot_config(&run);
+    else
+        train_config_defaults(&run);
+    DatasetOptions o = {p->seq, run.eval_split, run.seed, 0};
     if (st == TP_OK)
         st = dataset_load(data, tok, &o, &d, &err);
     if (st == TP_OK) {
@@ -136,6 +184,7 @@ static void check(TuiApp *a) {
         audit_free(&ar);
     }
     tokenizer_free(tok);
+    derive(p);
 }
 
 void pilot_open(TuiApp *a) {
@@ -197,9 +246,40 @@ static void launch(TuiApp *a) {
         }
         if (fork() != 0)
             _exit(0); /* the grandchild runs; nobody has to wait for it */
-        execl(self, "tunepilot", "--db", db, "pilot", "--model", model, "--data", data, "--method",
-              train_method_name(p->method), "--steps", steps, "--rank", rank, "--lr", lr, "--batch",
-              batch, "--seq", seq, "--json", (char *)NULL);
+        /* the demo entry runs exactly `pilot --demo` (its split, alpha,
+         * evaluation size), with only what the user changed added */
+        const char *argv[32];
+        int n_arg = 0;
+        argv[n_arg++] = "tunepilot";
+        argv[n_arg++] = "--db";
+        argv[n_arg++] = db;
+        argv[n_arg++] = "pilot";
+        bool demo = is_demo(p);
+        if (demo) {
+            argv[n_arg++] = "--demo";
+        } else {
+            argv[n_arg++] = "--model";
+            argv[n_arg++] = model;
+            argv[n_arg++] = "--data";
+            argv[n_arg++] = data;
+        }
+#define ARG(flag, cond, val)                                                                   \
+    do {                                                                                       \
+        if (!demo || (cond)) {                                                                 \
+            argv[n_arg++] = flag;                                                              \
+            argv[n_arg++] = val;                                                               \
+        }                                                                                      \
+    } while (0)
+        ARG("--method", p->method_changed, train_method_name(p->method));
+        ARG("--steps", p->edited & TRAIN_GIVEN_STEPS, steps);
+        ARG("--rank", p->edited & GIVEN_RANK, rank);
+        ARG("--lr", p->edited & TRAIN_GIVEN_LR, lr);
+        ARG("--batch", p->edited & TRAIN_GIVEN_BATCH, batch);
+        ARG("--seq", p->edited & GIVEN_SEQ, seq);
+#undef ARG
+        argv[n_arg++] = "--json";
+        argv[n_arg] = NULL;
+        execv(self, (char *const *)argv);
         _exit(127);
     }
     if (pid > 0)
@@ -221,24 +301,34 @@ static void set_field(PilotState *p, const char *text) {
         snprintf(p->data, sizeof p->data, "%s", text);
         break;
     case F_STEPS:
-        if (num && v >= 1)
+        if (num && v >= 1 && v <= 1e9) {
             p->steps = (long long)v;
+            p->edited |= TRAIN_GIVEN_STEPS;
+        }
         break;
     case F_RANK:
-        if (num && v >= 1 && v <= 4096)
+        if (num && v >= 1 && v <= 4096) {
             p->rank = (int)v;
+            p->edited |= GIVEN_RANK;
+        }
         break;
     case F_LR:
-        if (num && v > 0 && v < 10)
+        if (num && v > 0 && v < 10) {
             p->lr = v;
+            p->edited |= TRAIN_GIVEN_LR;
+        }
         break;
     case F_BATCH:
-        if (num && v >= 1 && v <= 4096)
+        if (num && v >= 1 && v <= 4096) {
             p->batch = (int)v;
+            p->edited |= TRAIN_GIVEN_BATCH;
+        }
         break;
     case F_SEQ:
-        if (num && v >= 2)
+        if (num && v >= 2 && v <= (1 << 20)) {
             p->seq = (int)v;
+            p->edited |= GIVEN_SEQ;
+        }
         break;
     }
     p->checked = false;
@@ -305,6 +395,8 @@ int pilot_key(TuiApp *a, int ch) {
     case KEY_RIGHT:
         if (p->field == F_METHOD) {
             p->method = (TrainMethod)((p->method + (ch == KEY_RIGHT ? 1 : 2)) % 3);
+            p->method_changed = true;
+            derive(p); /* full fine-tuning takes another learning rate */
         } else if (p->field == F_MODEL) {
             choose_model(a, ch == KEY_RIGHT ? 1 : -1);
         } else if (p->field == F_DATA) {
@@ -362,6 +454,12 @@ void pilot_draw(TuiApp *a) {
              p->data[0] ? p->data : "the demo's ticket routing");
     snprintf(vals[F_METHOD], sizeof vals[0], "%s", train_method_name(p->method));
     snprintf(vals[F_STEPS], sizeof vals[0], "%lld", p->steps);
+    if (p->ok && p->n_train)
+        snprintf(vals[F_STEPS] + strlen(vals[F_STEPS]), sizeof vals[0] - strlen(vals[F_STEPS]),
+                 " (%.2f epochs of %lld examples; %s)", p->epochs, p->n_train,
+                 p->edited & TRAIN_GIVEN_STEPS ? "typed"
+                 : is_demo(p)                  ? "the demo's"
+                                               : "fits the data, see pilot --help");
     snprintf(vals[F_RANK], sizeof vals[0], "%d", p->rank);
     snprintf(vals[F_LR], sizeof vals[0], "%g", p->lr);
     snprintf(vals[F_BATCH], sizeof vals[0], "%d", p->batch);
@@ -378,6 +476,8 @@ void pilot_draw(TuiApp *a) {
     tui_textf(a, y++, b.x, b.w, ROLE_HEADER, "data check: %d error(s), %d warning(s)",
               p->audit_errors, p->audit_warnings);
     tui_text(a, y++, b.x, b.w, p->ok ? ROLE_GOOD : ROLE_BAD, false, p->check);
+    if (p->note[0])
+        tui_textf(a, y++, b.x, b.w, ROLE_BAD, "warning: %s", p->note);
     for (int i = 0; i < p->n_audit && i < 4; i++)
         tui_text(a, y++, b.x + 2, b.w - 2, !strncmp(p->audit[i], "error", 5) ? ROLE_BAD : ROLE_DIM,
                  false, p->audit[i]);

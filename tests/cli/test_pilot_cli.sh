@@ -37,6 +37,32 @@ expect 0 "\"steps\":[[:space:]]*$U," -- "$TP" pilot --model "$DM" --data "$DD" -
 mq=$("$TP" pilot --model "$DM" --data "$DD" --method qlora --estimate --json | sed -n 's/.*"memory_mb":[[:space:]]*\([0-9.]*\).*/\1/p')
 mf=$("$TP" pilot --model "$DM" --data "$DD" --method full --estimate --json | sed -n 's/.*"memory_mb":[[:space:]]*\([0-9.]*\).*/\1/p')
 awk -v q="$mq" -v f="$mf" 'BEGIN { exit !(q > 0 && f > q) }' && ok || bad "full ($mf MB) should need more memory than qlora ($mq MB)"
+# settings without --steps/--batch/--lr fit the data (train_auto_settings; the
+# rule of OpenAI's cookbook, worked by hand): 400 tickets, 360 train -> 3
+# epochs, batch 4, ceil(3 x 360 / 4) = 270 updates, lr 2e-4 (QLoRA recipe)
+est() { "$TP" pilot "$@" --estimate --json 2>"$WORK/est.err"; }
+js=$(est --model "$DM" --data "$DD")
+grep -Eq '"steps":[[:space:]]*270,' <<<"$js" && grep -Eq '"batch":[[:space:]]*4,' <<<"$js" && grep -Eq '"lr":[[:space:]]*0.0002,' <<<"$js" \
+  && grep -Eq '"epochs":[[:space:]]*3,' <<<"$js" && ok || bad "derived settings for 360 examples: $js"
+[ ! -s "$WORK/est.err" ] && ok || bad "3 epochs warned: $(cat "$WORK/est.err")"
+grep -Eq '"lr":[[:space:]]*2e-05,' <<<"$(est --model "$DM" --data "$DD" --method full)" && ok || bad "full fine-tuning lr 2e-5"
+grep -Eq '"lr":[[:space:]]*0.003,' <<<"$(est --model "$DM" --data "$DD" --lr 3e-3)" && ok || bad "a given lr is kept"
+# 20 examples, 18 train: 3 x 18 < 100 -> 100 / 18 = 5 epochs -> ceil(5 x 18 / 4) = 23
+# updates = 5.11 passes: more than 3, a warning
+head -20 "$DD" >"$WORK/twenty.jsonl"
+js=$(est --model "$DM" --data "$WORK/twenty.jsonl")
+grep -Eq '"steps":[[:space:]]*23,' <<<"$js" && ok || bad "derived steps for 18 examples: $js"
+grep -q "warning: 5.11 passes over 18 training examples, more than 3" "$WORK/est.err" && ok || bad "no epoch warning: $(cat "$WORK/est.err")"
+# 10,000 examples, 9,000 train: 3 x 9000 > 25000 -> 25000 / 9000 = 2 epochs -> 4,500 updates
+for i in $(seq 1 25); do cat "$DD"; done | head -10000 >"$WORK/many.jsonl"
+grep -Eq '"steps":[[:space:]]*4500,' <<<"$(est --model "$DM" --data "$WORK/many.jsonl")" && ok || bad "derived steps for 9,000 examples"
+# an explicit --steps 200 over 18 examples: 44.4 passes, warned too
+est --model "$DM" --data "$WORK/twenty.jsonl" --steps 200 >/dev/null
+grep -q "44.44 passes" "$WORK/est.err" && ok || bad "explicit steps not warned"
+# the demo keeps its own settings (120 updates of batch 8 at 2e-3)
+js=$(est --demo)
+grep -Eq '"steps":[[:space:]]*120,' <<<"$js" && grep -Eq '"batch":[[:space:]]*8,' <<<"$js" && grep -Eq '"lr":[[:space:]]*0.002,' <<<"$js" \
+  && ok || bad "demo settings: $js"
 printf '{"messages": [{"role": "robot", "content": "x"}]}\n' >"$WORK/robot.jsonl"
 expect 2 "robot.jsonl:1: .*unknown role" -- "$TP" pilot --model "$DM" --data "$WORK/robot.jsonl" --estimate
 expect 0 "no runs yet" -- "$TP" runs list

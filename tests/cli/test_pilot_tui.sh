@@ -67,11 +67,17 @@ expect_screen "about [0-9.]+ MB of memory, about [0-9.]+ minutes" "the estimate"
 # method lora, 20 updates
 keys Down Down Right Down Enter 2 0 Enter
 expect_screen "method +lora" "method chosen"
-expect_screen "steps +20" "steps set"
+expect_screen "steps +20 \(0\.50 epochs of 320 examples; typed\)" "steps set, epochs shown"
 keys L
 expect_screen "launched: follow it in Runs" "launched"
 expect_screen " 1 +(running|completed) +lora" "the run in the list" 30
 expect_screen "loss by update: run 1 lora" "its loss curve" 30
+# the demo entry ran exactly `pilot --demo` (its split, alpha and evaluation
+# size), with the method and steps typed here
+cfg=$(TUNEPILOT_DB=$WORK/tp.db HOME=$WORK "$TP" runs show 1 --json | tr -d ' \t\n')
+for kv in '"method":"lora"' '"alpha":16' '"eval_split":0.2' '"eval_examples":80' '"steps":20' '"batch":8' '"lr":0.002'; do
+  grep -q "$kv" <<<"$cfg" && ok || bad "the workbench's demo run lacks $kv"
+done
 # close the workbench while the run goes on; reopen it
 keys q
 expect_screen "EXITED" "closed"
