@@ -576,8 +576,6 @@ int cmd_pilot(const CliGlobal *g, int argc, char **argv) {
         c->targets = set_targets ? c->targets : a.targets;
         c->rslora = set_rslora ? c->rslora : a.rslora;
     }
-    if (estimate_only)
-        return print_estimate(&o, json);
     /* Settings not given fit the data and the model (train_auto_settings);
      * the demo keeps its own. Above 3 passes over the data, a warning. */
     LlamaConfig cfg;

@@ -519,6 +519,12 @@ TpStatus pilot_run(Store *s, const Pricing *pricing, const PilotOptions *in,
         st = pilot_absolute_path(in->data_path, data, sizeof data, err);
     if (st == TP_OK && in->out_dir)
         st = pilot_absolute_path(in->out_dir, out, sizeof out, err);
+    if (st == TP_OK && in->train.init_adapter[0]) {
+        char adapter[sizeof o.train.init_adapter];
+        st = pilot_absolute_path(in->train.init_adapter, adapter, sizeof adapter, err);
+        if (st == TP_OK)
+            memcpy(o.train.init_adapter, adapter, sizeof adapter);
+    }
     if (st != TP_OK)
         return st;
     o.model_dir = model;

@@ -154,7 +154,7 @@ static TpStatus evidence_from(const StoreRun *r, SessionEvidence *ev, TpError *e
     if (!cJSON_IsObject(sum)) {
         cJSON_Delete(sum);
         return tp_error_set(err, TP_EINVAL, "run %lld has no summary (status %s)",
-                            (long long)r->id, r->status);
+                            (long long)r->id, run_status_name(r->status));
     }
     ev->run_id = r->id;
     snprintf(ev->date, sizeof ev->date, "%.10s", r->updated_at);
@@ -191,10 +191,10 @@ TpStatus session_evidence_load(Store *s, long long run_id, SessionEvidence *ev, 
         TpStatus st = store_run_get(s, run_id, &r, err);
         if (st != TP_OK)
             return st;
-        if (strcmp(r.status, "completed"))
+        if (r.status != RUN_COMPLETED)
             st = tp_error_set(err, TP_EINVAL,
                               "run %lld is %s, not completed: its evidence is not final",
-                              run_id, r.status);
+                              run_id, run_status_name(r.status));
         else
             st = evidence_from(&r, ev, err);
         store_run_free(&r);
@@ -207,7 +207,7 @@ TpStatus session_evidence_load(Store *s, long long run_id, SessionEvidence *ev, 
         return st;
     bool found = false;
     for (int i = 0; i < n && !found; i++) {
-        if (strcmp(v[i].status, "completed") || strcmp(v[i].kind, "local") || !v[i].summary)
+        if (v[i].status != RUN_COMPLETED || strcmp(v[i].kind, "local") || !v[i].summary)
             continue;
         TpError e2 = {0};
         found = evidence_from(&v[i], ev, &e2) == TP_OK;

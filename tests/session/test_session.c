@@ -150,7 +150,7 @@ static void test_probes(void **state) {
 static int64_t add_run(Store *s, const char *status, const char *summary) {
     StoreRun r = {0};
     snprintf(r.kind, sizeof r.kind, "local");
-    snprintf(r.status, sizeof r.status, "%s", status);
+    r.status = run_status_parse(status);
     snprintf(r.model, sizeof r.model, "/models/tiny");
     snprintf(r.data, sizeof r.data, "/data/t.jsonl");
     snprintf(r.method, sizeof r.method, "qlora");
