@@ -105,5 +105,18 @@ has "\"message\":${S}\"stopped by a signal" "$j"
 has "\"step\":${S}1," "$j"
 grep -q '"loss": 2.0' "$WORK/slow.out" && bad "the trainer ran on after SIGINT" || ok
 
+# --json: tunepilot's start event first on stdout (run, its folder, its
+# settings), the trainer's output on stderr, an end event last; the run's
+# folder holds its lock
+out=$("$TP" pilot --backend command --json --name js -- sh -c 'echo "{\"loss\": 1.5}"' 2>"$WORK/jerr")
+rc=$?
+[ "$rc" -eq 0 ] && ok || bad "--json run exit $rc"
+first=$(head -1 <<<"$out")
+has '^\{"event":"start","run":[0-9]+,"dir":"[^"]+/tp-runs/[0-9]+","settings":\{"backend":"command","command":\["sh","-c",' "$first"
+has '^\{"event":"end","run":[0-9]+,"status":"completed","exit_code":0' "$(tail -1 <<<"$out")"
+[ "$(wc -l <<<"$out")" -eq 2 ] && ok || bad "the trainer's output went to stdout with --json: $out"
+has '"loss": 1.5' "$(cat "$WORK/jerr")"
+d=$(sed -n 's/.*"dir":"\([^"]*\)".*/\1/p' <<<"$first")
+[ -f "$d/run.lock" ] && grep -q '"run": ' "$d/run.lock" && ok || bad "no run.lock in $d"
 echo "external cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
