@@ -32,8 +32,7 @@ void store_close(Store *s); /* NULL is fine */
 
 int store_latest_version(void);
 int store_version(Store *s);
-/* The path it was opened with; whether it was opened read-only. */
-const char *store_path(const Store *s);
+/* Whether it was opened read-only (a database this user cannot write). */
 bool store_readonly(const Store *s);
 
 /* The raw handle, for tests and for modules that own their own tables. */

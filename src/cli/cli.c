@@ -124,7 +124,7 @@ TpStatus cli_output_check(const char *path, const char *const *inputs, int n_inp
             return tp_error_set(err, TP_EINVAL,
                                 "-o %s: that is %s, which this command reads: refusing to write "
                                 "over an input (choose another file)",
-                                path, !strcmp(inputs[i], path) ? "the input" : inputs[i]);
+                                path, strcmp(inputs[i], "-") ? inputs[i] : "standard input");
     }
     if (!S_ISREG(out.st_mode))
         return tp_error_set(err, TP_EINVAL, "-o %s: not a regular file", path);

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "tunepilot/paths.h"
 #include "tunepilot/assets.h"
 #include "tunepilot/cost.h"
 #include "tunepilot/fileio.h"
@@ -147,7 +148,9 @@ static bool is_cost_report(const char *head, size_t len) {
     const char *p = strstr(head, "-month projection");
     return (p && (size_t)(p - head) < first) ||
            !strncmp(head, "option,kind,cost_per_request_usd,", 33) ||
-           strstr(head, "\"tunepilot.cost_projection\"") != NULL;
+           strstr(head, "\"tunepilot.cost_projection\"") != NULL ||
+           (strstr(head, "<meta name=\"generator\" content=\"tunepilot\"/>") &&
+            strstr(head, "<title>Cost projection: "));
 }
 
 static const CliOutputKind COST_REPORT = {"cost report", is_cost_report};
@@ -164,8 +167,10 @@ static int run_cost(const CliGlobal *g, const CostArgs *a) {
     char *out = NULL, *json = NULL;
     char today[11];
     SessionEvidence ev;
-    const char *inputs[] = {a->file};
-    TpStatus st = cli_output_check(a->out, inputs, 1, &COST_REPORT, a->force, &err);
+    char db[4096] = "";
+    tp_path_db(db, sizeof db, g->db_path, NULL); /* the database is an input too */
+    const char *inputs[] = {a->file, db};
+    TpStatus st = cli_output_check(a->out, inputs, 2, &COST_REPORT, a->force, &err);
     if (st == TP_OK)
         st = cli_read_scenario(a->file, a->example, &text, &len, name, sizeof name, &err);
     if (st == TP_OK)

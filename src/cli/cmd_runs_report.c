@@ -14,7 +14,9 @@
 #include "tunepilot/store.h"
 
 static const char USAGE[] =
-    "usage: tunepilot runs report ID [-o FILE]      the run as one HTML page (default run-ID.html)\n"
+    "usage: tunepilot runs report ID [-o FILE] [--force]\n"
+    "                                             the run as one HTML page (default run-ID.html;\n"
+    "                                             an existing file only when it is a run report)\n"
     "       tunepilot runs show ID --format html [-o FILE]\n"
     "       tunepilot runs export ID --to tensorboard DIR   an event file TensorBoard reads\n"
     "       tunepilot runs export ID --to hf DIR            a Hugging Face trainer_state.json\n";
@@ -64,10 +66,20 @@ static TpStatus ensure_dir(const char *dir, TpError *err) {
     return TP_OK;
 }
 
+/* An earlier run report: the page's generator and its title. */
+static bool is_run_report(const char *head, size_t len) {
+    (void)len;
+    return strstr(head, "<meta name=\"generator\" content=\"tunepilot\"/>") &&
+           strstr(head, "<title>Pilot run ");
+}
+
+static const CliOutputKind RUN_REPORT = {"run report", is_run_report};
+
 int cli_runs_report(const CliGlobal *g, int argc, char **argv) {
     /* argv[1] is "report", "export" or "show" (with --format html) */
     const char *sub = argv[1], *out = NULL, *to = NULL, *dir = NULL, *fmt = NULL;
     long long id = -1;
+    bool force = false;
     for (int i = 2; i < argc; i++) {
         const char *v = NULL;
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
@@ -77,6 +89,8 @@ int cli_runs_report(const CliGlobal *g, int argc, char **argv) {
             if (!v)
                 return cli_usage("runs", "-o: expected a file name");
             out = v;
+        } else if (!strcmp(argv[i], "--force")) {
+            force = true;
         } else if (cli_take(argc, argv, &i, "--to", &v)) {
             if (!v || (strcmp(v, "tensorboard") && strcmp(v, "hf")))
                 return cli_usage("runs", "--to: expected tensorboard or hf");
@@ -136,7 +150,10 @@ int cli_runs_report(const CliGlobal *g, int argc, char **argv) {
             snprintf(def, sizeof def, "run-%lld.html", id);
             out = def;
         }
-        st = cli_write_output(out, html, &err);
+        const char *inputs[] = {store_path(s)};
+        st = cli_output_check(out, inputs, 1, &RUN_REPORT, force, &err);
+        if (st == TP_OK)
+            st = cli_write_output(out, html, &err);
         free(html);
         if (st == TP_OK && out && strcmp(out, "-"))
             printf("%s\n", out);

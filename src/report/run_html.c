@@ -62,16 +62,16 @@ static void summary(TpBuf *b, const StoreRun *run, const SeriesRun *s, const cJS
         }
     } else if (s->n > 0) {
         tp_buf_printf(b, "The run is %s after %d recorded updates; last training loss %.4g.",
-                      run->status, s->n, s->loss[s->n - 1]);
+                      run_status_name(run->status), s->n, s->loss[s->n - 1]);
     } else {
-        tp_buf_printf(b, "The run is %s and has recorded no updates yet.", run->status);
+        tp_buf_printf(b, "The run is %s and has recorded no updates yet.", run_status_name(run->status));
     }
     tp_buf_puts(b, "</p>\n");
 }
 
 static void meta_list(TpBuf *b, const StoreRun *run, const cJSON *cfg, const ReportMeta *meta) {
     tp_buf_puts(b, "<dl class=\"meta\">\n");
-    html_dd(b, "Status", "%s%s%s", run->status, run->message[0] ? ": " : "", run->message);
+    html_dd(b, "Status", "%s%s%s", run_status_name(run->status), run->message[0] ? ": " : "", run->message);
     html_dd(b, "Method", "%s (%s run)", run->method, run->kind);
     html_dd(b, "Model", "%s", run->model);
     html_dd(b, "Data", "%s", run->data);

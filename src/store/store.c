@@ -181,8 +181,6 @@ static int read_version(Store *s) {
 
 int store_version(Store *s) { return read_version(s); }
 
-const char *store_path(const Store *s) { return s->path; }
-
 bool store_readonly(const Store *s) { return s->readonly; }
 
 static TpStatus too_new(Store *s, int v, TpError *err) {

@@ -23,7 +23,7 @@ sum=$(md5sum <"$WORK/s.json")
 unchanged() { [ "$(md5sum <"$WORK/s.json")" = "$sum" ] && ok || bad "the scenario was overwritten ($1)"; }
 
 # the input itself, by name, through a symbolic link, through a hard link, as standard input
-expect 2 "-o $WORK/s.json: that is the input, which this command reads" -- "$TP" cost "$WORK/s.json" -o "$WORK/s.json" --no-save
+expect 2 "-o $WORK/s.json: that is $WORK/s.json, which this command reads" -- "$TP" cost "$WORK/s.json" -o "$WORK/s.json" --no-save
 unchanged "same name"
 (cd "$WORK" && "$TP" cost s.json -o ./s.json --no-save >/dev/null 2>&1); [ $? -eq 2 ] && ok || bad "./s.json was accepted"
 unchanged "./ prefix"
@@ -49,6 +49,21 @@ for f in table md csv json; do
 done
 # a report of another format over an earlier report: still a cost report
 expect 0 "" -- "$TP" cost "$WORK/s.json" -o "$WORK/r.md" --format json --no-save
+# the database is an input of cost too (it records the projection)
+"$TP" cost "$WORK/s.json" >/dev/null 2>&1
+dbsum=$(md5sum <"$TUNEPILOT_DB")
+expect 2 "-o $TUNEPILOT_DB: that is $TUNEPILOT_DB, which this command reads" -- "$TP" cost "$WORK/s.json" -o "$TUNEPILOT_DB" --force
+[ "$(md5sum <"$TUNEPILOT_DB")" = "$dbsum" ] && ok || bad "the database was overwritten"
+# runs report -o goes through the same check (the database; a file that is not a run report)
+sqlite3 "$TUNEPILOT_DB" "INSERT INTO runs(kind,status,model,data,method,config) VALUES ('local','completed','m','d','qlora','{}')" 2>/dev/null ||
+  python3 -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute("INSERT INTO runs(kind,status,model,data,method,config) VALUES (\"local\",\"completed\",\"m\",\"d\",\"qlora\",\"{}\")"); c.commit()' "$TUNEPILOT_DB"
+expect 2 "which this command reads" -- "$TP" runs report 1 -o "$TUNEPILOT_DB"
+expect 2 "is not a run report written by tunepilot" -- "$TP" runs report 1 -o "$WORK/notes.md"
+expect 0 "run1.html" -- "$TP" runs report 1 -o "$WORK/run1.html"
+expect 0 "run1.html" -- "$TP" runs report 1 -o "$WORK/run1.html"
+expect 2 "is not a run report" -- "$TP" runs report 1 -o "$WORK/r.md"
+# a cost page over a run page is refused: another kind
+"$TP" cost "$WORK/s.json" --format html -o "$WORK/run1.html" --no-save >/dev/null 2>&1; [ $? -eq 2 ] && ok || bad "a cost report replaced a run report"
 # standard output
 expect 0 "month projection" -- "$TP" cost "$WORK/s.json" -o - --no-save
 
