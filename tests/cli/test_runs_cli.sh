@@ -111,7 +111,7 @@ wait "$pid"; rc=$?
 [ -f "$WORK/live/checkpoint.safetensors" ] && ok || bad "cancel lost the checkpoint"
 expect 2 "run $id is cancelled: nothing to cancel" -- "$TP" runs cancel "$id"
 expect 2 "nothing to pause" -- "$TP" runs pause "$id"
-expect 2 "expected list, show, watch, pause, resume or cancel" -- "$TP" runs stop 1
+expect 2 "expected list, show, watch, pause, resume, cancel, report or export" -- "$TP" runs stop 1
 
 # --- 5. a planted row: its pid is never signalled ------------------------------------------------
 sleep 300 &
