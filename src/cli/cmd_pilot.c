@@ -127,12 +127,12 @@ static void on_stop_count(int sig) {
 
 typedef struct ExternalStart {
     bool json;
-    char *const *argv;
-    const char *name;
+    Store *store;
     const ExternalResult *res;
 } ExternalStart;
 
-/* --json: the first event names the run, its folder and its settings. */
+/* --json: the first event names the run, its folder and its settings (as
+ * recorded: the command line with known key values redacted). */
 static void on_external_start(void *ctx, int64_t id, pid_t pid) {
     const ExternalStart *x = ctx;
     fprintf(stderr,
@@ -141,17 +141,18 @@ static void on_external_start(void *ctx, int64_t id, pid_t pid) {
             (long long)id, (long long)pid, (long long)id);
     if (!x->json)
         return;
+    StoreRun r;
+    TpError err;
+    cJSON *set = NULL;
+    if (store_run_get(x->store, id, &r, &err) == TP_OK) {
+        set = cJSON_Parse(r.config);
+        store_run_free(&r);
+    }
     cJSON *e = cJSON_CreateObject();
     cJSON_AddStringToObject(e, "event", "start");
     cJSON_AddNumberToObject(e, "run", (double)id);
     cJSON_AddStringToObject(e, "dir", x->res->dir);
-    cJSON *set = cJSON_AddObjectToObject(e, "settings");
-    cJSON_AddStringToObject(set, "backend", "command");
-    cJSON *cmd = cJSON_AddArrayToObject(set, "command");
-    for (int i = 0; x->argv[i]; i++)
-        cJSON_AddItemToArray(cmd, cJSON_CreateString(x->argv[i]));
-    if (x->name)
-        cJSON_AddStringToObject(set, "name", x->name);
+    cJSON_AddItemToObject(e, "settings", set ? set : cJSON_CreateNull());
     char *t = cJSON_PrintUnformatted(e);
     printf("%s\n", t);
     fflush(stdout);
@@ -222,7 +223,7 @@ static int run_external(const CliGlobal *g, int argc, char **argv) {
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     ExternalResult res;
-    ExternalStart x = {json, argv + cmd, name, &res};
+    ExternalStart x = {json, s, &res};
     ExternalOptions o = {.argv = argv + cmd,
                          .pass_env = pass,
                          .name = name,
