@@ -43,6 +43,15 @@ wait_steps() {
 run_id() { sed -n 's/.*"event":"start","run":\([0-9]*\).*/\1/p' "$1" | head -1; }
 status() { "$TP" runs show "$1" --json | sed -n 's/^[[:space:]]*"status":[[:space:]]*"\([a-z]*\)".*/\1/p' | head -1; }
 proc_state() { awk '{print $3}' "/proc/$1/stat" 2>/dev/null; }
+# waits up to 5 s for process $1 to be (or, with !, to leave) state $2: signals are asynchronous
+wait_state() {
+  for _ in $(seq 1 50); do
+    if [ "$2" = '!T' ]; then [ "$(proc_state "$1")" != T ] && return 0
+    else [ "$(proc_state "$1")" = "$2" ] && return 0; fi
+    sleep 0.1
+  done
+  return 1
+}
 
 # --- 1. a new run never reuses another run's folder ------------------------------------
 "$TP" pilot "${fast[@]}" --steps 3 --out "$WORK/X" >/dev/null 2>&1 && ok || bad "first run"
@@ -98,10 +107,10 @@ wait_steps "$WORK/live.out" 3 || bad "the live run never stepped"
 id=$(run_id "$WORK/live.out")
 expect 2 "run $id is already running \(process $pid\)" -- "$TP" runs resume "$id"
 expect 0 "run $id paused \(process $pid stopped\)" -- "$TP" runs pause "$id"
-[ "$(proc_state "$pid")" = T ] && ok || bad "paused process state $(proc_state "$pid")"
+wait_state "$pid" T && ok || bad "paused process state $(proc_state "$pid")"
 [ "$(status "$id")" = paused ] && ok || bad "status after pause: $(status "$id")"
 expect 0 "run $id resumed \(process $pid continues\)" -- "$TP" runs resume "$id"
-[ "$(proc_state "$pid")" != T ] && ok || bad "the process is still stopped"
+wait_state "$pid" '!T' && ok || bad "the process is still stopped"
 [ "$(status "$id")" = running ] && ok || bad "status after resume: $(status "$id")"
 "$TP" runs pause "$id" >/dev/null
 expect 0 "cancelling after the current update \(process $pid\)" -- "$TP" runs cancel "$id"
