@@ -31,7 +31,7 @@ LAYER_NAME=(core store model engine tool session/report face)
 # header must be added here: the check fails on a header it cannot place.
 declare -A HEADER=(
   [arena]=core [assets]=core [buf]=core [error]=core [fileio]=core
-  [json]=core [limits]=core [paths]=core [rng]=core [stats]=core [blas]=core [pool]=core
+  [json]=core [limits]=core [paths]=core [rng]=core [stats]=core [text]=core [blas]=core [pool]=core
   [fault]=core
   [store]=store
   [llama]=model [safetensors]=model [tokenizer]=model [catalog]=model

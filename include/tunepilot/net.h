@@ -210,7 +210,7 @@ typedef struct NetPricesUpdate {
 typedef struct NetPricesResult {
     NetPricesOutcome outcome;
     int64_t snapshot_id; /* the new snapshot, or the one that still holds */
-    int n_models, n_skipped;
+    int n_models, n_skipped, n_unsafe; /* n_unsafe: entries refused for their text (text.h) */
     long long bytes;
     long status; /* 200 or 304 */
     char as_of[16];

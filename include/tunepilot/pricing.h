@@ -174,6 +174,8 @@ typedef struct PricingImport {
     PricingModel *models; /* in p's arena */
     int n_models;
     int n_skipped;       /* keys that are not text-generation models */
+    int n_unsafe;        /* entries refused: a name, provider or source with control
+                            characters (terminal escapes) or invalid UTF-8 (text.h) */
     const char *as_of;   /* the file's last_updated date, else NULL */
 } PricingImport;
 

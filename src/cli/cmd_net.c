@@ -122,6 +122,7 @@ int cli_pricing_update(const CliGlobal *g, int argc, char **argv) {
         if (r.outcome != NET_PRICES_NOT_MODIFIED) {
             cJSON_AddNumberToObject(j, "models", r.n_models);
             cJSON_AddNumberToObject(j, "skipped_keys", r.n_skipped);
+            cJSON_AddNumberToObject(j, "refused_unsafe_text", r.n_unsafe);
             cJSON_AddStringToObject(j, "as_of", r.as_of);
         }
         print_json(j);

@@ -312,12 +312,18 @@ static int import(const CliGlobal *g, const char *file, const char *label, const
         cJSON_AddStringToObject(o, "as_of", date);
         cJSON_AddNumberToObject(o, "models", n);
         cJSON_AddNumberToObject(o, "skipped_keys", imp.n_skipped);
+        cJSON_AddNumberToObject(o, "refused_unsafe_text", imp.n_unsafe);
         print_json(o);
         cJSON_Delete(o);
     } else {
         printf("snapshot %lld: %d models as of %s (%d keys skipped: not text-generation models "
                "or not models)\nuse it: tunepilot cost SCENARIO.json --snapshot %lld\n",
                (long long)id, n, date, imp.n_skipped, (long long)id);
+        if (imp.n_unsafe)
+            fprintf(stderr,
+                    "tunepilot: %d entr%s refused: a name, provider or source with control "
+                    "characters (terminal escapes) or invalid UTF-8\n",
+                    imp.n_unsafe, imp.n_unsafe == 1 ? "y" : "ies");
     }
     for (int i = 0; i < n; i++)
         free(docs[i]);

@@ -178,6 +178,7 @@ TpStatus net_prices_update(Store *s, const NetPricesUpdate *o, NetPricesResult *
     snprintf(r->as_of, sizeof r->as_of, "%s", date);
     r->n_models = imp.n_models;
     r->n_skipped = imp.n_skipped;
+    r->n_unsafe = imp.n_unsafe;
 
     int n = imp.n_models;
     Entry *e = tp_xcalloc((size_t)n + 1, sizeof *e);

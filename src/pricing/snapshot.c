@@ -6,6 +6,7 @@
 
 #include "tunepilot/json.h"
 #include "tunepilot/pricing.h"
+#include "tunepilot/text.h"
 
 TpStatus pricing_apply_snapshot(Pricing *p, long long id, const char *label, const char *as_of,
                                 char *const *jsons, int n, TpError *err) {
@@ -27,6 +28,9 @@ TpStatus pricing_apply_snapshot(Pricing *p, long long id, const char *label, con
         cJSON_Delete(o);
         if (st != TP_OK)
             return st;
+        if (!tp_text_is_safe(m.id) || !tp_text_is_safe(m.provider) ||
+            (m.source && !tp_text_is_safe(m.source)))
+            continue; /* stored before imports checked their text: never shown */
         Pricing view = *p;
         view.models = merged;
         view.n_models = count;
@@ -109,6 +113,10 @@ TpStatus pricing_import_litellm(Pricing *p, const char *text, size_t len, const 
     const cJSON *e;
     cJSON_ArrayForEach(e, root) {
         const char *key = e->string;
+        if (!tp_text_is_safe(key)) {
+            out->n_unsafe++; /* a terminal escape or broken UTF-8 never reaches a table */
+            continue;
+        }
         if (!cJSON_IsObject(e) || !strcmp(key, "sample_spec") ||
             !strcmp(key, "fallback_generalizations")) {
             out->n_skipped++;
@@ -153,8 +161,13 @@ TpStatus pricing_import_litellm(Pricing *p, const char *text, size_t len, const 
         if (st != TP_OK)
             break;
         const cJSON *s = cJSON_GetObjectItemCaseSensitive(e, "source");
-        if (cJSON_IsString(s) && !strncmp(s->valuestring, "http", 4))
+        if (cJSON_IsString(s) && !strncmp(s->valuestring, "http", 4) &&
+            tp_text_is_safe(s->valuestring))
             src = s->valuestring;
+        if (prov && !tp_text_is_safe(prov)) {
+            out->n_unsafe++;
+            continue;
+        }
         m->provider = tp_arena_strdup(&p->arena, prov ? prov : "unknown");
         m->context_window = ctx;
         m->max_output_tokens = mx;

@@ -48,5 +48,19 @@ sed -E 's/"horizon_months": 12/"horizon_months": 36/; s/"growth_per_month": 0.0/
   "$ROOT/assets/scenarios/ticket-triage.json" >"$WORK/grow05.json"
 expect 0 "cheapest( feasible)? over 36 months: ft-self" -- "$TP" cost --no-save "$WORK/grow05.json"
 
+# LiteLLM import: a name with a terminal escape and a provider with invalid UTF-8 are
+# refused (counted), the good entry is kept, and nothing unsafe reaches a table or JSON
+printf '{"good-model": {"mode": "chat", "input_cost_per_token": 1e-6, "output_cost_per_token": 2e-6, "litellm_provider": "openai"},\n "evil\\u001b[31m": {"mode": "chat", "input_cost_per_token": 1e-6, "output_cost_per_token": 2e-6, "litellm_provider": "x"},\n "bad-utf8": {"mode": "chat", "input_cost_per_token": 1e-6, "output_cost_per_token": 2e-6, "litellm_provider": "\xff\xfe"}}\n' >"$WORK/litellm.json"
+export TUNEPILOT_DB=${TUNEPILOT_DB:-$WORK/tp.db}
+expect 0 "2 entries refused: a name, provider or source with control characters" -- "$TP" pricing import "$WORK/litellm.json"
+out=$("$TP" pricing list --json 2>&1)
+grep -q 'good-model' <<<"$out" && ok || bad "the good entry was not imported"
+LC_ALL=C grep -q $'\x1b\|\xff' <<<"$out" && bad "pricing list --json carries an escape or a bad byte" || ok
+if command -v python3 >/dev/null; then
+  python3 -c 'import json,sys; json.loads(sys.stdin.read())' <<<"$out" && ok || bad "pricing list --json is not valid JSON"
+fi
+out=$("$TP" pricing list 2>&1)
+LC_ALL=C grep -q $'\x1b' <<<"$out" && bad "pricing list prints an escape" || ok
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

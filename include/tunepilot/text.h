@@ -1,0 +1,17 @@
+/* text.h - text that is safe to show and to write as JSON: valid UTF-8
+ * (shortest forms only, no surrogates, nothing past U+10FFFF) without C0 or
+ * C1 control characters (so no terminal escape sequence) and without DEL. */
+#ifndef TUNEPILOT_TEXT_H
+#define TUNEPILOT_TEXT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* True when the NUL-terminated s is such text. */
+bool tp_text_is_safe(const char *s);
+
+/* The first byte offset where s stops being safe (strlen(s) when it never
+ * does). */
+size_t tp_text_unsafe_at(const char *s);
+
+#endif
