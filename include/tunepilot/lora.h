@@ -28,7 +28,8 @@ typedef struct LoraConfig {
 #define LORA_ALL_TARGETS ((1u << LLAMA_N_LINEAR) - 1)
 
 /* Parses "q,k,v,o,gate,up,down" (also the PEFT names "q_proj", ...; "all")
- * into a target mask. TP_EINVAL naming the unknown entry. */
+ * into a target mask. TP_EINVAL naming the unknown entry (the caller says
+ * where the list came from: an option or a file's field). */
 TpStatus lora_parse_targets(const char *list, unsigned *mask, TpError *err);
 
 typedef struct LoraPair {

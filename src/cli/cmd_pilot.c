@@ -485,7 +485,7 @@ int cmd_pilot(const CliGlobal *g, int argc, char **argv) {
         } else if (cli_take(argc, argv, &i, "--targets", &v)) {
             TpError err;
             if (!v || lora_parse_targets(v, &c->targets, &err) != TP_OK)
-                return cli_usage("pilot", "%s", v ? err.msg : "--targets: expected a list");
+                return cli_usage("pilot", "--targets: %s", v ? err.msg : "expected a list");
             set_targets = true;
         } else if (cli_take(argc, argv, &i, "--rank", &v)) {
             if (!num_arg(v, 1, 4096, &x) || x != floor(x))

@@ -43,4 +43,6 @@ size_t tp_text_unsafe_at(const char *s) {
     return (size_t)(p - start);
 }
 
-bool tp_text_is_safe(const char *s) { return s && !s[tp_text_unsafe_at(s)]; }
+bool tp_text_is_safe(const char *s) {
+    return s && !s[tp_text_unsafe_at(s)];
+}

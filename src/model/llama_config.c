@@ -283,6 +283,15 @@ TpStatus llama_config_parse(const char *text, size_t len, const char *name, Llam
         st = bool_field(root, "mlp_bias", name, &c->mlp_bias, err);
     if (st == TP_OK)
         st = parse_eos(root, name, c, err);
+    if (st == TP_OK && c->bos_id >= c->vocab)
+        st = tp_error_set(err, TP_EINVAL,
+                          "%s: $.bos_token_id: %d is outside the vocabulary (vocab_size %d)", name,
+                          c->bos_id, c->vocab);
+    for (int i = 0; st == TP_OK && i < c->n_eos; i++)
+        if (c->eos_ids[i] >= c->vocab)
+            st = tp_error_set(err, TP_EINVAL,
+                              "%s: $.eos_token_id: %d is outside the vocabulary (vocab_size %d)",
+                              name, c->eos_ids[i], c->vocab);
     if (st == TP_OK)
         st = parse_rope(root, name, c, err);
     if (st == TP_OK)

@@ -470,13 +470,36 @@ static TpStatus ld_vocab(Ld *l, const cJSON *model, int *max_id) {
         if ((int)d > *max_id)
             *max_id = (int)d;
     }
-    return TP_OK;
+    /* two tokens with one id: decoding could not tell them apart */
+    if (*max_id < 0)
+        return TP_OK;
+    unsigned char *seen = calloc((size_t)*max_id / 8 + 1, 1);
+    if (!seen)
+        return tp_error_set(l->err, TP_EINVAL, "%s: $.model.vocab: out of memory", l->name);
+    TpStatus st = TP_OK;
+    for (const cJSON *c = v->child; c && st == TP_OK; c = c->next) {
+        int d = (int)c->valuedouble;
+        if (d < 0 || d > *max_id)
+            continue;
+        if (seen[d / 8] & (1u << (d % 8)))
+            st = tp_error_set(l->err, TP_EINVAL,
+                              "%s: $.model.vocab[\"%.80s\"]: id %d is already another token's",
+                              l->name, c->string ? c->string : "", d);
+        seen[d / 8] |= (unsigned char)(1u << (d % 8));
+    }
+    free(seen);
+    return st;
 }
 
 static TpStatus ld_merges(Ld *l, const cJSON *model) {
     Tokenizer *t = l->t;
     const cJSON *m = cJSON_GetObjectItemCaseSensitive(model, "merges");
-    if (!m || cJSON_IsNull(m)) {
+    if (!m)
+        return tp_error_set(l->err, TP_EINVAL,
+                            "%s: $.model.merges: missing (a BPE tokenizer.json lists its merges; "
+                            "write [] for a tokenizer that joins nothing)",
+                            l->name);
+    if (cJSON_IsNull(m)) {
         pairmap_init(&t->merges, 0);
         return TP_OK;
     }

@@ -29,13 +29,13 @@ TpStatus lora_parse_targets(const char *list, unsigned *mask, TpError *err) {
                 hit = i;
         if (hit < 0)
             return tp_error_set(err, TP_EINVAL,
-                                "--targets: unknown module \"%s\" (expected q, k, v, o, gate, up, "
-                                "down, their _proj names, or all)",
+                                "unknown module \"%s\" (expected q, k, v, o, gate, up, down, their "
+                                "_proj names, or all)",
                                 tok);
         *mask |= 1u << hit;
     }
     if (!*mask)
-        return tp_error_set(err, TP_EINVAL, "--targets: expected at least one module");
+        return tp_error_set(err, TP_EINVAL, "expected at least one module");
     return TP_OK;
 }
 

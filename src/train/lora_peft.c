@@ -84,8 +84,12 @@ TpStatus lora_save_peft(const Lora *l, const char *dir, const char *base_model, 
 /* target_modules: a list of names, or "all-linear". */
 static TpStatus parse_targets(const cJSON *t, const char *name, unsigned *mask, TpError *err) {
     *mask = 0;
-    if (cJSON_IsString(t))
-        return lora_parse_targets(t->valuestring, mask, err);
+    if (cJSON_IsString(t)) {
+        TpStatus st = lora_parse_targets(t->valuestring, mask, err);
+        if (st != TP_OK)
+            tp_error_prefix(err, "%s: $.target_modules", name);
+        return st;
+    }
     if (!cJSON_IsArray(t))
         return tp_error_set(err, TP_EINVAL, "%s: $.target_modules: expected a list of module "
                             "names", name);
@@ -95,8 +99,10 @@ static TpStatus parse_targets(const cJSON *t, const char *name, unsigned *mask, 
         if (!cJSON_IsString(it))
             return tp_error_set(err, TP_EINVAL, "%s: $.target_modules: expected strings", name);
         TpStatus st = lora_parse_targets(it->valuestring, &one, err);
-        if (st != TP_OK)
+        if (st != TP_OK) {
+            tp_error_prefix(err, "%s: $.target_modules", name);
             return st;
+        }
         *mask |= one;
     }
     return TP_OK;

@@ -11,10 +11,12 @@
 #include <cjson/cJSON.h>
 
 #include "tui/chart.h"
-#include "tunepilot/series.h"
 #include "tui/tui.h"
 #include "tunepilot/assets.h"
+#include "tunepilot/fileio.h"
+#include "tunepilot/limits.h"
 #include "tunepilot/report.h"
+#include "tunepilot/series.h"
 #include "tunepilot/session.h"
 
 typedef struct Field {
@@ -116,16 +118,18 @@ void costs_reprice(TuiApp *a) {
 
 void costs_open(TuiApp *a) {
     if (a->opt.scenario) {
-        FILE *f = fopen(a->opt.scenario, "rb");
-        char buf[1 << 16];
-        size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
-        if (f)
-            fclose(f);
-        buf[n] = '\0';
-        if (n) {
+        /* the whole file up to the scenario limit (limits.h); past it, a message and the
+         * bundled example instead of a silently cut document */
+        char *buf = NULL;
+        size_t n = 0;
+        TpError err = {0};
+        if (tp_file_read(a->opt.scenario, TP_MAX_SCENARIO_BYTES, &buf, &n, &err) == TP_OK && n) {
             costs_load_doc(a, buf, a->opt.scenario, 0);
+            free(buf);
             return;
         }
+        free(buf);
+        snprintf(a->message, sizeof a->message, "%s", err.msg[0] ? err.msg : "empty scenario file");
     }
     load_example(a, 0); /* ticket-triage first (names sort) */
     for (int i = 0; tp_asset_name("assets/scenarios/", i); i++)
@@ -338,11 +342,9 @@ static void draw_table(TuiApp *a, Rect r) {
                      c->sc.options[i].id, cost_option_kind_name(c->sc.options[i].kind), cpr, day,
                      tot, o->latency_p95_ms, slo, rep, feas, i == best ? " cheapest" : "");
         else
-            snprintf(line, sizeof line, "%-12.12s %10s %12s %7.0f %4s %s", c->sc.options[i].id,
-                     cpr, tot, o->latency_p95_ms, slo, feas);
-        TuiRole role = i == best     ? ROLE_GOOD
-                       : !o->feasible ? ROLE_BAD
-                                      : ROLE_NORMAL;
+            snprintf(line, sizeof line, "%-12.12s %10s %12s %7.0f %4s %s", c->sc.options[i].id, cpr,
+                     tot, o->latency_p95_ms, slo, feas);
+        TuiRole role = i == best ? ROLE_GOOD : !o->feasible ? ROLE_BAD : ROLE_NORMAL;
         tui_text(a, r.y + 1 + i, r.x, r.w, role, false, line);
     }
     int row = 1 + c->proj.n_options;
@@ -350,8 +352,9 @@ static void draw_table(TuiApp *a, Rect r) {
         if (best >= 0) {
             char tot[32];
             report_usd(c->proj.options[best].horizon_total_usd, tot, sizeof tot);
-            tui_textf(a, r.y + row++, r.x, r.w, ROLE_GOOD, "cheapest feasible over %d months: %s (%s)",
-                      c->proj.horizon_months, c->sc.options[best].id, tot);
+            tui_textf(a, r.y + row++, r.x, r.w, ROLE_GOOD,
+                      "cheapest feasible over %d months: %s (%s)", c->proj.horizon_months,
+                      c->sc.options[best].id, tot);
         } else {
             tui_text(a, r.y + row++, r.x, r.w, ROLE_BAD, false,
                      "no option is feasible: none is called cheapest");
@@ -385,7 +388,8 @@ static void draw_chart(TuiApp *a, Rect r) {
         a, r.y, r.x, r.w, ROLE_HEADER, false,
         a->ascii
             ? "cumulative cost by month (: marks the cheapest feasible option's break-even months)"
-            : "cumulative cost by month (\u250a marks the cheapest feasible option's break-even months)");
+            : "cumulative cost by month (\u250a marks the cheapest feasible option's break-even "
+              "months)");
     /* the same series the HTML report draws (tunepilot/series.h) */
     SeriesCost sc;
     series_cost_build(&c->proj, &sc);

@@ -62,5 +62,12 @@ fi
 out=$("$TP" pricing list 2>&1)
 LC_ALL=C grep -q $'\x1b' <<<"$out" && bad "pricing list prints an escape" || ok
 
+# config.json ids outside the vocabulary are refused, naming the field
+mkdir -p "$WORK/badbos"
+printf '{"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": 8, "intermediate_size": 16, "num_hidden_layers": 1, "num_attention_heads": 2, "vocab_size": 10, "bos_token_id": 50, "eos_token_id": 2}' >"$WORK/badbos/config.json"
+expect 2 "bos_token_id: 50 is outside the vocabulary \\(vocab_size 10\\)" -- "$TP" model info "$WORK/badbos"
+sed -i 's/"bos_token_id": 50, "eos_token_id": 2/"bos_token_id": 1, "eos_token_id": [2, 12]/' "$WORK/badbos/config.json"
+expect 2 "eos_token_id: 12 is outside the vocabulary" -- "$TP" model info "$WORK/badbos"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -8,32 +8,32 @@ static void test_safe(void **state) {
     (void)state;
     assert_true(tp_text_is_safe(""));
     assert_true(tp_text_is_safe("gpt-4.1-mini"));
-    assert_true(tp_text_is_safe("caf\xc3\xa9"));          /* U+00E9 */
-    assert_true(tp_text_is_safe("\xe2\x82\xac"));         /* U+20AC */
-    assert_true(tp_text_is_safe("\xf0\x9f\x98\x80"));     /* U+1F600 */
-    assert_true(tp_text_is_safe("\xf4\x8f\xbf\xbf"));     /* U+10FFFF, the last */
+    assert_true(tp_text_is_safe("caf\xc3\xa9"));      /* U+00E9 */
+    assert_true(tp_text_is_safe("\xe2\x82\xac"));     /* U+20AC */
+    assert_true(tp_text_is_safe("\xf0\x9f\x98\x80")); /* U+1F600 */
+    assert_true(tp_text_is_safe("\xf4\x8f\xbf\xbf")); /* U+10FFFF, the last */
 }
 
 static void test_unsafe(void **state) {
     (void)state;
-    assert_false(tp_text_is_safe("red\x1b[31m"));         /* ESC: a terminal escape */
+    assert_false(tp_text_is_safe("red\x1b[31m")); /* ESC: a terminal escape */
     assert_int_equal(tp_text_unsafe_at("red\x1b[31m"), 3);
-    assert_false(tp_text_is_safe("a\tb"));                /* any C0 control */
+    assert_false(tp_text_is_safe("a\tb")); /* any C0 control */
     assert_false(tp_text_is_safe("del\x7f"));
-    assert_false(tp_text_is_safe("\xc2\x9b" "31m"));      /* U+009B, the C1 CSI */
-    assert_false(tp_text_is_safe("\xc0\x80"));            /* overlong NUL */
-    assert_false(tp_text_is_safe("\xe0\x80\xaf"));        /* overlong '/' */
-    assert_false(tp_text_is_safe("\xed\xa0\x80"));        /* U+D800, a surrogate */
-    assert_false(tp_text_is_safe("\xf4\x90\x80\x80"));    /* U+110000 */
+    assert_false(tp_text_is_safe("\xc2\x9b"
+                                 "31m"));              /* U+009B, the C1 CSI */
+    assert_false(tp_text_is_safe("\xc0\x80"));         /* overlong NUL */
+    assert_false(tp_text_is_safe("\xe0\x80\xaf"));     /* overlong '/' */
+    assert_false(tp_text_is_safe("\xed\xa0\x80"));     /* U+D800, a surrogate */
+    assert_false(tp_text_is_safe("\xf4\x90\x80\x80")); /* U+110000 */
     assert_false(tp_text_is_safe("\xff"));
-    assert_false(tp_text_is_safe("\x80"));                /* a lone continuation */
-    assert_false(tp_text_is_safe("\xc3"));                /* cut short */
+    assert_false(tp_text_is_safe("\x80")); /* a lone continuation */
+    assert_false(tp_text_is_safe("\xc3")); /* cut short */
     assert_int_equal(tp_text_unsafe_at("ok\xe2\x82"), 2);
     assert_false(tp_text_is_safe(NULL));
 }
 
 int main(void) {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_safe),
-                                       cmocka_unit_test(test_unsafe)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_safe), cmocka_unit_test(test_unsafe)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

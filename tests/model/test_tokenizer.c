@@ -512,11 +512,20 @@ static void test_errors(void **state) {
     assert_int_equal(load_text("{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": -1}}}", &err),
                      TP_EINVAL);
     assert_non_null(strstr(err.msg, "$.model.vocab[\"a\"]"));
-    assert_int_equal(load_text("{\"model\": {\"type\": \"BPE\", \"vocab\": {}, "
+    assert_int_equal(load_text("{\"model\": {\"type\": \"BPE\", \"vocab\": {}, \"merges\": [], "
                                "\"unk_token\": \"<unk>\"}}",
                                &err),
                      TP_EINVAL);
     assert_non_null(strstr(err.msg, "$.model.unk_token"));
+    /* a BPE model without its merges list, and two tokens sharing an id */
+    assert_int_equal(load_text("{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0}}}", &err),
+                     TP_EINVAL);
+    assert_non_null(strstr(err.msg, "$.model.merges: missing"));
+    assert_int_equal(load_text("{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0, \"b\": 0}, "
+                               "\"merges\": []}}",
+                               &err),
+                     TP_EINVAL);
+    assert_non_null(strstr(err.msg, "$.model.vocab[\"b\"]: id 0 is already another token's"));
     assert_int_equal(load_text("{\"added_tokens\": [{\"content\": \"x\"}], " BPE_OK "}", &err),
                      TP_EINVAL);
     assert_non_null(strstr(err.msg, "$.added_tokens[0]"));

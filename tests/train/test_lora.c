@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "tp_test.h"
+
+#include "tunepilot/fileio.h"
 #include "tunepilot/lora.h"
 #include "tunepilot/safetensors.h"
 
@@ -261,6 +263,16 @@ static void test_peft_round_trip(void **state) {
     assert_int_equal(b.cfg.targets, lc.targets);
     assert_int_equal(a.n_params, b.n_params);
     assert_memory_equal(a.params, b.params, a.n_params * sizeof(float));
+    lora_free(&b);
+    /* a bad module in adapter_config.json is blamed on the file, not on an option */
+    snprintf(path, sizeof path, "%s/adapter_config.json", dir);
+    const char *cfg = "{\"peft_type\": \"LORA\", \"r\": 4, \"lora_alpha\": 16, "
+                      "\"target_modules\": [\"q_proj\", \"bogus_proj\"]}";
+    assert_int_equal(tp_file_write_atomic(path, cfg, strlen(cfg), &err), TP_OK);
+    assert_int_not_equal(lora_load_peft(&b, &c, dir, &err), TP_OK);
+    assert_non_null(strstr(err.msg, "adapter_config.json: $.target_modules: unknown module "
+                                    "\"bogus_proj\""));
+    assert_null(strstr(err.msg, "--targets"));
     lora_free(&a);
     lora_free(&b);
     tp_tmpdir_cleanup();
