@@ -112,7 +112,8 @@ TUNEPILOT_DB=$WORK/tp.db HOME=$WORK setsid "$TP" pilot --demo --method lora --st
   --eval-split 0.05 --json >/dev/null 2>&1 &
 start
 keys 6
-expect_screen " 3 +running +lora" "a long run is running" 120
+# under a sanitizer on a busy machine the run takes minutes to load and check its data
+expect_screen " 3 +running +lora" "a long run is running" 300
 keys p
 expect_screen " 3 +paused +lora" "paused"
 keys p
