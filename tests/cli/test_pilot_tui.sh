@@ -107,7 +107,13 @@ expect_screen "loss by update: run 2 lora +run 1 lora" "both runs on one chart" 
 expect_screen "compare: speed and memory" "side by side"
 expect_screen " 2 lora +[0-9]+ +[0-9]+ +[0-9.]+$" "run 2 figures"
 keys q
-# pause, resume and cancel a running pilot from Runs
+# pause, resume and cancel a running pilot from Runs. A sanitizer build (the CI
+# stage sets ASAN_OPTIONS) takes more than 5 minutes to start the long run, so
+# there this part is left to the normal build; test_runs_cli.sh covers pause and
+# cancel under the sanitizers through the CLI.
+if [ -n "${ASAN_OPTIONS:-}" ]; then
+  echo "note: sanitizer build: Runs pause/resume/cancel checked in the normal build only"
+else
 TUNEPILOT_DB=$WORK/tp.db HOME=$WORK setsid "$TP" pilot --demo --method lora --steps 100000 \
   --eval-split 0.05 --json >/dev/null 2>&1 &
 start
@@ -126,6 +132,7 @@ expect_screen " 3 +running +lora" "still running after n"
 keys x y
 expect_screen " 3 +cancelled +lora" "cancelled" 120
 keys q
+fi
 # a killed run is shown as lost (when it was last seen, how to continue) and
 # r resumes it from its last checkpoint in a process of its own
 D=$TP_ROOT/assets/demo
