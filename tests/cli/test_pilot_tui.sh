@@ -113,7 +113,9 @@ keys q
 # cancel under the sanitizers through the CLI.
 if [ -n "${ASAN_OPTIONS:-}" ]; then
   echo "note: sanitizer build: Runs pause/resume/cancel checked in the normal build only"
+  KID=3 # the killed run below
 else
+KID=4
 TUNEPILOT_DB=$WORK/tp.db HOME=$WORK setsid "$TP" pilot --demo --method lora --steps 100000 \
   --eval-split 0.05 --json >/dev/null 2>&1 &
 start
@@ -147,15 +149,15 @@ done
 kill -9 "$kpid"
 start
 keys 6
-expect_screen " 4 +lost +qlora" "the killed run is lost" 40
+expect_screen " $KID +lost +qlora" "the killed run is lost" 40
 keys Up Up Up Up Up
-expect_screen "run 4 \(qlora, lost\)" "the lost run selected"
+expect_screen "run $KID \(qlora, lost\)" "the lost run selected"
 expect_screen "its process is gone; last seen" "the lost run's message"
 expect_screen "[0-9]+T[0-9:]+Z \([0-9]+ (s|min) ago\)" "when it was last seen"
-expect_screen "resume 4 *$" "how to continue it (the message wraps)"
+expect_screen "resume $KID *$" "how to continue it (the message wraps)"
 keys r
-expect_screen "run 4 continues from its last checkpoint" "r resumes it"
-expect_screen " 4 +completed +qlora" "the resumed run completes" 120
+expect_screen "run $KID continues from its last checkpoint" "r resumes it"
+expect_screen " $KID +completed +qlora" "the resumed run completes" 120
 keys q
 
 echo "$pass passed, $fail failed"
