@@ -117,6 +117,8 @@ typedef struct Job {
     char endpoint[2048];
     char **bodies, **prompt_keys, **example_keys;
     double *estimate; /* worst-case cost of each request */
+    const int *todo;  /* the examples to send (not cached), in order */
+    int n_todo;
     pthread_mutex_t mu;
     int next, done;
     double spent, reserved;
@@ -218,8 +220,8 @@ static void *worker(void *arg) {
     Job *j = arg;
     for (;;) {
         pthread_mutex_lock(&j->mu);
-        int i = j->next;
-        bool go = i < j->set->n_held && !j->stop_budget && !j->stop_cap;
+        bool go = j->next < j->n_todo && !j->stop_budget && !j->stop_cap;
+        int i = go ? j->todo[j->next] : -1;
         if (go && j->o->max_usd > 0) {
             if (j->spent + j->reserved + j->estimate[i] > j->o->max_usd) {
                 j->stop_cap = true;
@@ -253,7 +255,7 @@ static void *worker(void *arg) {
         }
         j->done++;
         if (j->o->on_answer)
-            j->o->on_answer(j->o->ctx, j->done, j->set->n_held, false);
+            j->o->on_answer(j->o->ctx, j->done, j->n_todo, false);
         pthread_mutex_unlock(&j->mu);
     }
 }
@@ -392,36 +394,10 @@ TpStatus eval_remote(Store *s, const EvalSet *set, const EvalPrompt *p, const Ev
         }
     }
     if (st == TP_OK && n_todo) {
-        /* the workers walk a compacted list: reorder the per-example arrays through it */
-        j.next = 0;
+        j.todo = todo;
+        j.n_todo = n_todo;
         j.db_status = TP_OK;
         pthread_mutex_init(&j.mu, NULL);
-        /* map work items to examples */
-        char **bodies = j.bodies, **pk = j.prompt_keys, **ek = j.example_keys;
-        double *est = j.estimate;
-        EvalSample *samples = out->samples;
-        char **b2 = tp_xcalloc((size_t)n_todo, sizeof(char *));
-        char **p2 = tp_xcalloc((size_t)n_todo, sizeof(char *));
-        char **e2 = tp_xcalloc((size_t)n_todo, sizeof(char *));
-        double *s2 = tp_xcalloc((size_t)n_todo, sizeof(double));
-        EvalSample *m2 = tp_xcalloc((size_t)n_todo, sizeof(EvalSample));
-        for (int k = 0; k < n_todo; k++) {
-            b2[k] = bodies[todo[k]];
-            p2[k] = pk[todo[k]];
-            e2[k] = ek[todo[k]];
-            s2[k] = est[todo[k]];
-            m2[k] = samples[todo[k]];
-        }
-        EvalSet view = *set;
-        view.n_held = n_todo;
-        j.set = &view;
-        j.bodies = b2;
-        j.prompt_keys = p2;
-        j.example_keys = e2;
-        j.estimate = s2;
-        EvalRun shadow = *out;
-        shadow.samples = m2;
-        j.run = &shadow;
         int nthreads = o->concurrency < n_todo ? o->concurrency : n_todo;
         pthread_t th[EVAL_MAX_CONCURRENCY];
         int started = 0;
@@ -432,18 +408,6 @@ TpStatus eval_remote(Store *s, const EvalSet *set, const EvalPrompt *p, const Ev
             worker(&j);
         for (int t = 0; t < started; t++)
             pthread_join(th[t], NULL);
-        out->requests = shadow.requests;
-        for (int k = 0; k < n_todo; k++)
-            samples[todo[k]] = m2[k];
-        j.bodies = bodies;
-        j.prompt_keys = pk;
-        j.example_keys = ek;
-        j.estimate = est;
-        free(b2);
-        free(p2);
-        free(e2);
-        free(s2);
-        free(m2);
         pthread_mutex_destroy(&j.mu);
         out->usd = j.spent;
         out->stopped_by_cap = j.stop_cap;
