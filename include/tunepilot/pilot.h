@@ -93,7 +93,9 @@ void pilot_describe_state(const StoreRun *r, const PilotRunState *s, char *out, 
 
 typedef enum { PILOT_PAUSE, PILOT_RESUME, PILOT_CANCEL } PilotAction;
 
-/* Pauses (SIGSTOP), resumes (SIGCONT) or cancels (the trainer checkpoints
+/* Pauses (SIGTSTP, which the pilot process turns into a stop between two
+ * database writes: see pilot_pause_gate_install), resumes (SIGCONT) or
+ * cancels (the trainer checkpoints
  * and records "cancelled") a local run; an external trainer can only be
  * cancelled (SIGTERM, passed on to it). Signals go only to the process
  * holding the run's lock, found through the lock, never the pid recorded in
@@ -103,5 +105,16 @@ typedef enum { PILOT_PAUSE, PILOT_RESUME, PILOT_CANCEL } PilotAction;
  * is in no state for it (completed, already running ...). */
 TpStatus pilot_control(Store *s, int64_t id, PilotAction action, bool *restart, char *msg,
                        size_t msize, TpError *err);
+
+/* The pause gate of a process that runs a pilot. pilot_control pauses a run
+ * with SIGTSTP; this handler stops the process (SIGSTOP) at once, unless it
+ * is inside a database write (between pilot_gate_enter and
+ * pilot_gate_leave), in which case it stops as soon as the write ends. A
+ * paused run therefore never holds the database's write lock, which would
+ * block every other writer (and the pause's own status update) until it is
+ * resumed. Without the handler SIGTSTP stops the process as before. */
+void pilot_pause_gate_install(void);
+void pilot_gate_enter(void);
+void pilot_gate_leave(void);
 
 #endif

@@ -102,7 +102,8 @@ static void catch_signals(void) {
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGUSR1, &sa, NULL); /* cancel, from the workbench */
+    sigaction(SIGUSR1, &sa, NULL); /* cancel: tunepilot runs cancel, the workbench */
+    pilot_pause_gate_install();    /* pause: never inside a database write */
 }
 
 static bool num_arg(const char *v, double lo, double hi, double *out) {

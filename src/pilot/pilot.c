@@ -145,7 +145,9 @@ static void on_step(void *ctx, const TrainStep *s) {
     StoreMetric m = {s->step,   s->loss,   s->lr,        s->grad_norm,
                      s->tokens_per_s, s->rss_mb, s->elapsed_s, s->tokens};
     TpError err;
+    pilot_gate_enter();
     store_run_metric(k->store, k->run, &m, &err); /* a busy database must not stop training */
+    pilot_gate_leave();
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "event", "step");
     cJSON_AddNumberToObject(o, "step", (double)s->step);
@@ -177,7 +179,9 @@ static void on_eval(void *ctx, const TrainEval *e) {
     StoreEval se = {e->step, "", e->loss, e->accuracy};
     snprintf(se.kind, sizeof se.kind, "%s", e->kind);
     TpError err;
+    pilot_gate_enter();
     store_run_eval(k->store, k->run, &se, &err);
+    pilot_gate_leave();
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "event", "eval");
     cJSON_AddStringToObject(o, "kind", e->kind);
@@ -197,7 +201,9 @@ static void on_eval(void *ctx, const TrainEval *e) {
 static void on_event(void *ctx, const char *level, const char *msg) {
     Sink *k = ctx;
     TpError err;
+    pilot_gate_enter();
     store_run_event(k->store, k->run, level, msg, &err);
+    pilot_gate_leave();
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "event", "log");
     cJSON_AddStringToObject(o, "level", level);
@@ -489,8 +495,10 @@ static TpStatus run_locked(Store *s, const Pricing *pricing, const PilotOptions 
     if (o->output == PILOT_PROGRESS)
         printf("\n");
     TpError ignore;
-    if (st != TP_OK) {
+    if (st != TP_OK)
         on_event(&k, "error", err->msg);
+    pilot_gate_enter();
+    if (st != TP_OK) {
         store_run_set_status(s, id, RUN_FAILED, err->msg, &ignore);
     } else if (finished) {
         store_run_set_status(s, id, RUN_COMPLETED, "", &ignore);
@@ -503,6 +511,7 @@ static TpStatus run_locked(Store *s, const Pricing *pricing, const PilotOptions 
         store_run_set_status(s, id, RUN_INTERRUPTED, m, &ignore);
     }
     store_run_set_pid(s, id, 0, &ignore);
+    pilot_gate_leave();
     if (k.jsonl)
         fclose(k.jsonl);
     return st;

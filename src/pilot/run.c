@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -359,6 +360,57 @@ void pilot_describe_state(const StoreRun *r, const PilotRunState *s, char *out, 
                  when, (long long)r->id);
 }
 
+/* --- the pause gate ----------------------------------------------------------------------- */
+
+/* 0: free; 1: a database write is under way; 2: the process is stopping
+ * (the handler won the gate and stops it). The handler and the writer meet
+ * through one compare-and-swap, so a stop never begins inside a write. */
+static atomic_int g_gate;
+static atomic_int g_pause_pending; /* a SIGTSTP came during a write */
+
+static void stop_now(void) {
+    int free_gate = 0;
+    if (atomic_compare_exchange_strong(&g_gate, &free_gate, 2)) {
+        kill(getpid(), SIGSTOP); /* returns once SIGCONT continues the process */
+        atomic_store(&g_gate, 0);
+    } else {
+        atomic_store(&g_pause_pending, 1);
+    }
+}
+
+static void on_pause(int sig) {
+    (void)sig;
+    int saved = errno;
+    stop_now();
+    errno = saved;
+}
+
+void pilot_pause_gate_install(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_pause;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTSTP, &sa, NULL);
+}
+
+void pilot_gate_enter(void) {
+    for (;;) {
+        int free_gate = 0;
+        if (atomic_compare_exchange_strong(&g_gate, &free_gate, 1))
+            return;
+        /* another thread's handler is stopping the process: wait for it */
+        struct timespec ms = {0, 1000000};
+        nanosleep(&ms, NULL);
+    }
+}
+
+void pilot_gate_leave(void) {
+    atomic_store(&g_gate, 0);
+    if (atomic_exchange(&g_pause_pending, 0))
+        stop_now();
+}
+
 /* --- control ---------------------------------------------------------------------------- */
 
 TpStatus pilot_control(Store *s, int64_t id, PilotAction action, bool *restart, char *msg,
@@ -393,7 +445,7 @@ TpStatus pilot_control(Store *s, int64_t id, PilotAction action, bool *restart, 
                                   : "");
         else if (rs.status == RUN_PAUSED)
             snprintf(msg, msize, "run %lld is already paused", (long long)id);
-        else if (kill((pid_t)rs.pid, SIGSTOP) != 0)
+        else if (kill((pid_t)rs.pid, SIGTSTP) != 0)
             st = tp_error_set(err, TP_ERR, "run %lld: cannot stop process %lld: %s",
                               (long long)id, (long long)rs.pid, strerror(errno));
         else {
@@ -439,8 +491,9 @@ TpStatus pilot_control(Store *s, int64_t id, PilotAction action, bool *restart, 
             if (kill((pid_t)rs.pid, sig) != 0)
                 st = tp_error_set(err, TP_ERR, "run %lld: cannot signal process %lld: %s",
                                   (long long)id, (long long)rs.pid, strerror(errno));
-            else if (rs.status == RUN_PAUSED)
-                kill((pid_t)rs.pid, SIGCONT); /* it handles the cancel once it runs */
+            else /* a stopped process handles the cancel once it runs again; the
+                  * recorded status may lag a pause, so it is always continued */
+                kill((pid_t)rs.pid, SIGCONT);
             snprintf(msg, msize, "run %lld: cancelling after the current update (process %lld)",
                      (long long)id, (long long)rs.pid);
         } else if (run_status_active(r.status) || r.status == RUN_INTERRUPTED) {

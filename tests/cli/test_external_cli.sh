@@ -7,6 +7,7 @@
 # then Ctrl-C (SIGINT) passed on to the trainer marks the run interrupted.
 set -u
 TP=$1
+. "$(dirname "$0")/lib.sh"
 FIX=${TP_FIXTURES:-tests/fixtures}/external
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
@@ -95,7 +96,7 @@ done
 sleep 0.2
 kill -s INT "$pid"
 start=$SECONDS
-wait "$pid"
+wait_bounded "$pid" 120
 rc=$?
 [ "$rc" -eq 1 ] && ok || bad "interrupted run: tunepilot exited $rc"
 [ $((SECONDS - start)) -lt 10 ] && ok || bad "the trainer did not stop on SIGINT"

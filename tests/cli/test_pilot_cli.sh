@@ -5,6 +5,7 @@
 # merge agreeing).
 set -u
 TP=$1
+. "$(dirname "$0")/lib.sh"
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 export TUNEPILOT_DB=$WORK/tp.db HOME=$WORK/home
@@ -120,7 +121,7 @@ if [ -d "$SHARED" ]; then
       sleep 0.02
     done
     kill -s "$sig" "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
+    wait_bounded "$pid" 120 2>/dev/null
     id=$("$TP" runs list | awk -v d="$d" 'NR > 1 && $3 == "qlora" {print $1; exit}')
     if [ "$sig" = INT ]; then
       expect 0 "interrupted" -- "$TP" runs show "$id"

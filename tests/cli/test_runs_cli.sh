@@ -8,6 +8,7 @@
 # first use of a new database; a read-only database is read.
 set -u
 TP=$(realpath "$1")
+. "$(dirname "$0")/lib.sh"
 WORK=$(mktemp -d)
 cleanup() {
   for p in $(jobs -p); do kill -9 "$p" 2>/dev/null; done
@@ -85,7 +86,7 @@ mkdir -p "$WORK/rel" && cp -r "$DEMO/model" "$WORK/rel/m" && cp "$DEMO/tickets.j
 pid=$!
 wait_steps "$WORK/rel.out" 8 || bad "the relative run never stepped"
 kill -INT "$pid"
-wait "$pid"; rc=$?
+wait_bounded "$pid" 120; rc=$?
 [ "$rc" -eq 130 ] && ok || bad "Ctrl-C exit status $rc, wanted 130"
 head -1 "$WORK/rel.out" | grep -Eq '^\{"event":"start","run":[0-9]+,"dir":"'"$WORK"'/rel/o","model":"'"$WORK"'/rel/m","data":"'"$WORK"'/rel/t.jsonl","resumed":false,"settings":\{"method":"qlora".*"steps":400' \
   && ok || bad "first event: $(head -c 300 "$WORK/rel.out")"
@@ -112,9 +113,24 @@ wait_state "$pid" T && ok || bad "paused process state $(proc_state "$pid")"
 expect 0 "run $id resumed \(process $pid continues\)" -- "$TP" runs resume "$id"
 wait_state "$pid" '!T' && ok || bad "the process is still stopped"
 [ "$(status "$id")" = running ] && ok || bad "status after resume: $(status "$id")"
+# a pause never leaves the database locked: the run stops between two of its
+# writes (each update writes a metric row), so the pause's own status update and
+# any other writer go through at once; ten cycles make a stop inside a write likely
+# were the gate missing
+cycles_ok=0
+for _ in $(seq 1 10); do
+  "$TP" runs pause "$id" >/dev/null 2>&1 || break
+  wait_state "$pid" T || break
+  [ "$(status "$id")" = paused ] || break
+  "$TP" runs resume "$id" >/dev/null 2>&1 || break
+  wait_state "$pid" '!T' || break
+  sleep 0.05
+  cycles_ok=$((cycles_ok + 1))
+done
+[ "$cycles_ok" -eq 10 ] && ok || bad "pause/resume cycle $((cycles_ok + 1)) of 10 failed (status $(status "$id"), process state $(proc_state "$pid"))"
 "$TP" runs pause "$id" >/dev/null
 expect 0 "cancelling after the current update \(process $pid\)" -- "$TP" runs cancel "$id"
-wait "$pid"; rc=$?
+wait_bounded "$pid" 120; rc=$?
 [ "$rc" -eq 1 ] && ok || bad "a cancelled pilot exits $rc, wanted 1"
 [ "$(status "$id")" = cancelled ] && ok || bad "status after cancel: $(status "$id")"
 [ -f "$WORK/live/checkpoint.safetensors" ] && ok || bad "cancel lost the checkpoint"
@@ -168,7 +184,7 @@ for t in 1 2 3; do
     pids+=($!)
   done
   fails=0
-  for p in "${pids[@]}"; do wait "$p" || fails=$((fails + 1)); done
+  for p in "${pids[@]}"; do wait_bounded "$p" 120 || fails=$((fails + 1)); done
   [ "$fails" -eq 0 ] && ok || { bad "$fails of 12 first uses of race$t.db failed"; grep -ah tunepilot: "$WORK"/race$t.* | head -3; }
 done
 
