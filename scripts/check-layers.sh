@@ -41,7 +41,7 @@ declare -A HEADER=(
   [cost]=cost [decide]=decide [demo]=pilot [external]=pilot [pilot]=pilot
   [handoff]=handoff [eval]=eval
   [report]=report [review]=report [series]=report [svg]=report [export]=report
-  [session]=session
+  [session]=session [session_edit]=session
 )
 
 # Screens that call into another screen today, to be untangled when the

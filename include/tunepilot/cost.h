@@ -167,6 +167,12 @@ TpStatus cost_scenario_parse_ex(const char *text, size_t len, const char *name,
 /* "api", "rag", "api_finetuned", "self_hosted" or "routed". */
 const char *cost_option_kind_name(CostOptionKind k);
 
+/* The fields the parser takes (NULL-terminated lists, the ones it checks):
+ * an option of kind k, the workload, the top level. For editors and tests. */
+const char *const *cost_option_keys(CostOptionKind k);
+const char *const *cost_workload_keys(void);
+const char *const *cost_scenario_keys(void);
+
 /* Index of the option with this id, or -1. */
 int cost_scenario_find(const CostScenario *sc, const char *id);
 

@@ -820,9 +820,7 @@ static TpStatus parse_option(Ps *ps, CostOption *o, const cJSON *j, const char *
 /* --- whole document ----------------------------------------------------------------------- */
 
 static TpStatus parse_workload(Ps *ps, const cJSON *root) {
-    static const char *const keys[] = {"requests_per_day", "input_tokens", "output_tokens",
-                                       "growth_per_month", "peak_factor", "latency_slo_ms",
-                                       "cached_input_share", "note", NULL};
+    const char *const *keys = cost_workload_keys();
     CostScenario *sc = ps->sc;
     const cJSON *w = cJSON_GetObjectItemCaseSensitive(root, "workload");
     const char *path = "$.workload";
@@ -985,9 +983,7 @@ TpStatus cost_scenario_parse(const char *text, size_t len, const char *name,
 TpStatus cost_scenario_parse_ex(const char *text, size_t len, const char *name,
                                 const Pricing *pricing, const CostProbe *probes, int n_probes,
                                 CostScenario *sc, TpError *err) {
-    static const char *const keys[] = {"name", "description", "note", "horizon_months",
-                                       "workload", "options", "seed", "draws", "snapshot",
-                                       "start_date", NULL};
+    const char *const *keys = cost_scenario_keys();
     memset(sc, 0, sizeof *sc);
     tp_arena_init(&sc->arena);
     Ps ps = {.sc = sc, .pr = pricing, .name = name, .err = err, .probes = probes,
@@ -1079,3 +1075,21 @@ void cost_scenario_free(CostScenario *sc) {
 }
 
 const char *cost_option_kind_name(CostOptionKind k) { return kind_name(k); }
+
+/* The fields the parser takes, for editors and tests: the same lists it checks. */
+static const char *const KEYS_WORKLOAD[] = {"requests_per_day", "input_tokens", "output_tokens",
+                                            "growth_per_month", "peak_factor", "latency_slo_ms",
+                                            "cached_input_share", "note", NULL};
+static const char *const KEYS_TOP[] = {"name", "description", "note", "horizon_months",
+                                       "workload", "options", "seed", "draws", "snapshot",
+                                       "start_date", NULL};
+
+const char *const *cost_option_keys(CostOptionKind k) {
+    static const char *const *const sets[] = {KEYS_API, KEYS_RAG, KEYS_FT, KEYS_SELF,
+                                              KEYS_ROUTED};
+    return (unsigned)k < 5 ? sets[k] : NULL;
+}
+
+const char *const *cost_workload_keys(void) { return KEYS_WORKLOAD; }
+
+const char *const *cost_scenario_keys(void) { return KEYS_TOP; }
