@@ -218,6 +218,20 @@ typedef struct EvalEvidence {
 TpStatus eval_evidence(Store *s, int64_t run_id, const char *digest, EvalEvidence *ev, bool *found,
                        TpError *err);
 
+/* What the evidence says of question 2 against a target score (the same
+ * judgement eval_decide_answers makes): UNKNOWN with no scored frontier
+ * variant or no finite target; GOOD_ENOUGH when the best variant scores at
+ * or over the target; KEEP_PROMPTING when under it after fewer than
+ * min_variants variants; FAILS when under it after at least min_variants. */
+typedef enum {
+    EVAL_Q2_UNKNOWN,
+    EVAL_Q2_GOOD_ENOUGH,
+    EVAL_Q2_KEEP_PROMPTING,
+    EVAL_Q2_FAILS
+} EvalQuestion2;
+EvalQuestion2 eval_question2(const EvalEvidence *ev, double target, double min_variants);
+const char *eval_question2_name(EvalQuestion2 q); /* "unknown", "good_enough", ... */
+
 /* The evidence as measured answers for the frameworks that ask: with the
  * best frontier variant's score under `target` after at least `min_variants`
  * variants (the rule prompt_iterations_before_finetune), "frontier_fails" is

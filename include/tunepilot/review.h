@@ -144,6 +144,9 @@ typedef struct Review {
     ReviewEval *evals; /* evaluations of the pilot's held-out set, oldest first */
     int n_evals;
     double eval_target; /* the score question 2 was judged against; NAN none */
+    /* question 2 from the evaluations (session_eval_question2): its state name
+     * and one sentence with the figures; NULL when there are no evaluations */
+    const char *eval_question2, *eval_question2_text;
     ReviewFlip *flips;
     int n_flips;
     ReviewDate *dates;

@@ -130,6 +130,64 @@ typedef struct SessionVerdict {
 void session_verdict(DecideVerdict framework, const CostScenario *sc, const CostProjection *proj,
                      SessionVerdict *out);
 
+/* --- evaluations (tunepilot eval): the comparison and question 2 ------------------------ */
+
+/* One stored evaluation on a held-out set: a frontier model with a prompt
+ * variant, or a pilot's base or tuned local model. */
+typedef struct SessionEvalRow {
+    int64_t id, run_id;
+    char created_at[32], model[256], variant[160], metric[16], kind[8];
+    bool local;
+    int examples, answered, failed, skipped;
+    double score, lo, hi;      /* the headline score and its 95% interval; NAN none */
+    double usd_per_1k, p95_ms; /* NAN when not measured (a local model has no price) */
+    cJSON *result;             /* the stored result document (eval_run_json) */
+} SessionEvalRow;
+
+/* Everything evaluated on one held-out set, side by side: what `eval
+ * compare`, `review`, `decide --eval-target` and the workbench show. */
+typedef struct SessionEvalComparison {
+    char digest[32], source[1024];
+    int64_t run_id;       /* the pilot run whose split it is (0: a data file) */
+    SessionEvalRow *rows; /* oldest first */
+    int n_rows;
+    EvalEvidence evidence; /* the summary for question 2 */
+    bool have_evidence;    /* at least one result counts (see eval_evidence) */
+} SessionEvalComparison;
+
+/* The held-out sets that have evaluations, newest first; free the array. */
+TpStatus session_eval_sets(Store *s, StoreEvalSet **out, int *n, TpError *err);
+
+/* The comparison for the held-out set with this digest; run_id > 0 keeps
+ * the evidence to that pilot's results (and data-file ones), as `eval
+ * compare --run ID` does. An unreadable stored result is TP_EINVAL naming
+ * its id. */
+TpStatus session_eval_compare(Store *s, const char *digest, int64_t run_id,
+                              SessionEvalComparison *out, TpError *err);
+void session_eval_compare_free(SessionEvalComparison *c); /* NULL is fine */
+
+/* Question 2 judged from a comparison against a target score: the state
+ * (eval_question2), the rule prompt_iterations_before_finetune (its count,
+ * 10 when the rules lack it, with its source and date) and one sentence
+ * saying all of it with the figures and where they come from. */
+typedef struct SessionQuestion2 {
+    EvalQuestion2 state;
+    double target;        /* NAN: none set */
+    double rule_variants; /* the rule's count of prompt variants */
+    const char *rule_source, *rule_as_of; /* into the pricing tables; may be NULL */
+    char text[768];
+} SessionQuestion2;
+
+void session_eval_question2(const SessionEvalComparison *c, const Pricing *p, double target,
+                            SessionQuestion2 *out);
+
+/* The measured answers (frontier_fails, prompt_iterations) for the
+ * questions fw asks, from the comparison against target by the rule (see
+ * eval_decide_answers); nothing when target is NAN or there is no evidence.
+ * Callers merge typed answers over these. */
+void session_eval_answers(const SessionEvalComparison *c, const Pricing *p, double target,
+                          const DecideFramework *fw, DecideAnswers *all);
+
 /* --- the decision review ----------------------------------------------------------------- */
 
 typedef struct SessionReviewInput {
@@ -139,11 +197,9 @@ typedef struct SessionReviewInput {
     const char *today;
     const SessionEvidence *ev;   /* NULL when no pilot run was used */
     const cJSON *answers;        /* typed answers (question id -> value), or NULL */
-    /* tunepilot eval results on the pilot's held-out set (may be none), and the
+    /* tunepilot eval results on the pilot's held-out set (NULL: none), and the
      * target question 2 is judged against (NAN: the results are shown only) */
-    const StoreEvalResult *evals;
-    int n_evals;
-    const EvalEvidence *eval_ev;
+    const SessionEvalComparison *evals;
     double eval_target;
 } SessionReviewInput;
 

@@ -289,4 +289,19 @@ TpStatus store_eval_result_save(Store *s, const StoreEvalResult *r, int64_t *id,
 TpStatus store_eval_result_list(Store *s, const char *set_digest, StoreEvalResult **out, int *n,
                                 TpError *err);
 
+/* A held-out set that has results: its digest, its newest source text, the
+ * pilot run it belongs to (the largest run id among its results; 0 for a
+ * data file), how many results and when the newest was saved. */
+typedef struct StoreEvalSet {
+    char set_digest[32], source[1024], newest[32];
+    int64_t run_id;
+    int n_results;
+} StoreEvalSet;
+
+#define STORE_EVAL_SETS_MAX 1000
+
+/* The held-out sets with results, the one with the newest result first (at
+ * most STORE_EVAL_SETS_MAX); free the array. */
+TpStatus store_eval_set_list(Store *s, StoreEvalSet **out, int *n, TpError *err);
+
 #endif

@@ -352,20 +352,20 @@ static TpStatus eval_answers(Store *s, const DecideArgs *a, long long run_id, co
                                               "FILE (the evaluated held-out set)");
     if (st != TP_OK)
         return st;
-    EvalEvidence ev;
-    bool found = false;
-    st = eval_evidence(s, a->eval_data ? 0 : run_id, set.digest, &ev, &found, err);
-    if (st == TP_OK && !found)
+    SessionEvalComparison cmp;
+    st = session_eval_compare(s, set.digest, a->eval_data ? 0 : run_id, &cmp, err);
+    if (st == TP_OK && !cmp.have_evidence)
         st = tp_error_set(err, TP_EINVAL,
                           "--eval-target: no evaluation of %s yet (tunepilot eval %s%s --url URL "
                           "--model NAME)",
                           set.source, a->eval_data ? "--data " : "--run ",
                           a->eval_data ? a->eval_data : "ID");
     eval_set_free(&set);
+    if (st == TP_OK)
+        session_eval_answers(&cmp, p, a->eval_target, &r->fw, &r->all);
+    session_eval_compare_free(&cmp);
     if (st != TP_OK)
         return st;
-    const PricingRule *rule = pricing_rule(p, "prompt_iterations_before_finetune");
-    eval_decide_answers(&ev, a->eval_target, rule ? rule->lo : 10, &r->fw, &r->all);
     decide_answers_merge(&r->all, &r->typed);
     return TP_OK;
 }

@@ -13,12 +13,13 @@
 #include "tunepilot/fileio.h"
 #include "tunepilot/json.h"
 #include "tunepilot/net.h"
+#include "tunepilot/session.h"
 #include "tunepilot/stats.h"
 
 static const char USAGE[] =
     "usage: tunepilot eval (--run ID | --data FILE [--shots-from FILE]) [options]\n"
     "       tunepilot eval --run ID --local        the pilot's base and tuned models here\n"
-    "       tunepilot eval compare (--run ID | --data FILE) [--json]\n"
+    "       tunepilot eval compare (--run ID | --data FILE) [--target S] [--json]\n"
     "\n"
     "Sends held-out examples (a pilot's own split with --run, or every record of\n"
     "--data, in any format the pilot reads) to an OpenAI-compatible chat endpoint\n"
@@ -53,13 +54,16 @@ static const char USAGE[] =
     "                       \"probe\", input_tokens and output_tokens in SCENARIO\n"
     "  --snapshot N         prices from snapshot N (default: the newest)\n"
     "  --no-save            do not store the result\n"
+    "  --target S           with compare or --local: question 2 judged from the\n"
+    "                       comparison: the best prompt variant's score against S\n"
+    "                       (0..1) after the rule's 10 variants\n"
     "  --json               the result as JSON\n";
 
 typedef struct EvalArgs {
     const char *data, *shots_from, *url, *model, *key_env, *system, *template_path;
     const char *save_scenario, *save_option;
     long long run, limit, concurrency, max_tokens, max_requests, shots, seed, snapshot;
-    double max_usd, in_p, out_p, cached_p;
+    double max_usd, in_p, out_p, cached_p, target;
     bool local, json, no_save, compare;
 } EvalArgs;
 
@@ -132,7 +136,7 @@ static int parse(int argc, char **argv, EvalArgs *a) {
     a->max_tokens = 256;
     a->seed = 1;
     a->snapshot = -1;
-    a->in_p = a->out_p = a->cached_p = NAN;
+    a->in_p = a->out_p = a->cached_p = a->target = NAN;
     int start = 1;
     if (argc > 1 && !strcmp(argv[1], "compare")) {
         a->compare = true;
@@ -182,6 +186,13 @@ static int parse(int argc, char **argv, EvalArgs *a) {
         NUM_D("--input-per-mtok", in_p)
         NUM_D("--output-per-mtok", out_p)
         NUM_D("--cached-per-mtok", cached_p)
+        if (cli_take(argc, argv, &i, "--target", &v)) {
+            d = v ? strtod(v, &end) : NAN;
+            if (!v || end == v || *end || !(d >= 0 && d <= 1))
+                return cli_usage("eval", "--target: expected a score between 0 and 1");
+            a->target = d;
+            continue;
+        }
         STR("--data", data)
         STR("--shots-from", shots_from)
         STR("--url", url)
@@ -222,69 +233,73 @@ static int parse(int argc, char **argv, EvalArgs *a) {
         if (!a->model)
             return cli_usage("eval", "--model: expected the model to ask for");
     }
+    if (isfinite(a->target) && !a->local && !a->compare)
+        return cli_usage("eval", "--target goes with compare or --local (question 2 judged "
+                                 "from the comparison)");
     if (a->save_scenario && (a->local || a->compare))
         return cli_usage("eval", "--save-to stores a remote endpoint's measurements");
     return 0;
 }
 
-static void print_compare_row(const StoreEvalResult *r) {
-    cJSON *j = cJSON_Parse(r->result);
-    const cJSON *sc = cJSON_GetObjectItemCaseSensitive(j, "scores");
-    const cJSON *score = cJSON_GetObjectItemCaseSensitive(sc, "score");
-    const cJSON *metric = cJSON_GetObjectItemCaseSensitive(sc, "metric");
-    double v = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(score, "value"));
-    double lo = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(score, "lo"));
-    double hi = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(score, "hi"));
-    double k = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(j, "usd_per_1k"));
-    double p95 = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(j, "latency_p95_ms"));
+static void print_compare_row(const SessionEvalRow *r) {
     char name[200], cost[32], lat[32], sc_txt[64];
     snprintf(name, sizeof name, "%s, %s", r->model, r->variant);
-    if (isfinite(v))
-        snprintf(sc_txt, sizeof sc_txt, "%s %.3f [%.3f, %.3f]",
-                 cJSON_IsString(metric) ? metric->valuestring : "", v, lo, hi);
+    if (isfinite(r->score))
+        snprintf(sc_txt, sizeof sc_txt, "%s %.3f [%.3f, %.3f]", r->metric, r->score, r->lo, r->hi);
     else
         snprintf(sc_txt, sizeof sc_txt, "-");
-    if (isfinite(k))
-        snprintf(cost, sizeof cost, "$%.3f", k);
+    if (isfinite(r->usd_per_1k))
+        snprintf(cost, sizeof cost, "$%.3f", r->usd_per_1k);
     else
         snprintf(cost, sizeof cost, r->local ? "(local)" : "-");
-    if (isfinite(p95))
-        snprintf(lat, sizeof lat, "%.0f ms", p95);
+    if (isfinite(r->p95_ms))
+        snprintf(lat, sizeof lat, "%.0f ms", r->p95_ms);
     else
         snprintf(lat, sizeof lat, "-");
     printf("  %-44.44s %-30s %12s %10s\n", name, sc_txt, cost, lat);
-    cJSON_Delete(j);
 }
 
-static int compare(Store *s, const EvalSet *set, int64_t run, bool json) {
-    StoreEvalResult *rs = NULL;
-    int n = 0;
+/* The comparison of everything evaluated on the set (the session's, as the
+ * review and the workbench show it), with question 2 against --target. */
+static int compare(Store *s, const EvalSet *set, int64_t run, double target, const Pricing *p,
+                   bool json) {
+    SessionEvalComparison c;
     TpError err = {0};
-    TpStatus st = store_eval_result_list(s, set->digest, &rs, &n, &err);
+    TpStatus st = session_eval_compare(s, set->digest, run, &c, &err);
     if (st != TP_OK)
         return cli_fail(st, &err);
+    SessionQuestion2 q2;
+    session_eval_question2(&c, p, target, &q2);
     if (json) {
         cJSON *o = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(o, "results");
         cJSON_AddStringToObject(o, "set", set->source);
         cJSON_AddStringToObject(o, "digest", set->digest);
-        for (int i = 0; i < n; i++) {
-            cJSON *r = cJSON_Parse(rs[i].result);
-            if (r) {
-                cJSON_AddNumberToObject(r, "id", (double)rs[i].id);
-                cJSON_AddStringToObject(r, "created_at", rs[i].created_at);
-                cJSON_AddItemToArray(arr, r);
-            }
+        for (int i = 0; i < c.n_rows; i++) {
+            cJSON *r = cJSON_Duplicate(c.rows[i].result, true);
+            cJSON_AddNumberToObject(r, "id", (double)c.rows[i].id);
+            cJSON_AddStringToObject(r, "created_at", c.rows[i].created_at);
+            cJSON_AddItemToArray(arr, r);
         }
-        EvalEvidence ev;
-        bool found = false;
-        if (eval_evidence(s, run, set->digest, &ev, &found, &err) == TP_OK && found) {
+        if (c.have_evidence) {
+            const EvalEvidence *ev = &c.evidence;
             cJSON *e = cJSON_AddObjectToObject(o, "evidence");
-            cJSON_AddNumberToObject(e, "variants_tried", ev.n_variants);
-            tp_json_add_str(e, "best_variant", ev.best_variant);
-            tp_json_add_num(e, "best_score", ev.best_score);
-            tp_json_add_num(e, "tuned_score", ev.tuned_score);
-            tp_json_add_num(e, "base_score", ev.base_score);
+            cJSON_AddNumberToObject(e, "variants_tried", ev->n_variants);
+            tp_json_add_str(e, "best_variant", ev->best_variant[0] ? ev->best_variant : NULL);
+            tp_json_add_str(e, "best_model", ev->best_model[0] ? ev->best_model : NULL);
+            tp_json_add_str(e, "metric", ev->metric[0] ? ev->metric : NULL);
+            tp_json_add_num(e, "best_score", ev->best_score);
+            tp_json_add_num(e, "best_lo", ev->best_lo);
+            tp_json_add_num(e, "best_hi", ev->best_hi);
+            tp_json_add_num(e, "tuned_score", ev->tuned_score);
+            tp_json_add_num(e, "base_score", ev->base_score);
         }
+        cJSON *q = cJSON_AddObjectToObject(o, "question2");
+        cJSON_AddStringToObject(q, "state", eval_question2_name(q2.state));
+        tp_json_add_num(q, "target", q2.target);
+        cJSON_AddNumberToObject(q, "rule_variants", q2.rule_variants);
+        tp_json_add_str(q, "rule_source", q2.rule_source);
+        tp_json_add_str(q, "rule_as_of", q2.rule_as_of);
+        cJSON_AddStringToObject(q, "text", q2.text);
         char *t = cJSON_Print(o);
         puts(t);
         free(t);
@@ -294,14 +309,16 @@ static int compare(Store *s, const EvalSet *set, int64_t run, bool json) {
                set->n_held == 1 ? "" : "s", set->source);
         printf("  %-44s %-30s %12s %10s\n", "model, prompt", "score [95% interval]", "per 1k req.",
                "p95");
-        for (int i = 0; i < n; i++)
-            print_compare_row(&rs[i]);
-        if (!n)
+        for (int i = 0; i < c.n_rows; i++)
+            print_compare_row(&c.rows[i]);
+        if (!c.n_rows)
             printf("  (none yet: tunepilot eval --run ID --url URL --model NAME)\n");
+        else
+            printf("question 2: %s\n  (rule prompt_iterations_before_finetune: %s, as of %s)\n",
+                   q2.text, q2.rule_source ? q2.rule_source : "-",
+                   q2.rule_as_of ? q2.rule_as_of : "-");
     }
-    for (int i = 0; i < n; i++)
-        store_eval_result_free(&rs[i]);
-    free(rs);
+    session_eval_compare_free(&c);
     return CLI_OK;
 }
 
@@ -425,14 +442,11 @@ int cmd_eval(const CliGlobal *g, int argc, char **argv) {
         return cli_fail(st, &err);
     }
     eval_set_limit(&set, (int)a.limit);
-    if (a.compare) {
-        rc = compare(s, &set, a.run, a.json);
-        eval_set_free(&set);
-        store_close(s);
-        return rc;
-    }
-    if (a.local) {
-        for (int tuned = 0; tuned < 2 && st == TP_OK; tuned++) {
+    if (a.compare || a.local) {
+        Pricing cp;
+        memset(&cp, 0, sizeof cp);
+        st = cli_load_pricing(g, &s, a.snapshot, &cp, &err);
+        for (int tuned = 0; a.local && tuned < 2 && st == TP_OK; tuned++) {
             EvalRun r;
             st = eval_local(s, a.run, tuned, &set, (int)a.max_tokens, &r, &err);
             if (st == TP_OK && !a.no_save)
@@ -441,7 +455,8 @@ int cmd_eval(const CliGlobal *g, int argc, char **argv) {
                 print_run(&r, &set);
             eval_run_free(&r);
         }
-        rc = st == TP_OK ? compare(s, &set, a.run, a.json) : cli_fail(st, &err);
+        rc = st == TP_OK ? compare(s, &set, a.run, a.target, &cp, a.json) : cli_fail(st, &err);
+        pricing_free(&cp);
         eval_set_free(&set);
         store_close(s);
         return rc;

@@ -144,22 +144,18 @@ int cmd_review(const CliGlobal *g, int argc, char **argv) {
         st = session_load_case(store, a.snapshot, text, len, name, today, &pricing, &sc, &err);
     if (st == TP_OK)
         st = cost_project(&sc, &proj, &err);
-    StoreEvalResult *evals = NULL;
-    int n_evals = 0;
-    EvalEvidence eev;
-    bool have_eev = false;
+    SessionEvalComparison evals;
+    memset(&evals, 0, sizeof evals);
     if (st == TP_OK && a.from_run >= 0) {
         EvalSet set;
         TpError e2 = {0};
         /* the run's held-out examples (a run whose data moved has no evaluations to show) */
         if (eval_set_from_run(store, ev.run_id, &set, &e2) == TP_OK) {
-            st = store_eval_result_list(store, set.digest, &evals, &n_evals, &err);
-            if (st == TP_OK)
-                st = eval_evidence(store, ev.run_id, set.digest, &eev, &have_eev, &err);
+            st = session_eval_compare(store, set.digest, ev.run_id, &evals, &err);
             eval_set_free(&set);
         }
     }
-    if (st == TP_OK && isfinite(a.eval_target) && !have_eev)
+    if (st == TP_OK && isfinite(a.eval_target) && !evals.have_evidence)
         st = tp_error_set(&err, TP_EINVAL,
                           "--eval-target: no `tunepilot eval` result on the held-out examples of "
                           "%s",
@@ -171,9 +167,7 @@ int cmd_review(const CliGlobal *g, int argc, char **argv) {
                                  today,
                                  a.from_run >= 0 ? &ev : NULL,
                                  answers,
-                                 evals,
-                                 n_evals,
-                                 have_eev ? &eev : NULL,
+                                 evals.n_rows ? &evals : NULL,
                                  a.eval_target};
         st = session_review_build(&in, &review, &err);
         have_review = st == TP_OK;
@@ -202,9 +196,7 @@ int cmd_review(const CliGlobal *g, int argc, char **argv) {
     rc = st == TP_OK ? CLI_OK : cli_fail(st, &err);
     if (have_review)
         review_free(&review);
-    for (int i = 0; i < n_evals; i++)
-        store_eval_result_free(&evals[i]);
-    free(evals);
+    session_eval_compare_free(&evals);
     free(out);
     free(text);
     cJSON_Delete(answers);

@@ -165,12 +165,34 @@ TpStatus eval_evidence(Store *s, int64_t run_id, const char *digest, EvalEvidenc
     return TP_OK;
 }
 
+EvalQuestion2 eval_question2(const EvalEvidence *ev, double target, double min_variants) {
+    if (ev->n_variants <= 0 || !isfinite(ev->best_score) || !isfinite(target))
+        return EVAL_Q2_UNKNOWN;
+    if (ev->best_score >= target)
+        return EVAL_Q2_GOOD_ENOUGH;
+    return ev->n_variants >= min_variants ? EVAL_Q2_FAILS : EVAL_Q2_KEEP_PROMPTING;
+}
+
+const char *eval_question2_name(EvalQuestion2 q) {
+    switch (q) {
+    case EVAL_Q2_GOOD_ENOUGH:
+        return "good_enough";
+    case EVAL_Q2_KEEP_PROMPTING:
+        return "keep_prompting";
+    case EVAL_Q2_FAILS:
+        return "frontier_fails";
+    default:
+        return "unknown";
+    }
+}
+
 void eval_decide_answers(const EvalEvidence *ev, double target, double min_variants,
                          const DecideFramework *fw, DecideAnswers *all) {
-    if (ev->n_variants <= 0 || !isfinite(ev->best_score) || !isfinite(target))
+    EvalQuestion2 q = eval_question2(ev, target, min_variants);
+    if (q == EVAL_Q2_UNKNOWN)
         return;
-    bool under = ev->best_score < target;
-    bool exhausted = ev->n_variants >= min_variants;
+    bool under = q != EVAL_Q2_GOOD_ENOUGH;
+    bool exhausted = q != EVAL_Q2_KEEP_PROMPTING;
     char detail[512];
     snprintf(detail, sizeof detail,
              "tunepilot eval: best of %d prompt variant%s %s (%s) scored %s %.3f [%.3f, %.3f] "

@@ -151,6 +151,8 @@ cJSON *review_to_json(const Review *r) {
         cJSON_AddItemToArray(evs, e);
     }
     tp_json_add_num(j, "eval_target", r->eval_target);
+    tp_json_add_str(j, "eval_question2", r->eval_question2);
+    tp_json_add_str(j, "eval_question2_text", r->eval_question2_text);
     cJSON *fl = cJSON_AddArrayToObject(j, "what_would_change");
     for (int i = 0; i < r->n_flips; i++) {
         cJSON *e = cJSON_CreateObject();
@@ -314,6 +316,8 @@ char *review_render_md(const Review *r) {
         if (isfinite(r->eval_target))
             tp_buf_printf(&b, "Question 2 was judged against a target score of %.3f.\n\n",
                           r->eval_target);
+        if (r->eval_question2_text)
+            tp_buf_printf(&b, "Question 2: %s.\n\n", r->eval_question2_text);
         tp_buf_puts(&b, "| model | prompt | examples | score [95% interval] | per 1,000 requests "
                         "| p95 latency |\n|---|---|---|---|---|---|\n");
         for (int i = 0; i < r->n_evals; i++) {

@@ -259,6 +259,11 @@ static void evals_table(TpBuf *b, const Review *r) {
     if (isfinite(r->eval_target))
         tp_buf_printf(b, "<p>Question 2 was judged against a target score of %.3f.</p>\n",
                       r->eval_target);
+    if (r->eval_question2_text) {
+        tp_buf_puts(b, "<p>Question 2: ");
+        html_esc(b, r->eval_question2_text);
+        tp_buf_puts(b, ".</p>\n");
+    }
     tp_buf_puts(b, "<div class=\"table\"><table><caption>Scores on the pilot's held-out "
                    "examples, with 95% intervals</caption><thead><tr><th scope=\"col\">model</th>"
                    "<th scope=\"col\">prompt</th><th scope=\"col\">examples</th>"

@@ -103,9 +103,8 @@ static TpStatus fill_framework(Review *r, ReviewFramework *rf, const char *id,
     }
     if (st == TP_OK)
         st = session_decide_answers(&fw, in->sc, in->proj, in->pricing, in->ev, &typed, &all, err);
-    if (st == TP_OK && in->eval_ev && isfinite(in->eval_target)) {
-        const PricingRule *rule = pricing_rule(in->pricing, "prompt_iterations_before_finetune");
-        eval_decide_answers(in->eval_ev, in->eval_target, rule ? rule->lo : 10, &fw, &all);
+    if (st == TP_OK && in->evals && in->evals->have_evidence && isfinite(in->eval_target)) {
+        session_eval_answers(in->evals, in->pricing, in->eval_target, &fw, &all);
         decide_answers_merge(&all, &typed); /* typed answers still win */
     }
     if (st != TP_OK) {
@@ -462,25 +461,28 @@ TpStatus session_review_build(const SessionReviewInput *in, Review *r, TpError *
         e->detail = dup(r, detail);
     }
 
-    r->eval_target = in->eval_ev ? in->eval_target : NAN;
-    r->evals = arr(r, in->n_evals + 1, sizeof *r->evals);
-    for (int i = 0; i < in->n_evals; i++) {
-        cJSON *j = cJSON_Parse(in->evals[i].result);
-        const cJSON *sc_ = cJSON_GetObjectItemCaseSensitive(j, "scores");
-        const cJSON *score = cJSON_GetObjectItemCaseSensitive(sc_, "score");
-        const cJSON *metric = cJSON_GetObjectItemCaseSensitive(sc_, "metric");
+    int n_evals = in->evals ? in->evals->n_rows : 0;
+    r->eval_target = in->evals && in->evals->have_evidence ? in->eval_target : NAN;
+    if (in->evals && n_evals) {
+        SessionQuestion2 q2;
+        session_eval_question2(in->evals, in->pricing, in->eval_target, &q2);
+        r->eval_question2 = eval_question2_name(q2.state);
+        r->eval_question2_text = dup(r, q2.text);
+    }
+    r->evals = arr(r, n_evals + 1, sizeof *r->evals);
+    for (int i = 0; i < n_evals; i++) {
+        const SessionEvalRow *row = &in->evals->rows[i];
         ReviewEval *x = &r->evals[r->n_evals++];
-        x->model = dup(r, in->evals[i].model);
-        x->variant = dup(r, in->evals[i].variant);
-        x->metric = dup(r, cJSON_IsString(metric) ? metric->valuestring : "");
-        x->local = in->evals[i].local;
-        x->n = (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(j, "examples"));
-        x->score = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(score, "value"));
-        x->lo = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(score, "lo"));
-        x->hi = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(score, "hi"));
-        x->usd_per_1k = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(j, "usd_per_1k"));
-        x->p95_ms = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(j, "latency_p95_ms"));
-        cJSON_Delete(j);
+        x->model = dup(r, row->model);
+        x->variant = dup(r, row->variant);
+        x->metric = dup(r, row->metric);
+        x->local = row->local;
+        x->n = row->examples;
+        x->score = row->score;
+        x->lo = row->lo;
+        x->hi = row->hi;
+        x->usd_per_1k = row->usd_per_1k;
+        x->p95_ms = row->p95_ms;
     }
 
     r->flips = arr(r, 3, sizeof *r->flips);

@@ -183,3 +183,47 @@ TpStatus store_eval_result_list(Store *s, const char *set_digest, StoreEvalResul
     sqlite3_finalize(st);
     return ret;
 }
+
+TpStatus store_eval_set_list(Store *s, StoreEvalSet **out, int *n, TpError *err) {
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(store_db(s),
+                           "SELECT e.set_digest, MAX(e.run_id), COUNT(*), MAX(e.created_at), "
+                           "(SELECT x.source FROM eval_results x WHERE x.set_digest = e.set_digest "
+                           "ORDER BY x.id DESC LIMIT 1) FROM eval_results e GROUP BY e.set_digest "
+                           "ORDER BY MAX(e.id) DESC LIMIT ?",
+                           -1, &st, NULL) != SQLITE_OK)
+        return fail(s, err, "listing evaluated sets");
+    sqlite3_bind_int(st, 1, STORE_EVAL_SETS_MAX);
+    int cap = 0, rc;
+    TpStatus ret = TP_OK;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == cap) {
+            int nc = cap ? 2 * cap : 8;
+            StoreEvalSet *g = realloc(*out, (size_t)nc * sizeof *g);
+            if (!g) {
+                ret = tp_error_set(err, TP_ERR, "out of memory");
+                break;
+            }
+            *out = g;
+            cap = nc;
+        }
+        StoreEvalSet *e = &(*out)[(*n)++];
+        memset(e, 0, sizeof *e);
+        col_text(e->set_digest, sizeof e->set_digest, st, 0);
+        e->run_id = sqlite3_column_int64(st, 1);
+        e->n_results = sqlite3_column_int(st, 2);
+        col_text(e->newest, sizeof e->newest, st, 3);
+        col_text(e->source, sizeof e->source, st, 4);
+    }
+    if (ret == TP_OK && rc != SQLITE_DONE)
+        ret = fail(s, err, "listing evaluated sets");
+    sqlite3_finalize(st);
+    if (ret != TP_OK) {
+        free(*out);
+        *out = NULL;
+        *n = 0;
+    }
+    return ret;
+}

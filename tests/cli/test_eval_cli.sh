@@ -170,12 +170,23 @@ out=$("$TP" eval compare --run 1)
 [ "$(grep -c 'run 1, \(base\|tuned\) local\|fake, zero-shot' <<<"$out")" -eq 3 ] && ok || bad "compare table: $out"
 out=$("$TP" eval compare --run 1 --json)
 [ "$(num variants_tried "$out")" = 1 ] && ok || bad "evidence: $out"
+# question 2 judged in the comparison: one variant under a target of 0.99 is "keep prompting"
+# (1 of the rule's 10 variants, pricing/rules.json); a target of 0 is met by any score
+out=$("$TP" eval compare --run 1 --target 0.99)
+grep -q "^question 2: keep prompting: the best of 1 prompt variant, zero-shot (fake)" <<<"$out" \
+  && grep -q "after 1 of the rule's 10 variants" <<<"$out" && ok || bad "compare --target: $out"
+out=$("$TP" eval compare --run 1 --target 0 --json)
+tr -d ' \t\n' <<<"$out" | grep -q '"question2":{"state":"good_enough","target":0,"rule_variants":10' \
+  && ok || bad "compare --target 0 --json: $out"
+expect 2 "--target goes with compare" -- "$TP" eval --run 1 --url "$URL" --model fake --target 0.5
+expect 2 "--target: expected a score between 0 and 1" -- "$TP" eval compare --run 1 --target 2
 
 # the decision review shows them, and judges question 2 from them when asked
 out=$("$TP" review --example ticket-triage --from-run 1 --eval-target 0.99 2>&1)
 grep -q "## Prompted frontier models against the pilot (question 2)" <<<"$out" && ok || bad "review: no evaluations section: $out"
 [ "$(grep -c '^| \(fake\|base run 1\|tuned run 1\) |' <<<"$out")" -eq 3 ] && ok || bad "review: three evaluation rows"
 grep -q "judged against a target score of 0.990" <<<"$out" && ok || bad "review: the target"
+grep -q "^Question 2: keep prompting: the best of 1 prompt variant" <<<"$out" && ok || bad "review: question 2's sentence"
 out=$("$TP" review --example ticket-triage --from-run 1 --eval-target 0.99 --format json)
 tr -d ' \t\n' <<<"$out" | grep -q '"evaluations":\[{' && ok || bad "review json: evaluations"
 expect 2 "no .tunepilot eval. result" -- "$TP" review --example ticket-triage --eval-target 0.5
