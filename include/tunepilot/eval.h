@@ -214,7 +214,10 @@ typedef struct EvalEvidence {
 } EvalEvidence;
 
 /* Reads the stored results for the held-out set with this digest (run_id >
- * 0: the pilot's set) and summarises them. *found false when none. */
+ * 0: the pilot's set) and summarises them: the newest result of each model
+ * and variant counts; a frontier result with no answer (every request failed
+ * or was not sent) counts neither as a variant nor as a score. *found false
+ * when none counts. */
 TpStatus eval_evidence(Store *s, int64_t run_id, const char *digest, EvalEvidence *ev, bool *found,
                        TpError *err);
 

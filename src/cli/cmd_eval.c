@@ -19,7 +19,8 @@
 static const char USAGE[] =
     "usage: tunepilot eval (--run ID | --data FILE [--shots-from FILE]) [options]\n"
     "       tunepilot eval --run ID --local        the pilot's base and tuned models here\n"
-    "       tunepilot eval compare (--run ID | --data FILE) [--target S] [--json]\n"
+    "       tunepilot eval compare (--run ID | --data FILE | --set DIGEST) [--target S] [--json]\n"
+    "       tunepilot eval list [--json]           the held-out sets that have evaluations\n"
     "\n"
     "Sends held-out examples (a pilot's own split with --run, or every record of\n"
     "--data, in any format the pilot reads) to an OpenAI-compatible chat endpoint\n"
@@ -61,7 +62,7 @@ static const char USAGE[] =
 
 typedef struct EvalArgs {
     const char *data, *shots_from, *url, *model, *key_env, *system, *template_path;
-    const char *save_scenario, *save_option;
+    const char *save_scenario, *save_option, *set_digest;
     long long run, limit, concurrency, max_tokens, max_requests, shots, seed, snapshot;
     double max_usd, in_p, out_p, cached_p, target;
     bool local, json, no_save, compare;
@@ -194,6 +195,7 @@ static int parse(int argc, char **argv, EvalArgs *a) {
             continue;
         }
         STR("--data", data)
+        STR("--set", set_digest)
         STR("--shots-from", shots_from)
         STR("--url", url)
         STR("--model", model)
@@ -217,8 +219,12 @@ static int parse(int argc, char **argv, EvalArgs *a) {
             return cli_usage("eval", "unknown option %s", argv[i]);
         }
     }
-    if ((a->run > 0) == (a->data != NULL))
-        return cli_usage("eval", "expected --run ID or --data FILE (one of them)");
+    if (a->set_digest && !a->compare)
+        return cli_usage("eval", "--set goes with compare (a set listed by tunepilot eval list)");
+    if ((a->run > 0) + (a->data != NULL) + (a->set_digest != NULL) != 1)
+        return cli_usage("eval", a->compare ? "expected --run ID, --data FILE or --set DIGEST (one "
+                                              "of them)"
+                                            : "expected --run ID or --data FILE (one of them)");
     if (a->local && a->run <= 0)
         return cli_usage("eval", "--local evaluates a pilot's models: give --run ID");
     if (a->shots_from && a->run > 0)
@@ -261,19 +267,29 @@ static void print_compare_row(const SessionEvalRow *r) {
 
 /* The comparison of everything evaluated on the set (the session's, as the
  * review and the workbench show it), with question 2 against --target. */
-static int compare(Store *s, const EvalSet *set, int64_t run, double target, const Pricing *p,
-                   bool json) {
+static int compare(Store *s, const EvalSet *set, const char *digest, int64_t run, double target,
+                   const Pricing *p, bool json) {
     SessionEvalComparison c;
     TpError err = {0};
-    TpStatus st = session_eval_compare(s, set->digest, run, &c, &err);
+    TpStatus st = session_eval_compare(s, set ? set->digest : digest, run, &c, &err);
     if (st != TP_OK)
         return cli_fail(st, &err);
+    if (!set && !c.n_rows) {
+        session_eval_compare_free(&c);
+        return cli_fail(tp_error_set(&err, TP_ENOTFOUND,
+                                     "--set %s: no evaluations of a held-out set with that digest "
+                                     "(tunepilot eval list)",
+                                     digest),
+                        &err);
+    }
+    const char *source = set ? set->source : c.source;
+    int n_held = set ? set->n_held : c.rows[c.n_rows - 1].examples;
     SessionQuestion2 q2;
     session_eval_question2(&c, p, target, &q2);
     if (json) {
         cJSON *o = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(o, "results");
-        cJSON_AddStringToObject(o, "set", set->source);
-        cJSON_AddStringToObject(o, "digest", set->digest);
+        cJSON_AddStringToObject(o, "set", source);
+        cJSON_AddStringToObject(o, "digest", c.digest);
         for (int i = 0; i < c.n_rows; i++) {
             cJSON *r = cJSON_Duplicate(c.rows[i].result, true);
             cJSON_AddNumberToObject(r, "id", (double)c.rows[i].id);
@@ -305,8 +321,8 @@ static int compare(Store *s, const EvalSet *set, int64_t run, double target, con
         free(t);
         cJSON_Delete(o);
     } else {
-        printf("evaluations of %d held-out example%s of %s\n", set->n_held,
-               set->n_held == 1 ? "" : "s", set->source);
+        printf("evaluations of %d held-out example%s of %s\n", n_held, n_held == 1 ? "" : "s",
+               source);
         printf("  %-44s %-30s %12s %10s\n", "model, prompt", "score [95% interval]", "per 1k req.",
                "p95");
         for (int i = 0; i < c.n_rows; i++)
@@ -424,7 +440,59 @@ static void on_answer(void *ctx, int done, int total, bool cached) {
     }
 }
 
+/* `eval list`: the held-out sets that have evaluations (the workbench's
+ * Evals list), newest first. */
+static int list_sets(const CliGlobal *g, int argc, char **argv) {
+    bool json = false;
+    for (int i = 2; i < argc; i++) {
+        if (!strcmp(argv[i], "--json"))
+            json = true;
+        else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            fputs(USAGE, stdout);
+            return CLI_OK;
+        } else
+            return cli_usage("eval", "list: unknown option %s", argv[i]);
+    }
+    TpError err = {0};
+    Store *s = NULL;
+    TpStatus st = cli_open_store(g, &s, &err);
+    StoreEvalSet *sets = NULL;
+    int n = 0;
+    if (st == TP_OK)
+        st = session_eval_sets(s, &sets, &n, &err);
+    store_close(s);
+    if (st != TP_OK)
+        return cli_fail(st, &err);
+    if (json) {
+        cJSON *arr = cJSON_CreateArray();
+        for (int i = 0; i < n; i++) {
+            cJSON *o = cJSON_CreateObject();
+            cJSON_AddStringToObject(o, "digest", sets[i].set_digest);
+            cJSON_AddStringToObject(o, "source", sets[i].source);
+            cJSON_AddNumberToObject(o, "run", (double)sets[i].run_id);
+            cJSON_AddNumberToObject(o, "results", sets[i].n_results);
+            cJSON_AddStringToObject(o, "newest", sets[i].newest);
+            cJSON_AddItemToArray(arr, o);
+        }
+        char *t = cJSON_Print(arr);
+        puts(t);
+        free(t);
+        cJSON_Delete(arr);
+    } else {
+        printf("%-16s %5s %7s  %-20s  %s\n", "set", "run", "results", "newest", "source");
+        for (int i = 0; i < n; i++)
+            printf("%-16s %5lld %7d  %-20s  %s\n", sets[i].set_digest, (long long)sets[i].run_id,
+                   sets[i].n_results, sets[i].newest, sets[i].source);
+        if (!n)
+            printf("(none yet: tunepilot eval --run ID --url URL --model NAME)\n");
+    }
+    free(sets);
+    return CLI_OK;
+}
+
 int cmd_eval(const CliGlobal *g, int argc, char **argv) {
+    if (argc > 1 && !strcmp(argv[1], "list"))
+        return list_sets(g, argc, argv);
     EvalArgs a;
     int rc = parse(argc, argv, &a);
     if (rc)
@@ -434,6 +502,16 @@ int cmd_eval(const CliGlobal *g, int argc, char **argv) {
     TpStatus st = cli_open_store(g, &s, &err);
     if (st != TP_OK)
         return cli_fail(st, &err);
+    if (a.set_digest) {
+        Pricing cp;
+        memset(&cp, 0, sizeof cp);
+        st = cli_load_pricing(g, &s, a.snapshot, &cp, &err);
+        rc = st == TP_OK ? compare(s, NULL, a.set_digest, 0, a.target, &cp, a.json)
+                         : cli_fail(st, &err);
+        pricing_free(&cp);
+        store_close(s);
+        return rc;
+    }
     EvalSet set;
     st = a.run > 0 ? eval_set_from_run(s, a.run, &set, &err)
                    : eval_set_from_files(a.data, a.shots_from, &set, &err);
@@ -455,7 +533,7 @@ int cmd_eval(const CliGlobal *g, int argc, char **argv) {
                 print_run(&r, &set);
             eval_run_free(&r);
         }
-        rc = st == TP_OK ? compare(s, &set, a.run, a.target, &cp, a.json) : cli_fail(st, &err);
+        rc = st == TP_OK ? compare(s, &set, NULL, a.run, a.target, &cp, a.json) : cli_fail(st, &err);
         pricing_free(&cp);
         eval_set_free(&set);
         store_close(s);

@@ -120,13 +120,29 @@ TpStatus eval_evidence(Store *s, int64_t run_id, const char *digest, EvalEvidenc
     TpStatus st = store_eval_result_list(s, digest, &rs, &n, err);
     if (st != TP_OK)
         return st;
+    /* a frontier result with no answer at all (every request failed or was not sent)
+     * tried no prompt: it counts neither as a variant nor as a score */
+    bool *counts = calloc((size_t)n + 1, sizeof *counts);
+    if (!counts) {
+        for (int i = 0; i < n; i++)
+            store_eval_result_free(&rs[i]);
+        free(rs);
+        return tp_error_set(err, TP_ERR, "out of memory");
+    }
+    for (int i = 0; i < n; i++) {
+        cJSON *j = cJSON_Parse(rs[i].result);
+        counts[i] = (run_id <= 0 || rs[i].run_id == run_id || rs[i].run_id == 0) &&
+                    (rs[i].local || jpath(j, "answered", NULL, NULL) > 0);
+        cJSON_Delete(j);
+    }
     /* the newest result of each (variant, model) counts once */
     for (int i = n - 1; i >= 0; i--) {
-        if (run_id > 0 && rs[i].run_id != run_id && rs[i].run_id != 0)
+        if (!counts[i])
             continue;
         bool later = false;
         for (int k = i + 1; k < n && !later; k++)
-            later = !strcmp(rs[k].variant, rs[i].variant) && !strcmp(rs[k].model, rs[i].model);
+            later = counts[k] && !strcmp(rs[k].variant, rs[i].variant) &&
+                    !strcmp(rs[k].model, rs[i].model);
         if (later)
             continue;
         cJSON *j = cJSON_Parse(rs[i].result);
@@ -144,8 +160,7 @@ TpStatus eval_evidence(Store *s, int64_t run_id, const char *digest, EvalEvidenc
             /* prompt variants tried: distinct variant names, whatever the model */
             bool seen = false;
             for (int k = i + 1; k < n && !seen; k++)
-                seen = !rs[k].local && !strcmp(rs[k].variant, rs[i].variant) &&
-                       (run_id <= 0 || rs[k].run_id == run_id || rs[k].run_id == 0);
+                seen = counts[k] && !rs[k].local && !strcmp(rs[k].variant, rs[i].variant);
             if (!seen)
                 ev->n_variants++;
             if (isfinite(v) && (isnan(ev->best_score) || v > ev->best_score)) {
@@ -162,6 +177,7 @@ TpStatus eval_evidence(Store *s, int64_t run_id, const char *digest, EvalEvidenc
     for (int i = 0; i < n; i++)
         store_eval_result_free(&rs[i]);
     free(rs);
+    free(counts);
     return TP_OK;
 }
 

@@ -366,6 +366,7 @@ static void app_open(TuiApp *a, const TuiOptions *o) {
 }
 
 static void app_close(TuiApp *a) {
+    evals_close(a);
     pilot_close(a);
     runs_close(a);
     decide_close(a);

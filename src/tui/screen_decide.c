@@ -29,7 +29,8 @@ struct DecideState {
 };
 
 const char *decide_keys(void) {
-    return "y/n or number+Enter  Left/Right  c computed  m measured  f framework  w save";
+    return "y/n or number+Enter  Left/Right  c computed  m measured  t eval target  f framework  "
+           "w save";
 }
 
 static void evaluate(TuiApp *a) {
@@ -47,8 +48,10 @@ static void evaluate(TuiApp *a) {
                                    &d->computed, &err) != TP_OK)
             snprintf(a->message, sizeof a->message, "%s", err.msg);
     }
-    /* computed (by the session's pipeline), then typed and measured over them */
+    /* computed (by the session's pipeline), measured from evaluations against the
+     * target (Evals), then typed and measured-by-pilot over them */
     decide_answers_merge(&d->all, &d->computed);
+    evals_decide_answers(a, &d->fw, &d->all);
     decide_answers_merge(&d->all, &d->typed);
     decide_answers_filter(&d->fw, &d->all);
     decide_evaluate(&d->fw, &d->all, &d->result);
@@ -210,6 +213,9 @@ static void use_measured(TuiApp *a) {
 
 int decide_key(TuiApp *a, int ch) {
     DecideState *d = a->decide;
+    int tr = d && d->have_fw ? evals_decide_key(a, ch) : TUI_NONE;
+    if (tr != TUI_NONE)
+        return tr;
     if (!d || !d->have_fw)
         return ch == 'f' && d && d->n_catalog ? (load_framework(a, 0), TUI_REDRAW) : TUI_NONE;
     const DecideQuestion *q = &d->fw.questions[d->q];
@@ -386,5 +392,8 @@ void decide_draw(TuiApp *a) {
                   x ? "*" : " ", d->fw.questions[i].id,
                   x ? decide_answer_value_str(x, val, sizeof val) : "");
     }
-    draw_verdict(a, right);
+    Rect verdict = right, q2;
+    layout_split_v(right, evals_question2_rows(a), 12, &verdict, &q2);
+    draw_verdict(a, verdict);
+    evals_draw_question2(a, q2);
 }

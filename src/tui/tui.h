@@ -99,6 +99,7 @@ typedef struct HistoryState {
 typedef struct DecideState DecideState; /* screen_decide.c */
 typedef struct RunsState RunsState;     /* screen_runs.c */
 typedef struct PilotState PilotState;   /* screen_pilot.c */
+typedef struct EvalsState EvalsState;   /* screen_evals.c */
 
 typedef struct TuiApp {
     TuiOptions opt;
@@ -118,6 +119,7 @@ typedef struct TuiApp {
     DecideState *decide;
     RunsState *runs;
     PilotState *pilot;
+    EvalsState *evals; /* created on first use */
 } TuiApp;
 
 /* Attribute for a role (colour pair or monochrome attributes). */
@@ -180,6 +182,25 @@ int pilot_key(TuiApp *a, int ch);
 const char *pilot_keys(void);
 bool pilot_typing(const TuiApp *a);
 bool pilot_recent_launch(const TuiApp *a); /* launched in the last minute */
+
+/* Evals (screen_evals.c): the held-out sets with `tunepilot eval` results and
+ * the selected one's comparison, from the session layer. The selected set is
+ * question 2's evidence on Decide. */
+void evals_close(TuiApp *a);
+void evals_draw(TuiApp *a);
+int evals_key(TuiApp *a, int ch);
+const char *evals_keys(void);
+/* For Decide: the measured answers (frontier_fails, prompt_iterations) from
+ * the selected set against the target typed with t; the key handler for t
+ * and the target being typed (every key goes to it until Enter or Esc); the
+ * rows the question 2 panel wants and the panel itself. */
+struct DecideFramework;
+struct DecideAnswers;
+void evals_decide_answers(TuiApp *a, const struct DecideFramework *fw, struct DecideAnswers *all);
+int evals_decide_key(TuiApp *a, int ch);
+bool evals_typing(const TuiApp *a);
+int evals_question2_rows(TuiApp *a);
+void evals_draw_question2(TuiApp *a, Rect r);
 
 void decide_open(TuiApp *a);
 void decide_reprice(TuiApp *a);

@@ -141,6 +141,25 @@ static void test_sets_and_comparison(void **state) {
     decide_answers_free(&all);
     session_eval_compare_free(&c);
 
+    /* a variant where every request failed (answered 0) tried no prompt: still 2 */
+    {
+        StoreEvalResult r;
+        memset(&r, 0, sizeof r);
+        r.run_id = 1;
+        snprintf(r.set_digest, sizeof r.set_digest, "aaaa");
+        snprintf(r.variant, sizeof r.variant, "5-shot");
+        snprintf(r.model, sizeof r.model, "m1");
+        r.result = "{\"examples\":10,\"answered\":0,\"failed\":10,\"scores\":{\"metric\":"
+                   "\"accuracy\",\"score\":{\"value\":0,\"lo\":0,\"hi\":0.28}}}";
+        int64_t id;
+        assert_int_equal(store_eval_result_save(s, &r, &id, &err), TP_OK);
+    }
+    assert_int_equal(session_eval_compare(s, "aaaa", 1, &c, &err), TP_OK);
+    assert_int_equal(c.n_rows, 6); /* shown in the comparison */
+    assert_int_equal(c.evidence.n_variants, 2);
+    assert_close(c.evidence.best_score, 0.8, 1e-12);
+    session_eval_compare_free(&c);
+
     /* nine more variants under 0.85: 11 >= 10, the frontier fails */
     for (int k = 0; k < 9; k++) {
         char v[32];
