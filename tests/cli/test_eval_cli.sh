@@ -178,6 +178,16 @@ grep -q "^question 2: keep prompting: the best of 1 prompt variant, zero-shot (f
 out=$("$TP" eval compare --run 1 --target 0 --json)
 tr -d ' \t\n' <<<"$out" | grep -q '"question2":{"state":"good_enough","target":0,"rule_variants":10' \
   && ok || bad "compare --target 0 --json: $out"
+# the evaluated sets: run 1's split (3 results) is the newest; q2.jsonl has 11 results
+out=$("$TP" eval list)
+grep -Eq "^[0-9a-f]{16} +1 +3  .*run 1 \(" <<<"$out" && ok || bad "eval list: run 1's set: $out"
+grep -Eq "^[0-9a-f]{16} +0 +11  .*q2\.jsonl$" <<<"$out" && ok || bad "eval list: q2.jsonl's set: $out"
+dg=$("$TP" eval list --json | tr -d ' \t\n' | sed -n 's/.*"digest":"\([0-9a-f]*\)","source":"q2.jsonl".*/\1/p')
+out=$("$TP" eval compare --set "$dg" --target 0.9)
+grep -q "^evaluations of 7 held-out examples of q2.jsonl" <<<"$out" \
+  && grep -q "^question 2: the frontier fails: the best of 11 prompt variants" <<<"$out" && ok || bad "compare --set: $out"
+expect 1 "no evaluations of a held-out set with that digest" -- "$TP" eval compare --set 0123456789abcdef
+expect 2 "--set goes with compare" -- "$TP" eval --set "$dg" --url "$URL" --model fake
 expect 2 "--target goes with compare" -- "$TP" eval --run 1 --url "$URL" --model fake --target 0.5
 expect 2 "--target: expected a score between 0 and 1" -- "$TP" eval compare --run 1 --target 2
 
