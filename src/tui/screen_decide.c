@@ -26,6 +26,7 @@ struct DecideState {
     DecideResult result;
     bool have_result;
     int64_t saved_id;
+    unsigned evals_gen; /* the evaluations' evidence the answers were made from */
 };
 
 const char *decide_keys(void) {
@@ -51,6 +52,7 @@ static void evaluate(TuiApp *a) {
     /* computed (by the session's pipeline), measured from evaluations against the
      * target (Evals), then typed and measured-by-pilot over them */
     decide_answers_merge(&d->all, &d->computed);
+    d->evals_gen = evals_generation(a);
     evals_decide_answers(a, &d->fw, &d->all);
     decide_answers_merge(&d->all, &d->typed);
     decide_answers_filter(&d->fw, &d->all);
@@ -346,6 +348,8 @@ static void draw_verdict(TuiApp *a, Rect r) {
 
 void decide_draw(TuiApp *a) {
     DecideState *d = a->decide;
+    if (d && d->have_fw && d->evals_gen != evals_generation(a))
+        evaluate(a); /* new evaluations, another set picked in Evals, or a new target */
     Rect b = a->lay.body;
     if (!d || !d->have_fw) {
         tui_text(a, b.y, b.x, b.w, ROLE_BAD, false, "no decision framework could be loaded");

@@ -183,9 +183,9 @@ const char *pilot_keys(void);
 bool pilot_typing(const TuiApp *a);
 bool pilot_recent_launch(const TuiApp *a); /* launched in the last minute */
 
-/* Evals (screen_evals.c): the held-out sets with `tunepilot eval` results and
- * the selected one's comparison, from the session layer. The selected set is
- * question 2's evidence on Decide. */
+/* Evals (screen_evals.c, with evidence.c): the held-out sets with `tunepilot
+ * eval` results and the selected one's comparison, from the session layer.
+ * The selected set is question 2's evidence on Decide (evidence.c). */
 void evals_close(TuiApp *a);
 void evals_draw(TuiApp *a);
 int evals_key(TuiApp *a, int ch);
@@ -200,6 +200,9 @@ void evals_decide_answers(TuiApp *a, const struct DecideFramework *fw, struct De
 int evals_decide_key(TuiApp *a, int ch);
 bool evals_typing(const TuiApp *a);
 int evals_question2_rows(TuiApp *a);
+/* Changes whenever the evidence or the target changes (Decide evaluates
+ * again when it sees a new value). */
+unsigned evals_generation(TuiApp *a);
 void evals_draw_question2(TuiApp *a, Rect r);
 
 void decide_open(TuiApp *a);
