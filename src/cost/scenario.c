@@ -285,20 +285,25 @@ static TpStatus parse_tokens(Ps *ps, CostOption *o, const cJSON *j, const char *
 }
 
 static TpStatus parse_people(Ps *ps, CostOption *o, const cJSON *j, const char *path) {
-    bool h1 = false, h2;
+    bool h1 = false, h2 = false;
     TpStatus st;
     /* a fine-tune needs its own evaluation harness before it ships (rule
-     * eval_harness_setup_hours); hosted prompting leans on the provider's */
+     * eval_harness_setup_hours) and someone watching its outputs every month
+     * after (rule monitoring_hours_per_month); hosted prompting leans on the
+     * provider's evaluations */
     if (o->kind == COST_OPTION_API_FINETUNED || o->kind == COST_OPTION_SELF_HOSTED) {
         st = pnum_rule_opt(ps, o, j, path, "setup_hours", 0, 1e6, &o->setup_hours,
                            "eval_harness_setup_hours");
-        h1 = true;
+        if (st == TP_OK)
+            st = pnum_rule_opt(ps, o, j, path, "maintenance_hours_per_month", 0, 1e5,
+                               &o->maintenance_hours_per_month, "monitoring_hours_per_month");
+        h1 = h2 = true;
     } else {
         st = pnum(ps, j, path, "setup_hours", 0, 1e6, &o->setup_hours, &h1);
+        if (st == TP_OK)
+            st = pnum(ps, j, path, "maintenance_hours_per_month", 0, 1e5,
+                      &o->maintenance_hours_per_month, &h2);
     }
-    if (st == TP_OK)
-        st = pnum(ps, j, path, "maintenance_hours_per_month", 0, 1e5,
-                  &o->maintenance_hours_per_month, &h2);
     if (st != TP_OK)
         return st;
     if (!h1)

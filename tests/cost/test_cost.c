@@ -242,6 +242,93 @@ static void test_self_hosted_rule_of_thumb(void **state) {
  * c = 2: C(2, 0.5) = 0.1, wait p95 = ln(2)/1.5 = 0.462 s -> 2 replicas,
  * $1,460 a month. The API half: 43,200 requests/day x 100 tokens x $10/M =
  * $43.20 a day. */
+/* The people overhead of a fine-tune comes from rules when the tables carry
+ * them (the fixture tables above do not, so the other tests see none). With
+ * eval_harness_setup_hours 173, retrain_engineer_hours 8,
+ * monitoring_hours_per_month [2, 3] and the fixture's $100 an hour, a hosted
+ * fine-tune of m1 on 1M tokens x 3 epochs at $5/M retrained every 30 days:
+ *   training 1 x 3 x 5 = $15, data preparation 3 x 15 = $45,
+ *   setup 173 x 100 = $17,300: one-time 15 + 45 + 17,300 = $17,360;
+ *   retraining (15 + 8 x 100) x (365/12) / 30 = 815 x 1.0138889 = $826.32/month;
+ *   monitoring (2 + 3)/2 x 100 = $250/month;
+ *   month 1: 1,000 requests x $0.00112 x 365/12 + 826.32 + 250.
+ * The same monitoring and harness apply to a self-hosted fine-tune; a plain
+ * API option carries neither; a scenario's maintenance_hours_per_month and
+ * setup_hours replace the defaults. */
+static void test_overhead_defaults(void **state) {
+    (void)state;
+    static const char rules_tail[] =
+        ",{\"id\": \"eval_harness_setup_hours\", \"value\": 173, \"description\": \"d\", " SRC "},"
+        "{\"id\": \"retrain_engineer_hours\", \"value\": 8, \"description\": \"d\", " SRC "},"
+        "{\"id\": \"monitoring_hours_per_month\", \"low\": 2, \"high\": 3, \"description\": \"d\", "
+        SRC "}]}";
+    char rules[4096];
+    size_t n = strlen(FIX_RULES) - 2; /* without the closing "]}" */
+    assert_true(n + sizeof rules_tail < sizeof rules);
+    memcpy(rules, FIX_RULES, n);
+    memcpy(rules + n, rules_tail, sizeof rules_tail);
+    Pricing pr;
+    memset(&pr, 0, sizeof pr);
+    tp_arena_init(&pr.arena);
+    const char *docs[5] = {FIX_API, FIX_FT, FIX_GPU, FIX_RAG, rules};
+    for (int i = 0; i < 5; i++) {
+        TpError err = {0};
+        if (pricing_parse_table(&pr, PRICING_TABLES[i], docs[i], strlen(docs[i]), "fixture",
+                                &err) != TP_OK)
+            fail_msg("overhead rules: %s", err.msg);
+    }
+    static const char json[] =
+        "{\"name\": \"t\", \"horizon_months\": 2, \"workload\": {"
+        "\"requests_per_day\": 1000, \"input_tokens\": 1000, \"output_tokens\": 100},"
+        "\"options\": [{\"id\": \"f\", \"kind\": \"api_finetuned\", \"model\": \"m1\","
+        " \"train_tokens\": 1000000, \"retrain_every_days\": 30},"
+        "{\"id\": \"f0\", \"kind\": \"api_finetuned\", \"model\": \"m1\","
+        " \"train_tokens\": 1000000, \"retrain_every_days\": 0, \"setup_hours\": 10,"
+        " \"maintenance_hours_per_month\": 0},"
+        "{\"id\": \"s\", \"kind\": \"self_hosted\", \"gpu\": \"g1\", \"tokens_per_s_per_gpu\": 1000,"
+        " \"train_gpu_hours\": 0, \"retrain_every_days\": 0},"
+        "{\"id\": \"a\", \"kind\": \"api\", \"model\": \"m1\"}]}";
+    TpError err = {0};
+    Run r;
+    if (cost_scenario_parse(json, strlen(json), "test", &pr, &r.sc, &err) != TP_OK)
+        fail_msg("parse failed: %s", err.msg);
+    if (cost_project(&r.sc, &r.p, &err) != TP_OK)
+        fail_msg("project failed: %s", err.msg);
+
+    const CostOptionResult *f = opt(&r, "f");
+    double retrain = 815.0 * MONTH / 30.0;
+    assert_close(retrain, 826.3194444444, 1e-9);
+    assert_close(f->setup_usd, 17300, 1e-9);
+    assert_close(f->one_time_usd, 17360, 1e-9);
+    assert_close(f->retrain_monthly_usd, retrain, 1e-9);
+    assert_close(f->monthly_cost_usd[0], 1.12 * MONTH + retrain + 250, 1e-9);
+    const CostOption *fo = &r.sc.options[cost_scenario_find(&r.sc, "f")];
+    assert_close(fo->maintenance_hours_per_month.lo, 2, 0);
+    assert_close(fo->maintenance_hours_per_month.hi, 3, 0);
+    bool cited = false;
+    for (int i = 0; i < fo->n_sources; i++)
+        cited |= strstr(fo->sources[i].what, "monitoring_hours_per_month") != NULL;
+    assert_true(cited);
+
+    /* the scenario's own figures: 10 h of setup, no monitoring, no retrains */
+    const CostOptionResult *f0 = opt(&r, "f0");
+    assert_close(f0->one_time_usd, 15 + 45 + 10 * 100, 1e-9);
+    assert_close(f0->monthly_cost_usd[0], 1.12 * MONTH, 1e-9);
+
+    /* self-hosted: 1 replica of g1 at $1 x 730 h, no training, the harness
+     * and the monitoring: one-time $17,300, a month 730 + 250 = $980 */
+    const CostOptionResult *s = opt(&r, "s");
+    assert_close(s->one_time_usd, 17300, 1e-9);
+    assert_close(s->monthly_cost_usd[0], 730 + 250, 1e-9);
+
+    /* a prompted API: tokens only */
+    const CostOptionResult *a = opt(&r, "a");
+    assert_close(a->one_time_usd, 0, 0);
+    assert_close(a->monthly_cost_usd[0], (1000 * 2 + 100 * 8) / 1e6 * 1000 * MONTH, 1e-9);
+    run_free(&r);
+    pricing_free(&pr);
+}
+
 static void test_routed_blend(void **state) {
     (void)state;
     Run r;
@@ -619,6 +706,7 @@ int main(void) {
         cmocka_unit_test(test_growth_compounds_monthly),
         cmocka_unit_test(test_rag),
         cmocka_unit_test(test_api_finetuned),
+        cmocka_unit_test(test_overhead_defaults),
         cmocka_unit_test(test_self_hosted_mmc_sizing),
         cmocka_unit_test(test_self_hosted_no_slo_cloud_training),
         cmocka_unit_test(test_self_hosted_replicas_grow),

@@ -215,14 +215,15 @@ static void test_new_jobs_end(void **state) {
      * cadence, 12 retrains over the horizon. From 2026-12-02 the jobs end 35
      * days in: month 1 counts its whole retrain ($5), month 2 the share
      * (35 - 30.4167) / 30.4167 = 0.150685 ($0.753425), later months none.
-     * No traffic, so the horizon total is $5 (training) + $5 + $0.753425. */
+     * No traffic and no people time (setup, retrain and monitoring hours set to
+ * 0), so the horizon total is $5 (training) + $5 + $0.753425. */
     project("{\"name\": \"f\", \"horizon_months\": 12, \"start_date\": \"2026-12-02\","
             " \"workload\": {\"requests_per_day\": 0, \"input_tokens\": 100,"
             " \"output_tokens\": 10}, \"options\": ["
             "{\"id\": \"ft\", \"kind\": \"api_finetuned\", \"model\": \"gpt-4.1-mini\","
             " \"train_tokens\": 1000000, \"epochs\": 1, \"data_prep_multiplier\": 0,"
             " \"setup_hours\": 0, \"retrain_engineer_hours\": 0,"
-            " \"retrain_every_days\": 30.416666666666668}]}",
+            " \"maintenance_hours_per_month\": 0, \"retrain_every_days\": 30.416666666666668}]}",
             &sc, &pr);
     const CostOptionResult *r = &pr.options[0];
     assert_close(r->training_usd, 5, 1e-9);

@@ -172,9 +172,15 @@ static void test_long_documents_story(void **state) {
  * self-hosted fine-tune at $500 a month: 12 x $600 = $7,200 against
  *   training 10 GPU-hours x $2 = $20, data preparation 3 x $20 = $60
  *   (rule data_prep_multiplier), 12 x $500 = $6,000: $6,080 without people,
- * which "saves". The evaluation harness (rule eval_harness_setup_hours,
- * 173 h) at rule engineer_usd_per_hour ($63.98) adds 173 x 63.98 =
- * $11,068.54 one-time: $17,148.54, which does not. */
+ * which "saves" $1,120. The people overhead, at rule engineer_usd_per_hour
+ * ($63.98):
+ *   - the evaluation harness (rule eval_harness_setup_hours, 173 h):
+ *     173 x 63.98 = $11,068.54 one-time;
+ *   - monitoring (rule monitoring_hours_per_month, 2-3 h, midpoint 2.5):
+ *     12 x 2.5 x 63.98 = $1,919.40 over the year.
+ * With both, $6,080 + $11,068.54 + $1,919.40 = $19,067.94: no saving. Without
+ * the harness, $6,080 + $1,919.40 = $7,999.40: the monitoring alone outweighs
+ * the $1,120. Only with neither does the fine-tune save. */
 static void test_overhead_in_q5(void **state) {
     (void)state;
     static const char BASE[] =
@@ -186,27 +192,36 @@ static void test_overhead_in_q5(void **state) {
         "{\"id\": \"own\", \"kind\": \"self_hosted\", \"monthly_usd_per_replica\": 500,"
         " \"min_replicas\": 1, \"train_gpu_hours\": 10, \"train_gpu_usd_per_hour\": 2,"
         " \"retrain_every_days\": 0%s}]}";
+    static const char *const extra[3] = {"", ", \"setup_hours\": 0",
+                                         ", \"setup_hours\": 0, \"maintenance_hours_per_month\": 0"};
+    double rate = pricing_rule(&P, "engineer_usd_per_hour")->lo;
+    double hours = pricing_rule(&P, "eval_harness_setup_hours")->lo;
+    const PricingRule *mon = pricing_rule(&P, "monitoring_hours_per_month");
+    assert_close(rate, 63.98, 1e-9);
+    assert_close(hours, 173, 1e-9);
+    assert_non_null(mon);
+    assert_close(mon->lo, 2, 1e-9);
+    assert_close(mon->hi, 3, 1e-9);
+    const double want[3] = {19067.94, 7999.40, 6080};
     char text[1024];
-    for (int pass = 0; pass < 2; pass++) {
-        snprintf(text, sizeof text, BASE, pass ? ", \"setup_hours\": 0" : "");
+    for (int pass = 0; pass < 3; pass++) {
+        snprintf(text, sizeof text, BASE, extra[pass]);
         CostScenario sc;
         CostProjection pr;
         project(text, &sc, &pr);
         assert_close(pr.options[0].horizon_total_usd, 7200, 1e-6);
-        double rate = pricing_rule(&P, "engineer_usd_per_hour")->lo;
-        double hours = pricing_rule(&P, "eval_harness_setup_hours")->lo;
-        assert_close(rate, 63.98, 1e-9);
-        assert_close(hours, 173, 1e-9);
-        double own = 20 + 60 + 6000 + (pass ? 0 : 173 * 63.98);
+        double own = 20 + 60 + 6000 + (pass == 0 ? 173 * 63.98 : 0) +
+                     (pass < 2 ? 12 * 2.5 * 63.98 : 0);
+        assert_close(own, want[pass], 1e-6);
         assert_close(pr.options[1].horizon_total_usd, own, 1e-6);
-        assert_close(pr.options[1].setup_usd, pass ? 0 : 11068.54, 1e-6);
+        assert_close(pr.options[1].setup_usd, pass == 0 ? 11068.54 : 0, 1e-6);
 
         TpError err = {0};
         DecideAnswers all = {0};
         assert_int_equal(decide_compute_answers(&sc, &pr, &P, &all, &err), TP_OK);
         const DecideAnswer *s = decide_answers_find(&all, "savings_exceed_overhead");
         assert_non_null(s);
-        assert_int_equal(s->yes, pass == 1); /* the overhead turns the answer */
+        assert_int_equal(s->yes, pass == 2); /* the overhead turns the answer */
         decide_answers_free(&all);
         cost_projection_free(&pr);
         cost_scenario_free(&sc);
@@ -215,7 +230,8 @@ static void test_overhead_in_q5(void **state) {
 
 /* A hosted fine-tune's retrains take people time too (rule
  * retrain_engineer_hours, 8 h per retrain at $63.98): with a $5 run every
- * 365/12 days, a retrain costs $5 + 8 x 63.98 = $516.84 a month. */
+ * 365/12 days, a retrain costs $5 + 8 x 63.98 = $516.84 a month (monitoring
+ * set to 0 to keep the retrains alone). */
 static void test_retrain_people(void **state) {
     (void)state;
     CostScenario sc;
@@ -224,7 +240,8 @@ static void test_retrain_people(void **state) {
             " \"input_tokens\": 100, \"output_tokens\": 10}, \"options\": ["
             "{\"id\": \"ft\", \"kind\": \"api_finetuned\", \"model\": \"gpt-4.1-mini\","
             " \"train_tokens\": 1000000, \"epochs\": 1, \"data_prep_multiplier\": 0,"
-            " \"setup_hours\": 0, \"retrain_every_days\": 30.416666666666668}]}",
+            " \"setup_hours\": 0, \"maintenance_hours_per_month\": 0,"
+            " \"retrain_every_days\": 30.416666666666668}]}",
             &sc, &pr);
     assert_close(pr.options[0].retrain_monthly_usd, 5 + 8 * 63.98, 1e-6);
     assert_close(pr.options[0].horizon_total_usd, 5 + 12 * (5 + 8 * 63.98), 1e-6);
