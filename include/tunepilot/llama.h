@@ -213,6 +213,14 @@ int llama_kv_len(const LlamaKV *kv);
 /* Appends one token at the next position and writes its logits [V]. */
 TpStatus llama_decode_step(const LlamaModel *m, LlamaKV *kv, int token, float *logits,
                            TpError *err);
+/* Appends n tokens (a prompt) at the next positions and writes the last
+ * one's logits [V] (logits may be NULL): the same values as n decode steps
+ * to float rounding, in chunks of LLAMA_PREFILL_CHUNK tokens, each linear
+ * layer one product of the chunk's rows (a quantized weight is dequantized
+ * once per chunk, not once per token). */
+#define LLAMA_PREFILL_CHUNK 128
+TpStatus llama_prefill(const LlamaModel *m, LlamaKV *kv, const int *tokens, int n, float *logits,
+                       TpError *err);
 
 typedef struct LlamaSampler {
     float temperature; /* 0 = greedy */

@@ -338,8 +338,8 @@ static int generate(const ModelArgs *a) {
     if (st == TP_OK)
         st = llama_kv_new(&m, total, &kv, &err);
     float *logits = malloc(sizeof(float) * (size_t)m.cfg.vocab);
-    for (int i = 0; st == TP_OK && i < n; i++)
-        st = llama_decode_step(&m, kv, ids[i], logits, &err);
+    if (st == TP_OK && n > 0)
+        st = llama_prefill(&m, kv, ids, n, logits, &err);
     if (st == TP_OK) {
         if (a->prompt)
             fputs(a->prompt, stdout);

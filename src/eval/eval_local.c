@@ -46,8 +46,8 @@ static TpStatus answer_one(LlamaModel *m, const Tokenizer *t, const int *ids, in
     int *gen = tp_xmalloc(sizeof(int) * (size_t)(total + 1));
     int ng = 0;
     double t0 = now_ms();
-    for (int i = 0; st == TP_OK && i < n; i++)
-        st = llama_decode_step(m, kv, ids[i], logits, err);
+    if (st == TP_OK && n > 0)
+        st = llama_prefill(m, kv, ids, n, logits, err);
     LlamaSampler greedy = {0, 1, 0};
     uint64_t rng = 0;
     *ttft = NAN;

@@ -634,6 +634,112 @@ TpStatus llama_decode_step(const LlamaModel *m, LlamaKV *s, int token, float *lo
     return TP_OK;
 }
 
+/* One chunk of n prompt tokens at positions len .. len + n - 1: the same
+ * operations as n decode steps, but every linear layer multiplies n rows at
+ * once, so a quantized weight is dequantized once per chunk instead of once
+ * per token. Logits of the chunk's last token only. */
+static void prefill_chunk(const LlamaModel *m, LlamaKV *s, const int *tokens, int n,
+                          float *logits) {
+    const LlamaConfig *c = &m->cfg;
+    int C = c->hidden, F = c->intermediate, H = c->n_heads, KV = c->n_kv_heads, D = c->head_dim;
+    int kv = KV * D, qd = H * D, pos0 = s->len, group = H / KV;
+    size_t N = (size_t)n;
+    float *x = tp_xmalloc(sizeof(float) * N * C), *ln = tp_xmalloc(sizeof(float) * N * C);
+    float *mid = tp_xmalloc(sizeof(float) * N * C), *q = tp_xmalloc(sizeof(float) * N * qd);
+    float *att = tp_xmalloc(sizeof(float) * N * qd), *gate = tp_xmalloc(sizeof(float) * N * F);
+    float *up = tp_xmalloc(sizeof(float) * N * F), *rstd = tp_xmalloc(sizeof(float) * N);
+    float *rc = tp_xmalloc(sizeof(float) * N * (size_t)(D / 2));
+    float *rs = tp_xmalloc(sizeof(float) * N * (size_t)(D / 2));
+    op_embedding_forward(x, tokens, m->w.embed, n, C);
+    op_rope_table(rc, rs, m->inv_freq, pos0, n, D);
+    double scale = 1.0 / sqrt((double)D);
+    for (int l = 0; l < c->n_layers; l++) {
+        const LlamaLayerWeights *w = &m->w.layers[l];
+        float *kc = s->k + ((size_t)l * s->max_len) * kv, *vc = s->v + ((size_t)l * s->max_len) * kv;
+        float *kn = kc + (size_t)pos0 * kv, *vn = vc + (size_t)pos0 * kv;
+        op_rmsnorm_forward(ln, rstd, x, w->attn_norm, n, C, c->rms_eps);
+        lin_fwd(m, l, LLAMA_Q, q, ln, w->bq, n);
+        lin_fwd(m, l, LLAMA_K, kn, ln, w->bk, n);
+        lin_fwd(m, l, LLAMA_V, vn, ln, w->bv, n);
+        op_rope_forward(q, rc, rs, n, n, H, D);
+        op_rope_forward(kn, rc, rs, n, n, KV, D);
+        int win = llama_layer_window(c, l);
+        for (int i = 0; i < n; i++) { /* as llama_decode_step, token by token */
+            int pos = pos0 + i, lo = win > 0 && pos >= win ? pos - win + 1 : 0;
+            for (int h = 0; h < H; h++) {
+                const float *qh = q + (size_t)i * qd + (size_t)h * D;
+                int g = h / group;
+                float mx = -INFINITY;
+                for (int t = lo; t <= pos; t++) {
+                    const float *kt = kc + (size_t)t * kv + (size_t)g * D;
+                    double dot = 0;
+                    for (int d = 0; d < D; d++)
+                        dot += (double)qh[d] * kt[d];
+                    s->scores[t] = (float)(dot * scale);
+                    if (s->scores[t] > mx)
+                        mx = s->scores[t];
+                }
+                double sum = 0;
+                for (int t = lo; t <= pos; t++) {
+                    s->scores[t] = expf(s->scores[t] - mx);
+                    sum += s->scores[t];
+                }
+                float *oh = att + (size_t)i * qd + (size_t)h * D;
+                memset(oh, 0, sizeof(float) * (size_t)D);
+                for (int t = lo; t <= pos; t++) {
+                    float p = (float)(s->scores[t] / sum);
+                    const float *vt = vc + (size_t)t * kv + (size_t)g * D;
+                    for (int d = 0; d < D; d++)
+                        oh[d] += p * vt[d];
+                }
+            }
+        }
+        lin_fwd(m, l, LLAMA_O, mid, att, NULL, n);
+        for (size_t i = 0; i < N * C; i++)
+            mid[i] += x[i];
+        op_rmsnorm_forward(ln, rstd, mid, w->mlp_norm, n, C, c->rms_eps);
+        lin_fwd(m, l, LLAMA_GATE, gate, ln, NULL, n);
+        lin_fwd(m, l, LLAMA_UP, up, ln, NULL, n);
+        op_swiglu_forward(gate, gate, up, N * F);
+        lin_fwd(m, l, LLAMA_DOWN, x, gate, NULL, n);
+        for (size_t i = 0; i < N * C; i++)
+            x[i] += mid[i];
+    }
+    if (logits) {
+        op_rmsnorm_forward(ln, rstd, x + (N - 1) * C, m->w.final_norm, 1, C, c->rms_eps);
+        op_matmul_forward(logits, ln, m->w.lm_head, NULL, 1, C, c->vocab);
+    }
+    s->len += n;
+    free(x);
+    free(ln);
+    free(mid);
+    free(q);
+    free(att);
+    free(gate);
+    free(up);
+    free(rstd);
+    free(rc);
+    free(rs);
+}
+
+TpStatus llama_prefill(const LlamaModel *m, LlamaKV *s, const int *tokens, int n, float *logits,
+                       TpError *err) {
+    if (n <= 0)
+        return tp_error_set(err, TP_EINVAL, "prefill: no tokens");
+    if (n > s->max_len - s->len)
+        return tp_error_set(err, TP_EINVAL, "KV cache full (%d positions, %d used, %d more asked)",
+                            s->max_len, s->len, n);
+    for (int i = 0; i < n; i++)
+        if (tokens[i] < 0 || tokens[i] >= m->cfg.vocab)
+            return tp_error_set(err, TP_EINVAL, "token id %d outside the vocabulary", tokens[i]);
+    for (int done = 0; done < n;) {
+        int k = n - done < LLAMA_PREFILL_CHUNK ? n - done : LLAMA_PREFILL_CHUNK;
+        prefill_chunk(m, s, tokens + done, k, done + k == n ? logits : NULL);
+        done += k;
+    }
+    return TP_OK;
+}
+
 /* --- sampling --------------------------------------------------------------------------- */
 
 static uint64_t next_u64(uint64_t *s) {

@@ -525,8 +525,8 @@ static char *greedy_answer(Trainer *t, const DatasetExample *ex, TpError *err) {
     LlamaSampler greedy = {0, 1, 0};
     uint64_t rng = 0;
     TpStatus st = TP_OK;
-    for (int i = 0; st == TP_OK && i < ex->prompt_len; i++)
-        st = llama_decode_step(&t->model, kv, ex->ids[i], logits, err);
+    if (ex->prompt_len > 0)
+        st = llama_prefill(&t->model, kv, ex->ids, ex->prompt_len, logits, err);
     while (st == TP_OK && ng < budget) {
         int next = llama_sample(logits, V, &greedy, &rng);
         bool stop = next == eos;

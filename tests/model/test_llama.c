@@ -169,6 +169,56 @@ static void test_kv_cache_matches_forward(void **state) {
     llama_model_free(&m);
 }
 
+/* A prompt prefilled in one call (in chunks of LLAMA_PREFILL_CHUNK) leaves
+ * the cache as token-by-token decoding does: the last prompt position's
+ * logits and every following decode step match the full causal forward. 200
+ * tokens make two chunks (128 + 72). */
+static void test_prefill_matches_forward(void **state) {
+    (void)state;
+    LlamaConfig c = tiny();
+    c.max_pos = 256;
+    LlamaModel m;
+    TpError err;
+    assert_int_equal(llama_model_init(&m, &c, &err), TP_OK);
+    llama_model_randomize(&m, 4, 0.3f);
+    enum { T = 200, V = 40 };
+    static int ids[T];
+    for (int t = 0; t < T; t++)
+        ids[t] = (t * 7 + 3) % V;
+    assert_int_equal(llama_forward(&m, ids, NULL, 1, T, NULL, NULL, &err), TP_OK);
+    const float *full = llama_logits(&m);
+    int splits[] = {1, 5, 128, 129, 190};
+    for (size_t si = 0; si < sizeof splits / sizeof *splits; si++) {
+        int n = splits[si];
+        LlamaKV *kv;
+        assert_int_equal(llama_kv_new(&m, T, &kv, &err), TP_OK);
+        float logits[V];
+        assert_int_equal(llama_prefill(&m, kv, ids, n, logits, &err), TP_OK);
+        assert_int_equal(llama_kv_len(kv), n);
+        double worst = 0;
+        for (int v = 0; v < V; v++)
+            worst = fmax(worst, fabs(logits[v] - full[(n - 1) * V + v]));
+        for (int t = n; t < T; t++) {
+            assert_int_equal(llama_decode_step(&m, kv, ids[t], logits, &err), TP_OK);
+            for (int v = 0; v < V; v++)
+                worst = fmax(worst, fabs(logits[v] - full[t * V + v]));
+        }
+        assert_true(worst < 1e-4);
+        llama_kv_free(kv);
+    }
+    /* a prompt longer than the room left, an empty one and a bad id are refused */
+    LlamaKV *kv;
+    assert_int_equal(llama_kv_new(&m, 10, &kv, &err), TP_OK);
+    float logits[V];
+    assert_int_equal(llama_prefill(&m, kv, ids, 11, logits, &err), TP_EINVAL);
+    assert_int_equal(llama_prefill(&m, kv, ids, 0, logits, &err), TP_EINVAL);
+    int bad[2] = {1, V};
+    assert_int_equal(llama_prefill(&m, kv, bad, 2, logits, &err), TP_EINVAL);
+    assert_int_equal(llama_kv_len(kv), 0);
+    llama_kv_free(kv);
+    llama_model_free(&m);
+}
+
 /* Loss of a sequence equals the mean of per-position cross-entropies and
  * ignores masked targets. */
 static void test_loss_masking(void **state) {
@@ -435,6 +485,19 @@ static void test_sliding_window_matches_reference(void **state) {
         }
         assert_true(dworst <= 2e-5 * scale);
         llama_kv_free(kv);
+        /* a prefilled prompt applies it too */
+        assert_int_equal(llama_kv_new(&m, T, &kv, &err), TP_OK);
+        assert_int_equal(llama_prefill(&m, kv, ids, 7, step, &err), TP_OK);
+        dworst = 0;
+        for (int j = 0; j < V; j++)
+            dworst = fmax(dworst, fabs(step[j] - ref[6 * V + j]));
+        for (int t = 7; t < T; t++) {
+            assert_int_equal(llama_decode_step(&m, kv, ids[t], step, &err), TP_OK);
+            for (int j = 0; j < V; j++)
+                dworst = fmax(dworst, fabs(step[j] - ref[t * V + j]));
+        }
+        assert_true(dworst <= 2e-5 * scale);
+        llama_kv_free(kv);
         llama_model_free(&m);
     }
 }
@@ -467,6 +530,7 @@ int main(void) {
         cmocka_unit_test(test_qwen2_and_v5_rope),
         cmocka_unit_test(test_config_errors),
         cmocka_unit_test(test_kv_cache_matches_forward),
+        cmocka_unit_test(test_prefill_matches_forward),
         cmocka_unit_test(test_loss_masking),
         cmocka_unit_test(test_sliding_window_config),
         cmocka_unit_test(test_sliding_window_matches_reference),
