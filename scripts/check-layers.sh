@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Checks that #includes follow the layers of docs/design-notes.md: data flows
-# downward, nothing includes a module above its own layer, and the workbench's
-# screens do not call into each other (except the listed exceptions below,
-# printed as warnings). Exit status 1 when a rule is broken.
+# downward, nothing includes a module above its own layer; the workbench's
+# screens do not call into each other (each offers only its entry of the
+# screen table) and its headers include no circle. Exit status 1 when a rule
+# is broken.
 #
 #   scripts/check-layers.sh [REPO_ROOT]
 #
@@ -44,19 +45,7 @@ declare -A HEADER=(
   [session]=session [session_edit]=session
 )
 
-# Screens that call into another screen today, to be untangled when the
-# workbench moves onto a shared session layer. "FROM TO" per line; each is
-# printed as a warning, anything else fails.
-SCREEN_EXCEPTIONS="
-decide costs
-history costs
-history decide
-pricing costs
-pricing decide
-"
-
 errors=0
-warn=0
 fail() { echo "check-layers: $*" >&2; errors=$((errors + 1)); }
 
 # module_of_include FILE_MODULE INCLUDE -> prints the module or nothing
@@ -114,30 +103,63 @@ while IFS= read -r f; do
   done < <(grep -n '^[[:space:]]*#[[:space:]]*include[[:space:]]*"' "$f" || true)
 done < <(find src include -name '*.[ch]' | sort)
 
-# Screens: functions a screen defines (declared in src/tui/tui.h) must not be
-# called from another screen.
+# Screens (src/tui/screen_*.c) are entries of the screen table (screen.h):
+# each offers only its const class tui_NAME_screen, everything else in it is
+# static, and no screen names another screen's class. The app reaches them
+# through the table; they reach each other only through app-level events.
 for f in src/tui/screen_*.c; do
   s=${f#src/tui/screen_}
   s=${s%.c}
+  while IFS= read -r fn; do
+    [ -z "$fn" ] && continue
+    fail "$f: $fn is not static (a screen offers only its class, tui_${s}_screen)"
+  done < <(grep -E '^[a-zA-Z_][a-zA-Z0-9_ *]*[ *]\(?[a-z_][a-z0-9_]*\(' "$f" | grep -vE '^(static|typedef|extern)' |
+    sed -E 's/^[^(]*[ *]([a-z_][a-z0-9_]*)\(.*/\1/' | sort -u)
   for g in src/tui/screen_*.c; do
     [ "$g" = "$f" ] && continue
     t=${g#src/tui/screen_}
     t=${t%.c}
-    # public (non-static) functions defined in g
-    calls=""
-    for fn in $(grep -oE '^[a-zA-Z_][a-zA-Z0-9_ *]*[ *]([a-z_][a-z0-9_]*)\(' "$g" | grep -v '^static' |
-      sed -E 's/.*[ *]([a-z_][a-z0-9_]*)\($/\1/' | sort -u); do
-      if grep -qE "(^|[^a-zA-Z0-9_])$fn\(" "$f"; then calls="$calls $fn"; fi
-    done
-    [ -z "$calls" ] && continue
-    if grep -qx "$s $t" <<<"$SCREEN_EXCEPTIONS"; then
-      echo "check-layers: warning: screen_$s.c calls screen_$t.c:$calls (listed exception)" >&2
-      warn=$((warn + 1))
-    else
-      fail "src/tui/screen_$s.c calls screen_$t.c:$calls (screens must not call each other; go through a lower layer or list the exception)"
+    if grep -qE "(^|[^a-zA-Z0-9_])tui_${t}_screen([^a-zA-Z0-9_]|$)" "$f"; then
+      fail "$f uses screen_$t.c: tui_${t}_screen (screens must not call each other; post an app-level event)"
     fi
   done
 done
 
-echo "check-layers: $checked files, $errors errors, $warn warnings"
+# No include circle among the workbench's files: follow each header's
+# "tui/..." (or same-folder) includes; reaching the header again is a circle.
+tui_includes() { # FILE -> the src/tui headers it includes
+  { grep -hE '^[[:space:]]*#[[:space:]]*include[[:space:]]*"' "$1" 2>/dev/null || true; } |
+    sed -E 's/.*"([^"]*)".*/\1/' | while read -r inc; do
+      case "$inc" in
+      tui/*) echo "src/$inc" ;;
+      */*) ;;
+      *) echo "src/tui/$inc" ;;
+      esac
+    done | sort -u
+}
+for h in src/tui/*.h; do
+  [ -e "$h" ] || continue
+  seen=" "
+  queue=$(tui_includes "$h")
+  path_to=""
+  while [ -n "$queue" ]; do
+    next=""
+    for x in $queue; do
+      [ -e "$x" ] || continue
+      if [ "$x" = "$h" ]; then
+        path_to="yes"
+        break 2
+      fi
+      case "$seen" in *" $x "*) continue ;; esac
+      seen="$seen$x "
+      next="$next $(tui_includes "$x")"
+    done
+    queue=$next
+  done
+  if [ -n "$path_to" ]; then
+    fail "$h: include circle (it includes itself through:$seen)"
+  fi
+done
+
+echo "check-layers: $checked files, $errors errors"
 [ "$errors" -eq 0 ]

@@ -1,6 +1,10 @@
 /* app.c - the workbench's main loop: terminal setup and restore, colour
- * roles, tabs, status bar, help, mouse, resize; screens draw the body. */
+ * roles, tabs, status bar, help, mouse, resize, and the events between
+ * screens. The screens are the table below (screen.h); the app knows them
+ * only through it. */
 #define _XOPEN_SOURCE_EXTENDED 1
+#include "tui/evidence.h"
+#include "tui/screen.h"
 #include "tui/tui.h"
 #include "tunepilot/session.h"
 
@@ -8,13 +12,10 @@
 #include <locale.h>
 #include <ncurses.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "tui/chart.h"
-#include "tui/textfit.h"
 #include "tunepilot/arena.h"
 #include "tunepilot/paths.h"
 
@@ -25,8 +26,14 @@ static void on_signal(int sig) {
     g_quit = 1;
 }
 
-static const char *const TAB_NAMES[N_SCREENS] = {"Decide",  "Costs", "Pricing",
-                                                 "History", "Pilot", "Runs"};
+/* The screens in tab order: 1-7 and F2-F8 pick them. */
+static const TuiScreenClass *const SCREENS[] = {
+    &tui_decide_screen, &tui_costs_screen, &tui_pricing_screen, &tui_history_screen,
+    &tui_pilot_screen,  &tui_runs_screen,  &tui_evals_screen,
+};
+#define N_SCREENS ((int)(sizeof SCREENS / sizeof SCREENS[0]))
+
+static const TuiScreenClass *current(const TuiApp *a) { return SCREENS[a->screen]; }
 
 /* --- colours ----------------------------------------------------------------------- */
 
@@ -60,77 +67,10 @@ static void init_roles(TuiApp *a) {
         init_pair((short)pairs[i].r, pairs[i].fg, pairs[i].bg);
 }
 
-int tui_attr(const TuiApp *a, TuiRole r) {
-    if (a->mono) {
-        switch (r) {
-        case ROLE_TITLE:
-        case ROLE_TAB_ACTIVE:
-        case ROLE_STATUS:
-        case ROLE_SELECTED:
-            return A_REVERSE;
-        case ROLE_HEADER:
-            return A_BOLD | A_UNDERLINE;
-        case ROLE_GOOD:
-        case ROLE_REFLINE:
-            return A_BOLD;
-        case ROLE_BAD:
-            return A_BOLD | A_UNDERLINE;
-        case ROLE_DIM:
-            return A_DIM;
-        default:
-            return A_NORMAL;
-        }
-    }
-    return r == ROLE_NORMAL ? A_NORMAL : (int)COLOR_PAIR(r) | (r == ROLE_HEADER ? A_BOLD : 0);
-}
-
-/* --- text ---------------------------------------------------------------------------- */
-
-void tui_text(const TuiApp *a, int y, int x, int w, TuiRole r, bool pad, const char *text) {
-    if (w <= 0 || y < 0 || y >= a->rows || x >= a->cols)
-        return;
-    if (x + w > a->cols)
-        w = a->cols - x;
-    char buf[1024];
-    text_fit(text, w, a->ascii, false, buf, sizeof buf);
-    int attr = tui_attr(a, r);
-    attron(attr);
-    mvaddstr(y, x, buf);
-    if (pad)
-        for (int i = text_width(buf); i < w; i++)
-            addch(' ');
-    attroff(attr);
-}
-
-void tui_textf(const TuiApp *a, int y, int x, int w, TuiRole r, const char *fmt, ...) {
-    char buf[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    tui_text(a, y, x, w, r, false, buf);
-}
-
-void tui_blit_chart(const TuiApp *a, const ChartGrid *g, Rect r) {
-    for (int y = 0; y < g->rows && y < r.h; y++)
-        for (int x = 0; x < g->cols && x < r.w; x++) {
-            const ChartCell *c = &g->cells[y * g->cols + x];
-            if (!c->glyph[0])
-                continue;
-            TuiRole role = c->style == -1   ? ROLE_DIM
-                           : c->style == -2 ? ROLE_REFLINE
-                                            : (TuiRole)(ROLE_SERIES0 + (c->style % 6));
-            int attr = tui_attr(a, role);
-            attron(attr);
-            mvaddstr(r.y + y, r.x + x, c->glyph);
-            attroff(attr);
-        }
-}
-
 /* Prices by the session's snapshot rule: the newest stored snapshot over
- * the bundled tables, as every command does. Called at start and after `u`
- * on Pricing. */
-void tui_pricing_load(TuiApp *a) {
+ * the bundled tables, as every command does. Called at start and on
+ * TUI_EV_PRICES_CHANGED. */
+static void pricing_load(TuiApp *a) {
     TpError err = {0};
     pricing_free(&a->pricing); /* leaves it zeroed */
     if (session_pricing_load(a->store, SESSION_SNAPSHOT_NEWEST, &a->pricing, &err) != TP_OK) {
@@ -141,57 +81,77 @@ void tui_pricing_load(TuiApp *a) {
     }
 }
 
+/* --- events ---------------------------------------------------------------------------- */
+
+/* Handles the queued events in order, including those posted meanwhile. */
+static void dispatch(TuiApp *a) {
+    for (int guard = 0; a->n_events > 0 && guard < 64; guard++) {
+        TuiEvent ev = a->events[0];
+        memmove(&a->events[0], &a->events[1], sizeof a->events[0] * (size_t)(a->n_events - 1));
+        a->n_events--;
+        if (ev.kind == TUI_EV_PRICES_CHANGED)
+            pricing_load(a); /* says so on the status bar when it fails */
+        for (int i = 0; i < N_SCREENS; i++)
+            if (SCREENS[i]->notify && SCREENS[i]->notify(a, a->self[i], &ev) & TUI_FOCUS)
+                a->screen = i;
+        free(ev.json);
+    }
+    for (int i = 0; i < a->n_events; i++)
+        free(a->events[i].json);
+    a->n_events = 0;
+}
+
 /* --- frame ------------------------------------------------------------------------------ */
 
-static const char *screen_keys(ScreenId s) {
-    switch (s) {
-    case SCREEN_DECIDE:
-        return decide_keys();
-    case SCREEN_COSTS:
-        return costs_keys();
-    case SCREEN_PRICING:
-        return pricing_keys();
-    case SCREEN_PILOT:
-        return pilot_keys();
-    case SCREEN_RUNS:
-        return runs_keys();
-    default:
-        return history_keys();
-    }
+static const TuiKey GLOBAL_KEYS[] = {
+    {"1-7, Tab, F2-F8", "switch screens (Decide, Costs, Pricing, History, Pilot, Runs, Evals)"},
+    {"?, F1", "this help: the keys of the current screen"},
+    {"o", "write this screen's report as one HTML page (Decide, Costs, Runs) to "
+          "$TUNEPILOT_REPORT_DIR or the current directory"},
+    {"q, F10", "quit"},
+    {"mouse", "click a tab; the wheel scrolls lists"},
+    {NULL, NULL},
+};
+
+static void help_line(TuiApp *a, int y, int x, int w, const TuiKey *k) {
+    tui_text(a, y, x, 18 < w ? 18 : w, ROLE_STATUS, false, k->key);
+    if (w > 19)
+        tui_text(a, y, x + 19, w - 19, ROLE_STATUS, false, k->what);
 }
 
 static void draw_help(TuiApp *a) {
-    static const char *const lines[] = {
-        "tunepilot: prompt engineering, RAG or fine-tuning?",
-        "",
-        "1-6, Tab, F2-F7   switch screens (Decide, Costs, Pricing, History, Pilot, Runs)",
-        "?, F1             this help          q, F10   quit",
-        "mouse             click a tab; the wheel scrolls lists",
-        "",
-        "Decide   answer the questions (y/n or a number, Enter); Left/Right go back",
-        "         and forward; the verdict and its reasons update as you answer",
-        "Costs    Up/Down pick a workload figure, Enter edits it: the table and the",
-        "         cumulative-cost chart recompute as you type; Enter applies, Esc cancels",
-        "         s saves the scenario (History), e cycles the bundled examples",
-        "Pricing  / search, p provider, s sort column, r reverse, Up/Down scroll",
-        "History  Up/Down pick a saved scenario or decision, Enter reopens it",
-        "Pilot    pick model, data and settings (Up/Down, Enter edits, Left/Right",
-        "         choose); the data audit and the estimate show before L launches",
-        "Runs     live curves (m smooth, l log, z zoom), Space marks runs and c",
-        "         compares them; p pauses or resumes, x cancels a run",
-        "o        on Decide, Costs or Runs: writes that report as one HTML page (to",
-        "         $TUNEPILOT_REPORT_DIR or the current directory) and shows its path",
-        "",
-        "Everything shown is also available from the command line (tunepilot --help).",
-        "Press any key to close.",
-    };
-    int n = sizeof lines / sizeof lines[0], w = 80 < a->cols - 4 ? 80 : a->cols - 4;
+    const TuiScreenClass *s = current(a);
+    int n_screen = 0, n_global = 0;
+    while (s->keys && s->keys[n_screen].key)
+        n_screen++;
+    while (GLOBAL_KEYS[n_global].key)
+        n_global++;
+    int n = 2 + 1 + n_screen + 1 + 1 + n_global + 1 + 2;
+    int w = 90 < a->cols - 4 ? 90 : a->cols - 4;
     int h = n + 2 < a->rows - 2 ? n + 2 : a->rows - 2, y0 = (a->rows - h) / 2,
         x0 = (a->cols - w) / 2;
     for (int y = 0; y < h; y++)
         tui_text(a, y0 + y, x0, w, ROLE_STATUS, true, "");
-    for (int i = 0; i < n && i + 1 < h - 1; i++)
-        tui_text(a, y0 + 1 + i, x0 + 2, w - 4, ROLE_STATUS, false, lines[i]);
+    int y = y0 + 1, x = x0 + 2, iw = w - 4, end = y0 + h - 1;
+    char title[128];
+    snprintf(title, sizeof title, "%s: the keys of this screen (this help, ? or F1)", s->name);
+    tui_text(a, y++, x, iw, ROLE_STATUS, false, "tunepilot: prompt engineering, RAG or fine-tuning?");
+    y++;
+    if (y < end)
+        tui_text(a, y++, x, iw, ROLE_STATUS, false, title);
+    for (int i = 0; i < n_screen && y < end; i++)
+        help_line(a, y++, x, iw, &s->keys[i]);
+    y++;
+    if (y < end)
+        tui_text(a, y++, x, iw, ROLE_STATUS, false, "Every screen");
+    for (int i = 0; i < n_global && y < end; i++)
+        help_line(a, y++, x, iw, &GLOBAL_KEYS[i]);
+    y++;
+    if (y < end)
+        tui_text(a, y++, x, iw, ROLE_STATUS, false,
+                 "Everything shown is also available from the command line (tunepilot --help).");
+    if (y < end)
+        tui_text(a, y++, x, iw, ROLE_STATUS, false, "Press any key to close.");
 }
 
 static void draw_frame(TuiApp *a) {
@@ -222,34 +182,16 @@ static void draw_frame(TuiApp *a) {
     int x = tb.x;
     for (int i = 0; i < N_SCREENS; i++) {
         char tab[32];
-        snprintf(tab, sizeof tab, " %d %s ", i + 1, TAB_NAMES[i]);
-        tui_text(a, tb.y, x, (int)strlen(tab), i == (int)a->screen ? ROLE_TAB_ACTIVE : ROLE_TAB,
-                 false, tab);
+        snprintf(tab, sizeof tab, " %d %s ", i + 1, SCREENS[i]->name);
+        tui_text(a, tb.y, x, (int)strlen(tab), i == a->screen ? ROLE_TAB_ACTIVE : ROLE_TAB, false,
+                 tab);
         x += (int)strlen(tab) + 1;
     }
-    switch (a->screen) {
-    case SCREEN_DECIDE:
-        decide_draw(a);
-        break;
-    case SCREEN_COSTS:
-        costs_draw(a);
-        break;
-    case SCREEN_PRICING:
-        pricing_draw(a);
-        break;
-    case SCREEN_PILOT:
-        pilot_draw(a);
-        break;
-    case SCREEN_RUNS:
-        runs_draw(a);
-        break;
-    default:
-        history_draw(a);
-    }
+    current(a)->draw(a, a->self[a->screen]);
     Rect s = a->lay.status;
     char status[512];
-    snprintf(status, sizeof status, " %s%s%s  |  1-6 screens  o report  ? help  q quit", a->message,
-             a->message[0] ? "  |  " : "", screen_keys(a->screen));
+    snprintf(status, sizeof status, " %s%s%s  |  1-%d screens  o report  ? help  q quit", a->message,
+             a->message[0] ? "  |  " : "", current(a)->footer, N_SCREENS);
     tui_text(a, s.y, s.x, s.w, ROLE_STATUS, true, status);
     if (a->help)
         draw_help(a);
@@ -260,7 +202,7 @@ static void draw_frame(TuiApp *a) {
 static int tab_at(int x) {
     int pos = 0;
     for (int i = 0; i < N_SCREENS; i++) {
-        int w = (int)strlen(TAB_NAMES[i]) + 4;
+        int w = (int)strlen(SCREENS[i]->name) + 4;
         if (x >= pos && x < pos + w)
             return i;
         pos += w + 1;
@@ -269,26 +211,18 @@ static int tab_at(int x) {
 }
 
 static int screen_key(TuiApp *a, int ch) {
-    switch (a->screen) {
-    case SCREEN_DECIDE:
-        return decide_key(a, ch);
-    case SCREEN_COSTS:
-        return costs_key(a, ch);
-    case SCREEN_PRICING:
-        return pricing_key(a, ch);
-    case SCREEN_PILOT:
-        return pilot_key(a, ch);
-    case SCREEN_RUNS:
-        return runs_key(a, ch);
-    default:
-        return history_key(a, ch);
-    }
+    return current(a)->key(a, a->self[a->screen], ch);
 }
 
 static bool typing(const TuiApp *a) {
-    return (a->screen == SCREEN_COSTS && a->costs.editing) ||
-           (a->screen == SCREEN_PRICING && a->pricing_view.typing) ||
-           (a->screen == SCREEN_PILOT && pilot_typing(a));
+    return current(a)->typing && current(a)->typing(a->self[a->screen]);
+}
+
+static bool any_live(const TuiApp *a) {
+    for (int i = 0; i < N_SCREENS; i++)
+        if (SCREENS[i]->live && SCREENS[i]->live(a->self[i]))
+            return true;
+    return false;
 }
 
 /* Global keys after the screen had its chance. */
@@ -300,7 +234,7 @@ static int global_key(TuiApp *a, int ch) {
         if ((ev.bstate & BUTTON1_CLICKED || ev.bstate & BUTTON1_PRESSED) && ev.y == a->lay.tabs.y) {
             int t = tab_at(ev.x);
             if (t >= 0)
-                a->screen = (ScreenId)t;
+                a->screen = t;
             return TUI_REDRAW;
         }
         if (ev.bstate & BUTTON4_PRESSED)
@@ -310,19 +244,19 @@ static int global_key(TuiApp *a, int ch) {
         return TUI_NONE;
     }
     if (ch >= '1' && ch < '1' + N_SCREENS && !typing(a)) {
-        a->screen = (ScreenId)(ch - '1');
+        a->screen = ch - '1';
         return TUI_REDRAW;
     }
     if (ch >= KEY_F(2) && ch < KEY_F(2) + N_SCREENS) {
-        a->screen = (ScreenId)(ch - KEY_F(2));
+        a->screen = ch - KEY_F(2);
         return TUI_REDRAW;
     }
     switch (ch) {
     case '\t':
-        a->screen = (ScreenId)((a->screen + 1) % N_SCREENS);
+        a->screen = (a->screen + 1) % N_SCREENS;
         return TUI_REDRAW;
     case KEY_BTAB:
-        a->screen = (ScreenId)((a->screen + N_SCREENS - 1) % N_SCREENS);
+        a->screen = (a->screen + N_SCREENS - 1) % N_SCREENS;
         return TUI_REDRAW;
     case '?':
     case KEY_F(1):
@@ -331,7 +265,11 @@ static int global_key(TuiApp *a, int ch) {
     case 'o':
         if (typing(a))
             return TUI_NONE;
-        tui_export_report(a);
+        if (current(a)->report)
+            current(a)->report(a, a->self[a->screen]);
+        else
+            snprintf(a->message, sizeof a->message,
+                     "o writes a report from Decide or Costs (the projection) and Runs (a run)");
         return TUI_REDRAW;
     case 'q':
     case KEY_F(10):
@@ -347,6 +285,7 @@ static int global_key(TuiApp *a, int ch) {
 static void app_open(TuiApp *a, const TuiOptions *o) {
     memset(a, 0, sizeof *a);
     a->opt = *o;
+    a->redraw = draw_frame;
     const char *nc = getenv("NO_COLOR");
     a->mono = o->no_color || (nc && *nc);
     a->ascii = strcmp(nl_langinfo(CODESET), "UTF-8") != 0;
@@ -357,30 +296,41 @@ static void app_open(TuiApp *a, const TuiOptions *o) {
         a->store_error[0] = '\0';
     else
         snprintf(a->store_error, sizeof a->store_error, "%s", err.msg);
-    tui_pricing_load(a);
-    a->screen = SCREEN_DECIDE;
-    costs_open(a);
-    decide_open(a);
-    runs_open(a);
-    pilot_open(a);
+    pricing_load(a);
+    a->screen = 0;
+    a->self = calloc((size_t)N_SCREENS, sizeof *a->self);
+    if (!a->self)
+        return;
+    for (int i = 0; i < N_SCREENS; i++) {
+        a->self[i] = SCREENS[i]->open ? SCREENS[i]->open(a) : NULL;
+        if (SCREENS[i]->open && !a->self[i])
+            a->open_failed = true;
+    }
+    if (!a->open_failed)
+        dispatch(a);
 }
 
 static void app_close(TuiApp *a) {
+    for (int i = N_SCREENS - 1; a->self && i >= 0; i--)
+        if (SCREENS[i]->close)
+            SCREENS[i]->close(a, a->self[i]);
+    free(a->self);
     evals_close(a);
-    pilot_close(a);
-    runs_close(a);
-    decide_close(a);
-    costs_close(a);
-    pricing_view_close(a);
-    history_close(a);
+    for (int i = 0; i < a->n_events; i++)
+        free(a->events[i].json);
     pricing_free(&a->pricing);
     store_close(a->store);
 }
 
 TuiApp *tui_app_new(const TuiOptions *o) {
     TuiApp *a = calloc(1, sizeof *a);
-    if (a)
-        app_open(a, o);
+    if (!a)
+        return NULL;
+    app_open(a, o);
+    if (!a->self || a->open_failed) {
+        tui_app_free(a);
+        return NULL;
+    }
     return a;
 }
 
@@ -396,7 +346,8 @@ void tui_draw(TuiApp *a) {
 }
 
 void tui_show(TuiApp *a, int screen) {
-    a->screen = (ScreenId)screen;
+    if (screen >= 0 && screen < N_SCREENS)
+        a->screen = screen;
 }
 
 /* Out of memory is fatal (arena.h): put the terminal back first, so that
@@ -432,10 +383,10 @@ int tui_run(const TuiOptions *o) {
     draw_frame(a);
     while (!g_quit) {
         /* while a run is live, wake up every second to redraw its curves */
-        timeout(runs_live(a) || pilot_recent_launch(a) ? 1000 : -1);
+        timeout(any_live(a) ? 1000 : -1);
         int ch = getch();
         if (ch == ERR) {
-            if (!g_quit && (a->screen == SCREEN_RUNS || a->screen == SCREEN_PILOT))
+            if (!g_quit && current(a)->live)
                 draw_frame(a);
             continue; /* a timeout or a signal */
         }
@@ -448,6 +399,7 @@ int tui_run(const TuiOptions *o) {
         int r = a->lay.too_small && ch != 'q' ? TUI_NONE : screen_key(a, ch);
         if (r == TUI_NONE)
             r = global_key(a, ch);
+        dispatch(a);
         if (r & TUI_QUIT)
             break;
         draw_frame(a);

@@ -1,8 +1,8 @@
-/* export.c - the `o` key on every screen: writes the screen's report
- * as a self-contained HTML page (the one `tunepilot cost --format html` or
- * `tunepilot runs report` writes) and shows its path on the status bar.
- * Costs: the projection being edited. Runs: the selected run. The page goes
- * to $TUNEPILOT_REPORT_DIR, else the current directory. */
+/* export.c - the `o` key: writes a screen's report as a self-contained
+ * HTML page (the one `tunepilot cost --format html` or `tunepilot runs
+ * report` writes) and shows its path on the status bar. Costs and Decide:
+ * the projection being edited. Runs: the selected run. The page goes to
+ * $TUNEPILOT_REPORT_DIR, else the current directory. */
 #include <ctype.h>
 #include <limits.h>
 #include <stdio.h>
@@ -39,19 +39,20 @@ static void write_report(TuiApp *a, const char *name, const char *html) {
              realpath(path, abs) ? abs : path);
 }
 
-static void export_costs(TuiApp *a, const char *now) {
-    CostsState *c = &a->costs;
-    if (!c->have) {
+void tui_export_cost(TuiApp *a, const CostScenario *sc, const CostProjection *proj) {
+    if (!sc || !proj) {
         snprintf(a->message, sizeof a->message, "no projection to report: fix the scenario first");
         return;
     }
     ReportPricing rp = {a->pricing.snapshot_id, a->pricing.snapshot_label,
                         a->pricing.snapshot_as_of};
+    char now[32];
+    now_utc(now, sizeof now);
     ReportMeta meta = {TP_VERSION, now};
-    char *html = report_cost_html(&c->sc, &c->proj, &rp, &meta);
+    char *html = report_cost_html(sc, proj, &rp, &meta);
     char name[160], slug[120];
     size_t k = 0;
-    for (const char *p = c->sc.name; *p && k + 1 < sizeof slug; p++)
+    for (const char *p = sc->name; *p && k + 1 < sizeof slug; p++)
         slug[k++] = isalnum((unsigned char)*p) ? (char)tolower((unsigned char)*p) : '-';
     slug[k] = '\0';
     snprintf(name, sizeof name, "cost-%s.html", k ? slug : "scenario");
@@ -59,8 +60,7 @@ static void export_costs(TuiApp *a, const char *now) {
     free(html);
 }
 
-static void export_run(TuiApp *a, const char *now) {
-    int64_t id = runs_selected_id(a);
+void tui_export_run(TuiApp *a, int64_t id) {
     if (!id || !a->store) {
         snprintf(a->message, sizeof a->message, "no run selected");
         return;
@@ -76,6 +76,8 @@ static void export_run(TuiApp *a, const char *now) {
     }
     store_run_metrics(a->store, id, -1, &m, &nm, &err);
     store_run_evals(a->store, id, &e, &ne, &err);
+    char now[32];
+    now_utc(now, sizeof now);
     ReportMeta meta = {TP_VERSION, now};
     char *html = report_run_html(&run, m, nm, e, ne, &meta);
     char name[64];
@@ -85,21 +87,4 @@ static void export_run(TuiApp *a, const char *now) {
     free(m);
     free(e);
     store_run_free(&run);
-}
-
-void tui_export_report(TuiApp *a) {
-    char now[32];
-    now_utc(now, sizeof now);
-    switch (a->screen) {
-    case SCREEN_COSTS:
-    case SCREEN_DECIDE: /* the decision's costs are the Costs screen's projection */
-        export_costs(a, now);
-        break;
-    case SCREEN_RUNS:
-        export_run(a, now);
-        break;
-    default:
-        snprintf(a->message, sizeof a->message,
-                 "o writes a report from Decide or Costs (the projection) and Runs (a run)");
-    }
 }

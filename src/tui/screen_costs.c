@@ -11,6 +11,7 @@
 #include <cjson/cJSON.h>
 
 #include "tui/chart.h"
+#include "tui/screen.h"
 #include "tui/tui.h"
 #include "tunepilot/assets.h"
 #include "tunepilot/fileio.h"
@@ -32,11 +33,29 @@ static const Field FIELDS[] = {
 };
 #define N_FIELDS ((int)(sizeof FIELDS / sizeof FIELDS[0]))
 
-static int example_index;
+typedef struct CostsState {
+    struct cJSON *doc; /* the scenario being edited */
+    char name[128];
+    int field;     /* selected workload field */
+    char edit[32]; /* text being typed into it */
+    bool editing;
+    CostScenario sc;
+    CostProjection proj;
+    bool have; /* sc and proj valid */
+    char error[512];
+    int64_t saved_id;
+    int example_index; /* the bundled example shown last (e) */
+} CostsState;
 
-const char *costs_keys(void) {
-    return "Up/Down field  Enter edit  e example  s save  m use the last pilot's training time";
-}
+static const TuiKey KEYS[] = {
+    {"Up/Down, k/j", "pick a workload figure"},
+    {"Enter", "edit it: the table and the chart recompute as you type; Enter applies"},
+    {"Esc", "stop editing"},
+    {"e", "the next bundled example scenario"},
+    {"s", "save the scenario (listed in History)"},
+    {"m", "use the newest pilot run's measured training time"},
+    {NULL, NULL},
+};
 
 static cJSON *field_item(cJSON *doc, const Field *f) {
     cJSON *parent = f->top ? doc : cJSON_GetObjectItemCaseSensitive(doc, "workload");
@@ -54,16 +73,18 @@ static void field_text(cJSON *doc, const Field *f, char *out, size_t size) {
         snprintf(out, size, "-");
 }
 
-static void recompute(TuiApp *a) {
-    CostsState *c = &a->costs;
+/* Parses and projects the document, then publishes it to the other screens. */
+static void recompute(TuiApp *a, CostsState *c) {
     if (c->have) {
         cost_projection_free(&c->proj);
         cost_scenario_free(&c->sc);
         c->have = false;
     }
     c->error[0] = '\0';
-    if (!c->doc)
+    if (!c->doc) {
+        tui_scenario_publish(a, NULL, c->name, NULL, NULL);
         return;
+    }
     char *text = cJSON_PrintUnformatted(c->doc);
     TpError err = {0};
     char today[11];
@@ -81,10 +102,12 @@ static void recompute(TuiApp *a) {
     if (st != TP_OK)
         snprintf(c->error, sizeof c->error, "%s", err.msg);
     free(text);
+    tui_scenario_publish(a, c->doc, c->name, c->have ? &c->sc : NULL,
+                         c->have ? &c->proj : NULL);
 }
 
-void costs_load_doc(TuiApp *a, const char *json, const char *name, int64_t saved_id) {
-    CostsState *c = &a->costs;
+static void load_doc(TuiApp *a, CostsState *c, const char *json, const char *name,
+                     int64_t saved_id) {
     cJSON *doc = cJSON_Parse(json);
     if (!doc) {
         snprintf(a->message, sizeof a->message, "cannot read scenario %s", name);
@@ -95,10 +118,10 @@ void costs_load_doc(TuiApp *a, const char *json, const char *name, int64_t saved
     snprintf(c->name, sizeof c->name, "%s", name);
     c->saved_id = saved_id;
     c->editing = false;
-    recompute(a);
+    recompute(a, c);
 }
 
-static void load_example(TuiApp *a, int i) {
+static void load_example(TuiApp *a, CostsState *c, int i) {
     const char *n = tp_asset_name("assets/scenarios/", i);
     if (!n) {
         i = 0;
@@ -106,17 +129,16 @@ static void load_example(TuiApp *a, int i) {
     }
     if (!n)
         return;
-    example_index = i;
+    c->example_index = i;
     size_t len;
     const char *data = tp_asset_get(n, &len);
-    costs_load_doc(a, data, n + strlen("assets/scenarios/"), 0);
+    load_doc(a, c, data, n + strlen("assets/scenarios/"), 0);
 }
 
-void costs_reprice(TuiApp *a) {
-    recompute(a);
-}
-
-void costs_open(TuiApp *a) {
+static void *costs_open(TuiApp *a) {
+    CostsState *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
     if (a->opt.scenario) {
         /* the whole file up to the scenario limit (limits.h); past it, a message and the
          * bundled example instead of a silently cut document */
@@ -124,32 +146,72 @@ void costs_open(TuiApp *a) {
         size_t n = 0;
         TpError err = {0};
         if (tp_file_read(a->opt.scenario, TP_MAX_SCENARIO_BYTES, &buf, &n, &err) == TP_OK && n) {
-            costs_load_doc(a, buf, a->opt.scenario, 0);
+            load_doc(a, c, buf, a->opt.scenario, 0);
             free(buf);
-            return;
+            return c;
         }
         free(buf);
         snprintf(a->message, sizeof a->message, "%s", err.msg[0] ? err.msg : "empty scenario file");
     }
-    load_example(a, 0); /* ticket-triage first (names sort) */
+    load_example(a, c, 0); /* ticket-triage first (names sort) */
     for (int i = 0; tp_asset_name("assets/scenarios/", i); i++)
         if (strstr(tp_asset_name("assets/scenarios/", i), "ticket-triage"))
-            load_example(a, i);
+            load_example(a, c, i);
+    return c;
 }
 
-void costs_close(TuiApp *a) {
-    CostsState *c = &a->costs;
+static void costs_close(TuiApp *a, void *self) {
+    CostsState *c = self;
+    if (!c)
+        return;
+    a->scenario = (TuiScenario){0}; /* nobody reads it after this */
     if (c->have) {
         cost_projection_free(&c->proj);
         cost_scenario_free(&c->sc);
     }
     cJSON_Delete(c->doc);
-    memset(c, 0, sizeof *c);
+    free(c);
+}
+
+/* A saved scenario (History's Enter) or a document (a reopened decision's). */
+static int costs_notify(TuiApp *a, void *self, const TuiEvent *ev) {
+    CostsState *c = self;
+    switch (ev->kind) {
+    case TUI_EV_PRICES_CHANGED:
+        recompute(a, c);
+        return TUI_NONE;
+    case TUI_EV_LOAD_SCENARIO:
+        if (ev->json)
+            load_doc(a, c, ev->json, ev->name, 0);
+        return TUI_NONE;
+    case TUI_EV_OPEN_SCENARIO: {
+        TpError err = {0};
+        char *doc = NULL;
+        StoreScenarioInfo info;
+        int r = TUI_NONE;
+        if (!a->store) {
+            snprintf(a->message, sizeof a->message, "database unavailable: %s", a->store_error);
+        } else if (store_scenario_get(a->store, ev->id, &info, &doc, &err) == TP_OK) {
+            load_doc(a, c, doc, info.name, info.id);
+            r = TUI_FOCUS;
+        } else {
+            snprintf(a->message, sizeof a->message, "%s", err.msg);
+        }
+        free(doc);
+        return r;
+    }
+    default:
+        return TUI_NONE;
+    }
+}
+
+static void costs_report(TuiApp *a, void *self) {
+    CostsState *c = self;
+    tui_export_cost(a, c->have ? &c->sc : NULL, c->have ? &c->proj : NULL);
 }
 
 /* Applies the edit buffer to the selected field (if it parses). */
-static void apply_edit(TuiApp *a) {
-    CostsState *c = &a->costs;
+static void apply_edit(TuiApp *a, CostsState *c) {
     char *end;
     double v = strtod(c->edit, &end);
     if (!c->edit[0] || *end)
@@ -162,11 +224,10 @@ static void apply_edit(TuiApp *a) {
         cJSON_ReplaceItemInObjectCaseSensitive(parent, f->key, cJSON_CreateNumber(v));
     else
         cJSON_AddNumberToObject(parent, f->key, v);
-    recompute(a);
+    recompute(a, c);
 }
 
-static void save(TuiApp *a) {
-    CostsState *c = &a->costs;
+static void save(TuiApp *a, CostsState *c) {
     if (!a->store) {
         snprintf(a->message, sizeof a->message, "not saved: database unavailable");
         return;
@@ -188,7 +249,7 @@ static void save(TuiApp *a) {
                                    &err);
     if (st == TP_OK) {
         c->saved_id = id;
-        a->history.loaded = false;
+        tui_post(a, TUI_EV_STORE_CHANGED, id, NULL, NULL);
         snprintf(a->message, sizeof a->message, "saved as scenario %lld", (long long)id);
     } else {
         snprintf(a->message, sizeof a->message, "not saved: %s", err.msg);
@@ -201,8 +262,7 @@ static void save(TuiApp *a) {
 /* Evidence from a pilot: the newest finished run's measured throughput,
  * scaled to each self-hosted option's training GPU (the run's full-run
  * estimate), becomes that option's train_gpu_hours, marked measured. */
-static void use_measured(TuiApp *a) {
-    CostsState *c = &a->costs;
+static void use_measured(TuiApp *a, CostsState *c) {
     SessionEvidence ev;
     TpError err = {0};
     if (session_evidence_load(a->store, 0, &ev, &err) != TP_OK) {
@@ -210,7 +270,7 @@ static void use_measured(TuiApp *a) {
         return;
     }
     int changed = session_evidence_apply(&ev, c->doc);
-    recompute(a);
+    recompute(a, c);
     if (changed)
         snprintf(a->message, sizeof a->message,
                  "training time of %d self-hosted option(s) measured by pilot run %lld", changed,
@@ -220,8 +280,8 @@ static void use_measured(TuiApp *a) {
                  ev.run_id);
 }
 
-int costs_key(TuiApp *a, int ch) {
-    CostsState *c = &a->costs;
+static int costs_key(TuiApp *a, void *self, int ch) {
+    CostsState *c = self;
     if (!c->editing && (ch == '\n' || ch == KEY_ENTER)) {
         c->editing = true; /* digits now go to the field, not to the tabs */
         c->edit[0] = '\0';
@@ -233,7 +293,7 @@ int costs_key(TuiApp *a, int ch) {
             c->edit[n] = (char)ch;
             c->edit[n + 1] = '\0';
         }
-        apply_edit(a); /* live: recompute as the user types */
+        apply_edit(a, c); /* live: recompute as the user types */
         return TUI_REDRAW;
     }
     if (c->editing) {
@@ -244,12 +304,12 @@ int costs_key(TuiApp *a, int ch) {
             size_t n = strlen(c->edit);
             if (n)
                 c->edit[n - 1] = '\0';
-            apply_edit(a);
+            apply_edit(a, c);
             return TUI_REDRAW;
         }
         case '\n':
         case KEY_ENTER:
-            apply_edit(a);
+            apply_edit(a, c);
             c->editing = false;
             return TUI_REDRAW;
         case 27:
@@ -269,13 +329,13 @@ int costs_key(TuiApp *a, int ch) {
         c->field = (c->field + 1) % N_FIELDS;
         return TUI_REDRAW;
     case 'e':
-        load_example(a, example_index + 1);
+        load_example(a, c, c->example_index + 1);
         return TUI_REDRAW;
     case 's':
-        save(a);
+        save(a, c);
         return TUI_REDRAW;
     case 'm':
-        use_measured(a);
+        use_measured(a, c);
         return TUI_REDRAW;
     }
     return TUI_NONE;
@@ -283,8 +343,7 @@ int costs_key(TuiApp *a, int ch) {
 
 /* --- drawing ------------------------------------------------------------------------------ */
 
-static void draw_form(TuiApp *a, Rect r) {
-    CostsState *c = &a->costs;
+static void draw_form(TuiApp *a, const CostsState *c, Rect r) {
     tui_text(a, r.y, r.x, r.w, ROLE_HEADER, false, "Workload");
     tui_text(a, r.y + 1, r.x, r.w, ROLE_DIM, false, c->name);
     for (int i = 0; i < N_FIELDS && 3 + i < r.h; i++) {
@@ -300,8 +359,7 @@ static void draw_form(TuiApp *a, Rect r) {
 }
 
 /* The options table; a compact column set when the rect is narrow. */
-static void draw_table(TuiApp *a, Rect r) {
-    CostsState *c = &a->costs;
+static void draw_table(TuiApp *a, const CostsState *c, Rect r) {
     bool wide = r.w >= 86;
     char hdr[256];
     if (wide)
@@ -379,8 +437,7 @@ static void draw_table(TuiApp *a, Rect r) {
 
 /* Cumulative cost by month, one series per option, with the months where
  * the cheapest option breaks even against the others marked. */
-static void draw_chart(TuiApp *a, Rect r) {
-    CostsState *c = &a->costs;
+static void draw_chart(TuiApp *a, const CostsState *c, Rect r) {
     if (!c->have || r.h < 4)
         return;
     int n = c->proj.n_options, h = c->proj.horizon_months;
@@ -422,8 +479,7 @@ static void draw_chart(TuiApp *a, Rect r) {
 }
 
 /* Side panel: p95 latency against the SLO as bars. */
-static void draw_latency(TuiApp *a, Rect r) {
-    CostsState *c = &a->costs;
+static void draw_latency(TuiApp *a, const CostsState *c, Rect r) {
     tui_text(a, r.y, r.x, r.w, ROLE_HEADER, false, "p95 latency vs SLO");
     if (!c->have)
         return;
@@ -444,14 +500,33 @@ static void draw_latency(TuiApp *a, Rect r) {
                   100 * slo / top);
 }
 
-void costs_draw(TuiApp *a) {
+static void costs_draw(TuiApp *a, void *self) {
+    const CostsState *c = self;
     Rect b = a->lay.body;
     Rect form = {b.y, b.x, 11, 30 < b.w ? 30 : b.w};
     Rect table = {b.y, b.x + 31, 11, b.w - 31};
-    draw_form(a, form);
-    draw_table(a, table);
+    draw_form(a, c, form);
+    draw_table(a, c, table);
     Rect chart = {b.y + 11, b.x, b.h - 11, b.w};
-    draw_chart(a, chart);
+    draw_chart(a, c, chart);
     if (a->lay.has_side)
-        draw_latency(a, a->lay.side);
+        draw_latency(a, c, a->lay.side);
 }
+
+static bool costs_typing(const void *self) {
+    const CostsState *c = self;
+    return c && c->editing;
+}
+
+const TuiScreenClass tui_costs_screen = {
+    .name = "Costs",
+    .keys = KEYS,
+    .footer = "Up/Down field  Enter edit  e example  s save  m use the last pilot's training time",
+    .open = costs_open,
+    .close = costs_close,
+    .draw = costs_draw,
+    .key = costs_key,
+    .notify = costs_notify,
+    .typing = costs_typing,
+    .report = costs_report,
+};

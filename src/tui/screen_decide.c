@@ -8,13 +8,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tui/evidence.h"
+#include "tui/screen.h"
 #include "tui/tui.h"
 #include "tunepilot/decide.h"
 #include "tunepilot/session.h"
 
 #include <cjson/cJSON.h>
 
-struct DecideState {
+typedef struct DecideState {
     DecideCatalogEntry *catalog;
     int n_catalog, current;
     DecideFramework fw;
@@ -27,15 +29,28 @@ struct DecideState {
     bool have_result;
     int64_t saved_id;
     unsigned evals_gen; /* the evaluations' evidence the answers were made from */
+} DecideState;
+
+static const TuiKey KEYS[] = {
+    {"y, n", "answer a yes/no question"},
+    {"1-9", "pick a choice"},
+    {"digits, Enter", "answer a number question"},
+    {"Left/Right, b", "the previous or next question"},
+    {"x", "clear this question's answer"},
+    {"c", "computed answers from the Costs scenario on or off"},
+    {"m", "measured: the newest pilot run answers frontier_fails"},
+    {"t", "type question 2's target score (0..1), judged against the evaluations (Evals)"},
+    {"f", "the next decision framework"},
+    {"w", "save the decision (listed in History)"},
+    {NULL, NULL},
 };
 
-const char *decide_keys(void) {
-    return "y/n or number+Enter  Left/Right  c computed  m measured  t eval target  f framework  "
-           "w save";
+/* The scenario Costs publishes, when computed answers are on and it is valid. */
+static bool have_scenario(const TuiApp *a, const DecideState *d) {
+    return d->use_scenario && a->scenario.sc && a->scenario.proj;
 }
 
-static void evaluate(TuiApp *a) {
-    DecideState *d = a->decide;
+static void evaluate(TuiApp *a, DecideState *d) {
     if (d->have_result)
         decide_result_free(&d->result);
     d->have_result = false;
@@ -43,9 +58,9 @@ static void evaluate(TuiApp *a) {
         return;
     decide_answers_free(&d->all);
     decide_answers_free(&d->computed);
-    if (d->use_scenario && a->costs.have) {
+    if (have_scenario(a, d)) {
         TpError err;
-        if (session_decide_answers(&d->fw, &a->costs.sc, &a->costs.proj, &a->pricing, NULL, NULL,
+        if (session_decide_answers(&d->fw, a->scenario.sc, a->scenario.proj, &a->pricing, NULL, NULL,
                                    &d->computed, &err) != TP_OK)
             snprintf(a->message, sizeof a->message, "%s", err.msg);
     }
@@ -60,8 +75,7 @@ static void evaluate(TuiApp *a) {
     d->have_result = true;
 }
 
-static void load_framework(TuiApp *a, int i) {
-    DecideState *d = a->decide;
+static void load_framework(TuiApp *a, DecideState *d, int i) {
     if (d->have_fw)
         decide_framework_free(&d->fw);
     d->have_fw = false;
@@ -77,33 +91,29 @@ static void load_framework(TuiApp *a, int i) {
     } else {
         snprintf(a->message, sizeof a->message, "%s", err.msg);
     }
-    evaluate(a);
+    evaluate(a, d);
 }
 
-void decide_reprice(TuiApp *a) {
-    /* the rules of thumb come from the bundled rules file, which an update
-     * does not change; the computed answers follow the repriced scenario */
-    if (a->decide)
-        evaluate(a);
-}
-
-void decide_open(TuiApp *a) {
-    a->decide = calloc(1, sizeof *a->decide);
-    DecideState *d = a->decide;
+static void *decide_open(TuiApp *a) {
+    DecideState *d = calloc(1, sizeof *d);
+    if (!d)
+        return NULL;
     TpError err = {0};
     if (decide_catalog_list(&d->catalog, &d->n_catalog, &err) != TP_OK) {
         snprintf(a->message, sizeof a->message, "%s", err.msg);
-        return;
+        return d;
     }
     int start = 0;
     for (int i = 0; i < d->n_catalog; i++)
         if (!strcmp(d->catalog[i].id, "five-questions"))
             start = i;
-    load_framework(a, start);
+    load_framework(a, d, start);
+    return d;
 }
 
-void decide_load_saved(TuiApp *a, const StoreDecision *sd) {
-    DecideState *d = a->decide;
+/* Reopens a saved decision: its framework and typed answers, and its
+ * scenario (if any) in Costs with computed answers on. */
+static void load_saved(TuiApp *a, DecideState *d, const StoreDecision *sd) {
     int idx = -1;
     for (int i = 0; i < d->n_catalog; i++)
         if (!strcmp(d->catalog[i].id, sd->framework))
@@ -116,9 +126,9 @@ void decide_load_saved(TuiApp *a, const StoreDecision *sd) {
     if (sd->scenario && *sd->scenario) {
         char name[64];
         snprintf(name, sizeof name, "decision %lld", (long long)sd->id);
-        costs_load_doc(a, sd->scenario, name, 0);
+        tui_post(a, TUI_EV_LOAD_SCENARIO, 0, sd->scenario, name); /* Costs costs it */
     }
-    load_framework(a, idx);
+    load_framework(a, d, idx);
     if (!d->have_fw)
         return;
     cJSON *doc = cJSON_Parse(sd->answers ? sd->answers : "{}");
@@ -128,12 +138,13 @@ void decide_load_saved(TuiApp *a, const StoreDecision *sd) {
     cJSON_Delete(doc);
     d->use_scenario = sd->scenario && *sd->scenario;
     d->saved_id = sd->id;
-    evaluate(a);
+    evaluate(a, d);
     snprintf(a->message, sizeof a->message, "decision %lld reopened", (long long)sd->id);
 }
 
-void decide_close(TuiApp *a) {
-    DecideState *d = a->decide;
+static void decide_close(TuiApp *a, void *self) {
+    (void)a;
+    DecideState *d = self;
     if (!d)
         return;
     if (d->have_result)
@@ -145,7 +156,46 @@ void decide_close(TuiApp *a) {
     decide_answers_free(&d->all);
     free(d->catalog);
     free(d);
-    a->decide = NULL;
+}
+
+static int decide_notify(TuiApp *a, void *self, const TuiEvent *ev) {
+    DecideState *d = self;
+    switch (ev->kind) {
+    case TUI_EV_PRICES_CHANGED:
+        /* the rules of thumb come from the bundled rules file, which an
+         * update does not change; the computed answers follow the scenario,
+         * which Costs prices again and publishes */
+        if (d->have_fw)
+            evaluate(a, d);
+        return TUI_NONE;
+    case TUI_EV_SCENARIO_CHANGED:
+        if (d->have_fw && d->use_scenario)
+            evaluate(a, d);
+        return TUI_NONE;
+    case TUI_EV_OPEN_DECISION: {
+        if (!a->store) {
+            snprintf(a->message, sizeof a->message, "database unavailable: %s", a->store_error);
+            return TUI_NONE;
+        }
+        StoreDecision sd;
+        TpError err = {0};
+        if (store_decision_get(a->store, ev->id, &sd, &err) != TP_OK) {
+            snprintf(a->message, sizeof a->message, "%s", err.msg);
+            return TUI_NONE;
+        }
+        load_saved(a, d, &sd);
+        store_decision_free(&sd);
+        return TUI_FOCUS;
+    }
+    default:
+        return TUI_NONE;
+    }
+}
+
+/* The decision's costs are the Costs screen's projection. */
+static void decide_report(TuiApp *a, void *self) {
+    (void)self;
+    tui_export_cost(a, a->scenario.sc, a->scenario.proj);
 }
 
 /* After answering, show the question the engine wants next (or stay). */
@@ -157,8 +207,7 @@ static void advance(DecideState *d) {
         d->q++;
 }
 
-static void save(TuiApp *a) {
-    DecideState *d = a->decide;
+static void save(TuiApp *a, DecideState *d) {
     if (!a->store || !d->have_result) {
         snprintf(a->message, sizeof a->message, "not saved: database unavailable");
         return;
@@ -166,11 +215,13 @@ static void save(TuiApp *a) {
     cJSON *in = decide_answers_inputs_json(&d->typed),
           *res = decide_result_json(&d->fw, &d->all, &d->result);
     char *ins = cJSON_PrintUnformatted(in), *rs = cJSON_PrintUnformatted(res);
-    char *scen = d->use_scenario && a->costs.doc ? cJSON_PrintUnformatted(a->costs.doc) : NULL;
+    char *scen =
+        d->use_scenario && a->scenario.doc ? cJSON_PrintUnformatted(a->scenario.doc) : NULL;
     TpError err = {0};
     int64_t id;
     if (store_decision_save(a->store, d->fw.id, ins, scen, rs, &id, &err) == TP_OK) {
         d->saved_id = id;
+        tui_post(a, TUI_EV_STORE_CHANGED, id, NULL, NULL);
         snprintf(a->message, sizeof a->message,
                  "saved as decision %lld (tunepilot decide "
                  "--review %lld)",
@@ -189,8 +240,7 @@ static void save(TuiApp *a) {
  * its base by 20 points of exact match (or, without exact match, by a fifth
  * of the held-out loss), the base model fails at the task where a
  * fine-tune succeeds: frontier_fails is answered yes, marked measured. */
-static void use_measured(TuiApp *a) {
-    DecideState *d = a->decide;
+static void use_measured(TuiApp *a, DecideState *d) {
     SessionEvidence ev;
     TpError err = {0};
     if (session_evidence_load(a->store, 0, &ev, &err) != TP_OK) {
@@ -209,17 +259,17 @@ static void use_measured(TuiApp *a) {
         return;
     }
     decide_answers_set_yes_no(&d->typed, "frontier_fails", yes, DECIDE_ORIGIN_MEASURED, detail);
-    evaluate(a);
+    evaluate(a, d);
     snprintf(a->message, sizeof a->message, "frontier_fails measured: %.200s", detail);
 }
 
-int decide_key(TuiApp *a, int ch) {
-    DecideState *d = a->decide;
-    int tr = d && d->have_fw ? evals_decide_key(a, ch) : TUI_NONE;
+static int decide_key(TuiApp *a, void *self, int ch) {
+    DecideState *d = self;
+    int tr = d->have_fw ? evals_decide_key(a, ch) : TUI_NONE;
     if (tr != TUI_NONE)
         return tr;
-    if (!d || !d->have_fw)
-        return ch == 'f' && d && d->n_catalog ? (load_framework(a, 0), TUI_REDRAW) : TUI_NONE;
+    if (!d->have_fw)
+        return ch == 'f' && d->n_catalog ? (load_framework(a, d, 0), TUI_REDRAW) : TUI_NONE;
     const DecideQuestion *q = &d->fw.questions[d->q];
     if (q->type == DECIDE_Q_NUMBER &&
         ((ch >= '0' && ch <= '9') || ch == '.' || ch == ',' || ch == '-')) {
@@ -238,7 +288,7 @@ int decide_key(TuiApp *a, int ch) {
         if (ch == '\n' || ch == KEY_ENTER) {
             if (decide_parse_typed(q, d->edit, &d->typed)) {
                 d->edit[0] = '\0';
-                evaluate(a);
+                evaluate(a, d);
                 advance(d);
             } else {
                 snprintf(a->message, sizeof a->message, "%s: expected a number%s%s", q->id,
@@ -249,14 +299,14 @@ int decide_key(TuiApp *a, int ch) {
     }
     if (q->type == DECIDE_Q_YES_NO && (ch == 'y' || ch == 'n')) {
         decide_answers_set_yes_no(&d->typed, q->id, ch == 'y', DECIDE_ORIGIN_TYPED, NULL);
-        evaluate(a);
+        evaluate(a, d);
         advance(d);
         return TUI_REDRAW;
     }
     if (q->type == DECIDE_Q_CHOICE && ch >= '1' && ch < '1' + q->n_choices && ch <= '9') {
         decide_answers_set_choice(&d->typed, q->id, q->choices[ch - '1'].id, DECIDE_ORIGIN_TYPED,
                                   NULL);
-        evaluate(a);
+        evaluate(a, d);
         advance(d);
         return TUI_REDRAW;
     }
@@ -276,36 +326,36 @@ int decide_key(TuiApp *a, int ch) {
         return TUI_REDRAW;
     case 'x': /* clear this answer */
         decide_answers_remove(&d->typed, q->id);
-        evaluate(a);
+        evaluate(a, d);
         return TUI_REDRAW;
     case 'c':
         d->use_scenario = !d->use_scenario;
-        if (d->use_scenario && !a->costs.have)
+        if (d->use_scenario && !a->scenario.sc)
             snprintf(a->message, sizeof a->message, "no valid scenario in Costs to compute from");
-        evaluate(a);
+        evaluate(a, d);
         return TUI_REDRAW;
     case 'f':
-        load_framework(a, (d->current + 1) % d->n_catalog);
+        load_framework(a, d, (d->current + 1) % d->n_catalog);
         return TUI_REDRAW;
     case 'w':
-        save(a);
+        save(a, d);
         return TUI_REDRAW;
     case 'm':
-        use_measured(a);
+        use_measured(a, d);
         return TUI_REDRAW;
     }
     return TUI_NONE;
 }
 
-static void draw_verdict(TuiApp *a, Rect r) {
-    DecideState *d = a->decide;
+static void draw_verdict(TuiApp *a, const DecideState *d, Rect r) {
     if (!d->have_result)
         return;
     const DecideResult *res = &d->result;
     /* the same feasibility check as `tunepilot decide` (session_verdict) */
     SessionVerdict sv;
-    bool scen = d->use_scenario && a->costs.have;
-    session_verdict(res->verdict, scen ? &a->costs.sc : NULL, scen ? &a->costs.proj : NULL, &sv);
+    bool scen = have_scenario(a, d);
+    session_verdict(res->verdict, scen ? a->scenario.sc : NULL, scen ? a->scenario.proj : NULL,
+                    &sv);
     int y = r.y;
     tui_text(a, y++, r.x, r.w, ROLE_HEADER, false, "Verdict");
     tui_text(a, y++, r.x, r.w, sv.verdict == DECIDE_NOT_YET ? ROLE_DIM : ROLE_GOOD, false,
@@ -346,12 +396,12 @@ static void draw_verdict(TuiApp *a, Rect r) {
     }
 }
 
-void decide_draw(TuiApp *a) {
-    DecideState *d = a->decide;
-    if (d && d->have_fw && d->evals_gen != evals_generation(a))
-        evaluate(a); /* new evaluations, another set picked in Evals, or a new target */
+static void decide_draw(TuiApp *a, void *self) {
+    DecideState *d = self;
+    if (d->have_fw && d->evals_gen != evals_generation(a))
+        evaluate(a, d); /* new evaluations, another set picked in Evals, or a new target */
     Rect b = a->lay.body;
-    if (!d || !d->have_fw) {
+    if (!d->have_fw) {
         tui_text(a, b.y, b.x, b.w, ROLE_BAD, false, "no decision framework could be loaded");
         return;
     }
@@ -366,7 +416,8 @@ void decide_draw(TuiApp *a) {
     if (d->fw.source)
         tui_textf(a, y++, left.x, left.w, ROLE_DIM, "idea: %s", d->fw.source);
     tui_textf(a, y++, left.x, left.w, d->use_scenario ? ROLE_GOOD : ROLE_DIM,
-              "computed answers from Costs (%s): %s", a->costs.name,
+              "computed answers from Costs (%s): %s",
+              a->scenario.name ? a->scenario.name : "none",
               d->use_scenario ? "on" : "off (c)");
     y++;
     const DecideQuestion *q = &d->fw.questions[d->q];
@@ -398,6 +449,19 @@ void decide_draw(TuiApp *a) {
     }
     Rect verdict = right, q2;
     layout_split_v(right, evals_question2_rows(a), 12, &verdict, &q2);
-    draw_verdict(a, verdict);
+    draw_verdict(a, d, verdict);
     evals_draw_question2(a, q2);
 }
+
+const TuiScreenClass tui_decide_screen = {
+    .name = "Decide",
+    .keys = KEYS,
+    .footer = "y/n or number+Enter  Left/Right  c computed  m measured  t eval target  "
+              "f framework  w save",
+    .open = decide_open,
+    .close = decide_close,
+    .draw = decide_draw,
+    .key = decide_key,
+    .notify = decide_notify,
+    .report = decide_report,
+};

@@ -14,10 +14,16 @@
 #include <string.h>
 
 #include "tui/evidence.h"
+#include "tui/screen.h"
 
-const char *evals_keys(void) {
-    return "Up/Down set  r reload  (t on Decide sets the target score)";
-}
+/* The screen's own state is the app-level evidence (evidence.h): Decide
+ * reads the same selection. */
+static const TuiKey KEYS[] = {
+    {"Up/Down, k/j", "pick an evaluated held-out set: it becomes question 2's evidence on Decide"},
+    {"r", "reload the sets and the comparison"},
+    {"t (on Decide)", "type the target score question 2 is judged against"},
+    {NULL, NULL},
+};
 
 /* The CLI command that shows the same comparison. */
 static void cli_line(const EvalsState *e, char *out, size_t n) {
@@ -56,7 +62,8 @@ static int wrap(const TuiApp *a, int y, Rect r, TuiRole role, const char *text, 
 
 /* --- the Evals screen ------------------------------------------------------------------ */
 
-int evals_key(TuiApp *a, int ch) {
+static int evals_key(TuiApp *a, void *self, int ch) {
+    (void)self;
     EvalsState *e = evals_state(a);
     if (!e)
         return TUI_NONE;
@@ -142,7 +149,8 @@ static void draw_summary(TuiApp *a, Rect r) {
         tui_textf(a, y++, r.x, r.w, ROLE_DIM, "CLI: %s", cli);
 }
 
-void evals_draw(TuiApp *a) {
+static void evals_draw(TuiApp *a, void *self) {
+    (void)self;
     evals_reload(a); /* the database is the source of truth: eval runs write it */
     EvalsState *e = a->evals;
     Rect b = a->lay.body;
@@ -186,3 +194,11 @@ void evals_draw(TuiApp *a) {
     draw_summary(a, (Rect){summary.y + (a->lay.has_side ? 0 : 1), summary.x,
                            summary.h - (a->lay.has_side ? 0 : 1), summary.w});
 }
+
+const TuiScreenClass tui_evals_screen = {
+    .name = "Evals",
+    .keys = KEYS,
+    .footer = "Up/Down set  r reload  (t on Decide sets the target score)",
+    .draw = evals_draw,
+    .key = evals_key,
+};

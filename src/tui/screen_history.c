@@ -6,13 +6,26 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tui/screen.h"
 #include "tui/tui.h"
 
 #include <cjson/cJSON.h>
 
-const char *history_keys(void) {
-    return "Up/Down pick  Enter reopen (scenario in Costs, decision in Decide)  g reload";
-}
+typedef struct HistoryState {
+    StoreScenarioInfo *scenarios;
+    int n_scenarios;
+    StoreDecision *decisions;
+    int n_decisions;
+    int sel, top;
+    bool loaded;
+} HistoryState;
+
+static const TuiKey KEYS[] = {
+    {"Up/Down, k/j", "pick a saved scenario or decision"},
+    {"Enter", "reopen it: a scenario in Costs, a decision in Decide"},
+    {"g", "reload the lists from the database"},
+    {NULL, NULL},
+};
 
 static void free_decisions(HistoryState *h) {
     for (int i = 0; i < h->n_decisions; i++)
@@ -25,8 +38,7 @@ static void free_decisions(HistoryState *h) {
 /* Rows: the scenarios, then the decisions. */
 static int n_rows(const HistoryState *h) { return h->n_scenarios + h->n_decisions; }
 
-static void load(TuiApp *a) {
-    HistoryState *h = &a->history;
+static void load(TuiApp *a, HistoryState *h) {
     free(h->scenarios);
     h->scenarios = NULL;
     h->n_scenarios = 0;
@@ -42,14 +54,31 @@ static void load(TuiApp *a) {
         h->sel = 0;
 }
 
-void history_close(TuiApp *a) {
-    free(a->history.scenarios);
-    free_decisions(&a->history);
-    memset(&a->history, 0, sizeof a->history);
+static void *history_open(TuiApp *a) {
+    (void)a;
+    return calloc(1, sizeof(HistoryState));
 }
 
-int history_key(TuiApp *a, int ch) {
-    HistoryState *h = &a->history;
+static void history_close(TuiApp *a, void *self) {
+    (void)a;
+    HistoryState *h = self;
+    if (!h)
+        return;
+    free(h->scenarios);
+    free_decisions(h);
+    free(h);
+}
+
+static int history_notify(TuiApp *a, void *self, const TuiEvent *ev) {
+    (void)a;
+    HistoryState *h = self;
+    if (ev->kind == TUI_EV_STORE_CHANGED)
+        h->loaded = false; /* reloaded when next shown */
+    return TUI_NONE;
+}
+
+static int history_key(TuiApp *a, void *self, int ch) {
+    HistoryState *h = self;
     switch (ch) {
     case KEY_UP:
     case 'k':
@@ -62,37 +91,26 @@ int history_key(TuiApp *a, int ch) {
             h->sel++;
         return TUI_REDRAW;
     case 'g':
-        load(a);
+        load(a, h);
         return TUI_REDRAW;
     case '\n':
     case KEY_ENTER: {
-        if (h->sel >= h->n_scenarios && h->sel < n_rows(h)) {
-            decide_load_saved(a, &h->decisions[h->sel - h->n_scenarios]);
-            a->screen = SCREEN_DECIDE;
-            return TUI_REDRAW;
-        }
-        if (!h->n_scenarios)
-            return TUI_REDRAW;
-        TpError err;
-        char *doc = NULL;
-        StoreScenarioInfo info;
-        if (store_scenario_get(a->store, h->scenarios[h->sel].id, &info, &doc, &err) == TP_OK) {
-            costs_load_doc(a, doc, info.name, info.id);
-            a->screen = SCREEN_COSTS;
-        } else {
-            snprintf(a->message, sizeof a->message, "%s", err.msg);
-        }
-        free(doc);
+        /* the screen that shows it opens it and comes to the front */
+        if (h->sel >= h->n_scenarios && h->sel < n_rows(h))
+            tui_post(a, TUI_EV_OPEN_DECISION, h->decisions[h->sel - h->n_scenarios].id, NULL,
+                     NULL);
+        else if (h->n_scenarios)
+            tui_post(a, TUI_EV_OPEN_SCENARIO, h->scenarios[h->sel].id, NULL, NULL);
         return TUI_REDRAW;
     }
     }
     return TUI_NONE;
 }
 
-void history_draw(TuiApp *a) {
-    HistoryState *h = &a->history;
+static void history_draw(TuiApp *a, void *self) {
+    HistoryState *h = self;
     if (!h->loaded)
-        load(a);
+        load(a, h);
     Rect b = a->lay.body;
     if (!a->store) {
         tui_textf(a, b.y, b.x, b.w, ROLE_BAD, "database unavailable: %s", a->store_error);
@@ -132,3 +150,14 @@ void history_draw(TuiApp *a) {
         tui_text(a, y + r, b.x, b.w, dtop + r == dsel ? ROLE_SELECTED : ROLE_NORMAL, true, line);
     }
 }
+
+const TuiScreenClass tui_history_screen = {
+    .name = "History",
+    .keys = KEYS,
+    .footer = "Up/Down pick  Enter reopen (scenario in Costs, decision in Decide)  g reload",
+    .open = history_open,
+    .close = history_close,
+    .draw = history_draw,
+    .key = history_key,
+    .notify = history_notify,
+};

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tui/screen.h"
 #include "tui/tui.h"
 #include "tunepilot/audit.h"
 #include "tunepilot/catalog.h"
@@ -28,7 +29,7 @@
 enum { F_MODEL, F_DATA, F_METHOD, F_STEPS, F_RANK, F_LR, F_BATCH, F_SEQ, N_F };
 enum { GIVEN_RANK = 16, GIVEN_SEQ = 32 }; /* beside TRAIN_GIVEN_STEPS, _BATCH, _LR */
 
-struct PilotState {
+typedef struct PilotState {
     int field;
     bool typing;
     char model[1024], data[1024]; /* "" = the bundled demo */
@@ -59,21 +60,29 @@ struct PilotState {
     ModelCatalog cache;
     bool scanned;
     int choice; /* 0 = the demo, i = cache.items[i - 1] */
-};
+} PilotState;
 
 static const char *const LABELS[N_F] = {"base model", "dataset",       "method", "steps",
                                         "rank",       "learning rate", "batch",  "sequence"};
 
-const char *pilot_keys(void) {
-    return "Up/Down field  Enter edit  Left/Right demo or cached model  L launch";
+static const TuiKey KEYS[] = {
+    {"Up/Down, k/j", "pick a field"},
+    {"Enter", "edit it (a path or a number); Enter applies, Esc cancels"},
+    {"Left/Right", "base model: the demo or a model in the Hugging Face cache; method: "
+                   "qlora, lora, full; dataset: back to the demo's"},
+    {"L", "launch the run (after the data check passes); Runs shows it"},
+    {NULL, NULL},
+};
+
+static bool pilot_typing(const void *self) {
+    const PilotState *p = self;
+    return p && p->typing;
 }
 
-bool pilot_typing(const TuiApp *a) {
-    return a->pilot && a->pilot->typing;
-}
-
-bool pilot_recent_launch(const TuiApp *a) {
-    return a->pilot && a->pilot->launched_at && time(NULL) - a->pilot->launched_at < 60;
+/* launched in the last minute: redraw while the run starts */
+static bool pilot_recent_launch(const void *self) {
+    const PilotState *p = self;
+    return p && p->launched_at && time(NULL) - p->launched_at < 60;
 }
 
 static void paths(const PilotState *p, char *model, char *data, size_t size) {
@@ -126,8 +135,7 @@ static void derive(PilotState *p) {
 
 /* Loads the config and runs the dataset through the same reader the
  * trainer uses: its errors block the launch. */
-static void check(TuiApp *a) {
-    PilotState *p = a->pilot;
+static void check(PilotState *p) {
     char model[4096], data[4096];
     paths(p, model, data, sizeof model);
     TpError err = {0};
@@ -187,9 +195,11 @@ static void check(TuiApp *a) {
     derive(p);
 }
 
-void pilot_open(TuiApp *a) {
-    a->pilot = calloc(1, sizeof *a->pilot);
-    PilotState *p = a->pilot;
+static void *pilot_open(TuiApp *a) {
+    (void)a;
+    PilotState *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
     TrainConfig c;
     demo_pilot_config(&c); /* the demo's settings as the starting point */
     p->method = c.method;
@@ -198,19 +208,20 @@ void pilot_open(TuiApp *a) {
     p->batch = c.batch;
     p->seq = c.seq;
     p->lr = c.lr;
+    return p;
 }
 
-void pilot_close(TuiApp *a) {
-    if (a->pilot)
-        model_catalog_free(&a->pilot->cache);
-    free(a->pilot);
-    a->pilot = NULL;
+static void pilot_close(TuiApp *a, void *self) {
+    (void)a;
+    PilotState *p = self;
+    if (p)
+        model_catalog_free(&p->cache);
+    free(p);
 }
 
-static void launch(TuiApp *a) {
-    PilotState *p = a->pilot;
+static void launch(TuiApp *a, PilotState *p) {
     if (!p->checked)
-        check(a);
+        check(p);
     if (!p->ok) {
         snprintf(a->message, sizeof a->message, "not launched: the data check failed");
         return;
@@ -286,7 +297,7 @@ static void launch(TuiApp *a) {
         waitpid(pid, NULL, 0);
     p->launched_at = time(NULL);
     snprintf(a->message, sizeof a->message, "launched: follow it in Runs (6)");
-    a->screen = SCREEN_RUNS;
+    tui_post(a, TUI_EV_RUN_STARTED, 0, NULL, NULL); /* Runs comes to the front */
 }
 
 static void set_field(PilotState *p, const char *text) {
@@ -336,8 +347,7 @@ static void set_field(PilotState *p, const char *text) {
 
 /* Steps through the bundled demo and the supported models of the Hugging
  * Face cache; unsupported ones are skipped, a message says how many. */
-static void choose_model(TuiApp *a, int dir) {
-    PilotState *p = a->pilot;
+static void choose_model(TuiApp *a, PilotState *p, int dir) {
     if (!p->scanned) {
         char hub[4096];
         model_catalog_hub_dir(hub, sizeof hub);
@@ -360,17 +370,17 @@ static void choose_model(TuiApp *a, int dir) {
         p->model[0] = '\0';
     else
         snprintf(p->model, sizeof p->model, "%s", p->cache.items[p->choice - 1].path);
-    check(a);
+    check(p);
 }
 
-int pilot_key(TuiApp *a, int ch) {
-    PilotState *p = a->pilot;
+static int pilot_key(TuiApp *a, void *self, int ch) {
+    PilotState *p = self;
     if (p->typing) {
         size_t n = strlen(p->edit);
         if (ch == '\n' || ch == KEY_ENTER) {
             set_field(p, p->edit);
             p->typing = false;
-            check(a);
+            check(p);
         } else if (ch == 27) {
             p->typing = false;
         } else if (ch == KEY_BACKSPACE || ch == 127 || ch == 8) {
@@ -398,10 +408,10 @@ int pilot_key(TuiApp *a, int ch) {
             p->method_changed = true;
             derive(p); /* full fine-tuning takes another learning rate */
         } else if (p->field == F_MODEL) {
-            choose_model(a, ch == KEY_RIGHT ? 1 : -1);
+            choose_model(a, p, ch == KEY_RIGHT ? 1 : -1);
         } else if (p->field == F_DATA) {
             p->data[0] = '\0'; /* back to the bundled demo */
-            check(a);
+            check(p);
         }
         return TUI_REDRAW;
     case '\n':
@@ -412,7 +422,7 @@ int pilot_key(TuiApp *a, int ch) {
         }
         return TUI_REDRAW;
     case 'L':
-        launch(a);
+        launch(a, p);
         return TUI_REDRAW;
     }
     return TUI_NONE;
@@ -420,8 +430,7 @@ int pilot_key(TuiApp *a, int ch) {
 
 /* The engine's estimate for the settings on the screen; the sgemm rate is
  * measured once per screen. */
-static void estimate(TuiApp *a, TrainEstimate *e) {
-    PilotState *p = a->pilot;
+static void estimate(PilotState *p, TrainEstimate *e) {
     if (!(p->gflops > 0))
         p->gflops = train_measure_gflops();
     TrainConfig t;
@@ -436,10 +445,10 @@ static void estimate(TuiApp *a, TrainEstimate *e) {
     train_estimate(&p->cfg, &t, tpe, p->gflops, e);
 }
 
-void pilot_draw(TuiApp *a) {
-    PilotState *p = a->pilot;
+static void pilot_draw(TuiApp *a, void *self) {
+    PilotState *p = self;
     if (!p->checked)
-        check(a);
+        check(p);
     Rect b = a->lay.body;
     tui_text(a, b.y, b.x, b.w, ROLE_HEADER, false, "Pilot: fine-tune here, then see in Runs");
     char vals[N_F][1100];
@@ -483,7 +492,7 @@ void pilot_draw(TuiApp *a) {
                  false, p->audit[i]);
     if (p->ok && p->have_cfg) {
         TrainEstimate e;
-        estimate(a, &e);
+        estimate(p, &e);
         tui_textf(a, y++, b.x, b.w, ROLE_HEADER, "estimate");
         tui_textf(a, y++, b.x, b.w, ROLE_NORMAL,
                   "%s, %.2fM parameters: about %.0f MB of memory, about %.1f minutes at %.0f "
@@ -494,3 +503,15 @@ void pilot_draw(TuiApp *a) {
                  "L launches: the run continues if you quit; Runs (6) shows its curves");
     }
 }
+
+const TuiScreenClass tui_pilot_screen = {
+    .name = "Pilot",
+    .keys = KEYS,
+    .footer = "Up/Down field  Enter edit  Left/Right demo or cached model  L launch",
+    .open = pilot_open,
+    .close = pilot_close,
+    .draw = pilot_draw,
+    .key = pilot_key,
+    .typing = pilot_typing,
+    .live = pilot_recent_launch,
+};

@@ -8,13 +8,30 @@
 #include <string.h>
 #include <strings.h>
 
+#include "tui/screen.h"
 #include "tui/tui.h"
 #include "tunepilot/session.h"
 #include "tunepilot/net.h"
 
-const char *pricing_keys(void) {
-    return "/ search  p provider  s sort  r reverse  u update prices  Up/Down scroll";
-}
+typedef struct PricingState {
+    char filter[64];
+    bool typing;
+    int provider; /* 0 = all, else index+1 into the provider list */
+    int sort_col, sort_desc;
+    int sel, top;
+    int *rows; /* model indexes after filter and sort */
+    int n_rows;
+} PricingState;
+
+static const TuiKey KEYS[] = {
+    {"/", "search model and provider names; Enter or Esc ends typing"},
+    {"p", "the next provider (all, then each)"},
+    {"s", "sort by the next column"},
+    {"r", "reverse the sort"},
+    {"u", "download the LiteLLM price file as a new snapshot (Esc cancels)"},
+    {"Up/Down, PgUp/PgDn", "scroll; the side panel shows the selected model"},
+    {NULL, NULL},
+};
 
 static const char *const PCOLS[] = {"model",   "provider", "in/Mtok", "out/Mtok", "cached",
                                     "context", "ttft ms",  "tok/s",   "as of"};
@@ -85,8 +102,7 @@ static bool contains_ci(const char *hay, const char *needle) {
     return n == 0;
 }
 
-static void rebuild(TuiApp *a) {
-    PricingState *v = &a->pricing_view;
+static void rebuild(TuiApp *a, PricingState *v) {
     const Pricing *p = &a->pricing;
     const char *prov[64];
     int np = providers(p, prov, 64);
@@ -109,9 +125,31 @@ static void rebuild(TuiApp *a) {
         v->sel = v->n_rows ? v->n_rows - 1 : 0;
 }
 
-void pricing_view_close(TuiApp *a) {
-    free(a->pricing_view.rows);
-    memset(&a->pricing_view, 0, sizeof a->pricing_view);
+static void *pricing_open(TuiApp *a) {
+    (void)a;
+    return calloc(1, sizeof(PricingState));
+}
+
+static void pricing_close(TuiApp *a, void *self) {
+    (void)a;
+    PricingState *v = self;
+    if (v)
+        free(v->rows);
+    free(v);
+}
+
+/* New prices (the app has loaded them): the rows index another table. */
+static int pricing_notify(TuiApp *a, void *self, const TuiEvent *ev) {
+    (void)a;
+    PricingState *v = self;
+    if (ev->kind == TUI_EV_PRICES_CHANGED) {
+        free(v->rows);
+        v->rows = NULL;
+        v->n_rows = 0;
+        v->sel = v->top = 0;
+        v->provider = 0;
+    }
+    return TUI_NONE;
 }
 
 /* --- u: download the LiteLLM price file -------------------------------------------------- */
@@ -126,7 +164,7 @@ static int update_progress(void *ctx, long long now, long long total) {
                  100.0 * (double)now / (double)total);
     else
         snprintf(a->message, sizeof a->message, "updating prices: %.1f MB  Esc cancels", now / 1e6);
-    tui_draw(a);
+    tui_redraw_now(a);
     nodelay(stdscr, TRUE);
     int ch, cancel = 0;
     while ((ch = getch()) != ERR)
@@ -143,7 +181,7 @@ static void update_prices(TuiApp *a) {
         return;
     }
     snprintf(a->message, sizeof a->message, "updating prices: connecting...  Esc cancels");
-    tui_draw(a);
+    tui_redraw_now(a);
     NetPricesUpdate o = {.progress = update_progress, .progress_ctx = a};
     NetPricesResult r;
     TpError err = {0};
@@ -153,13 +191,8 @@ static void update_prices(TuiApp *a) {
         return;
     }
     if (r.outcome == NET_PRICES_NEW) {
-        tui_pricing_load(a);
-        free(a->pricing_view.rows);
-        a->pricing_view.rows = NULL;
-        a->pricing_view.sel = a->pricing_view.top = 0;
-        a->pricing_view.provider = 0;
-        costs_reprice(a);
-        decide_reprice(a);
+        /* the app loads the new prices; Costs and Decide price again */
+        tui_post(a, TUI_EV_PRICES_CHANGED, r.snapshot_id, NULL, NULL);
         snprintf(a->message, sizeof a->message, "prices updated: snapshot %lld, %d models as of %s",
                  (long long)r.snapshot_id, r.n_models, r.as_of);
     } else if (r.outcome == NET_PRICES_NOT_MODIFIED) {
@@ -173,8 +206,8 @@ static void update_prices(TuiApp *a) {
     }
 }
 
-int pricing_key(TuiApp *a, int ch) {
-    PricingState *v = &a->pricing_view;
+static int pricing_key(TuiApp *a, void *self, int ch) {
+    PricingState *v = self;
     const char *prov[64];
     int np = providers(&a->pricing, prov, 64);
     if (v->typing) {
@@ -191,7 +224,7 @@ int pricing_key(TuiApp *a, int ch) {
             return TUI_NONE;
         }
         v->sel = v->top = 0;
-        rebuild(a);
+        rebuild(a, v);
         return TUI_REDRAW;
     }
     switch (ch) {
@@ -209,8 +242,7 @@ int pricing_key(TuiApp *a, int ch) {
         v->sort_desc = !v->sort_desc;
         break;
     case 'u':
-        update_prices(a);
-        rebuild(a);
+        update_prices(a); /* the rows are rebuilt at the next draw */
         return TUI_REDRAW;
     case KEY_UP:
     case 'k':
@@ -231,7 +263,7 @@ int pricing_key(TuiApp *a, int ch) {
     default:
         return TUI_NONE;
     }
-    rebuild(a);
+    rebuild(a, v);
     return TUI_REDRAW;
 }
 
@@ -245,10 +277,10 @@ static void fmt(char *out, size_t n, double v, bool whole) {
         snprintf(out, n, "%.3g", v);
 }
 
-void pricing_draw(TuiApp *a) {
-    PricingState *v = &a->pricing_view;
+static void pricing_draw(TuiApp *a, void *self) {
+    PricingState *v = self;
     if (!v->rows)
-        rebuild(a);
+        rebuild(a, v);
     Rect b = a->lay.body;
     const char *prov[64];
     int np = providers(&a->pricing, prov, 64);
@@ -328,3 +360,20 @@ void pricing_draw(TuiApp *a) {
     }
     (void)np;
 }
+
+static bool pricing_typing(const void *self) {
+    const PricingState *v = self;
+    return v && v->typing;
+}
+
+const TuiScreenClass tui_pricing_screen = {
+    .name = "Pricing",
+    .keys = KEYS,
+    .footer = "/ search  p provider  s sort  r reverse  u update prices  Up/Down scroll",
+    .open = pricing_open,
+    .close = pricing_close,
+    .draw = pricing_draw,
+    .key = pricing_key,
+    .notify = pricing_notify,
+    .typing = pricing_typing,
+};

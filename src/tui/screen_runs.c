@@ -17,13 +17,14 @@
 
 #include "tui/chart.h"
 #include <cjson/cJSON.h>
+#include "tui/screen.h"
 #include "tui/tui.h"
 #include "tunepilot/paths.h"
 #include "tunepilot/pilot.h"
 
 #define MAX_COMPARE 6
 
-struct RunsState {
+typedef struct RunsState {
     StoreRun *runs;
     PilotRunState *state; /* what each run is now (lost ...), per reload */
     int n_runs, sel, top;
@@ -32,14 +33,23 @@ struct RunsState {
     bool marked[256];
     bool compare, log_y, smooth;
     int zoom; /* index into ZOOMS */
-};
+} RunsState;
 
 static const int ZOOMS[] = {0, 200, 50, 20};
 
-const char *runs_keys(void) {
-    return "Up/Down run  Space mark  c compare  m smooth  l log  z zoom  p pause/resume  "
-           "r resume  x cancel";
-}
+static const TuiKey KEYS[] = {
+    {"Up/Down, k/j", "pick a run"},
+    {"Space", "mark the run for comparing"},
+    {"c", "compare the marked runs (curves, speed, memory)"},
+    {"m", "smooth the curves"},
+    {"l", "log scale"},
+    {"z", "zoom to the last steps"},
+    {"p", "pause or resume the run"},
+    {"r", "resume a paused, stopped or lost run from its checkpoint"},
+    {"x", "cancel the run (asks first; its checkpoint is kept)"},
+    {"g", "reload"},
+    {NULL, NULL},
+};
 
 static void free_runs(RunsState *r) {
     for (int i = 0; i < r->n_runs; i++)
@@ -51,8 +61,7 @@ static void free_runs(RunsState *r) {
     r->n_runs = 0;
 }
 
-static void reload(TuiApp *a) {
-    RunsState *r = a->runs;
+static void reload(TuiApp *a, RunsState *r) {
     int64_t keep = r->n_runs ? r->runs[r->sel].id : 0;
     free_runs(r);
     TpError err;
@@ -67,18 +76,22 @@ static void reload(TuiApp *a) {
     }
 }
 
-void runs_open(TuiApp *a) { a->runs = calloc(1, sizeof *a->runs); }
-
-void runs_close(TuiApp *a) {
-    if (!a->runs)
-        return;
-    free_runs(a->runs);
-    free(a->runs);
-    a->runs = NULL;
+static void *runs_open(TuiApp *a) {
+    (void)a;
+    return calloc(1, sizeof(RunsState));
 }
 
-bool runs_live(const TuiApp *a) {
-    const RunsState *r = a->runs;
+static void runs_close(TuiApp *a, void *self) {
+    (void)a;
+    RunsState *r = self;
+    if (!r)
+        return;
+    free_runs(r);
+    free(r);
+}
+
+static bool runs_live(const void *self) {
+    const RunsState *r = self;
     if (r && r->resumed_at && time(NULL) - r->resumed_at < 60)
         return true;
     for (int i = 0; r && i < r->n_runs; i++)
@@ -87,24 +100,30 @@ bool runs_live(const TuiApp *a) {
     return false;
 }
 
-int64_t runs_selected_id(TuiApp *a) {
-    if (!a->runs)
-        return 0;
-    if (!a->runs->n_runs)
-        reload(a);
-    return a->runs->n_runs ? a->runs->runs[a->runs->sel].id : 0;
+/* `o`: the selected run's report. */
+static void runs_report(TuiApp *a, void *self) {
+    RunsState *r = self;
+    if (!r->n_runs)
+        reload(a, r);
+    tui_export_run(a, r->n_runs ? r->runs[r->sel].id : 0);
 }
 
-void runs_select(TuiApp *a, int64_t run_id) {
-    reload(a);
-    for (int i = 0; i < a->runs->n_runs; i++)
-        if (a->runs->runs[i].id == run_id)
-            a->runs->sel = i;
+/* A run started from Pilot: shown at the front (and selected when its id is
+ * known); refreshed until it shows. */
+static int runs_notify(TuiApp *a, void *self, const TuiEvent *ev) {
+    RunsState *r = self;
+    if (ev->kind != TUI_EV_RUN_STARTED)
+        return TUI_NONE;
+    reload(a, r);
+    for (int i = 0; ev->id && i < r->n_runs; i++)
+        if (r->runs[i].id == ev->id)
+            r->sel = i;
+    return TUI_FOCUS;
 }
 
 /* Starts `tunepilot runs resume ID` as its own process (its own session, so
  * it outlives the workbench), like a launch from Pilot. */
-static void resume_detached(TuiApp *a, int64_t id) {
+static void resume_detached(TuiApp *a, RunsState *r, int64_t id) {
     char db[4096], self[4096], num[32];
     TpError err;
     if (tp_path_db(db, sizeof db, a->opt.db_path, &err) != TP_OK) {
@@ -134,28 +153,28 @@ static void resume_detached(TuiApp *a, int64_t id) {
     }
     if (pid > 0)
         waitpid(pid, NULL, 0);
-    a->runs->resumed_at = time(NULL);
+    r->resumed_at = time(NULL);
     snprintf(a->message, sizeof a->message, "run %lld continues from its last checkpoint",
              (long long)id);
 }
 
 /* Pause, resume and cancel go through the pilot engine (pilot_control);
  * a run with no live process is resumed by a new one. */
-static void control(TuiApp *a, const StoreRun *run, PilotAction act) {
+static void control(TuiApp *a, RunsState *r, const StoreRun *run, PilotAction act) {
     bool restart = false;
     TpError err = {0};
     char msg[256] = "";
     if (pilot_control(a->store, run->id, act, &restart, msg, sizeof msg, &err) != TP_OK)
         snprintf(a->message, sizeof a->message, "%s", err.msg);
     else if (restart)
-        resume_detached(a, run->id);
+        resume_detached(a, r, run->id);
     else
         snprintf(a->message, sizeof a->message, "%s", msg);
-    reload(a);
+    reload(a, r);
 }
 
-int runs_key(TuiApp *a, int ch) {
-    RunsState *r = a->runs;
+static int runs_key(TuiApp *a, void *self, int ch) {
+    RunsState *r = self;
     StoreRun *run = r->n_runs ? &r->runs[r->sel] : NULL;
     if (r->confirm_cancel) { /* every key answers the question */
         int64_t id = r->confirm_cancel;
@@ -165,7 +184,7 @@ int runs_key(TuiApp *a, int ch) {
             if (r->runs[i].id == id)
                 run = &r->runs[i];
         if ((ch == 'y' || ch == 'Y') && run)
-            control(a, run, PILOT_CANCEL);
+            control(a, r, run, PILOT_CANCEL);
         else
             snprintf(a->message, sizeof a->message, "run %lld kept", (long long)id);
         return TUI_REDRAW;
@@ -198,17 +217,17 @@ int runs_key(TuiApp *a, int ch) {
         r->zoom = (r->zoom + 1) % (int)(sizeof ZOOMS / sizeof ZOOMS[0]);
         return TUI_REDRAW;
     case 'g':
-        reload(a);
+        reload(a, r);
         return TUI_REDRAW;
     case 'p':
         if (run && r->state[r->sel].status == RUN_PAUSED)
-            control(a, run, PILOT_RESUME);
+            control(a, r, run, PILOT_RESUME);
         else if (run)
-            control(a, run, PILOT_PAUSE);
+            control(a, r, run, PILOT_PAUSE);
         return TUI_REDRAW;
     case 'r':
         if (run)
-            control(a, run, PILOT_RESUME);
+            control(a, r, run, PILOT_RESUME);
         return TUI_REDRAW;
     case 'x':
         if (run) {
@@ -225,8 +244,7 @@ int runs_key(TuiApp *a, int ch) {
 
 /* --- drawing ------------------------------------------------------------------------------ */
 
-static void draw_list(TuiApp *a, Rect b, int rows) {
-    RunsState *r = a->runs;
+static void draw_list(TuiApp *a, RunsState *r, Rect b, int rows) {
     char hdr[200];
     snprintf(hdr, sizeof hdr, "  %4s  %-11s %-8s %11s %9s %9s  %s", "id", "status", "method",
              "steps", "loss", "tok/s", "data");
@@ -267,8 +285,7 @@ static void draw_list(TuiApp *a, Rect b, int rows) {
 
 /* Loss curves: train (per update) and eval of the selected run, or the
  * train curves of the marked runs in compare mode. */
-static void draw_curves(TuiApp *a, Rect rc) {
-    RunsState *r = a->runs;
+static void draw_curves(TuiApp *a, RunsState *r, Rect rc) {
     int ids[MAX_COMPARE], n_ids = 0;
     if (r->compare) {
         for (int i = 0; i < r->n_runs && i < 256 && n_ids < MAX_COMPARE; i++)
@@ -348,8 +365,7 @@ static void draw_curves(TuiApp *a, Rect rc) {
 
 /* Compare mode: the marked runs' speed and memory side by side (mean
  * tokens/s and peak resident memory over their recorded updates). */
-static void draw_compare(TuiApp *a, Rect d) {
-    RunsState *r = a->runs;
+static void draw_compare(TuiApp *a, RunsState *r, Rect d) {
     int y = d.y;
     tui_text(a, y++, d.x, d.w, ROLE_HEADER, false, "compare: speed and memory");
     tui_textf(a, y++, d.x, d.w, ROLE_HEADER, "%5s %-7s %8s %8s %9s", "run", "method", "tok/s",
@@ -376,12 +392,11 @@ static void draw_compare(TuiApp *a, Rect d) {
 }
 
 /* Figures of the selected run: lr, speed, ETA, memory, progress, logs. */
-static void draw_details(TuiApp *a, Rect d) {
-    RunsState *r = a->runs;
+static void draw_details(TuiApp *a, RunsState *r, Rect d) {
     if (!r->n_runs)
         return;
     if (r->compare) {
-        draw_compare(a, d);
+        draw_compare(a, r, d);
         return;
     }
     const StoreRun *run = &r->runs[r->sel];
@@ -460,15 +475,16 @@ static void draw_details(TuiApp *a, Rect d) {
     free(ev);
 }
 
-void runs_draw(TuiApp *a) {
-    reload(a); /* the database is the source of truth: other processes write it */
+static void runs_draw(TuiApp *a, void *self) {
+    RunsState *r = self;
+    reload(a, r); /* the database is the source of truth: other processes write it */
     Rect b = a->lay.body;
     if (!a->store) {
         tui_textf(a, b.y, b.x, b.w, ROLE_BAD, "database unavailable: %s", a->store_error);
         return;
     }
-    int list_rows = a->runs->n_runs < 6 ? (a->runs->n_runs ? a->runs->n_runs : 1) : 6;
-    draw_list(a, b, list_rows);
+    int list_rows = r->n_runs < 6 ? (r->n_runs ? r->n_runs : 1) : 6;
+    draw_list(a, r, b, list_rows);
     int top = b.y + list_rows + 2;
     Rect rest = {top, b.x, b.y + b.h - top, b.w};
     Rect chart = rest, details;
@@ -478,33 +494,21 @@ void runs_draw(TuiApp *a) {
         chart.w = rest.w * 2 / 3;
         details = (Rect){rest.y, rest.x + chart.w + 1, rest.h, rest.w - chart.w - 1};
     }
-    if (a->runs->n_runs)
-        draw_curves(a, chart);
-    draw_details(a, details);
+    if (r->n_runs)
+        draw_curves(a, r, chart);
+    draw_details(a, r, details);
 }
 
-bool runs_newest_finished(TuiApp *a, int64_t *id, char *date, size_t size, cJSON **summary) {
-    StoreRun *v = NULL;
-    int n = 0;
-    TpError err;
-    bool found = false;
-    if (!a->store || store_run_list(a->store, &v, &n, &err) != TP_OK)
-        return false;
-    for (int i = 0; i < n && !found; i++) {
-        if (v[i].status != RUN_COMPLETED || strcmp(v[i].kind, "local"))
-            continue;
-        cJSON *sum = cJSON_Parse(v[i].summary);
-        if (sum && cJSON_GetObjectItem(sum, "full_run")) {
-            *id = v[i].id;
-            snprintf(date, size, "%.10s", v[i].updated_at);
-            *summary = sum;
-            found = true;
-        } else {
-            cJSON_Delete(sum);
-        }
-    }
-    for (int i = 0; i < n; i++)
-        store_run_free(&v[i]);
-    free(v);
-    return found;
-}
+const TuiScreenClass tui_runs_screen = {
+    .name = "Runs",
+    .keys = KEYS,
+    .footer = "Up/Down run  Space mark  c compare  m smooth  l log  z zoom  p pause/resume  "
+              "r resume  x cancel",
+    .open = runs_open,
+    .close = runs_close,
+    .draw = runs_draw,
+    .key = runs_key,
+    .notify = runs_notify,
+    .live = runs_live,
+    .report = runs_report,
+};

@@ -1,6 +1,14 @@
 /* tui.h - the terminal workbench (ncurses). Private to the tunepilot
  * binary: engines know nothing of screens. Every number shown comes from a
- * lower layer and is also reachable from the CLI. */
+ * lower layer and is also reachable from the CLI.
+ *
+ * The app (app.c) owns the terminal, the tabs, the status bar, help and
+ * the loop; the screens are a table of classes (screen.h) in the style of
+ * htop's Panel classes. A screen's state lives in its own file. Screens
+ * talk to the session layer below and to the app through what this header
+ * offers: the shared context (database, prices, layout, status message),
+ * the scenario being costed (published by Costs, read by the others) and
+ * app-level events (tui_post). They never call each other. */
 #ifndef TP_TUI_H
 #define TP_TUI_H
 
@@ -23,28 +31,20 @@ typedef struct TuiOptions {
 int tui_run(const TuiOptions *o);
 
 /* For the benchmark: the app without the input loop. tui_app_new loads the
- * database and pricing and prepares the screens (no terminal needed);
- * tui_draw draws a full frame to the current ncurses screen. */
+ * database and pricing and opens the screens (no terminal needed);
+ * tui_draw draws a full frame to the current ncurses screen; tui_show
+ * switches to the screen at that tab index (0 = Decide). */
 typedef struct TuiApp TuiApp;
 TuiApp *tui_app_new(const TuiOptions *o);
 void tui_app_free(TuiApp *a);
 void tui_draw(TuiApp *a);
 void tui_show(TuiApp *a, int screen);
 
-/* --- shared between the screens (private) --------------------------------- */
+/* --- shared with the screens (private) -------------------------------------- */
 
-typedef enum {
-    SCREEN_DECIDE,
-    SCREEN_COSTS,
-    SCREEN_PRICING,
-    SCREEN_HISTORY,
-    SCREEN_PILOT,
-    SCREEN_RUNS,
-    N_SCREENS
-} ScreenId;
-
-/* What a key handler asks the loop to do. */
-enum { TUI_NONE = 0, TUI_REDRAW = 1, TUI_QUIT = 2 };
+/* What a key or event handler asks the loop to do. TUI_FOCUS (from an
+ * event handler) brings the handling screen to the front. */
+enum { TUI_NONE = 0, TUI_REDRAW = 1, TUI_QUIT = 2, TUI_FOCUS = 4 };
 
 /* Colour roles; monochrome maps them to bold/reverse/underline. */
 typedef enum {
@@ -64,62 +64,60 @@ typedef enum {
     N_ROLES,
 } TuiRole;
 
-typedef struct CostsState {
-    struct cJSON *doc; /* the scenario being edited */
+/* App-level events. A screen posts one with tui_post; after the key
+ * handler returns, the app handles it (PRICES_CHANGED reloads the prices
+ * first) and passes it to every screen's notify, in tab order; an event
+ * posted while handling another is handled after it. */
+typedef enum {
+    TUI_EV_PRICES_CHANGED,   /* a new price snapshot: price again */
+    TUI_EV_SCENARIO_CHANGED, /* Costs published another scenario or projection */
+    TUI_EV_STORE_CHANGED,    /* something was saved: lists reload */
+    TUI_EV_OPEN_SCENARIO,    /* show saved scenario `id` (History's Enter) */
+    TUI_EV_LOAD_SCENARIO,    /* cost the scenario document `json` named `name` */
+    TUI_EV_OPEN_DECISION,    /* show saved decision `id` (History's Enter) */
+    TUI_EV_RUN_STARTED,      /* a run was started or resumed (id 0: not known yet) */
+} TuiEventKind;
+
+typedef struct TuiEvent {
+    TuiEventKind kind;
+    int64_t id;
+    char *json; /* LOAD_SCENARIO: the document (owned by the queue) */
     char name[128];
-    int field;     /* selected workload field */
-    char edit[32]; /* text being typed into it */
-    bool editing;
-    CostScenario sc;
-    CostProjection proj;
-    bool have; /* sc and proj valid */
-    char error[512];
-    int64_t saved_id;
-} CostsState;
+} TuiEvent;
 
-typedef struct PricingState {
-    char filter[64];
-    bool typing;
-    int provider; /* 0 = all, else index+1 into the provider list */
-    int sort_col, sort_desc;
-    int sel, top;
-    int *rows; /* model indexes after filter and sort */
-    int n_rows;
-} PricingState;
+/* The scenario being costed, as Costs last published it: its document and
+ * name, and, when it is valid, its parsed form and projection. Pointers
+ * into Costs' state, valid until the next TUI_EV_SCENARIO_CHANGED. */
+typedef struct TuiScenario {
+    const struct cJSON *doc; /* NULL: no scenario */
+    const char *name;
+    const CostScenario *sc; /* NULL when the scenario is invalid */
+    const CostProjection *proj;
+} TuiScenario;
 
-typedef struct HistoryState {
-    StoreScenarioInfo *scenarios;
-    int n_scenarios;
-    StoreDecision *decisions;
-    int n_decisions;
-    int sel, top;
-    bool loaded;
-} HistoryState;
+#define TUI_MAX_EVENTS 16
 
-typedef struct DecideState DecideState; /* screen_decide.c */
-typedef struct RunsState RunsState;     /* screen_runs.c */
-typedef struct PilotState PilotState;   /* screen_pilot.c */
-typedef struct EvalsState EvalsState;   /* screen_evals.c */
+struct TuiScreenClass;
 
 typedef struct TuiApp {
     TuiOptions opt;
     Store *store; /* may be NULL when the database cannot be opened */
     char store_error[512];
     Pricing pricing;
-    ScreenId screen;
+    int screen; /* index into the screen table */
     bool ascii; /* no UTF-8 locale: ASCII glyphs */
     bool mono;  /* no colours */
     bool help;
     int rows, cols;
     Layout lay;
     char message[256]; /* a one-off note on the status bar */
-    CostsState costs;
-    PricingState pricing_view;
-    HistoryState history;
-    DecideState *decide;
-    RunsState *runs;
-    PilotState *pilot;
-    EvalsState *evals; /* created on first use */
+    TuiScenario scenario;
+    TuiEvent events[TUI_MAX_EVENTS];
+    int n_events;
+    struct EvalsState *evals; /* question 2's evidence (evidence.h), created on first use */
+    void **self;                 /* each screen's state, as its open returned it */
+    bool open_failed;            /* a screen could not be opened (out of memory) */
+    void (*redraw)(TuiApp *a);   /* the app's frame drawer (tui_redraw_now) */
 } TuiApp;
 
 /* Attribute for a role (colour pair or monochrome attributes). */
@@ -134,85 +132,20 @@ void tui_textf(const TuiApp *a, int y, int x, int w, TuiRole r, const char *fmt,
 struct ChartGrid;
 void tui_blit_chart(const TuiApp *a, const struct ChartGrid *g, Rect r);
 
-/* Screens: draw into the body (and side panel when present); handle a key.
- * A handler returns TUI_* flags; it returns TUI_NONE for keys it ignores. */
-void costs_open(TuiApp *a);
-/* prices again after the pricing tables changed */
-void costs_reprice(TuiApp *a);
-void costs_close(TuiApp *a);
-void costs_load_doc(TuiApp *a, const char *json, const char *name, int64_t saved_id);
-void costs_draw(TuiApp *a);
-int costs_key(TuiApp *a, int ch);
-const char *costs_keys(void);
+/* Queues an event (json is copied; may be NULL). When the queue is full the
+ * event is dropped and the status bar says so. */
+void tui_post(TuiApp *a, TuiEventKind kind, int64_t id, const char *json, const char *name);
+/* Costs publishes the scenario it shows (sc and proj NULL when invalid)
+ * and posts TUI_EV_SCENARIO_CHANGED. */
+void tui_scenario_publish(TuiApp *a, const struct cJSON *doc, const char *name,
+                          const CostScenario *sc, const CostProjection *proj);
+/* Draws the whole frame now (progress during a long operation). */
+void tui_redraw_now(TuiApp *a);
 
-void pricing_view_close(TuiApp *a);
-/* (re)loads a->pricing: bundled tables, then the newest snapshot */
-void tui_pricing_load(TuiApp *a);
-void pricing_draw(TuiApp *a);
-int pricing_key(TuiApp *a, int ch);
-const char *pricing_keys(void);
-
-void history_close(TuiApp *a);
-void history_draw(TuiApp *a);
-int history_key(TuiApp *a, int ch);
-const char *history_keys(void);
-
-void runs_open(TuiApp *a);
-void runs_close(TuiApp *a);
-void runs_draw(TuiApp *a);
-int runs_key(TuiApp *a, int ch);
-const char *runs_keys(void);
-bool runs_live(const TuiApp *a); /* a run is running: refresh periodically */
-void runs_select(TuiApp *a, int64_t run_id);
-/* The selected run's id, or 0 when there is none. */
-int64_t runs_selected_id(TuiApp *a);
-
-/* `o` on any screen: writes the screen's report as HTML (export.c)
- * and puts its path on the status bar. */
-void tui_export_report(TuiApp *a);
-/* The newest completed local run with a summary: its id, date and parsed
- * summary (caller deletes). false when there is none. */
-struct cJSON;
-bool runs_newest_finished(TuiApp *a, int64_t *id, char *date, size_t size, struct cJSON **summary);
-
-void pilot_open(TuiApp *a);
-void pilot_close(TuiApp *a);
-void pilot_draw(TuiApp *a);
-int pilot_key(TuiApp *a, int ch);
-const char *pilot_keys(void);
-bool pilot_typing(const TuiApp *a);
-bool pilot_recent_launch(const TuiApp *a); /* launched in the last minute */
-
-/* Evals (screen_evals.c, with evidence.c): the held-out sets with `tunepilot
- * eval` results and the selected one's comparison, from the session layer.
- * The selected set is question 2's evidence on Decide (evidence.c). */
-void evals_close(TuiApp *a);
-void evals_draw(TuiApp *a);
-int evals_key(TuiApp *a, int ch);
-const char *evals_keys(void);
-/* For Decide: the measured answers (frontier_fails, prompt_iterations) from
- * the selected set against the target typed with t; the key handler for t
- * and the target being typed (every key goes to it until Enter or Esc); the
- * rows the question 2 panel wants and the panel itself. */
-struct DecideFramework;
-struct DecideAnswers;
-void evals_decide_answers(TuiApp *a, const struct DecideFramework *fw, struct DecideAnswers *all);
-int evals_decide_key(TuiApp *a, int ch);
-bool evals_typing(const TuiApp *a);
-int evals_question2_rows(TuiApp *a);
-/* Changes whenever the evidence or the target changes (Decide evaluates
- * again when it sees a new value). */
-unsigned evals_generation(TuiApp *a);
-void evals_draw_question2(TuiApp *a, Rect r);
-
-void decide_open(TuiApp *a);
-void decide_reprice(TuiApp *a);
-/* Reopens a saved decision: its framework and typed answers, and its
- * scenario (if any) in Costs with computed answers on. */
-void decide_load_saved(TuiApp *a, const StoreDecision *d);
-void decide_close(TuiApp *a);
-void decide_draw(TuiApp *a);
-int decide_key(TuiApp *a, int ch);
-const char *decide_keys(void);
+/* `o`: writes a report as one HTML page (the one `tunepilot cost --format
+ * html` or `tunepilot runs report` writes) to $TUNEPILOT_REPORT_DIR or the
+ * current directory, and puts its path on the status bar (export.c). */
+void tui_export_cost(TuiApp *a, const CostScenario *sc, const CostProjection *proj);
+void tui_export_run(TuiApp *a, int64_t run_id);
 
 #endif

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # scripts/check-layers.sh passes on the tree, and fails on each kind of
 # planted violation: an engine including a tool, the model layer including an
-# engine, a tool including a face, a screen calling another screen, a public
-# header it cannot place.
+# engine, a tool including a face, a screen using another screen's class, a
+# screen offering a function outside its class, an include circle among the
+# workbench's headers, a public header it cannot place.
 set -euo pipefail
 root=${1:?usage: test_check_layers.sh REPO_ROOT}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/layers.XXXXXX")
@@ -31,7 +32,9 @@ plant src/net/http.c '#include "tunepilot/pilot.h"' 'net (engine) must not inclu
 plant src/model/llama.c '#include "tunepilot/dataset.h"' 'model (model) must not include data (engine'
 plant src/cost/project.c '#include "tui/tui.h"' 'cost (tool) must not include tui (face'
 plant include/tunepilot/store.h '#include "tunepilot/tokenizer.h"' 'store (store) must not include model'
-plant src/tui/screen_runs.c 'static void x(TuiApp *a) { pilot_draw(a); }' 'screen_runs.c calls screen_pilot.c: pilot_draw'
+plant src/tui/screen_runs.c 'static void x(void) { (void)tui_pilot_screen.draw; }' 'screen_runs.c uses screen_pilot.c: tui_pilot_screen'
+plant src/tui/screen_runs.c 'int runs_selected(void) { return 0; }' 'runs_selected is not static'
+plant src/tui/layout.h '#include "tui/tui.h"' 'src/tui/layout.h: include circle'
 rm -rf "$tmp/t" && mkdir "$tmp/t" && cp -r "$root/src" "$root/include" "$tmp/t/"
 echo '/* x */' >"$tmp/t/include/tunepilot/unplaced.h"
 if "$root/scripts/check-layers.sh" "$tmp/t" >/dev/null 2>"$tmp/err" ||

@@ -1,0 +1,47 @@
+/* screen.h - the screen table: each screen of the workbench is one const
+ * class of callbacks and metadata (htop's Panel classes, tmux's cmd_entry),
+ * defined in its own screen_*.c file with its state private to that file.
+ * The app (app.c) keeps the table in tab order, draws the tabs and the
+ * help from it and routes keys and events through it; adding a screen
+ * touches the table only. */
+#ifndef TP_TUI_SCREEN_H
+#define TP_TUI_SCREEN_H
+
+#include <stdbool.h>
+
+#include "tui/tui.h"
+
+/* One line of a screen's help: the key(s) and what they do. */
+typedef struct TuiKey {
+    const char *key, *what;
+} TuiKey;
+
+typedef struct TuiScreenClass {
+    const char *name;    /* the tab's title */
+    const TuiKey *keys;  /* the help (`?`), ended by {NULL, NULL} */
+    const char *footer;  /* the status bar's key hint */
+    /* Creates the screen's state (NULL is allowed when it needs none). */
+    void *(*open)(TuiApp *a);
+    void (*close)(TuiApp *a, void *self);
+    /* Draws into a->lay.body (and a->lay.side when a->lay.has_side). */
+    void (*draw)(TuiApp *a, void *self);
+    /* A key while the screen is shown: TUI_* flags, TUI_NONE for a key it
+     * ignores (the app's keys then get it). */
+    int (*key)(TuiApp *a, void *self, int ch);
+    /* An app-level event, shown or not; TUI_FOCUS brings it to the front.
+     * May be NULL. */
+    int (*notify)(TuiApp *a, void *self, const TuiEvent *ev);
+    /* Whether keys go to a text field now (digits do not switch screens,
+     * `o` does not export). May be NULL. */
+    bool (*typing)(const void *self);
+    /* Whether the screen changes without keys (a live run): the app then
+     * wakes every second, and redraws when this screen is shown. May be NULL. */
+    bool (*live)(const void *self);
+    /* `o`: writes this screen's report. NULL: the screen has none. */
+    void (*report)(TuiApp *a, void *self);
+} TuiScreenClass;
+
+extern const TuiScreenClass tui_decide_screen, tui_costs_screen, tui_pricing_screen,
+    tui_history_screen, tui_pilot_screen, tui_runs_screen, tui_evals_screen;
+
+#endif
