@@ -8,9 +8,19 @@
  * as the loader does). Each case runs in its own child process so its peak
  * memory is its own. A benchmark, not a test.
  *
- * usage: bench_train [SECONDS_PER_CASE] [--recompute] [SHAPE...]
- *        (default 3 s; shapes tiny 15M 49k; also smollm2-135m smollm2-360m
- *        qwen2.5-0.5b, which run qlora and lora only) */
+ * QLoRA runs twice when the CPU has AVX512_BF16: its frozen NF4 products
+ * in fp32 and in bf16 (nf4.h); the bf16 kernel's own rate on the model's
+ * shapes ("bf16 peak") is measured beside the sgemm peak. Activation
+ * recomputation follows the pilot's rule (train_recompute_auto) unless
+ * --recompute or --no-recompute is given. Every line carries the 1-minute
+ * load average when it finished (the machine may be shared).
+ *
+ * usage: bench_train [SECONDS_PER_CASE] [--recompute|--no-recompute]
+ *                    [--threads LIST] [--compute fp32|bf16|both] [SHAPE...]
+ *        (default 3 s, the pool's default threads, both; --threads 1,2 runs
+ *        every case with 1 then 2 threads and prints the ratios; shapes tiny
+ *        15M 49k by default; also smollm2-135m smollm2-360m qwen2.5-0.5b,
+ *        which run qlora and lora only) */
 #include <cblas.h>
 #include <math.h>
 #include <stdio.h>
@@ -27,6 +37,7 @@
 #include "tunepilot/optim.h"
 #include "tunepilot/pool.h"
 #include "tunepilot/rng.h"
+#include "tunepilot/trainer.h"
 
 static double now_s(void) {
     struct timespec t;
@@ -109,9 +120,82 @@ static double sgemm_peak(const LlamaConfig *c, int N, double seconds) {
     return flops / el / 1e9;
 }
 
+/* A case's variants run in the same process, their steps interleaved
+ * (variant 0, 1, ..., 0, 1, ...), so that a change in the machine's load
+ * falls on all of them alike: the compute type of the NF4 products and the
+ * pool's threads. */
+#define MAX_VARIANTS 4
+typedef struct Variant {
+    Nf4Compute compute;
+    int threads; /* 0: the pool's default */
+} Variant;
+
 typedef struct Result {
-    double tokens_per_s, gflops, peak_gflops, rss_mb, frozen_bytes, quantize_s;
+    double tokens_per_s[MAX_VARIANTS], gflops[MAX_VARIANTS], peak_gflops[MAX_VARIANTS],
+        bf16_gflops[MAX_VARIANTS];
+    int threads[MAX_VARIANTS];
+    double rss_mb, frozen_bytes, quantize_s;
+    bool recompute;
 } Result;
+
+/* The bf16 NF4 product's GFLOP/s on the forward's linear shapes (one
+ * random NF4 matrix per shape, dequantize and pack included), as
+ * sgemm_peak weighs them; 0 when the CPU has no AVX512_BF16. */
+static double bf16_peak(const LlamaConfig *c, int N, double seconds) {
+    if (!nf4_bf16_available())
+        return 0;
+    int C = c->hidden, F = c->intermediate;
+    int q = c->n_heads * c->head_dim, kv = c->n_kv_heads * c->head_dim;
+    int shapes[][3] = {{C, q, 1}, {C, kv, 2}, {q, C, 1}, {C, F, 2}, {F, C, 1}};
+    Nf4Tensor w[5];
+    TpRng r;
+    tp_rng_seed(&r, 3);
+    size_t in_max = 0, out_max = 0, sc = 0;
+    TpError err;
+    for (int i = 0; i < 5; i++) {
+        int in = shapes[i][0], out = shapes[i][1];
+        float *tmp = malloc(sizeof(float) * (size_t)in * out);
+        for (size_t k = 0; k < (size_t)in * out; k++)
+            tmp[k] = (float)((tp_rng_uniform(&r) * 2 - 1) * 0.0346);
+        if (nf4_quantize(tmp, out, in, &w[i], &err) != TP_OK)
+            exit(1);
+        free(tmp);
+        size_t need = nf4_scratch_floats_for(&w[i], N, NF4_COMPUTE_BF16);
+        sc = need > sc ? need : sc;
+        in_max = (size_t)in > in_max ? (size_t)in : in_max;
+        out_max = (size_t)out > out_max ? (size_t)out : out_max;
+    }
+    float *a = calloc((size_t)N * in_max, sizeof(float)), *o = calloc((size_t)N * out_max, 4);
+    float *scratch = malloc(sizeof(float) * sc);
+    for (size_t k = 0; k < (size_t)N * in_max; k++)
+        a[k] = (float)(tp_rng_uniform(&r) * 2 - 1);
+    double flops = 0, t0 = now_s(), el;
+    do {
+        for (int s = 0; s < 5; s++)
+            for (int k = 0; k < c->n_layers * shapes[s][2]; k++) {
+                nf4_matmul_forward_dt(o, a, &w[s], N, scratch, NF4_COMPUTE_BF16);
+                flops += 2.0 * N * shapes[s][0] * shapes[s][1];
+            }
+        el = now_s() - t0;
+    } while (el < seconds);
+    for (int i = 0; i < 5; i++)
+        nf4_free(&w[i]);
+    free(a);
+    free(o);
+    free(scratch);
+    return flops / el / 1e9;
+}
+
+static double load1(void) {
+    double l = NAN;
+    FILE *f = fopen("/proc/loadavg", "r");
+    if (f) {
+        if (fscanf(f, "%lf", &l) != 1)
+            l = NAN;
+        fclose(f);
+    }
+    return l;
+}
 
 /* Each linear weight made (uniform with the std of normal(0, 0.02)) and
  * quantized on its own, then freed: the loader's one-tensor-at-a-time path.
@@ -138,10 +222,12 @@ static double quantize_all(const LlamaConfig *c, Lora *l, TpError *err) {
     return q_s;
 }
 
-/* method 0 qlora, 1 lora, 2 full */
-static bool g_recompute;
+/* method 0 qlora, 1 lora, 2 full; recompute: 1 on, 0 off, -1 the pilot's
+ * rule */
+static int g_recompute = -1;
 
-static Result run_case(const Shape *s, int method, double seconds) {
+static Result run_case(const Shape *s, int method, const Variant *var, int n_var,
+                       double seconds) {
     Result r = {0};
     LlamaConfig c = config_of(s);
     LlamaModel m;
@@ -167,7 +253,13 @@ static Result run_case(const Shape *s, int method, double seconds) {
     }
     float *params, *grads;
     size_t n;
-    llama_set_recompute(&m, g_recompute);
+    TrainConfig tc;
+    train_config_defaults(&tc);
+    tc.method = method == 0 ? TRAIN_QLORA : method == 1 ? TRAIN_LORA : TRAIN_FULL;
+    tc.recompute = g_recompute == 1;
+    tc.recompute_off = g_recompute == 0;
+    r.recompute = train_recompute_auto(&c, &tc);
+    llama_set_recompute(&m, r.recompute);
     if (method < 2) {
         lora_attach(&l, &m);
         l.training = true; /* dropout on, as in training */
@@ -186,11 +278,25 @@ static Result run_case(const Shape *s, int method, double seconds) {
         ids[i] = (i * 7919) % c.vocab;
         tg[i] = (i * 104729 + 3) % c.vocab;
     }
-    double t0 = 0;
-    int steps = 0;
-    for (int it = 0;; it++) {
-        if (it == 1)
-            t0 = now_s(); /* the first step warms caches and allocates */
+    double spent[MAX_VARIANTS] = {0}, t_start = 0;
+    int steps[MAX_VARIANTS] = {0}, vmax = 0, tmax = 0;
+    /* the model sizes some scratch by the pool's threads when it first
+     * runs: the first (untimed) step runs with the most threads */
+    for (int v = 0; v < n_var; v++) {
+        tp_pool_set_threads(var[v].threads);
+        if (tp_pool_threads() > tmax) {
+            tmax = tp_pool_threads();
+            vmax = v;
+        }
+    }
+    for (int it = -1;; it++) {
+        int v = it < 0 ? vmax : it % n_var;
+        tp_pool_set_threads(var[v].threads);
+        if (method == 0)
+            l.compute = var[v].compute;
+        if (it == n_var)
+            t_start = now_s(); /* the first step of each warms caches and allocates */
+        double t0 = now_s();
         memset(grads, 0, n * sizeof(float));
         float loss;
         llama_set_fused_head(&m, true, method == 2); /* as the trainer does */
@@ -199,14 +305,18 @@ static Result run_case(const Shape *s, int method, double seconds) {
         llama_backward(&m, method == 2, &err);
         clip_grad_norm(grads, n, 1.0);
         adamw_step(&opt, params, grads, 1e-4);
-        if (it >= 1)
-            steps++;
-        if (it >= 2 && now_s() - t0 > seconds)
+        if (it >= n_var) {
+            spent[v] += now_s() - t0;
+            steps[v]++;
+        }
+        if (it >= 3 * n_var - 1 && v == n_var - 1 && now_s() - t_start > seconds * n_var)
             break;
     }
-    double dt = (now_s() - t0) / steps;
-    r.tokens_per_s = B * T / dt;
-    r.gflops = step_flops(&c, B, T, method == 2, method < 2 ? rank : 0) / dt / 1e9;
+    for (int v = 0; v < n_var; v++) {
+        double dt = spent[v] / steps[v];
+        r.tokens_per_s[v] = B * T / dt;
+        r.gflops[v] = step_flops(&c, B, T, method == 2, method < 2 ? rank : 0) / dt / 1e9;
+    }
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     r.rss_mb = ru.ru_maxrss / 1024.0;
@@ -220,7 +330,13 @@ static Result run_case(const Shape *s, int method, double seconds) {
     } else {
         r.frozen_bytes = method == 1 ? 4.0 : NAN;
     }
-    r.peak_gflops = sgemm_peak(&c, B * T, seconds / 3);
+    for (int v = 0; v < n_var; v++) {
+        tp_pool_set_threads(var[v].threads);
+        r.threads[v] = tp_pool_threads();
+        r.peak_gflops[v] = sgemm_peak(&c, B * T, seconds / 3);
+        if (method == 0 && var[v].compute == NF4_COMPUTE_BF16)
+            r.bf16_gflops[v] = bf16_peak(&c, B * T, seconds / 3);
+    }
     free(ids);
     free(tg);
     adamw_free(&opt);
@@ -249,10 +365,25 @@ int main(int argc, char **argv) {
     };
     int n_all = (int)(sizeof all / sizeof all[0]);
     Shape *shapes[8];
-    int n_shapes = 0;
+    int n_shapes = 0, threads[8] = {0}, n_threads = 0;
+    bool want_fp32 = true, want_bf16 = true;
     for (int i = 2; i < argc && n_shapes < 8; i++) {
-        if (!strcmp(argv[i], "--recompute")) {
-            g_recompute = true;
+        if (!strcmp(argv[i], "--recompute") || !strcmp(argv[i], "--no-recompute")) {
+            g_recompute = argv[i][2] == 'r';
+            continue;
+        }
+        if (!strcmp(argv[i], "--threads") && i + 1 < argc) {
+            char buf[64];
+            snprintf(buf, sizeof buf, "%s", argv[++i]);
+            for (char *sv = NULL, *t = strtok_r(buf, ",", &sv); t && n_threads < 8;
+                 t = strtok_r(NULL, ",", &sv))
+                threads[n_threads++] = atoi(t);
+            continue;
+        }
+        if (!strcmp(argv[i], "--compute") && i + 1 < argc) {
+            i++;
+            want_fp32 = strcmp(argv[i], "bf16") != 0;
+            want_bf16 = strcmp(argv[i], "fp32") != 0;
             continue;
         }
         int k = 0;
@@ -267,23 +398,47 @@ int main(int argc, char **argv) {
     if (n_shapes == 0)
         for (int k = 0; k < 3; k++)
             shapes[n_shapes++] = &all[k];
+    if (n_threads == 0)
+        n_threads = 1; /* threads[0] = 0: the pool's default */
+    if (!nf4_bf16_available()) {
+        if (want_bf16)
+            printf("no AVX512_BF16 on this CPU (or TP_NO_BF16 set): qlora runs in fp32 only\n");
+        want_bf16 = false;
+        want_fp32 = true;
+    }
+    printf("batch 4 x 256 tokens, rank 16, dropout 0.05, all seven targets; recompute: %s\n",
+           g_recompute < 0 ? "the pilot's rule (> 1 GB without it)" : g_recompute ? "on" : "off");
+    printf("%-12s %-10s %3s %8s %9s %11s %9s %7s %10s %8s %9s %3s %5s\n", "model", "method", "thr",
+           "tok/s", "GFLOP/s", "sgemm peak", "bf16 peak", "MFU", "peak RSS", "B/frozen",
+           "quantize", "rc", "load");
+    /* cases: qlora (its variants: compute types x threads), lora, full
+     * (variants: threads) */
     const char *methods[3] = {"qlora", "lora", "full"};
-    char blas[256];
-    tp_blas_describe(blas, sizeof blas);
-    printf("batch 4 x 256 tokens, rank 16, dropout 0.05, all seven targets%s; %s\n",
-           g_recompute ? ", --recompute" : "", blas);
-    printf("%-12s %-6s %8s %9s %11s %7s %10s %8s %10s\n", "model", "method", "tok/s", "GFLOP/s",
-           "sgemm peak", "MFU", "peak RSS", "B/frozen", "quantize");
     for (int si = 0; si < n_shapes; si++) {
-        double tps[3] = {0};
+        double tps[3][MAX_VARIANTS] = {{0}};
+        Variant var[3][MAX_VARIANTS];
+        int n_var[3] = {0};
+        for (int mi = 0; mi < 3; mi++)
+            for (int ci = 0; ci < (mi == 0 ? 2 : 1); ci++) {
+                if (mi == 0 && ((ci == 0 && !want_fp32) || (ci == 1 && !want_bf16)))
+                    continue;
+                for (int ti = 0; ti < n_threads && n_var[mi] < MAX_VARIANTS; ti++)
+                    var[mi][n_var[mi]++] =
+                        (Variant){ci == 1 ? NF4_COMPUTE_BF16 : NF4_COMPUTE_FP32, threads[ti]};
+            }
+        char blas[256];
+        tp_pool_set_threads(threads[0]);
+        tp_blas_describe(blas, sizeof blas);
+        printf("# %s: %s\n", shapes[si]->name, blas);
         for (int mi = 0; mi < (shapes[si]->real ? 2 : 3); mi++) {
             int fd[2];
             if (pipe(fd) != 0)
                 return 1;
+            fflush(stdout);
             pid_t pid = fork();
             if (pid == 0) {
                 close(fd[0]);
-                Result r = run_case(shapes[si], mi, seconds);
+                Result r = run_case(shapes[si], mi, var[mi], n_var[mi], seconds);
                 if (write(fd[1], &r, sizeof r) != (ssize_t)sizeof r)
                     _exit(1);
                 _exit(0);
@@ -295,19 +450,46 @@ int main(int argc, char **argv) {
             waitpid(pid, NULL, 0);
             if (got != (ssize_t)sizeof r)
                 return 1;
-            tps[mi] = r.tokens_per_s;
-            char fb[16] = "-", qt[16] = "-";
-            if (!isnan(r.frozen_bytes))
-                snprintf(fb, sizeof fb, "%.3f", r.frozen_bytes);
-            if (mi == 0)
-                snprintf(qt, sizeof qt, "%.2f s", r.quantize_s);
-            printf("%-12s %-6s %8.0f %9.2f %11.2f %6.1f%% %7.0f MB %8s %10s\n", shapes[si]->name,
-                   methods[mi], r.tokens_per_s, r.gflops, r.peak_gflops,
-                   100 * r.gflops / r.peak_gflops, r.rss_mb, fb, qt);
+            for (int v = 0; v < n_var[mi]; v++) {
+                tps[mi][v] = r.tokens_per_s[v];
+                char fb[16] = "-", qt[16] = "-", bp[16] = "-", name[32];
+                if (!isnan(r.frozen_bytes))
+                    snprintf(fb, sizeof fb, "%.3f", r.frozen_bytes);
+                if (mi == 0)
+                    snprintf(qt, sizeof qt, "%.2f s", r.quantize_s);
+                if (r.bf16_gflops[v] > 0)
+                    snprintf(bp, sizeof bp, "%.2f", r.bf16_gflops[v]);
+                snprintf(name, sizeof name, "%s%s%s", methods[mi], mi == 0 ? "-" : "",
+                         mi == 0 ? nf4_compute_name(var[mi][v].compute) : "");
+                printf("%-12s %-10s %3d %8.0f %9.2f %11.2f %9s %6.1f%% %7.0f MB %8s %9s %3s "
+                       "%5.1f\n",
+                       shapes[si]->name, name, r.threads[v], r.tokens_per_s[v], r.gflops[v],
+                       r.peak_gflops[v], bp, 100 * r.gflops[v] / r.peak_gflops[v], r.rss_mb, fb,
+                       qt, r.recompute ? "on" : "off", load1());
+            }
             fflush(stdout);
         }
-        printf("%-12s QLoRA step time / LoRA step time: %.2fx (target <= 1.15x)\n",
-               shapes[si]->name, tps[1] / tps[0]);
+        /* ratios: same process for the variants of a method (interleaved
+         * steps), consecutive processes across methods */
+        for (int v = 0; v < n_var[0]; v++) {
+            int lv = v % n_threads; /* lora's variant with the same threads */
+            if (tps[0][v] > 0 && tps[1][lv] > 0)
+                printf("%-12s QLoRA-%s step / LoRA step (%d threads): %.2fx (target <= 1.15x)\n",
+                       shapes[si]->name, nf4_compute_name(var[0][v].compute),
+                       var[0][v].threads, tps[1][lv] / tps[0][v]);
+        }
+        if (want_fp32 && want_bf16)
+            for (int ti = 0; ti < n_threads; ti++)
+                printf("%-12s QLoRA bf16 / fp32 tokens/s (%d threads, interleaved): %.2fx\n",
+                       shapes[si]->name, threads[ti], tps[0][n_threads + ti] / tps[0][ti]);
+        for (int mi = 0; mi < 3; mi++)
+            for (int v = 0; v < n_var[mi]; v++)
+                if (v % n_threads > 0 && tps[mi][v - v % n_threads] > 0)
+                    printf("%-12s %s%s%s %d threads / %d threads (interleaved): %.2fx tokens/s\n",
+                           shapes[si]->name, methods[mi], mi == 0 ? "-" : "",
+                           mi == 0 ? nf4_compute_name(var[mi][v].compute) : "",
+                           var[mi][v].threads, var[mi][v - v % n_threads].threads,
+                           tps[mi][v] / tps[mi][v - v % n_threads]);
     }
     return 0;
 }

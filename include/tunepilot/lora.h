@@ -50,6 +50,8 @@ typedef struct Lora {
     Nf4Tensor *nf4;      /* [n_layers * LLAMA_N_LINEAR] NF4 bases, or NULL (fp32 base) */
     bool training;       /* dropout on */
     bool disabled;       /* serve the base alone (to evaluate it) */
+    Nf4Compute compute;  /* the NF4 base products: fp32 (zero, the default) or bf16 (nf4.h);
+                          * the adapters are fp32 whatever this says */
     TpRng rng;           /* dropout masks; part of a checkpoint */
     /* scratch, grown on demand */
     int cap_n;

@@ -23,6 +23,7 @@
 #ifndef TUNEPILOT_NF4_H
 #define TUNEPILOT_NF4_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -103,6 +104,53 @@ void nf4_matmul_forward(float *out, const float *inp, const Nf4Tensor *w, int N,
  * the order of the sums, do not depend on the number of threads. */
 void nf4_matmul_backward_input(float *dinp, const float *dout, const Nf4Tensor *w, int N,
                                float *scratch);
+
+/* Dequantizes the flat elements [i0, i1) (row-major, i0 <= i1 <= n) into
+ * out (i1 - i0 floats). */
+void nf4_dequantize_range(const Nf4Tensor *t, int64_t i0, int64_t i1, float *out);
+
+/* ---- bf16 compute ------------------------------------------------------------
+ *
+ * The frozen NF4 products can run in bf16 (QLoRA's own recipe computes them
+ * in bf16): each tile of W is dequantized as above (fp32), rounded to bf16
+ * (round to nearest even) and packed in panels of 32 output columns, the
+ * other operand (inp or dout) is rounded to bf16 once per call, and the
+ * products run on AVX512_BF16's VDPBF16PS (pairs of bf16 products summed
+ * into fp32 accumulators; the instruction flushes subnormal inputs and
+ * results to zero). Each operand then carries a relative rounding error of
+ * at most 2^-8 (bf16 keeps 8 significant bits), so an output element is
+ * within about (2^-7 + K 2^-24) sum_k |a_k b_k| of the exact fp32-operand
+ * product. The kernels are compiled for that instruction set with target
+ * attributes and chosen at run time: on a CPU without AVX512_BF16 (or with
+ * TP_NO_BF16 set in the environment) the bf16 entry points run the fp32
+ * code instead, bit for bit. Zero is fp32 so that a zeroed config is exact. */
+typedef enum { NF4_COMPUTE_FP32 = 0, NF4_COMPUTE_BF16 = 1, NF4_COMPUTE_AUTO = 2 } Nf4Compute;
+
+/* "fp32", "bf16", "auto". */
+const char *nf4_compute_name(Nf4Compute c);
+/* "auto" | "fp32" | "bf16" -> *c; false for anything else. */
+bool nf4_compute_parse(const char *s, Nf4Compute *c);
+/* Whether the bf16 kernels can run here: cpuid says AVX-512 F/BW/VL and
+ * AVX512_BF16 with the OS saving the zmm state, and TP_NO_BF16 is unset or
+ * empty. */
+bool nf4_bf16_available(void);
+/* auto -> bf16 when nf4_bf16_available(), else fp32; others unchanged. */
+Nf4Compute nf4_compute_resolve(Nf4Compute c);
+
+/* Floats of scratch the matmuls below need for N rows with compute c (the
+ * larger of the forward's and the backward's needs; at least
+ * nf4_scratch_floats(w)). */
+size_t nf4_scratch_floats_for(const Nf4Tensor *w, int N, Nf4Compute c);
+/* nf4_matmul_forward / nf4_matmul_backward_input computed in c (fp32: the
+ * functions above exactly; bf16 when available, else fp32). scratch holds
+ * nf4_scratch_floats_for(w, N, c) floats. */
+void nf4_matmul_forward_dt(float *out, const float *inp, const Nf4Tensor *w, int N,
+                           float *scratch, Nf4Compute c);
+void nf4_matmul_backward_input_dt(float *dinp, const float *dout, const Nf4Tensor *w, int N,
+                                  float *scratch, Nf4Compute c);
+
+/* fp32 -> bf16 bits, round to nearest even (NaN stays a quiet NaN). */
+uint16_t nf4_bf16_round(float f);
 
 /* Storage in bytes: codes + absmax_q + 4 * n_blocks2 (absmax2) + 4 (offset). */
 size_t nf4_bytes(const Nf4Tensor *t);

@@ -16,6 +16,7 @@
 
 #include "tunepilot/error.h"
 #include "tunepilot/llama.h"
+#include "tunepilot/nf4.h"
 
 typedef enum { TRAIN_QLORA, TRAIN_LORA, TRAIN_FULL } TrainMethod;
 
@@ -45,15 +46,29 @@ typedef struct TrainConfig {
      * must be the run's (lora_load_peft_into). A run whose directory holds a
      * checkpoint resumes from it instead and does not read the adapter. */
     char init_adapter[1024];
-    bool recompute;    /* activation recomputation (llama_set_recompute) */
+    /* activation recomputation (llama_set_recompute): on when recompute,
+     * off when recompute_off, else (auto, the default) on when
+     * train_recompute_auto says the run needs it */
+    bool recompute, recompute_off;
+    /* the frozen NF4 products of qlora (nf4.h): auto (the default: bf16 when
+     * the CPU has AVX512_BF16), fp32 or bf16; adapters, optimizer and the
+     * other methods are fp32 */
+    Nf4Compute compute_dtype;
 } TrainConfig;
+
+/* The compute type a run with c uses: fp32 for lora and full, else
+ * c->compute_dtype with auto resolved for this CPU (nf4_compute_resolve). */
+Nf4Compute train_compute_dtype(const TrainConfig *c);
+/* "OpenBLAS 0.3.21, core Cooperlake, 2 threads; NF4 products in bf16
+ * (AVX512_BF16), adapters fp32" (or "...; fp32"). */
+void train_describe_compute(const TrainConfig *c, char *out, size_t size);
 
 /* The defaults, each explained in the README's pilot section: qlora, rank
  * 16, alpha 32, dropout 0.05, all seven targets, lr 2e-4 (QLoRA's recipe
  * for 7B/13B), no weight decay (QLoRA), clipping at 1.0 (transformers'
  * default), warmup 3% of updates (QLoRA's warmup_ratio 0.03), 1 epoch,
  * batch 4, grad-accum 1, seq 256, eval every 50 updates, eval split 0.1,
- * seed 1, 32 exact-match examples. */
+ * seed 1, 32 exact-match examples, compute type auto. */
 void train_config_defaults(TrainConfig *c);
 
 typedef struct TrainStep {
@@ -106,6 +121,16 @@ double train_measure_gflops(void);
 void train_estimate(const LlamaConfig *c, const TrainConfig *t, double tokens_per_example,
                     double gflops, TrainEstimate *e);
 
+/* Activation recomputation in auto mode: on when the estimate without it
+ * (train_estimate, recompute off) exceeds TRAIN_RECOMPUTE_MB. The budget is
+ * issue 12's target for a SmolLM2-135M-shape QLoRA pilot at batch 4 x 256
+ * (peak RSS <= 1 GB, as of 2026-12): runs that fit it keep every block's
+ * activations (no extra forward); larger ones pay one more forward of the
+ * blocks (about a third more FLOPs) to keep one block's. Always true when
+ * t->recompute, false when t->recompute_off. */
+#define TRAIN_RECOMPUTE_MB 1024.0
+bool train_recompute_auto(const LlamaConfig *c, const TrainConfig *t);
+
 /* --- settings that fit the data (train_auto_settings) ----------------------------------
  *
  * Epochs: the rule OpenAI's fine-tuning data-preparation cookbook uses to
@@ -150,6 +175,9 @@ typedef struct Trainer Trainer;
 TpStatus trainer_open(const char *model_dir, const char *data_path, const TrainConfig *c,
                       const char *run_dir, Trainer **out, TpError *err);
 void trainer_close(Trainer *t);
+/* The settings the trainer runs with: the given ones with what auto
+ * resolved on this machine (recompute on or off, the compute type). */
+void trainer_settings(const Trainer *t, TrainConfig *out);
 /* Changes where checkpoints go (before trainer_resume / trainer_run). */
 void trainer_set_run_dir(Trainer *t, const char *run_dir);
 

@@ -47,8 +47,11 @@ static const char USAGE[] =
     "  --batch B  --grad-accum G (1)  --seq L (256)  --max-grad-norm X (1.0)\n"
     "  --eval-every N (50)  --eval-split F (0.1)  --checkpoint-every N (50)\n"
     "  --seed S (1)  --threads T (the online CPUs)  --out DIR  --json\n"
-    "  --recompute       keep one block's activations and recompute the others in\n"
-    "                    the backward: less memory, one more forward of the blocks\n"
+    "  --recompute | --no-recompute  keep one block's activations and recompute the\n"
+    "                    others in the backward: less memory, one more forward of the\n"
+    "                    blocks (default: on when the estimate without it exceeds 1 GB)\n"
+    "  --compute-dtype auto|fp32|bf16  the frozen NF4 products of qlora (auto: bf16\n"
+    "                    when the CPU has AVX512_BF16); adapters and optimizer stay fp32\n"
     "  --estimate        check the data and print the memory and time estimate; no run\n"
     "Settings not given fit the data (N training examples) and the model: epochs by the\n"
     "rule of OpenAI's data-preparation cookbook (3; min(25, 100/N) when 3N < 100;\n"
@@ -298,8 +301,9 @@ static int print_estimate(const PilotOptions *o, const LlamaConfig *cfgp, const 
     double tpe = n ? (double)d.n_tokens / n : 0;
     TrainEstimate e;
     tp_pool_set_threads(c->threads); /* the threads the run would use */
-    char blas[200];
-    tp_blas_describe(blas, sizeof blas);
+    char blas[300];
+    train_describe_compute(&t, blas, sizeof blas);
+    t.recompute = train_recompute_auto(&cfg, &t); /* what the run would do */
     train_estimate(&cfg, &t, tpe, train_measure_gflops(), &e);
     if (json) {
         cJSON *j = cJSON_CreateObject();
@@ -318,6 +322,8 @@ static int print_estimate(const PilotOptions *o, const LlamaConfig *cfgp, const 
         cJSON_AddNumberToObject(j, "minutes", e.minutes);
         cJSON_AddNumberToObject(j, "gflops", e.gflops);
         cJSON_AddStringToObject(j, "compute", blas);
+        cJSON_AddStringToObject(j, "compute_dtype", nf4_compute_name(train_compute_dtype(&t)));
+        cJSON_AddBoolToObject(j, "recompute", t.recompute);
         char *txt = cJSON_Print(j);
         puts(txt);
         free(txt);
@@ -329,7 +335,7 @@ static int print_estimate(const PilotOptions *o, const LlamaConfig *cfgp, const 
                cfg.architecture, (double)llama_config_n_params(&cfg) / 1e6,
                train_method_name(t.method), t.steps, n, (long long)d.n_tokens, e.memory_mb,
                e.minutes, e.gflops);
-        printf("compute: %s\n", blas);
+        printf("compute: %s%s\n", blas, t.recompute ? "; activations recomputed" : "");
     }
     return CLI_OK;
 }
@@ -468,6 +474,13 @@ int cmd_pilot(const CliGlobal *g, int argc, char **argv) {
             snprintf(c->init_adapter, sizeof c->init_adapter, "%s", full);
         } else if (!strcmp(argv[i], "--recompute")) {
             c->recompute = true;
+            c->recompute_off = false;
+        } else if (!strcmp(argv[i], "--no-recompute")) {
+            c->recompute = false;
+            c->recompute_off = true;
+        } else if (cli_take(argc, argv, &i, "--compute-dtype", &v)) {
+            if (!v || !nf4_compute_parse(v, &c->compute_dtype))
+                return cli_usage("pilot", "--compute-dtype: expected auto, fp32 or bf16");
         } else if (cli_take(argc, argv, &i, "--model", &v)) {
             if (!v)
                 return cli_usage("pilot", "--model: expected a model directory");

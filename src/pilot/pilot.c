@@ -26,6 +26,8 @@ char *pilot_settings_json(const TrainConfig *c) {
     cJSON_AddNumberToObject(j, "dropout", c->dropout);
     cJSON_AddBoolToObject(j, "rslora", c->rslora);
     cJSON_AddBoolToObject(j, "recompute", c->recompute);
+    /* the type the run computes in, resolved on this machine (auto is never stored) */
+    cJSON_AddStringToObject(j, "compute_dtype", nf4_compute_name(train_compute_dtype(c)));
     cJSON_AddNumberToObject(j, "targets", c->targets);
     cJSON_AddNumberToObject(j, "lr", c->lr);
     cJSON_AddNumberToObject(j, "weight_decay", c->weight_decay);
@@ -107,6 +109,14 @@ TpStatus pilot_options_from_run(const StoreRun *r, PilotOptions *o, TpError *err
     if (cJSON_IsString(ia))
         snprintf(c->init_adapter, sizeof c->init_adapter, "%s", ia->valuestring);
     c->recompute = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "recompute"));
+    c->recompute_off = !c->recompute; /* a resumed run keeps what it recorded */
+    /* runs recorded before the setting existed computed in fp32 */
+    const cJSON *cd = cJSON_GetObjectItemCaseSensitive(j, "compute_dtype");
+    c->compute_dtype = NF4_COMPUTE_FP32;
+    if (st == TP_OK && cd &&
+        (!cJSON_IsString(cd) || !nf4_compute_parse(cd->valuestring, &c->compute_dtype)))
+        st = tp_error_set(err, TP_EINVAL, "%s: $.compute_dtype: expected fp32, bf16 or auto",
+                          name);
     cJSON_Delete(j);
     o->model_dir = r->model;
     o->data_path = r->data;
@@ -469,8 +479,8 @@ static TpStatus run_locked(Store *s, const Pricing *pricing, const PilotOptions 
         trainer_info(t, &ti);
         st = store_run_set_plan(s, id, dir, ti.total_steps, err);
         if (st == TP_OK) {
-            char blas[200], line[256];
-            tp_blas_describe(blas, sizeof blas);
+            char blas[300], line[320];
+            train_describe_compute(&o->train, blas, sizeof blas);
             snprintf(line, sizeof line, "compute: %s", blas);
             on_event(&k, "info", line); /* runs show finds it among the events */
         }
@@ -551,6 +561,7 @@ TpStatus pilot_run(Store *s, const Pricing *pricing, const PilotOptions *in,
     st = trainer_open(o.model_dir, o.data_path, &o.train, "", &t, err);
     if (st != TP_OK)
         return st;
+    trainer_settings(t, &o.train); /* what auto chose is what the run records */
     PilotLock lock = {.fd = -1};
     st = run_locked(s, pricing, &o, stop, run_id, t, &lock, err);
     trainer_close(t);

@@ -54,3 +54,13 @@ void train_estimate(const LlamaConfig *c, const TrainConfig *t, double tokens_pe
     double fpt = (t->method == TRAIN_FULL ? 6 : 4) * P;
     e->minutes = tokens * fpt / (e->gflops * 1e9) / 60;
 }
+
+bool train_recompute_auto(const LlamaConfig *c, const TrainConfig *t) {
+    if (t->recompute || t->recompute_off)
+        return t->recompute;
+    TrainConfig off = *t;
+    off.recompute = false;
+    TrainEstimate e;
+    train_estimate(c, &off, 0, 1, &e);
+    return e.memory_mb > TRAIN_RECOMPUTE_MB;
+}

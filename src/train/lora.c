@@ -174,8 +174,8 @@ static void hook_forward(void *ctx, int layer, LlamaLinear which, float *out, co
     Lora *l = ctx;
     const Nf4Tensor *q = base_nf4(l, layer, which);
     if (q) {
-        float *tile = grow(&l->tile, &l->tile_cap, nf4_scratch_floats(q));
-        nf4_matmul_forward(out, inp, q, N, tile);
+        float *tile = grow(&l->tile, &l->tile_cap, nf4_scratch_floats_for(q, N, l->compute));
+        nf4_matmul_forward_dt(out, inp, q, N, tile, l->compute);
     } else {
         tp_sgemm(0, 1, N, Out, In, 1, inp, In,
                     llama_linear_weight(&l->model->w, layer, which), In, 0, out, Out);
@@ -215,8 +215,8 @@ static void hook_backward(void *ctx, int layer, LlamaLinear which, float *dinp, 
     Lora *l = ctx;
     const Nf4Tensor *q = base_nf4(l, layer, which);
     if (q) {
-        float *tile = grow(&l->tile, &l->tile_cap, nf4_scratch_floats(q));
-        nf4_matmul_backward_input(dinp, dout, q, N, tile);
+        float *tile = grow(&l->tile, &l->tile_cap, nf4_scratch_floats_for(q, N, l->compute));
+        nf4_matmul_backward_input_dt(dinp, dout, q, N, tile, l->compute);
     } else {
         tp_sgemm(0, 0, N, In, Out, 1, dout, Out,
                     llama_linear_weight(&l->model->w, layer, which), In, 1, dinp, In);

@@ -204,7 +204,7 @@ void nf4_dequantize_absmax(const Nf4Tensor *t, float *out) {
 }
 
 /* Flat elements [i0, i1) into out, one block (one scale) at a time. */
-static void dequant_range(const Nf4Tensor *t, int64_t i0, int64_t i1, float *out) {
+void nf4_dequantize_range(const Nf4Tensor *t, int64_t i0, int64_t i1, float *out) {
     const float *dyn = nf4_dynamic_map();
     const uint8_t *codes = t->codes;
     for (int64_t s = i0; s < i1;) {
@@ -230,7 +230,7 @@ static void dequant_range(const Nf4Tensor *t, int64_t i0, int64_t i1, float *out
 void nf4_dequantize_rows(const Nf4Tensor *t, int64_t r0, int64_t nr, float *out) {
     if (nr <= 0)
         return;
-    dequant_range(t, r0 * t->cols, (r0 + nr) * t->cols, out);
+    nf4_dequantize_range(t, r0 * t->cols, (r0 + nr) * t->cols, out);
 }
 
 /* ---- matmuls --------------------------------------------------------------- */
@@ -284,7 +284,7 @@ static void backward_task(void *ctx, int task, int worker) {
             nf4_dequantize_rows(j->w, r0, nr, tile);
         else
             for (int r = 0; r < nr; r++)
-                dequant_range(j->w, (int64_t)(r0 + r) * cols + c0, (int64_t)(r0 + r) * cols + c1,
+                nf4_dequantize_range(j->w, (int64_t)(r0 + r) * cols + c0, (int64_t)(r0 + r) * cols + c1,
                               tile + (size_t)r * nc);
         /* dinp[:, c0:c1] += dout[:, r0:r0+nr] tile[nr, nc] */
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, j->N, nc, nr, 1.0f, j->in + r0,

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "tunepilot/arena.h"
+#include "tunepilot/blas.h"
 #include "tunepilot/catalog.h"
 #include "tunepilot/dataset.h"
 #include "tunepilot/fileio.h"
@@ -80,6 +81,21 @@ void train_config_defaults(TrainConfig *c) {
     c->eval_split = 0.1;
     c->seed = 1;
     c->eval_examples = 32;
+    c->compute_dtype = NF4_COMPUTE_AUTO;
+}
+
+Nf4Compute train_compute_dtype(const TrainConfig *c) {
+    return c->method == TRAIN_QLORA ? nf4_compute_resolve(c->compute_dtype) : NF4_COMPUTE_FP32;
+}
+
+void trainer_settings(const Trainer *t, TrainConfig *out) { *out = t->cfg; }
+
+void train_describe_compute(const TrainConfig *c, char *out, size_t size) {
+    char blas[200];
+    tp_blas_describe(blas, sizeof blas);
+    bool bf16 = train_compute_dtype(c) == NF4_COMPUTE_BF16;
+    snprintf(out, size, "%s; %s", blas,
+             bf16 ? "NF4 products in bf16 (AVX512_BF16), adapters fp32" : "fp32");
 }
 
 static double now_s(void) {
@@ -139,6 +155,10 @@ static TpStatus check_config(const TrainConfig *c, TpError *err) {
                             "--init-adapter %s: a LoRA adapter cannot start a full fine-tune "
                             "(use --method lora or qlora)",
                             c->init_adapter);
+    if (c->method == TRAIN_QLORA && c->compute_dtype == NF4_COMPUTE_BF16 && !nf4_bf16_available())
+        return tp_error_set(err, TP_EINVAL,
+                            "--compute-dtype bf16: this CPU has no AVX512_BF16 (cpuid), or "
+                            "TP_NO_BF16 is set; use fp32 or auto");
     return TP_OK;
 }
 
@@ -183,7 +203,11 @@ TpStatus trainer_open(const char *model_dir, const char *data_path, const TrainC
         trainer_close(t);
         return st;
     }
-    llama_set_recompute(&t->model, c->recompute);
+    t->cfg.recompute = train_recompute_auto(&mc, c);
+    t->cfg.recompute_off = !t->cfg.recompute;
+    t->cfg.compute_dtype = train_compute_dtype(c);
+    llama_set_recompute(&t->model, t->cfg.recompute);
+    t->lora.compute = t->cfg.compute_dtype;
     if (t->has_lora) {
         lora_attach(&t->lora, &t->model);
         t->params = t->lora.params;
