@@ -74,10 +74,16 @@ def main():
           f"OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}")
 
     for name in args.shapes:
-        torch_tps = run_torch(torch, name, args.seconds)
+        # PyTorch before and after tunepilot: their mean brackets the
+        # tunepilot run, so a change of the machine's load in between
+        # falls on both sides alike
+        t1 = run_torch(torch, name, args.seconds)
         tp = run_tunepilot(args.bench, name, args.seconds, args.threads)
-        print(f"{name}: PyTorch fp32 LoRA {torch_tps:.0f} tok/s", end="")
-        for method in ("qlora", "lora"):
+        t2 = run_torch(torch, name, args.seconds)
+        torch_tps = (t1 + t2) / 2
+        print(f"{name}: PyTorch fp32 LoRA {torch_tps:.0f} tok/s ({t1:.0f} before, {t2:.0f} after; "
+              f"load average {os.getloadavg()[0]:.1f})", end="")
+        for method in ("qlora-bf16", "qlora-fp32", "lora"):
             if method in tp:
                 print(f"; tunepilot {method} {tp[method]:.0f} tok/s ({tp[method] / torch_tps:.2f}x)",
                       end="")
@@ -170,10 +176,10 @@ def run_tunepilot(bench, name, seconds, threads):
     out = subprocess.run([bench, str(seconds), name], env=env, capture_output=True, text=True)
     tps = {}
     for line in out.stdout.splitlines():
-        m = re.match(r"^(\S+)\s+(qlora|lora|full)\s+(\d+)", line)
+        m = re.match(r"^(\S+)\s+(qlora-fp32|qlora-bf16|lora|full)\s+(\d+)\s+(\d+)", line)
         if m and m.group(1) == name:
-            tps[m.group(2)] = float(m.group(3))
-        if line.startswith("batch "):
+            tps[m.group(2)] = float(m.group(4))
+        if line.startswith("batch ") or line.startswith("# ") or "QLoRA" in line:
             print("tunepilot: " + line)
     return tps
 

@@ -132,7 +132,7 @@ typedef struct Variant {
 
 typedef struct Result {
     double tokens_per_s[MAX_VARIANTS], gflops[MAX_VARIANTS], peak_gflops[MAX_VARIANTS],
-        bf16_gflops[MAX_VARIANTS];
+        bf16_gflops[MAX_VARIANTS], est_tokens_per_s[MAX_VARIANTS];
     int threads[MAX_VARIANTS];
     double rss_mb, frozen_bytes, quantize_s;
     bool recompute;
@@ -336,6 +336,18 @@ static Result run_case(const Shape *s, int method, const Variant *var, int n_var
         r.peak_gflops[v] = sgemm_peak(&c, B * T, seconds / 3);
         if (method == 0 && var[v].compute == NF4_COMPUTE_BF16)
             r.bf16_gflops[v] = bf16_peak(&c, B * T, seconds / 3);
+        /* the pilot's estimate of this step (rates measured at its shapes) */
+        TrainConfig et = tc;
+        et.compute_dtype = var[v].compute;
+        et.recompute = r.recompute;
+        et.batch = B;
+        et.seq = T;
+        et.steps = 1;
+        TrainRates rates;
+        TrainEstimate e;
+        train_measure_rates(&c, &et, &rates);
+        train_estimate_rates(&c, &et, T, &rates, &e);
+        r.est_tokens_per_s[v] = e.minutes > 0 ? B * T / (e.minutes * 60) : 0;
     }
     free(ids);
     free(tg);
@@ -398,8 +410,10 @@ int main(int argc, char **argv) {
     if (n_shapes == 0)
         for (int k = 0; k < 3; k++)
             shapes[n_shapes++] = &all[k];
-    if (n_threads == 0)
-        n_threads = 1; /* threads[0] = 0: the pool's default */
+    if (n_threads == 0) { /* the pool's default */
+        tp_pool_set_threads(0);
+        threads[n_threads++] = tp_pool_threads();
+    }
     if (!nf4_bf16_available()) {
         if (want_bf16)
             printf("no AVX512_BF16 on this CPU (or TP_NO_BF16 set): qlora runs in fp32 only\n");
@@ -408,9 +422,9 @@ int main(int argc, char **argv) {
     }
     printf("batch 4 x 256 tokens, rank 16, dropout 0.05, all seven targets; recompute: %s\n",
            g_recompute < 0 ? "the pilot's rule (> 1 GB without it)" : g_recompute ? "on" : "off");
-    printf("%-12s %-10s %3s %8s %9s %11s %9s %7s %10s %8s %9s %3s %5s\n", "model", "method", "thr",
-           "tok/s", "GFLOP/s", "sgemm peak", "bf16 peak", "MFU", "peak RSS", "B/frozen",
-           "quantize", "rc", "load");
+    printf("%-12s %-10s %3s %8s %9s %11s %9s %7s %10s %8s %9s %3s %5s %8s\n", "model", "method",
+           "thr", "tok/s", "GFLOP/s", "sgemm peak", "bf16 peak", "MFU", "peak RSS", "B/frozen",
+           "quantize", "rc", "load", "est tok/s");
     /* cases: qlora (its variants: compute types x threads), lora, full
      * (variants: threads) */
     const char *methods[3] = {"qlora", "lora", "full"};
@@ -462,10 +476,10 @@ int main(int argc, char **argv) {
                 snprintf(name, sizeof name, "%s%s%s", methods[mi], mi == 0 ? "-" : "",
                          mi == 0 ? nf4_compute_name(var[mi][v].compute) : "");
                 printf("%-12s %-10s %3d %8.0f %9.2f %11.2f %9s %6.1f%% %7.0f MB %8s %9s %3s "
-                       "%5.1f\n",
+                       "%5.1f %8.0f\n",
                        shapes[si]->name, name, r.threads[v], r.tokens_per_s[v], r.gflops[v],
                        r.peak_gflops[v], bp, 100 * r.gflops[v] / r.peak_gflops[v], r.rss_mb, fb,
-                       qt, r.recompute ? "on" : "off", load1());
+                       qt, r.recompute ? "on" : "off", load1(), r.est_tokens_per_s[v]);
             }
             fflush(stdout);
         }

@@ -107,6 +107,23 @@ typedef struct TrainEstimate {
 /* The sgemm rate of this machine in GFLOP/s (four 512^3 products). */
 double train_measure_gflops(void);
 
+/* Rates measured at a run's own shapes, on the pool's threads (a quick
+ * in-process calibration, well under a second on an idle 2-core machine):
+ * the frozen products (NF4 in the run's compute type for qlora, sgemm
+ * otherwise) on a [batch x seq, hidden] x [hidden, intermediate] product,
+ * and sgemm on the fused head's chunk (64 rows x up to 8,192 vocabulary
+ * columns x hidden). GFLOP/s. */
+typedef struct TrainRates {
+    double frozen_gflops, head_gflops;
+} TrainRates;
+void train_measure_rates(const LlamaConfig *c, const TrainConfig *t, TrainRates *r);
+
+/* The share of a step's time spent in the products the rates above time
+ * (the rest: attention's softmax, norms, SwiGLU, dropout, the optimizer),
+ * measured by bench_train on the SmolLM2-135M shape (see
+ * docs/performance.md, as of 2026-12-02). */
+#define TRAIN_PRODUCT_SHARE 0.80
+
 /* Memory: the frozen base (NF4 at about 0.52 bytes a linear weight for
  * qlora, 4 bytes otherwise), adapters or every weight with gradients and
  * AdamW moments (16 bytes a trainable weight), and the activations the
@@ -120,6 +137,13 @@ double train_measure_gflops(void);
  * t->seq). */
 void train_estimate(const LlamaConfig *c, const TrainConfig *t, double tokens_per_example,
                     double gflops, TrainEstimate *e);
+/* The same with rates measured at the run's shapes (train_measure_rates):
+ * time = (frozen-product FLOPs / frozen rate + head, LoRA and attention
+ * FLOPs / head rate) / TRAIN_PRODUCT_SHARE, counting the replayed forward
+ * when recompute is on; e->gflops is then the model FLOP rate this
+ * implies. */
+void train_estimate_rates(const LlamaConfig *c, const TrainConfig *t, double tokens_per_example,
+                          const TrainRates *r, TrainEstimate *e);
 
 /* Activation recomputation in auto mode: on when the estimate without it
  * (train_estimate, recompute off) exceeds TRAIN_RECOMPUTE_MB. The budget is

@@ -304,7 +304,9 @@ static int print_estimate(const PilotOptions *o, const LlamaConfig *cfgp, const 
     char blas[300];
     train_describe_compute(&t, blas, sizeof blas);
     t.recompute = train_recompute_auto(&cfg, &t); /* what the run would do */
-    train_estimate(&cfg, &t, tpe, train_measure_gflops(), &e);
+    TrainRates rates;
+    train_measure_rates(&cfg, &t, &rates);
+    train_estimate_rates(&cfg, &t, tpe, &rates, &e);
     if (json) {
         cJSON *j = cJSON_CreateObject();
         cJSON_AddStringToObject(j, "architecture", cfg.architecture);
@@ -321,6 +323,8 @@ static int print_estimate(const PilotOptions *o, const LlamaConfig *cfgp, const 
         cJSON_AddNumberToObject(j, "memory_mb", e.memory_mb);
         cJSON_AddNumberToObject(j, "minutes", e.minutes);
         cJSON_AddNumberToObject(j, "gflops", e.gflops);
+        cJSON_AddNumberToObject(j, "frozen_gflops", rates.frozen_gflops);
+        cJSON_AddNumberToObject(j, "head_gflops", rates.head_gflops);
         cJSON_AddStringToObject(j, "compute", blas);
         cJSON_AddStringToObject(j, "compute_dtype", nf4_compute_name(train_compute_dtype(&t)));
         cJSON_AddBoolToObject(j, "recompute", t.recompute);
@@ -330,11 +334,11 @@ static int print_estimate(const PilotOptions *o, const LlamaConfig *cfgp, const 
         cJSON_Delete(j);
     } else {
         printf("%s, %.2fM parameters, %s, %lld updates over %d examples (%lld tokens):\n"
-               "about %.0f MB of memory, about %.1f minutes at %.0f GFLOP/s (half this "
-               "machine's measured sgemm rate)\n",
+               "about %.0f MB of memory, about %.1f minutes at %.0f GFLOP/s (rates measured "
+               "at this run's shapes: frozen products %.0f, head %.0f GFLOP/s)\n",
                cfg.architecture, (double)llama_config_n_params(&cfg) / 1e6,
                train_method_name(t.method), t.steps, n, (long long)d.n_tokens, e.memory_mb,
-               e.minutes, e.gflops);
+               e.minutes, e.gflops, rates.frozen_gflops, rates.head_gflops);
         printf("compute: %s%s\n", blas, t.recompute ? "; activations recomputed" : "");
     }
     return CLI_OK;

@@ -3,8 +3,16 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "tunepilot/nf4.h"
 #include "tunepilot/pool.h"
+#include "tunepilot/rng.h"
 #include "tunepilot/trainer.h"
+
+static double now_s(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
 
 double train_measure_gflops(void) {
     int n = 512;
@@ -63,4 +71,103 @@ bool train_recompute_auto(const LlamaConfig *c, const TrainConfig *t) {
     TrainEstimate e;
     train_estimate(c, &off, 0, 1, &e);
     return e.memory_mb > TRAIN_RECOMPUTE_MB;
+}
+
+/* Runs fn until at least min_s has passed (after one untimed warm-up call)
+ * and returns calls per second. */
+typedef struct Prod {
+    int kind; /* 0 nf4, 1 sgemm NT */
+    int M, N, K;
+    const float *a, *b;
+    float *out, *scratch;
+    const Nf4Tensor *w;
+    Nf4Compute compute;
+} Prod;
+
+static void prod_run(const Prod *p) {
+    if (p->kind == 0)
+        nf4_matmul_forward_dt(p->out, p->a, p->w, p->M, p->scratch, p->compute);
+    else
+        tp_sgemm(0, 1, p->M, p->N, p->K, 1, p->a, p->K, p->b, p->K, 0, p->out, p->N);
+}
+
+static double prod_gflops(const Prod *p, double min_s) {
+    prod_run(p); /* warm-up: caches, the pool, scratch pages */
+    int n = 0;
+    double t0 = now_s(), el;
+    do {
+        prod_run(p);
+        n++;
+        el = now_s() - t0;
+    } while (el < min_s && n < 50);
+    return n * 2.0 * p->M * p->N * p->K / el / 1e9;
+}
+
+void train_measure_rates(const LlamaConfig *c, const TrainConfig *t, TrainRates *r) {
+    r->frozen_gflops = r->head_gflops = 0;
+    int N = t->batch * t->seq, C = c->hidden, F = c->intermediate;
+    int V = c->vocab < 8192 ? c->vocab : 8192;
+    if (N <= 0 || C <= 0 || F <= 0 || V <= 0)
+        return;
+    TpRng g;
+    tp_rng_seed(&g, 1);
+    size_t nw = (size_t)F * C > (size_t)V * C ? (size_t)F * C : (size_t)V * C;
+    float *a = malloc(sizeof(float) * (size_t)N * C), *b = malloc(sizeof(float) * nw);
+    float *out = malloc(sizeof(float) * (size_t)N * (F > V ? F : V));
+    if (!a || !b || !out)
+        goto done;
+    for (size_t i = 0; i < (size_t)N * C; i++)
+        a[i] = (float)(tp_rng_uniform(&g) * 2 - 1);
+    for (size_t i = 0; i < nw; i++)
+        b[i] = (float)((tp_rng_uniform(&g) * 2 - 1) * 0.0346);
+    Prod p = {1, N, F, C, a, b, out, NULL, NULL, NF4_COMPUTE_FP32};
+    if (t->method == TRAIN_QLORA) {
+        Nf4Tensor w;
+        TpError err;
+        if (nf4_quantize(b, F, C, &w, &err) == TP_OK) {
+            Nf4Compute cd = train_compute_dtype(t);
+            float *scratch = malloc(sizeof(float) * nf4_scratch_floats_for(&w, N, cd));
+            if (scratch) {
+                Prod q = {0, N, F, C, a, NULL, out, scratch, &w, cd};
+                r->frozen_gflops = prod_gflops(&q, 0.15);
+            }
+            free(scratch);
+            nf4_free(&w);
+        }
+    } else {
+        r->frozen_gflops = prod_gflops(&p, 0.15);
+    }
+    Prod h = {1, 64, V, C, a, b, out, NULL, NULL, NF4_COMPUTE_FP32};
+    r->head_gflops = prod_gflops(&h, 0.1);
+done:
+    free(a);
+    free(b);
+    free(out);
+}
+
+void train_estimate_rates(const LlamaConfig *c, const TrainConfig *t, double tokens_per_example,
+                          const TrainRates *r, TrainEstimate *e) {
+    train_estimate(c, t, tokens_per_example, r->head_gflops * 2, e); /* memory */
+    double C = c->hidden, F = c->intermediate, L = c->n_layers, V = c->vocab, T = t->seq;
+    double q = (double)c->n_heads * c->head_dim, kv = (double)c->n_kv_heads * c->head_dim;
+    double lin = L * (C * q * 2 + 2 * C * kv + 3 * C * F);
+    bool full = t->method == TRAIN_FULL, rc = t->recompute;
+    /* per token: forward 2 lin, input gradient 2 lin, weight gradient 2 lin
+     * (full), the replayed forward 2 lin (recompute); the fused head 2CV
+     * forward + 2CV input gradient (+ 2CV weight gradient, + 2CV recomputed
+     * chunks for full); attention 2 T D H L forward, twice that backward;
+     * LoRA 6 r (in + out) per adapted linear */
+    double frozen = 2 * lin * ((full ? 3 : 2) + (rc ? 1 : 0));
+    double head = 2 * C * V * (full ? 4 : 2);
+    double att = 2 * T * c->head_dim * c->n_heads * L * (3 + (rc ? 1 : 0));
+    double io = (C + q) + 2 * (C + kv) + (q + C) + 2 * (C + F) + (F + C);
+    double lora = full ? 0 : 6.0 * t->rank * io * L;
+    double fr = r->frozen_gflops > 0 ? r->frozen_gflops : 1, hr = r->head_gflops > 0 ? r->head_gflops : 1;
+    double s_per_token = (frozen / fr + (head + att + lora) / hr) / 1e9 / TRAIN_PRODUCT_SHARE;
+    double tokens = (double)t->steps * t->batch * (t->grad_accum > 1 ? t->grad_accum : 1) *
+                    (tokens_per_example > 0 ? tokens_per_example : t->seq);
+    e->minutes = tokens * s_per_token / 60;
+    /* model FLOPs (no replay) per second */
+    double model = 2 * lin * (full ? 3 : 2) + head + 2 * T * c->head_dim * c->n_heads * L * 3 + lora;
+    e->gflops = model / s_per_token / 1e9;
 }

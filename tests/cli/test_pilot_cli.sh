@@ -32,6 +32,18 @@ expect 0 "qlora, 20 updates over $N examples" -- "$TP" pilot --model "$DM" --dat
 expect 0 "about [0-9]+ MB of memory, about [0-9.]+ minutes" -- "$TP" pilot --model "$DM" --data "$DD" --estimate
 # the BLAS, its kernel and the threads the run would use
 expect 0 "compute: OpenBLAS [0-9.]+, core [A-Za-z0-9]+.*, 3 threads" -- "$TP" pilot --model "$DM" --data "$DD" --threads 3 --estimate
+# the compute type: auto is bf16 exactly when /proc/cpuinfo lists avx512_bf16
+# (and TP_NO_BF16 is unset); fp32 stays fp32; a bad value is refused
+want=fp32; grep -qw avx512_bf16 /proc/cpuinfo && want=bf16
+expect 0 "\"compute_dtype\":[[:space:]]*\"$want\"" -- "$TP" pilot --model "$DM" --data "$DD" --estimate --json
+expect 0 "\"compute_dtype\":[[:space:]]*\"fp32\"" -- "$TP" pilot --model "$DM" --data "$DD" --compute-dtype fp32 --estimate --json
+expect 0 "\"compute_dtype\":[[:space:]]*\"fp32\"" -- env TP_NO_BF16=1 "$TP" pilot --model "$DM" --data "$DD" --estimate --json
+expect 0 "\"compute_dtype\":[[:space:]]*\"fp32\"" -- "$TP" pilot --model "$DM" --data "$DD" --method lora --compute-dtype bf16 --estimate --json
+expect 2 "--compute-dtype: expected auto, fp32 or bf16" -- "$TP" pilot --model "$DM" --data "$DD" --compute-dtype fp16 --estimate
+[ $want = bf16 ] && expect 0 "NF4 products in bf16 \(AVX512_BF16\)" -- "$TP" pilot --model "$DM" --data "$DD" --estimate
+# the demo's small model keeps its activations (well under the 1 GB rule)
+expect 0 "\"recompute\":[[:space:]]*false" -- "$TP" pilot --model "$DM" --data "$DD" --estimate --json
+expect 0 "\"recompute\":[[:space:]]*true" -- "$TP" pilot --model "$DM" --data "$DD" --recompute --estimate --json
 # no --steps: 2 epochs of the 90% train split at batch 8 -> ceil(2 * 0.9 * N / 8) updates
 U=$(( (2 * N * 9 / 10 + 7) / 8 ))
 expect 0 "\"steps\":[[:space:]]*$U," -- "$TP" pilot --model "$DM" --data "$DD" --epochs 2 --batch 8 --estimate --json
@@ -98,6 +110,20 @@ if [ -d "$SHARED" ]; then
   l1=$(steps --out "$WORK/rc1") l2=$(steps --recompute --out "$WORK/rc2")
   [ "$(wc -l <<<"$l1")" -eq 3 ] && [ "$l1" = "$l2" ] && ok || bad "--recompute changed the losses: $l1 / $l2"
   expect 0 '"compute":[[:space:]]*"OpenBLAS' -- "$TP" runs show 1 --json
+  # the run recorded the compute type auto resolved to
+  expect 0 "\"compute_dtype\":[[:space:]]*\"$want\"" -- "$TP" runs show 1 --json
+  # bf16 vs fp32 frozen products: the first losses agree within 2^-7
+  # relative (each product's error is at most about 2^-7 of the sum of
+  # its terms' magnitudes: tests/train/test_nf4_bf16.c), and differ
+  lf=$(steps --compute-dtype fp32 --out "$WORK/cf") lb=$(steps --compute-dtype bf16 --out "$WORK/cb")
+  if [ $want = bf16 ]; then
+    paste <(echo "$lf") <(echo "$lb") | awk 'NF == 2 { n++; d = $1 - $2; if (d < 0) d = -d;
+        if (d > $1 / 128) bad = 1; if (d > 0) diff = 1 } END { exit !(n == 3 && !bad && diff) }' \
+      && ok || bad "bf16 losses ($lb) not within 2^-7 of fp32's ($lf), or identical"
+    # explicit bf16 where it cannot run: a clear error, no run recorded
+    expect 2 "--compute-dtype bf16: this CPU has no AVX512_BF16" -- env TP_NO_BF16=1 "$TP" pilot --model "$SHARED" --data "$WORK/hi.jsonl" --steps 1 --compute-dtype bf16 --out "$WORK/nobf"
+  fi
+  [ "$(wc -l <<<"$lf")" -eq 3 ] && ok || bad "fp32 run: $lf"
   expect 0 "run 1 is completed" -- "$TP" runs watch 1
   expect 2 "already completed" -- "$TP" runs resume 1
   a=$("$TP" model score "$SHARED" --adapter "$WORK/run/adapter" --text "Say hi." --json | grep sum_nll)
