@@ -128,10 +128,10 @@ size_t nf4_scratch_floats_for(const Nf4Tensor *w, int N, Nf4Compute c) {
     return need > fp32 ? need : fp32;
 }
 
+#if BF16_KERNELS
+
 /* 64-byte aligned pointer at or after p */
 static void *align64(void *p) { return (void *)(((uintptr_t)p + 63) & ~(uintptr_t)63); }
-
-#if BF16_KERNELS
 
 /* ---- conversions and packing ---------------------------------------------------------------- */
 
