@@ -170,6 +170,7 @@ void llama_model_randomize(LlamaModel *m, uint64_t seed, float std) {
 struct LlamaActs {
     int B, T, N;
     bool recompute; /* layers share one set of buffers; only x_in is per layer */
+    int threads, bwd_threads; /* the pool's threads the per-thread buffers were sized for */
     float *mem, *bwd;
     /* per layer, indexed [l]: */
     float **x_in, **ln1, **rstd1, **q, **k, **v, **att, **attn_out, **x_mid, **ln2, **rstd2;
@@ -202,7 +203,10 @@ static void acts_free(LlamaActs *a) {
 /* (Re)allocates activations for B x T. */
 static TpStatus acts_ensure(LlamaModel *m, int B, int T, TpError *err) {
     LlamaActs *a = m->acts;
-    if (a && a->B == B && a->T == T && a->recompute == m->recompute)
+    /* the head's work area holds a chunk per thread: more threads than it
+     * was sized for need new buffers */
+    if (a && a->B == B && a->T == T && a->recompute == m->recompute &&
+        a->threads >= tp_pool_threads())
         return TP_OK;
     acts_free(a);
     m->acts = NULL;
@@ -228,6 +232,7 @@ static TpStatus acts_ensure(LlamaModel *m, int B, int T, TpError *err) {
     a->T = T;
     a->N = (int)N;
     a->recompute = m->recompute;
+    a->threads = tp_pool_threads();
     float ***lists[] = {&a->x_in, &a->ln1, &a->rstd1, &a->q, &a->k, &a->v, &a->att, &a->attn_out,
                         &a->x_mid, &a->ln2, &a->rstd2, &a->gate, &a->up, &a->act};
     size_t sizes[] = {N * C, N * C, N, N * q, N * kv, N * kv, att, N * q, N * C, N * C, N,
@@ -422,8 +427,10 @@ void llama_set_fused_head(LlamaModel *m, bool on, bool weight_grads) {
 
 static void bwd_ensure(LlamaModel *m) {
     LlamaActs *a = m->acts;
-    if (a->bwd)
+    if (a->bwd && a->bwd_threads >= tp_pool_threads()) /* scratch: T x T per thread */
         return;
+    free(a->bwd);
+    a->bwd_threads = tp_pool_threads();
     const LlamaConfig *c = &m->cfg;
     size_t N = a->N, C = c->hidden, F = c->intermediate, T = a->T;
     size_t q = (size_t)c->n_heads * c->head_dim, kv = (size_t)c->n_kv_heads * c->head_dim;

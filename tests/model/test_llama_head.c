@@ -128,10 +128,58 @@ static void test_head_matches_unfused(void **state) {
     check_head(2);
 }
 
+/* One model trained with 1, then 2, then 3 threads: the buffers sized per
+ * thread (the head's chunks, the backward's attention scratch) grow with
+ * the pool instead of being overrun (the sanitizer build sees an overrun),
+ * and the loss is the same to float rounding whatever the threads. */
+static void test_threads_grow(void **state) {
+    (void)state;
+    LlamaConfig c;
+    memset(&c, 0, sizeof c);
+    snprintf(c.architecture, sizeof c.architecture, "LlamaForCausalLM");
+    c.hidden = 32;
+    c.intermediate = 64;
+    c.n_layers = 2;
+    c.n_heads = 4;
+    c.n_kv_heads = 2;
+    c.head_dim = 8;
+    c.vocab = 1003;
+    c.max_pos = 64;
+    c.rms_eps = 1e-5;
+    c.rope_theta = 10000;
+    c.tie_embeddings = true;
+    c.bos_id = -1;
+    LlamaModel m;
+    TpError err;
+    assert_int_equal(llama_model_init(&m, &c, &err), TP_OK);
+    llama_model_randomize(&m, 5, 0.05f);
+    llama_grads_enable(&m);
+    int B = 3, T = 40, ids[120], tg[120];
+    for (int i = 0; i < B * T; i++) {
+        ids[i] = (i * 37 + 1) % c.vocab;
+        tg[i] = (i * 101 + 3) % c.vocab;
+    }
+    float first = 0;
+    for (int threads = 1; threads <= 3; threads++) {
+        tp_pool_set_threads(threads);
+        float loss;
+        llama_set_fused_head(&m, true, true);
+        assert_int_equal(llama_forward(&m, ids, tg, B, T, &loss, NULL, &err), TP_OK);
+        llama_set_fused_head(&m, false, false);
+        assert_int_equal(llama_backward(&m, true, &err), TP_OK);
+        if (threads == 1)
+            first = loss;
+        assert_true(fabsf(loss - first) <= 1e-6f * fabsf(first));
+    }
+    tp_pool_set_threads(1);
+    llama_model_free(&m);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_vexp_against_expf),
         cmocka_unit_test(test_head_matches_unfused),
+        cmocka_unit_test(test_threads_grow),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
