@@ -95,14 +95,17 @@ static void draw_table(TuiApp *a, Rect r) {
     EvalsState *e = a->evals;
     const SessionEvalComparison *c = &e->cmp;
     int y = r.y, end = r.y + r.h;
-    int wc = 11, wl = 9, ws = 31, wn = r.w - wc - wl - ws - 3;
-    if (wn < 16) {
-        ws = 29;
-        wn = r.w - wc - wl - ws - 3;
-    }
+    /* one metric for every row (the usual case: one set, one kind of reference):
+     * named once in the header, so the names get the room */
+    bool one = c->n_rows > 0;
+    for (int i = 1; i < c->n_rows; i++)
+        one = one && !strcmp(c->rows[i].metric, c->rows[0].metric);
+    char head[64];
+    snprintf(head, sizeof head, "%s [95%% interval]", one ? c->rows[0].metric : "score");
+    int wc = 11, wl = 7, ws = one ? 24 : 32, wn = r.w - wc - wl - ws - 3;
     tui_textf(a, y++, r.x, r.w, ROLE_HEADER, "Side by side on %s", c->source);
     tui_textf(a, y++, r.x, r.w, ROLE_HEADER, "%-*.*s %-*s %*s %*s", wn, wn, "model, prompt", ws,
-              "score [95% interval]", wc, "per 1k req.", wl, "p95");
+              head, wc, "per 1k req.", wl, "p95");
     int room = end - y;
     int shown = c->n_rows <= room ? c->n_rows : room - 1;
     for (int i = 0; i < shown && y < end; i++) {
@@ -110,7 +113,8 @@ static void draw_table(TuiApp *a, Rect r) {
         char name[420], score[96], cost[32], lat[32];
         snprintf(name, sizeof name, "%s, %s", x->model, x->variant);
         if (isfinite(x->score))
-            snprintf(score, sizeof score, "%s %.3f [%.3f, %.3f]", x->metric, x->score, x->lo,
+            snprintf(score, sizeof score, "%s%s%.3f [%.3f, %.3f]", one ? "" : x->metric,
+                     one ? "" : " ", x->score, x->lo,
                      x->hi);
         else
             snprintf(score, sizeof score, "-");
@@ -170,6 +174,8 @@ static void evals_draw(TuiApp *a, void *self) {
         e->top = e->sel;
     if (e->sel >= e->top + list_rows)
         e->top = e->sel - list_rows + 1;
+    if (a->lay.has_side)
+        b.w -= 2; /* a gutter before the side panel */
     int y = b.y;
     tui_textf(a, y++, b.x, b.w, ROLE_HEADER, "%-*s %7s  %-20s", b.w - 31 > 10 ? b.w - 31 : 10,
               "evaluated held-out sets", "results", "newest");
@@ -186,13 +192,12 @@ static void evals_draw(TuiApp *a, void *self) {
         return;
     Rect rest = {y, b.x, b.y + b.h - y, b.w};
     Rect table = rest, summary;
-    if (a->lay.has_side)
-        summary = a->lay.side;
-    else
-        layout_split_v(rest, 7, 4, &table, &summary);
+    layout_split_v(rest, 7, 4, &table, &summary);
     draw_table(a, table);
-    draw_summary(a, (Rect){summary.y + (a->lay.has_side ? 0 : 1), summary.x,
-                           summary.h - (a->lay.has_side ? 0 : 1), summary.w});
+    draw_summary(a, (Rect){summary.y + 1, summary.x, summary.h - 1, summary.w});
+    if (a->lay.has_side) /* the panel Decide shows, for the selected set */
+        evals_draw_question2(a, (Rect){a->lay.side.y, a->lay.side.x + 1, a->lay.side.h,
+                                       a->lay.side.w - 1});
 }
 
 const TuiScreenClass tui_evals_screen = {

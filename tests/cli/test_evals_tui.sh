@@ -90,6 +90,7 @@ T3=$(awk -v v="$TUNED" 'BEGIN { printf "%.3f", v }')
 
 # --- Decide: question 2's measured answer ----------------------------------------------
 start 200 50
+expect_screen "1 Decide .*7 Evals" "the Evals tab"
 expect_screen "Question 2 measured \(tunepilot eval\)" "the question 2 panel"
 expect_screen "best prompt: zero-shot \(fake\)" "the best prompt variant"
 expect_screen "accuracy 0\.833 \[0\.436, 0\.970\]" "its score with the interval"
@@ -109,17 +110,34 @@ expect_screen "target: expected a score between 0 and 1" "bad target refused"
 keys Escape
 expect_screen "target: 0\.900" "the target kept"
 
-keys q
-expect_screen "EXITED" "clean exit"
+# --- Evals: the list and the side-by-side table -----------------------------------------
+keys 7
+expect_screen "evaluated held-out sets" "the list header"
+expect_screen "held\.jsonl +1  " "the file's set"
+expect_screen "run 1 \(.*tickets\.jsonl\) +3  " "the run's set with 3 results"
+expect_screen "model, prompt +accuracy \[95% interval\] +per 1k req\. +p95" "the table's header names the metric"
+expect_screen "fake, zero-shot +0\.833 \[0\.436, 0\.970\] +\\\$$K3 +[0-9]+ ms" "the fake's row: score, cost per 1k, p95"
+expect_screen "keep prompting: the best of 1 prompt variant" "question 2 in the summary"
+expect_screen "CLI: tunepilot eval compare --set [0-9a-f]+ --target 0\.9" "the CLI equivalent"
+keys Down
+expect_screen "base run 1, base local +$B3 \[[0-9.]+, [0-9.]+\] +\(local\) +[0-9]+ ms" "base local row"
+expect_screen "tuned run 1, tuned local +$T3 \[[0-9.]+, [0-9.]+\] +\(local\) +[0-9]+ ms" "tuned local row"
+expect_screen "base local $B3 -> tuned local $T3" "base local against tuned local"
+expect_screen "CLI: tunepilot eval compare --run 1 --target 0\.9" "the run's CLI equivalent"
+keys 1
+expect_screen "from: run 1 \(" "Decide follows the selected set"
+keys 7 Up
 
-# ten more prompts (system prompts of their own): 11 variants >= the rule's 10, the best
-# still 0.833 < 0.9: the frontier fails
+# ten more prompts (system prompts of their own) while the workbench is open: 11 variants
+# >= the rule's 10, the best still 0.833 < 0.9: the frontier fails
 for k in 1 2 3 4 5 6 7 8 9 10; do
   "$TP" eval --data held.jsonl --url "$URL" --model fake --system "Route the ticket, take $k." >/dev/null 2>&1 || bad "eval $k"
 done
-start 200 50
+keys r
+expect_screen "held\.jsonl +11  " "reloaded: 11 results"
+expect_screen "the frontier fails: the best of 11 prompt variants" "question 2 after 11 variants"
+keys 1
 expect_screen "variants tried: 11 of the rule's 10" "Decide: 11 variants"
-keys t 0 . 9 Enter
 expect_screen "=> the frontier fails" "Decide: the frontier fails"
 expect_screen "\* frontier_fails +yes" "frontier_fails a measured yes"
 # the CLI says the same
@@ -132,6 +150,9 @@ expect_screen "EXITED" "clean exit"
 # --- 80x24: both panels fit ---------------------------------------------------------------
 start 80 24
 expect_screen "variants tried: 11 of the rule's 10" "Decide panel at 80x24"
+keys 7
+expect_screen "fake, zero-shot" "Evals table at 80x24"
+expect_screen "Question 2: does the frontier fail\?" "Evals summary at 80x24"
 keys q
 expect_screen "EXITED" "clean exit at 80x24"
 
