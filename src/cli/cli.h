@@ -83,6 +83,8 @@ void cli_print_handoff_compare(const struct HandoffCompare *c);
 int cmd_handoff(const CliGlobal *g, int argc, char **argv);
 int cmd_pricing(const CliGlobal *g, int argc, char **argv);
 int cmd_scenarios(const CliGlobal *g, int argc, char **argv);
+/* `scenarios edit` (cmd_scenario_edit.c): argv[1] is "edit". */
+int cli_scenarios_edit(const CliGlobal *g, int argc, char **argv);
 int cmd_model(const CliGlobal *g, int argc, char **argv);
 int cmd_tui(const CliGlobal *g, int argc, char **argv);
 int cmd_pilot(const CliGlobal *g, int argc, char **argv);

@@ -10,6 +10,7 @@
 static const char USAGE[] =
     "usage: tunepilot scenarios list [--json]\n"
     "       tunepilot scenarios show ID [--json]\n"
+    "       tunepilot scenarios edit FILE [--set FIELD=VALUE] [--add KIND[:NAME]] ... (edit --help)\n"
     "\n"
     "Scenarios are recorded each time `tunepilot cost` projects one (unless --no-save);\n"
     "show prints the scenario document and its latest projection.\n";
@@ -108,6 +109,8 @@ int cmd_scenarios(const CliGlobal *g, int argc, char **argv) {
         fputs(USAGE, argc < 2 ? stderr : stdout);
         return argc < 2 ? CLI_USAGE : CLI_OK;
     }
+    if (!strcmp(argv[1], "edit"))
+        return cli_scenarios_edit(g, argc, argv);
     bool json = false;
     const char *arg = NULL;
     for (int i = 2; i < argc; i++) {
@@ -123,7 +126,7 @@ int cmd_scenarios(const CliGlobal *g, int argc, char **argv) {
     long long id = 0;
     bool is_list = !strcmp(argv[1], "list"), is_show = !strcmp(argv[1], "show");
     if (!is_list && !is_show)
-        return cli_usage("scenarios", "unknown subcommand \"%s\" (expected list or show)",
+        return cli_usage("scenarios", "unknown subcommand \"%s\" (expected list, show or edit)",
                          argv[1]);
     if (is_show && !cli_parse_ll(arg, &id))
         return cli_usage("scenarios", "show: expected a scenario id (see: tunepilot scenarios "
