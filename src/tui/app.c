@@ -19,11 +19,15 @@
 #include "tunepilot/arena.h"
 #include "tunepilot/paths.h"
 
-static volatile sig_atomic_t g_quit;
+static volatile sig_atomic_t g_quit, g_interrupt;
 
+/* SIGTERM and SIGHUP end the workbench; SIGINT (Ctrl-C) is a q: it asks
+ * first when there are unsaved edits. */
 static void on_signal(int sig) {
-    (void)sig;
-    g_quit = 1;
+    if (sig == SIGINT)
+        g_interrupt = 1;
+    else
+        g_quit = 1;
 }
 
 /* The screens in tab order: 1-7 and F2-F8 pick them. */
@@ -225,6 +229,17 @@ static bool any_live(const TuiApp *a) {
     return false;
 }
 
+/* q (and Ctrl-C): quits, unless a screen holds unsaved work; that screen
+ * is shown and asks (its answer quits or not). */
+static int quit_or_ask(TuiApp *a) {
+    for (int i = 0; i < N_SCREENS; i++)
+        if (SCREENS[i]->hold_quit && SCREENS[i]->hold_quit(a, a->self[i])) {
+            a->screen = i;
+            return TUI_REDRAW;
+        }
+    return TUI_QUIT;
+}
+
 /* Global keys after the screen had its chance. */
 static int global_key(TuiApp *a, int ch) {
     if (ch == KEY_MOUSE) {
@@ -273,7 +288,7 @@ static int global_key(TuiApp *a, int ch) {
         return TUI_REDRAW;
     case 'q':
     case KEY_F(10):
-        return TUI_QUIT;
+        return quit_or_ask(a);
     case KEY_RESIZE:
         return TUI_REDRAW;
     }
@@ -383,8 +398,16 @@ int tui_run(const TuiOptions *o) {
     draw_frame(a);
     while (!g_quit) {
         /* while a run is live, wake up every second to redraw its curves */
-        timeout(any_live(a) ? 1000 : -1);
+        /* (a quarter of a second when idle: getch restarts after a signal) */
+        timeout(any_live(a) ? 1000 : 250);
         int ch = getch();
+        if (g_interrupt) {
+            g_interrupt = 0;
+            if (quit_or_ask(a) & TUI_QUIT)
+                break;
+            draw_frame(a);
+            continue;
+        }
         if (ch == ERR) {
             if (!g_quit && current(a)->live)
                 draw_frame(a);

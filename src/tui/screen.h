@@ -34,6 +34,10 @@ typedef struct TuiScreenClass {
     /* Whether keys go to a text field now (digits do not switch screens,
      * `o` does not export). May be NULL. */
     bool (*typing)(const void *self);
+    /* q or Ctrl-C: whether the screen holds work that quitting would lose;
+     * if so it now asks (the app shows it and does not quit; the answer's
+     * key returns TUI_QUIT or not). May be NULL. */
+    bool (*hold_quit)(TuiApp *a, void *self);
     /* Whether the screen changes without keys (a live run): the app then
      * wakes every second, and redraws when this screen is shown. May be NULL. */
     bool (*live)(const void *self);

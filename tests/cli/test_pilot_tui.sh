@@ -96,7 +96,11 @@ expect_screen "frontier_fails measured: pilot run 1 \\([0-9-]+\\): exact match b
 expect_screen "\\* frontier_fails +(yes|no)" "the answer is listed"
 keys 2 m
 expect_screen "training time of 1 self-hosted option\\(s\\) measured by pilot run 1" "measured training time"
+# the measured time is an unsaved edit: q asks, d discards it
 keys q
+expect_screen "has unsaved edits" "q asks before dropping the measured time"
+keys d
+expect_screen "EXITED" "d quits"
 # compare: a second, quick run from the command line, then both on one chart
 # (LoRA and a small held-out split keep it quick in sanitizer builds too)
 TUNEPILOT_DB=$WORK/tp.db HOME=$WORK "$TP" pilot --demo --method lora --steps 5 \

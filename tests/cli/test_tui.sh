@@ -38,7 +38,7 @@ start() { # start COLS ROWS [ENV...]
   local c=$1 r=$2; shift 2
   next_server
   T -f /dev/null new-session -d -s tp -x "$c" -y "$r" \
-    "env LANG=C.UTF-8 LC_ALL=C.UTF-8 TUNEPILOT_DB=$WORK/tp.db HOME=$WORK $* $TP; echo EXITED; sleep 5"
+    "env LANG=C.UTF-8 LC_ALL=C.UTF-8 TUNEPILOT_DB=$WORK/tp.db HOME=$WORK TUNEPILOT_SCENARIO_DIR=$WORK $* $TP; echo EXITED; sleep 5"
 }
 
 # --- 80x24: the whole five-questions walkthrough ---------------------------------
@@ -57,14 +57,14 @@ expect_screen "saved as decision 1" "decision saved"
 
 # --- the cost edit: 100,000 requests/day -> explicit $0.0065 x 100,000 x 365 ----
 keys 2
-expect_screen "requests/day +50000" "costs form"
+expect_screen "requests_per_day +50000" "costs form"
 keys Enter 1 0 0 0 0 0 Enter
-expect_screen "requests/day +100000" "edited value"
+expect_screen "requests_per_day +100000" "edited value"
 expect_screen "explicit +\\\$0\\.006500 +\\\$237,250\\.00" "recomputed total"
 expect_screen "cheapest feasible over 12 months: " "the cheapest feasible option is named"
 expect_screen "feasible" "the feasibility column"
 keys s
-expect_screen "saved as scenario 1" "save"
+expect_screen "saved to $WORK/ticket-triage\\.json and as scenario 1" "save: a new file for the bundled example"
 
 # --- pricing search ------------------------------------------------------------------
 keys 3 / c l a u d e Enter
@@ -77,7 +77,7 @@ expect_screen "provider: " "provider filter"
 keys 4
 expect_screen "1 +20[0-9-]+T[0-9:]+Z +1 +ticket triage" "saved scenario listed"
 keys Enter
-expect_screen "requests/day +100000" "reopened in Costs"
+expect_screen "requests_per_day +100000" "reopened in Costs"
 keys 4 Down Enter
 expect_screen "decision 1 reopened" "decision reopened from History"
 expect_screen "Five yeses" "its verdict again"

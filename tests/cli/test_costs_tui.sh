@@ -1,0 +1,183 @@
+#!/usr/bin/env bash
+# End-to-end tests of the Costs screen's editing, driven in tmux: "7e" typed
+# into a field stays text (no command runs, the scenario does not switch),
+# 50k is 50,000, Escape restores the old value; unsaved edits ask before
+# the next example, before quitting (from Costs and from another screen)
+# and before History reopens a scenario; s writes a new file for a bundled
+# example; an added option is projected at once (a rag option asks for its
+# context_tokens first); an option is removed after y, and one a route needs
+# is not. Figures are hand arithmetic, written beside each check.
+set -u
+TP=$1
+if ! command -v tmux >/dev/null 2>&1; then
+  echo "tmux is not installed (scripts/install-deps.sh installs it)"; exit 1
+fi
+WORK=$(mktemp -d)
+N=0
+SOCK="tp-costs-$$-0"
+trap 'for i in $(seq 0 $N); do tmux -L "tp-costs-$$-$i" kill-server 2>/dev/null; done; rm -rf "$WORK"' EXIT
+pass=0 fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+T() { tmux -L "$SOCK" "$@"; }
+screen() { T capture-pane -t tp -p; }
+# wait_for PATTERN: poll the screen (up to 20 s: CI runs tests in parallel)
+wait_for() {
+  for _ in $(seq 1 400); do
+    screen | grep -Eq -- "$1" && return 0
+    sleep 0.05
+  done
+  return 1
+}
+expect_screen() { wait_for "$1" && ok || { bad "screen lacks /$1/ ($2)"; screen | head -40; }; }
+# a pattern that must not be on the screen once the keys before it took effect
+refuse_screen() { if screen | grep -Eq -- "$1"; then bad "screen shows /$1/ ($2)"; screen | head -40; else ok; fi; }
+keys() { for k in "$@"; do T send-keys -t tp "$k"; sleep 0.08; done; }
+next_server() {
+  T kill-server 2>/dev/null
+  N=$((N + 1))
+  SOCK="tp-costs-$$-$N"
+}
+start() { # start COLS ROWS [ARGS...]
+  local c=$1 r=$2; shift 2
+  next_server
+  T -f /dev/null new-session -d -s tp -x "$c" -y "$r" \
+    "cd $WORK && env LANG=C.UTF-8 LC_ALL=C.UTF-8 TUNEPILOT_DB=$WORK/tp.db HOME=$WORK TUNEPILOT_SCENARIO_DIR=$WORK/out TUNEPILOT_TODAY=2026-12-01 $TP $*; echo EXITED; sleep 5"
+}
+mkdir -p "$WORK/out"
+
+# --- 7e, 50k, Escape ------------------------------------------------------------------------
+start 100 30
+expect_screen "1 Decide" "started"
+keys 2
+expect_screen "requests_per_day +50000" "the form"
+expect_screen "ticket-triage.json" "the bundled example"
+# digits, q, e, Tab: all text while the field is open
+keys Enter 3 q 7 e
+expect_screen "requests_per_day \\(requests/day\\) = 3q7e_" "typed as text"
+expect_screen "is not a number" "said at once"
+keys Enter
+expect_screen "\"3q7e\" is not a number" "Enter refuses it"
+refuse_screen "EXITED" "q did not quit"
+refuse_screen "long-documents|support-bot" "e did not switch the scenario"
+keys Escape
+expect_screen "requests_per_day +50000 " "Escape restores the old value"
+refuse_screen "\\[unsaved\\]" "nothing changed"
+keys Enter 7 e Enter
+expect_screen "\"7e\" is not a number: an exponent needs digits" "7e refused with a reason"
+keys C-u 1 2 0 k Enter
+# explicit: $0.0065 a request (500 x $10 + 50 x $30 per 1M) x 120,000 a day x 365 = $284,700
+expect_screen "requests_per_day +120000" "120k is 120,000"
+expect_screen "explicit +\\\$0\\.006500 +\\\$284,700\\.00" "projected at 120k"
+expect_screen "ticket-triage.json \\[unsaved\\]" "marked unsaved"
+keys Enter 1 . 5 . 5 Enter
+expect_screen "more than one decimal point" "1.5.5 refused"
+keys Escape
+# a value the engine refuses: its message, the CLI's (peak_factor >= 1)
+keys Down Down Down Down Enter 0 . 5 Enter
+expect_screen "ticket-triage.json: \\\$\\.workload\\.peak_factor: expected a number" "the engine's message"
+keys Escape
+expect_screen "peak_factor +3 " "restored"
+
+# --- unsaved edits: the next example asks ----------------------------------------------------
+keys e
+expect_screen "has unsaved edits: s saves them and opens the next example" "e asks"
+keys Escape
+expect_screen "requests_per_day +120000" "kept"
+keys e d
+expect_screen "long-documents.json" "d discards and opens the next"
+refuse_screen "\\[unsaved\\]" "a fresh example"
+
+# --- quitting with unsaved edits asks, from Costs and from another screen ---------------------
+keys Enter 9 9 Enter
+expect_screen "\\[unsaved\\]" "edited"
+keys q
+expect_screen "has unsaved edits: s saves them and quits, d discards them and quits" "q asks"
+keys Escape
+refuse_screen "EXITED" "Escape keeps the workbench"
+keys 3
+expect_screen "search" "on Pricing"
+keys q
+expect_screen "has unsaved edits: s saves them and quits" "q on Pricing asks in Costs"
+keys s
+expect_screen "EXITED" "saved and quit"
+# Ctrl-C is a q: with unsaved edits it asks too
+start 100 30
+expect_screen "1 Decide" "started"
+keys 2 Enter 5 Enter C-c
+expect_screen "has unsaved edits: s saves them and quits" "Ctrl-C asks"
+keys d
+expect_screen "EXITED" "d quits"
+f=$(ls "$WORK"/out/*.json 2>/dev/null | head -1)
+if [ -n "$f" ] && grep -q '"requests_per_day":[[:space:]]*99' "$f"; then ok; else bad "no saved file with the edit ($f)"; fi
+
+# --- options: add one and see it projected, a rag one asks first, remove one ---------------------
+start 100 30
+expect_screen "1 Decide" "started again"
+keys 2 a
+expect_screen "kind of the new option" "kind picker"
+keys Enter
+expect_screen "model of the new api option" "model picker"
+keys g p t - 4 . 1 - m i n i Enter
+# gpt-4.1-mini at $0.40/$1.60 per 1M: (500 x 0.40 + 50 x 1.60) / 1e6 = $0.000280 a request;
+# x 50,000 a day x 365 = $5,110.00 over 12 months
+expect_screen "option gpt-4\\.1-mini added: projected" "added"
+expect_screen "gpt-4\\.1-mini +\\\$0\\.000280 +\\\$5,110\\.00" "projected at once"
+keys a r a g Enter
+expect_screen "model of the new rag option" "rag: a model"
+keys g p t - 4 . 1 - m i n i Enter
+expect_screen "context_tokens: missing, expected the number of retrieved tokens" "the engine asks"
+keys 2 k Enter
+expect_screen "option rag-gpt-4\\.1-mini added: projected" "rag added once complete"
+# Escape while the engine asks drops the whole addition
+keys a r a g Enter g p t - 4 . 1 - m i n i Enter
+expect_screen "context_tokens \\(tokens/request\\) = _" "asked again"
+keys Escape
+expect_screen "cancelled: the scenario is as it was" "cancelled"
+refuse_screen "rag-gpt-4\\.1-mini-2" "no half option left"
+# remove: asks, y removes
+keys Escape Right
+keys x
+expect_screen "remove option rag-gpt-4\\.1-mini\\? y removes it" "x asks"
+keys y
+expect_screen "option rag-gpt-4\\.1-mini removed" "removed"
+refuse_screen "rag-gpt-4\\.1-mini +\\\$" "gone from the table"
+# an option a route needs is not removed: the engine's message says why
+keys Up Up Up Up Up Up Up Up Up Up x y
+expect_screen "frontier not removed: .*\"frontier\"" "frontier is routed to"
+# duplicate: a copy, projected
+keys d
+expect_screen "option frontier-copy added as a copy" "duplicated"
+expect_screen "frontier-copy +\\\$" "the copy is projected"
+# an option's fields: Enter opens them, the model picker changes the model
+keys Enter
+expect_screen "option frontier-copy \\(api\\)" "the option's fields"
+keys Down Down Down Enter
+expect_screen "pick model" "model picker"
+keys C-u g p t - 4 . 1 - m i n i Enter
+expect_screen "frontier-copy +\\\$0\\.000280" "priced as gpt-4.1-mini"
+# History's Enter over unsaved edits asks too (scenario 1: the one saved above)
+keys Escape 4
+expect_screen "18k-token contracts" "History lists the saved scenario"
+keys Enter
+expect_screen "has unsaved edits: s saves them and opens 18k-token contracts" "History's Enter asks"
+keys Escape
+expect_screen "frontier-copy" "kept"
+keys 4 Enter d
+expect_screen "requests_per_day +99 " "opened from History"
+refuse_screen "\\[unsaved\\]" "nothing unsaved after opening"
+keys q
+expect_screen "EXITED" "q quits at once with nothing unsaved"
+
+# --- a scenario file: s writes it in place, atomically ---------------------------------------------
+"$TP" scenarios edit --example ticket-triage -o "$WORK/mine.json" >/dev/null 2>&1
+start 100 30 tui --scenario "$WORK/mine.json"
+keys 2 Enter 8 0 k Enter s
+expect_screen "saved to $WORK/mine.json and as scenario" "saved in place"
+grep -q '"requests_per_day":[[:space:]]*80000' "$WORK/mine.json" && ok || bad "mine.json lacks the edit"
+ls "$WORK"/.mine.json* >/dev/null 2>&1 && bad "a temporary file was left" || ok
+keys q
+expect_screen "EXITED" "nothing unsaved after s"
+
+echo "costs tui: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
