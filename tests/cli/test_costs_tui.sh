@@ -45,6 +45,8 @@ start() { # start COLS ROWS [ARGS...]
     "cd $WORK && env LANG=C.UTF-8 LC_ALL=C.UTF-8 TUNEPILOT_DB=$WORK/tp.db HOME=$WORK TUNEPILOT_SCENARIO_DIR=$WORK/out TUNEPILOT_TODAY=2026-12-01 $TP $*; echo EXITED; sleep 5"
 }
 mkdir -p "$WORK/out"
+# under the sanitizers (CI sets ASAN_OPTIONS) their reports go to files, checked at the end
+if [ -n "${ASAN_OPTIONS:-}" ]; then export ASAN_OPTIONS="$ASAN_OPTIONS:log_path=$WORK/asan"; fi
 
 # --- 7e, 50k, Escape ------------------------------------------------------------------------
 start 100 30
@@ -104,7 +106,9 @@ expect_screen "EXITED" "saved and quit"
 # Ctrl-C is a q: with unsaved edits it asks too
 start 100 30
 expect_screen "1 Decide" "started"
-keys 2 Enter 5 Enter C-c
+keys 2 Enter 5 Enter
+expect_screen "\\[unsaved\\]" "edited"
+keys C-c
 expect_screen "has unsaved edits: s saves them and quits" "Ctrl-C asks"
 keys d
 expect_screen "EXITED" "d quits"
@@ -179,5 +183,8 @@ ls "$WORK"/.mine.json* >/dev/null 2>&1 && bad "a temporary file was left" || ok
 keys q
 expect_screen "EXITED" "nothing unsaved after s"
 
+for f in "$WORK"/asan*; do
+  [ -e "$f" ] && { bad "sanitizer report"; head -30 "$f"; }
+done
 echo "costs tui: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
