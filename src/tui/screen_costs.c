@@ -1174,7 +1174,8 @@ static void draw_table(TuiApp *a, const CostsState *c, Rect r) {
                       sel_on && i == c->opt_sel ? ROLE_SELECTED : ROLE_NORMAL, "%-*.*s %s", idw,
                       idw, id ? id : "?", k >= 0 ? cost_option_kind_name((CostOptionKind)k) : "?");
         }
-        draw_wrapped(a, r.y + row, r.x, r.w, r.h - row, ROLE_BAD, c->error);
+        if (!c->wizard) /* while the wizard asks, its editor line carries the message */
+            draw_wrapped(a, r.y + row, r.x, r.w, r.h - row, ROLE_BAD, c->error);
         return;
     }
     /* the cheapest feasible option: an infeasible one is never called cheapest */
