@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "tunepilot/dataset.h"
 #include "tunepilot/pricing.h"
 #include "tunepilot/store.h"
 #include "tunepilot/trainer.h"
@@ -54,6 +55,19 @@ TpStatus pilot_run(Store *s, const Pricing *pricing, const PilotOptions *o,
 
 /* The settings of a run as recorded (config JSON -> options). */
 TpStatus pilot_options_from_run(const StoreRun *r, PilotOptions *o, TpError *err);
+
+/* A run's train/held-out split as 1-based line numbers of its data file, in
+ * the order the trainer took them: the data loaded again with the run's
+ * recorded settings (tokenizer, sequence length, eval split, seed), so the
+ * same examples. Owns train_lines and eval_lines (pilot_split_free). */
+typedef struct PilotSplit {
+    DatasetFormat format;
+    int *train_lines, *eval_lines;
+    int n_train, n_eval;
+} PilotSplit;
+
+TpStatus pilot_split_of(const PilotOptions *o, PilotSplit *out, TpError *err);
+void pilot_split_free(PilotSplit *s);
 
 /* The settings as the JSON recorded with the run (and sent in the start
  * event); the caller frees it. */

@@ -209,25 +209,13 @@ TpStatus eval_set_from_run(Store *s, int64_t run_id, EvalSet *out, TpError *err)
         st = tp_error_set(err, TP_EINVAL, "run %lld is not a local pilot", (long long)run_id);
     if (st == TP_OK)
         st = pilot_options_from_run(&r, &o, err);
-    Tokenizer *tok = NULL;
+    PilotSplit sp;
+    memset(&sp, 0, sizeof sp);
     if (st == TP_OK)
-        st = tokenizer_load(o.model_dir, &tok, err);
-    Dataset d;
-    memset(&d, 0, sizeof d);
+        st = pilot_split_of(&o, &sp, err);
     if (st == TP_OK) {
-        DatasetOptions dopt = {
-            .max_seq = o.train.seq, .eval_split = o.train.eval_split, .seed = o.train.seed};
-        st = dataset_load(o.data_path, tok, &dopt, &d, err);
-    }
-    tokenizer_free(tok);
-    if (st == TP_OK) {
-        int *hl = tp_xcalloc((size_t)d.n_eval + 1, sizeof(int));
-        int *tl = tp_xcalloc((size_t)d.n_train + 1, sizeof(int));
-        for (int i = 0; i < d.n_eval; i++)
-            hl[i] = d.eval[i].line;
-        for (int i = 0; i < d.n_train; i++)
-            tl[i] = d.train[i].line;
-        int nh = d.n_eval, nt = d.n_train;
+        int *hl = sp.eval_lines, *tl = sp.train_lines;
+        int nh = sp.n_eval, nt = sp.n_train;
         qsort(hl, (size_t)nh, sizeof(int), cmp_int);
         qsort(tl, (size_t)nt, sizeof(int), cmp_int);
         if (nh == 0)
@@ -237,11 +225,9 @@ TpStatus eval_set_from_run(Store *s, int64_t run_id, EvalSet *out, TpError *err)
             st = read_examples(o.data_path, hl, nh, &out->held, &out->n_held, err);
         if (st == TP_OK)
             st = read_examples(o.data_path, tl, nt, &out->train, &out->n_train, err);
-        free(hl);
-        free(tl);
         snprintf(out->source, sizeof out->source, "run %lld (%s)", (long long)run_id, o.data_path);
     }
-    dataset_free(&d);
+    pilot_split_free(&sp);
     store_run_free(&r);
     if (st != TP_OK) {
         eval_set_free(out);

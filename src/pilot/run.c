@@ -508,3 +508,39 @@ TpStatus pilot_control(Store *s, int64_t id, PilotAction action, bool *restart, 
     store_run_free(&r);
     return st;
 }
+
+/* --- a run's split ------------------------------------------------------------------ */
+
+TpStatus pilot_split_of(const PilotOptions *o, PilotSplit *out, TpError *err) {
+    memset(out, 0, sizeof *out);
+    Tokenizer *tok = NULL;
+    TpStatus st = tokenizer_load(o->model_dir, &tok, err);
+    if (st != TP_OK)
+        return st;
+    Dataset d;
+    DatasetOptions dopt = {
+        .max_seq = o->train.seq, .eval_split = o->train.eval_split, .seed = o->train.seed};
+    st = dataset_load(o->data_path, tok, &dopt, &d, err);
+    tokenizer_free(tok);
+    if (st != TP_OK)
+        return st;
+    out->format = d.format;
+    out->n_train = d.n_train;
+    out->n_eval = d.n_eval;
+    out->train_lines = tp_xcalloc((size_t)d.n_train + 1, sizeof(int));
+    out->eval_lines = tp_xcalloc((size_t)d.n_eval + 1, sizeof(int));
+    for (int i = 0; i < d.n_train; i++)
+        out->train_lines[i] = d.train[i].line;
+    for (int i = 0; i < d.n_eval; i++)
+        out->eval_lines[i] = d.eval[i].line;
+    dataset_free(&d);
+    return TP_OK;
+}
+
+void pilot_split_free(PilotSplit *s) {
+    if (!s)
+        return;
+    free(s->train_lines);
+    free(s->eval_lines);
+    memset(s, 0, sizeof *s);
+}

@@ -11,6 +11,7 @@
 
 #include "tunepilot/arena.h"
 #include "tunepilot/paths.h"
+#include "store_int.h"
 
 struct Store {
     sqlite3 *db;
@@ -154,10 +155,6 @@ struct sqlite3 *store_db(Store *s) { return s->db; }
 
 const char *store_path(const Store *s) { return s->path; }
 
-static TpStatus db_fail(Store *s, TpError *err, const char *what) {
-    return tp_error_set(err, TP_EDB, "%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
-}
-
 static TpStatus exec(Store *s, const char *sql, TpError *err) {
     char *msg = NULL;
     if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
@@ -197,7 +194,7 @@ static TpStatus too_new(Store *s, int v, TpError *err) {
 static TpStatus migrate(Store *s, int target, TpError *err) {
     int v = read_version(s);
     if (v < 0)
-        return db_fail(s, err, "cannot read the schema version");
+        return store_fail(s, err, "cannot read the schema version");
     if (v > N_MIGRATIONS)
         return too_new(s, v, err);
     if (v >= target)
@@ -217,7 +214,7 @@ static TpStatus migrate(Store *s, int target, TpError *err) {
         if (v < 0 || v > N_MIGRATIONS || v >= target) {
             sqlite3_exec(s->db, "ROLLBACK;", NULL, NULL, NULL);
             if (v < 0)
-                return db_fail(s, err, "cannot read the schema version");
+                return store_fail(s, err, "cannot read the schema version");
             return v > N_MIGRATIONS ? too_new(s, v, err) : TP_OK;
         }
         char bump[64];
@@ -362,7 +359,7 @@ TpStatus store_scenario_save(Store *s, const char *name, const char *json, int64
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(s->db, "SELECT id FROM scenarios WHERE name = ?1 AND doc = ?2", -1, &st,
                            NULL) != SQLITE_OK)
-        return db_fail(s, err, "cannot look up scenario");
+        return store_fail(s, err, "cannot look up scenario");
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, json, -1, SQLITE_STATIC);
     int64_t found = 0;
@@ -373,7 +370,7 @@ TpStatus store_scenario_save(Store *s, const char *name, const char *json, int64
                               "strftime('%Y-%m-%dT%H:%M:%SZ','now') WHERE id = ?1"
                             : "INSERT INTO scenarios(name, doc) VALUES (?2, ?3)";
     if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-        return db_fail(s, err, "cannot save scenario");
+        return store_fail(s, err, "cannot save scenario");
     if (found) {
         sqlite3_bind_int64(st, 1, found);
     } else {
@@ -383,7 +380,7 @@ TpStatus store_scenario_save(Store *s, const char *name, const char *json, int64
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)
-        return db_fail(s, err, "cannot save scenario");
+        return store_fail(s, err, "cannot save scenario");
     *id = found ? found : sqlite3_last_insert_rowid(s->db);
     return TP_OK;
 }
@@ -407,7 +404,7 @@ TpStatus store_scenario_list(Store *s, StoreScenarioInfo **out, int *n, TpError 
     *out = NULL;
     *n = 0;
     if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-        return db_fail(s, err, "cannot list scenarios");
+        return store_fail(s, err, "cannot list scenarios");
     int cap = 0, rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (*n == cap) {
@@ -421,7 +418,7 @@ TpStatus store_scenario_list(Store *s, StoreScenarioInfo **out, int *n, TpError 
         free(*out);
         *out = NULL;
         *n = 0;
-        return db_fail(s, err, "cannot list scenarios");
+        return store_fail(s, err, "cannot list scenarios");
     }
     return TP_OK;
 }
@@ -432,7 +429,7 @@ TpStatus store_scenario_get(Store *s, int64_t id, StoreScenarioInfo *info, char 
     snprintf(sql, sizeof sql, "%s WHERE s.id = ?1", SCENARIO_COLS);
     sqlite3_stmt *st, *doc;
     if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-        return db_fail(s, err, "cannot read scenario");
+        return store_fail(s, err, "cannot read scenario");
     sqlite3_bind_int64(st, 1, id);
     if (sqlite3_step(st) != SQLITE_ROW) {
         sqlite3_finalize(st);
@@ -445,7 +442,7 @@ TpStatus store_scenario_get(Store *s, int64_t id, StoreScenarioInfo *info, char 
     if (json) {
         if (sqlite3_prepare_v2(s->db, "SELECT doc FROM scenarios WHERE id = ?1", -1, &doc, NULL) !=
             SQLITE_OK)
-            return db_fail(s, err, "cannot read scenario");
+            return store_fail(s, err, "cannot read scenario");
         sqlite3_bind_int64(doc, 1, id);
         *json = sqlite3_step(doc) == SQLITE_ROW ? dup_col(doc, 0) : tp_xstrdup("{}");
         sqlite3_finalize(doc);
@@ -460,7 +457,7 @@ TpStatus store_projection_save(Store *s, int64_t scenario_id, int64_t snapshot_i
                            "INSERT INTO projections(scenario_id, snapshot_id, seed, result) "
                            "VALUES (?1, ?2, ?3, ?4)",
                            -1, &st, NULL) != SQLITE_OK)
-        return db_fail(s, err, "cannot save projection");
+        return store_fail(s, err, "cannot save projection");
     sqlite3_bind_int64(st, 1, scenario_id);
     sqlite3_bind_int64(st, 2, snapshot_id);
     sqlite3_bind_int64(st, 3, (sqlite3_int64)seed);
@@ -468,7 +465,7 @@ TpStatus store_projection_save(Store *s, int64_t scenario_id, int64_t snapshot_i
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)
-        return db_fail(s, err, "cannot save projection");
+        return store_fail(s, err, "cannot save projection");
     if (id)
         *id = sqlite3_last_insert_rowid(s->db);
     return TP_OK;
@@ -481,7 +478,7 @@ TpStatus store_projection_latest(Store *s, int64_t scenario_id, StoreProjectionI
                            "SELECT id, scenario_id, snapshot_id, seed, created_at, result "
                            "FROM projections WHERE scenario_id = ?1 ORDER BY id DESC LIMIT 1",
                            -1, &st, NULL) != SQLITE_OK)
-        return db_fail(s, err, "cannot read projection");
+        return store_fail(s, err, "cannot read projection");
     sqlite3_bind_int64(st, 1, scenario_id);
     if (sqlite3_step(st) != SQLITE_ROW) {
         sqlite3_finalize(st);
@@ -545,7 +542,7 @@ TpStatus store_snapshot_insert(Store *s, const char *label, const char *source, 
         *id = snap;
     return TP_OK;
 fail:
-    st = db_fail(s, err, "cannot store pricing snapshot");
+    st = store_fail(s, err, "cannot store pricing snapshot");
     sqlite3_finalize(ins);
     sqlite3_finalize(row);
     sqlite3_exec(s->db, "ROLLBACK;", NULL, NULL, NULL);
@@ -573,7 +570,7 @@ TpStatus store_snapshot_list(Store *s, StoreSnapshotInfo **out, int *n, TpError 
     *out = NULL;
     *n = 0;
     if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-        return db_fail(s, err, "cannot list pricing snapshots");
+        return store_fail(s, err, "cannot list pricing snapshots");
     int cap = 0, rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (*n == cap) {
@@ -587,7 +584,7 @@ TpStatus store_snapshot_list(Store *s, StoreSnapshotInfo **out, int *n, TpError 
         free(*out);
         *out = NULL;
         *n = 0;
-        return db_fail(s, err, "cannot list pricing snapshots");
+        return store_fail(s, err, "cannot list pricing snapshots");
     }
     return TP_OK;
 }
@@ -600,7 +597,7 @@ TpStatus store_snapshot_models(Store *s, int64_t id, StoreSnapshotInfo *info, ch
     *jsons = NULL;
     *n = 0;
     if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-        return db_fail(s, err, "cannot read pricing snapshot");
+        return store_fail(s, err, "cannot read pricing snapshot");
     sqlite3_bind_int64(st, 1, id);
     if (sqlite3_step(st) != SQLITE_ROW) {
         sqlite3_finalize(st);
@@ -616,7 +613,7 @@ TpStatus store_snapshot_models(Store *s, int64_t id, StoreSnapshotInfo *info, ch
                            "SELECT doc FROM pricing_snapshot_models WHERE snapshot_id = ?1 "
                            "ORDER BY model_id",
                            -1, &st, NULL) != SQLITE_OK)
-        return db_fail(s, err, "cannot read pricing snapshot");
+        return store_fail(s, err, "cannot read pricing snapshot");
     sqlite3_bind_int64(st, 1, id);
     int cap = 0, rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -633,7 +630,7 @@ TpStatus store_snapshot_models(Store *s, int64_t id, StoreSnapshotInfo *info, ch
         free(*jsons);
         *jsons = NULL;
         *n = 0;
-        return db_fail(s, err, "cannot read pricing snapshot");
+        return store_fail(s, err, "cannot read pricing snapshot");
     }
     return TP_OK;
 }

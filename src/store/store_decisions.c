@@ -5,12 +5,7 @@
 #include <string.h>
 
 #include "tunepilot/arena.h"
-#include "tunepilot/store.h"
-
-static TpStatus fail(Store *s, TpError *err, const char *what) {
-    return tp_error_set(err, TP_EDB, "%s: %s: %s", store_path(s), what,
-                        sqlite3_errmsg(store_db(s)));
-}
+#include "store_int.h"
 
 void store_decision_free(StoreDecision *d) {
     if (!d)
@@ -28,7 +23,7 @@ TpStatus store_decision_save(Store *s, const char *framework, const char *answer
                            "INSERT INTO decisions(framework, answers, scenario, result) "
                            "VALUES (?1, ?2, ?3, ?4)",
                            -1, &st, NULL) != SQLITE_OK)
-        return fail(s, err, "cannot save the decision");
+        return store_fail(s, err, "cannot save the decision");
     sqlite3_bind_text(st, 1, framework, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, answers ? answers : "{}", -1, SQLITE_STATIC);
     if (scenario)
@@ -39,7 +34,7 @@ TpStatus store_decision_save(Store *s, const char *framework, const char *answer
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)
-        return fail(s, err, "cannot save the decision");
+        return store_fail(s, err, "cannot save the decision");
     if (id)
         *id = sqlite3_last_insert_rowid(store_db(s));
     return TP_OK;
@@ -72,7 +67,7 @@ TpStatus store_decision_get(Store *s, int64_t id, StoreDecision *out, TpError *e
     sqlite3_stmt *st;
     memset(out, 0, sizeof *out);
     if (sqlite3_prepare_v2(store_db(s), COLS " WHERE id = ?1", -1, &st, NULL) != SQLITE_OK)
-        return fail(s, err, "cannot read the decision");
+        return store_fail(s, err, "cannot read the decision");
     sqlite3_bind_int64(st, 1, id);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
@@ -81,7 +76,7 @@ TpStatus store_decision_get(Store *s, int64_t id, StoreDecision *out, TpError *e
     if (rc == SQLITE_ROW)
         return TP_OK;
     if (rc != SQLITE_DONE)
-        return fail(s, err, "cannot read the decision");
+        return store_fail(s, err, "cannot read the decision");
     return tp_error_set(err, TP_ENOTFOUND,
                         "no decision with id %lld (see: tunepilot decide --history)",
                         (long long)id);
@@ -92,7 +87,7 @@ TpStatus store_decision_list(Store *s, StoreDecision **out, int *n, TpError *err
     *out = NULL;
     *n = 0;
     if (sqlite3_prepare_v2(store_db(s), COLS " ORDER BY id DESC", -1, &st, NULL) != SQLITE_OK)
-        return fail(s, err, "cannot list decisions");
+        return store_fail(s, err, "cannot list decisions");
     int cap = 0, rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (*n == cap) {
@@ -108,7 +103,7 @@ TpStatus store_decision_list(Store *s, StoreDecision **out, int *n, TpError *err
         free(*out);
         *out = NULL;
         *n = 0;
-        return fail(s, err, "cannot list decisions");
+        return store_fail(s, err, "cannot list decisions");
     }
     return TP_OK;
 }

@@ -6,43 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tunepilot/store.h"
-
-static TpStatus fail(Store *s, TpError *err, const char *what) {
-    return tp_error_set(err, TP_EDB, "database: %s: %s", what, sqlite3_errmsg(store_db(s)));
-}
-
-static void bind_real(sqlite3_stmt *st, int i, double v) {
-    if (isfinite(v))
-        sqlite3_bind_double(st, i, v);
-    else
-        sqlite3_bind_null(st, i);
-}
-
-static void bind_count(sqlite3_stmt *st, int i, long long v) {
-    if (v >= 0)
-        sqlite3_bind_int64(st, i, v);
-    else
-        sqlite3_bind_null(st, i);
-}
-
-static double col_real(sqlite3_stmt *st, int c) {
-    return sqlite3_column_type(st, c) == SQLITE_NULL ? NAN : sqlite3_column_double(st, c);
-}
-
-static long long col_count(sqlite3_stmt *st, int c) {
-    return sqlite3_column_type(st, c) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, c);
-}
-
-static char *col_dup(sqlite3_stmt *st, int c) {
-    const unsigned char *t = sqlite3_column_text(st, c);
-    return strdup(t ? (const char *)t : "");
-}
-
-static void col_text(char *dst, size_t n, sqlite3_stmt *st, int c) {
-    const unsigned char *t = sqlite3_column_text(st, c);
-    snprintf(dst, n, "%s", t ? (const char *)t : "");
-}
+#include "store_int.h"
 
 void store_eval_answer_free(StoreEvalAnswer *a) {
     if (a) {
@@ -62,7 +26,7 @@ TpStatus store_eval_answer_get(Store *s, const char *endpoint, const char *model
                            "latency_ms FROM eval_answers WHERE endpoint = ? AND model = ? AND "
                            "prompt_key = ? AND example_key = ?",
                            -1, &st, NULL) != SQLITE_OK)
-        return fail(s, err, "reading a cached answer");
+        return store_fail(s, err, "reading a cached answer");
     sqlite3_bind_text(st, 1, endpoint, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 2, model, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 3, prompt_key, -1, SQLITE_TRANSIENT);
@@ -70,15 +34,15 @@ TpStatus store_eval_answer_get(Store *s, const char *endpoint, const char *model
     int rc = sqlite3_step(st);
     TpStatus ret = TP_OK;
     if (rc == SQLITE_ROW) {
-        out->answer = col_dup(st, 0);
-        out->input_tokens = col_count(st, 1);
-        out->cached_tokens = col_count(st, 2);
-        out->output_tokens = col_count(st, 3);
-        out->ttft_ms = col_real(st, 4);
-        out->latency_ms = col_real(st, 5);
+        out->answer = store_col_dup(st, 0);
+        out->input_tokens = store_col_count(st, 1);
+        out->cached_tokens = store_col_count(st, 2);
+        out->output_tokens = store_col_count(st, 3);
+        out->ttft_ms = store_col_real(st, 4);
+        out->latency_ms = store_col_real(st, 5);
         *found = out->answer != NULL;
     } else if (rc != SQLITE_DONE) {
-        ret = fail(s, err, "reading a cached answer");
+        ret = store_fail(s, err, "reading a cached answer");
     }
     sqlite3_finalize(st);
     return ret;
@@ -93,20 +57,20 @@ TpStatus store_eval_answer_put(Store *s, const char *endpoint, const char *model
                            "example_key, answer, input_tokens, cached_tokens, output_tokens, "
                            "ttft_ms, latency_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                            -1, &st, NULL) != SQLITE_OK)
-        return fail(s, err, "caching an answer");
+        return store_fail(s, err, "caching an answer");
     sqlite3_bind_text(st, 1, endpoint, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 2, model, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 3, prompt_key, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 4, example_key, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 5, a->answer ? a->answer : "", -1, SQLITE_TRANSIENT);
-    bind_count(st, 6, a->input_tokens);
-    bind_count(st, 7, a->cached_tokens);
-    bind_count(st, 8, a->output_tokens);
-    bind_real(st, 9, a->ttft_ms);
-    bind_real(st, 10, a->latency_ms);
+    store_bind_count(st, 6, a->input_tokens);
+    store_bind_count(st, 7, a->cached_tokens);
+    store_bind_count(st, 8, a->output_tokens);
+    store_bind_real(st, 9, a->ttft_ms);
+    store_bind_real(st, 10, a->latency_ms);
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? TP_OK : fail(s, err, "caching an answer");
+    return rc == SQLITE_DONE ? TP_OK : store_fail(s, err, "caching an answer");
 }
 
 void store_eval_result_free(StoreEvalResult *r) {
@@ -122,7 +86,7 @@ TpStatus store_eval_result_save(Store *s, const StoreEvalResult *r, int64_t *id,
                            "INSERT INTO eval_results (set_digest, run_id, source, variant, "
                            "endpoint, model, local, result) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                            -1, &st, NULL) != SQLITE_OK)
-        return fail(s, err, "saving an evaluation");
+        return store_fail(s, err, "saving an evaluation");
     sqlite3_bind_text(st, 1, r->set_digest, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 2, r->run_id);
     sqlite3_bind_text(st, 3, r->source, -1, SQLITE_TRANSIENT);
@@ -134,7 +98,7 @@ TpStatus store_eval_result_save(Store *s, const StoreEvalResult *r, int64_t *id,
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)
-        return fail(s, err, "saving an evaluation");
+        return store_fail(s, err, "saving an evaluation");
     if (id)
         *id = sqlite3_last_insert_rowid(store_db(s));
     return TP_OK;
@@ -150,7 +114,7 @@ TpStatus store_eval_result_list(Store *s, const char *set_digest, StoreEvalResul
                            "endpoint, local, result FROM eval_results WHERE set_digest = ? ORDER "
                            "BY id",
                            -1, &st, NULL) != SQLITE_OK)
-        return fail(s, err, "listing evaluations");
+        return store_fail(s, err, "listing evaluations");
     sqlite3_bind_text(st, 1, set_digest, -1, SQLITE_TRANSIENT);
     int cap = 0, rc;
     TpStatus ret = TP_OK;
@@ -169,17 +133,17 @@ TpStatus store_eval_result_list(Store *s, const char *set_digest, StoreEvalResul
         memset(r, 0, sizeof *r);
         r->id = sqlite3_column_int64(st, 0);
         r->run_id = sqlite3_column_int64(st, 1);
-        col_text(r->set_digest, sizeof r->set_digest, st, 2);
-        col_text(r->variant, sizeof r->variant, st, 3);
-        col_text(r->model, sizeof r->model, st, 4);
-        col_text(r->created_at, sizeof r->created_at, st, 5);
-        col_text(r->source, sizeof r->source, st, 6);
-        col_text(r->endpoint, sizeof r->endpoint, st, 7);
+        store_col_text(r->set_digest, sizeof r->set_digest, st, 2);
+        store_col_text(r->variant, sizeof r->variant, st, 3);
+        store_col_text(r->model, sizeof r->model, st, 4);
+        store_col_text(r->created_at, sizeof r->created_at, st, 5);
+        store_col_text(r->source, sizeof r->source, st, 6);
+        store_col_text(r->endpoint, sizeof r->endpoint, st, 7);
         r->local = sqlite3_column_int(st, 8) != 0;
-        r->result = col_dup(st, 9);
+        r->result = store_col_dup(st, 9);
     }
     if (ret == TP_OK && rc != SQLITE_DONE)
-        ret = fail(s, err, "listing evaluations");
+        ret = store_fail(s, err, "listing evaluations");
     sqlite3_finalize(st);
     return ret;
 }

@@ -6,23 +6,18 @@
 #include <string.h>
 
 #include "tunepilot/arena.h"
-#include "tunepilot/store.h"
-
-static TpStatus fail(Store *s, TpError *err, const char *what) {
-    return tp_error_set(err, TP_EDB, "%s: %s: %s", store_path(s), what,
-                        sqlite3_errmsg(store_db(s)));
-}
+#include "store_int.h"
 
 /* Runs one statement whose parameters are bound by `bind`. */
 static TpStatus run1(Store *s, const char *sql, void (*bind)(sqlite3_stmt *, const void *),
                      const void *arg, const char *what, TpError *err) {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(store_db(s), sql, -1, &st, NULL) != SQLITE_OK)
-        return fail(s, err, what);
+        return store_fail(s, err, what);
     bind(st, arg);
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? TP_OK : fail(s, err, what);
+    return rc == SQLITE_DONE ? TP_OK : store_fail(s, err, what);
 }
 
 static const char *const STATUS_NAMES[] = {
@@ -110,7 +105,7 @@ TpStatus store_run_set_status_if(Store *s, int64_t id, RunStatus from, RunStatus
                            "UPDATE runs SET status = ?3, message = ?4, updated_at = " NOW
                            " WHERE id = ?1 AND status = ?2",
                            -1, &st, NULL) != SQLITE_OK)
-        return fail(s, err, "cannot update the run");
+        return store_fail(s, err, "cannot update the run");
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_text(st, 2, run_status_name(from), -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, run_status_name(to), -1, SQLITE_STATIC);
@@ -118,7 +113,7 @@ TpStatus store_run_set_status_if(Store *s, int64_t id, RunStatus from, RunStatus
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)
-        return fail(s, err, "cannot update the run");
+        return store_fail(s, err, "cannot update the run");
     *changed = sqlite3_changes(store_db(s)) > 0;
     return TP_OK;
 }
@@ -142,13 +137,13 @@ TpStatus store_run_set_plan(Store *s, int64_t id, const char *out_dir, int64_t t
                            "UPDATE runs SET out_dir = ?2, total_steps = ?3, updated_at = " NOW
                            " WHERE id = ?1",
                            -1, &st, NULL) != SQLITE_OK)
-        return fail(s, err, "cannot update the run");
+        return store_fail(s, err, "cannot update the run");
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_text(st, 2, out_dir, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, total_steps);
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? TP_OK : fail(s, err, "cannot update the run");
+    return rc == SQLITE_DONE ? TP_OK : store_fail(s, err, "cannot update the run");
 }
 
 typedef struct MetricArg {
@@ -156,23 +151,16 @@ typedef struct MetricArg {
     const StoreMetric *m;
 } MetricArg;
 
-static void bind_real(sqlite3_stmt *st, int i, double v) {
-    if (isfinite(v))
-        sqlite3_bind_double(st, i, v);
-    else
-        sqlite3_bind_null(st, i);
-}
-
 static void bind_metric(sqlite3_stmt *st, const void *arg) {
     const MetricArg *a = arg;
     sqlite3_bind_int64(st, 1, a->run);
     sqlite3_bind_int64(st, 2, a->m->step);
-    bind_real(st, 3, a->m->loss);
-    bind_real(st, 4, a->m->lr);
-    bind_real(st, 5, a->m->grad_norm);
-    bind_real(st, 6, a->m->tokens_per_s);
-    bind_real(st, 7, a->m->rss_mb);
-    bind_real(st, 8, a->m->elapsed_s);
+    store_bind_real(st, 3, a->m->loss);
+    store_bind_real(st, 4, a->m->lr);
+    store_bind_real(st, 5, a->m->grad_norm);
+    store_bind_real(st, 6, a->m->tokens_per_s);
+    store_bind_real(st, 7, a->m->rss_mb);
+    store_bind_real(st, 8, a->m->elapsed_s);
     sqlite3_bind_int64(st, 9, a->m->tokens);
 }
 
@@ -194,8 +182,8 @@ static void bind_eval(sqlite3_stmt *st, const void *arg) {
     sqlite3_bind_int64(st, 1, a->run);
     sqlite3_bind_int64(st, 2, a->e->step);
     sqlite3_bind_text(st, 3, a->e->kind, -1, SQLITE_STATIC);
-    bind_real(st, 4, a->e->loss);
-    bind_real(st, 5, a->e->accuracy);
+    store_bind_real(st, 4, a->e->loss);
+    store_bind_real(st, 5, a->e->accuracy);
 }
 
 TpStatus store_run_eval(Store *s, int64_t run_id, const StoreEval *e, TpError *err) {
@@ -261,7 +249,7 @@ TpStatus store_run_get(Store *s, int64_t id, StoreRun *out, TpError *err) {
     snprintf(sql, sizeof sql, "%s WHERE id = ?1", RUN_COLS);
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(store_db(s), sql, -1, &st, NULL) != SQLITE_OK)
-        return fail(s, err, "cannot read the run");
+        return store_fail(s, err, "cannot read the run");
     sqlite3_bind_int64(st, 1, id);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
@@ -280,7 +268,7 @@ TpStatus store_run_list(Store *s, StoreRun **out, int *n, TpError *err) {
     *out = NULL;
     *n = 0;
     if (sqlite3_prepare_v2(store_db(s), sql, -1, &st, NULL) != SQLITE_OK)
-        return fail(s, err, "cannot list runs");
+        return store_fail(s, err, "cannot list runs");
     int cap = 0, rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (*n == cap) {
@@ -296,13 +284,9 @@ TpStatus store_run_list(Store *s, StoreRun **out, int *n, TpError *err) {
         free(*out);
         *out = NULL;
         *n = 0;
-        return fail(s, err, "cannot list runs");
+        return store_fail(s, err, "cannot list runs");
     }
     return TP_OK;
-}
-
-static double col_real(sqlite3_stmt *st, int col) {
-    return sqlite3_column_type(st, col) == SQLITE_NULL ? NAN : sqlite3_column_double(st, col);
 }
 
 TpStatus store_run_metrics(Store *s, int64_t run_id, int64_t after_step, StoreMetric **out,
@@ -314,7 +298,7 @@ TpStatus store_run_metrics(Store *s, int64_t run_id, int64_t after_step, StoreMe
                            "SELECT step, loss, lr, grad_norm, tokens_per_s, rss_mb, elapsed_s, "
                            "tokens FROM run_metrics WHERE run_id = ?1 AND step > ?2 ORDER BY step",
                            -1, &st, NULL) != SQLITE_OK)
-        return fail(s, err, "cannot read metrics");
+        return store_fail(s, err, "cannot read metrics");
     sqlite3_bind_int64(st, 1, run_id);
     sqlite3_bind_int64(st, 2, after_step);
     int cap = 0;
@@ -325,12 +309,12 @@ TpStatus store_run_metrics(Store *s, int64_t run_id, int64_t after_step, StoreMe
         }
         StoreMetric *m = &(*out)[(*n)++];
         m->step = sqlite3_column_int64(st, 0);
-        m->loss = col_real(st, 1);
-        m->lr = col_real(st, 2);
-        m->grad_norm = col_real(st, 3);
-        m->tokens_per_s = col_real(st, 4);
-        m->rss_mb = col_real(st, 5);
-        m->elapsed_s = col_real(st, 6);
+        m->loss = store_col_real(st, 1);
+        m->lr = store_col_real(st, 2);
+        m->grad_norm = store_col_real(st, 3);
+        m->tokens_per_s = store_col_real(st, 4);
+        m->rss_mb = store_col_real(st, 5);
+        m->elapsed_s = store_col_real(st, 6);
         m->tokens = sqlite3_column_int64(st, 7);
     }
     sqlite3_finalize(st);
@@ -345,7 +329,7 @@ TpStatus store_run_evals(Store *s, int64_t run_id, StoreEval **out, int *n, TpEr
                            "SELECT step, kind, loss, accuracy FROM run_evals WHERE run_id = ?1 "
                            "ORDER BY step, kind",
                            -1, &st, NULL) != SQLITE_OK)
-        return fail(s, err, "cannot read evaluations");
+        return store_fail(s, err, "cannot read evaluations");
     sqlite3_bind_int64(st, 1, run_id);
     int cap = 0;
     while (sqlite3_step(st) == SQLITE_ROW) {
@@ -356,8 +340,8 @@ TpStatus store_run_evals(Store *s, int64_t run_id, StoreEval **out, int *n, TpEr
         StoreEval *e = &(*out)[(*n)++];
         e->step = sqlite3_column_int64(st, 0);
         text(e->kind, sizeof e->kind, st, 1);
-        e->loss = col_real(st, 2);
-        e->accuracy = col_real(st, 3);
+        e->loss = store_col_real(st, 2);
+        e->accuracy = store_col_real(st, 3);
     }
     sqlite3_finalize(st);
     return TP_OK;
@@ -372,7 +356,7 @@ TpStatus store_run_events(Store *s, int64_t run_id, int limit, StoreEvent **out,
                            "SELECT at, level, message FROM (SELECT id, at, level, message FROM "
                            "run_events WHERE run_id = ?1 ORDER BY id DESC LIMIT ?2) ORDER BY id",
                            -1, &st, NULL) != SQLITE_OK)
-        return fail(s, err, "cannot read events");
+        return store_fail(s, err, "cannot read events");
     sqlite3_bind_int64(st, 1, run_id);
     sqlite3_bind_int(st, 2, limit);
     *out = tp_xcalloc((size_t)(limit > 0 ? limit : 1), sizeof **out);
