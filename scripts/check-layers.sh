@@ -36,7 +36,7 @@ declare -A HEADER=(
   [fault]=core
   [store]=store
   [llama]=model [safetensors]=model [tokenizer]=model [catalog]=model
-  [pricing]=pricing [audit]=data [dataset]=data
+  [pricing]=pricing [audit]=data [dataset]=data [jsonl]=data
   [lora]=train [nf4]=train [optim]=train [trainer]=train
   [net]=net [probe]=net [remote]=net
   [cost]=cost [decide]=decide [demo]=pilot [external]=pilot [pilot]=pilot

@@ -14,6 +14,7 @@
 #include "tunepilot/buf.h"
 #include "tunepilot/fileio.h"
 #include "tunepilot/json.h"
+#include "tunepilot/jsonl.h"
 #include "tunepilot/limits.h"
 #include "tunepilot/rng.h"
 
@@ -346,20 +347,6 @@ static int lsh_best(Lsh *l, const uint32_t *sig, double threshold, double *sim) 
 static const cJSON *field(const cJSON *o, const char *key) {
     const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, key);
     return it && !cJSON_IsNull(it) ? it : NULL;
-}
-
-static int detect(const cJSON *root) {
-    if (!cJSON_IsObject(root))
-        return -1;
-    if (cJSON_GetObjectItemCaseSensitive(root, "messages"))
-        return DATASET_CHAT;
-    if (cJSON_GetObjectItemCaseSensitive(root, "instruction") ||
-        cJSON_GetObjectItemCaseSensitive(root, "output"))
-        return DATASET_ALPACA;
-    if (cJSON_GetObjectItemCaseSensitive(root, "prompt") ||
-        cJSON_GetObjectItemCaseSensitive(root, "completion"))
-        return DATASET_COMPLETION;
-    return -1;
 }
 
 static bool utf8_ok(Fl *f, const char *path, const char *s) {
@@ -769,84 +756,37 @@ static void check_plain(Fl *f, const cJSON *root, bool alpaca) {
 
 /* Parses one line; NULL (with the error recorded when report) when it is not JSON. */
 static cJSON *parse_line(Fl *f, const char *text, size_t len, bool report) {
-    if (len > TP_MAX_LINE_BYTES) {
-        if (report)
-            ERR(f, "line_too_long",
-                "%zu bytes, over the limit TP_MAX_LINE_BYTES (%u MiB); expected one example per "
-                "line",
-                len, TP_MAX_LINE_BYTES >> 20);
-        return NULL;
-    }
-    size_t nul = tp_json_find_nul_escape(text, len);
-    if (nul != (size_t)-1) {
-        if (report)
-            ERR(f, "nul_character",
-                "column %zu: \\u0000 (a NUL character) in a string, which would cut the text "
-                "there; expected text without NUL characters",
-                nul + 1);
-        return NULL;
-    }
-    const char *end = NULL;
-    cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, false);
-    if (!root) {
-        if (!report)
-            return NULL;
-        size_t off = end && end >= text && end <= text + len ? (size_t)(end - text) : len;
-        if (off >= len) {
-            ERR(f, "invalid_json",
-                "column %zu: invalid JSON: unexpected end of line, expected one complete JSON "
-                "object per line",
-                off + 1);
-        } else {
-            size_t near = len - off < 20 ? len - off : 20;
-            while (near > 0 && text[off + near - 1] == '\r')
-                near--;
-            ERR(f, "invalid_json",
-                "column %zu: invalid JSON near \"%.*s\", expected one JSON "
-                "object per line",
-                off + 1, (int)near, text + off);
-        }
-        return NULL;
-    }
-    for (const char *p = end; p && p < text + len; p++) {
-        if (*p != ' ' && *p != '\t' && *p != '\r') {
-            if (report)
-                ERR(f, "invalid_json",
-                    "column %zu: trailing data after the JSON value, expected one object per line",
-                    (size_t)(p - text) + 1);
-            cJSON_Delete(root);
-            return NULL;
-        }
+    JsonlProblem p;
+    cJSON *root = jsonl_parse(text, len, 0, &p);
+    if (!root && report) {
+        if (p.column)
+            ERR(f, p.kind, "column %zu: %s", p.column, p.msg);
+        else
+            ERR(f, p.kind, "%s", p.msg);
     }
     return root;
-}
-
-static const char *format_title(int fmt) {
-    return fmt == DATASET_CHAT     ? "a chat record ({\"messages\": [...]})"
-           : fmt == DATASET_ALPACA ? "an Alpaca record (instruction/input/output)"
-                                   : "a prompt/completion record";
 }
 
 static void check_line(Fl *f, const char *text, size_t len) {
     cJSON *root = parse_line(f, text, len, true);
     if (!root)
         return;
-    int d = detect(root);
+    int d = jsonl_detect(root);
     if (!cJSON_IsObject(root)) {
         ERR(f, "not_object", "expected a JSON object, got %s", tp_json_type_name(root));
     } else if (d < 0 && f->format == DATASET_CHAT) {
         ERR(f, "missing_messages", "$.messages: missing, expected an array of messages");
     } else if (d < 0 && f->format >= 0) {
         ERR(f, "missing_field", "$: none of the expected keys, expected %s",
-            format_title(f->format));
+            jsonl_format_title(f->format));
     } else if (d < 0) {
         ERR(f, "unrecognized_record",
             "unrecognised record, expected {\"messages\": [...]} (chat), {\"instruction\", "
             "\"output\"} (Alpaca) or {\"prompt\", \"completion\"}");
     } else if (d != f->format) {
         ERR(f, "mixed_format", "%s in a %s file (most records are %s), expected one format",
-            format_title(d), dataset_format_name((DatasetFormat)f->format),
-            format_title(f->format));
+            jsonl_format_title(d), dataset_format_name((DatasetFormat)f->format),
+            jsonl_format_title(f->format));
     } else if (d == DATASET_CHAT) {
         check_chat(f, root);
     } else {
@@ -858,25 +798,17 @@ static void check_line(Fl *f, const char *text, size_t len) {
 /* Calls fn on each non-blank line (numbers in f->line); returns the count. */
 static int each_line(Fl *f, const char *data, size_t len, void (*fn)(Fl *, const char *, size_t),
                      int *n_lines) {
-    size_t pos = 0;
     int records = 0;
+    JsonlReader rd;
+    JsonlLine ln;
+    jsonl_reader_init(&rd, data, len);
     f->line = 0;
-    if (len >= 3 && !memcmp(data, "\xEF\xBB\xBF", 3))
-        pos = 3;
-    while (pos < len) {
-        const char *nl = memchr(data + pos, '\n', len - pos);
-        size_t end = nl ? (size_t)(nl - data) : len;
-        const char *s = data + pos;
-        size_t n = end - pos;
-        pos = end + 1;
-        f->line++;
-        bool blank = true;
-        for (size_t i = 0; i < n && blank; i++)
-            blank = s[i] == ' ' || s[i] == '\t' || s[i] == '\r';
-        if (blank)
+    while (jsonl_next(&rd, &ln)) {
+        f->line = ln.line;
+        if (ln.blank)
             continue;
         records++;
-        fn(f, s, n);
+        fn(f, ln.text, ln.len);
     }
     if (n_lines)
         *n_lines = f->line;
@@ -891,7 +823,7 @@ typedef struct Votes {
 static void vote_line(Fl *f, const char *text, size_t len) {
     Votes *v = f->votes;
     cJSON *root = parse_line(f, text, len, false);
-    int d = detect(root);
+    int d = jsonl_detect(root);
     if (d >= 0 && v->n[d]++ == 0)
         v->first[d] = f->line;
     cJSON_Delete(root);
@@ -1170,27 +1102,12 @@ static void split_like_pilot(Au *a, RecSet *s) {
     for (int i = 0; i < s->n; i++)
         if (s->v[i].keep)
             kept[n++] = i;
-    int n_eval = 0;
-    if (a->o.eval_split > 0 && n >= 2) {
-        n_eval = (int)floor(a->o.eval_split * n + 0.5);
-        if (n_eval < 1)
-            n_eval = 1;
-        if (n_eval > n - 1)
-            n_eval = n - 1;
-    }
-    int *perm = tp_xmalloc((size_t)(n > 0 ? n : 1) * sizeof *perm);
+    unsigned char *is_eval = tp_xcalloc((size_t)(n > 0 ? n : 1), 1);
+    jsonl_split(n, a->o.eval_split, a->o.seed, is_eval);
     for (int i = 0; i < n; i++)
-        perm[i] = i;
-    TpRng rng;
-    tp_rng_seed(&rng, a->o.seed);
-    for (int i = n - 1; i > 0; i--) {
-        int j = (int)(tp_rng_uniform(&rng) * (i + 1));
-        int t = perm[i];
-        perm[i] = perm[j];
-        perm[j] = t;
-    }
-    for (int i = 0; i < n_eval; i++)
-        s->v[kept[perm[i]]].held_out = true;
+        if (is_eval[i])
+            s->v[kept[i]].held_out = true;
+    free(is_eval);
     int *tr = tp_xmalloc((size_t)(n > 0 ? n : 1) * sizeof *tr);
     int *ev = tp_xmalloc((size_t)(n > 0 ? n : 1) * sizeof *ev);
     int n_tr = 0, n_ev = 0;
@@ -1204,7 +1121,6 @@ static void split_like_pilot(Au *a, RecSet *s) {
     r->n_held_out = n_ev;
     check_leaks(a, s, tr, n_tr, s, ev, n_ev, r->path, "held-out example (the pilot's split)");
     free(kept);
-    free(perm);
     free(tr);
     free(ev);
 }

@@ -10,6 +10,7 @@
 #include "tunepilot/arena.h"
 #include "tunepilot/fileio.h"
 #include "tunepilot/json.h"
+#include "tunepilot/jsonl.h"
 #include "tunepilot/limits.h"
 #include "tunepilot/rng.h"
 
@@ -43,12 +44,6 @@ static TpStatus ld_fail(Ld *l, const char *fmt, ...) {
 
 const char *dataset_format_name(DatasetFormat f) {
     return f == DATASET_CHAT ? "chat" : f == DATASET_ALPACA ? "alpaca" : "completion";
-}
-
-static const char *format_title(DatasetFormat f) {
-    return f == DATASET_CHAT     ? "a chat record ({\"messages\": [...]})"
-           : f == DATASET_ALPACA ? "an Alpaca record (instruction/input/output)"
-                                 : "a prompt/completion record";
 }
 
 static const cJSON *field(const cJSON *o, const char *key) {
@@ -208,18 +203,6 @@ static TpStatus ld_completion(Ld *l, const cJSON *root, DsSeq *seq) {
 
 /* --- one line ------------------------------------------------------------------ */
 
-static int detect(const cJSON *root) {
-    if (cJSON_GetObjectItemCaseSensitive(root, "messages"))
-        return DATASET_CHAT;
-    if (cJSON_GetObjectItemCaseSensitive(root, "instruction") ||
-        cJSON_GetObjectItemCaseSensitive(root, "output"))
-        return DATASET_ALPACA;
-    if (cJSON_GetObjectItemCaseSensitive(root, "prompt") ||
-        cJSON_GetObjectItemCaseSensitive(root, "completion"))
-        return DATASET_COMPLETION;
-    return -1;
-}
-
 /* Labels, truncation and counting; takes over seq's arrays. */
 static void ld_keep(Ld *l, DsSeq *seq) {
     Dataset *d = l->d;
@@ -262,46 +245,17 @@ static void ld_keep(Ld *l, DsSeq *seq) {
 }
 
 static TpStatus ld_line(Ld *l, const char *text, size_t len) {
-    if (len > TP_MAX_LINE_BYTES)
-        return tp_error_set(l->err, TP_EINVAL,
-                            "%s:%d: %zu bytes, over the limit TP_MAX_LINE_BYTES (%u MiB); "
-                            "expected one example per line",
-                            l->path, l->line, len, TP_MAX_LINE_BYTES >> 20);
-    size_t nul = tp_json_find_nul_escape(text, len);
-    if (nul != (size_t)-1)
-        return tp_error_set(l->err, TP_EINVAL,
-                            "%s:%d:%zu: \\u0000 (a NUL character) in a string, which would cut "
-                            "the text there; expected text without NUL characters",
-                            l->path, l->line, nul + 1);
-    const char *end = NULL;
-    cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, false);
+    JsonlProblem p;
+    cJSON *root = jsonl_parse(text, len, 0, &p);
     if (!root) {
-        size_t off = end && end >= text && end <= text + len ? (size_t)(end - text) : len;
-        if (off >= len)
-            return tp_error_set(l->err, TP_EINVAL,
-                                "%s:%d:%zu: invalid JSON: unexpected end of line, expected one "
-                                "complete JSON object per line",
-                                l->path, l->line, off + 1);
-        size_t near = len - off < 20 ? len - off : 20;
-        while (near > 0 && (text[off + near - 1] == '\r'))
-            near--;
-        return tp_error_set(l->err, TP_EINVAL,
-                            "%s:%d:%zu: invalid JSON near \"%.*s\", expected one JSON object per "
-                            "line",
-                            l->path, l->line, off + 1, (int)near, text + off);
-    }
-    for (const char *p = end; p && p < text + len; p++) {
-        if (*p != ' ' && *p != '\t' && *p != '\r') {
-            cJSON_Delete(root);
-            return tp_error_set(l->err, TP_EINVAL,
-                                "%s:%d:%zu: trailing data after the JSON value, expected one "
-                                "object per line",
-                                l->path, l->line, (size_t)(p - text) + 1);
-        }
+        if (p.column)
+            return tp_error_set(l->err, TP_EINVAL, "%s:%d:%zu: %s", l->path, l->line, p.column,
+                                p.msg);
+        return tp_error_set(l->err, TP_EINVAL, "%s:%d: %s", l->path, l->line, p.msg);
     }
     TpStatus st;
     DsSeq seq = {0};
-    int f = cJSON_IsObject(root) ? detect(root) : -1;
+    int f = cJSON_IsObject(root) ? jsonl_detect(root) : -1;
     if (!cJSON_IsObject(root)) {
         st = ld_fail(l, "expected a JSON object, got %s", tp_json_type_name(root));
     } else if (f < 0) {
@@ -315,8 +269,8 @@ static TpStatus ld_line(Ld *l, const char *text, size_t len) {
         st = ld_fail(l,
                      "%s, but line %d made this a %s file; mixing formats is not supported, "
                      "expected %s",
-                     format_title((DatasetFormat)f), l->format_line, dataset_format_name(l->format),
-                     format_title(l->format));
+                     jsonl_format_title((DatasetFormat)f), l->format_line, dataset_format_name(l->format),
+                     jsonl_format_title(l->format));
     } else {
         if (!l->have_format) {
             l->have_format = true;
@@ -339,28 +293,9 @@ static TpStatus ld_line(Ld *l, const char *text, size_t len) {
 
 static void ld_split(Ld *l, double eval_split, uint64_t seed) {
     Dataset *d = l->d;
-    int n = l->n_all, n_eval = 0;
-    if (eval_split > 0 && n >= 2) {
-        n_eval = (int)floor(eval_split * n + 0.5);
-        if (n_eval < 1)
-            n_eval = 1;
-        if (n_eval > n - 1)
-            n_eval = n - 1;
-    }
-    int *perm = tp_xmalloc((size_t)n * sizeof *perm);
-    unsigned char *is_eval = tp_xcalloc((size_t)n, 1);
-    for (int i = 0; i < n; i++)
-        perm[i] = i;
-    TpRng rng;
-    tp_rng_seed(&rng, seed);
-    for (int i = n - 1; i > 0; i--) {
-        int j = (int)(tp_rng_uniform(&rng) * (i + 1));
-        int t = perm[i];
-        perm[i] = perm[j];
-        perm[j] = t;
-    }
-    for (int i = 0; i < n_eval; i++)
-        is_eval[perm[i]] = 1;
+    int n = l->n_all;
+    unsigned char *is_eval = tp_xcalloc((size_t)(n > 0 ? n : 1), 1);
+    int n_eval = jsonl_split(n, eval_split, seed, is_eval);
     d->train = tp_xcalloc((size_t)(n - n_eval > 0 ? n - n_eval : 1), sizeof *d->train);
     d->eval = tp_xcalloc((size_t)(n_eval > 0 ? n_eval : 1), sizeof *d->eval);
     for (int i = 0; i < n; i++) {
@@ -377,7 +312,6 @@ static void ld_split(Ld *l, double eval_split, uint64_t seed) {
     free(l->all);
     l->all = NULL;
     l->n_all = 0;
-    free(perm);
     free(is_eval);
 }
 
@@ -420,24 +354,16 @@ TpStatus dataset_load(const char *path, const Tokenizer *tok, const DatasetOptio
     DsTemplate tpl;
     ds_template_init(&tpl, tok);
     Ld l = {.path = path, .err = err, .tok = tok, .tpl = &tpl, .max_seq = o.max_seq, .d = out};
-    size_t pos = 0;
-    if (len >= 3 && !memcmp(data, "\xEF\xBB\xBF", 3))
-        pos = 3; /* a UTF-8 byte order mark */
-    while (st == TP_OK && pos < len) {
-        const char *nl = memchr(data + pos, '\n', len - pos);
-        size_t end = nl ? (size_t)(nl - data) : len;
-        const char *s = data + pos;
-        size_t n = end - pos;
-        pos = end + 1;
-        l.line++;
+    JsonlReader rd;
+    JsonlLine ln;
+    jsonl_reader_init(&rd, data, len);
+    while (st == TP_OK && jsonl_next(&rd, &ln)) {
+        l.line = ln.line;
         snprintf(l.where, sizeof l.where, "%s:%d", path, l.line);
-        bool blank = true;
-        for (size_t i = 0; i < n && blank; i++)
-            blank = s[i] == ' ' || s[i] == '\t' || s[i] == '\r';
-        if (blank)
+        if (ln.blank)
             continue;
         out->n_records++;
-        st = ld_line(&l, s, n);
+        st = ld_line(&l, ln.text, ln.len);
     }
     if (st == TP_OK && out->n_records == 0)
         st = tp_error_set(err, TP_EINVAL,

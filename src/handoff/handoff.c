@@ -41,7 +41,9 @@
 #include "tunepilot/buf.h"
 #include "tunepilot/dataset.h"
 #include "tunepilot/fileio.h"
+#include "tunepilot/arena.h"
 #include "tunepilot/json.h"
+#include "tunepilot/jsonl.h"
 #include "tunepilot/llama.h"
 #include "tunepilot/lora.h"
 #include "tunepilot/paths.h"
@@ -85,30 +87,25 @@ static double jnum(const cJSON *o, const char *key) {
 }
 
 /* Splits f->data into lines in place (a UTF-8 BOM before the first is dropped). */
+/* The data file's lines (jsonl.h's numbering: line k is lines[k - 1]),
+ * NUL-terminated in place without their '\r'. */
 static TpStatus split_lines(PilotFacts *f, TpError *err) {
-    char *p = f->data;
-    if (f->data_len >= 3 && !memcmp(p, "\xEF\xBB\xBF", 3))
-        p += 3;
+    (void)err;
     size_t cap = 1024;
-    f->lines = malloc(cap * sizeof *f->lines);
-    if (!f->lines)
-        return tp_error_set(err, TP_ERR, "out of memory");
-    char *end = f->data + f->data_len;
-    while (p < end) {
-        char *nl = memchr(p, '\n', (size_t)(end - p));
-        char *stop = nl ? nl : end;
-        if (stop > p && stop[-1] == '\r')
-            stop[-1] = '\0';
-        *stop = '\0';
+    f->lines = tp_xmalloc(cap * sizeof *f->lines);
+    JsonlReader rd;
+    JsonlLine ln;
+    jsonl_reader_init(&rd, f->data, f->data_len);
+    while (jsonl_next(&rd, &ln)) {
+        char *t = f->data + (ln.text - f->data); /* data is ours, one byte past its end too */
+        if (ln.len > 0 && t[ln.len - 1] == '\r')
+            t[ln.len - 1] = '\0';
+        t[ln.len] = '\0';
         if ((size_t)f->n_lines == cap) {
-            char **g = realloc(f->lines, 2 * cap * sizeof *g);
-            if (!g)
-                return tp_error_set(err, TP_ERR, "out of memory");
-            f->lines = g;
             cap *= 2;
+            f->lines = tp_xrealloc(f->lines, cap * sizeof *f->lines);
         }
-        f->lines[f->n_lines++] = p;
-        p = nl ? nl + 1 : end;
+        f->lines[f->n_lines++] = t;
     }
     return TP_OK;
 }
@@ -149,31 +146,14 @@ static TpStatus read_pilot(Store *s, int64_t run_id, PilotFacts *f, TpError *err
         return st;
 
     /* the pilot's split, recomputed with its settings: the same examples */
-    Tokenizer *tok = NULL;
-    if ((st = tokenizer_load(f->opt.model_dir, &tok, err)) != TP_OK)
+    PilotSplit sp;
+    if ((st = pilot_split_of(&f->opt, &sp, err)) != TP_OK)
         return st;
-    Dataset d;
-    DatasetOptions dopt = {.max_seq = f->opt.train.seq,
-                           .eval_split = f->opt.train.eval_split,
-                           .seed = f->opt.train.seed};
-    st = dataset_load(f->opt.data_path, tok, &dopt, &d, err);
-    tokenizer_free(tok);
-    if (st != TP_OK)
-        return st;
-    f->format = d.format;
-    f->n_train = d.n_train;
-    f->n_eval = d.n_eval;
-    f->train_lines = malloc(((size_t)d.n_train + 1) * sizeof(int));
-    f->eval_lines = malloc(((size_t)d.n_eval + 1) * sizeof(int));
-    if (!f->train_lines || !f->eval_lines) {
-        dataset_free(&d);
-        return tp_error_set(err, TP_ERR, "out of memory");
-    }
-    for (int i = 0; i < d.n_train; i++)
-        f->train_lines[i] = d.train[i].line;
-    for (int i = 0; i < d.n_eval; i++)
-        f->eval_lines[i] = d.eval[i].line;
-    dataset_free(&d);
+    f->format = sp.format;
+    f->n_train = sp.n_train;
+    f->n_eval = sp.n_eval;
+    f->train_lines = sp.train_lines; /* owned by f from here (facts_free) */
+    f->eval_lines = sp.eval_lines;
     if ((st = tp_file_read(f->opt.data_path, DATA_MAX_BYTES, &f->data, &f->data_len, err)) != TP_OK)
         return st;
     return split_lines(f, err);

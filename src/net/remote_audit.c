@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "tunepilot/fileio.h"
+#include "tunepilot/jsonl.h"
 #include "tunepilot/remote.h"
 
 long long remote_approx_tokens(const char *s) {
@@ -172,32 +173,31 @@ static void audit_example(RemoteAudit *a, const cJSON *ex, const char *name, int
 void remote_audit_text(const char *text, size_t len, const char *name, int min_examples,
                        RemoteAudit *a) {
     memset(a, 0, sizeof *a);
-    int line = 0;
-    size_t i = 0;
-    while (i < len) {
-        size_t e = i;
-        while (e < len && text[e] != '\n')
-            e++;
-        line++;
-        size_t b = i, n = e;
-        while (b < n && (text[b] == ' ' || text[b] == '\t' || text[b] == '\r'))
-            b++;
-        while (n > b && (text[n - 1] == ' ' || text[n - 1] == '\t' || text[n - 1] == '\r'))
-            n--;
-        i = e + 1;
-        if (b == n) {
-            if (e < len) /* a blank line inside the file, not the final newline */
+    JsonlReader rd;
+    JsonlLine ln;
+    jsonl_reader_init(&rd, text, len);
+    while (jsonl_next(&rd, &ln)) {
+        if (ln.blank) {
+            if (ln.newline) /* a blank line inside the file, not the final newline */
                 a->blank_lines++;
             continue;
         }
-        cJSON *ex = cJSON_ParseWithLength(text + b, n - b);
+        JsonlProblem p;
+        cJSON *ex = jsonl_parse(ln.text, ln.len, JSONL_CHECK_UTF8, &p);
         a->n_examples++;
         if (!ex) {
+            /* the service refuses the file for any of these; counted with the cookbook's
+             * invalid_json, named in the problem */
             a->invalid_json++;
-            problem(a, name, line, "invalid JSON");
+            if (p.fault == JSONL_INVALID_JSON || p.fault == JSONL_TRAILING)
+                problem(a, name, ln.line, "invalid JSON at column %zu: %s", p.column, p.msg);
+            else if (p.column)
+                problem(a, name, ln.line, "column %zu: %s", p.column, p.msg);
+            else
+                problem(a, name, ln.line, "%s", p.msg);
             continue;
         }
-        audit_example(a, ex, name, line);
+        audit_example(a, ex, name, ln.line);
         cJSON_Delete(ex);
     }
     int too_few = a->n_examples < min_examples;
