@@ -46,6 +46,7 @@ declare -A HEADER=(
 )
 
 errors=0
+warn=0
 fail() { echo "check-layers: $*" >&2; errors=$((errors + 1)); }
 
 # module_of_include FILE_MODULE INCLUDE -> prints the module or nothing
@@ -161,5 +162,37 @@ for h in src/tui/*.h; do
   fi
 done
 
-echo "check-layers: $checked files, $errors errors"
+# Engines never print: below the faces (every layer but cli and tui) no code
+# calls printf, puts, putchar or perror, or names stdout or stderr; progress
+# and traces go through callbacks the faces implement (PilotView, TrainSink,
+# net_set_trace). Writing to a FILE * the caller passed is fine. Comments and
+# string literals are not looked at. "FILE why" per line: each is printed as a
+# warning, anything else fails.
+PRINT_EXCEPTIONS="
+src/core/arena.c: out of memory: the last words before abort(), when no face can be reached
+src/core/fault.c: a malformed TUNEPILOT_FAULT (a test hook) is said, never silently ignored
+"
+printing=0
+while IFS= read -r f; do
+  mod=${f#src/}
+  mod=${mod%%/*}
+  lv=${LEVEL[$mod]:-}
+  [ -z "$lv" ] && continue
+  [ "$lv" -ge "${LEVEL[cli]}" ] && continue
+  hits=$(sed -E -e 's@"([^"\\]|\\.)*"@""@g' -e "s@'([^'\\\\]|\\\\.)*'@''@g" -e 's@/\*.*\*/@@g' -e 's@//.*$@@' \
+           -e 's@^[[:space:]]*(/?\*).*$@@' "$f" |
+         grep -nE '(^|[^A-Za-z0-9_])(v?printf|puts|putchar|perror)[[:space:]]*\(|(^|[^A-Za-z0-9_])(stdout|stderr)([^A-Za-z0-9_]|$)' || true)
+  [ -z "$hits" ] && continue
+  if grep -q "^$f: " <<<"$PRINT_EXCEPTIONS"; then
+    warn=$((warn + 1))
+    echo "check-layers: warning: $f prints (listed exception: $(grep "^$f: " <<<"$PRINT_EXCEPTIONS" | cut -d' ' -f2-))" >&2
+    continue
+  fi
+  while IFS= read -r h; do
+    fail "$f:${h%%:*}: prints (${h#*:}): $mod is below the faces; pass a callback or a FILE * from the face"
+    printing=$((printing + 1))
+  done <<<"$hits"
+done < <(find src -name '*.[ch]' | sort)
+
+echo "check-layers: $checked files, $errors errors, $warn warnings"
 [ "$errors" -eq 0 ]

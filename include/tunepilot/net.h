@@ -16,8 +16,10 @@
  *   TUNEPILOT_HTTP_BACKOFF_MS          first backoff, doubled each retry (default 500)
  *   TUNEPILOT_HTTP_MAX_WAIT_MS         longest wait for one retry (default 60000); a
  *                                      longer Retry-After fails at once
- *   TUNEPILOT_HTTP_TRACE=1             echo each request and answer on stderr, with
- *                                      the Authorization header redacted
+ *   TUNEPILOT_HTTP_TRACE=1             pass each request and answer, with the
+ *                                      Authorization header redacted, to the trace
+ *                                      sink a face set (net_set_trace; the CLI
+ *                                      writes the lines to stderr)
  *   TUNEPILOT_CA_BUNDLE                a CA file instead of the system's
  *
  * API keys are passed as `bearer` and are sent only in the Authorization
@@ -33,6 +35,13 @@
 #include "tunepilot/error.h"
 #include "tunepilot/pricing.h"
 #include "tunepilot/store.h"
+
+/* Where TUNEPILOT_HTTP_TRACE's lines go: fn gets each line without its
+ * newline, secrets already redacted (line is valid during the call; fn may be
+ * called from several threads at once when requests run in parallel). NULL,
+ * the default: nowhere. A face sets it once, before any request. */
+typedef void (*NetTraceFn)(void *ctx, const char *line);
+void net_set_trace(NetTraceFn fn, void *ctx);
 
 #define NET_DEFAULT_MAX_BYTES (16u << 20) /* response cap when a request names none */
 

@@ -1,5 +1,5 @@
 /* pilot.h - a pilot run: the trainer wired to the database, the run
- * directory (metrics.jsonl, checkpoint, adapter), progress output, the
+ * directory (metrics.jsonl, checkpoint, adapter), the events a face shows (PilotView), the
  * before/after evaluation and the cost of the full run. */
 #ifndef TUNEPILOT_PILOT_H
 #define TUNEPILOT_PILOT_H
@@ -14,12 +14,26 @@
 #include "tunepilot/store.h"
 #include "tunepilot/trainer.h"
 
-typedef enum {
-    PILOT_QUIET,    /* nothing on stdout */
-    PILOT_PROGRESS, /* a progress line (a terminal) */
-    PILOT_LINES,    /* one plain line per update (not a terminal) */
-    PILOT_JSON,     /* JSON lines: {"event": "step", ...} */
-} PilotOutput;
+struct cJSON;
+
+/* What a face shows of a running pilot: the engine prints nothing and calls
+ * these (each may be NULL) from the thread that called pilot_run, in the
+ * order things happen. The pointers are valid only during the call. */
+typedef struct PilotView {
+    void *ctx;
+    /* Each event as one JSON line without the newline: "start", "step",
+     * "eval", "log" (as appended to the run's metrics.jsonl), and at the end
+     * of a completed run {"event": "summary", "summary": {...}} (recorded in
+     * the database, not in metrics.jsonl). */
+    void (*json)(void *ctx, const char *line);
+    void (*step)(void *ctx, const TrainStep *s);
+    void (*eval)(void *ctx, const TrainEval *e);
+    void (*log)(void *ctx, const char *level, const char *msg);
+    /* A completed run's summary, as recorded (run_summary's fields). */
+    void (*summary)(void *ctx, const struct cJSON *summary);
+    /* The run ended in any way (after its last event). */
+    void (*done)(void *ctx);
+} PilotView;
 
 typedef struct PilotOptions {
     TrainConfig train;
@@ -27,12 +41,8 @@ typedef struct PilotOptions {
     /* NULL: a folder of the run's own beside the database in use
      * (pilot_default_run_dir). Given: it must be absent or empty. */
     const char *out_dir;
-    PilotOutput output;
+    PilotView view;
     int64_t resume_id;      /* > 0: resume this run with its recorded settings */
-    /* PILOT_PROGRESS: called for each update instead of the plain progress
-     * line (the CLI draws a bar); may be NULL. */
-    void (*progress)(void *ctx, const TrainStep *s);
-    void *progress_ctx;
 } PilotOptions;
 
 /* Runs (or resumes) a pilot. *stop: 1 (SIGINT/SIGTERM) stops after the

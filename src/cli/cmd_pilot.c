@@ -344,10 +344,22 @@ static int print_estimate(const PilotOptions *o, const LlamaConfig *cfgp, const 
     return CLI_OK;
 }
 
-/* A progress bar with the ETA, redrawn in place on a terminal. */
+/* --- what a pilot shows on the terminal (the engine's PilotView) ---------------------- */
+
+typedef enum {
+    PILOT_PROGRESS, /* a progress bar with the ETA, redrawn in place (a terminal) */
+    PILOT_LINES,    /* one plain line per update (not a terminal) */
+    PILOT_JSON,     /* the events as JSON lines */
+} PilotOutput;
+
 typedef struct Bar {
+    PilotOutput out;
     int width;
 } Bar;
+
+static PilotOutput pilot_output(bool json) {
+    return json ? PILOT_JSON : isatty(STDOUT_FILENO) ? PILOT_PROGRESS : PILOT_LINES;
+}
 
 static void fmt_eta(double s, char *out, size_t n) {
     if (!(s >= 0) || s > 1e8)
@@ -360,8 +372,7 @@ static void fmt_eta(double s, char *out, size_t n) {
         snprintf(out, n, "%dh%02dm", (int)(s / 3600), (int)(s / 60) % 60);
 }
 
-static void draw_bar(void *ctx, const TrainStep *s) {
-    const Bar *b = ctx;
+static void draw_bar(const Bar *b, const TrainStep *s) {
     double f = s->total > 0 ? (double)s->step / (double)s->total : 0;
     double eta = s->step > 0 ? s->elapsed_s / (double)s->step * (double)(s->total - s->step) : -1;
     char e[32], tail[160];
@@ -384,21 +395,127 @@ static void draw_bar(void *ctx, const TrainStep *s) {
     fflush(stdout);
 }
 
-static int run_pilot(const CliGlobal *g, PilotOptions *o) {
+
+static void view_json(void *ctx, const char *line) {
+    const Bar *b = ctx;
+    if (b->out == PILOT_JSON) {
+        printf("%s\n", line);
+        fflush(stdout);
+    }
+}
+
+static void view_step(void *ctx, const TrainStep *s) {
+    const Bar *b = ctx;
+    if (b->out == PILOT_PROGRESS)
+        draw_bar(b, s);
+    else if (b->out == PILOT_LINES)
+        printf("step %lld/%lld loss %.4f lr %.2e %.0f tok/s\n", s->step, s->total, s->loss, s->lr,
+               s->tokens_per_s);
+}
+
+static void view_eval(void *ctx, const TrainEval *e) {
+    const Bar *b = ctx;
+    if (b->out == PILOT_JSON)
+        return;
+    printf("%s%s loss %.4f", b->out == PILOT_PROGRESS ? "\n" : "", e->kind, e->loss);
+    if (!isnan(e->accuracy))
+        printf(", exact match %.1f%% of %d", 100 * e->accuracy, e->n_examples);
+    printf("\n");
+}
+
+static void view_log(void *ctx, const char *level, const char *msg) {
+    const Bar *b = ctx;
+    (void)level;
+    if (b->out != PILOT_JSON)
+        printf("%s%s\n", b->out == PILOT_PROGRESS ? "\n" : "", msg);
+}
+
+/* "42 s", "3.5 min", "2.1 h", "4.3 days" */
+static void fmt_hours(double h, char *out, size_t n) {
+    double s = h * 3600;
+    if (!isfinite(s))
+        snprintf(out, n, "n/a");
+    else if (s < 1)
+        snprintf(out, n, "under 1 s");
+    else if (s < 120)
+        snprintf(out, n, "%.0f s", s);
+    else if (s < 7200)
+        snprintf(out, n, "%.1f min", s / 60);
+    else if (h < 72)
+        snprintf(out, n, "%.1f h", h);
+    else
+        snprintf(out, n, "%.1f days", h / 24);
+}
+
+static void fmt_dollars(double v, char *out, size_t n) {
+    if (v < 0.01)
+        snprintf(out, n, "under $0.01");
+    else
+        snprintf(out, n, "$%.2f", v);
+}
+
+static double jnum(const cJSON *o, const char *key) {
+    const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsNumber(x) ? x->valuedouble : NAN;
+}
+
+static void view_summary(void *ctx, const cJSON *sum) {
+    const Bar *b = ctx;
+    if (b->out == PILOT_JSON)
+        return;
+    const cJSON *base = cJSON_GetObjectItem(sum, "base"), *tu = cJSON_GetObjectItem(sum, "tuned");
+    printf("\nheld-out loss: base %.4f -> tuned %.4f\n", jnum(base, "loss"), jnum(tu, "loss"));
+    double ba = jnum(base, "accuracy"), ta = jnum(tu, "accuracy");
+    if (!isnan(ba) && !isnan(ta))
+        printf("exact match:   base %.1f%% -> tuned %.1f%%\n", 100 * ba, 100 * ta);
+    const cJSON *ex = cJSON_GetObjectItem(sum, "examples");
+    if (cJSON_IsString(ex) && *ex->valuestring)
+        printf("%s", ex->valuestring);
+    const cJSON *fr = cJSON_GetObjectItem(sum, "full_run");
+    char t[32], d[32];
+    fmt_hours(jnum(fr, "here_hours"), t, sizeof t);
+    double epochs = jnum(fr, "epochs");
+    printf("full run: %.0f tokens x %.2f epochs: %s on this machine\n",
+           jnum(fr, "tokens") / (epochs > 0 ? epochs : 1), epochs, t);
+    const cJSON *g;
+    int shown = 0;
+    cJSON_ArrayForEach(g, cJSON_GetObjectItem(fr, "gpus")) {
+        if (shown++ == 0)
+            printf("  on one GPU at %.0f%% of its bf16 peak:", 100 * jnum(fr, "gpu_utilization"));
+        const cJSON *id = cJSON_GetObjectItem(g, "gpu");
+        fmt_hours(jnum(g, "hours"), t, sizeof t);
+        fmt_dollars(jnum(g, "usd"), d, sizeof d);
+        printf("%s %s %s (%s)", shown > 1 ? ";" : "", cJSON_IsString(id) ? id->valuestring : "?",
+               t, d);
+    }
+    printf("%s", shown ? "\n" : "");
+}
+
+static void view_done(void *ctx) {
+    const Bar *b = ctx;
+    if (b->out == PILOT_PROGRESS)
+        printf("\n");
+    fflush(stdout);
+}
+
+static int run_pilot(const CliGlobal *g, PilotOptions *o, PilotOutput out) {
     TpError err = {0};
     Store *s = NULL;
     Pricing pricing;
     bool priced = pricing_load_bundled(&pricing, &err) == TP_OK;
     TpStatus st = cli_open_store(g, &s, &err);
     int64_t id = 0;
-    Bar bar = {80};
+    Bar bar = {out, 80};
     struct winsize ws;
-    if (o->output == PILOT_PROGRESS) {
-        if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
-            bar.width = ws.ws_col;
-        o->progress = draw_bar;
-        o->progress_ctx = &bar;
-    }
+    if (out == PILOT_PROGRESS && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+        bar.width = ws.ws_col;
+    o->view = (PilotView){.ctx = &bar,
+                          .json = view_json,
+                          .step = view_step,
+                          .eval = view_eval,
+                          .log = view_log,
+                          .summary = view_summary,
+                          .done = view_done};
     if (st == TP_OK) {
         catch_signals();
         st = pilot_run(s, priced ? &pricing : NULL, o, &g_stop, &id, &err);
@@ -407,15 +524,15 @@ static int run_pilot(const CliGlobal *g, PilotOptions *o) {
     if (st != TP_OK) {
         rc = cli_fail(st, &err);
     } else if (g_stop == 2) {
-        if (o->output != PILOT_JSON)
+        if (out != PILOT_JSON)
             printf("run %lld cancelled; its checkpoint is kept\n", (long long)id);
         rc = CLI_FAIL;
     } else if (g_stop) {
-        if (o->output != PILOT_JSON)
+        if (out != PILOT_JSON)
             printf("run %lld interrupted; continue with: tunepilot runs resume %lld\n",
                    (long long)id, (long long)id);
         rc = 128 + (g_signal ? g_signal : SIGINT); /* 130 after Ctrl-C, as shells expect */
-    } else if (o->output != PILOT_JSON) {
+    } else if (out != PILOT_JSON) {
         printf("run %lld completed (tunepilot runs show %lld)\n", (long long)id, (long long)id);
     }
     if (priced)
@@ -621,10 +738,9 @@ int cmd_pilot(const CliGlobal *g, int argc, char **argv) {
         printf("settings for %d training examples: %lld updates of batch %d (%.2f epochs), "
                "learning rate %g (tunepilot pilot --help: how they are chosen)\n",
                n_train, c->steps, c->batch, epochs, c->lr);
-    o.output = json ? PILOT_JSON : isatty(STDOUT_FILENO) ? PILOT_PROGRESS : PILOT_LINES;
     if (demo && !json)
         cli_demo_announce(&o);
-    return run_pilot(g, &o);
+    return run_pilot(g, &o, pilot_output(json));
 }
 
 /* --- runs -------------------------------------------------------------------------------- */
@@ -912,8 +1028,7 @@ int cmd_runs(const CliGlobal *g, int argc, char **argv) {
         store_close(s);
         s = NULL;
         if (st == TP_OK && restart) {
-            o.output = json ? PILOT_JSON : isatty(STDOUT_FILENO) ? PILOT_PROGRESS : PILOT_LINES;
-            rc = run_pilot(g, &o);
+            rc = run_pilot(g, &o, pilot_output(json));
         } else {
             rc = st == TP_OK ? CLI_OK : cli_fail(st, &err);
         }

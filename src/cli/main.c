@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "tunepilot/blas.h"
+#include "tunepilot/net.h"
 
 #include <unistd.h>
 
@@ -73,9 +74,16 @@ static const Command COMMANDS[] = {
     {"tui", cmd_tui},
 };
 
+/* TUNEPILOT_HTTP_TRACE's lines (net.h) go to stderr. */
+static void trace_to_stderr(void *ctx, const char *line) {
+    (void)ctx;
+    fprintf(stderr, "%s\n", line);
+}
+
 int main(int argc, char **argv) {
     /* before anything else: the BLAS's kernels are fixed when it loads */
     tp_blas_ensure_core(argv);
+    net_set_trace(trace_to_stderr, NULL);
     CliGlobal g = {0};
     int i = 1;
     for (; i < argc; i++) {

@@ -3,6 +3,7 @@
  * the usual variables (libcurl reads them), a tunepilot User-Agent, and
  * error messages that never carry the API key. */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,25 @@ static long env_long(const char *name, long dflt, long min, long max) {
     return x;
 }
 
+static NetTraceFn g_trace_fn;
+static void *g_trace_ctx;
+
+void net_set_trace(NetTraceFn fn, void *ctx) {
+    g_trace_fn = fn;
+    g_trace_ctx = ctx;
+}
+
+void net_trace(const char *fmt, ...) {
+    if (!g_trace_fn)
+        return;
+    char line[2400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    g_trace_fn(g_trace_ctx, line);
+}
+
 void net_settings(NetSettings *s) {
     s->timeout_ms = env_long("TUNEPILOT_HTTP_TIMEOUT_MS", 60000, 1, 86400000L);
     s->connect_timeout_ms = env_long("TUNEPILOT_HTTP_CONNECT_TIMEOUT_MS", 10000, 1, 600000);
@@ -43,7 +63,7 @@ void net_settings(NetSettings *s) {
     s->backoff_ms = env_long("TUNEPILOT_HTTP_BACKOFF_MS", 500, 0, 600000);
     s->max_wait_ms = env_long("TUNEPILOT_HTTP_MAX_WAIT_MS", 60000, 0, 3600000);
     const char *t = getenv("TUNEPILOT_HTTP_TRACE");
-    s->trace = t && *t && strcmp(t, "0") != 0;
+    s->trace = t && *t && strcmp(t, "0") != 0 && g_trace_fn != NULL;
     const char *ca = getenv("TUNEPILOT_CA_BUNDLE");
     s->ca_bundle = ca && *ca ? ca : NULL;
 }
@@ -158,22 +178,22 @@ static bool secret_header(const char *h) {
 void net_trace_request(const NetRequest *rq) {
     char url[2048];
     net_display_url(rq->url, url, sizeof url);
-    fprintf(stderr, "> %s %s\n", rq->method ? rq->method : "GET", url);
-    fprintf(stderr, "> User-Agent: %s\n", net_user_agent());
+    net_trace("> %s %s", rq->method ? rq->method : "GET", url);
+    net_trace("> User-Agent: %s", net_user_agent());
     if (rq->bearer)
-        fprintf(stderr, "> Authorization: Bearer [REDACTED]\n");
+        net_trace("> Authorization: Bearer [REDACTED]");
     for (const char *const *h = rq->headers; h && *h; h++) {
         if (secret_header(*h)) {
             const char *colon = strchr(*h, ':');
-            fprintf(stderr, "> %.*s: [REDACTED]\n", (int)(colon - *h), *h);
+            net_trace("> %.*s: [REDACTED]", (int)(colon - *h), *h);
         } else {
-            fprintf(stderr, "> %s\n", *h);
+            net_trace("> %s", *h);
         }
     }
     if (rq->n_parts)
-        fprintf(stderr, "> (multipart/form-data, %d parts)\n", rq->n_parts);
+        net_trace("> (multipart/form-data, %d parts)", rq->n_parts);
     else if (rq->body)
-        fprintf(stderr, "> (body: %zu bytes)\n", rq->body_len);
+        net_trace("> (body: %zu bytes)", rq->body_len);
 }
 
 /* --- provider messages --------------------------------------------------------------- */
@@ -531,7 +551,7 @@ TpStatus net_http(const NetRequest *rq, NetResponse *rs, TpError *err) {
             return setup;
         }
         if (s.trace)
-            fprintf(stderr, "< %ld (%zu bytes, %.0f ms)%s%s\n", rs->status, rs->len,
+            net_trace("< %ld (%zu bytes, %.0f ms)%s%s", rs->status, rs->len,
                     net_now_ms() - t0, rc ? ": " : "", rc ? curl_easy_strerror(rc) : "");
         if (rc != CURLE_OK || !retryable(rs->status) || i >= retries)
             break;

@@ -31,8 +31,11 @@ void net_global_init(void);
 TpStatus net_easy_setup(CURL *h, const NetRequest *rq, const NetSettings *s,
                         struct curl_slist **list, TpError *err);
 
-/* Writes "> METHOD URL" and the request headers to stderr with the
- * Authorization value replaced by "Bearer [REDACTED]". */
+/* One line to the trace sink (net_set_trace), if any. */
+void net_trace(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Traces "> METHOD URL" and the request headers with the Authorization
+ * value replaced by "Bearer [REDACTED]". */
 void net_trace_request(const NetRequest *rq);
 
 /* The URL as shown in messages and records: no user:password, and the

@@ -333,7 +333,7 @@ TpStatus probe_run(const ProbeOptions *o, ProbeResult *r, TpError *err) {
             ProbeSample *s = &r->samples[q->index];
             finish_sample(o, q, rc, s);
             if (set.trace)
-                fprintf(stderr, "< request %d: %s%s\n", q->index + 1,
+                net_trace("< request %d: %s%s", q->index + 1,
                         s->ok ? "ok" : "failed: ", s->ok ? "" : s->error);
             curl_multi_remove_handle(m, q->h);
             release(q);

@@ -125,30 +125,28 @@ TpStatus pilot_options_from_run(const StoreRun *r, PilotOptions *o, TpError *err
     return st;
 }
 
-/* --- the sink: database, metrics.jsonl, stdout ----------------------------------------- */
+/* --- the sink: database, metrics.jsonl, the face's view --------------------------------- */
 
 typedef struct Sink {
     Store *store;
     int64_t run;
     FILE *jsonl;
-    PilotOutput out;
-    double last_print;
-    void (*progress)(void *ctx, const TrainStep *s);
-    void *progress_ctx;
+    const PilotView *view;
 } Sink;
 
-static void jsonl_line(Sink *k, cJSON *o) {
+/* The event to metrics.jsonl (when to_file) and to the view. */
+static void emit(Sink *k, cJSON *o, bool to_file) {
     char *s = cJSON_PrintUnformatted(o);
-    if (k->jsonl) {
+    if (k->jsonl && to_file) {
         fprintf(k->jsonl, "%s\n", s);
         fflush(k->jsonl);
     }
-    if (k->out == PILOT_JSON) {
-        printf("%s\n", s);
-        fflush(stdout);
-    }
+    if (k->view->json)
+        k->view->json(k->view->ctx, s);
     free(s);
 }
+
+static void jsonl_line(Sink *k, cJSON *o) { emit(k, o, true); }
 
 static void on_step(void *ctx, const TrainStep *s) {
     Sink *k = ctx;
@@ -171,17 +169,8 @@ static void on_step(void *ctx, const TrainStep *s) {
     cJSON_AddNumberToObject(o, "tokens", (double)s->tokens);
     jsonl_line(k, o);
     cJSON_Delete(o);
-    double eta = s->step > 0 ? s->elapsed_s / s->step * (s->total - s->step) : 0;
-    if (k->out == PILOT_PROGRESS && k->progress) {
-        k->progress(k->progress_ctx, s);
-    } else if (k->out == PILOT_PROGRESS) {
-        printf("\rstep %lld/%lld  loss %.4f  lr %.2e  %.0f tok/s  %.0f MB  ETA %.0fs   ",
-               s->step, s->total, s->loss, s->lr, s->tokens_per_s, s->rss_mb, eta);
-        fflush(stdout);
-    } else if (k->out == PILOT_LINES) {
-        printf("step %lld/%lld loss %.4f lr %.2e %.0f tok/s\n", s->step, s->total, s->loss, s->lr,
-               s->tokens_per_s);
-    }
+    if (k->view->step)
+        k->view->step(k->view->ctx, s);
 }
 
 static void on_eval(void *ctx, const TrainEval *e) {
@@ -201,11 +190,8 @@ static void on_eval(void *ctx, const TrainEval *e) {
     cJSON_AddNumberToObject(o, "examples", e->n_examples);
     jsonl_line(k, o);
     cJSON_Delete(o);
-    if (k->out == PILOT_PROGRESS || k->out == PILOT_LINES)
-        printf("%s%s loss %.4f%s", k->out == PILOT_PROGRESS ? "\n" : "", e->kind, e->loss,
-               isnan(e->accuracy) ? "\n" : "");
-    if ((k->out == PILOT_PROGRESS || k->out == PILOT_LINES) && !isnan(e->accuracy))
-        printf(", exact match %.1f%% of %d\n", 100 * e->accuracy, e->n_examples);
+    if (k->view->eval)
+        k->view->eval(k->view->ctx, e);
 }
 
 static void on_event(void *ctx, const char *level, const char *msg) {
@@ -220,8 +206,8 @@ static void on_event(void *ctx, const char *level, const char *msg) {
     cJSON_AddStringToObject(o, "message", msg);
     jsonl_line(k, o);
     cJSON_Delete(o);
-    if (k->out == PILOT_PROGRESS || k->out == PILOT_LINES)
-        printf("%s%s\n", k->out == PILOT_PROGRESS ? "\n" : "", msg);
+    if (k->view->log)
+        k->view->log(k->view->ctx, level, msg);
 }
 
 /* --- the full run, priced ----------------------------------------------------------------- */
@@ -263,63 +249,6 @@ static cJSON *full_run_json(const TrainInfo *ti, const TrainConfig *c, const Pri
         cJSON_AddItemToArray(g, e);
     }
     return o;
-}
-
-/* "42 s", "3.5 min", "2.1 h", "4.3 days" */
-static void fmt_hours(double h, char *out, size_t n) {
-    double s = h * 3600;
-    if (!isfinite(s))
-        snprintf(out, n, "n/a");
-    else if (s < 1)
-        snprintf(out, n, "under 1 s");
-    else if (s < 120)
-        snprintf(out, n, "%.0f s", s);
-    else if (s < 7200)
-        snprintf(out, n, "%.1f min", s / 60);
-    else if (h < 72)
-        snprintf(out, n, "%.1f h", h);
-    else
-        snprintf(out, n, "%.1f days", h / 24);
-}
-
-static void fmt_dollars(double v, char *out, size_t n) {
-    if (v < 0.01)
-        snprintf(out, n, "under $0.01");
-    else
-        snprintf(out, n, "$%.2f", v);
-}
-
-static void print_summary(const cJSON *sum) {
-    const cJSON *b = cJSON_GetObjectItem(sum, "base"), *tu = cJSON_GetObjectItem(sum, "tuned");
-    const cJSON *bl = cJSON_GetObjectItem(b, "loss"), *tl = cJSON_GetObjectItem(tu, "loss");
-    const cJSON *ba = cJSON_GetObjectItem(b, "accuracy"), *ta = cJSON_GetObjectItem(tu, "accuracy");
-    printf("\nheld-out loss: base %.4f -> tuned %.4f\n", cJSON_IsNumber(bl) ? bl->valuedouble : NAN,
-           cJSON_IsNumber(tl) ? tl->valuedouble : NAN);
-    if (cJSON_IsNumber(ba) && cJSON_IsNumber(ta))
-        printf("exact match:   base %.1f%% -> tuned %.1f%%\n", 100 * ba->valuedouble,
-               100 * ta->valuedouble);
-    const cJSON *ex = cJSON_GetObjectItem(sum, "examples");
-    if (cJSON_IsString(ex) && *ex->valuestring)
-        printf("%s", ex->valuestring);
-    const cJSON *fr = cJSON_GetObjectItem(sum, "full_run");
-    const cJSON *hh = cJSON_GetObjectItem(fr, "here_hours");
-    char t[32], d[32];
-    fmt_hours(cJSON_IsNumber(hh) ? hh->valuedouble : NAN, t, sizeof t);
-    double epochs = cJSON_GetObjectItem(fr, "epochs")->valuedouble;
-    printf("full run: %.0f tokens x %.2f epochs: %s on this machine\n",
-           cJSON_GetObjectItem(fr, "tokens")->valuedouble / (epochs > 0 ? epochs : 1), epochs, t);
-    const cJSON *g;
-    int shown = 0;
-    cJSON_ArrayForEach(g, cJSON_GetObjectItem(fr, "gpus")) {
-        if (shown++ == 0)
-            printf("  on one GPU at %.0f%% of its bf16 peak:",
-                   100 * cJSON_GetObjectItem(fr, "gpu_utilization")->valuedouble);
-        fmt_hours(cJSON_GetObjectItem(g, "hours")->valuedouble, t, sizeof t);
-        fmt_dollars(cJSON_GetObjectItem(g, "usd")->valuedouble, d, sizeof d);
-        printf("%s %s %s (%s)", shown > 1 ? ";" : "", cJSON_GetObjectItem(g, "gpu")->valuestring,
-               t, d);
-    }
-    printf("%s", shown ? "\n" : "");
 }
 
 /* --- the run ---------------------------------------------------------------------------------- */
@@ -382,13 +311,13 @@ static TpStatus finish(Store *s, const Pricing *pricing, const PilotOptions *o, 
     cJSON_AddItemToObject(sum, "full_run", full_run_json(&ti, &o->train, pricing));
     char *js = cJSON_PrintUnformatted(sum);
     st = store_run_set_summary(s, k->run, js, err);
-    if (st == TP_OK && o->output != PILOT_QUIET && o->output != PILOT_JSON)
-        print_summary(sum);
-    if (st == TP_OK && o->output == PILOT_JSON) {
+    if (st == TP_OK && o->view.summary)
+        o->view.summary(o->view.ctx, sum);
+    if (st == TP_OK && o->view.json) {
         cJSON *ev = cJSON_CreateObject();
         cJSON_AddStringToObject(ev, "event", "summary");
         cJSON_AddItemReferenceToObject(ev, "summary", sum);
-        jsonl_line(k, ev);
+        emit(k, ev, false); /* the summary is recorded in the database */
         cJSON_Delete(ev);
     }
     free(js);
@@ -468,7 +397,7 @@ static TpStatus run_locked(Store *s, const Pricing *pricing, const PilotOptions 
         st = trainer_resume(t, &resumed, err);
     char jpath[4200];
     snprintf(jpath, sizeof jpath, "%s/metrics.jsonl", dir);
-    Sink k = {s, id, NULL, o->output, 0, o->progress, o->progress_ctx};
+    Sink k = {s, id, NULL, &o->view};
     /* O_NOFOLLOW, regular files only: a planted link is never appended to */
     if (st == TP_OK && !(k.jsonl = tp_file_open_append(jpath, err)))
         st = err->code;
@@ -502,8 +431,6 @@ static TpStatus run_locked(Store *s, const Pricing *pricing, const PilotOptions 
         st = trainer_run(t, &sink, stop, &finished, err);
     if (st == TP_OK && finished)
         st = finish(s, pricing, o, t, &k, dir, err);
-    if (o->output == PILOT_PROGRESS)
-        printf("\n");
     TpError ignore;
     if (st != TP_OK)
         on_event(&k, "error", err->msg);
@@ -524,6 +451,8 @@ static TpStatus run_locked(Store *s, const Pricing *pricing, const PilotOptions 
     pilot_gate_leave();
     if (k.jsonl)
         fclose(k.jsonl);
+    if (o->view.done)
+        o->view.done(o->view.ctx);
     return st;
 }
 

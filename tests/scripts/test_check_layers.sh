@@ -3,7 +3,8 @@
 # planted violation: an engine including a tool, the model layer including an
 # engine, a tool including a face, a screen using another screen's class, a
 # screen offering a function outside its class, an include circle among the
-# workbench's headers, a public header it cannot place.
+# workbench's headers, a public header it cannot place, an engine that
+# prints.
 set -euo pipefail
 root=${1:?usage: test_check_layers.sh REPO_ROOT}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/layers.XXXXXX")
@@ -35,6 +36,19 @@ plant include/tunepilot/store.h '#include "tunepilot/tokenizer.h"' 'store (store
 plant src/tui/screen_runs.c 'static void x(void) { (void)tui_pilot_screen.draw; }' 'screen_runs.c uses screen_pilot.c: tui_pilot_screen'
 plant src/tui/screen_runs.c 'int runs_selected(void) { return 0; }' 'runs_selected is not static'
 plant src/tui/layout.h '#include "tui/tui.h"' 'src/tui/layout.h: include circle'
+# engines never print (a FILE * the caller passed is fine; comments and strings are not code)
+plant src/pilot/run.c 'static void x(int s) { printf("step %d\n", s); }' 'pilot is below the faces'
+plant src/net/http.c 'static void x(void) { fprintf(stderr, "> GET\n"); }' 'net is below the faces'
+plant src/train/trainer.c 'static void x(const char *m) { fputs(m, stdout); }' 'train is below the faces'
+plant src/core/buf.c 'static void x(void) { puts("x"); }' 'core is below the faces'
+plant src/report/svg.c 'static FILE *x(void) { return stderr; }' 'report is below the faces'
+rm -rf "$tmp/t" && mkdir "$tmp/t" && cp -r "$root/src" "$root/include" "$tmp/t/"
+printf '%s\n' '/* printf("x") on stderr */' 'static void x(FILE *f) { fprintf(f, "printf(stdout)\n"); }' \
+  >>"$tmp/t/src/pilot/run.c"
+if ! "$root/scripts/check-layers.sh" "$tmp/t" >/dev/null 2>"$tmp/err"; then
+  echo "FAIL: a comment, a string or a caller's FILE * counted as printing:"; cat "$tmp/err"
+  fails=$((fails + 1))
+fi
 rm -rf "$tmp/t" && mkdir "$tmp/t" && cp -r "$root/src" "$root/include" "$tmp/t/"
 echo '/* x */' >"$tmp/t/include/tunepilot/unplaced.h"
 if "$root/scripts/check-layers.sh" "$tmp/t" >/dev/null 2>"$tmp/err" ||
