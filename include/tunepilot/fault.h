@@ -17,8 +17,13 @@
  * Unit tests call tp_fault_arm; CLI tests set TUNEPILOT_FAULT=ACTION:POINT:N
  * (ACTION kill, enospc or eio; POINT write, fsync, rename or dirsync; for
  * example kill:rename:2 or enospc:write:5), read at the first hit. The
+ * variable is read only in builds with TP_FAULT_ENV (CMake option, on by
+ * default except in Release and MinSizeRel builds, where it is compiled
+ * out). The
  * counters are per process and not thread-safe: the writers run on one
- * thread. */
+ * thread.
+ *
+ * Owned by the core module (src/core/); any module may include it. */
 #ifndef TUNEPILOT_FAULT_H
 #define TUNEPILOT_FAULT_H
 

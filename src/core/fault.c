@@ -36,9 +36,13 @@ long tp_fault_count(TpFaultPoint point) {
 }
 
 /* TUNEPILOT_FAULT=ACTION:POINT:N; anything malformed is ignored with a
- * warning on stderr (this is a test hook: it must not be silently off). */
+ * warning on stderr (this is a test hook: it must not be silently off).
+ * Builds without TP_FAULT_ENV (Release, MinSizeRel) never read it. */
 static void read_env(void) {
     g_env_read = 1;
+#ifndef TP_FAULT_ENV
+    return;
+#else
     const char *v = getenv("TUNEPILOT_FAULT");
     if (!v || !*v)
         return;
@@ -63,6 +67,7 @@ static void read_env(void) {
     g_point = (TpFaultPoint)p;
     g_at = n;
     g_action = a;
+#endif
 }
 
 int tp_fault_hit(TpFaultPoint point) {

@@ -108,6 +108,13 @@ mkdir "$WORK/rep"
 [ -f "$WORK/rep/report.md" ] && [ ! -L "$WORK/rep/report.md" ] && grep -q . "$WORK/rep/report.md" &&
   ok || bad "no report.md"
 
+# The two parts below need TUNEPILOT_FAULT, which builds without TP_FAULT_ENV
+# (Release, MinSizeRel) never read: there a planted fault must do nothing.
+if [ "${TP_FAULT_ENV:-1}" = 0 ]; then
+  d=$WORK/no-fault-env
+  TUNEPILOT_DB=$d.db TUNEPILOT_FAULT=kill:rename:1 "$TP" pilot --model "$DM" "${common[@]}" --steps 1 \
+    --out "$d" >/dev/null 2>&1 && ok || bad "TUNEPILOT_FAULT acted in a build without TP_FAULT_ENV"
+else
 # --- a kill at every fsync and every rename of the atomic writer ------------------------
 # 3 updates, a checkpoint after each: fsyncs and renames 1-3 are the
 # checkpoints', then the export's two files' and the staged folder's; 7 runs
@@ -152,6 +159,7 @@ expect 1 "adapter_config.json: cannot write: No space left on device" -- \
   env TUNEPILOT_DB="$d.db" TUNEPILOT_FAULT=enospc:write:16 "$TP" pilot "${kc[@]}" --out "$d"
 [ ! -e "$d/adapter" ] && [ -f "$d/checkpoint.safetensors" ] && ok || bad "ENOSPC on export"
 [ -z "$(temps "$d")" ] && ok || bad "ENOSPC on export left temp files: $(temps "$d")"
+fi
 
 # --- an external trainer: no keys unless passed, its output redacted ---------------------
 export HF_TOKEN="hf_$RANDOM${RANDOM}abcdefgh" TOKENIZERS_PARALLELISM=false
