@@ -1,6 +1,8 @@
 /* arena.h - a bump allocator for data that lives and dies together (a parsed
  * pricing table, a scenario). One tp_arena_free releases everything.
- * Allocation failure aborts (out of memory is the one fatal error). */
+ * Allocation failure aborts (out of memory is the one fatal error).
+ *
+ * Owned by the core module (src/core/); any module may include it. */
 #ifndef TUNEPILOT_ARENA_H
 #define TUNEPILOT_ARENA_H
 

@@ -1,4 +1,6 @@
-/* assets.h - files compiled into the binary (pricing tables, examples). */
+/* assets.h - files compiled into the binary (pricing tables, examples).
+ *
+ * Owned by the core module (src/core/); any module may include it. */
 #ifndef TUNEPILOT_ASSETS_H
 #define TUNEPILOT_ASSETS_H
 

@@ -83,7 +83,10 @@
  *
  * audit_run reads the files and nothing else (pricing is passed in); it
  * fails only for unreadable files or bad options; problems in the data are
- * issues in the result. */
+ * issues in the result.
+ *
+ * Owned by the data module (src/data/); included by the modules of its layer (pricing, data,
+ * train, net) and those above (decide, cost, pilot, handoff, eval, session, report, cli, tui). */
 #ifndef TUNEPILOT_AUDIT_H
 #define TUNEPILOT_AUDIT_H
 

@@ -8,7 +8,9 @@
  * OPENBLAS_CORETYPE once, when it is loaded, so the fix is to set it and
  * re-execute the program once, before any work (tp_blas_ensure_core). A
  * value the user set is always respected: some machines set it because an
- * older build computes wrongly or crashes on them. */
+ * older build computes wrongly or crashes on them.
+ *
+ * Owned by the core module (src/core/); any module may include it. */
 #ifndef TUNEPILOT_BLAS_H
 #define TUNEPILOT_BLAS_H
 

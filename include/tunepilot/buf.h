@@ -1,4 +1,6 @@
-/* buf.h - a growable NUL-terminated string. */
+/* buf.h - a growable NUL-terminated string.
+ *
+ * Owned by the core module (src/core/); any module may include it. */
 #ifndef TUNEPILOT_BUF_H
 #define TUNEPILOT_BUF_H
 

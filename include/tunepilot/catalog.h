@@ -1,7 +1,11 @@
 /* catalog.h - base models on this machine: the Hugging Face cache
  * ($HF_HOME/hub, else ~/.cache/huggingface/hub, laid out as
  * models--ORG--NAME/snapshots/REVISION/) and directories the user names.
- * Each entry says whether tunepilot can load it, and if not, why. */
+ * Each entry says whether tunepilot can load it, and if not, why.
+ *
+ * Owned by the model module (src/model/); included by the modules of its layer (model) and
+ * those above (pricing, data, train, net, decide, cost, pilot, handoff, eval, session, report,
+ * cli, tui). */
 #ifndef TUNEPILOT_CATALOG_H
 #define TUNEPILOT_CATALOG_H
 

@@ -19,13 +19,16 @@
  *   self_hosted    GPUs x hourly rate x replicas sized for peak load by an
  *                  M/M/c queue against the latency SLO, plus training runs
  *   routed         a traffic mix over other options (shares sum to 1)
- */
+ *
+ * Owned by the cost module (src/cost/); included by the modules of its layer (decide, cost,
+ * pilot, handoff, eval) and those above (session, report, cli, tui). */
 #ifndef TUNEPILOT_COST_H
 #define TUNEPILOT_COST_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "tunepilot/limits.h"
 #include "tunepilot/arena.h"
 #include "tunepilot/error.h"
 #include "tunepilot/pricing.h"
@@ -33,9 +36,7 @@
 #define COST_DAYS_PER_YEAR 365.0
 #define COST_DAYS_PER_MONTH (365.0 / 12.0)
 #define COST_GPU_HOURS_PER_MONTH 730.0
-#define COST_MAX_HORIZON_MONTHS 240
 #define COST_DEFAULT_DRAWS 10000
-#define COST_MAX_DRAWS 1000000
 
 /* A number that may be uncertain: lo == hi for a point. `v` is the value
  * in use (the midpoint, or the current Monte Carlo draw). When `link` is

@@ -85,7 +85,10 @@
  * 256 KiB since the last inserted id is tokenized piece by piece.
  *
  * Errors are TP_EINVAL with "FILE:LINE: $.path: what, expected what" (invalid
- * JSON: FILE:LINE:COL). Strings must be valid UTF-8. Nothing prints. */
+ * JSON: FILE:LINE:COL). Strings must be valid UTF-8. Nothing prints.
+ *
+ * Owned by the data module (src/data/); included by the modules of its layer (pricing, data,
+ * train, net) and those above (decide, cost, pilot, handoff, eval, session, report, cli, tui). */
 #ifndef TUNEPILOT_DATASET_H
 #define TUNEPILOT_DATASET_H
 
@@ -93,11 +96,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tunepilot/limits.h"
 #include "tunepilot/error.h"
 #include "tunepilot/tokenizer.h"
 
 #define DATASET_IGNORE (-100)                    /* label of a position without loss */
-#define DATASET_MAX_FILE_BYTES ((size_t)1 << 30) /* default file size cap: 1 GiB */
 
 typedef enum { DATASET_CHAT, DATASET_ALPACA, DATASET_COMPLETION } DatasetFormat;
 

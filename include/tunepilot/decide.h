@@ -41,7 +41,10 @@
  * method_hint, else the first method rule that fires.
  *
  * Everything here is pure except decide_catalog_list and
- * decide_framework_load, which read the user's frameworks directory. */
+ * decide_framework_load, which read the user's frameworks directory.
+ *
+ * Owned by the decide module (src/decide/); included by the modules of its layer (decide, cost,
+ * pilot, handoff, eval) and those above (session, report, cli, tui). */
 #ifndef TUNEPILOT_DECIDE_H
 #define TUNEPILOT_DECIDE_H
 
@@ -50,14 +53,13 @@
 
 #include <cjson/cJSON.h>
 
+#include "tunepilot/limits.h"
 #include "tunepilot/arena.h"
 #include "tunepilot/cost.h"
 #include "tunepilot/error.h"
 #include "tunepilot/pricing.h"
 
 #define DECIDE_FORMAT_VERSION 1
-#define DECIDE_ID_MAX 64
-#define DECIDE_MAX_FRAMEWORK_BYTES (1u << 20)
 
 typedef enum {
     DECIDE_PROMPT_ENGINEERING,

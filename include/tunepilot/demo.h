@@ -18,7 +18,10 @@
  *     pretrained with the trainer's full fine-tuning on the corpus.
  *
  * `tunepilot demo build` runs demo_build; `tunepilot pilot --demo` fine-tunes
- * the result with demo_pilot_config's settings. */
+ * the result with demo_pilot_config's settings.
+ *
+ * Owned by the pilot module (src/pilot/); included by the modules of its layer (decide, cost,
+ * pilot, handoff, eval) and those above (session, report, cli, tui). */
 #ifndef TUNEPILOT_DEMO_H
 #define TUNEPILOT_DEMO_H
 

@@ -4,7 +4,9 @@
  * and, when given a non-NULL TpError *, fills it with a message that names
  * the file, line, field or JSON path and what was expected. Nothing below
  * cli/ prints or exits; the CLI maps TP_EINVAL to exit status 2 (usage or
- * invalid input) and the other failures to 1. */
+ * invalid input) and the other failures to 1.
+ *
+ * Owned by the core module (src/core/); any module may include it. */
 #ifndef TUNEPILOT_ERROR_H
 #define TUNEPILOT_ERROR_H
 

@@ -32,7 +32,10 @@
  *             answer against the reference), mean over examples with a
  *             normal interval. A lexical overlap, not a judgement of meaning.
  *
- * Nothing prints; progress goes through a callback. */
+ * Nothing prints; progress goes through a callback.
+ *
+ * Owned by the eval module (src/eval/); included by the modules of its layer (decide, cost,
+ * pilot, handoff, eval) and those above (session, report, cli, tui). */
 #ifndef TUNEPILOT_EVAL_H
 #define TUNEPILOT_EVAL_H
 
@@ -41,15 +44,11 @@
 
 #include <cjson/cJSON.h>
 
+#include "tunepilot/limits.h"
 #include "tunepilot/error.h"
 #include "tunepilot/pricing.h"
 #include "tunepilot/store.h"
 
-#define EVAL_MAX_EXAMPLES 100000
-#define EVAL_MAX_SHOTS 64
-#define EVAL_MAX_LABELS 32
-#define EVAL_MAX_CONCURRENCY 32
-#define EVAL_MAX_ANSWER_BYTES (256u << 10)
 
 /* --- examples -------------------------------------------------------------------------- */
 

@@ -22,7 +22,10 @@
  * v4.46-era layout): log_history holds one entry per update
  * {epoch, grad_norm, learning_rate, loss, step}, one per evaluation
  * {epoch, eval_loss[, eval_accuracy], step} and a final
- * {epoch, step, total_flos, train_loss, train_runtime, ...}. */
+ * {epoch, step, total_flos, train_loss, train_runtime, ...}.
+ *
+ * Owned by the report module (src/report/); included by the modules of its layer (session,
+ * report) and those above (cli, tui). */
 #ifndef TUNEPILOT_EXPORT_H
 #define TUNEPILOT_EXPORT_H
 

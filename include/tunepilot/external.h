@@ -39,7 +39,10 @@
  * line the child wrote otherwise, its last output lines then stored as
  * "error" events; "interrupted" once a stop was requested. The summary holds
  * the exit code, line/metric/eval/event counts, the last loss and eval loss,
- * the trainer's final report and a summary event the child sent. */
+ * the trainer's final report and a summary event the child sent.
+ *
+ * Owned by the pilot module (src/pilot/); included by the modules of its layer (decide, cost,
+ * pilot, handoff, eval) and those above (session, report, cli, tui). */
 #ifndef TUNEPILOT_EXTERNAL_H
 #define TUNEPILOT_EXTERNAL_H
 
@@ -49,10 +52,10 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "tunepilot/limits.h"
 #include "tunepilot/error.h"
 #include "tunepilot/store.h"
 
-#define EXTERNAL_MAX_EVENTS 200 /* output lines stored as events, by default */
 #define EXTERNAL_TAIL_LINES 20  /* last lines stored as error events after a failure */
 
 typedef struct ExternalOptions {

@@ -12,7 +12,9 @@
  * Copies: only regular files are copied, opened with O_NOFOLLOW and
  * O_NONBLOCK: a symbolic link (unless it resolves inside a folder the
  * caller names), a FIFO, a device, a socket, a directory or a file of
- * /proc or /sys is refused with an error naming it. */
+ * /proc or /sys is refused with an error naming it.
+ *
+ * Owned by the core module (src/core/); any module may include it. */
 #ifndef TUNEPILOT_FILEIO_H
 #define TUNEPILOT_FILEIO_H
 

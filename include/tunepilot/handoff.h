@@ -20,7 +20,10 @@
  *
  * Field names follow each engine's documented configuration at the versions
  * named in HANDOFF_*_VERSION; a pilot setting an engine cannot express is
- * refused (TP_EINVAL naming the setting), never dropped. Nothing prints. */
+ * refused (TP_EINVAL naming the setting), never dropped. Nothing prints.
+ *
+ * Owned by the handoff module (src/handoff/); included by the modules of its layer (decide,
+ * cost, pilot, handoff, eval) and those above (session, report, cli, tui). */
 #ifndef TUNEPILOT_HANDOFF_H
 #define TUNEPILOT_HANDOFF_H
 

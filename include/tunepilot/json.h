@@ -1,7 +1,9 @@
 /* json.h - helpers over cJSON that produce precise error messages.
  *
  * Paths are written JSONPath-style ("$.options[2].model") and every message
- * says where (file or name, then path) and what was expected. */
+ * says where (file or name, then path) and what was expected.
+ *
+ * Owned by the core module (src/core/); any module may include it. */
 #ifndef TUNEPILOT_JSON_H
 #define TUNEPILOT_JSON_H
 

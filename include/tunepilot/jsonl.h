@@ -12,7 +12,10 @@
  *   - the record's format (chat / Alpaca / prompt-completion);
  *   - the pilot's seeded train/held-out split.
  * Nothing here allocates except jsonl_parse's cJSON tree (the caller deletes
- * it) and nothing prints. */
+ * it) and nothing prints.
+ *
+ * Owned by the data module (src/data/); included by the modules of its layer (pricing, data,
+ * train, net) and those above (decide, cost, pilot, handoff, eval, session, report, cli, tui). */
 #ifndef TUNEPILOT_JSONL_H
 #define TUNEPILOT_JSONL_H
 

@@ -10,7 +10,11 @@
  * Math follows transformers' modeling_llama.py: RMSNorm in fp32, RoPE with
  * the rotate-half pairing (i, i + D/2), GQA query head h reading KV head
  * h / (H / KV), SwiGLU MLP, cross-entropy over positions whose target is
- * not -100, mean over those positions. */
+ * not -100, mean over those positions.
+ *
+ * Owned by the model module (src/model/); included by the modules of its layer (model) and
+ * those above (pricing, data, train, net, decide, cost, pilot, handoff, eval, session, report,
+ * cli, tui). */
 #ifndef TUNEPILOT_LLAMA_H
 #define TUNEPILOT_LLAMA_H
 
@@ -18,11 +22,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tunepilot/limits.h"
 #include "tunepilot/error.h"
 
 #define LLAMA_IGNORE (-100) /* target id that carries no loss */
-#define LLAMA_MAX_EOS 8
-#define LLAMA_MAX_LAYERS 1024 /* num_hidden_layers accepted by config parsing */
 
 typedef enum {
     LLAMA_ROPE_DEFAULT,

@@ -6,7 +6,10 @@
  * zero, s = alpha / r, or alpha / sqrt(r) with rsLoRA. Dropout acts on the
  * LoRA branch's input only. Backward (summed over tokens), with u = A x~:
  * dB += s dy u^T, du = s B^T dy, dA += du x~^T, dx += W^T dy + D(A^T du)
- * where D re-applies the dropout mask and scale. */
+ * where D re-applies the dropout mask and scale.
+ *
+ * Owned by the train module (src/train/); included by the modules of its layer (pricing, data,
+ * train, net) and those above (decide, cost, pilot, handoff, eval, session, report, cli, tui). */
 #ifndef TUNEPILOT_LORA_H
 #define TUNEPILOT_LORA_H
 

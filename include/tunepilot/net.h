@@ -24,7 +24,10 @@
  *
  * API keys are passed as `bearer` and are sent only in the Authorization
  * header, only over https (or plain http to loopback: a local server). They never appear in a message this layer writes: every error
- * text, including what a server answered, goes through net_redact first. */
+ * text, including what a server answered, goes through net_redact first.
+ *
+ * Owned by the net module (src/net/); included by the modules of its layer (pricing, data,
+ * train, net) and those above (decide, cost, pilot, handoff, eval, session, report, cli, tui). */
 #ifndef TUNEPILOT_NET_H
 #define TUNEPILOT_NET_H
 
@@ -32,6 +35,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tunepilot/limits.h"
 #include "tunepilot/error.h"
 #include "tunepilot/pricing.h"
 #include "tunepilot/store.h"
@@ -43,7 +47,6 @@
 typedef void (*NetTraceFn)(void *ctx, const char *line);
 void net_set_trace(NetTraceFn fn, void *ctx);
 
-#define NET_DEFAULT_MAX_BYTES (16u << 20) /* response cap when a request names none */
 
 /* Called as bytes arrive: `now` so far, `total` expected or -1 when the
  * server did not say. Return nonzero to abort the transfer. */
@@ -166,7 +169,6 @@ TpStatus net_api_key(const char *env_name, bool required, const char **key, TpEr
 
 /* One event: `data` is its data lines joined by "\n" (NUL-terminated),
  * `event` its event name or "". Return nonzero to stop parsing. */
-#define NET_SSE_MAX_LINE (4u << 20)
 
 typedef int (*NetSseFn)(void *ctx, const char *event, const char *data, size_t len);
 
@@ -200,7 +202,6 @@ void net_sse_free(NetSse *p);
 
 #define NET_PRICES_URL                                                                             \
     "https://raw.githubusercontent.com/BerriAI/litellm/main/model_prices_and_context_window.json"
-#define NET_PRICES_MAX_BYTES (64u << 20)
 
 typedef enum {
     NET_PRICES_NEW,          /* a new snapshot was stored */

@@ -19,7 +19,10 @@
  * w' = NF4_CODE[code] * absmax', all in fp32.
  *
  * Thread safety: a quantized tensor is read-only after nf4_quantize;
- * every function taking a const Nf4Tensor * may run concurrently. */
+ * every function taking a const Nf4Tensor * may run concurrently.
+ *
+ * Owned by the train module (src/train/); included by the modules of its layer (pricing, data,
+ * train, net) and those above (decide, cost, pilot, handoff, eval, session, report, cli, tui). */
 #ifndef TUNEPILOT_NF4_H
 #define TUNEPILOT_NF4_H
 

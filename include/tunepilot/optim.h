@@ -1,7 +1,10 @@
 /* optim.h - AdamW with decoupled weight decay, global-norm clipping and the
  * warmup + cosine schedule, as PyTorch and transformers define them
  * (torch/optim/adamw.py; torch/nn/utils/clip_grad.py clip_grad_norm_;
- * transformers get_cosine_schedule_with_warmup). */
+ * transformers get_cosine_schedule_with_warmup).
+ *
+ * Owned by the train module (src/train/); included by the modules of its layer (pricing, data,
+ * train, net) and those above (decide, cost, pilot, handoff, eval, session, report, cli, tui). */
 #ifndef TUNEPILOT_OPTIM_H
 #define TUNEPILOT_OPTIM_H
 

@@ -1,4 +1,6 @@
-/* paths.h - where tunepilot keeps its files (XDG base directories). */
+/* paths.h - where tunepilot keeps its files (XDG base directories).
+ *
+ * Owned by the core module (src/core/); any module may include it. */
 #ifndef TUNEPILOT_PATHS_H
 #define TUNEPILOT_PATHS_H
 

@@ -1,6 +1,9 @@
 /* pilot.h - a pilot run: the trainer wired to the database, the run
  * directory (metrics.jsonl, checkpoint, adapter), the events a face shows (PilotView), the
- * before/after evaluation and the cost of the full run. */
+ * before/after evaluation and the cost of the full run.
+ *
+ * Owned by the pilot module (src/pilot/); included by the modules of its layer (decide, cost,
+ * pilot, handoff, eval) and those above (session, report, cli, tui). */
 #ifndef TUNEPILOT_PILOT_H
 #define TUNEPILOT_PILOT_H
 

@@ -7,7 +7,9 @@
  * inside each task (tp_pool_set_threads sets OpenBLAS to one thread), so
  * two threads do two threads' work and idle threads cost nothing.
  *
- * A call from inside a task runs its tasks inline on that thread. */
+ * A call from inside a task runs its tasks inline on that thread.
+ *
+ * Owned by the core module (src/core/); any module may include it. */
 #ifndef TUNEPILOT_POOL_H
 #define TUNEPILOT_POOL_H
 

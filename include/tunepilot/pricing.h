@@ -5,7 +5,11 @@
  * a dated snapshot stored in the database; applying a snapshot overrides the
  * API-model prices it holds. Every entry carries a source URL and an as-of
  * date. Prices are USD; token prices per million tokens. A missing optional
- * number is NAN ("not published" / "not offered"), never zero. */
+ * number is NAN ("not published" / "not offered"), never zero.
+ *
+ * Owned by the pricing module (src/pricing/); included by the modules of its layer (pricing,
+ * data, train, net) and those above (decide, cost, pilot, handoff, eval, session, report, cli,
+ * tui). */
 #ifndef TUNEPILOT_PRICING_H
 #define TUNEPILOT_PRICING_H
 

@@ -13,7 +13,10 @@
  * or finish_reason "error" in the stream, a stream cut before [DONE], or a
  * stream without any content. Latency percentiles (numpy's linear rule)
  * cover the successful requests; the error rate covers all. Requests run
- * `concurrency` at a time on one thread (libcurl multi), without retries. */
+ * `concurrency` at a time on one thread (libcurl multi), without retries.
+ *
+ * Owned by the net module (src/net/); included by the modules of its layer (pricing, data,
+ * train, net) and those above (decide, cost, pilot, handoff, eval, session, report, cli, tui). */
 #ifndef TUNEPILOT_PROBE_H
 #define TUNEPILOT_PROBE_H
 
@@ -21,11 +24,10 @@
 
 #include <cjson/cJSON.h>
 
+#include "tunepilot/limits.h"
 #include "tunepilot/error.h"
 #include "tunepilot/store.h"
 
-#define PROBE_MAX_REQUESTS 10000
-#define PROBE_MAX_CONCURRENCY 64
 
 typedef struct ProbeSample {
     bool ok;

@@ -16,7 +16,10 @@
  * and the training price is the finetune table's entry for the model.
  *
  * Job states map onto run states: validating_files, queued, running ->
- * running; succeeded -> completed; failed -> failed; cancelled -> cancelled. */
+ * running; succeeded -> completed; failed -> failed; cancelled -> cancelled.
+ *
+ * Owned by the net module (src/net/); included by the modules of its layer (pricing, data,
+ * train, net) and those above (decide, cost, pilot, handoff, eval, session, report, cli, tui). */
 #ifndef TUNEPILOT_REMOTE_H
 #define TUNEPILOT_REMOTE_H
 
@@ -25,6 +28,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "tunepilot/limits.h"
 #include "tunepilot/error.h"
 #include "tunepilot/net.h"
 #include "tunepilot/pricing.h"
@@ -32,7 +36,6 @@
 
 #define REMOTE_MAX_TOKENS_PER_EXAMPLE 65536
 #define REMOTE_MIN_TRAIN_EXAMPLES 10
-#define REMOTE_MAX_FILE_BYTES (512u << 20)
 #define REMOTE_OPENAI_BASE "https://api.openai.com/v1"
 #define REMOTE_MAX_PROBLEMS 20
 

@@ -1,5 +1,8 @@
 /* report.h - renders projections as text tables, Markdown, CSV and JSON.
- * The same numbers the TUI shows; no I/O here (callers write the strings). */
+ * The same numbers the TUI shows; no I/O here (callers write the strings).
+ *
+ * Owned by the report module (src/report/); included by the modules of its layer (session,
+ * report) and those above (cli, tui). */
 #ifndef TUNEPILOT_REPORT_H
 #define TUNEPILOT_REPORT_H
 

@@ -18,7 +18,10 @@
  *   what would change the verdict (break-even volume, the SLO at which the
  *   cheapest feasible option changes);
  *   the dates that matter (price as-of, availability and retirement dates),
- *   sorted. */
+ *   sorted.
+ *
+ * Owned by the report module (src/report/); included by the modules of its layer (session,
+ * report) and those above (cli, tui). */
 #ifndef TUNEPILOT_REVIEW_H
 #define TUNEPILOT_REVIEW_H
 

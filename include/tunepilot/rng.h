@@ -1,5 +1,7 @@
 /* rng.h - a small seeded generator (xoshiro256**, seeded by splitmix64).
- * Same seed, same sequence on every machine. */
+ * Same seed, same sequence on every machine.
+ *
+ * Owned by the core module (src/core/); any module may include it. */
 #ifndef TUNEPILOT_RNG_H
 #define TUNEPILOT_RNG_H
 

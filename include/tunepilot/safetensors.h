@@ -10,7 +10,11 @@
  * matching shape x dtype) and duplicate names are rejected. Every failure is
  * TP_EINVAL (bad contents), TP_ENOTFOUND (missing file) or TP_EIO, with a
  * message naming the file and the tensor or field. Nothing prints or exits.
- * Data is little-endian; the host must be little-endian too. */
+ * Data is little-endian; the host must be little-endian too.
+ *
+ * Owned by the model module (src/model/); included by the modules of its layer (model) and
+ * those above (pricing, data, train, net, decide, cost, pilot, handoff, eval, session, report,
+ * cli, tui). */
 #ifndef TUNEPILOT_SAFETENSORS_H
 #define TUNEPILOT_SAFETENSORS_H
 

@@ -1,7 +1,10 @@
 /* series.h - the data behind every chart, prepared once for the workbench's
  * terminal charts (src/tui/chart.c) and the reports' SVG charts
  * (tunepilot/svg.h): smoothing, "nice" axis ticks, the cost projection's
- * curves and break-even points, and a pilot run's curves. Pure: no I/O. */
+ * curves and break-even points, and a pilot run's curves. Pure: no I/O.
+ *
+ * Owned by the report module (src/report/); included by the modules of its layer (session,
+ * report) and those above (cli, tui). */
 #ifndef TUNEPILOT_SERIES_H
 #define TUNEPILOT_SERIES_H
 

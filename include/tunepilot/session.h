@@ -12,7 +12,10 @@
  *
  * "Today" is the date every lifecycle check uses: $TUNEPILOT_TODAY
  * (YYYY-MM-DD) when set, else the current UTC date; a scenario's own
- * "start_date" wins over both. */
+ * "start_date" wins over both.
+ *
+ * Owned by the session module (src/session/); included by the modules of its layer (session,
+ * report) and those above (cli, tui). */
 #ifndef TUNEPILOT_SESSION_H
 #define TUNEPILOT_SESSION_H
 

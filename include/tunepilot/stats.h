@@ -1,6 +1,8 @@
 /* stats.h - quantiles of a sample (core: no policy, no I/O).
  *
- * Both functions reorder x in place and allocate nothing the caller frees. */
+ * Both functions reorder x in place and allocate nothing the caller frees.
+ *
+ * Owned by the core module (src/core/); any module may include it. */
 #ifndef TUNEPILOT_STATS_H
 #define TUNEPILOT_STATS_H
 

@@ -4,7 +4,11 @@
  * process can write while the TUI reads. The schema is versioned by
  * PRAGMA user_version; store_open applies every missing migration in one
  * transaction each. Strings returned through pointers are heap copies that
- * the caller frees with free(); arrays of records likewise. */
+ * the caller frees with free(); arrays of records likewise.
+ *
+ * Owned by the store module (src/store/); included by the modules of its layer (store) and
+ * those above (model, pricing, data, train, net, decide, cost, pilot, handoff, eval, session,
+ * report, cli, tui). */
 #ifndef TUNEPILOT_STORE_H
 #define TUNEPILOT_STORE_H
 

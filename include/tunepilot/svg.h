@@ -10,7 +10,10 @@
  * <g class="series" data-series="LABEL" data-points="N"> holding one
  * <polyline> of N points (lines), N markers (points), or N <rect>s (bars).
  * Ids inside a chart start with the chart's id, so several charts share a
- * page without clashes. */
+ * page without clashes.
+ *
+ * Owned by the report module (src/report/); included by the modules of its layer (session,
+ * report) and those above (cli, tui). */
 #ifndef TUNEPILOT_SVG_H
 #define TUNEPILOT_SVG_H
 

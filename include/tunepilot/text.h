@@ -1,6 +1,8 @@
 /* text.h - text that is safe to show and to write as JSON: valid UTF-8
  * (shortest forms only, no surrogates, nothing past U+10FFFF) without C0 or
- * C1 control characters (so no terminal escape sequence) and without DEL. */
+ * C1 control characters (so no terminal escape sequence) and without DEL.
+ *
+ * Owned by the core module (src/core/); any module may include it. */
 #ifndef TUNEPILOT_TEXT_H
 #define TUNEPILOT_TEXT_H
 

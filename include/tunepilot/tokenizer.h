@@ -52,7 +52,11 @@
  * loses one leading space (" x" encodes like "x"), as upstream does.
  *
  * A loaded Tokenizer is read-only: encode and decode may run concurrently
- * from several threads on the same Tokenizer. */
+ * from several threads on the same Tokenizer.
+ *
+ * Owned by the model module (src/model/); included by the modules of its layer (model) and
+ * those above (pricing, data, train, net, decide, cost, pilot, handoff, eval, session, report,
+ * cli, tui). */
 #ifndef TUNEPILOT_TOKENIZER_H
 #define TUNEPILOT_TOKENIZER_H
 

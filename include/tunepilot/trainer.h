@@ -6,7 +6,10 @@
  * The trainer reports through a TrainSink (the pilot layer turns that into
  * database rows and metrics.jsonl) and never prints. Deterministic for a
  * given seed and thread count: data order is a seeded shuffle per epoch,
- * dropout draws from a generator saved in every checkpoint. */
+ * dropout draws from a generator saved in every checkpoint.
+ *
+ * Owned by the train module (src/train/); included by the modules of its layer (pricing, data,
+ * train, net) and those above (decide, cost, pilot, handoff, eval, session, report, cli, tui). */
 #ifndef TUNEPILOT_TRAINER_H
 #define TUNEPILOT_TRAINER_H
 

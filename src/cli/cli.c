@@ -1,4 +1,5 @@
 #include "cli.h"
+#include "tunepilot/limits.h"
 #include "tunepilot/json.h"
 #include "tunepilot/session.h"
 
@@ -156,14 +157,13 @@ TpStatus cli_write_output(const char *path, const char *text, TpError *err) {
     return tp_file_write_atomic(path, text, strlen(text), err);
 }
 
-#define MAX_SCENARIO_BYTES (4u << 20)
 
 TpStatus cli_read_scenario(const char *file, const char *example, char **text, size_t *len,
                            char *name, size_t nsize, TpError *err) {
     if (file) {
         bool in = !strcmp(file, "-");
         snprintf(name, nsize, "%s", in ? "stdin" : file);
-        return tp_file_read(in ? "/dev/stdin" : file, MAX_SCENARIO_BYTES, text, len, err);
+        return tp_file_read(in ? "/dev/stdin" : file, TP_MAX_SCENARIO_BYTES, text, len, err);
     }
     char asset[256];
     snprintf(asset, sizeof asset, "assets/scenarios/%s.json", example);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "tunepilot/limits.h"
 #include "tunepilot/assets.h"
 #include "tunepilot/cost.h"
 #include "tunepilot/decide.h"
@@ -16,7 +17,6 @@
 #include "tunepilot/json.h"
 #include "tunepilot/session.h"
 
-#define MAX_INPUT_BYTES (4u << 20)
 #define DEFAULT_FRAMEWORK "five-questions"
 
 static const char USAGE[] =
@@ -454,7 +454,7 @@ static int run_decide(const CliGlobal *g, const DecideArgs *a) {
     if (st == TP_OK && a->answers) {
         bool in = !strcmp(a->answers, "-");
         cJSON *doc = NULL;
-        st = tp_file_read(in ? "/dev/stdin" : a->answers, MAX_INPUT_BYTES, &text, &len, &err);
+        st = tp_file_read(in ? "/dev/stdin" : a->answers, TP_MAX_ANSWERS_BYTES, &text, &len, &err);
         if (st == TP_OK)
             st = tp_json_parse(text, len, in ? "stdin" : a->answers, &doc, &err);
         if (st == TP_OK)

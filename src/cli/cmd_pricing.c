@@ -8,10 +8,10 @@
 #include <time.h>
 
 #include "cli.h"
+#include "tunepilot/limits.h"
 #include "tunepilot/fileio.h"
 #include "tunepilot/json.h"
 
-#define MAX_PRICE_FILE_BYTES (64u << 20)
 
 static const char USAGE[] =
     "usage: tunepilot pricing list [--table T] [--provider P] [--snapshot N] [--json]\n"
@@ -275,7 +275,7 @@ static int import(const CliGlobal *g, const char *file, const char *label, const
     char today[16];
     time_t now = time(NULL);
     strftime(today, sizeof today, "%Y-%m-%d", gmtime(&now));
-    TpStatus st = tp_file_read(file, MAX_PRICE_FILE_BYTES, &text, &len, &err);
+    TpStatus st = tp_file_read(file, NET_PRICES_MAX_BYTES, &text, &len, &err);
     if (st == TP_OK)
         st = pricing_import_litellm(&p, text, len, file, "https://github.com/BerriAI/litellm",
                                     &imp, &err);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "tunepilot/limits.h"
 #include "tunepilot/eval.h"
 #include "tunepilot/fileio.h"
 #include "tunepilot/json.h"
@@ -14,7 +15,6 @@
 #include "tunepilot/review.h"
 #include "tunepilot/session.h"
 
-#define MAX_ANSWERS_BYTES (4u << 20)
 
 static const char USAGE[] =
     "usage: tunepilot review SCENARIO.json [options]   (- reads standard input)\n"
@@ -132,7 +132,7 @@ int cmd_review(const CliGlobal *g, int argc, char **argv) {
         bool in = !strcmp(a.answers, "-");
         char *atext = NULL;
         size_t alen = 0;
-        st = tp_file_read(in ? "/dev/stdin" : a.answers, MAX_ANSWERS_BYTES, &atext, &alen, &err);
+        st = tp_file_read(in ? "/dev/stdin" : a.answers, TP_MAX_ANSWERS_BYTES, &atext, &alen, &err);
         if (st == TP_OK)
             st = tp_json_parse(atext, alen, in ? "stdin" : a.answers, &answers, &err);
         if (st == TP_OK && !cJSON_IsObject(answers))

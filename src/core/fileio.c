@@ -1,6 +1,7 @@
 /* fileio.c - whole-file reads, and the one temp-file helper behind every
  * write, copy and staged folder (see fileio.h). */
 #define _GNU_SOURCE /* renameat2 and RENAME_EXCHANGE (glibc 2.28 and later) */
+#include "tunepilot/limits.h"
 #include "tunepilot/fileio.h"
 
 #include <dirent.h>
@@ -21,7 +22,6 @@
 #include "tunepilot/arena.h"
 #include "tunepilot/fault.h"
 
-#define MAX_TREE_DEPTH 64
 #define TEMP_TRIES 1000
 
 TpStatus tp_file_read(const char *path, size_t max_bytes, char **data, size_t *len, TpError *err) {
@@ -348,7 +348,7 @@ static int remove_at(int dfd, const char *name, int depth) {
         return errno == ENOENT ? 0 : errno;
     if (!S_ISDIR(st.st_mode))
         return unlinkat(dfd, name, 0) == 0 || errno == ENOENT ? 0 : errno;
-    if (depth >= MAX_TREE_DEPTH)
+    if (depth >= TP_MAX_TREE_DEPTH)
         return ELOOP;
     /* removing while reading a folder may skip entries: read it again until
      * a pass finds nothing left */

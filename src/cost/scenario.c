@@ -10,8 +10,6 @@
 #include "tunepilot/json.h"
 #include "tunepilot/limits.h"
 
-#define MAX_SOURCES 24
-#define MAX_SHARED 32
 #define BIG 1e9 /* maxima at or above this are sanity caps, not worth quoting */
 
 typedef struct Shared {
@@ -25,7 +23,7 @@ typedef struct Ps {
     const Pricing *pr;
     const char *name;
     TpError *err;
-    Shared shared[MAX_SHARED];
+    Shared shared[TP_MAX_SHARED_OPTIONS];
     int n_shared;
     const CostProbe *probes; /* measured latency the caller loaded (cost_scenario_parse_ex) */
     int n_probes;
@@ -61,8 +59,8 @@ static const char *kind_name(CostOptionKind k) {
 static void add_source(Ps *ps, CostOption *o, const char *what, const char *source,
                        const char *as_of) {
     if (!o->sources)
-        o->sources = tp_arena_alloc(&ps->sc->arena, sizeof *o->sources * MAX_SOURCES);
-    if (o->n_sources == MAX_SOURCES)
+        o->sources = tp_arena_alloc(&ps->sc->arena, sizeof *o->sources * TP_MAX_OPTION_SOURCES);
+    if (o->n_sources == TP_MAX_OPTION_SOURCES)
         return;
     o->sources[o->n_sources++] = (CostSource){tp_arena_strdup(&ps->sc->arena, what),
                                               tp_arena_strdup(&ps->sc->arena, source),
@@ -151,7 +149,7 @@ static TpStatus rule_default(Ps *ps, CostOption *o, const char *rule_id, CostNum
                             "pricing rules lack \"%s\", which option \"%s\" needs (add it to "
                             "rules.json or set the figure in the scenario)",
                             rule_id, o->id);
-    if (ps->n_shared == MAX_SHARED)
+    if (ps->n_shared == TP_MAX_SHARED_OPTIONS)
         return tp_error_set(ps->err, TP_ERR, "too many rules of thumb in one scenario");
     CostNum *n = tp_arena_alloc(&ps->sc->arena, sizeof *n);
     *n = (CostNum){r->lo, r->hi, (r->lo + r->hi) / 2, NULL};

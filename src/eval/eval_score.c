@@ -6,11 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tunepilot/limits.h"
 #include "tunepilot/arena.h"
 #include "tunepilot/eval.h"
 
 #define Z95 1.959963984540054 /* the 97.5th percentile of the standard normal */
-#define MAX_LABEL_BYTES 40
 
 const char *eval_kind_name(EvalKind k) {
     return k == EVAL_KIND_LABEL ? "label" : k == EVAL_KIND_JSON ? "json" : "text";
@@ -138,13 +138,13 @@ EvalKind eval_kind_of(const EvalSet *set) {
     }
     if (all_json)
         return EVAL_KIND_JSON;
-    char(*seen)[MAX_LABEL_BYTES + 1] = tp_xcalloc(EVAL_MAX_LABELS, sizeof *seen);
+    char(*seen)[TP_MAX_LABEL_BYTES + 1] = tp_xcalloc(EVAL_MAX_LABELS, sizeof *seen);
     int n = 0;
     bool labels = true;
     for (int i = 0; i < set->n_held && labels; i++) {
         const char *ref = set->held[i].reference;
-        char norm[MAX_LABEL_BYTES + 2];
-        if (strlen(ref) > MAX_LABEL_BYTES || strchr(ref, '\n')) {
+        char norm[TP_MAX_LABEL_BYTES + 2];
+        if (strlen(ref) > TP_MAX_LABEL_BYTES || strchr(ref, '\n')) {
             labels = false;
             break;
         }
@@ -156,7 +156,7 @@ EvalKind eval_kind_of(const EvalSet *set) {
             if (n == EVAL_MAX_LABELS)
                 labels = false;
             else
-                snprintf(seen[n++], MAX_LABEL_BYTES + 1, "%s", norm);
+                snprintf(seen[n++], TP_MAX_LABEL_BYTES + 1, "%s", norm);
         }
     }
     free(seen);
@@ -173,7 +173,7 @@ void eval_score(const EvalSet *set, char *const *answers, EvalScores *out) {
     if (out->kind == EVAL_KIND_LABEL) {
         out->labels = tp_xcalloc(EVAL_MAX_LABELS, sizeof *out->labels);
         for (int i = 0; i < n; i++) {
-            char norm[MAX_LABEL_BYTES + 2];
+            char norm[TP_MAX_LABEL_BYTES + 2];
             eval_normalize(set->held[i].reference, norm, sizeof norm);
             int k = 0;
             while (k < out->n_labels && strcmp(out->labels[k], norm))

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tunepilot/limits.h"
 #include "tunepilot/arena.h"
 #include "tunepilot/buf.h"
 #include "tunepilot/dataset.h"
@@ -15,7 +16,6 @@
 #include "tunepilot/rng.h"
 #include "tunepilot/tokenizer.h"
 
-#define DATA_MAX_BYTES ((size_t)1 << 30)
 
 static uint64_t fnv(uint64_t h, const char *s) {
     for (; *s; s++) {
@@ -104,7 +104,7 @@ static TpStatus read_examples(const char *path, const int *lines, int n_lines, E
     *n_out = 0;
     char *data = NULL;
     size_t len = 0;
-    TpStatus st = tp_file_read(path, DATA_MAX_BYTES, &data, &len, err);
+    TpStatus st = tp_file_read(path, DATASET_MAX_FILE_BYTES, &data, &len, err);
     if (st != TP_OK)
         return st;
     char *p = data;

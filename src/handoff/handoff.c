@@ -22,6 +22,7 @@
  * bytes a layer plus 5 x heads x seq^2, Korthikanti et al. 2022, "Reducing
  * Activation Recomputation in Large Transformer Models", eq. 1, without
  * recomputation), and 1.5 GB for the CUDA context and allocator slack. */
+#include "tunepilot/limits.h"
 #include "tunepilot/handoff.h"
 
 #include "handoff_impl.h"
@@ -50,7 +51,6 @@
 #include "tunepilot/pilot.h"
 #include "tunepilot/tokenizer.h"
 
-#define DATA_MAX_BYTES ((size_t)1 << 30)
 #define MAX_AUTO_GPUS 8
 #define WALL_TARGET_HOURS 24.0 /* without --gpus, add GPUs (up to 8) past a day of training */
 
@@ -154,7 +154,7 @@ static TpStatus read_pilot(Store *s, int64_t run_id, PilotFacts *f, TpError *err
     f->n_eval = sp.n_eval;
     f->train_lines = sp.train_lines; /* owned by f from here (facts_free) */
     f->eval_lines = sp.eval_lines;
-    if ((st = tp_file_read(f->opt.data_path, DATA_MAX_BYTES, &f->data, &f->data_len, err)) != TP_OK)
+    if ((st = tp_file_read(f->opt.data_path, DATASET_MAX_FILE_BYTES, &f->data, &f->data_len, err)) != TP_OK)
         return st;
     return split_lines(f, err);
 }

@@ -1,4 +1,5 @@
 /* safetensors.c - validated reader (mmap), sharded sets and atomic writer. */
+#include "tunepilot/limits.h"
 #include "tunepilot/safetensors.h"
 
 #include <errno.h>
@@ -22,7 +23,6 @@
 #endif
 
 #define MAX_EXACT 9007199254740992.0 /* 2^53: JSON numbers from here on are not exact */
-#define MAX_INDEX_BYTES (64u << 20)
 
 struct SafetensorsFile {
     TpArena arena; /* names, metadata strings, arrays */
@@ -427,7 +427,7 @@ const char *safetensors_metadata(const SafetensorsFile *f, const char *key) {
 
 static TpStatus open_index(SafetensorsSet *s, const char *dir, const char *ipath, TpError *err) {
     cJSON *root;
-    TpStatus st = tp_json_parse_file(ipath, MAX_INDEX_BYTES, &root, err);
+    TpStatus st = tp_json_parse_file(ipath, TP_MAX_SAFETENSORS_INDEX_BYTES, &root, err);
     if (st != TP_OK)
         return st;
     const cJSON *wm = cJSON_IsObject(root) ? cJSON_GetObjectItemCaseSensitive(root, "weight_map")

@@ -8,10 +8,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "tunepilot/limits.h"
 #include "tunepilot/json.h"
 
-#define MAX_JSON_BYTES (512u << 20)
-#define MAX_ID (1 << 22) /* ids at or above are refused: real vocabs stay under 2^19 */
 
 /* --- loading ---------------------------------------------------------------- */
 
@@ -455,11 +454,11 @@ static TpStatus ld_vocab(Ld *l, const cJSON *model, int *max_id) {
     strmap_init(&l->t->vocab, count);
     for (const cJSON *c = v->child; c; c = c->next) {
         int d = -1;
-        if (!cJSON_IsNumber(c) || !tp_json_to_int(c->valuedouble, 0, MAX_ID - 1, &d))
+        if (!cJSON_IsNumber(c) || !tp_json_to_int(c->valuedouble, 0, TP_MAX_TOKEN_ID - 1, &d))
             return tp_error_set(l->err, TP_EINVAL,
                                 "%s: $.model.vocab[\"%.80s\"]: expected an integer id 0..%d, "
                                 "got %s",
-                                l->name, c->string ? c->string : "", MAX_ID - 1,
+                                l->name, c->string ? c->string : "", TP_MAX_TOKEN_ID - 1,
                                 cJSON_IsNumber(c) ? "an out-of-range number"
                                                   : tp_json_type_name(c));
         const char *key = tp_arena_strdup(&l->t->arena, c->string ? c->string : "");
@@ -627,7 +626,7 @@ static TpStatus ld_added(Ld *l, const cJSON *root, int *max_id) {
         long long id;
         bool present;
         TpStatus st =
-            tp_json_integer(c, "id", l->name, p, true, 0, MAX_ID - 1, &id, &present, l->err);
+            tp_json_integer(c, "id", l->name, p, true, 0, TP_MAX_TOKEN_ID - 1, &id, &present, l->err);
         if (st == TP_OK)
             st = ld_str(l, c, p, "content", true, &at->content, &at->len);
         if (st == TP_OK)
@@ -896,7 +895,7 @@ TpStatus tokenizer_load(const char *path, Tokenizer **out, TpError *err) {
     tp_buf_free(&name);
 
     cJSON *root = NULL;
-    TpStatus st = tp_json_parse_file(t->name, MAX_JSON_BYTES, &root, err);
+    TpStatus st = tp_json_parse_file(t->name, TP_MAX_TOKENIZER_BYTES, &root, err);
     if (st == TP_OK)
         st = load_json(t, root, err);
     cJSON_Delete(root);

@@ -13,6 +13,7 @@
 #include <cjson/cJSON.h>
 
 #include "net/net_impl.h"
+#include "tunepilot/limits.h"
 #include "tunepilot/arena.h"
 #include "tunepilot/buf.h"
 
@@ -20,7 +21,6 @@
 #define TP_VERSION "0.0.0"
 #endif
 
-#define ERROR_BODY_CAP (64u << 10) /* what we keep of a 4xx/5xx body */
 
 /* --- settings ------------------------------------------------------------------ */
 
@@ -324,9 +324,9 @@ static size_t on_write(char *ptr, size_t size, size_t n, void *arg) {
         return len;
     }
     if (code >= 400) {
-        if (x->body.len < ERROR_BODY_CAP)
+        if (x->body.len < TP_MAX_ERROR_BODY_BYTES)
             tp_buf_append(&x->body, ptr,
-                          len < ERROR_BODY_CAP - x->body.len ? len : ERROR_BODY_CAP - x->body.len);
+                          len < TP_MAX_ERROR_BODY_BYTES - x->body.len ? len : TP_MAX_ERROR_BODY_BYTES - x->body.len);
         return len;
     }
     if (x->body.len + len > x->cap) {

@@ -7,15 +7,13 @@
 #include <strings.h>
 
 #include "net/net_impl.h"
+#include "tunepilot/limits.h"
 #include "tunepilot/arena.h"
 #include "tunepilot/buf.h"
 #include "tunepilot/json.h"
 #include "tunepilot/probe.h"
 #include "tunepilot/stats.h"
 
-#define ERROR_BODY_CAP (16u << 10)
-#define MAX_PROMPT_TOKENS 200000
-#define MAX_OUTPUT_TOKENS 1000000
 
 TpStatus probe_endpoint(const char *url, char *out, size_t size, TpError *err) {
     if (!url || (strncasecmp(url, "http://", 7) && strncasecmp(url, "https://", 8)))
@@ -87,7 +85,7 @@ int probe_stream_data(ProbeStream *ps, const char *data, size_t len, double now_
     const cJSON *usage = cJSON_GetObjectItemCaseSensitive(j, "usage");
     const cJSON *ct = cJSON_GetObjectItemCaseSensitive(usage, "completion_tokens");
     int64_t n_ct;
-    if (cJSON_IsNumber(ct) && tp_json_to_i64(ct->valuedouble, 0, MAX_OUTPUT_TOKENS, &n_ct))
+    if (cJSON_IsNumber(ct) && tp_json_to_i64(ct->valuedouble, 0, TP_MAX_PROBE_OUTPUT_TOKENS, &n_ct))
         ps->completion_tokens = n_ct; /* else not reported: 1e300 is no count */
 out:
     cJSON_Delete(j);
@@ -125,10 +123,10 @@ static size_t on_write(char *ptr, size_t size, size_t n, void *arg) {
         }
         return len;
     }
-    if (r->errbody.len < ERROR_BODY_CAP)
+    if (r->errbody.len < TP_MAX_PROBE_ERROR_BODY_BYTES)
         tp_buf_append(&r->errbody, ptr,
-                      len < ERROR_BODY_CAP - r->errbody.len ? len
-                                                            : ERROR_BODY_CAP - r->errbody.len);
+                      len < TP_MAX_PROBE_ERROR_BODY_BYTES - r->errbody.len ? len
+                                                            : TP_MAX_PROBE_ERROR_BODY_BYTES - r->errbody.len);
     return len;
 }
 
@@ -292,12 +290,12 @@ TpStatus probe_run(const ProbeOptions *o, ProbeResult *r, TpError *err) {
     if (o->concurrency < 1 || o->concurrency > PROBE_MAX_CONCURRENCY)
         return tp_error_set(err, TP_EINVAL, "probe: --concurrency: expected 1 to %d, got %d",
                             PROBE_MAX_CONCURRENCY, o->concurrency);
-    if (o->prompt_tokens < 1 || o->prompt_tokens > MAX_PROMPT_TOKENS)
+    if (o->prompt_tokens < 1 || o->prompt_tokens > TP_MAX_PROBE_PROMPT_TOKENS)
         return tp_error_set(err, TP_EINVAL, "probe: --prompt-tokens: expected 1 to %d, got %d",
-                            MAX_PROMPT_TOKENS, o->prompt_tokens);
-    if (o->max_tokens < 1 || o->max_tokens > MAX_OUTPUT_TOKENS)
+                            TP_MAX_PROBE_PROMPT_TOKENS, o->prompt_tokens);
+    if (o->max_tokens < 1 || o->max_tokens > TP_MAX_PROBE_OUTPUT_TOKENS)
         return tp_error_set(err, TP_EINVAL, "probe: --max-tokens: expected 1 to %d, got %d",
-                            MAX_OUTPUT_TOKENS, o->max_tokens);
+                            TP_MAX_PROBE_OUTPUT_TOKENS, o->max_tokens);
     net_global_init();
     NetSettings set;
     net_settings(&set);

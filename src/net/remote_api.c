@@ -8,13 +8,12 @@
 #include <string.h>
 #include <strings.h>
 
+#include "tunepilot/limits.h"
 #include "tunepilot/arena.h"
 #include "tunepilot/json.h"
 #include "tunepilot/remote.h"
 
-#define API_MAX_BYTES (32u << 20)
 #define PAGE_LIMIT 100
-#define MAX_PAGES 1000
 
 TpStatus remote_client_init(RemoteClient *c, const char *base_url, const char *api_key,
                             TpError *err) {
@@ -71,7 +70,7 @@ static TpStatus call(const RemoteClient *c, const char *method, const char *path
                      .parts = parts,
                      .n_parts = n_parts,
                      .bearer = c->api_key,
-                     .max_bytes = API_MAX_BYTES,
+                     .max_bytes = TP_MAX_API_ANSWER_BYTES,
                      .retries = -1,
                      .progress = progress,
                      .progress_ctx = ctx};
@@ -208,7 +207,7 @@ static TpStatus collect(const RemoteClient *c, const char *job, const char *what
                         const char *cursor, cJSON **items, TpError *err) {
     *items = cJSON_CreateArray();
     char after[256] = "";
-    for (int page = 0; page < MAX_PAGES; page++) {
+    for (int page = 0; page < TP_MAX_API_PAGES; page++) {
         cJSON *p;
         TpStatus st = remote_list_page(c, job, what, after, PAGE_LIMIT, &p, err);
         if (st != TP_OK)

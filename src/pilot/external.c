@@ -25,8 +25,6 @@
 
 extern char **environ;
 
-#define MAX_LINE (64 * 1024) /* longer lines are cut for parsing and storing */
-#define MAX_EVENT_TEXT 1000
 #define DRAIN_MS 2000 /* after the child exits, how long its descendants may keep the pipes */
 
 /* --- Python dict -> JSON ------------------------------------------------------------- */
@@ -215,7 +213,7 @@ typedef struct Stream {
     bool is_err;
     FILE *echo;
     TpBuf line;
-    bool cut;        /* the line grew past MAX_LINE: the rest is dropped */
+    bool cut;        /* the line grew past TP_MAX_TRAINER_LINE_BYTES: the rest is dropped */
     bool cr_pending; /* the last chunk ended in "\r" */
     TpBuf hold;      /* echo output held back: it may be the start of a secret */
 } Stream;
@@ -245,7 +243,7 @@ typedef struct Ext {
 
 static void ev_store(Ext *x, const char *level, const char *text) {
     TpError ignore;
-    char msg[MAX_EVENT_TEXT + 1];
+    char msg[TP_MAX_EVENT_TEXT + 1];
     snprintf(msg, sizeof msg, "%s", text);
     if (store_run_event(x->s, x->run, level, msg, &ignore) == TP_OK)
         x->res->n_events++;
@@ -465,7 +463,7 @@ static void feed(Ext *x, Stream *st, const char *p, size_t n) {
             st->cut = false;
         } else if (c == '\r') {
             st->cr_pending = true;
-        } else if (st->line.len < MAX_LINE) {
+        } else if (st->line.len < TP_MAX_TRAINER_LINE_BYTES) {
             tp_buf_append(&st->line, &c, 1);
         } else {
             st->cut = true;

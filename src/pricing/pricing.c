@@ -1,4 +1,5 @@
 /* pricing.c - the bundled tables: strict validation and lookups. */
+#include "tunepilot/limits.h"
 #include "tunepilot/pricing.h"
 
 #include <ctype.h>
@@ -14,8 +15,6 @@
 
 const char *const PRICING_TABLES[5] = {"api_models", "finetune", "gpus", "rag", "rules"};
 
-#define MAX_PRICE 1e6 /* USD; anything above is a unit mistake */
-#define MAX_TABLE_BYTES (16u << 20)
 
 /* Reading context for one document. */
 typedef struct Rd {
@@ -154,11 +153,11 @@ TpStatus pricing_parse_model(Pricing *p, const cJSON *o, const char *name, const
     if (st == TP_OK)
         st = rd_str(r, o, path, "provider", true, &m->provider);
     if (st == TP_OK)
-        st = rd_num(r, o, path, "input_per_mtok", true, MAX_PRICE, &m->input_per_mtok);
+        st = rd_num(r, o, path, "input_per_mtok", true, TP_MAX_PRICE_USD, &m->input_per_mtok);
     if (st == TP_OK)
-        st = rd_num(r, o, path, "output_per_mtok", true, MAX_PRICE, &m->output_per_mtok);
+        st = rd_num(r, o, path, "output_per_mtok", true, TP_MAX_PRICE_USD, &m->output_per_mtok);
     if (st == TP_OK)
-        st = rd_num(r, o, path, "cached_input_per_mtok", false, MAX_PRICE,
+        st = rd_num(r, o, path, "cached_input_per_mtok", false, TP_MAX_PRICE_USD,
                     &m->cached_input_per_mtok);
     if (st == TP_OK)
         st = rd_int(r, o, path, "context_window", false, &m->context_window);
@@ -253,28 +252,28 @@ static TpStatus parse_finetune(Rd *r, const cJSON *root) {
                               "%s: %s.method: expected \"sft\", \"lora\" or \"full\", got \"%s\"",
                               r->name, path, f->method);
         if (st == TP_OK)
-            st = rd_num(r, o, path, "training_per_mtok", false, MAX_PRICE, &f->training_per_mtok);
+            st = rd_num(r, o, path, "training_per_mtok", false, TP_MAX_PRICE_USD, &f->training_per_mtok);
         if (st == TP_OK)
-            st = rd_num(r, o, path, "training_per_hour", false, MAX_PRICE, &f->training_per_hour);
+            st = rd_num(r, o, path, "training_per_hour", false, TP_MAX_PRICE_USD, &f->training_per_hour);
         if (st == TP_OK && isnan(f->training_per_mtok) && isnan(f->training_per_hour))
             st = tp_error_set(r->err, TP_EINVAL,
                               "%s: %s: expected training_per_mtok or training_per_hour", r->name,
                               path);
         /* null: the provider publishes no serving price for the tuned model */
         if (st == TP_OK)
-            st = rd_num(r, o, path, "input_per_mtok", false, MAX_PRICE, &f->input_per_mtok);
+            st = rd_num(r, o, path, "input_per_mtok", false, TP_MAX_PRICE_USD, &f->input_per_mtok);
         if (st == TP_OK)
-            st = rd_num(r, o, path, "output_per_mtok", false, MAX_PRICE, &f->output_per_mtok);
+            st = rd_num(r, o, path, "output_per_mtok", false, TP_MAX_PRICE_USD, &f->output_per_mtok);
         if (st == TP_OK && isnan(f->input_per_mtok) != isnan(f->output_per_mtok))
             st = tp_error_set(r->err, TP_EINVAL,
                               "%s: %s: expected both input_per_mtok and output_per_mtok, or "
                               "neither (null: not published)",
                               r->name, path);
         if (st == TP_OK)
-            st = rd_num(r, o, path, "cached_input_per_mtok", false, MAX_PRICE,
+            st = rd_num(r, o, path, "cached_input_per_mtok", false, TP_MAX_PRICE_USD,
                         &f->cached_input_per_mtok);
         if (st == TP_OK)
-            st = rd_num(r, o, path, "hosting_per_hour", false, MAX_PRICE, &f->hosting_per_hour);
+            st = rd_num(r, o, path, "hosting_per_hour", false, TP_MAX_PRICE_USD, &f->hosting_per_hour);
         if (st == TP_OK)
             st = rd_provenance(r, o, path, "source", "as_of", &f->source, &f->as_of);
         if (st == TP_OK)
@@ -411,7 +410,7 @@ static TpStatus parse_rag(Rd *r, const cJSON *root) {
         if (st == TP_OK)
             st = rd_str(r, o, path, "provider", true, &e->provider);
         if (st == TP_OK)
-            st = rd_num(r, o, path, "input_per_mtok", true, MAX_PRICE, &e->input_per_mtok);
+            st = rd_num(r, o, path, "input_per_mtok", true, TP_MAX_PRICE_USD, &e->input_per_mtok);
         if (st == TP_OK)
             st = rd_int(r, o, path, "dimensions", false, &e->dimensions);
         if (st == TP_OK)
@@ -440,7 +439,7 @@ static TpStatus parse_rag(Rd *r, const cJSON *root) {
         if (st == TP_OK)
             st = rd_str(r, o, path, "provider", true, &v->provider);
         if (st == TP_OK)
-            st = rd_num(r, o, path, "monthly_usd", true, MAX_PRICE, &v->monthly_usd);
+            st = rd_num(r, o, path, "monthly_usd", true, TP_MAX_PRICE_USD, &v->monthly_usd);
         if (st == TP_OK)
             st = rd_str(r, o, path, "note", false, &v->note);
         if (st == TP_OK)
@@ -614,7 +613,7 @@ TpStatus pricing_load_bundled(Pricing *p, TpError *err) {
         TpStatus st;
         if (dir && *dir) {
             snprintf(name, sizeof name, "%s/%s.json", dir, PRICING_TABLES[t]);
-            st = tp_file_read(name, MAX_TABLE_BYTES, &owned, &len, err);
+            st = tp_file_read(name, TP_MAX_PRICE_TABLE_BYTES, &owned, &len, err);
             if (st != TP_OK) {
                 tp_error_prefix(err, "TUNEPILOT_PRICING_DIR");
                 pricing_free(p);
