@@ -158,7 +158,7 @@ TpStatus store_eval_set_list(Store *s, StoreEvalSet **out, int *n, TpError *err)
                            "ORDER BY x.id DESC LIMIT 1) FROM eval_results e GROUP BY e.set_digest "
                            "ORDER BY MAX(e.id) DESC LIMIT ?",
                            -1, &st, NULL) != SQLITE_OK)
-        return fail(s, err, "listing evaluated sets");
+        return store_fail(s, err, "listing evaluated sets");
     sqlite3_bind_int(st, 1, STORE_EVAL_SETS_MAX);
     int cap = 0, rc;
     TpStatus ret = TP_OK;
@@ -175,14 +175,14 @@ TpStatus store_eval_set_list(Store *s, StoreEvalSet **out, int *n, TpError *err)
         }
         StoreEvalSet *e = &(*out)[(*n)++];
         memset(e, 0, sizeof *e);
-        col_text(e->set_digest, sizeof e->set_digest, st, 0);
+        store_col_text(e->set_digest, sizeof e->set_digest, st, 0);
         e->run_id = sqlite3_column_int64(st, 1);
         e->n_results = sqlite3_column_int(st, 2);
-        col_text(e->newest, sizeof e->newest, st, 3);
-        col_text(e->source, sizeof e->source, st, 4);
+        store_col_text(e->newest, sizeof e->newest, st, 3);
+        store_col_text(e->source, sizeof e->source, st, 4);
     }
     if (ret == TP_OK && rc != SQLITE_DONE)
-        ret = fail(s, err, "listing evaluated sets");
+        ret = store_fail(s, err, "listing evaluated sets");
     sqlite3_finalize(st);
     if (ret != TP_OK) {
         free(*out);
