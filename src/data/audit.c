@@ -1,6 +1,8 @@
-/* audit.c - `tunepilot data check` (see audit.h): reading and checking each
- * record, token counts, distributions, duplicates, conflicts, labels, leakage
- * and the hosted fine-tune cost. The JSON form is in audit_json.c. */
+/* audit.c - `tunepilot data check` (see audit.h): the entry points, issues,
+ * token-count distributions and outliers, labels, the pilot's split and the
+ * hosted fine-tune cost. Reading and checking each record is in
+ * audit_records.c, the near-duplicate and leakage search in audit_similar.c,
+ * the JSON form in audit_json.c. */
 #include "tunepilot/audit.h"
 
 #include <math.h>
@@ -9,68 +11,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "data/dataset_impl.h"
+#include "data/audit_impl.h"
 #include "tunepilot/arena.h"
-#include "tunepilot/buf.h"
 #include "tunepilot/fileio.h"
 #include "tunepilot/json.h"
 #include "tunepilot/jsonl.h"
 #include "tunepilot/limits.h"
 #include "tunepilot/rng.h"
 
-#define MH_K 64     /* MinHash functions */
-#define MH_BANDS 16 /* LSH bands of MH_ROWS rows */
-#define MH_ROWS 4
-#define MH_MAX_CANDIDATES 256
-#define MIN_FOR_OUTLIERS 10
-#define MIN_FOR_LABELS 10
-#define MAX_LABELS 50
-
-/* One record without errors. */
-typedef struct Rec {
-    int line;
-    int tokens, assistant_tokens, messages;
-    bool exact; /* tokens from the tokenizer's formatting */
-    bool keep;  /* dataset_load would keep it (a loss token survives the pilot's cut) */
-    uint64_t full_hash, prompt_hash, answer_hash;
-    bool has_prompt;
-    char *label;   /* normalised final answer of <= AUDIT_LABEL_MAX_WORDS words, else NULL */
-    uint32_t *sig; /* MinHash signature (MH_K values), NULL for a text without words */
-    int dup_of, near_of, conflict_of; /* lines, 0 none */
-    bool held_out;
-} Rec;
-
-typedef struct RecSet {
-    Rec *v;
-    int n, cap;
-} RecSet;
-
-/* The audit in progress. */
-typedef struct Au {
-    AuditResult *r;
-    AuditOptions o;
-    const Tokenizer *tok;
-    DsTemplate tpl;
-    int cap_issues, cap_checks;
-    uint64_t mh_a[MH_K], mh_b[MH_K];
-} Au;
-
-/* Reading one file. */
-typedef struct Fl {
-    Au *a;
-    const char *path; /* owned by the result */
-    int line;
-    int format; /* DatasetFormat, or -1 when no record was recognised */
-    RecSet *recs;
-    struct Votes *votes; /* the first pass: formats seen */
-    int n_no_system, first_no_system, n_no_user, first_no_user, n_chat;
-} Fl;
-
 /* --- issues ---------------------------------------------------------------------- */
 
-static void issue(Au *a, AuditSeverity sev, const char *check, const char *file, int line,
-                  int other, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
-static void issue(Au *a, AuditSeverity sev, const char *check, const char *file, int line,
+void audit_issue(Au *a, AuditSeverity sev, const char *check, const char *file, int line,
                   int other, const char *fmt, ...) {
     AuditResult *r = a->r;
     AuditCheckCount *c = NULL;
@@ -102,764 +53,6 @@ static void issue(Au *a, AuditSeverity sev, const char *check, const char *file,
         r->issues = tp_xrealloc(r->issues, (size_t)a->cap_issues * sizeof *r->issues);
     }
     r->issues[r->n_issues++] = (AuditIssue){sev, check, file, line, other, tp_xstrdup(msg)};
-}
-
-#define ERR(f, check, ...) issue((f)->a, AUDIT_ERROR, check, (f)->path, (f)->line, 0, __VA_ARGS__)
-#define WARN(f, check, ...)                                                                        \
-    issue((f)->a, AUDIT_WARNING, check, (f)->path, (f)->line, 0, __VA_ARGS__)
-
-/* --- text: hashing, normalising, approximate tokens, MinHash ------------------------- */
-
-static uint64_t mix64(uint64_t x) {
-    x += 0x9E3779B97F4A7C15ULL;
-    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
-    return x ^ (x >> 31);
-}
-
-static uint64_t hash_bytes(uint64_t h, const char *s, size_t n) {
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 0x100000001B3ULL;
-    }
-    return h;
-}
-
-#define HASH_INIT 0xCBF29CE484222325ULL
-
-static uint64_t hash_str(uint64_t h, const char *s) {
-    return hash_bytes(h, s, strlen(s) + 1); /* the NUL separates fields */
-}
-
-/* Appends the normalised form of s: ASCII letters lowercased; each run of other
- * ASCII characters (not letters or digits) is one space; non-ASCII bytes are
- * kept. No leading or trailing space, and one space before s when b has text. */
-static void norm_append(TpBuf *b, const char *s) {
-    size_t n = strlen(s);
-    if (n == 0)
-        return;
-    /* at most one byte out per byte in, plus the separating space: room
-     * first, then the bytes written directly (one call per text, not per
-     * byte: 100 MB texts) */
-    tp_buf_append(b, s, n + 1);
-    b->len -= n + 1;
-    char *out = b->data + b->len;
-    bool space = b->len > 0;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        unsigned c = *p;
-        bool word =
-            c >= 0x80 || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-        if (!word) {
-            space = out > b->data;
-            continue;
-        }
-        if (space) {
-            *out++ = ' ';
-            space = false;
-        }
-        *out++ = (char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-    }
-    b->len = (size_t)(out - b->data);
-    b->data[b->len] = '\0';
-}
-
-static int word_count(const char *norm) {
-    if (!norm || !*norm)
-        return 0;
-    int n = 1;
-    for (const char *p = norm; *p; p++)
-        n += *p == ' ';
-    return n;
-}
-
-/* ceil(ASCII bytes / 4) + one per non-ASCII character. */
-static int approx_tokens(const char *s) {
-    size_t ascii = 0, other = 0;
-    for (const unsigned char *p = (const unsigned char *)s; p && *p; p++) {
-        if (*p < 0x80)
-            ascii++;
-        else if ((*p & 0xC0) != 0x80)
-            other++;
-    }
-    return (int)((ascii + 3) / 4 + other);
-}
-
-/* MinHash over the word bigrams (one word: the word itself); NULL without words. */
-static uint32_t *minhash(const Au *a, const char *norm) {
-    if (!norm || !*norm)
-        return NULL;
-    uint32_t *sig = tp_xmalloc(MH_K * sizeof *sig);
-    for (int k = 0; k < MH_K; k++)
-        sig[k] = UINT32_MAX;
-    const char *p = norm;
-    uint64_t prev = 0;
-    int words = 0;
-    for (;;) {
-        const char *e = strchr(p, ' ');
-        size_t len = e ? (size_t)(e - p) : strlen(p);
-        uint64_t w = mix64(hash_bytes(HASH_INIT, p, len));
-        words++;
-        /* a bigram with the previous word; a lone word stands for itself */
-        bool emit = words > 1 || !e;
-        uint64_t sh = words > 1 ? mix64(prev * 31 + w) : w;
-        for (int k = 0; emit && k < MH_K; k++) {
-            uint32_t v = (uint32_t)((a->mh_a[k] * sh + a->mh_b[k]) >> 32);
-            if (v < sig[k])
-                sig[k] = v;
-        }
-        prev = w;
-        if (!e)
-            break;
-        p = e + 1;
-    }
-    return sig;
-}
-
-static double sig_similarity(const uint32_t *x, const uint32_t *y) {
-    int same = 0;
-    for (int k = 0; k < MH_K; k++)
-        same += x[k] == y[k];
-    return (double)same / MH_K;
-}
-
-/* --- small hash maps: uint64 -> int ------------------------------------------------- */
-
-typedef struct Map {
-    uint64_t *keys;
-    int *vals; /* -1 empty */
-    size_t cap;
-} Map;
-
-static void map_init(Map *m, size_t n) {
-    m->cap = 16;
-    while (m->cap < 2 * n + 1)
-        m->cap *= 2;
-    m->keys = tp_xcalloc(m->cap, sizeof *m->keys);
-    m->vals = tp_xmalloc(m->cap * sizeof *m->vals);
-    for (size_t i = 0; i < m->cap; i++)
-        m->vals[i] = -1;
-}
-
-static void map_free(Map *m) {
-    free(m->keys);
-    free(m->vals);
-}
-
-/* The slot of key (empty when absent). */
-static size_t map_slot(const Map *m, uint64_t key) {
-    size_t i = (size_t)mix64(key) & (m->cap - 1);
-    while (m->vals[i] >= 0 && m->keys[i] != key)
-        i = (i + 1) & (m->cap - 1);
-    return i;
-}
-
-static int map_get(const Map *m, uint64_t key) {
-    return m->vals[map_slot(m, key)];
-}
-
-/* Inserts key -> v unless key is present. (Capacity is sized for every insert.) */
-static void map_put(Map *m, uint64_t key, int v) {
-    size_t i = map_slot(m, key);
-    if (m->vals[i] < 0) {
-        m->keys[i] = key;
-        m->vals[i] = v;
-    }
-}
-
-/* --- LSH over MinHash signatures ------------------------------------------------------- */
-
-typedef struct Lsh {
-    Map heads; /* band key -> first node */
-    int *node_item, *node_next;
-    int n_nodes;
-    const Rec *recs; /* items index this array */
-    int *stamp;      /* per item: the last query that saw it */
-    int query;
-} Lsh;
-
-static uint64_t band_key(const uint32_t *sig, int band) {
-    uint64_t h = mix64((uint64_t)band + 1);
-    for (int r = 0; r < MH_ROWS; r++)
-        h = mix64(h ^ sig[band * MH_ROWS + r]);
-    return h;
-}
-
-static void lsh_init(Lsh *l, const Rec *recs, int n_recs) {
-    memset(l, 0, sizeof *l);
-    map_init(&l->heads, (size_t)n_recs * MH_BANDS);
-    l->node_item = tp_xmalloc((size_t)(n_recs > 0 ? n_recs : 1) * MH_BANDS * sizeof(int));
-    l->node_next = tp_xmalloc((size_t)(n_recs > 0 ? n_recs : 1) * MH_BANDS * sizeof(int));
-    l->stamp = tp_xcalloc((size_t)(n_recs > 0 ? n_recs : 1), sizeof(int));
-    l->recs = recs;
-}
-
-static void lsh_free(Lsh *l) {
-    map_free(&l->heads);
-    free(l->node_item);
-    free(l->node_next);
-    free(l->stamp);
-}
-
-static void lsh_add(Lsh *l, int item) {
-    const uint32_t *sig = l->recs[item].sig;
-    if (!sig)
-        return;
-    for (int b = 0; b < MH_BANDS; b++) {
-        uint64_t key = band_key(sig, b);
-        size_t slot = map_slot(&l->heads, key);
-        int node = l->n_nodes++;
-        l->node_item[node] = item;
-        l->node_next[node] = l->heads.vals[slot];
-        l->heads.keys[slot] = key;
-        l->heads.vals[slot] = node;
-    }
-}
-
-/* The most similar item added so far with similarity >= threshold (earliest
- * on ties), or -1; *sim its similarity. */
-static int lsh_best(Lsh *l, const uint32_t *sig, double threshold, double *sim) {
-    int best = -1, checked = 0;
-    double best_sim = 0;
-    if (!sig)
-        return -1;
-    l->query++;
-    for (int b = 0; b < MH_BANDS && checked < MH_MAX_CANDIDATES; b++) {
-        for (int node = map_get(&l->heads, band_key(sig, b));
-             node >= 0 && checked < MH_MAX_CANDIDATES; node = l->node_next[node]) {
-            int it = l->node_item[node];
-            if (l->stamp[it] == l->query)
-                continue;
-            l->stamp[it] = l->query;
-            checked++;
-            double s = sig_similarity(sig, l->recs[it].sig);
-            if (s >= threshold && (s > best_sim || (s == best_sim && it < best))) {
-                best = it;
-                best_sim = s;
-            }
-        }
-    }
-    *sim = best_sim;
-    return best;
-}
-
-/* --- one record ------------------------------------------------------------------------ */
-
-static const cJSON *field(const cJSON *o, const char *key) {
-    const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, key);
-    return it && !cJSON_IsNull(it) ? it : NULL;
-}
-
-static bool utf8_ok(Fl *f, const char *path, const char *s) {
-    size_t bad = 0;
-    if (ds_utf8_valid(s, strlen(s), &bad))
-        return true;
-    ERR(f, "invalid_utf8", "%s: invalid UTF-8 at byte %zu of the string, expected UTF-8 text", path,
-        bad);
-    return false;
-}
-
-static bool in_list(const char *s, const char *const list[]) {
-    for (int i = 0; list[i]; i++)
-        if (!strcmp(s, list[i]))
-            return true;
-    return false;
-}
-
-/* Texts of a record for the similarity checks, and its token counts. */
-typedef struct Texts {
-    TpBuf full;   /* exact form (hashed) */
-    TpBuf norm;   /* every content, normalised */
-    TpBuf prompt; /* normalised prompt */
-    TpBuf answer; /* normalised final answer */
-} Texts;
-
-static void texts_init(Texts *t) {
-    tp_buf_init(&t->full);
-    tp_buf_init(&t->norm);
-    tp_buf_init(&t->prompt);
-    tp_buf_init(&t->answer);
-}
-
-static void texts_free(Texts *t) {
-    tp_buf_free(&t->full);
-    tp_buf_free(&t->norm);
-    tp_buf_free(&t->prompt);
-    tp_buf_free(&t->answer);
-}
-
-static const char *bufs(const TpBuf *b) {
-    return b->data ? b->data : "";
-}
-
-/* Adds a checked record: hashes, label, signature. */
-static void keep_rec(Fl *f, Rec *rec, Texts *t) {
-    Au *a = f->a;
-    rec->line = f->line;
-    rec->full_hash = hash_bytes(HASH_INIT, bufs(&t->full), t->full.len);
-    rec->has_prompt = t->prompt.len > 0;
-    rec->prompt_hash = hash_str(HASH_INIT, bufs(&t->prompt));
-    rec->answer_hash = hash_str(HASH_INIT, bufs(&t->answer));
-    int words = word_count(bufs(&t->answer));
-    rec->label = words > 0 && words <= AUDIT_LABEL_MAX_WORDS ? tp_xstrdup(bufs(&t->answer)) : NULL;
-    rec->sig = minhash(a, bufs(&t->norm));
-    RecSet *s = f->recs;
-    if (s->n == s->cap) {
-        s->cap = s->cap ? 2 * s->cap : 64;
-        s->v = tp_xrealloc(s->v, (size_t)s->cap * sizeof *s->v);
-    }
-    s->v[s->n++] = *rec;
-}
-
-/* Whether a loss token survives the pilot's truncation (see ld_keep). */
-static bool seq_keeps(const DsSeq *s, int pilot_seq) {
-    int n = pilot_seq > 0 && s->n > pilot_seq ? pilot_seq : s->n;
-    for (int i = 1; i < n; i++)
-        if (s->loss[i])
-            return true;
-    return false;
-}
-
-static int seq_loss_count(const DsSeq *s) {
-    int n = 0;
-    for (int i = 0; i < s->n; i++)
-        n += s->loss[i] != 0;
-    return n;
-}
-
-/* Tokens of a text with the tokenizer (0 when it fails). */
-static int encode_count(const Tokenizer *tok, const char *s) {
-    int *ids = NULL, n = 0;
-    TpError e;
-    if (tokenizer_encode(tok, s, strlen(s), &ids, &n, &e) != TP_OK)
-        n = approx_tokens(s);
-    free(ids);
-    return n;
-}
-
-static int text_tokens(const Au *a, const char *s) {
-    return a->tok ? encode_count(a->tok, s) : approx_tokens(s);
-}
-
-static void check_chat(Fl *f, const cJSON *root) {
-    static const char *const MSG_KEYS[] = {"role",          "content",    "name",         "weight",
-                                           "function_call", "tool_calls", "tool_call_id", NULL};
-    static const char *const CALL_KEYS[] = {"function_call", "tool_calls", "tool_call_id", NULL};
-    Au *a = f->a;
-    bool bad = false, formattable = true;
-    const cJSON *k;
-    cJSON_ArrayForEach(k, root) {
-        if (!strcmp(k->string, "messages"))
-            continue;
-        if (!strcmp(k->string, "tools") || !strcmp(k->string, "functions") ||
-            !strcmp(k->string, "parallel_tool_calls")) {
-            WARN(f, "unsupported",
-                 "$.%s: tool definitions: OpenAI accepts them, tunepilot's pilot does not",
-                 k->string);
-            formattable = false;
-        } else {
-            WARN(f, "unknown_key", "$.%s: unrecognized key, ignored (expected \"messages\")",
-                 k->string);
-        }
-    }
-    const cJSON *msgs = field(root, "messages");
-    if (!msgs) {
-        ERR(f, "missing_messages", "$.messages: missing, expected an array of messages");
-        return;
-    }
-    if (!cJSON_IsArray(msgs)) {
-        ERR(f, "messages_not_list", "$.messages: expected an array of messages, got %s",
-            tp_json_type_name(msgs));
-        return;
-    }
-    int n = cJSON_GetArraySize(msgs);
-    if (n == 0) {
-        ERR(f, "empty_messages", "$.messages: empty, expected at least one message");
-        return;
-    }
-    DsMsg *m = tp_xcalloc((size_t)n, sizeof *m);
-    const char **content = tp_xcalloc((size_t)n, sizeof *content);
-    bool *has_name = tp_xcalloc((size_t)n, sizeof *has_name);
-    bool assistant = false, system = false, user = false, any_loss = false;
-    int i = 0;
-    const cJSON *it;
-    cJSON_ArrayForEach(it, msgs) {
-        char path[64];
-        snprintf(path, sizeof path, "$.messages[%d]", i);
-        int idx = i++;
-        if (!cJSON_IsObject(it)) {
-            ERR(f, "message_not_object",
-                "%s: expected an object with \"role\" and \"content\", got %s", path,
-                tp_json_type_name(it));
-            bad = true;
-            continue;
-        }
-        bool call = false;
-        cJSON_ArrayForEach(k, it) {
-            if (!in_list(k->string, MSG_KEYS)) {
-                ERR(f, "message_unrecognized_key",
-                    "%s.%s: unrecognized key, expected role, content, name, weight, "
-                    "function_call, tool_calls or tool_call_id",
-                    path, k->string);
-                bad = true;
-            } else if (in_list(k->string, CALL_KEYS) && !cJSON_IsNull(k)) {
-                WARN(f, "unsupported",
-                     "%s.%s: tool and function calls: OpenAI accepts them, tunepilot's pilot "
-                     "does not",
-                     path, k->string);
-                call = true;
-                formattable = false;
-            }
-        }
-        const cJSON *role = field(it, "role"), *c = field(it, "content"), *name = field(it, "name"),
-                    *w = cJSON_GetObjectItemCaseSensitive(it, "weight");
-        const char *rs = NULL;
-        if (!role) {
-            ERR(f, "message_missing_key",
-                "%s: missing \"role\", expected one of system, user, "
-                "assistant",
-                path);
-            bad = true;
-        } else if (!cJSON_IsString(role)) {
-            ERR(f, "unrecognized_role", "%s.role: expected a string, got %s", path,
-                tp_json_type_name(role));
-            bad = true;
-        } else if (!utf8_ok(f, path, role->valuestring)) {
-            bad = true;
-        } else {
-            rs = role->valuestring;
-            if (!strcmp(rs, "system")) {
-                m[idx].role = DS_SYSTEM;
-                system = true;
-            } else if (!strcmp(rs, "user")) {
-                m[idx].role = DS_USER;
-                user = true;
-            } else if (!strcmp(rs, "assistant")) {
-                m[idx].role = DS_ASSISTANT;
-                assistant = true;
-            } else if (!strcmp(rs, "function") || !strcmp(rs, "tool")) {
-                WARN(f, "unsupported",
-                     "%s.role: \"%s\" messages: OpenAI accepts them, tunepilot's pilot does not",
-                     path, rs);
-                m[idx].role = DS_USER;
-                formattable = false;
-            } else {
-                ERR(f, "unrecognized_role",
-                    "%s.role: unknown role \"%.40s\", expected system, user, assistant, function "
-                    "or tool",
-                    path, rs);
-                bad = true;
-            }
-        }
-        if (!c && !call) {
-            ERR(f, "message_missing_key", "%s: missing \"content\", expected a string", path);
-            bad = true;
-        } else if (c && !cJSON_IsString(c)) {
-            ERR(f, "non_string_content", "%s.content: expected a string, got %s%s", path,
-                tp_json_type_name(c),
-                cJSON_IsArray(c) ? " (multi-part content is not supported)" : "");
-            bad = true;
-        } else if (c && !utf8_ok(f, path, c->valuestring)) {
-            bad = true;
-        } else {
-            content[idx] = c ? c->valuestring : "";
-            m[idx].text = content[idx];
-            if (rs && !strcmp(rs, "assistant") && !*content[idx] && !call)
-                WARN(f, "empty_answer", "%s.content: empty assistant reply", path);
-        }
-        if (name && !cJSON_IsString(name)) {
-            ERR(f, "non_string_field", "%s.name: expected a string, got %s", path,
-                tp_json_type_name(name));
-            bad = true;
-        } else if (name && !utf8_ok(f, path, name->valuestring)) {
-            bad = true;
-        }
-        has_name[idx] = name != NULL;
-        m[idx].loss = rs && !strcmp(rs, "assistant");
-        if (w) {
-            if (!rs || strcmp(rs, "assistant")) {
-                ERR(f, "bad_weight", "%s.weight: only assistant messages take a weight", path);
-                bad = true;
-            } else if (!cJSON_IsNumber(w)) {
-                ERR(f, "bad_weight", "%s.weight: expected 0 or 1, got %s", path,
-                    tp_json_type_name(w));
-                bad = true;
-            } else if (w->valuedouble != 0 && w->valuedouble != 1) {
-                ERR(f, "bad_weight", "%s.weight: expected 0 or 1, got %g", path, w->valuedouble);
-                bad = true;
-            } else {
-                m[idx].loss = w->valuedouble == 1;
-            }
-        }
-        any_loss |= m[idx].loss;
-    }
-    if (!bad && !assistant) {
-        ERR(f, "no_assistant",
-            "$.messages: no assistant message, expected at least one message with role "
-            "\"assistant\"");
-        bad = true;
-    }
-    Rec rec = {0};
-    if (!bad && a->tok && formattable) {
-        DsSeq seq;
-        TpError e = {0};
-        if (ds_format_chat(a->tok, &a->tpl, m, n, false, &seq, &e) != TP_OK) {
-            ERR(f, "template", "the model's %s chat template cannot format this example: %s",
-                a->tpl.name, e.msg);
-            bad = true;
-        } else {
-            rec.tokens = seq.n;
-            rec.assistant_tokens = seq_loss_count(&seq);
-            rec.exact = true;
-            rec.keep = seq_keeps(&seq, a->o.pilot_seq);
-            ds_seq_free(&seq);
-        }
-    } else if (!bad) {
-        rec.tokens = 3;
-        for (int j = 0; j < n; j++) {
-            int t = text_tokens(a, content[j] ? content[j] : "");
-            rec.tokens += 3 + t + (has_name[j] ? 1 : 0);
-            if (m[j].role == DS_ASSISTANT)
-                rec.assistant_tokens += t;
-        }
-        rec.keep = formattable && any_loss;
-    }
-    if (!bad) {
-        f->n_chat++;
-        if (!system && f->n_no_system++ == 0)
-            f->first_no_system = f->line;
-        if (!user && f->n_no_user++ == 0)
-            f->first_no_user = f->line;
-        if (!any_loss)
-            WARN(f, "no_loss",
-                 "every assistant message has weight 0: no loss, the pilot skips this example");
-        rec.messages = n;
-        Texts t;
-        texts_init(&t);
-        int final = -1;
-        for (int j = 0; j < n; j++)
-            if (m[j].role == DS_ASSISTANT)
-                final = j;
-        const cJSON *mj = msgs->child; /* walked alongside j: GetArrayItem is O(j) */
-        for (int j = 0; j < n; j++, mj = mj ? mj->next : NULL) {
-            const cJSON *role = field(mj, "role");
-            const char *rname = cJSON_IsString(role) ? role->valuestring : "";
-            tp_buf_puts(&t.full, rname);
-            tp_buf_append(&t.full, "\x1f", 1);
-            tp_buf_puts(&t.full, content[j]);
-            tp_buf_printf(&t.full, "%c%d%c", 0x1f, m[j].loss, 0x1e);
-            norm_append(&t.norm, content[j]);
-            if (j < final) {
-                norm_append(&t.prompt, rname);
-                norm_append(&t.prompt, content[j]);
-            }
-        }
-        if (final >= 0)
-            norm_append(&t.answer, content[final]);
-        keep_rec(f, &rec, &t);
-        texts_free(&t);
-    }
-    free(m);
-    free(content);
-    free(has_name);
-}
-
-/* A string field of an Alpaca or completion record. */
-static bool plain_field(Fl *f, const cJSON *root, const char *key, bool required, bool nonempty,
-                        const char **out) {
-    const cJSON *it = field(root, key);
-    *out = "";
-    if (!it) {
-        if (required)
-            ERR(f, "missing_field", "$: missing \"%s\", expected a string", key);
-        return !required;
-    }
-    if (!cJSON_IsString(it)) {
-        ERR(f, "non_string_field", "$.%s: expected a string, got %s", key, tp_json_type_name(it));
-        return false;
-    }
-    char path[64];
-    snprintf(path, sizeof path, "$.%s", key);
-    if (!utf8_ok(f, path, it->valuestring))
-        return false;
-    if (nonempty && !*it->valuestring) {
-        ERR(f, "empty_field", "$.%s: empty, expected a non-empty string", key);
-        return false;
-    }
-    *out = it->valuestring;
-    return true;
-}
-
-static const char ALPACA_HEAD[] =
-    "Below is an instruction that describes a task, paired with an input that provides further "
-    "context. Write a response that appropriately completes the request.\n\n### Instruction:\n"
-    "\n\n### Input:\n\n\n### Response:";
-
-static void check_plain(Fl *f, const cJSON *root, bool alpaca) {
-    static const char *const ALPACA_KEYS[] = {"instruction", "input", "output", NULL};
-    static const char *const COMPLETION_KEYS[] = {"prompt", "completion", NULL};
-    Au *a = f->a;
-    const cJSON *k;
-    cJSON_ArrayForEach(k, root) {
-        if (!in_list(k->string, alpaca ? ALPACA_KEYS : COMPLETION_KEYS))
-            WARN(f, "unknown_key", "$.%s: unrecognized key, ignored (expected %s)", k->string,
-                 alpaca ? "instruction, input and output" : "prompt and completion");
-    }
-    const char *p1, *p2 = "", *ans;
-    bool ok;
-    if (alpaca) {
-        ok = plain_field(f, root, "instruction", true, true, &p1);
-        ok &= plain_field(f, root, "input", false, false, &p2);
-        ok &= plain_field(f, root, "output", true, true, &ans);
-    } else {
-        ok = plain_field(f, root, "prompt", true, false, &p1);
-        ok &= plain_field(f, root, "completion", true, true, &ans);
-    }
-    if (!ok)
-        return;
-    Rec rec = {.messages = 2};
-    if (a->tok) {
-        DsSeq seq;
-        TpError e = {0};
-        TpStatus st = alpaca ? ds_format_alpaca(a->tok, p1, p2, ans, &seq, &e)
-                             : ds_format_completion(a->tok, p1, ans, &seq, &e);
-        if (st != TP_OK) {
-            ERR(f, "template", "cannot format this example: %s", e.msg);
-            return;
-        }
-        rec.tokens = seq.n;
-        rec.assistant_tokens = seq_loss_count(&seq);
-        rec.exact = true;
-        rec.keep = seq_keeps(&seq, a->o.pilot_seq);
-        ds_seq_free(&seq);
-    } else {
-        rec.assistant_tokens = approx_tokens(ans);
-        rec.tokens = approx_tokens(p1) + approx_tokens(p2) + rec.assistant_tokens + 1 +
-                     (alpaca ? approx_tokens(ALPACA_HEAD) : 0);
-        rec.keep = true;
-    }
-    Texts t;
-    texts_init(&t);
-    tp_buf_puts(&t.full, p1);
-    tp_buf_append(&t.full, "\x1f", 1);
-    tp_buf_puts(&t.full, p2);
-    tp_buf_append(&t.full, "\x1f", 1);
-    tp_buf_puts(&t.full, ans);
-    norm_append(&t.norm, p1);
-    norm_append(&t.norm, p2);
-    norm_append(&t.norm, ans);
-    norm_append(&t.prompt, p1);
-    norm_append(&t.prompt, p2);
-    norm_append(&t.answer, ans);
-    keep_rec(f, &rec, &t);
-    texts_free(&t);
-}
-
-/* Parses one line; NULL (with the error recorded when report) when it is not JSON. */
-static cJSON *parse_line(Fl *f, const char *text, size_t len, bool report) {
-    JsonlProblem p;
-    cJSON *root = jsonl_parse(text, len, 0, &p);
-    if (!root && report) {
-        if (p.column)
-            ERR(f, p.kind, "column %zu: %s", p.column, p.msg);
-        else
-            ERR(f, p.kind, "%s", p.msg);
-    }
-    return root;
-}
-
-static void check_line(Fl *f, const char *text, size_t len) {
-    cJSON *root = parse_line(f, text, len, true);
-    if (!root)
-        return;
-    int d = jsonl_detect(root);
-    if (!cJSON_IsObject(root)) {
-        ERR(f, "not_object", "expected a JSON object, got %s", tp_json_type_name(root));
-    } else if (d < 0 && f->format == DATASET_CHAT) {
-        ERR(f, "missing_messages", "$.messages: missing, expected an array of messages");
-    } else if (d < 0 && f->format >= 0) {
-        ERR(f, "missing_field", "$: none of the expected keys, expected %s",
-            jsonl_format_title(f->format));
-    } else if (d < 0) {
-        ERR(f, "unrecognized_record",
-            "unrecognised record, expected {\"messages\": [...]} (chat), {\"instruction\", "
-            "\"output\"} (Alpaca) or {\"prompt\", \"completion\"}");
-    } else if (d != f->format) {
-        ERR(f, "mixed_format", "%s in a %s file (most records are %s), expected one format",
-            jsonl_format_title(d), dataset_format_name((DatasetFormat)f->format),
-            jsonl_format_title(f->format));
-    } else if (d == DATASET_CHAT) {
-        check_chat(f, root);
-    } else {
-        check_plain(f, root, d == DATASET_ALPACA);
-    }
-    cJSON_Delete(root);
-}
-
-/* Calls fn on each non-blank line (numbers in f->line); returns the count. */
-static int each_line(Fl *f, const char *data, size_t len, void (*fn)(Fl *, const char *, size_t),
-                     int *n_lines) {
-    int records = 0;
-    JsonlReader rd;
-    JsonlLine ln;
-    jsonl_reader_init(&rd, data, len);
-    f->line = 0;
-    while (jsonl_next(&rd, &ln)) {
-        f->line = ln.line;
-        if (ln.blank)
-            continue;
-        records++;
-        fn(f, ln.text, ln.len);
-    }
-    if (n_lines)
-        *n_lines = f->line;
-    return records;
-}
-
-/* The first pass counts the formats. */
-typedef struct Votes {
-    int n[3], first[3];
-} Votes;
-
-static void vote_line(Fl *f, const char *text, size_t len) {
-    Votes *v = f->votes;
-    cJSON *root = parse_line(f, text, len, false);
-    int d = jsonl_detect(root);
-    if (d >= 0 && v->n[d]++ == 0)
-        v->first[d] = f->line;
-    cJSON_Delete(root);
-}
-
-static TpStatus read_set(Au *a, const char *path, RecSet *out, int *n_lines, int *n_records,
-                         int *format, TpError *err) {
-    char *data = NULL;
-    size_t len = 0;
-    TpStatus st = tp_file_read(
-        path, a->o.max_file_bytes ? a->o.max_file_bytes : DATASET_MAX_FILE_BYTES, &data, &len, err);
-    if (st != TP_OK)
-        return st;
-    Votes v = {{0, 0, 0}, {0, 0, 0}};
-    Fl f = {.a = a, .path = path, .format = -1, .votes = &v};
-    each_line(&f, data, len, vote_line, NULL);
-    for (int k = 0; k < 3; k++)
-        if (v.n[k] > 0 && (f.format < 0 || v.n[k] > v.n[f.format] ||
-                           (v.n[k] == v.n[f.format] && v.first[k] < v.first[f.format])))
-            f.format = k;
-    f.recs = out;
-    *n_records = each_line(&f, data, len, check_line, n_lines);
-    *format = f.format;
-    free(data);
-    f.line = 0;
-    if (*n_records == 0)
-        ERR(&f, "empty_file", "no records, expected JSON Lines (one JSON object per line)");
-    if (f.n_no_system > 0)
-        issue(a, AUDIT_WARNING, "no_system", path, f.first_no_system, 0,
-              "%d of %d examples have no system message (the first at this line)", f.n_no_system,
-              f.n_chat);
-    if (f.n_no_user > 0)
-        issue(a, AUDIT_WARNING, "no_user", path, f.first_no_user, 0,
-              "%d of %d examples have no user message (the first at this line)", f.n_no_user,
-              f.n_chat);
-    return TP_OK;
 }
 
 /* --- statistics ---------------------------------------------------------------------- */
@@ -934,66 +127,22 @@ static void check_lengths(Au *a, RecSet *s) {
         r->billed_tokens += e->tokens < r->seq ? e->tokens : r->seq;
         if (e->tokens > r->seq) {
             r->n_over_limit++;
-            issue(a, AUDIT_WARNING, "over_limit", r->path, e->line, 0,
+            audit_issue(a, AUDIT_WARNING, "over_limit", r->path, e->line, 0,
                   "%d tokens, over the limit of %d: the example will be truncated", e->tokens,
                   r->seq);
         }
         if (n >= MIN_FOR_OUTLIERS && (e->tokens < r->outlier_low || e->tokens > r->outlier_high)) {
             r->n_outliers++;
             r->examples[i].outlier = true;
-            issue(a, AUDIT_WARNING, "length_outlier", r->path, e->line, 0,
+            audit_issue(a, AUDIT_WARNING, "length_outlier", r->path, e->line, 0,
                   "%d tokens, outside [%.1f, %.1f] (Q1 - 1.5 IQR, Q3 + 1.5 IQR; median %.0f)",
                   e->tokens, r->outlier_low, r->outlier_high, r->tokens.median);
         }
     }
     if (n > 0 && n < 10)
-        issue(a, AUDIT_WARNING, "too_few_examples", r->path, 0, 0,
+        audit_issue(a, AUDIT_WARNING, "too_few_examples", r->path, 0, 0,
               "%d example%s: OpenAI needs at least 10 and sees gains from 50-100", n,
               n == 1 ? "" : "s");
-}
-
-static void check_duplicates(Au *a, RecSet *s) {
-    AuditResult *r = a->r;
-    Map full, prompt;
-    map_init(&full, (size_t)s->n);
-    map_init(&prompt, (size_t)s->n);
-    Lsh l;
-    lsh_init(&l, s->v, s->n);
-    for (int i = 0; i < s->n; i++) {
-        Rec *e = &s->v[i];
-        int j = map_get(&full, e->full_hash);
-        if (j >= 0) {
-            e->dup_of = s->v[j].line;
-            r->n_duplicates++;
-            issue(a, AUDIT_WARNING, "duplicate", r->path, e->line, e->dup_of,
-                  "identical to line %d", e->dup_of);
-        } else {
-            map_put(&full, e->full_hash, i);
-            double sim;
-            int k = lsh_best(&l, e->sig, r->near_threshold, &sim);
-            if (k >= 0) {
-                e->near_of = s->v[k].line;
-                r->n_near_duplicates++;
-                issue(a, AUDIT_WARNING, "near_duplicate", r->path, e->line, e->near_of,
-                      "near-duplicate of line %d (similarity %.2f)", e->near_of, sim);
-            }
-            lsh_add(&l, i);
-        }
-        if (e->has_prompt) {
-            j = map_get(&prompt, e->prompt_hash);
-            if (j < 0) {
-                map_put(&prompt, e->prompt_hash, i);
-            } else if (s->v[j].answer_hash != e->answer_hash) {
-                e->conflict_of = s->v[j].line;
-                r->n_conflicts++;
-                issue(a, AUDIT_WARNING, "conflicting_answer", r->path, e->line, e->conflict_of,
-                      "same prompt as line %d with a different answer", e->conflict_of);
-            }
-        }
-    }
-    lsh_free(&l);
-    map_free(&full);
-    map_free(&prompt);
 }
 
 static int cmp_str(const void *x, const void *y) {
@@ -1041,13 +190,13 @@ static void check_labels(Au *a, RecSet *s) {
         AuditLabel *L = &r->labels[i];
         if (L->count > 0.6 * n) {
             L->flagged = true;
-            issue(a, AUDIT_WARNING, "label_imbalance", r->path, 0, 0,
+            audit_issue(a, AUDIT_WARNING, "label_imbalance", r->path, 0, 0,
                   "label \"%.60s\" is %.0f%% of the answers (%d of %d), over 60%%: the model "
                   "learns to answer it by default",
                   L->label, 100.0 * L->count / n, L->count, n);
         } else if (r->n_labels > 1 && L->count < mean / 10) {
             L->flagged = true;
-            issue(a, AUDIT_WARNING, "label_imbalance", r->path, 0, 0,
+            audit_issue(a, AUDIT_WARNING, "label_imbalance", r->path, 0, 0,
                   "label \"%.60s\" has %d example%s, under a tenth of the mean %.1f per label",
                   L->label, L->count, L->count == 1 ? "" : "s", mean);
         }
@@ -1055,44 +204,6 @@ static void check_labels(Au *a, RecSet *s) {
 }
 
 /* Flags each query example that repeats a training one. */
-static void check_leaks(Au *a, RecSet *train, const int *tr, int n_tr, RecSet *query, const int *q,
-                        int n_q, const char *qpath, const char *what) {
-    AuditResult *r = a->r;
-    Map full, prompt;
-    map_init(&full, (size_t)n_tr);
-    map_init(&prompt, (size_t)n_tr);
-    Lsh l;
-    lsh_init(&l, train->v, train->n);
-    for (int i = 0; i < n_tr; i++) {
-        const Rec *e = &train->v[tr[i]];
-        map_put(&full, e->full_hash, tr[i]);
-        if (e->has_prompt)
-            map_put(&prompt, e->prompt_hash, tr[i]);
-        lsh_add(&l, tr[i]);
-    }
-    for (int i = 0; i < n_q; i++) {
-        const Rec *e = &query->v[q[i]];
-        int j = map_get(&full, e->full_hash);
-        double sim = 1;
-        const char *how = "is identical to";
-        if (j < 0 && e->has_prompt && (j = map_get(&prompt, e->prompt_hash)) >= 0)
-            how = "has the same prompt as";
-        if (j < 0 && (j = lsh_best(&l, e->sig, r->near_threshold, &sim)) >= 0)
-            how = "is a near-duplicate of";
-        if (j < 0)
-            continue;
-        r->n_leaks++;
-        if (sim < 1)
-            issue(a, AUDIT_WARNING, "leakage", qpath, e->line, train->v[j].line,
-                  "%s %s training line %d (similarity %.2f)", what, how, train->v[j].line, sim);
-        else
-            issue(a, AUDIT_WARNING, "leakage", qpath, e->line, train->v[j].line,
-                  "%s %s training line %d", what, how, train->v[j].line);
-    }
-    lsh_free(&l);
-    map_free(&full);
-    map_free(&prompt);
-}
 
 /* dataset_load's split (ld_split) over the examples it would keep. */
 static void split_like_pilot(Au *a, RecSet *s) {
@@ -1119,7 +230,7 @@ static void split_like_pilot(Au *a, RecSet *s) {
     }
     r->n_train = n_tr;
     r->n_held_out = n_ev;
-    check_leaks(a, s, tr, n_tr, s, ev, n_ev, r->path, "held-out example (the pilot's split)");
+    audit_check_leaks(a, s, tr, n_tr, s, ev, n_ev, r->path, "held-out example (the pilot's split)");
     free(kept);
     free(tr);
     free(ev);
@@ -1230,10 +341,7 @@ TpStatus audit_run(const char *path, const Tokenizer *tok, const AuditOptions *o
         return tp_error_set(err, TP_EINVAL,
                             "near_threshold: expected a similarity in (0, 1], got %g",
                             a.o.near_threshold);
-    for (int k = 0; k < MH_K; k++) {
-        a.mh_a[k] = mix64(0x5EEDULL * 2 * (uint64_t)k + 1) | 1;
-        a.mh_b[k] = mix64(0xB0B0ULL + (uint64_t)k);
-    }
+    audit_minhash_init(&a);
     out->path = tp_xstrdup(path);
     out->eval_path = a.o.eval_path ? tp_xstrdup(a.o.eval_path) : NULL;
     out->seq = a.o.seq;
@@ -1246,9 +354,9 @@ TpStatus audit_run(const char *path, const Tokenizer *tok, const AuditOptions *o
         ds_template_init(&a.tpl, tok);
     RecSet data = {0}, eval = {0};
     int format = -1, ev_lines = 0, ev_records = 0, ev_format = -1;
-    TpStatus st = read_set(&a, out->path, &data, &out->n_lines, &out->n_records, &format, err);
+    TpStatus st = audit_read_set(&a, out->path, &data, &out->n_lines, &out->n_records, &format, err);
     if (st == TP_OK && out->eval_path)
-        st = read_set(&a, out->eval_path, &eval, &ev_lines, &ev_records, &ev_format, err);
+        st = audit_read_set(&a, out->eval_path, &eval, &ev_lines, &ev_records, &ev_format, err);
     if (st == TP_OK) {
         if (format >= 0)
             out->format = dataset_format_name((DatasetFormat)format);
@@ -1260,7 +368,7 @@ TpStatus audit_run(const char *path, const Tokenizer *tok, const AuditOptions *o
         out->n_examples = data.n;
         out->examples = tp_xcalloc((size_t)(data.n > 0 ? data.n : 1), sizeof *out->examples);
         check_lengths(&a, &data);
-        check_duplicates(&a, &data);
+        audit_check_duplicates(&a, &data);
         check_labels(&a, &data);
         if (out->eval_path) {
             int *tr = tp_xmalloc((size_t)(data.n > 0 ? data.n : 1) * sizeof *tr);
@@ -1271,7 +379,7 @@ TpStatus audit_run(const char *path, const Tokenizer *tok, const AuditOptions *o
                 q[i] = i;
             out->n_train = data.n;
             out->n_held_out = eval.n;
-            check_leaks(&a, &data, tr, data.n, &eval, q, eval.n, out->eval_path, "eval example");
+            audit_check_leaks(&a, &data, tr, data.n, &eval, q, eval.n, out->eval_path, "eval example");
             free(tr);
             free(q);
         } else {
