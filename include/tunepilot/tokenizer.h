@@ -84,6 +84,14 @@ TpStatus tokenizer_load_json(const char *json, size_t len, const char *name, Tok
 /* Releases t; t may be NULL. */
 void tokenizer_free(Tokenizer *t);
 
+/* Learns a byte-level BPE (GPT-2's byte map and pre-tokenization, ASCII
+ * texts) from the NULL-terminated texts: up to n_merges merges (fewer when
+ * no pair occurs twice), ids 0..255 the bytes, 256 + k merge k, then <s> and
+ * </s> as special added tokens. Returns the tokenizer.json text (the caller
+ * frees it); *vocab_size gets the ids in use, *merges_made the merges. The
+ * same texts give the same file on every machine. */
+char *tokenizer_train_bpe(char *const *texts, int n_merges, int *vocab_size, int *merges_made);
+
 /* Max id + 1 over the vocab and the added tokens. */
 int tokenizer_vocab_size(const Tokenizer *t);
 
