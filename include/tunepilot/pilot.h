@@ -17,7 +17,7 @@
 #include "tunepilot/store.h"
 #include "tunepilot/trainer.h"
 
-struct cJSON;
+struct PilotSummary;
 
 /* What a face shows of a running pilot: the engine prints nothing and calls
  * these (each may be NULL) from the thread that called pilot_run, in the
@@ -32,8 +32,8 @@ typedef struct PilotView {
     void (*step)(void *ctx, const TrainStep *s);
     void (*eval)(void *ctx, const TrainEval *e);
     void (*log)(void *ctx, const char *level, const char *msg);
-    /* A completed run's summary, as recorded (run_summary's fields). */
-    void (*summary)(void *ctx, const struct cJSON *summary);
+    /* A completed run's summary, as recorded. */
+    void (*summary)(void *ctx, const struct PilotSummary *summary);
     /* The run ended in any way (after its last event). */
     void (*done)(void *ctx);
 } PilotView;
@@ -81,6 +81,54 @@ typedef struct PilotSplit {
 
 TpStatus pilot_split_of(const PilotOptions *o, PilotSplit *out, TpError *err);
 void pilot_split_free(PilotSplit *s);
+
+/* --- a completed run's summary (the runs table's summary column) ------------------- */
+
+/* One evaluation over the held-out examples (NAN when not measured). */
+typedef struct PilotScore {
+    double loss, accuracy;
+    int examples;
+} PilotScore;
+
+/* The full run on one priced GPU. */
+typedef struct PilotGpuRun {
+    char gpu[64], cloud[64];
+    double hours, usd, usd_per_hour;
+} PilotGpuRun;
+
+/* The full dataset for the configured epochs, on this machine (measured
+ * tokens/s) and on each priced GPU (its dense bf16 peak x the
+ * gpu_training_mfu rule). */
+typedef struct PilotFullRun {
+    double epochs, tokens, flops_per_token, total_flops;
+    double here_hours, here_tokens_per_s; /* NAN when not measured */
+    double gpu_utilization;               /* NAN without the rule (then no GPU) */
+    char gpu_utilization_source[512];
+    PilotGpuRun *gpus; /* n_gpus; owned */
+    int n_gpus;
+} PilotFullRun;
+
+/* What a completed pilot recorded: the before/after evaluation, the export,
+ * the data and model sizes, the speed and the full run priced. One writer
+ * (pilot_summary_json) and one reader (pilot_summary_parse). Numbers not
+ * recorded (an older run) are NAN, counts -1. */
+typedef struct PilotSummary {
+    PilotScore base, tuned;
+    char *examples; /* the shown examples as text ("" when none); owned */
+    char export_dir[4200];
+    char template_name[64];
+    long long n_train, n_eval, n_truncated, n_params, n_trainable;
+    double frozen_bytes_per_weight, tokens_per_s, achieved_gflops;
+    PilotFullRun full_run;
+} PilotSummary;
+
+/* The summary as recorded (a JSON object; the caller frees the text). */
+char *pilot_summary_json(const PilotSummary *s);
+/* Reads a recorded summary; name stands for it in messages. TP_EINVAL when
+ * it is not a JSON object. pilot_summary_free releases *out (also after a
+ * failure). */
+TpStatus pilot_summary_parse(const char *json, const char *name, PilotSummary *out, TpError *err);
+void pilot_summary_free(PilotSummary *s);
 
 /* The settings as the JSON recorded with the run (and sent in the start
  * event); the caller frees it. */

@@ -454,41 +454,29 @@ static void fmt_dollars(double v, char *out, size_t n) {
         snprintf(out, n, "$%.2f", v);
 }
 
-static double jnum(const cJSON *o, const char *key) {
-    const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsNumber(x) ? x->valuedouble : NAN;
-}
-
-static void view_summary(void *ctx, const cJSON *sum) {
+static void view_summary(void *ctx, const PilotSummary *sum) {
     const Bar *b = ctx;
     if (b->out == PILOT_JSON)
         return;
-    const cJSON *base = cJSON_GetObjectItem(sum, "base"), *tu = cJSON_GetObjectItem(sum, "tuned");
-    printf("\nheld-out loss: base %.4f -> tuned %.4f\n", jnum(base, "loss"), jnum(tu, "loss"));
-    double ba = jnum(base, "accuracy"), ta = jnum(tu, "accuracy");
-    if (!isnan(ba) && !isnan(ta))
-        printf("exact match:   base %.1f%% -> tuned %.1f%%\n", 100 * ba, 100 * ta);
-    const cJSON *ex = cJSON_GetObjectItem(sum, "examples");
-    if (cJSON_IsString(ex) && *ex->valuestring)
-        printf("%s", ex->valuestring);
-    const cJSON *fr = cJSON_GetObjectItem(sum, "full_run");
+    printf("\nheld-out loss: base %.4f -> tuned %.4f\n", sum->base.loss, sum->tuned.loss);
+    if (!isnan(sum->base.accuracy) && !isnan(sum->tuned.accuracy))
+        printf("exact match:   base %.1f%% -> tuned %.1f%%\n", 100 * sum->base.accuracy,
+               100 * sum->tuned.accuracy);
+    if (sum->examples && *sum->examples)
+        printf("%s", sum->examples);
+    const PilotFullRun *fr = &sum->full_run;
     char t[32], d[32];
-    fmt_hours(jnum(fr, "here_hours"), t, sizeof t);
-    double epochs = jnum(fr, "epochs");
+    fmt_hours(fr->here_hours, t, sizeof t);
     printf("full run: %.0f tokens x %.2f epochs: %s on this machine\n",
-           jnum(fr, "tokens") / (epochs > 0 ? epochs : 1), epochs, t);
-    const cJSON *g;
-    int shown = 0;
-    cJSON_ArrayForEach(g, cJSON_GetObjectItem(fr, "gpus")) {
-        if (shown++ == 0)
-            printf("  on one GPU at %.0f%% of its bf16 peak:", 100 * jnum(fr, "gpu_utilization"));
-        const cJSON *id = cJSON_GetObjectItem(g, "gpu");
-        fmt_hours(jnum(g, "hours"), t, sizeof t);
-        fmt_dollars(jnum(g, "usd"), d, sizeof d);
-        printf("%s %s %s (%s)", shown > 1 ? ";" : "", cJSON_IsString(id) ? id->valuestring : "?",
-               t, d);
+           fr->tokens / (fr->epochs > 0 ? fr->epochs : 1), fr->epochs, t);
+    for (int i = 0; i < fr->n_gpus; i++) {
+        if (i == 0)
+            printf("  on one GPU at %.0f%% of its bf16 peak:", 100 * fr->gpu_utilization);
+        fmt_hours(fr->gpus[i].hours, t, sizeof t);
+        fmt_dollars(fr->gpus[i].usd, d, sizeof d);
+        printf("%s %s %s (%s)", i > 0 ? ";" : "", fr->gpus[i].gpu, t, d);
     }
-    printf("%s", shown ? "\n" : "");
+    printf("%s", fr->n_gpus ? "\n" : "");
 }
 
 static void view_done(void *ctx) {

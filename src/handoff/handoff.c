@@ -74,7 +74,7 @@ const char *handoff_engine_name(HandoffEngine e) {
 
 static void facts_free(PilotFacts *f) {
     store_run_free(&f->run);
-    cJSON_Delete(f->summary);
+    pilot_summary_free(&f->summary);
     free(f->train_lines);
     free(f->eval_lines);
     free(f->lines);
@@ -126,22 +126,19 @@ static TpStatus read_pilot(Store *s, int64_t run_id, PilotFacts *f, TpError *err
                             (long long)run_id, run_status_name(f->run.status), (long long)run_id);
     if ((st = pilot_options_from_run(&f->run, &f->opt, err)) != TP_OK)
         return st;
-    if ((st = tp_json_parse(f->run.summary, strlen(f->run.summary), "run summary", &f->summary,
-                            err)) != TP_OK)
+    char name[64];
+    snprintf(name, sizeof name, "run %lld summary", (long long)run_id);
+    if ((st = pilot_summary_parse(f->run.summary, name, &f->summary, err)) != TP_OK)
         return st;
-    const cJSON *full = cJSON_GetObjectItemCaseSensitive(f->summary, "full_run");
-    f->gpu_hours = cJSON_GetObjectItemCaseSensitive(full, "gpus");
-    f->summary_epochs = jnum(full, "epochs");
-    f->n_params = jnum(f->summary, "n_params");
-    f->n_trainable = jnum(f->summary, "n_trainable");
-    if (!cJSON_IsArray(f->gpu_hours) || !(f->summary_epochs > 0) || !(f->n_params > 0))
+    f->summary_epochs = f->summary.full_run.epochs;
+    f->n_params = (double)f->summary.n_params;
+    f->n_trainable = (double)f->summary.n_trainable;
+    if (!(f->summary_epochs > 0) || !(f->n_params > 0))
         return tp_error_set(err, TP_EINVAL,
                             "run %lld: its summary has no full-run projection (full_run.gpus, "
                             "epochs, n_params): it was recorded by an older tunepilot",
                             (long long)run_id);
-    const cJSON *tpl = cJSON_GetObjectItemCaseSensitive(f->summary, "template");
-    snprintf(f->template_name, sizeof f->template_name, "%s",
-             cJSON_IsString(tpl) ? tpl->valuestring : "");
+    snprintf(f->template_name, sizeof f->template_name, "%s", f->summary.template_name);
     if ((st = llama_config_load(f->opt.model_dir, &f->cfg, err)) != TP_OK)
         return st;
 
@@ -368,12 +365,10 @@ static double need_gb(const PilotFacts *f, int micro, int total_gpus, bool zero3
 }
 
 static double pilot_gpu_hours(const PilotFacts *f, const char *gpu_id, double epochs) {
-    const cJSON *e;
-    cJSON_ArrayForEach(e, f->gpu_hours) {
-        const cJSON *id = cJSON_GetObjectItemCaseSensitive(e, "gpu");
-        if (cJSON_IsString(id) && !strcmp(id->valuestring, gpu_id))
-            return jnum(e, "hours") * epochs / f->summary_epochs;
-    }
+    const PilotFullRun *fr = &f->summary.full_run;
+    for (int i = 0; i < fr->n_gpus; i++)
+        if (!strcmp(fr->gpus[i].gpu, gpu_id))
+            return fr->gpus[i].hours * epochs / f->summary_epochs;
     return NAN;
 }
 

@@ -21,8 +21,7 @@ typedef struct PilotFacts {
     LlamaConfig cfg;
     double n_params, n_trainable;
     double summary_epochs;  /* the epochs the summary's GPU-hours are for */
-    cJSON *summary;         /* owned */
-    const cJSON *gpu_hours; /* summary.full_run.gpus (borrowed from summary) */
+    PilotSummary summary;   /* owned */
     char template_name[32];
     DatasetFormat format;
     int *train_lines, *eval_lines; /* 1-based lines of the data file */

@@ -215,24 +215,23 @@ static void on_event(void *ctx, const char *level, const char *msg) {
 /* Time and cost of the whole dataset for the configured epochs, on this
  * machine (measured tokens/s) and on each priced GPU (its dense bf16 peak x
  * the gpu_training_mfu rule). */
-static cJSON *full_run_json(const TrainInfo *ti, const TrainConfig *c, const Pricing *p) {
-    cJSON *o = cJSON_CreateObject();
+static void full_run_of(const TrainInfo *ti, const TrainConfig *c, const Pricing *p,
+                        PilotFullRun *o) {
     double epochs = c->steps > 0 ? (double)c->steps * c->batch * c->grad_accum /
                                        (ti->n_train ? ti->n_train : 1)
                                  : c->epochs;
     double tokens = ti->train_tokens * epochs;
-    cJSON_AddNumberToObject(o, "epochs", epochs);
-    cJSON_AddNumberToObject(o, "tokens", tokens);
-    cJSON_AddNumberToObject(o, "flops_per_token", ti->flops_per_token);
-    cJSON_AddNumberToObject(o, "total_flops", tokens * ti->flops_per_token);
-    tp_json_add_num(o, "here_hours", tokens / ti->tokens_per_s / 3600);
-    tp_json_add_num(o, "here_tokens_per_s", ti->tokens_per_s);
+    o->epochs = epochs;
+    o->tokens = tokens;
+    o->flops_per_token = ti->flops_per_token;
+    o->total_flops = tokens * ti->flops_per_token;
+    o->here_hours = tokens / ti->tokens_per_s / 3600;
+    o->here_tokens_per_s = ti->tokens_per_s;
     const PricingRule *mfu = p ? pricing_rule(p, "gpu_training_mfu") : NULL;
-    cJSON *g = cJSON_AddArrayToObject(o, "gpus");
-    if (mfu) {
-        cJSON_AddNumberToObject(o, "gpu_utilization", mfu->lo);
-        cJSON_AddStringToObject(o, "gpu_utilization_source", mfu->source);
-    }
+    o->gpu_utilization = mfu ? mfu->lo : NAN;
+    if (mfu)
+        snprintf(o->gpu_utilization_source, sizeof o->gpu_utilization_source, "%s", mfu->source);
+    o->gpus = tp_xcalloc((size_t)(p && p->n_gpus > 0 ? p->n_gpus : 1), sizeof *o->gpus);
     for (int i = 0; mfu && i < p->n_gpus; i++) {
         const PricingGpu *gpu = &p->gpus[i];
         if (isnan(gpu->bf16_dense_tflops) || gpu->bf16_dense_tflops <= 0)
@@ -240,26 +239,19 @@ static cJSON *full_run_json(const TrainInfo *ti, const TrainConfig *c, const Pri
         const PricingGpuRate *r = pricing_gpu_rate(gpu, NULL);
         double hours = tokens * ti->flops_per_token / (gpu->bf16_dense_tflops * 1e12 * mfu->lo) /
                        3600;
-        cJSON *e = cJSON_CreateObject();
-        cJSON_AddStringToObject(e, "gpu", gpu->id);
-        cJSON_AddNumberToObject(e, "hours", hours);
-        cJSON_AddNumberToObject(e, "usd", hours * r->usd_per_hour);
-        cJSON_AddStringToObject(e, "cloud", r->cloud);
-        cJSON_AddNumberToObject(e, "usd_per_hour", r->usd_per_hour);
-        cJSON_AddItemToArray(g, e);
+        PilotGpuRun *e = &o->gpus[o->n_gpus++];
+        snprintf(e->gpu, sizeof e->gpu, "%s", gpu->id);
+        snprintf(e->cloud, sizeof e->cloud, "%s", r->cloud);
+        e->hours = hours;
+        e->usd = hours * r->usd_per_hour;
+        e->usd_per_hour = r->usd_per_hour;
     }
-    return o;
 }
 
 /* --- the run ---------------------------------------------------------------------------------- */
 
-/* The evaluation and its examples as JSON. */
-static cJSON *eval_json(const TrainEval *e) {
-    cJSON *o = cJSON_CreateObject();
-    tp_json_add_num(o, "loss", e->loss);
-    tp_json_add_num(o, "accuracy", e->accuracy);
-    cJSON_AddNumberToObject(o, "examples", e->n_examples);
-    return o;
+static PilotScore score_of(const TrainEval *e) {
+    return (PilotScore){e->loss, e->accuracy, e->n_examples};
 }
 
 /* Finishes a run that completed: tuned evaluation, export, full-run cost,
@@ -294,34 +286,33 @@ static TpStatus finish(Store *s, const Pricing *pricing, const PilotOptions *o, 
         return st;
     TrainInfo ti;
     trainer_info(t, &ti);
-    cJSON *sum = cJSON_CreateObject();
-    cJSON_AddItemToObject(sum, "base", eval_json(&base));
-    cJSON_AddItemToObject(sum, "tuned", eval_json(&tuned));
-    cJSON_AddStringToObject(sum, "examples", show);
-    cJSON_AddStringToObject(sum, "export_dir", export_dir);
-    cJSON_AddStringToObject(sum, "template", ti.template_name ? ti.template_name : "");
-    cJSON_AddNumberToObject(sum, "n_train", (double)ti.n_train);
-    cJSON_AddNumberToObject(sum, "n_eval", (double)ti.n_eval);
-    cJSON_AddNumberToObject(sum, "n_truncated", (double)ti.n_truncated);
-    cJSON_AddNumberToObject(sum, "n_params", (double)ti.n_params);
-    cJSON_AddNumberToObject(sum, "n_trainable", (double)ti.n_trainable);
-    tp_json_add_num(sum, "frozen_bytes_per_weight", ti.frozen_bytes_per_weight);
-    tp_json_add_num(sum, "tokens_per_s", ti.tokens_per_s);
-    tp_json_add_num(sum, "achieved_gflops", ti.tokens_per_s * ti.flops_per_token / 1e9);
-    cJSON_AddItemToObject(sum, "full_run", full_run_json(&ti, &o->train, pricing));
-    char *js = cJSON_PrintUnformatted(sum);
+    PilotSummary sum = {.base = score_of(&base), .tuned = score_of(&tuned)};
+    sum.examples = show;
+    snprintf(sum.export_dir, sizeof sum.export_dir, "%s", export_dir);
+    snprintf(sum.template_name, sizeof sum.template_name, "%s",
+             ti.template_name ? ti.template_name : "");
+    sum.n_train = ti.n_train;
+    sum.n_eval = ti.n_eval;
+    sum.n_truncated = ti.n_truncated;
+    sum.n_params = ti.n_params;
+    sum.n_trainable = ti.n_trainable;
+    sum.frozen_bytes_per_weight = ti.frozen_bytes_per_weight;
+    sum.tokens_per_s = ti.tokens_per_s;
+    sum.achieved_gflops = ti.tokens_per_s * ti.flops_per_token / 1e9;
+    full_run_of(&ti, &o->train, pricing, &sum.full_run);
+    char *js = pilot_summary_json(&sum);
     st = store_run_set_summary(s, k->run, js, err);
     if (st == TP_OK && o->view.summary)
-        o->view.summary(o->view.ctx, sum);
+        o->view.summary(o->view.ctx, &sum);
     if (st == TP_OK && o->view.json) {
         cJSON *ev = cJSON_CreateObject();
         cJSON_AddStringToObject(ev, "event", "summary");
-        cJSON_AddItemReferenceToObject(ev, "summary", sum);
+        cJSON_AddItemToObject(ev, "summary", cJSON_Parse(js));
         emit(k, ev, false); /* the summary is recorded in the database */
         cJSON_Delete(ev);
     }
     free(js);
-    cJSON_Delete(sum);
+    free(sum.full_run.gpus);
     return st;
 }
 

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "tunepilot/json.h"
+#include "tunepilot/pilot.h"
 #include "tunepilot/session.h"
 
 TpStatus session_today(char out[11], TpError *err) {
@@ -143,42 +144,33 @@ TpStatus session_load_case(Store *s, long long want, const char *text, size_t le
 
 /* --- pilot evidence ---------------------------------------------------------------------- */
 
-static double num_at(const cJSON *o, const char *key) {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
-}
-
 static TpStatus evidence_from(const StoreRun *r, SessionEvidence *ev, TpError *err) {
     memset(ev, 0, sizeof *ev);
-    cJSON *sum = r->summary ? cJSON_Parse(r->summary) : NULL;
-    if (!cJSON_IsObject(sum)) {
-        cJSON_Delete(sum);
+    PilotSummary sum = {0};
+    char name[64];
+    snprintf(name, sizeof name, "run %lld summary", (long long)r->id);
+    if (!r->summary || pilot_summary_parse(r->summary, name, &sum, NULL) != TP_OK) {
+        pilot_summary_free(&sum);
         return tp_error_set(err, TP_EINVAL, "run %lld has no summary (status %s)",
                             (long long)r->id, run_status_name(r->status));
     }
     ev->run_id = r->id;
     snprintf(ev->date, sizeof ev->date, "%.10s", r->updated_at);
     snprintf(ev->model, sizeof ev->model, "%s", r->model);
-    const cJSON *b = cJSON_GetObjectItemCaseSensitive(sum, "base");
-    const cJSON *t = cJSON_GetObjectItemCaseSensitive(sum, "tuned");
-    ev->base_accuracy = num_at(b, "accuracy");
-    ev->tuned_accuracy = num_at(t, "accuracy");
-    ev->base_loss = num_at(b, "loss");
-    ev->tuned_loss = num_at(t, "loss");
-    ev->tokens_per_s = num_at(sum, "tokens_per_s");
-    const cJSON *g;
-    cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive(
-                              cJSON_GetObjectItemCaseSensitive(sum, "full_run"), "gpus")) {
-        const cJSON *name = cJSON_GetObjectItemCaseSensitive(g, "gpu");
-        double h = num_at(g, "hours");
-        if (!cJSON_IsString(name) || !isfinite(h) || h < 0 ||
-            ev->n_gpus >= SESSION_MAX_EVIDENCE_GPUS)
+    ev->base_accuracy = sum.base.accuracy;
+    ev->tuned_accuracy = sum.tuned.accuracy;
+    ev->base_loss = sum.base.loss;
+    ev->tuned_loss = sum.tuned.loss;
+    ev->tokens_per_s = sum.tokens_per_s;
+    for (int i = 0; i < sum.full_run.n_gpus && ev->n_gpus < SESSION_MAX_EVIDENCE_GPUS; i++) {
+        const PilotGpuRun *g = &sum.full_run.gpus[i];
+        if (!isfinite(g->hours))
             continue;
-        snprintf(ev->gpus[ev->n_gpus].gpu, sizeof ev->gpus[0].gpu, "%s", name->valuestring);
-        ev->gpus[ev->n_gpus].hours = h;
+        snprintf(ev->gpus[ev->n_gpus].gpu, sizeof ev->gpus[0].gpu, "%s", g->gpu);
+        ev->gpus[ev->n_gpus].hours = g->hours;
         ev->n_gpus++;
     }
-    cJSON_Delete(sum);
+    pilot_summary_free(&sum);
     return TP_OK;
 }
 
