@@ -4,6 +4,7 @@
  * only through it. */
 #define _XOPEN_SOURCE_EXTENDED 1
 #include "tui/evidence.h"
+#include "tui/panel.h"
 #include "tui/screen.h"
 #include "tui/tui.h"
 #include "tunepilot/session.h"
@@ -38,6 +39,17 @@ static const TuiScreenClass *const SCREENS[] = {
 #define N_SCREENS ((int)(sizeof SCREENS / sizeof SCREENS[0]))
 
 static const TuiScreenClass *current(const TuiApp *a) { return SCREENS[a->screen]; }
+
+/* Whether keys go to a text field of the shown screen now. */
+static bool typing(const TuiApp *a) {
+    return current(a)->typing && current(a)->typing(a, a->self[a->screen]);
+}
+
+/* Whether the digits belong to the shown screen now (1-7 do not switch). */
+static bool digits_taken(const TuiApp *a) {
+    return typing(a) ||
+           (current(a)->takes_digits && current(a)->takes_digits(a, a->self[a->screen]));
+}
 
 /* --- colours ----------------------------------------------------------------------- */
 
@@ -108,7 +120,8 @@ static void dispatch(TuiApp *a) {
 /* --- frame ------------------------------------------------------------------------------ */
 
 static const TuiKey GLOBAL_KEYS[] = {
-    {"1-7, Tab, F2-F8", "switch screens (Decide, Costs, Pricing, History, Pilot, Runs, Evals)"},
+    {"1-7, Tab, F2-F8", "switch screens (Decide, Costs, Pricing, History, Pilot, Runs, Evals); "
+                        "F2-F8 also while typing"},
     {"?, F1", "this help: the keys of the current screen"},
     {"o", "write this screen's report as one HTML page (Decide, Costs, Runs) to "
           "$TUNEPILOT_REPORT_DIR or the current directory"},
@@ -117,45 +130,50 @@ static const TuiKey GLOBAL_KEYS[] = {
     {NULL, NULL},
 };
 
-static void help_line(TuiApp *a, int y, int x, int w, const TuiKey *k) {
-    tui_text(a, y, x, 18 < w ? 18 : w, ROLE_STATUS, false, k->key);
-    if (w > 19)
-        tui_text(a, y, x + 19, w - 19, ROLE_STATUS, false, k->what);
+/* The panels: long texts wrap in them; these keys read them whole. */
+static const TuiKey PANEL_KEYS[] = {
+    {"] and [", "focus the next or previous panel (its scroll position is highlighted)"},
+    {"PgUp/PgDn", "scroll the focused panel (Shift-Up/Down a line, Home/End) where the "
+                  "screen does not use them"},
+    {"v", "the focused panel full-screen: Up/Down, PgUp/PgDn, Home/End scroll; Esc closes"},
+    {"y", "copy the focused panel's text to the clipboard (OSC 52: the terminal must allow "
+          "it); Y where y answers a question"},
+    {"W", "write the focused panel to a text file: asks for the path (never over an input "
+          "or a file it did not write)"},
+    {NULL, NULL},
+};
+
+static void help_keys(TuiDoc *d, const TuiKey *k) {
+    for (; k && k->key; k++) {
+        char line[512];
+        snprintf(line, sizeof line, "  %-18s %s", k->key, k->what);
+        doc_add_hang(d, ROLE_NORMAL, 21, line);
+    }
 }
 
+/* The help: the current screen's keys (from its table entry), the panel
+ * keys, then the keys of every screen; wrapped and scrolled full-screen. */
 static void draw_help(TuiApp *a) {
     const TuiScreenClass *s = current(a);
-    int n_screen = 0, n_global = 0;
-    while (s->keys && s->keys[n_screen].key)
-        n_screen++;
-    while (GLOBAL_KEYS[n_global].key)
-        n_global++;
-    int n = 2 + 1 + n_screen + 1 + 1 + n_global + 1 + 2;
-    int w = 90 < a->cols - 4 ? 90 : a->cols - 4;
-    int h = n + 2 < a->rows - 2 ? n + 2 : a->rows - 2, y0 = (a->rows - h) / 2,
-        x0 = (a->cols - w) / 2;
-    for (int y = 0; y < h; y++)
-        tui_text(a, y0 + y, x0, w, ROLE_STATUS, true, "");
-    int y = y0 + 1, x = x0 + 2, iw = w - 4, end = y0 + h - 1;
+    TuiDoc d = {0};
+    doc_add(&d, ROLE_NORMAL, 0, false, "tunepilot: prompt engineering, RAG or fine-tuning?");
+    doc_add(&d, ROLE_NORMAL, 0, false, "");
+    doc_addf(&d, ROLE_HEADER, "%s: the keys of this screen", s->name);
+    help_keys(&d, s->keys);
+    doc_add(&d, ROLE_NORMAL, 0, false, "");
+    doc_add(&d, ROLE_HEADER, 0, false, "Panels (reading long texts)");
+    help_keys(&d, PANEL_KEYS);
+    doc_add(&d, ROLE_NORMAL, 0, false, "");
+    doc_add(&d, ROLE_HEADER, 0, false, "Every screen");
+    help_keys(&d, GLOBAL_KEYS);
+    doc_add(&d, ROLE_NORMAL, 0, false, "");
+    doc_add(&d, ROLE_DIM, 0, false,
+            "Everything shown is also available from the command line (tunepilot --help).");
     char title[128];
-    snprintf(title, sizeof title, "%s: the keys of this screen (this help, ? or F1)", s->name);
-    tui_text(a, y++, x, iw, ROLE_STATUS, false, "tunepilot: prompt engineering, RAG or fine-tuning?");
-    y++;
-    if (y < end)
-        tui_text(a, y++, x, iw, ROLE_STATUS, false, title);
-    for (int i = 0; i < n_screen && y < end; i++)
-        help_line(a, y++, x, iw, &s->keys[i]);
-    y++;
-    if (y < end)
-        tui_text(a, y++, x, iw, ROLE_STATUS, false, "Every screen");
-    for (int i = 0; i < n_global && y < end; i++)
-        help_line(a, y++, x, iw, &GLOBAL_KEYS[i]);
-    y++;
-    if (y < end)
-        tui_text(a, y++, x, iw, ROLE_STATUS, false,
-                 "Everything shown is also available from the command line (tunepilot --help).");
-    if (y < end)
-        tui_text(a, y++, x, iw, ROLE_STATUS, false, "Press any key to close.");
+    snprintf(title, sizeof title, "Help, %s (this help: Up/Down scroll, any other key closes)",
+             s->name);
+    panels_draw_doc_full(a, title, &d, &a->help_scroll);
+    doc_free(&d);
 }
 
 static void draw_frame(TuiApp *a) {
@@ -191,11 +209,29 @@ static void draw_frame(TuiApp *a) {
                  tab);
         x += (int)strlen(tab) + 1;
     }
+    panels_begin_frame(a);
     current(a)->draw(a, a->self[a->screen]);
+    int *focus = &a->focus[a->screen];
+    if (*focus >= a->n_panels)
+        *focus = 0;
+    if (a->full && !a->n_panels)
+        a->full = false;
+    if (a->full)
+        panels_draw_full(a);
     Rect s = a->lay.status;
-    char status[512];
-    snprintf(status, sizeof status, " %s%s%s  |  1-%d screens  o report  ? help  q quit", a->message,
-             a->message[0] ? "  |  " : "", current(a)->footer, N_SCREENS);
+    char status[1400];
+    if (a->prompting)
+        snprintf(status, sizeof status,
+                 " write %s to: %s_   (Enter writes, Esc cancels, Ctrl-U clears)", a->prompt_title,
+                 a->prompt);
+    else if (digits_taken(a)) /* first: the digits do not switch screens now */
+        snprintf(status, sizeof status, " %s%sF2-F%d screens  |  %s  ? help", a->message,
+                 a->message[0] ? "  |  " : "", N_SCREENS + 1, current(a)->footer);
+    else
+        snprintf(status, sizeof status, " %s%s%s  |  1-%d screens  o report  ? help  q quit",
+                 a->message, a->message[0] ? "  |  " : "",
+                 a->full ? "Up/Down scroll  y copy  W write  Esc closes" : current(a)->footer,
+                 N_SCREENS);
     tui_text(a, s.y, s.x, s.w, ROLE_STATUS, true, status);
     if (a->help)
         draw_help(a);
@@ -218,13 +254,9 @@ static int screen_key(TuiApp *a, int ch) {
     return current(a)->key(a, a->self[a->screen], ch);
 }
 
-static bool typing(const TuiApp *a) {
-    return current(a)->typing && current(a)->typing(a->self[a->screen]);
-}
-
 static bool any_live(const TuiApp *a) {
     for (int i = 0; i < N_SCREENS; i++)
-        if (SCREENS[i]->live && SCREENS[i]->live(a->self[i]))
+        if (SCREENS[i]->live && SCREENS[i]->live(a, a->self[i]))
             return true;
     return false;
 }
@@ -248,8 +280,10 @@ static int global_key(TuiApp *a, int ch) {
             return TUI_NONE;
         if ((ev.bstate & BUTTON1_CLICKED || ev.bstate & BUTTON1_PRESSED) && ev.y == a->lay.tabs.y) {
             int t = tab_at(ev.x);
-            if (t >= 0)
+            if (t >= 0) {
                 a->screen = t;
+                a->full = false;
+            }
             return TUI_REDRAW;
         }
         if (ev.bstate & BUTTON4_PRESSED)
@@ -260,22 +294,27 @@ static int global_key(TuiApp *a, int ch) {
     }
     if (ch >= '1' && ch < '1' + N_SCREENS && !typing(a)) {
         a->screen = ch - '1';
+        a->full = false;
         return TUI_REDRAW;
     }
     if (ch >= KEY_F(2) && ch < KEY_F(2) + N_SCREENS) {
         a->screen = ch - KEY_F(2);
+        a->full = false;
         return TUI_REDRAW;
     }
     switch (ch) {
     case '\t':
         a->screen = (a->screen + 1) % N_SCREENS;
+        a->full = false;
         return TUI_REDRAW;
     case KEY_BTAB:
         a->screen = (a->screen + N_SCREENS - 1) % N_SCREENS;
+        a->full = false;
         return TUI_REDRAW;
     case '?':
     case KEY_F(1):
         a->help = !a->help;
+        a->help_scroll = 0;
         return TUI_REDRAW;
     case 'o':
         if (typing(a))
@@ -331,6 +370,7 @@ static void app_close(TuiApp *a) {
             SCREENS[i]->close(a, a->self[i]);
     free(a->self);
     evals_close(a);
+    panels_free(a);
     for (int i = 0; i < a->n_events; i++)
         free(a->events[i].json);
     pricing_free(&a->pricing);
@@ -413,15 +453,34 @@ int tui_run(const TuiOptions *o) {
                 draw_frame(a);
             continue; /* a timeout or a signal */
         }
-        a->message[0] = '\0';
         if (a->help && ch != KEY_RESIZE && ch != KEY_MOUSE) {
-            a->help = false;
+            /* the help scrolls; any other key closes it */
+            if (!panels_scroll_key(ch, &a->help_scroll, a->lay.body.h - 2))
+                a->help = false;
             draw_frame(a);
             continue;
         }
-        int r = a->lay.too_small && ch != 'q' ? TUI_NONE : screen_key(a, ch);
-        if (r == TUI_NONE)
+        if (a->prompting && ch != KEY_RESIZE && ch != KEY_MOUSE) {
+            panels_prompt_key(a, ch);
+            draw_frame(a);
+            continue;
+        }
+        a->message[0] = '\0';
+        int r = TUI_NONE;
+        if (a->lay.too_small)
             r = global_key(a, ch);
+        else if (panels_modal(a) && ch != KEY_RESIZE) {
+            r = panels_key(a, current(a)->name, ch);
+            if (r == TUI_NONE)
+                r = global_key(a, ch);
+        }
+        else {
+            r = screen_key(a, ch);
+            if (r == TUI_NONE && !typing(a))
+                r = panels_key(a, current(a)->name, ch);
+            if (r == TUI_NONE)
+                r = global_key(a, ch);
+        }
         dispatch(a);
         if (r & TUI_QUIT)
             break;

@@ -18,6 +18,12 @@ static const uint8_t BRAILLE_BIT[4][2] = {{0x01, 0x08}, {0x02, 0x10}, {0x04, 0x2
 /* ASCII glyph for a 3-bit mask (bit 0 top, 1 middle, 2 bottom). */
 static const char ASCII_DOTS[8] = {' ', '\'', '-', '|', '.', ':', '|', '|'};
 
+const char *chart_marker(int style) {
+    static const char *const M[CHART_N_MARKERS] = {"*", "+", "o", "x", "#", "%"};
+    int i = style % CHART_N_MARKERS;
+    return M[i < 0 ? i + CHART_N_MARKERS : i];
+}
+
 ChartOptions chart_options_default(void) {
     ChartOptions o;
     memset(&o, 0, sizeof o);
@@ -234,6 +240,7 @@ static bool scale_compute(Scale *sc, const Pts *pts, int n_series, const ChartOp
 typedef struct Canvas {
     int h, w;        /* plot size in cells */
     bool ascii;
+    bool markers;    /* cells show their series' marker instead of dots */
     uint8_t *mask;   /* h*w dot masks */
     int *style;      /* h*w: style of the last series to touch the cell, or -1 */
 } Canvas;
@@ -318,7 +325,9 @@ static void compose(ChartGrid *g, const Canvas *cv, int hrow, const bool *vcol) 
             int gr = g->plot_y + r, gc = g->plot_x + c;
             if (cv->mask[i]) {
                 char glyph[8] = "";
-                if (cv->ascii)
+                if (cv->markers && cv->style[i] >= 0)
+                    snprintf(glyph, sizeof glyph, "%s", chart_marker(cv->style[i]));
+                else if (cv->ascii)
                     glyph[0] = ASCII_DOTS[cv->mask[i] & 7];
                 else
                     braille_glyph(cv->mask[i], glyph);
@@ -408,7 +417,7 @@ int chart_render(const ChartSeries *s, int n_series, int rows, int cols, const C
         out->plot_h = rows, out->plot_w = cols;
     }
 
-    Canvas cv = {out->plot_h, out->plot_w, o.ascii, NULL, NULL};
+    Canvas cv = {out->plot_h, out->plot_w, o.ascii, o.markers, NULL, NULL};
     size_t ncell = (size_t)cv.h * (size_t)cv.w;
     cv.mask = tp_xcalloc(ncell, 1);
     cv.style = tp_xcalloc(ncell, sizeof *cv.style);

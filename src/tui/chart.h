@@ -73,7 +73,16 @@ typedef struct ChartOptions {
                               start from chart_options_default() or set NAN) */
     const double *vlines;  /* vertical markers at these x values (borrowed; may be NULL) */
     int n_vlines;
+    bool markers;          /* for terminals without colours (NO_COLOR): every cell a series
+                              touches shows that series' marker, chart_marker(style), instead
+                              of its dots, so that series are told apart without colour */
 } ChartOptions;
+
+/* Series markers, by style modulo CHART_N_MARKERS: "*", "+", "o", "x", "#",
+ * "%" (ASCII, one cell each; distinct in shape, as dash patterns or colours
+ * would be). The legend draws the same marker before each series' name. */
+#define CHART_N_MARKERS 6
+const char *chart_marker(int style);
 
 /* Defaults: braille, linear, no zoom, no smoothing, no reference lines. */
 ChartOptions chart_options_default(void);
@@ -119,6 +128,9 @@ typedef struct ChartGrid {
  * middle column. With log_y, the y axis is log10 when every visible y (and
  * hline, if set) is > 0; otherwise the chart is linear, grid->log_y is false
  * and the note says "log off: y<=0".
+ *
+ * Markers (opt->markers): the same dots are computed, then each plot cell
+ * with any dot shows the marker of the series that touched it last.
  *
  * Drawing: series are drawn in order; in each series, consecutive visible
  * points are joined by Bresenham lines in dot space, so the curve is

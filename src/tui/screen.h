@@ -33,14 +33,17 @@ typedef struct TuiScreenClass {
     int (*notify)(TuiApp *a, void *self, const TuiEvent *ev);
     /* Whether keys go to a text field now (digits do not switch screens,
      * `o` does not export). May be NULL. */
-    bool (*typing)(const void *self);
+    bool (*typing)(const TuiApp *a, const void *self);
     /* q or Ctrl-C: whether the screen holds work that quitting would lose;
      * if so it now asks (the app shows it and does not quit; the answer's
      * key returns TUI_QUIT or not). May be NULL. */
     bool (*hold_quit)(TuiApp *a, void *self);
+    /* Whether digits belong to the screen now (a choice question): the
+     * status bar then offers F2-F8 for the screens. May be NULL. */
+    bool (*takes_digits)(const TuiApp *a, const void *self);
     /* Whether the screen changes without keys (a live run): the app then
      * wakes every second, and redraws when this screen is shown. May be NULL. */
-    bool (*live)(const void *self);
+    bool (*live)(const TuiApp *a, const void *self);
     /* `o`: writes this screen's report. NULL: the screen has none. */
     void (*report)(TuiApp *a, void *self);
 } TuiScreenClass;

@@ -1090,7 +1090,8 @@ static bool costs_hold_quit(TuiApp *a, void *self) {
     return true;
 }
 
-static bool costs_typing(const void *self) {
+static bool costs_typing(const TuiApp *a, const void *self) {
+    (void)a;
     const CostsState *c = self;
     return c && (c->edit.active || c->pick.active || c->ask != ASK_NONE);
 }
@@ -1378,22 +1379,22 @@ static void draw_chart(TuiApp *a, const CostsState *c, Rect r) {
     for (int j = 0; j < sc.n_marks && nv < 64; j++)
         if (sc.marks[j].a == sc.best)
             vl[nv++] = sc.marks[j].x;
-    ChartOptions opt = {.ascii = a->ascii, .hline = NAN, .vlines = vl, .n_vlines = nv};
+    ChartOptions opt = {
+        .ascii = a->ascii, .hline = NAN, .vlines = vl, .n_vlines = nv, .markers = a->mono};
     ChartGrid g;
     Rect plot = {r.y + 1, r.x, r.h - 2, r.w};
     if (chart_render(s, n, plot.h, plot.w, &opt, &g) == 0 || g.cells) {
         tui_blit_chart(a, &g, plot);
         chart_grid_free(&g);
     }
-    /* legend */
-    int lx = r.x;
-    for (int i = 0; i < n && lx < r.x + r.w; i++) {
-        char item[64];
-        snprintf(item, sizeof item, "%s%s ", a->ascii ? "*" : "\u2588", c->sc.options[i].id);
-        tui_text(a, r.y + r.h - 1, lx, r.x + r.w - lx, (TuiRole)(ROLE_SERIES0 + i % 6), false,
-                 item);
-        lx += (int)strlen(c->sc.options[i].id) + 3;
+    /* legend: colours, or the markers the chart draws without them */
+    const char *names[64];
+    int styles[64];
+    for (int i = 0; i < n && i < 64; i++) {
+        names[i] = c->sc.options[i].id;
+        styles[i] = i;
     }
+    tui_legend(a, r.y + r.h - 1, r.x, r.w, names, styles, n < 64 ? n : 64);
     series_cost_free(&sc);
     free(s);
 }

@@ -24,7 +24,8 @@ typedef struct DecideState {
     DecideAnswers typed, computed, all;
     bool use_scenario;
     int q;         /* question shown */
-    char edit[32]; /* a number being typed */
+    bool typing;   /* a number is being typed (Enter on a number question) */
+    char edit[32]; /* the number typed so far */
     DecideResult result;
     bool have_result;
     int64_t saved_id;
@@ -33,8 +34,9 @@ typedef struct DecideState {
 
 static const TuiKey KEYS[] = {
     {"y, n", "answer a yes/no question"},
-    {"1-9", "pick a choice"},
-    {"digits, Enter", "answer a number question"},
+    {"1-9", "pick a choice (on a choice question the digits choose; F2-F7 switch screens)"},
+    {"Enter", "on a number question: type the number, Enter applies it, Esc clears it; "
+              "1-6 switch screens when not typing"},
     {"Left/Right, b", "the previous or next question"},
     {"x", "clear this question's answer"},
     {"c", "computed answers from the Costs scenario on or off"},
@@ -82,6 +84,7 @@ static void load_framework(TuiApp *a, DecideState *d, int i) {
     decide_answers_free(&d->typed);
     d->q = 0;
     d->edit[0] = '\0';
+    d->typing = false;
     if (i < 0 || i >= d->n_catalog)
         return;
     TpError err = {0};
@@ -271,31 +274,46 @@ static int decide_key(TuiApp *a, void *self, int ch) {
     if (!d->have_fw)
         return ch == 'f' && d->n_catalog ? (load_framework(a, d, 0), TUI_REDRAW) : TUI_NONE;
     const DecideQuestion *q = &d->fw.questions[d->q];
-    if (q->type == DECIDE_Q_NUMBER &&
-        ((ch >= '0' && ch <= '9') || ch == '.' || ch == ',' || ch == '-')) {
-        size_t n = strlen(d->edit);
-        if (n + 1 < sizeof d->edit) {
-            d->edit[n] = (char)ch;
-            d->edit[n + 1] = '\0';
-        }
+    /* a number is typed after Enter, so that 1-6 switch screens otherwise;
+     * while typing, every key goes to the answer (F2-F7 still switch) */
+    if (q->type == DECIDE_Q_NUMBER && !d->typing && (ch == '\n' || ch == KEY_ENTER)) {
+        d->typing = true;
+        d->edit[0] = '\0';
         return TUI_REDRAW;
     }
-    if (q->type == DECIDE_Q_NUMBER && d->edit[0]) {
-        if (ch == KEY_BACKSPACE || ch == 127 || ch == 8) {
-            d->edit[strlen(d->edit) - 1] = '\0';
-            return TUI_REDRAW;
-        }
-        if (ch == '\n' || ch == KEY_ENTER) {
-            if (decide_parse_typed(q, d->edit, &d->typed)) {
+    if (d->typing) {
+        size_t n = strlen(d->edit);
+        if ((ch >= '0' && ch <= '9') || ch == '.' || ch == ',' || ch == '-') {
+            if (n + 1 < sizeof d->edit) {
+                d->edit[n] = (char)ch;
+                d->edit[n + 1] = '\0';
+            }
+        } else if (ch == KEY_BACKSPACE || ch == 127 || ch == 8) {
+            if (n)
+                d->edit[n - 1] = '\0';
+        } else if (ch == 27) { /* Escape clears what was typed */
+            d->edit[0] = '\0';
+            d->typing = false;
+        } else if (ch == '\n' || ch == KEY_ENTER) {
+            if (!d->edit[0]) {
+                d->typing = false;
+            } else if (decide_parse_typed(q, d->edit, &d->typed)) {
                 d->edit[0] = '\0';
+                d->typing = false;
                 evaluate(a, d);
                 advance(d);
             } else {
-                snprintf(a->message, sizeof a->message, "%s: expected a number%s%s", q->id,
-                         q->unit ? " in " : "", q->unit ? q->unit : "");
+                snprintf(a->message, sizeof a->message, "%s: expected a number%s%s, not %s", q->id,
+                         q->unit ? " in " : "", q->unit ? q->unit : "", d->edit);
             }
-            return TUI_REDRAW;
+        } else if (ch >= KEY_F(2) && ch <= KEY_F(7)) {
+            return TUI_NONE; /* screens */
+        } else if (ch != KEY_LEFT && ch != KEY_RIGHT && ch != KEY_UP && ch != KEY_DOWN) {
+            snprintf(a->message, sizeof a->message,
+                     "typing a number: Enter applies it, Esc clears it");
         }
+        if (ch != KEY_LEFT && ch != KEY_RIGHT && ch != KEY_UP && ch != KEY_DOWN)
+            return TUI_REDRAW;
     }
     if (q->type == DECIDE_Q_YES_NO && (ch == 'y' || ch == 'n')) {
         decide_answers_set_yes_no(&d->typed, q->id, ch == 'y', DECIDE_ORIGIN_TYPED, NULL);
@@ -317,12 +335,14 @@ static int decide_key(TuiApp *a, void *self, int ch) {
         if (d->q > 0)
             d->q--;
         d->edit[0] = '\0';
+        d->typing = false;
         return TUI_REDRAW;
     case KEY_RIGHT:
     case KEY_DOWN:
         if (d->q + 1 < d->fw.n_questions)
             d->q++;
         d->edit[0] = '\0';
+        d->typing = false;
         return TUI_REDRAW;
     case 'x': /* clear this answer */
         decide_answers_remove(&d->typed, q->id);
@@ -347,53 +367,56 @@ static int decide_key(TuiApp *a, void *self, int ch) {
     return TUI_NONE;
 }
 
+/* The verdict, its reasons and the rules' trace: a panel that wraps and
+ * scrolls (v shows it full-screen, y copies it, W writes it). */
 static void draw_verdict(TuiApp *a, const DecideState *d, Rect r) {
-    if (!d->have_result)
+    TuiDoc doc = {0};
+    if (!d->have_result) {
+        tui_panel(a, "Verdict", &doc, r);
         return;
+    }
     const DecideResult *res = &d->result;
     /* the same feasibility check as `tunepilot decide` (session_verdict) */
     SessionVerdict sv;
     bool scen = have_scenario(a, d);
     session_verdict(res->verdict, scen ? a->scenario.sc : NULL, scen ? a->scenario.proj : NULL,
                     &sv);
-    int y = r.y;
-    tui_text(a, y++, r.x, r.w, ROLE_HEADER, false, "Verdict");
-    tui_text(a, y++, r.x, r.w, sv.verdict == DECIDE_NOT_YET ? ROLE_DIM : ROLE_GOOD, false,
-             decide_verdict_title(sv.verdict));
+    doc_add(&doc, sv.verdict == DECIDE_NOT_YET ? ROLE_DIM : ROLE_GOOD, 0, false,
+            decide_verdict_title(sv.verdict));
     if (sv.note[0])
-        tui_text(a, y++, r.x, r.w, sv.changed ? ROLE_BAD : ROLE_DIM, false, sv.note);
+        doc_add(&doc, sv.changed ? ROLE_BAD : ROLE_DIM, 0, false, sv.note);
     if (res->explanation)
-        tui_textf(a, y++, r.x, r.w, ROLE_NORMAL, "%s%s", sv.changed ? "the rule said: " : "",
-                  res->explanation);
+        doc_addf(&doc, ROLE_NORMAL, "%s%s", sv.changed ? "the rule said: " : "", res->explanation);
     if (res->method != DECIDE_METHOD_NONE && decide_verdict_is_fine_tune(sv.verdict)) {
-        tui_textf(a, y++, r.x, r.w, ROLE_GOOD, "method: %s", decide_method_name(res->method));
+        doc_addf(&doc, ROLE_GOOD, "method: %s", decide_method_name(res->method));
         if (res->method_why)
-            tui_text(a, y++, r.x, r.w, ROLE_NORMAL, false, res->method_why);
+            doc_add(&doc, ROLE_NORMAL, 0, false, res->method_why);
     }
     if (res->n_missing) {
-        char miss[256] = "missing:";
+        char miss[1024] = "missing:";
         for (int i = 0; i < res->n_missing; i++) {
             size_t n = strlen(miss);
             snprintf(miss + n, sizeof miss - n, " %s", res->missing[i]);
         }
-        tui_text(a, y++, r.x, r.w, ROLE_BAD, false, miss);
+        doc_add(&doc, ROLE_BAD, 0, false, miss);
     }
     if (res->stage >= 0 && res->stage < d->fw.n_stages)
-        tui_textf(a, y++, r.x, r.w, ROLE_NORMAL, "stage: %s", d->fw.stages[res->stage].title);
+        doc_addf(&doc, ROLE_NORMAL, "stage: %s", d->fw.stages[res->stage].title);
     if (res->next_step)
-        tui_textf(a, y++, r.x, r.w, ROLE_NORMAL, "next: %s", res->next_step);
-    y++;
-    tui_text(a, y++, r.x, r.w, ROLE_HEADER, false, "Why (rules and the answers they used)");
-    for (int i = 0; i < res->n_trace && y < r.y + r.h; i++) {
+        doc_addf(&doc, ROLE_NORMAL, "next: %s", res->next_step);
+    doc_add(&doc, ROLE_NORMAL, 0, false, "");
+    doc_add(&doc, ROLE_HEADER, 0, false, "Why (rules and the answers they used)");
+    for (int i = 0; i < res->n_trace; i++) {
         const DecideTraceItem *t = &res->trace[i];
         if (t->fired != DECIDE_TRUE && !t->decided)
             continue;
-        tui_textf(a, y++, r.x, r.w, t->decided ? ROLE_GOOD : ROLE_NORMAL, "%s %s",
-                  t->decided ? "=>" : " +", t->rule->id);
-        for (int k = 0; k < t->n_because && y < r.y + r.h; k++)
-            tui_textf(a, y++, r.x + 3, r.w - 3, ROLE_DIM, "%s",
-                      t->because[k].test ? t->because[k].test : t->because[k].id);
+        doc_addf(&doc, t->decided ? ROLE_GOOD : ROLE_NORMAL, "%s %s", t->decided ? "=>" : " +",
+                 t->rule->id);
+        for (int k = 0; k < t->n_because; k++)
+            doc_add(&doc, ROLE_DIM, 3, false,
+                    t->because[k].test ? t->because[k].test : t->because[k].id);
     }
+    tui_panel(a, "Verdict", &doc, r);
 }
 
 static void decide_draw(TuiApp *a, void *self) {
@@ -410,58 +433,87 @@ static void decide_draw(TuiApp *a, void *self) {
         left.w = b.w / 2;
         right = (Rect){b.y, b.x + left.w + 1, b.h, b.w - left.w - 1};
     }
-    int y = left.y;
-    tui_textf(a, y++, left.x, left.w, ROLE_HEADER, "%s (%d/%d frameworks: f)", d->fw.title,
-              d->current + 1, d->n_catalog);
-    if (d->fw.source)
-        tui_textf(a, y++, left.x, left.w, ROLE_DIM, "idea: %s", d->fw.source);
-    tui_textf(a, y++, left.x, left.w, d->use_scenario ? ROLE_GOOD : ROLE_DIM,
-              "computed answers from Costs (%s): %s",
-              a->scenario.name ? a->scenario.name : "none",
-              d->use_scenario ? "on" : "off (c)");
-    y++;
-    const DecideQuestion *q = &d->fw.questions[d->q];
-    tui_textf(a, y++, left.x, left.w, ROLE_SELECTED, "Q%d/%d  %s", d->q + 1, d->fw.n_questions,
-              q->text);
-    if (q->help)
-        tui_text(a, y++, left.x, left.w, ROLE_NORMAL, false, q->help);
-    if (q->type == DECIDE_Q_CHOICE)
-        for (int i = 0; i < q->n_choices; i++)
-            tui_textf(a, y++, left.x + 2, left.w - 2, ROLE_NORMAL, "%d  %s", i + 1,
-                      q->choices[i].label);
-    const DecideAnswer *ans = decide_answers_find(&d->all, q->id);
-    char val[64];
-    if (d->edit[0])
-        tui_textf(a, y++, left.x, left.w, ROLE_NORMAL, "answer: %s_", d->edit);
-    else if (ans)
-        tui_textf(a, y++, left.x, left.w, ROLE_GOOD, "answer: %s (%s)%s%s",
-                  decide_answer_value_str(ans, val, sizeof val), decide_origin_name(ans->origin),
-                  ans->detail[0] ? ": " : "", ans->detail);
-    else
-        tui_text(a, y++, left.x, left.w, ROLE_DIM, false,
-                 q->type == DECIDE_Q_YES_NO ? "answer: y or n" : "answer: type it, then Enter");
-    y++;
-    for (int i = 0; i < d->fw.n_questions && y < left.y + left.h; i++) {
-        const DecideAnswer *x = decide_answers_find(&d->all, d->fw.questions[i].id);
-        tui_textf(a, y++, left.x, left.w, i == d->q ? ROLE_SELECTED : ROLE_NORMAL, "%s %-26s %s",
-                  x ? "*" : " ", d->fw.questions[i].id,
-                  x ? decide_answer_value_str(x, val, sizeof val) : "");
-    }
+    /* the verdict first: it is the panel focused at first; question 2's
+     * evidence under it */
     Rect verdict = right, q2;
     layout_split_v(right, evals_question2_rows(a), 12, &verdict, &q2);
     draw_verdict(a, d, verdict);
+    /* the question and its answer first, then its help and where the idea
+     * comes from: the panel scrolls when they do not fit */
+    TuiDoc doc = {0};
+    const DecideQuestion *q = &d->fw.questions[d->q];
+    doc_addf(&doc, ROLE_SELECTED, "Q%d/%d  %s", d->q + 1, d->fw.n_questions, q->text);
+    const DecideAnswer *ans = decide_answers_find(&d->all, q->id);
+    char val[64];
+    if (d->typing)
+        doc_addf(&doc, ROLE_SELECTED, "answer: %s_  (Enter applies, Esc clears)", d->edit);
+    else if (ans)
+        doc_addf(&doc, ROLE_GOOD, "answer: %s (%s)%s%s",
+                 decide_answer_value_str(ans, val, sizeof val), decide_origin_name(ans->origin),
+                 ans->detail[0] ? ": " : "", ans->detail);
+    else
+        doc_addf(&doc, ROLE_DIM, "%s",
+                 q->type == DECIDE_Q_YES_NO   ? "answer: y or n"
+                 : q->type == DECIDE_Q_CHOICE ? "answer: the choice's number"
+                                              : "answer: Enter, then type the number and Enter");
+    if (q->type == DECIDE_Q_NUMBER && ans && !d->typing)
+        doc_add(&doc, ROLE_DIM, 0, false, "Enter types another number");
+    if (q->type == DECIDE_Q_CHOICE)
+        for (int i = 0; i < q->n_choices; i++) {
+            char line[512];
+            snprintf(line, sizeof line, "%d  %s", i + 1, q->choices[i].label);
+            doc_add(&doc, ROLE_NORMAL, 2, false, line);
+        }
+    if (q->help)
+        doc_add(&doc, ROLE_NORMAL, 0, false, q->help);
+    doc_add(&doc, ROLE_NORMAL, 0, false, "");
+    doc_addf(&doc, d->use_scenario ? ROLE_GOOD : ROLE_DIM, "computed answers from Costs (%s): %s",
+             a->scenario.name ? a->scenario.name : "none", d->use_scenario ? "on" : "off (c)");
+    if (d->fw.source)
+        doc_addf(&doc, ROLE_DIM, "idea: %s", d->fw.source);
+    /* the answers: one row each under the question, as many as fit in a third */
+    int list_h = d->fw.n_questions < left.h / 3 ? d->fw.n_questions : left.h / 3;
+    Rect qr = {left.y, left.x, left.h - list_h - (list_h ? 1 : 0), left.w};
+    int top = d->q >= list_h ? d->q - list_h + 1 : 0;
+    for (int r = 0; r < list_h && top + r < d->fw.n_questions; r++) {
+        int i = top + r;
+        const DecideAnswer *x = decide_answers_find(&d->all, d->fw.questions[i].id);
+        tui_textf(a, left.y + left.h - list_h + r, left.x, left.w,
+                  i == d->q ? ROLE_SELECTED : ROLE_NORMAL, "%s %-26s %s", x ? "*" : " ",
+                  d->fw.questions[i].id, x ? decide_answer_value_str(x, val, sizeof val) : "");
+    }
+    char title[256];
+    snprintf(title, sizeof title, "%s (%d/%d frameworks: f)", d->fw.title, d->current + 1,
+             d->n_catalog);
+    tui_panel(a, title, &doc, qr);
     evals_draw_question2(a, q2);
+}
+
+/* A number or question 2's target being typed. */
+static bool decide_typing(const TuiApp *a, const void *self) {
+    const DecideState *d = self;
+    return (d && d->typing) || evals_typing(a);
+}
+
+/* A choice question takes the digits of its choices. */
+static bool decide_takes_digits(const TuiApp *a, const void *self) {
+    (void)a;
+    const DecideState *d = self;
+    return d && d->have_fw && d->fw.questions[d->q].type == DECIDE_Q_CHOICE;
 }
 
 const TuiScreenClass tui_decide_screen = {
     .name = "Decide",
     .keys = KEYS,
-    .footer = "y/n or number+Enter  Left/Right  c computed  m measured  t eval target  "
+    .footer = "y/n, choice 1-9, Enter types a number  Left/Right  c computed  m measured  "
+              "t eval target  "
               "f framework  w save",
     .open = decide_open,
     .close = decide_close,
     .draw = decide_draw,
     .key = decide_key,
     .notify = decide_notify,
+    .typing = decide_typing,
+    .takes_digits = decide_takes_digits,
     .report = decide_report,
 };

@@ -74,13 +74,15 @@ static const TuiKey KEYS[] = {
     {NULL, NULL},
 };
 
-static bool pilot_typing(const void *self) {
+static bool pilot_typing(const TuiApp *a, const void *self) {
+    (void)a;
     const PilotState *p = self;
     return p && p->typing;
 }
 
 /* launched in the last minute: redraw while the run starts */
-static bool pilot_recent_launch(const void *self) {
+static bool pilot_recent_launch(const TuiApp *a, const void *self) {
+    (void)a;
     const PilotState *p = self;
     return p && p->launched_at && time(NULL) - p->launched_at < 60;
 }
@@ -481,27 +483,31 @@ static void pilot_draw(TuiApp *a, void *self) {
             snprintf(line, sizeof line, "%-14s %s", LABELS[i], vals[i]);
         tui_text(a, b.y + 2 + i, b.x, b.w, i == p->field ? ROLE_SELECTED : ROLE_NORMAL, true, line);
     }
+    /* the check, the audit and the estimate: a panel (long messages wrap; v, y, W) */
     int y = b.y + 3 + N_F;
-    tui_textf(a, y++, b.x, b.w, ROLE_HEADER, "data check: %d error(s), %d warning(s)",
-              p->audit_errors, p->audit_warnings);
-    tui_text(a, y++, b.x, b.w, p->ok ? ROLE_GOOD : ROLE_BAD, false, p->check);
+    TuiDoc d = {0};
+    doc_add(&d, p->ok ? ROLE_GOOD : ROLE_BAD, 0, false, p->check);
     if (p->note[0])
-        tui_textf(a, y++, b.x, b.w, ROLE_BAD, "warning: %s", p->note);
-    for (int i = 0; i < p->n_audit && i < 4; i++)
-        tui_text(a, y++, b.x + 2, b.w - 2, !strncmp(p->audit[i], "error", 5) ? ROLE_BAD : ROLE_DIM,
-                 false, p->audit[i]);
+        doc_addf(&d, ROLE_BAD, "warning: %s", p->note);
+    for (int i = 0; i < p->n_audit; i++)
+        doc_add(&d, !strncmp(p->audit[i], "error", 5) ? ROLE_BAD : ROLE_DIM, 2, false,
+                p->audit[i]);
     if (p->ok && p->have_cfg) {
         TrainEstimate e;
         estimate(p, &e);
-        tui_textf(a, y++, b.x, b.w, ROLE_HEADER, "estimate");
-        tui_textf(a, y++, b.x, b.w, ROLE_NORMAL,
-                  "%s, %.2fM parameters: about %.0f MB of memory, about %.1f minutes at %.0f "
-                  "GFLOP/s (half this machine's measured sgemm rate)",
-                  p->cfg.architecture, llama_config_n_params(&p->cfg) / 1e6, e.memory_mb, e.minutes,
-                  e.gflops);
-        tui_text(a, y++, b.x, b.w, ROLE_DIM, false,
-                 "L launches: the run continues if you quit; Runs (6) shows its curves");
+        doc_add(&d, ROLE_HEADER, 0, false, "estimate");
+        doc_addf(&d, ROLE_NORMAL,
+                 "%s, %.2fM parameters: about %.0f MB of memory, about %.1f minutes at %.0f "
+                 "GFLOP/s (half this machine's measured sgemm rate)",
+                 p->cfg.architecture, llama_config_n_params(&p->cfg) / 1e6, e.memory_mb, e.minutes,
+                 e.gflops);
+        doc_add(&d, ROLE_DIM, 0, false,
+                "L launches: the run continues if you quit; Runs (6) shows its curves");
     }
+    char title[96];
+    snprintf(title, sizeof title, "data check: %d error(s), %d warning(s)", p->audit_errors,
+             p->audit_warnings);
+    tui_panel(a, title, &d, (Rect){y, b.x, b.y + b.h - y, b.w});
 }
 
 const TuiScreenClass tui_pilot_screen = {

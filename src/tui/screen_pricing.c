@@ -9,7 +9,9 @@
 #include <strings.h>
 
 #include "tui/screen.h"
+#include "tui/textfit.h"
 #include "tui/tui.h"
+#include "tui/wrap.h"
 #include "tunepilot/session.h"
 #include "tunepilot/net.h"
 
@@ -36,6 +38,24 @@ static const TuiKey KEYS[] = {
 static const char *const PCOLS[] = {"model",   "provider", "in/Mtok", "out/Mtok", "cached",
                                     "context", "ttft ms",  "tok/s",   "as of"};
 #define N_COLS 9
+
+/* The columns shown are chosen by width (table_columns): the model and its
+ * prices first, then context, latency (time to first token), as-of date,
+ * provider, throughput and cached price; the model's name takes the room
+ * left, up to 38 cells. */
+static const TableCol COLSPEC[N_COLS] = {
+    {"model", 16, 0, 38},  {"provider", 10, 6, 0}, {"in/Mtok", 8, 1, 0},
+    {"out/Mtok", 8, 2, 0}, {"cached", 7, 8, 0},    {"context", 9, 3, 0},
+    {"ttft ms", 7, 4, 0},  {"tok/s", 6, 7, 0},     {"as of", 10, 5, 0},
+};
+
+/* Appends text fitted to w cells (and a space before it unless first). */
+static void cell(char *line, size_t size, const char *text, int w, bool right, bool ascii) {
+    size_t n = strlen(line);
+    if (n && n + 1 < size)
+        line[n++] = ' ', line[n] = '\0';
+    text_fit(text, w, ascii, right, line + n, size - n);
+}
 
 /* Distinct providers in table order. */
 static int providers(const Pricing *p, const char **out, int max) {
@@ -288,9 +308,12 @@ static void pricing_draw(TuiApp *a, void *self) {
               "search: %s%s   provider: %s   sort: %s %s   %d of %d models", v->filter,
               v->typing ? "_" : "", v->provider ? prov[v->provider - 1] : "all", PCOLS[v->sort_col],
               v->sort_desc ? "(descending)" : "", v->n_rows, a->pricing.n_models);
-    char hdr[256];
-    snprintf(hdr, sizeof hdr, "%-38s %-10s %8s %8s %7s %9s %7s %6s  %s", PCOLS[0], PCOLS[1],
-             PCOLS[2], PCOLS[3], PCOLS[4], PCOLS[5], PCOLS[6], PCOLS[7], PCOLS[8]);
+    int w[N_COLS];
+    table_columns(COLSPEC, N_COLS, b.w - 1, w); /* a space before the side panel */
+    char hdr[1024] = "";
+    for (int c = 0; c < N_COLS; c++)
+        if (w[c])
+            cell(hdr, sizeof hdr, PCOLS[c], w[c], c >= 2 && c <= 7, a->ascii);
     /* retired entries are marked against today (TUNEPILOT_TODAY or the clock) */
     char today[11] = "";
     TpError terr = {0};
@@ -304,18 +327,22 @@ static void pricing_draw(TuiApp *a, void *self) {
         v->top = v->sel - rows + 1;
     for (int r = 0; r < rows && v->top + r < v->n_rows; r++) {
         const PricingModel *m = &a->pricing.models[v->rows[v->top + r]];
-        char in[16], out[16], ca[16], tt[16], tps[16], line[256];
-        fmt(in, sizeof in, m->input_per_mtok, false);
-        fmt(out, sizeof out, m->output_per_mtok, false);
-        fmt(ca, sizeof ca, m->cached_input_per_mtok, false);
-        fmt(tt, sizeof tt, m->ttft_ms, true);
-        fmt(tps, sizeof tps, m->output_tokens_per_s, true);
+        char f[N_COLS][128];
         const char *ret = m->life.retires_on.date;
         bool gone = ret && today[0] && strcmp(ret, today) <= 0;
-        char name[64];
-        snprintf(name, sizeof name, "%s%s", gone ? "(retired) " : "", m->id);
-        snprintf(line, sizeof line, "%-38.38s %-10.10s %8s %8s %7s %9lld %7s %6s  %s", name,
-                 m->provider, in, out, ca, m->context_window, tt, tps, m->as_of);
+        snprintf(f[0], sizeof f[0], "%s%s", gone ? "(retired) " : "", m->id);
+        snprintf(f[1], sizeof f[1], "%s", m->provider);
+        fmt(f[2], sizeof f[2], m->input_per_mtok, false);
+        fmt(f[3], sizeof f[3], m->output_per_mtok, false);
+        fmt(f[4], sizeof f[4], m->cached_input_per_mtok, false);
+        snprintf(f[5], sizeof f[5], "%lld", m->context_window);
+        fmt(f[6], sizeof f[6], m->ttft_ms, true);
+        fmt(f[7], sizeof f[7], m->output_tokens_per_s, true);
+        snprintf(f[8], sizeof f[8], "%s", m->as_of);
+        char line[1024] = "";
+        for (int c = 0; c < N_COLS; c++)
+            if (w[c])
+                cell(line, sizeof line, f[c], w[c], c >= 2 && c <= 7, a->ascii);
         tui_text(a, b.y + 3 + r, b.x, b.w,
                  v->top + r == v->sel ? ROLE_SELECTED
                  : gone               ? ROLE_BAD
@@ -323,24 +350,25 @@ static void pricing_draw(TuiApp *a, void *self) {
                  true, line);
     }
     if (a->lay.has_side && v->n_rows) {
+        /* the selected model: a panel (long sources wrap; v, y, W) */
         const PricingModel *m = &a->pricing.models[v->rows[v->sel]];
-        Rect s = a->lay.side;
-        tui_text(a, s.y, s.x, s.w, ROLE_HEADER, false, m->id);
+        TuiDoc d = {0};
+        doc_addf(&d, ROLE_NORMAL, "provider %s", m->provider);
+        doc_addf(&d, ROLE_NORMAL, "$%g in / $%g out per 1M tokens", m->input_per_mtok,
+                 m->output_per_mtok);
         if (m->life.retires_on.date && today[0] && strcmp(m->life.retires_on.date, today) <= 0)
-            tui_textf(a, s.y + 3, s.x, s.w, ROLE_BAD, "retired on %s (today %s)",
-                      m->life.retires_on.date, today);
-        tui_textf(a, s.y + 1, s.x, s.w, ROLE_NORMAL, "provider %s", m->provider);
-        tui_textf(a, s.y + 2, s.x, s.w, ROLE_NORMAL, "$%g in / $%g out per 1M tokens",
-                  m->input_per_mtok, m->output_per_mtok);
-        tui_text(a, s.y + 4, s.x, s.w, ROLE_DIM, false, "prices from");
-        tui_text(a, s.y + 5, s.x, s.w, ROLE_NORMAL, false, m->source);
-        tui_textf(a, s.y + 6, s.x, s.w, ROLE_DIM, "as of %s", m->as_of);
-        int y = s.y + 8;
+            doc_addf(&d, ROLE_BAD, "retired on %s (today %s)", m->life.retires_on.date, today);
+        else
+            doc_add(&d, ROLE_NORMAL, 0, false, "");
+        doc_add(&d, ROLE_DIM, 0, false, "prices from");
+        doc_add(&d, ROLE_NORMAL, 0, false, m->source);
+        doc_addf(&d, ROLE_DIM, "as of %s", m->as_of);
+        doc_add(&d, ROLE_NORMAL, 0, false, "");
         if (m->latency_source) {
-            tui_text(a, y++, s.x, s.w, ROLE_DIM, false, "latency from");
-            tui_text(a, y++, s.x, s.w, ROLE_NORMAL, false, m->latency_source);
-            tui_textf(a, y++, s.x, s.w, ROLE_DIM, "as of %s", m->latency_as_of);
-            y++;
+            doc_add(&d, ROLE_DIM, 0, false, "latency from");
+            doc_add(&d, ROLE_NORMAL, 0, false, m->latency_source);
+            doc_addf(&d, ROLE_DIM, "as of %s", m->latency_as_of);
+            doc_add(&d, ROLE_NORMAL, 0, false, "");
         }
         /* dated availability: the model's, and its hosted fine-tune's */
         const PricingFinetune *f = pricing_find_finetune(&a->pricing, m->id);
@@ -350,18 +378,19 @@ static void pricing_draw(TuiApp *a, void *self) {
         static const char *const what[4] = {"available from", "retires on",
                                             "fine-tuning: new jobs until",
                                             "fine-tune retires on"};
-        for (int k = 0; k < 4 && y + 1 < s.y + s.h; k++) {
+        for (int k = 0; k < 4; k++) {
             if (!dates[k] || !dates[k]->date)
                 continue;
-            tui_textf(a, y++, s.x, s.w, ROLE_BAD, "%s %s", what[k], dates[k]->date);
-            tui_textf(a, y++, s.x, s.w, ROLE_DIM, "%s (as of %s)", dates[k]->source,
-                      dates[k]->as_of);
+            doc_addf(&d, ROLE_BAD, "%s %s", what[k], dates[k]->date);
+            doc_addf(&d, ROLE_DIM, "%s (as of %s)", dates[k]->source, dates[k]->as_of);
         }
+        tui_panel(a, m->id, &d, a->lay.side);
     }
     (void)np;
 }
 
-static bool pricing_typing(const void *self) {
+static bool pricing_typing(const TuiApp *a, const void *self) {
+    (void)a;
     const PricingState *v = self;
     return v && v->typing;
 }

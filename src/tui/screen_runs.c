@@ -90,7 +90,8 @@ static void runs_close(TuiApp *a, void *self) {
     free(r);
 }
 
-static bool runs_live(const void *self) {
+static bool runs_live(const TuiApp *a, const void *self) {
+    (void)a;
     const RunsState *r = self;
     if (r && r->resumed_at && time(NULL) - r->resumed_at < 60)
         return true;
@@ -312,8 +313,10 @@ static void draw_curves(TuiApp *a, RunsState *r, Rect rc) {
         }
         s[ns] = (ChartSeries){xs[ns], ys[ns], n, ns, NULL};
         size_t used = strlen(legend);
-        snprintf(legend + used, sizeof legend - used, "%srun %lld %s%s", i ? "  " : "",
-                 (long long)run->id, run->method, n_ids == 1 ? " train" : "");
+        /* without colours the chart draws markers; the legend names them */
+        snprintf(legend + used, sizeof legend - used, "%s%s%srun %lld %s%s", i ? "  " : "",
+                 a->mono ? chart_marker(ns) : "", a->mono ? " " : "", (long long)run->id,
+                 run->method, n_ids == 1 ? " train" : "");
         ns++;
         free(m);
     }
@@ -335,13 +338,15 @@ static void draw_curves(TuiApp *a, RunsState *r, Rect rc) {
         ns++;
         free(e);
         size_t used = strlen(legend);
-        snprintf(legend + used, sizeof legend - used, "  eval");
+        snprintf(legend + used, sizeof legend - used, "  %s%seval", a->mono ? chart_marker(1) : "",
+                 a->mono ? " " : "");
     }
     ChartOptions opt = chart_options_default();
     opt.ascii = a->ascii;
     opt.log_y = r->log_y;
     opt.smooth = r->smooth ? 0.9 : 0;
     opt.last_n = ZOOMS[r->zoom];
+    opt.markers = a->mono;
     tui_textf(a, rc.y, rc.x, rc.w, ROLE_HEADER, "loss by update: %s   [smooth %s, %s scale, %s]",
               legend, r->smooth ? "on" : "off", r->log_y ? "log" : "linear",
               opt.last_n ? "last steps" : "all steps");
@@ -391,7 +396,8 @@ static void draw_compare(TuiApp *a, RunsState *r, Rect d) {
     }
 }
 
-/* Figures of the selected run: lr, speed, ETA, memory, progress, logs. */
+/* Figures of the selected run: lr, speed, ETA, memory, progress, what its
+ * state means, the last log lines; a panel (long messages wrap; v, y, W). */
 static void draw_details(TuiApp *a, RunsState *r, Rect d) {
     if (!r->n_runs)
         return;
@@ -404,26 +410,24 @@ static void draw_details(TuiApp *a, RunsState *r, Rect d) {
     int n = 0;
     TpError err;
     store_run_metrics(a->store, run->id, run->last_step - 1, &m, &n, &err);
-    int y = d.y;
     const PilotRunState *ps = &r->state[r->sel];
-    tui_textf(a, y++, d.x, d.w, ROLE_HEADER, "run %lld (%s, %s)", (long long)run->id,
-              run->method, run_status_name(ps->status));
+    TuiDoc doc = {0};
     if (n) {
         const StoreMetric *x = &m[n - 1];
         double eta = x->step > 0 && run->total_steps > x->step
                          ? x->elapsed_s / x->step * (double)(run->total_steps - x->step)
                          : 0;
-        tui_textf(a, y++, d.x, d.w, ROLE_NORMAL, "step %lld of %lld   loss %.4f",
-                  (long long)x->step, (long long)run->total_steps, x->loss);
-        tui_textf(a, y++, d.x, d.w, ROLE_NORMAL, "lr %.2e   grad norm %.3f", x->lr, x->grad_norm);
-        tui_textf(a, y++, d.x, d.w, ROLE_NORMAL, "%.0f tok/s   %.0f MB   ETA %.0f s",
-                  x->tokens_per_s, x->rss_mb, eta);
+        doc_addf(&doc, ROLE_NORMAL, "step %lld of %lld   loss %.4f", (long long)x->step,
+                 (long long)run->total_steps, x->loss);
+        doc_addf(&doc, ROLE_NORMAL, "lr %.2e   grad norm %.3f", x->lr, x->grad_norm);
+        doc_addf(&doc, ROLE_NORMAL, "%.0f tok/s   %.0f MB   ETA %.0f s", x->tokens_per_s,
+                 x->rss_mb, eta);
         char bar[256];
         chart_bar(run->total_steps ? (double)x->step / (double)run->total_steps : 0, d.w, a->ascii,
                   bar, sizeof bar);
-        tui_text(a, y++, d.x, d.w, ROLE_GOOD, false, bar);
+        doc_add(&doc, ROLE_GOOD, 0, true, bar);
     } else {
-        tui_text(a, y++, d.x, d.w, ROLE_DIM, false, "no steps recorded yet");
+        doc_add(&doc, ROLE_DIM, 0, false, "no steps recorded yet");
     }
     free(m);
     /* the final evaluation of a finished run */
@@ -432,47 +436,37 @@ static void draw_details(TuiApp *a, RunsState *r, Rect d) {
     const cJSON *bl = cJSON_GetObjectItem(b, "loss"), *tl = cJSON_GetObjectItem(t, "loss");
     const cJSON *ba = cJSON_GetObjectItem(b, "accuracy"), *ta = cJSON_GetObjectItem(t, "accuracy");
     if (cJSON_IsNumber(bl) && cJSON_IsNumber(tl))
-        tui_textf(a, y++, d.x, d.w, ROLE_GOOD, "held-out loss %.4f -> %.4f", bl->valuedouble,
-                  tl->valuedouble);
+        doc_addf(&doc, ROLE_GOOD, "held-out loss %.4f -> %.4f", bl->valuedouble, tl->valuedouble);
     if (cJSON_IsNumber(ba) && cJSON_IsNumber(ta))
-        tui_textf(a, y++, d.x, d.w, ROLE_GOOD, "exact match base %.1f%% -> tuned %.1f%%",
-                  100 * ba->valuedouble, 100 * ta->valuedouble);
+        doc_addf(&doc, ROLE_GOOD, "exact match base %.1f%% -> tuned %.1f%%",
+                 100 * ba->valuedouble, 100 * ta->valuedouble);
     const cJSON *fr = cJSON_GetObjectItem(sum, "full_run");
     const cJSON *hh = cJSON_GetObjectItem(fr, "here_hours");
     if (cJSON_IsNumber(hh))
-        tui_textf(a, y++, d.x, d.w, ROLE_NORMAL, "full run here: %.2f h (runs show %lld)",
-                  hh->valuedouble, (long long)run->id);
+        doc_addf(&doc, ROLE_NORMAL, "full run here: %.2f h (runs show %lld)", hh->valuedouble,
+                 (long long)run->id);
     cJSON_Delete(sum);
     char said[600];
     pilot_describe_state(run, ps, said, sizeof said);
-    TuiRole role = ps->status == RUN_FAILED || ps->status == RUN_LOST ? ROLE_BAD : ROLE_DIM;
-    /* wrapped at spaces: the whole message is read, up to 6 lines */
-    for (const char *p = said; *p && d.w > 10 && y < d.y + d.h;) {
-        int len = (int)strlen(p), cut = len;
-        if (len > d.w) {
-            cut = d.w;
-            while (cut > d.w / 2 && p[cut] != ' ')
-                cut--;
-            if (p[cut] != ' ')
-                cut = d.w;
-        }
-        char line[600];
-        snprintf(line, sizeof line, "%.*s", cut, p);
-        tui_text(a, y++, d.x, d.w, role, true, line);
-        p += cut;
-        while (*p == ' ')
-            p++;
-    }
-    y++;
-    tui_text(a, y++, d.x, d.w, ROLE_HEADER, false, "log");
+    doc_add(&doc, ps->status == RUN_FAILED || ps->status == RUN_LOST ? ROLE_BAD : ROLE_DIM, 0,
+            false, said);
+    doc_add(&doc, ROLE_NORMAL, 0, false, "");
+    doc_add(&doc, ROLE_HEADER, 0, false, "log");
+    /* the newest lines that fit at one row each; longer ones wrap and scroll */
     StoreEvent *ev = NULL;
     int ne = 0;
-    int room = d.y + d.h - y;
-    if (room > 0 && store_run_events(a->store, run->id, room, &ev, &ne, &err) == TP_OK)
+    int room = d.h - 1 - doc.n;
+    if (room < 3)
+        room = 3;
+    if (store_run_events(a->store, run->id, room, &ev, &ne, &err) == TP_OK)
         for (int i = 0; i < ne; i++)
-            tui_textf(a, y++, d.x, d.w, !strcmp(ev[i].level, "error") ? ROLE_BAD : ROLE_NORMAL,
-                      "%s", ev[i].message);
+            doc_add(&doc, !strcmp(ev[i].level, "error") ? ROLE_BAD : ROLE_NORMAL, 0, false,
+                    ev[i].message);
     free(ev);
+    char title[160];
+    snprintf(title, sizeof title, "run %lld (%s, %s)", (long long)run->id, run->method,
+             run_status_name(ps->status));
+    tui_panel(a, title, &doc, d);
 }
 
 static void runs_draw(TuiApp *a, void *self) {

@@ -96,6 +96,30 @@ typedef struct TuiScenario {
 } TuiScenario;
 
 #define TUI_MAX_EVENTS 16
+#define TUI_MAX_SCREENS 8
+#define TUI_MAX_PANELS 8
+
+/* Text for a panel: lines, each wrapped to the panel's width when drawn
+ * (nowrap: a table row, clipped instead), in a role, indented. */
+typedef struct TuiLine {
+    char *text;
+    TuiRole role;
+    int indent;
+    int hang; /* continuation rows indented this much more */
+    bool nowrap;
+} TuiLine;
+
+typedef struct TuiDoc {
+    TuiLine *lines;
+    int n, cap;
+} TuiDoc;
+
+/* A panel drawn in this frame: its title, its text and where it went. */
+typedef struct TuiPanel {
+    char title[64];
+    TuiDoc doc;
+    Rect r;
+} TuiPanel;
 
 struct TuiScreenClass;
 
@@ -115,6 +139,19 @@ typedef struct TuiApp {
     TuiEvent events[TUI_MAX_EVENTS];
     int n_events;
     struct EvalsState *evals; /* question 2's evidence (evidence.h), created on first use */
+    /* this frame's panels (tui_panel), the focused one per screen and each
+     * one's scroll; the focused panel or the help full-screen; the prompt
+     * for the path a panel is written to (W) */
+    TuiPanel panels[TUI_MAX_PANELS];
+    int n_panels;
+    int focus[TUI_MAX_SCREENS];
+    int scroll[TUI_MAX_SCREENS][TUI_MAX_PANELS];
+    bool full;
+    int full_scroll, help_scroll;
+    bool prompting;
+    char prompt[1024];
+    char prompt_title[64]; /* the panel being written */
+    TuiDoc prompt_doc;
     void **self;                 /* each screen's state, as its open returned it */
     bool open_failed;            /* a screen could not be opened (out of memory) */
     void (*redraw)(TuiApp *a);   /* the app's frame drawer (tui_redraw_now) */
@@ -131,6 +168,28 @@ void tui_textf(const TuiApp *a, int y, int x, int w, TuiRole r, const char *fmt,
 /* Draws a chart grid (from chart_render) at rect r. */
 struct ChartGrid;
 void tui_blit_chart(const TuiApp *a, const struct ChartGrid *g, Rect r);
+
+/* Panels (panel.c). doc_add appends a line (text copied); doc_free
+ * releases the lines. */
+void doc_add(TuiDoc *d, TuiRole role, int indent, bool nowrap, const char *text);
+void doc_addf(TuiDoc *d, TuiRole role, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* A line whose continuation rows are indented by hang (a key and what it does). */
+void doc_add_hang(TuiDoc *d, TuiRole role, int hang, const char *text);
+void doc_free(TuiDoc *d);
+/* The text of a document: its lines, unwrapped, each ended by '\n' (malloc'd). */
+char *doc_text(const TuiDoc *d);
+/* Draws doc in r: the title on the first row (with the scroll position
+ * when the text is longer than the panel), the text wrapped below it,
+ * scrolled as the user scrolled it. The panel joins this frame's panels
+ * (focus, full screen, copy, write) and takes doc over (it is emptied). */
+void tui_panel(TuiApp *a, const char *title, TuiDoc *doc, Rect r);
+
+/* A chart legend on row y from column x (w columns): each name after its
+ * series' sign, in the series' colour: a block, or, without colours, the
+ * series' marker (chart_marker), as the chart draws it with markers on.
+ * Returns the columns used. */
+int tui_legend(const TuiApp *a, int y, int x, int w, const char *const *names, const int *styles,
+               int n);
 
 /* Queues an event (json is copied; may be NULL). When the queue is full the
  * event is dropped and the status bar says so. */

@@ -77,6 +77,19 @@ void tui_blit_chart(const TuiApp *a, const ChartGrid *g, Rect r) {
         }
 }
 
+int tui_legend(const TuiApp *a, int y, int x, int w, const char *const *names, const int *styles,
+               int n) {
+    int lx = x;
+    for (int i = 0; i < n && lx < x + w; i++) {
+        const char *sign = a->mono ? chart_marker(styles[i]) : a->ascii ? "*" : "\u2588";
+        char item[160];
+        snprintf(item, sizeof item, "%s%s%s ", sign, a->mono ? " " : "", names[i]);
+        tui_text(a, y, lx, x + w - lx, (TuiRole)(ROLE_SERIES0 + styles[i] % 6), false, item);
+        lx += text_width(item) + 1;
+    }
+    return lx - x;
+}
+
 void tui_post(TuiApp *a, TuiEventKind kind, int64_t id, const char *json, const char *name) {
     if (a->n_events >= TUI_MAX_EVENTS) {
         snprintf(a->message, sizeof a->message, "too many updates at once: one was dropped");

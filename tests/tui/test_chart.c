@@ -152,6 +152,37 @@ static void test_overlay_merges_dots_later_style_wins(void **state) {
     chart_grid_free(&g);
 }
 
+/* Markers (no colours): the overlay above, each touched cell showing the
+ * marker of its last series: style 1 "+" on row 0 columns 2-3, style 2 "o"
+ * on all of row 1 (it touched columns 0-1 after style 1, and 2-3 alone).
+ * The same with ASCII dots underneath. */
+static void test_markers_tell_series_apart(void **state) {
+    (void)state;
+    const double ya[] = {0.0, 1.0}, yb[] = {0.0, 0.5};
+    ChartSeries s[2] = {series(NULL, ya, 2, 1), series(NULL, yb, 2, 2)};
+    ChartOptions o = chart_options_default();
+    o.markers = true;
+    ChartGrid g;
+    assert_int_equal(chart_render(s, 2, 2, 4, &o, &g), 0);
+    assert_row(&g, 0, "  ++");
+    assert_row(&g, 1, "oooo");
+    chart_grid_free(&g);
+    o.ascii = true;
+    assert_int_equal(chart_render(s, 2, 2, 4, &o, &g), 0);
+    assert_row(&g, 0, "  ++");
+    assert_row(&g, 1, "oooo");
+    chart_grid_free(&g);
+    /* six distinct markers, repeating by style; negative styles wrap too */
+    const char *want[] = {"*", "+", "o", "x", "#", "%"};
+    for (int i = 0; i < CHART_N_MARKERS; i++) {
+        assert_string_equal(chart_marker(i), want[i]);
+        assert_string_equal(chart_marker(i + CHART_N_MARKERS), want[i]);
+        for (int k = 0; k < i; k++)
+            assert_string_not_equal(chart_marker(i), chart_marker(k));
+    }
+    assert_string_equal(chart_marker(-1), "%");
+}
+
 /* --- ASCII ---------------------------------------------------------------------- */
 
 /* ASCII: 2 x 4 cells = 6 dot rows x 4 dot columns (3 per cell: top, middle,
@@ -590,6 +621,7 @@ int main(void) {
         cmocka_unit_test(test_peak_braille),
         cmocka_unit_test(test_vertical_span_downsampling),
         cmocka_unit_test(test_overlay_merges_dots_later_style_wins),
+        cmocka_unit_test(test_markers_tell_series_apart),
         cmocka_unit_test(test_ascii_fallback),
         cmocka_unit_test(test_axes_and_labels),
         cmocka_unit_test(test_log_scale_labels),
