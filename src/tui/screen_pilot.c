@@ -44,7 +44,8 @@ typedef struct PilotState {
     long long n_train, n_eval, n_tokens, n_truncated;
     LlamaConfig cfg;
     bool have_cfg;
-    double gflops;      /* measured sgemm rate of this machine, once */
+    TrainRates rates;   /* measured at the shapes of rates_key (as pilot --estimate) */
+    char rates_key[96];
     char audit[8][256]; /* the data audit: counts, then the first issues */
     int n_audit, audit_errors, audit_warnings;
     time_t launched_at;
@@ -430,11 +431,11 @@ static int pilot_key(TuiApp *a, void *self, int ch) {
     return TUI_NONE;
 }
 
-/* The engine's estimate for the settings on the screen; the sgemm rate is
- * measured once per screen. */
+/* The engine's estimate for the settings on the screen, computed as
+ * `pilot --estimate` computes it: recomputation by the pilot's rule and
+ * rates measured at the run's own shapes (measured again only when the
+ * model or a setting that changes the shapes changes). */
 static void estimate(PilotState *p, TrainEstimate *e) {
-    if (!(p->gflops > 0))
-        p->gflops = train_measure_gflops();
     TrainConfig t;
     train_config_defaults(&t);
     t.method = p->method;
@@ -443,8 +444,16 @@ static void estimate(PilotState *p, TrainEstimate *e) {
     t.seq = p->seq;
     t.steps = p->steps;
     t.grad_accum = 1;
+    t.recompute = train_recompute_auto(&p->cfg, &t);
+    char key[sizeof p->rates_key];
+    snprintf(key, sizeof key, "%d %d %d %d %d %d %d %d", (int)t.method, t.rank, t.batch, t.seq,
+             p->cfg.hidden, p->cfg.intermediate, p->cfg.vocab, p->cfg.n_layers);
+    if (strcmp(key, p->rates_key)) {
+        train_measure_rates(&p->cfg, &t, &p->rates);
+        snprintf(p->rates_key, sizeof p->rates_key, "%s", key);
+    }
     double tpe = p->n_train ? (double)p->n_tokens / (double)(p->n_train + p->n_eval) : 0;
-    train_estimate(&p->cfg, &t, tpe, p->gflops, e);
+    train_estimate_rates(&p->cfg, &t, tpe, &p->rates, e);
 }
 
 static void pilot_draw(TuiApp *a, void *self) {
@@ -498,7 +507,7 @@ static void pilot_draw(TuiApp *a, void *self) {
         doc_add(&d, ROLE_HEADER, 0, false, "estimate");
         doc_addf(&d, ROLE_NORMAL,
                  "%s, %.2fM parameters: about %.0f MB of memory, about %.1f minutes at %.0f "
-                 "GFLOP/s (half this machine's measured sgemm rate)",
+                 "GFLOP/s (rates measured here at these shapes, as pilot --estimate)",
                  p->cfg.architecture, llama_config_n_params(&p->cfg) / 1e6, e.memory_mb, e.minutes,
                  e.gflops);
         doc_add(&d, ROLE_DIM, 0, false,
