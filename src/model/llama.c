@@ -574,6 +574,44 @@ void llama_kv_free(LlamaKV *kv) {
 
 int llama_kv_len(const LlamaKV *kv) { return kv->len; }
 
+/* Attention of the query at position pos (q [H*D]) over the cached keys
+ * and values of one layer (kc, vc [max_len, KV*D], positions 0 .. pos
+ * filled), within the layer's window (0: none); out [H*D]. scores holds at
+ * least pos + 1 floats. */
+static void attend_cached(const LlamaConfig *c, float *scores, float *out, const float *q,
+                          const float *kc, const float *vc, int pos, int win) {
+    int H = c->n_heads, D = c->head_dim, kv = c->n_kv_heads * D, group = H / c->n_kv_heads;
+    int lo = win > 0 && pos >= win ? pos - win + 1 : 0;
+    double scale = 1.0 / sqrt((double)D);
+    for (int h = 0; h < H; h++) {
+        const float *qh = q + (size_t)h * D;
+        int g = h / group;
+        float mx = -INFINITY;
+        for (int t = lo; t <= pos; t++) {
+            const float *kt = kc + (size_t)t * kv + (size_t)g * D;
+            double dot = 0;
+            for (int d = 0; d < D; d++)
+                dot += (double)qh[d] * kt[d];
+            scores[t] = (float)(dot * scale);
+            if (scores[t] > mx)
+                mx = scores[t];
+        }
+        double sum = 0;
+        for (int t = lo; t <= pos; t++) {
+            scores[t] = expf(scores[t] - mx);
+            sum += scores[t];
+        }
+        float *oh = out + (size_t)h * D;
+        memset(oh, 0, sizeof(float) * (size_t)D);
+        for (int t = lo; t <= pos; t++) {
+            float p = (float)(scores[t] / sum);
+            const float *vt = vc + (size_t)t * kv + (size_t)g * D;
+            for (int d = 0; d < D; d++)
+                oh[d] += p * vt[d];
+        }
+    }
+}
+
 TpStatus llama_decode_step(const LlamaModel *m, LlamaKV *s, int token, float *logits,
                            TpError *err) {
     const LlamaConfig *c = &m->cfg;
@@ -582,7 +620,7 @@ TpStatus llama_decode_step(const LlamaModel *m, LlamaKV *s, int token, float *lo
     if (token < 0 || token >= c->vocab)
         return tp_error_set(err, TP_EINVAL, "token id %d outside the vocabulary", token);
     int C = c->hidden, F = c->intermediate, H = c->n_heads, KV = c->n_kv_heads, D = c->head_dim;
-    int kv = KV * D, pos = s->len, group = H / KV;
+    int kv = KV * D, pos = s->len;
     float rstd;
     op_embedding_forward(s->x, &token, m->w.embed, 1, C);
     op_rope_table(s->rc, s->rs, m->inv_freq, pos, 1, D);
@@ -595,35 +633,7 @@ TpStatus llama_decode_step(const LlamaModel *m, LlamaKV *s, int token, float *lo
         lin_fwd(m, l, LLAMA_V, vc + (size_t)pos * kv, s->ln, w->bv, 1);
         op_rope_forward(s->q, s->rc, s->rs, 1, 1, H, D);
         op_rope_forward(kc + (size_t)pos * kv, s->rc, s->rs, 1, 1, KV, D);
-        double scale = 1.0 / sqrt((double)D);
-        int win = llama_layer_window(c, l), lo = win > 0 && pos >= win ? pos - win + 1 : 0;
-        for (int h = 0; h < H; h++) {
-            const float *qh = s->q + (size_t)h * D;
-            int g = h / group;
-            float mx = -INFINITY;
-            for (int t = lo; t <= pos; t++) {
-                const float *kt = kc + (size_t)t * kv + (size_t)g * D;
-                double dot = 0;
-                for (int d = 0; d < D; d++)
-                    dot += (double)qh[d] * kt[d];
-                s->scores[t] = (float)(dot * scale);
-                if (s->scores[t] > mx)
-                    mx = s->scores[t];
-            }
-            double sum = 0;
-            for (int t = lo; t <= pos; t++) {
-                s->scores[t] = expf(s->scores[t] - mx);
-                sum += s->scores[t];
-            }
-            float *oh = s->att_out + (size_t)h * D;
-            memset(oh, 0, sizeof(float) * (size_t)D);
-            for (int t = lo; t <= pos; t++) {
-                float p = (float)(s->scores[t] / sum);
-                const float *vt = vc + (size_t)t * kv + (size_t)g * D;
-                for (int d = 0; d < D; d++)
-                    oh[d] += p * vt[d];
-            }
-        }
+        attend_cached(c, s->scores, s->att_out, s->q, kc, vc, pos, llama_layer_window(c, l));
         lin_fwd(m, l, LLAMA_O, s->mid, s->att_out, NULL, 1);
         for (int i = 0; i < C; i++)
             s->mid[i] += s->x[i];
@@ -649,7 +659,7 @@ static void prefill_chunk(const LlamaModel *m, LlamaKV *s, const int *tokens, in
                           float *logits) {
     const LlamaConfig *c = &m->cfg;
     int C = c->hidden, F = c->intermediate, H = c->n_heads, KV = c->n_kv_heads, D = c->head_dim;
-    int kv = KV * D, qd = H * D, pos0 = s->len, group = H / KV;
+    int kv = KV * D, qd = H * D, pos0 = s->len;
     size_t N = (size_t)n;
     float *x = tp_xmalloc(sizeof(float) * N * C), *ln = tp_xmalloc(sizeof(float) * N * C);
     float *mid = tp_xmalloc(sizeof(float) * N * C), *q = tp_xmalloc(sizeof(float) * N * qd);
@@ -659,7 +669,6 @@ static void prefill_chunk(const LlamaModel *m, LlamaKV *s, const int *tokens, in
     float *rs = tp_xmalloc(sizeof(float) * N * (size_t)(D / 2));
     op_embedding_forward(x, tokens, m->w.embed, n, C);
     op_rope_table(rc, rs, m->inv_freq, pos0, n, D);
-    double scale = 1.0 / sqrt((double)D);
     for (int l = 0; l < c->n_layers; l++) {
         const LlamaLayerWeights *w = &m->w.layers[l];
         float *kc = s->k + ((size_t)l * s->max_len) * kv, *vc = s->v + ((size_t)l * s->max_len) * kv;
@@ -671,36 +680,9 @@ static void prefill_chunk(const LlamaModel *m, LlamaKV *s, const int *tokens, in
         op_rope_forward(q, rc, rs, n, n, H, D);
         op_rope_forward(kn, rc, rs, n, n, KV, D);
         int win = llama_layer_window(c, l);
-        for (int i = 0; i < n; i++) { /* as llama_decode_step, token by token */
-            int pos = pos0 + i, lo = win > 0 && pos >= win ? pos - win + 1 : 0;
-            for (int h = 0; h < H; h++) {
-                const float *qh = q + (size_t)i * qd + (size_t)h * D;
-                int g = h / group;
-                float mx = -INFINITY;
-                for (int t = lo; t <= pos; t++) {
-                    const float *kt = kc + (size_t)t * kv + (size_t)g * D;
-                    double dot = 0;
-                    for (int d = 0; d < D; d++)
-                        dot += (double)qh[d] * kt[d];
-                    s->scores[t] = (float)(dot * scale);
-                    if (s->scores[t] > mx)
-                        mx = s->scores[t];
-                }
-                double sum = 0;
-                for (int t = lo; t <= pos; t++) {
-                    s->scores[t] = expf(s->scores[t] - mx);
-                    sum += s->scores[t];
-                }
-                float *oh = att + (size_t)i * qd + (size_t)h * D;
-                memset(oh, 0, sizeof(float) * (size_t)D);
-                for (int t = lo; t <= pos; t++) {
-                    float p = (float)(s->scores[t] / sum);
-                    const float *vt = vc + (size_t)t * kv + (size_t)g * D;
-                    for (int d = 0; d < D; d++)
-                        oh[d] += p * vt[d];
-                }
-            }
-        }
+        for (int i = 0; i < n; i++) /* as llama_decode_step, token by token */
+            attend_cached(c, s->scores, att + (size_t)i * qd, q + (size_t)i * qd, kc, vc, pos0 + i,
+                          win);
         lin_fwd(m, l, LLAMA_O, mid, att, NULL, n);
         for (size_t i = 0; i < N * C; i++)
             mid[i] += x[i];
