@@ -220,7 +220,11 @@ TpStatus llama_decode_step(const LlamaModel *m, LlamaKV *kv, int token, float *l
  * one's logits [V] (logits may be NULL): the same values as n decode steps
  * to float rounding, in chunks of LLAMA_PREFILL_CHUNK tokens, each linear
  * layer one product of the chunk's rows (a quantized weight is dequantized
- * once per chunk, not once per token). */
+ * once per chunk, not once per token). The chunk bounds the scratch: 128
+ * rows of (3 hidden + 2 heads x head_dim + 2 intermediate) floats, 14 MB for
+ * a Llama-3.2-1B shape (hidden 2,048, intermediate 8,192). This project's
+ * choice (2026-12-02), not a measured optimum: it keeps that scratch small
+ * while each dequantized weight still serves up to 128 rows. */
 #define LLAMA_PREFILL_CHUNK 128
 TpStatus llama_prefill(const LlamaModel *m, LlamaKV *kv, const int *tokens, int n, float *logits,
                        TpError *err);
