@@ -310,7 +310,9 @@ void nf4_matmul_backward_input(float *dinp, const float *dout, const Nf4Tensor *
     int cols = (int)w->cols, threads = tp_pool_threads();
     Nf4Job j = {w, dout, dinp, scratch, N, (int)nf4_tile_rows(w), 0};
     int per = (cols + threads - 1) / threads;
-    j.part = (per + 63) / 64 * 64; /* whole NF4 blocks when cols is a multiple of 64 */
+    /* multiples of 32 columns (two per 64-value NF4 block at most): 288
+     * columns on 2 threads are 160 + 128, not 192 + 96 as whole blocks gave */
+    j.part = (per + 31) / 32 * 32;
     tp_parallel_for((cols + j.part - 1) / j.part, backward_task, &j);
 }
 
