@@ -16,7 +16,8 @@
  * load average when it finished (the machine may be shared).
  *
  * usage: bench_train [SECONDS_PER_CASE] [--recompute|--no-recompute]
- *                    [--threads LIST] [--compute fp32|bf16|both] [SHAPE...]
+ *                    [--threads LIST] [--compute fp32|bf16|both] [--qlora-only]
+ *                    [SHAPE...]
  *        (default 3 s, the pool's default threads, both; --threads 1,2 runs
  *        every case with 1 then 2 threads and prints the ratios; shapes tiny
  *        15M 49k by default; also smollm2-135m smollm2-360m qwen2.5-0.5b,
@@ -386,7 +387,7 @@ int main(int argc, char **argv) {
     int n_all = (int)(sizeof all / sizeof all[0]);
     Shape *shapes[8];
     int n_shapes = 0, threads[8] = {0}, n_threads = 0;
-    bool want_fp32 = true, want_bf16 = true;
+    bool want_fp32 = true, want_bf16 = true, qlora_only = false;
     for (int i = 2; i < argc && n_shapes < 8; i++) {
         if (!strcmp(argv[i], "--recompute") || !strcmp(argv[i], "--no-recompute")) {
             g_recompute = argv[i][2] == 'r';
@@ -398,6 +399,10 @@ int main(int argc, char **argv) {
             for (char *sv = NULL, *t = strtok_r(buf, ",", &sv); t && n_threads < 8;
                  t = strtok_r(NULL, ",", &sv))
                 threads[n_threads++] = atoi(t);
+            continue;
+        }
+        if (!strcmp(argv[i], "--qlora-only")) { /* e.g. under a profiler */
+            qlora_only = true;
             continue;
         }
         if (!strcmp(argv[i], "--compute") && i + 1 < argc) {
@@ -452,7 +457,7 @@ int main(int argc, char **argv) {
         tp_pool_set_threads(threads[0]);
         tp_blas_describe(blas, sizeof blas);
         printf("# %s: %s\n", shapes[si]->name, blas);
-        for (int mi = 0; mi < (shapes[si]->real ? 2 : 3); mi++) {
+        for (int mi = 0; mi < (qlora_only ? 1 : shapes[si]->real ? 2 : 3); mi++) {
             int fd[2];
             if (pipe(fd) != 0)
                 return 1;

@@ -63,6 +63,8 @@ typedef struct Lora {
                           * input i (N * In bits); the dropped input is rebuilt from it */
     float *tmp, *tile, *xbuf; /* xbuf: the dropped input of the pair at hand */
     size_t tmp_cap, tile_cap, xbuf_cap;
+    float drop_lut[256][8]; /* mask byte -> its eight factors (0 or 1/(1-p)) */
+    float drop_lut_scale;   /* the 1/(1-p) drop_lut holds; 0 before the first use */
 } Lora;
 
 /* Allocates adapters for every targeted linear of c, initialised as PEFT

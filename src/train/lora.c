@@ -157,7 +157,26 @@ static void ensure_rows(Lora *l, int N) {
 static const float *dropped_input(Lora *l, int idx, const float *inp, size_t n) {
     float *xd = grow(&l->xbuf, &l->xbuf_cap, n), keep_scale = (float)(1.0 / (1.0 - l->cfg.dropout));
     const uint8_t *mk = l->mask[idx];
-    for (size_t i = 0; i < n; i++)
+    if (l->drop_lut_scale != keep_scale) {
+        for (int b = 0; b < 256; b++)
+            for (int k = 0; k < 8; k++)
+                l->drop_lut[b][k] = b >> k & 1 ? keep_scale : 0.0f;
+        l->drop_lut_scale = keep_scale;
+    }
+    /* eight inputs per mask byte, times the byte's eight factors: a product
+     * vectorised with the compiler's vector types (a bit test per element was 5% of a
+     * 135M-shape step). A kept input is inp * 1/(1-p) as before; a dropped
+     * one is inp * 0 (0, or -0 for a negative input: the same products) */
+    size_t i = 0;
+    typedef float V8 __attribute__((vector_size(32)));
+    for (; i + 8 <= n; i += 8) {
+        V8 x, f;
+        memcpy(&x, inp + i, sizeof x);
+        memcpy(&f, l->drop_lut[mk[i >> 3]], sizeof f);
+        x *= f;
+        memcpy(xd + i, &x, sizeof x);
+    }
+    for (; i < n; i++)
         xd[i] = mk[i >> 3] >> (i & 7) & 1 ? inp[i] * keep_scale : 0.0f;
     return xd;
 }
