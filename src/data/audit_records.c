@@ -14,6 +14,7 @@
 #include "tunepilot/jsonl.h"
 #include "tunepilot/fileio.h"
 #include "tunepilot/limits.h"
+#include "tunepilot/utf8.h"
 
 /* --- one record ------------------------------------------------------------------------ */
 
@@ -23,8 +24,8 @@ static const cJSON *field(const cJSON *o, const char *key) {
 }
 
 static bool utf8_ok(Fl *f, const char *path, const char *s) {
-    size_t bad = 0;
-    if (ds_utf8_valid(s, strlen(s), &bad))
+    size_t n = strlen(s), bad = tp_utf8_check(s, n);
+    if (bad == n)
         return true;
     ERR(f, "invalid_utf8", "%s: invalid UTF-8 at byte %zu of the string, expected UTF-8 text", path,
         bad);

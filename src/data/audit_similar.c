@@ -11,6 +11,7 @@
 
 #include "data/audit_impl.h"
 #include "tunepilot/arena.h"
+#include "tunepilot/utf8.h"
 
 /* --- text: hashing, normalising, approximate tokens, MinHash ------------------------- */
 
@@ -80,7 +81,7 @@ int audit_approx_tokens(const char *s) {
     for (const unsigned char *p = (const unsigned char *)s; p && *p; p++) {
         if (*p < 0x80)
             ascii++;
-        else if ((*p & 0xC0) != 0x80)
+        else if (!tp_utf8_is_cont(*p))
             other++;
     }
     return (int)((ascii + 3) / 4 + other);

@@ -61,7 +61,7 @@ static TpStatus ld_str(Ld *l, const cJSON *o, const char *path, const char *key,
     if (!cJSON_IsString(v))
         return bad(l, p, "a string", v);
     size_t n = strlen(v->valuestring);
-    if (!utf8_valid(v->valuestring, n))
+    if (!tp_utf8_valid(v->valuestring, n))
         return tp_error_set(l->err, TP_EINVAL, "%s: %s: not valid UTF-8", l->name, p);
     *out = tp_arena_strdup(&l->t->arena, v->valuestring);
     if (len)
@@ -86,7 +86,7 @@ static TpStatus ld_char(Ld *l, const cJSON *o, const char *path, const char *key
     if (st != TP_OK || !s)
         return st;
     uint32_t cp;
-    size_t k = utf8_next((const unsigned char *)s, n, &cp);
+    size_t k = tp_utf8_next(s, n, &cp);
     if (!k || k != n)
         return tp_error_set(l->err, TP_EINVAL, "%s: %s.%s: expected a single character, got \"%s\"",
                             l->name, path, key, s);
@@ -364,7 +364,7 @@ static TpStatus ld_pretok(Ld *l, const cJSON *o, const char *path, int depth) {
         uint32_t cp;
         if ((st = ld_char(l, o, path, "replacement", 0x2581, &cp)) != TP_OK)
             return st;
-        p->rep_len = utf8_put(cp, p->rep);
+        p->rep_len = tp_utf8_put(cp, p->rep);
         if ((st = ld_bool(l, o, path, "split", true, &p->split)) != TP_OK)
             return st;
         return ld_prepend_scheme(l, o, path, &p->prepend);
@@ -462,7 +462,7 @@ static TpStatus ld_vocab(Ld *l, const cJSON *model, int *max_id) {
                                 cJSON_IsNumber(c) ? "an out-of-range number"
                                                   : tp_json_type_name(c));
         const char *key = tp_arena_strdup(&l->t->arena, c->string ? c->string : "");
-        if (!utf8_valid(key, strlen(key)))
+        if (!tp_utf8_valid(key, strlen(key)))
             return tp_error_set(l->err, TP_EINVAL, "%s: $.model.vocab: a token is not valid UTF-8",
                                 l->name);
         strmap_put(&l->t->vocab, key, strlen(key), (int32_t)d);

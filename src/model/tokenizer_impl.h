@@ -13,6 +13,7 @@
 #include "tunepilot/arena.h"
 #include "tunepilot/buf.h"
 #include "tunepilot/tokenizer.h"
+#include "tunepilot/utf8.h"
 
 /* --- hash maps ---------------------------------------------------------- */
 
@@ -46,17 +47,8 @@ void pairmap_put(PairMap *m, int32_t a, int32_t b, uint32_t rank, int32_t merged
 /* False if absent. */
 bool pairmap_get(const PairMap *m, int32_t a, int32_t b, uint32_t *rank, int32_t *merged);
 
-/* --- UTF-8 -------------------------------------------------------------- */
+/* --- Unicode ------------------------------------------------------------ */
 
-/* Length of the valid UTF-8 sequence at s (n bytes available), 0 if the
- * bytes there are not one; *cp gets the code point. */
-size_t utf8_next(const unsigned char *s, size_t n, uint32_t *cp);
-/* Appends s like Rust's String::from_utf8_lossy: each maximal invalid
- * subpart becomes U+FFFD. */
-void utf8_append_lossy(TpBuf *b, const char *s, size_t n);
-bool utf8_valid(const char *s, size_t n);
-/* Encodes cp into out (4 bytes); returns the length. */
-size_t utf8_put(uint32_t cp, char *out);
 /* Unicode White_Space (what Rust's and Oniguruma's \s match). */
 bool uni_is_space(uint32_t cp);
 

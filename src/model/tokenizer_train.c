@@ -8,30 +8,16 @@
 
 #include <cjson/cJSON.h>
 
+#include "tokenizer_impl.h"
 #include "tunepilot/arena.h"
 #include "tunepilot/strset.h"
 #include "tunepilot/tokenizer.h"
 
-/* GPT-2's byte-to-character map (bytes_to_unicode): printable Latin-1 bytes
- * stand for themselves, the others for U+0100 onwards. */
+/* GPT-2's byte-to-character map (bytes_to_unicode, tk_byte_to_cp) as UTF-8
+ * strings. */
 static void byte_chars(char out[256][4]) {
-    int cp[256], n = 0;
-    bool direct[256] = {false};
     for (int b = 0; b < 256; b++)
-        direct[b] = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE);
-    for (int b = 0; b < 256; b++)
-        cp[b] = direct[b] ? b : 256 + n++;
-    for (int b = 0; b < 256; b++) {
-        int c = cp[b];
-        if (c < 0x80) {
-            out[b][0] = (char)c;
-            out[b][1] = '\0';
-        } else {
-            out[b][0] = (char)(0xC0 | (c >> 6));
-            out[b][1] = (char)(0x80 | (c & 0x3F));
-            out[b][2] = '\0';
-        }
-    }
+        out[b][tp_utf8_put(tk_byte_to_cp[b], out[b])] = '\0';
 }
 
 /* GPT-2's pre-tokenization on ASCII text (the corpus is ASCII):

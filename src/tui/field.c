@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "tunepilot/utf8.h"
+
 void field_begin(FieldEdit *e, const char *current) {
     memset(e, 0, sizeof *e);
     e->active = true;
@@ -24,15 +26,11 @@ void field_fail(FieldEdit *e, const char *message) {
     e->fresh = false;
 }
 
-static bool continuation(unsigned char c) {
-    return (c & 0xC0) == 0x80;
-}
-
 static int prev_char(const char *s, int at) {
     if (at <= 0)
         return 0;
     at--;
-    while (at > 0 && continuation((unsigned char)s[at]))
+    while (at > 0 && tp_utf8_is_cont((unsigned char)s[at]))
         at--;
     return at;
 }
@@ -42,7 +40,7 @@ static int next_char(const char *s, int at) {
     if (at >= n)
         return n;
     at++;
-    while (at < n && continuation((unsigned char)s[at]))
+    while (at < n && tp_utf8_is_cont((unsigned char)s[at]))
         at++;
     return at;
 }
