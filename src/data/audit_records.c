@@ -13,6 +13,7 @@
 #include "tunepilot/json.h"
 #include "tunepilot/jsonl.h"
 #include "tunepilot/fileio.h"
+#include "tunepilot/hashmap.h"
 #include "tunepilot/limits.h"
 #include "tunepilot/utf8.h"
 
@@ -69,10 +70,10 @@ static const char *bufs(const TpBuf *b) {
 static void keep_rec(Fl *f, Rec *rec, Texts *t) {
     Au *a = f->a;
     rec->line = f->line;
-    rec->full_hash = audit_hash_bytes(HASH_INIT, bufs(&t->full), t->full.len);
+    rec->full_hash = tp_hash_bytes(TP_HASH_INIT, bufs(&t->full), t->full.len);
     rec->has_prompt = t->prompt.len > 0;
-    rec->prompt_hash = audit_hash_str(HASH_INIT, bufs(&t->prompt));
-    rec->answer_hash = audit_hash_str(HASH_INIT, bufs(&t->answer));
+    rec->prompt_hash = audit_hash_str(TP_HASH_INIT, bufs(&t->prompt));
+    rec->answer_hash = audit_hash_str(TP_HASH_INIT, bufs(&t->answer));
     int words = audit_word_count(bufs(&t->answer));
     rec->label = words > 0 && words <= AUDIT_LABEL_MAX_WORDS ? tp_xstrdup(bufs(&t->answer)) : NULL;
     rec->sig = audit_minhash(a, bufs(&t->norm));

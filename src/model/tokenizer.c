@@ -1,6 +1,7 @@
 /* tokenizer.c - loading tokenizer.json (+ tokenizer_config.json) and the
  * accessors. Encoding is in tokenizer_encode.c, decoding in
- * tokenizer_decode.c, hash maps and UTF-8 helpers in tokenizer_util.c. */
+ * tokenizer_decode.c, the merge table, white space and the byte-level
+ * alphabet in tokenizer_util.c. */
 #include "tokenizer_impl.h"
 
 #include <stdio.h>
@@ -451,7 +452,7 @@ static TpStatus ld_vocab(Ld *l, const cJSON *model, int *max_id) {
     size_t count = 0;
     for (const cJSON *c = v->child; c; c = c->next)
         count++;
-    strmap_init(&l->t->vocab, count);
+    tp_strmap_init(&l->t->vocab, count, true);
     for (const cJSON *c = v->child; c; c = c->next) {
         int d = -1;
         if (!cJSON_IsNumber(c) || !tp_json_to_int(c->valuedouble, 0, TP_MAX_TOKEN_ID - 1, &d))
@@ -465,7 +466,7 @@ static TpStatus ld_vocab(Ld *l, const cJSON *model, int *max_id) {
         if (!tp_utf8_valid(key, strlen(key)))
             return tp_error_set(l->err, TP_EINVAL, "%s: $.model.vocab: a token is not valid UTF-8",
                                 l->name);
-        strmap_put(&l->t->vocab, key, strlen(key), (int32_t)d);
+        tp_strmap_put(&l->t->vocab, key, strlen(key), (int32_t)d);
         if ((int)d > *max_id)
             *max_id = (int)d;
     }
@@ -499,13 +500,13 @@ static TpStatus ld_merges(Ld *l, const cJSON *model) {
                             "write [] for a tokenizer that joins nothing)",
                             l->name);
     if (cJSON_IsNull(m)) {
-        pairmap_init(&t->merges, 0);
+        tp_u64map_init(&t->merges, 0);
         return TP_OK;
     }
     if (!cJSON_IsArray(m))
         return bad(l, "$.model.merges", "an array", m);
     size_t count = (size_t)cJSON_GetArraySize(m);
-    pairmap_init(&t->merges, count);
+    tp_u64map_init(&t->merges, count);
     TpBuf join;
     tp_buf_init(&join);
     uint32_t rank = 0;
@@ -538,7 +539,8 @@ static TpStatus ld_merges(Ld *l, const cJSON *model) {
             st = bad(l, p, "a string \"a b\" or a pair [\"a\", \"b\"]", c);
             break;
         }
-        int32_t ia = strmap_get(&t->vocab, a, an), ib = strmap_get(&t->vocab, b, bn);
+        int32_t ia = (int32_t)tp_strmap_get(&t->vocab, a, an, -1),
+                ib = (int32_t)tp_strmap_get(&t->vocab, b, bn, -1);
         if (ia < 0 || ib < 0) {
             st = tp_error_set(l->err, TP_EINVAL,
                               "%s: $.model.merges[%u]: token \"%.*s\" is not in the vocab", l->name,
@@ -549,7 +551,7 @@ static TpStatus ld_merges(Ld *l, const cJSON *model) {
         join.len = 0;
         tp_buf_append(&join, a, an);
         tp_buf_append(&join, b + skip, bn - skip);
-        int32_t im = strmap_get(&t->vocab, join.data, join.len);
+        int32_t im = (int32_t)tp_strmap_get(&t->vocab, join.data, join.len, -1);
         if (im < 0) {
             st = tp_error_set(l->err, TP_EINVAL,
                               "%s: $.model.merges[%u]: merged token \"%.*s\" is not in the vocab",
@@ -594,7 +596,7 @@ static TpStatus ld_model(Ld *l, const cJSON *root, int *max_id) {
         return st;
     t->unk_id = -1;
     if (unk) {
-        t->unk_id = strmap_get(&t->vocab, unk, strlen(unk));
+        t->unk_id = (int32_t)tp_strmap_get(&t->vocab, unk, strlen(unk), -1);
         if (t->unk_id < 0)
             return tp_error_set(l->err, TP_EINVAL,
                                 "%s: $.model.unk_token: \"%s\" is not in the vocab", l->name, unk);
@@ -602,7 +604,7 @@ static TpStatus ld_model(Ld *l, const cJSON *root, int *max_id) {
     for (int b = 0; b < 256; b++) {
         char k[8];
         snprintf(k, sizeof k, "<0x%02X>", b);
-        t->byte_ids[b] = strmap_get(&t->vocab, k, 6);
+        t->byte_ids[b] = (int32_t)tp_strmap_get(&t->vocab, k, 6, -1);
     }
     return TP_OK;
 }
@@ -643,7 +645,7 @@ static TpStatus ld_added(Ld *l, const cJSON *root, int *max_id) {
             return st;
         if (at->len == 0)
             continue; /* huggingface/tokenizers ignores empty added tokens */
-        int32_t vid = strmap_get(&t->vocab, at->content, at->len);
+        int32_t vid = (int32_t)tp_strmap_get(&t->vocab, at->content, at->len, -1);
         at->id = vid >= 0 ? vid : (int)id;
         if (at->id > *max_id)
             *max_id = at->id;
@@ -838,12 +840,12 @@ static TpStatus load_json(Tokenizer *t, const cJSON *root, TpError *err) {
     t->pieces = tp_xcalloc((size_t)t->n_ids + 1, sizeof *t->pieces);
     t->piece_lens = tp_xcalloc((size_t)t->n_ids + 1, sizeof *t->piece_lens);
     t->flags = tp_xcalloc((size_t)t->n_ids + 1, 1);
-    strmap_init(&t->added_map, (size_t)t->n_added);
+    tp_strmap_init(&t->added_map, (size_t)t->n_added, true);
     for (int i = 0; i < t->n_added; i++) {
         AddedToken *a = &t->added[i];
         t->flags[a->id] |= TF_ADDED | (a->special ? TF_SPECIAL : 0);
         set_piece(t, a->id, a->content, a->len);
-        strmap_put(&t->added_map, a->content, a->len, a->id);
+        tp_strmap_put(&t->added_map, a->content, a->len, a->id);
     }
     for (size_t i = 0; i < t->vocab.cap; i++)
         if (t->vocab.keys[i])
@@ -948,9 +950,9 @@ static void pattern_free(Pattern *p) {
 void tokenizer_free(Tokenizer *t) {
     if (!t)
         return;
-    strmap_free(&t->vocab);
-    strmap_free(&t->added_map);
-    pairmap_free(&t->merges);
+    tp_strmap_free(&t->vocab);
+    tp_strmap_free(&t->added_map);
+    tp_u64map_free(&t->merges);
     free(t->pieces);
     free(t->piece_lens);
     free(t->flags);
@@ -1003,8 +1005,8 @@ int tokenizer_token_id(const Tokenizer *t, const char *piece) {
     if (!piece)
         return -1;
     size_t n = strlen(piece);
-    int32_t id = strmap_get(&t->added_map, piece, n);
-    return id >= 0 ? id : strmap_get(&t->vocab, piece, n);
+    int32_t id = (int32_t)tp_strmap_get(&t->added_map, piece, n, -1);
+    return id >= 0 ? id : (int32_t)tp_strmap_get(&t->vocab, piece, n, -1);
 }
 
 bool tokenizer_is_special(const Tokenizer *t, int id) {

@@ -565,7 +565,7 @@ static void add_sym(Enc *e, size_t *n, int32_t id, size_t len) {
 
 /* The merge loop of models/bpe/word.rs merge_all (no dropout). */
 static void merge_all(Enc *e, size_t n) {
-    const PairMap *pm = &e->t->merges;
+    const TpU64Map *pm = &e->t->merges;
     Sym *y = e->syms;
     uint32_t rank;
     int32_t merged;
@@ -598,7 +598,7 @@ static void merge_all(Enc *e, size_t n) {
 static void bpe_word(Enc *e, const char *w, size_t n) {
     const Tokenizer *t = e->t;
     if (t->ignore_merges) {
-        int32_t id = strmap_get(&t->vocab, w, n);
+        int32_t id = (int32_t)tp_strmap_get(&t->vocab, w, n, -1);
         if (id >= 0) {
             ids_push(e, id);
             return;
@@ -624,7 +624,7 @@ static void bpe_word(Enc *e, const char *w, size_t n) {
             key = e->key.data;
             key_len = e->key.len;
         }
-        int32_t id = strmap_get(&t->vocab, key, key_len);
+        int32_t id = (int32_t)tp_strmap_get(&t->vocab, key, key_len, -1);
         if (id >= 0) {
             if (unk >= 0)
                 add_sym(e, &ns, unk, unk_len);

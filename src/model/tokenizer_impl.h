@@ -12,40 +12,17 @@
 
 #include "tunepilot/arena.h"
 #include "tunepilot/buf.h"
+#include "tunepilot/hashmap.h"
 #include "tunepilot/tokenizer.h"
 #include "tunepilot/utf8.h"
 
-/* --- hash maps ---------------------------------------------------------- */
+/* --- merges -------------------------------------------------------------- */
 
-/* String (bytes, not NUL-terminated) -> id, open addressing. Keys are
- * borrowed (they live in the tokenizer's arena). */
-typedef struct StrMap {
-    const char **keys;
-    uint32_t *lens;
-    int32_t *vals;
-    size_t cap, n; /* cap is a power of two */
-} StrMap;
-
-void strmap_init(StrMap *m, size_t expected);
-void strmap_free(StrMap *m);
-/* Inserts or overwrites. */
-void strmap_put(StrMap *m, const char *key, size_t len, int32_t val);
-/* -1 if absent. */
-int32_t strmap_get(const StrMap *m, const char *key, size_t len);
-
-/* (left id, right id) -> (rank, merged id). */
-typedef struct PairMap {
-    uint64_t *keys; /* UINT64_MAX = empty */
-    uint32_t *ranks;
-    int32_t *merged;
-    size_t cap, n;
-} PairMap;
-
-void pairmap_init(PairMap *m, size_t expected);
-void pairmap_free(PairMap *m);
-void pairmap_put(PairMap *m, int32_t a, int32_t b, uint32_t rank, int32_t merged);
+/* The merge of (left id a, right id b): its rank and the merged id, in a map
+ * keyed by the pair. */
+void pairmap_put(TpU64Map *m, int32_t a, int32_t b, uint32_t rank, int32_t merged);
 /* False if absent. */
-bool pairmap_get(const PairMap *m, int32_t a, int32_t b, uint32_t *rank, int32_t *merged);
+bool pairmap_get(const TpU64Map *m, int32_t a, int32_t b, uint32_t *rank, int32_t *merged);
 
 /* --- Unicode ------------------------------------------------------------ */
 
@@ -154,9 +131,9 @@ struct Tokenizer {
     uint32_t *piece_lens;
     unsigned char *flags; /* per id: TF_SPECIAL, TF_ADDED */
     int n_ids;
-    StrMap vocab;     /* model vocab only */
-    StrMap added_map; /* added token content -> id */
-    PairMap merges;
+    TpStrMap vocab;     /* model vocab only (keys borrowed from the arena) */
+    TpStrMap added_map; /* added token content -> id (keys borrowed) */
+    TpU64Map merges;    /* (left id, right id) -> (rank, merged id): pairmap_put/get */
 
     /* BPE model options */
     int unk_id; /* -1 when no unk token */

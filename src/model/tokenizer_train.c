@@ -10,7 +10,7 @@
 
 #include "tokenizer_impl.h"
 #include "tunepilot/arena.h"
-#include "tunepilot/strset.h"
+#include "tunepilot/hashmap.h"
 #include "tunepilot/tokenizer.h"
 
 /* GPT-2's byte-to-character map (bytes_to_unicode, tk_byte_to_cp) as UTF-8
@@ -65,13 +65,13 @@ typedef struct Word {
  * 256 + k. vocab[id] gets each token's byte-level string; returns the merge
  * count (fewer when no pair occurs twice). */
 static int learn_bpe(char *const *texts, int n_merges, char ***vocab_out, int (**merges_out)[2]) {
-    TpStrSet words = {0};
+    TpStrMap words = {0};
     for (int t = 0; texts[t]; t++) {
         const char *s = texts[t];
         size_t n = strlen(s);
         for (size_t i = 0; i < n;) {
             size_t len = gpt2_piece(s, n, i);
-            long slot = tp_strset_slot(&words, s + i, len, true);
+            long slot = tp_strmap_slot(&words, s + i, len, true);
             words.vals[slot]++;
             i += len;
         }
@@ -81,7 +81,7 @@ static int learn_bpe(char *const *texts, int n_merges, char ***vocab_out, int (*
     for (size_t i = 0; i < words.cap; i++) {
         if (!words.keys[i])
             continue;
-        size_t len = strlen(words.keys[i]);
+        size_t len = words.lens[i];
         w[nw].sym = tp_xmalloc(sizeof(int) * (len ? len : 1));
         for (size_t k = 0; k < len; k++)
             w[nw].sym[k] = (unsigned char)words.keys[i][k];
@@ -91,7 +91,7 @@ static int learn_bpe(char *const *texts, int n_merges, char ***vocab_out, int (*
     }
     /* (the hash table's order depends only on the keys inserted; ties
      * between pair counts go to the smallest pair of ids either way) */
-    tp_strset_free(&words);
+    tp_strmap_free(&words);
     char bc[256][4];
     byte_chars(bc);
     int V = 256 + n_merges;
