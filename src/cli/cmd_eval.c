@@ -367,8 +367,8 @@ static TpStatus save_to_scenario(Store *s, const EvalArgs *a, const EvalRun *r, 
         if (x->answer && x->output_tokens > 0 && isfinite(dec) && dec > 0.0005)
             tps[nt++] = (double)x->output_tokens / dec;
     }
-    p.tokens_per_s_p50 = nt ? tp_quantile(tps, nt, 0.5) : NAN;
-    p.latency_p99_ms = nl ? tp_quantile(lat, nl, 0.99) : NAN;
+    p.tokens_per_s_p50 = tp_quantile(tps, nt, 0.5);
+    p.latency_p99_ms = tp_quantile(lat, nl, 0.99);
     free(tps);
     free(lat);
     p.detail = "{\"source\":\"tunepilot eval\"}";

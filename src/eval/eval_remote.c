@@ -290,10 +290,10 @@ static void summarise(EvalRun *r, const EvalSet *set, const EvalRemoteOptions *o
         }
     }
     eval_score(set, answers, &r->scores);
-    r->ttft_p50_ms = nt ? tp_quantile(ttft, nt, 0.5) : NAN;
-    r->ttft_p95_ms = nt ? tp_quantile(ttft, nt, 0.95) : NAN;
-    r->latency_p50_ms = nl ? tp_quantile(lat, nl, 0.5) : NAN;
-    r->latency_p95_ms = nl ? tp_quantile(lat, nl, 0.95) : NAN;
+    r->ttft_p50_ms = tp_quantile(ttft, nt, 0.5);
+    r->ttft_p95_ms = tp_quantile(ttft, nt, 0.95);
+    r->latency_p50_ms = tp_quantile(lat, nl, 0.5);
+    r->latency_p95_ms = tp_quantile(lat, nl, 0.95);
     r->mean_input_tokens = tok_n ? in_sum / tok_n : NAN;
     r->mean_output_tokens = tok_n ? out_sum / tok_n : NAN;
     r->usd_per_1k = priced_n ? cost_sum / priced_n * 1000 : NAN;
