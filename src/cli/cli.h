@@ -88,6 +88,15 @@ int cli_scenarios_edit(const CliGlobal *g, int argc, char **argv);
 int cmd_model(const CliGlobal *g, int argc, char **argv);
 int cmd_tui(const CliGlobal *g, int argc, char **argv);
 int cmd_pilot(const CliGlobal *g, int argc, char **argv);
+/* The pilot's signal handling (cmd_pilot.c): Ctrl-C and SIGTERM stop, SIGUSR1
+ * cancels, and a pause never lands inside a database write;
+ * cli_pilot_stopped says whether a stop came. */
+void cli_pilot_signals(void);
+bool cli_pilot_stopped(void);
+struct PilotOptions;
+/* Runs the pilot o (from a recorded run) with the terminal view of `tunepilot
+ * pilot` (JSON lines when json); the exit code. */
+int cli_pilot_resume(const CliGlobal *g, struct PilotOptions *o, bool json);
 int cmd_runs(const CliGlobal *g, int argc, char **argv);
 /* runs report / export / show --format html (cmd_runs_report.c) */
 int cli_runs_report(const CliGlobal *g, int argc, char **argv);
