@@ -1,5 +1,6 @@
-/* tokenizer_impl.h - what tokenizer.c (loading), tokenizer_encode.c and
- * tokenizer_decode.c share. Not a public header. */
+/* tokenizer_impl.h - what tokenizer.c and tokenizer_pipeline.c (loading),
+ * tokenizer_encode.c, tokenizer_decode.c, tokenizer_util.c and
+ * tokenizer_train.c share. Not a public header. */
 #ifndef TP_TOKENIZER_IMPL_H
 #define TP_TOKENIZER_IMPL_H
 
@@ -9,6 +10,8 @@
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
+
+#include <cjson/cJSON.h>
 
 #include "tunepilot/arena.h"
 #include "tunepilot/buf.h"
@@ -178,5 +181,34 @@ TpStatus tk_normalize(const Tokenizer *t, const char *s, size_t n, TpBuf *out, p
  * [*ms, *me); false when none. A match-limit error sets *st. */
 bool tk_pattern_find(const Pattern *pat, const char *s, size_t n, size_t from, pcre2_match_data *md,
                      size_t *ms, size_t *me, TpStatus *st);
+
+/* --- loading (tokenizer.c; the pipeline's parts in tokenizer_pipeline.c) -- */
+
+/* Reading context: the tokenizer being filled, the file's name for messages,
+ * where errors go. */
+typedef struct Ld {
+    Tokenizer *t;
+    const char *name;
+    TpError *err;
+} Ld;
+
+/* "NAME: PATH: expected WHAT, got TYPE". */
+TpStatus ld_bad(Ld *l, const char *path, const char *what, const cJSON *got);
+/* Optional boolean (missing or null: def). */
+TpStatus ld_bool(Ld *l, const cJSON *o, const char *path, const char *key, bool def, bool *out);
+/* String field copied to the tokenizer's arena; NULL when missing or null and
+ * !required. Must be valid UTF-8 (it may be inserted into the text). */
+TpStatus ld_str(Ld *l, const cJSON *o, const char *path, const char *key, bool required,
+                const char **out, size_t *len);
+/* Compiles a regex from a tokenizer file (\s widened by U+0085, as
+ * Oniguruma's is); *out is the caller's to free. */
+TpStatus ld_regex(Ld *l, const char *path, const char *src, pcre2_code **out);
+/* o's "type" string, or NULL. */
+const char *ld_type_of(const cJSON *o);
+/* One normalizer, pre-tokenizer or decoder (a Sequence: each of its
+ * elements), appended to l->t's pipeline. */
+TpStatus ld_normalizer(Ld *l, const cJSON *o, const char *path, int depth);
+TpStatus ld_pretok(Ld *l, const cJSON *o, const char *path, int depth);
+TpStatus ld_decoder(Ld *l, const cJSON *o, const char *path, int depth);
 
 #endif
