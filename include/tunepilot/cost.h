@@ -76,6 +76,7 @@ typedef struct CostOption {
     CostNum input_tokens, output_tokens, cached_input_share;
     CostNum input_per_mtok, output_per_mtok, cached_input_per_mtok;
     CostNum ttft_ms, output_tokens_per_s, p95_over_p50;
+    CostNum prefill_ms_per_token; /* added to the first token per uncached input token */
 
     /* rag */
     CostNum context_tokens, query_embedding_tokens, embedding_per_mtok, corpus_tokens;

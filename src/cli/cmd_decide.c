@@ -376,9 +376,19 @@ static cJSON *pricing_json(long long snapshot, const Pricing *p) {
 }
 
 /* The verdict that stands after the feasibility check, in the JSON. */
-static void verdict_json(cJSON *out, const SessionVerdict *sv, const Projected *x) {
+static void verdict_json(cJSON *out, const DecideFramework *fw, const SessionVerdict *sv,
+                         const Projected *x) {
     cJSON_ReplaceItemInObjectCaseSensitive(out, "verdict",
                                            cJSON_CreateString(decide_verdict_name(sv->verdict)));
+    cJSON_ReplaceItemInObjectCaseSensitive(out, "verdict_title",
+                                           cJSON_CreateString(decide_verdict_title(sv->verdict)));
+    if (sv->changed) {
+        /* the framework's advice for the verdict that stands, else none: the
+         * advice of the verdict it replaced would contradict it */
+        const char *t = fw->verdict_text[sv->verdict];
+        cJSON_ReplaceItemInObjectCaseSensitive(out, "verdict_text",
+                                               t ? cJSON_CreateString(t) : cJSON_CreateNull());
+    }
     cJSON *f = cJSON_AddObjectToObject(out, "feasibility");
     cJSON_AddStringToObject(f, "framework_verdict", decide_verdict_name(sv->framework));
     cJSON_AddBoolToObject(f, "changed", sv->changed);
@@ -477,7 +487,7 @@ static int run_decide(const CliGlobal *g, const DecideArgs *a) {
         session_verdict(run.result.verdict, run.proj.have ? &run.proj.sc : NULL,
                         run.proj.have ? &run.proj.proj : NULL, &sv);
         out = decide_result_json(&run.fw, &run.all, &run.result);
-        verdict_json(out, &sv, &run.proj);
+        verdict_json(out, &run.fw, &sv, &run.proj);
         cJSON_AddItemToObject(out, "pricing", pricing_json(snap, &pricing));
     }
     int64_t id = 0;
@@ -592,7 +602,7 @@ static int run_review(const CliGlobal *g, const DecideArgs *a) {
         session_verdict(run.result.verdict, run.proj.have ? &run.proj.sc : NULL,
                         run.proj.have ? &run.proj.proj : NULL, &sv);
         newj = decide_result_json(&run.fw, &run.all, &run.result);
-        verdict_json(newj, &sv, &run.proj);
+        verdict_json(newj, &run.fw, &sv, &run.proj);
         cJSON_AddItemToObject(newj, "pricing", pricing_json(snap, &pricing));
         old = cJSON_Parse(d.result);
         if (!old)

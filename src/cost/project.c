@@ -215,7 +215,8 @@ static void eval_hosted(const CostScenario *sc, const CostOption *o, double scal
     double var = (in * (1 - cs) * o->input_per_mtok.v + in * cs * o->cached_input_per_mtok.v +
                   out * o->output_per_mtok.v) / 1e6;
     double tok_var = var, ret_var = 0, ret_fixed = 0, gpu_fixed = 0;
-    double svc = o->ttft_ms.v + out * 1000.0 / o->output_tokens_per_s.v;
+    double svc = o->ttft_ms.v + in * (1 - cs) * o->prefill_ms_per_token.v +
+                 out * 1000.0 / o->output_tokens_per_s.v;
     e->p50 = svc;
     e->p95 = svc * o->p95_over_p50.v;
     if (o->kind == COST_OPTION_RAG) {
@@ -258,7 +259,9 @@ static void eval_self_hosted(const CostScenario *sc, const CostOption *o, double
     double mu = o->tokens_per_s_per_gpu.v > 0 && out > 0
                     ? o->tokens_per_s_per_gpu.v * o->gpus_per_replica.v / out
                     : 0;
-    double svc50 = o->ttft_ms.v + out * 1000.0 / o->output_tokens_per_s.v;
+    double in = o->input_tokens.v * (1 - o->cached_input_share.v);
+    double svc50 = o->ttft_ms.v + in * o->prefill_ms_per_token.v +
+                   out * 1000.0 / o->output_tokens_per_s.v;
     double svc95 = svc50 * o->p95_over_p50.v;
     double per_replica =
         o->has_gpu ? o->gpus_per_replica.v * o->gpu_usd_per_hour.v * COST_GPU_HOURS_PER_MONTH

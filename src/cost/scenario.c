@@ -34,7 +34,7 @@ typedef struct Ps {
 static const size_t OPTION_NUMS[] = {
     F(input_tokens), F(output_tokens), F(cached_input_share), F(input_per_mtok),
     F(output_per_mtok), F(cached_input_per_mtok), F(ttft_ms), F(output_tokens_per_s),
-    F(p95_over_p50), F(context_tokens), F(query_embedding_tokens), F(embedding_per_mtok),
+    F(p95_over_p50), F(prefill_ms_per_token), F(context_tokens), F(query_embedding_tokens), F(embedding_per_mtok),
     F(corpus_tokens), F(vector_store_monthly_usd), F(rag_added_latency_ms), F(train_tokens),
     F(epochs), F(training_per_mtok), F(training_per_hour), F(train_hours),
     F(retrain_every_days), F(data_prep_multiplier), F(hosting_per_hour), F(train_gpu_hours),
@@ -246,7 +246,7 @@ static TpStatus parse_context(Ps *ps, CostOption *o, const cJSON *j, const char 
 #define PEOPLE "setup_hours", "maintenance_hours_per_month", "engineer_usd_per_hour", "measured_by"
 #define TOKENS "input_tokens", "output_tokens", "cached_input_share"
 #define PRICES "input_per_mtok", "output_per_mtok", "cached_input_per_mtok"
-#define LATENCY "ttft_ms", "output_tokens_per_s", "latency_p95_over_p50"
+#define LATENCY "ttft_ms", "output_tokens_per_s", "latency_p95_over_p50", "prefill_ms_per_token"
 #define TRAINING "retrain_every_days", "data_prep_multiplier", "retrain_engineer_hours"
 
 static const char *const KEYS_API[] = {"id", "kind", "note", "model", TOKENS, PRICES, LATENCY,
@@ -318,6 +318,15 @@ static TpStatus parse_people(Ps *ps, CostOption *o, const cJSON *j, const char *
             point(&o->engineer_usd_per_hour, 0);
     }
     return st;
+}
+
+/* Prompt processing: milliseconds added to the first token for each input
+ * token that is not served from the provider's prompt cache. A first-token
+ * time (a model's published figure, a probe, a rule) is taken as that of a
+ * short prompt; tables without the rule (older snapshots) give 0. */
+static TpStatus prefill_rate(Ps *ps, CostOption *o, const cJSON *j, const char *path) {
+    return pnum_rule_opt(ps, o, j, path, "prefill_ms_per_token", 0, 1000,
+                         &o->prefill_ms_per_token, "prefill_ms_per_input_token");
 }
 
 /* "probe": ID takes ttft_ms and output_tokens_per_s (the p50s) from a stored
@@ -427,6 +436,8 @@ static TpStatus parse_hosted(Ps *ps, CostOption *o, const cJSON *j, const char *
     if (st == TP_OK)
         st = pnum_rule(ps, o, j, path, "latency_p95_over_p50", 1, 100, &o->p95_over_p50,
                        "api_latency_p95_over_p50");
+    if (st == TP_OK)
+        st = prefill_rate(ps, o, j, path);
     return st;
 }
 
@@ -672,6 +683,8 @@ static TpStatus parse_self_hosted(Ps *ps, CostOption *o, const cJSON *j, const c
     if (st == TP_OK)
         st = pnum_rule(ps, o, j, path, "latency_p95_over_p50", 1, 100, &o->p95_over_p50,
                        "api_latency_p95_over_p50");
+    if (st == TP_OK)
+        st = prefill_rate(ps, o, j, path);
     /* Training runs: GPU-hours on a training GPU. */
     if (st == TP_OK)
         st = pnum_rule(ps, o, j, path, "train_gpu_hours", 0, 1e7, &o->train_gpu_hours,

@@ -53,6 +53,7 @@ static const SessionField FIELDS[] = {
     {"ttft_ms", N_, true, "ms"},
     {"output_tokens_per_s", N_, true, "tokens/s"},
     {"latency_p95_over_p50", N_, true, "ratio"},
+    {"prefill_ms_per_token", N_, true, "ms/token"},
     {"setup_hours", N_, true, "hours (one-time)"},
     {"maintenance_hours_per_month", N_, true, "hours/month"},
     {"engineer_usd_per_hour", N_, true, "USD/hour"},

@@ -62,7 +62,7 @@ grep -q '"verdict":"fine_tune_self_hosted"' <<<"$flat" && ok || bad "scenario: v
 grep -q '"id":"volume","type":"yes_no","value":true,"origin":"computed"' <<<"$flat" && ok || bad "scenario: volume computed"
 grep -q '"id":"frontier_fails","type":"yes_no","value":true,"origin":"typed"' <<<"$flat" && ok || bad "scenario: typed answer"
 grep -q 'own,costs\$6,080(one-time\$80included)' <<<"$flat" && ok || bad "scenario: savings detail"
-grep -q 'apimissesit(p954,500ms)' <<<"$flat" && ok || bad "scenario: latency detail"
+grep -q 'apimissesit(p955,250ms)' <<<"$flat" && ok || bad "scenario: latency detail"
 grep -q '"method":"qlora"' <<<"$flat" && ok || bad "scenario: qlora on an L4"
 # a typed answer overrides a computed one
 echo '{"frontier_fails": true, "can_maintain": true, "savings_exceed_overhead": false}' >"$WORK/override.json"

@@ -90,6 +90,36 @@ static void test_api_table_prices_and_cache(void **state) {
     run_free(&r);
 }
 
+/* Prompt processing adds prefill_ms_per_token for each input token the cache
+ * does not serve. m1 (200 ms, 100 tok/s), 1,000 input tokens half cached,
+ * 0.1 ms a token: p50 = 200 + 500 x 0.1 + 100 / 100 s = 1,250 ms, p95 x1.5 =
+ * 1,875. RAG, no cache: (500 + 1,000 context) x 0.1 = 150 ms on top of
+ * 1,200 + the retrieval rule's 1,400 = 2,750. Self-hosted (ttft 100 ms,
+ * 100 tok/s, p95 ratio 1, one idle replica, no queueing wait at 1 request a
+ * day): 100 + 1,000 x 0.1 + 1,000 = 1,200 ms. Without the field and without
+ * the rule in the tables (the fixture has none) nothing is added. */
+static void test_prefill(void **state) {
+    (void)state;
+    Run r;
+    project(&r, "{\"name\": \"t\", \"horizon_months\": 1, \"workload\": {"
+                "\"requests_per_day\": 1, \"input_tokens\": 1000, \"output_tokens\": 100},"
+                "\"options\": [{\"id\": \"a\", \"kind\": \"api\", \"model\": \"m1\","
+                " \"cached_input_share\": 0.5, \"prefill_ms_per_token\": 0.1},"
+                "{\"id\": \"r\", \"kind\": \"rag\", \"model\": \"m1\", \"input_tokens\": 500,"
+                " \"context_tokens\": 1000, \"prefill_ms_per_token\": 0.1},"
+                "{\"id\": \"s\", \"kind\": \"self_hosted\", \"monthly_usd_per_replica\": 100,"
+                " \"ttft_ms\": 100, \"output_tokens_per_s\": 100, \"latency_p95_over_p50\": 1,"
+                " \"tokens_per_s_per_gpu\": 1000, \"prefill_ms_per_token\": 0.1,"
+                " \"train_gpu_hours\": 0},"
+                "{\"id\": \"b\", \"kind\": \"api\", \"model\": \"m1\"}]}");
+    assert_close(opt(&r, "a")->latency_p50_ms, 1250, 1e-9);
+    assert_close(opt(&r, "a")->latency_p95_ms, 1875, 1e-9);
+    assert_close(opt(&r, "r")->latency_p50_ms, 2750, 1e-9);
+    assert_close(opt(&r, "s")->latency_p50_ms, 1200, 1e-9);
+    assert_close(opt(&r, "b")->latency_p50_ms, 1200, 1e-9);
+    run_free(&r);
+}
+
 /* 1,000 requests/day x 1,000 tokens x $1/M = $1/day; 10% growth a month
  * compounds: months cost 1.0, 1.1, 1.21 times 365/12. */
 static void test_growth_compounds_monthly(void **state) {
@@ -693,6 +723,7 @@ int main(void) {
         cmocka_unit_test(test_api_table_prices_and_cache),
         cmocka_unit_test(test_growth_compounds_monthly),
         cmocka_unit_test(test_rag),
+        cmocka_unit_test(test_prefill),
         cmocka_unit_test(test_api_finetuned),
         cmocka_unit_test(test_overhead_defaults),
         cmocka_unit_test(test_self_hosted_mmc_sizing),

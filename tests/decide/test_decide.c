@@ -636,9 +636,9 @@ static void test_computed_answers(void **state) {
     TpError err = {0};
     DecideAnswers a = {0};
     /* hand.json: api 1,000 x $2/M + 100 x $8/M = $0.0028 a request, x 20,000 a
-     * day x 365 = $20,440 a year, p95 (1,000 + 100/50 s) x 1.5 = 4,500 ms;
+     * day x 365 = $20,440 a year, p95 (1,000 + 1,000 x 0.5 + 100/50 s) x 1.5 = 5,250 ms;
      * own: $500 a month x 12 + 10 h x $2 training + 3 x $20 data prep = $6,080,
-     * p95 (100 + 1,000) x 1.5 = 1,650 ms, trains on an L4 (24 GB). */
+     * p95 (100 + 1,000 x 0.1 + 1,000) x 1.5 = 1,800 ms, trains on an L4 (24 GB). */
     project_file("decide/hand.json", &sc, &p);
     assert_close(p.options[0].horizon_total_usd, 20440, 1e-6);
     assert_close(p.options[1].horizon_total_usd, 6080, 1e-6);
@@ -656,8 +656,8 @@ static void test_computed_answers(void **state) {
     assert_non_null(strstr(x->detail, "saves $14,360"));
     x = decide_answers_find(&a, "latency_critical");
     assert_true(x->yes);
-    assert_non_null(strstr(x->detail, "api misses it (p95 4,500 ms)"));
-    assert_non_null(strstr(x->detail, "own meets it (p95 1,650 ms)"));
+    assert_non_null(strstr(x->detail, "api misses it (p95 5,250 ms)"));
+    assert_non_null(strstr(x->detail, "own meets it (p95 1,800 ms)"));
     assert_close(decide_answers_find(&a, "latency_budget_ms")->number, 2000, 0);
     assert_close(decide_answers_find(&a, "doc_tokens")->number, 1000, 0);
     assert_close(decide_answers_find(&a, "train_gpu_memory_gb")->number, 24, 0);

@@ -426,8 +426,9 @@ static void test_scenario_probe(void **state) {
     assert_true(found);
     CostProjection proj;
     assert_int_equal(cost_project(&sc, &proj, &err), TP_OK);
-    /* latency p50 = ttft + output / speed = 250 + 100 / 80 s */
-    assert_close(proj.options[0].latency_p50_ms, 250 + 1250, 1e-6);
+    /* latency p50 = ttft + input x prefill + output / speed = 250 + 100 x 0.14 ms
+     * (the midpoint of the bundled rule prefill_ms_per_input_token) + 100 / 80 s */
+    assert_close(proj.options[0].latency_p50_ms, 250 + 14 + 1250, 1e-6);
     cost_projection_free(&proj);
     cost_scenario_free(&sc);
     /* the plain parser has no probes */

@@ -134,8 +134,9 @@ static void test_probes(void **state) {
                                             &sc, &err),
                      TP_OK);
     assert_int_equal(cost_project(&sc, &proj, &err), TP_OK);
-    /* p50 = 200 ms + 100 tokens / 100 tokens/s = 1,200 ms */
-    assert_close(proj.options[0].latency_p50_ms, 1200, 1e-9);
+    /* p50 = 200 ms + 100 input tokens x 0.14 ms (the midpoint of the bundled rule
+     * prefill_ms_per_input_token) + 100 tokens / 100 tokens/s = 1,214 ms */
+    assert_close(proj.options[0].latency_p50_ms, 1214, 1e-9);
     cost_projection_free(&proj);
     cost_scenario_free(&sc);
     /* without the database a probe cannot be resolved, and says why */
