@@ -1,6 +1,11 @@
 /* cmd_decide.c - `tunepilot decide`: prompt, RAG or fine-tune? A verdict from
  * a decision framework, with computed answers from a scenario, saved for
- * review against newer prices. */
+ * review against newer prices.
+ *
+ * Over 800 lines on purpose: --review re-runs a saved decision through the
+ * same steps as a new one (pricing, projection, evidence, verdict, the text
+ * and JSON output) and compares the two, so its code and the decision's
+ * share those private steps; --list and --history are a few lines each. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
