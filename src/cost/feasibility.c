@@ -15,6 +15,18 @@ const char *cost_check_name(CostCheckId c) {
     return (unsigned)c < COST_N_CHECKS ? n[c] : "?";
 }
 
+void cost_failed_checks(const CostOptionResult *r, bool reasons, const char *sep, char *out,
+                        size_t size) {
+    out[0] = '\0';
+    for (int c = 0; c < COST_N_CHECKS; c++) {
+        if (r->checks[c].status != COST_FAIL)
+            continue;
+        size_t n = strlen(out);
+        snprintf(out + n, size - n, "%s%s", n ? sep : "",
+                 reasons ? r->checks[c].reason : cost_check_name((CostCheckId)c));
+    }
+}
+
 const char *cost_check_status_name(CostCheckStatus s) {
     static const char *const n[] = {"pass", "fail", "unknown"};
     return (unsigned)s < 3 ? n[s] : "?";
