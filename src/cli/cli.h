@@ -28,6 +28,8 @@ int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(print
 bool cli_take(int argc, char **argv, int *i, const char *name, const char **val);
 /* Parses a whole non-negative integer; false on anything else. */
 bool cli_parse_ll(const char *s, long long *out);
+/* Parses a number in [lo, hi] (the whole of s); false on anything else. */
+bool cli_parse_num(const char *s, double lo, double hi, double *out);
 
 /* Opens the database (path from --db, TUNEPILOT_DB or XDG). */
 TpStatus cli_open_store(const CliGlobal *g, Store **out, TpError *err);

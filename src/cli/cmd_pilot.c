@@ -99,17 +99,6 @@ bool cli_pilot_stopped(void) {
     return g_stop != 0;
 }
 
-static bool num_arg(const char *v, double lo, double hi, double *out) {
-    char *end;
-    if (!v || !*v)
-        return false;
-    double x = strtod(v, &end);
-    if (*end || !(x >= lo && x <= hi))
-        return false;
-    *out = x;
-    return true;
-}
-
 /* --- --backend command ------------------------------------------------------------------ */
 
 static volatile sig_atomic_t g_stops; /* Ctrl-C presses, passed on to the trainer */
@@ -601,30 +590,30 @@ int cmd_pilot(const CliGlobal *g, int argc, char **argv) {
                 return cli_usage("pilot", "--targets: %s", v ? err.msg : "expected a list");
             set_targets = true;
         } else if (cli_take(argc, argv, &i, "--rank", &v)) {
-            if (!num_arg(v, 1, 4096, &x) || x != floor(x))
+            if (!cli_parse_num(v, 1, 4096, &x) || x != floor(x))
                 return cli_usage("pilot", "--rank: expected an integer 1..4096");
             c->rank = (int)x;
             set_rank = true;
         } else if (cli_take(argc, argv, &i, "--alpha", &v)) {
-            if (!num_arg(v, 1e-6, 1e6, &c->alpha))
+            if (!cli_parse_num(v, 1e-6, 1e6, &c->alpha))
                 return cli_usage("pilot", "--alpha: expected a positive number");
             set_alpha = true;
         } else if (cli_take(argc, argv, &i, "--dropout", &v)) {
-            if (!num_arg(v, 0, 0.99, &c->dropout))
+            if (!cli_parse_num(v, 0, 0.99, &c->dropout))
                 return cli_usage("pilot", "--dropout: expected a number in [0, 0.99]");
         } else if (cli_take(argc, argv, &i, "--lr", &v)) {
-            if (!num_arg(v, 1e-12, 10, &c->lr))
+            if (!cli_parse_num(v, 1e-12, 10, &c->lr))
                 return cli_usage("pilot", "--lr: expected a positive learning rate");
             given |= TRAIN_GIVEN_LR;
         } else if (cli_take(argc, argv, &i, "--max-grad-norm", &v)) {
-            if (!num_arg(v, 0, 1e6, &c->max_grad_norm))
+            if (!cli_parse_num(v, 0, 1e6, &c->max_grad_norm))
                 return cli_usage("pilot", "--max-grad-norm: expected a number >= 0 (0 = off)");
         } else if (cli_take(argc, argv, &i, "--epochs", &v)) {
-            if (!num_arg(v, 1e-6, 1e6, &c->epochs))
+            if (!cli_parse_num(v, 1e-6, 1e6, &c->epochs))
                 return cli_usage("pilot", "--epochs: expected a positive number");
             given |= TRAIN_GIVEN_EPOCHS;
         } else if (cli_take(argc, argv, &i, "--eval-split", &v)) {
-            if (!num_arg(v, 0, 0.9, &c->eval_split))
+            if (!cli_parse_num(v, 0, 0.9, &c->eval_split))
                 return cli_usage("pilot", "--eval-split: expected a fraction in [0, 0.9]");
         } else {
             struct {
@@ -640,7 +629,7 @@ int cmd_pilot(const CliGlobal *g, int argc, char **argv) {
                     k = j;
             if (k < 0)
                 return cli_usage("pilot", "unknown option %s", argv[i]);
-            if (!num_arg(v, ints[k].lo, ints[k].hi, &x) || x != floor(x))
+            if (!cli_parse_num(v, ints[k].lo, ints[k].hi, &x) || x != floor(x))
                 return cli_usage("pilot", "%s: expected an integer in [%g, %g]", ints[k].name,
                                  ints[k].lo, ints[k].hi);
             long long n = (long long)x;

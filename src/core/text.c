@@ -3,6 +3,7 @@
 
 #include <stdint.h>
 #include <string.h>
+#include <strings.h>
 
 #include "tunepilot/utf8.h"
 
@@ -17,6 +18,14 @@ size_t tp_text_unsafe_at(const char *s) {
         p += k;
     }
     return (size_t)(p - s);
+}
+
+bool tp_text_contains_ci(const char *hay, const char *needle) {
+    size_t n = strlen(needle);
+    for (; *hay; hay++)
+        if (!strncasecmp(hay, needle, n))
+            return true;
+    return n == 0;
 }
 
 bool tp_text_is_safe(const char *s) {

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "tunepilot/text.h"
 #include "tunepilot/utf8.h"
 
 void field_begin(FieldEdit *e, const char *current) {
@@ -114,28 +115,13 @@ void field_display(const FieldEdit *e, char *out, size_t size) {
 
 /* --- picker ---------------------------------------------------------------------------- */
 
-static bool contains_ci(const char *hay, const char *needle) {
-    size_t n = strlen(needle);
-    if (!n)
-        return true;
-    for (; *hay; hay++) {
-        size_t i = 0;
-        while (i < n && hay[i] &&
-               tolower((unsigned char)hay[i]) == tolower((unsigned char)needle[i]))
-            i++;
-        if (i == n)
-            return true;
-    }
-    return false;
-}
-
 static void refilter(Picker *p) {
     const char *keep = picker_choice(p);
     p->n_shown = 0;
     int sel = 0;
     for (int i = 0; i < p->n_items; i++) {
-        if (contains_ci(p->items[i], p->filter) ||
-            (p->notes[i] && contains_ci(p->notes[i], p->filter))) {
+        if (tp_text_contains_ci(p->items[i], p->filter) ||
+            (p->notes[i] && tp_text_contains_ci(p->notes[i], p->filter))) {
             if (keep && p->items[i] == keep)
                 sel = p->n_shown;
             p->shown[p->n_shown++] = i;
