@@ -188,10 +188,8 @@ static int parse(int argc, char **argv, EvalArgs *a) {
         NUM_D("--output-per-mtok", out_p)
         NUM_D("--cached-per-mtok", cached_p)
         if (cli_take(argc, argv, &i, "--target", &v)) {
-            d = v ? strtod(v, &end) : NAN;
-            if (!v || end == v || *end || !(d >= 0 && d <= 1))
+            if (!cli_parse_num(v, 0, 1, &a->target))
                 return cli_usage("eval", "--target: expected a score between 0 and 1");
-            a->target = d;
             continue;
         }
         STR("--data", data)
