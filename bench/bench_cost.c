@@ -21,19 +21,24 @@
 #include "tunepilot/assets.h"
 #include "tunepilot/cost.h"
 
+/* The rules of thumb that are ranges (the prefill rate, the monitoring
+ * hours) are set in the scenario, so that the point case is one: at their
+ * midpoints there, as the rules' ranges in the uncertain case. */
+#define PF "\"prefill_ms_per_token\": %s"
+#define MH "\"maintenance_hours_per_month\": %s"
 static const char SCENARIO[] =
     "{\"name\": \"bench\", \"horizon_months\": 36, \"draws\": 10000, \"workload\": {"
     " \"requests_per_day\": %s, \"input_tokens\": 800, \"output_tokens\": %s,"
     " \"growth_per_month\": %s, \"peak_factor\": 3, \"latency_slo_ms\": 2000},"
     " \"options\": ["
-    "  {\"id\": \"frontier\", \"kind\": \"api\", \"model\": \"gpt-4.1\"},"
-    "  {\"id\": \"mini\", \"kind\": \"api\", \"model\": \"gpt-4.1-mini\"},"
+    "  {\"id\": \"frontier\", \"kind\": \"api\", \"model\": \"gpt-4.1\", " PF "},"
+    "  {\"id\": \"mini\", \"kind\": \"api\", \"model\": \"gpt-4.1-mini\", " PF "},"
     "  {\"id\": \"rag\", \"kind\": \"rag\", \"model\": \"gpt-4.1-mini\", \"context_tokens\": 2000,"
-    "   \"rag_added_latency_ms\": %s},"
+    "   \"rag_added_latency_ms\": %s, " PF "},"
     "  {\"id\": \"ft-api\", \"kind\": \"api_finetuned\", \"model\": \"gpt-4.1-mini\","
-    "   \"train_tokens\": 2000000, \"input_tokens\": 300, \"retrain_every_days\": %s},"
+    "   \"train_tokens\": 2000000, \"input_tokens\": 300, \"retrain_every_days\": %s, " PF ", " MH "},"
     "  {\"id\": \"ft-self\", \"kind\": \"self_hosted\", \"gpu\": \"l4\","
-    "   \"tokens_per_s_per_gpu\": %s, \"input_tokens\": 300, \"retrain_every_days\": %s},"
+    "   \"tokens_per_s_per_gpu\": %s, \"input_tokens\": 300, \"retrain_every_days\": %s, " PF ", " MH "},"
     "  {\"id\": \"routed\", \"kind\": \"routed\", \"routes\": ["
     "   {\"option\": \"ft-self\", \"share\": 0.9}, {\"option\": \"frontier\", \"share\": 0.1}]}]}";
 
@@ -89,9 +94,12 @@ int main(int argc, char **argv) {
         return 1;
     }
     char uncertain[4096], point[4096];
+    const char *pf = "[0.04, 0.24]", *mh = "[2, 3]";
     snprintf(uncertain, sizeof uncertain, SCENARIO, "[30000, 70000]", "[40, 80]", "[0.0, 0.06]",
-             "[800, 2000]", "[14, 28]", "[1200, 1800]", "[14, 28]");
-    snprintf(point, sizeof point, SCENARIO, "50000", "60", "0.03", "1400", "21", "1500", "21");
+             pf, pf, "[800, 2000]", pf, "[14, 28]", pf, mh, "[1200, 1800]", "[14, 28]", pf, mh);
+    pf = "0.14", mh = "2.5";
+    snprintf(point, sizeof point, SCENARIO, "50000", "60", "0.03", pf, pf, "1400", pf, "21", pf, mh,
+             "1500", "21", pf, mh);
     int runs_u, runs_p, ranges_u, ranges_p;
     double ms_p = measure(&p, point, seconds / 3, &runs_p, &ranges_p);
     double ms_u = measure(&p, uncertain, seconds, &runs_u, &ranges_u);

@@ -289,11 +289,18 @@ static Result run_case(const Shape *s, int method, const Variant *var, int n_var
             vmax = v;
         }
     }
+    /* QLoRA in bf16 runs the frozen head in bf16 too, as the trainer does:
+     * one packed copy, lent to the model on the bf16 variants' steps */
+    struct LlamaHeadBf16 *hb = NULL;
+    for (int v = 0; v < n_var && method == 0 && !hb; v++)
+        if (var[v].compute == NF4_COMPUTE_BF16 && llama_set_head_bf16(&m, true))
+            hb = m.head_bf16;
     for (int it = -1;; it++) {
         int v = it < 0 ? vmax : it % n_var;
         tp_pool_set_threads(var[v].threads);
         if (method == 0)
             l.compute = var[v].compute;
+        m.head_bf16 = method == 0 && var[v].compute == NF4_COMPUTE_BF16 ? hb : NULL;
         if (it == n_var)
             t_start = now_s(); /* the first step of each warms caches and allocates */
         double t0 = now_s();
@@ -312,6 +319,7 @@ static Result run_case(const Shape *s, int method, const Variant *var, int n_var
         if (it >= 3 * n_var - 1 && v == n_var - 1 && now_s() - t_start > seconds * n_var)
             break;
     }
+    m.head_bf16 = hb; /* the model frees it */
     for (int v = 0; v < n_var; v++) {
         double dt = spent[v] / steps[v];
         r.tokens_per_s[v] = B * T / dt;

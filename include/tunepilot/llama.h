@@ -129,6 +129,7 @@ typedef struct LlamaModel {
     bool no_linear;          /* linear weights live outside the model (hooks) */
     bool fused_head, fused_head_weights; /* llama_set_fused_head */
     bool recompute;          /* llama_set_recompute */
+    struct LlamaHeadBf16 *head_bf16; /* llama_set_head_bf16: the frozen head in bf16 */
     bool replaying;          /* the backward is recomputing a block's forward (hooks
                               * must reuse what they drew, e.g. dropout masks) */
     LlamaLinearHooks hooks;  /* forward == NULL: use the fp32 weights */
@@ -200,6 +201,16 @@ void llama_set_fused_head(LlamaModel *m, bool on, bool weight_grads);
  * saved activations of one block are held instead of all of them. Takes
  * effect at the next forward. */
 void llama_set_recompute(LlamaModel *m, bool on);
+/* The vocabulary head's two products (logits = x W^T in the forward,
+ * dx = dlogits W in the backward) in bf16 with fp32 accumulation (bf16.h),
+ * from a copy of the head's weight rounded to bf16 and packed once (2 x V x
+ * hidden x 2 bytes, owned by the model, freed with it or by on = false).
+ * For a head that does not train (LoRA, QLoRA): the copy is not updated when
+ * the weights change, and a forward that asks for the head's weight gradient
+ * computes in fp32. Softmax, log-sum-exp and the loss stay fp32. Returns
+ * false (and keeps fp32) when the CPU has no AVX512_BF16 or memory is short;
+ * on = false always returns true. */
+bool llama_set_head_bf16(LlamaModel *m, bool on);
 /* Backward of the last forward's mean loss. Gradients of every operation's
  * inputs are computed; weight gradients are accumulated into m->grads when
  * weight_grads is true (requires llama_grads_enable). d(loss)/d(embedding

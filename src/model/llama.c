@@ -282,6 +282,7 @@ void llama_model_free(LlamaModel *m) {
     free(m->g.layers);
     free(m->inv_freq);
     acts_free(m->acts);
+    llama_head_bf16_free(m->head_bf16);
     memset(m, 0, sizeof *m);
 }
 
@@ -385,7 +386,8 @@ TpStatus llama_forward(LlamaModel *m, const int *ids, const int *targets, int B,
     for (int i = 0; i < N; i++)
         count += a->targets[i] != LLAMA_IGNORE;
     a->head_grad = m->fused_head && count > 0;
-    a->counted = llama_head_run(a->lnf, m->w.lm_head, a->targets, N, C, V, LLAMA_IGNORE,
+    a->counted = llama_head_run_dt(a->lnf, m->w.lm_head, m->head_bf16, a->targets, N, C, V,
+                                LLAMA_IGNORE,
                                 a->losses, a->lse, a->head_grad ? a->dlnf : NULL,
                                 a->head_grad && m->fused_head_weights && m->grads ? m->g.lm_head
                                                                                   : NULL,
@@ -417,6 +419,15 @@ const float *llama_logits(LlamaModel *m) {
 }
 
 void llama_set_recompute(LlamaModel *m, bool on) { m->recompute = on; }
+
+bool llama_set_head_bf16(LlamaModel *m, bool on) {
+    llama_head_bf16_free(m->head_bf16);
+    m->head_bf16 = NULL;
+    if (!on)
+        return true;
+    m->head_bf16 = llama_head_bf16_new(m->w.lm_head, m->cfg.vocab, m->cfg.hidden);
+    return m->head_bf16 != NULL;
+}
 
 void llama_set_fused_head(LlamaModel *m, bool on, bool weight_grads) {
     m->fused_head = on;
@@ -465,8 +476,9 @@ TpStatus llama_backward(LlamaModel *m, bool weight_grads, TpError *err) {
     if (a->head_grad && (!weight_grads || m->fused_head_weights))
         memcpy(a->dln, a->dlnf, sizeof(float) * (size_t)N * C); /* computed by the forward */
     else if (a->counted > 0) /* recompute the chunks of logits for their gradient */
-        llama_head_run(a->lnf, m->w.lm_head, a->targets, N, C, V, LLAMA_IGNORE, a->losses, a->lse,
-                       a->dln, WG(m->g.lm_head), 1.0 / a->counted, a->head_work);
+        llama_head_run_dt(a->lnf, m->w.lm_head, m->head_bf16, a->targets, N, C, V, LLAMA_IGNORE,
+                          a->losses, a->lse, a->dln, WG(m->g.lm_head), 1.0 / a->counted,
+                          a->head_work);
     else
         ZERO(a->dln, N * C);
     ZERO(a->dx, N * C);

@@ -4,6 +4,22 @@
 #define TP_MODEL_LLAMA_HEAD_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+/* The head's weight W[V, C] rounded to bf16 and packed for both products
+ * (bf16.h), with per-thread scratch for the bf16 copies of x and dlogits. */
+typedef struct LlamaHeadBf16 {
+    int V, C;
+    uint32_t *fwd;     /* B = W^T: tp_bf16_packed_words(C, V) words */
+    uint32_t *bwd;     /* B = W: tp_bf16_packed_words(V, C) words */
+    uint32_t *scratch; /* per pool thread: scratch_words */
+    size_t scratch_words;
+    int threads;       /* pool threads the scratch is sized for (grows with the pool) */
+} LlamaHeadBf16;
+
+/* NULL when memory is short. Free with llama_head_bf16_free. */
+LlamaHeadBf16 *llama_head_bf16_new(const float *W, int V, int C);
+void llama_head_bf16_free(LlamaHeadBf16 *h);
 
 #define LLAMA_HEAD_ROWS 64 /* rows of logits one task holds */
 
@@ -23,5 +39,10 @@ size_t llama_head_work_floats(int V);
 int llama_head_run(const float *x, const float *W, const int *targets, int N, int C, int V,
                    int ignore, float *losses, float *lse, float *dx, float *dW, double scale,
                    float *work);
+/* The same with the products in bf16 when hb is non-NULL and dW is NULL
+ * (llama_set_head_bf16); hb == NULL is llama_head_run. */
+int llama_head_run_dt(const float *x, const float *W, LlamaHeadBf16 *hb,
+                      const int *targets, int N, int C, int V, int ignore, float *losses,
+                      float *lse, float *dx, float *dW, double scale, float *work);
 
 #endif

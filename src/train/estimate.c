@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "tunepilot/bf16.h"
 #include "tunepilot/nf4.h"
 #include "tunepilot/pool.h"
 #include "tunepilot/rng.h"
@@ -53,6 +54,10 @@ void train_estimate(const LlamaConfig *c, const TrainConfig *t, double tokens_pe
     double saved = t->recompute ? L * N * C + block : L * block;
     double bwd = N * (2 * C + 2 * q + 2 * kv + 3 * F) + T * T * threads;
     double head = 64 * V * threads;
+    /* QLoRA in bf16: the head's weight packed twice in bf16 (llama_set_head_bf16)
+     * and each thread's bf16 rows of x and dlogits */
+    if (t->method == TRAIN_QLORA && train_compute_dtype(t) == NF4_COMPUTE_BF16)
+        head += V * C + 32 * (C + V) * threads;
     double masks = t->method == TRAIN_FULL || t->dropout <= 0 ? 0
                                                               : L * N * (5 * C + q + F) / 8;
     e->memory_mb = (base + train + (saved + bwd + head) * 4 + masks) / 1e6;
@@ -76,18 +81,24 @@ bool train_recompute_auto(const LlamaConfig *c, const TrainConfig *t) {
 /* Runs fn until at least min_s has passed (after one untimed warm-up call)
  * and returns calls per second. */
 typedef struct Prod {
-    int kind; /* 0 nf4, 1 sgemm NT */
+    int kind; /* 0 nf4, 1 sgemm NT, 2 the bf16 head (b packed in bp) */
     int M, N, K;
     const float *a, *b;
     float *out, *scratch;
     const Nf4Tensor *w;
     Nf4Compute compute;
+    uint32_t *bp, *abf; /* kind 2: packed b, a's rows in bf16 */
 } Prod;
 
 static void prod_run(const Prod *p) {
-    if (p->kind == 0)
+    if (p->kind == 0) {
         nf4_matmul_forward_dt(p->out, p->a, p->w, p->M, p->scratch, p->compute);
-    else
+    } else if (p->kind == 2) {
+        int kp = (p->K + 1) / 2;
+        for (int i = 0; i < p->M; i++)
+            tp_bf16_row(p->a + (size_t)i * p->K, p->K, p->abf + (size_t)i * kp, 2 * kp);
+        tp_bf16_gemm_wide(p->M, p->N, kp, p->abf, kp, p->bp, p->out, p->N);
+    } else
         tp_sgemm(0, 1, p->M, p->N, p->K, 1, p->a, p->K, p->b, p->K, 0, p->out, p->N);
 }
 
@@ -120,7 +131,7 @@ void train_measure_rates(const LlamaConfig *c, const TrainConfig *t, TrainRates 
         a[i] = (float)(tp_rng_uniform(&g) * 2 - 1);
     for (size_t i = 0; i < nw; i++)
         b[i] = (float)((tp_rng_uniform(&g) * 2 - 1) * 0.0346);
-    Prod p = {1, N, F, C, a, b, out, NULL, NULL, NF4_COMPUTE_FP32};
+    Prod p = {1, N, F, C, a, b, out, NULL, NULL, NF4_COMPUTE_FP32, NULL, NULL};
     if (t->method == TRAIN_QLORA) {
         Nf4Tensor w;
         TpError err;
@@ -128,7 +139,7 @@ void train_measure_rates(const LlamaConfig *c, const TrainConfig *t, TrainRates 
             Nf4Compute cd = train_compute_dtype(t);
             float *scratch = malloc(sizeof(float) * nf4_scratch_floats_for(&w, N, cd));
             if (scratch) {
-                Prod q = {0, N, F, C, a, NULL, out, scratch, &w, cd};
+                Prod q = {0, N, F, C, a, NULL, out, scratch, &w, cd, NULL, NULL};
                 r->frozen_gflops = prod_gflops(&q, 0.15);
             }
             free(scratch);
@@ -137,8 +148,24 @@ void train_measure_rates(const LlamaConfig *c, const TrainConfig *t, TrainRates 
     } else {
         r->frozen_gflops = prod_gflops(&p, 0.15);
     }
-    Prod h = {1, 64, V, C, a, b, out, NULL, NULL, NF4_COMPUTE_FP32};
+    Prod h = {1, 64, V, C, a, b, out, NULL, NULL, NF4_COMPUTE_FP32, NULL, NULL};
+    if (t->method == TRAIN_QLORA && train_compute_dtype(t) == NF4_COMPUTE_BF16) {
+        /* the head as llama_set_head_bf16 runs it (one thread's share) */
+        int kp = (C + 1) / 2;
+        h.bp = malloc(tp_bf16_packed_words(C, V) * 4);
+        h.abf = malloc((size_t)64 * kp * 4 + 64);
+        uint32_t *rowbuf = malloc(((size_t)kp + 16) * 4);
+        if (h.bp && h.abf && rowbuf) {
+            tp_bf16_pack_rows(b, V, C, kp, h.bp, rowbuf);
+            h.kind = 2;
+        }
+        free(rowbuf);
+    }
     r->head_gflops = prod_gflops(&h, 0.1);
+    if (h.kind == 2) /* the head's chunks run one per pool thread */
+        r->head_gflops *= tp_pool_threads();
+    free(h.bp);
+    free(h.abf);
 done:
     free(a);
     free(b);

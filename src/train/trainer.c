@@ -95,7 +95,7 @@ void train_describe_compute(const TrainConfig *c, char *out, size_t size) {
     tp_blas_describe(blas, sizeof blas);
     bool bf16 = train_compute_dtype(c) == NF4_COMPUTE_BF16;
     snprintf(out, size, "%s; %s", blas,
-             bf16 ? "NF4 products in bf16 (AVX512_BF16), adapters fp32" : "fp32");
+             bf16 ? "NF4 products and the frozen head in bf16 (AVX512_BF16), adapters and loss fp32" : "fp32");
 }
 
 static double now_s(void) {
@@ -208,6 +208,10 @@ TpStatus trainer_open(const char *model_dir, const char *data_path, const TrainC
     t->cfg.compute_dtype = train_compute_dtype(c);
     llama_set_recompute(&t->model, t->cfg.recompute);
     t->lora.compute = t->cfg.compute_dtype;
+    /* QLoRA's head is frozen: its products in bf16 too (fp32 when the
+     * packed copy cannot be had: same results as --compute-dtype fp32 there) */
+    if (t->cfg.compute_dtype == NF4_COMPUTE_BF16)
+        llama_set_head_bf16(&t->model, true);
     if (t->has_lora) {
         lora_attach(&t->lora, &t->model);
         t->params = t->lora.params;

@@ -40,7 +40,7 @@ expect 0 "\"compute_dtype\":[[:space:]]*\"fp32\"" -- "$TP" pilot --model "$DM" -
 expect 0 "\"compute_dtype\":[[:space:]]*\"fp32\"" -- env TP_NO_BF16=1 "$TP" pilot --model "$DM" --data "$DD" --estimate --json
 expect 0 "\"compute_dtype\":[[:space:]]*\"fp32\"" -- "$TP" pilot --model "$DM" --data "$DD" --method lora --compute-dtype bf16 --estimate --json
 expect 2 "--compute-dtype: expected auto, fp32 or bf16" -- "$TP" pilot --model "$DM" --data "$DD" --compute-dtype fp16 --estimate
-[ $want = bf16 ] && expect 0 "NF4 products in bf16 \(AVX512_BF16\)" -- "$TP" pilot --model "$DM" --data "$DD" --estimate
+[ $want = bf16 ] && expect 0 "NF4 products and the frozen head in bf16 \(AVX512_BF16\)" -- "$TP" pilot --model "$DM" --data "$DD" --estimate
 # the demo's small model keeps its activations (well under the 1 GB rule)
 expect 0 "\"recompute\":[[:space:]]*false" -- "$TP" pilot --model "$DM" --data "$DD" --estimate --json
 expect 0 "\"recompute\":[[:space:]]*true" -- "$TP" pilot --model "$DM" --data "$DD" --recompute --estimate --json

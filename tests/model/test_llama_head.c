@@ -11,6 +11,7 @@
 #include "model/llama_ops.h"
 #include "model/vexp.h"
 #include "tp_test.h"
+#include "tunepilot/bf16.h"
 #include "tunepilot/llama.h"
 #include "tunepilot/pool.h"
 #include "tunepilot/rng.h"
@@ -63,6 +64,14 @@ static float *rnd(size_t n, double scale, uint64_t seed) {
     for (size_t i = 0; i < n; i++)
         x[i] = (float)((tp_rng_uniform(&r) * 2 - 1) * scale);
     return x;
+}
+
+/* f rounded to bf16, as a float */
+static float bf(float f) {
+    uint32_t u = (uint32_t)tp_bf16_round(f) << 16;
+    float r;
+    memcpy(&r, &u, 4);
+    return r;
 }
 
 static double max_rel(const float *a, const float *b, size_t n) {
@@ -128,6 +137,84 @@ static void test_head_matches_unfused(void **state) {
     check_head(2);
 }
 
+/* The head in bf16 (llama_set_head_bf16) against a double-precision
+ * reference computed on the same inputs rounded to bf16: a product of two
+ * bf16 numbers is exact in fp32, so the logits, log-sum-exp and loss agree
+ * to fp32 accumulation error. The gradient's dlogits are rounded to bf16 by
+ * the code (its exp has 2 ulp), so each dx element is bounded by bf16's
+ * half-ulp (2^-8 relative) on every term: |dx - ref| <= 2^-8 sum |dl||W|. */
+static void check_head_bf16(int threads) {
+    tp_pool_set_threads(threads);
+    int N = 150, C = 48, V = 1003;
+    float *x = rnd((size_t)N * C, 1.0, 1), *W = rnd((size_t)V * C, 0.5, 2);
+    int *tg = malloc(sizeof(int) * N), counted_ref = 0;
+    for (int n = 0; n < N; n++) {
+        tg[n] = n % 7 == 3 ? LLAMA_IGNORE : (n * 131 + 7) % V;
+        counted_ref += tg[n] != LLAMA_IGNORE;
+    }
+    LlamaHeadBf16 *hb = llama_head_bf16_new(W, V, C);
+    assert_non_null(hb);
+    float *work = malloc(sizeof(float) * llama_head_work_floats(V));
+    float *loss = malloc(sizeof(float) * N), *lse = malloc(sizeof(float) * N);
+    float *dx = malloc(sizeof(float) * N * C);
+    double scale = 1.0 / counted_ref;
+    assert_int_equal(llama_head_run_dt(x, W, hb, tg, N, C, V, LLAMA_IGNORE, loss, lse, dx, NULL,
+                                       scale, work),
+                     counted_ref);
+    double *lg = malloc(sizeof(double) * V), worst_l = 0, worst_dx = 0;
+    for (int n = 0; n < N; n++) {
+        double mx = -INFINITY, sum = 0;
+        for (int v = 0; v < V; v++) {
+            double d = 0;
+            for (int c = 0; c < C; c++)
+                d += (double)bf(x[n * C + c]) * bf(W[v * C + c]);
+            lg[v] = d;
+            mx = fmax(mx, d);
+        }
+        for (int v = 0; v < V; v++)
+            sum += exp(lg[v] - mx);
+        double l = log(sum) + mx;
+        if (tg[n] == LLAMA_IGNORE) {
+            assert_true(loss[n] == 0 && lse[n] == 0);
+            for (int c = 0; c < C; c++)
+                assert_true(dx[n * C + c] == 0);
+            continue;
+        }
+        worst_l = fmax(worst_l, fabs(lse[n] - l) / fabs(l));
+        assert_true(fabs(lse[n] - l) <= 1e-5 * fabs(l) + 1e-5);
+        assert_true(fabs(loss[n] - (l - lg[tg[n]])) <= 1e-5 * fabs(l) + 1e-5);
+        for (int c = 0; c < C; c++) {
+            double ref = 0, bound = 0;
+            for (int v = 0; v < V; v++) {
+                double g = scale * (exp(lg[v] - l) - (v == tg[n]));
+                double w = bf(W[v * C + c]);
+                ref += (double)bf((float)g) * w;
+                bound += fabs(g * w);
+            }
+            double e = fabs(dx[n * C + c] - ref);
+            worst_dx = fmax(worst_dx, bound > 0 ? e / bound : 0);
+            assert_true(e <= bound / 256 + 1e-9);
+        }
+    }
+    printf("bf16 head, %d thread(s): log-sum-exp within %.2g relative of the double reference; "
+           "dx within %.3g of the bf16 bound's sum\n",
+           threads, worst_l, worst_dx);
+    llama_head_bf16_free(hb);
+    free(x), free(W), free(tg), free(work), free(loss), free(lse), free(dx), free(lg);
+    tp_pool_set_threads(1);
+}
+
+static void test_head_bf16(void **state) {
+    (void)state;
+    if (!tp_bf16_available()) {
+        printf("skipped: this CPU has no AVX512_BF16 (or TP_NO_BF16 is set)\n");
+        return;
+    }
+    check_head_bf16(1);
+    check_head_bf16(2);
+    check_head_bf16(3); /* more threads than the scratch was made for */
+}
+
 /* One model trained with 1, then 2, then 3 threads: the buffers sized per
  * thread (the head's chunks, the backward's attention scratch) grow with
  * the pool instead of being overrun (the sanitizer build sees an overrun),
@@ -179,6 +266,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_vexp_against_expf),
         cmocka_unit_test(test_head_matches_unfused),
+        cmocka_unit_test(test_head_bf16),
         cmocka_unit_test(test_threads_grow),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
