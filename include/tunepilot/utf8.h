@@ -20,7 +20,8 @@
 /* Length (1..4) of the well-formed sequence that starts s[0..n), with its code
  * point in *cp; 0 when none starts there (n == 0, an ill-formed byte or a
  * sequence cut short by n), *cp then unchanged. A NUL byte is the code point
- * U+0000; a NUL-terminated string can be read with n = strnlen(s, 4). */
+ * U+0000; in a NUL-terminated string, n = strnlen(s, 4) reads no further than
+ * its terminator (which no sequence then crosses). */
 size_t tp_utf8_next(const char *s, size_t n, uint32_t *cp);
 
 /* The offset of the first byte of s[0..n) that does not start a well-formed
