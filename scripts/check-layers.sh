@@ -33,7 +33,7 @@ LAYER_NAME=(core store model engine tool session/report face)
 declare -A HEADER=(
   [arena]=core [assets]=core [buf]=core [error]=core [fileio]=core
   [json]=core [limits]=core [paths]=core [rng]=core [stats]=core [text]=core [blas]=core [pool]=core
-  [fault]=core [strset]=core [bf16]=core
+  [fault]=core [hashmap]=core [utf8]=core [bf16]=core
   [store]=store
   [llama]=model [safetensors]=model [tokenizer]=model [catalog]=model
   [pricing]=pricing [audit]=data [dataset]=data [jsonl]=data

@@ -266,6 +266,12 @@ typedef struct CostOptionResult {
     double retrains_counted, retrains_cadence; /* over the horizon; equal unless jobs end */
 } CostOptionResult;
 
+/* The checks r failed, joined by sep into out (cut to size, NUL-terminated;
+ * "" when none failed): their names ("slo, context") or, with reasons set,
+ * their reasons. */
+void cost_failed_checks(const CostOptionResult *r, bool reasons, const char *sep, char *out,
+                        size_t size);
+
 typedef struct CostProjection {
     TpArena arena;
     int n_options, horizon_months;

@@ -16,4 +16,8 @@ uint64_t tp_rng_next(TpRng *r);
 /* Uniform in [0, 1) with 53 random bits. */
 double tp_rng_uniform(TpRng *r);
 
+/* splitmix64 (Steele, Lea and Flood): advances *state by one step and returns
+ * the next value of its stream; a small, well-mixed stream from one word. */
+uint64_t tp_splitmix64(uint64_t *state);
+
 #endif

@@ -16,4 +16,8 @@ bool tp_text_is_safe(const char *s);
  * does). */
 size_t tp_text_unsafe_at(const char *s);
 
+/* True when needle occurs in hay, ASCII letters compared without case (an
+ * empty needle occurs everywhere). */
+bool tp_text_contains_ci(const char *hay, const char *needle);
+
 #endif

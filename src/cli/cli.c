@@ -61,6 +61,17 @@ bool cli_parse_ll(const char *s, long long *out) {
     return true;
 }
 
+bool cli_parse_num(const char *s, double lo, double hi, double *out) {
+    char *end;
+    if (!s || !*s)
+        return false;
+    double x = strtod(s, &end);
+    if (*end || !(x >= lo && x <= hi))
+        return false;
+    *out = x;
+    return true;
+}
+
 TpStatus cli_open_store(const CliGlobal *g, Store **out, TpError *err) {
     char path[4096];
     TpStatus st = tp_path_db(path, sizeof path, g->db_path, err);

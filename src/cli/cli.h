@@ -28,6 +28,8 @@ int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(print
 bool cli_take(int argc, char **argv, int *i, const char *name, const char **val);
 /* Parses a whole non-negative integer; false on anything else. */
 bool cli_parse_ll(const char *s, long long *out);
+/* Parses a number in [lo, hi] (the whole of s); false on anything else. */
+bool cli_parse_num(const char *s, double lo, double hi, double *out);
 
 /* Opens the database (path from --db, TUNEPILOT_DB or XDG). */
 TpStatus cli_open_store(const CliGlobal *g, Store **out, TpError *err);
@@ -88,6 +90,15 @@ int cli_scenarios_edit(const CliGlobal *g, int argc, char **argv);
 int cmd_model(const CliGlobal *g, int argc, char **argv);
 int cmd_tui(const CliGlobal *g, int argc, char **argv);
 int cmd_pilot(const CliGlobal *g, int argc, char **argv);
+/* The pilot's signal handling (cmd_pilot.c): Ctrl-C and SIGTERM stop, SIGUSR1
+ * cancels, and a pause never lands inside a database write;
+ * cli_pilot_stopped says whether a stop came. */
+void cli_pilot_signals(void);
+bool cli_pilot_stopped(void);
+struct PilotOptions;
+/* Runs the pilot o (from a recorded run) with the terminal view of `tunepilot
+ * pilot` (JSON lines when json); the exit code. */
+int cli_pilot_resume(const CliGlobal *g, struct PilotOptions *o, bool json);
 int cmd_runs(const CliGlobal *g, int argc, char **argv);
 /* runs report / export / show --format html (cmd_runs_report.c) */
 int cli_runs_report(const CliGlobal *g, int argc, char **argv);

@@ -166,17 +166,6 @@ static void print_report(const AuditResult *r) {
            r->n_warnings == 1 ? "" : "s");
 }
 
-static bool num_arg(const char *v, double lo, double hi, double *out) {
-    char *end;
-    if (!v || !*v)
-        return false;
-    double x = strtod(v, &end);
-    if (*end || !(x >= lo && x <= hi))
-        return false;
-    *out = x;
-    return true;
-}
-
 static int data_check(int argc, char **argv) {
     AuditOptions o;
     audit_options_default(&o);
@@ -201,19 +190,19 @@ static int data_check(int argc, char **argv) {
                 return cli_usage("data", "--eval: expected a JSONL file");
             o.eval_path = v;
         } else if (cli_take(argc, argv, &i, "--seq", &v)) {
-            if (!num_arg(v, 1, 1 << 30, &x) || x != floor(x))
+            if (!cli_parse_num(v, 1, 1 << 30, &x) || x != floor(x))
                 return cli_usage("data", "--seq: expected a whole number of tokens >= 1");
             o.seq = (int)x;
             seq_given = true;
         } else if (cli_take(argc, argv, &i, "--pilot-seq", &v)) {
-            if (!num_arg(v, 2, 1 << 30, &x) || x != floor(x))
+            if (!cli_parse_num(v, 2, 1 << 30, &x) || x != floor(x))
                 return cli_usage("data", "--pilot-seq: expected a whole number of tokens >= 2");
             o.pilot_seq = (int)x;
         } else if (cli_take(argc, argv, &i, "--eval-split", &v)) {
-            if (!num_arg(v, 0, 0.9, &o.eval_split))
+            if (!cli_parse_num(v, 0, 0.9, &o.eval_split))
                 return cli_usage("data", "--eval-split: expected a fraction in [0, 0.9]");
         } else if (cli_take(argc, argv, &i, "--seed", &v)) {
-            if (!num_arg(v, 0, 9e15, &x) || x != floor(x))
+            if (!cli_parse_num(v, 0, 9e15, &x) || x != floor(x))
                 return cli_usage("data", "--seed: expected a whole number >= 0");
             o.seed = (uint64_t)x;
         } else if (argv[i][0] == '-' && argv[i][1]) {

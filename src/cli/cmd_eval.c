@@ -188,10 +188,8 @@ static int parse(int argc, char **argv, EvalArgs *a) {
         NUM_D("--output-per-mtok", out_p)
         NUM_D("--cached-per-mtok", cached_p)
         if (cli_take(argc, argv, &i, "--target", &v)) {
-            d = v ? strtod(v, &end) : NAN;
-            if (!v || end == v || *end || !(d >= 0 && d <= 1))
+            if (!cli_parse_num(v, 0, 1, &a->target))
                 return cli_usage("eval", "--target: expected a score between 0 and 1");
-            a->target = d;
             continue;
         }
         STR("--data", data)
@@ -367,8 +365,8 @@ static TpStatus save_to_scenario(Store *s, const EvalArgs *a, const EvalRun *r, 
         if (x->answer && x->output_tokens > 0 && isfinite(dec) && dec > 0.0005)
             tps[nt++] = (double)x->output_tokens / dec;
     }
-    p.tokens_per_s_p50 = nt ? tp_quantile(tps, nt, 0.5) : NAN;
-    p.latency_p99_ms = nl ? tp_quantile(lat, nl, 0.99) : NAN;
+    p.tokens_per_s_p50 = tp_quantile(tps, nt, 0.5);
+    p.latency_p99_ms = tp_quantile(lat, nl, 0.99);
     free(tps);
     free(lat);
     p.detail = "{\"source\":\"tunepilot eval\"}";

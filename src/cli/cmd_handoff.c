@@ -135,9 +135,8 @@ int cmd_handoff(const CliGlobal *g, int argc, char **argv) {
                                             "--table gpus)");
             o.gpu = v;
         } else if (cli_take(argc, argv, &i, "--epochs", &v)) {
-            char *end = NULL;
-            double e = v ? strtod(v, &end) : NAN;
-            if (!v || end == v || *end || !(e > 0 && e <= 1000))
+            double e;
+            if (!cli_parse_num(v, 0, 1000, &e) || e == 0)
                 return cli_usage("handoff", "--epochs: expected a number in (0, 1000]");
             o.epochs = e;
         } else if (cli_take(argc, argv, &i, "--launch", &v)) {

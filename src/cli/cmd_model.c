@@ -42,18 +42,6 @@ typedef struct ModelArgs {
     bool json, has_text;
 } ModelArgs;
 
-/* A number in [lo, hi] (or (lo, hi] when open_lo). */
-static bool parse_real(const char *v, double lo, double hi, bool open_lo, double *out) {
-    char *end = NULL;
-    if (!v || !*v)
-        return false;
-    double x = strtod(v, &end);
-    if (*end || !(x >= lo) || x > hi || (open_lo && x == lo))
-        return false;
-    *out = x;
-    return true;
-}
-
 static void print_json(cJSON *o) {
     char *s = cJSON_Print(o);
     puts(s);
@@ -516,12 +504,12 @@ int cmd_model(const CliGlobal *g, int argc, char **argv) {
                 return cli_usage("model", "--seed: expected a non-negative integer");
             }
         } else if (cli_take(argc, argv, &i, "--temperature", &v)) {
-            if (!parse_real(v, 0, 100, false, &a.temperature)) {
+            if (!cli_parse_num(v, 0, 100, &a.temperature)) {
                 free(pos);
                 return cli_usage("model", "--temperature: expected a number >= 0 (0 = greedy)");
             }
         } else if (cli_take(argc, argv, &i, "--top-p", &v)) {
-            if (!parse_real(v, 0, 1, true, &a.top_p)) {
+            if (!cli_parse_num(v, 0, 1, &a.top_p) || a.top_p == 0) {
                 free(pos);
                 return cli_usage("model", "--top-p: expected a number in (0, 1]");
             }

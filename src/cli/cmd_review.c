@@ -73,9 +73,7 @@ static int parse_args(int argc, char **argv, ReviewArgs *a) {
                 return cli_usage("review", "--from-run: expected a run id (0 = the newest "
                                            "finished)");
         } else if (cli_take(argc, argv, &i, "--eval-target", &v)) {
-            char *end = NULL;
-            a->eval_target = v ? strtod(v, &end) : NAN;
-            if (!v || end == v || *end || !(a->eval_target >= 0 && a->eval_target <= 1))
+            if (!cli_parse_num(v, 0, 1, &a->eval_target))
                 return cli_usage("review", "--eval-target: expected a score between 0 and 1");
         } else if (cli_take(argc, argv, &i, "--snapshot", &v)) {
             if (!cli_parse_ll(v, &a->snapshot))

@@ -2,7 +2,7 @@
  * filled from splitmix64 as its authors recommend. */
 #include "tunepilot/rng.h"
 
-static uint64_t splitmix64(uint64_t *x) {
+uint64_t tp_splitmix64(uint64_t *x) {
     uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
@@ -12,7 +12,7 @@ static uint64_t splitmix64(uint64_t *x) {
 void tp_rng_seed(TpRng *r, uint64_t seed) {
     uint64_t x = seed;
     for (int i = 0; i < 4; i++)
-        r->s[i] = splitmix64(&x);
+        r->s[i] = tp_splitmix64(&x);
 }
 
 static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }

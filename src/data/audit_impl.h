@@ -61,8 +61,6 @@ typedef struct Fl {
     int n_no_system, first_no_system, n_no_user, first_no_user, n_chat;
 } Fl;
 
-#define HASH_INIT 0xCBF29CE484222325ULL
-
 /* --- issues (audit.c) ----------------------------------------------------------- */
 
 /* Counts an issue of `check` and keeps its message while the check has fewer
@@ -75,9 +73,7 @@ void audit_issue(Au *a, AuditSeverity sev, const char *check, const char *file, 
 
 /* --- text (audit_similar.c) ----------------------------------------------------------- */
 
-/* FNV-1a over n bytes, from h (HASH_INIT to start). */
-uint64_t audit_hash_bytes(uint64_t h, const char *s, size_t n);
-/* Likewise over s and its NUL (the NUL separates fields). */
+/* FNV-1a (tp_hash_bytes) over s and its NUL (the NUL separates fields). */
 uint64_t audit_hash_str(uint64_t h, const char *s);
 /* Appends s normalised (see audit_similar.c). */
 void audit_norm_append(TpBuf *b, const char *s);

@@ -13,7 +13,9 @@
 #include "tunepilot/json.h"
 #include "tunepilot/jsonl.h"
 #include "tunepilot/fileio.h"
+#include "tunepilot/hashmap.h"
 #include "tunepilot/limits.h"
+#include "tunepilot/utf8.h"
 
 /* --- one record ------------------------------------------------------------------------ */
 
@@ -23,8 +25,8 @@ static const cJSON *field(const cJSON *o, const char *key) {
 }
 
 static bool utf8_ok(Fl *f, const char *path, const char *s) {
-    size_t bad = 0;
-    if (ds_utf8_valid(s, strlen(s), &bad))
+    size_t n = strlen(s), bad = tp_utf8_check(s, n);
+    if (bad == n)
         return true;
     ERR(f, "invalid_utf8", "%s: invalid UTF-8 at byte %zu of the string, expected UTF-8 text", path,
         bad);
@@ -68,10 +70,10 @@ static const char *bufs(const TpBuf *b) {
 static void keep_rec(Fl *f, Rec *rec, Texts *t) {
     Au *a = f->a;
     rec->line = f->line;
-    rec->full_hash = audit_hash_bytes(HASH_INIT, bufs(&t->full), t->full.len);
+    rec->full_hash = tp_hash_bytes(TP_HASH_INIT, bufs(&t->full), t->full.len);
     rec->has_prompt = t->prompt.len > 0;
-    rec->prompt_hash = audit_hash_str(HASH_INIT, bufs(&t->prompt));
-    rec->answer_hash = audit_hash_str(HASH_INIT, bufs(&t->answer));
+    rec->prompt_hash = audit_hash_str(TP_HASH_INIT, bufs(&t->prompt));
+    rec->answer_hash = audit_hash_str(TP_HASH_INIT, bufs(&t->answer));
     int words = audit_word_count(bufs(&t->answer));
     rec->label = words > 0 && words <= AUDIT_LABEL_MAX_WORDS ? tp_xstrdup(bufs(&t->answer)) : NULL;
     rec->sig = audit_minhash(a, bufs(&t->norm));

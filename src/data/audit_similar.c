@@ -11,26 +11,13 @@
 
 #include "data/audit_impl.h"
 #include "tunepilot/arena.h"
+#include "tunepilot/hashmap.h"
+#include "tunepilot/utf8.h"
 
 /* --- text: hashing, normalising, approximate tokens, MinHash ------------------------- */
 
-static uint64_t mix64(uint64_t x) {
-    x += 0x9E3779B97F4A7C15ULL;
-    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
-    return x ^ (x >> 31);
-}
-
-uint64_t audit_hash_bytes(uint64_t h, const char *s, size_t n) {
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 0x100000001B3ULL;
-    }
-    return h;
-}
-
 uint64_t audit_hash_str(uint64_t h, const char *s) {
-    return audit_hash_bytes(h, s, strlen(s) + 1); /* the NUL separates fields */
+    return tp_hash_bytes(h, s, strlen(s) + 1); /* the NUL separates fields */
 }
 
 /* Appends the normalised form of s: ASCII letters lowercased; each run of other
@@ -80,7 +67,7 @@ int audit_approx_tokens(const char *s) {
     for (const unsigned char *p = (const unsigned char *)s; p && *p; p++) {
         if (*p < 0x80)
             ascii++;
-        else if ((*p & 0xC0) != 0x80)
+        else if (!tp_utf8_is_cont(*p))
             other++;
     }
     return (int)((ascii + 3) / 4 + other);
@@ -90,8 +77,8 @@ int audit_approx_tokens(const char *s) {
  * run (signatures are compared only within one audit). */
 void audit_minhash_init(Au *a) {
     for (int k = 0; k < MH_K; k++) {
-        a->mh_a[k] = mix64(0x5EEDULL * 2 * (uint64_t)k + 1) | 1;
-        a->mh_b[k] = mix64(0xB0B0ULL + (uint64_t)k);
+        a->mh_a[k] = tp_hash_mix64(0x5EEDULL * 2 * (uint64_t)k + 1) | 1;
+        a->mh_b[k] = tp_hash_mix64(0xB0B0ULL + (uint64_t)k);
     }
 }
 
@@ -108,11 +95,11 @@ uint32_t *audit_minhash(const Au *a, const char *norm) {
     for (;;) {
         const char *e = strchr(p, ' ');
         size_t len = e ? (size_t)(e - p) : strlen(p);
-        uint64_t w = mix64(audit_hash_bytes(HASH_INIT, p, len));
+        uint64_t w = tp_hash_mix64(tp_hash_bytes(TP_HASH_INIT, p, len));
         words++;
         /* a bigram with the previous word; a lone word stands for itself */
         bool emit = words > 1 || !e;
-        uint64_t sh = words > 1 ? mix64(prev * 31 + w) : w;
+        uint64_t sh = words > 1 ? tp_hash_mix64(prev * 31 + w) : w;
         for (int k = 0; emit && k < MH_K; k++) {
             uint32_t v = (uint32_t)((a->mh_a[k] * sh + a->mh_b[k]) >> 32);
             if (v < sig[k])
@@ -133,54 +120,18 @@ static double sig_similarity(const uint32_t *x, const uint32_t *y) {
     return (double)same / MH_K;
 }
 
-/* --- small hash maps: uint64 -> int ------------------------------------------------- */
+/* --- record index by hash ------------------------------------------------------------ */
 
-typedef struct Map {
-    uint64_t *keys;
-    int *vals; /* -1 empty */
-    size_t cap;
-} Map;
-
-static void map_init(Map *m, size_t n) {
-    m->cap = 16;
-    while (m->cap < 2 * n + 1)
-        m->cap *= 2;
-    m->keys = tp_xcalloc(m->cap, sizeof *m->keys);
-    m->vals = tp_xmalloc(m->cap * sizeof *m->vals);
-    for (size_t i = 0; i < m->cap; i++)
-        m->vals[i] = -1;
-}
-
-static void map_free(Map *m) {
-    free(m->keys);
-    free(m->vals);
-}
-
-/* The slot of key (empty when absent). */
-static size_t map_slot(const Map *m, uint64_t key) {
-    size_t i = (size_t)mix64(key) & (m->cap - 1);
-    while (m->vals[i] >= 0 && m->keys[i] != key)
-        i = (i + 1) & (m->cap - 1);
-    return i;
-}
-
-static int map_get(const Map *m, uint64_t key) {
-    return m->vals[map_slot(m, key)];
-}
-
-/* Inserts key -> v unless key is present. (Capacity is sized for every insert.) */
-static void map_put(Map *m, uint64_t key, int v) {
-    size_t i = map_slot(m, key);
-    if (m->vals[i] < 0) {
-        m->keys[i] = key;
-        m->vals[i] = v;
-    }
+/* The record index stored under key, -1 when none is. */
+static int map_get(const TpU64Map *m, uint64_t key) {
+    int64_t v;
+    return tp_u64map_get(m, key, &v) ? (int)v : -1;
 }
 
 /* --- LSH over MinHash signatures ------------------------------------------------------- */
 
 typedef struct Lsh {
-    Map heads; /* band key -> first node */
+    TpU64Map heads; /* band key -> first node */
     int *node_item, *node_next;
     int n_nodes;
     const Rec *recs; /* items index this array */
@@ -189,15 +140,15 @@ typedef struct Lsh {
 } Lsh;
 
 static uint64_t band_key(const uint32_t *sig, int band) {
-    uint64_t h = mix64((uint64_t)band + 1);
+    uint64_t h = tp_hash_mix64((uint64_t)band + 1);
     for (int r = 0; r < MH_ROWS; r++)
-        h = mix64(h ^ sig[band * MH_ROWS + r]);
+        h = tp_hash_mix64(h ^ sig[band * MH_ROWS + r]);
     return h;
 }
 
 static void lsh_init(Lsh *l, const Rec *recs, int n_recs) {
     memset(l, 0, sizeof *l);
-    map_init(&l->heads, (size_t)n_recs * MH_BANDS);
+    tp_u64map_init(&l->heads, (size_t)n_recs * MH_BANDS);
     l->node_item = tp_xmalloc((size_t)(n_recs > 0 ? n_recs : 1) * MH_BANDS * sizeof(int));
     l->node_next = tp_xmalloc((size_t)(n_recs > 0 ? n_recs : 1) * MH_BANDS * sizeof(int));
     l->stamp = tp_xcalloc((size_t)(n_recs > 0 ? n_recs : 1), sizeof(int));
@@ -205,7 +156,7 @@ static void lsh_init(Lsh *l, const Rec *recs, int n_recs) {
 }
 
 static void lsh_free(Lsh *l) {
-    map_free(&l->heads);
+    tp_u64map_free(&l->heads);
     free(l->node_item);
     free(l->node_next);
     free(l->stamp);
@@ -217,12 +168,10 @@ static void lsh_add(Lsh *l, int item) {
         return;
     for (int b = 0; b < MH_BANDS; b++) {
         uint64_t key = band_key(sig, b);
-        size_t slot = map_slot(&l->heads, key);
         int node = l->n_nodes++;
         l->node_item[node] = item;
-        l->node_next[node] = l->heads.vals[slot];
-        l->heads.keys[slot] = key;
-        l->heads.vals[slot] = node;
+        l->node_next[node] = map_get(&l->heads, key);
+        tp_u64map_put(&l->heads, key, node, true);
     }
 }
 
@@ -257,9 +206,9 @@ static int lsh_best(Lsh *l, const uint32_t *sig, double threshold, double *sim) 
 
 void audit_check_duplicates(Au *a, RecSet *s) {
     AuditResult *r = a->r;
-    Map full, prompt;
-    map_init(&full, (size_t)s->n);
-    map_init(&prompt, (size_t)s->n);
+    TpU64Map full, prompt;
+    tp_u64map_init(&full, (size_t)s->n);
+    tp_u64map_init(&prompt, (size_t)s->n);
     Lsh l;
     lsh_init(&l, s->v, s->n);
     for (int i = 0; i < s->n; i++) {
@@ -271,7 +220,7 @@ void audit_check_duplicates(Au *a, RecSet *s) {
             audit_issue(a, AUDIT_WARNING, "duplicate", r->path, e->line, e->dup_of,
                   "identical to line %d", e->dup_of);
         } else {
-            map_put(&full, e->full_hash, i);
+            tp_u64map_put(&full, e->full_hash, i, false);
             double sim;
             int k = lsh_best(&l, e->sig, r->near_threshold, &sim);
             if (k >= 0) {
@@ -285,7 +234,7 @@ void audit_check_duplicates(Au *a, RecSet *s) {
         if (e->has_prompt) {
             j = map_get(&prompt, e->prompt_hash);
             if (j < 0) {
-                map_put(&prompt, e->prompt_hash, i);
+                tp_u64map_put(&prompt, e->prompt_hash, i, false);
             } else if (s->v[j].answer_hash != e->answer_hash) {
                 e->conflict_of = s->v[j].line;
                 r->n_conflicts++;
@@ -295,23 +244,23 @@ void audit_check_duplicates(Au *a, RecSet *s) {
         }
     }
     lsh_free(&l);
-    map_free(&full);
-    map_free(&prompt);
+    tp_u64map_free(&full);
+    tp_u64map_free(&prompt);
 }
 
 void audit_check_leaks(Au *a, RecSet *train, const int *tr, int n_tr, RecSet *query, const int *q,
                         int n_q, const char *qpath, const char *what) {
     AuditResult *r = a->r;
-    Map full, prompt;
-    map_init(&full, (size_t)n_tr);
-    map_init(&prompt, (size_t)n_tr);
+    TpU64Map full, prompt;
+    tp_u64map_init(&full, (size_t)n_tr);
+    tp_u64map_init(&prompt, (size_t)n_tr);
     Lsh l;
     lsh_init(&l, train->v, train->n);
     for (int i = 0; i < n_tr; i++) {
         const Rec *e = &train->v[tr[i]];
-        map_put(&full, e->full_hash, tr[i]);
+        tp_u64map_put(&full, e->full_hash, tr[i], false);
         if (e->has_prompt)
-            map_put(&prompt, e->prompt_hash, tr[i]);
+            tp_u64map_put(&prompt, e->prompt_hash, tr[i], false);
         lsh_add(&l, tr[i]);
     }
     for (int i = 0; i < n_q; i++) {
@@ -334,6 +283,6 @@ void audit_check_leaks(Au *a, RecSet *train, const int *tr, int n_tr, RecSet *qu
                   "%s %s training line %d", what, how, train->v[j].line);
     }
     lsh_free(&l);
-    map_free(&full);
-    map_free(&prompt);
+    tp_u64map_free(&full);
+    tp_u64map_free(&prompt);
 }

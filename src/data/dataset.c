@@ -13,6 +13,7 @@
 #include "tunepilot/jsonl.h"
 #include "tunepilot/limits.h"
 #include "tunepilot/rng.h"
+#include "tunepilot/utf8.h"
 
 /* Reading context for one file. */
 typedef struct Ld {
@@ -67,8 +68,8 @@ static TpStatus ld_text(Ld *l, const cJSON *o, const char *path, const char *key
                        cJSON_IsArray(it) && !strcmp(key, "content")
                            ? " (multi-part content is not supported)"
                            : "");
-    size_t bad = 0, len = strlen(it->valuestring);
-    if (!ds_utf8_valid(it->valuestring, len, &bad))
+    size_t len = strlen(it->valuestring), bad = tp_utf8_check(it->valuestring, len);
+    if (bad < len)
         return ld_fail(l, "%s.%s: invalid UTF-8 at byte %zu of the string, expected UTF-8 text",
                        path, key, bad);
     if (nonempty && len == 0)
@@ -398,11 +399,11 @@ TpStatus dataset_format_prompt(const Tokenizer *tok, const char *system, const c
         return tp_error_set(err, TP_EINVAL,
                             "dataset_format_prompt: expected a tokenizer and a "
                             "user message");
-    size_t bad = 0;
-    if (system && !ds_utf8_valid(system, strlen(system), &bad))
+    size_t ns = system ? strlen(system) : 0, nu = strlen(user), bad;
+    if (system && (bad = tp_utf8_check(system, ns)) < ns)
         return tp_error_set(err, TP_EINVAL,
                             "system message: invalid UTF-8 at byte %zu, expected UTF-8 text", bad);
-    if (!ds_utf8_valid(user, strlen(user), &bad))
+    if ((bad = tp_utf8_check(user, nu)) < nu)
         return tp_error_set(err, TP_EINVAL,
                             "user message: invalid UTF-8 at byte %zu, expected UTF-8 text", bad);
     DsMsg m[2];

@@ -67,8 +67,4 @@ TpStatus ds_format_alpaca(const Tokenizer *tok, const char *instruction, const c
 TpStatus ds_format_completion(const Tokenizer *tok, const char *prompt, const char *completion,
                               DsSeq *out, TpError *err);
 
-/* True when s[0..n) is valid UTF-8 (no overlongs, surrogates or code points
- * above U+10FFFF); else *bad (if non-NULL) is the offset of the first bad byte. */
-bool ds_utf8_valid(const char *s, size_t n, size_t *bad);
-
 #endif

@@ -19,49 +19,6 @@ static const char THINK_EMPTY[] = "<think>\n\n</think>\n\n";
 static const char LLAMA31_PREAMBLE[] =
     "Cutting Knowledge Date: December 2023\nToday Date: 26 Jul 2024\n\n";
 
-/* --- UTF-8 ---------------------------------------------------------------------- */
-
-bool ds_utf8_valid(const char *str, size_t n, size_t *bad) {
-    const unsigned char *s = (const unsigned char *)str;
-    size_t i = 0;
-    while (i < n) {
-        unsigned c = s[i];
-        size_t k;
-        unsigned cp;
-        if (c < 0x80) {
-            i++;
-            continue;
-        } else if (c >= 0xC2 && c <= 0xDF) {
-            k = 1;
-            cp = c & 0x1F;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            k = 2;
-            cp = c & 0x0F;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            k = 3;
-            cp = c & 0x07;
-        } else {
-            goto fail;
-        }
-        if (n - i <= k)
-            goto fail;
-        for (size_t j = 1; j <= k; j++) {
-            if ((s[i + j] & 0xC0) != 0x80)
-                goto fail;
-            cp = (cp << 6) | (s[i + j] & 0x3F);
-        }
-        if ((k == 2 && cp < 0x800) || (k == 3 && cp < 0x10000) || cp > 0x10FFFF ||
-            (cp >= 0xD800 && cp <= 0xDFFF))
-            goto fail;
-        i += k + 1;
-    }
-    return true;
-fail:
-    if (bad)
-        *bad = i;
-    return false;
-}
-
 /* --- template choice ------------------------------------------------------------ */
 
 static bool has_token(const Tokenizer *tok, const char *piece) {

@@ -10,11 +10,11 @@
 
 #include <cjson/cJSON.h>
 
-#include "data/dataset_impl.h"
 #include "tunepilot/arena.h"
 #include "tunepilot/dataset.h"
 #include "tunepilot/json.h"
 #include "tunepilot/rng.h"
+#include "tunepilot/utf8.h"
 
 void jsonl_reader_init(JsonlReader *r, const char *data, size_t len) {
     memset(r, 0, sizeof *r);
@@ -64,8 +64,8 @@ cJSON *jsonl_parse(const char *text, size_t len, unsigned flags, JsonlProblem *p
                  "expected text without NUL characters");
         return fault(p, JSONL_NUL, "nul_character", nul + 1);
     }
-    size_t bad = 0;
-    if ((flags & JSONL_CHECK_UTF8) && !ds_utf8_valid(text, len, &bad)) {
+    size_t bad;
+    if ((flags & JSONL_CHECK_UTF8) && (bad = tp_utf8_check(text, len)) < len) {
         snprintf(p->msg, sizeof p->msg, "invalid UTF-8, expected UTF-8 text");
         return fault(p, JSONL_INVALID_UTF8, "invalid_utf8", bad + 1);
     }

@@ -1,4 +1,14 @@
-/* framework.c - parsing and strict validation of decision frameworks. */
+/* framework.c - parsing and strict validation of decision frameworks, and
+ * the names of the decision vocabulary (verdicts, methods, question types,
+ * operators).
+ *
+ * Over 800 lines on purpose: it is one strict reader of one document. The
+ * questions, stages, conditions, rules and the checks across them (a
+ * condition names a declared question, a rule a declared stage, ids are
+ * unique, at least one rule gives a verdict) share one reading
+ * context (Fp) and one error path, and change together whenever the
+ * framework format does; split, a dozen field readers would become a private
+ * interface without making any part readable alone. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -12,6 +12,7 @@
 #include "tunepilot/arena.h"
 #include "tunepilot/buf.h"
 #include "tunepilot/eval.h"
+#include "tunepilot/hashmap.h"
 #include "tunepilot/net.h"
 #include "tunepilot/probe.h"
 #include "tunepilot/stats.h"
@@ -29,12 +30,9 @@ static long env_long(const char *name, long dflt, long lo, long hi) {
     return (!v || end == v || *end || x < lo || x > hi) ? dflt : x;
 }
 
+/* FNV-1a over s, continued from h. */
 static uint64_t fnv_str(uint64_t h, const char *s) {
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 1099511628211ULL;
-    }
-    return h;
+    return tp_hash_bytes(h, s, strlen(s));
 }
 
 /* --- one streamed answer ---------------------------------------------------------------- */
@@ -292,10 +290,10 @@ static void summarise(EvalRun *r, const EvalSet *set, const EvalRemoteOptions *o
         }
     }
     eval_score(set, answers, &r->scores);
-    r->ttft_p50_ms = nt ? tp_quantile(ttft, nt, 0.5) : NAN;
-    r->ttft_p95_ms = nt ? tp_quantile(ttft, nt, 0.95) : NAN;
-    r->latency_p50_ms = nl ? tp_quantile(lat, nl, 0.5) : NAN;
-    r->latency_p95_ms = nl ? tp_quantile(lat, nl, 0.95) : NAN;
+    r->ttft_p50_ms = tp_quantile(ttft, nt, 0.5);
+    r->ttft_p95_ms = tp_quantile(ttft, nt, 0.95);
+    r->latency_p50_ms = tp_quantile(lat, nl, 0.5);
+    r->latency_p95_ms = tp_quantile(lat, nl, 0.95);
     r->mean_input_tokens = tok_n ? in_sum / tok_n : NAN;
     r->mean_output_tokens = tok_n ? out_sum / tok_n : NAN;
     r->usd_per_1k = priced_n ? cost_sum / priced_n * 1000 : NAN;
@@ -362,9 +360,9 @@ TpStatus eval_remote(Store *s, const EvalSet *set, const EvalPrompt *p, const Ev
         cJSON_Delete(b);
         char key[32];
         snprintf(key, sizeof key, "%016llx",
-                 (unsigned long long)fnv_str(1469598103934665603ULL, j.bodies[i]));
+                 (unsigned long long)fnv_str(TP_HASH_INIT, j.bodies[i]));
         j.prompt_keys[i] = tp_xstrdup(key);
-        uint64_t h = 1469598103934665603ULL;
+        uint64_t h = TP_HASH_INIT;
         for (int m = 0; m < set->held[i].n_msgs; m++)
             h = fnv_str(fnv_str(h, set->held[i].msgs[m].role), set->held[i].msgs[m].content);
         h = fnv_str(h, set->held[i].reference);

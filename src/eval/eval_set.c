@@ -11,18 +11,16 @@
 #include "tunepilot/dataset.h"
 #include "tunepilot/eval.h"
 #include "tunepilot/fileio.h"
+#include "tunepilot/hashmap.h"
 #include "tunepilot/json.h"
 #include "tunepilot/pilot.h"
 #include "tunepilot/rng.h"
 #include "tunepilot/tokenizer.h"
 
 
+/* FNV-1a over s, continued from h, then a separator between fields. */
 static uint64_t fnv(uint64_t h, const char *s) {
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 1099511628211ULL;
-    }
-    return h ^ 0xff; /* a separator between fields */
+    return tp_hash_bytes(h, s, strlen(s)) ^ 0xff;
 }
 
 static void msg_set(EvalMessage *m, const char *role, const char *content) {
@@ -168,7 +166,7 @@ static TpStatus read_examples(const char *path, const int *lines, int n_lines, E
 }
 
 static void set_digest(EvalSet *set) {
-    uint64_t h = 1469598103934665603ULL;
+    uint64_t h = TP_HASH_INIT;
     for (int i = 0; i < set->n_held; i++) {
         for (int k = 0; k < set->held[i].n_msgs; k++) {
             h = fnv(h, set->held[i].msgs[k].role);
@@ -264,7 +262,7 @@ void eval_prompt_name(const EvalPrompt *p, char *out, size_t n) {
     /* a system prompt is named by a short hash of its text: two prompts, two variants */
     char sys[24] = "";
     if (p->system) {
-        uint64_t h = fnv(1469598103934665603ULL, p->system);
+        uint64_t h = fnv(TP_HASH_INIT, p->system);
         snprintf(sys, sizeof sys, "+system:%06llx", (unsigned long long)(h & 0xffffff));
     }
     if (p->template)

@@ -743,14 +743,6 @@ TpStatus llama_prefill(const LlamaModel *m, LlamaKV *s, const int *tokens, int n
 
 /* --- sampling --------------------------------------------------------------------------- */
 
-static uint64_t next_u64(uint64_t *s) {
-    /* splitmix64: a small, well-mixed stream from one word of state */
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
 typedef struct Cand {
     float p;
     int id;
@@ -792,7 +784,7 @@ int llama_sample(const float *logits, int V, const LlamaSampler *s, uint64_t *rn
         for (int i = 0; i < n; i++)
             sum += c[i].p;
     }
-    double u = (double)(next_u64(rng_state) >> 11) * 0x1.0p-53 * sum, acc = 0;
+    double u = (double)(tp_splitmix64(rng_state) >> 11) * 0x1.0p-53 * sum, acc = 0;
     int pick = c[n - 1].id;
     for (int i = 0; i < n; i++) {
         acc += c[i].p;

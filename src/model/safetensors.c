@@ -17,6 +17,7 @@
 #include "tunepilot/buf.h"
 #include "tunepilot/fileio.h"
 #include "tunepilot/json.h"
+#include "tunepilot/utf8.h"
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "safetensors.c assumes a little-endian host"
@@ -55,24 +56,9 @@ size_t safetensors_dtype_size(SafetensorsDtype dt) {
 
 /* Offset of the first byte that breaks UTF-8 (or is NUL), or len when valid. */
 static size_t utf8_check(const unsigned char *s, size_t len) {
-    for (size_t i = 0, k; i < len; i += k + 1) {
-        unsigned c = s[i], min;
-        if (c == 0 || (c >= 0x80 && c < 0xC0) || c >= 0xF8)
-            return i;
-        k = c < 0x80 ? 0 : c < 0xE0 ? 1 : c < 0xF0 ? 2 : 3;
-        min = k == 0 ? 0 : k == 1 ? 0x80 : k == 2 ? 0x800 : 0x10000;
-        c &= k == 0 ? 0x7F : 0x3F >> k;
-        if (len - i <= k)
-            return i;
-        for (size_t j = 1; j <= k; j++) {
-            if ((s[i + j] & 0xC0) != 0x80)
-                return i;
-            c = (c << 6) | (s[i + j] & 0x3F);
-        }
-        if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
-            return i;
-    }
-    return len;
+    size_t ok = tp_utf8_check((const char *)s, len);
+    const unsigned char *nul = memchr(s, 0, ok);
+    return nul ? (size_t)(nul - s) : ok;
 }
 
 static int cmp_tensor_name(const void *a, const void *b) {

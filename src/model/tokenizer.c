@@ -1,6 +1,9 @@
-/* tokenizer.c - loading tokenizer.json (+ tokenizer_config.json) and the
- * accessors. Encoding is in tokenizer_encode.c, decoding in
- * tokenizer_decode.c, hash maps and UTF-8 helpers in tokenizer_util.c. */
+/* tokenizer.c - loading tokenizer.json (+ tokenizer_config.json): the model
+ * (vocab, merges), added tokens, the post-processor and the config; and the
+ * accessors. The normalizers, pre-tokenizers and decoders are read in
+ * tokenizer_pipeline.c, encoding is in tokenizer_encode.c, decoding in
+ * tokenizer_decode.c, the merge table, white space and the byte-level
+ * alphabet in tokenizer_util.c. */
 #include "tokenizer_impl.h"
 
 #include <stdio.h>
@@ -11,24 +14,15 @@
 #include "tunepilot/limits.h"
 #include "tunepilot/json.h"
 
-
 /* --- loading ---------------------------------------------------------------- */
 
-/* Reading context. */
-typedef struct Ld {
-    Tokenizer *t;
-    const char *name;
-    TpError *err;
-} Ld;
-
-static TpStatus bad(Ld *l, const char *path, const char *what, const cJSON *got) {
+TpStatus ld_bad(Ld *l, const char *path, const char *what, const cJSON *got) {
     return tp_error_set(l->err, TP_EINVAL, "%s: %s: expected %s, got %s", l->name, path, what,
                         tp_json_type_name(got));
 }
 
 /* Optional boolean (missing or null: def). */
-static TpStatus ld_bool(Ld *l, const cJSON *o, const char *path, const char *key, bool def,
-                        bool *out) {
+TpStatus ld_bool(Ld *l, const cJSON *o, const char *path, const char *key, bool def, bool *out) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
     *out = def;
     if (!v || cJSON_IsNull(v))
@@ -36,7 +30,7 @@ static TpStatus ld_bool(Ld *l, const cJSON *o, const char *path, const char *key
     if (!cJSON_IsBool(v)) {
         char p[512];
         tp_json_path_key(p, sizeof p, path, key);
-        return bad(l, p, "a boolean", v);
+        return ld_bad(l, p, "a boolean", v);
     }
     *out = cJSON_IsTrue(v);
     return TP_OK;
@@ -44,8 +38,8 @@ static TpStatus ld_bool(Ld *l, const cJSON *o, const char *path, const char *key
 
 /* String field copied to the arena; NULL when missing or null and !required.
  * Must be valid UTF-8 (it may be inserted into the text). */
-static TpStatus ld_str(Ld *l, const cJSON *o, const char *path, const char *key, bool required,
-                       const char **out, size_t *len) {
+TpStatus ld_str(Ld *l, const cJSON *o, const char *path, const char *key, bool required,
+                const char **out, size_t *len) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
     char p[512];
     tp_json_path_key(p, sizeof p, path, key);
@@ -59,381 +53,14 @@ static TpStatus ld_str(Ld *l, const cJSON *o, const char *path, const char *key,
         return TP_OK;
     }
     if (!cJSON_IsString(v))
-        return bad(l, p, "a string", v);
+        return ld_bad(l, p, "a string", v);
     size_t n = strlen(v->valuestring);
-    if (!utf8_valid(v->valuestring, n))
+    if (!tp_utf8_valid(v->valuestring, n))
         return tp_error_set(l->err, TP_EINVAL, "%s: %s: not valid UTF-8", l->name, p);
     *out = tp_arena_strdup(&l->t->arena, v->valuestring);
     if (len)
         *len = n;
     return TP_OK;
-}
-
-static TpStatus ld_int(Ld *l, const cJSON *o, const char *path, const char *key, long long min,
-                       long long max, long long def, long long *out) {
-    bool present;
-    *out = def;
-    return tp_json_integer(o, key, l->name, path, false, min, max, out, &present, l->err);
-}
-
-/* Exactly one code point (Metaspace replacement, Strip content). */
-static TpStatus ld_char(Ld *l, const cJSON *o, const char *path, const char *key, uint32_t def,
-                        uint32_t *out) {
-    const char *s;
-    size_t n;
-    TpStatus st = ld_str(l, o, path, key, false, &s, &n);
-    *out = def;
-    if (st != TP_OK || !s)
-        return st;
-    uint32_t cp;
-    size_t k = utf8_next((const unsigned char *)s, n, &cp);
-    if (!k || k != n)
-        return tp_error_set(l->err, TP_EINVAL, "%s: %s.%s: expected a single character, got \"%s\"",
-                            l->name, path, key, s);
-    *out = cp;
-    return TP_OK;
-}
-
-/* Compiles a regex from a tokenizer file. \s is widened by U+0085 (NEL),
- * which Oniguruma's \s matches and PCRE2's may not. */
-static TpStatus ld_regex(Ld *l, const char *path, const char *src, pcre2_code **out) {
-    TpBuf b;
-    tp_buf_init(&b);
-    bool in_class = false;
-    size_t n = strlen(src);
-    for (size_t i = 0; i < n; i++) {
-        char c = src[i];
-        if (c == '\\' && i + 1 < n) {
-            char x = src[i + 1];
-            if (x == 's')
-                tp_buf_puts(&b, in_class ? "\\s\\x{85}" : "[\\s\\x{85}]");
-            else if (x == 'S' && !in_class)
-                tp_buf_puts(&b, "[^\\s\\x{85}]");
-            else
-                tp_buf_append(&b, src + i, 2);
-            i++;
-            continue;
-        }
-        if (c == '[' && !in_class) {
-            in_class = true;
-            tp_buf_append(&b, "[", 1);
-            if (i + 1 < n && src[i + 1] == '^')
-                tp_buf_append(&b, src + ++i, 1);
-            if (i + 1 < n && src[i + 1] == ']') /* a leading ] is literal */
-                tp_buf_append(&b, src + ++i, 1);
-            continue;
-        }
-        if (c == '[' && in_class && i + 1 < n && src[i + 1] == ':') { /* [:alpha:] */
-            const char *end = strstr(src + i + 2, ":]");
-            if (end) {
-                size_t k = (size_t)(end - (src + i)) + 2;
-                tp_buf_append(&b, src + i, k);
-                i += k - 1;
-                continue;
-            }
-        }
-        if (c == ']' && in_class)
-            in_class = false;
-        tp_buf_append(&b, &c, 1);
-    }
-    int code;
-    PCRE2_SIZE off;
-    pcre2_code *re = pcre2_compile((PCRE2_SPTR)(b.data ? b.data : ""), b.len, PCRE2_UTF | PCRE2_UCP,
-                                   &code, &off, NULL);
-    tp_buf_free(&b);
-    if (!re) {
-        PCRE2_UCHAR msg[256];
-        pcre2_get_error_message(code, msg, sizeof msg);
-        return tp_error_set(l->err, TP_EINVAL, "%s: %s: invalid regex \"%s\": %s", l->name, path,
-                            src, (const char *)msg);
-    }
-    pcre2_jit_compile(re, PCRE2_JIT_COMPLETE); /* falls back to the interpreter */
-    *out = re;
-    return TP_OK;
-}
-
-/* {"String": "..."} or {"Regex": "..."} (Split, Replace). */
-static TpStatus ld_pattern(Ld *l, const cJSON *o, const char *path, Pattern *pat) {
-    char p[512];
-    tp_json_path_key(p, sizeof p, path, "pattern");
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "pattern");
-    if (!cJSON_IsObject(v))
-        return bad(l, p, "an object {\"String\": ...} or {\"Regex\": ...}", v);
-    const char *s;
-    size_t n;
-    if (cJSON_GetObjectItemCaseSensitive(v, "String")) {
-        TpStatus st = ld_str(l, v, p, "String", true, &s, &n);
-        if (st != TP_OK)
-            return st;
-        pat->kind = PAT_STRING;
-        pat->lit = s;
-        pat->lit_len = n;
-        return TP_OK;
-    }
-    if (cJSON_GetObjectItemCaseSensitive(v, "Regex")) {
-        TpStatus st = ld_str(l, v, p, "Regex", true, &s, &n);
-        if (st != TP_OK)
-            return st;
-        char rp[600];
-        tp_json_path_key(rp, sizeof rp, p, "Regex");
-        pat->kind = PAT_REGEX;
-        return ld_regex(l, rp, s, &pat->re);
-    }
-    return tp_error_set(l->err, TP_EINVAL, "%s: %s: expected a \"String\" or \"Regex\" key",
-                        l->name, p);
-}
-
-static const char *type_of(const cJSON *o) {
-    const cJSON *ty = cJSON_GetObjectItemCaseSensitive(o, "type");
-    return cJSON_IsString(ty) ? ty->valuestring : NULL;
-}
-
-static TpStatus need_type(Ld *l, const cJSON *o, const char *path, const char **ty) {
-    if (!cJSON_IsObject(o))
-        return bad(l, path, "an object", o);
-    *ty = type_of(o);
-    if (!*ty)
-        return tp_error_set(l->err, TP_EINVAL, "%s: %s.type: missing (expected a string)", l->name,
-                            path);
-    return TP_OK;
-}
-
-static Normalizer *push_norm(Tokenizer *t) {
-    t->norms = tp_xrealloc(t->norms, (size_t)(t->n_norms + 1) * sizeof *t->norms);
-    Normalizer *n = &t->norms[t->n_norms++];
-    memset(n, 0, sizeof *n);
-    return n;
-}
-
-/* A "Sequence" component: loads each element of o[key] with `each`. */
-typedef TpStatus (*LdEach)(Ld *l, const cJSON *o, const char *path, int depth);
-
-static TpStatus ld_sequence(Ld *l, const cJSON *o, const char *path, const char *key, int depth,
-                            LdEach each) {
-    const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, key);
-    char p[512];
-    tp_json_path_key(p, sizeof p, path, key);
-    if (!cJSON_IsArray(a))
-        return bad(l, p, "an array", a);
-    if (depth > 8)
-        return tp_error_set(l->err, TP_EINVAL, "%s: %s: Sequence nested too deep", l->name, p);
-    int i = 0;
-    for (const cJSON *c = a->child; c; c = c->next, i++) {
-        char q[600];
-        tp_json_path_index(q, sizeof q, p, i);
-        TpStatus st = each(l, c, q, depth + 1);
-        if (st != TP_OK)
-            return st;
-    }
-    return TP_OK;
-}
-
-static TpStatus ld_normalizer(Ld *l, const cJSON *o, const char *path, int depth) {
-    const char *ty;
-    TpStatus st = need_type(l, o, path, &ty);
-    if (st != TP_OK)
-        return st;
-    if (!strcmp(ty, "Sequence"))
-        return ld_sequence(l, o, path, "normalizers", depth, ld_normalizer);
-    Normalizer *n = push_norm(l->t);
-    if (!strcmp(ty, "Prepend")) {
-        n->kind = NORM_PREPEND;
-        return ld_str(l, o, path, "prepend", true, &n->str, &n->str_len);
-    }
-    if (!strcmp(ty, "Replace")) {
-        n->kind = NORM_REPLACE;
-        if ((st = ld_pattern(l, o, path, &n->pat)) != TP_OK)
-            return st;
-        return ld_str(l, o, path, "content", true, &n->str, &n->str_len);
-    }
-    static const struct {
-        const char *name;
-        NormKind kind;
-    } SIMPLE[] = {{"NFC", NORM_NFC},
-                  {"NFD", NORM_NFD},
-                  {"NFKC", NORM_NFKC},
-                  {"NFKD", NORM_NFKD},
-                  {"Lowercase", NORM_LOWERCASE},
-                  {"StripAccents", NORM_STRIP_ACCENTS}};
-    for (size_t i = 0; i < sizeof SIMPLE / sizeof SIMPLE[0]; i++)
-        if (!strcmp(ty, SIMPLE[i].name)) {
-            n->kind = SIMPLE[i].kind;
-            return TP_OK;
-        }
-    if (!strcmp(ty, "Strip")) {
-        n->kind = NORM_STRIP;
-        if ((st = ld_bool(l, o, path, "strip_left", true, &n->left)) != TP_OK)
-            return st;
-        return ld_bool(l, o, path, "strip_right", true, &n->right);
-    }
-    l->t->n_norms--;
-    return tp_error_set(l->err, TP_EINVAL,
-                        "%s: %s.type: unsupported normalizer \"%s\" (supported: Sequence, "
-                        "Prepend, Replace, Strip, NFC, NFD, NFKC, NFKD, Lowercase, "
-                        "StripAccents)",
-                        l->name, path, ty);
-}
-
-static PreTok *push_pre(Tokenizer *t) {
-    t->pres = tp_xrealloc(t->pres, (size_t)(t->n_pres + 1) * sizeof *t->pres);
-    PreTok *p = &t->pres[t->n_pres++];
-    memset(p, 0, sizeof *p);
-    return p;
-}
-
-static const char GPT2_PATTERN[] =
-    "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
-
-static TpStatus ld_prepend_scheme(Ld *l, const cJSON *o, const char *path, PrependScheme *out) {
-    const char *s;
-    TpStatus st = ld_str(l, o, path, "prepend_scheme", false, &s, NULL);
-    if (st != TP_OK)
-        return st;
-    bool aps = true;
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "add_prefix_space");
-    if ((st = ld_bool(l, o, path, "add_prefix_space", true, &aps)) != TP_OK)
-        return st;
-    *out = PREPEND_ALWAYS;
-    if (s) {
-        if (!strcmp(s, "always"))
-            *out = PREPEND_ALWAYS;
-        else if (!strcmp(s, "first"))
-            *out = PREPEND_FIRST;
-        else if (!strcmp(s, "never"))
-            *out = PREPEND_NEVER;
-        else
-            return tp_error_set(l->err, TP_EINVAL,
-                                "%s: %s.prepend_scheme: expected \"always\", \"first\" or "
-                                "\"never\", got \"%s\"",
-                                l->name, path, s);
-    }
-    if (v && cJSON_IsBool(v) && !aps)
-        *out = PREPEND_NEVER; /* legacy add_prefix_space: false */
-    return TP_OK;
-}
-
-static TpStatus ld_pretok(Ld *l, const cJSON *o, const char *path, int depth) {
-    const char *ty;
-    TpStatus st = need_type(l, o, path, &ty);
-    if (st != TP_OK)
-        return st;
-    Tokenizer *t = l->t;
-    if (!strcmp(ty, "Sequence"))
-        return ld_sequence(l, o, path, "pretokenizers", depth, ld_pretok);
-    PreTok *p = push_pre(t);
-    if (!strcmp(ty, "ByteLevel")) {
-        p->kind = PRE_BYTELEVEL;
-        if ((st = ld_bool(l, o, path, "add_prefix_space", true, &p->add_prefix_space)) != TP_OK)
-            return st;
-        if ((st = ld_bool(l, o, path, "use_regex", true, &p->use_regex)) != TP_OK)
-            return st;
-        if (p->use_regex && !t->gpt2_re)
-            return ld_regex(l, path, GPT2_PATTERN, &t->gpt2_re);
-        return TP_OK;
-    }
-    if (!strcmp(ty, "Split")) {
-        p->kind = PRE_SPLIT;
-        if ((st = ld_pattern(l, o, path, &p->pat)) != TP_OK)
-            return st;
-        if ((st = ld_bool(l, o, path, "invert", false, &p->invert)) != TP_OK)
-            return st;
-        const char *b;
-        if ((st = ld_str(l, o, path, "behavior", true, &b, NULL)) != TP_OK)
-            return st;
-        static const char *const names[] = {"Removed", "Isolated", "MergedWithPrevious",
-                                            "MergedWithNext", "Contiguous"};
-        for (int i = 0; i < 5; i++)
-            if (!strcmp(b, names[i])) {
-                p->behavior = (SplitBehavior)i;
-                return TP_OK;
-            }
-        return tp_error_set(l->err, TP_EINVAL,
-                            "%s: %s.behavior: expected Removed, Isolated, MergedWithPrevious, "
-                            "MergedWithNext or Contiguous, got \"%s\"",
-                            l->name, path, b);
-    }
-    if (!strcmp(ty, "Digits")) {
-        p->kind = PRE_DIGITS;
-        p->pat.kind = PAT_REGEX; /* Rust's char::is_numeric: categories Nd, Nl, No */
-        if ((st = ld_regex(l, path, "\\p{N}", &p->pat.re)) != TP_OK)
-            return st;
-        return ld_bool(l, o, path, "individual_digits", false, &p->individual);
-    }
-    if (!strcmp(ty, "Metaspace")) {
-        p->kind = PRE_METASPACE;
-        uint32_t cp;
-        if ((st = ld_char(l, o, path, "replacement", 0x2581, &cp)) != TP_OK)
-            return st;
-        p->rep_len = utf8_put(cp, p->rep);
-        if ((st = ld_bool(l, o, path, "split", true, &p->split)) != TP_OK)
-            return st;
-        return ld_prepend_scheme(l, o, path, &p->prepend);
-    }
-    t->n_pres--;
-    return tp_error_set(l->err, TP_EINVAL,
-                        "%s: %s.type: unsupported pre-tokenizer \"%s\" (supported: Sequence, "
-                        "ByteLevel, Split, Digits, Metaspace)",
-                        l->name, path, ty);
-}
-
-static Decoder *push_dec(Tokenizer *t) {
-    t->decs = tp_xrealloc(t->decs, (size_t)(t->n_decs + 1) * sizeof *t->decs);
-    Decoder *d = &t->decs[t->n_decs++];
-    memset(d, 0, sizeof *d);
-    return d;
-}
-
-static TpStatus ld_decoder(Ld *l, const cJSON *o, const char *path, int depth) {
-    const char *ty;
-    TpStatus st = need_type(l, o, path, &ty);
-    if (st != TP_OK)
-        return st;
-    Tokenizer *t = l->t;
-    if (!strcmp(ty, "Sequence"))
-        return ld_sequence(l, o, path, "decoders", depth, ld_decoder);
-    Decoder *d = push_dec(t);
-    if (!strcmp(ty, "ByteLevel")) {
-        d->kind = DEC_BYTELEVEL;
-        return TP_OK;
-    }
-    if (!strcmp(ty, "ByteFallback")) {
-        d->kind = DEC_BYTEFALLBACK;
-        return TP_OK;
-    }
-    if (!strcmp(ty, "Fuse")) {
-        d->kind = DEC_FUSE;
-        return TP_OK;
-    }
-    if (!strcmp(ty, "Replace")) {
-        d->kind = DEC_REPLACE;
-        if ((st = ld_pattern(l, o, path, &d->pat)) != TP_OK)
-            return st;
-        return ld_str(l, o, path, "content", true, &d->str, &d->str_len);
-    }
-    if (!strcmp(ty, "Strip")) {
-        d->kind = DEC_STRIP;
-        long long a, b;
-        if ((st = ld_char(l, o, path, "content", ' ', &d->ch)) != TP_OK)
-            return st;
-        if ((st = ld_int(l, o, path, "start", 0, 1 << 20, 0, &a)) != TP_OK)
-            return st;
-        if ((st = ld_int(l, o, path, "stop", 0, 1 << 20, 0, &b)) != TP_OK)
-            return st;
-        d->start = (int)a;
-        d->stop = (int)b;
-        return TP_OK;
-    }
-    if (!strcmp(ty, "Metaspace")) {
-        d->kind = DEC_METASPACE;
-        if ((st = ld_char(l, o, path, "replacement", 0x2581, &d->ch)) != TP_OK)
-            return st;
-        return ld_prepend_scheme(l, o, path, &d->prepend);
-    }
-    t->n_decs--;
-    return tp_error_set(l->err, TP_EINVAL,
-                        "%s: %s.type: unsupported decoder \"%s\" (supported: Sequence, "
-                        "ByteLevel, ByteFallback, Fuse, Replace, Strip, Metaspace)",
-                        l->name, path, ty);
 }
 
 /* Records piece s for id (first one wins). */
@@ -447,11 +74,11 @@ static void set_piece(Tokenizer *t, int id, const char *s, size_t n) {
 static TpStatus ld_vocab(Ld *l, const cJSON *model, int *max_id) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(model, "vocab");
     if (!cJSON_IsObject(v))
-        return bad(l, "$.model.vocab", "an object {token: id}", v);
+        return ld_bad(l, "$.model.vocab", "an object {token: id}", v);
     size_t count = 0;
     for (const cJSON *c = v->child; c; c = c->next)
         count++;
-    strmap_init(&l->t->vocab, count);
+    tp_strmap_init(&l->t->vocab, count, true);
     for (const cJSON *c = v->child; c; c = c->next) {
         int d = -1;
         if (!cJSON_IsNumber(c) || !tp_json_to_int(c->valuedouble, 0, TP_MAX_TOKEN_ID - 1, &d))
@@ -462,10 +89,10 @@ static TpStatus ld_vocab(Ld *l, const cJSON *model, int *max_id) {
                                 cJSON_IsNumber(c) ? "an out-of-range number"
                                                   : tp_json_type_name(c));
         const char *key = tp_arena_strdup(&l->t->arena, c->string ? c->string : "");
-        if (!utf8_valid(key, strlen(key)))
+        if (!tp_utf8_valid(key, strlen(key)))
             return tp_error_set(l->err, TP_EINVAL, "%s: $.model.vocab: a token is not valid UTF-8",
                                 l->name);
-        strmap_put(&l->t->vocab, key, strlen(key), (int32_t)d);
+        tp_strmap_put(&l->t->vocab, key, strlen(key), (int32_t)d);
         if ((int)d > *max_id)
             *max_id = (int)d;
     }
@@ -499,13 +126,13 @@ static TpStatus ld_merges(Ld *l, const cJSON *model) {
                             "write [] for a tokenizer that joins nothing)",
                             l->name);
     if (cJSON_IsNull(m)) {
-        pairmap_init(&t->merges, 0);
+        tp_u64map_init(&t->merges, 0);
         return TP_OK;
     }
     if (!cJSON_IsArray(m))
-        return bad(l, "$.model.merges", "an array", m);
+        return ld_bad(l, "$.model.merges", "an array", m);
     size_t count = (size_t)cJSON_GetArraySize(m);
-    pairmap_init(&t->merges, count);
+    tp_u64map_init(&t->merges, count);
     TpBuf join;
     tp_buf_init(&join);
     uint32_t rank = 0;
@@ -535,10 +162,11 @@ static TpStatus ld_merges(Ld *l, const cJSON *model) {
         } else {
             char p[64];
             snprintf(p, sizeof p, "$.model.merges[%u]", rank);
-            st = bad(l, p, "a string \"a b\" or a pair [\"a\", \"b\"]", c);
+            st = ld_bad(l, p, "a string \"a b\" or a pair [\"a\", \"b\"]", c);
             break;
         }
-        int32_t ia = strmap_get(&t->vocab, a, an), ib = strmap_get(&t->vocab, b, bn);
+        int32_t ia = (int32_t)tp_strmap_get(&t->vocab, a, an, -1),
+                ib = (int32_t)tp_strmap_get(&t->vocab, b, bn, -1);
         if (ia < 0 || ib < 0) {
             st = tp_error_set(l->err, TP_EINVAL,
                               "%s: $.model.merges[%u]: token \"%.*s\" is not in the vocab", l->name,
@@ -549,7 +177,7 @@ static TpStatus ld_merges(Ld *l, const cJSON *model) {
         join.len = 0;
         tp_buf_append(&join, a, an);
         tp_buf_append(&join, b + skip, bn - skip);
-        int32_t im = strmap_get(&t->vocab, join.data, join.len);
+        int32_t im = (int32_t)tp_strmap_get(&t->vocab, join.data, join.len, -1);
         if (im < 0) {
             st = tp_error_set(l->err, TP_EINVAL,
                               "%s: $.model.merges[%u]: merged token \"%.*s\" is not in the vocab",
@@ -566,8 +194,8 @@ static TpStatus ld_model(Ld *l, const cJSON *root, int *max_id) {
     Tokenizer *t = l->t;
     const cJSON *model = cJSON_GetObjectItemCaseSensitive(root, "model");
     if (!cJSON_IsObject(model))
-        return bad(l, "$.model", "an object", model);
-    const char *ty = type_of(model);
+        return ld_bad(l, "$.model", "an object", model);
+    const char *ty = ld_type_of(model);
     if (!ty && !cJSON_GetObjectItemCaseSensitive(model, "merges"))
         return tp_error_set(l->err, TP_EINVAL,
                             "%s: $.model.type: missing, and no merges (supported: BPE)", l->name);
@@ -594,7 +222,7 @@ static TpStatus ld_model(Ld *l, const cJSON *root, int *max_id) {
         return st;
     t->unk_id = -1;
     if (unk) {
-        t->unk_id = strmap_get(&t->vocab, unk, strlen(unk));
+        t->unk_id = (int32_t)tp_strmap_get(&t->vocab, unk, strlen(unk), -1);
         if (t->unk_id < 0)
             return tp_error_set(l->err, TP_EINVAL,
                                 "%s: $.model.unk_token: \"%s\" is not in the vocab", l->name, unk);
@@ -602,7 +230,7 @@ static TpStatus ld_model(Ld *l, const cJSON *root, int *max_id) {
     for (int b = 0; b < 256; b++) {
         char k[8];
         snprintf(k, sizeof k, "<0x%02X>", b);
-        t->byte_ids[b] = strmap_get(&t->vocab, k, 6);
+        t->byte_ids[b] = (int32_t)tp_strmap_get(&t->vocab, k, 6, -1);
     }
     return TP_OK;
 }
@@ -613,7 +241,7 @@ static TpStatus ld_added(Ld *l, const cJSON *root, int *max_id) {
     if (!a || cJSON_IsNull(a))
         return TP_OK;
     if (!cJSON_IsArray(a))
-        return bad(l, "$.added_tokens", "an array", a);
+        return ld_bad(l, "$.added_tokens", "an array", a);
     int n = cJSON_GetArraySize(a);
     t->added = tp_xcalloc((size_t)n + 1, sizeof *t->added);
     int i = 0;
@@ -621,7 +249,7 @@ static TpStatus ld_added(Ld *l, const cJSON *root, int *max_id) {
         char p[64];
         snprintf(p, sizeof p, "$.added_tokens[%d]", i);
         if (!cJSON_IsObject(c))
-            return bad(l, p, "an object", c);
+            return ld_bad(l, p, "an object", c);
         AddedToken *at = &t->added[t->n_added];
         long long id;
         bool present;
@@ -643,7 +271,7 @@ static TpStatus ld_added(Ld *l, const cJSON *root, int *max_id) {
             return st;
         if (at->len == 0)
             continue; /* huggingface/tokenizers ignores empty added tokens */
-        int32_t vid = strmap_get(&t->vocab, at->content, at->len);
+        int32_t vid = (int32_t)tp_strmap_get(&t->vocab, at->content, at->len, -1);
         at->id = vid >= 0 ? vid : (int)id;
         if (at->id > *max_id)
             *max_id = at->id;
@@ -726,7 +354,7 @@ static int special_id(const Tokenizer *t, const char *content) {
 /* TemplateProcessing (possibly inside a Sequence): BOS/EOS from its
  * "single" template. */
 static void ld_post(Tokenizer *t, const cJSON *pp, int depth) {
-    const char *ty = cJSON_IsObject(pp) ? type_of(pp) : NULL;
+    const char *ty = cJSON_IsObject(pp) ? ld_type_of(pp) : NULL;
     if (!ty || depth > 8)
         return;
     if (!strcmp(ty, "Sequence")) {
@@ -786,7 +414,7 @@ static TpStatus ld_config(Ld *l, const char *path) {
         return st;
     Ld cl = {t, path, l->err};
     if (!cJSON_IsObject(cfg)) {
-        st = bad(&cl, "$", "an object", cfg);
+        st = ld_bad(&cl, "$", "an object", cfg);
         cJSON_Delete(cfg);
         return st;
     }
@@ -827,7 +455,7 @@ static void guess_bos_eos(Tokenizer *t) {
 static TpStatus load_json(Tokenizer *t, const cJSON *root, TpError *err) {
     Ld l = {t, t->name, err};
     if (!cJSON_IsObject(root))
-        return bad(&l, "$", "an object", root);
+        return ld_bad(&l, "$", "an object", root);
     int max_id = -1;
     TpStatus st = ld_model(&l, root, &max_id);
     if (st == TP_OK)
@@ -838,12 +466,12 @@ static TpStatus load_json(Tokenizer *t, const cJSON *root, TpError *err) {
     t->pieces = tp_xcalloc((size_t)t->n_ids + 1, sizeof *t->pieces);
     t->piece_lens = tp_xcalloc((size_t)t->n_ids + 1, sizeof *t->piece_lens);
     t->flags = tp_xcalloc((size_t)t->n_ids + 1, 1);
-    strmap_init(&t->added_map, (size_t)t->n_added);
+    tp_strmap_init(&t->added_map, (size_t)t->n_added, true);
     for (int i = 0; i < t->n_added; i++) {
         AddedToken *a = &t->added[i];
         t->flags[a->id] |= TF_ADDED | (a->special ? TF_SPECIAL : 0);
         set_piece(t, a->id, a->content, a->len);
-        strmap_put(&t->added_map, a->content, a->len, a->id);
+        tp_strmap_put(&t->added_map, a->content, a->len, a->id);
     }
     for (size_t i = 0; i < t->vocab.cap; i++)
         if (t->vocab.keys[i])
@@ -948,9 +576,9 @@ static void pattern_free(Pattern *p) {
 void tokenizer_free(Tokenizer *t) {
     if (!t)
         return;
-    strmap_free(&t->vocab);
-    strmap_free(&t->added_map);
-    pairmap_free(&t->merges);
+    tp_strmap_free(&t->vocab);
+    tp_strmap_free(&t->added_map);
+    tp_u64map_free(&t->merges);
     free(t->pieces);
     free(t->piece_lens);
     free(t->flags);
@@ -1003,8 +631,8 @@ int tokenizer_token_id(const Tokenizer *t, const char *piece) {
     if (!piece)
         return -1;
     size_t n = strlen(piece);
-    int32_t id = strmap_get(&t->added_map, piece, n);
-    return id >= 0 ? id : strmap_get(&t->vocab, piece, n);
+    int32_t id = (int32_t)tp_strmap_get(&t->added_map, piece, n, -1);
+    return id >= 0 ? id : (int32_t)tp_strmap_get(&t->vocab, piece, n, -1);
 }
 
 bool tokenizer_is_special(const Tokenizer *t, int id) {

@@ -73,7 +73,7 @@ static int byte_token(const char *s, size_t n) {
 static void flush_bytes(Toks *out, TpBuf *bytes) {
     if (!bytes->len)
         return;
-    if (utf8_valid(bytes->data, bytes->len)) {
+    if (tp_utf8_valid(bytes->data, bytes->len)) {
         toks_push(out, bytes->data, bytes->len);
     } else {
         for (size_t i = 0; i < bytes->len; i++)
@@ -94,7 +94,7 @@ static void dec_one(const Decoder *d, const Toks *in, Toks *out, pcre2_match_dat
             bool ok = true;
             for (size_t j = 0; j < n && ok;) {
                 uint32_t cp;
-                size_t k = utf8_next((const unsigned char *)s + j, n - j, &cp);
+                size_t k = tp_utf8_next(s + j, n - j, &cp);
                 int b = k ? tk_cp_to_byte(cp) : -1;
                 if (b < 0) {
                     ok = false;
@@ -113,7 +113,7 @@ static void dec_one(const Decoder *d, const Toks *in, Toks *out, pcre2_match_dat
         {
             TpBuf fixed;
             tp_buf_init(&fixed);
-            utf8_append_lossy(&fixed, tmp.data ? tmp.data : "", tmp.len);
+            tp_utf8_append_lossy(&fixed, tmp.data ? tmp.data : "", tmp.len);
             toks_add(out, fixed.data, fixed.len);
             tp_buf_free(&fixed);
         }
@@ -152,7 +152,7 @@ static void dec_one(const Decoder *d, const Toks *in, Toks *out, pcre2_match_dat
         break;
     case DEC_STRIP: {
         char c[4];
-        size_t cl = utf8_put(d->ch, c);
+        size_t cl = tp_utf8_put(d->ch, c);
         for (size_t i = 0; i < in->n; i++) {
             const char *s = tok(in, i);
             size_t a = 0, b = in->len[i];
@@ -166,7 +166,7 @@ static void dec_one(const Decoder *d, const Toks *in, Toks *out, pcre2_match_dat
     }
     case DEC_METASPACE: {
         char c[4];
-        size_t cl = utf8_put(d->ch, c);
+        size_t cl = tp_utf8_put(d->ch, c);
         for (size_t i = 0; i < in->n; i++) {
             const char *s = tok(in, i);
             size_t n = in->len[i];
@@ -230,7 +230,7 @@ char *tokenizer_decode_len(const Tokenizer *t, const int *ids, int n, bool skip_
     /* vocab strings from the file need not be UTF-8: the result always is */
     TpBuf res;
     tp_buf_init(&res);
-    utf8_append_lossy(&res, out.data ? out.data : "", out.len);
+    tp_utf8_append_lossy(&res, out.data ? out.data : "", out.len);
     tp_buf_free(&out);
     toks_free(&a);
     toks_free(&b);

@@ -129,7 +129,7 @@ bool tk_pattern_find(const Pattern *pat, const char *s, size_t n, size_t from, p
         if (at >= n)
             return false;
         uint32_t cp;
-        size_t k = utf8_next((const unsigned char *)s + at, n - at, &cp);
+        size_t k = tp_utf8_next(s + at, n - at, &cp);
         from = at + (k ? k : 1);
     }
     return false;
@@ -230,7 +230,7 @@ static void norm_unicode(NormKind kind, const char *s, size_t n, TpBuf *out) {
 static void norm_lowercase(const char *s, size_t n, TpBuf *out) {
     for (size_t i = 0; i < n;) {
         uint32_t cp;
-        size_t k = utf8_next((const unsigned char *)s + i, n - i, &cp);
+        size_t k = tp_utf8_next(s + i, n - i, &cp);
         if (!k) { /* not reached on valid UTF-8 */
             buf_add(out, s + i, 1);
             i++;
@@ -241,7 +241,7 @@ static void norm_lowercase(const char *s, size_t n, TpBuf *out) {
             buf_add(out, "i\xCC\x87", 3);
         } else {
             utf8proc_int32_t lo = utf8proc_tolower((utf8proc_int32_t)cp);
-            buf_add(out, enc, utf8_put((uint32_t)lo, enc));
+            buf_add(out, enc, tp_utf8_put((uint32_t)lo, enc));
         }
         i += k;
     }
@@ -252,7 +252,7 @@ static void norm_lowercase(const char *s, size_t n, TpBuf *out) {
 static void norm_strip_accents(const char *s, size_t n, TpBuf *out) {
     for (size_t i = 0; i < n;) {
         uint32_t cp;
-        size_t k = utf8_next((const unsigned char *)s + i, n - i, &cp);
+        size_t k = tp_utf8_next(s + i, n - i, &cp);
         if (!k)
             k = 1;
         else {
@@ -292,16 +292,16 @@ static void norm_one(const Normalizer *nm, const TpBuf *in, TpBuf *out, pcre2_ma
         size_t a = 0, b = n;
         uint32_t cp;
         while (nm->left && a < b) {
-            size_t k = utf8_next((const unsigned char *)s + a, b - a, &cp);
+            size_t k = tp_utf8_next(s + a, b - a, &cp);
             if (!k || !uni_is_space(cp))
                 break;
             a += k;
         }
         while (nm->right && b > a) {
             size_t j = b - 1;
-            while (j > a && ((unsigned char)s[j] & 0xc0) == 0x80)
+            while (j > a && tp_utf8_is_cont((unsigned char)s[j]))
                 j--;
-            size_t k = utf8_next((const unsigned char *)s + j, b - j, &cp);
+            size_t k = tp_utf8_next(s + j, b - j, &cp);
             if (!k || !uni_is_space(cp))
                 break;
             b = j;
@@ -358,7 +358,7 @@ static bool is_word_char(const Tokenizer *t, const char *s, size_t n, pcre2_matc
 /* Start of the last character of s[0..n). */
 static size_t last_char(const char *s, size_t n) {
     size_t j = n - 1;
-    while (j > 0 && ((unsigned char)s[j] & 0xc0) == 0x80)
+    while (j > 0 && tp_utf8_is_cont((unsigned char)s[j]))
         j--;
     return j;
 }
@@ -399,7 +399,7 @@ static void split_added(Enc *e, const AddedSet *set, const char *s, size_t n, si
             size_t a = ms;
             while (a > 0) {
                 size_t j = last_char(s, a);
-                if (!utf8_next((const unsigned char *)s + j, a - j, &cp) || !uni_is_space(cp))
+                if (!tp_utf8_next(s + j, a - j, &cp) || !uni_is_space(cp))
                     break;
                 a = j;
             }
@@ -407,7 +407,7 @@ static void split_added(Enc *e, const AddedSet *set, const char *s, size_t n, si
         }
         if (hit->rstrip) {
             size_t k;
-            while (me < n && (k = utf8_next((const unsigned char *)s + me, n - me, &cp)) &&
+            while (me < n && (k = tp_utf8_next(s + me, n - me, &cp)) &&
                    uni_is_space(cp))
                 me += k;
             if (pos < me)
@@ -427,7 +427,7 @@ static void split_added(Enc *e, const AddedSet *set, const char *s, size_t n, si
 static void put_bytelevel(TpBuf *out, const char *s, size_t n) {
     for (size_t i = 0; i < n; i++) {
         char u[4];
-        size_t k = utf8_put(tk_byte_to_cp[(unsigned char)s[i]], u);
+        size_t k = tp_utf8_put(tk_byte_to_cp[(unsigned char)s[i]], u);
         tp_buf_append(out, u, k);
     }
 }
@@ -565,7 +565,7 @@ static void add_sym(Enc *e, size_t *n, int32_t id, size_t len) {
 
 /* The merge loop of models/bpe/word.rs merge_all (no dropout). */
 static void merge_all(Enc *e, size_t n) {
-    const PairMap *pm = &e->t->merges;
+    const TpU64Map *pm = &e->t->merges;
     Sym *y = e->syms;
     uint32_t rank;
     int32_t merged;
@@ -598,7 +598,7 @@ static void merge_all(Enc *e, size_t n) {
 static void bpe_word(Enc *e, const char *w, size_t n) {
     const Tokenizer *t = e->t;
     if (t->ignore_merges) {
-        int32_t id = strmap_get(&t->vocab, w, n);
+        int32_t id = (int32_t)tp_strmap_get(&t->vocab, w, n, -1);
         if (id >= 0) {
             ids_push(e, id);
             return;
@@ -608,7 +608,7 @@ static void bpe_word(Enc *e, const char *w, size_t n) {
     int32_t unk = -1;
     for (size_t i = 0; i < n;) {
         uint32_t cp;
-        size_t k = utf8_next((const unsigned char *)w + i, n - i, &cp);
+        size_t k = tp_utf8_next(w + i, n - i, &cp);
         if (!k)
             k = 1;
         const char *key = w + i;
@@ -624,7 +624,7 @@ static void bpe_word(Enc *e, const char *w, size_t n) {
             key = e->key.data;
             key_len = e->key.len;
         }
-        int32_t id = strmap_get(&t->vocab, key, key_len);
+        int32_t id = (int32_t)tp_strmap_get(&t->vocab, key, key_len, -1);
         if (id >= 0) {
             if (unk >= 0)
                 add_sym(e, &ns, unk, unk_len);
@@ -684,7 +684,7 @@ TpStatus tokenizer_encode(const Tokenizer *t, const char *text, size_t len, int 
     TpBuf a, b;
     tp_buf_init(&a);
     tp_buf_init(&b);
-    utf8_append_lossy(&a, text ? text : "", len);
+    tp_utf8_append_lossy(&a, text ? text : "", len);
     Pieces p = {0}, q = {0};
 
     /* 1. added tokens matched in the raw text */

@@ -1,5 +1,6 @@
-/* tokenizer_impl.h - what tokenizer.c (loading), tokenizer_encode.c and
- * tokenizer_decode.c share. Not a public header. */
+/* tokenizer_impl.h - what tokenizer.c and tokenizer_pipeline.c (loading),
+ * tokenizer_encode.c, tokenizer_decode.c, tokenizer_util.c and
+ * tokenizer_train.c share. Not a public header. */
 #ifndef TP_TOKENIZER_IMPL_H
 #define TP_TOKENIZER_IMPL_H
 
@@ -10,53 +11,24 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
+#include <cjson/cJSON.h>
+
 #include "tunepilot/arena.h"
 #include "tunepilot/buf.h"
+#include "tunepilot/hashmap.h"
 #include "tunepilot/tokenizer.h"
+#include "tunepilot/utf8.h"
 
-/* --- hash maps ---------------------------------------------------------- */
+/* --- merges -------------------------------------------------------------- */
 
-/* String (bytes, not NUL-terminated) -> id, open addressing. Keys are
- * borrowed (they live in the tokenizer's arena). */
-typedef struct StrMap {
-    const char **keys;
-    uint32_t *lens;
-    int32_t *vals;
-    size_t cap, n; /* cap is a power of two */
-} StrMap;
-
-void strmap_init(StrMap *m, size_t expected);
-void strmap_free(StrMap *m);
-/* Inserts or overwrites. */
-void strmap_put(StrMap *m, const char *key, size_t len, int32_t val);
-/* -1 if absent. */
-int32_t strmap_get(const StrMap *m, const char *key, size_t len);
-
-/* (left id, right id) -> (rank, merged id). */
-typedef struct PairMap {
-    uint64_t *keys; /* UINT64_MAX = empty */
-    uint32_t *ranks;
-    int32_t *merged;
-    size_t cap, n;
-} PairMap;
-
-void pairmap_init(PairMap *m, size_t expected);
-void pairmap_free(PairMap *m);
-void pairmap_put(PairMap *m, int32_t a, int32_t b, uint32_t rank, int32_t merged);
+/* The merge of (left id a, right id b): its rank and the merged id, in a map
+ * keyed by the pair. */
+void pairmap_put(TpU64Map *m, int32_t a, int32_t b, uint32_t rank, int32_t merged);
 /* False if absent. */
-bool pairmap_get(const PairMap *m, int32_t a, int32_t b, uint32_t *rank, int32_t *merged);
+bool pairmap_get(const TpU64Map *m, int32_t a, int32_t b, uint32_t *rank, int32_t *merged);
 
-/* --- UTF-8 -------------------------------------------------------------- */
+/* --- Unicode ------------------------------------------------------------ */
 
-/* Length of the valid UTF-8 sequence at s (n bytes available), 0 if the
- * bytes there are not one; *cp gets the code point. */
-size_t utf8_next(const unsigned char *s, size_t n, uint32_t *cp);
-/* Appends s like Rust's String::from_utf8_lossy: each maximal invalid
- * subpart becomes U+FFFD. */
-void utf8_append_lossy(TpBuf *b, const char *s, size_t n);
-bool utf8_valid(const char *s, size_t n);
-/* Encodes cp into out (4 bytes); returns the length. */
-size_t utf8_put(uint32_t cp, char *out);
 /* Unicode White_Space (what Rust's and Oniguruma's \s match). */
 bool uni_is_space(uint32_t cp);
 
@@ -162,9 +134,9 @@ struct Tokenizer {
     uint32_t *piece_lens;
     unsigned char *flags; /* per id: TF_SPECIAL, TF_ADDED */
     int n_ids;
-    StrMap vocab;     /* model vocab only */
-    StrMap added_map; /* added token content -> id */
-    PairMap merges;
+    TpStrMap vocab;     /* model vocab only (keys borrowed from the arena) */
+    TpStrMap added_map; /* added token content -> id (keys borrowed) */
+    TpU64Map merges;    /* (left id, right id) -> (rank, merged id): pairmap_put/get */
 
     /* BPE model options */
     int unk_id; /* -1 when no unk token */
@@ -209,5 +181,34 @@ TpStatus tk_normalize(const Tokenizer *t, const char *s, size_t n, TpBuf *out, p
  * [*ms, *me); false when none. A match-limit error sets *st. */
 bool tk_pattern_find(const Pattern *pat, const char *s, size_t n, size_t from, pcre2_match_data *md,
                      size_t *ms, size_t *me, TpStatus *st);
+
+/* --- loading (tokenizer.c; the pipeline's parts in tokenizer_pipeline.c) -- */
+
+/* Reading context: the tokenizer being filled, the file's name for messages,
+ * where errors go. */
+typedef struct Ld {
+    Tokenizer *t;
+    const char *name;
+    TpError *err;
+} Ld;
+
+/* "NAME: PATH: expected WHAT, got TYPE". */
+TpStatus ld_bad(Ld *l, const char *path, const char *what, const cJSON *got);
+/* Optional boolean (missing or null: def). */
+TpStatus ld_bool(Ld *l, const cJSON *o, const char *path, const char *key, bool def, bool *out);
+/* String field copied to the tokenizer's arena; NULL when missing or null and
+ * !required. Must be valid UTF-8 (it may be inserted into the text). */
+TpStatus ld_str(Ld *l, const cJSON *o, const char *path, const char *key, bool required,
+                const char **out, size_t *len);
+/* Compiles a regex from a tokenizer file (\s widened by U+0085, as
+ * Oniguruma's is); *out is the caller's to free. */
+TpStatus ld_regex(Ld *l, const char *path, const char *src, pcre2_code **out);
+/* o's "type" string, or NULL. */
+const char *ld_type_of(const cJSON *o);
+/* One normalizer, pre-tokenizer or decoder (a Sequence: each of its
+ * elements), appended to l->t's pipeline. */
+TpStatus ld_normalizer(Ld *l, const cJSON *o, const char *path, int depth);
+TpStatus ld_pretok(Ld *l, const cJSON *o, const char *path, int depth);
+TpStatus ld_decoder(Ld *l, const cJSON *o, const char *path, int depth);
 
 #endif

@@ -8,30 +8,16 @@
 
 #include <cjson/cJSON.h>
 
+#include "tokenizer_impl.h"
 #include "tunepilot/arena.h"
-#include "tunepilot/strset.h"
+#include "tunepilot/hashmap.h"
 #include "tunepilot/tokenizer.h"
 
-/* GPT-2's byte-to-character map (bytes_to_unicode): printable Latin-1 bytes
- * stand for themselves, the others for U+0100 onwards. */
+/* GPT-2's byte-to-character map (bytes_to_unicode, tk_byte_to_cp) as UTF-8
+ * strings. */
 static void byte_chars(char out[256][4]) {
-    int cp[256], n = 0;
-    bool direct[256] = {false};
     for (int b = 0; b < 256; b++)
-        direct[b] = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE);
-    for (int b = 0; b < 256; b++)
-        cp[b] = direct[b] ? b : 256 + n++;
-    for (int b = 0; b < 256; b++) {
-        int c = cp[b];
-        if (c < 0x80) {
-            out[b][0] = (char)c;
-            out[b][1] = '\0';
-        } else {
-            out[b][0] = (char)(0xC0 | (c >> 6));
-            out[b][1] = (char)(0x80 | (c & 0x3F));
-            out[b][2] = '\0';
-        }
-    }
+        out[b][tp_utf8_put(tk_byte_to_cp[b], out[b])] = '\0';
 }
 
 /* GPT-2's pre-tokenization on ASCII text (the corpus is ASCII):
@@ -79,13 +65,13 @@ typedef struct Word {
  * 256 + k. vocab[id] gets each token's byte-level string; returns the merge
  * count (fewer when no pair occurs twice). */
 static int learn_bpe(char *const *texts, int n_merges, char ***vocab_out, int (**merges_out)[2]) {
-    TpStrSet words = {0};
+    TpStrMap words = {0};
     for (int t = 0; texts[t]; t++) {
         const char *s = texts[t];
         size_t n = strlen(s);
         for (size_t i = 0; i < n;) {
             size_t len = gpt2_piece(s, n, i);
-            long slot = tp_strset_slot(&words, s + i, len, true);
+            long slot = tp_strmap_slot(&words, s + i, len, true);
             words.vals[slot]++;
             i += len;
         }
@@ -95,7 +81,7 @@ static int learn_bpe(char *const *texts, int n_merges, char ***vocab_out, int (*
     for (size_t i = 0; i < words.cap; i++) {
         if (!words.keys[i])
             continue;
-        size_t len = strlen(words.keys[i]);
+        size_t len = words.lens[i];
         w[nw].sym = tp_xmalloc(sizeof(int) * (len ? len : 1));
         for (size_t k = 0; k < len; k++)
             w[nw].sym[k] = (unsigned char)words.keys[i][k];
@@ -105,7 +91,7 @@ static int learn_bpe(char *const *texts, int n_merges, char ***vocab_out, int (*
     }
     /* (the hash table's order depends only on the keys inserted; ties
      * between pair counts go to the smallest pair of ids either way) */
-    tp_strset_free(&words);
+    tp_strmap_free(&words);
     char bc[256][4];
     byte_chars(bc);
     int V = 256 + n_merges;

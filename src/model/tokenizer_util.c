@@ -1,268 +1,31 @@
-/* tokenizer_util.c - the tokenizer's hash maps, UTF-8 helpers and the
- * byte-level alphabet. */
+/* tokenizer_util.c - the tokenizer's merge table, Unicode white space and
+ * the byte-level alphabet. */
 #include "tokenizer_impl.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-/* --- hash maps -------------------------------------------------------------- */
+/* --- merges ----------------------------------------------------------------- */
 
-static uint64_t hash_bytes(const char *s, size_t n) {
-    uint64_t h = 1469598103934665603ull; /* FNV-1a */
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 1099511628211ull;
-    }
-    return h ^ (h >> 29);
+/* The pair as one key, the rank and the merged id as one value. */
+static uint64_t pair_key(int32_t a, int32_t b) {
+    return ((uint64_t)(uint32_t)a << 32) | (uint32_t)b;
 }
 
-static size_t pow2_at_least(size_t n) {
-    size_t c = 16;
-    while (c < n)
-        c <<= 1;
-    return c;
+void pairmap_put(TpU64Map *m, int32_t a, int32_t b, uint32_t rank, int32_t merged) {
+    tp_u64map_put(m, pair_key(a, b), (int64_t)(((uint64_t)rank << 32) | (uint32_t)merged), true);
 }
 
-void strmap_init(StrMap *m, size_t expected) {
-    m->cap = pow2_at_least(expected * 2 + 1);
-    m->n = 0;
-    m->keys = tp_xcalloc(m->cap, sizeof *m->keys);
-    m->lens = tp_xcalloc(m->cap, sizeof *m->lens);
-    m->vals = tp_xcalloc(m->cap, sizeof *m->vals);
-}
-
-void strmap_free(StrMap *m) {
-    free(m->keys);
-    free(m->lens);
-    free(m->vals);
-    memset(m, 0, sizeof *m);
-}
-
-static void strmap_grow(StrMap *m) {
-    StrMap g;
-    strmap_init(&g, m->cap); /* doubles */
-    for (size_t i = 0; i < m->cap; i++)
-        if (m->keys[i])
-            strmap_put(&g, m->keys[i], m->lens[i], m->vals[i]);
-    strmap_free(m);
-    *m = g;
-}
-
-void strmap_put(StrMap *m, const char *key, size_t len, int32_t val) {
-    if ((m->n + 1) * 2 > m->cap)
-        strmap_grow(m);
-    size_t mask = m->cap - 1, i = (size_t)hash_bytes(key, len) & mask;
-    while (m->keys[i]) {
-        if (m->lens[i] == len && memcmp(m->keys[i], key, len) == 0) {
-            m->vals[i] = val;
-            return;
-        }
-        i = (i + 1) & mask;
-    }
-    m->keys[i] = key;
-    m->lens[i] = (uint32_t)len;
-    m->vals[i] = val;
-    m->n++;
-}
-
-int32_t strmap_get(const StrMap *m, const char *key, size_t len) {
-    if (!m->cap)
-        return -1;
-    size_t mask = m->cap - 1, i = (size_t)hash_bytes(key, len) & mask;
-    while (m->keys[i]) {
-        if (m->lens[i] == len && memcmp(m->keys[i], key, len) == 0)
-            return m->vals[i];
-        i = (i + 1) & mask;
-    }
-    return -1;
-}
-
-static uint64_t hash_pair(uint64_t k) {
-    k ^= k >> 33;
-    k *= 0xff51afd7ed558ccdull;
-    k ^= k >> 33;
-    k *= 0xc4ceb9fe1a85ec53ull;
-    return k ^ (k >> 33);
-}
-
-void pairmap_init(PairMap *m, size_t expected) {
-    m->cap = pow2_at_least(expected * 2 + 1);
-    m->n = 0;
-    m->keys = tp_xmalloc(m->cap * sizeof *m->keys);
-    memset(m->keys, 0xff, m->cap * sizeof *m->keys);
-    m->ranks = tp_xcalloc(m->cap, sizeof *m->ranks);
-    m->merged = tp_xcalloc(m->cap, sizeof *m->merged);
-}
-
-void pairmap_free(PairMap *m) {
-    free(m->keys);
-    free(m->ranks);
-    free(m->merged);
-    memset(m, 0, sizeof *m);
-}
-
-void pairmap_put(PairMap *m, int32_t a, int32_t b, uint32_t rank, int32_t merged) {
-    if ((m->n + 1) * 2 > m->cap) {
-        PairMap g;
-        pairmap_init(&g, m->cap);
-        for (size_t i = 0; i < m->cap; i++)
-            if (m->keys[i] != UINT64_MAX)
-                pairmap_put(&g, (int32_t)(m->keys[i] >> 32), (int32_t)(m->keys[i] & 0xffffffffu),
-                            m->ranks[i], m->merged[i]);
-        pairmap_free(m);
-        *m = g;
-    }
-    uint64_t k = ((uint64_t)(uint32_t)a << 32) | (uint32_t)b;
-    size_t mask = m->cap - 1, i = (size_t)hash_pair(k) & mask;
-    while (m->keys[i] != UINT64_MAX && m->keys[i] != k)
-        i = (i + 1) & mask;
-    if (m->keys[i] == UINT64_MAX)
-        m->n++;
-    m->keys[i] = k;
-    m->ranks[i] = rank;
-    m->merged[i] = merged;
-}
-
-bool pairmap_get(const PairMap *m, int32_t a, int32_t b, uint32_t *rank, int32_t *merged) {
-    if (!m->cap)
+bool pairmap_get(const TpU64Map *m, int32_t a, int32_t b, uint32_t *rank, int32_t *merged) {
+    int64_t v;
+    if (!tp_u64map_get(m, pair_key(a, b), &v))
         return false;
-    uint64_t k = ((uint64_t)(uint32_t)a << 32) | (uint32_t)b;
-    size_t mask = m->cap - 1, i = (size_t)hash_pair(k) & mask;
-    while (m->keys[i] != UINT64_MAX) {
-        if (m->keys[i] == k) {
-            *rank = m->ranks[i];
-            *merged = m->merged[i];
-            return true;
-        }
-        i = (i + 1) & mask;
-    }
-    return false;
-}
-
-/* --- UTF-8 ------------------------------------------------------------------ */
-
-size_t utf8_next(const unsigned char *s, size_t n, uint32_t *cp) {
-    if (n == 0)
-        return 0;
-    unsigned char c = s[0];
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    }
-    size_t need;
-    unsigned char lo = 0x80, hi = 0xbf; /* allowed range of the second byte */
-    if (c >= 0xc2 && c <= 0xdf) {
-        need = 2;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        need = 3;
-        if (c == 0xe0)
-            lo = 0xa0;
-        else if (c == 0xed)
-            hi = 0x9f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        need = 4;
-        if (c == 0xf0)
-            lo = 0x90;
-        else if (c == 0xf4)
-            hi = 0x8f;
-    } else {
-        return 0;
-    }
-    if (n < need || s[1] < lo || s[1] > hi)
-        return 0;
-    for (size_t i = 2; i < need; i++)
-        if (s[i] < 0x80 || s[i] > 0xbf)
-            return 0;
-    uint32_t v = c & (need == 2 ? 0x1f : need == 3 ? 0x0f : 0x07);
-    for (size_t i = 1; i < need; i++)
-        v = (v << 6) | (s[i] & 0x3f);
-    *cp = v;
-    return need;
-}
-
-/* Length of the maximal prefix of an invalid sequence at s (at least 1),
- * following the Unicode "maximal subpart" practice Rust uses. */
-static size_t utf8_invalid_len(const unsigned char *s, size_t n) {
-    unsigned char c = s[0];
-    size_t need;
-    unsigned char lo = 0x80, hi = 0xbf;
-    if (c >= 0xc2 && c <= 0xdf)
-        need = 2;
-    else if (c >= 0xe0 && c <= 0xef) {
-        need = 3;
-        lo = c == 0xe0 ? 0xa0 : 0x80;
-        hi = c == 0xed ? 0x9f : 0xbf;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        need = 4;
-        lo = c == 0xf0 ? 0x90 : 0x80;
-        hi = c == 0xf4 ? 0x8f : 0xbf;
-    } else
-        return 1;
-    size_t i = 1;
-    if (i < n && i < need && s[i] >= lo && s[i] <= hi) {
-        i++;
-        while (i < n && i < need && s[i] >= 0x80 && s[i] <= 0xbf)
-            i++;
-    }
-    return i;
-}
-
-void utf8_append_lossy(TpBuf *b, const char *s, size_t n) {
-    const unsigned char *u = (const unsigned char *)s;
-    size_t i = 0, run = 0; /* run: start of the pending valid stretch */
-    while (i < n) {
-        uint32_t cp;
-        size_t k = utf8_next(u + i, n - i, &cp);
-        if (k) {
-            i += k;
-            continue;
-        }
-        if (i > run)
-            tp_buf_append(b, s + run, i - run);
-        tp_buf_append(b, "\xEF\xBF\xBD", 3);
-        i += utf8_invalid_len(u + i, n - i);
-        run = i;
-    }
-    if (n > run)
-        tp_buf_append(b, s + run, n - run);
-    if (!b->data)
-        tp_buf_append(b, "", 0);
-}
-
-bool utf8_valid(const char *s, size_t n) {
-    const unsigned char *u = (const unsigned char *)s;
-    for (size_t i = 0; i < n;) {
-        uint32_t cp;
-        size_t k = utf8_next(u + i, n - i, &cp);
-        if (!k)
-            return false;
-        i += k;
-    }
+    *rank = (uint32_t)((uint64_t)v >> 32);
+    *merged = (int32_t)(uint32_t)v;
     return true;
 }
 
-size_t utf8_put(uint32_t cp, char *out) {
-    if (cp < 0x80) {
-        out[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        out[0] = (char)(0xc0 | (cp >> 6));
-        out[1] = (char)(0x80 | (cp & 0x3f));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        out[0] = (char)(0xe0 | (cp >> 12));
-        out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-        out[2] = (char)(0x80 | (cp & 0x3f));
-        return 3;
-    }
-    out[0] = (char)(0xf0 | (cp >> 18));
-    out[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-    out[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-    out[3] = (char)(0x80 | (cp & 0x3f));
-    return 4;
-}
+/* --- Unicode ---------------------------------------------------------------- */
 
 bool uni_is_space(uint32_t cp) {
     return (cp >= 0x09 && cp <= 0x0d) || cp == 0x20 || cp == 0x85 || cp == 0xa0 || cp == 0x1680 ||

@@ -241,10 +241,6 @@ static void release(Req *r) {
     r->list = NULL;
 }
 
-static double finite_quantile(double *x, int n, double q) {
-    return n ? tp_quantile(x, n, q) : NAN;
-}
-
 static void aggregate(ProbeResult *r) {
     int n = r->n_requests, k = 0, kt = 0;
     double *ttft = tp_xcalloc((size_t)n + 1, sizeof *ttft);
@@ -265,12 +261,12 @@ static void aggregate(ProbeResult *r) {
             r->tokens_estimated = true;
     }
     r->error_rate = n ? (double)r->n_errors / n : NAN;
-    r->ttft_p50_ms = finite_quantile(ttft, k, 0.5);
-    r->ttft_p95_ms = finite_quantile(ttft, k, 0.95);
-    r->latency_p50_ms = finite_quantile(lat, k, 0.5);
-    r->latency_p95_ms = finite_quantile(lat, k, 0.95);
-    r->latency_p99_ms = finite_quantile(lat, k, 0.99);
-    r->tokens_per_s_p50 = finite_quantile(tps, kt, 0.5);
+    r->ttft_p50_ms = tp_quantile(ttft, k, 0.5);
+    r->ttft_p95_ms = tp_quantile(ttft, k, 0.95);
+    r->latency_p50_ms = tp_quantile(lat, k, 0.5);
+    r->latency_p95_ms = tp_quantile(lat, k, 0.95);
+    r->latency_p99_ms = tp_quantile(lat, k, 0.99);
+    r->tokens_per_s_p50 = tp_quantile(tps, kt, 0.5);
     free(ttft);
     free(lat);
     free(tps);

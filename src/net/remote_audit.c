@@ -10,11 +10,10 @@
 #include "tunepilot/fileio.h"
 #include "tunepilot/jsonl.h"
 #include "tunepilot/remote.h"
+#include "tunepilot/utf8.h"
 
 long long remote_approx_tokens(const char *s) {
-    long long cp = 0;
-    for (const unsigned char *p = (const unsigned char *)s; p && *p; p++)
-        cp += (*p & 0xC0) != 0x80; /* count code points, not bytes */
+    long long cp = (long long)tp_utf8_count(s); /* code points, not bytes */
     return (cp + 3) / 4;
 }
 

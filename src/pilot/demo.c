@@ -111,7 +111,7 @@ TpStatus demo_build(const DemoBuildOptions *o, const TrainSink *sink, volatile s
 
     /* 1. the corpus, and the tokenizer learned from it */
     char **texts = NULL;
-    TpStrSet seen = {0};
+    TpStrMap seen = {0};
     st = demo_write_corpus(corpus, o->seed * 7919 + 1, o->corpus_records, &texts, &seen, err);
     int vocab = 0, merges = 0;
     if (st == TP_OK) {
@@ -130,7 +130,7 @@ TpStatus demo_build(const DemoBuildOptions *o, const TrainSink *sink, volatile s
     /* 2. the task data, none of its tickets in the corpus */
     if (st == TP_OK)
         st = demo_write_task(tickets, o->seed * 7919 + 2, o->tickets, &seen, err);
-    tp_strset_free(&seen);
+    tp_strmap_free(&seen);
     if (st == TP_OK)
         train_sink_emit(sink, "info", "task: %d tickets routed to %d teams (%d each) -> %s",
                         o->tickets, DEMO_N_TEAMS, o->tickets / DEMO_N_TEAMS, tickets);

@@ -6,17 +6,17 @@
 #include <stdint.h>
 
 #include "tunepilot/error.h"
-#include "tunepilot/strset.h"
+#include "tunepilot/hashmap.h"
 
 /* The task data set: n tickets (n / DEMO_N_TEAMS per team) as chat JSONL,
  * none in avoid (may be NULL) nor repeated. */
-TpStatus demo_write_task(const char *path, uint64_t seed, int n, const TpStrSet *avoid,
+TpStatus demo_write_task(const char *path, uint64_t seed, int n, const TpStrMap *avoid,
                          TpError *err);
 /* The corpus: transcripts "Customer: <ticket>\nAgent: <reply>" (some
  * tickets alone) as prompt/completion JSONL. *texts gets every transcript
  * (NULL-terminated, the caller frees each and the array) and tickets every
  * ticket text. */
 TpStatus demo_write_corpus(const char *path, uint64_t seed, int n, char ***texts,
-                           TpStrSet *tickets, TpError *err);
+                           TpStrMap *tickets, TpError *err);
 
 #endif

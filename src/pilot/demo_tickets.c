@@ -637,7 +637,7 @@ static void add_json_line(TpBuf *b, cJSON *o) {
 }
 
 /* Tickets of the task data set: per team n / DEMO_N_TEAMS, none in avoid nor repeated. */
-TpStatus demo_write_task(const char *path, uint64_t seed, int n, const TpStrSet *avoid,
+TpStatus demo_write_task(const char *path, uint64_t seed, int n, const TpStrMap *avoid,
                          TpError *err) {
     if (n < DEMO_N_TEAMS || n % DEMO_N_TEAMS)
         return tp_error_set(err, TP_EINVAL, "tickets: expected a multiple of %d, got %d",
@@ -652,7 +652,7 @@ TpStatus demo_write_task(const char *path, uint64_t seed, int n, const TpStrSet 
         team[i] = team[j];
         team[j] = t;
     }
-    TpStrSet seen = {0};
+    TpStrMap seen = {0};
     TpBuf b;
     tp_buf_init(&b);
     for (int i = 0; i < n; i++) {
@@ -660,8 +660,8 @@ TpStatus demo_write_task(const char *path, uint64_t seed, int n, const TpStrSet 
         for (int tries = 0; tries < 1000; tries++) {
             t = demo_ticket(&r, team[i]);
             size_t len = strlen(t);
-            if ((!avoid || tp_strset_slot((TpStrSet *)avoid, t, len, false) < 0) &&
-                tp_strset_slot(&seen, t, len, false) < 0)
+            if ((!avoid || tp_strmap_get(avoid, t, len, -1) < 0) &&
+                tp_strmap_get(&seen, t, len, -1) < 0)
                 break;
             free(t);
             t = NULL;
@@ -669,7 +669,7 @@ TpStatus demo_write_task(const char *path, uint64_t seed, int n, const TpStrSet 
         if (!t) {
             t = demo_ticket(&r, team[i]); /* practically unreachable */
         }
-        tp_strset_slot(&seen, t, strlen(t), true);
+        tp_strmap_slot(&seen, t, strlen(t), true);
         TpBuf u;
         tp_buf_init(&u);
         tp_buf_puts(&u, DEMO_INSTRUCTION);
@@ -690,7 +690,7 @@ TpStatus demo_write_task(const char *path, uint64_t seed, int n, const TpStrSet 
     }
     TpStatus st = write_lines(path, &b, err);
     tp_buf_free(&b);
-    tp_strset_free(&seen);
+    tp_strmap_free(&seen);
     free(team);
     return st;
 }
@@ -704,7 +704,7 @@ TpStatus demo_write_tickets(const char *path, uint64_t seed, int n, TpError *err
  * completion. texts collects every transcript (for the tokenizer) and
  * tickets every ticket text (kept out of the task data). */
 TpStatus demo_write_corpus(const char *path, uint64_t seed, int n, char ***texts,
-                           TpStrSet *tickets, TpError *err) {
+                           TpStrMap *tickets, TpError *err) {
     TpRng r;
     tp_rng_seed(&r, seed);
     TpBuf b;
@@ -715,7 +715,7 @@ TpStatus demo_write_corpus(const char *path, uint64_t seed, int n, char ***texts
         Slots sl;
         fill_slots(&r, &sl);
         char *t = ticket_text(&r, team, &sl);
-        tp_strset_slot(tickets, t, strlen(t), true);
+        tp_strmap_slot(tickets, t, strlen(t), true);
         TpBuf x;
         tp_buf_init(&x);
         tp_buf_puts(&x, "Customer: ");

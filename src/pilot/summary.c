@@ -1,6 +1,7 @@
 /* summary.c - a completed pilot's summary: the one writer and the one reader
  * of the JSON recorded with the run (see pilot.h, PilotSummary). */
 #include <math.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,55 +13,65 @@
 #include "tunepilot/json.h"
 #include "tunepilot/pilot.h"
 
-static cJSON *score_json(const PilotScore *e) {
-    cJSON *o = cJSON_CreateObject();
-    tp_json_add_num(o, "loss", e->loss);
-    tp_json_add_num(o, "accuracy", e->accuracy);
-    cJSON_AddNumberToObject(o, "examples", e->examples);
-    return o;
-}
+/* The summary's plain fields, in the order they are written: one table
+ * serves the writer and the reader. A number is written as null when it is
+ * not finite and read as NAN when missing; a count is read as -1 unless it is
+ * a whole number >= 0; a text is cut to its field and read as "" when
+ * missing. */
+typedef enum { SF_NUM, SF_COUNT, SF_TEXT } FieldKind;
 
-char *pilot_summary_json(const PilotSummary *s) {
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddItemToObject(o, "base", score_json(&s->base));
-    cJSON_AddItemToObject(o, "tuned", score_json(&s->tuned));
-    cJSON_AddStringToObject(o, "examples", s->examples ? s->examples : "");
-    cJSON_AddStringToObject(o, "export_dir", s->export_dir);
-    cJSON_AddStringToObject(o, "template", s->template_name);
-    cJSON_AddNumberToObject(o, "n_train", (double)s->n_train);
-    cJSON_AddNumberToObject(o, "n_eval", (double)s->n_eval);
-    cJSON_AddNumberToObject(o, "n_truncated", (double)s->n_truncated);
-    cJSON_AddNumberToObject(o, "n_params", (double)s->n_params);
-    cJSON_AddNumberToObject(o, "n_trainable", (double)s->n_trainable);
-    tp_json_add_num(o, "frozen_bytes_per_weight", s->frozen_bytes_per_weight);
-    tp_json_add_num(o, "tokens_per_s", s->tokens_per_s);
-    tp_json_add_num(o, "achieved_gflops", s->achieved_gflops);
-    const PilotFullRun *f = &s->full_run;
-    cJSON *fr = cJSON_AddObjectToObject(o, "full_run");
-    cJSON_AddNumberToObject(fr, "epochs", f->epochs);
-    cJSON_AddNumberToObject(fr, "tokens", f->tokens);
-    cJSON_AddNumberToObject(fr, "flops_per_token", f->flops_per_token);
-    cJSON_AddNumberToObject(fr, "total_flops", f->total_flops);
-    tp_json_add_num(fr, "here_hours", f->here_hours);
-    tp_json_add_num(fr, "here_tokens_per_s", f->here_tokens_per_s);
-    cJSON *g = cJSON_AddArrayToObject(fr, "gpus");
-    if (!isnan(f->gpu_utilization)) {
-        cJSON_AddNumberToObject(fr, "gpu_utilization", f->gpu_utilization);
-        cJSON_AddStringToObject(fr, "gpu_utilization_source", f->gpu_utilization_source);
+typedef struct Field {
+    const char *key;
+    FieldKind kind;
+    size_t off, size; /* where in the record; size: a text's buffer */
+} Field;
+
+#define NUM(T, m, key) {key, SF_NUM, offsetof(T, m), 0}
+#define COUNT(T, m, key) {key, SF_COUNT, offsetof(T, m), 0}
+#define TEXT(T, m, key) {key, SF_TEXT, offsetof(T, m), sizeof((T *)0)->m}
+
+static const Field TOP[] = {
+    TEXT(PilotSummary, export_dir, "export_dir"),
+    TEXT(PilotSummary, template_name, "template"),
+    COUNT(PilotSummary, n_train, "n_train"),
+    COUNT(PilotSummary, n_eval, "n_eval"),
+    COUNT(PilotSummary, n_truncated, "n_truncated"),
+    COUNT(PilotSummary, n_params, "n_params"),
+    COUNT(PilotSummary, n_trainable, "n_trainable"),
+    NUM(PilotSummary, frozen_bytes_per_weight, "frozen_bytes_per_weight"),
+    NUM(PilotSummary, tokens_per_s, "tokens_per_s"),
+    NUM(PilotSummary, achieved_gflops, "achieved_gflops"),
+};
+
+static const Field FULL_RUN[] = {
+    NUM(PilotFullRun, epochs, "epochs"),
+    NUM(PilotFullRun, tokens, "tokens"),
+    NUM(PilotFullRun, flops_per_token, "flops_per_token"),
+    NUM(PilotFullRun, total_flops, "total_flops"),
+    NUM(PilotFullRun, here_hours, "here_hours"),
+    NUM(PilotFullRun, here_tokens_per_s, "here_tokens_per_s"),
+};
+
+static const Field GPU_RUN[] = {
+    TEXT(PilotGpuRun, gpu, "gpu"),
+    NUM(PilotGpuRun, hours, "hours"),
+    NUM(PilotGpuRun, usd, "usd"),
+    TEXT(PilotGpuRun, cloud, "cloud"),
+    NUM(PilotGpuRun, usd_per_hour, "usd_per_hour"),
+};
+
+#define N_OF(a) (sizeof a / sizeof a[0])
+
+static void put_fields(cJSON *o, const void *rec, const Field *f, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        const char *at = (const char *)rec + f[i].off;
+        if (f[i].kind == SF_NUM)
+            tp_json_add_num(o, f[i].key, *(const double *)at);
+        else if (f[i].kind == SF_COUNT)
+            cJSON_AddNumberToObject(o, f[i].key, (double)*(const long long *)at);
+        else
+            cJSON_AddStringToObject(o, f[i].key, at);
     }
-    for (int i = 0; i < f->n_gpus; i++) {
-        const PilotGpuRun *r = &f->gpus[i];
-        cJSON *e = cJSON_CreateObject();
-        cJSON_AddStringToObject(e, "gpu", r->gpu);
-        cJSON_AddNumberToObject(e, "hours", r->hours);
-        cJSON_AddNumberToObject(e, "usd", r->usd);
-        cJSON_AddStringToObject(e, "cloud", r->cloud);
-        cJSON_AddNumberToObject(e, "usd_per_hour", r->usd_per_hour);
-        cJSON_AddItemToArray(g, e);
-    }
-    char *text = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
-    return text;
 }
 
 static double num(const cJSON *o, const char *key) {
@@ -81,6 +92,50 @@ static void text(char *dst, size_t n, const cJSON *o, const char *key) {
     snprintf(dst, n, "%s", cJSON_IsString(x) ? x->valuestring : "");
 }
 
+static void get_fields(const cJSON *o, void *rec, const Field *f, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        char *at = (char *)rec + f[i].off;
+        if (f[i].kind == SF_NUM)
+            *(double *)at = num(o, f[i].key);
+        else if (f[i].kind == SF_COUNT)
+            *(long long *)at = count(o, f[i].key);
+        else
+            text(at, f[i].size, o, f[i].key);
+    }
+}
+
+static cJSON *score_json(const PilotScore *e) {
+    cJSON *o = cJSON_CreateObject();
+    tp_json_add_num(o, "loss", e->loss);
+    tp_json_add_num(o, "accuracy", e->accuracy);
+    cJSON_AddNumberToObject(o, "examples", e->examples);
+    return o;
+}
+
+char *pilot_summary_json(const PilotSummary *s) {
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddItemToObject(o, "base", score_json(&s->base));
+    cJSON_AddItemToObject(o, "tuned", score_json(&s->tuned));
+    cJSON_AddStringToObject(o, "examples", s->examples ? s->examples : "");
+    put_fields(o, s, TOP, N_OF(TOP));
+    const PilotFullRun *f = &s->full_run;
+    cJSON *fr = cJSON_AddObjectToObject(o, "full_run");
+    put_fields(fr, f, FULL_RUN, N_OF(FULL_RUN));
+    cJSON *g = cJSON_AddArrayToObject(fr, "gpus");
+    if (!isnan(f->gpu_utilization)) {
+        cJSON_AddNumberToObject(fr, "gpu_utilization", f->gpu_utilization);
+        cJSON_AddStringToObject(fr, "gpu_utilization_source", f->gpu_utilization_source);
+    }
+    for (int i = 0; i < f->n_gpus; i++) {
+        cJSON *e = cJSON_CreateObject();
+        put_fields(e, &f->gpus[i], GPU_RUN, N_OF(GPU_RUN));
+        cJSON_AddItemToArray(g, e);
+    }
+    char *text = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    return text;
+}
+
 static void score(const cJSON *o, PilotScore *e) {
     e->loss = num(o, "loss");
     e->accuracy = num(o, "accuracy");
@@ -99,24 +154,10 @@ TpStatus pilot_summary_parse(const char *json, const char *name, PilotSummary *o
     score(cJSON_GetObjectItemCaseSensitive(o, "tuned"), &out->tuned);
     const cJSON *ex = cJSON_GetObjectItemCaseSensitive(o, "examples");
     out->examples = tp_xstrdup(cJSON_IsString(ex) ? ex->valuestring : "");
-    text(out->export_dir, sizeof out->export_dir, o, "export_dir");
-    text(out->template_name, sizeof out->template_name, o, "template");
-    out->n_train = count(o, "n_train");
-    out->n_eval = count(o, "n_eval");
-    out->n_truncated = count(o, "n_truncated");
-    out->n_params = count(o, "n_params");
-    out->n_trainable = count(o, "n_trainable");
-    out->frozen_bytes_per_weight = num(o, "frozen_bytes_per_weight");
-    out->tokens_per_s = num(o, "tokens_per_s");
-    out->achieved_gflops = num(o, "achieved_gflops");
+    get_fields(o, out, TOP, N_OF(TOP));
     const cJSON *fr = cJSON_GetObjectItemCaseSensitive(o, "full_run");
     PilotFullRun *f = &out->full_run;
-    f->epochs = num(fr, "epochs");
-    f->tokens = num(fr, "tokens");
-    f->flops_per_token = num(fr, "flops_per_token");
-    f->total_flops = num(fr, "total_flops");
-    f->here_hours = num(fr, "here_hours");
-    f->here_tokens_per_s = num(fr, "here_tokens_per_s");
+    get_fields(fr, f, FULL_RUN, N_OF(FULL_RUN));
     f->gpu_utilization = num(fr, "gpu_utilization");
     text(f->gpu_utilization_source, sizeof f->gpu_utilization_source, fr,
          "gpu_utilization_source");
@@ -124,16 +165,10 @@ TpStatus pilot_summary_parse(const char *json, const char *name, PilotSummary *o
     int n = cJSON_IsArray(gpus) ? cJSON_GetArraySize(gpus) : 0;
     f->gpus = tp_xcalloc((size_t)(n > 0 ? n : 1), sizeof *f->gpus);
     cJSON_ArrayForEach(g, gpus) {
-        const cJSON *id = cJSON_GetObjectItemCaseSensitive(g, "gpu");
-        double h = num(g, "hours");
-        if (!cJSON_IsString(id) || !(h >= 0)) /* an entry without a GPU or hours is no estimate */
+        /* an entry without a GPU or hours is no estimate */
+        if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(g, "gpu")) || !(num(g, "hours") >= 0))
             continue;
-        PilotGpuRun *r = &f->gpus[f->n_gpus++];
-        text(r->gpu, sizeof r->gpu, g, "gpu");
-        text(r->cloud, sizeof r->cloud, g, "cloud");
-        r->hours = h;
-        r->usd = num(g, "usd");
-        r->usd_per_hour = num(g, "usd_per_hour");
+        get_fields(g, &f->gpus[f->n_gpus++], GPU_RUN, N_OF(GPU_RUN));
     }
     cJSON_Delete(o);
     return TP_OK;

@@ -12,6 +12,7 @@
 #include "tunepilot/assets.h"
 #include "tunepilot/fileio.h"
 #include "tunepilot/json.h"
+#include "tunepilot/text.h"
 
 const char *const PRICING_TABLES[5] = {"api_models", "finetune", "gpus", "rag", "rules"};
 
@@ -727,14 +728,6 @@ static int edit_distance(const char *a, const char *b) {
     return row[lb];
 }
 
-static bool contains_ci(const char *hay, const char *needle) {
-    size_t n = strlen(needle);
-    for (; *hay; hay++)
-        if (!strncasecmp(hay, needle, n))
-            return true;
-    return n == 0;
-}
-
 typedef struct Cand {
     const char *name;
     int score;
@@ -742,7 +735,7 @@ typedef struct Cand {
 
 static void consider(Cand best[3], const char *query, const char *name) {
     int d = edit_distance(query, name);
-    if (contains_ci(name, query) || contains_ci(query, name))
+    if (tp_text_contains_ci(name, query) || tp_text_contains_ci(query, name))
         d = d < 2 ? d : 2;
     int limit = (int)strlen(query) / 3;
     if (limit < 3)

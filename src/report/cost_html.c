@@ -17,29 +17,6 @@ static void usd(double v, char *out, size_t n) { report_usd(v, out, n); }
 
 static void ms_text(double v, char *out, size_t n) { svg_value_label(v, SVG_UNIT_MS, out, n); }
 
-static void th(TpBuf *b, const char *scope, const char *cls, const char *s) {
-    tp_buf_printf(b, "<th scope=\"%s\"%s%s%s>", scope, cls ? " class=\"" : "", cls ? cls : "",
-                  cls ? "\"" : "");
-    html_esc(b, s);
-    tp_buf_puts(b, "</th>");
-}
-
-static void td(TpBuf *b, const char *cls, const char *s) {
-    tp_buf_printf(b, "<td%s%s%s>", cls ? " class=\"" : "", cls ? cls : "", cls ? "\"" : "");
-    html_esc(b, s);
-    tp_buf_puts(b, "</td>");
-}
-
-/* The failed checks of an option, "slo, context", or "" when feasible. */
-static void failed_checks(const CostOptionResult *r, char *out, size_t size) {
-    out[0] = '\0';
-    size_t used = 0;
-    for (int c = 0; c < COST_N_CHECKS; c++)
-        if (r->checks[c].status == COST_FAIL)
-            used += (size_t)snprintf(out + used, used < size ? size - used : 0, "%s%s",
-                                     used ? ", " : "", cost_check_name((CostCheckId)c));
-}
-
 static void summary(TpBuf *b, const CostScenario *sc, const CostProjection *p,
                     const SeriesCost *s) {
     int best = s->best, n = p->n_options, cheapest = cost_cheapest(p, false);
@@ -66,7 +43,7 @@ static void summary(TpBuf *b, const CostScenario *sc, const CostProjection *p,
     if (cheapest >= 0 && cheapest != best) {
         char t2[64], why[128];
         usd(p->options[cheapest].horizon_total_usd, t2, sizeof t2);
-        failed_checks(&p->options[cheapest], why, sizeof why);
+        cost_failed_checks(&p->options[cheapest], false, ", ", why, sizeof why);
         tp_buf_puts(b, " <strong>");
         html_esc(b, sc->options[cheapest].id);
         tp_buf_puts(b, "</strong> would cost less (");
@@ -84,7 +61,7 @@ static void summary(TpBuf *b, const CostScenario *sc, const CostProjection *p,
             if (p->options[i].feasible)
                 continue;
             char why[128];
-            failed_checks(&p->options[i], why, sizeof why);
+            cost_failed_checks(&p->options[i], false, ", ", why, sizeof why);
             tp_buf_puts(b, k++ ? "; " : "");
             html_esc(b, sc->options[i].id);
             tp_buf_puts(b, " (");
@@ -164,15 +141,13 @@ static void meta_list(TpBuf *b, const CostScenario *sc, const CostProjection *p,
 }
 
 static void options_table(TpBuf *b, const CostScenario *sc, const CostProjection *p, int best) {
-    tp_buf_puts(b, "<div class=\"scroll\"><table>\n<caption>Each option in month 1 and over the "
-                   "horizon</caption>\n<thead><tr>");
+    html_table_begin(b, NULL, "Each option in month 1 and over the horizon");
     char tot[48];
     snprintf(tot, sizeof tot, "%d-month total", p->horizon_months);
     const char *head[] = {"option", "kind", "$ per request", "$ per 1k requests", "$ per day",
                           "one-time", tot, "p50 ms", "p95 ms", "feasible", "replicas at peak"};
-    for (int c = 0; c < 11; c++)
-        th(b, "col", c < 2 ? "l" : NULL, head[c]);
-    tp_buf_puts(b, "</tr></thead>\n<tbody>\n");
+    html_th_cols(b, head, 11, 2);
+    html_table_body(b);
     for (int i = 0; i < p->n_options; i++) {
         const CostOptionResult *r = &p->options[i];
         char v[8][48];
@@ -190,21 +165,21 @@ static void options_table(TpBuf *b, const CostScenario *sc, const CostProjection
         tp_buf_puts(b, "<tr>");
         char id[160];
         snprintf(id, sizeof id, "%s", sc->options[i].id);
-        th(b, "row", NULL, id);
-        td(b, "l", cost_option_kind_name(sc->options[i].kind));
+        html_th(b, "row", NULL, id);
+        html_td(b, "l", cost_option_kind_name(sc->options[i].kind));
         for (int k = 0; k < 7; k++)
-            td(b, NULL, v[k]);
+            html_td(b, NULL, v[k]);
         char why[128], cellv[160];
-        failed_checks(r, why, sizeof why);
+        cost_failed_checks(r, false, ", ", why, sizeof why);
         if (r->feasible)
             snprintf(cellv, sizeof cellv, i == best ? "yes, cheapest" : "yes");
         else
             snprintf(cellv, sizeof cellv, "no: %s%s", why, i == best ? " (cheapest)" : "");
-        td(b, r->feasible ? NULL : "bad", cellv);
-        td(b, NULL, v[7]);
+        html_td(b, r->feasible ? NULL : "bad", cellv);
+        html_td(b, NULL, v[7]);
         tp_buf_puts(b, "</tr>\n");
     }
-    tp_buf_puts(b, "</tbody></table></div>\n");
+    html_table_end(b);
 }
 
 static void cumulative_chart(TpBuf *b, const CostScenario *sc, const CostProjection *p,
@@ -300,26 +275,25 @@ static void component_chart(TpBuf *b, const CostScenario *sc, const CostProjecti
                 "people: maintenance hours.",
                 &c, draw_bar, table_bar);
     /* one-time costs, not in any month */
-    tp_buf_puts(b, "<div class=\"scroll\"><table>\n<caption>One-time costs by component "
-                   "(month 0 of the first chart)</caption>\n<thead><tr>");
-    th(b, "col", "l", "option");
+    html_table_begin(b, NULL, "One-time costs by component (month 0 of the first chart)");
+    html_th(b, "col", "l", "option");
     for (int q = 0; q < COST_N_COMPONENTS; q++)
-        th(b, "col", NULL, segs[q]);
-    th(b, "col", NULL, "total");
-    tp_buf_puts(b, "</tr></thead>\n<tbody>\n");
+        html_th(b, "col", NULL, segs[q]);
+    html_th(b, "col", NULL, "total");
+    html_table_body(b);
     for (int i = 0; i < n; i++) {
         char s[48];
         tp_buf_puts(b, "<tr>");
-        th(b, "row", NULL, sc->options[i].id);
+        html_th(b, "row", NULL, sc->options[i].id);
         for (int q = 0; q < COST_N_COMPONENTS; q++) {
             usd(p->options[i].component_one_time_usd[q], s, sizeof s);
-            td(b, NULL, s);
+            html_td(b, NULL, s);
         }
         usd(p->options[i].one_time_usd, s, sizeof s);
-        td(b, NULL, s);
+        html_td(b, NULL, s);
         tp_buf_puts(b, "</tr>\n");
     }
-    tp_buf_puts(b, "</tbody></table></div>\n");
+    html_table_end(b);
     free(v);
     free(names);
     free(cats);
@@ -383,13 +357,11 @@ static void uncertainty_table(TpBuf *b, const CostScenario *sc, const CostProjec
                      "Monte Carlo draw picks every range uniformly (seed %llu, %d draws); the "
                      "table gives the 10th, 50th and 90th percentiles.</p>\n",
                   sc->n_ranges, (unsigned long long)p->seed, p->draws);
-    tp_buf_puts(b, "<div class=\"scroll\"><table>\n<caption>P10 / P50 / P90 over the "
-                   "draws</caption>\n<thead><tr>");
+    html_table_begin(b, NULL, "P10 / P50 / P90 over the draws");
     const char *head[] = {"option", "total P10", "total P50", "total P90", "$/request P50",
                           "p95 ms P10", "p95 ms P50", "p95 ms P90", "share meeting SLO"};
-    for (int c = 0; c < 9; c++)
-        th(b, "col", c == 0 ? "l" : NULL, head[c]);
-    tp_buf_puts(b, "</tr></thead>\n<tbody>\n");
+    html_th_cols(b, head, 9, 1);
+    html_table_body(b);
     for (int i = 0; i < p->n_options; i++) {
         const CostOptionResult *r = &p->options[i];
         char s[8][48];
@@ -405,46 +377,42 @@ static void uncertainty_table(TpBuf *b, const CostScenario *sc, const CostProjec
         else
             snprintf(s[7], 48, "-");
         tp_buf_puts(b, "<tr>");
-        th(b, "row", NULL, sc->options[i].id);
+        html_th(b, "row", NULL, sc->options[i].id);
         for (int k = 0; k < 8; k++)
-            td(b, NULL, s[k]);
+            html_td(b, NULL, s[k]);
         tp_buf_puts(b, "</tr>\n");
     }
-    tp_buf_puts(b, "</tbody></table></div>\n");
+    html_table_end(b);
 }
 
 static void feasibility_table(TpBuf *b, const CostScenario *sc, const CostProjection *p) {
     tp_buf_puts(b, "<h2 id=\"feasibility\">Feasibility</h2>\n<p>Checked before price: an option "
                    "that fails a check is never called the cheapest. A check without the data "
-                   "it needs is unknown and does not rule an option out.</p>\n"
-                   "<div class=\"scroll\"><table class=\"src\">\n<caption>Each option's checks"
-                   "</caption>\n<thead><tr>");
-    th(b, "col", NULL, "option");
-    th(b, "col", NULL, "check");
-    th(b, "col", NULL, "result");
-    th(b, "col", NULL, "why");
-    tp_buf_puts(b, "</tr></thead>\n<tbody>\n");
+                   "it needs is unknown and does not rule an option out.</p>\n");
+    html_table_begin(b, "src", "Each option's checks");
+    html_th_cols(b, (const char *const[]){"option", "check", "result", "why"}, 4, 0);
+    html_table_body(b);
     for (int i = 0; i < p->n_options; i++) {
         const CostOptionResult *r = &p->options[i];
         for (int c = 0; c < COST_N_CHECKS; c++) {
             tp_buf_puts(b, "<tr>");
-            th(b, "row", NULL, sc->options[i].id);
-            td(b, NULL, cost_check_name((CostCheckId)c));
-            td(b, r->checks[c].status == COST_FAIL ? "bad" : NULL,
+            html_th(b, "row", NULL, sc->options[i].id);
+            html_td(b, NULL, cost_check_name((CostCheckId)c));
+            html_td(b, r->checks[c].status == COST_FAIL ? "bad" : NULL,
                cost_check_status_name(r->checks[c].status));
-            td(b, NULL, r->checks[c].reason);
+            html_td(b, NULL, r->checks[c].reason);
             tp_buf_puts(b, "</tr>\n");
         }
         for (int w = 0; w < r->n_warnings; w++) {
             tp_buf_puts(b, "<tr>");
-            th(b, "row", NULL, sc->options[i].id);
-            td(b, NULL, "note");
-            td(b, NULL, "warning");
-            td(b, NULL, r->warnings[w]);
+            html_th(b, "row", NULL, sc->options[i].id);
+            html_td(b, NULL, "note");
+            html_td(b, NULL, "warning");
+            html_td(b, NULL, r->warnings[w]);
             tp_buf_puts(b, "</tr>\n");
         }
     }
-    tp_buf_puts(b, "</tbody></table></div>\n");
+    html_table_end(b);
 }
 
 static void break_even_table(TpBuf *b, const CostScenario *sc, const CostProjection *p) {
@@ -452,25 +420,24 @@ static void break_even_table(TpBuf *b, const CostScenario *sc, const CostProject
                      "row's option stays no dearer than the column's: 0 means never dearer, "
                      "a dash means still dearer after %d months.</p>\n",
                   p->horizon_months);
-    tp_buf_puts(b, "<div class=\"scroll\"><table>\n<caption>Break-even month, row against "
-                   "column</caption>\n<thead><tr>");
-    th(b, "col", "l", "option");
+    html_table_begin(b, NULL, "Break-even month, row against column");
+    html_th(b, "col", "l", "option");
     for (int i = 0; i < p->n_options; i++)
-        th(b, "col", NULL, sc->options[i].id);
-    tp_buf_puts(b, "</tr></thead>\n<tbody>\n");
+        html_th(b, "col", NULL, sc->options[i].id);
+    html_table_body(b);
     for (int a = 0; a < p->n_options; a++) {
         tp_buf_puts(b, "<tr>");
-        th(b, "row", NULL, sc->options[a].id);
+        html_th(b, "row", NULL, sc->options[a].id);
         for (int c = 0; c < p->n_options; c++) {
             char s[16] = "";
             int v = p->options[a].break_even_month[c];
             if (a != c)
                 snprintf(s, sizeof s, v < 0 ? "-" : "%d", v);
-            td(b, NULL, s);
+            html_td(b, NULL, s);
         }
         tp_buf_puts(b, "</tr>\n");
     }
-    tp_buf_puts(b, "</tbody></table></div>\n");
+    html_table_end(b);
 }
 
 static bool same(const char *a, const char *b) {
@@ -482,13 +449,10 @@ static void sources_table(TpBuf *b, const CostScenario *sc, const ReportPricing 
                           const ReportMeta *meta) {
     tp_buf_puts(b, "<h2 id=\"sources\">Sources</h2>\n<p>Where each price and rule of thumb "
                    "comes from, with the date it was read. Figures typed into the scenario say "
-                   "so.</p>\n<div class=\"scroll\"><table class=\"src\">\n<caption>Prices and "
-                   "rules used</caption>\n<thead><tr>");
-    th(b, "col", NULL, "figure");
-    th(b, "col", NULL, "used by");
-    th(b, "col", NULL, "source");
-    th(b, "col", NULL, "as of");
-    tp_buf_puts(b, "</tr></thead>\n<tbody>\n");
+                   "so.</p>\n");
+    html_table_begin(b, "src", "Prices and rules used");
+    html_th_cols(b, (const char *const[]){"figure", "used by", "source", "as of"}, 4, 0);
+    html_table_body(b);
     for (int i = 0; i < sc->n_options; i++)
         for (int s = 0; s < sc->options[i].n_sources; s++) {
             const CostSource *src = &sc->options[i].sources[s];
@@ -520,14 +484,14 @@ static void sources_table(TpBuf *b, const CostScenario *sc, const ReportPricing 
             html_esc(b, src->as_of ? src->as_of : "-");
             tp_buf_puts(b, "</td></tr>\n");
         }
-    tp_buf_puts(b, "</tbody></table></div>\n");
-    tp_buf_printf(b, "<h3>How the projection is computed</h3>\n<div class=\"scroll\"><table "
-                     "class=\"src\">\n<caption>The model's rules (tunepilot %s, README: Cost "
-                     "model)</caption>\n<thead><tr>",
-                  meta && meta->version ? meta->version : "");
-    th(b, "col", NULL, "rule");
-    th(b, "col", NULL, "value");
-    tp_buf_puts(b, "</tr></thead>\n<tbody>\n");
+    html_table_end(b);
+    char caption[160];
+    snprintf(caption, sizeof caption, "The model's rules (tunepilot %s, README: Cost model)",
+             meta && meta->version ? meta->version : "");
+    tp_buf_puts(b, "<h3>How the projection is computed</h3>\n");
+    html_table_begin(b, "src", caption);
+    html_th_cols(b, (const char *const[]){"rule", "value"}, 2, 0);
+    html_table_body(b);
     static const char *const RULES[][2] = {
         {"month", "365/12 days; traffic in month k is requests/day x (1 + growth)^k x 365/12"},
         {"GPU month", "730 hours"},
@@ -552,7 +516,8 @@ static void sources_table(TpBuf *b, const CostScenario *sc, const ReportPricing 
     html_esc(b, pr->label ? pr->label : "bundled tables");
     tp_buf_printf(b, " (snapshot %lld%s", pr->snapshot_id, pr->as_of ? ", as of " : "");
     html_esc(b, pr->as_of ? pr->as_of : "");
-    tp_buf_puts(b, ")</td></tr>\n</tbody></table></div>\n");
+    tp_buf_puts(b, ")</td></tr>\n");
+    html_table_end(b);
 }
 
 char *report_cost_html(const CostScenario *sc, const CostProjection *p, const ReportPricing *pr,

@@ -195,16 +195,6 @@ static cJSON *option_json(const CostScenario *sc, const CostProjection *p, int i
 }
 
 /* The failed checks of an option, "context, slo", or "" when feasible. */
-static void failed_checks(const CostOptionResult *r, char *out, size_t size) {
-    out[0] = '\0';
-    for (int c = 0; c < COST_N_CHECKS; c++) {
-        if (r->checks[c].status != COST_FAIL)
-            continue;
-        size_t n = strlen(out);
-        snprintf(out + n, size - n, "%s%s", n ? ", " : "", cost_check_name((CostCheckId)c));
-    }
-}
-
 cJSON *report_cost_json(const CostScenario *sc, const CostProjection *p, const ReportPricing *pr) {
     cJSON *j = cJSON_CreateObject();
     cJSON_AddStringToObject(j, "kind", "tunepilot.cost_projection");
@@ -308,7 +298,7 @@ static void option_cells(const CostScenario *sc, const CostProjection *p, int i,
     else
         snprintf(cells[10], 48, "-");
     char failed[48];
-    failed_checks(r, failed, sizeof failed);
+    cost_failed_checks(r, false, ", ", failed, sizeof failed);
     snprintf(cells[11], 48, "%s%s", r->feasible ? "yes" : "NO: ", failed);
 }
 
@@ -350,7 +340,7 @@ static void table(TpBuf *b, const CostScenario *sc, const CostProjection *p, boo
     }
     if (any >= 0 && any != best) {
         char failed[48];
-        failed_checks(&p->options[any], failed, sizeof failed);
+        cost_failed_checks(&p->options[any], false, ", ", failed, sizeof failed);
         report_usd(p->options[any].horizon_total_usd, total, sizeof total);
         tp_buf_printf(b, "(%s costs less, %s, but is infeasible: %s)\n", sc->options[any].id,
                       total, failed);
@@ -500,7 +490,7 @@ static void csv(TpBuf *b, const CostScenario *sc, const CostProjection *p) {
         tp_buf_printf(b, ",%s", !sc->has_slo ? "" : r->slo_met ? "true" : "false");
         csv_num(b, r->replicas_at_peak > 0 ? r->replicas_at_peak : NAN);
         char failed[64];
-        failed_checks(r, failed, sizeof failed);
+        cost_failed_checks(r, false, ", ", failed, sizeof failed);
         tp_buf_printf(b, ",%s,", r->feasible ? "true" : "false");
         csv_field(b, failed);
         const CostQuantiles *qs[2] = {&r->q_horizon_total_usd, &r->q_latency_p95_ms};

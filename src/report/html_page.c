@@ -139,6 +139,37 @@ void html_link(TpBuf *b, const char *text) {
     }
 }
 
+void html_th(TpBuf *b, const char *scope, const char *cls, const char *text) {
+    tp_buf_printf(b, "<th scope=\"%s\"%s%s%s>", scope, cls ? " class=\"" : "", cls ? cls : "",
+                  cls ? "\"" : "");
+    html_esc(b, text ? text : "");
+    tp_buf_puts(b, "</th>");
+}
+
+void html_td(TpBuf *b, const char *cls, const char *text) {
+    tp_buf_printf(b, "<td%s%s%s>", cls ? " class=\"" : "", cls ? cls : "", cls ? "\"" : "");
+    html_esc(b, text ? text : "");
+    tp_buf_puts(b, "</td>");
+}
+
+void html_table_begin(TpBuf *b, const char *cls, const char *caption) {
+    tp_buf_printf(b, "<div class=\"scroll\"><table%s%s%s>\n<caption>%s</caption>\n<thead><tr>",
+                  cls ? " class=\"" : "", cls ? cls : "", cls ? "\"" : "", caption);
+}
+
+void html_th_cols(TpBuf *b, const char *const *texts, int n, int n_left) {
+    for (int c = 0; c < n; c++)
+        html_th(b, "col", c < n_left ? "l" : NULL, texts[c]);
+}
+
+void html_table_body(TpBuf *b) {
+    tp_buf_puts(b, "</tr></thead>\n<tbody>\n");
+}
+
+void html_table_end(TpBuf *b) {
+    tp_buf_puts(b, "</tbody></table></div>\n");
+}
+
 void html_figure(TpBuf *b, const char *caption, const void *chart, HtmlChartFn draw,
                  HtmlChartFn table) {
     tp_buf_puts(b, "<figure>\n");

@@ -22,18 +22,6 @@ static void table_bar(TpBuf *b, const void *c) {
     svg_bar_table(b, c);
 }
 
-static void th(TpBuf *b, const char *scope, const char *s) {
-    tp_buf_printf(b, "<th scope=\"%s\">", scope);
-    html_esc(b, s ? s : "");
-    tp_buf_puts(b, "</th>");
-}
-
-static void td(TpBuf *b, const char *cls, const char *s) {
-    tp_buf_printf(b, "<td%s%s%s>", cls ? " class=\"" : "", cls ? cls : "", cls ? "\"" : "");
-    html_esc(b, s ? s : "");
-    tp_buf_puts(b, "</td>");
-}
-
 static void verdicts(TpBuf *b, const Review *r) {
     tp_buf_puts(b, "<h2 id=\"verdicts\">Verdicts</h2>\n");
     for (int i = 0; i < r->n_frameworks; i++) {
@@ -79,20 +67,16 @@ static void verdicts(TpBuf *b, const Review *r) {
             tp_buf_puts(b, ".</p>\n");
         }
         if (f->n_trace) {
-            tp_buf_puts(b, "<details><summary>How the verdict was reached</summary>\n"
-                           "<div class=\"scroll\"><table class=\"src\">\n<caption>The rules in "
-                           "order</caption>\n<thead><tr>");
-            th(b, "col", "rule");
-            th(b, "col", "fired");
-            th(b, "col", "verdict");
-            th(b, "col", "because");
-            tp_buf_puts(b, "</tr></thead>\n<tbody>\n");
+            tp_buf_puts(b, "<details><summary>How the verdict was reached</summary>\n");
+            html_table_begin(b, "src", "The rules in order");
+            html_th_cols(b, (const char *const[]){"rule", "fired", "verdict", "because"}, 4, 0);
+            html_table_body(b);
             for (int k = 0; k < f->n_trace; k++) {
                 const ReviewTraceItem *t = &f->trace[k];
                 tp_buf_puts(b, "<tr>");
-                th(b, "row", t->rule);
-                td(b, NULL, t->fired);
-                td(b, t->decided ? "bad" : NULL, t->verdict ? t->verdict : "-");
+                html_th(b, "row", NULL, t->rule);
+                html_td(b, NULL, t->fired);
+                html_td(b, t->decided ? "bad" : NULL, t->verdict ? t->verdict : "-");
                 tp_buf_puts(b, "<td>");
                 for (int c = 0; c < t->n_because; c++) {
                     tp_buf_puts(b, c ? "; " : "");
@@ -100,7 +84,8 @@ static void verdicts(TpBuf *b, const Review *r) {
                 }
                 tp_buf_puts(b, "</td></tr>\n");
             }
-            tp_buf_puts(b, "</tbody></table></div></details>\n");
+            html_table_end(b);
+            tp_buf_puts(b, "</details>\n");
         }
         if (f->source) {
             tp_buf_puts(b, "<p>Framework source: ");
@@ -116,18 +101,14 @@ static void verdicts(TpBuf *b, const Review *r) {
 }
 
 static void options_table(TpBuf *b, const Review *r) {
-    tp_buf_puts(b, "<h2 id=\"options\">Options</h2>\n<div class=\"scroll\"><table>\n<caption>"
-                   "Cost, latency and feasibility</caption>\n<thead><tr>");
+    tp_buf_puts(b, "<h2 id=\"options\">Options</h2>\n");
+    html_table_begin(b, NULL, "Cost, latency and feasibility");
     char tot[48];
     snprintf(tot, sizeof tot, "%d-month total", r->horizon_months);
     const char *head[] = {"option", "kind", "model", "first month", "one-time", tot,
                           "$ per 1k requests", "p95 ms", "feasible"};
-    for (int c = 0; c < 9; c++) {
-        tp_buf_printf(b, "<th scope=\"col\"%s>", c < 3 ? " class=\"l\"" : "");
-        html_esc(b, head[c]);
-        tp_buf_puts(b, "</th>");
-    }
-    tp_buf_puts(b, "</tr></thead>\n<tbody>\n");
+    html_th_cols(b, head, 9, 3);
+    html_table_body(b);
     for (int i = 0; i < r->n_options; i++) {
         const ReviewOption *o = &r->options[i];
         char v[5][48], id[160], feas[200] = "yes";
@@ -148,17 +129,17 @@ static void options_table(TpBuf *b, const Review *r) {
                  : i == r->cheapest        ? " (cheapest)"
                                            : "");
         tp_buf_puts(b, "<tr>");
-        th(b, "row", id);
-        td(b, "l", o->kind);
-        td(b, "l", o->model ? o->model : "-");
+        html_th(b, "row", NULL, id);
+        html_td(b, "l", o->kind);
+        html_td(b, "l", o->model ? o->model : "-");
         for (int k = 0; k < 3; k++)
-            td(b, NULL, v[k]);
-        td(b, NULL, v[3]);
-        td(b, NULL, v[4]);
-        td(b, o->feasible ? NULL : "bad", feas);
+            html_td(b, NULL, v[k]);
+        html_td(b, NULL, v[3]);
+        html_td(b, NULL, v[4]);
+        html_td(b, o->feasible ? NULL : "bad", feas);
         tp_buf_puts(b, "</tr>\n");
     }
-    tp_buf_puts(b, "</tbody></table></div>\n");
+    html_table_end(b);
 }
 
 static void charts(TpBuf *b, const Review *r) {
@@ -221,35 +202,31 @@ static void charts(TpBuf *b, const Review *r) {
 }
 
 static void feasibility(TpBuf *b, const Review *r) {
-    tp_buf_puts(b, "<h2 id=\"feasibility\">Feasibility</h2>\n<div class=\"scroll\"><table "
-                   "class=\"src\">\n<caption>Each option's checks and notes</caption>\n"
-                   "<thead><tr>");
-    th(b, "col", "option");
-    th(b, "col", "check");
-    th(b, "col", "result");
-    th(b, "col", "why");
-    tp_buf_puts(b, "</tr></thead>\n<tbody>\n");
+    tp_buf_puts(b, "<h2 id=\"feasibility\">Feasibility</h2>\n");
+    html_table_begin(b, "src", "Each option's checks and notes");
+    html_th_cols(b, (const char *const[]){"option", "check", "result", "why"}, 4, 0);
+    html_table_body(b);
     for (int i = 0; i < r->n_options; i++) {
         const ReviewOption *o = &r->options[i];
         for (int c = 0; c < o->n_checks; c++) {
             tp_buf_puts(b, "<tr>");
-            th(b, "row", o->id);
-            td(b, NULL, o->checks[c].rule);
-            td(b, o->checks[c].status == REVIEW_FAIL ? "bad" : NULL,
+            html_th(b, "row", NULL, o->id);
+            html_td(b, NULL, o->checks[c].rule);
+            html_td(b, o->checks[c].status == REVIEW_FAIL ? "bad" : NULL,
                status_text(o->checks[c].status));
-            td(b, NULL, o->checks[c].reason);
+            html_td(b, NULL, o->checks[c].reason);
             tp_buf_puts(b, "</tr>\n");
         }
         for (int w = 0; w < o->n_warnings; w++) {
             tp_buf_puts(b, "<tr>");
-            th(b, "row", o->id);
-            td(b, NULL, "note");
-            td(b, NULL, "warning");
-            td(b, NULL, o->warnings[w]);
+            html_th(b, "row", NULL, o->id);
+            html_td(b, NULL, "note");
+            html_td(b, NULL, "warning");
+            html_td(b, NULL, o->warnings[w]);
             tp_buf_puts(b, "</tr>\n");
         }
     }
-    tp_buf_puts(b, "</tbody></table></div>\n");
+    html_table_end(b);
 }
 
 static void evals_table(TpBuf *b, const Review *r) {
@@ -264,11 +241,12 @@ static void evals_table(TpBuf *b, const Review *r) {
         html_esc(b, r->eval_question2_text);
         tp_buf_puts(b, ".</p>\n");
     }
-    tp_buf_puts(b, "<div class=\"table\"><table><caption>Scores on the pilot's held-out "
-                   "examples, with 95% intervals</caption><thead><tr><th scope=\"col\">model</th>"
-                   "<th scope=\"col\">prompt</th><th scope=\"col\">examples</th>"
-                   "<th scope=\"col\">score [95% interval]</th><th scope=\"col\">per 1,000 "
-                   "requests</th><th scope=\"col\">p95 latency</th></tr></thead><tbody>\n");
+    html_table_begin(b, NULL, "Scores on the pilot's held-out examples, with 95% intervals");
+    html_th_cols(b,
+                 (const char *const[]){"model", "prompt", "examples", "score [95% interval]",
+                                       "per 1,000 requests", "p95 latency"},
+                 6, 0);
+    html_table_body(b);
     for (int i = 0; i < r->n_evals; i++) {
         const ReviewEval *x = &r->evals[i];
         tp_buf_puts(b, "<tr><td>");
@@ -291,7 +269,7 @@ static void evals_table(TpBuf *b, const Review *r) {
         else
             tp_buf_puts(b, "</td><td>-</td></tr>\n");
     }
-    tp_buf_puts(b, "</tbody></table></div>\n");
+    html_table_end(b);
 }
 
 static void evidence_and_flips(TpBuf *b, const Review *r) {
@@ -344,43 +322,37 @@ static void evidence_and_flips(TpBuf *b, const Review *r) {
 
 static void dates_and_sources(TpBuf *b, const Review *r) {
     if (r->n_dates) {
-        tp_buf_puts(b, "<h2 id=\"dates\">Dates that matter</h2>\n<div class=\"scroll\"><table "
-                       "class=\"src\">\n<caption>Price dates, availability and retirement"
-                       "</caption>\n<thead><tr>");
-        th(b, "col", "date");
-        th(b, "col", "what");
-        th(b, "col", "source");
-        tp_buf_puts(b, "</tr></thead>\n<tbody>\n");
+        tp_buf_puts(b, "<h2 id=\"dates\">Dates that matter</h2>\n");
+        html_table_begin(b, "src", "Price dates, availability and retirement");
+        html_th_cols(b, (const char *const[]){"date", "what", "source"}, 3, 0);
+        html_table_body(b);
         for (int i = 0; i < r->n_dates; i++) {
             tp_buf_puts(b, "<tr>");
-            th(b, "row", r->dates[i].date);
-            td(b, NULL, r->dates[i].what);
+            html_th(b, "row", NULL, r->dates[i].date);
+            html_td(b, NULL, r->dates[i].what);
             tp_buf_puts(b, "<td>");
             html_link(b, r->dates[i].source);
             tp_buf_puts(b, "</td></tr>\n");
         }
-        tp_buf_puts(b, "</tbody></table></div>\n");
+        html_table_end(b);
     }
-    tp_buf_puts(b, "<h2 id=\"sources\">Sources</h2>\n<div class=\"scroll\"><table class=\"src\">\n"
-                   "<caption>Where each figure comes from</caption>\n<thead><tr>");
-    th(b, "col", "option");
-    th(b, "col", "figure");
-    th(b, "col", "source");
-    th(b, "col", "as of");
-    tp_buf_puts(b, "</tr></thead>\n<tbody>\n");
+    tp_buf_puts(b, "<h2 id=\"sources\">Sources</h2>\n");
+    html_table_begin(b, "src", "Where each figure comes from");
+    html_th_cols(b, (const char *const[]){"option", "figure", "source", "as of"}, 4, 0);
+    html_table_body(b);
     for (int i = 0; i < r->n_options; i++)
         for (int s = 0; s < r->options[i].n_sources; s++) {
             const ReviewSource *src = &r->options[i].sources[s];
             tp_buf_puts(b, "<tr>");
-            th(b, "row", r->options[i].id);
-            td(b, NULL, src->what);
+            html_th(b, "row", NULL, r->options[i].id);
+            html_td(b, NULL, src->what);
             tp_buf_puts(b, "<td>");
             html_link(b, src->source);
             tp_buf_puts(b, "</td>");
-            td(b, NULL, src->as_of ? src->as_of : "-");
+            html_td(b, NULL, src->as_of ? src->as_of : "-");
             tp_buf_puts(b, "</tr>\n");
         }
-    tp_buf_puts(b, "</tbody></table></div>\n");
+    html_table_end(b);
 }
 
 char *review_render_html(const Review *r, const ReportMeta *meta) {

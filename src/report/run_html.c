@@ -152,10 +152,10 @@ static void before_after(TpBuf *b, const SeriesRun *s) {
 static void settings(TpBuf *b, const cJSON *cfg) {
     if (!cJSON_IsObject(cfg))
         return;
-    tp_buf_puts(b, "<h2 id=\"settings\">Settings</h2>\n<div class=\"scroll\"><table class=\"src\">"
-                   "\n<caption>The run's configuration as stored</caption>\n<thead><tr>"
-                   "<th scope=\"col\">setting</th><th scope=\"col\">value</th></tr></thead>\n"
-                   "<tbody>\n");
+    tp_buf_puts(b, "<h2 id=\"settings\">Settings</h2>\n");
+    html_table_begin(b, "src", "The run's configuration as stored");
+    html_th_cols(b, (const char *const[]){"setting", "value"}, 2, 0);
+    html_table_body(b);
     const cJSON *it;
     cJSON_ArrayForEach(it, cfg) {
         tp_buf_puts(b, "<tr><th scope=\"row\">");
@@ -170,7 +170,7 @@ static void settings(TpBuf *b, const cJSON *cfg) {
         }
         tp_buf_puts(b, "</td></tr>\n");
     }
-    tp_buf_puts(b, "</tbody></table></div>\n");
+    html_table_end(b);
 }
 
 static void full_run(TpBuf *b, const cJSON *sum) {
@@ -183,11 +183,12 @@ static void full_run(TpBuf *b, const cJSON *sum) {
                      "this run measured (%.0f tokens/s).</p>\n",
                   jnum(fr, "tokens"), jnum(fr, "epochs"), jnum(fr, "flops_per_token"),
                   jnum(fr, "here_hours"), jnum(fr, "here_tokens_per_s"));
-    tp_buf_puts(b, "<div class=\"scroll\"><table>\n<caption>On one rented GPU at 35% of its "
-                   "bf16 peak (cheapest listed price)</caption>\n<thead><tr>"
-                   "<th scope=\"col\" class=\"l\">GPU</th><th scope=\"col\">hours</th>"
-                   "<th scope=\"col\">cost</th><th scope=\"col\" class=\"l\">cloud</th>"
-                   "<th scope=\"col\">$ per GPU-hour</th></tr></thead>\n<tbody>\n");
+    html_table_begin(b, NULL, "On one rented GPU at 35% of its bf16 peak (cheapest listed price)");
+    html_th(b, "col", "l", "GPU");
+    html_th_cols(b, (const char *const[]){"hours", "cost"}, 2, 0);
+    html_th(b, "col", "l", "cloud");
+    html_th(b, "col", NULL, "$ per GPU-hour");
+    html_table_body(b);
     const cJSON *g;
     cJSON_ArrayForEach(g, gpus) {
         const cJSON *name = cJSON_GetObjectItemCaseSensitive(g, "gpu");
@@ -205,14 +206,14 @@ static void full_run(TpBuf *b, const cJSON *sum) {
         html_esc(b, rate);
         tp_buf_puts(b, "</td></tr>\n");
     }
-    tp_buf_puts(b, "</tbody></table></div>\n");
+    html_table_end(b);
 }
 
 static void sources(TpBuf *b, const StoreRun *run, const ReportMeta *meta) {
-    tp_buf_puts(b, "<h2 id=\"sources\">Sources</h2>\n<div class=\"scroll\"><table "
-                   "class=\"src\">\n<caption>Where each figure comes from</caption>\n<thead><tr>"
-                   "<th scope=\"col\">figures</th><th scope=\"col\">source</th></tr></thead>\n"
-                   "<tbody>\n");
+    tp_buf_puts(b, "<h2 id=\"sources\">Sources</h2>\n");
+    html_table_begin(b, "src", "Where each figure comes from");
+    html_th_cols(b, (const char *const[]){"figures", "source"}, 2, 0);
+    html_table_body(b);
     tp_buf_printf(b, "<tr><td>loss, learning rate, gradient norm, tokens/s per update</td><td>"
                      "measured by this run, stored in tunepilot's database as run %lld "
                      "(tunepilot runs show %lld --json)</td></tr>\n",
@@ -226,7 +227,7 @@ static void sources(TpBuf *b, const StoreRun *run, const ReportMeta *meta) {
                    "vendors' bf16 dense peaks in tunepilot's GPU table</td></tr>\n");
     tp_buf_printf(b, "<tr><td>this report</td><td>tunepilot %s</td></tr>\n",
                   meta && meta->version ? meta->version : "");
-    tp_buf_puts(b, "</tbody></table></div>\n");
+    html_table_end(b);
 }
 
 char *report_run_html(const StoreRun *run, const StoreMetric *m, int nm, const StoreEval *e,

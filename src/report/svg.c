@@ -13,6 +13,7 @@
 
 #include "tunepilot/report.h"
 #include "tunepilot/series.h"
+#include "tunepilot/utf8.h"
 
 #define W 720.0
 #define CHAR_W 7.0
@@ -36,11 +37,7 @@ void svg_escape(TpBuf *b, const char *s) {
 }
 
 static double text_w(const char *s) {
-    /* UTF-8 continuation bytes do not start a character */
-    int n = 0;
-    for (; s && *s; s++)
-        n += ((unsigned char)*s & 0xC0) != 0x80;
-    return n * CHAR_W;
+    return (double)tp_utf8_count(s) * CHAR_W;
 }
 
 static int decimals_for(double step) {

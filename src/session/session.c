@@ -342,16 +342,6 @@ static bool serves(DecideVerdict v, const CostScenario *sc, int i) {
     return r == v;
 }
 
-static void failed_list(const CostOptionResult *r, char *out, size_t size) {
-    out[0] = '\0';
-    for (int c = 0; c < COST_N_CHECKS; c++) {
-        if (r->checks[c].status != COST_FAIL)
-            continue;
-        size_t n = strlen(out);
-        snprintf(out + n, size - n, "%s%s", n ? "; " : "", r->checks[c].reason);
-    }
-}
-
 void session_verdict(DecideVerdict framework, const CostScenario *sc, const CostProjection *proj,
                      SessionVerdict *out) {
     memset(out, 0, sizeof *out);
@@ -389,7 +379,7 @@ void session_verdict(DecideVerdict framework, const CostScenario *sc, const Cost
     }
     /* no option of the route is feasible: the verdict cannot stand */
     char why[400];
-    failed_list(&proj->options[first_bad], why, sizeof why);
+    cost_failed_checks(&proj->options[first_bad], true, "; ", why, sizeof why);
     int alt = -1;
     if (decide_verdict_is_fine_tune(framework))
         for (int i = 0; i < sc->n_options; i++) {

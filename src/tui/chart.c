@@ -11,6 +11,7 @@
 #include "tui/textfit.h"
 #include "tunepilot/arena.h"
 #include "tunepilot/series.h"
+#include "tunepilot/utf8.h"
 
 /* Braille bit of the dot at (row 0..3, column 0..1) inside a cell. */
 static const uint8_t BRAILLE_BIT[4][2] = {{0x01, 0x08}, {0x02, 0x10}, {0x04, 0x20}, {0x40, 0x80}};
@@ -308,11 +309,7 @@ static void draw_series(Canvas *cv, const Scale *sc, const Pts *p) {
 /* --- cells ------------------------------------------------------------------ */
 
 static void braille_glyph(uint8_t mask, char out[8]) {
-    unsigned cp = 0x2800u + mask;
-    out[0] = (char)(0xE0 | (cp >> 12));
-    out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    out[2] = (char)(0x80 | (cp & 0x3F));
-    out[3] = '\0';
+    out[tp_utf8_put(0x2800u + mask, out)] = '\0';
 }
 
 /* Copies the canvas into the grid's plot area, with reference lines in the

@@ -5,6 +5,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "tunepilot/text.h"
+#include "tunepilot/utf8.h"
+
 void field_begin(FieldEdit *e, const char *current) {
     memset(e, 0, sizeof *e);
     e->active = true;
@@ -24,15 +27,11 @@ void field_fail(FieldEdit *e, const char *message) {
     e->fresh = false;
 }
 
-static bool continuation(unsigned char c) {
-    return (c & 0xC0) == 0x80;
-}
-
 static int prev_char(const char *s, int at) {
     if (at <= 0)
         return 0;
     at--;
-    while (at > 0 && continuation((unsigned char)s[at]))
+    while (at > 0 && tp_utf8_is_cont((unsigned char)s[at]))
         at--;
     return at;
 }
@@ -42,7 +41,7 @@ static int next_char(const char *s, int at) {
     if (at >= n)
         return n;
     at++;
-    while (at < n && continuation((unsigned char)s[at]))
+    while (at < n && tp_utf8_is_cont((unsigned char)s[at]))
         at++;
     return at;
 }
@@ -116,28 +115,13 @@ void field_display(const FieldEdit *e, char *out, size_t size) {
 
 /* --- picker ---------------------------------------------------------------------------- */
 
-static bool contains_ci(const char *hay, const char *needle) {
-    size_t n = strlen(needle);
-    if (!n)
-        return true;
-    for (; *hay; hay++) {
-        size_t i = 0;
-        while (i < n && hay[i] &&
-               tolower((unsigned char)hay[i]) == tolower((unsigned char)needle[i]))
-            i++;
-        if (i == n)
-            return true;
-    }
-    return false;
-}
-
 static void refilter(Picker *p) {
     const char *keep = picker_choice(p);
     p->n_shown = 0;
     int sel = 0;
     for (int i = 0; i < p->n_items; i++) {
-        if (contains_ci(p->items[i], p->filter) ||
-            (p->notes[i] && contains_ci(p->notes[i], p->filter))) {
+        if (tp_text_contains_ci(p->items[i], p->filter) ||
+            (p->notes[i] && tp_text_contains_ci(p->notes[i], p->filter))) {
             if (keep && p->items[i] == keep)
                 sel = p->n_shown;
             p->shown[p->n_shown++] = i;

@@ -14,6 +14,7 @@
 #include "tui/wrap.h"
 #include "tunepilot/session.h"
 #include "tunepilot/net.h"
+#include "tunepilot/text.h"
 
 typedef struct PricingState {
     char filter[64];
@@ -114,14 +115,6 @@ static int cmp_rows(const void *x, const void *y) {
     return g_sort_desc ? -r : r;
 }
 
-static bool contains_ci(const char *hay, const char *needle) {
-    size_t n = strlen(needle);
-    for (; *hay; hay++)
-        if (!strncasecmp(hay, needle, n))
-            return true;
-    return n == 0;
-}
-
 static void rebuild(TuiApp *a, PricingState *v) {
     const Pricing *p = &a->pricing;
     const char *prov[64];
@@ -133,7 +126,7 @@ static void rebuild(TuiApp *a, PricingState *v) {
         const PricingModel *m = &p->models[i];
         if (v->provider > 0 && v->provider <= np && strcmp(m->provider, prov[v->provider - 1]))
             continue;
-        if (v->filter[0] && !contains_ci(m->id, v->filter) && !contains_ci(m->provider, v->filter))
+        if (v->filter[0] && !tp_text_contains_ci(m->id, v->filter) && !tp_text_contains_ci(m->provider, v->filter))
             continue;
         v->rows[v->n_rows++] = i;
     }

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "tunepilot/utf8.h"
+
 typedef struct Range {
     unsigned lo, hi;
 } Range;
@@ -99,41 +101,13 @@ int text_cp_width(unsigned cp) {
 }
 
 int text_utf8_decode(const char *s, unsigned *cp, bool *valid) {
-    const unsigned char *u = (const unsigned char *)s;
-    unsigned c = u[0];
-    int len;
-    unsigned min;
-    if (c < 0x80) {
-        *cp = c;
-        if (valid)
-            *valid = true;
-        return 1;
-    } else if (c >= 0xC2 && c <= 0xDF) {
-        len = 2, min = 0x80, c &= 0x1F;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3, min = 0x800, c &= 0x0F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4, min = 0x10000, c &= 0x07;
-    } else {
-        goto bad;
-    }
-    for (int i = 1; i < len; i++) {
-        /* A NUL byte fails this test, so we never read past the string. */
-        if ((u[i] & 0xC0) != 0x80)
-            goto bad;
-        c = (c << 6) | (u[i] & 0x3F);
-    }
-    if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
-        goto bad;
+    uint32_t c = 0xFFFD;
+    /* a NUL byte ends the string (strnlen), so nothing past it is read */
+    size_t n = tp_utf8_next(s, s[0] ? strnlen(s, 4) : 1, &c);
     *cp = c;
     if (valid)
-        *valid = true;
-    return len;
-bad:
-    *cp = 0xFFFD;
-    if (valid)
-        *valid = false;
-    return 1;
+        *valid = n > 0;
+    return n ? (int)n : 1;
 }
 
 int text_width(const char *utf8) {
@@ -147,37 +121,6 @@ int text_width(const char *utf8) {
         w += ok ? text_cp_width(cp) : 1;
     }
     return w;
-}
-
-int text_utf8_append(char *buf, size_t size, unsigned cp) {
-    char enc[4];
-    int n;
-    if (cp < 0x80) {
-        enc[0] = (char)cp, n = 1;
-    } else if (cp < 0x800) {
-        enc[0] = (char)(0xC0 | (cp >> 6));
-        enc[1] = (char)(0x80 | (cp & 0x3F));
-        n = 2;
-    } else if (cp < 0x10000) {
-        enc[0] = (char)(0xE0 | (cp >> 12));
-        enc[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        enc[2] = (char)(0x80 | (cp & 0x3F));
-        n = 3;
-    } else {
-        enc[0] = (char)(0xF0 | (cp >> 18));
-        enc[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-        enc[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        enc[3] = (char)(0x80 | (cp & 0x3F));
-        n = 4;
-    }
-    if (!buf || size == 0)
-        return 0;
-    size_t len = strlen(buf);
-    if (len + (size_t)n + 1 > size)
-        return 0;
-    memcpy(buf + len, enc, (size_t)n);
-    buf[len + (size_t)n] = '\0';
-    return n;
 }
 
 /* Appends n bytes if they fit whole (with the NUL); returns false if not. */

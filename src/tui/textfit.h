@@ -48,10 +48,6 @@ int text_width(const char *utf8);
  * without zero-width characters. */
 void text_fit(const char *utf8, int width, bool ascii, bool right_align, char *out, size_t size);
 
-/* Appends the UTF-8 encoding of cp (< 0x110000) to buf (NUL-terminated, size
- * bytes) if it fits whole; returns the number of bytes written (0 if not). */
-int text_utf8_append(char *buf, size_t size, unsigned cp);
-
 /* A number in at most about 8 characters for axis labels: 3 significant
  * digits, "k", "M", "G", "T" suffixes from 1000 up (999.9 -> "1k", 12345 ->
  * "12.3k"), exponent form below 1e-4 ("1.23e-05"), "0" for zero, "nan",

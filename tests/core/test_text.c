@@ -33,7 +33,19 @@ static void test_unsafe(void **state) {
     assert_false(tp_text_is_safe(NULL));
 }
 
+static void test_contains_ci(void **state) {
+    (void)state;
+    assert_true(tp_text_contains_ci("gpt-4.1-Mini", "MINI"));
+    assert_true(tp_text_contains_ci("OpenAI", "nai"));
+    assert_true(tp_text_contains_ci("anything", "")); /* the empty needle */
+    assert_true(tp_text_contains_ci("", ""));
+    assert_false(tp_text_contains_ci("", "a"));
+    assert_false(tp_text_contains_ci("claude", "claudes")); /* longer than the hay's rest */
+    assert_false(tp_text_contains_ci("l4 gpu", "l40"));
+}
+
 int main(void) {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_safe), cmocka_unit_test(test_unsafe)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_safe), cmocka_unit_test(test_unsafe),
+                                       cmocka_unit_test(test_contains_ci)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,7 +9,6 @@
 #include "cost_fixture.h"
 #include "tp_test.h"
 #include "tunepilot/cost.h"
-#include "tunepilot/stats.h"
 
 #define MONTH (365.0 / 12.0)
 
@@ -562,17 +561,6 @@ static void test_lognormal_mixture(void **state) {
     assert_rel(cost_lognormal_mixture_quantile(2, w2, c50, c95, 0.5), 1000, 1e-6);
 }
 
-/* numpy.quantile(range(1, 11), [0.1, 0.5, 0.9]) = [1.9, 5.5, 9.1] */
-static void test_quantile_matches_numpy(void **state) {
-    (void)state;
-    double x[10] = {7, 3, 10, 1, 9, 2, 8, 5, 6, 4};
-    assert_close(tp_quantile(x, 10, 0.1), 1.9, 1e-12);
-    assert_close(tp_quantile(x, 10, 0.5), 5.5, 1e-12);
-    assert_close(tp_quantile(x, 10, 0.9), 9.1, 1e-12);
-    double one[1] = {42};
-    assert_close(tp_quantile(one, 1, 0.9), 42, 0);
-}
-
 static const char MC[] =
     "{\"name\": \"mc\", \"horizon_months\": 6, \"seed\": %d, \"workload\": {"
     "\"requests_per_day\": [40000, 60000], \"input_tokens\": 1000, \"output_tokens\": 0,"
@@ -749,7 +737,6 @@ int main(void) {
         cmocka_unit_test(test_replicas_at_high_growth),
         cmocka_unit_test(test_workload_limits),
         cmocka_unit_test(test_lognormal_mixture),
-        cmocka_unit_test(test_quantile_matches_numpy),
         cmocka_unit_test(test_monte_carlo_deterministic),
         cmocka_unit_test(test_monte_carlo_converges),
         cmocka_unit_test(test_errors),
