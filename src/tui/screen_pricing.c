@@ -309,7 +309,7 @@ static void pricing_draw(TuiApp *a, void *self) {
               v->typing ? "_" : "", v->provider ? prov[v->provider - 1] : "all", PCOLS[v->sort_col],
               v->sort_desc ? "(descending)" : "", v->n_rows, a->pricing.n_models);
     int w[N_COLS];
-    table_columns(COLSPEC, N_COLS, b.w - 1, w); /* a space before the side panel */
+    table_columns(COLSPEC, N_COLS, b.w, w); /* the layout leaves a gap before the side panel */
     char hdr[1024] = "";
     for (int c = 0; c < N_COLS; c++)
         if (w[c])
