@@ -8,6 +8,7 @@
 #define _XOPEN_SOURCE_EXTENDED 1
 #include <math.h>
 #include <ncurses.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,41 +44,47 @@ static const char *const KIND_NOTES[] = {
 };
 static const char *const NO_GPU = "(no GPU: a monthly price per replica)";
 
+/* Puts name n on the picker's list with its note (a printf format; NULL:
+ * none); returns n + 1. */
+__attribute__((format(printf, 4, 5))) static int offer(CostsState *c, int n, const char *name,
+                                                       const char *fmt, ...) {
+    c->names[n] = name;
+    c->notes[n] = NULL;
+    if (fmt) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(c->note_text[n], sizeof c->note_text[n], fmt, ap);
+        va_end(ap);
+        c->notes[n] = c->note_text[n];
+    }
+    return n + 1;
+}
+
 /* The names a picker offers for a field type, from the price tables. */
 static int pick_names(TuiApp *a, CostsState *c, SessionFieldType t, int opt) {
     const Pricing *p = &a->pricing;
     int n = 0;
     switch (t) {
     case SESSION_FIELD_KIND:
-        for (int k = 0; k <= COST_OPTION_ROUTED; k++) {
-            c->names[n] = cost_option_kind_name((CostOptionKind)k);
-            c->notes[n++] = KIND_NOTES[k];
-        }
+        for (int k = 0; k <= COST_OPTION_ROUTED; k++)
+            n = offer(c, n, cost_option_kind_name((CostOptionKind)k), "%s", KIND_NOTES[k]);
         break;
     case SESSION_FIELD_MODEL:
         for (int i = 0; i < p->n_models && n < PICKER_MAX; i++) {
             const PricingModel *m = &p->models[i];
-            snprintf(c->note_text[n], sizeof c->note_text[n],
-                     "%-10s $%g in, $%g out per 1M tokens", m->provider ? m->provider : "",
-                     m->input_per_mtok, m->output_per_mtok);
-            c->names[n] = m->id;
-            c->notes[n] = c->note_text[n];
-            n++;
+            n = offer(c, n, m->id, "%-10s $%g in, $%g out per 1M tokens",
+                      m->provider ? m->provider : "", m->input_per_mtok, m->output_per_mtok);
         }
         break;
     case SESSION_FIELD_FT_MODEL:
         for (int i = 0; i < p->n_finetunes && n < PICKER_MAX; i++) {
             const PricingFinetune *f = &p->finetunes[i];
+            const char *prov = f->provider ? f->provider : "";
             if (isnan(f->training_per_mtok))
-                snprintf(c->note_text[n], sizeof c->note_text[n], "%-10s training $%g/hour",
-                         f->provider ? f->provider : "", f->training_per_hour);
+                n = offer(c, n, f->id, "%-10s training $%g/hour", prov, f->training_per_hour);
             else
-                snprintf(c->note_text[n], sizeof c->note_text[n],
-                         "%-10s training $%g per 1M tokens", f->provider ? f->provider : "",
-                         f->training_per_mtok);
-            c->names[n] = f->id;
-            c->notes[n] = c->note_text[n];
-            n++;
+                n = offer(c, n, f->id, "%-10s training $%g per 1M tokens", prov,
+                          f->training_per_mtok);
         }
         break;
     case SESSION_FIELD_GPU:
@@ -87,37 +94,25 @@ static int pick_names(TuiApp *a, CostsState *c, SessionFieldType t, int opt) {
             for (int r = 0; r < g->n_rates; r++)
                 if (!(g->rates[r].usd_per_hour >= lo))
                     lo = g->rates[r].usd_per_hour;
-            snprintf(c->note_text[n], sizeof c->note_text[n], "%s, from $%.2f/hour",
-                     g->name ? g->name : "", lo);
-            c->names[n] = g->id;
-            c->notes[n] = c->note_text[n];
-            n++;
+            n = offer(c, n, g->id, "%s, from $%.2f/hour", g->name ? g->name : "", lo);
         }
         break;
     case SESSION_FIELD_CLOUD: {
         const cJSON *g = session_doc_get(c->doc, opt, "gpu");
         for (int i = 0; cJSON_IsString(g) && i < p->n_gpus; i++)
             if (!strcmp(p->gpus[i].id, g->valuestring))
-                for (int r = 0; r < p->gpus[i].n_rates && n < PICKER_MAX; r++) {
-                    snprintf(c->note_text[n], sizeof c->note_text[n], "$%.2f/hour",
-                             p->gpus[i].rates[r].usd_per_hour);
-                    c->names[n] = p->gpus[i].rates[r].cloud;
-                    c->notes[n] = c->note_text[n];
-                    n++;
-                }
+                for (int r = 0; r < p->gpus[i].n_rates && n < PICKER_MAX; r++)
+                    n = offer(c, n, p->gpus[i].rates[r].cloud, "$%.2f/hour",
+                              p->gpus[i].rates[r].usd_per_hour);
         break;
     }
     case SESSION_FIELD_EMBEDDING:
-        for (int i = 0; i < p->n_embeddings && n < PICKER_MAX; i++) {
-            c->names[n] = p->embeddings[i].id;
-            c->notes[n++] = p->embeddings[i].provider;
-        }
+        for (int i = 0; i < p->n_embeddings && n < PICKER_MAX; i++)
+            n = offer(c, n, p->embeddings[i].id, "%s", p->embeddings[i].provider);
         break;
     case SESSION_FIELD_VECTOR_STORE:
-        for (int i = 0; i < p->n_vector_stores && n < PICKER_MAX; i++) {
-            c->names[n] = p->vector_stores[i].id;
-            c->notes[n++] = p->vector_stores[i].provider;
-        }
+        for (int i = 0; i < p->n_vector_stores && n < PICKER_MAX; i++)
+            n = offer(c, n, p->vector_stores[i].id, "%s", p->vector_stores[i].provider);
         break;
     default:
         break;
@@ -159,6 +154,45 @@ void costs_end_edit(CostsState *c) {
 
 static void wizard_next(TuiApp *a, CostsState *c);
 
+/* The kind named name, or -1. */
+static int kind_named(const char *name) {
+    for (int k = 0; k <= COST_OPTION_ROUTED; k++)
+        if (!strcmp(name, cost_option_kind_name((CostOptionKind)k)))
+            return k;
+    return -1;
+}
+
+/* A change that the engine took: doc is the document now, the editor
+ * closes, and a wizard asks for what is still lacking. */
+static void take(TuiApp *a, CostsState *c, cJSON *doc) {
+    costs_set_doc(a, c, doc);
+    c->dirty = true;
+    costs_end_edit(c);
+    if (c->wizard)
+        wizard_next(a, c);
+}
+
+/* An option just added or re-kinded (before: the document before it, kept
+ * for Escape): the wizard asks for what the engine says it lacks. */
+static void wizard_begin(TuiApp *a, CostsState *c, int opt, cJSON *before, const char *undo) {
+    c->dirty = true;
+    costs_set_doc(a, c, c->doc);
+    c->wizard = true;
+    c->wizard_opt = opt;
+    cJSON_Delete(c->wizard_base);
+    c->wizard_base = before;
+    c->wizard_undo = undo;
+    wizard_next(a, c);
+}
+
+/* The wizard ends (its option complete, dropped, or not its to fix). */
+static void wizard_end(CostsState *c) {
+    c->wizard = false;
+    c->hint[0] = '\0';
+    cJSON_Delete(c->wizard_base);
+    c->wizard_base = NULL;
+}
+
 /* The document with the typed value set (NULL: cleared), if the engine
  * takes it. On refusal returns NULL with the message in msg. In a wizard,
  * a document the engine still refuses for another field of the new option
@@ -199,11 +233,7 @@ static void commit_text(TuiApp *a, CostsState *c) {
         costs_set_doc(a, c, cJSON_Duplicate(c->base, true));
         return;
     }
-    costs_set_doc(a, c, doc);
-    c->dirty = true;
-    costs_end_edit(c);
-    if (c->wizard)
-        wizard_next(a, c);
+    take(a, c, doc);
 }
 
 /* While typing: the projection follows the text whenever it is valid. */
@@ -225,8 +255,7 @@ static void cancel_edit(TuiApp *a, CostsState *c) {
     if (c->wizard) { /* Escape in a wizard drops the whole addition */
         costs_set_doc(a, c, c->wizard_base);
         c->wizard_base = NULL;
-        c->wizard = false;
-        c->hint[0] = '\0';
+        wizard_end(c);
         if (c->opt_sel >= session_doc_n_options(c->doc))
             c->opt_sel = session_doc_n_options(c->doc) - 1;
         if (c->opt_sel < 0)
@@ -240,11 +269,7 @@ static void cancel_edit(TuiApp *a, CostsState *c) {
 static void commit_pick(TuiApp *a, CostsState *c, const char *choice) {
     const SessionField *f = c->edit_field;
     if (f->type == SESSION_FIELD_KIND) {
-        int k = -1;
-        for (int i = 0; i <= COST_OPTION_ROUTED; i++)
-            if (!strcmp(choice, cost_option_kind_name((CostOptionKind)i)))
-                k = i;
-        int opt = c->edit_where;
+        int k = kind_named(choice), opt = c->edit_where;
         cJSON *before = c->base;
         c->base = NULL;
         costs_end_edit(c);
@@ -255,16 +280,9 @@ static void commit_pick(TuiApp *a, CostsState *c, const char *choice) {
         int dropped = 0;
         TpError err = {0};
         session_option_set_kind(c->doc, opt, (CostOptionKind)k, &dropped, &err);
-        costs_set_doc(a, c, c->doc);
-        c->dirty = true;
-        c->wizard = true;
-        c->wizard_opt = opt;
-        cJSON_Delete(c->wizard_base);
-        c->wizard_base = before;
         snprintf(c->wizard_what, sizeof c->wizard_what, "now %s (%d field(s) it does not take "
                  "dropped)", choice, dropped);
-        c->wizard_undo = "restores the old kind";
-        wizard_next(a, c);
+        wizard_begin(a, c, opt, before, "restores the old kind");
         return;
     }
     char msg[512];
@@ -274,11 +292,7 @@ static void commit_pick(TuiApp *a, CostsState *c, const char *choice) {
         snprintf(a->message, sizeof a->message, "%s", msg); /* the picker stays open */
         return;
     }
-    costs_set_doc(a, c, doc);
-    c->dirty = true;
-    costs_end_edit(c);
-    if (c->wizard)
-        wizard_next(a, c);
+    take(a, c, doc);
 }
 
 /* After an addition or a change of kind: the engine names the first field
@@ -290,10 +304,7 @@ static void wizard_next(TuiApp *a, CostsState *c) {
     if (costs_check_doc(a, c, c->doc, &err) == TP_OK) {
         snprintf(a->message, sizeof a->message, "option %s %s: projected", id ? id : "?",
                  c->wizard_what);
-        c->wizard = false;
-        c->hint[0] = '\0';
-        cJSON_Delete(c->wizard_base);
-        c->wizard_base = NULL;
+        wizard_end(c);
         return;
     }
     int where;
@@ -311,10 +322,7 @@ static void wizard_next(TuiApp *a, CostsState *c) {
     if (!f) { /* not this option's to fix: say so and stop asking */
         snprintf(a->message, sizeof a->message, "option %s %s, but the scenario is invalid: %s",
                  id ? id : "?", c->wizard_what, err.msg);
-        c->wizard = false;
-        c->hint[0] = '\0';
-        cJSON_Delete(c->wizard_base);
-        c->wizard_base = NULL;
+        wizard_end(c);
         return;
     }
     snprintf(c->hint, sizeof c->hint, "%s", err.msg);
@@ -335,17 +343,10 @@ static void add_option(TuiApp *a, CostsState *c, CostOptionKind kind, const char
         cJSON_Delete(before);
         return;
     }
-    c->dirty = true;
     c->opt_sel = i;
     c->focus = FOCUS_TABLE;
-    costs_set_doc(a, c, c->doc);
-    c->wizard = true;
-    c->wizard_opt = i;
-    cJSON_Delete(c->wizard_base);
-    c->wizard_base = before;
     snprintf(c->wizard_what, sizeof c->wizard_what, "added");
-    c->wizard_undo = "drops the new option";
-    wizard_next(a, c);
+    wizard_begin(a, c, i, before, "drops the new option");
 }
 
 void costs_begin_add(TuiApp *a, CostsState *c) {
@@ -355,10 +356,7 @@ void costs_begin_add(TuiApp *a, CostsState *c) {
 }
 
 static void add_pick_kind(TuiApp *a, CostsState *c, const char *choice) {
-    int k = 0;
-    for (int i = 0; i <= COST_OPTION_ROUTED; i++)
-        if (!strcmp(choice, cost_option_kind_name((CostOptionKind)i)))
-            k = i;
+    int k = kind_named(choice) < 0 ? 0 : kind_named(choice);
     c->add_kind = (CostOptionKind)k;
     picker_end(&c->pick);
     c->pick_for = PICK_NONE;
