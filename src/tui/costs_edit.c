@@ -438,7 +438,6 @@ void costs_duplicate_option(TuiApp *a, CostsState *c) {
 /* --- keys ---------------------------------------------------------------------------------- */
 
 /* An ncurses key as the editor's (field.h). */
-/* An ncurses key as the editor's (field.h). */
 static int field_code(int ch) {
     switch (ch) {
     case '\n':
@@ -517,6 +516,8 @@ int costs_edit_key(TuiApp *a, CostsState *c, int ch) {
 }
 
 
+/* The two lines under the form and the table: a question, the editor with
+ * the unit and its message, or what the selected field is. */
 void costs_draw_info(TuiApp *a, CostsState *c, Rect r) {
     if (c->ask) {
         tui_text(a, r.y, r.x, r.w, ROLE_SELECTED, true, "");
@@ -626,6 +627,3 @@ void costs_draw_picker(TuiApp *a, CostsState *c, Rect r) {
         tui_text(a, r.y + 1 + k, r.x, r.w, here ? ROLE_SELECTED : ROLE_NORMAL, here, line);
     }
 }
-
-/* Cumulative cost by month, one series per option, with the months where
- * the cheapest option breaks even against the others marked. */

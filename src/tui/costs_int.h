@@ -55,7 +55,7 @@ typedef struct CostsState {
 
     Focus focus;
     int form_sel, form_top;
-    int opt_sel;
+    int opt_sel, opt_top; /* the selected option, the first one shown */
     int ofield_sel, ofield_top;
 
     /* the editor: what it edits, the document before it opened */

@@ -33,6 +33,11 @@ static const TuiKey KEYS[] = {
     {"s", "save: the scenario file (a new file for a bundled example) and History"},
     {"e", "the next bundled example (asks when edits are unsaved)"},
     {"m", "use the newest pilot run's measured training time"},
+    {"v", "the verdict panel (cheapest feasible option, why the others fail, the selected "
+          "option's checks, break-even and sources) full-screen; ] and [ focus the selected "
+          "option's panel at 110 columns and more"},
+    {"y, W", "copy the focused panel (OSC 52), write it to a text file"},
+    {"Home/End, Shift-Up/Down", "scroll the focused panel (PgUp/PgDn move in the table)"},
     {NULL, NULL},
 };
 
@@ -141,6 +146,7 @@ static void costs_report(TuiApp *a, void *self) {
     tui_export_cost(a, c->have ? &c->sc : NULL, c->have ? &c->proj : NULL);
 }
 
+/* The answer to a question (unsaved edits, removal). */
 static int answer(TuiApp *a, CostsState *c, int ch) {
     Ask what = c->ask;
     bool yes = ch == 'y' || ch == 'Y';
@@ -312,7 +318,8 @@ static bool costs_typing(const TuiApp *a, const void *self) {
 const TuiScreenClass tui_costs_screen = {
     .name = "Costs",
     .keys = KEYS,
-    .footer = "Enter edit  a add  d copy  x remove  s save  e example  m pilot",
+    .footer = "Enter edit  a add  d duplicate  x remove  s save  e example  m pilot  v view  "
+              "y copy  W write",
     .open = costs_open,
     .close = costs_close,
     .draw = costs_draw,

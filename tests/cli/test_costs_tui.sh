@@ -68,9 +68,10 @@ refuse_screen "\\[unsaved\\]" "nothing changed"
 keys Enter 7 e Enter
 expect_screen "\"7e\" is not a number: an exponent needs digits" "7e refused with a reason"
 keys C-u 1 2 0 k Enter
+# (the kind column shows between the id and the figures where the width allows)
 # explicit: $0.0065 a request (500 x $10 + 50 x $30 per 1M) x 120,000 a day x 365 = $284,700
 expect_screen "requests_per_day +120000" "120k is 120,000"
-expect_screen "explicit +\\\$0\\.006500 +\\\$284,700\\.00" "projected at 120k"
+expect_screen "explicit +(api +)?\\\$0\\.006500 +\\\$284,700\\.00" "projected at 120k"
 expect_screen "ticket-triage.json \\[unsaved\\]" "marked unsaved"
 keys Enter 1 . 5 . 5 Enter
 expect_screen "more than one decimal point" "1.5.5 refused"
@@ -126,7 +127,7 @@ keys g p t - 4 . 1 - m i n i Enter
 # gpt-4.1-mini at $0.40/$1.60 per 1M: (500 x 0.40 + 50 x 1.60) / 1e6 = $0.000280 a request;
 # x 50,000 a day x 365 = $5,110.00 over 12 months
 expect_screen "option gpt-4\\.1-mini added: projected" "added"
-expect_screen "gpt-4\\.1-mini +\\\$0\\.000280 +\\\$5,110\\.00" "projected at once"
+expect_screen "gpt-4\\.1-mini +(api +)?\\\$0\\.000280 +\\\$5,110\\.00" "projected at once"
 keys a r a g Enter
 expect_screen "model of the new rag option" "rag: a model"
 keys g p t - 4 . 1 - m i n i Enter
@@ -152,14 +153,14 @@ expect_screen "frontier not removed: .*\"frontier\"" "frontier is routed to"
 # duplicate: a copy, projected
 keys d
 expect_screen "option frontier-copy added as a copy" "duplicated"
-expect_screen "frontier-copy +\\\$" "the copy is projected"
+expect_screen "frontier-copy +(api +)?\\\$" "the copy is projected"
 # an option's fields: Enter opens them, the model picker changes the model
 keys Enter
 expect_screen "option frontier-copy \\(api\\)" "the option's fields"
 keys Down Down Down Enter
 expect_screen "pick model" "model picker"
 keys C-u g p t - 4 . 1 - m i n i Enter
-expect_screen "frontier-copy +\\\$0\\.000280" "priced as gpt-4.1-mini"
+expect_screen "frontier-copy +(api +)?\\\$0\\.000280" "priced as gpt-4.1-mini"
 # History's Enter over unsaved edits asks too (scenario 1: the one saved above)
 keys Escape 4
 expect_screen "18k-token contracts" "History lists the saved scenario"

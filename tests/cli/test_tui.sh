@@ -101,7 +101,7 @@ start 200 50 NO_COLOR=1
 expect_screen "Q1/5" "large terminal"
 if T capture-pane -t tp -p -e | grep -Eq $'\e\\[([34][0-7]|[34]8;)'; then bad "colours despite NO_COLOR"; else ok; fi
 keys 2
-expect_screen "kind +\\\$/request +\\\$/day" "the wide table at 200 columns"
+expect_screen "kind +\\\$/request +total +\\\$/day +p95 ms +SLO +rep +feasible" "the wide table at 200 columns"
 # Ctrl-C ends the workbench cleanly too
 T send-keys -t tp C-c
 expect_screen "EXITED" "exit on Ctrl-C"
