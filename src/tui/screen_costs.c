@@ -309,6 +309,12 @@ static bool costs_hold_quit(TuiApp *a, void *self) {
     return true;
 }
 
+static const char *costs_question(const TuiApp *a, const void *self) {
+    (void)a;
+    const CostsState *c = self;
+    return c && c->ask ? c->ask_text : NULL;
+}
+
 static bool costs_typing(const TuiApp *a, const void *self) {
     (void)a;
     const CostsState *c = self;
@@ -327,5 +333,6 @@ const TuiScreenClass tui_costs_screen = {
     .notify = costs_notify,
     .typing = costs_typing,
     .hold_quit = costs_hold_quit,
+    .question = costs_question,
     .report = costs_report,
 };
