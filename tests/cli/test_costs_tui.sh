@@ -6,7 +6,10 @@
 # and before History reopens a scenario; s writes a new file for a bundled
 # example; an added option is projected at once (a rag option asks for its
 # context_tokens first); an option is removed after y, and one a route needs
-# is not. Figures are hand arithmetic, written beside each check.
+# is not; the verdict and the selected option's panels read whole (v), written
+# (W) and copied (y, OSC 52) at 80x24 and 200x50, the table's columns chosen by
+# width; below 80x24 the quit question is shown and answered. Figures are hand
+# arithmetic, written beside each check.
 set -u
 TP=$1
 if ! command -v tmux >/dev/null 2>&1; then
@@ -42,7 +45,7 @@ start() { # start COLS ROWS [ARGS...]
   local c=$1 r=$2; shift 2
   next_server
   T -f /dev/null new-session -d -s tp -x "$c" -y "$r" \
-    "cd $WORK && env LANG=C.UTF-8 LC_ALL=C.UTF-8 TUNEPILOT_DB=$WORK/tp.db HOME=$WORK TUNEPILOT_SCENARIO_DIR=$WORK/out TUNEPILOT_TODAY=2026-12-01 $TP $*; echo EXITED; sleep 5"
+    "cd $WORK && env LANG=C.UTF-8 LC_ALL=C.UTF-8 TUNEPILOT_DB=$WORK/tp.db HOME=$WORK TUNEPILOT_SCENARIO_DIR=$WORK/out TUNEPILOT_REPORT_DIR=$WORK/out TUNEPILOT_TODAY=2026-12-01 $TP $*; echo EXITED; sleep 5"
 }
 mkdir -p "$WORK/out"
 # under the sanitizers (CI sets ASAN_OPTIONS) their reports go to files, checked at the end
@@ -183,6 +186,100 @@ grep -q '"requests_per_day":[[:space:]]*80000' "$WORK/mine.json" && ok || bad "m
 ls "$WORK"/.mine.json* >/dev/null 2>&1 && bad "a temporary file was left" || ok
 keys q
 expect_screen "EXITED" "nothing unsaved after s"
+
+# --- the verdict panel at 80x24: read whole, written, copied; columns by width ----------------------
+# frontier's p95 (gpt-4.1, the rules of thumb its sources list): 746 ms to the first token
+# + 50 tokens / 81.7 tokens/s = 746 + 612 = 1358 ms at p50, x 1.66 = 2254 ms > the 1500 ms SLO.
+# frontier (500 x $2 + 50 x $8 per 1M = $0.0014 a request) is never dearer than explicit
+# ($0.0065), neither having a one-time cost.
+start 80 24
+expect_screen "1 Decide" "started at 80x24"
+keys 2
+expect_screen "Verdict +↕1-[0-9]+/[0-9]+" "the verdict panel says it scrolls"
+# the essential columns at 80: option, $/request, total, p95, feasible; not kind or $/day
+expect_screen "option +\\\$/request +total +p95 ms +feasible" "the columns that fit at 80"
+refuse_screen "kind|\\\$/day" "no kind or \$/day column at 80"
+expect_screen "explicit +\\\$0\\.006500 +\\\$118,625\\.00 +2254 +NO" "a row, every figure whole"
+refuse_screen "\\\$[0-9.,]*…" "no figure cut"
+keys v
+expect_screen "Verdict  \\(Up/Down/PgUp/PgDn scroll, y copy, W write, Esc closes\\)" "v: full screen"
+expect_screen "cheapest feasible over 12 months: ft-self" "the verdict's first line"
+expect_screen "frontier: p95 2254 ms misses the 1500 ms SLO" "why frontier is not feasible"
+keys End
+expect_screen "https://openai\\.com/api/pricing/" "the selected option's sources, at the end"
+expect_screen "against explicit: frontier is never the dearer" "break-even"
+keys Escape
+expect_screen "Workload and scenario" "Esc closes the full screen"
+keys W
+expect_screen "write Costs: Verdict to: $WORK/out/costs-verdict\\.txt_" "W asks for the path"
+keys Enter
+expect_screen "written: .*costs-verdict\\.txt" "written"
+V=$WORK/out/costs-verdict.txt
+head -1 "$V" 2>/dev/null | grep -q "^tunepilot panel: Costs: Verdict" && ok || bad "first line: $(head -1 "$V" 2>/dev/null)"
+grep -q "^cheapest feasible over 12 months: ft-self" "$V" && ok || bad "no verdict in $V"
+grep -q "^frontier: p95 2254 ms misses the 1500 ms SLO" "$V" && ok || bad "no reason in $V"
+grep -q "https://openai.com/api/pricing/" "$V" && ok || bad "no sources in $V (the whole panel)"
+# y: the raw OSC 52 escape, captured from the pty and decoded
+T pipe-pane -t tp -O "cat >> $WORK/pty.out"
+sleep 0.2
+keys y
+expect_screen "copied Verdict \\([0-9]+ bytes\\) with OSC 52" "y copies"
+got=""
+for _ in $(seq 1 100); do
+  got=$(grep -ao $'\e\\]52;c;[A-Za-z0-9+/=]*\a' "$WORK/pty.out" 2>/dev/null | head -1)
+  [ -n "$got" ] && break
+  sleep 0.05
+done
+T pipe-pane -t tp
+if [ -z "$got" ]; then
+  bad "no ESC ] 52 ; c ; ... BEL written to the terminal"
+else
+  text=$(printf '%s' "$got" | sed 's/^.\]52;c;//; s/.$//' | base64 -d 2>/dev/null)
+  grep -q "^cheapest feasible over 12 months: ft-self" <<<"$text" && ok || bad "the copy is not the verdict: $text"
+  grep -q "https://openai.com/api/pricing/" <<<"$text" && ok || bad "the copy is not the whole panel: $text"
+fi
+keys q
+expect_screen "EXITED" "exit"
+
+# --- 200x50: every column, the selected option's panel at the side ----------------------------------
+start 200 50
+expect_screen "1 Decide" "started at 200x50"
+keys 2
+expect_screen "option +kind +\\\$/request +total +\\\$/day +p95 ms +SLO +rep +feasible" "every column at 200"
+expect_screen "explicit +api +\\\$0\\.006500 +\\\$118,625\\.00 +\\\$325\\.00 +2254 +NO +- +NO:slo" "a wide row"
+expect_screen "option frontier( +↕[0-9/-]+)? *$" "the selected option's panel at the side"
+keys Right Down
+expect_screen "option explicit( +↕[0-9/-]+)? *$" "the side panel follows the selection"
+keys "]" v
+expect_screen "option explicit  \\(Up/Down/PgUp/PgDn scroll" "] focuses it, v shows it full-screen"
+expect_screen "slo fail: p95 2254 ms misses the 1500 ms SLO" "its checks with their reasons"
+expect_screen "against frontier: explicit is still the dearer after 12 months" "its break-even"
+keys Escape W Enter
+expect_screen "written: .*costs-option-explicit\\.txt" "the option's panel written"
+grep -q "^slo fail: p95 2254 ms misses the 1500 ms SLO" "$WORK/out/costs-option-explicit.txt" && ok || bad "the option's panel file lacks its checks"
+keys q
+expect_screen "EXITED" "exit"
+
+# --- below 80x24 the quit question is still shown and answered --------------------------------------
+start 100 30
+expect_screen "1 Decide" "started"
+keys 2 Enter 7 7 Enter
+expect_screen "requests_per_day +77 " "edited"
+T resize-window -t tp -x 60 -y 20
+expect_screen "terminal too small" "60x20 is too small"
+keys q
+# 60 columns: the question wraps
+expect_screen "has unsaved edits: s saves them and *$" "q asks on the small page"
+expect_screen "^quits, d discards them and quits, Esc keeps editing" "the whole question"
+keys Escape
+sleep 0.3
+refuse_screen "EXITED" "Esc keeps the workbench"
+refuse_screen "has unsaved edits" "and the question is gone"
+keys C-c
+expect_screen "has unsaved edits: s saves them and *$" "Ctrl-C asks on the small page"
+keys s
+expect_screen "EXITED" "s saves and quits"
+ls "$WORK"/out/*.json >/dev/null 2>&1 && grep -lq '"requests_per_day":[[:space:]]*77\b' "$WORK"/out/*.json && ok || bad "the edit was not saved"
 
 for f in "$WORK"/asan*; do
   [ -e "$f" ] && { bad "sanitizer report"; head -30 "$f"; }
