@@ -131,7 +131,7 @@ void costs_load_doc(TuiApp *a, CostsState *c, const char *json, const char *name
     snprintf(c->path, sizeof c->path, "%s", path ? path : "");
     c->saved_id = saved_id;
     c->dirty = false;
-    c->form_sel = c->form_top = c->opt_sel = c->ofield_sel = c->ofield_top = 0;
+    c->form_sel = c->form_top = c->opt_sel = c->opt_top = c->ofield_sel = c->ofield_top = 0;
     if (c->focus == FOCUS_OPTION)
         c->focus = FOCUS_TABLE;
     costs_set_doc(a, c, doc);

@@ -18,30 +18,10 @@
 #include "tunepilot/report.h"
 #include "tunepilot/series.h"
 
-/* --- drawing ------------------------------------------------------------------------------ */
+/* --- the form ---------------------------------------------------------------------------------- */
 
-/* Text over up to `rows` rows of width w, cut at spaces where it can. */
-void costs_draw_wrapped(TuiApp *a, int y, int x, int w, int rows, TuiRole role, const char *s) {
-    for (int r = 0; r < rows && s && *s && w > 0; r++) {
-        int len = (int)strlen(s);
-        int take = len;
-        if (len > w && r + 1 < rows) {
-            take = w;
-            while (take > w / 2 && s[take] != ' ')
-                take--;
-            if (s[take] != ' ')
-                take = w;
-        }
-        char line[1024];
-        snprintf(line, sizeof line, "%.*s", take, s);
-        tui_text(a, y + r, x, w, role, false, line);
-        s += take;
-        while (*s == ' ')
-            s++;
-    }
-}
-
-
+/* The workload's and the scenario's figures, the selected one kept in view
+ * (the editor's text in its row while it is open). */
 static void draw_form(TuiApp *a, CostsState *c, Rect r) {
     tui_text(a, r.y, r.x, r.w, ROLE_HEADER, false, "Workload and scenario");
     char name[200];

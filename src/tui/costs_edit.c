@@ -16,6 +16,7 @@
 #include <cjson/cJSON.h>
 
 #include "tui/costs_int.h"
+#include "tui/wrap.h"
 #include "tunepilot/session.h"
 
 /* --- editing a field ------------------------------------------------------------------------ */
@@ -516,12 +517,25 @@ int costs_edit_key(TuiApp *a, CostsState *c, int ch) {
 }
 
 
+/* Text over up to `rows` rows of width w, wrapped at spaces (wrap.h); the
+ * last row takes the rest, clipped. */
+static void draw_wrapped(TuiApp *a, int y, int x, int w, int rows, TuiRole role, const char *s) {
+    for (int r = 0; r < rows && s && *s && w > 0; r++) {
+        int next = (int)strlen(s);
+        int len = r + 1 < rows ? text_wrap_line(s, w, &next) : next;
+        char line[1024];
+        snprintf(line, sizeof line, "%.*s", len, s);
+        tui_text(a, y + r, x, w, role, false, line);
+        s += next;
+    }
+}
+
 /* The two lines under the form and the table: a question, the editor with
  * the unit and its message, or what the selected field is. */
 void costs_draw_info(TuiApp *a, CostsState *c, Rect r) {
     if (c->ask) {
         tui_text(a, r.y, r.x, r.w, ROLE_SELECTED, true, "");
-        costs_draw_wrapped(a, r.y, r.x, r.w, r.h, ROLE_SELECTED, c->ask_text);
+        draw_wrapped(a, r.y, r.x, r.w, r.h, ROLE_SELECTED, c->ask_text);
         return;
     }
     if (c->edit.active) {
@@ -539,9 +553,9 @@ void costs_draw_info(TuiApp *a, CostsState *c, Rect r) {
                  f->unit[0] ? ")" : "", cur, esc);
         tui_text(a, r.y, r.x, r.w, ROLE_SELECTED, true, line);
         if (c->edit.message[0])
-            costs_draw_wrapped(a, r.y + 1, r.x, r.w, r.h - 1, ROLE_BAD, c->edit.message);
+            draw_wrapped(a, r.y + 1, r.x, r.w, r.h - 1, ROLE_BAD, c->edit.message);
         else if (c->hint[0])
-            costs_draw_wrapped(a, r.y + 1, r.x, r.w, r.h - 1, ROLE_DIM, c->hint);
+            draw_wrapped(a, r.y + 1, r.x, r.w, r.h - 1, ROLE_DIM, c->hint);
         else if (f->type == SESSION_FIELD_NUMBER)
             tui_textf(a, r.y + 1, r.x, r.w, ROLE_DIM, "a number: 1500, 1.5k, 2M, 2e3%s",
                       f->range ? ", or a range [low, high]" : "");
@@ -554,7 +568,7 @@ void costs_draw_info(TuiApp *a, CostsState *c, Rect r) {
         tui_textf(a, r.y, r.x, r.w, ROLE_SELECTED, "pick %s: type to narrow (%s_), Up/Down, "
                   "Enter chooses, Esc cancels", c->pick.title, c->pick.filter);
         if (c->hint[0])
-            costs_draw_wrapped(a, r.y + 1, r.x, r.w, r.h - 1, ROLE_DIM, c->hint);
+            draw_wrapped(a, r.y + 1, r.x, r.w, r.h - 1, ROLE_DIM, c->hint);
         return;
     }
     /* the selected field: its value and unit */

@@ -144,8 +144,6 @@ void costs_draw_picker(TuiApp *a, CostsState *c, Rect r);
 
 /* --- drawing (costs_draw.c) ------------------------------------------------------------ */
 
-/* Text over up to `rows` rows of width w, cut at spaces where it can. */
-void costs_draw_wrapped(TuiApp *a, int y, int x, int w, int rows, TuiRole role, const char *s);
 /* The screen's draw callback. */
 void costs_draw(TuiApp *a, void *self);
 
