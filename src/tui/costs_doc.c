@@ -17,7 +17,7 @@
 #include "tunepilot/report.h"
 #include "tunepilot/session.h"
 
-/* --- the form's rows --------------------------------------------------------------------- */
+/* --- the form's rows ---------------------------------------------------------------------- */
 
 /* Numbers first (the workload's, then the scenario's), then the texts. */
 int costs_form_rows(FormRow *rows, int max) {
@@ -48,7 +48,7 @@ void costs_value_text(CostsState *c, int where, const SessionField *f, char *out
     session_value_format(session_doc_get(c->doc, where, f->key), f, out, size);
 }
 
-/* --- the projection ------------------------------------------------------------------------ */
+/* --- the projection ----------------------------------------------------------------------- */
 
 void costs_drop_projection(CostsState *c) {
     if (c->have) {
@@ -92,8 +92,7 @@ void costs_recompute(TuiApp *a, CostsState *c) {
     }
     if (st != TP_OK)
         snprintf(c->error, sizeof c->error, "%s", err.msg);
-    tui_scenario_publish(a, c->doc, c->name, c->have ? &c->sc : NULL,
-                         c->have ? &c->proj : NULL);
+    tui_scenario_publish(a, c->doc, c->name, c->have ? &c->sc : NULL, c->have ? &c->proj : NULL);
 }
 
 void costs_set_doc(TuiApp *a, CostsState *c, cJSON *doc) {
@@ -104,7 +103,7 @@ void costs_set_doc(TuiApp *a, CostsState *c, cJSON *doc) {
     costs_recompute(a, c);
 }
 
-/* --- loading --------------------------------------------------------------------------------- */
+/* --- loading ------------------------------------------------------------------------------ */
 
 void costs_close_modes(CostsState *c) {
     field_end(&c->edit);
@@ -119,8 +118,8 @@ void costs_close_modes(CostsState *c) {
     c->hint[0] = '\0';
 }
 
-void costs_load_doc(TuiApp *a, CostsState *c, const char *json, const char *name,
-                     const char *path, int64_t saved_id) {
+void costs_load_doc(TuiApp *a, CostsState *c, const char *json, const char *name, const char *path,
+                    int64_t saved_id) {
     cJSON *doc = cJSON_Parse(json);
     if (!doc) {
         snprintf(a->message, sizeof a->message, "cannot read scenario %s: not JSON", name);
@@ -159,8 +158,7 @@ bool costs_load_example(TuiApp *a, CostsState *c, int i) {
  * directory), and the database (History) with its projection. */
 bool costs_save(TuiApp *a, CostsState *c) {
     if (!c->have) {
-        snprintf(a->message, sizeof a->message, "not saved: the scenario is invalid: %s",
-                 c->error);
+        snprintf(a->message, sizeof a->message, "not saved: the scenario is invalid: %s", c->error);
         return false;
     }
     TpError err = {0};
@@ -182,8 +180,8 @@ bool costs_save(TuiApp *a, CostsState *c) {
     snprintf(c->path, sizeof c->path, "%s", path);
     c->dirty = false;
     if (!a->store) {
-        snprintf(a->message, sizeof a->message, "saved to %s (not in History: database unavailable)",
-                 path);
+        snprintf(a->message, sizeof a->message,
+                 "saved to %s (not in History: database unavailable)", path);
         return true;
     }
     char *doc = cJSON_PrintUnformatted(c->doc);

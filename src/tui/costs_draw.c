@@ -18,7 +18,7 @@
 #include "tunepilot/report.h"
 #include "tunepilot/series.h"
 
-/* --- the form ---------------------------------------------------------------------------------- */
+/* --- the form ----------------------------------------------------------------------------- */
 
 /* The workload's and the scenario's figures, the selected one kept in view
  * (the editor's text in its row while it is open). */
@@ -48,12 +48,12 @@ static void draw_form(TuiApp *a, CostsState *c, Rect r) {
     }
 }
 
-/* --- the options table ------------------------------------------------------------------ */
+/* --- the options table -------------------------------------------------------------------- */
 
 enum { COL_ID, COL_KIND, COL_CPR, COL_TOTAL, COL_DAY, COL_P95, COL_SLO, COL_REP, COL_FEAS, N_COLS };
 
-static const char *const COL_NAMES[N_COLS] = {"option", "kind", "$/request", "total", "$/day",
-                                              "p95 ms", "SLO", "rep", "feasible"};
+static const char *const COL_NAMES[N_COLS] = {"option", "kind", "$/request", "total",   "$/day",
+                                              "p95 ms", "SLO",  "rep",       "feasible"};
 /* Which columns stay as the table narrows (table_columns): the option, its
  * cost per request and total, p95 and feasibility first (at 80 columns),
  * then the SLO, the kind, replicas and the daily cost. */
@@ -111,8 +111,7 @@ static void choose_columns(const CostsState *c, int best, int w, int *widths) {
 }
 
 static bool right_aligned(int col) {
-    return col == COL_CPR || col == COL_TOTAL || col == COL_DAY || col == COL_P95 ||
-           col == COL_REP;
+    return col == COL_CPR || col == COL_TOTAL || col == COL_DAY || col == COL_P95 || col == COL_REP;
 }
 
 /* Rows the verdict panel keeps under the options: its title and two lines. */
@@ -171,7 +170,7 @@ static int draw_table(TuiApp *a, CostsState *c, Rect r) {
     return 1 + shown;
 }
 
-/* --- the panels: the verdict and the selected option ---------------------------------------- */
+/* --- the panels: the verdict and the selected option -------------------------------------- */
 
 /* How option a fares against option b over the horizon, from the
  * projection's break-even months (cost_break_even). */
@@ -234,8 +233,8 @@ static void verdict_doc(const CostsState *c, bool with_option, TuiDoc *d) {
     if (best >= 0) {
         char tot[32];
         report_usd(c->proj.options[best].horizon_total_usd, tot, sizeof tot);
-        doc_addf(d, ROLE_GOOD, "cheapest feasible over %d months: %s (%s)",
-                 c->proj.horizon_months, c->sc.options[best].id, tot);
+        doc_addf(d, ROLE_GOOD, "cheapest feasible over %d months: %s (%s)", c->proj.horizon_months,
+                 c->sc.options[best].id, tot);
     } else {
         doc_add(d, ROLE_BAD, 0, false, "no option is feasible: none is called cheapest");
     }

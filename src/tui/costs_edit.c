@@ -19,7 +19,7 @@
 #include "tui/wrap.h"
 #include "tunepilot/session.h"
 
-/* --- editing a field ------------------------------------------------------------------------ */
+/* --- editing a field ---------------------------------------------------------------------- */
 
 static bool picked_type(const SessionField *f) {
     switch (f->type) {
@@ -281,8 +281,8 @@ static void commit_pick(TuiApp *a, CostsState *c, const char *choice) {
         int dropped = 0;
         TpError err = {0};
         session_option_set_kind(c->doc, opt, (CostOptionKind)k, &dropped, &err);
-        snprintf(c->wizard_what, sizeof c->wizard_what, "now %s (%d field(s) it does not take "
-                 "dropped)", choice, dropped);
+        snprintf(c->wizard_what, sizeof c->wizard_what,
+                 "now %s (%d field(s) it does not take dropped)", choice, dropped);
         wizard_begin(a, c, opt, before, "restores the old kind");
         return;
     }
@@ -435,8 +435,7 @@ void costs_duplicate_option(TuiApp *a, CostsState *c) {
              session_option_id(c->doc, i));
 }
 
-
-/* --- keys ---------------------------------------------------------------------------------- */
+/* --- keys --------------------------------------------------------------------------------- */
 
 /* An ncurses key as the editor's (field.h). */
 static int field_code(int ch) {
@@ -470,7 +469,6 @@ static int field_code(int ch) {
     }
     return ch >= 0x20 && ch <= 0xff && ch != 0x7f ? ch : FIELD_KEY_OTHER;
 }
-
 
 static int picker_answer(TuiApp *a, CostsState *c, int ch) {
     FieldResult r = picker_key(&c->pick, field_code(ch));
@@ -516,7 +514,6 @@ int costs_edit_key(TuiApp *a, CostsState *c, int ch) {
     return TUI_REDRAW;
 }
 
-
 /* Text over up to `rows` rows of width w, wrapped at spaces (wrap.h); the
  * last row takes the rest, clipped. */
 static void draw_wrapped(TuiApp *a, int y, int x, int w, int rows, TuiRole role, const char *s) {
@@ -548,9 +545,9 @@ void costs_draw_info(TuiApp *a, CostsState *c, Rect r) {
             snprintf(esc, sizeof esc, "%s", c->wizard_undo);
         else
             snprintf(esc, sizeof esc, "restores %s", c->edit.old[0] ? c->edit.old : "the default");
-        snprintf(line, sizeof line, "%s%s%s%s%s%s = %s   Enter applies, Esc %s",
-                 where ? where : "", where ? "." : "", f->key, f->unit[0] ? " (" : "", f->unit,
-                 f->unit[0] ? ")" : "", cur, esc);
+        snprintf(line, sizeof line, "%s%s%s%s%s%s = %s   Enter applies, Esc %s", where ? where : "",
+                 where ? "." : "", f->key, f->unit[0] ? " (" : "", f->unit, f->unit[0] ? ")" : "",
+                 cur, esc);
         tui_text(a, r.y, r.x, r.w, ROLE_SELECTED, true, line);
         if (c->edit.message[0])
             draw_wrapped(a, r.y + 1, r.x, r.w, r.h - 1, ROLE_BAD, c->edit.message);
@@ -565,8 +562,9 @@ void costs_draw_info(TuiApp *a, CostsState *c, Rect r) {
         return;
     }
     if (c->pick.active) {
-        tui_textf(a, r.y, r.x, r.w, ROLE_SELECTED, "pick %s: type to narrow (%s_), Up/Down, "
-                  "Enter chooses, Esc cancels", c->pick.title, c->pick.filter);
+        tui_textf(a, r.y, r.x, r.w, ROLE_SELECTED,
+                  "pick %s: type to narrow (%s_), Up/Down, Enter chooses, Esc cancels",
+                  c->pick.title, c->pick.filter);
         if (c->hint[0])
             draw_wrapped(a, r.y + 1, r.x, r.w, r.h - 1, ROLE_DIM, c->hint);
         return;
@@ -619,9 +617,11 @@ void costs_draw_option(TuiApp *a, CostsState *c, Rect r) {
         else
             costs_value_text(c, c->opt_sel, of[i], val, sizeof val);
         char line[700];
-        snprintf(line, sizeof line, "%-28s %-24s %s", of[i]->key, val[0] ? val : "-",
-                 of[i]->unit);
-        tui_text(a, r.y + 1 + k, r.x, r.w, here ? ROLE_SELECTED : val[0] ? ROLE_NORMAL : ROLE_DIM,
+        snprintf(line, sizeof line, "%-28s %-24s %s", of[i]->key, val[0] ? val : "-", of[i]->unit);
+        tui_text(a, r.y + 1 + k, r.x, r.w,
+                 here     ? ROLE_SELECTED
+                 : val[0] ? ROLE_NORMAL
+                          : ROLE_DIM,
                  here, line);
     }
 }

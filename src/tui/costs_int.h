@@ -21,8 +21,8 @@
 /* Rows of the form: the workload's and the scenario's fields. */
 #define MAX_FORM 24
 #define MAX_OPT_FIELDS 64
-#define TOP_H 11  /* form and table */
-#define INFO_H 3  /* the editor line and its message, or a question */
+#define TOP_H 11 /* form and table */
+#define INFO_H 3 /* the editor line and its message, or a question */
 
 typedef enum { FOCUS_FORM, FOCUS_TABLE, FOCUS_OPTION } Focus;
 
@@ -69,7 +69,7 @@ typedef struct CostsState {
     bool wizard;
     int wizard_opt;
     cJSON *wizard_base;
-    char wizard_what[64]; /* "added", "now rag (...)" */
+    char wizard_what[64];    /* "added", "now rag (...)" */
     const char *wizard_undo; /* what Escape does: "drops the new option" */
 
     Picker pick;
@@ -92,7 +92,7 @@ typedef struct FormRow {
     const SessionField *f;
 } FormRow;
 
-/* --- the document and its projection (costs_doc.c) ----------------------------------- */
+/* --- the document and its projection (costs_doc.c) ---------------------------------------- */
 
 /* The form's rows: numbers first (the workload's, then the scenario's),
  * then the texts. Returns how many (at most max). */
@@ -111,8 +111,8 @@ void costs_set_doc(TuiApp *a, CostsState *c, cJSON *doc);
 /* Closes the editor, the picker, the wizard and the question. */
 void costs_close_modes(CostsState *c);
 /* Opens a document (JSON text); path: the file it came from or NULL. */
-void costs_load_doc(TuiApp *a, CostsState *c, const char *json, const char *name,
-                    const char *path, int64_t saved_id);
+void costs_load_doc(TuiApp *a, CostsState *c, const char *json, const char *name, const char *path,
+                    int64_t saved_id);
 /* The bundled example i (the first again past the last). */
 bool costs_load_example(TuiApp *a, CostsState *c, int i);
 /* s: writes the scenario file and History; false (the message says why)
@@ -121,7 +121,7 @@ bool costs_save(TuiApp *a, CostsState *c);
 /* m: the newest pilot run's measured training time. */
 void costs_use_measured(TuiApp *a, CostsState *c);
 
-/* --- editing (costs_edit.c) ------------------------------------------------------------ */
+/* --- editing (costs_edit.c) --------------------------------------------------------------- */
 
 /* Opens the editor (or, for names from the price tables, a picker) on a
  * field; the document as it is now is what Escape comes back to. */
@@ -142,7 +142,7 @@ void costs_draw_info(TuiApp *a, CostsState *c, Rect r);
 void costs_draw_option(TuiApp *a, CostsState *c, Rect r);
 void costs_draw_picker(TuiApp *a, CostsState *c, Rect r);
 
-/* --- drawing (costs_draw.c) ------------------------------------------------------------ */
+/* --- drawing (costs_draw.c) --------------------------------------------------------------- */
 
 /* The screen's draw callback. */
 void costs_draw(TuiApp *a, void *self);

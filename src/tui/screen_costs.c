@@ -91,8 +91,7 @@ static void ask_unsaved(CostsState *c, Ask what, const char *then) {
 
 /* A saved scenario (History's Enter) or a document (a reopened decision's):
  * over unsaved edits, it waits for an answer. */
-static void open_or_ask(TuiApp *a, CostsState *c, const char *json, const char *name,
-                        int64_t id) {
+static void open_or_ask(TuiApp *a, CostsState *c, const char *json, const char *name, int64_t id) {
     if (!c->dirty) {
         costs_load_doc(a, c, json, name, NULL, id);
         return;
@@ -188,7 +187,6 @@ static int answer(TuiApp *a, CostsState *c, int ch) {
     }
     return TUI_REDRAW;
 }
-
 
 static int step_sel(int sel, int n, int d) {
     if (n <= 0)
