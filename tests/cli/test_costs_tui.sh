@@ -176,6 +176,14 @@ expect_screen "option +\\\$/request +total +p95 ms +feasible" "the columns that 
 refuse_screen "kind|\\\$/day" "no kind or \$/day column at 80"
 expect_screen "explicit +\\\$0\\.006500 +\\\$118,625\\.00 +2254 +NO" "a row, every figure whole"
 refuse_screen "\\\$[0-9.,]*…" "no figure cut"
+# the help lists the panel keys among Costs' own
+keys "?"
+expect_screen "Costs: the keys of this screen" "help on Costs"
+expect_screen "the verdict panel \\(cheapest feasible option" "v is listed"
+keys NPage
+expect_screen "copy the focused panel \\(OSC 52\\), write it to a text file" "y and W are listed (a page down)"
+keys x
+expect_screen "Workload and scenario" "any key closes the help"
 keys v
 expect_screen "Verdict  \\(Up/Down/PgUp/PgDn scroll, y copy, W write, Esc closes\\)" "v: full screen"
 expect_screen "cheapest feasible over 12 months: ft-self" "the verdict's first line"
@@ -221,6 +229,7 @@ start 200 50
 expect_screen "1 Decide" "started at 200x50"
 keys 2
 expect_screen "option +kind +\\\$/request +total +\\\$/day +p95 ms +SLO +rep +feasible" "every column at 200"
+expect_screen "v view  y copy  W write" "the footer names the panel keys"
 expect_screen "explicit +api +\\\$0\\.006500 +\\\$118,625\\.00 +\\\$325\\.00 +2254 +NO +- +NO:slo" "a wide row"
 expect_screen "option frontier( +↕[0-9/-]+)? *$" "the selected option's panel at the side"
 keys Right Down
