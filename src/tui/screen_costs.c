@@ -295,6 +295,13 @@ static int costs_key(TuiApp *a, void *self, int ch) {
     return TUI_NONE;
 }
 
+/* The question asked now (shown by the app even on the too-small page). */
+static const char *costs_question(const TuiApp *a, const void *self) {
+    (void)a;
+    const CostsState *c = self;
+    return c && c->ask ? c->ask_text : NULL;
+}
+
 /* q with unsaved edits: the question instead of quitting. */
 static bool costs_hold_quit(TuiApp *a, void *self) {
     CostsState *c = self;
@@ -305,12 +312,6 @@ static bool costs_hold_quit(TuiApp *a, void *self) {
     costs_end_edit(c);
     ask_unsaved(c, ASK_QUIT, "quits");
     return true;
-}
-
-static const char *costs_question(const TuiApp *a, const void *self) {
-    (void)a;
-    const CostsState *c = self;
-    return c && c->ask ? c->ask_text : NULL;
 }
 
 static bool costs_typing(const TuiApp *a, const void *self) {
@@ -330,7 +331,7 @@ const TuiScreenClass tui_costs_screen = {
     .key = costs_key,
     .notify = costs_notify,
     .typing = costs_typing,
-    .hold_quit = costs_hold_quit,
     .question = costs_question,
+    .hold_quit = costs_hold_quit,
     .report = costs_report,
 };
