@@ -51,6 +51,11 @@ static bool digits_taken(const TuiApp *a) {
            (current(a)->takes_digits && current(a)->takes_digits(a, a->self[a->screen]));
 }
 
+/* The question the shown screen asks (unsaved edits), or NULL. */
+static const char *asking(const TuiApp *a) {
+    return current(a)->question ? current(a)->question(a, a->self[a->screen]) : NULL;
+}
+
 /* --- colours ----------------------------------------------------------------------- */
 
 static void init_roles(TuiApp *a) {
@@ -185,10 +190,21 @@ static void draw_frame(TuiApp *a) {
         char m2[64];
         snprintf(m2, sizeof m2, "need %dx%d, have %dx%d", a->lay.min_cols, a->lay.min_rows, a->cols,
                  a->rows);
-        int y = a->rows / 2 - 1 > 0 ? a->rows / 2 - 1 : 0;
+        const char *q = asking(a);
+        int y = q ? 0 : a->rows / 2 - 1 > 0 ? a->rows / 2 - 1 : 0;
         tui_text(a, y, 0, a->cols, ROLE_NORMAL, false, m1);
         tui_text(a, y + 1, 0, a->cols, ROLE_NORMAL, false, m2);
-        tui_text(a, y + 2, 0, a->cols, ROLE_DIM, false, "q quits");
+        if (!q) {
+            tui_text(a, y + 2, 0, a->cols, ROLE_DIM, false, "q quits");
+        } else {
+            /* a question over unsaved edits stays visible and answerable */
+            TuiDoc d = {0};
+            panels_begin_frame(a);
+            doc_add(&d, ROLE_SELECTED, 0, false, q);
+            if (a->message[0])
+                doc_add(&d, ROLE_BAD, 0, false, a->message);
+            tui_panel(a, current(a)->name, &d, (Rect){y + 3, 0, a->rows - y - 3, a->cols});
+        }
         refresh();
         return;
     }
@@ -468,7 +484,7 @@ int tui_run(const TuiOptions *o) {
         a->message[0] = '\0';
         int r = TUI_NONE;
         if (a->lay.too_small)
-            r = global_key(a, ch);
+            r = asking(a) && ch != KEY_RESIZE ? screen_key(a, ch) : global_key(a, ch);
         else if (panels_modal(a) && ch != KEY_RESIZE) {
             r = panels_key(a, current(a)->name, ch);
             if (r == TUI_NONE)

@@ -22,21 +22,24 @@ Layout layout_compute(int rows, int cols, bool want_side) {
         l.title = rect(0, 0, 0, cols);
         l.tabs = rect(0, 0, 0, cols);
         l.body = rect(0, 0, rows, cols);
+        l.gap = rect(0, cols, rows, 0);
         l.side = rect(0, cols, rows, 0);
         l.status = rect(rows, 0, 0, cols);
         return l;
     }
     int body_h = rows - 3;
-    int side_w = 0;
+    int side_w = 0, gap_w = 0;
     if (want_side && cols >= LAYOUT_SIDE_MIN_COLS) {
         side_w = cols / 3;
         if (side_w > LAYOUT_SIDE_MAX_W)
             side_w = LAYOUT_SIDE_MAX_W;
+        gap_w = LAYOUT_GAP_W;
         l.has_side = true;
     }
     l.title = rect(0, 0, 1, cols);
     l.tabs = rect(1, 0, 1, cols);
-    l.body = rect(2, 0, body_h, cols - side_w);
+    l.body = rect(2, 0, body_h, cols - side_w - gap_w);
+    l.gap = rect(2, cols - side_w - gap_w, body_h, gap_w);
     l.side = rect(2, cols - side_w, body_h, side_w);
     l.status = rect(rows - 1, 0, 1, cols);
     return l;

@@ -14,6 +14,9 @@
  * at most LAYOUT_SIDE_MAX_W columns. */
 #define LAYOUT_SIDE_MIN_COLS 110
 #define LAYOUT_SIDE_MAX_W 48
+/* Blank columns between the body and the side panel, so that text in the
+ * two never runs together. */
+#define LAYOUT_GAP_W 1
 
 /* A rectangle of cells: top-left (y, x), h rows, w columns. An empty region
  * has h == 0 or w == 0 (never negative) and still a position inside or on
@@ -28,7 +31,8 @@ typedef struct Layout {
     Rect title;             /* row 0, full width */
     Rect tabs;              /* row 1, full width: Decide, Costs, Pricing, History */
     Rect body;              /* rows 2 .. rows-2, left of the side panel */
-    Rect side;              /* right of the body, same rows; w == 0 when !has_side */
+    Rect gap;               /* between body and side: LAYOUT_GAP_W columns, w == 0 when !has_side */
+    Rect side;              /* right of the gap, same rows; w == 0 when !has_side */
     Rect status;            /* last row, full width: the keys */
     bool has_side;
 } Layout;
@@ -36,8 +40,9 @@ typedef struct Layout {
 /* Terminal rows x cols -> regions. From LAYOUT_MIN_ROWS x LAYOUT_MIN_COLS
  * up: a one-line title bar, a one-line tab bar, the body, a one-line status
  * bar, and, when want_side and cols >= LAYOUT_SIDE_MIN_COLS, a side panel of
- * min(cols / 3, LAYOUT_SIDE_MAX_W) columns on the right of the body (live
- * verdict, details). Below the minimum, too_small is set, body is the whole
+ * min(cols / 3, LAYOUT_SIDE_MAX_W) columns on the right (live verdict,
+ * details), LAYOUT_GAP_W blank columns (gap) between it and the body.
+ * Below the minimum, too_small is set, body is the whole
  * screen (where the caller shows its "too small" message, e.g. with
  * layout_too_small_text) and every other region is empty.
  *

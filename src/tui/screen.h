@@ -44,6 +44,11 @@ typedef struct TuiScreenClass {
     /* Whether the screen changes without keys (a live run): the app then
      * wakes every second, and redraws when this screen is shown. May be NULL. */
     bool (*live)(const TuiApp *a, const void *self);
+    /* The question the screen asks now (unsaved edits: save, discard or
+     * go on editing), or NULL. The app shows it even on the page for a
+     * terminal too small for the screen, and the answer's keys go to the
+     * screen there. May be NULL. */
+    const char *(*question)(const TuiApp *a, const void *self);
     /* `o`: writes this screen's report. NULL: the screen has none. */
     void (*report)(TuiApp *a, void *self);
 } TuiScreenClass;

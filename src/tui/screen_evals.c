@@ -174,8 +174,6 @@ static void evals_draw(TuiApp *a, void *self) {
         e->top = e->sel;
     if (e->sel >= e->top + list_rows)
         e->top = e->sel - list_rows + 1;
-    if (a->lay.has_side)
-        b.w -= 2; /* a gutter before the side panel */
     int y = b.y;
     tui_textf(a, y++, b.x, b.w, ROLE_HEADER, "%-*s %7s  %-20s", b.w - 31 > 10 ? b.w - 31 : 10,
               "evaluated held-out sets", "results", "newest");
@@ -196,8 +194,7 @@ static void evals_draw(TuiApp *a, void *self) {
     draw_table(a, table);
     draw_summary(a, (Rect){summary.y + 1, summary.x, summary.h - 1, summary.w});
     if (a->lay.has_side) /* the panel Decide shows, for the selected set */
-        evals_draw_question2(a, (Rect){a->lay.side.y, a->lay.side.x + 1, a->lay.side.h,
-                                       a->lay.side.w - 1});
+        evals_draw_question2(a, a->lay.side); /* the layout's gap before it */
 }
 
 const TuiScreenClass tui_evals_screen = {

@@ -50,14 +50,6 @@ static const TableCol COLSPEC[N_COLS] = {
     {"ttft ms", 7, 4, 0},  {"tok/s", 6, 7, 0},     {"as of", 10, 5, 0},
 };
 
-/* Appends text fitted to w cells (and a space before it unless first). */
-static void cell(char *line, size_t size, const char *text, int w, bool right, bool ascii) {
-    size_t n = strlen(line);
-    if (n && n + 1 < size)
-        line[n++] = ' ', line[n] = '\0';
-    text_fit(text, w, ascii, right, line + n, size - n);
-}
-
 /* Distinct providers in table order. */
 static int providers(const Pricing *p, const char **out, int max) {
     int n = 0;
@@ -302,11 +294,11 @@ static void pricing_draw(TuiApp *a, void *self) {
               v->typing ? "_" : "", v->provider ? prov[v->provider - 1] : "all", PCOLS[v->sort_col],
               v->sort_desc ? "(descending)" : "", v->n_rows, a->pricing.n_models);
     int w[N_COLS];
-    table_columns(COLSPEC, N_COLS, b.w - 1, w); /* a space before the side panel */
+    table_columns(COLSPEC, N_COLS, b.w, w); /* the layout leaves a gap before the side panel */
     char hdr[1024] = "";
     for (int c = 0; c < N_COLS; c++)
         if (w[c])
-            cell(hdr, sizeof hdr, PCOLS[c], w[c], c >= 2 && c <= 7, a->ascii);
+            table_cell(hdr, sizeof hdr, PCOLS[c], w[c], c >= 2 && c <= 7, a->ascii);
     /* retired entries are marked against today (TUNEPILOT_TODAY or the clock) */
     char today[11] = "";
     TpError terr = {0};
@@ -335,7 +327,7 @@ static void pricing_draw(TuiApp *a, void *self) {
         char line[1024] = "";
         for (int c = 0; c < N_COLS; c++)
             if (w[c])
-                cell(line, sizeof line, f[c], w[c], c >= 2 && c <= 7, a->ascii);
+                table_cell(line, sizeof line, f[c], w[c], c >= 2 && c <= 7, a->ascii);
         tui_text(a, b.y + 3 + r, b.x, b.w,
                  v->top + r == v->sel ? ROLE_SELECTED
                  : gone               ? ROLE_BAD

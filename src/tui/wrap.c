@@ -88,6 +88,13 @@ int table_columns(const TableCol *cols, int n, int width, int *widths) {
     return shown;
 }
 
+void table_cell(char *line, size_t size, const char *text, int w, bool right, bool ascii) {
+    size_t n = strlen(line);
+    if (n && n + 1 < size)
+        line[n++] = ' ', line[n] = '\0';
+    text_fit(text, w, ascii, right, line + n, size - n);
+}
+
 long base64_encode(const void *in, size_t n, char *out, size_t size) {
     static const char A[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     size_t need = (n + 2) / 3 * 4 + 1;

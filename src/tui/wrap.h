@@ -37,6 +37,11 @@ typedef struct TableCol {
  * Returns the number of columns shown. */
 int table_columns(const TableCol *cols, int n, int width, int *widths);
 
+/* Appends a table cell to line (size bytes, NUL-terminated): a space unless
+ * line is empty, then text fitted to w cells (text_fit: padded, numbers
+ * right-aligned when right, cut with an ellipsis when longer). */
+void table_cell(char *line, size_t size, const char *text, int w, bool right, bool ascii);
+
 /* RFC 4648 base64 (with '=' padding) of n bytes into out (size bytes,
  * NUL-terminated). Returns the length written, or -1 (out set to "") when
  * out is smaller than 4 * ceil(n / 3) + 1. */

@@ -6,43 +6,21 @@
 # and before History reopens a scenario; s writes a new file for a bundled
 # example; an added option is projected at once (a rag option asks for its
 # context_tokens first); an option is removed after y, and one a route needs
-# is not. Figures are hand arithmetic, written beside each check.
+# is not; the verdict and the selected option's panels read whole (v), written
+# (W) and copied (y, OSC 52) at 80x24 and 200x50, the table's columns chosen by
+# width; below 80x24 the quit question is shown and answered. Figures are hand
+# arithmetic, written beside each check.
 set -u
 TP=$1
-if ! command -v tmux >/dev/null 2>&1; then
-  echo "tmux is not installed (scripts/install-deps.sh installs it)"; exit 1
-fi
+. "$(dirname "$0")/lib.sh"
+tui_require_tmux
 WORK=$(mktemp -d)
-N=0
-SOCK="tp-costs-$$-0"
-trap 'for i in $(seq 0 $N); do tmux -L "tp-costs-$$-$i" kill-server 2>/dev/null; done; rm -rf "$WORK"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-T() { tmux -L "$SOCK" "$@"; }
-screen() { T capture-pane -t tp -p; }
-# wait_for PATTERN: poll the screen (up to 20 s: CI runs tests in parallel)
-wait_for() {
-  for _ in $(seq 1 400); do
-    screen | grep -Eq -- "$1" && return 0
-    sleep 0.05
-  done
-  return 1
-}
-expect_screen() { wait_for "$1" && ok || { bad "screen lacks /$1/ ($2)"; screen | head -40; }; }
-# a pattern that must not be on the screen once the keys before it took effect
-refuse_screen() { if screen | grep -Eq -- "$1"; then bad "screen shows /$1/ ($2)"; screen | head -40; else ok; fi; }
-keys() { for k in "$@"; do T send-keys -t tp "$k"; sleep 0.08; done; }
-next_server() {
-  T kill-server 2>/dev/null
-  N=$((N + 1))
-  SOCK="tp-costs-$$-$N"
-}
+tui_init costs
+trap 'tui_kill_all; rm -rf "$WORK"' EXIT
 start() { # start COLS ROWS [ARGS...]
   local c=$1 r=$2; shift 2
-  next_server
-  T -f /dev/null new-session -d -s tp -x "$c" -y "$r" \
-    "cd $WORK && env LANG=C.UTF-8 LC_ALL=C.UTF-8 TUNEPILOT_DB=$WORK/tp.db HOME=$WORK TUNEPILOT_SCENARIO_DIR=$WORK/out TUNEPILOT_TODAY=2026-12-01 $TP $*; echo EXITED; sleep 5"
+  tui_start "$c" "$r" \
+    "cd $WORK && env LANG=C.UTF-8 LC_ALL=C.UTF-8 TUNEPILOT_DB=$WORK/tp.db HOME=$WORK TUNEPILOT_SCENARIO_DIR=$WORK/out TUNEPILOT_REPORT_DIR=$WORK/out TUNEPILOT_TODAY=2026-12-01 $TP $*; echo EXITED; sleep 5"
 }
 mkdir -p "$WORK/out"
 # under the sanitizers (CI sets ASAN_OPTIONS) their reports go to files, checked at the end
@@ -68,9 +46,10 @@ refuse_screen "\\[unsaved\\]" "nothing changed"
 keys Enter 7 e Enter
 expect_screen "\"7e\" is not a number: an exponent needs digits" "7e refused with a reason"
 keys C-u 1 2 0 k Enter
+# (the kind column shows between the id and the figures where the width allows)
 # explicit: $0.0065 a request (500 x $10 + 50 x $30 per 1M) x 120,000 a day x 365 = $284,700
 expect_screen "requests_per_day +120000" "120k is 120,000"
-expect_screen "explicit +\\\$0\\.006500 +\\\$284,700\\.00" "projected at 120k"
+expect_screen "explicit +(api +)?\\\$0\\.006500 +\\\$284,700\\.00" "projected at 120k"
 expect_screen "ticket-triage.json \\[unsaved\\]" "marked unsaved"
 keys Enter 1 . 5 . 5 Enter
 expect_screen "more than one decimal point" "1.5.5 refused"
@@ -126,7 +105,7 @@ keys g p t - 4 . 1 - m i n i Enter
 # gpt-4.1-mini at $0.40/$1.60 per 1M: (500 x 0.40 + 50 x 1.60) / 1e6 = $0.000280 a request;
 # x 50,000 a day x 365 = $5,110.00 over 12 months
 expect_screen "option gpt-4\\.1-mini added: projected" "added"
-expect_screen "gpt-4\\.1-mini +\\\$0\\.000280 +\\\$5,110\\.00" "projected at once"
+expect_screen "gpt-4\\.1-mini +(api +)?\\\$0\\.000280 +\\\$5,110\\.00" "projected at once"
 keys a r a g Enter
 expect_screen "model of the new rag option" "rag: a model"
 keys g p t - 4 . 1 - m i n i Enter
@@ -152,14 +131,14 @@ expect_screen "frontier not removed: .*\"frontier\"" "frontier is routed to"
 # duplicate: a copy, projected
 keys d
 expect_screen "option frontier-copy added as a copy" "duplicated"
-expect_screen "frontier-copy +\\\$" "the copy is projected"
+expect_screen "frontier-copy +(api +)?\\\$" "the copy is projected"
 # an option's fields: Enter opens them, the model picker changes the model
 keys Enter
 expect_screen "option frontier-copy \\(api\\)" "the option's fields"
 keys Down Down Down Enter
 expect_screen "pick model" "model picker"
 keys C-u g p t - 4 . 1 - m i n i Enter
-expect_screen "frontier-copy +\\\$0\\.000280" "priced as gpt-4.1-mini"
+expect_screen "frontier-copy +(api +)?\\\$0\\.000280" "priced as gpt-4.1-mini"
 # History's Enter over unsaved edits asks too (scenario 1: the one saved above)
 keys Escape 4
 expect_screen "18k-token contracts" "History lists the saved scenario"
@@ -182,6 +161,109 @@ grep -q '"requests_per_day":[[:space:]]*80000' "$WORK/mine.json" && ok || bad "m
 ls "$WORK"/.mine.json* >/dev/null 2>&1 && bad "a temporary file was left" || ok
 keys q
 expect_screen "EXITED" "nothing unsaved after s"
+
+# --- the verdict panel at 80x24: read whole, written, copied; columns by width ----------------------
+# frontier's p95 (gpt-4.1, the rules of thumb its sources list): 746 ms to the first token
+# + 50 tokens / 81.7 tokens/s = 746 + 612 = 1358 ms at p50, x 1.66 = 2254 ms > the 1500 ms SLO.
+# frontier (500 x $2 + 50 x $8 per 1M = $0.0014 a request) is never dearer than explicit
+# ($0.0065), neither having a one-time cost.
+start 80 24
+expect_screen "1 Decide" "started at 80x24"
+keys 2
+expect_screen "Verdict +↕1-[0-9]+/[0-9]+" "the verdict panel says it scrolls"
+# the essential columns at 80: option, $/request, total, p95, feasible; not kind or $/day
+expect_screen "option +\\\$/request +total +p95 ms +feasible" "the columns that fit at 80"
+refuse_screen "kind|\\\$/day" "no kind or \$/day column at 80"
+expect_screen "explicit +\\\$0\\.006500 +\\\$118,625\\.00 +2254 +NO" "a row, every figure whole"
+refuse_screen "\\\$[0-9.,]*…" "no figure cut"
+# the help lists the panel keys among Costs' own
+keys "?"
+expect_screen "Costs: the keys of this screen" "help on Costs"
+expect_screen "the verdict panel \\(cheapest feasible option" "v is listed"
+keys NPage
+expect_screen "copy the focused panel \\(OSC 52\\), write it to a text file" "y and W are listed (a page down)"
+keys x
+expect_screen "Workload and scenario" "any key closes the help"
+keys v
+expect_screen "Verdict  \\(Up/Down/PgUp/PgDn scroll, y copy, W write, Esc closes\\)" "v: full screen"
+expect_screen "cheapest feasible over 12 months: ft-self" "the verdict's first line"
+expect_screen "frontier: p95 2254 ms misses the 1500 ms SLO" "why frontier is not feasible"
+keys End
+expect_screen "https://openai\\.com/api/pricing/" "the selected option's sources, at the end"
+expect_screen "against explicit: frontier is never the dearer" "break-even"
+keys Escape
+expect_screen "Workload and scenario" "Esc closes the full screen"
+keys W
+expect_screen "write Costs: Verdict to: $WORK/out/costs-verdict\\.txt_" "W asks for the path"
+keys Enter
+expect_screen "written: .*costs-verdict\\.txt" "written"
+V=$WORK/out/costs-verdict.txt
+head -1 "$V" 2>/dev/null | grep -q "^tunepilot panel: Costs: Verdict" && ok || bad "first line: $(head -1 "$V" 2>/dev/null)"
+grep -q "^cheapest feasible over 12 months: ft-self" "$V" && ok || bad "no verdict in $V"
+grep -q "^frontier: p95 2254 ms misses the 1500 ms SLO" "$V" && ok || bad "no reason in $V"
+grep -q "https://openai.com/api/pricing/" "$V" && ok || bad "no sources in $V (the whole panel)"
+# y: the raw OSC 52 escape, captured from the pty and decoded
+T pipe-pane -t tp -O "cat >> $WORK/pty.out"
+sleep 0.2
+keys y
+expect_screen "copied Verdict \\([0-9]+ bytes\\) with OSC 52" "y copies"
+got=""
+for _ in $(seq 1 100); do
+  got=$(grep -ao $'\e\\]52;c;[A-Za-z0-9+/=]*\a' "$WORK/pty.out" 2>/dev/null | head -1)
+  [ -n "$got" ] && break
+  sleep 0.05
+done
+T pipe-pane -t tp
+if [ -z "$got" ]; then
+  bad "no ESC ] 52 ; c ; ... BEL written to the terminal"
+else
+  text=$(printf '%s' "$got" | sed 's/^.\]52;c;//; s/.$//' | base64 -d 2>/dev/null)
+  grep -q "^cheapest feasible over 12 months: ft-self" <<<"$text" && ok || bad "the copy is not the verdict: $text"
+  grep -q "https://openai.com/api/pricing/" <<<"$text" && ok || bad "the copy is not the whole panel: $text"
+fi
+keys q
+expect_screen "EXITED" "exit"
+
+# --- 200x50: every column, the selected option's panel at the side ----------------------------------
+start 200 50
+expect_screen "1 Decide" "started at 200x50"
+keys 2
+expect_screen "option +kind +\\\$/request +total +\\\$/day +p95 ms +SLO +rep +feasible" "every column at 200"
+expect_screen "v view  y copy  W write" "the footer names the panel keys"
+expect_screen "explicit +api +\\\$0\\.006500 +\\\$118,625\\.00 +\\\$325\\.00 +2254 +NO +- +NO:slo" "a wide row"
+expect_screen "option frontier( +↕[0-9/-]+)? *$" "the selected option's panel at the side"
+keys Right Down
+expect_screen "option explicit( +↕[0-9/-]+)? *$" "the side panel follows the selection"
+keys "]" v
+expect_screen "option explicit  \\(Up/Down/PgUp/PgDn scroll" "] focuses it, v shows it full-screen"
+expect_screen "slo fail: p95 2254 ms misses the 1500 ms SLO" "its checks with their reasons"
+expect_screen "against frontier: explicit is still the dearer after 12 months" "its break-even"
+keys Escape W Enter
+expect_screen "written: .*costs-option-explicit\\.txt" "the option's panel written"
+grep -q "^slo fail: p95 2254 ms misses the 1500 ms SLO" "$WORK/out/costs-option-explicit.txt" && ok || bad "the option's panel file lacks its checks"
+keys q
+expect_screen "EXITED" "exit"
+
+# --- below 80x24 the quit question is still shown and answered --------------------------------------
+start 100 30
+expect_screen "1 Decide" "started"
+keys 2 Enter 7 7 Enter
+expect_screen "requests_per_day +77 " "edited"
+T resize-window -t tp -x 60 -y 20
+expect_screen "terminal too small" "60x20 is too small"
+keys q
+# 60 columns: the question wraps
+expect_screen "has unsaved edits: s saves them and *$" "q asks on the small page"
+expect_screen "^quits, d discards them and quits, Esc keeps editing" "the whole question"
+keys Escape
+sleep 0.3
+refuse_screen "EXITED" "Esc keeps the workbench"
+refuse_screen "has unsaved edits" "and the question is gone"
+keys C-c
+expect_screen "has unsaved edits: s saves them and *$" "Ctrl-C asks on the small page"
+keys s
+expect_screen "EXITED" "s saves and quits"
+ls "$WORK"/out/*.json >/dev/null 2>&1 && grep -lq '"requests_per_day":[[:space:]]*77\b' "$WORK"/out/*.json && ok || bad "the edit was not saved"
 
 for f in "$WORK"/asan*; do
   [ -e "$f" ] && { bad "sanitizer report"; head -30 "$f"; }

@@ -12,42 +12,23 @@
 set -u
 TP=$1
 ROOT=${TP_ROOT:-.}
-command -v tmux >/dev/null 2>&1 || { echo "tmux is not installed (scripts/install-deps.sh installs it)"; exit 1; }
+. "$(dirname "$0")/lib.sh"
+tui_require_tmux
 PY=$(command -v python3 || true)
 if [ -z "$PY" ]; then echo "note: no python3: the fake endpoint cannot run; skipped"; echo "0 passed, 0 failed"; exit 0; fi
 WORK=$(mktemp -d)
 SRV=
-N=0
-SOCK="tp-evals-$$-0"
+tui_init evals
 cleanup() {
-  for i in $(seq 0 $N); do tmux -L "tp-evals-$$-$i" kill-server 2>/dev/null; done
+  tui_kill_all
   [ -n "$SRV" ] && kill "$SRV" 2>/dev/null
   rm -rf "$WORK"
 }
 trap cleanup EXIT
 export TUNEPILOT_DB=$WORK/tp.db HOME=$WORK/home TUNEPILOT_HTTP_BACKOFF_MS=20
 unset OPENAI_BASE_URL TUNEPILOT_DEMO_DIR
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-T() { tmux -L "$SOCK" "$@"; }
-screen() { T capture-pane -t tp -p; }
-# wait_for PATTERN: poll the screen (up to 30 s: CI runs tests in parallel, and
-# a sanitizer build is slow)
-wait_for() {
-  for _ in $(seq 1 300); do
-    screen | grep -Eq -- "$1" && return 0
-    sleep 0.1
-  done
-  return 1
-}
-expect_screen() { wait_for "$1" && ok || { bad "screen lacks /$1/ ($2)"; screen; }; }
-keys() { for k in "$@"; do T send-keys -t tp "$k"; sleep 0.1; done; }
 start() { # start COLS ROWS
-  T kill-server 2>/dev/null
-  N=$((N + 1))
-  SOCK="tp-evals-$$-$N"
-  T -f /dev/null new-session -d -s tp -x "$1" -y "$2" \
+  tui_start "$1" "$2" \
     "env LANG=C.UTF-8 LC_ALL=C.UTF-8 TUNEPILOT_DB=$TUNEPILOT_DB HOME=$HOME $TP; echo EXITED; sleep 5"
 }
 

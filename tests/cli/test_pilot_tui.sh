@@ -6,32 +6,16 @@
 # the final evaluation appears when it completes.
 set -u
 TP=$1
-command -v tmux >/dev/null 2>&1 || { echo "tmux is not installed (scripts/install-deps.sh installs it)"; exit 1; }
+. "$(dirname "$0")/lib.sh"
+tui_require_tmux
 WORK=$(mktemp -d)
-N=0
-SOCK="tp-pilot-$$-0"
+tui_init pilot
 LONG= # the long run's process, never left behind
-trap 'for i in $(seq 0 $N); do tmux -L "tp-pilot-$$-$i" kill-server 2>/dev/null; done
+trap 'tui_kill_all
       [ -n "$LONG" ] && { kill -CONT "$LONG"; kill -9 "$LONG"; } 2>/dev/null; rm -rf "$WORK"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-T() { tmux -L "$SOCK" "$@"; }
-screen() { T capture-pane -t tp -p; }
-wait_for() { # wait_for PATTERN SECONDS (wall-clock: a loaded machine slows each look)
-  local end=$((SECONDS + ${2:-15}))
-  while [ "$SECONDS" -lt "$end" ]; do
-    screen | grep -Eq -- "$1" && return 0
-    sleep 0.05
-  done
-  screen | grep -Eq -- "$1"
-}
-expect_screen() { wait_for "$1" "${3:-15}" && ok || { bad "screen lacks /$1/ ($2)"; screen | head -30; }; }
-keys() { for k in "$@"; do T send-keys -t tp "$k"; sleep 0.1; done; }
+TUI_WAIT=15
 start() {
-  T kill-server 2>/dev/null
-  N=$((N + 1)); SOCK="tp-pilot-$$-$N"
-  T -f /dev/null new-session -d -s tp -x 140 -y 42 \
+  tui_start 140 42 \
     "env LANG=C.UTF-8 LC_ALL=C.UTF-8 TUNEPILOT_DB=$WORK/tp.db HOME=$WORK $TP; echo EXITED; sleep 30"
   # keys sent before the workbench has set up the terminal can be lost or
   # split (an arrow key read as ESC [ B), so wait for its first frame

@@ -9,29 +9,13 @@ set -u
 TP=$1
 FIX=${TP_FIXTURES:?}/net
 SRV=${TP_TEST_SERVER:-$(dirname "$TP")/tests/net/tp_test_server}
-if ! command -v tmux >/dev/null 2>&1; then
-  echo "tmux is not installed (scripts/install-deps.sh installs it)"; exit 1
-fi
+. "$(dirname "$0")/lib.sh"
+tui_require_tmux
 [ -x "$SRV" ] || { echo "FAIL: no test server at $SRV (build the tp_test_server target)"; exit 1; }
 WORK=$(mktemp -d)
-SOCK="tp-price-$$"
+tui_init price
 SRVPID=
-trap 'tmux -L "$SOCK" kill-server 2>/dev/null; [ -n "$SRVPID" ] && kill $SRVPID 2>/dev/null; rm -rf "$WORK"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-T() { tmux -L "$SOCK" "$@"; }
-screen() { T capture-pane -t tp -p; }
-wait_for() { # up to 30 s: CI runs tests in parallel, sanitizer builds are slow
-  for _ in $(seq 1 600); do
-    screen | grep -Eq -- "$1" && return 0
-    sleep 0.05
-  done
-  return 1
-}
-expect_screen() { wait_for "$1" && ok || { bad "screen lacks /$1/ ($2)"; screen | head -30; }; }
-keys() { for k in "$@"; do T send-keys -t tp "$k"; sleep 0.1; done; }
-
+trap 'tui_kill_all; [ -n "$SRVPID" ] && kill $SRVPID 2>/dev/null; rm -rf "$WORK"' EXIT
 "$SRV" "$FIX/prices.script" --log "$WORK/srv.log" --lifetime 90 >"$WORK/port" 2>"$WORK/srv.err" &
 SRVPID=$!
 for _ in $(seq 50); do [ -s "$WORK/port" ] && break; sleep 0.1; done
@@ -44,10 +28,7 @@ ENVS="$ENVS NO_PROXY=127.0.0.1 no_proxy=127.0.0.1 TUNEPILOT_HTTP_RETRIES=0"
 ENVS="$ENVS TUNEPILOT_HTTP_TIMEOUT_MS=5000 TUNEPILOT_HTTP_CONNECT_TIMEOUT_MS=2000"
 
 start() { # start URL
-  T kill-server 2>/dev/null
-  sleep 0.2
-  T -f /dev/null new-session -d -s tp -x 160 -y 40 \
-    "env $ENVS TUNEPILOT_PRICES_URL=$1 $TP; echo EXITED; sleep 5"
+  tui_start 160 40 "env $ENVS TUNEPILOT_PRICES_URL=$1 $TP; echo EXITED; sleep 5"
 }
 
 # --- a failed download: a clear message, no snapshot ------------------------------

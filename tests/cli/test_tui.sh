@@ -5,39 +5,14 @@
 # minimum, NO_COLOR, the ASCII fallback, and a clean exit.
 set -u
 TP=$1
-if ! command -v tmux >/dev/null 2>&1; then
-  echo "tmux is not installed (scripts/install-deps.sh installs it)"; exit 1
-fi
+. "$(dirname "$0")/lib.sh"
+tui_require_tmux
 WORK=$(mktemp -d)
-# each session gets its own server socket: a server that is still shutting
-# down can then never swallow the next session
-N=0
-SOCK="tp-test-$$-0"
-trap 'for i in $(seq 0 $N); do tmux -L "tp-test-$$-$i" kill-server 2>/dev/null; done; rm -rf "$WORK"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-T() { tmux -L "$SOCK" "$@"; }
-screen() { T capture-pane -t tp -p; }
-# wait_for PATTERN: poll the screen (up to 15 s: CI runs tests in parallel)
-wait_for() {
-  for _ in $(seq 1 300); do
-    screen | grep -Eq -- "$1" && return 0
-    sleep 0.05
-  done
-  return 1
-}
-expect_screen() { wait_for "$1" && ok || { bad "screen lacks /$1/ ($2)"; screen | head -30; }; }
-keys() { for k in "$@"; do T send-keys -t tp "$k"; sleep 0.08; done; }
-next_server() {
-  T kill-server 2>/dev/null
-  N=$((N + 1))
-  SOCK="tp-test-$$-$N"
-}
+tui_init test
+trap 'tui_kill_all; rm -rf "$WORK"' EXIT
 start() { # start COLS ROWS [ENV...]
   local c=$1 r=$2; shift 2
-  next_server
-  T -f /dev/null new-session -d -s tp -x "$c" -y "$r" \
+  tui_start "$c" "$r" \
     "env LANG=C.UTF-8 LC_ALL=C.UTF-8 TUNEPILOT_DB=$WORK/tp.db HOME=$WORK TUNEPILOT_SCENARIO_DIR=$WORK $* $TP; echo EXITED; sleep 5"
 }
 
@@ -101,15 +76,13 @@ start 200 50 NO_COLOR=1
 expect_screen "Q1/5" "large terminal"
 if T capture-pane -t tp -p -e | grep -Eq $'\e\\[([34][0-7]|[34]8;)'; then bad "colours despite NO_COLOR"; else ok; fi
 keys 2
-expect_screen "kind +\\\$/request +\\\$/day" "the wide table at 200 columns"
+expect_screen "kind +\\\$/request +total +\\\$/day +p95 ms +SLO +rep +feasible" "the wide table at 200 columns"
 # Ctrl-C ends the workbench cleanly too
 T send-keys -t tp C-c
 expect_screen "EXITED" "exit on Ctrl-C"
 
 # --- ASCII fallback in a non-UTF-8 locale ---------------------------------------------
-next_server
-T -f /dev/null new-session -d -s tp -x 100 -y 30 \
-  "env LANG=C LC_ALL=C TUNEPILOT_DB=$WORK/tp.db HOME=$WORK $TP; echo EXITED; sleep 5"
+tui_start 100 30 "env LANG=C LC_ALL=C TUNEPILOT_DB=$WORK/tp.db HOME=$WORK $TP; echo EXITED; sleep 5"
 keys 2
 expect_screen "cumulative cost by month \\(: marks" "ASCII caption"
 if screen | grep -q $'\xe2\xa0'; then bad "braille glyphs in the C locale"; else ok; fi

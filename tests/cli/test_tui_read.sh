@@ -9,41 +9,14 @@
 # on a number question of Decide, 1-6 switch screens and Esc clears digits.
 set -u
 TP=$1
-if ! command -v tmux >/dev/null 2>&1; then
-  echo "tmux is not installed (scripts/install-deps.sh installs it)"; exit 1
-fi
+. "$(dirname "$0")/lib.sh"
+tui_require_tmux
 WORK=$(mktemp -d)
-N=0
-SOCK="tp-read-$$-0"
-trap 'for i in $(seq 0 $N); do tmux -L "tp-read-$$-$i" kill-server 2>/dev/null; done; rm -rf "$WORK"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-T() { tmux -L "$SOCK" "$@"; }
-screen() { T capture-pane -t tp -p; }
-# wait_for PATTERN: poll the screen (up to 15 s: CI runs tests in parallel)
-wait_for() {
-  for _ in $(seq 1 300); do
-    screen | grep -Eq -- "$1" && return 0
-    sleep 0.05
-  done
-  return 1
-}
-expect_screen() { wait_for "$1" && ok || { bad "screen lacks /$1/ ($2)"; screen | head -30; }; }
-expect_not() { # PATTERN WHY: checked once the screen has settled
-  sleep 0.3
-  if screen | grep -Eq -- "$1"; then bad "screen shows /$1/ ($2)"; screen | head -30; else ok; fi
-}
-keys() { for k in "$@"; do T send-keys -t tp "$k"; sleep 0.08; done; }
-next_server() {
-  T kill-server 2>/dev/null
-  N=$((N + 1))
-  SOCK="tp-read-$$-$N"
-}
+tui_init read
+trap 'tui_kill_all; rm -rf "$WORK"' EXIT
 start() { # start COLS ROWS [ENV...]
   local c=$1 r=$2; shift 2
-  next_server
-  T -f /dev/null new-session -d -s tp -x "$c" -y "$r" \
+  tui_start "$c" "$r" \
     "env LANG=C.UTF-8 LC_ALL=C.UTF-8 TUNEPILOT_DB=$WORK/tp.db HOME=$WORK TUNEPILOT_REPORT_DIR=$WORK TUNEPILOT_TODAY=2026-12-02 $* $TP; echo EXITED; sleep 5"
 }
 

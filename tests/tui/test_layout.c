@@ -28,21 +28,21 @@ static void assert_rect(Rect r, int y, int x, int h, int w) {
  * coverage is also counted cell by cell. */
 static void check_invariants(int rows, int cols, bool want_side, int *cover) {
     Layout l = layout_compute(rows, cols, want_side);
-    Rect all[5] = {l.title, l.tabs, l.body, l.side, l.status};
+    Rect all[6] = {l.title, l.tabs, l.body, l.gap, l.side, l.status};
     long area = 0;
-    for (int i = 0; i < 5; i++) {
+    for (int i = 0; i < 6; i++) {
         Rect r = all[i];
         assert_true(r.h >= 0 && r.w >= 0);
         assert_true(r.y >= 0 && r.x >= 0);
         assert_true(r.y + r.h <= rows && r.x + r.w <= cols);
-        for (int j = i + 1; j < 5; j++)
+        for (int j = i + 1; j < 6; j++)
             assert_false(rect_overlaps(r, all[j]));
         area += (long)r.h * r.w;
     }
     assert_int_equal(area, (long)rows * cols);
     if (cover) {
         memset(cover, 0, sizeof(int) * (size_t)rows * (size_t)cols);
-        for (int i = 0; i < 5; i++)
+        for (int i = 0; i < 6; i++)
             for (int y = all[i].y; y < all[i].y + all[i].h; y++)
                 for (int x = all[i].x; x < all[i].x + all[i].w; x++)
                     cover[y * cols + x]++;
@@ -69,10 +69,14 @@ static void check_invariants(int rows, int cols, bool want_side, int *cover) {
     if (side) {
         assert_true(l.side.w > 0 && l.side.w <= LAYOUT_SIDE_MAX_W);
         assert_true(l.side.w <= cols / 3);
-        assert_true(l.body.w >= cols - LAYOUT_SIDE_MAX_W);
+        assert_true(l.body.w >= cols - LAYOUT_SIDE_MAX_W - LAYOUT_GAP_W);
         assert_int_equal(l.side.h, l.body.h);
+        /* blank columns between the two, the same rows */
+        assert_int_equal(l.side.x - (l.body.x + l.body.w), LAYOUT_GAP_W);
+        assert_rect(l.gap, l.body.y, l.body.x + l.body.w, l.body.h, LAYOUT_GAP_W);
     } else {
         assert_int_equal(l.side.w, 0);
+        assert_int_equal(l.gap.w, 0);
         assert_int_equal(l.body.w, cols);
     }
 }
@@ -136,7 +140,8 @@ static void test_layout_side_panel(void **state) {
     assert_true(l.has_side);
     assert_rect(l.title, 0, 0, 1, 200);
     assert_rect(l.tabs, 1, 0, 1, 200);
-    assert_rect(l.body, 2, 0, 57, 152);
+    assert_rect(l.body, 2, 0, 57, 151); /* 200 - 48 - the gap's 1 */
+    assert_rect(l.gap, 2, 151, 57, 1);
     assert_rect(l.side, 2, 152, 57, 48);
     assert_rect(l.status, 59, 0, 1, 200);
 
@@ -148,7 +153,7 @@ static void test_layout_side_panel(void **state) {
     /* The threshold: 110 gets a third (36), 109 none. */
     l = layout_compute(30, 110, true);
     assert_true(l.has_side);
-    assert_rect(l.body, 2, 0, 27, 74);
+    assert_rect(l.body, 2, 0, 27, 73);
     assert_rect(l.side, 2, 74, 27, 36);
     l = layout_compute(30, 109, true);
     assert_false(l.has_side);
@@ -161,6 +166,25 @@ static void test_layout_side_panel(void **state) {
     assert_int_equal(l.side.w, 47);
 }
 
+/* Decide at 120x30 drew its question panel and its verdict side by side
+ * with no column between them (a question's last letter touched the
+ * verdict's first): the side panel is 120 / 3 = 40 columns at x = 80, the
+ * body 120 - 40 - 1 = 79 columns, and column 79 is blank. */
+static void test_layout_side_gap_120(void **state) {
+    (void)state;
+    Layout l = layout_compute(30, 120, true);
+    assert_true(l.has_side);
+    assert_rect(l.body, 2, 0, 27, 79);
+    assert_rect(l.gap, 2, 79, 27, 1);
+    assert_rect(l.side, 2, 80, 27, 40);
+    assert_false(rect_overlaps(l.body, l.side));
+    assert_true(l.body.x + l.body.w < l.side.x);
+    /* without a side panel there is no gap: the body is the width */
+    l = layout_compute(30, 120, false);
+    assert_rect(l.body, 2, 0, 27, 120);
+    assert_int_equal(l.gap.w, 0);
+}
+
 /* Sizes people run in and report: VT100 80x24, the Linux console 80x25,
  * VT220 wide 132x24 and 132x43, a maximised 1080p terminal 237x63, and
  * tmux/screen halves of 80x24 (39x24, 80x11), which must say too small. */
@@ -171,8 +195,8 @@ static void test_layout_reported_sizes(void **state) {
         bool small, side;
         int body_w;
     } cases[] = {
-        {24, 80, false, false, 80},   {25, 80, false, false, 80},  {24, 132, false, true, 88},
-        {43, 132, false, true, 88},   {63, 237, false, true, 189}, {24, 39, true, false, 39},
+        {24, 80, false, false, 80},   {25, 80, false, false, 80},  {24, 132, false, true, 87},
+        {43, 132, false, true, 87},   {63, 237, false, true, 188}, {24, 39, true, false, 39},
         {11, 80, true, false, 80},    {50, 100, false, false, 100},
     };
     int cover[63 * 237];
@@ -406,6 +430,7 @@ int main(void) {
         cmocka_unit_test(test_layout_80x24_exact),
         cmocka_unit_test(test_layout_too_small),
         cmocka_unit_test(test_layout_side_panel),
+        cmocka_unit_test(test_layout_side_gap_120),
         cmocka_unit_test(test_layout_reported_sizes),
         cmocka_unit_test(test_layout_size_sweep),
         cmocka_unit_test(test_layout_split_v),

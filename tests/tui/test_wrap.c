@@ -114,6 +114,22 @@ static void test_table_columns(void **state) {
     assert_memory_equal(w, want10, sizeof w);
 }
 
+static void test_table_cell(void **state) {
+    (void)state;
+    char line[64] = "";
+    /* the first cell has no space before it; numbers right-aligned */
+    table_cell(line, sizeof line, "option", 8, false, true);
+    table_cell(line, sizeof line, "$1.50", 7, true, true);
+    table_cell(line, sizeof line, "yes", 3, false, true);
+    assert_string_equal(line, "option     $1.50 yes");
+    /* 8 + 1 + 7 + 1 + 3 = 20 cells */
+    assert_int_equal((int)strlen(line), 20);
+    /* a longer text is cut to the width, with the ASCII ellipsis */
+    line[0] = '\0';
+    table_cell(line, sizeof line, "frontier-copy", 6, false, true);
+    assert_string_equal(line, "front.");
+}
+
 static void test_base64(void **state) {
     (void)state;
     /* RFC 4648, section 10 */
@@ -148,6 +164,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_wrap_words),   cmocka_unit_test(test_wrap_newlines),
         cmocka_unit_test(test_wrap_utf8),    cmocka_unit_test(test_table_columns),
+        cmocka_unit_test(test_table_cell),
         cmocka_unit_test(test_base64),       cmocka_unit_test(test_osc52),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
