@@ -78,13 +78,9 @@ static void row_cells(const CostsState *c, int i, int best, char cells[N_COLS][C
     if (o->feasible) {
         snprintf(cells[COL_FEAS], CELL, "%s", i == best ? "yes, cheapest" : "yes");
     } else {
-        snprintf(cells[COL_FEAS], CELL, "NO:");
-        for (int k = 0; k < COST_N_CHECKS; k++)
-            if (o->checks[k].status == COST_FAIL) {
-                size_t n = strlen(cells[COL_FEAS]);
-                snprintf(cells[COL_FEAS] + n, CELL - n, "%s%s", n > 3 ? "," : "",
-                         cost_check_name((CostCheckId)k));
-            }
+        char failed[CELL];
+        cost_failed_checks(o, false, ",", failed, sizeof failed);
+        snprintf(cells[COL_FEAS], CELL, "NO:%s", failed);
     }
 }
 
