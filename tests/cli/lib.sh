@@ -110,3 +110,25 @@ keys() {
     sleep "${TUI_KEY_DELAY:-0.1}"
   done
 }
+
+# osc52_copy KEY STATUS_REGEX: presses KEY with the pane's output captured
+# (pipe-pane, so the raw escapes are seen, not tmux's rendering), checks the
+# status bar for STATUS_REGEX, and sets osc52_text to the text of the first
+# ESC ] 52 ; c ; BASE64 BEL the workbench wrote, decoded ("" when none).
+osc52_copy() {
+  local out=$WORK/pty.out got=""
+  : >"$out"
+  T pipe-pane -t tp -O "cat >> $out"
+  sleep 0.2
+  keys "$1"
+  expect_screen "$2" "the status bar says what was copied"
+  for _ in $(seq 1 100); do
+    got=$(grep -ao $'\e\\]52;c;[A-Za-z0-9+/=]*\a' "$out" 2>/dev/null | head -1)
+    [ -n "$got" ] && break
+    sleep 0.05
+  done
+  T pipe-pane -t tp
+  osc52_text=""
+  [ -n "$got" ] && osc52_text=$(printf '%s' "$got" | sed 's/^.\]52;c;//; s/.$//' | base64 -d 2>/dev/null)
+  [ -n "$got" ] && ok || bad "no ESC ] 52 ; c ; ... BEL written to the terminal"
+}

@@ -83,25 +83,9 @@ keys Escape
 expect_screen "Q[0-9]/5" "Esc closes the full screen"
 
 # --- y copies the focused panel with OSC 52 (the raw escape, from the pty) ------------------
-T pipe-pane -t tp -O "cat >> $WORK/pty.out"
-sleep 0.2
-keys Y
-expect_screen "copied Verdict \\([0-9]+ bytes\\) with OSC 52" "the status bar says what was copied"
-got=""
-for _ in $(seq 1 100); do
-  got=$(grep -ao $'\e\\]52;c;[A-Za-z0-9+/=]*\a' "$WORK/pty.out" 2>/dev/null | head -1)
-  [ -n "$got" ] && break
-  sleep 0.05
-done
-T pipe-pane -t tp
-if [ -z "$got" ]; then
-  bad "no ESC ] 52 ; c ; ... BEL written to the terminal"
-else
-  ok
-  text=$(printf '%s' "$got" | sed 's/^.\]52;c;//; s/.$//' | base64 -d 2>/dev/null)
-  grep -q "^Fine-tune, self-hosted" <<<"$text" && ok || bad "the copied text is not the verdict: $text"
-  grep -q "savings_exceed_overhead is yes" <<<"$text" && ok || bad "the copy is not the whole panel: $text"
-fi
+osc52_copy Y "copied Verdict \\([0-9]+ bytes\\) with OSC 52"
+grep -q "^Fine-tune, self-hosted" <<<"$osc52_text" && ok || bad "the copied text is not the verdict: $osc52_text"
+grep -q "savings_exceed_overhead is yes" <<<"$osc52_text" && ok || bad "the copy is not the whole panel: $osc52_text"
 
 # --- W writes the focused panel to a file ------------------------------------------------------
 keys W
