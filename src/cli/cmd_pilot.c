@@ -889,13 +889,18 @@ static int runs_show(Store *s, int64_t id, bool json) {
                 printf("  exact match %.1f%%", 100 * e[i].accuracy);
             printf("\n");
         }
-        cJSON *sum = cJSON_GetObjectItem(o, "summary");
-        cJSON *fr = cJSON_GetObjectItem(sum, "full_run");
-        if (fr) {
-            char *t = cJSON_Print(fr);
-            printf("  full run: %s\n", t);
-            free(t);
-        }
+        PilotSummary sum; /* one that cannot be read records nothing (pilot.h) */
+        TpError serr;
+        pilot_summary_parse(r.summary, "the run's summary", &sum, &serr);
+        const PilotFullRun *fr = &sum.full_run;
+        if (isfinite(fr->tokens))
+            printf("  full run: %.0f tokens x %.2f epochs; here %.2f h at %.0f tokens/s\n",
+                   fr->tokens, fr->epochs, fr->here_hours, fr->here_tokens_per_s);
+        for (int i = 0; i < fr->n_gpus; i++)
+            printf("    %-16s %8.3g h  $%.2f  (%s, $%.2f/h)\n", fr->gpus[i].gpu,
+                   fr->gpus[i].hours, fr->gpus[i].usd, fr->gpus[i].cloud,
+                   fr->gpus[i].usd_per_hour);
+        pilot_summary_free(&sum);
         if (handed)
             cli_print_handoff_compare(&hc);
     }

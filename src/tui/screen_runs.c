@@ -16,7 +16,6 @@
 #include <unistd.h>
 
 #include "tui/chart.h"
-#include <cjson/cJSON.h>
 #include "tui/screen.h"
 #include "tui/tui.h"
 #include "tunepilot/paths.h"
@@ -431,21 +430,17 @@ static void draw_details(TuiApp *a, RunsState *r, Rect d) {
     }
     free(m);
     /* the final evaluation of a finished run */
-    cJSON *sum = cJSON_Parse(run->summary ? run->summary : "{}");
-    const cJSON *b = cJSON_GetObjectItem(sum, "base"), *t = cJSON_GetObjectItem(sum, "tuned");
-    const cJSON *bl = cJSON_GetObjectItem(b, "loss"), *tl = cJSON_GetObjectItem(t, "loss");
-    const cJSON *ba = cJSON_GetObjectItem(b, "accuracy"), *ta = cJSON_GetObjectItem(t, "accuracy");
-    if (cJSON_IsNumber(bl) && cJSON_IsNumber(tl))
-        doc_addf(&doc, ROLE_GOOD, "held-out loss %.4f -> %.4f", bl->valuedouble, tl->valuedouble);
-    if (cJSON_IsNumber(ba) && cJSON_IsNumber(ta))
+    PilotSummary sum; /* one that cannot be read records nothing (pilot.h) */
+    pilot_summary_parse(run->summary, "the run's summary", &sum, &err);
+    if (isfinite(sum.base.loss) && isfinite(sum.tuned.loss))
+        doc_addf(&doc, ROLE_GOOD, "held-out loss %.4f -> %.4f", sum.base.loss, sum.tuned.loss);
+    if (isfinite(sum.base.accuracy) && isfinite(sum.tuned.accuracy))
         doc_addf(&doc, ROLE_GOOD, "exact match base %.1f%% -> tuned %.1f%%",
-                 100 * ba->valuedouble, 100 * ta->valuedouble);
-    const cJSON *fr = cJSON_GetObjectItem(sum, "full_run");
-    const cJSON *hh = cJSON_GetObjectItem(fr, "here_hours");
-    if (cJSON_IsNumber(hh))
-        doc_addf(&doc, ROLE_NORMAL, "full run here: %.2f h (runs show %lld)", hh->valuedouble,
-                 (long long)run->id);
-    cJSON_Delete(sum);
+                 100 * sum.base.accuracy, 100 * sum.tuned.accuracy);
+    if (isfinite(sum.full_run.here_hours))
+        doc_addf(&doc, ROLE_NORMAL, "full run here: %.2f h (runs show %lld)",
+                 sum.full_run.here_hours, (long long)run->id);
+    pilot_summary_free(&sum);
     char said[600];
     pilot_describe_state(run, ps, said, sizeof said);
     doc_add(&doc, ps->status == RUN_FAILED || ps->status == RUN_LOST ? ROLE_BAD : ROLE_DIM, 0,
