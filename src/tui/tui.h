@@ -165,6 +165,10 @@ void tui_text(const TuiApp *a, int y, int x, int w, TuiRole r, bool pad, const c
 /* Formatted variant. */
 void tui_textf(const TuiApp *a, int y, int x, int w, TuiRole r, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
+/* An ncurses key as the field editor's and the picker's (field.h):
+ * FIELD_KEY_* for the editing keys, printable bytes as themselves,
+ * FIELD_KEY_OTHER for the rest. */
+int tui_field_code(int ch);
 /* Draws a chart grid (from chart_render) at rect r. */
 struct ChartGrid;
 void tui_blit_chart(const TuiApp *a, const struct ChartGrid *g, Rect r);
