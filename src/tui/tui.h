@@ -76,6 +76,8 @@ typedef enum {
     TUI_EV_LOAD_SCENARIO,    /* cost the scenario document `json` named `name` */
     TUI_EV_OPEN_DECISION,    /* show saved decision `id` (History's Enter) */
     TUI_EV_RUN_STARTED,      /* a run was started or resumed (id 0: not known yet) */
+    TUI_EV_RESTORE_DRAFT,    /* a recovery draft's text (`json`, session_draft_parse):
+                                its scenario shown again, unsaved, in Costs */
 } TuiEventKind;
 
 typedef struct TuiEvent {
@@ -152,6 +154,10 @@ typedef struct TuiApp {
     char prompt[1024];
     char prompt_title[64]; /* the panel being written */
     TuiDoc prompt_doc;
+    /* a recovery draft offered at the start (restore, discard or later) */
+    bool draft_offer;
+    char draft_file[4096];
+    char draft_text[768];
     void **self;                 /* each screen's state, as its open returned it */
     bool open_failed;            /* a screen could not be opened (out of memory) */
     void (*redraw)(TuiApp *a);   /* the app's frame drawer (tui_redraw_now) */
