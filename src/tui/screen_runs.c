@@ -3,6 +3,7 @@
  * log scale, zoom), learning rate, tokens/s, ETA, memory, progress, the last
  * log lines; pause, resume and cancel; and several runs on one chart. */
 #define _XOPEN_SOURCE_EXTENDED 1
+#include <limits.h>
 #include <math.h>
 #include <ncurses.h>
 #include <signal.h>
@@ -46,6 +47,9 @@ static const TuiKey KEYS[] = {
     {"p", "pause or resume the run"},
     {"r", "resume a paused, stopped or lost run from its checkpoint"},
     {"x", "cancel the run (asks first; its checkpoint is kept)"},
+    {"PgUp/PgDn, Home/End", "scroll the run's log (the whole log; at its end it follows the "
+                            "newest line)"},
+    {"v", "the log full-screen (] first: the run's figures)"},
     {"g", "reload"},
     {NULL, NULL},
 };
@@ -396,7 +400,9 @@ static void draw_compare(TuiApp *a, RunsState *r, Rect d) {
 }
 
 /* Figures of the selected run: lr, speed, ETA, memory, progress, what its
- * state means, the last log lines; a panel (long messages wrap; v, y, W). */
+ * state means (a panel sized to them), and below them its whole log (a
+ * panel that follows the newest line while the view is at its end; PgUp,
+ * PgDn, Home, End scroll it, v shows it full-screen). */
 static void draw_details(TuiApp *a, RunsState *r, Rect d) {
     if (!r->n_runs)
         return;
@@ -445,23 +451,28 @@ static void draw_details(TuiApp *a, RunsState *r, Rect d) {
     pilot_describe_state(run, ps, said, sizeof said);
     doc_add(&doc, ps->status == RUN_FAILED || ps->status == RUN_LOST ? ROLE_BAD : ROLE_DIM, 0,
             false, said);
-    doc_add(&doc, ROLE_NORMAL, 0, false, "");
-    doc_add(&doc, ROLE_HEADER, 0, false, "log");
-    /* the newest lines that fit at one row each; longer ones wrap and scroll */
+    /* the figures take the rows they need, up to half; the log the rest */
+    int fig_h = tui_doc_rows(&doc, d.w) + 1;
+    if (fig_h > d.h / 2)
+        fig_h = d.h / 2;
+    Rect fig = {d.y, d.x, fig_h, d.w}, logr = {d.y + fig_h + 1, d.x, d.h - fig_h - 1, d.w};
+    TuiDoc log = {0};
     StoreEvent *ev = NULL;
     int ne = 0;
-    int room = d.h - 1 - doc.n;
-    if (room < 3)
-        room = 3;
-    if (store_run_events(a->store, run->id, room, &ev, &ne, &err) == TP_OK)
+    if (store_run_events(a->store, run->id, INT_MAX, &ev, &ne, &err) == TP_OK)
         for (int i = 0; i < ne; i++)
-            doc_add(&doc, !strcmp(ev[i].level, "error") ? ROLE_BAD : ROLE_NORMAL, 0, false,
-                    ev[i].message);
+            doc_add_hang(&log, !strcmp(ev[i].level, "error") ? ROLE_BAD : ROLE_NORMAL, 2,
+                         ev[i].message);
+    if (!ne)
+        doc_add(&log, ROLE_DIM, 0, false, "nothing logged yet");
     free(ev);
     char title[160];
+    /* the log is the first panel: PgUp/PgDn reach it without ] */
+    snprintf(title, sizeof title, "log of run %lld (%d lines)", (long long)run->id, ne);
+    tui_panel_tail(a, title, &log, logr);
     snprintf(title, sizeof title, "run %lld (%s, %s)", (long long)run->id, run->method,
              run_status_name(ps->status));
-    tui_panel(a, title, &doc, d);
+    tui_panel(a, title, &doc, fig);
 }
 
 static void runs_draw(TuiApp *a, void *self) {

@@ -121,6 +121,7 @@ typedef struct TuiPanel {
     char title[64];
     TuiDoc doc;
     Rect r;
+    bool tail; /* follows its end (tui_panel_tail) */
 } TuiPanel;
 
 struct TuiScreenClass;
@@ -148,6 +149,10 @@ typedef struct TuiApp {
     int n_panels;
     int focus[TUI_MAX_SCREENS];
     int scroll[TUI_MAX_SCREENS][TUI_MAX_PANELS];
+    /* a tail panel scrolled away from its end (it stops following), and the
+     * same for the full-screen view */
+    bool held[TUI_MAX_SCREENS][TUI_MAX_PANELS];
+    bool full_held;
     bool full;
     int full_scroll, help_scroll;
     bool prompting;
@@ -193,6 +198,12 @@ char *doc_text(const TuiDoc *d);
  * scrolled as the user scrolled it. The panel joins this frame's panels
  * (focus, full screen, copy, write) and takes doc over (it is emptied). */
 void tui_panel(TuiApp *a, const char *title, TuiDoc *doc, Rect r);
+/* A panel for a growing text (a log): it opens at its end and follows the
+ * end as lines are added, until the user scrolls up (PgUp, Home, ...);
+ * scrolling back to the end follows it again. Full screen (v) does the same. */
+void tui_panel_tail(TuiApp *a, const char *title, TuiDoc *doc, Rect r);
+/* The rows doc takes wrapped at width w, as a panel draws it. */
+int tui_doc_rows(const TuiDoc *doc, int w);
 
 /* A chart legend on row y from column x (w columns): each name after its
  * series' sign, in the series' colour: a block, or, without colours, the
