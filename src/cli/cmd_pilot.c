@@ -82,6 +82,7 @@ static const char RUNS_USAGE[] =
     "usage: tunepilot runs list [--json]\n"
     "       tunepilot runs show ID [--json]\n"
     "       tunepilot runs watch ID        follow a run's steps until it ends (or is lost)\n"
+    "       tunepilot runs log ID [--json] the run's whole log, oldest line first\n"
     "       tunepilot runs pause ID        stop its process where it is (it keeps its memory)\n"
     "       tunepilot runs resume ID [--json]\n"
     "                                      continue a paused run; a run whose process is\n"
@@ -955,6 +956,38 @@ static int runs_watch(Store *s, int64_t id) {
     }
 }
 
+/* The whole log of a run (what the workbench's Runs screen scrolls). */
+static int runs_log(Store *s, long long id, bool json) {
+    TpError err = {0};
+    StoreRun r;
+    TpStatus st = store_run_get(s, id, &r, &err);
+    if (st != TP_OK)
+        return cli_fail(st, &err);
+    store_run_free(&r);
+    StoreEvent *ev = NULL;
+    int n = 0;
+    st = store_run_events(s, id, INT_MAX, &ev, &n, &err);
+    if (st != TP_OK)
+        return cli_fail(st, &err);
+    if (json) {
+        cJSON *arr = cJSON_CreateArray();
+        for (int i = 0; i < n; i++) {
+            cJSON *o = cJSON_CreateObject();
+            cJSON_AddStringToObject(o, "at", ev[i].at);
+            cJSON_AddStringToObject(o, "level", ev[i].level);
+            cJSON_AddStringToObject(o, "message", ev[i].message);
+            cJSON_AddItemToArray(arr, o);
+        }
+        print_json(arr);
+        cJSON_Delete(arr);
+    } else {
+        for (int i = 0; i < n; i++)
+            printf("%s  %-7s %s\n", ev[i].at, ev[i].level, ev[i].message);
+    }
+    free(ev);
+    return CLI_OK;
+}
+
 int cmd_runs(const CliGlobal *g, int argc, char **argv) {
     if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
         fputs(RUNS_USAGE, argc < 2 ? stderr : stdout);
@@ -976,13 +1009,13 @@ int cmd_runs(const CliGlobal *g, int argc, char **argv) {
             arg = argv[i];
     }
     const char *sub = argv[1];
-    static const char *const SUBS[] = {"list", "show", "watch", "resume", "pause", "cancel"};
+    static const char *const SUBS[] = {"list", "show", "watch", "resume", "pause", "cancel", "log"};
     bool known = false;
     for (size_t i = 0; i < sizeof SUBS / sizeof SUBS[0]; i++)
         known |= !strcmp(sub, SUBS[i]);
     if (!known)
         return cli_usage("runs",
-                         "unknown subcommand \"%s\" (expected list, show, watch, pause, resume, "
+                         "unknown subcommand \"%s\" (expected list, show, log, watch, pause, resume, "
                          "cancel, report or export)",
                          sub);
     long long id = 0;
@@ -1000,6 +1033,8 @@ int cmd_runs(const CliGlobal *g, int argc, char **argv) {
         rc = runs_show(s, id, json);
     } else if (!strcmp(sub, "watch")) {
         rc = runs_watch(s, id);
+    } else if (!strcmp(sub, "log")) {
+        rc = runs_log(s, id, json);
     } else if (strcmp(sub, "resume")) { /* pause, cancel */
         char msg[300] = "";
         st = pilot_control(s, id, !strcmp(sub, "pause") ? PILOT_PAUSE : PILOT_CANCEL, NULL, msg,

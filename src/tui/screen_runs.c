@@ -47,8 +47,8 @@ static const TuiKey KEYS[] = {
     {"p", "pause or resume the run"},
     {"r", "resume a paused, stopped or lost run from its checkpoint"},
     {"x", "cancel the run (asks first; its checkpoint is kept)"},
-    {"PgUp/PgDn, Home/End", "scroll the run's log (the whole log; at its end it follows the "
-                            "newest line)"},
+    {"PgUp/PgDn, Home/End", "scroll the run's log (the whole log, as tunepilot runs log ID "
+                            "prints it; at its end it follows the newest line)"},
     {"v", "the log full-screen (] first: the run's figures)"},
     {"g", "reload"},
     {NULL, NULL},

@@ -154,6 +154,9 @@ grep -q "no recovery drafts" <<<"$out" && ok || bad "recover after: $out"
 tpc pilot --backend command --name longlog --max-events 500 -- \
   sh -c 'i=1; while [ $i -le 300 ]; do echo "log line $i of the trainer"; i=$((i + 1)); done' \
   >/dev/null 2>&1 && ok || bad "the long-log run"
+# the same whole log from the command line
+[ "$(tpc runs log 1 | wc -l)" = 300 ] && ok || bad "runs log 1 does not print 300 lines"
+tpc runs log 1 | head -1 | grep -Eq "^[0-9-]+T[0-9:]+Z  info +log line 1 of the trainer$" && ok || bad "runs log's first line"
 start 140 40
 keys 6
 expect_screen "log of run 1 \\(300 lines\\)" "the whole log is read"
