@@ -190,7 +190,13 @@ expect_screen "tick [0-9]+$" "ticks shown"
 first=$(screen | grep -Eo "tick [0-9]+$" | tail -1 | cut -d' ' -f2)
 expect_screen "tick $((first + 40))$" "the view follows new lines" 30
 keys PPage
-sleep 0.3
+# wait (bounded) until the key took effect: the log's position no longer ends at its last row
+for _ in $(seq 1 100); do
+  pos=$(screen | grep -Eo "↕[0-9]+-[0-9]+/[0-9]+" | tail -1)
+  b=${pos#*-}
+  [ -n "$pos" ] && [ "${b%/*}" != "${pos#*/}" ] && break
+  sleep 0.1
+done
 held=$(screen | grep -Eo "tick [0-9]+$" | head -1)
 sleep 2.5 # the screen redraws every second while the run is live
 [ "$(screen | grep -Eo "tick [0-9]+$" | head -1)" = "$held" ] && ok || bad "scrolled up, the view moved"
