@@ -125,8 +125,9 @@ typedef struct PilotSummary {
 /* The summary as recorded (a JSON object; the caller frees the text). */
 char *pilot_summary_json(const PilotSummary *s);
 /* Reads a recorded summary; name stands for it in messages. TP_EINVAL when
- * it is not a JSON object. pilot_summary_free releases *out (also after a
- * failure). */
+ * it is not a JSON object (or json is NULL); *out then reads as a summary
+ * that records nothing (numbers NAN, counts -1, no GPUs), so a face may show
+ * it either way. pilot_summary_free releases *out (also after a failure). */
 TpStatus pilot_summary_parse(const char *json, const char *name, PilotSummary *out, TpError *err);
 void pilot_summary_free(PilotSummary *s);
 

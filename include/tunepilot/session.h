@@ -31,6 +31,7 @@
 #include "tunepilot/pricing.h"
 #include "tunepilot/review.h"
 #include "tunepilot/store.h"
+#include "tunepilot/trainer.h"
 
 #define SESSION_SNAPSHOT_NEWEST (-1LL)
 
@@ -61,6 +62,16 @@ TpStatus session_scenario_parse(Store *s, const char *text, size_t len, const ch
 TpStatus session_load_case(Store *s, long long want, const char *text, size_t len,
                            const char *name, const char *today, Pricing *p, CostScenario *sc,
                            TpError *err);
+
+/* --- pilot settings as typed -------------------------------------------------- */
+
+/* Reads a typed pilot setting (a flag of `tunepilot pilot`, a field of the
+ * workbench's Pilot screen): a number as session_value_parse reads one
+ * (2k = 2000, 1.5M, 2e-4; a whole number for the integer settings), within
+ * the trainer's own bounds (train_setting_check, with its message). On bad
+ * input returns false with the message in msg (size bytes), naming the
+ * setting by its flag. */
+bool session_setting_parse(TrainSetting s, const char *text, double *out, char *msg, size_t size);
 
 /* --- pilot evidence ------------------------------------------------------------ */
 

@@ -17,6 +17,7 @@
 
 #include "tunepilot/cost.h"
 #include "tunepilot/error.h"
+#include "tunepilot/limits.h"
 #include "tunepilot/pricing.h"
 #include "tunepilot/store.h"
 
@@ -133,5 +134,57 @@ TpStatus session_scenario_write(const cJSON *doc, const char *path, TpError *err
  * '_' of the name, others as '-'). TP_ERR when none is free below 1000. */
 TpStatus session_scenario_new_path(const char *dir, const char *name, char *out, size_t size,
                                    TpError *err);
+
+/* --- recovery drafts ---------------------------------------------------------------
+ *
+ * Unsaved edits the workbench keeps when it is ended by a signal (SIGTERM,
+ * SIGHUP: the terminal closed, the system shutting down). A draft is one
+ * JSON file {"format": "tunepilot-draft", "version": 1, "written_at",
+ * "name", "path", "saved_id", "scenario"} in the drafts folder beside the
+ * database: DIR/drafts for DIR/tunepilot.db, DIR/NAME-drafts for
+ * DIR/NAME.db (so two databases never share one). The workbench offers the
+ * newest at its next start; `tunepilot scenarios recover` lists, writes out
+ * and discards them. */
+
+/* A draft holds one scenario (TP_MAX_SCENARIO_BYTES) and a few names. */
+#define SESSION_DRAFT_MAX_BYTES (TP_MAX_SCENARIO_BYTES + 16384)
+
+typedef struct SessionDraft {
+    char file[4096];      /* the draft's own file */
+    char written_at[32];  /* UTC, YYYY-MM-DDTHH:MM:SSZ */
+    char name[128];       /* the scenario's name as the workbench showed it */
+    char path[1024];      /* the file it came from or was last saved to; "" for none */
+    long long saved_id;   /* the History entry it came from; 0 for none */
+    char *json;           /* the scenario document as text (owned; session_draft_free) */
+} SessionDraft;
+
+/* The drafts folder for the database at db_path (absolute; not created). */
+TpStatus session_draft_dir(const char *db_path, char *out, size_t size, TpError *err);
+
+/* Writes a draft of doc into dir (created when missing) atomically (a temp
+ * file beside it, fsync, rename, fsync of the folder), as
+ * draft-YYYYMMDDTHHMMSSZ-PID.json; its path into file (size bytes). name
+ * and path (may be NULL) are recorded as given. */
+TpStatus session_draft_write(const char *dir, const cJSON *doc, const char *name,
+                             const char *path, long long saved_id, char *file, size_t size,
+                             TpError *err);
+
+/* Reads a draft's text (file names it in messages); a document that is not
+ * a draft, or whose scenario is not an object, is TP_EINVAL. On success
+ * *out owns its json (session_draft_free); on failure it holds nothing. */
+TpStatus session_draft_parse(const char *text, const char *file, SessionDraft *out, TpError *err);
+/* Reads the draft file. */
+TpStatus session_draft_read(const char *file, SessionDraft *out, TpError *err);
+void session_draft_free(SessionDraft *d);
+
+/* The drafts in dir, newest first (a missing folder has none). Files that
+ * cannot be read as drafts are left where they are and counted in
+ * *n_unreadable (may be NULL). The caller frees each (session_draft_free)
+ * and the array (free). */
+TpStatus session_draft_list(const char *dir, SessionDraft **out, int *n, int *n_unreadable,
+                            TpError *err);
+
+/* Removes a draft's file (its scenario is gone with it). */
+TpStatus session_draft_discard(const SessionDraft *d, TpError *err);
 
 #endif

@@ -178,7 +178,8 @@ TpStatus store_run_evals(Store *s, int64_t run_id, StoreEval **out, int *n, TpEr
 typedef struct StoreEvent {
     char at[32], level[16], message[512];
 } StoreEvent;
-/* The newest `limit` events of a run, oldest first. */
+/* The newest `limit` events of a run, oldest first (INT_MAX: all of
+ * them). *out is NULL when there are none; the caller frees it. */
 TpStatus store_run_events(Store *s, int64_t run_id, int limit, StoreEvent **out, int *n,
                           TpError *err);
 

@@ -185,6 +185,41 @@ bool train_recompute_auto(const LlamaConfig *c, const TrainConfig *t);
 #define TRAIN_AUTO_LR_FULL 2e-5
 #define TRAIN_AUTO_BATCH 4
 
+/* --- the bounds of the settings a user types --------------------------------------------
+ *
+ * One table for every face: `tunepilot pilot` checks its flags with it, the
+ * workbench's Pilot fields with it, and trainer_open refuses a TrainConfig
+ * outside it with the same message. Integers are whole numbers in [lo, hi];
+ * the learning rate is a number in (0, 10). */
+typedef enum {
+    TRAIN_SETTING_STEPS,
+    TRAIN_SETTING_RANK,
+    TRAIN_SETTING_LR,
+    TRAIN_SETTING_BATCH,
+    TRAIN_SETTING_SEQ,
+    TRAIN_SETTING_GRAD_ACCUM,
+    TRAIN_SETTING_WARMUP,
+    TRAIN_SETTING_EVAL_EVERY,
+    TRAIN_SETTING_SEED,
+    TRAIN_SETTING_THREADS,
+    TRAIN_SETTING_CHECKPOINT_EVERY,
+    TRAIN_N_SETTINGS
+} TrainSetting;
+
+typedef struct TrainSettingLimit {
+    const char *flag; /* "--steps": how messages name it */
+    double lo, hi;
+    bool integer;    /* a whole number in [lo, hi]; else a number in (lo, hi) */
+} TrainSettingLimit;
+
+/* The bounds of a setting (a static entry; NULL for an unknown one). */
+const TrainSettingLimit *train_setting_limit(TrainSetting s);
+
+/* Whether v is a value of setting s: TP_OK, or TP_EINVAL with the message
+ * every face shows, e.g. "--batch: expected an integer in [1, 4096], got
+ * 5000" or "--lr: expected a number in (0, 10), got 12". */
+TpStatus train_setting_check(TrainSetting s, double v, TpError *err);
+
 /* Which settings the user gave (they are kept). */
 enum { TRAIN_GIVEN_STEPS = 1, TRAIN_GIVEN_EPOCHS = 2, TRAIN_GIVEN_BATCH = 4, TRAIN_GIVEN_LR = 8 };
 

@@ -87,6 +87,11 @@ int cmd_pricing(const CliGlobal *g, int argc, char **argv);
 int cmd_scenarios(const CliGlobal *g, int argc, char **argv);
 /* `scenarios edit` (cmd_scenario_edit.c): argv[1] is "edit". */
 int cli_scenarios_edit(const CliGlobal *g, int argc, char **argv);
+/* tunepilot scenarios recover: the workbench's recovery drafts. */
+int cli_scenarios_recover(const CliGlobal *g, int argc, char **argv);
+/* Whether the first bytes of a file look like a scenario document (an
+ * earlier -o of a scenario, which -o may replace). */
+bool cli_looks_like_scenario(const char *head, size_t len);
 int cmd_model(const CliGlobal *g, int argc, char **argv);
 int cmd_tui(const CliGlobal *g, int argc, char **argv);
 int cmd_pilot(const CliGlobal *g, int argc, char **argv);

@@ -23,6 +23,7 @@
 #include "tunepilot/lora.h"
 #include "tunepilot/pilot.h"
 #include "tunepilot/pool.h"
+#include "tunepilot/session.h"
 #include "tunepilot/tokenizer.h"
 #include "tunepilot/trainer.h"
 
@@ -589,11 +590,6 @@ int cmd_pilot(const CliGlobal *g, int argc, char **argv) {
             if (!v || lora_parse_targets(v, &c->targets, &err) != TP_OK)
                 return cli_usage("pilot", "--targets: %s", v ? err.msg : "expected a list");
             set_targets = true;
-        } else if (cli_take(argc, argv, &i, "--rank", &v)) {
-            if (!cli_parse_num(v, 1, 4096, &x) || x != floor(x))
-                return cli_usage("pilot", "--rank: expected an integer 1..4096");
-            c->rank = (int)x;
-            set_rank = true;
         } else if (cli_take(argc, argv, &i, "--alpha", &v)) {
             if (!cli_parse_num(v, 1e-6, 1e6, &c->alpha))
                 return cli_usage("pilot", "--alpha: expected a positive number");
@@ -601,10 +597,6 @@ int cmd_pilot(const CliGlobal *g, int argc, char **argv) {
         } else if (cli_take(argc, argv, &i, "--dropout", &v)) {
             if (!cli_parse_num(v, 0, 0.99, &c->dropout))
                 return cli_usage("pilot", "--dropout: expected a number in [0, 0.99]");
-        } else if (cli_take(argc, argv, &i, "--lr", &v)) {
-            if (!cli_parse_num(v, 1e-12, 10, &c->lr))
-                return cli_usage("pilot", "--lr: expected a positive learning rate");
-            given |= TRAIN_GIVEN_LR;
         } else if (cli_take(argc, argv, &i, "--max-grad-norm", &v)) {
             if (!cli_parse_num(v, 0, 1e6, &c->max_grad_norm))
                 return cli_usage("pilot", "--max-grad-norm: expected a number >= 0 (0 = off)");
@@ -616,52 +608,63 @@ int cmd_pilot(const CliGlobal *g, int argc, char **argv) {
             if (!cli_parse_num(v, 0, 0.9, &c->eval_split))
                 return cli_usage("pilot", "--eval-split: expected a fraction in [0, 0.9]");
         } else {
-            struct {
-                const char *name;
-                double lo, hi;
-            } ints[] = {
-                {"--warmup", 0, 1e9},      {"--steps", 1, 1e9},    {"--batch", 1, 4096},
-                {"--grad-accum", 1, 4096}, {"--seq", 2, 1 << 20},  {"--eval-every", 0, 1e9},
-                {"--seed", 0, 9e15},       {"--threads", 1, 1024}, {"--checkpoint-every", 0, 1e9}};
+            /* the settings with the trainer's bounds, read as the workbench reads them */
+            static const TrainSetting typed[] = {
+                TRAIN_SETTING_WARMUP, TRAIN_SETTING_STEPS,      TRAIN_SETTING_BATCH,
+                TRAIN_SETTING_GRAD_ACCUM, TRAIN_SETTING_SEQ,    TRAIN_SETTING_EVAL_EVERY,
+                TRAIN_SETTING_SEED,   TRAIN_SETTING_THREADS,    TRAIN_SETTING_CHECKPOINT_EVERY,
+                TRAIN_SETTING_RANK,   TRAIN_SETTING_LR};
             int k = -1;
-            for (int j = 0; j < (int)(sizeof ints / sizeof ints[0]) && k < 0; j++)
-                if (cli_take(argc, argv, &i, ints[j].name, &v))
+            for (int j = 0; j < (int)(sizeof typed / sizeof typed[0]) && k < 0; j++)
+                if (cli_take(argc, argv, &i, train_setting_limit(typed[j])->flag, &v))
                     k = j;
             if (k < 0)
                 return cli_usage("pilot", "unknown option %s", argv[i]);
-            if (!cli_parse_num(v, ints[k].lo, ints[k].hi, &x) || x != floor(x))
-                return cli_usage("pilot", "%s: expected an integer in [%g, %g]", ints[k].name,
-                                 ints[k].lo, ints[k].hi);
+            char msg[400];
+            if (!v)
+                return cli_usage("pilot", "%s: expected a value", train_setting_limit(typed[k])->flag);
+            if (!session_setting_parse(typed[k], v, &x, msg, sizeof msg))
+                return cli_usage("pilot", "%s", msg);
             long long n = (long long)x;
-            switch (k) {
-            case 0:
+            switch (typed[k]) {
+            case TRAIN_SETTING_WARMUP:
                 c->warmup = n;
                 break;
-            case 1:
+            case TRAIN_SETTING_STEPS:
                 c->steps = n;
                 given |= TRAIN_GIVEN_STEPS;
                 break;
-            case 2:
+            case TRAIN_SETTING_BATCH:
                 c->batch = (int)n;
                 given |= TRAIN_GIVEN_BATCH;
                 break;
-            case 3:
+            case TRAIN_SETTING_GRAD_ACCUM:
                 c->grad_accum = (int)n;
                 break;
-            case 4:
+            case TRAIN_SETTING_SEQ:
                 c->seq = (int)n;
                 break;
-            case 5:
+            case TRAIN_SETTING_EVAL_EVERY:
                 c->eval_every = n;
                 break;
-            case 6:
+            case TRAIN_SETTING_SEED:
                 c->seed = (uint64_t)n;
                 break;
-            case 7:
+            case TRAIN_SETTING_THREADS:
                 c->threads = (int)n;
                 break;
-            case 8:
+            case TRAIN_SETTING_CHECKPOINT_EVERY:
                 c->checkpoint_every = n;
+                break;
+            case TRAIN_SETTING_RANK:
+                c->rank = (int)n;
+                set_rank = true;
+                break;
+            case TRAIN_SETTING_LR:
+                c->lr = x;
+                given |= TRAIN_GIVEN_LR;
+                break;
+            default:
                 break;
             }
         }

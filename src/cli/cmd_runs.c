@@ -1,6 +1,7 @@
 /* cmd_runs.c - `tunepilot runs list|show|watch|pause|resume|cancel` (report
  * and export are in cmd_runs_report.c; a resumed run shows itself as
  * `tunepilot pilot` does, through cmd_pilot.c). */
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@ static const char RUNS_USAGE[] =
     "usage: tunepilot runs list [--json]\n"
     "       tunepilot runs show ID [--json]\n"
     "       tunepilot runs watch ID        follow a run's steps until it ends (or is lost)\n"
+    "       tunepilot runs log ID [--json] the run's whole log, oldest line first\n"
     "       tunepilot runs pause ID        stop its process where it is (it keeps its memory)\n"
     "       tunepilot runs resume ID [--json]\n"
     "                                      continue a paused run; a run whose process is\n"
@@ -186,13 +188,18 @@ static int runs_show(Store *s, int64_t id, bool json) {
                 printf("  exact match %.1f%%", 100 * e[i].accuracy);
             printf("\n");
         }
-        cJSON *sum = cJSON_GetObjectItem(o, "summary");
-        cJSON *fr = cJSON_GetObjectItem(sum, "full_run");
-        if (fr) {
-            char *t = cJSON_Print(fr);
-            printf("  full run: %s\n", t);
-            free(t);
-        }
+        PilotSummary sum; /* one that cannot be read records nothing (pilot.h) */
+        TpError serr;
+        pilot_summary_parse(r.summary, "the run's summary", &sum, &serr);
+        const PilotFullRun *fr = &sum.full_run;
+        if (isfinite(fr->tokens))
+            printf("  full run: %.0f tokens x %.2f epochs; here %.2f h at %.0f tokens/s\n",
+                   fr->tokens, fr->epochs, fr->here_hours, fr->here_tokens_per_s);
+        for (int i = 0; i < fr->n_gpus; i++)
+            printf("    %-16s %8.3g h  $%.2f  (%s, $%.2f/h)\n", fr->gpus[i].gpu,
+                   fr->gpus[i].hours, fr->gpus[i].usd, fr->gpus[i].cloud,
+                   fr->gpus[i].usd_per_hour);
+        pilot_summary_free(&sum);
         if (handed)
             cli_print_handoff_compare(&hc);
     }
@@ -244,6 +251,38 @@ static int runs_watch(Store *s, int64_t id) {
     }
 }
 
+/* The whole log of a run (what the workbench's Runs screen scrolls). */
+static int runs_log(Store *s, long long id, bool json) {
+    TpError err = {0};
+    StoreRun r;
+    TpStatus st = store_run_get(s, id, &r, &err);
+    if (st != TP_OK)
+        return cli_fail(st, &err);
+    store_run_free(&r);
+    StoreEvent *ev = NULL;
+    int n = 0;
+    st = store_run_events(s, id, INT_MAX, &ev, &n, &err);
+    if (st != TP_OK)
+        return cli_fail(st, &err);
+    if (json) {
+        cJSON *arr = cJSON_CreateArray();
+        for (int i = 0; i < n; i++) {
+            cJSON *o = cJSON_CreateObject();
+            cJSON_AddStringToObject(o, "at", ev[i].at);
+            cJSON_AddStringToObject(o, "level", ev[i].level);
+            cJSON_AddStringToObject(o, "message", ev[i].message);
+            cJSON_AddItemToArray(arr, o);
+        }
+        print_json(arr);
+        cJSON_Delete(arr);
+    } else {
+        for (int i = 0; i < n; i++)
+            printf("%s  %-7s %s\n", ev[i].at, ev[i].level, ev[i].message);
+    }
+    free(ev);
+    return CLI_OK;
+}
+
 int cmd_runs(const CliGlobal *g, int argc, char **argv) {
     if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
         fputs(RUNS_USAGE, argc < 2 ? stderr : stdout);
@@ -265,13 +304,13 @@ int cmd_runs(const CliGlobal *g, int argc, char **argv) {
             arg = argv[i];
     }
     const char *sub = argv[1];
-    static const char *const SUBS[] = {"list", "show", "watch", "resume", "pause", "cancel"};
+    static const char *const SUBS[] = {"list", "show", "watch", "resume", "pause", "cancel", "log"};
     bool known = false;
     for (size_t i = 0; i < sizeof SUBS / sizeof SUBS[0]; i++)
         known |= !strcmp(sub, SUBS[i]);
     if (!known)
         return cli_usage("runs",
-                         "unknown subcommand \"%s\" (expected list, show, watch, pause, resume, "
+                         "unknown subcommand \"%s\" (expected list, show, log, watch, pause, resume, "
                          "cancel, report or export)",
                          sub);
     long long id = 0;
@@ -289,6 +328,8 @@ int cmd_runs(const CliGlobal *g, int argc, char **argv) {
         rc = runs_show(s, id, json);
     } else if (!strcmp(sub, "watch")) {
         rc = runs_watch(s, id);
+    } else if (!strcmp(sub, "log")) {
+        rc = runs_log(s, id, json);
     } else if (strcmp(sub, "resume")) { /* pause, cancel */
         char msg[300] = "";
         st = pilot_control(s, id, !strcmp(sub, "pause") ? PILOT_PAUSE : PILOT_CANCEL, NULL, msg,

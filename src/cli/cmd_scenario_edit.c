@@ -36,7 +36,7 @@ static const char USAGE[] =
     "Fields and units: docs/scenarios.md. The workbench's Costs screen does the same edits.\n";
 
 /* The scenario's kind of file, for -o: an earlier scenario can be replaced. */
-static bool looks_like_scenario(const char *head, size_t len) {
+bool cli_looks_like_scenario(const char *head, size_t len) {
     (void)len;
     return head[0] == '{' && strstr(head, "\"horizon_months\"") && strstr(head, "\"options\"");
 }
@@ -215,7 +215,7 @@ int cli_scenarios_edit(const CliGlobal *g, int argc, char **argv) {
     TpError err = {0};
     if (out) {
         const char *inputs[] = {file};
-        CliOutputKind kind = {"scenario", looks_like_scenario};
+        CliOutputKind kind = {"scenario", cli_looks_like_scenario};
         TpStatus st = cli_output_check(out, inputs, file ? 1 : 0, &kind, force, &err);
         if (st != TP_OK)
             return cli_fail(st, &err);

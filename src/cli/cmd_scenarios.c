@@ -11,9 +11,13 @@ static const char USAGE[] =
     "usage: tunepilot scenarios list [--json]\n"
     "       tunepilot scenarios show ID [--json]\n"
     "       tunepilot scenarios edit FILE [--set FIELD=VALUE] [--add KIND[:NAME]] ... (edit --help)\n"
+    "       tunepilot scenarios recover [N -o FILE [--force] | N --discard] [--json]\n"
     "\n"
     "Scenarios are recorded each time `tunepilot cost` projects one (unless --no-save);\n"
-    "show prints the scenario document and its latest projection.\n";
+    "show prints the scenario document and its latest projection. recover lists the\n"
+    "workbench's recovery drafts (unsaved edits kept when it was ended by SIGTERM or\n"
+    "SIGHUP), newest first; N -o FILE writes draft N's scenario to FILE and removes the\n"
+    "draft, N --discard removes it.\n";
 
 static int list(Store *s, bool json) {
     TpError err = {0};
@@ -111,6 +115,8 @@ int cmd_scenarios(const CliGlobal *g, int argc, char **argv) {
     }
     if (!strcmp(argv[1], "edit"))
         return cli_scenarios_edit(g, argc, argv);
+    if (!strcmp(argv[1], "recover"))
+        return cli_scenarios_recover(g, argc, argv);
     bool json = false;
     const char *arg = NULL;
     for (int i = 2; i < argc; i++) {
@@ -126,7 +132,7 @@ int cmd_scenarios(const CliGlobal *g, int argc, char **argv) {
     long long id = 0;
     bool is_list = !strcmp(argv[1], "list"), is_show = !strcmp(argv[1], "show");
     if (!is_list && !is_show)
-        return cli_usage("scenarios", "unknown subcommand \"%s\" (expected list, show or edit)",
+        return cli_usage("scenarios", "unknown subcommand \"%s\" (expected list, show, edit or recover)",
                          argv[1]);
     if (is_show && !cli_parse_ll(arg, &id))
         return cli_usage("scenarios", "show: expected a scenario id (see: tunepilot scenarios "

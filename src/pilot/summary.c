@@ -1,6 +1,7 @@
 /* summary.c - a completed pilot's summary: the one writer and the one reader
  * of the JSON recorded with the run (see pilot.h, PilotSummary). */
 #include <math.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -146,9 +147,10 @@ static void score(const cJSON *o, PilotScore *e) {
 TpStatus pilot_summary_parse(const char *json, const char *name, PilotSummary *out, TpError *err) {
     memset(out, 0, sizeof *out);
     cJSON *o = json ? cJSON_Parse(json) : NULL;
-    if (!cJSON_IsObject(o)) {
+    bool ok = cJSON_IsObject(o);
+    if (!ok) { /* read as a summary that records nothing */
         cJSON_Delete(o);
-        return tp_error_set(err, TP_EINVAL, "%s: expected a JSON object", name);
+        o = NULL;
     }
     score(cJSON_GetObjectItemCaseSensitive(o, "base"), &out->base);
     score(cJSON_GetObjectItemCaseSensitive(o, "tuned"), &out->tuned);
@@ -171,7 +173,7 @@ TpStatus pilot_summary_parse(const char *json, const char *name, PilotSummary *o
         get_fields(g, &f->gpus[f->n_gpus++], GPU_RUN, N_OF(GPU_RUN));
     }
     cJSON_Delete(o);
-    return TP_OK;
+    return ok ? TP_OK : tp_error_set(err, TP_EINVAL, "%s: expected a JSON object", name);
 }
 
 void pilot_summary_free(PilotSummary *s) {

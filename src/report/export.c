@@ -11,6 +11,7 @@
 
 #include "tunepilot/arena.h"
 #include "tunepilot/buf.h"
+#include "tunepilot/pilot.h"
 
 /* --- CRC-32C -------------------------------------------------------------------------- */
 
@@ -205,9 +206,12 @@ static void num_or_null(cJSON *o, const char *k, double v) {
 char *export_hf_trainer_state(const StoreRun *run, const StoreMetric *m, int nm,
                               const StoreEval *e, int ne) {
     cJSON *cfg = run->config ? cJSON_Parse(run->config) : NULL;
-    cJSON *sum = run->summary ? cJSON_Parse(run->summary) : NULL;
+    PilotSummary sum; /* one that cannot be read records nothing (pilot.h) */
+    TpError serr;
+    pilot_summary_parse(run->summary, "the run's summary", &sum, &serr);
     double batch = cfg_num(cfg, "batch", 1), accum = cfg_num(cfg, "grad_accum", 1);
-    double n_train = cfg_num(sum, "n_train", NAN);
+    double n_train = sum.n_train >= 0 ? (double)sum.n_train : NAN;
+    double fpt = sum.full_run.flops_per_token;
     double eval_every = cfg_num(cfg, "eval_every", 0);
     /* epoch = examples seen / training examples, as the Trainer reports it */
     double per_step = batch * (accum > 0 ? accum : 1);
@@ -258,8 +262,6 @@ char *export_hf_trainer_state(const StoreRun *run, const StoreMetric *m, int nm,
             loss_sum += m[i].loss, loss_n++;
     }
     if (nm) {
-        const cJSON *fr = cJSON_GetObjectItemCaseSensitive(sum, "full_run");
-        double fpt = cfg_num(fr, "flops_per_token", NAN);
         double runtime = m[nm - 1].elapsed_s;
         cJSON *x = cJSON_CreateObject();
         num_or_null(x, "epoch", epoch_at_last);
@@ -281,8 +283,6 @@ char *export_hf_trainer_state(const StoreRun *run, const StoreMetric *m, int nm,
                                                    ? cfg_num(cfg, "checkpoint_every", 0)
                                                    : 500);
     cJSON_AddItemToObject(st, "stateful_callbacks", cJSON_CreateObject());
-    const cJSON *fr = cJSON_GetObjectItemCaseSensitive(sum, "full_run");
-    double fpt = cfg_num(fr, "flops_per_token", NAN);
     num_or_null(st, "total_flos", isfinite(fpt) ? fpt * seen : 0);
     cJSON_AddNumberToObject(st, "train_batch_size", batch);
     cJSON_AddNullToObject(st, "trial_name");
@@ -290,7 +290,7 @@ char *export_hf_trainer_state(const StoreRun *run, const StoreMetric *m, int nm,
     char *s = cJSON_Print(st);
     cJSON_Delete(st);
     cJSON_Delete(cfg);
-    cJSON_Delete(sum);
+    pilot_summary_free(&sum);
     TpBuf b;
     tp_buf_init(&b);
     tp_buf_puts(&b, s);

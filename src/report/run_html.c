@@ -7,6 +7,7 @@
 #include <cjson/cJSON.h>
 
 #include "report/html_impl.h"
+#include "tunepilot/pilot.h"
 #include "tunepilot/series.h"
 #include "tunepilot/svg.h"
 
@@ -41,7 +42,7 @@ static double jnum(const cJSON *o, const char *k) {
     return cJSON_IsNumber(v) ? v->valuedouble : NAN;
 }
 
-static void summary(TpBuf *b, const StoreRun *run, const SeriesRun *s, const cJSON *sum) {
+static void summary(TpBuf *b, const StoreRun *run, const SeriesRun *s, const PilotSummary *sum) {
     tp_buf_puts(b, "<p class=\"lead verdict\">");
     if (s->have_base && s->have_tuned) {
         double drop = s->base_loss > 0 ? 100 * (1 - s->tuned_loss / s->base_loss) : NAN;
@@ -53,11 +54,10 @@ static void summary(TpBuf *b, const StoreRun *run, const SeriesRun *s, const cJS
             tp_buf_printf(b, " (%s%.1f%%)", drop >= 0 ? "-" : "+", fabs(drop));
         tp_buf_puts(b, ".");
         if (isfinite(s->base_accuracy) && isfinite(s->tuned_accuracy)) {
-            const cJSON *tu = cJSON_GetObjectItemCaseSensitive(sum, "tuned");
-            double ex = jnum(tu, "examples");
-            tp_buf_printf(b, " Exact match on %s%.0f held-out examples: <strong>%.1f%%</strong> "
+            int ex = sum->tuned.examples; /* 0: not recorded */
+            tp_buf_printf(b, " Exact match on %s%d held-out examples: <strong>%.1f%%</strong> "
                              "before, <strong>%.1f%%</strong> after.",
-                          isfinite(ex) ? "" : "the ", isfinite(ex) ? ex : 0,
+                          ex > 0 ? "" : "the ", ex > 0 ? ex : 0,
                           100 * s->base_accuracy, 100 * s->tuned_accuracy);
         }
     } else if (s->n > 0) {
@@ -173,35 +173,32 @@ static void settings(TpBuf *b, const cJSON *cfg) {
     html_table_end(b);
 }
 
-static void full_run(TpBuf *b, const cJSON *sum) {
-    const cJSON *fr = cJSON_GetObjectItemCaseSensitive(sum, "full_run");
-    const cJSON *gpus = cJSON_GetObjectItemCaseSensitive(fr, "gpus");
-    if (!cJSON_IsArray(gpus))
+static void full_run(TpBuf *b, const PilotSummary *sum) {
+    const PilotFullRun *fr = &sum->full_run;
+    if (!fr->n_gpus)
         return;
     tp_buf_printf(b, "<h2 id=\"full-run\">The full run, estimated</h2>\n<p>%.0f tokens x %.2f "
                      "epochs at %.3g FLOPs a token; here it would take %.2f hours at the speed "
                      "this run measured (%.0f tokens/s).</p>\n",
-                  jnum(fr, "tokens"), jnum(fr, "epochs"), jnum(fr, "flops_per_token"),
-                  jnum(fr, "here_hours"), jnum(fr, "here_tokens_per_s"));
+                  fr->tokens, fr->epochs, fr->flops_per_token, fr->here_hours,
+                  fr->here_tokens_per_s);
     html_table_begin(b, NULL, "On one rented GPU at 35% of its bf16 peak (cheapest listed price)");
     html_th(b, "col", "l", "GPU");
     html_th_cols(b, (const char *const[]){"hours", "cost"}, 2, 0);
     html_th(b, "col", "l", "cloud");
     html_th(b, "col", NULL, "$ per GPU-hour");
     html_table_body(b);
-    const cJSON *g;
-    cJSON_ArrayForEach(g, gpus) {
-        const cJSON *name = cJSON_GetObjectItemCaseSensitive(g, "gpu");
-        const cJSON *cloud = cJSON_GetObjectItemCaseSensitive(g, "cloud");
+    for (int i = 0; i < fr->n_gpus; i++) {
+        const PilotGpuRun *g = &fr->gpus[i];
         char usd[48], rate[48];
-        report_usd(jnum(g, "usd"), usd, sizeof usd);
-        report_usd(jnum(g, "usd_per_hour"), rate, sizeof rate);
+        report_usd(g->usd, usd, sizeof usd);
+        report_usd(g->usd_per_hour, rate, sizeof rate);
         tp_buf_puts(b, "<tr><th scope=\"row\">");
-        html_esc(b, cJSON_IsString(name) ? name->valuestring : "?");
-        tp_buf_printf(b, "</th><td>%.3g</td><td>", jnum(g, "hours"));
+        html_esc(b, g->gpu);
+        tp_buf_printf(b, "</th><td>%.3g</td><td>", g->hours);
         html_esc(b, usd);
         tp_buf_puts(b, "</td><td class=\"l\">");
-        html_esc(b, cJSON_IsString(cloud) ? cloud->valuestring : "");
+        html_esc(b, g->cloud);
         tp_buf_puts(b, "</td><td>");
         html_esc(b, rate);
         tp_buf_puts(b, "</td></tr>\n");
@@ -237,14 +234,16 @@ char *report_run_html(const StoreRun *run, const StoreMetric *m, int nm, const S
     SeriesRun s;
     series_run_build(m, nm, e, ne, RUN_SMOOTH, &s);
     cJSON *cfg = run->config ? cJSON_Parse(run->config) : NULL;
-    cJSON *sum = run->summary ? cJSON_Parse(run->summary) : NULL;
+    PilotSummary sum; /* one that cannot be read records nothing (pilot.h) */
+    TpError serr;
+    pilot_summary_parse(run->summary, "the run's summary", &sum, &serr);
     char title[1200];
     snprintf(title, sizeof title, "Pilot run %lld: %s on %s", (long long)run->id, run->method,
              model_name(run->model));
     html_begin(&b, title);
     tp_buf_puts(&b, "<header>\n");
     html_el(&b, "h1", title);
-    summary(&b, run, &s, sum);
+    summary(&b, run, &s, &sum);
     meta_list(&b, run, cfg, meta);
     tp_buf_puts(&b, "</header>\n");
 
@@ -289,12 +288,12 @@ char *report_run_html(const StoreRun *run, const StoreMetric *m, int nm, const S
                 &gn, 1, desc, "Spikes here often come before a loss spike.");
 
     before_after(&b, &s);
-    full_run(&b, sum);
+    full_run(&b, &sum);
     settings(&b, cfg);
     sources(&b, run, meta);
     html_end(&b, meta);
     cJSON_Delete(cfg);
-    cJSON_Delete(sum);
+    pilot_summary_free(&sum);
     series_run_free(&s);
     return tp_buf_take(&b);
 }

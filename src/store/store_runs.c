@@ -1,4 +1,5 @@
 /* store_runs.c - training runs, per-step metrics, evaluations, events. */
+#include <limits.h>
 #include <math.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -359,9 +360,14 @@ TpStatus store_run_events(Store *s, int64_t run_id, int limit, StoreEvent **out,
         return store_fail(s, err, "cannot read events");
     sqlite3_bind_int64(st, 1, run_id);
     sqlite3_bind_int(st, 2, limit);
-    *out = tp_xcalloc((size_t)(limit > 0 ? limit : 1), sizeof **out);
+    int cap = 0; /* grown as rows come: a large limit costs nothing up front */
     while (*n < limit && sqlite3_step(st) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? (cap > INT_MAX / 2 ? INT_MAX : cap * 2) : 64;
+            *out = tp_xrealloc(*out, sizeof **out * (size_t)cap);
+        }
         StoreEvent *e = &(*out)[(*n)++];
+        memset(e, 0, sizeof *e);
         text(e->at, sizeof e->at, st, 0);
         text(e->level, sizeof e->level, st, 1);
         text(e->message, sizeof e->message, st, 2);

@@ -47,3 +47,42 @@ void train_auto_settings(long long n_train, double n_params, unsigned given, Tra
                      epochs, n_train, TRAIN_AUTO_WARN_EPOCHS);
     }
 }
+
+/* --- the bounds of typed settings (trainer.h) ------------------------------------------- */
+
+/* Indexed by TrainSetting. The integer bounds keep each count an int (or a
+ * long long for steps) the trainer can allocate for: 4096 for rank, batch
+ * and accumulation, 2^20 tokens for a sequence. The learning rate's upper
+ * bound refuses a typo (12 for 1e-2) that would only diverge. */
+static const TrainSettingLimit LIMITS[TRAIN_N_SETTINGS] = {
+    [TRAIN_SETTING_STEPS] = {"--steps", 1, 1e9, true},
+    [TRAIN_SETTING_RANK] = {"--rank", 1, 4096, true},
+    [TRAIN_SETTING_LR] = {"--lr", 0, 10, false},
+    [TRAIN_SETTING_BATCH] = {"--batch", 1, 4096, true},
+    [TRAIN_SETTING_SEQ] = {"--seq", 2, 1 << 20, true},
+    [TRAIN_SETTING_GRAD_ACCUM] = {"--grad-accum", 1, 4096, true},
+    [TRAIN_SETTING_WARMUP] = {"--warmup", 0, 1e9, true},
+    [TRAIN_SETTING_EVAL_EVERY] = {"--eval-every", 0, 1e9, true},
+    [TRAIN_SETTING_SEED] = {"--seed", 0, 9e15, true},
+    [TRAIN_SETTING_THREADS] = {"--threads", 1, 1024, true},
+    [TRAIN_SETTING_CHECKPOINT_EVERY] = {"--checkpoint-every", 0, 1e9, true},
+};
+
+const TrainSettingLimit *train_setting_limit(TrainSetting s) {
+    return s >= 0 && s < TRAIN_N_SETTINGS ? &LIMITS[s] : NULL;
+}
+
+TpStatus train_setting_check(TrainSetting s, double v, TpError *err) {
+    const TrainSettingLimit *l = train_setting_limit(s);
+    if (!l)
+        return tp_error_set(err, TP_EINVAL, "unknown setting %d", (int)s);
+    if (l->integer) {
+        if (!(v >= l->lo && v <= l->hi) || v != floor(v))
+            return tp_error_set(err, TP_EINVAL, "%s: expected an integer in [%.10g, %.10g], got %.15g",
+                                l->flag, l->lo, l->hi, v);
+    } else if (!(v > l->lo && v < l->hi)) {
+        return tp_error_set(err, TP_EINVAL, "%s: expected a number in (%.10g, %.10g), got %.15g",
+                            l->flag, l->lo, l->hi, v);
+    }
+    return TP_OK;
+}

@@ -10,6 +10,7 @@
 
 #include "tunepilot/arena.h"
 #include "tunepilot/pool.h"
+#include "tunepilot/trainer.h"
 
 static const char *const SHORT[LLAMA_N_LINEAR] = {"q", "k", "v", "o", "gate", "up", "down"};
 
@@ -46,8 +47,9 @@ static LoraPair *pair(const Lora *l, int layer, LlamaLinear which) {
 TpStatus lora_init(Lora *l, const LlamaConfig *c, const LoraConfig *cfg, uint64_t seed,
                    TpError *err) {
     memset(l, 0, sizeof *l);
-    if (cfg->rank < 1 || cfg->rank > 4096)
-        return tp_error_set(err, TP_EINVAL, "--rank: expected 1..4096, got %d", cfg->rank);
+    TpStatus st = train_setting_check(TRAIN_SETTING_RANK, cfg->rank, err); /* trainer.h's bounds */
+    if (st != TP_OK)
+        return st;
     if (!(cfg->alpha > 0))
         return tp_error_set(err, TP_EINVAL, "--alpha: expected a positive number");
     if (!(cfg->dropout >= 0 && cfg->dropout < 1))

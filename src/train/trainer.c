@@ -137,15 +137,21 @@ static TpStatus on_linear(void *ctx, int layer, LlamaLinear which, const float *
 }
 
 static TpStatus check_config(const TrainConfig *c, TpError *err) {
-    if (c->batch < 1 || c->batch > 4096)
-        return tp_error_set(err, TP_EINVAL, "--batch: expected 1..4096, got %d", c->batch);
-    if (c->grad_accum < 1 || c->grad_accum > 4096)
-        return tp_error_set(err, TP_EINVAL, "--grad-accum: expected 1..4096, got %d",
-                            c->grad_accum);
-    if (c->seq < 2 || c->seq > 1 << 20)
-        return tp_error_set(err, TP_EINVAL, "--seq: expected at least 2, got %d", c->seq);
-    if (!(c->lr > 0 && c->lr < 10))
-        return tp_error_set(err, TP_EINVAL, "--lr: expected a positive learning rate below 10");
+    /* the bounds every face checks typed settings with (train_setting_check) */
+    const struct {
+        TrainSetting s;
+        double v;
+    } typed[] = {
+        {TRAIN_SETTING_RANK, c->rank},        {TRAIN_SETTING_LR, c->lr},
+        {TRAIN_SETTING_BATCH, c->batch},      {TRAIN_SETTING_SEQ, c->seq},
+        {TRAIN_SETTING_GRAD_ACCUM, c->grad_accum},
+        {TRAIN_SETTING_STEPS, c->steps > 0 ? (double)c->steps : 1}, /* 0: from epochs */
+    };
+    for (size_t i = 0; i < sizeof typed / sizeof typed[0]; i++) {
+        TpStatus st = train_setting_check(typed[i].s, typed[i].v, err);
+        if (st != TP_OK)
+            return st;
+    }
     if (c->steps <= 0 && !(c->epochs > 0))
         return tp_error_set(err, TP_EINVAL, "--epochs: expected a positive number");
     if (!(c->eval_split >= 0 && c->eval_split < 1))

@@ -7,6 +7,7 @@
 #include "tui/panel.h"
 #include "tui/screen.h"
 #include "tui/tui.h"
+#include "tui/wrap.h"
 #include "tunepilot/session.h"
 
 #include <langinfo.h>
@@ -18,17 +19,21 @@
 #include <string.h>
 
 #include "tunepilot/arena.h"
+#include "tunepilot/fileio.h"
+#include "tunepilot/session_edit.h"
 #include "tunepilot/paths.h"
 
 static volatile sig_atomic_t g_quit, g_interrupt;
 
-/* SIGTERM and SIGHUP end the workbench; SIGINT (Ctrl-C) is a q: it asks
- * first when there are unsaved edits. */
+/* SIGTERM and SIGHUP end the workbench (g_quit holds which), keeping
+ * unsaved edits as a recovery draft; SIGINT (Ctrl-C) is a q: it asks first
+ * when there are unsaved edits. The handler only sets a flag: the loop does
+ * the work. */
 static void on_signal(int sig) {
     if (sig == SIGINT)
         g_interrupt = 1;
     else
-        g_quit = 1;
+        g_quit = sig;
 }
 
 /* The screens in tab order: 1-7 and F2-F8 pick them. */
@@ -181,6 +186,108 @@ static void draw_help(TuiApp *a) {
     doc_free(&d);
 }
 
+/* --- recovery drafts ---------------------------------------------------------------------- */
+
+/* The drafts folder of the database in use. */
+static bool drafts_dir(const TuiApp *a, char *out, size_t size, TpError *err) {
+    char db[4096];
+    return tp_path_db(db, sizeof db, a->opt.db_path, err) == TP_OK &&
+           session_draft_dir(db, out, size, err) == TP_OK;
+}
+
+/* At the start: the newest recovery draft is offered (restore, discard, or
+ * later: it stays for the next start and for tunepilot scenarios recover). */
+static void offer_draft(TuiApp *a) {
+    char dir[4200];
+    TpError err = {0};
+    SessionDraft *v = NULL;
+    int n = 0;
+    if (!drafts_dir(a, dir, sizeof dir, &err) || session_draft_list(dir, &v, &n, NULL, &err) != TP_OK) {
+        snprintf(a->message, sizeof a->message, "recovery drafts unreadable: %s", err.msg);
+        return;
+    }
+    if (n > 0) {
+        a->draft_offer = true;
+        snprintf(a->draft_file, sizeof a->draft_file, "%s", v[0].file);
+        snprintf(a->draft_text, sizeof a->draft_text,
+                 "Unsaved edits to %s%s%s were kept when the workbench was ended (%s). r restores "
+                 "them in Costs (unsaved: s saves them), d discards them, Esc decides later "
+                 "(tunepilot scenarios recover).%s",
+                 v[0].name, v[0].path[0] ? " from " : "", v[0].path, v[0].written_at,
+                 n > 1 ? " More drafts wait: tunepilot scenarios recover lists them." : "");
+    }
+    for (int i = 0; i < n; i++)
+        session_draft_free(&v[i]);
+    free(v);
+}
+
+static void draw_draft_offer(TuiApp *a) {
+    Rect b = a->lay.body;
+    int w = b.w > 4 ? b.w - 4 : b.w, y = b.y + 1;
+    const char *t = a->draft_text;
+    tui_text(a, y++, b.x + 1, w + 2, ROLE_SELECTED, true, " Recovery draft");
+    for (int off = 0; t[off] && y < b.y + b.h - 1;) {
+        int next, len = text_wrap_line(t + off, w, &next);
+        char row[800];
+        snprintf(row, sizeof row, " %.*s", len, t + off);
+        tui_text(a, y++, b.x + 1, w + 2, ROLE_SELECTED, true, row);
+        off += next > 0 ? next : (int)strlen(t + off);
+    }
+    tui_text(a, y, b.x + 1, w + 2, ROLE_SELECTED, true, "");
+}
+
+/* r, d or Esc on the offer; other keys wait for one of them. */
+static void draft_key(TuiApp *a, int ch) {
+    SessionDraft d;
+    TpError err = {0};
+    if (ch == 27) {
+        a->draft_offer = false;
+        snprintf(a->message, sizeof a->message, "the draft waits: tunepilot scenarios recover");
+    } else if (ch == 'r' || ch == 'd') {
+        a->draft_offer = false;
+        char *text = NULL;
+        size_t len = 0;
+        TpStatus st = tp_file_read(a->draft_file, SESSION_DRAFT_MAX_BYTES, &text, &len, &err);
+        if (st == TP_OK)
+            st = session_draft_parse(text, a->draft_file, &d, &err);
+        if (st != TP_OK) {
+            snprintf(a->message, sizeof a->message, "draft not read: %.200s", err.msg);
+        } else {
+            if (ch == 'r') /* Costs takes the text; the file goes once it is in the queue */
+                tui_post(a, TUI_EV_RESTORE_DRAFT, 0, text, a->draft_file);
+            else
+                snprintf(a->message, sizeof a->message, "draft discarded (edits to %s)", d.name);
+            if (session_draft_discard(&d, &err) != TP_OK)
+                snprintf(a->message, sizeof a->message, "%.200s", err.msg);
+            session_draft_free(&d);
+        }
+        free(text);
+    }
+}
+
+/* SIGTERM or SIGHUP, after the terminal is restored: each screen's unsaved
+ * work becomes a recovery draft; where it went is said on stderr. */
+static void keep_unsaved(TuiApp *a, int sig) {
+    for (int i = 0; i < N_SCREENS; i++) {
+        TuiUnsaved u;
+        if (!SCREENS[i]->unsaved || !SCREENS[i]->unsaved(a, a->self[i], &u))
+            continue;
+        char dir[4200], file[4400];
+        TpError err = {0};
+        if (!drafts_dir(a, dir, sizeof dir, &err) ||
+            session_draft_write(dir, u.doc, u.name, u.path, u.saved_id, file, sizeof file,
+                                &err) != TP_OK) {
+            fprintf(stderr, "tunepilot: ended by %s: the unsaved edits to %s could not be kept: %s\n",
+                    sig == SIGHUP ? "SIGHUP" : "SIGTERM", u.name, err.msg);
+            continue;
+        }
+        fprintf(stderr,
+                "tunepilot: ended by %s: the unsaved edits to %s are kept in %s (the workbench "
+                "offers them at its next start; tunepilot scenarios recover)\n",
+                sig == SIGHUP ? "SIGHUP" : "SIGTERM", u.name, file);
+    }
+}
+
 static void draw_frame(TuiApp *a) {
     erase();
     getmaxyx(stdscr, a->rows, a->cols);
@@ -251,6 +358,8 @@ static void draw_frame(TuiApp *a) {
     tui_text(a, s.y, s.x, s.w, ROLE_STATUS, true, status);
     if (a->help)
         draw_help(a);
+    else if (a->draft_offer)
+        draw_draft_offer(a);
     refresh();
 }
 
@@ -451,6 +560,7 @@ int tui_run(const TuiOptions *o) {
     if (!has_colors())
         a->mono = true;
     init_roles(a);
+    offer_draft(a);
     draw_frame(a);
     while (!g_quit) {
         /* while a run is live, wake up every second to redraw its curves */
@@ -468,6 +578,12 @@ int tui_run(const TuiOptions *o) {
             if (!g_quit && current(a)->live)
                 draw_frame(a);
             continue; /* a timeout or a signal */
+        }
+        if (a->draft_offer && ch != KEY_RESIZE && ch != KEY_MOUSE) {
+            draft_key(a, ch);
+            dispatch(a);
+            draw_frame(a);
+            continue;
         }
         if (a->help && ch != KEY_RESIZE && ch != KEY_MOUSE) {
             /* the help scrolls; any other key closes it */
@@ -503,7 +619,10 @@ int tui_run(const TuiOptions *o) {
         draw_frame(a);
     }
     endwin();
+    int sig = g_quit;
+    if (sig) /* the terminal is back: keep the work, say where */
+        keep_unsaved(a, sig);
     tp_set_oom_handler(prev_oom);
     tui_app_free(a);
-    return 0;
+    return sig ? 128 + sig : 0;
 }

@@ -437,41 +437,8 @@ void costs_duplicate_option(TuiApp *a, CostsState *c) {
 
 /* --- keys --------------------------------------------------------------------------------- */
 
-/* An ncurses key as the editor's (field.h). */
-static int field_code(int ch) {
-    switch (ch) {
-    case '\n':
-    case '\r':
-    case KEY_ENTER:
-        return FIELD_KEY_ENTER;
-    case 27:
-        return FIELD_KEY_ESCAPE;
-    case KEY_BACKSPACE:
-    case 127:
-    case 8:
-        return FIELD_KEY_BACKSPACE;
-    case KEY_DC:
-        return FIELD_KEY_DELETE;
-    case KEY_LEFT:
-        return FIELD_KEY_LEFT;
-    case KEY_RIGHT:
-        return FIELD_KEY_RIGHT;
-    case KEY_HOME:
-        return FIELD_KEY_HOME;
-    case KEY_END:
-        return FIELD_KEY_END;
-    case KEY_UP:
-        return FIELD_KEY_UP;
-    case KEY_DOWN:
-        return FIELD_KEY_DOWN;
-    case 21:
-        return FIELD_KEY_CLEAR;
-    }
-    return ch >= 0x20 && ch <= 0xff && ch != 0x7f ? ch : FIELD_KEY_OTHER;
-}
-
 static int picker_answer(TuiApp *a, CostsState *c, int ch) {
-    FieldResult r = picker_key(&c->pick, field_code(ch));
+    FieldResult r = picker_key(&c->pick, tui_field_code(ch));
     if (r == FIELD_CANCEL) {
         if (c->pick_for == PICK_FIELD)
             cancel_edit(a, c);
@@ -501,7 +468,7 @@ int costs_edit_key(TuiApp *a, CostsState *c, int ch) {
         return picker_answer(a, c, ch);
     if (!c->edit.active)
         return TUI_NONE;
-    switch (field_key(&c->edit, field_code(ch))) {
+    switch (field_key(&c->edit, tui_field_code(ch))) {
     case FIELD_COMMIT:
         commit_text(a, c);
         break;

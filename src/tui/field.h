@@ -34,7 +34,7 @@ typedef enum {
     FIELD_CANCEL,  /* Escape: the text is the old one again */
 } FieldResult;
 
-#define FIELD_TEXT_MAX 256
+#define FIELD_TEXT_MAX 1024 /* a path fits (Pilot's model and dataset) */
 
 typedef struct FieldEdit {
     bool active;

@@ -162,7 +162,16 @@ static void draw_title(TuiApp *a, const char *title, Rect r, int scroll, int row
         tui_text(a, r.y, r.x + r.w - pw, pw, focused ? ROLE_SELECTED : ROLE_DIM, false, pos);
 }
 
-void tui_panel(TuiApp *a, const char *title, TuiDoc *doc, Rect r) {
+int tui_doc_rows(const TuiDoc *doc, int w) {
+    return doc_rows(doc, w);
+}
+
+/* The last scroll position (the view at the end). */
+static int end_scroll(int rows, int h) {
+    return rows - h > 0 ? rows - h : 0;
+}
+
+static void panel_draw(TuiApp *a, const char *title, TuiDoc *doc, Rect r, bool tail) {
     int s = a->screen < TUI_MAX_SCREENS ? a->screen : 0;
     int k = a->n_panels;
     if (r.h <= 0 || r.w <= 0) {
@@ -171,6 +180,8 @@ void tui_panel(TuiApp *a, const char *title, TuiDoc *doc, Rect r) {
     }
     Rect body = {r.y + 1, r.x, r.h - 1, r.w};
     int rows = doc_rows(doc, r.w), *scroll = k < TUI_MAX_PANELS ? &a->scroll[s][k] : NULL;
+    if (scroll && tail && !a->held[s][k])
+        *scroll = end_scroll(rows, body.h); /* following the end */
     int sc = scroll ? (*scroll = clamp_scroll(*scroll, rows, body.h)) : 0;
     bool focused = k == a->focus[s];
     draw_title(a, title, r, sc, rows, body.h, focused);
@@ -180,10 +191,19 @@ void tui_panel(TuiApp *a, const char *title, TuiDoc *doc, Rect r) {
         snprintf(p->title, sizeof p->title, "%s", title);
         p->doc = *doc;
         p->r = r;
+        p->tail = tail;
         memset(doc, 0, sizeof *doc);
     } else {
         doc_free(doc);
     }
+}
+
+void tui_panel(TuiApp *a, const char *title, TuiDoc *doc, Rect r) {
+    panel_draw(a, title, doc, r, false);
+}
+
+void tui_panel_tail(TuiApp *a, const char *title, TuiDoc *doc, Rect r) {
+    panel_draw(a, title, doc, r, true);
 }
 
 void panels_begin_frame(TuiApp *a) {
@@ -225,6 +245,8 @@ void panels_draw_full(TuiApp *a) {
     char title[160];
     snprintf(title, sizeof title, "%s  (Up/Down/PgUp/PgDn scroll, y copy, W write, Esc closes)",
              p->title);
+    if (p->tail && !a->full_held)
+        a->full_scroll = INT_MAX / 2; /* following the end: clamped when drawn */
     panels_draw_doc_full(a, title, &p->doc, &a->full_scroll);
 }
 
@@ -435,8 +457,15 @@ int panels_key(TuiApp *a, const char *screen, int ch) {
             a->full = false;
             return TUI_REDRAW;
         }
-        if (panels_scroll_key(ch, &a->full_scroll, full_rect(a).h - 2))
+        /* from where the view is (a tail's scroll may still say "the end") */
+        int rows = doc_rows(&p->doc, full_rect(a).w - 2), h = full_rect(a).h - 1;
+        int from = clamp_scroll(a->full_scroll, rows, h);
+        a->full_scroll = from;
+        if (panels_scroll_key(ch, &a->full_scroll, full_rect(a).h - 2)) {
+            a->full_scroll = clamp_scroll(a->full_scroll, rows, h);
+            a->full_held = a->full_scroll < end_scroll(rows, h);
             return TUI_REDRAW;
+        }
     }
     switch (ch) {
     case ']':
@@ -453,6 +482,7 @@ int panels_key(TuiApp *a, const char *screen, int ch) {
             return TUI_NONE;
         a->full = true;
         a->full_scroll = a->focus[s] < TUI_MAX_PANELS ? a->scroll[s][a->focus[s]] : 0;
+        a->full_held = a->focus[s] < TUI_MAX_PANELS && a->held[s][a->focus[s]];
         return TUI_REDRAW;
     case 'y':
     case 'Y':
@@ -473,7 +503,12 @@ int panels_key(TuiApp *a, const char *screen, int ch) {
     case KEY_END:
         if (p && a->focus[s] < TUI_MAX_PANELS) {
             int *sc = &a->scroll[s][a->focus[s]];
+            int rows = doc_rows(&p->doc, p->r.w), h = p->r.h - 1;
+            *sc = clamp_scroll(*sc, rows, h);
             panels_scroll_key(ch, sc, p->r.h - 2);
+            *sc = clamp_scroll(*sc, rows, h);
+            if (p->tail) /* away from the end it holds; back at the end it follows */
+                a->held[s][a->focus[s]] = *sc < end_scroll(rows, h);
             return TUI_REDRAW;
         }
         return TUI_NONE;

@@ -8,6 +8,7 @@
 #define TP_TUI_SCREEN_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "tui/tui.h"
 
@@ -15,6 +16,15 @@
 typedef struct TuiKey {
     const char *key, *what;
 } TuiKey;
+
+/* Unsaved work a screen holds (hook `unsaved`): a scenario document, its
+ * name, the file it came from or NULL, its History id or 0. Borrowed from
+ * the screen's state. */
+typedef struct TuiUnsaved {
+    const struct cJSON *doc;
+    const char *name, *path;
+    int64_t saved_id;
+} TuiUnsaved;
 
 typedef struct TuiScreenClass {
     const char *name;    /* the tab's title */
@@ -38,6 +48,11 @@ typedef struct TuiScreenClass {
      * if so it now asks (the app shows it and does not quit; the answer's
      * key returns TUI_QUIT or not). May be NULL. */
     bool (*hold_quit)(TuiApp *a, void *self);
+    /* SIGTERM or SIGHUP (the terminal closed, a shutdown): the edits that
+     * quitting would ask about, to be kept as a recovery draft (the app
+     * writes it after restoring the terminal). false: nothing unsaved. May
+     * be NULL. */
+    bool (*unsaved)(TuiApp *a, void *self, TuiUnsaved *out);
     /* Whether digits belong to the screen now (a choice question): the
      * status bar then offers F2-F8 for the screens. May be NULL. */
     bool (*takes_digits)(const TuiApp *a, const void *self);

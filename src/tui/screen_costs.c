@@ -119,6 +119,20 @@ static int costs_notify(TuiApp *a, void *self, const TuiEvent *ev) {
             return c->ask ? TUI_FOCUS : TUI_NONE;
         }
         return TUI_NONE;
+    case TUI_EV_RESTORE_DRAFT: { /* unsaved again, to be saved where it was going */
+        SessionDraft d;
+        TpError err = {0};
+        if (!ev->json || session_draft_parse(ev->json, ev->name, &d, &err) != TP_OK) {
+            snprintf(a->message, sizeof a->message, "not restored: %s", err.msg);
+            return TUI_NONE;
+        }
+        costs_load_doc(a, c, d.json, d.name, d.path[0] ? d.path : NULL, d.saved_id);
+        c->dirty = true;
+        snprintf(a->message, sizeof a->message,
+                 "restored the unsaved edits to %s (kept %s): s saves them", d.name, d.written_at);
+        session_draft_free(&d);
+        return TUI_FOCUS;
+    }
     case TUI_EV_OPEN_SCENARIO: {
         TpError err = {0};
         char *doc = NULL;
@@ -314,6 +328,18 @@ static bool costs_hold_quit(TuiApp *a, void *self) {
     return true;
 }
 
+/* SIGTERM or SIGHUP: the scenario with its committed edits (an open
+ * editor's preview is not an edit), kept by the app as a recovery draft. */
+static bool costs_unsaved(TuiApp *a, void *self, TuiUnsaved *out) {
+    (void)a;
+    CostsState *c = self;
+    if (!c || !c->dirty)
+        return false;
+    *out = (TuiUnsaved){c->base ? c->base : c->doc, c->name, c->path[0] ? c->path : NULL,
+                        c->saved_id};
+    return true;
+}
+
 static bool costs_typing(const TuiApp *a, const void *self) {
     (void)a;
     const CostsState *c = self;
@@ -333,5 +359,6 @@ const TuiScreenClass tui_costs_screen = {
     .typing = costs_typing,
     .question = costs_question,
     .hold_quit = costs_hold_quit,
+    .unsaved = costs_unsaved,
     .report = costs_report,
 };

@@ -15,14 +15,17 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tui/field.h"
 #include "tui/screen.h"
 #include "tui/tui.h"
+#include "tui/wrap.h"
 #include "tunepilot/audit.h"
 #include "tunepilot/catalog.h"
 #include "tunepilot/dataset.h"
 #include "tunepilot/demo.h"
 #include "tunepilot/llama.h"
 #include "tunepilot/paths.h"
+#include "tunepilot/session.h"
 #include "tunepilot/tokenizer.h"
 #include "tunepilot/trainer.h"
 
@@ -31,9 +34,8 @@ enum { GIVEN_RANK = 16, GIVEN_SEQ = 32 }; /* beside TRAIN_GIVEN_STEPS, _BATCH, _
 
 typedef struct PilotState {
     int field;
-    bool typing;
+    FieldEdit edit; /* the open editor (field.h): paths, and numbers read by the session layer */
     char model[1024], data[1024]; /* "" = the bundled demo */
-    char edit[1024];
     TrainMethod method;
     long long steps;
     int rank, batch, seq;
@@ -63,12 +65,21 @@ typedef struct PilotState {
     int choice; /* 0 = the demo, i = cache.items[i - 1] */
 } PilotState;
 
+/* The trainer's setting behind each number field (its bounds and message). */
+static const TrainSetting SETTING[N_F] = {
+    [F_STEPS] = TRAIN_SETTING_STEPS, [F_RANK] = TRAIN_SETTING_RANK, [F_LR] = TRAIN_SETTING_LR,
+    [F_BATCH] = TRAIN_SETTING_BATCH, [F_SEQ] = TRAIN_SETTING_SEQ,
+};
+
+static bool is_number(int field) { return field >= F_STEPS && field < N_F; }
+
 static const char *const LABELS[N_F] = {"base model", "dataset",       "method", "steps",
                                         "rank",       "learning rate", "batch",  "sequence"};
 
 static const TuiKey KEYS[] = {
     {"Up/Down, k/j", "pick a field"},
-    {"Enter", "edit it (a path or a number); Enter applies, Esc cancels"},
+    {"Enter", "edit it: a path, or a number (2k = 2000, 2e-4) within the trainer's bounds; "
+              "Enter applies (a refused value says why), Esc restores the old one"},
     {"Left/Right", "base model: the demo or a model in the Hugging Face cache; method: "
                    "qlora, lora, full; dataset: back to the demo's"},
     {"L", "launch the run (after the data check passes); Runs shows it"},
@@ -78,7 +89,7 @@ static const TuiKey KEYS[] = {
 static bool pilot_typing(const TuiApp *a, const void *self) {
     (void)a;
     const PilotState *p = self;
-    return p && p->typing;
+    return p && p->edit.active;
 }
 
 /* launched in the last minute: redraw while the run starts */
@@ -303,10 +314,22 @@ static void launch(TuiApp *a, PilotState *p) {
     tui_post(a, TUI_EV_RUN_STARTED, 0, NULL, NULL); /* Runs comes to the front */
 }
 
-static void set_field(PilotState *p, const char *text) {
-    char *end;
-    double v = strtod(text, &end);
-    bool num = *text && !*end;
+/* Enter in the editor: a path is taken as typed ("" is the demo's); a
+ * number goes through the session layer, which reads it as the scenario
+ * editor does and holds it to the trainer's bounds. A refusal keeps the
+ * editor open with the message. Returns whether the field changed. */
+static bool commit(PilotState *p) {
+    const char *text = p->edit.text;
+    if (!strcmp(text, p->edit.old)) { /* Enter on the value as it was: nothing typed */
+        field_end(&p->edit);
+        return false;
+    }
+    double v = 0;
+    char msg[400];
+    if (is_number(p->field) && !session_setting_parse(SETTING[p->field], text, &v, msg, sizeof msg)) {
+        field_fail(&p->edit, msg);
+        return false;
+    }
     switch (p->field) {
     case F_MODEL:
         snprintf(p->model, sizeof p->model, "%s", text);
@@ -315,37 +338,58 @@ static void set_field(PilotState *p, const char *text) {
         snprintf(p->data, sizeof p->data, "%s", text);
         break;
     case F_STEPS:
-        if (num && v >= 1 && v <= 1e9) {
-            p->steps = (long long)v;
-            p->edited |= TRAIN_GIVEN_STEPS;
-        }
+        p->steps = (long long)v;
+        p->edited |= TRAIN_GIVEN_STEPS;
         break;
     case F_RANK:
-        if (num && v >= 1 && v <= 4096) {
-            p->rank = (int)v;
-            p->edited |= GIVEN_RANK;
-        }
+        p->rank = (int)v;
+        p->edited |= GIVEN_RANK;
         break;
     case F_LR:
-        if (num && v > 0 && v < 10) {
-            p->lr = v;
-            p->edited |= TRAIN_GIVEN_LR;
-        }
+        p->lr = v;
+        p->edited |= TRAIN_GIVEN_LR;
         break;
     case F_BATCH:
-        if (num && v >= 1 && v <= 4096) {
-            p->batch = (int)v;
-            p->edited |= TRAIN_GIVEN_BATCH;
-        }
+        p->batch = (int)v;
+        p->edited |= TRAIN_GIVEN_BATCH;
         break;
     case F_SEQ:
-        if (num && v >= 2 && v <= (1 << 20)) {
-            p->seq = (int)v;
-            p->edited |= GIVEN_SEQ;
-        }
+        p->seq = (int)v;
+        p->edited |= GIVEN_SEQ;
         break;
     }
+    field_end(&p->edit);
     p->checked = false;
+    return true;
+}
+
+/* The value a field shows and its editor starts from. */
+static void field_value(const PilotState *p, int field, char *out, size_t size) {
+    switch (field) {
+    case F_MODEL:
+        snprintf(out, size, "%s", p->model);
+        break;
+    case F_DATA:
+        snprintf(out, size, "%s", p->data);
+        break;
+    case F_STEPS:
+        snprintf(out, size, "%lld", p->steps);
+        break;
+    case F_RANK:
+        snprintf(out, size, "%d", p->rank);
+        break;
+    case F_LR:
+        snprintf(out, size, "%g", p->lr);
+        break;
+    case F_BATCH:
+        snprintf(out, size, "%d", p->batch);
+        break;
+    case F_SEQ:
+        snprintf(out, size, "%d", p->seq);
+        break;
+    default:
+        snprintf(out, size, "%s", "");
+    }
 }
 
 /* Steps through the bundled demo and the supported models of the Hugging
@@ -378,20 +422,17 @@ static void choose_model(TuiApp *a, PilotState *p, int dir) {
 
 static int pilot_key(TuiApp *a, void *self, int ch) {
     PilotState *p = self;
-    if (p->typing) {
-        size_t n = strlen(p->edit);
-        if (ch == '\n' || ch == KEY_ENTER) {
-            set_field(p, p->edit);
-            p->typing = false;
-            check(p);
-        } else if (ch == 27) {
-            p->typing = false;
-        } else if (ch == KEY_BACKSPACE || ch == 127 || ch == 8) {
-            if (n)
-                p->edit[n - 1] = '\0';
-        } else if (ch >= 32 && ch < 127 && n + 1 < sizeof p->edit) {
-            p->edit[n] = (char)ch;
-            p->edit[n + 1] = '\0';
+    if (p->edit.active) { /* every key is the editor's: none runs a command */
+        switch (field_key(&p->edit, tui_field_code(ch))) {
+        case FIELD_COMMIT:
+            if (commit(p))
+                check(p);
+            break;
+        case FIELD_CANCEL:
+            field_end(&p->edit);
+            break;
+        case FIELD_EDITING:
+            break;
         }
         return TUI_REDRAW;
     }
@@ -420,8 +461,9 @@ static int pilot_key(TuiApp *a, void *self, int ch) {
     case '\n':
     case KEY_ENTER:
         if (p->field != F_METHOD) {
-            p->typing = true;
-            p->edit[0] = '\0';
+            char cur[FIELD_TEXT_MAX];
+            field_value(p, p->field, cur, sizeof cur);
+            field_begin(&p->edit, cur);
         }
         return TUI_REDRAW;
     case 'L':
@@ -485,15 +527,45 @@ static void pilot_draw(TuiApp *a, void *self) {
     snprintf(vals[F_BATCH], sizeof vals[0], "%d", p->batch);
     snprintf(vals[F_SEQ], sizeof vals[0], "%d", p->seq);
     for (int i = 0; i < N_F; i++) {
-        char line[1200];
-        if (i == p->field && p->typing)
-            snprintf(line, sizeof line, "%-14s %s_", LABELS[i], p->edit);
-        else
+        char line[1200], shown[FIELD_TEXT_MAX + 2];
+        if (i == p->field && p->edit.active) {
+            field_display(&p->edit, shown, sizeof shown);
+            snprintf(line, sizeof line, "%-14s %s", LABELS[i], shown);
+        } else {
             snprintf(line, sizeof line, "%-14s %s", LABELS[i], vals[i]);
+        }
         tui_text(a, b.y + 2 + i, b.x, b.w, i == p->field ? ROLE_SELECTED : ROLE_NORMAL, true, line);
     }
+    /* under the fields: what the open editor takes, or why it refused */
+    int hint_rows = 0;
+    if (p->edit.active) {
+        char hint[600];
+        const TrainSettingLimit *l = is_number(p->field) ? train_setting_limit(SETTING[p->field]) : NULL;
+        if (p->edit.message[0])
+            snprintf(hint, sizeof hint, "%s", p->edit.message);
+        else if (l && l->integer)
+            snprintf(hint, sizeof hint,
+                     "a whole number in [%.10g, %.10g] (%s; 2k = 2000); Enter applies, Esc restores",
+                     l->lo, l->hi, l->flag);
+        else if (l)
+            snprintf(hint, sizeof hint,
+                     "a number in (%.10g, %.10g) (%s; 2e-4); Enter applies, Esc restores", l->lo,
+                     l->hi, l->flag);
+        else
+            snprintf(hint, sizeof hint,
+                     "a path (empty: the demo's); Enter applies, Esc restores");
+        /* wrapped: a refusal is read to its end (up to three rows) */
+        TuiRole role = p->edit.message[0] ? ROLE_BAD : ROLE_DIM;
+        for (int off = 0, row = 0; hint[off] && row < 3; row++, hint_rows = row) {
+            int next, len = text_wrap_line(hint + off, b.w, &next);
+            char part[600];
+            snprintf(part, sizeof part, "%.*s", len, hint + off);
+            tui_text(a, b.y + 2 + N_F + row, b.x, b.w, role, true, part);
+            off += next > 0 ? next : (int)strlen(hint + off);
+        }
+    }
     /* the check, the audit and the estimate: a panel (long messages wrap; v, y, W) */
-    int y = b.y + 3 + N_F;
+    int y = b.y + 3 + N_F + (hint_rows > 1 ? hint_rows - 1 : 0);
     TuiDoc d = {0};
     doc_add(&d, p->ok ? ROLE_GOOD : ROLE_BAD, 0, false, p->check);
     if (p->note[0])

@@ -3,6 +3,7 @@
  * log scale, zoom), learning rate, tokens/s, ETA, memory, progress, the last
  * log lines; pause, resume and cancel; and several runs on one chart. */
 #define _XOPEN_SOURCE_EXTENDED 1
+#include <limits.h>
 #include <math.h>
 #include <ncurses.h>
 #include <signal.h>
@@ -16,7 +17,6 @@
 #include <unistd.h>
 
 #include "tui/chart.h"
-#include <cjson/cJSON.h>
 #include "tui/screen.h"
 #include "tui/tui.h"
 #include "tunepilot/paths.h"
@@ -47,6 +47,9 @@ static const TuiKey KEYS[] = {
     {"p", "pause or resume the run"},
     {"r", "resume a paused, stopped or lost run from its checkpoint"},
     {"x", "cancel the run (asks first; its checkpoint is kept)"},
+    {"PgUp/PgDn, Home/End", "scroll the run's log (the whole log, as tunepilot runs log ID "
+                            "prints it; at its end it follows the newest line)"},
+    {"v", "the log full-screen (] first: the run's figures)"},
     {"g", "reload"},
     {NULL, NULL},
 };
@@ -397,7 +400,9 @@ static void draw_compare(TuiApp *a, RunsState *r, Rect d) {
 }
 
 /* Figures of the selected run: lr, speed, ETA, memory, progress, what its
- * state means, the last log lines; a panel (long messages wrap; v, y, W). */
+ * state means (a panel sized to them), and below them its whole log (a
+ * panel that follows the newest line while the view is at its end; PgUp,
+ * PgDn, Home, End scroll it, v shows it full-screen). */
 static void draw_details(TuiApp *a, RunsState *r, Rect d) {
     if (!r->n_runs)
         return;
@@ -431,42 +436,43 @@ static void draw_details(TuiApp *a, RunsState *r, Rect d) {
     }
     free(m);
     /* the final evaluation of a finished run */
-    cJSON *sum = cJSON_Parse(run->summary ? run->summary : "{}");
-    const cJSON *b = cJSON_GetObjectItem(sum, "base"), *t = cJSON_GetObjectItem(sum, "tuned");
-    const cJSON *bl = cJSON_GetObjectItem(b, "loss"), *tl = cJSON_GetObjectItem(t, "loss");
-    const cJSON *ba = cJSON_GetObjectItem(b, "accuracy"), *ta = cJSON_GetObjectItem(t, "accuracy");
-    if (cJSON_IsNumber(bl) && cJSON_IsNumber(tl))
-        doc_addf(&doc, ROLE_GOOD, "held-out loss %.4f -> %.4f", bl->valuedouble, tl->valuedouble);
-    if (cJSON_IsNumber(ba) && cJSON_IsNumber(ta))
+    PilotSummary sum; /* one that cannot be read records nothing (pilot.h) */
+    pilot_summary_parse(run->summary, "the run's summary", &sum, &err);
+    if (isfinite(sum.base.loss) && isfinite(sum.tuned.loss))
+        doc_addf(&doc, ROLE_GOOD, "held-out loss %.4f -> %.4f", sum.base.loss, sum.tuned.loss);
+    if (isfinite(sum.base.accuracy) && isfinite(sum.tuned.accuracy))
         doc_addf(&doc, ROLE_GOOD, "exact match base %.1f%% -> tuned %.1f%%",
-                 100 * ba->valuedouble, 100 * ta->valuedouble);
-    const cJSON *fr = cJSON_GetObjectItem(sum, "full_run");
-    const cJSON *hh = cJSON_GetObjectItem(fr, "here_hours");
-    if (cJSON_IsNumber(hh))
-        doc_addf(&doc, ROLE_NORMAL, "full run here: %.2f h (runs show %lld)", hh->valuedouble,
-                 (long long)run->id);
-    cJSON_Delete(sum);
+                 100 * sum.base.accuracy, 100 * sum.tuned.accuracy);
+    if (isfinite(sum.full_run.here_hours))
+        doc_addf(&doc, ROLE_NORMAL, "full run here: %.2f h (runs show %lld)",
+                 sum.full_run.here_hours, (long long)run->id);
+    pilot_summary_free(&sum);
     char said[600];
     pilot_describe_state(run, ps, said, sizeof said);
     doc_add(&doc, ps->status == RUN_FAILED || ps->status == RUN_LOST ? ROLE_BAD : ROLE_DIM, 0,
             false, said);
-    doc_add(&doc, ROLE_NORMAL, 0, false, "");
-    doc_add(&doc, ROLE_HEADER, 0, false, "log");
-    /* the newest lines that fit at one row each; longer ones wrap and scroll */
+    /* the figures take the rows they need, up to half; the log the rest */
+    int fig_h = tui_doc_rows(&doc, d.w) + 1;
+    if (fig_h > d.h / 2)
+        fig_h = d.h / 2;
+    Rect fig = {d.y, d.x, fig_h, d.w}, logr = {d.y + fig_h + 1, d.x, d.h - fig_h - 1, d.w};
+    TuiDoc log = {0};
     StoreEvent *ev = NULL;
     int ne = 0;
-    int room = d.h - 1 - doc.n;
-    if (room < 3)
-        room = 3;
-    if (store_run_events(a->store, run->id, room, &ev, &ne, &err) == TP_OK)
+    if (store_run_events(a->store, run->id, INT_MAX, &ev, &ne, &err) == TP_OK)
         for (int i = 0; i < ne; i++)
-            doc_add(&doc, !strcmp(ev[i].level, "error") ? ROLE_BAD : ROLE_NORMAL, 0, false,
-                    ev[i].message);
+            doc_add_hang(&log, !strcmp(ev[i].level, "error") ? ROLE_BAD : ROLE_NORMAL, 2,
+                         ev[i].message);
+    if (!ne)
+        doc_add(&log, ROLE_DIM, 0, false, "nothing logged yet");
     free(ev);
     char title[160];
+    /* the log is the first panel: PgUp/PgDn reach it without ] */
+    snprintf(title, sizeof title, "log of run %lld (%d lines)", (long long)run->id, ne);
+    tui_panel_tail(a, title, &log, logr);
     snprintf(title, sizeof title, "run %lld (%s, %s)", (long long)run->id, run->method,
              run_status_name(ps->status));
-    tui_panel(a, title, &doc, d);
+    tui_panel(a, title, &doc, fig);
 }
 
 static void runs_draw(TuiApp *a, void *self) {

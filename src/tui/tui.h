@@ -76,6 +76,8 @@ typedef enum {
     TUI_EV_LOAD_SCENARIO,    /* cost the scenario document `json` named `name` */
     TUI_EV_OPEN_DECISION,    /* show saved decision `id` (History's Enter) */
     TUI_EV_RUN_STARTED,      /* a run was started or resumed (id 0: not known yet) */
+    TUI_EV_RESTORE_DRAFT,    /* a recovery draft's text (`json`, session_draft_parse):
+                                its scenario shown again, unsaved, in Costs */
 } TuiEventKind;
 
 typedef struct TuiEvent {
@@ -119,6 +121,7 @@ typedef struct TuiPanel {
     char title[64];
     TuiDoc doc;
     Rect r;
+    bool tail; /* follows its end (tui_panel_tail) */
 } TuiPanel;
 
 struct TuiScreenClass;
@@ -146,12 +149,20 @@ typedef struct TuiApp {
     int n_panels;
     int focus[TUI_MAX_SCREENS];
     int scroll[TUI_MAX_SCREENS][TUI_MAX_PANELS];
+    /* a tail panel scrolled away from its end (it stops following), and the
+     * same for the full-screen view */
+    bool held[TUI_MAX_SCREENS][TUI_MAX_PANELS];
+    bool full_held;
     bool full;
     int full_scroll, help_scroll;
     bool prompting;
     char prompt[1024];
     char prompt_title[64]; /* the panel being written */
     TuiDoc prompt_doc;
+    /* a recovery draft offered at the start (restore, discard or later) */
+    bool draft_offer;
+    char draft_file[4096];
+    char draft_text[768];
     void **self;                 /* each screen's state, as its open returned it */
     bool open_failed;            /* a screen could not be opened (out of memory) */
     void (*redraw)(TuiApp *a);   /* the app's frame drawer (tui_redraw_now) */
@@ -165,6 +176,10 @@ void tui_text(const TuiApp *a, int y, int x, int w, TuiRole r, bool pad, const c
 /* Formatted variant. */
 void tui_textf(const TuiApp *a, int y, int x, int w, TuiRole r, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
+/* An ncurses key as the field editor's and the picker's (field.h):
+ * FIELD_KEY_* for the editing keys, printable bytes as themselves,
+ * FIELD_KEY_OTHER for the rest. */
+int tui_field_code(int ch);
 /* Draws a chart grid (from chart_render) at rect r. */
 struct ChartGrid;
 void tui_blit_chart(const TuiApp *a, const struct ChartGrid *g, Rect r);
@@ -183,6 +198,12 @@ char *doc_text(const TuiDoc *d);
  * scrolled as the user scrolled it. The panel joins this frame's panels
  * (focus, full screen, copy, write) and takes doc over (it is emptied). */
 void tui_panel(TuiApp *a, const char *title, TuiDoc *doc, Rect r);
+/* A panel for a growing text (a log): it opens at its end and follows the
+ * end as lines are added, until the user scrolls up (PgUp, Home, ...);
+ * scrolling back to the end follows it again. Full screen (v) does the same. */
+void tui_panel_tail(TuiApp *a, const char *title, TuiDoc *doc, Rect r);
+/* The rows doc takes wrapped at width w, as a panel draws it. */
+int tui_doc_rows(const TuiDoc *doc, int w);
 
 /* A chart legend on row y from column x (w columns): each name after its
  * series' sign, in the series' colour: a block, or, without colours, the

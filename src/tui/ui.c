@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "tui/chart.h"
+#include "tui/field.h"
 #include "tui/textfit.h"
 #include "tui/tui.h"
 
@@ -112,4 +113,36 @@ void tui_scenario_publish(TuiApp *a, const struct cJSON *doc, const char *name,
 void tui_redraw_now(TuiApp *a) {
     if (a->redraw)
         a->redraw(a);
+}
+
+int tui_field_code(int ch) {
+    switch (ch) {
+    case '\n':
+    case '\r':
+    case KEY_ENTER:
+        return FIELD_KEY_ENTER;
+    case 27:
+        return FIELD_KEY_ESCAPE;
+    case KEY_BACKSPACE:
+    case 127:
+    case 8:
+        return FIELD_KEY_BACKSPACE;
+    case KEY_DC:
+        return FIELD_KEY_DELETE;
+    case KEY_LEFT:
+        return FIELD_KEY_LEFT;
+    case KEY_RIGHT:
+        return FIELD_KEY_RIGHT;
+    case KEY_HOME:
+        return FIELD_KEY_HOME;
+    case KEY_END:
+        return FIELD_KEY_END;
+    case KEY_UP:
+        return FIELD_KEY_UP;
+    case KEY_DOWN:
+        return FIELD_KEY_DOWN;
+    case 21:
+        return FIELD_KEY_CLEAR;
+    }
+    return ch >= 0x20 && ch <= 0xff && ch != 0x7f ? ch : FIELD_KEY_OTHER;
 }

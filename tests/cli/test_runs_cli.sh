@@ -136,7 +136,9 @@ wait_bounded "$pid" 120; rc=$?
 [ -f "$WORK/live/checkpoint.safetensors" ] && ok || bad "cancel lost the checkpoint"
 expect 2 "run $id is cancelled: nothing to cancel" -- "$TP" runs cancel "$id"
 expect 2 "nothing to pause" -- "$TP" runs pause "$id"
-expect 2 "expected list, show, watch, pause, resume, cancel, report or export" -- "$TP" runs stop 1
+expect 2 "expected list, show, log, watch, pause, resume, cancel, report or export" -- "$TP" runs stop 1
+expect 2 "log: expected a run id" -- "$TP" runs log
+expect 1 "no run with id 999" -- "$TP" runs log 999
 
 # --- 5. a planted row: its pid is never signalled ------------------------------------------------
 sleep 300 &

@@ -90,6 +90,14 @@ static void test_older_and_bad(void **state) {
 
     assert_int_equal(pilot_summary_parse("[1]", "run 3 summary", &r, &err), TP_EINVAL);
     assert_non_null(strstr(err.msg, "run 3 summary: expected a JSON object"));
+    /* what cannot be read records nothing, and reads so */
+    assert_true(isnan(r.tuned.loss) && isnan(r.full_run.here_hours));
+    assert_int_equal(r.n_train, -1);
+    assert_int_equal(r.full_run.n_gpus, 0);
+    assert_string_equal(r.examples, "");
+    pilot_summary_free(&r);
+    assert_int_equal(pilot_summary_parse(NULL, "run 5 summary", &r, &err), TP_EINVAL);
+    assert_true(isnan(r.base.accuracy));
     pilot_summary_free(&r);
     assert_int_equal(pilot_summary_parse("{", "run 4 summary", &r, &err), TP_EINVAL);
     pilot_summary_free(&r);
