@@ -48,11 +48,12 @@ export TUNEPILOT_PRICING_DIR= OPENBLAS_NUM_THREADS=1
 
 # Per-target limits: the longest input worth mutating (bytes). A dataset
 # costs about a microsecond and a half per byte (every message is tokenized
-# by two readers): 4 KiB holds a dozen examples, which reach every check.
+# by two readers): 2 KiB holds dozens of short examples, which reach every
+# check (fuzz/fuzz_dataset.c).
 max_len() {
   case "$1" in
   tokenizer | litellm | pricing | scenario | framework) echo 16384 ;;
-  dataset) echo 4096 ;;
+  dataset) echo 2048 ;;
   *) echo 8192 ;;
   esac
 }
