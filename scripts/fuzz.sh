@@ -5,11 +5,13 @@
 #
 #   scripts/fuzz.sh [SECONDS]   campaign: SECONDS per target (default 60),
 #                               one target after another (FUZZ_JOBS=N runs N
-#                               at once); prints executions per target
+#                               at once); prints executions per target, per
+#                               second and per CPU second
 #   scripts/fuzz.sh --replay    replays fuzz/corpus/NAME/* through each target
 #                               once (what CI runs); fails on any crash
 #
 # Environment: FUZZ_TARGETS="tokenizer dataset" picks targets;
+# FUZZ_RUNS=N ends each target after N executions (or SECONDS, first);
 # FUZZ_BUILD=DIR (default build-fuzz). A campaign grows a working corpus in
 # DIR/corpus/NAME (seeded from fuzz/corpus/NAME; minimise new finds into the
 # repository with `fuzz_NAME -merge=1 fuzz/corpus/NAME DIR/corpus/NAME`) and
@@ -44,10 +46,14 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:allocator_ma
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
 export TUNEPILOT_PRICING_DIR= OPENBLAS_NUM_THREADS=1
 
-# Per-target limits: the longest input worth mutating (bytes).
+# Per-target limits: the longest input worth mutating (bytes). A dataset
+# costs about a microsecond and a half per byte (every message is tokenized
+# by two readers): 2 KiB holds dozens of short examples, which reach every
+# check (fuzz/fuzz_dataset.c).
 max_len() {
   case "$1" in
-  tokenizer | litellm | pricing | scenario | framework | dataset) echo 16384 ;;
+  tokenizer | litellm | pricing | scenario | framework) echo 16384 ;;
+  dataset) echo 2048 ;;
   *) echo 8192 ;;
   esac
 }
@@ -78,14 +84,17 @@ fi
 
 # campaign
 jobs=${FUZZ_JOBS:-1}
+runs=${FUZZ_RUNS:-}
 mkdir -p "$build/logs"
 run_one() {
-  local t=$1 work="$build/corpus/$1" crashes="$build/crashes/$1/"
+  local t=$1 work="$build/corpus/$1" crashes="$build/crashes/$1/" TIMEFORMAT='%R %U %S'
   rm -rf "$crashes" # the last campaign's finds (fixed ones live in fuzz/corpus/)
   mkdir -p "$work" "$crashes"
-  "$build/fuzz/fuzz_$t" "$work" "fuzz/corpus/$t" -max_total_time="$secs" -max_len="$(max_len "$t")" \
-    -timeout=10 -rss_limit_mb=3072 -print_final_stats=1 -artifact_prefix="$crashes" \
-    >"$build/logs/$t.log" 2>&1 || true
+  # wall, user and system seconds, then the load average at the end
+  { time "$build/fuzz/fuzz_$t" "$work" "fuzz/corpus/$t" -max_total_time="$secs" ${runs:+-runs="$runs"} \
+    -max_len="$(max_len "$t")" -timeout=10 -rss_limit_mb=3072 -print_final_stats=1 \
+    -artifact_prefix="$crashes" >"$build/logs/$t.log" 2>&1 || true; } 2>"$build/logs/$t.time"
+  cut -d' ' -f1 /proc/loadavg 2>/dev/null >>"$build/logs/$t.time" || true
 }
 running=0
 for t in $targets; do
@@ -98,16 +107,25 @@ for t in $targets; do
 done
 wait
 
-printf '%-22s %8s %12s %10s %8s %8s\n' target seconds executions exec/s corpus crashes
+# exec/s is per second of wall clock; cpu-s is the target's user + system
+# time and exec/cpu-s what a core gives it when it runs (on a busy machine a
+# target gets a fraction of a core: compare exec/cpu-s); load: the 1-minute
+# load average when it ended.
+printf '%-22s %8s %12s %8s %8s %11s %8s %8s %6s\n' target seconds executions exec/s cpu-s exec/cpu-s \
+  corpus crashes load
 crashed=0
 for t in $targets; do
   log="$build/logs/$t.log"
   n=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
-  rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
+  read -r wall user sys load < <(tr '\n' ' ' <"$build/logs/$t.time"; echo)
+  rate=$(awk -v n="${n:-0}" -v w="${wall:-0}" 'BEGIN { printf "%.0f", (w > 0 ? n / w : 0) }')
+  cpu=$(awk -v u="${user:-0}" -v s="${sys:-0}" 'BEGIN { printf "%.1f", u + s }')
+  per=$(awk -v n="${n:-0}" -v u="${user:-0}" -v s="${sys:-0}" 'BEGIN { printf "%.0f", (u + s > 0 ? n / (u + s) : 0) }')
   c=$(find "$build/corpus/$t" -type f | wc -l)
   k=$(find "$build/crashes/$t" -type f | wc -l)
   [ "$k" -gt 0 ] && crashed=$((crashed + 1))
-  printf '%-22s %8s %12s %10s %8s %8s\n' "$t" "$secs" "${n:-?}" "${rate:-?}" "$c" "$k"
+  printf '%-22s %8.0f %12s %8s %8s %11s %8s %8s %6s\n' "$t" "${wall:-0}" "${n:-?}" "${rate:-?}" "$cpu" "$per" "$c" \
+    "$k" "${load:-?}"
 done
 if [ "$crashed" -gt 0 ]; then
   echo "fuzz.sh: $crashed targets found crashes: see $build/crashes/ and $build/logs/" >&2

@@ -109,11 +109,17 @@ mkdir "$WORK/rep"
   ok || bad "no report.md"
 
 # The two parts below need TUNEPILOT_FAULT, which builds without TP_FAULT_ENV
-# (Release, MinSizeRel) never read: there a planted fault must do nothing.
+# (Release, MinSizeRel) never read: there a planted fault must do nothing,
+# and the run exports its adapter. (CI runs this script on its Release build
+# with TP_FAULT_ENV=0 stated, not taken from the build's options, so a
+# Release build that read the variable would fail here.)
 if [ "${TP_FAULT_ENV:-1}" = 0 ]; then
-  d=$WORK/no-fault-env
-  TUNEPILOT_DB=$d.db TUNEPILOT_FAULT=kill:rename:1 "$TP" pilot --model "$DM" "${common[@]}" --steps 1 \
-    --out "$d" >/dev/null 2>&1 && ok || bad "TUNEPILOT_FAULT acted in a build without TP_FAULT_ENV"
+  for f in kill:rename:1 kill:fsync:1 enospc:write:1; do
+    d=$WORK/no-fault-env-${f//:/-}
+    TUNEPILOT_DB=$d.db TUNEPILOT_FAULT=$f "$TP" pilot --model "$DM" "${common[@]}" --steps 1 \
+      --out "$d" >/dev/null 2>&1 && [ -f "$d/adapter/adapter_model.safetensors" ] && ok ||
+      bad "TUNEPILOT_FAULT=$f acted in a build without TP_FAULT_ENV"
+  done
 else
 # --- a kill at every fsync and every rename of the atomic writer ------------------------
 # 3 updates, a checkpoint after each: fsyncs and renames 1-3 are the
