@@ -41,6 +41,7 @@ static double select_kth(double *x, int n, int k) {
  * the bin holding each wanted rank, and only that bin's values are gathered
  * and selected. Linear in n with cheap steps; x is not reordered. */
 #define NBINS 2048
+#define TP_QUANTILES_SMALL 512 /* samples up to this size: plain selection */
 
 typedef struct Bins {
     double mn, scale;
@@ -64,12 +65,15 @@ void tp_quantiles3(double *x, int n, double p_lo, double p_mid, double p_hi, dou
         if (x[i] > mx)
             mx = x[i];
     }
-    if (mn == mx || !isfinite(mn) || !isfinite(mx)) {
+    if (mn == mx || !isfinite(mn) || !isfinite(mx) || n <= TP_QUANTILES_SMALL) {
         if (mn == mx) { /* a constant series: nothing to select */
             out[0] = out[1] = out[2] = mn;
             return;
         }
-        out[0] = tp_quantile(x, n, p_lo); /* infinities: plain selection */
+        /* infinities, or a sample too small for the bins to pay off (zeroing
+         * and scanning them costs the same whatever n): plain selection,
+         * the same order statistics */
+        out[0] = tp_quantile(x, n, p_lo);
         out[1] = tp_quantile(x, n, p_mid);
         out[2] = tp_quantile(x, n, p_hi);
         return;
