@@ -20,4 +20,9 @@ size_t tp_text_unsafe_at(const char *s);
  * empty needle occurs everywhere). */
 bool tp_text_contains_ci(const char *hay, const char *needle);
 
+/* num (a decimal rendering: an optional '-', digits, then anything, e.g.
+ * "-1234567.50") with a ',' between each group of three digits of its
+ * integer part ("-1,234,567.50"), into out (cut to size, NUL-terminated). */
+void tp_text_group_digits(const char *num, char *out, size_t size);
+
 #endif

@@ -8,6 +8,7 @@
 #include <cjson/cJSON.h>
 
 #include "cli.h"
+#include "tunepilot/text.h"
 #include "tunepilot/audit.h"
 #include "tunepilot/json.h"
 #include "tunepilot/tokenizer.h"
@@ -64,17 +65,9 @@ static void print_stats(const char *what, const AuditStats *s) {
 
 /* "12,345" */
 static void fmt_count(long long v, char *out, size_t n) {
-    char tmp[32];
-    snprintf(tmp, sizeof tmp, "%lld", v < 0 ? -v : v);
-    size_t len = strlen(tmp), k = 0;
-    if (v < 0 && k + 1 < n)
-        out[k++] = '-';
-    for (size_t i = 0; i < len && k + 2 < n; i++) {
-        if (i > 0 && (len - i) % 3 == 0)
-            out[k++] = ',';
-        out[k++] = tmp[i];
-    }
-    out[k] = '\0';
+    char digits[32];
+    snprintf(digits, sizeof digits, "%lld", v);
+    tp_text_group_digits(digits, out, n);
 }
 
 static void print_issues(const AuditResult *r, AuditSeverity sev, int count) {

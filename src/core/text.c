@@ -31,3 +31,22 @@ bool tp_text_contains_ci(const char *hay, const char *needle) {
 bool tp_text_is_safe(const char *s) {
     return s && !s[tp_text_unsafe_at(s)];
 }
+
+void tp_text_group_digits(const char *num, char *out, size_t size) {
+    if (!out || size == 0)
+        return;
+    size_t o = 0, i = num[0] == '-' ? 1 : 0, end = i;
+    while (num[end] >= '0' && num[end] <= '9')
+        end++;
+    if (i && o + 1 < size)
+        out[o++] = '-';
+    for (; i < end && o + 1 < size; i++) {
+        out[o++] = num[i];
+        size_t left = end - i - 1;
+        if (left > 0 && left % 3 == 0 && o + 1 < size)
+            out[o++] = ',';
+    }
+    for (const char *p = num + end; *p && o + 1 < size; p++)
+        out[o++] = *p;
+    out[o] = '\0';
+}

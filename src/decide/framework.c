@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "decide/decide_impl.h"
+#include "tunepilot/text.h"
 #include "tunepilot/buf.h"
 #include "tunepilot/json.h"
 
@@ -99,19 +100,9 @@ const char *decide_fmt_num(double v, char *buf, size_t size) {
     }
     double a = fabs(v);
     if (a < 1e15 && v == floor(v)) {
-        char digits[32];
-        snprintf(digits, sizeof digits, "%.0f", a);
-        char out[48];
-        size_t n = strlen(digits), k = 0;
-        if (v < 0)
-            out[k++] = '-';
-        for (size_t i = 0; i < n; i++) {
-            if (i && (n - i) % 3 == 0)
-                out[k++] = ',';
-            out[k++] = digits[i];
-        }
-        out[k] = '\0';
-        snprintf(buf, size, "%s", out);
+        char digits[40];
+        snprintf(digits, sizeof digits, "%s%.0f", v < 0 ? "-" : "", a);
+        tp_text_group_digits(digits, buf, size);
     } else if (a >= 1000 && a < 1e15) {
         char whole[48];
         decide_fmt_num(v < 0 ? -floor(a) : floor(a), whole, sizeof whole);

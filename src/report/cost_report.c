@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tunepilot/text.h"
 #include "tunepilot/buf.h"
 #include "tunepilot/json.h"
 #include "tunepilot/report.h"
@@ -22,24 +23,6 @@ int report_format_parse(const char *name) {
     return -1;
 }
 
-/* Thousands separators on the integer part of a %.*f rendering. */
-static void group(const char *in, char *out, size_t size) {
-    const char *dot = strchr(in, '.');
-    size_t int_len = dot ? (size_t)(dot - in) : strlen(in);
-    size_t o = 0, start = in[0] == '-' ? 1 : 0;
-    if (start && o + 1 < size)
-        out[o++] = '-';
-    for (size_t i = start; i < int_len && o + 2 < size; i++) {
-        out[o++] = in[i];
-        size_t left = int_len - i - 1;
-        if (left > 0 && left % 3 == 0)
-            out[o++] = ',';
-    }
-    for (const char *p = in + int_len; *p && o + 1 < size; p++)
-        out[o++] = *p;
-    out[o] = '\0';
-}
-
 void report_usd(double v, char *out, size_t size) {
     if (isnan(v)) {
         snprintf(out, size, "n/a");
@@ -55,7 +38,7 @@ void report_usd(double v, char *out, size_t size) {
         snprintf(raw, sizeof raw, "%.4f", v);
     else
         snprintf(raw, sizeof raw, "%.2f", v);
-    group(raw, grouped, sizeof grouped);
+    tp_text_group_digits(raw, grouped, sizeof grouped);
     if (grouped[0] == '-')
         snprintf(out, size, "-$%s", grouped + 1);
     else
@@ -68,7 +51,7 @@ static void ms(double v, char *out, size_t size) {
         snprintf(out, size, "%s", isnan(v) ? "n/a" : "inf");
     else {
         snprintf(raw, sizeof raw, "%.0f", v);
-        group(raw, out, size);
+        tp_text_group_digits(raw, out, size);
     }
 }
 
@@ -245,7 +228,7 @@ static void header_line(TpBuf *b, const CostScenario *sc, const CostProjection *
     char rpd[64], slo[64] = "no latency SLO";
     snprintf(rpd, sizeof rpd, "%.0f", sc->requests_per_day.v);
     char g[80];
-    group(rpd, g, sizeof g);
+    tp_text_group_digits(rpd, g, sizeof g);
     if (sc->has_slo) {
         char s[32];
         ms(sc->latency_slo_ms.v, s, sizeof s);

@@ -4,6 +4,7 @@
  * is estimated at CHAR_W per character (DejaVu Sans and Liberation Sans
  * average about 0.55 em, so 7 units at 12 is generous) and every label is
  * placed so that its estimated extent stays inside the viewBox. */
+#include "tunepilot/text.h"
 #include "tunepilot/svg.h"
 
 #include <math.h>
@@ -72,18 +73,7 @@ void svg_tick_label(double v, double step, SvgUnit unit, char *out, size_t size)
         char raw[64];
         snprintf(raw, sizeof raw, "%.0f", v);
         if (fabs(v) >= 1e4) { /* group thousands */
-            char g[80];
-            int len = (int)strlen(raw), o = 0, start = raw[0] == '-';
-            if (start)
-                g[o++] = '-';
-            for (int i = start; i < len; i++) {
-                g[o++] = raw[i];
-                int left = len - i - 1;
-                if (left > 0 && left % 3 == 0)
-                    g[o++] = ',';
-            }
-            g[o] = '\0';
-            snprintf(out, size, "%s", g);
+            tp_text_group_digits(raw, out, size);
         } else {
             snprintf(out, size, "%s", raw);
         }

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "tunepilot/text.h"
 #include "tunepilot/utf8.h"
 
 typedef struct Range {
@@ -262,21 +263,8 @@ void fmt_usd_compact(double usd, char *out, size_t size) {
 }
 
 void fmt_count(long long v, char *out, size_t size) {
-    if (!out || size == 0)
-        return;
     char digits[32];
-    /* The magnitude as unsigned, so LLONG_MIN does not overflow. */
-    unsigned long long m = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
-    snprintf(digits, sizeof digits, "%llu", m);
-    char buf[48];
-    size_t n = strlen(digits), j = 0;
-    if (v < 0)
-        buf[j++] = '-';
-    for (size_t i = 0; i < n; i++) {
-        if (i > 0 && (n - i) % 3 == 0)
-            buf[j++] = ',';
-        buf[j++] = digits[i];
-    }
-    buf[j] = '\0';
-    snprintf(out, size, "%s", buf);
+    snprintf(digits, sizeof digits, "%lld", v);
+    if (out && size)
+        tp_text_group_digits(digits, out, size);
 }

@@ -44,8 +44,34 @@ static void test_contains_ci(void **state) {
     assert_false(tp_text_contains_ci("l4 gpu", "l40"));
 }
 
+/* Thousands separators, each expected string written by hand. */
+static void test_group_digits(void **state) {
+    (void)state;
+    static const char *const cases[][2] = {
+        {"0", "0"},
+        {"999", "999"},
+        {"1000", "1,000"},
+        {"123456", "123,456"},
+        {"1234567", "1,234,567"},
+        {"-1234567.50", "-1,234,567.50"},
+        {"0.000941", "0.000941"},
+        {"-9223372036854775808", "-9,223,372,036,854,775,808"},
+        {"12345 ms", "12,345 ms"},
+        {"", ""},
+        {"-", "-"},
+    };
+    char out[64];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        tp_text_group_digits(cases[i][0], out, sizeof out);
+        assert_string_equal(out, cases[i][1]);
+    }
+    tp_text_group_digits("1234567", out, 4); /* cut to the size, terminated */
+    assert_string_equal(out, "1,2");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_safe), cmocka_unit_test(test_unsafe),
-                                       cmocka_unit_test(test_contains_ci)};
+                                       cmocka_unit_test(test_contains_ci),
+                                       cmocka_unit_test(test_group_digits)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
