@@ -8,6 +8,10 @@
  * given seed and thread count: data order is a seeded shuffle per epoch,
  * dropout draws from a generator saved in every checkpoint.
  *
+ * Names: train_* functions work on settings (a TrainConfig, its bounds,
+ * estimates made before any run); trainer_* functions on a Trainer, a run
+ * in progress.
+ *
  * Owned by the train module (src/train/); included by the modules of its layer (pricing, data,
  * train, net) and those above (decide, cost, pilot, handoff, eval, session, report, cli, tui). */
 #ifndef TUNEPILOT_TRAINER_H

@@ -30,7 +30,7 @@ static const size_t OPTION_NUMS[] = {
 
 /* --- whole document ----------------------------------------------------------------------- */
 
-static TpStatus parse_workload(Ps *ps, const cJSON *root) {
+static TpStatus parse_workload(ScenarioReader *ps, const cJSON *root) {
     const char *const *keys = cost_workload_keys();
     CostScenario *sc = ps->sc;
     const cJSON *w = cJSON_GetObjectItemCaseSensitive(root, "workload");
@@ -80,7 +80,7 @@ static TpStatus parse_workload(Ps *ps, const cJSON *root) {
     return st;
 }
 
-static TpStatus resolve_routes(Ps *ps) {
+static TpStatus resolve_routes(ScenarioReader *ps) {
     CostScenario *sc = ps->sc;
     for (int i = 0; i < sc->n_options; i++) {
         CostOption *o = &sc->options[i];
@@ -160,7 +160,7 @@ static void register_num(CostScenario *sc, CostNum *n, int *cap_r, int *cap_l) {
     }
 }
 
-static void register_all(Ps *ps) {
+static void register_all(ScenarioReader *ps) {
     CostScenario *sc = ps->sc;
     int cr = 0, cl = 0;
     CostNum *w[] = {&sc->requests_per_day, &sc->input_tokens,     &sc->output_tokens,
@@ -197,7 +197,7 @@ TpStatus cost_scenario_parse_ex(const char *text, size_t len, const char *name,
     const char *const *keys = cost_scenario_keys();
     memset(sc, 0, sizeof *sc);
     tp_arena_init(&sc->arena);
-    Ps ps = {.sc = sc, .pr = pricing, .name = name, .err = err, .probes = probes,
+    ScenarioReader ps = {.sc = sc, .pr = pricing, .name = name, .err = err, .probes = probes,
              .n_probes = n_probes};
     cJSON *root;
     TpStatus st = tp_json_parse(text, len, name, &root, err);

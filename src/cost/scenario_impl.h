@@ -19,7 +19,7 @@ typedef struct Shared {
 } Shared;
 
 /* Parsing context. */
-typedef struct Ps {
+typedef struct ScenarioReader {
     CostScenario *sc;
     const Pricing *pr;
     const char *name;
@@ -28,7 +28,7 @@ typedef struct Ps {
     int n_shared;
     const CostProbe *probes; /* measured latency the caller loaded (cost_scenario_parse_ex) */
     int n_probes;
-} Ps;
+} ScenarioReader;
 
 /* A point value (low = high = mid). */
 static inline void point(CostNum *n, double v) {
@@ -37,12 +37,12 @@ static inline void point(CostNum *n, double v) {
 
 /* A number or a range [low, high] within [min, max] at o[key] (path names o in
  * messages); *present (when not NULL) says whether the key was given. */
-TpStatus ps_num(Ps *ps, const cJSON *o, const char *path, const char *key, double min, double max,
+TpStatus ps_num(ScenarioReader *ps, const cJSON *o, const char *path, const char *key, double min, double max,
                 CostNum *out, bool *present);
 
 /* The option at j (path names it in messages): its kind's fields checked and
  * read, figures the document leaves out resolved from the pricing tables and
  * rules of thumb, with their sources. Strings live in ps->sc's arena. */
-TpStatus ps_option(Ps *ps, CostOption *o, const cJSON *j, const char *path);
+TpStatus ps_option(ScenarioReader *ps, CostOption *o, const cJSON *j, const char *path);
 
 #endif

@@ -18,7 +18,7 @@ static void link_to(CostNum *dst, const CostNum *src) {
     dst->link = src->link ? src->link : src;
 }
 
-static void add_source(Ps *ps, CostOption *o, const char *what, const char *source,
+static void add_source(ScenarioReader *ps, CostOption *o, const char *what, const char *source,
                        const char *as_of) {
     if (!o->sources)
         o->sources = tp_arena_alloc(&ps->sc->arena, sizeof *o->sources * TP_MAX_OPTION_SOURCES);
@@ -30,7 +30,7 @@ static void add_source(Ps *ps, CostOption *o, const char *what, const char *sour
 }
 
 /* A number or a range [low, high] within [min, max]. */
-TpStatus ps_num(Ps *ps, const cJSON *o, const char *path, const char *key, double min,
+TpStatus ps_num(ScenarioReader *ps, const cJSON *o, const char *path, const char *key, double min,
                      double max, CostNum *out, bool *present) {
     const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, key);
     if (present)
@@ -76,7 +76,7 @@ TpStatus ps_num(Ps *ps, const cJSON *o, const char *path, const char *key, doubl
 }
 
 /* Like pnum, but falls back to `dflt` (linked) when the key is absent. */
-static TpStatus pnum_or(Ps *ps, const cJSON *o, const char *path, const char *key, double min,
+static TpStatus pnum_or(ScenarioReader *ps, const cJSON *o, const char *path, const char *key, double min,
                         double max, CostNum *out, const CostNum *dflt) {
     bool have;
     TpStatus st = ps_num(ps, o, path, key, min, max, out, &have);
@@ -85,7 +85,7 @@ static TpStatus pnum_or(Ps *ps, const cJSON *o, const char *path, const char *ke
     return st;
 }
 
-static TpStatus pstr(Ps *ps, const cJSON *o, const char *path, const char *key, bool required,
+static TpStatus pstr(ScenarioReader *ps, const cJSON *o, const char *path, const char *key, bool required,
                      const char **out) {
     const char *s = NULL;
     TpStatus st = tp_json_string(o, key, ps->name, path, required, &s, NULL, ps->err);
@@ -98,7 +98,7 @@ static TpStatus pstr(Ps *ps, const cJSON *o, const char *path, const char *key, 
 
 /* The shared number for a rule of thumb (one per scenario, so that every
  * option draws the same value), linked into *out, with its source. */
-static TpStatus rule_default(Ps *ps, CostOption *o, const char *rule_id, CostNum *out) {
+static TpStatus rule_default(ScenarioReader *ps, CostOption *o, const char *rule_id, CostNum *out) {
     for (int i = 0; i < ps->n_shared; i++) {
         if (!strcmp(ps->shared[i].rule_id, rule_id)) {
             link_to(out, ps->shared[i].num);
@@ -131,7 +131,7 @@ found:;
 }
 
 /* Number from the scenario, else from a rule of thumb. */
-static TpStatus pnum_rule(Ps *ps, CostOption *o, const cJSON *j, const char *path,
+static TpStatus pnum_rule(ScenarioReader *ps, CostOption *o, const cJSON *j, const char *path,
                           const char *key, double min, double max, CostNum *out,
                           const char *rule_id) {
     bool have;
@@ -143,7 +143,7 @@ static TpStatus pnum_rule(Ps *ps, CostOption *o, const cJSON *j, const char *pat
 
 /* A number from the scenario, else from a rule of thumb when the tables
  * have it, else 0 (overheads the tables may not carry). */
-static TpStatus pnum_rule_opt(Ps *ps, CostOption *o, const cJSON *j, const char *path,
+static TpStatus pnum_rule_opt(ScenarioReader *ps, CostOption *o, const cJSON *j, const char *path,
                               const char *key, double min, double max, CostNum *out,
                               const char *rule_id) {
     bool have;
@@ -157,7 +157,7 @@ static TpStatus pnum_rule_opt(Ps *ps, CostOption *o, const cJSON *j, const char 
     return rule_default(ps, o, rule_id, out);
 }
 
-static TpStatus unknown_name(Ps *ps, const char *path, const char *key, const char *what,
+static TpStatus unknown_name(ScenarioReader *ps, const char *path, const char *key, const char *what,
                              const char *value) {
     char sugg[256];
     pricing_suggest(ps->pr, value, sugg, sizeof sugg);
@@ -168,25 +168,25 @@ static TpStatus unknown_name(Ps *ps, const char *path, const char *key, const ch
 
 /* --- feasibility inputs ------------------------------------------------------------ */
 
-static const char *copy_str(Ps *ps, const char *s) {
+static const char *copy_str(ScenarioReader *ps, const char *s) {
     return s ? tp_arena_strdup(&ps->sc->arena, s) : NULL;
 }
 
-static void copy_date(Ps *ps, PricingDate *dst, const PricingDate *src) {
+static void copy_date(ScenarioReader *ps, PricingDate *dst, const PricingDate *src) {
     dst->date = copy_str(ps, src->date);
     dst->source = copy_str(ps, src->source);
     dst->as_of = copy_str(ps, src->as_of);
     dst->note = copy_str(ps, src->note);
 }
 
-static void copy_life(Ps *ps, CostOption *o, const PricingLifecycle *l) {
+static void copy_life(ScenarioReader *ps, CostOption *o, const PricingLifecycle *l) {
     copy_date(ps, &o->life.available_from, &l->available_from);
     copy_date(ps, &o->life.new_jobs_until, &l->new_jobs_until);
     copy_date(ps, &o->life.retires_on, &l->retires_on);
 }
 
 /* The model's context window (a "context_window" in the scenario wins). */
-static TpStatus parse_context(Ps *ps, CostOption *o, const cJSON *j, const char *path,
+static TpStatus parse_context(ScenarioReader *ps, CostOption *o, const cJSON *j, const char *path,
                               const PricingModel *m) {
     long long cw = 0;
     bool have = false;
@@ -232,7 +232,7 @@ static const char *const KEYS_ROUTED[] = {"id", "kind", "note", "routes", PEOPLE
 
 /* --- pieces shared by several kinds -------------------------------------------------- */
 
-static TpStatus parse_tokens(Ps *ps, CostOption *o, const cJSON *j, const char *path) {
+static TpStatus parse_tokens(ScenarioReader *ps, CostOption *o, const cJSON *j, const char *path) {
     CostScenario *sc = ps->sc;
     TpStatus st = pnum_or(ps, j, path, "input_tokens", 0, 1e9, &o->input_tokens,
                           &sc->input_tokens);
@@ -244,7 +244,7 @@ static TpStatus parse_tokens(Ps *ps, CostOption *o, const cJSON *j, const char *
     return st;
 }
 
-static TpStatus parse_people(Ps *ps, CostOption *o, const cJSON *j, const char *path) {
+static TpStatus parse_people(ScenarioReader *ps, CostOption *o, const cJSON *j, const char *path) {
     bool h1 = false, h2 = false;
     TpStatus st;
     /* a fine-tune needs its own evaluation harness before it ships (rule
@@ -286,7 +286,7 @@ static TpStatus parse_people(Ps *ps, CostOption *o, const cJSON *j, const char *
  * token that is not served from the provider's prompt cache. A first-token
  * time (a model's published figure, a probe, a rule) is taken as that of a
  * short prompt; tables without the rule (older snapshots) give 0. */
-static TpStatus prefill_rate(Ps *ps, CostOption *o, const cJSON *j, const char *path) {
+static TpStatus prefill_rate(ScenarioReader *ps, CostOption *o, const cJSON *j, const char *path) {
     return pnum_rule_opt(ps, o, j, path, "prefill_ms_per_token", 0, 1000,
                          &o->prefill_ms_per_token, "prefill_ms_per_input_token");
 }
@@ -294,7 +294,7 @@ static TpStatus prefill_rate(Ps *ps, CostOption *o, const cJSON *j, const char *
 /* "probe": ID takes ttft_ms and output_tokens_per_s (the p50s) from a stored
  * latency probe, which the caller looked up and passed in (the engine does
  * no I/O). Sets *ht and *hs when it does. */
-static TpStatus probe_latency(Ps *ps, CostOption *o, const cJSON *j, const char *path, bool *ht,
+static TpStatus probe_latency(ScenarioReader *ps, CostOption *o, const cJSON *j, const char *path, bool *ht,
                               bool *hs) {
     long long id = 0;
     bool have = false;
@@ -336,7 +336,7 @@ static TpStatus probe_latency(Ps *ps, CostOption *o, const cJSON *j, const char 
 
 /* Prices and latency of a hosted model (api, rag): from the table entry m
  * (may be NULL when prices are explicit), each overridable. */
-static TpStatus parse_hosted(Ps *ps, CostOption *o, const cJSON *j, const char *path,
+static TpStatus parse_hosted(ScenarioReader *ps, CostOption *o, const cJSON *j, const char *path,
                              const PricingModel *m, double in, double out, double cached,
                              const char *price_what, const char *price_src,
                              const char *price_as_of) {
@@ -403,7 +403,7 @@ static TpStatus parse_hosted(Ps *ps, CostOption *o, const cJSON *j, const char *
     return st;
 }
 
-static TpStatus parse_model_option(Ps *ps, CostOption *o, const cJSON *j, const char *path) {
+static TpStatus parse_model_option(ScenarioReader *ps, CostOption *o, const cJSON *j, const char *path) {
     TpStatus st = pstr(ps, j, path, "model", false, &o->model);
     if (st != TP_OK)
         return st;
@@ -426,7 +426,7 @@ static TpStatus parse_model_option(Ps *ps, CostOption *o, const cJSON *j, const 
                         m ? m->source : NULL, m ? m->as_of : NULL);
 }
 
-static TpStatus parse_rag(Ps *ps, CostOption *o, const cJSON *j, const char *path) {
+static TpStatus parse_rag(ScenarioReader *ps, CostOption *o, const cJSON *j, const char *path) {
     TpStatus st = parse_model_option(ps, o, j, path);
     bool have;
     if (st == TP_OK)
@@ -488,7 +488,7 @@ static TpStatus parse_rag(Ps *ps, CostOption *o, const cJSON *j, const char *pat
     return st;
 }
 
-static TpStatus parse_training_cadence(Ps *ps, CostOption *o, const cJSON *j, const char *path) {
+static TpStatus parse_training_cadence(ScenarioReader *ps, CostOption *o, const cJSON *j, const char *path) {
     TpStatus st = pnum_rule(ps, o, j, path, "retrain_every_days", 0, 36500,
                             &o->retrain_every_days, "retrain_every_days");
     if (st == TP_OK)
@@ -502,7 +502,7 @@ static TpStatus parse_training_cadence(Ps *ps, CostOption *o, const cJSON *j, co
     return st;
 }
 
-static TpStatus parse_finetuned(Ps *ps, CostOption *o, const cJSON *j, const char *path) {
+static TpStatus parse_finetuned(ScenarioReader *ps, CostOption *o, const cJSON *j, const char *path) {
     TpStatus st = pstr(ps, j, path, "model", true, &o->model);
     if (st != TP_OK)
         return st;
@@ -562,7 +562,7 @@ static TpStatus parse_finetuned(Ps *ps, CostOption *o, const cJSON *j, const cha
     return st;
 }
 
-static TpStatus gpu_rate(Ps *ps, CostOption *o, const char *path, const char *key,
+static TpStatus gpu_rate(ScenarioReader *ps, CostOption *o, const char *path, const char *key,
                          const char *gpu_id, const char *cloud, CostNum *out, const char *role) {
     const PricingGpu *g = pricing_find_gpu(ps->pr, gpu_id);
     if (!g)
@@ -586,7 +586,7 @@ static TpStatus gpu_rate(Ps *ps, CostOption *o, const char *path, const char *ke
     return TP_OK;
 }
 
-static TpStatus parse_self_hosted(Ps *ps, CostOption *o, const cJSON *j, const char *path) {
+static TpStatus parse_self_hosted(ScenarioReader *ps, CostOption *o, const cJSON *j, const char *path) {
     TpStatus st = pstr(ps, j, path, "gpu", false, &o->gpu);
     if (st == TP_OK)
         st = pstr(ps, j, path, "cloud", false, &o->cloud);
@@ -695,7 +695,7 @@ static TpStatus parse_self_hosted(Ps *ps, CostOption *o, const cJSON *j, const c
     return st;
 }
 
-static TpStatus parse_routes(Ps *ps, CostOption *o, const cJSON *j, const char *path) {
+static TpStatus parse_routes(ScenarioReader *ps, CostOption *o, const cJSON *j, const char *path) {
     static const char *const keys[] = {"option", "share", NULL};
     const cJSON *arr = cJSON_GetObjectItemCaseSensitive(j, "routes"), *it;
     if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) == 0)
@@ -730,7 +730,7 @@ static TpStatus parse_routes(Ps *ps, CostOption *o, const cJSON *j, const char *
     return TP_OK;
 }
 
-TpStatus ps_option(Ps *ps, CostOption *o, const cJSON *j, const char *path) {
+TpStatus ps_option(ScenarioReader *ps, CostOption *o, const cJSON *j, const char *path) {
     if (!cJSON_IsObject(j))
         return tp_error_set(ps->err, TP_EINVAL, "%s: %s: expected an object, got %s", ps->name,
                             path, tp_json_type_name(j));

@@ -21,7 +21,7 @@
 
 /* --- issues ---------------------------------------------------------------------- */
 
-void audit_issue(Au *a, AuditSeverity sev, const char *check, const char *file, int line,
+void audit_issue(AuditRun *a, AuditSeverity sev, const char *check, const char *file, int line,
                   int other, const char *fmt, ...) {
     AuditResult *r = a->r;
     AuditCheckCount *c = NULL;
@@ -101,7 +101,7 @@ int audit_default_epochs(int n) {
 
 /* --- the checks over all examples ------------------------------------------------------ */
 
-static void check_lengths(Au *a, RecSet *s) {
+static void check_lengths(AuditRun *a, RecSet *s) {
     AuditResult *r = a->r;
     int n = s->n;
     double *v = tp_xmalloc((size_t)(n > 0 ? n : 1) * sizeof *v);
@@ -156,7 +156,7 @@ static int cmp_label(const void *x, const void *y) {
     return strcmp(a->label, b->label);
 }
 
-static void check_labels(Au *a, RecSet *s) {
+static void check_labels(AuditRun *a, RecSet *s) {
     AuditResult *r = a->r;
     int n = 0;
     for (int i = 0; i < s->n; i++)
@@ -206,7 +206,7 @@ static void check_labels(Au *a, RecSet *s) {
 /* Flags each query example that repeats a training one. */
 
 /* dataset_load's split (ld_split) over the examples it would keep. */
-static void split_like_pilot(Au *a, RecSet *s) {
+static void split_like_pilot(AuditRun *a, RecSet *s) {
     AuditResult *r = a->r;
     int *kept = tp_xmalloc((size_t)(s->n > 0 ? s->n : 1) * sizeof *kept);
     int n = 0;
@@ -236,7 +236,7 @@ static void split_like_pilot(Au *a, RecSet *s) {
     free(ev);
 }
 
-static void estimate_costs(Au *a, const Pricing *p) {
+static void estimate_costs(AuditRun *a, const Pricing *p) {
     AuditResult *r = a->r;
     r->epochs = audit_default_epochs(r->n_examples);
     if (!p || p->n_finetunes == 0)
@@ -314,7 +314,7 @@ static void recs_free(RecSet *s) {
 TpStatus audit_run(const char *path, const Tokenizer *tok, const AuditOptions *opt,
                    AuditResult *out, TpError *err) {
     memset(out, 0, sizeof *out);
-    Au a = {.r = out, .tok = tok};
+    AuditRun a = {.r = out, .tok = tok};
     if (opt)
         a.o = *opt;
     else
@@ -351,7 +351,7 @@ TpStatus audit_run(const char *path, const Tokenizer *tok, const AuditOptions *o
     out->exact_tokens = tok != NULL;
     out->format = "unknown";
     if (tok)
-        ds_template_init(&a.tpl, tok);
+        dataset_template_init(&a.tpl, tok);
     RecSet data = {0}, eval = {0};
     int format = -1, ev_lines = 0, ev_records = 0, ev_format = -1;
     TpStatus st = audit_read_set(&a, out->path, &data, &out->n_lines, &out->n_records, &format, err);
@@ -406,7 +406,7 @@ TpStatus audit_run(const char *path, const Tokenizer *tok, const AuditOptions *o
     recs_free(&data);
     recs_free(&eval);
     if (tok)
-        ds_template_free(&a.tpl);
+        dataset_template_free(&a.tpl);
     if (st != TP_OK)
         audit_free(out);
     return st;

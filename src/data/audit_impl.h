@@ -41,31 +41,31 @@ typedef struct RecSet {
 } RecSet;
 
 /* The audit in progress. */
-typedef struct Au {
+typedef struct AuditRun {
     AuditResult *r;
     AuditOptions o;
     const Tokenizer *tok;
-    DsTemplate tpl;
+    DatasetTemplate tpl;
     int cap_issues, cap_checks;
     uint64_t mh_a[MH_K], mh_b[MH_K];
-} Au;
+} AuditRun;
 
 /* Reading one file. */
-typedef struct Fl {
-    Au *a;
+typedef struct AuditFile {
+    AuditRun *a;
     const char *path; /* owned by the result */
     int line;
     int format; /* DatasetFormat, or -1 when no record was recognised */
     RecSet *recs;
     struct Votes *votes; /* the first pass: formats seen */
     int n_no_system, first_no_system, n_no_user, first_no_user, n_chat;
-} Fl;
+} AuditFile;
 
 /* --- issues (audit.c) ----------------------------------------------------------- */
 
 /* Counts an issue of `check` and keeps its message while the check has fewer
  * than max_issues_per_check. */
-void audit_issue(Au *a, AuditSeverity sev, const char *check, const char *file, int line,
+void audit_issue(AuditRun *a, AuditSeverity sev, const char *check, const char *file, int line,
                  int other, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
 #define ERR(f, check, ...) audit_issue((f)->a, AUDIT_ERROR, check, (f)->path, (f)->line, 0, __VA_ARGS__)
 #define WARN(f, check, ...)                                                                        \
@@ -81,24 +81,24 @@ int audit_word_count(const char *norm);
 /* ceil(ASCII bytes / 4) + one per non-ASCII character. */
 int audit_approx_tokens(const char *s);
 /* Sets a's MinHash functions (before the first audit_minhash). */
-void audit_minhash_init(Au *a);
+void audit_minhash_init(AuditRun *a);
 /* MinHash signature of a normalised text (MH_K values; the caller frees
  * it), NULL for a text without words. */
-uint32_t *audit_minhash(const Au *a, const char *norm);
+uint32_t *audit_minhash(const AuditRun *a, const char *norm);
 
 /* --- the search over all examples (audit_similar.c) ------------------------------------ */
 
 /* Exact and near duplicates and conflicting answers within a set. */
-void audit_check_duplicates(Au *a, RecSet *s);
+void audit_check_duplicates(AuditRun *a, RecSet *s);
 /* Examples of query (indices q) that repeat or nearly repeat one of train
  * (indices tr): leakage into qpath, each named `what`. */
-void audit_check_leaks(Au *a, RecSet *train, const int *tr, int n_tr, RecSet *query, const int *q,
+void audit_check_leaks(AuditRun *a, RecSet *train, const int *tr, int n_tr, RecSet *query, const int *q,
                        int n_q, const char *qpath, const char *what);
 
 /* --- reading a file (audit_records.c) ----------------------------------------------------- */
 
 /* Reads and checks every record of path into out (issues recorded in a). */
-TpStatus audit_read_set(Au *a, const char *path, RecSet *out, int *n_lines, int *n_records,
+TpStatus audit_read_set(AuditRun *a, const char *path, RecSet *out, int *n_lines, int *n_records,
                         int *format, TpError *err);
 
 #endif

@@ -24,7 +24,7 @@ static const cJSON *field(const cJSON *o, const char *key) {
     return it && !cJSON_IsNull(it) ? it : NULL;
 }
 
-static bool utf8_ok(Fl *f, const char *path, const char *s) {
+static bool utf8_ok(AuditFile *f, const char *path, const char *s) {
     size_t n = strlen(s), bad = tp_utf8_check(s, n);
     if (bad == n)
         return true;
@@ -67,8 +67,8 @@ static const char *bufs(const TpBuf *b) {
 }
 
 /* Adds a checked record: hashes, label, signature. */
-static void keep_rec(Fl *f, Rec *rec, Texts *t) {
-    Au *a = f->a;
+static void keep_rec(AuditFile *f, Rec *rec, Texts *t) {
+    AuditRun *a = f->a;
     rec->line = f->line;
     rec->full_hash = tp_hash_bytes(TP_HASH_INIT, bufs(&t->full), t->full.len);
     rec->has_prompt = t->prompt.len > 0;
@@ -86,7 +86,7 @@ static void keep_rec(Fl *f, Rec *rec, Texts *t) {
 }
 
 /* Whether a loss token survives the pilot's truncation (see ld_keep). */
-static bool seq_keeps(const DsSeq *s, int pilot_seq) {
+static bool seq_keeps(const DatasetSeq *s, int pilot_seq) {
     int n = pilot_seq > 0 && s->n > pilot_seq ? pilot_seq : s->n;
     for (int i = 1; i < n; i++)
         if (s->loss[i])
@@ -94,7 +94,7 @@ static bool seq_keeps(const DsSeq *s, int pilot_seq) {
     return false;
 }
 
-static int seq_loss_count(const DsSeq *s) {
+static int seq_loss_count(const DatasetSeq *s) {
     int n = 0;
     for (int i = 0; i < s->n; i++)
         n += s->loss[i] != 0;
@@ -111,15 +111,15 @@ static int encode_count(const Tokenizer *tok, const char *s) {
     return n;
 }
 
-static int text_tokens(const Au *a, const char *s) {
+static int text_tokens(const AuditRun *a, const char *s) {
     return a->tok ? encode_count(a->tok, s) : audit_approx_tokens(s);
 }
 
-static void check_chat(Fl *f, const cJSON *root) {
+static void check_chat(AuditFile *f, const cJSON *root) {
     static const char *const MSG_KEYS[] = {"role",          "content",    "name",         "weight",
                                            "function_call", "tool_calls", "tool_call_id", NULL};
     static const char *const CALL_KEYS[] = {"function_call", "tool_calls", "tool_call_id", NULL};
-    Au *a = f->a;
+    AuditRun *a = f->a;
     bool bad = false, formattable = true;
     const cJSON *k;
     cJSON_ArrayForEach(k, root) {
@@ -151,7 +151,7 @@ static void check_chat(Fl *f, const cJSON *root) {
         ERR(f, "empty_messages", "$.messages: empty, expected at least one message");
         return;
     }
-    DsMsg *m = tp_xcalloc((size_t)n, sizeof *m);
+    DatasetMsg *m = tp_xcalloc((size_t)n, sizeof *m);
     const char **content = tp_xcalloc((size_t)n, sizeof *content);
     bool *has_name = tp_xcalloc((size_t)n, sizeof *has_name);
     bool assistant = false, system = false, user = false, any_loss = false;
@@ -203,19 +203,19 @@ static void check_chat(Fl *f, const cJSON *root) {
         } else {
             rs = role->valuestring;
             if (!strcmp(rs, "system")) {
-                m[idx].role = DS_SYSTEM;
+                m[idx].role = DATASET_ROLE_SYSTEM;
                 system = true;
             } else if (!strcmp(rs, "user")) {
-                m[idx].role = DS_USER;
+                m[idx].role = DATASET_ROLE_USER;
                 user = true;
             } else if (!strcmp(rs, "assistant")) {
-                m[idx].role = DS_ASSISTANT;
+                m[idx].role = DATASET_ROLE_ASSISTANT;
                 assistant = true;
             } else if (!strcmp(rs, "function") || !strcmp(rs, "tool")) {
                 WARN(f, "unsupported",
                      "%s.role: \"%s\" messages: OpenAI accepts them, tunepilot's pilot does not",
                      path, rs);
-                m[idx].role = DS_USER;
+                m[idx].role = DATASET_ROLE_USER;
                 formattable = false;
             } else {
                 ERR(f, "unrecognized_role",
@@ -275,9 +275,9 @@ static void check_chat(Fl *f, const cJSON *root) {
     }
     Rec rec = {0};
     if (!bad && a->tok && formattable) {
-        DsSeq seq;
+        DatasetSeq seq;
         TpError e = {0};
-        if (ds_format_chat(a->tok, &a->tpl, m, n, false, &seq, &e) != TP_OK) {
+        if (dataset_format_chat(a->tok, &a->tpl, m, n, false, &seq, &e) != TP_OK) {
             ERR(f, "template", "the model's %s chat template cannot format this example: %s",
                 a->tpl.name, e.msg);
             bad = true;
@@ -286,14 +286,14 @@ static void check_chat(Fl *f, const cJSON *root) {
             rec.assistant_tokens = seq_loss_count(&seq);
             rec.exact = true;
             rec.keep = seq_keeps(&seq, a->o.pilot_seq);
-            ds_seq_free(&seq);
+            dataset_seq_free(&seq);
         }
     } else if (!bad) {
         rec.tokens = 3;
         for (int j = 0; j < n; j++) {
             int t = text_tokens(a, content[j] ? content[j] : "");
             rec.tokens += 3 + t + (has_name[j] ? 1 : 0);
-            if (m[j].role == DS_ASSISTANT)
+            if (m[j].role == DATASET_ROLE_ASSISTANT)
                 rec.assistant_tokens += t;
         }
         rec.keep = formattable && any_loss;
@@ -312,7 +312,7 @@ static void check_chat(Fl *f, const cJSON *root) {
         texts_init(&t);
         int final = -1;
         for (int j = 0; j < n; j++)
-            if (m[j].role == DS_ASSISTANT)
+            if (m[j].role == DATASET_ROLE_ASSISTANT)
                 final = j;
         const cJSON *mj = msgs->child; /* walked alongside j: GetArrayItem is O(j) */
         for (int j = 0; j < n; j++, mj = mj ? mj->next : NULL) {
@@ -339,7 +339,7 @@ static void check_chat(Fl *f, const cJSON *root) {
 }
 
 /* A string field of an Alpaca or completion record. */
-static bool plain_field(Fl *f, const cJSON *root, const char *key, bool required, bool nonempty,
+static bool plain_field(AuditFile *f, const cJSON *root, const char *key, bool required, bool nonempty,
                         const char **out) {
     const cJSON *it = field(root, key);
     *out = "";
@@ -369,10 +369,10 @@ static const char ALPACA_HEAD[] =
     "context. Write a response that appropriately completes the request.\n\n### Instruction:\n"
     "\n\n### Input:\n\n\n### Response:";
 
-static void check_plain(Fl *f, const cJSON *root, bool alpaca) {
+static void check_plain(AuditFile *f, const cJSON *root, bool alpaca) {
     static const char *const ALPACA_KEYS[] = {"instruction", "input", "output", NULL};
     static const char *const COMPLETION_KEYS[] = {"prompt", "completion", NULL};
-    Au *a = f->a;
+    AuditRun *a = f->a;
     const cJSON *k;
     cJSON_ArrayForEach(k, root) {
         if (!in_list(k->string, alpaca ? ALPACA_KEYS : COMPLETION_KEYS))
@@ -393,10 +393,10 @@ static void check_plain(Fl *f, const cJSON *root, bool alpaca) {
         return;
     Rec rec = {.messages = 2};
     if (a->tok) {
-        DsSeq seq;
+        DatasetSeq seq;
         TpError e = {0};
-        TpStatus st = alpaca ? ds_format_alpaca(a->tok, p1, p2, ans, &seq, &e)
-                             : ds_format_completion(a->tok, p1, ans, &seq, &e);
+        TpStatus st = alpaca ? dataset_format_alpaca(a->tok, p1, p2, ans, &seq, &e)
+                             : dataset_format_completion(a->tok, p1, ans, &seq, &e);
         if (st != TP_OK) {
             ERR(f, "template", "cannot format this example: %s", e.msg);
             return;
@@ -405,7 +405,7 @@ static void check_plain(Fl *f, const cJSON *root, bool alpaca) {
         rec.assistant_tokens = seq_loss_count(&seq);
         rec.exact = true;
         rec.keep = seq_keeps(&seq, a->o.pilot_seq);
-        ds_seq_free(&seq);
+        dataset_seq_free(&seq);
     } else {
         rec.assistant_tokens = audit_approx_tokens(ans);
         rec.tokens = audit_approx_tokens(p1) + audit_approx_tokens(p2) + rec.assistant_tokens + 1 +
@@ -430,7 +430,7 @@ static void check_plain(Fl *f, const cJSON *root, bool alpaca) {
 }
 
 /* Parses one line; NULL (with the error recorded when report) when it is not JSON. */
-static cJSON *parse_line(Fl *f, const char *text, size_t len, bool report) {
+static cJSON *parse_line(AuditFile *f, const char *text, size_t len, bool report) {
     JsonlProblem p;
     cJSON *root = jsonl_parse(text, len, 0, &p);
     if (!root && report) {
@@ -442,7 +442,7 @@ static cJSON *parse_line(Fl *f, const char *text, size_t len, bool report) {
     return root;
 }
 
-static void check_line(Fl *f, const char *text, size_t len) {
+static void check_line(AuditFile *f, const char *text, size_t len) {
     cJSON *root = parse_line(f, text, len, true);
     if (!root)
         return;
@@ -471,7 +471,7 @@ static void check_line(Fl *f, const char *text, size_t len) {
 }
 
 /* Calls fn on each non-blank line (numbers in f->line); returns the count. */
-static int each_line(Fl *f, const char *data, size_t len, void (*fn)(Fl *, const char *, size_t),
+static int each_line(AuditFile *f, const char *data, size_t len, void (*fn)(AuditFile *, const char *, size_t),
                      int *n_lines) {
     int records = 0;
     JsonlReader rd;
@@ -495,7 +495,7 @@ typedef struct Votes {
     int n[3], first[3];
 } Votes;
 
-static void vote_line(Fl *f, const char *text, size_t len) {
+static void vote_line(AuditFile *f, const char *text, size_t len) {
     Votes *v = f->votes;
     cJSON *root = parse_line(f, text, len, false);
     int d = jsonl_detect(root);
@@ -504,7 +504,7 @@ static void vote_line(Fl *f, const char *text, size_t len) {
     cJSON_Delete(root);
 }
 
-TpStatus audit_read_set(Au *a, const char *path, RecSet *out, int *n_lines, int *n_records,
+TpStatus audit_read_set(AuditRun *a, const char *path, RecSet *out, int *n_lines, int *n_records,
                          int *format, TpError *err) {
     char *data = NULL;
     size_t len = 0;
@@ -513,7 +513,7 @@ TpStatus audit_read_set(Au *a, const char *path, RecSet *out, int *n_lines, int 
     if (st != TP_OK)
         return st;
     Votes v = {{0, 0, 0}, {0, 0, 0}};
-    Fl f = {.a = a, .path = path, .format = -1, .votes = &v};
+    AuditFile f = {.a = a, .path = path, .format = -1, .votes = &v};
     each_line(&f, data, len, vote_line, NULL);
     for (int k = 0; k < 3; k++)
         if (v.n[k] > 0 && (f.format < 0 || v.n[k] > v.n[f.format] ||

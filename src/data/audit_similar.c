@@ -75,7 +75,7 @@ int audit_approx_tokens(const char *s) {
 
 /* The MinHash functions: fixed odd multipliers and offsets, the same in every
  * run (signatures are compared only within one audit). */
-void audit_minhash_init(Au *a) {
+void audit_minhash_init(AuditRun *a) {
     for (int k = 0; k < MH_K; k++) {
         a->mh_a[k] = tp_hash_mix64(0x5EEDULL * 2 * (uint64_t)k + 1) | 1;
         a->mh_b[k] = tp_hash_mix64(0xB0B0ULL + (uint64_t)k);
@@ -83,7 +83,7 @@ void audit_minhash_init(Au *a) {
 }
 
 /* MinHash over the word bigrams (one word: the word itself); NULL without words. */
-uint32_t *audit_minhash(const Au *a, const char *norm) {
+uint32_t *audit_minhash(const AuditRun *a, const char *norm) {
     if (!norm || !*norm)
         return NULL;
     uint32_t *sig = tp_xmalloc(MH_K * sizeof *sig);
@@ -204,7 +204,7 @@ static int lsh_best(Lsh *l, const uint32_t *sig, double threshold, double *sim) 
 
 /* --- duplicates, conflicts and leakage ---------------------------------------------------- */
 
-void audit_check_duplicates(Au *a, RecSet *s) {
+void audit_check_duplicates(AuditRun *a, RecSet *s) {
     AuditResult *r = a->r;
     TpU64Map full, prompt;
     tp_u64map_init(&full, (size_t)s->n);
@@ -248,7 +248,7 @@ void audit_check_duplicates(Au *a, RecSet *s) {
     tp_u64map_free(&prompt);
 }
 
-void audit_check_leaks(Au *a, RecSet *train, const int *tr, int n_tr, RecSet *query, const int *q,
+void audit_check_leaks(AuditRun *a, RecSet *train, const int *tr, int n_tr, RecSet *query, const int *q,
                         int n_q, const char *qpath, const char *what) {
     AuditResult *r = a->r;
     TpU64Map full, prompt;

@@ -16,13 +16,13 @@
 #include "tunepilot/utf8.h"
 
 /* Reading context for one file. */
-typedef struct Ld {
+typedef struct DatasetReader {
     const char *path;
     int line;
     char where[1100]; /* "PATH:LINE" for tp_json helpers */
     TpError *err;
     const Tokenizer *tok;
-    const DsTemplate *tpl;
+    const DatasetTemplate *tpl;
     int max_seq;
     bool have_format;
     DatasetFormat format;
@@ -30,11 +30,11 @@ typedef struct Ld {
     DatasetExample *all;
     int n_all, cap_all;
     Dataset *d;
-} Ld;
+} DatasetReader;
 
 /* "PATH:LINE: <formatted>" as TP_EINVAL. */
-static TpStatus ld_fail(Ld *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static TpStatus ld_fail(Ld *l, const char *fmt, ...) {
+static TpStatus ld_fail(DatasetReader *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static TpStatus ld_fail(DatasetReader *l, const char *fmt, ...) {
     char msg[900];
     va_list ap;
     va_start(ap, fmt);
@@ -54,7 +54,7 @@ static const cJSON *field(const cJSON *o, const char *key) {
 
 /* A string field at path.key: must be a string of valid UTF-8; missing (or
  * null) is an error when required, else *out = NULL. */
-static TpStatus ld_text(Ld *l, const cJSON *o, const char *path, const char *key, bool required,
+static TpStatus ld_text(DatasetReader *l, const cJSON *o, const char *path, const char *key, bool required,
                         bool nonempty, const char **out) {
     const cJSON *it = field(o, key);
     *out = NULL;
@@ -80,7 +80,7 @@ static TpStatus ld_text(Ld *l, const cJSON *o, const char *path, const char *key
 
 /* --- the three record kinds ------------------------------------------------------ */
 
-static TpStatus ld_message(Ld *l, const cJSON *it, int i, DsMsg *m) {
+static TpStatus ld_message(DatasetReader *l, const cJSON *it, int i, DatasetMsg *m) {
     static const char *const KEYS[] = {"role", "content", "weight", "name", NULL};
     static const char *const TOOL_KEYS[] = {"tool_calls", "function_call", "tool_call_id", NULL};
     char path[64];
@@ -101,11 +101,11 @@ static TpStatus ld_message(Ld *l, const cJSON *it, int i, DsMsg *m) {
     if ((st = ld_text(l, it, path, "role", true, false, &role)) != TP_OK)
         return st;
     if (!strcmp(role, "system")) {
-        m->role = DS_SYSTEM;
+        m->role = DATASET_ROLE_SYSTEM;
     } else if (!strcmp(role, "user")) {
-        m->role = DS_USER;
+        m->role = DATASET_ROLE_USER;
     } else if (!strcmp(role, "assistant")) {
-        m->role = DS_ASSISTANT;
+        m->role = DATASET_ROLE_ASSISTANT;
     } else if (!strcmp(role, "tool") || !strcmp(role, "function") || !strcmp(role, "ipython")) {
         return ld_fail(l,
                        "%s.role: \"%s\" messages are not supported, expected \"system\", "
@@ -122,10 +122,10 @@ static TpStatus ld_message(Ld *l, const cJSON *it, int i, DsMsg *m) {
     if ((st = ld_text(l, it, path, "name", false, false, &name)) != TP_OK)
         return st;
     m->text = content;
-    m->loss = m->role == DS_ASSISTANT;
+    m->loss = m->role == DATASET_ROLE_ASSISTANT;
     const cJSON *w = cJSON_GetObjectItemCaseSensitive(it, "weight");
     if (w) {
-        if (m->role != DS_ASSISTANT)
+        if (m->role != DATASET_ROLE_ASSISTANT)
             return ld_fail(l,
                            "%s.weight: only assistant messages take a weight, got one on a %s "
                            "message",
@@ -139,7 +139,7 @@ static TpStatus ld_message(Ld *l, const cJSON *it, int i, DsMsg *m) {
     return TP_OK;
 }
 
-static TpStatus ld_chat(Ld *l, const cJSON *root, DsSeq *seq) {
+static TpStatus ld_chat(DatasetReader *l, const cJSON *root, DatasetSeq *seq) {
     if (cJSON_GetObjectItemCaseSensitive(root, "tools") ||
         cJSON_GetObjectItemCaseSensitive(root, "functions"))
         return ld_fail(l, "$.%s: tool definitions are not supported, expected chat messages only",
@@ -151,7 +151,7 @@ static TpStatus ld_chat(Ld *l, const cJSON *root, DsSeq *seq) {
     int n = cJSON_GetArraySize(msgs);
     if (n == 0)
         return ld_fail(l, "$.messages: empty, expected at least one message");
-    DsMsg *m = tp_xcalloc((size_t)n, sizeof *m);
+    DatasetMsg *m = tp_xcalloc((size_t)n, sizeof *m);
     TpStatus st = TP_OK;
     bool assistant = false;
     int i = 0;
@@ -159,14 +159,14 @@ static TpStatus ld_chat(Ld *l, const cJSON *root, DsSeq *seq) {
     cJSON_ArrayForEach(it, msgs) {
         if ((st = ld_message(l, it, i, &m[i])) != TP_OK)
             break;
-        assistant |= m[i].role == DS_ASSISTANT;
+        assistant |= m[i].role == DATASET_ROLE_ASSISTANT;
         i++;
     }
     if (st == TP_OK && !assistant)
         st = ld_fail(l, "$.messages: no assistant message, expected at least one message with "
                         "role \"assistant\"");
     if (st == TP_OK) {
-        st = ds_format_chat(l->tok, l->tpl, m, n, false, seq, l->err);
+        st = dataset_format_chat(l->tok, l->tpl, m, n, false, seq, l->err);
         if (st != TP_OK)
             tp_error_prefix(l->err, "%s", l->where);
     }
@@ -174,7 +174,7 @@ static TpStatus ld_chat(Ld *l, const cJSON *root, DsSeq *seq) {
     return st;
 }
 
-static TpStatus ld_alpaca(Ld *l, const cJSON *root, DsSeq *seq) {
+static TpStatus ld_alpaca(DatasetReader *l, const cJSON *root, DatasetSeq *seq) {
     const char *instruction, *input, *output;
     TpStatus st = ld_text(l, root, "$", "instruction", true, true, &instruction);
     if (st == TP_OK)
@@ -183,20 +183,20 @@ static TpStatus ld_alpaca(Ld *l, const cJSON *root, DsSeq *seq) {
         st = ld_text(l, root, "$", "output", true, true, &output);
     if (st != TP_OK)
         return st;
-    st = ds_format_alpaca(l->tok, instruction, input, output, seq, l->err);
+    st = dataset_format_alpaca(l->tok, instruction, input, output, seq, l->err);
     if (st != TP_OK)
         tp_error_prefix(l->err, "%s", l->where);
     return st;
 }
 
-static TpStatus ld_completion(Ld *l, const cJSON *root, DsSeq *seq) {
+static TpStatus ld_completion(DatasetReader *l, const cJSON *root, DatasetSeq *seq) {
     const char *prompt, *completion;
     TpStatus st = ld_text(l, root, "$", "prompt", true, false, &prompt);
     if (st == TP_OK)
         st = ld_text(l, root, "$", "completion", true, true, &completion);
     if (st != TP_OK)
         return st;
-    st = ds_format_completion(l->tok, prompt, completion, seq, l->err);
+    st = dataset_format_completion(l->tok, prompt, completion, seq, l->err);
     if (st != TP_OK)
         tp_error_prefix(l->err, "%s", l->where);
     return st;
@@ -205,7 +205,7 @@ static TpStatus ld_completion(Ld *l, const cJSON *root, DsSeq *seq) {
 /* --- one line ------------------------------------------------------------------ */
 
 /* Labels, truncation and counting; takes over seq's arrays. */
-static void ld_keep(Ld *l, DsSeq *seq) {
+static void ld_keep(DatasetReader *l, DatasetSeq *seq) {
     Dataset *d = l->d;
     int n = seq->n;
     bool truncated = false;
@@ -224,7 +224,7 @@ static void ld_keep(Ld *l, DsSeq *seq) {
     if (n_loss == 0) {
         d->n_skipped_no_loss++;
         free(labels);
-        ds_seq_free(seq);
+        dataset_seq_free(seq);
         return;
     }
     if (l->n_all == l->cap_all) {
@@ -245,7 +245,7 @@ static void ld_keep(Ld *l, DsSeq *seq) {
     memset(seq, 0, sizeof *seq);
 }
 
-static TpStatus ld_line(Ld *l, const char *text, size_t len) {
+static TpStatus ld_line(DatasetReader *l, const char *text, size_t len) {
     JsonlProblem p;
     cJSON *root = jsonl_parse(text, len, 0, &p);
     if (!root) {
@@ -255,7 +255,7 @@ static TpStatus ld_line(Ld *l, const char *text, size_t len) {
         return tp_error_set(l->err, TP_EINVAL, "%s:%d: %s", l->path, l->line, p.msg);
     }
     TpStatus st;
-    DsSeq seq = {0};
+    DatasetSeq seq = {0};
     int f = cJSON_IsObject(root) ? jsonl_detect(root) : -1;
     if (!cJSON_IsObject(root)) {
         st = ld_fail(l, "expected a JSON object, got %s", tp_json_type_name(root));
@@ -286,13 +286,13 @@ static TpStatus ld_line(Ld *l, const char *text, size_t len) {
     if (st == TP_OK)
         ld_keep(l, &seq);
     else
-        ds_seq_free(&seq);
+        dataset_seq_free(&seq);
     return st;
 }
 
 /* --- split and the public entry points -------------------------------------------- */
 
-static void ld_split(Ld *l, double eval_split, uint64_t seed) {
+static void ld_split(DatasetReader *l, double eval_split, uint64_t seed) {
     Dataset *d = l->d;
     int n = l->n_all;
     unsigned char *is_eval = tp_xcalloc((size_t)(n > 0 ? n : 1), 1);
@@ -352,9 +352,9 @@ TpStatus dataset_load(const char *path, const Tokenizer *tok, const DatasetOptio
                                &data, &len, err);
     if (st != TP_OK)
         return st;
-    DsTemplate tpl;
-    ds_template_init(&tpl, tok);
-    Ld l = {.path = path, .err = err, .tok = tok, .tpl = &tpl, .max_seq = o.max_seq, .d = out};
+    DatasetTemplate tpl;
+    dataset_template_init(&tpl, tok);
+    DatasetReader l = {.path = path, .err = err, .tok = tok, .tpl = &tpl, .max_seq = o.max_seq, .d = out};
     JsonlReader rd;
     JsonlLine ln;
     jsonl_reader_init(&rd, data, len);
@@ -384,7 +384,7 @@ TpStatus dataset_load(const char *path, const Tokenizer *tok, const DatasetOptio
         ld_split(&l, o.eval_split, o.seed);
     }
     examples_free(l.all, l.n_all);
-    ds_template_free(&tpl);
+    dataset_template_free(&tpl);
     free(data);
     if (st != TP_OK)
         dataset_free(out);
@@ -406,16 +406,16 @@ TpStatus dataset_format_prompt(const Tokenizer *tok, const char *system, const c
     if ((bad = tp_utf8_check(user, nu)) < nu)
         return tp_error_set(err, TP_EINVAL,
                             "user message: invalid UTF-8 at byte %zu, expected UTF-8 text", bad);
-    DsMsg m[2];
+    DatasetMsg m[2];
     int k = 0;
     if (system)
-        m[k++] = (DsMsg){.role = DS_SYSTEM, .text = system};
-    m[k++] = (DsMsg){.role = DS_USER, .text = user};
-    DsTemplate tpl;
-    ds_template_init(&tpl, tok);
-    DsSeq seq;
-    TpStatus st = ds_format_chat(tok, &tpl, m, k, true, &seq, err);
-    ds_template_free(&tpl);
+        m[k++] = (DatasetMsg){.role = DATASET_ROLE_SYSTEM, .text = system};
+    m[k++] = (DatasetMsg){.role = DATASET_ROLE_USER, .text = user};
+    DatasetTemplate tpl;
+    dataset_template_init(&tpl, tok);
+    DatasetSeq seq;
+    TpStatus st = dataset_format_chat(tok, &tpl, m, k, true, &seq, err);
+    dataset_template_free(&tpl);
     if (st != TP_OK)
         return st;
     free(seq.loss);
@@ -426,9 +426,9 @@ TpStatus dataset_format_prompt(const Tokenizer *tok, const char *system, const c
 }
 
 const char *dataset_template_name(const Tokenizer *tok, bool *fallback) {
-    DsTemplate tpl;
-    ds_template_init(&tpl, tok);
-    ds_template_free(&tpl);
+    DatasetTemplate tpl;
+    dataset_template_init(&tpl, tok);
+    dataset_template_free(&tpl);
     if (fallback)
         *fallback = tpl.fallback;
     return tpl.name;

@@ -65,7 +65,7 @@ static char *chatml_default_system(const char *tpl) {
     return NULL;
 }
 
-void ds_template_init(DsTemplate *t, const Tokenizer *tok) {
+void dataset_template_init(DatasetTemplate *t, const Tokenizer *tok) {
     memset(t, 0, sizeof *t);
     const char *tpl = tokenizer_chat_template(tok);
     t->kind = TPL_DEFAULT;
@@ -97,7 +97,7 @@ void ds_template_init(DsTemplate *t, const Tokenizer *tok) {
              (tokenizer_adds_bos(tok) || writes_bos);
 }
 
-void ds_template_free(DsTemplate *t) {
+void dataset_template_free(DatasetTemplate *t) {
     if (t) {
         free(t->default_system);
         t->default_system = NULL;
@@ -106,7 +106,7 @@ void ds_template_free(DsTemplate *t) {
 
 /* --- building a sequence ------------------------------------------------------- */
 
-void ds_seq_free(DsSeq *s) {
+void dataset_seq_free(DatasetSeq *s) {
     if (!s)
         return;
     free(s->ids);
@@ -124,7 +124,7 @@ void ds_seq_free(DsSeq *s) {
  * do nothing. */
 typedef struct Bld {
     const Tokenizer *tok;
-    DsSeq *s;
+    DatasetSeq *s;
     TpBuf text; /* pending chunk */
     bool text_loss;
     TpBuf run;     /* text of the current run before the pending chunk */
@@ -135,7 +135,7 @@ typedef struct Bld {
 
 #define JOINT_MAX_BYTES (256u << 10) /* longer runs are tokenized chunk by chunk */
 
-static void seq_push(DsSeq *s, int id, bool loss) {
+static void seq_push(DatasetSeq *s, int id, bool loss) {
     if (s->n == s->cap) {
         s->cap = s->cap ? s->cap * 2 : 256;
         s->ids = tp_xrealloc(s->ids, (size_t)s->cap * sizeof *s->ids);
@@ -248,8 +248,8 @@ static void b_answer(Bld *b, bool final, const char *pre, const char *text, size
     b_cut(b);
 }
 
-static const char *role_name(DsRole r) {
-    return r == DS_SYSTEM ? "system" : r == DS_USER ? "user" : "assistant";
+static const char *role_name(DatasetRole r) {
+    return r == DATASET_ROLE_SYSTEM ? "system" : r == DATASET_ROLE_USER ? "user" : "assistant";
 }
 
 static bool is_ws(char c) {
@@ -282,8 +282,8 @@ static TpStatus need_eos(const Tokenizer *tok, const char *what, int *eos, TpErr
 /* --- the templates -------------------------------------------------------------- */
 
 typedef struct Chat {
-    const DsTemplate *t;
-    const DsMsg *m;
+    const DatasetTemplate *t;
+    const DatasetMsg *m;
     int n;
     int final; /* index of the last assistant message, -1 for none */
     bool gen;  /* append the generation prompt */
@@ -294,14 +294,14 @@ static void fmt_default(Bld *b, const Chat *c) {
     if (c->t->bos)
         b_id(b, c->bos, false);
     for (int i = 0; i < c->n; i++) {
-        const DsMsg *m = &c->m[i];
-        if (m->role == DS_ASSISTANT) {
+        const DatasetMsg *m = &c->m[i];
+        if (m->role == DATASET_ROLE_ASSISTANT) {
             b_str(b, "### Assistant:\n", false);
             b_answer(b, i == c->final, "", m->text, strlen(m->text), "", NULL, c->eos, m->loss);
             if (i + 1 < c->n || c->gen)
                 b_str(b, "\n\n", false);
         } else {
-            b_str(b, m->role == DS_SYSTEM ? "### System:\n" : "### User:\n", false);
+            b_str(b, m->role == DATASET_ROLE_SYSTEM ? "### System:\n" : "### User:\n", false);
             b_str(b, m->text, false);
             b_str(b, "\n\n", false);
         }
@@ -311,10 +311,10 @@ static void fmt_default(Bld *b, const Chat *c) {
 }
 
 static void fmt_chatml(Bld *b, const Chat *c) {
-    const DsTemplate *t = c->t;
+    const DatasetTemplate *t = c->t;
     if (t->bos)
         b_id(b, c->bos, false);
-    if (t->default_system && (c->n == 0 || c->m[0].role != DS_SYSTEM)) {
+    if (t->default_system && (c->n == 0 || c->m[0].role != DATASET_ROLE_SYSTEM)) {
         b_marker(b, "<|im_start|>", false);
         b_str(b, "system\n", false);
         b_str(b, t->default_system, false);
@@ -323,14 +323,14 @@ static void fmt_chatml(Bld *b, const Chat *c) {
     }
     int last_user = -1;
     for (int i = 0; i < c->n; i++)
-        if (c->m[i].role == DS_USER)
+        if (c->m[i].role == DATASET_ROLE_USER)
             last_user = i;
     for (int i = 0; i < c->n; i++) {
-        const DsMsg *m = &c->m[i];
+        const DatasetMsg *m = &c->m[i];
         b_marker(b, "<|im_start|>", false);
         b_str(b, role_name(m->role), false);
         b_str(b, "\n", false);
-        if (m->role == DS_ASSISTANT) {
+        if (m->role == DATASET_ROLE_ASSISTANT) {
             if (t->kind == TPL_CHATML_THINK && i == c->n - 1 && i > last_user && !c->gen)
                 b_str(b, THINK_EMPTY, false);
             b_answer(b, i == c->final, "", m->text, strlen(m->text), "", "<|im_end|>", -1, m->loss);
@@ -363,7 +363,7 @@ static void fmt_llama3(Bld *b, const Chat *c) {
     if (c->t->kind == TPL_LLAMA31) {
         llama3_header(b, "system");
         b_str(b, LLAMA31_PREAMBLE, false);
-        if (c->n > 0 && c->m[0].role == DS_SYSTEM) {
+        if (c->n > 0 && c->m[0].role == DATASET_ROLE_SYSTEM) {
             const char *s = strip(c->m[0].text, &len);
             b_text(b, s, len, false);
             start = 1;
@@ -371,10 +371,10 @@ static void fmt_llama3(Bld *b, const Chat *c) {
         b_marker(b, "<|eot_id|>", false);
     }
     for (int i = start; i < c->n; i++) {
-        const DsMsg *m = &c->m[i];
+        const DatasetMsg *m = &c->m[i];
         llama3_header(b, role_name(m->role));
         const char *s = strip(m->text, &len);
-        if (m->role == DS_ASSISTANT) {
+        if (m->role == DATASET_ROLE_ASSISTANT) {
             b_answer(b, i == c->final, "", s, len, "", "<|eot_id|>", -1, m->loss);
         } else {
             b_text(b, s, len, false);
@@ -385,8 +385,8 @@ static void fmt_llama3(Bld *b, const Chat *c) {
         llama3_header(b, "assistant");
 }
 
-static void zephyr_tag(Bld *b, DsRole r) {
-    b_marker(b, r == DS_SYSTEM ? "<|system|>" : r == DS_USER ? "<|user|>" : "<|assistant|>", false);
+static void zephyr_tag(Bld *b, DatasetRole r) {
+    b_marker(b, r == DATASET_ROLE_SYSTEM ? "<|system|>" : r == DATASET_ROLE_USER ? "<|user|>" : "<|assistant|>", false);
     b_str(b, "\n", false);
 }
 
@@ -394,9 +394,9 @@ static void fmt_zephyr(Bld *b, const Chat *c) {
     if (c->t->bos)
         b_id(b, c->bos, false);
     for (int i = 0; i < c->n; i++) {
-        const DsMsg *m = &c->m[i];
+        const DatasetMsg *m = &c->m[i];
         zephyr_tag(b, m->role);
-        if (m->role == DS_ASSISTANT) {
+        if (m->role == DATASET_ROLE_ASSISTANT) {
             b_answer(b, i == c->final, "", m->text, strlen(m->text), "", NULL, c->eos, m->loss);
         } else {
             b_str(b, m->text, false);
@@ -405,15 +405,15 @@ static void fmt_zephyr(Bld *b, const Chat *c) {
         b_str(b, "\n", false);
     }
     if (c->gen)
-        zephyr_tag(b, DS_ASSISTANT);
+        zephyr_tag(b, DATASET_ROLE_ASSISTANT);
 }
 
 /* [INST] templates: an optional first system message, then user and
  * assistant strictly alternating from user. */
 static TpStatus inst_check(const Chat *c, const char *name, TpError *err) {
-    int start = c->n > 0 && c->m[0].role == DS_SYSTEM;
+    int start = c->n > 0 && c->m[0].role == DATASET_ROLE_SYSTEM;
     for (int i = start; i < c->n; i++) {
-        DsRole want = (i - start) % 2 == 0 ? DS_USER : DS_ASSISTANT;
+        DatasetRole want = (i - start) % 2 == 0 ? DATASET_ROLE_USER : DATASET_ROLE_ASSISTANT;
         if (c->m[i].role != want)
             return tp_error_set(err, TP_EINVAL,
                                 "$.messages[%d].role: \"%s\" here breaks the %s chat template, "
@@ -425,12 +425,12 @@ static TpStatus inst_check(const Chat *c, const char *name, TpError *err) {
 }
 
 static void fmt_llama2(Bld *b, const Chat *c) {
-    const char *sys = c->n > 0 && c->m[0].role == DS_SYSTEM ? c->m[0].text : NULL;
+    const char *sys = c->n > 0 && c->m[0].role == DATASET_ROLE_SYSTEM ? c->m[0].text : NULL;
     int start = sys != NULL;
     for (int i = start; i < c->n; i++) {
-        const DsMsg *m = &c->m[i];
+        const DatasetMsg *m = &c->m[i];
         size_t len;
-        if (m->role == DS_USER) {
+        if (m->role == DATASET_ROLE_USER) {
             if (c->bos >= 0)
                 b_special(b, c->bos, false);
             b_str(b, "[INST] ", false);
@@ -456,11 +456,11 @@ static void fmt_llama2(Bld *b, const Chat *c) {
 static void fmt_mistral(Bld *b, const Chat *c) {
     if (c->t->bos)
         b_id(b, c->bos, false);
-    const char *sys = c->n > 0 && c->m[0].role == DS_SYSTEM ? c->m[0].text : NULL;
+    const char *sys = c->n > 0 && c->m[0].role == DATASET_ROLE_SYSTEM ? c->m[0].text : NULL;
     int start = sys != NULL;
     for (int i = start; i < c->n; i++) {
-        const DsMsg *m = &c->m[i];
-        if (m->role == DS_USER) {
+        const DatasetMsg *m = &c->m[i];
+        if (m->role == DATASET_ROLE_USER) {
             b_str(b, "[INST] ", false);
             if (i == start && sys) {
                 b_str(b, sys, false);
@@ -474,17 +474,17 @@ static void fmt_mistral(Bld *b, const Chat *c) {
     }
 }
 
-static TpStatus bld_finish(Bld *b, DsSeq *out) {
+static TpStatus bld_finish(Bld *b, DatasetSeq *out) {
     b_cut(b);
     tp_buf_free(&b->text);
     tp_buf_free(&b->run);
     if (b->st != TP_OK)
-        ds_seq_free(out);
+        dataset_seq_free(out);
     return b->st;
 }
 
-TpStatus ds_format_chat(const Tokenizer *tok, const DsTemplate *t, const DsMsg *m, int n,
-                        bool gen_prompt, DsSeq *out, TpError *err) {
+TpStatus dataset_format_chat(const Tokenizer *tok, const DatasetTemplate *t, const DatasetMsg *m, int n,
+                        bool gen_prompt, DatasetSeq *out, TpError *err) {
     memset(out, 0, sizeof *out);
     Chat c = {.t = t,
               .m = m,
@@ -494,7 +494,7 @@ TpStatus ds_format_chat(const Tokenizer *tok, const DsTemplate *t, const DsMsg *
               .bos = tokenizer_bos_id(tok),
               .eos = tokenizer_eos_id(tok)};
     for (int i = 0; i < n; i++)
-        if (m[i].role == DS_ASSISTANT)
+        if (m[i].role == DATASET_ROLE_ASSISTANT)
             c.final = i;
     if (!gen_prompt && c.final < 0)
         return tp_error_set(err, TP_EINVAL,
@@ -541,7 +541,7 @@ TpStatus ds_format_chat(const Tokenizer *tok, const DsTemplate *t, const DsMsg *
 
 /* BOS when the tokenizer adds one, the prompt text, then answer + EOS. */
 static TpStatus fmt_plain(const Tokenizer *tok, const char *what, const char *prompt1,
-                          const char *prompt2, const char *prompt3, const char *answer, DsSeq *out,
+                          const char *prompt2, const char *prompt3, const char *answer, DatasetSeq *out,
                           TpError *err) {
     memset(out, 0, sizeof *out);
     int eos;
@@ -561,8 +561,8 @@ static TpStatus fmt_plain(const Tokenizer *tok, const char *what, const char *pr
     return bld_finish(&b, out);
 }
 
-TpStatus ds_format_alpaca(const Tokenizer *tok, const char *instruction, const char *input,
-                          const char *output, DsSeq *out, TpError *err) {
+TpStatus dataset_format_alpaca(const Tokenizer *tok, const char *instruction, const char *input,
+                          const char *output, DatasetSeq *out, TpError *err) {
     if (input && *input) {
         TpBuf p;
         tp_buf_init(&p);
@@ -578,7 +578,7 @@ TpStatus ds_format_alpaca(const Tokenizer *tok, const char *instruction, const c
                      err);
 }
 
-TpStatus ds_format_completion(const Tokenizer *tok, const char *prompt, const char *completion,
-                              DsSeq *out, TpError *err) {
+TpStatus dataset_format_completion(const Tokenizer *tok, const char *prompt, const char *completion,
+                              DatasetSeq *out, TpError *err) {
     return fmt_plain(tok, "prompt/completion", prompt, "", "", completion, out, err);
 }

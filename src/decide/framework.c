@@ -6,7 +6,7 @@
  * questions, stages, conditions, rules and the checks across them (a
  * condition names a declared question, a rule a declared stage, ids are
  * unique, at least one rule gives a verdict) share one reading
- * context (Fp) and one error path, and change together whenever the
+ * context (FrameworkReader) and one error path, and change together whenever the
  * framework format does; split, a dozen field readers would become a private
  * interface without making any part readable alone. */
 #include <math.h>
@@ -115,12 +115,12 @@ const char *decide_fmt_num(double v, char *buf, size_t size) {
 
 /* --- reading --------------------------------------------------------------- */
 
-typedef struct Fp {
+typedef struct FrameworkReader {
     DecideFramework *fw;
     const char *name;
     const Pricing *pricing;
     TpError *err;
-} Fp;
+} FrameworkReader;
 
 static bool valid_id(const char *s) {
     size_t n = strlen(s);
@@ -141,12 +141,12 @@ static bool is_url(const char *s) {
            strlen(s) > 10;
 }
 
-static TpStatus fail_at(Fp *p, const char *path, const char *what) {
+static TpStatus fail_at(FrameworkReader *p, const char *path, const char *what) {
     return tp_error_set(p->err, TP_EINVAL, "%s: %s: %s", p->name, path, what);
 }
 
 /* A pricing rule's value: the point, or a range's midpoint/low/high. */
-static TpStatus rule_value(Fp *p, const char *id, const char *bound, const char *path,
+static TpStatus rule_value(FrameworkReader *p, const char *id, const char *bound, const char *path,
                            double *out) {
     if (!p->pricing)
         return tp_error_set(p->err, TP_EINVAL,
@@ -174,7 +174,7 @@ static TpStatus rule_value(Fp *p, const char *id, const char *bound, const char 
 }
 
 /* Copies s into the arena, replacing each {rule:ID} with the rule's value. */
-static TpStatus subst(Fp *p, const char *s, const char *path, const char **out) {
+static TpStatus subst(FrameworkReader *p, const char *s, const char *path, const char **out) {
     TpBuf b;
     tp_buf_init(&b);
     tp_buf_append(&b, "", 0);
@@ -220,7 +220,7 @@ static TpStatus subst(Fp *p, const char *s, const char *path, const char **out) 
 
 /* A string field: required ones must be non-empty. `text` fields get
  * {rule:ID} substitution. */
-static TpStatus rd_str(Fp *p, const cJSON *o, const char *path, const char *key, bool required,
+static TpStatus rd_str(FrameworkReader *p, const cJSON *o, const char *path, const char *key, bool required,
                        bool text, const char **out) {
     const char *s = NULL;
     bool present = false;
@@ -237,7 +237,7 @@ static TpStatus rd_str(Fp *p, const cJSON *o, const char *path, const char *key,
     return TP_OK;
 }
 
-static TpStatus rd_id(Fp *p, const cJSON *o, const char *path, const char *key,
+static TpStatus rd_id(FrameworkReader *p, const cJSON *o, const char *path, const char *key,
                       const char **out) {
     TpStatus st = rd_str(p, o, path, key, true, false, out);
     if (st != TP_OK)
@@ -250,7 +250,7 @@ static TpStatus rd_id(Fp *p, const cJSON *o, const char *path, const char *key,
     return TP_OK;
 }
 
-static TpStatus rd_url(Fp *p, const cJSON *o, const char *path, const char *key,
+static TpStatus rd_url(FrameworkReader *p, const cJSON *o, const char *path, const char *key,
                        const char **out) {
     TpStatus st = rd_str(p, o, path, key, true, false, out);
     if (st == TP_OK && !is_url(*out))
@@ -259,7 +259,7 @@ static TpStatus rd_url(Fp *p, const cJSON *o, const char *path, const char *key,
     return st;
 }
 
-static TpStatus rd_object(Fp *p, const cJSON *o, const char *path) {
+static TpStatus rd_object(FrameworkReader *p, const cJSON *o, const char *path) {
     if (!cJSON_IsObject(o))
         return tp_error_set(p->err, TP_EINVAL, "%s: %s: expected an object, got %s", p->name,
                             path, tp_json_type_name(o));
@@ -267,7 +267,7 @@ static TpStatus rd_object(Fp *p, const cJSON *o, const char *path) {
 }
 
 /* An array field; `required` ones must be non-empty. *n = 0 when absent. */
-static TpStatus rd_array(Fp *p, const cJSON *o, const char *path, const char *key,
+static TpStatus rd_array(FrameworkReader *p, const cJSON *o, const char *path, const char *key,
                          bool required, const cJSON **out, int *n) {
     const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, key);
     *out = NULL;
@@ -288,7 +288,7 @@ static TpStatus rd_array(Fp *p, const cJSON *o, const char *path, const char *ke
 
 /* --- questions -------------------------------------------------------------- */
 
-static TpStatus parse_question(Fp *p, const cJSON *o, const char *path, DecideQuestion *q) {
+static TpStatus parse_question(FrameworkReader *p, const cJSON *o, const char *path, DecideQuestion *q) {
     static const char *const keys[] = {"id",   "type", "text", "help",    "source",
                                        "unit", "min",  "max",  "choices", NULL};
     TpStatus st = rd_object(p, o, path);
@@ -383,7 +383,7 @@ static TpStatus parse_question(Fp *p, const cJSON *o, const char *path, DecideQu
 static const char *const OPS[] = {"eq", "ne", "lt", "le", "gt", "ge", NULL};
 
 /* A number operand: a literal or {"rule": ID, "times": k, "bound": b}. */
-static TpStatus parse_number_operand(Fp *p, const cJSON *v, const char *path, DecideCond *c) {
+static TpStatus parse_number_operand(FrameworkReader *p, const cJSON *v, const char *path, DecideCond *c) {
     c->times = 1;
     if (cJSON_IsNumber(v) && isfinite(v->valuedouble)) {
         c->number = v->valuedouble;
@@ -419,10 +419,10 @@ static TpStatus parse_number_operand(Fp *p, const cJSON *v, const char *path, De
     return TP_OK;
 }
 
-static TpStatus parse_cond(Fp *p, const cJSON *j, const char *path, int n_rules_before,
+static TpStatus parse_cond(FrameworkReader *p, const cJSON *j, const char *path, int n_rules_before,
                            DecideCond *c);
 
-static TpStatus parse_list(Fp *p, const cJSON *arr, const char *path, int n_rules_before,
+static TpStatus parse_list(FrameworkReader *p, const cJSON *arr, const char *path, int n_rules_before,
                            DecideCond *c) {
     if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) == 0)
         return tp_error_set(p->err, TP_EINVAL, "%s: %s: expected a non-empty array of conditions, got %s",
@@ -441,7 +441,7 @@ static TpStatus parse_list(Fp *p, const cJSON *arr, const char *path, int n_rule
     return TP_OK;
 }
 
-static TpStatus parse_cond(Fp *p, const cJSON *j, const char *path, int n_rules_before,
+static TpStatus parse_cond(FrameworkReader *p, const cJSON *j, const char *path, int n_rules_before,
                            DecideCond *c) {
     TpStatus st = rd_object(p, j, path);
     if (st != TP_OK)
@@ -599,7 +599,7 @@ static int stage_index(const DecideFramework *fw, const char *id) {
 
 /* {method, why}; `own` checks that o has no other field (a method_hint
  * object), else o is a method rule checked by the caller. */
-static TpStatus parse_method_hint(Fp *p, const cJSON *o, const char *path, bool own,
+static TpStatus parse_method_hint(FrameworkReader *p, const cJSON *o, const char *path, bool own,
                                   DecideMethod *m, const char **why) {
     static const char *const keys[] = {"method", "why", NULL};
     TpStatus st = rd_object(p, o, path);
@@ -619,7 +619,7 @@ static TpStatus parse_method_hint(Fp *p, const cJSON *o, const char *path, bool 
     return rd_str(p, o, path, "why", true, true, why);
 }
 
-static TpStatus parse_rule(Fp *p, const cJSON *o, const char *path, int index, DecideRule *r) {
+static TpStatus parse_rule(FrameworkReader *p, const cJSON *o, const char *path, int index, DecideRule *r) {
     static const char *const keys[] = {"id",          "when",  "verdict", "explain", "stop",
                                        "method_hint", "stage", "next",    NULL};
     TpStatus st = rd_object(p, o, path);
@@ -694,7 +694,7 @@ static TpStatus parse_rule(Fp *p, const cJSON *o, const char *path, int index, D
     return st;
 }
 
-static TpStatus parse_method_rule(Fp *p, const cJSON *o, const char *path, int index,
+static TpStatus parse_method_rule(FrameworkReader *p, const cJSON *o, const char *path, int index,
                                   DecideMethodRule *m) {
     static const char *const keys[] = {"id", "when", "method", "why", NULL};
     TpStatus st = rd_object(p, o, path);
@@ -721,7 +721,7 @@ static TpStatus parse_method_rule(Fp *p, const cJSON *o, const char *path, int i
 
 /* --- the document ------------------------------------------------------------ */
 
-static TpStatus parse_doc(Fp *p, const cJSON *root) {
+static TpStatus parse_doc(FrameworkReader *p, const cJSON *root) {
     static const char *const keys[] = {"kind",      "format_version", "id",          "title",
                                        "description", "source",       "as_of",       "walk",
                                        "questions", "rules",          "stages",      "method_rules",
@@ -881,7 +881,7 @@ TpStatus decide_framework_parse(const char *text, size_t len, const char *name,
     cJSON *root = NULL;
     TpStatus st = tp_json_parse(text, len, fw->name, &root, err);
     if (st == TP_OK) {
-        Fp p = {fw, fw->name, pricing, err};
+        FrameworkReader p = {fw, fw->name, pricing, err};
         st = parse_doc(&p, root);
     }
     cJSON_Delete(root);

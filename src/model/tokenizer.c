@@ -16,13 +16,13 @@
 
 /* --- loading ---------------------------------------------------------------- */
 
-TpStatus ld_bad(Ld *l, const char *path, const char *what, const cJSON *got) {
+TpStatus ld_bad(TokenizerReader *l, const char *path, const char *what, const cJSON *got) {
     return tp_error_set(l->err, TP_EINVAL, "%s: %s: expected %s, got %s", l->name, path, what,
                         tp_json_type_name(got));
 }
 
 /* Optional boolean (missing or null: def). */
-TpStatus ld_bool(Ld *l, const cJSON *o, const char *path, const char *key, bool def, bool *out) {
+TpStatus ld_bool(TokenizerReader *l, const cJSON *o, const char *path, const char *key, bool def, bool *out) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
     *out = def;
     if (!v || cJSON_IsNull(v))
@@ -38,7 +38,7 @@ TpStatus ld_bool(Ld *l, const cJSON *o, const char *path, const char *key, bool 
 
 /* String field copied to the arena; NULL when missing or null and !required.
  * Must be valid UTF-8 (it may be inserted into the text). */
-TpStatus ld_str(Ld *l, const cJSON *o, const char *path, const char *key, bool required,
+TpStatus ld_str(TokenizerReader *l, const cJSON *o, const char *path, const char *key, bool required,
                 const char **out, size_t *len) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
     char p[512];
@@ -71,7 +71,7 @@ static void set_piece(Tokenizer *t, int id, const char *s, size_t n) {
     }
 }
 
-static TpStatus ld_vocab(Ld *l, const cJSON *model, int *max_id) {
+static TpStatus ld_vocab(TokenizerReader *l, const cJSON *model, int *max_id) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(model, "vocab");
     if (!cJSON_IsObject(v))
         return ld_bad(l, "$.model.vocab", "an object {token: id}", v);
@@ -117,7 +117,7 @@ static TpStatus ld_vocab(Ld *l, const cJSON *model, int *max_id) {
     return st;
 }
 
-static TpStatus ld_merges(Ld *l, const cJSON *model) {
+static TpStatus ld_merges(TokenizerReader *l, const cJSON *model) {
     Tokenizer *t = l->t;
     const cJSON *m = cJSON_GetObjectItemCaseSensitive(model, "merges");
     if (!m)
@@ -190,7 +190,7 @@ static TpStatus ld_merges(Ld *l, const cJSON *model) {
     return st;
 }
 
-static TpStatus ld_model(Ld *l, const cJSON *root, int *max_id) {
+static TpStatus ld_model(TokenizerReader *l, const cJSON *root, int *max_id) {
     Tokenizer *t = l->t;
     const cJSON *model = cJSON_GetObjectItemCaseSensitive(root, "model");
     if (!cJSON_IsObject(model))
@@ -235,7 +235,7 @@ static TpStatus ld_model(Ld *l, const cJSON *root, int *max_id) {
     return TP_OK;
 }
 
-static TpStatus ld_added(Ld *l, const cJSON *root, int *max_id) {
+static TpStatus ld_added(TokenizerReader *l, const cJSON *root, int *max_id) {
     Tokenizer *t = l->t;
     const cJSON *a = cJSON_GetObjectItemCaseSensitive(root, "added_tokens");
     if (!a || cJSON_IsNull(a))
@@ -406,13 +406,13 @@ static const char *config_token(const cJSON *cfg, const char *key) {
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-static TpStatus ld_config(Ld *l, const char *path) {
+static TpStatus ld_config(TokenizerReader *l, const char *path) {
     Tokenizer *t = l->t;
     cJSON *cfg;
     TpStatus st = tp_json_parse_file(path, 64u << 20, &cfg, l->err);
     if (st != TP_OK)
         return st;
-    Ld cl = {t, path, l->err};
+    TokenizerReader cl = {t, path, l->err};
     if (!cJSON_IsObject(cfg)) {
         st = ld_bad(&cl, "$", "an object", cfg);
         cJSON_Delete(cfg);
@@ -453,7 +453,7 @@ static void guess_bos_eos(Tokenizer *t) {
 }
 
 static TpStatus load_json(Tokenizer *t, const cJSON *root, TpError *err) {
-    Ld l = {t, t->name, err};
+    TokenizerReader l = {t, t->name, err};
     if (!cJSON_IsObject(root))
         return ld_bad(&l, "$", "an object", root);
     int max_id = -1;
@@ -495,7 +495,7 @@ static TpStatus load_json(Tokenizer *t, const cJSON *root, TpError *err) {
     for (int i = 0; i < t->n_added; i++)
         single |= t->added[i].single_word;
     if (single) {
-        Ld wl = {t, t->name, NULL};
+        TokenizerReader wl = {t, t->name, NULL};
         ld_regex(&wl, "", "^[\\p{L}\\p{Nl}\\p{M}\\p{Nd}\\p{Pc}\\x{200C}\\x{200D}]", &t->word_re);
     }
     ld_post(t, cJSON_GetObjectItemCaseSensitive(root, "post_processor"), 0);
@@ -532,7 +532,7 @@ TpStatus tokenizer_load(const char *path, Tokenizer **out, TpError *err) {
         tp_buf_init(&cp);
         tp_buf_printf(&cp, "%stokenizer_config.json", dirpath);
         if (stat(cp.data, &sb) == 0) {
-            Ld l = {t, t->name, err};
+            TokenizerReader l = {t, t->name, err};
             st = ld_config(&l, cp.data);
         }
         tp_buf_free(&cp);

@@ -186,29 +186,29 @@ bool tk_pattern_find(const Pattern *pat, const char *s, size_t n, size_t from, p
 
 /* Reading context: the tokenizer being filled, the file's name for messages,
  * where errors go. */
-typedef struct Ld {
+typedef struct TokenizerReader {
     Tokenizer *t;
     const char *name;
     TpError *err;
-} Ld;
+} TokenizerReader;
 
 /* "NAME: PATH: expected WHAT, got TYPE". */
-TpStatus ld_bad(Ld *l, const char *path, const char *what, const cJSON *got);
+TpStatus ld_bad(TokenizerReader *l, const char *path, const char *what, const cJSON *got);
 /* Optional boolean (missing or null: def). */
-TpStatus ld_bool(Ld *l, const cJSON *o, const char *path, const char *key, bool def, bool *out);
+TpStatus ld_bool(TokenizerReader *l, const cJSON *o, const char *path, const char *key, bool def, bool *out);
 /* String field copied to the tokenizer's arena; NULL when missing or null and
  * !required. Must be valid UTF-8 (it may be inserted into the text). */
-TpStatus ld_str(Ld *l, const cJSON *o, const char *path, const char *key, bool required,
+TpStatus ld_str(TokenizerReader *l, const cJSON *o, const char *path, const char *key, bool required,
                 const char **out, size_t *len);
 /* Compiles a regex from a tokenizer file (\s widened by U+0085, as
  * Oniguruma's is); *out is the caller's to free. */
-TpStatus ld_regex(Ld *l, const char *path, const char *src, pcre2_code **out);
+TpStatus ld_regex(TokenizerReader *l, const char *path, const char *src, pcre2_code **out);
 /* o's "type" string, or NULL. */
 const char *ld_type_of(const cJSON *o);
 /* One normalizer, pre-tokenizer or decoder (a Sequence: each of its
  * elements), appended to l->t's pipeline. */
-TpStatus ld_normalizer(Ld *l, const cJSON *o, const char *path, int depth);
-TpStatus ld_pretok(Ld *l, const cJSON *o, const char *path, int depth);
-TpStatus ld_decoder(Ld *l, const cJSON *o, const char *path, int depth);
+TpStatus ld_normalizer(TokenizerReader *l, const cJSON *o, const char *path, int depth);
+TpStatus ld_pretok(TokenizerReader *l, const cJSON *o, const char *path, int depth);
+TpStatus ld_decoder(TokenizerReader *l, const cJSON *o, const char *path, int depth);
 
 #endif

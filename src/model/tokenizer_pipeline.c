@@ -10,7 +10,7 @@
 
 #include "tunepilot/json.h"
 
-static TpStatus ld_int(Ld *l, const cJSON *o, const char *path, const char *key, long long min,
+static TpStatus ld_int(TokenizerReader *l, const cJSON *o, const char *path, const char *key, long long min,
                        long long max, long long def, long long *out) {
     bool present;
     *out = def;
@@ -18,7 +18,7 @@ static TpStatus ld_int(Ld *l, const cJSON *o, const char *path, const char *key,
 }
 
 /* Exactly one code point (Metaspace replacement, Strip content). */
-static TpStatus ld_char(Ld *l, const cJSON *o, const char *path, const char *key, uint32_t def,
+static TpStatus ld_char(TokenizerReader *l, const cJSON *o, const char *path, const char *key, uint32_t def,
                         uint32_t *out) {
     const char *s;
     size_t n;
@@ -37,7 +37,7 @@ static TpStatus ld_char(Ld *l, const cJSON *o, const char *path, const char *key
 
 /* Compiles a regex from a tokenizer file. \s is widened by U+0085 (NEL),
  * which Oniguruma's \s matches and PCRE2's may not. */
-TpStatus ld_regex(Ld *l, const char *path, const char *src, pcre2_code **out) {
+TpStatus ld_regex(TokenizerReader *l, const char *path, const char *src, pcre2_code **out) {
     TpBuf b;
     tp_buf_init(&b);
     bool in_class = false;
@@ -94,7 +94,7 @@ TpStatus ld_regex(Ld *l, const char *path, const char *src, pcre2_code **out) {
 }
 
 /* {"String": "..."} or {"Regex": "..."} (Split, Replace). */
-static TpStatus ld_pattern(Ld *l, const cJSON *o, const char *path, Pattern *pat) {
+static TpStatus ld_pattern(TokenizerReader *l, const cJSON *o, const char *path, Pattern *pat) {
     char p[512];
     tp_json_path_key(p, sizeof p, path, "pattern");
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "pattern");
@@ -129,7 +129,7 @@ const char *ld_type_of(const cJSON *o) {
     return cJSON_IsString(ty) ? ty->valuestring : NULL;
 }
 
-static TpStatus need_type(Ld *l, const cJSON *o, const char *path, const char **ty) {
+static TpStatus need_type(TokenizerReader *l, const cJSON *o, const char *path, const char **ty) {
     if (!cJSON_IsObject(o))
         return ld_bad(l, path, "an object", o);
     *ty = ld_type_of(o);
@@ -147,9 +147,9 @@ static Normalizer *push_norm(Tokenizer *t) {
 }
 
 /* A "Sequence" component: loads each element of o[key] with `each`. */
-typedef TpStatus (*LdEach)(Ld *l, const cJSON *o, const char *path, int depth);
+typedef TpStatus (*LdEach)(TokenizerReader *l, const cJSON *o, const char *path, int depth);
 
-static TpStatus ld_sequence(Ld *l, const cJSON *o, const char *path, const char *key, int depth,
+static TpStatus ld_sequence(TokenizerReader *l, const cJSON *o, const char *path, const char *key, int depth,
                             LdEach each) {
     const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, key);
     char p[512];
@@ -169,7 +169,7 @@ static TpStatus ld_sequence(Ld *l, const cJSON *o, const char *path, const char 
     return TP_OK;
 }
 
-TpStatus ld_normalizer(Ld *l, const cJSON *o, const char *path, int depth) {
+TpStatus ld_normalizer(TokenizerReader *l, const cJSON *o, const char *path, int depth) {
     const char *ty;
     TpStatus st = need_type(l, o, path, &ty);
     if (st != TP_OK)
@@ -225,7 +225,7 @@ static PreTok *push_pre(Tokenizer *t) {
 static const char GPT2_PATTERN[] =
     "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
 
-static TpStatus ld_prepend_scheme(Ld *l, const cJSON *o, const char *path, PrependScheme *out) {
+static TpStatus ld_prepend_scheme(TokenizerReader *l, const cJSON *o, const char *path, PrependScheme *out) {
     const char *s;
     TpStatus st = ld_str(l, o, path, "prepend_scheme", false, &s, NULL);
     if (st != TP_OK)
@@ -253,7 +253,7 @@ static TpStatus ld_prepend_scheme(Ld *l, const cJSON *o, const char *path, Prepe
     return TP_OK;
 }
 
-TpStatus ld_pretok(Ld *l, const cJSON *o, const char *path, int depth) {
+TpStatus ld_pretok(TokenizerReader *l, const cJSON *o, const char *path, int depth) {
     const char *ty;
     TpStatus st = need_type(l, o, path, &ty);
     if (st != TP_OK)
@@ -324,7 +324,7 @@ static Decoder *push_dec(Tokenizer *t) {
     return d;
 }
 
-TpStatus ld_decoder(Ld *l, const cJSON *o, const char *path, int depth) {
+TpStatus ld_decoder(TokenizerReader *l, const cJSON *o, const char *path, int depth) {
     const char *ty;
     TpStatus st = need_type(l, o, path, &ty);
     if (st != TP_OK)

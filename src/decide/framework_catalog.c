@@ -1,4 +1,4 @@
-/* catalog.c - built-in frameworks (compiled in) and the user's own
+/* framework_catalog.c - built-in frameworks (compiled in) and the user's own
  * ($XDG_CONFIG_HOME/tunepilot/frameworks/<id>.json). */
 #include <dirent.h>
 #include <errno.h>
