@@ -187,7 +187,7 @@ TpStatus llama_forward(LlamaModel *m, const int *ids, const int *targets, int B,
 /* Logits of the last forward, [B*T, V]. The forward computes the head and
  * the loss in chunks of rows and never holds all the logits: they are
  * computed here on the first call after a forward (NULL when out of
- * memory). */
+ * memory). Owned by the model: valid until its next forward or free. */
 const float *llama_logits(LlamaModel *m);
 /* Training: with on, a forward with targets also computes the gradient of
  * its mean loss at the vocabulary head (and adds the head's weight gradient
@@ -216,7 +216,8 @@ bool llama_set_head_bf16(LlamaModel *m, bool on);
  * weight_grads is true (requires llama_grads_enable). d(loss)/d(embedding
  * output) is left in llama_input_grad. */
 TpStatus llama_backward(LlamaModel *m, bool weight_grads, TpError *err);
-const float *llama_input_grad(const LlamaModel *m); /* [B*T, C] */
+/* [B*T, C], owned by the model: valid until its next forward, backward or free. */
+const float *llama_input_grad(const LlamaModel *m);
 
 /* --- inference with a KV cache ---------------------------------------------- */
 

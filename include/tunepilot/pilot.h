@@ -66,7 +66,8 @@ typedef struct PilotOptions {
 TpStatus pilot_run(Store *s, const Pricing *pricing, const PilotOptions *o,
                    volatile sig_atomic_t *stop, int64_t *run_id, TpError *err);
 
-/* The settings of a run as recorded (config JSON -> options). */
+/* The settings of a run as recorded (config JSON -> options). The strings of
+ * o (paths, names) point into r: valid while r is, until store_run_free. */
 TpStatus pilot_options_from_run(const StoreRun *r, PilotOptions *o, TpError *err);
 
 /* A run's train/held-out split as 1-based line numbers of its data file, in

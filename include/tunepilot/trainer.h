@@ -86,7 +86,7 @@ typedef struct TrainStep {
 
 typedef struct TrainEval {
     long long step;
-    const char *kind; /* "base" (before training), "eval" (during), "tuned" (after) */
+    const char *kind; /* "base" (before training), "eval" (during), "tuned" (after); static */
     double loss;      /* mean held-out cross-entropy per loss token */
     double accuracy;  /* exact match of greedy answers, NAN when not measured */
     int n_examples;
@@ -283,8 +283,9 @@ typedef struct TrainInfo {
     double tokens_per_s;    /* mean over the updates run in this process */
     int64_t n_params, n_trainable;
     double frozen_bytes_per_weight; /* NF4 for qlora, 4 otherwise */
-    const char *template_name;
+    const char *template_name; /* owned by the trainer: valid until trainer_close */
 } TrainInfo;
+/* Fills out; its strings belong to t (valid until trainer_close). */
 void trainer_info(const Trainer *t, TrainInfo *out);
 
 #endif
