@@ -23,6 +23,8 @@ typedef struct ModelEntry {
     bool supported;
 } ModelEntry;
 
+/* A list of models; zero-initialise it, add with the scans, free with
+ * model_catalog_free. It owns its entries and every string in them. */
 typedef struct ModelCatalog {
     ModelEntry *items;
     int n, cap;
@@ -38,6 +40,7 @@ void model_catalog_scan_hub(ModelCatalog *c, const char *hub);
  * subdirectories that do. Returns false when `dir` cannot be read. */
 bool model_catalog_scan_dir(ModelCatalog *c, const char *dir);
 
+/* Frees the entries and their strings; c is empty again and reusable. */
 void model_catalog_free(ModelCatalog *c);
 
 /* The name a model folder goes by where it is shared (an adapter's
