@@ -118,10 +118,12 @@ double train_measure_gflops(void);
  * in-process calibration, well under a second on an idle 2-core machine):
  * the frozen products (NF4 in the run's compute type for qlora, sgemm
  * otherwise) on a [batch x seq, hidden] x [hidden, intermediate] product,
- * and sgemm on the fused head's chunk (64 rows x up to 8,192 vocabulary
- * columns x hidden). GFLOP/s. */
+ * sgemm on the fused head's chunk (64 rows x up to 8,192 vocabulary columns
+ * x hidden: the rate of the other fp32 products, attention's and the
+ * adapters'), and the head's products as the run computes them (the same
+ * sgemm, or for qlora in bf16 the bf16 head on one thread). GFLOP/s. */
 typedef struct TrainRates {
-    double frozen_gflops, head_gflops;
+    double frozen_gflops, head_gflops, sgemm_gflops;
 } TrainRates;
 void train_measure_rates(const LlamaConfig *c, const TrainConfig *t, TrainRates *r);
 

@@ -305,6 +305,7 @@ static int print_estimate(const PilotOptions *o, const LlamaConfig *cfgp, const 
         cJSON_AddNumberToObject(j, "gflops", e.gflops);
         cJSON_AddNumberToObject(j, "frozen_gflops", rates.frozen_gflops);
         cJSON_AddNumberToObject(j, "head_gflops", rates.head_gflops);
+        cJSON_AddNumberToObject(j, "sgemm_gflops", rates.sgemm_gflops);
         cJSON_AddStringToObject(j, "compute", blas);
         cJSON_AddStringToObject(j, "compute_dtype", nf4_compute_name(train_compute_dtype(&t)));
         cJSON_AddBoolToObject(j, "recompute", t.recompute);
@@ -315,10 +316,11 @@ static int print_estimate(const PilotOptions *o, const LlamaConfig *cfgp, const 
     } else {
         printf("%s, %.2fM parameters, %s, %lld updates over %d examples (%lld tokens):\n"
                "about %.0f MB of memory, about %.1f minutes at %.0f GFLOP/s (rates measured "
-               "at this run's shapes: frozen products %.0f, head %.0f GFLOP/s)\n",
+               "at this run's shapes: frozen products %.0f, head %.0f, other fp32 products "
+               "%.0f GFLOP/s)\n",
                cfg.architecture, (double)llama_config_n_params(&cfg) / 1e6,
                train_method_name(t.method), t.steps, n, (long long)d.n_tokens, e.memory_mb,
-               e.minutes, e.gflops, rates.frozen_gflops, rates.head_gflops);
+               e.minutes, e.gflops, rates.frozen_gflops, rates.head_gflops, rates.sgemm_gflops);
         printf("compute: %s%s\n", blas, t.recompute ? "; activations recomputed" : "");
     }
     return CLI_OK;

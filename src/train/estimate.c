@@ -115,7 +115,7 @@ static double prod_gflops(const Prod *p, double min_s) {
 }
 
 void train_measure_rates(const LlamaConfig *c, const TrainConfig *t, TrainRates *r) {
-    r->frozen_gflops = r->head_gflops = 0;
+    r->frozen_gflops = r->head_gflops = r->sgemm_gflops = 0;
     int N = t->batch * t->seq, C = c->hidden, F = c->intermediate;
     int V = c->vocab < 8192 ? c->vocab : 8192;
     if (N <= 0 || C <= 0 || F <= 0 || V <= 0)
@@ -149,6 +149,7 @@ void train_measure_rates(const LlamaConfig *c, const TrainConfig *t, TrainRates 
         r->frozen_gflops = prod_gflops(&p, 0.15);
     }
     Prod h = {1, 64, V, C, a, b, out, NULL, NULL, NF4_COMPUTE_FP32, NULL, NULL};
+    r->sgemm_gflops = prod_gflops(&h, 0.1);
     if (t->method == TRAIN_QLORA && train_compute_dtype(t) == NF4_COMPUTE_BF16) {
         /* the head as llama_set_head_bf16 runs it (one thread's share) */
         int kp = (C + 1) / 2;
@@ -161,9 +162,10 @@ void train_measure_rates(const LlamaConfig *c, const TrainConfig *t, TrainRates 
         }
         free(rowbuf);
     }
-    r->head_gflops = prod_gflops(&h, 0.1);
-    if (h.kind == 2) /* the head's chunks run one per pool thread */
-        r->head_gflops *= tp_pool_threads();
+    r->head_gflops = r->sgemm_gflops;
+    if (h.kind == 2) /* one thread's rate: the step's chunks share the cores with the
+                      * softmax, the conversions and the backward's product */
+        r->head_gflops = prod_gflops(&h, 0.1);
     free(h.bp);
     free(h.abf);
 done:
@@ -190,7 +192,8 @@ void train_estimate_rates(const LlamaConfig *c, const TrainConfig *t, double tok
     double io = (C + q) + 2 * (C + kv) + (q + C) + 2 * (C + F) + (F + C);
     double lora = full ? 0 : 6.0 * t->rank * io * L;
     double fr = r->frozen_gflops > 0 ? r->frozen_gflops : 1, hr = r->head_gflops > 0 ? r->head_gflops : 1;
-    double s_per_token = (frozen / fr + (head + att + lora) / hr) / 1e9 / TRAIN_PRODUCT_SHARE;
+    double sr = r->sgemm_gflops > 0 ? r->sgemm_gflops : hr; /* attention's and LoRA's products */
+    double s_per_token = (frozen / fr + head / hr + (att + lora) / sr) / 1e9 / TRAIN_PRODUCT_SHARE;
     double tokens = (double)t->steps * t->batch * (t->grad_accum > 1 ? t->grad_accum : 1) *
                     (tokens_per_example > 0 ? tokens_per_example : t->seq);
     e->minutes = tokens * s_per_token / 60;
