@@ -1,12 +1,68 @@
 /* snapshot.c - LiteLLM price files in, dated snapshots applied. */
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "tunepilot/hashmap.h"
 #include "tunepilot/json.h"
 #include "tunepilot/pricing.h"
 #include "tunepilot/text.h"
+
+/* The merge's index of names: every model id and alias, as given and with
+ * ASCII letters lowered, to the first model that has it, so that a lookup
+ * finds what pricing_find_model's two passes (exact, then without case)
+ * find, without their scan of every model for each of a snapshot's
+ * thousands (3,000 imported models took most of the workbench's first
+ * frame). */
+typedef struct NameIndex {
+    TpStrMap exact, folded;
+} NameIndex;
+
+static char *folded_copy(const char *s, size_t n) {
+    char *f = tp_xmalloc(n + 1);
+    for (size_t i = 0; i < n; i++)
+        f[i] = s[i] >= 'A' && s[i] <= 'Z' ? (char)(s[i] + 32) : s[i];
+    f[n] = '\0';
+    return f;
+}
+
+static void index_name(NameIndex *x, const char *s, long i) {
+    size_t n = strlen(s);
+    if (tp_strmap_slot(&x->exact, s, n, false) < 0)
+        tp_strmap_put(&x->exact, s, n, i);
+    char *f = folded_copy(s, n);
+    if (tp_strmap_slot(&x->folded, f, n, false) < 0)
+        tp_strmap_put(&x->folded, f, n, i);
+    free(f);
+}
+
+static void index_model(NameIndex *x, const PricingModel *m, long i) {
+    index_name(x, m->id, i);
+    for (int a = 0; a < m->n_aliases; a++)
+        index_name(x, m->aliases[a], i);
+}
+
+static void index_build(NameIndex *x, const PricingModel *models, int n) {
+    tp_strmap_free(&x->exact);
+    tp_strmap_free(&x->folded);
+    tp_strmap_init(&x->exact, (size_t)n * 2, false);
+    tp_strmap_init(&x->folded, (size_t)n * 2, false);
+    for (int i = 0; i < n; i++)
+        index_model(x, &models[i], i);
+}
+
+static long index_find(const NameIndex *x, const char *name) {
+    size_t n = strlen(name);
+    long i = tp_strmap_get(&x->exact, name, n, -1);
+    if (i >= 0)
+        return i;
+    char *f = folded_copy(name, n);
+    i = tp_strmap_get(&x->folded, f, n, -1);
+    free(f);
+    return i;
+}
 
 TpStatus pricing_apply_snapshot(Pricing *p, long long id, const char *label, const char *as_of,
                                 char *const *jsons, int n, TpError *err) {
@@ -16,26 +72,32 @@ TpStatus pricing_apply_snapshot(Pricing *p, long long id, const char *label, con
     int count = p->n_models;
     char name[64];
     snprintf(name, sizeof name, "pricing snapshot %lld", id);
+    NameIndex x = {0};
+    index_build(&x, merged, count);
+    TpStatus result = TP_OK;
     for (int i = 0; i < n; i++) {
         cJSON *o;
         TpStatus st = tp_json_parse(jsons[i], strlen(jsons[i]), name, &o, err);
-        if (st != TP_OK)
-            return st;
+        if (st != TP_OK) {
+            result = st;
+            break;
+        }
         PricingModel m = {0};
         char path[32];
         snprintf(path, sizeof path, "$[%d]", i);
         st = pricing_parse_model(p, o, name, path, &m, err);
         cJSON_Delete(o);
-        if (st != TP_OK)
-            return st;
+        if (st != TP_OK) {
+            result = st;
+            break;
+        }
         if (!tp_text_is_safe(m.id) || !tp_text_is_safe(m.provider) ||
             (m.source && !tp_text_is_safe(m.source)))
             continue; /* stored before imports checked their text: never shown */
-        Pricing view = *p;
-        view.models = merged;
-        view.n_models = count;
-        PricingModel *old = (PricingModel *)pricing_find_model(&view, m.id);
+        long at = index_find(&x, m.id);
+        PricingModel *old = at >= 0 ? &merged[at] : NULL;
         if (old) {
+            bool new_aliases = m.n_aliases > 0;
             if (isnan(m.ttft_ms) && isnan(m.output_tokens_per_s)) {
                 m.ttft_ms = old->ttft_ms;
                 m.output_tokens_per_s = old->output_tokens_per_s;
@@ -55,10 +117,18 @@ TpStatus pricing_apply_snapshot(Pricing *p, long long id, const char *label, con
                 m.life.retires_on = old->life.retires_on;
             m.id = old->id;
             *old = m;
+            if (new_aliases) /* the old aliases no longer name it: index again */
+                index_build(&x, merged, count);
         } else {
-            merged[count++] = m;
+            merged[count] = m;
+            index_model(&x, &merged[count], count);
+            count++;
         }
     }
+    tp_strmap_free(&x.exact);
+    tp_strmap_free(&x.folded);
+    if (result != TP_OK)
+        return result;
     p->models = merged;
     p->n_models = count;
     p->snapshot_id = id;

@@ -3,6 +3,7 @@
  * import -> JSON -> store -> apply onto the bundled tables. */
 #include "tp_test.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -312,12 +313,56 @@ static void test_apply_snapshot_failure_leaves_tables(void **state) {
     pricing_free(&p);
 }
 
+/* The merge finds a bundled model as pricing_find_model does (by its id,
+ * by an alias, or without case), and a name seen twice in one snapshot is
+ * one model: the later entry wins and keeps the first spelling. */
+static void test_apply_snapshot_matches_names(void **state) {
+    (void)state;
+    unsetenv("TUNEPILOT_PRICING_DIR");
+    Pricing p;
+    TpError err = {0};
+    assert_int_equal(pricing_load_bundled(&p, &err), TP_OK);
+    int n_bundled = p.n_models, k = -1;
+    for (int i = 0; i < p.n_models && k < 0; i++)
+        if (p.models[i].n_aliases > 0)
+            k = i;
+    assert_true(k >= 0); /* the bundled tables name some models by aliases */
+    char id[128], upper[128], alias[128];
+    snprintf(id, sizeof id, "%s", p.models[k].id);
+    snprintf(alias, sizeof alias, "%s", p.models[k].aliases[0]);
+    for (size_t i = 0; i <= strlen(id); i++)
+        upper[i] = (char)toupper((unsigned char)id[i]);
+    char e1[512], e2[512];
+    snprintf(e1, sizeof e1, "{\"id\":\"%s\",\"provider\":\"x\",\"input_per_mtok\":7,"
+             "\"output_per_mtok\":7,\"source\":\"https://e.com/x\",\"as_of\":\"2026-01-01\"}", upper);
+    snprintf(e2, sizeof e2, "{\"id\":\"%s\",\"provider\":\"x\",\"input_per_mtok\":8,"
+             "\"output_per_mtok\":8,\"source\":\"https://e.com/x\",\"as_of\":\"2026-01-01\"}", alias);
+    char e3[] = "{\"id\":\"Brand-New\",\"provider\":\"x\",\"input_per_mtok\":1,"
+                "\"output_per_mtok\":1,\"source\":\"https://e.com/x\",\"as_of\":\"2026-01-01\"}";
+    char e4[] = "{\"id\":\"brand-new\",\"provider\":\"x\",\"input_per_mtok\":2,"
+                "\"output_per_mtok\":2,\"source\":\"https://e.com/x\",\"as_of\":\"2026-01-01\"}";
+    char *jsons[] = {e1, e2, e3, e4};
+    assert_int_equal(pricing_apply_snapshot(&p, 7, "names", "2026-01-01", jsons, 4, &err), TP_OK);
+    assert_int_equal(p.n_models, n_bundled + 1);
+    const PricingModel *m = pricing_find_model(&p, id);
+    assert_non_null(m);
+    assert_string_equal(m->id, id); /* the bundled spelling */
+    assert_close(m->input_per_mtok, 8, 0);
+    assert_true(pricing_find_model(&p, alias) == m); /* its aliases kept */
+    m = pricing_find_model(&p, "BRAND-NEW");
+    assert_non_null(m);
+    assert_string_equal(m->id, "Brand-New");
+    assert_close(m->input_per_mtok, 2, 0);
+    pricing_free(&p);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_import_small),
         cmocka_unit_test(test_import_errors),
         cmocka_unit_test(test_snapshot_round_trip),
         cmocka_unit_test(test_apply_snapshot_failure_leaves_tables),
+        cmocka_unit_test(test_apply_snapshot_matches_names),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     tp_tmpdir_cleanup();
