@@ -148,6 +148,12 @@ char *pilot_settings_json(const TrainConfig *c);
  * folder. */
 TpStatus pilot_absolute_path(const char *path, char *out, size_t size, TpError *err);
 
+/* A folder of the database's own beside it, absolute: DIR/what for
+ * DIR/tunepilot.db, DIR/NAME-what for DIR/NAME.db or DIR/NAME (runs,
+ * drafts), so two databases never share one. */
+TpStatus pilot_db_sibling(const char *db_path, const char *what, char *out, size_t size,
+                          TpError *err);
+
 /* The folder of a run without --out: runs/<id> beside the database
  * (<name>-runs/<id> for a database file not named tunepilot.db), so two
  * databases never share one; <id>.2, <id>.3 ... when that folder already

@@ -103,8 +103,8 @@ TpStatus pilot_check_new_dir(const char *dir, TpError *err) {
                         dir);
 }
 
-TpStatus pilot_default_run_dir(const char *db_path, int64_t id, char *out, size_t size,
-                               TpError *err) {
+TpStatus pilot_db_sibling(const char *db_path, const char *what, char *out, size_t size,
+                          TpError *err) {
     char db[4096];
     TpStatus st = pilot_absolute_path(db_path, db, sizeof db, err);
     if (st != TP_OK)
@@ -112,15 +112,23 @@ TpStatus pilot_default_run_dir(const char *db_path, int64_t id, char *out, size_
     char *slash = strrchr(db, '/');
     *slash = '\0';
     const char *name = slash + 1;
+    size_t len = strlen(name);
+    if (len > 3 && !strcmp(name + len - 3, ".db"))
+        len -= 3;
+    int n = !strcmp(name, "tunepilot.db")
+                ? snprintf(out, size, "%s/%s", db, what)
+                : snprintf(out, size, "%s/%.*s-%s", db, (int)len, name, what);
+    if (n < 0 || (size_t)n >= size)
+        return tp_error_set(err, TP_EINVAL, "%s: the %s folder path is too long", db_path, what);
+    return TP_OK;
+}
+
+TpStatus pilot_default_run_dir(const char *db_path, int64_t id, char *out, size_t size,
+                               TpError *err) {
     char base[4300];
-    if (!strcmp(name, "tunepilot.db")) {
-        snprintf(base, sizeof base, "%s/runs", db);
-    } else {
-        size_t len = strlen(name);
-        if (len > 3 && !strcmp(name + len - 3, ".db"))
-            len -= 3;
-        snprintf(base, sizeof base, "%s/%.*s-runs", db, (int)len, name);
-    }
+    TpStatus st = pilot_db_sibling(db_path, "runs", base, sizeof base, err);
+    if (st != TP_OK)
+        return st;
     /* a folder left by a database deleted since (ids start again at 1) is
      * never taken over: the next free name */
     for (int k = 1; k < 1000; k++) {

@@ -19,22 +19,7 @@
 #define DRAFT_VERSION 1
 
 TpStatus session_draft_dir(const char *db_path, char *out, size_t size, TpError *err) {
-    char db[4096];
-    TpStatus st = pilot_absolute_path(db_path, db, sizeof db, err);
-    if (st != TP_OK)
-        return st;
-    char *slash = strrchr(db, '/');
-    *slash = '\0';
-    const char *name = slash + 1;
-    size_t len = strlen(name);
-    if (len > 3 && !strcmp(name + len - 3, ".db"))
-        len -= 3;
-    int n = !strcmp(name, "tunepilot.db")
-                ? snprintf(out, size, "%s/drafts", db)
-                : snprintf(out, size, "%s/%.*s-drafts", db, (int)len, name);
-    if (n < 0 || (size_t)n >= size)
-        return tp_error_set(err, TP_EINVAL, "%s: the drafts folder path is too long", db_path);
-    return TP_OK;
+    return pilot_db_sibling(db_path, "drafts", out, size, err);
 }
 
 TpStatus session_draft_write(const char *dir, const cJSON *doc, const char *name,
