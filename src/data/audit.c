@@ -22,7 +22,7 @@
 /* --- issues ---------------------------------------------------------------------- */
 
 void audit_issue(AuditRun *a, AuditSeverity sev, const char *check, const char *file, int line,
-                  int other, const char *fmt, ...) {
+                 int other, const char *fmt, ...) {
     AuditResult *r = a->r;
     AuditCheckCount *c = NULL;
     for (int i = 0; i < r->n_checks && !c; i++)
@@ -128,21 +128,21 @@ static void check_lengths(AuditRun *a, RecSet *s) {
         if (e->tokens > r->seq) {
             r->n_over_limit++;
             audit_issue(a, AUDIT_WARNING, "over_limit", r->path, e->line, 0,
-                  "%d tokens, over the limit of %d: the example will be truncated", e->tokens,
-                  r->seq);
+                        "%d tokens, over the limit of %d: the example will be truncated", e->tokens,
+                        r->seq);
         }
         if (n >= MIN_FOR_OUTLIERS && (e->tokens < r->outlier_low || e->tokens > r->outlier_high)) {
             r->n_outliers++;
             r->examples[i].outlier = true;
             audit_issue(a, AUDIT_WARNING, "length_outlier", r->path, e->line, 0,
-                  "%d tokens, outside [%.1f, %.1f] (Q1 - 1.5 IQR, Q3 + 1.5 IQR; median %.0f)",
-                  e->tokens, r->outlier_low, r->outlier_high, r->tokens.median);
+                        "%d tokens, outside [%.1f, %.1f] (Q1 - 1.5 IQR, Q3 + 1.5 IQR; median %.0f)",
+                        e->tokens, r->outlier_low, r->outlier_high, r->tokens.median);
         }
     }
     if (n > 0 && n < 10)
         audit_issue(a, AUDIT_WARNING, "too_few_examples", r->path, 0, 0,
-              "%d example%s: OpenAI needs at least 10 and sees gains from 50-100", n,
-              n == 1 ? "" : "s");
+                    "%d example%s: OpenAI needs at least 10 and sees gains from 50-100", n,
+                    n == 1 ? "" : "s");
 }
 
 static int cmp_str(const void *x, const void *y) {
@@ -191,14 +191,15 @@ static void check_labels(AuditRun *a, RecSet *s) {
         if (L->count > 0.6 * n) {
             L->flagged = true;
             audit_issue(a, AUDIT_WARNING, "label_imbalance", r->path, 0, 0,
-                  "label \"%.60s\" is %.0f%% of the answers (%d of %d), over 60%%: the model "
-                  "learns to answer it by default",
-                  L->label, 100.0 * L->count / n, L->count, n);
+                        "label \"%.60s\" is %.0f%% of the answers (%d of %d), over 60%%: the model "
+                        "learns to answer it by default",
+                        L->label, 100.0 * L->count / n, L->count, n);
         } else if (r->n_labels > 1 && L->count < mean / 10) {
             L->flagged = true;
-            audit_issue(a, AUDIT_WARNING, "label_imbalance", r->path, 0, 0,
-                  "label \"%.60s\" has %d example%s, under a tenth of the mean %.1f per label",
-                  L->label, L->count, L->count == 1 ? "" : "s", mean);
+            audit_issue(
+                a, AUDIT_WARNING, "label_imbalance", r->path, 0, 0,
+                "label \"%.60s\" has %d example%s, under a tenth of the mean %.1f per label",
+                L->label, L->count, L->count == 1 ? "" : "s", mean);
         }
     }
 }
@@ -354,7 +355,8 @@ TpStatus audit_run(const char *path, const Tokenizer *tok, const AuditOptions *o
         dataset_template_init(&a.tpl, tok);
     RecSet data = {0}, eval = {0};
     int format = -1, ev_lines = 0, ev_records = 0, ev_format = -1;
-    TpStatus st = audit_read_set(&a, out->path, &data, &out->n_lines, &out->n_records, &format, err);
+    TpStatus st =
+        audit_read_set(&a, out->path, &data, &out->n_lines, &out->n_records, &format, err);
     if (st == TP_OK && out->eval_path)
         st = audit_read_set(&a, out->eval_path, &eval, &ev_lines, &ev_records, &ev_format, err);
     if (st == TP_OK) {
@@ -379,7 +381,8 @@ TpStatus audit_run(const char *path, const Tokenizer *tok, const AuditOptions *o
                 q[i] = i;
             out->n_train = data.n;
             out->n_held_out = eval.n;
-            audit_check_leaks(&a, &data, tr, data.n, &eval, q, eval.n, out->eval_path, "eval example");
+            audit_check_leaks(&a, &data, tr, data.n, &eval, q, eval.n, out->eval_path,
+                              "eval example");
             free(tr);
             free(q);
         } else {

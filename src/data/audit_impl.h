@@ -67,7 +67,8 @@ typedef struct AuditFile {
  * than max_issues_per_check. */
 void audit_issue(AuditRun *a, AuditSeverity sev, const char *check, const char *file, int line,
                  int other, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
-#define ERR(f, check, ...) audit_issue((f)->a, AUDIT_ERROR, check, (f)->path, (f)->line, 0, __VA_ARGS__)
+#define ERR(f, check, ...)                                                                         \
+    audit_issue((f)->a, AUDIT_ERROR, check, (f)->path, (f)->line, 0, __VA_ARGS__)
 #define WARN(f, check, ...)                                                                        \
     audit_issue((f)->a, AUDIT_WARNING, check, (f)->path, (f)->line, 0, __VA_ARGS__)
 
@@ -92,8 +93,8 @@ uint32_t *audit_minhash(const AuditRun *a, const char *norm);
 void audit_check_duplicates(AuditRun *a, RecSet *s);
 /* Examples of query (indices q) that repeat or nearly repeat one of train
  * (indices tr): leakage into qpath, each named `what`. */
-void audit_check_leaks(AuditRun *a, RecSet *train, const int *tr, int n_tr, RecSet *query, const int *q,
-                       int n_q, const char *qpath, const char *what);
+void audit_check_leaks(AuditRun *a, RecSet *train, const int *tr, int n_tr, RecSet *query,
+                       const int *q, int n_q, const char *qpath, const char *what);
 
 /* --- reading a file (audit_records.c) ----------------------------------------------------- */
 

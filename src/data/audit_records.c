@@ -10,10 +10,10 @@
 
 #include "data/audit_impl.h"
 #include "tunepilot/arena.h"
-#include "tunepilot/json.h"
-#include "tunepilot/jsonl.h"
 #include "tunepilot/fileio.h"
 #include "tunepilot/hashmap.h"
+#include "tunepilot/json.h"
+#include "tunepilot/jsonl.h"
 #include "tunepilot/limits.h"
 #include "tunepilot/utf8.h"
 
@@ -339,8 +339,8 @@ static void check_chat(AuditFile *f, const cJSON *root) {
 }
 
 /* A string field of an Alpaca or completion record. */
-static bool plain_field(AuditFile *f, const cJSON *root, const char *key, bool required, bool nonempty,
-                        const char **out) {
+static bool plain_field(AuditFile *f, const cJSON *root, const char *key, bool required,
+                        bool nonempty, const char **out) {
     const cJSON *it = field(root, key);
     *out = "";
     if (!it) {
@@ -471,8 +471,8 @@ static void check_line(AuditFile *f, const char *text, size_t len) {
 }
 
 /* Calls fn on each non-blank line (numbers in f->line); returns the count. */
-static int each_line(AuditFile *f, const char *data, size_t len, void (*fn)(AuditFile *, const char *, size_t),
-                     int *n_lines) {
+static int each_line(AuditFile *f, const char *data, size_t len,
+                     void (*fn)(AuditFile *, const char *, size_t), int *n_lines) {
     int records = 0;
     JsonlReader rd;
     JsonlLine ln;
@@ -505,7 +505,7 @@ static void vote_line(AuditFile *f, const char *text, size_t len) {
 }
 
 TpStatus audit_read_set(AuditRun *a, const char *path, RecSet *out, int *n_lines, int *n_records,
-                         int *format, TpError *err) {
+                        int *format, TpError *err) {
     char *data = NULL;
     size_t len = 0;
     TpStatus st = tp_file_read(
@@ -528,11 +528,11 @@ TpStatus audit_read_set(AuditRun *a, const char *path, RecSet *out, int *n_lines
         ERR(&f, "empty_file", "no records, expected JSON Lines (one JSON object per line)");
     if (f.n_no_system > 0)
         audit_issue(a, AUDIT_WARNING, "no_system", path, f.first_no_system, 0,
-              "%d of %d examples have no system message (the first at this line)", f.n_no_system,
-              f.n_chat);
+                    "%d of %d examples have no system message (the first at this line)",
+                    f.n_no_system, f.n_chat);
     if (f.n_no_user > 0)
         audit_issue(a, AUDIT_WARNING, "no_user", path, f.first_no_user, 0,
-              "%d of %d examples have no user message (the first at this line)", f.n_no_user,
-              f.n_chat);
+                    "%d of %d examples have no user message (the first at this line)", f.n_no_user,
+                    f.n_chat);
     return TP_OK;
 }

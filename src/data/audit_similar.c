@@ -218,7 +218,7 @@ void audit_check_duplicates(AuditRun *a, RecSet *s) {
             e->dup_of = s->v[j].line;
             r->n_duplicates++;
             audit_issue(a, AUDIT_WARNING, "duplicate", r->path, e->line, e->dup_of,
-                  "identical to line %d", e->dup_of);
+                        "identical to line %d", e->dup_of);
         } else {
             tp_u64map_put(&full, e->full_hash, i, false);
             double sim;
@@ -227,7 +227,7 @@ void audit_check_duplicates(AuditRun *a, RecSet *s) {
                 e->near_of = s->v[k].line;
                 r->n_near_duplicates++;
                 audit_issue(a, AUDIT_WARNING, "near_duplicate", r->path, e->line, e->near_of,
-                      "near-duplicate of line %d (similarity %.2f)", e->near_of, sim);
+                            "near-duplicate of line %d (similarity %.2f)", e->near_of, sim);
             }
             lsh_add(&l, i);
         }
@@ -238,8 +238,9 @@ void audit_check_duplicates(AuditRun *a, RecSet *s) {
             } else if (s->v[j].answer_hash != e->answer_hash) {
                 e->conflict_of = s->v[j].line;
                 r->n_conflicts++;
-                audit_issue(a, AUDIT_WARNING, "conflicting_answer", r->path, e->line, e->conflict_of,
-                      "same prompt as line %d with a different answer", e->conflict_of);
+                audit_issue(a, AUDIT_WARNING, "conflicting_answer", r->path, e->line,
+                            e->conflict_of, "same prompt as line %d with a different answer",
+                            e->conflict_of);
             }
         }
     }
@@ -248,8 +249,8 @@ void audit_check_duplicates(AuditRun *a, RecSet *s) {
     tp_u64map_free(&prompt);
 }
 
-void audit_check_leaks(AuditRun *a, RecSet *train, const int *tr, int n_tr, RecSet *query, const int *q,
-                        int n_q, const char *qpath, const char *what) {
+void audit_check_leaks(AuditRun *a, RecSet *train, const int *tr, int n_tr, RecSet *query,
+                       const int *q, int n_q, const char *qpath, const char *what) {
     AuditResult *r = a->r;
     TpU64Map full, prompt;
     tp_u64map_init(&full, (size_t)n_tr);
@@ -277,10 +278,11 @@ void audit_check_leaks(AuditRun *a, RecSet *train, const int *tr, int n_tr, RecS
         r->n_leaks++;
         if (sim < 1)
             audit_issue(a, AUDIT_WARNING, "leakage", qpath, e->line, train->v[j].line,
-                  "%s %s training line %d (similarity %.2f)", what, how, train->v[j].line, sim);
+                        "%s %s training line %d (similarity %.2f)", what, how, train->v[j].line,
+                        sim);
         else
             audit_issue(a, AUDIT_WARNING, "leakage", qpath, e->line, train->v[j].line,
-                  "%s %s training line %d", what, how, train->v[j].line);
+                        "%s %s training line %d", what, how, train->v[j].line);
     }
     lsh_free(&l);
     tp_u64map_free(&full);

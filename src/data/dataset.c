@@ -33,7 +33,8 @@ typedef struct DatasetReader {
 } DatasetReader;
 
 /* "PATH:LINE: <formatted>" as TP_EINVAL. */
-static TpStatus ld_fail(DatasetReader *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static TpStatus ld_fail(DatasetReader *l, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 static TpStatus ld_fail(DatasetReader *l, const char *fmt, ...) {
     char msg[900];
     va_list ap;
@@ -54,8 +55,8 @@ static const cJSON *field(const cJSON *o, const char *key) {
 
 /* A string field at path.key: must be a string of valid UTF-8; missing (or
  * null) is an error when required, else *out = NULL. */
-static TpStatus ld_text(DatasetReader *l, const cJSON *o, const char *path, const char *key, bool required,
-                        bool nonempty, const char **out) {
+static TpStatus ld_text(DatasetReader *l, const cJSON *o, const char *path, const char *key,
+                        bool required, bool nonempty, const char **out) {
     const cJSON *it = field(o, key);
     *out = NULL;
     if (!it) {
@@ -270,8 +271,8 @@ static TpStatus ld_line(DatasetReader *l, const char *text, size_t len) {
         st = ld_fail(l,
                      "%s, but line %d made this a %s file; mixing formats is not supported, "
                      "expected %s",
-                     jsonl_format_title((DatasetFormat)f), l->format_line, dataset_format_name(l->format),
-                     jsonl_format_title(l->format));
+                     jsonl_format_title((DatasetFormat)f), l->format_line,
+                     dataset_format_name(l->format), jsonl_format_title(l->format));
     } else {
         if (!l->have_format) {
             l->have_format = true;
@@ -354,7 +355,8 @@ TpStatus dataset_load(const char *path, const Tokenizer *tok, const DatasetOptio
         return st;
     DatasetTemplate tpl;
     dataset_template_init(&tpl, tok);
-    DatasetReader l = {.path = path, .err = err, .tok = tok, .tpl = &tpl, .max_seq = o.max_seq, .d = out};
+    DatasetReader l = {
+        .path = path, .err = err, .tok = tok, .tpl = &tpl, .max_seq = o.max_seq, .d = out};
     JsonlReader rd;
     JsonlLine ln;
     jsonl_reader_init(&rd, data, len);

@@ -56,15 +56,15 @@ void dataset_seq_free(DatasetSeq *s);
  * example (needs an assistant message; prompt_len and answer describe the last
  * one); true: the messages then the generation prompt (prompt_len = n). Errors
  * (TP_EINVAL) carry no file name: "$.messages[i]...: ..." or the tokenizer's. */
-TpStatus dataset_format_chat(const Tokenizer *tok, const DatasetTemplate *t, const DatasetMsg *m, int n,
-                        bool gen_prompt, DatasetSeq *out, TpError *err);
+TpStatus dataset_format_chat(const Tokenizer *tok, const DatasetTemplate *t, const DatasetMsg *m,
+                             int n, bool gen_prompt, DatasetSeq *out, TpError *err);
 
 /* Stanford Alpaca prompt (input may be NULL or "") then output + EOS. */
 TpStatus dataset_format_alpaca(const Tokenizer *tok, const char *instruction, const char *input,
-                          const char *output, DatasetSeq *out, TpError *err);
+                               const char *output, DatasetSeq *out, TpError *err);
 
 /* prompt, then completion + EOS. */
 TpStatus dataset_format_completion(const Tokenizer *tok, const char *prompt, const char *completion,
-                              DatasetSeq *out, TpError *err);
+                                   DatasetSeq *out, TpError *err);
 
 #endif

@@ -386,7 +386,11 @@ static void fmt_llama3(Bld *b, const Chat *c) {
 }
 
 static void zephyr_tag(Bld *b, DatasetRole r) {
-    b_marker(b, r == DATASET_ROLE_SYSTEM ? "<|system|>" : r == DATASET_ROLE_USER ? "<|user|>" : "<|assistant|>", false);
+    b_marker(b,
+             r == DATASET_ROLE_SYSTEM ? "<|system|>"
+             : r == DATASET_ROLE_USER ? "<|user|>"
+                                      : "<|assistant|>",
+             false);
     b_str(b, "\n", false);
 }
 
@@ -483,8 +487,8 @@ static TpStatus bld_finish(Bld *b, DatasetSeq *out) {
     return b->st;
 }
 
-TpStatus dataset_format_chat(const Tokenizer *tok, const DatasetTemplate *t, const DatasetMsg *m, int n,
-                        bool gen_prompt, DatasetSeq *out, TpError *err) {
+TpStatus dataset_format_chat(const Tokenizer *tok, const DatasetTemplate *t, const DatasetMsg *m,
+                             int n, bool gen_prompt, DatasetSeq *out, TpError *err) {
     memset(out, 0, sizeof *out);
     Chat c = {.t = t,
               .m = m,
@@ -541,8 +545,8 @@ TpStatus dataset_format_chat(const Tokenizer *tok, const DatasetTemplate *t, con
 
 /* BOS when the tokenizer adds one, the prompt text, then answer + EOS. */
 static TpStatus fmt_plain(const Tokenizer *tok, const char *what, const char *prompt1,
-                          const char *prompt2, const char *prompt3, const char *answer, DatasetSeq *out,
-                          TpError *err) {
+                          const char *prompt2, const char *prompt3, const char *answer,
+                          DatasetSeq *out, TpError *err) {
     memset(out, 0, sizeof *out);
     int eos;
     TpStatus st = need_eos(tok, what, &eos, err);
@@ -562,7 +566,7 @@ static TpStatus fmt_plain(const Tokenizer *tok, const char *what, const char *pr
 }
 
 TpStatus dataset_format_alpaca(const Tokenizer *tok, const char *instruction, const char *input,
-                          const char *output, DatasetSeq *out, TpError *err) {
+                               const char *output, DatasetSeq *out, TpError *err) {
     if (input && *input) {
         TpBuf p;
         tp_buf_init(&p);
@@ -579,6 +583,6 @@ TpStatus dataset_format_alpaca(const Tokenizer *tok, const char *instruction, co
 }
 
 TpStatus dataset_format_completion(const Tokenizer *tok, const char *prompt, const char *completion,
-                              DatasetSeq *out, TpError *err) {
+                                   DatasetSeq *out, TpError *err) {
     return fmt_plain(tok, "prompt/completion", prompt, "", "", completion, out, err);
 }
