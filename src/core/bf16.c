@@ -73,7 +73,7 @@ BF16_TARGET void tp_bf16_row(const float *x, int n, void *y, int npad) {
 /* Forward panels: B = tile^T, tile fp32 [nr, cols]; column c of panel j is
  * tile row 32j + c; kp = (cols + 1) / 2 pairs. rowbuf holds kp pairs. */
 BF16_TARGET void tp_bf16_pack_rows(const float *tile, int nr, int cols, int kp, uint32_t *Bp,
-                                  uint32_t *rowbuf) {
+                                   uint32_t *rowbuf) {
     int np = (nr + BF_NR - 1) / BF_NR;
     for (int j = 0; j < np; j++) {
         uint32_t *panel = Bp + (size_t)j * kp * BF_NR;
@@ -103,8 +103,7 @@ BF16_TARGET void tp_bf16_pack_cols(const float *tile, int nr, int nc, int kp, ui
             int cb = BF_NR * j + 16 * h, n = nc - cb < 16 ? nc - cb : 16;
             if (n <= 0) {
                 for (int p = 0; p < kp; p++)
-                    _mm512_storeu_si512(panel + (size_t)p * BF_NR + 16 * h,
-                                        _mm512_setzero_si512());
+                    _mm512_storeu_si512(panel + (size_t)p * BF_NR + 16 * h, _mm512_setzero_si512());
                 continue;
             }
             __mmask16 m = (__mmask16)((1u << n) - 1);
@@ -125,9 +124,10 @@ BF16_TARGET void tp_bf16_pack_cols(const float *tile, int nr, int nc, int kp, ui
 /* ---- the micro-kernel and the blocked product ------------------------------------------- */
 
 /* C[mr, nc] (=, or += when acc) A[mr, 2kp] B-panel[2kp, 32]; lda in pairs. */
-BF16_TARGET static inline __attribute__((always_inline)) void
-ukernel(const int mr, int kp, const uint32_t *A, int lda, const uint32_t *B, float *C, int ldc,
-        int nc, bool acc) {
+BF16_TARGET static inline __attribute__((always_inline)) void ukernel(const int mr, int kp,
+                                                                      const uint32_t *A, int lda,
+                                                                      const uint32_t *B, float *C,
+                                                                      int ldc, int nc, bool acc) {
     __m512 c0[BF_MR], c1[BF_MR];
 #pragma GCC unroll 8
     for (int i = 0; i < mr; i++)
@@ -143,7 +143,7 @@ ukernel(const int mr, int kp, const uint32_t *A, int lda, const uint32_t *B, flo
         }
     }
     __mmask16 m0 = nc >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << nc) - 1);
-    __mmask16 m1 = nc >= 32 ? (__mmask16)0xffff
+    __mmask16 m1 = nc >= 32  ? (__mmask16)0xffff
                    : nc > 16 ? (__mmask16)((1u << (nc - 16)) - 1)
                              : (__mmask16)0;
 #pragma GCC unroll 8
@@ -160,10 +160,10 @@ ukernel(const int mr, int kp, const uint32_t *A, int lda, const uint32_t *B, flo
     }
 }
 
-#define UK(R)                                                                                   \
-    BF16_TARGET static void ukernel_##R(int kp, const uint32_t *A, int lda, const uint32_t *B,   \
-                                        float *C, int ldc, int nc, bool acc) {                  \
-        ukernel(R, kp, A, lda, B, C, ldc, nc, acc);                                             \
+#define UK(R)                                                                                      \
+    BF16_TARGET static void ukernel_##R(int kp, const uint32_t *A, int lda, const uint32_t *B,     \
+                                        float *C, int ldc, int nc, bool acc) {                     \
+        ukernel(R, kp, A, lda, B, C, ldc, nc, acc);                                                \
     }
 UK(1)
 UK(2)
@@ -176,13 +176,13 @@ UK(8)
 #undef UK
 
 typedef void (*UkFn)(int, const uint32_t *, int, const uint32_t *, float *, int, int, bool);
-static const UkFn UKERNELS[BF_MR + 1] = {NULL,       ukernel_1, ukernel_2, ukernel_3, ukernel_4,
+static const UkFn UKERNELS[BF_MR + 1] = {NULL,      ukernel_1, ukernel_2, ukernel_3, ukernel_4,
                                          ukernel_5, ukernel_6, ukernel_7, ukernel_8};
 
 /* C[M, n] (=, or += when acc) A[M, 2kp] B; B packed in panels of 32 columns,
  * panel j at Bp + j * kp * 32. */
-void tp_bf16_gemm(int M, int n, int kp, const uint32_t *A, int lda, const uint32_t *Bp,
-                        float *C, int ldc, bool acc) {
+void tp_bf16_gemm(int M, int n, int kp, const uint32_t *A, int lda, const uint32_t *Bp, float *C,
+                  int ldc, bool acc) {
     int np = (n + BF_NR - 1) / BF_NR;
     for (int p0 = 0; p0 < kp; p0 += BF_KC) {
         int pb = kp - p0 < BF_KC ? kp - p0 : BF_KC;
@@ -230,8 +230,8 @@ void tp_bf16_pack_cols(const float *tile, int nr, int nc, int kp, uint32_t *Bp) 
     (void)tile, (void)nr, (void)nc, (void)kp, (void)Bp;
     abort();
 }
-void tp_bf16_gemm(int M, int n, int kp, const uint32_t *A, int lda, const uint32_t *Bp,
-                  float *C, int ldc, bool acc) {
+void tp_bf16_gemm(int M, int n, int kp, const uint32_t *A, int lda, const uint32_t *Bp, float *C,
+                  int ldc, bool acc) {
     (void)M, (void)n, (void)kp, (void)A, (void)lda, (void)Bp, (void)C, (void)ldc, (void)acc;
     abort();
 }

@@ -37,8 +37,8 @@ static inline void point(CostNum *n, double v) {
 
 /* A number or a range [low, high] within [min, max] at o[key] (path names o in
  * messages); *present (when not NULL) says whether the key was given. */
-TpStatus ps_num(ScenarioReader *ps, const cJSON *o, const char *path, const char *key, double min, double max,
-                CostNum *out, bool *present);
+TpStatus ps_num(ScenarioReader *ps, const cJSON *o, const char *path, const char *key, double min,
+                double max, CostNum *out, bool *present);
 
 /* The option at j (path names it in messages): its kind's fields checked and
  * read, figures the document leaves out resolved from the pricing tables and

@@ -123,8 +123,8 @@ static void head_task(void *ctx, int task, int worker) {
             while (j->dw_turn != task)
                 pthread_cond_wait(&j->turn, &j->mu);
             pthread_mutex_unlock(&j->mu);
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, V, C, nc, 1, lg, V, x, C, 1,
-                        j->dW, C);
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, V, C, nc, 1, lg, V, x, C, 1, j->dW,
+                        C);
             pthread_mutex_lock(&j->mu);
             j->dw_turn++;
             pthread_cond_broadcast(&j->turn);
@@ -143,9 +143,9 @@ int llama_head_run(const float *x, const float *W, const int *targets, int N, in
                              work);
 }
 
-int llama_head_run_dt(const float *x, const float *W, LlamaHeadBf16 *hb,
-                      const int *targets, int N, int C, int V, int ignore, float *losses,
-                      float *lse, float *dx, float *dW, double scale, float *work) {
+int llama_head_run_dt(const float *x, const float *W, LlamaHeadBf16 *hb, const int *targets, int N,
+                      int C, int V, int ignore, float *losses, float *lse, float *dx, float *dW,
+                      double scale, float *work) {
     HeadJob j;
     memset(&j, 0, sizeof j);
     if (hb && hb->threads < tp_pool_threads()) { /* the pool grew: so does the scratch */
@@ -156,9 +156,8 @@ int llama_head_run_dt(const float *x, const float *W, LlamaHeadBf16 *hb,
             hb->threads = tp_pool_threads();
         }
     }
-    j.hb = hb && !(dx && dW) && hb->V == V && hb->C == C && hb->threads >= tp_pool_threads()
-               ? hb
-               : NULL;
+    j.hb = hb && !(dx && dW) && hb->V == V && hb->C == C && hb->threads >= tp_pool_threads() ? hb
+                                                                                             : NULL;
     j.x = x;
     j.W = W;
     j.targets = targets;

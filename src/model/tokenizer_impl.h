@@ -195,11 +195,12 @@ typedef struct TokenizerReader {
 /* "NAME: PATH: expected WHAT, got TYPE". */
 TpStatus ld_bad(TokenizerReader *l, const char *path, const char *what, const cJSON *got);
 /* Optional boolean (missing or null: def). */
-TpStatus ld_bool(TokenizerReader *l, const cJSON *o, const char *path, const char *key, bool def, bool *out);
+TpStatus ld_bool(TokenizerReader *l, const cJSON *o, const char *path, const char *key, bool def,
+                 bool *out);
 /* String field copied to the tokenizer's arena; NULL when missing or null and
  * !required. Must be valid UTF-8 (it may be inserted into the text). */
-TpStatus ld_str(TokenizerReader *l, const cJSON *o, const char *path, const char *key, bool required,
-                const char **out, size_t *len);
+TpStatus ld_str(TokenizerReader *l, const cJSON *o, const char *path, const char *key,
+                bool required, const char **out, size_t *len);
 /* Compiles a regex from a tokenizer file (\s widened by U+0085, as
  * Oniguruma's is); *out is the caller's to free. */
 TpStatus ld_regex(TokenizerReader *l, const char *path, const char *src, pcre2_code **out);

@@ -140,13 +140,15 @@ TpStatus pricing_apply_snapshot(Pricing *p, long long id, const char *label, con
 /* --- LiteLLM ------------------------------------------------------------------- */
 
 static bool is_text_mode(const char *mode) {
-    return mode && (!strcmp(mode, "chat") || !strcmp(mode, "completion") ||
-                    !strcmp(mode, "responses"));
+    return mode &&
+           (!strcmp(mode, "chat") || !strcmp(mode, "completion") || !strcmp(mode, "responses"));
 }
 
 /* Per-token price -> per-million, rounded to a millionth of a dollar per
  * million tokens so 1.5e-07 reads 0.15, not 0.15000000000000002. */
-static double per_mtok(double per_token) { return round(per_token * 1e12) / 1e6; }
+static double per_mtok(double per_token) {
+    return round(per_token * 1e12) / 1e6;
+}
 
 static TpStatus price_field(const cJSON *e, const char *key, const char *name, const char *path,
                             bool required, double *out, TpError *err) {
@@ -165,8 +167,8 @@ TpStatus pricing_import_litellm(Pricing *p, const char *text, size_t len, const 
         return st;
     if (!cJSON_IsObject(root)) {
         st = tp_error_set(err, TP_EINVAL,
-                          "%s: $: expected an object mapping model names to entries, got %s",
-                          name, tp_json_type_name(root));
+                          "%s: $: expected an object mapping model names to entries, got %s", name,
+                          tp_json_type_name(root));
         cJSON_Delete(root);
         return st;
     }
@@ -211,23 +213,23 @@ TpStatus pricing_import_litellm(Pricing *p, const char *text, size_t len, const 
         if (st == TP_OK)
             st = price_field(e, "input_cost_per_token", name, path, true, &m->input_per_mtok, err);
         if (st == TP_OK)
-            st = price_field(e, "output_cost_per_token", name, path, true, &m->output_per_mtok,
-                             err);
+            st =
+                price_field(e, "output_cost_per_token", name, path, true, &m->output_per_mtok, err);
         if (st == TP_OK)
             st = price_field(e, "cache_read_input_token_cost", name, path, false,
                              &m->cached_input_per_mtok, err);
         long long ctx = 0, mx = 0;
         if (st == TP_OK)
-            st = tp_json_integer(e, "max_input_tokens", name, path, false, 0, 1000000000000LL,
-                                 &ctx, NULL, err);
+            st = tp_json_integer(e, "max_input_tokens", name, path, false, 0, 1000000000000LL, &ctx,
+                                 NULL, err);
         if (st == TP_OK && !ctx) {
             double legacy = 0;
             st = tp_json_number(e, "max_tokens", name, path, false, 0, 1e12, &legacy, NULL, err);
             ctx = (long long)legacy;
         }
         if (st == TP_OK)
-            st = tp_json_integer(e, "max_output_tokens", name, path, false, 0, 1000000000000LL,
-                                 &mx, NULL, err);
+            st = tp_json_integer(e, "max_output_tokens", name, path, false, 0, 1000000000000LL, &mx,
+                                 NULL, err);
         if (st != TP_OK)
             break;
         const cJSON *s = cJSON_GetObjectItemCaseSensitive(e, "source");

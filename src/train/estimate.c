@@ -58,8 +58,7 @@ void train_estimate(const LlamaConfig *c, const TrainConfig *t, double tokens_pe
      * and each thread's bf16 rows of x and dlogits */
     if (t->method == TRAIN_QLORA && train_compute_dtype(t) == NF4_COMPUTE_BF16)
         head += V * C + 32 * (C + V) * threads;
-    double masks = t->method == TRAIN_FULL || t->dropout <= 0 ? 0
-                                                              : L * N * (5 * C + q + F) / 8;
+    double masks = t->method == TRAIN_FULL || t->dropout <= 0 ? 0 : L * N * (5 * C + q + F) / 8;
     e->memory_mb = (base + train + (saved + bwd + head) * 4 + masks) / 1e6;
     e->gflops = gflops * 0.5;
     double tokens = (double)t->steps * t->batch * (t->grad_accum > 1 ? t->grad_accum : 1) *
@@ -191,13 +190,15 @@ void train_estimate_rates(const LlamaConfig *c, const TrainConfig *t, double tok
     double att = 2 * T * c->head_dim * c->n_heads * L * (3 + (rc ? 1 : 0));
     double io = (C + q) + 2 * (C + kv) + (q + C) + 2 * (C + F) + (F + C);
     double lora = full ? 0 : 6.0 * t->rank * io * L;
-    double fr = r->frozen_gflops > 0 ? r->frozen_gflops : 1, hr = r->head_gflops > 0 ? r->head_gflops : 1;
+    double fr = r->frozen_gflops > 0 ? r->frozen_gflops : 1,
+           hr = r->head_gflops > 0 ? r->head_gflops : 1;
     double sr = r->sgemm_gflops > 0 ? r->sgemm_gflops : hr; /* attention's and LoRA's products */
     double s_per_token = (frozen / fr + head / hr + (att + lora) / sr) / 1e9 / TRAIN_PRODUCT_SHARE;
     double tokens = (double)t->steps * t->batch * (t->grad_accum > 1 ? t->grad_accum : 1) *
                     (tokens_per_example > 0 ? tokens_per_example : t->seq);
     e->minutes = tokens * s_per_token / 60;
     /* model FLOPs (no replay) per second */
-    double model = 2 * lin * (full ? 3 : 2) + head + 2 * T * c->head_dim * c->n_heads * L * 3 + lora;
+    double model =
+        2 * lin * (full ? 3 : 2) + head + 2 * T * c->head_dim * c->n_heads * L * 3 + lora;
     e->gflops = model / s_per_token / 1e9;
 }
