@@ -136,7 +136,7 @@ typedef struct Result {
         bf16_gflops[MAX_VARIANTS], est_tokens_per_s[MAX_VARIANTS];
     int threads[MAX_VARIANTS];
     double rss_mb, frozen_bytes, quantize_s;
-    bool recompute;
+    int recompute; /* blocks replayed */
 } Result;
 
 /* The bf16 NF4 product's GFLOP/s on the forward's linear shapes (one
@@ -259,8 +259,9 @@ static Result run_case(const Shape *s, int method, const Variant *var, int n_var
     tc.method = method == 0 ? TRAIN_QLORA : method == 1 ? TRAIN_LORA : TRAIN_FULL;
     tc.recompute = g_recompute == 1;
     tc.recompute_off = g_recompute == 0;
-    r.recompute = train_recompute_auto(&c, &tc);
-    llama_set_recompute(&m, r.recompute);
+    train_recompute_resolve(&c, &tc);
+    r.recompute = tc.recompute_blocks;
+    llama_set_recompute_layers(&m, r.recompute);
     if (method < 2) {
         lora_attach(&l, &m);
         l.training = true; /* dropout on, as in training */
@@ -348,7 +349,8 @@ static Result run_case(const Shape *s, int method, const Variant *var, int n_var
         /* the pilot's estimate of this step (rates measured at its shapes) */
         TrainConfig et = tc;
         et.compute_dtype = var[v].compute;
-        et.recompute = r.recompute;
+        et.recompute = r.recompute > 0;
+        et.recompute_blocks = r.recompute;
         et.batch = B;
         et.seq = T;
         et.steps = 1;
@@ -434,8 +436,8 @@ int main(int argc, char **argv) {
         want_fp32 = true;
     }
     printf("batch 4 x 256 tokens, rank 16, dropout 0.05, all seven targets; recompute: %s\n",
-           g_recompute < 0 ? "the pilot's rule (> 1 GB without it)" : g_recompute ? "on" : "off");
-    printf("%-12s %-10s %3s %8s %9s %11s %9s %7s %10s %8s %9s %3s %5s %8s\n", "model", "method",
+           g_recompute < 0 ? "the pilot's rule (the fewest blocks replayed for 1 GB)" : g_recompute ? "on" : "off");
+    printf("%-12s %-10s %3s %8s %9s %11s %9s %7s %10s %8s %9s %5s %5s %8s\n", "model", "method",
            "thr", "tok/s", "GFLOP/s", "sgemm peak", "bf16 peak", "MFU", "peak RSS", "B/frozen",
            "quantize", "rc", "load", "est tok/s");
     /* cases: qlora (its variants: compute types x threads), lora, full
@@ -479,7 +481,9 @@ int main(int argc, char **argv) {
                 return 1;
             for (int v = 0; v < n_var[mi]; v++) {
                 tps[mi][v] = r.tokens_per_s[v];
-                char fb[16] = "-", qt[16] = "-", bp[16] = "-", name[32];
+                char fb[16] = "-", qt[16] = "-", bp[16] = "-", name[32], rc[16] = "off";
+                if (r.recompute > 0)
+                    snprintf(rc, sizeof rc, "%d/%d", r.recompute, shapes[si]->L);
                 if (!isnan(r.frozen_bytes))
                     snprintf(fb, sizeof fb, "%.3f", r.frozen_bytes);
                 if (mi == 0)
@@ -488,11 +492,11 @@ int main(int argc, char **argv) {
                     snprintf(bp, sizeof bp, "%.2f", r.bf16_gflops[v]);
                 snprintf(name, sizeof name, "%s%s%s", methods[mi], mi == 0 ? "-" : "",
                          mi == 0 ? nf4_compute_name(var[mi][v].compute) : "");
-                printf("%-12s %-10s %3d %8.0f %9.2f %11.2f %9s %6.1f%% %7.0f MB %8s %9s %3s "
+                printf("%-12s %-10s %3d %8.0f %9.2f %11.2f %9s %6.1f%% %7.0f MB %8s %9s %5s "
                        "%5.1f %8.0f\n",
                        shapes[si]->name, name, r.threads[v], r.tokens_per_s[v], r.gflops[v],
                        r.peak_gflops[v], bp, 100 * r.gflops[v] / r.peak_gflops[v], r.rss_mb, fb,
-                       qt, r.recompute ? "on" : "off", load1(), r.est_tokens_per_s[v]);
+                       qt, rc, load1(), r.est_tokens_per_s[v]);
             }
             fflush(stdout);
         }

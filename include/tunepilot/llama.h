@@ -128,7 +128,8 @@ typedef struct LlamaModel {
     LlamaActs *acts;
     bool no_linear;          /* linear weights live outside the model (hooks) */
     bool fused_head, fused_head_weights; /* llama_set_fused_head */
-    bool recompute;          /* llama_set_recompute */
+    bool recompute;          /* llama_set_recompute: recompute_layers > 0 */
+    int recompute_layers;    /* llama_set_recompute_layers */
     struct LlamaHeadBf16 *head_bf16; /* llama_set_head_bf16: the frozen head in bf16 */
     bool replaying;          /* the backward is recomputing a block's forward (hooks
                               * must reuse what they drew, e.g. dropout masks) */
@@ -201,6 +202,12 @@ void llama_set_fused_head(LlamaModel *m, bool on, bool weight_grads);
  * saved activations of one block are held instead of all of them. Takes
  * effect at the next forward. */
 void llama_set_recompute(LlamaModel *m, bool on);
+/* The same for the first n blocks only (0: none, n_layers: all, as
+ * llama_set_recompute): the other blocks keep their activations. Memory
+ * falls with each block past the first that is replayed (the replayed
+ * blocks share one set of buffers), and so does speed, by a block's
+ * forward each; the values are the same for every n. */
+void llama_set_recompute_layers(LlamaModel *m, int n);
 /* The vocabulary head's two products (logits = x W^T in the forward,
  * dx = dlogits W in the backward) in bf16 with fp32 accumulation (bf16.h),
  * from a copy of the head's weight rounded to bf16 and packed once (2 x V x

@@ -53,10 +53,12 @@ typedef struct TrainConfig {
      * must be the run's (lora_load_peft_into). A run whose directory holds a
      * checkpoint resumes from it instead and does not read the adapter. */
     char init_adapter[1024];
-    /* activation recomputation (llama_set_recompute): on when recompute,
-     * off when recompute_off, else (auto, the default) on when
-     * train_recompute_auto says the run needs it */
+    /* activation recomputation (llama_set_recompute_layers): every block
+     * when recompute, none when recompute_off, else (auto, the default) the
+     * blocks train_recompute_blocks says the run needs; recompute_blocks:
+     * how many blocks are replayed when recompute is on (0: every block) */
     bool recompute, recompute_off;
+    int recompute_blocks;
     /* the frozen NF4 products of qlora (nf4.h): auto (the default: bf16 when
      * the CPU has AVX512_BF16), fp32 or bf16; adapters, optimizer and the
      * other methods are fp32 */
@@ -156,15 +158,21 @@ void train_estimate(const LlamaConfig *c, const TrainConfig *t, double tokens_pe
 void train_estimate_rates(const LlamaConfig *c, const TrainConfig *t, double tokens_per_example,
                           const TrainRates *r, TrainEstimate *e);
 
-/* Activation recomputation in auto mode: on when the estimate without it
- * (train_estimate, recompute off) exceeds TRAIN_RECOMPUTE_MB. The budget is
- * issue 12's target for a SmolLM2-135M-shape QLoRA pilot at batch 4 x 256
- * (peak RSS <= 1 GB, as of 2026-12): runs that fit it keep every block's
- * activations (no extra forward); larger ones pay one more forward of the
- * blocks (about a third more FLOPs) to keep one block's. Always true when
- * t->recompute, false when t->recompute_off. */
+/* Activation recomputation in auto mode: the fewest blocks to replay
+ * (llama_set_recompute_layers) for the estimate (train_estimate) to stay
+ * within TRAIN_RECOMPUTE_MB, or every block when even that does not fit.
+ * The budget is issue 12's target for a SmolLM2-135M-shape QLoRA pilot at
+ * batch 4 x 256 (peak RSS <= 1 GB, as of 2026-12): runs that fit it keep
+ * every block's activations (no extra forward); larger ones pay one more
+ * forward of each replayed block (a ninth of a step's FLOPs for every third
+ * of the blocks). Returns the number of blocks: n_layers when t->recompute,
+ * 0 when t->recompute_off. train_recompute_auto: whether any is. */
 #define TRAIN_RECOMPUTE_MB 1024.0
+int train_recompute_blocks(const LlamaConfig *c, const TrainConfig *t);
 bool train_recompute_auto(const LlamaConfig *c, const TrainConfig *t);
+/* Settles t's choice (recompute, recompute_off, recompute_blocks) to what
+ * train_recompute_blocks says, as the run records it. */
+void train_recompute_resolve(const LlamaConfig *c, TrainConfig *t);
 
 /* --- settings that fit the data (train_auto_settings) ----------------------------------
  *

@@ -283,7 +283,7 @@ static int print_estimate(const PilotOptions *o, const LlamaConfig *cfgp, const 
     tp_pool_set_threads(c->threads); /* the threads the run would use */
     char blas[300];
     train_describe_compute(&t, blas, sizeof blas);
-    t.recompute = train_recompute_auto(&cfg, &t); /* what the run would do */
+    train_recompute_resolve(&cfg, &t); /* what the run would do */
     TrainRates rates;
     train_measure_rates(&cfg, &t, &rates);
     train_estimate_rates(&cfg, &t, tpe, &rates, &e);
@@ -309,6 +309,8 @@ static int print_estimate(const PilotOptions *o, const LlamaConfig *cfgp, const 
         cJSON_AddStringToObject(j, "compute", blas);
         cJSON_AddStringToObject(j, "compute_dtype", nf4_compute_name(train_compute_dtype(&t)));
         cJSON_AddBoolToObject(j, "recompute", t.recompute);
+        cJSON_AddNumberToObject(j, "recompute_blocks", t.recompute_blocks);
+        cJSON_AddNumberToObject(j, "blocks", cfg.n_layers);
         char *txt = cJSON_Print(j);
         puts(txt);
         free(txt);
@@ -321,7 +323,11 @@ static int print_estimate(const PilotOptions *o, const LlamaConfig *cfgp, const 
                cfg.architecture, (double)llama_config_n_params(&cfg) / 1e6,
                train_method_name(t.method), t.steps, n, (long long)d.n_tokens, e.memory_mb,
                e.minutes, e.gflops, rates.frozen_gflops, rates.head_gflops, rates.sgemm_gflops);
-        printf("compute: %s%s\n", blas, t.recompute ? "; activations recomputed" : "");
+        char rc[80] = "";
+        if (t.recompute)
+            snprintf(rc, sizeof rc, "; activations recomputed in %d of %d blocks",
+                     t.recompute_blocks, cfg.n_layers);
+        printf("compute: %s%s\n", blas, rc);
     }
     return CLI_OK;
 }

@@ -169,12 +169,16 @@ void llama_model_randomize(LlamaModel *m, uint64_t seed, float std) {
 
 struct LlamaActs {
     int B, T, N;
-    bool recompute; /* layers share one set of buffers; only x_in is per layer */
+    int recompute; /* blocks 0..recompute-1 share one set of buffers (only x_in
+                    * is theirs) and are replayed by the backward */
     int threads, bwd_threads; /* the pool's threads the per-thread buffers were sized for */
     float *mem, *bwd;
     /* per layer, indexed [l]: */
-    float **x_in, **ln1, **rstd1, **q, **k, **v, **att, **attn_out, **x_mid, **ln2, **rstd2;
-    float **gate, **up, **act;
+    float **x_in, **rstd1, **q, **k, **v, **attn_out, **x_mid, **rstd2, **gate, **up;
+    /* not saved, computed again where the backward needs them (bit for bit
+     * the same values): the norms' outputs, SwiGLU's product and the
+     * attention probabilities; these are the buffers they are made in */
+    float *ln, *act, *att_work; /* [N, C], [N, F], 2 T*T per pool thread */
     float *x_final, *lnf, *rstdf, *losses, *lse;
     float *logits;     /* [N, V], only when llama_logits asks (NULL until then) */
     float *head_work;  /* the fused head's chunks of logits (llama_head.h) */
@@ -184,7 +188,7 @@ struct LlamaActs {
     int *ids, *targets;
     int counted;
     /* backward */
-    float *dx, *dln, *dattn, *dq, *dk, *dv, *dgate, *dup, *dact, *scratch;
+    float *dx, *dln, *dattn, *dq, *dk, *dv, *dgate, *dup, *dact;
 };
 
 static void acts_free(LlamaActs *a) {
@@ -205,7 +209,7 @@ static TpStatus acts_ensure(LlamaModel *m, int B, int T, TpError *err) {
     LlamaActs *a = m->acts;
     /* the head's work area holds a chunk per thread: more threads than it
      * was sized for need new buffers */
-    if (a && a->B == B && a->T == T && a->recompute == m->recompute &&
+    if (a && a->B == B && a->T == T && a->recompute == m->recompute_layers &&
         a->threads >= tp_pool_threads())
         return TP_OK;
     acts_free(a);
@@ -213,12 +217,13 @@ static TpStatus acts_ensure(LlamaModel *m, int B, int T, TpError *err) {
     const LlamaConfig *c = &m->cfg;
     size_t N = (size_t)B * T, C = c->hidden, F = c->intermediate, L = c->n_layers;
     size_t q = (size_t)c->n_heads * c->head_dim, kv = (size_t)c->n_kv_heads * c->head_dim;
-    size_t att = (size_t)B * c->n_heads * T * T;
-    size_t per_layer = N * C * 4 + N * 2 + N * q * 2 + N * kv * 2 + att + N * F * 3;
+    size_t R = (size_t)m->recompute_layers, threads = (size_t)tp_pool_threads();
+    size_t per_layer = N * C * 2 + N * 2 + N * q * 2 + N * kv * 2 + N * F * 2;
     size_t half = (size_t)c->head_dim / 2;
-    /* with recompute, one layer's worth of everything but x_in */
-    size_t kept = m->recompute ? per_layer + (L - 1) * N * C : L * per_layer;
-    size_t total = kept + N * C * 3 + N + 2 * N + 2 * (size_t)T * half;
+    /* the replayed blocks share one block's worth of everything but x_in */
+    size_t kept = (L - R) * per_layer + (R > 0 ? per_layer + (R - 1) * N * C : 0);
+    size_t shared = N * C + N * F + 2 * (size_t)T * T * threads;
+    size_t total = kept + shared + N * C * 3 + N + 2 * N + 2 * (size_t)T * half;
     a = tp_xcalloc(1, sizeof *a);
     a->mem = malloc(total * sizeof(float));
     a->head_work = malloc(llama_head_work_floats(c->vocab) * sizeof(float));
@@ -231,19 +236,18 @@ static TpStatus acts_ensure(LlamaModel *m, int B, int T, TpError *err) {
     a->B = B;
     a->T = T;
     a->N = (int)N;
-    a->recompute = m->recompute;
-    a->threads = tp_pool_threads();
-    float ***lists[] = {&a->x_in, &a->ln1, &a->rstd1, &a->q, &a->k, &a->v, &a->att, &a->attn_out,
-                        &a->x_mid, &a->ln2, &a->rstd2, &a->gate, &a->up, &a->act};
-    size_t sizes[] = {N * C, N * C, N, N * q, N * kv, N * kv, att, N * q, N * C, N * C, N,
-                      N * F, N * F, N * F};
+    a->recompute = m->recompute_layers;
+    a->threads = (int)threads;
+    float ***lists[] = {&a->x_in, &a->rstd1, &a->q,     &a->k,  &a->v,
+                        &a->attn_out, &a->x_mid, &a->rstd2, &a->gate, &a->up};
+    size_t sizes[] = {N * C, N, N * q, N * kv, N * kv, N * q, N * C, N, N * F, N * F};
     size_t nl = sizeof sizes / sizeof sizes[0];
     float **ptrs = tp_xcalloc(nl * L, sizeof *ptrs);
     float *p = a->mem;
     for (size_t i = 0; i < nl; i++) {
         *lists[i] = ptrs + i * L;
         for (size_t l = 0; l < L; l++) {
-            if (a->recompute && i > 0 && l > 0) { /* i == 0: x_in, always per layer */
+            if (i > 0 && l > 0 && l < R) { /* i == 0: x_in, always per layer */
                 (*lists[i])[l] = (*lists[i])[0];
                 continue;
             }
@@ -251,6 +255,12 @@ static TpStatus acts_ensure(LlamaModel *m, int B, int T, TpError *err) {
             p += sizes[i];
         }
     }
+    a->ln = p;
+    p += N * C;
+    a->act = p;
+    p += N * F;
+    a->att_work = p;
+    p += 2 * (size_t)T * T * threads;
     a->x_final = p;
     p += N * C;
     a->lnf = p;
@@ -330,24 +340,24 @@ static void layer_forward(LlamaModel *m, int l) {
     int KV = c->n_kv_heads, D = c->head_dim;
     const LlamaLayerWeights *w = &m->w.layers[l];
     float *x = a->x_in[l];
-    op_rmsnorm_forward(a->ln1[l], a->rstd1[l], x, w->attn_norm, N, C, c->rms_eps);
-    lin_fwd(m, l, LLAMA_Q, a->q[l], a->ln1[l], w->bq, N);
-    lin_fwd(m, l, LLAMA_K, a->k[l], a->ln1[l], w->bk, N);
-    lin_fwd(m, l, LLAMA_V, a->v[l], a->ln1[l], w->bv, N);
+    op_rmsnorm_forward(a->ln, a->rstd1[l], x, w->attn_norm, N, C, c->rms_eps);
+    lin_fwd(m, l, LLAMA_Q, a->q[l], a->ln, w->bq, N);
+    lin_fwd(m, l, LLAMA_K, a->k[l], a->ln, w->bk, N);
+    lin_fwd(m, l, LLAMA_V, a->v[l], a->ln, w->bv, N);
     op_rope_forward(a->q[l], a->rope_cos, a->rope_sin, N, T, H, D);
     op_rope_forward(a->k[l], a->rope_cos, a->rope_sin, N, T, KV, D);
-    op_attention_forward(a->attn_out[l], a->att[l], a->q[l], a->k[l], a->v[l], B, T, H, KV,
-                         D, llama_layer_window(c, l));
+    op_attention_forward(a->attn_out[l], NULL, a->att_work, a->q[l], a->k[l], a->v[l], B, T, H,
+                         KV, D, llama_layer_window(c, l));
     float *mid = a->x_mid[l];
     lin_fwd(m, l, LLAMA_O, mid, a->attn_out[l], NULL, N);
     for (size_t i = 0; i < (size_t)N * C; i++)
         mid[i] += x[i];
-    op_rmsnorm_forward(a->ln2[l], a->rstd2[l], mid, w->mlp_norm, N, C, c->rms_eps);
-    lin_fwd(m, l, LLAMA_GATE, a->gate[l], a->ln2[l], NULL, N);
-    lin_fwd(m, l, LLAMA_UP, a->up[l], a->ln2[l], NULL, N);
-    op_swiglu_forward(a->act[l], a->gate[l], a->up[l], (size_t)N * F);
+    op_rmsnorm_forward(a->ln, a->rstd2[l], mid, w->mlp_norm, N, C, c->rms_eps);
+    lin_fwd(m, l, LLAMA_GATE, a->gate[l], a->ln, NULL, N);
+    lin_fwd(m, l, LLAMA_UP, a->up[l], a->ln, NULL, N);
+    op_swiglu_forward(a->act, a->gate[l], a->up[l], (size_t)N * F);
     float *out = l + 1 < c->n_layers ? a->x_in[l + 1] : a->x_final;
-    lin_fwd(m, l, LLAMA_DOWN, out, a->act[l], NULL, N);
+    lin_fwd(m, l, LLAMA_DOWN, out, a->act, NULL, N);
     for (size_t i = 0; i < (size_t)N * C; i++)
         out[i] += mid[i];
 }
@@ -418,7 +428,15 @@ const float *llama_logits(LlamaModel *m) {
     return a->logits;
 }
 
-void llama_set_recompute(LlamaModel *m, bool on) { m->recompute = on; }
+void llama_set_recompute(LlamaModel *m, bool on) {
+    llama_set_recompute_layers(m, on ? m->cfg.n_layers : 0);
+}
+
+void llama_set_recompute_layers(LlamaModel *m, int n) {
+    n = n < 0 ? 0 : n > m->cfg.n_layers ? m->cfg.n_layers : n;
+    m->recompute_layers = n;
+    m->recompute = n > 0;
+}
 
 bool llama_set_head_bf16(LlamaModel *m, bool on) {
     llama_head_bf16_free(m->head_bf16);
@@ -438,17 +456,16 @@ void llama_set_fused_head(LlamaModel *m, bool on, bool weight_grads) {
 
 static void bwd_ensure(LlamaModel *m) {
     LlamaActs *a = m->acts;
-    if (a->bwd && a->bwd_threads >= tp_pool_threads()) /* scratch: T x T per thread */
+    if (a->bwd && a->bwd_threads >= tp_pool_threads()) /* sized once */
         return;
     free(a->bwd);
     a->bwd_threads = tp_pool_threads();
     const LlamaConfig *c = &m->cfg;
-    size_t N = a->N, C = c->hidden, F = c->intermediate, T = a->T;
+    size_t N = a->N, C = c->hidden, F = c->intermediate;
     size_t q = (size_t)c->n_heads * c->head_dim, kv = (size_t)c->n_kv_heads * c->head_dim;
-    size_t sizes[] = {N * C, N * C, N * q, N * q, N * kv, N * kv, N * F, N * F, N * F,
-                      T * T * (size_t)tp_pool_threads()};
+    size_t sizes[] = {N * C, N * C, N * q, N * q, N * kv, N * kv, N * F, N * F, N * F};
     float **dst[] = {&a->dx, &a->dln, &a->dattn, &a->dq, &a->dk, &a->dv,
-                     &a->dgate, &a->dup, &a->dact, &a->scratch};
+                     &a->dgate, &a->dup, &a->dact};
     size_t total = 0;
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
         total += sizes[i];
@@ -486,23 +503,26 @@ TpStatus llama_backward(LlamaModel *m, bool weight_grads, TpError *err) {
                         N, C);
     for (int l = c->n_layers - 1; l >= 0; l--) {
         const LlamaLayerWeights *w = &m->w.layers[l];
-        if (a->recompute) {
+        if (l < a->recompute) {
             /* this block's activations again, from its saved input, with the
-             * same dropout masks (the hooks see m->replaying) */
+             * same dropout masks (the hooks see m->replaying); leaves act */
             m->replaying = true;
             layer_forward(m, l);
             m->replaying = false;
+        } else {
+            op_swiglu_forward(a->act, a->gate[l], a->up[l], (size_t)N * F);
         }
         LlamaLayerWeights *g = weight_grads ? &m->g.layers[l] : NULL;
         /* out = mid + act Wdown^T */
         ZERO(a->dact, N * F);
-        lin_bwd(m, l, LLAMA_DOWN, a->dact, NULL, a->dx, a->act[l], N, weight_grads);
+        lin_bwd(m, l, LLAMA_DOWN, a->dact, NULL, a->dx, a->act, N, weight_grads);
         ZERO(a->dgate, N * F);
         ZERO(a->dup, N * F);
         op_swiglu_backward(a->dgate, a->dup, a->dact, a->gate[l], a->up[l], (size_t)N * F);
         ZERO(a->dln, N * C);
-        lin_bwd(m, l, LLAMA_GATE, a->dln, NULL, a->dgate, a->ln2[l], N, weight_grads);
-        lin_bwd(m, l, LLAMA_UP, a->dln, NULL, a->dup, a->ln2[l], N, weight_grads);
+        op_rmsnorm_forward(a->ln, a->rstd2[l], a->x_mid[l], w->mlp_norm, N, C, c->rms_eps);
+        lin_bwd(m, l, LLAMA_GATE, a->dln, NULL, a->dgate, a->ln, N, weight_grads);
+        lin_bwd(m, l, LLAMA_UP, a->dln, NULL, a->dup, a->ln, N, weight_grads);
         op_rmsnorm_backward(a->dx, g ? g->mlp_norm : NULL, a->dln, a->x_mid[l], w->mlp_norm,
                             a->rstd2[l], N, C);
         /* mid = x + attn_out Wo^T */
@@ -511,14 +531,15 @@ TpStatus llama_backward(LlamaModel *m, bool weight_grads, TpError *err) {
         ZERO(a->dq, N * q);
         ZERO(a->dk, N * kv);
         ZERO(a->dv, N * kv);
-        op_attention_backward(a->dq, a->dk, a->dv, a->scratch, a->dattn, a->q[l], a->k[l], a->v[l],
-                              a->att[l], B, T, H, KV, D);
+        op_attention_backward(a->dq, a->dk, a->dv, a->att_work, a->dattn, a->q[l], a->k[l],
+                              a->v[l], NULL, B, T, H, KV, D, llama_layer_window(c, l));
         op_rope_backward(a->dq, a->rope_cos, a->rope_sin, N, T, H, D);
         op_rope_backward(a->dk, a->rope_cos, a->rope_sin, N, T, KV, D);
         ZERO(a->dln, N * C);
-        lin_bwd(m, l, LLAMA_Q, a->dln, g ? g->bq : NULL, a->dq, a->ln1[l], N, weight_grads);
-        lin_bwd(m, l, LLAMA_K, a->dln, g ? g->bk : NULL, a->dk, a->ln1[l], N, weight_grads);
-        lin_bwd(m, l, LLAMA_V, a->dln, g ? g->bv : NULL, a->dv, a->ln1[l], N, weight_grads);
+        op_rmsnorm_forward(a->ln, a->rstd1[l], a->x_in[l], w->attn_norm, N, C, c->rms_eps);
+        lin_bwd(m, l, LLAMA_Q, a->dln, g ? g->bq : NULL, a->dq, a->ln, N, weight_grads);
+        lin_bwd(m, l, LLAMA_K, a->dln, g ? g->bk : NULL, a->dk, a->ln, N, weight_grads);
+        lin_bwd(m, l, LLAMA_V, a->dln, g ? g->bv : NULL, a->dv, a->ln, N, weight_grads);
         op_rmsnorm_backward(a->dx, g ? g->attn_norm : NULL, a->dln, a->x_in[l], w->attn_norm,
                             a->rstd1[l], N, C);
     }

@@ -18,11 +18,13 @@ void op_rmsnorm_backward(float *dinp, float *dw, const float *dout, const float 
 void op_rope_forward(float *x, const float *cs, const float *sn, int N, int T, int nh, int D);
 void op_rope_backward(float *dx, const float *cs, const float *sn, int N, int T, int nh, int D);
 void op_rope_table(float *cs, float *sn, const double *inv_freq, int pos0, int T, int D);
-void op_attention_forward(float *out, float *att, const float *q, const float *k, const float *v,
-                          int B, int T, int H, int KV, int D, int window);
+/* att NULL: the probabilities are not saved, and the backward computes
+ * them again (bit for bit the same); scratch: 2 T*T floats a pool thread */
+void op_attention_forward(float *out, float *att, float *scratch, const float *q, const float *k,
+                          const float *v, int B, int T, int H, int KV, int D, int window);
 void op_attention_backward(float *dq, float *dk, float *dv, float *scratch, const float *dout,
                            const float *q, const float *k, const float *v, const float *att, int B,
-                           int T, int H, int KV, int D);
+                           int T, int H, int KV, int D, int window);
 void op_swiglu_forward(float *out, const float *gate, const float *up, size_t n);
 void op_swiglu_backward(float *dgate, float *dup, const float *dout, const float *gate,
                         const float *up, size_t n);

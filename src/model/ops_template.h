@@ -131,19 +131,19 @@ void OPS_NAME(rope_table)(REAL *cs, REAL *sn, const double *inv_freq, int pos0, 
 }
 
 /* Causal attention with GQA for B sequences of T: q [B*T, H, D],
- * k and v [B*T, KV, D], out [B*T, H, D], att [B, H, T, T] (softmax
- * probabilities, saved; entries above the diagonal are 0). window > 0:
+ * k and v [B*T, KV, D], out [B*T, H, D]. The softmax probabilities of
+ * head (b, h) are a T x T block (entries above the diagonal 0); window > 0:
  * sliding window, position t attends to s with t - window < s <= t only
- * (the other entries of att are 0, so the backward needs no window). */
-static void OPS_NAME(attention_head_forward)(REAL *out, REAL *att, const REAL *q, const REAL *k,
-                                             const REAL *v, int b, int h, int T, int H, int KV,
-                                             int D, int window) {
+ * (the other entries 0). Saving them (att [B, H, T, T]) costs B H T^2
+ * REALs a block; without them the backward computes them again from q and
+ * k, with the same operations in the same order, so bit for bit the same
+ * values. */
+static void OPS_NAME(attention_head_probs)(REAL *a, const REAL *q, const REAL *k, int b, int h,
+                                           int T, int H, int KV, int D, int window) {
     int group = H / KV, qs = H * D, ks = KV * D;
     REAL scale = (REAL)(1.0 / sqrt((double)D));
     const REAL *qh = q + (size_t)b * T * qs + (size_t)h * D;
     const REAL *kg = k + (size_t)b * T * ks + (size_t)(h / group) * D;
-    const REAL *vg = v + (size_t)b * T * ks + (size_t)(h / group) * D;
-    REAL *a = att + ((size_t)b * H + h) * T * T;
     GEMM(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, D, scale, qh, qs, kg, ks, 0, a, T);
     for (int t = 0; t < T; t++) {
         int lo = window > 0 && t >= window ? t - window + 1 : 0;
@@ -163,22 +163,36 @@ static void OPS_NAME(attention_head_forward)(REAL *out, REAL *att, const REAL *q
         for (int s = t + 1; s < T; s++)
             row[s] = 0;
     }
+}
+
+/* a: where head (b, h)'s probabilities go (T*T REALs: att's block, or a
+ * scratch when they are not saved). */
+static void OPS_NAME(attention_head_forward)(REAL *out, REAL *a, const REAL *q, const REAL *k,
+                                             const REAL *v, int b, int h, int T, int H, int KV,
+                                             int D, int window) {
+    int group = H / KV, qs = H * D, ks = KV * D;
+    const REAL *vg = v + (size_t)b * T * ks + (size_t)(h / group) * D;
+    OPS_NAME(attention_head_probs)(a, q, k, b, h, T, H, KV, D, window);
     REAL *oh = out + (size_t)b * T * qs + (size_t)h * D;
     GEMM(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, D, T, 1, a, T, vg, ks, 0, oh, qs);
 }
 
 /* P = softmax(S), S = scale Q K^T, O = P V:
  * dP = dO V^T; dS = P (dP - rowsum(dP P)); dQ += scale dS K;
- * dK += scale dS^T Q; dV += P^T dO. ds holds T*T REALs. */
+ * dK += scale dS^T Q; dV += P^T dO. ds holds T*T REALs; p is head (b, h)'s
+ * saved probabilities, or NULL to compute them again into pbuf (T*T). */
 static void OPS_NAME(attention_head_backward)(REAL *dq, REAL *dk, REAL *dv, REAL *ds,
                                               const REAL *dout, const REAL *q, const REAL *k,
-                                              const REAL *v, const REAL *att, int b, int h, int T,
-                                              int H, int KV, int D) {
+                                              const REAL *v, const REAL *p, REAL *pbuf, int b,
+                                              int h, int T, int H, int KV, int D, int window) {
     int group = H / KV, qs = H * D, ks = KV * D;
     REAL scale = (REAL)(1.0 / sqrt((double)D));
     size_t qo = (size_t)b * T * qs + (size_t)h * D;
     size_t ko = (size_t)b * T * ks + (size_t)(h / group) * D;
-    const REAL *p = att + ((size_t)b * H + h) * T * T;
+    if (!p) {
+        OPS_NAME(attention_head_probs)(pbuf, q, k, b, h, T, H, KV, D, window);
+        p = pbuf;
+    }
     GEMM(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, D, 1, dout + qo, qs, v + ko, ks, 0, ds, T);
     for (int t = 0; t < T; t++) {
         REAL *row = ds + (size_t)t * T;
@@ -197,9 +211,13 @@ static void OPS_NAME(attention_head_backward)(REAL *dq, REAL *dk, REAL *dv, REAL
     GEMM(CblasRowMajor, CblasTrans, CblasNoTrans, T, D, T, 1, p, T, dout + qo, qs, 1, dv + ko, ks);
 }
 
+/* Head (b, h)'s probabilities: its block of att when saved, else NULL. */
+#define OPS_ATT_BLOCK(att, b, h, H, T) ((att) ? (att) + ((size_t)(b) * (H) + (h)) * (T) * (T) : NULL)
+
 #ifdef OPS_PARALLEL
 /* One task per sequence and KV head: the query heads of a group write the
- * same dk and dv rows, so they stay in one task, in order. */
+ * same dk and dv rows, so they stay in one task, in order. scratch: 2 T*T
+ * REALs per worker of the pool. */
 typedef struct OPS_NAME(AttnJob) {
     REAL *out, *att, *dq, *dk, *dv, *scratch;
     const REAL *q, *k, *v, *dout, *patt;
@@ -207,50 +225,61 @@ typedef struct OPS_NAME(AttnJob) {
 } OPS_NAME(AttnJob);
 
 static void OPS_NAME(attention_fwd_task)(void *ctx, int task, int worker) {
-    (void)worker;
     const OPS_NAME(AttnJob) *j = ctx;
     int group = j->H / j->KV, b = task / j->KV, g = task % j->KV;
-    for (int h = g * group; h < (g + 1) * group; h++)
-        OPS_NAME(attention_head_forward)(j->out, j->att, j->q, j->k, j->v, b, h, j->T, j->H,
-                                         j->KV, j->D, j->window);
+    REAL *own = j->scratch + (size_t)worker * 2 * j->T * j->T;
+    for (int h = g * group; h < (g + 1) * group; h++) {
+        REAL *a = j->att ? OPS_ATT_BLOCK(j->att, b, h, j->H, j->T) : own;
+        OPS_NAME(attention_head_forward)(j->out, a, j->q, j->k, j->v, b, h, j->T, j->H, j->KV,
+                                         j->D, j->window);
+    }
 }
 
 static void OPS_NAME(attention_bwd_task)(void *ctx, int task, int worker) {
     const OPS_NAME(AttnJob) *j = ctx;
     int group = j->H / j->KV, b = task / j->KV, g = task % j->KV;
-    REAL *ds = j->scratch + (size_t)worker * j->T * j->T;
+    REAL *ds = j->scratch + (size_t)worker * 2 * j->T * j->T;
     for (int h = g * group; h < (g + 1) * group; h++)
         OPS_NAME(attention_head_backward)(j->dq, j->dk, j->dv, ds, j->dout, j->q, j->k, j->v,
-                                          j->patt, b, h, j->T, j->H, j->KV, j->D);
+                                          OPS_ATT_BLOCK(j->patt, b, h, j->H, j->T),
+                                          ds + (size_t)j->T * j->T, b, h, j->T, j->H, j->KV, j->D,
+                                          j->window);
 }
 #endif
 
-void OPS_NAME(attention_forward)(REAL *out, REAL *att, const REAL *q, const REAL *k, const REAL *v,
-                                 int B, int T, int H, int KV, int D, int window) {
+/* att: where the probabilities are saved ([B, H, T, T]), or NULL to keep
+ * none. scratch: 2 T*T REALs for each thread of the pool (OPS_PARALLEL),
+ * else 2 T*T. */
+void OPS_NAME(attention_forward)(REAL *out, REAL *att, REAL *scratch, const REAL *q,
+                                 const REAL *k, const REAL *v, int B, int T, int H, int KV, int D,
+                                 int window) {
 #ifdef OPS_PARALLEL
-    OPS_NAME(AttnJob) j = {out,  att, NULL, NULL, NULL, NULL, q,  k,
-                           v,    NULL, NULL, T,   H,    KV,   D,  window};
+    OPS_NAME(AttnJob) j = {out,  att,  NULL, NULL, NULL, scratch, q,  k,     v,
+                           NULL, NULL, T,    H,    KV,   D,       window};
     tp_parallel_for(B * KV, OPS_NAME(attention_fwd_task), &j);
 #else
     for (int b = 0; b < B; b++)
         for (int h = 0; h < H; h++)
-            OPS_NAME(attention_head_forward)(out, att, q, k, v, b, h, T, H, KV, D, window);
+            OPS_NAME(attention_head_forward)(out, att ? OPS_ATT_BLOCK(att, b, h, H, T) : scratch,
+                                             q, k, v, b, h, T, H, KV, D, window);
 #endif
 }
 
-/* scratch holds T*T REALs for each thread of the pool (OPS_PARALLEL), else
- * T*T. */
+/* att: the probabilities the forward saved, or NULL (computed again, the
+ * same values; window must be the forward's). scratch as for the forward. */
 void OPS_NAME(attention_backward)(REAL *dq, REAL *dk, REAL *dv, REAL *scratch, const REAL *dout,
                                   const REAL *q, const REAL *k, const REAL *v, const REAL *att,
-                                  int B, int T, int H, int KV, int D) {
+                                  int B, int T, int H, int KV, int D, int window) {
 #ifdef OPS_PARALLEL
-    OPS_NAME(AttnJob) j = {NULL, NULL, dq, dk, dv, scratch, q, k, v, dout, att, T, H, KV, D, 0};
+    OPS_NAME(AttnJob) j = {NULL, NULL, dq, dk, dv, scratch, q, k, v, dout, att, T, H, KV, D,
+                           window};
     tp_parallel_for(B * KV, OPS_NAME(attention_bwd_task), &j);
 #else
     for (int b = 0; b < B; b++)
         for (int h = 0; h < H; h++)
-            OPS_NAME(attention_head_backward)(dq, dk, dv, scratch, dout, q, k, v, att, b, h, T, H,
-                                              KV, D);
+            OPS_NAME(attention_head_backward)(dq, dk, dv, scratch, dout, q, k, v,
+                                              OPS_ATT_BLOCK(att, b, h, H, T),
+                                              scratch + (size_t)T * T, b, h, T, H, KV, D, window);
 #endif
 }
 

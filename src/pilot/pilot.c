@@ -26,6 +26,8 @@ char *pilot_settings_json(const TrainConfig *c) {
     cJSON_AddNumberToObject(j, "dropout", c->dropout);
     cJSON_AddBoolToObject(j, "rslora", c->rslora);
     cJSON_AddBoolToObject(j, "recompute", c->recompute);
+    if (c->recompute) /* the blocks replayed (0: every block) */
+        cJSON_AddNumberToObject(j, "recompute_blocks", c->recompute_blocks);
     /* the type the run computes in, resolved on this machine (auto is never stored) */
     cJSON_AddStringToObject(j, "compute_dtype", nf4_compute_name(train_compute_dtype(c)));
     cJSON_AddNumberToObject(j, "targets", c->targets);
@@ -110,6 +112,10 @@ TpStatus pilot_options_from_run(const StoreRun *r, PilotOptions *o, TpError *err
         snprintf(c->init_adapter, sizeof c->init_adapter, "%s", ia->valuestring);
     c->recompute = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "recompute"));
     c->recompute_off = !c->recompute; /* a resumed run keeps what it recorded */
+    const cJSON *rb = cJSON_GetObjectItemCaseSensitive(j, "recompute_blocks");
+    c->recompute_blocks = cJSON_IsNumber(rb) && rb->valuedouble >= 0 && rb->valuedouble <= 4096
+                              ? (int)rb->valuedouble
+                              : 0; /* runs recorded before it replayed every block */
     /* runs recorded before the setting existed computed in fp32 */
     const cJSON *cd = cJSON_GetObjectItemCaseSensitive(j, "compute_dtype");
     c->compute_dtype = NF4_COMPUTE_FP32;

@@ -46,13 +46,19 @@ void train_estimate(const LlamaConfig *c, const TrainConfig *t, double tokens_pe
     double train = t->method == TRAIN_FULL ? P * 16 : lora * 16;
     double N = (double)t->batch * t->seq, T = t->seq;
     double threads = tp_pool_threads();
-    /* what the forward saves for each block (all blocks, or with
-     * --recompute only each block's input plus one block's worth), the
-     * backward's buffers for one block, the fused head's chunks of 64 rows
-     * of logits per thread, and the dropout masks (a bit per input) */
-    double block = N * (4 * C + 3 * F + 2 * q + 2 * kv) + t->batch * c->n_heads * T * T;
-    double saved = t->recompute ? L * N * C + block : L * block;
-    double bwd = N * (2 * C + 2 * q + 2 * kv + 3 * F) + T * T * threads;
+    /* what the forward saves for each block (llama.c: acts_ensure; the
+     * replayed blocks keep only their input and share one block's worth),
+     * the buffers the norms' outputs, SwiGLU's product and the attention
+     * probabilities are made in, the backward's buffers for one block, the
+     * fused head's chunks of 64 rows of logits per thread, and the dropout
+     * masks (a bit per input) */
+    double block = N * (2 * C + 2 * F + 2 * q + 2 * kv + 2);
+    double R = !t->recompute ? 0 : t->recompute_blocks > 0 && t->recompute_blocks < L
+                                       ? t->recompute_blocks
+                                       : L;
+    double saved = (L - R) * block + (R > 0 ? block + (R - 1) * N * C : 0) + N * (C + F) +
+                   2 * T * T * threads;
+    double bwd = N * (2 * C + 2 * q + 2 * kv + 3 * F);
     double head = 64 * V * threads;
     /* QLoRA in bf16: the head's weight packed twice in bf16 (llama_set_head_bf16)
      * and each thread's bf16 rows of x and dlogits */
@@ -67,14 +73,34 @@ void train_estimate(const LlamaConfig *c, const TrainConfig *t, double tokens_pe
     e->minutes = tokens * fpt / (e->gflops * 1e9) / 60;
 }
 
+int train_recompute_blocks(const LlamaConfig *c, const TrainConfig *t) {
+    if (t->recompute_off)
+        return 0;
+    if (t->recompute)
+        return t->recompute_blocks > 0 && t->recompute_blocks < c->n_layers ? t->recompute_blocks
+                                                                            : c->n_layers;
+    /* memory falls with each block replayed: the first that fits */
+    TrainConfig k = *t;
+    for (int n = 0; n < c->n_layers; n++) {
+        k.recompute = n > 0;
+        k.recompute_blocks = n;
+        TrainEstimate e;
+        train_estimate(c, &k, 0, 1, &e);
+        if (e.memory_mb <= TRAIN_RECOMPUTE_MB)
+            return n;
+    }
+    return c->n_layers;
+}
+
 bool train_recompute_auto(const LlamaConfig *c, const TrainConfig *t) {
-    if (t->recompute || t->recompute_off)
-        return t->recompute;
-    TrainConfig off = *t;
-    off.recompute = false;
-    TrainEstimate e;
-    train_estimate(c, &off, 0, 1, &e);
-    return e.memory_mb > TRAIN_RECOMPUTE_MB;
+    return train_recompute_blocks(c, t) > 0;
+}
+
+void train_recompute_resolve(const LlamaConfig *c, TrainConfig *t) {
+    int n = train_recompute_blocks(c, t);
+    t->recompute = n > 0;
+    t->recompute_off = n == 0;
+    t->recompute_blocks = n;
 }
 
 /* Runs fn until at least min_s has passed (after one untimed warm-up call)
@@ -179,15 +205,19 @@ void train_estimate_rates(const LlamaConfig *c, const TrainConfig *t, double tok
     double C = c->hidden, F = c->intermediate, L = c->n_layers, V = c->vocab, T = t->seq;
     double q = (double)c->n_heads * c->head_dim, kv = (double)c->n_kv_heads * c->head_dim;
     double lin = L * (C * q * 2 + 2 * C * kv + 3 * C * F);
-    bool full = t->method == TRAIN_FULL, rc = t->recompute;
+    bool full = t->method == TRAIN_FULL;
+    /* the share of the blocks the backward replays */
+    double rc = !t->recompute ? 0
+                : t->recompute_blocks > 0 && t->recompute_blocks < L ? t->recompute_blocks / L
+                                                                      : 1;
     /* per token: forward 2 lin, input gradient 2 lin, weight gradient 2 lin
      * (full), the replayed forward 2 lin (recompute); the fused head 2CV
      * forward + 2CV input gradient (+ 2CV weight gradient, + 2CV recomputed
      * chunks for full); attention 2 T D H L forward, twice that backward;
      * LoRA 6 r (in + out) per adapted linear */
-    double frozen = 2 * lin * ((full ? 3 : 2) + (rc ? 1 : 0));
+    double frozen = 2 * lin * ((full ? 3 : 2) + rc);
     double head = 2 * C * V * (full ? 4 : 2);
-    double att = 2 * T * c->head_dim * c->n_heads * L * (3 + (rc ? 1 : 0));
+    double att = 2 * T * c->head_dim * c->n_heads * L * (3.5 + rc); /* + QK^T again */
     double io = (C + q) + 2 * (C + kv) + (q + C) + 2 * (C + F) + (F + C);
     double lora = full ? 0 : 6.0 * t->rank * io * L;
     double fr = r->frozen_gflops > 0 ? r->frozen_gflops : 1,

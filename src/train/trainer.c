@@ -209,10 +209,9 @@ TpStatus trainer_open(const char *model_dir, const char *data_path, const TrainC
         trainer_close(t);
         return st;
     }
-    t->cfg.recompute = train_recompute_auto(&mc, c);
-    t->cfg.recompute_off = !t->cfg.recompute;
+    train_recompute_resolve(&mc, &t->cfg);
     t->cfg.compute_dtype = train_compute_dtype(c);
-    llama_set_recompute(&t->model, t->cfg.recompute);
+    llama_set_recompute_layers(&t->model, t->cfg.recompute_blocks);
     t->lora.compute = t->cfg.compute_dtype;
     /* QLoRA's head is frozen: its products in bf16 too (fp32 when the
      * packed copy cannot be had: same results as --compute-dtype fp32 there) */

@@ -486,7 +486,7 @@ static void estimate(PilotState *p, TrainEstimate *e) {
     t.seq = p->seq;
     t.steps = p->steps;
     t.grad_accum = 1;
-    t.recompute = train_recompute_auto(&p->cfg, &t);
+    train_recompute_resolve(&p->cfg, &t);
     char key[sizeof p->rates_key];
     snprintf(key, sizeof key, "%d %d %d %d %d %d %d %d", (int)t.method, t.rank, t.batch, t.seq,
              p->cfg.hidden, p->cfg.intermediate, p->cfg.vocab, p->cfg.n_layers);

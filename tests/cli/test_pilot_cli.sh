@@ -44,6 +44,10 @@ expect 2 "--compute-dtype: expected auto, fp32 or bf16" -- "$TP" pilot --model "
 # the demo's small model keeps its activations (well under the 1 GB rule)
 expect 0 "\"recompute\":[[:space:]]*false" -- "$TP" pilot --model "$DM" --data "$DD" --estimate --json
 expect 0 "\"recompute\":[[:space:]]*true" -- "$TP" pilot --model "$DM" --data "$DD" --recompute --estimate --json
+# --recompute replays every block; the text names how many
+nb=$("$TP" pilot --model "$DM" --data "$DD" --estimate --json | sed -n 's/.*"blocks":[[:space:]]*\([0-9]*\).*/\1/p')
+expect 0 "\"recompute_blocks\":[[:space:]]*$nb," -- "$TP" pilot --model "$DM" --data "$DD" --recompute --estimate --json
+expect 0 "activations recomputed in $nb of $nb blocks" -- "$TP" pilot --model "$DM" --data "$DD" --recompute --estimate
 # no --steps: 2 epochs of the 90% train split at batch 8 -> ceil(2 * 0.9 * N / 8) updates
 U=$(( (2 * N * 9 / 10 + 7) / 8 ))
 expect 0 "\"steps\":[[:space:]]*$U," -- "$TP" pilot --model "$DM" --data "$DD" --epochs 2 --batch 8 --estimate --json

@@ -201,8 +201,9 @@ typedef struct AT {
 
 static double at_loss(void *c) {
     AT *a = c;
-    op_attention_forward_f64(a->out, a->att, a->q, a->k, a->v, a->B, a->T, a->H, a->KV, a->D,
-                             a->window);
+    double scratch[2 * 25];
+    op_attention_forward_f64(a->out, a->att, scratch, a->q, a->k, a->v, a->B, a->T, a->H, a->KV,
+                             a->D, a->window);
     return dot(a->out, a->r, (size_t)a->B * a->T * a->H * a->D);
 }
 
@@ -216,8 +217,18 @@ static void check_attention(int window) {
     a.out = zeros(nq);
     a.att = zeros(2 * 4 * 5 * 5);
     at_loss(&a);
-    double *dq = zeros(nq), *dk = zeros(nk), *dv = zeros(nk), *scratch = zeros(25);
-    op_attention_backward_f64(dq, dk, dv, scratch, a.r, a.q, a.k, a.v, a.att, 2, 5, 4, 2, 3);
+    double *dq = zeros(nq), *dk = zeros(nk), *dv = zeros(nk), *scratch = zeros(2 * 25);
+    op_attention_backward_f64(dq, dk, dv, scratch, a.r, a.q, a.k, a.v, a.att, 2, 5, 4, 2, 3,
+                              window);
+    /* without the saved probabilities the backward computes them again:
+     * the same gradients, bit for bit */
+    double *dq2 = zeros(nq), *dk2 = zeros(nk), *dv2 = zeros(nk);
+    op_attention_backward_f64(dq2, dk2, dv2, scratch, a.r, a.q, a.k, a.v, NULL, 2, 5, 4, 2, 3,
+                              window);
+    assert_memory_equal(dq, dq2, nq * sizeof *dq);
+    assert_memory_equal(dk, dk2, nk * sizeof *dk);
+    assert_memory_equal(dv, dv2, nk * sizeof *dv);
+    free(dq2), free(dk2), free(dv2);
     check_grad("attention d(q)", a.q, nq, dq, at_loss, &a);
     check_grad("attention d(k)", a.k, nk, dk, at_loss, &a);
     check_grad("attention d(v)", a.v, nk, dv, at_loss, &a);

@@ -113,7 +113,8 @@ static void test_noop_at_init_and_fp32_grads(void **state) {
 
 /* Activation recomputation replays each block's forward with the same
  * dropout masks: loss, adapter gradients and the input gradient are the
- * same bits as without it. The masks keep input i exactly when the i-th
+ * same bits as without it, whether every block is replayed or only the
+ * first one or two of the three (llama_set_recompute_layers). The masks keep input i exactly when the i-th
  * draw of tp_rng_uniform is >= p (checked against the generator). */
 static void test_recompute_and_masks(void **state) {
     (void)state;
@@ -130,9 +131,13 @@ static void test_recompute_and_masks(void **state) {
     randomize_b(&l);
     l.training = true;
     TpRng start = l.rng;
-    float *g[2], *dx[2], loss[2];
-    for (int run = 0; run < 2; run++) {
-        llama_set_recompute(&m, run == 1);
+    enum { RUNS = 4 };
+    float *g[RUNS], *dx[RUNS], loss[RUNS];
+    for (int run = 0; run < RUNS; run++) {
+        if (run < 2)
+            llama_set_recompute(&m, run == 1);
+        else
+            llama_set_recompute_layers(&m, run - 1); /* blocks 0, then 0 and 1 */
         l.rng = start;
         lora_zero_grad(&l);
         llama_set_fused_head(&m, true, false);
@@ -151,10 +156,12 @@ static void test_recompute_and_masks(void **state) {
         dx[run] = malloc(sizeof(float) * 12 * 64);
         memcpy(dx[run], llama_input_grad(&m), sizeof(float) * 12 * 64);
     }
-    assert_true(loss[0] == loss[1]);
-    assert_memory_equal(g[0], g[1], sizeof(float) * l.n_params);
-    assert_memory_equal(dx[0], dx[1], sizeof(float) * 12 * 64);
-    for (int run = 0; run < 2; run++)
+    for (int run = 1; run < RUNS; run++) {
+        assert_true(loss[0] == loss[run]);
+        assert_memory_equal(g[0], g[run], sizeof(float) * l.n_params);
+        assert_memory_equal(dx[0], dx[run], sizeof(float) * 12 * 64);
+    }
+    for (int run = 0; run < RUNS; run++)
         free(g[run]), free(dx[run]);
     lora_free(&l);
     llama_model_free(&m);

@@ -576,6 +576,61 @@ static void test_init_adapter(void **state) {
     first_loss(&bad, data, dir, TP_ENOTFOUND, "nowhere/adapter_config.json");
 }
 
+/* The recomputation rule: the fewest replayed blocks that bring the
+ * estimate within TRAIN_RECOMPUTE_MB. On the SmolLM2-135M shape (its
+ * config.json: hidden 576, intermediate 1536, 30 layers, 9/3 heads of 64,
+ * vocabulary 49,152) at batch 4 x 256, each block replayed past the first
+ * keeps only its input: by hand, 1,024 tokens x (2 x 576 + 2 x 1536 +
+ * 2 x 576 + 2 x 192 + 2 - 576) floats x 4 bytes = 21.24 MB less. */
+static void test_recompute_rule(void **state) {
+    (void)state;
+    LlamaConfig c = {0};
+    c.hidden = 576;
+    c.intermediate = 1536;
+    c.n_layers = 30;
+    c.n_heads = 9;
+    c.n_kv_heads = 3;
+    c.head_dim = 64;
+    c.vocab = 49152;
+    c.tie_embeddings = true;
+    TrainConfig t;
+    train_config_defaults(&t);
+    t.method = TRAIN_QLORA;
+    t.batch = 4;
+    t.seq = 256;
+    double mb[31];
+    for (int n = 0; n <= 30; n++) {
+        TrainConfig k = t;
+        k.recompute = n > 0;
+        k.recompute_blocks = n;
+        TrainEstimate e;
+        train_estimate(&c, &k, 0, 1, &e);
+        mb[n] = e.memory_mb;
+        if (n >= 2)
+            assert_close(mb[n - 1] - mb[n], 1024.0 * 5186 * 4 / 1e6, 1e-6);
+    }
+    int n = train_recompute_blocks(&c, &t);
+    assert_true(n > 0 && n < 30);
+    assert_true(mb[n] <= TRAIN_RECOMPUTE_MB);
+    assert_true(mb[n - 1] > TRAIN_RECOMPUTE_MB);
+    assert_true(train_recompute_auto(&c, &t));
+    TrainConfig r = t;
+    train_recompute_resolve(&c, &r);
+    assert_true(r.recompute && !r.recompute_off);
+    assert_int_equal(r.recompute_blocks, n);
+    assert_int_equal(train_recompute_blocks(&c, &r), n); /* settled: stays */
+    r = t;
+    r.recompute = true; /* --recompute: every block */
+    assert_int_equal(train_recompute_blocks(&c, &r), 30);
+    r = t;
+    r.recompute_off = true;
+    assert_int_equal(train_recompute_blocks(&c, &r), 0);
+    /* a batch of one fits without replaying */
+    r = t;
+    r.batch = 1;
+    assert_int_equal(train_recompute_blocks(&c, &r), 0);
+}
+
 static void test_bad_settings(void **state) {
     (void)state;
     TrainConfig c = config(TRAIN_QLORA, 5);
@@ -598,6 +653,7 @@ int main(void) {
         cmocka_unit_test(test_accumulation_is_token_weighted),
         cmocka_unit_test(test_init_adapter),
         cmocka_unit_test(test_bad_settings),
+        cmocka_unit_test(test_recompute_rule),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
