@@ -179,6 +179,10 @@ struct LlamaActs {
      * the same values): the norms' outputs, SwiGLU's product and the
      * attention probabilities; these are the buffers they are made in */
     float *ln, *act, *att_work; /* [N, C], [N, F], 2 T*T per pool thread */
+    /* a replayed block's norm-1 output and attention probabilities, kept
+     * from the replay for its backward ([N, C], [B, H, T, T]; only when
+     * blocks are replayed) */
+    float *ln1_rp, *att_rp;
     float *x_final, *lnf, *rstdf, *losses, *lse;
     float *logits;     /* [N, V], only when llama_logits asks (NULL until then) */
     float *head_work;  /* the fused head's chunks of logits (llama_head.h) */
@@ -223,6 +227,8 @@ static TpStatus acts_ensure(LlamaModel *m, int B, int T, TpError *err) {
     /* the replayed blocks share one block's worth of everything but x_in */
     size_t kept = (L - R) * per_layer + (R > 0 ? per_layer + (R - 1) * N * C : 0);
     size_t shared = N * C + N * F + 2 * (size_t)T * T * threads;
+    size_t att_rp = R > 0 ? (size_t)B * c->n_heads * T * T : 0, ln1_rp = R > 0 ? N * C : 0;
+    shared += att_rp + ln1_rp;
     size_t total = kept + shared + N * C * 3 + N + 2 * N + 2 * (size_t)T * half;
     a = tp_xcalloc(1, sizeof *a);
     a->mem = malloc(total * sizeof(float));
@@ -261,6 +267,10 @@ static TpStatus acts_ensure(LlamaModel *m, int B, int T, TpError *err) {
     p += N * F;
     a->att_work = p;
     p += 2 * (size_t)T * T * threads;
+    a->ln1_rp = R > 0 ? p : NULL;
+    p += ln1_rp;
+    a->att_rp = R > 0 ? p : NULL;
+    p += att_rp;
     a->x_final = p;
     p += N * C;
     a->lnf = p;
@@ -340,13 +350,16 @@ static void layer_forward(LlamaModel *m, int l) {
     int KV = c->n_kv_heads, D = c->head_dim;
     const LlamaLayerWeights *w = &m->w.layers[l];
     float *x = a->x_in[l];
-    op_rmsnorm_forward(a->ln, a->rstd1[l], x, w->attn_norm, N, C, c->rms_eps);
-    lin_fwd(m, l, LLAMA_Q, a->q[l], a->ln, w->bq, N);
-    lin_fwd(m, l, LLAMA_K, a->k[l], a->ln, w->bk, N);
-    lin_fwd(m, l, LLAMA_V, a->v[l], a->ln, w->bv, N);
+    /* a replay keeps norm 1's output and the probabilities for the
+     * backward that follows it */
+    float *ln1 = m->replaying ? a->ln1_rp : a->ln, *att = m->replaying ? a->att_rp : NULL;
+    op_rmsnorm_forward(ln1, a->rstd1[l], x, w->attn_norm, N, C, c->rms_eps);
+    lin_fwd(m, l, LLAMA_Q, a->q[l], ln1, w->bq, N);
+    lin_fwd(m, l, LLAMA_K, a->k[l], ln1, w->bk, N);
+    lin_fwd(m, l, LLAMA_V, a->v[l], ln1, w->bv, N);
     op_rope_forward(a->q[l], a->rope_cos, a->rope_sin, N, T, H, D);
     op_rope_forward(a->k[l], a->rope_cos, a->rope_sin, N, T, KV, D);
-    op_attention_forward(a->attn_out[l], NULL, a->att_work, a->q[l], a->k[l], a->v[l], B, T, H,
+    op_attention_forward(a->attn_out[l], att, a->att_work, a->q[l], a->k[l], a->v[l], B, T, H,
                          KV, D, llama_layer_window(c, l));
     float *mid = a->x_mid[l];
     lin_fwd(m, l, LLAMA_O, mid, a->attn_out[l], NULL, N);
@@ -503,9 +516,11 @@ TpStatus llama_backward(LlamaModel *m, bool weight_grads, TpError *err) {
                         N, C);
     for (int l = c->n_layers - 1; l >= 0; l--) {
         const LlamaLayerWeights *w = &m->w.layers[l];
-        if (l < a->recompute) {
+        bool replayed = l < a->recompute;
+        if (replayed) {
             /* this block's activations again, from its saved input, with the
-             * same dropout masks (the hooks see m->replaying); leaves act */
+             * same dropout masks (the hooks see m->replaying); leaves act,
+             * norm 2's output in ln, ln1_rp and att_rp */
             m->replaying = true;
             layer_forward(m, l);
             m->replaying = false;
@@ -520,7 +535,8 @@ TpStatus llama_backward(LlamaModel *m, bool weight_grads, TpError *err) {
         ZERO(a->dup, N * F);
         op_swiglu_backward(a->dgate, a->dup, a->dact, a->gate[l], a->up[l], (size_t)N * F);
         ZERO(a->dln, N * C);
-        op_rmsnorm_forward(a->ln, a->rstd2[l], a->x_mid[l], w->mlp_norm, N, C, c->rms_eps);
+        if (!replayed)
+            op_rmsnorm_forward(a->ln, a->rstd2[l], a->x_mid[l], w->mlp_norm, N, C, c->rms_eps);
         lin_bwd(m, l, LLAMA_GATE, a->dln, NULL, a->dgate, a->ln, N, weight_grads);
         lin_bwd(m, l, LLAMA_UP, a->dln, NULL, a->dup, a->ln, N, weight_grads);
         op_rmsnorm_backward(a->dx, g ? g->mlp_norm : NULL, a->dln, a->x_mid[l], w->mlp_norm,
@@ -532,14 +548,17 @@ TpStatus llama_backward(LlamaModel *m, bool weight_grads, TpError *err) {
         ZERO(a->dk, N * kv);
         ZERO(a->dv, N * kv);
         op_attention_backward(a->dq, a->dk, a->dv, a->att_work, a->dattn, a->q[l], a->k[l],
-                              a->v[l], NULL, B, T, H, KV, D, llama_layer_window(c, l));
+                              a->v[l], replayed ? a->att_rp : NULL, B, T, H, KV, D,
+                              llama_layer_window(c, l));
         op_rope_backward(a->dq, a->rope_cos, a->rope_sin, N, T, H, D);
         op_rope_backward(a->dk, a->rope_cos, a->rope_sin, N, T, KV, D);
         ZERO(a->dln, N * C);
-        op_rmsnorm_forward(a->ln, a->rstd1[l], a->x_in[l], w->attn_norm, N, C, c->rms_eps);
-        lin_bwd(m, l, LLAMA_Q, a->dln, g ? g->bq : NULL, a->dq, a->ln, N, weight_grads);
-        lin_bwd(m, l, LLAMA_K, a->dln, g ? g->bk : NULL, a->dk, a->ln, N, weight_grads);
-        lin_bwd(m, l, LLAMA_V, a->dln, g ? g->bv : NULL, a->dv, a->ln, N, weight_grads);
+        float *ln1 = replayed ? a->ln1_rp : a->ln;
+        if (!replayed)
+            op_rmsnorm_forward(ln1, a->rstd1[l], a->x_in[l], w->attn_norm, N, C, c->rms_eps);
+        lin_bwd(m, l, LLAMA_Q, a->dln, g ? g->bq : NULL, a->dq, ln1, N, weight_grads);
+        lin_bwd(m, l, LLAMA_K, a->dln, g ? g->bk : NULL, a->dk, ln1, N, weight_grads);
+        lin_bwd(m, l, LLAMA_V, a->dln, g ? g->bv : NULL, a->dv, ln1, N, weight_grads);
         op_rmsnorm_backward(a->dx, g ? g->attn_norm : NULL, a->dln, a->x_in[l], w->attn_norm,
                             a->rstd1[l], N, C);
     }

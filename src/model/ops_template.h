@@ -49,10 +49,47 @@ void OPS_NAME(embedding_backward)(REAL *dtable, const REAL *dout, const int *ids
     }
 }
 
-/* out = inp * rstd * w with rstd[n] = 1/sqrt(mean(inp[n]^2) + eps), saved. */
-void OPS_NAME(rmsnorm_forward)(REAL *out, REAL *rstd, const REAL *inp, const REAL *w, int N, int C,
-                               double eps) {
-    for (int n = 0; n < N; n++) {
+/* Elementwise work split across the pool (OPS_PARALLEL) in ranges of rows
+ * or elements; each element is computed by the same operations as in one
+ * loop, so the results are the same bits whatever the split. */
+#ifdef OPS_PARALLEL
+typedef struct OPS_NAME(EltJob) {
+    void (*fn)(const struct OPS_NAME(EltJob) *, size_t, size_t);
+    REAL *o1, *o2;
+    const REAL *a, *b, *c, *d, *e;
+    int C;
+    double eps;
+    size_t n, step;
+} OPS_NAME(EltJob);
+
+static void OPS_NAME(elt_task)(void *ctx, int task, int worker) {
+    (void)worker;
+    const OPS_NAME(EltJob) *j = ctx;
+    size_t i0 = (size_t)task * j->step, i1 = i0 + j->step < j->n ? i0 + j->step : j->n;
+    if (i0 < i1)
+        j->fn(j, i0, i1);
+}
+
+/* Runs j->fn over 0..n in ranges of at least grain. */
+static void OPS_NAME(elt_run)(OPS_NAME(EltJob) *j, size_t n, size_t grain) {
+    size_t threads = (size_t)tp_pool_threads(), parts = (n + grain - 1) / grain;
+    if (parts > threads)
+        parts = threads;
+    if (parts <= 1) {
+        j->fn(j, 0, n);
+        return;
+    }
+    j->n = n;
+    j->step = (n + parts - 1) / parts;
+    tp_parallel_for((int)parts, OPS_NAME(elt_task), j);
+}
+#define OPS_GRAIN_ROWS 64      /* rows of a norm */
+#define OPS_GRAIN_ELTS 32768   /* elements of SwiGLU */
+#endif
+
+static void OPS_NAME(rmsnorm_forward_rows)(REAL *out, REAL *rstd, const REAL *inp, const REAL *w,
+                                           int C, double eps, size_t n0, size_t n1) {
+    for (size_t n = n0; n < n1; n++) {
         const REAL *x = inp + (size_t)n * C;
         double ss = 0;
         for (int c = 0; c < C; c++)
@@ -64,11 +101,30 @@ void OPS_NAME(rmsnorm_forward)(REAL *out, REAL *rstd, const REAL *inp, const REA
     }
 }
 
+#ifdef OPS_PARALLEL
+static void OPS_NAME(rmsnorm_forward_part)(const OPS_NAME(EltJob) *j, size_t n0, size_t n1) {
+    OPS_NAME(rmsnorm_forward_rows)(j->o1, j->o2, j->a, j->b, j->C, j->eps, n0, n1);
+}
+#endif
+
+/* out = inp * rstd * w with rstd[n] = 1/sqrt(mean(inp[n]^2) + eps), saved. */
+void OPS_NAME(rmsnorm_forward)(REAL *out, REAL *rstd, const REAL *inp, const REAL *w, int N, int C,
+                               double eps) {
+#ifdef OPS_PARALLEL
+    OPS_NAME(EltJob) j = {.fn = OPS_NAME(rmsnorm_forward_part), .o1 = out, .o2 = rstd, .a = inp,
+                          .b = w, .C = C, .eps = eps};
+    OPS_NAME(elt_run)(&j, (size_t)(N > 0 ? N : 0), OPS_GRAIN_ROWS);
+#else
+    OPS_NAME(rmsnorm_forward_rows)(out, rstd, inp, w, C, eps, 0, (size_t)(N > 0 ? N : 0));
+#endif
+}
+
 /* y_c = w_c x_c r, r = (mean x^2 + eps)^-1/2:
  * dx_j = r w_j dy_j - (r^3 / C) x_j sum_c(w_c dy_c x_c); dw_c += dy_c x_c r */
-void OPS_NAME(rmsnorm_backward)(REAL *dinp, REAL *dw, const REAL *dout, const REAL *inp,
-                                const REAL *w, const REAL *rstd, int N, int C) {
-    for (int n = 0; n < N; n++) {
+static void OPS_NAME(rmsnorm_backward_rows)(REAL *dinp, REAL *dw, const REAL *dout,
+                                            const REAL *inp, const REAL *w, const REAL *rstd,
+                                            int C, size_t n0, size_t n1) {
+    for (size_t n = n0; n < n1; n++) {
         const REAL *x = inp + (size_t)n * C, *dy = dout + (size_t)n * C;
         double r = rstd[n], dot = 0;
         for (int c = 0; c < C; c++)
@@ -81,6 +137,26 @@ void OPS_NAME(rmsnorm_backward)(REAL *dinp, REAL *dw, const REAL *dout, const RE
                 dw[c] += (REAL)(dy[c] * x[c] * r);
         }
     }
+}
+
+#ifdef OPS_PARALLEL
+static void OPS_NAME(rmsnorm_backward_part)(const OPS_NAME(EltJob) *j, size_t n0, size_t n1) {
+    OPS_NAME(rmsnorm_backward_rows)(j->o1, NULL, j->a, j->b, j->c, j->d, j->C, n0, n1);
+}
+#endif
+
+void OPS_NAME(rmsnorm_backward)(REAL *dinp, REAL *dw, const REAL *dout, const REAL *inp,
+                                const REAL *w, const REAL *rstd, int N, int C) {
+    size_t rows = (size_t)(N > 0 ? N : 0);
+#ifdef OPS_PARALLEL
+    if (!dw) { /* dw sums over the rows: in order, on one thread */
+        OPS_NAME(EltJob) j = {.fn = OPS_NAME(rmsnorm_backward_part), .o1 = dinp, .a = dout,
+                              .b = inp, .c = w, .d = rstd, .C = C};
+        OPS_NAME(elt_run)(&j, rows, OPS_GRAIN_ROWS);
+        return;
+    }
+#endif
+    OPS_NAME(rmsnorm_backward_rows)(dinp, dw, dout, inp, w, rstd, C, 0, rows);
 }
 
 /* Rotates, in place, x[N, nh, D], row n at position n % T of its sequence:
@@ -283,22 +359,54 @@ void OPS_NAME(attention_backward)(REAL *dq, REAL *dk, REAL *dv, REAL *scratch, c
 #endif
 }
 
-/* out = silu(gate) * up, silu(x) = x sigmoid(x) */
-void OPS_NAME(swiglu_forward)(REAL *out, const REAL *gate, const REAL *up, size_t n) {
-    for (size_t i = 0; i < n; i++) {
+static void OPS_NAME(swiglu_forward_range)(REAL *out, const REAL *gate, const REAL *up, size_t i0,
+                                           size_t i1) {
+    for (size_t i = i0; i < i1; i++) {
         double g = gate[i];
         out[i] = (REAL)(g / (1 + exp(-g)) * up[i]);
     }
 }
 
-/* d silu(g)/dg = s (1 + g (1 - s)), s = sigmoid(g) */
-void OPS_NAME(swiglu_backward)(REAL *dgate, REAL *dup, const REAL *dout, const REAL *gate,
-                               const REAL *up, size_t n) {
-    for (size_t i = 0; i < n; i++) {
+static void OPS_NAME(swiglu_backward_range)(REAL *dgate, REAL *dup, const REAL *dout,
+                                            const REAL *gate, const REAL *up, size_t i0,
+                                            size_t i1) {
+    for (size_t i = i0; i < i1; i++) {
         double g = gate[i], s = 1 / (1 + exp(-g));
         dgate[i] += (REAL)(dout[i] * up[i] * s * (1 + g * (1 - s)));
         dup[i] += (REAL)(dout[i] * g * s);
     }
+}
+
+#ifdef OPS_PARALLEL
+static void OPS_NAME(swiglu_forward_part)(const OPS_NAME(EltJob) *j, size_t i0, size_t i1) {
+    OPS_NAME(swiglu_forward_range)(j->o1, j->a, j->b, i0, i1);
+}
+
+static void OPS_NAME(swiglu_backward_part)(const OPS_NAME(EltJob) *j, size_t i0, size_t i1) {
+    OPS_NAME(swiglu_backward_range)(j->o1, j->o2, j->a, j->b, j->c, i0, i1);
+}
+#endif
+
+/* out = silu(gate) * up, silu(x) = x sigmoid(x) */
+void OPS_NAME(swiglu_forward)(REAL *out, const REAL *gate, const REAL *up, size_t n) {
+#ifdef OPS_PARALLEL
+    OPS_NAME(EltJob) j = {.fn = OPS_NAME(swiglu_forward_part), .o1 = out, .a = gate, .b = up};
+    OPS_NAME(elt_run)(&j, n, OPS_GRAIN_ELTS);
+#else
+    OPS_NAME(swiglu_forward_range)(out, gate, up, 0, n);
+#endif
+}
+
+/* d silu(g)/dg = s (1 + g (1 - s)), s = sigmoid(g) */
+void OPS_NAME(swiglu_backward)(REAL *dgate, REAL *dup, const REAL *dout, const REAL *gate,
+                               const REAL *up, size_t n) {
+#ifdef OPS_PARALLEL
+    OPS_NAME(EltJob) j = {.fn = OPS_NAME(swiglu_backward_part), .o1 = dgate, .o2 = dup, .a = dout,
+                          .b = gate, .c = up};
+    OPS_NAME(elt_run)(&j, n, OPS_GRAIN_ELTS);
+#else
+    OPS_NAME(swiglu_backward_range)(dgate, dup, dout, gate, up, 0, n);
+#endif
 }
 
 /* Cross-entropy of logits [N, V] against targets (IGNORE = no loss):

@@ -56,8 +56,9 @@ void train_estimate(const LlamaConfig *c, const TrainConfig *t, double tokens_pe
     double R = !t->recompute ? 0 : t->recompute_blocks > 0 && t->recompute_blocks < L
                                        ? t->recompute_blocks
                                        : L;
-    double saved = (L - R) * block + (R > 0 ? block + (R - 1) * N * C : 0) + N * (C + F) +
-                   2 * T * T * threads;
+    double saved = (L - R) * block + N * (C + F) + 2 * T * T * threads;
+    if (R > 0) /* one block's worth, the inputs, and the replay's norm and probabilities */
+        saved += block + (R - 1) * N * C + N * C + t->batch * c->n_heads * T * T;
     double bwd = N * (2 * C + 2 * q + 2 * kv + 3 * F);
     double head = 64 * V * threads;
     /* QLoRA in bf16: the head's weight packed twice in bf16 (llama_set_head_bf16)

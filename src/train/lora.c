@@ -154,32 +154,71 @@ static void ensure_rows(Lora *l, int N) {
     l->cap_n = N;
 }
 
+/* The masked elementwise passes, split across the pool in ranges of whole
+ * mask bytes (each element computed as in one loop: the same bits). */
+typedef struct DropJob {
+    const Lora *l;
+    const uint8_t *mk;
+    const float *in;
+    float *out, keep_scale;
+    size_t n, step;
+    bool accumulate; /* out[i] += in[i] * keep_scale where kept (the backward) */
+} DropJob;
+
+#define DROP_GRAIN 65536 /* elements a part at least */
+
+static void drop_task(void *ctx, int task, int worker) {
+    (void)worker;
+    const DropJob *j = ctx;
+    size_t i = (size_t)task * j->step, end = i + j->step < j->n ? i + j->step : j->n;
+    const uint8_t *mk = j->mk;
+    if (j->accumulate) {
+        for (; i < end; i++)
+            if (mk[i >> 3] >> (i & 7) & 1)
+                j->out[i] += j->in[i] * j->keep_scale;
+        return;
+    }
+    /* eight inputs per mask byte, times the byte's eight factors: a product
+     * vectorised with the compiler's vector types (a bit test per element was 5% of a
+     * 135M-shape step). A kept input is inp * 1/(1-p) as before; a dropped
+     * one is inp * 0 (0, or -0 for a negative input: the same products) */
+    typedef float V8 __attribute__((vector_size(32)));
+    for (; i + 8 <= end; i += 8) {
+        V8 x, f;
+        memcpy(&x, j->in + i, sizeof x);
+        memcpy(&f, j->l->drop_lut[mk[i >> 3]], sizeof f);
+        x *= f;
+        memcpy(j->out + i, &x, sizeof x);
+    }
+    for (; i < end; i++)
+        j->out[i] = mk[i >> 3] >> (i & 7) & 1 ? j->in[i] * j->keep_scale : 0.0f;
+}
+
+static void drop_run(DropJob *j) {
+    size_t parts = (j->n + DROP_GRAIN - 1) / DROP_GRAIN, threads = (size_t)tp_pool_threads();
+    if (parts > threads)
+        parts = threads;
+    if (parts < 1)
+        parts = 1;
+    j->step = (j->n + parts - 1) / parts;
+    j->step = (j->step + 7) / 8 * 8; /* whole mask bytes */
+    tp_parallel_for((int)((j->n + j->step - 1) / j->step), drop_task, j);
+}
+
 /* The dropped input x~ = mask * inp / (1 - p) of pair idx in the shared
  * scratch (valid until the next call). */
 static const float *dropped_input(Lora *l, int idx, const float *inp, size_t n) {
     float *xd = grow(&l->xbuf, &l->xbuf_cap, n), keep_scale = (float)(1.0 / (1.0 - l->cfg.dropout));
-    const uint8_t *mk = l->mask[idx];
     if (l->drop_lut_scale != keep_scale) {
         for (int b = 0; b < 256; b++)
             for (int k = 0; k < 8; k++)
                 l->drop_lut[b][k] = b >> k & 1 ? keep_scale : 0.0f;
         l->drop_lut_scale = keep_scale;
     }
-    /* eight inputs per mask byte, times the byte's eight factors: a product
-     * vectorised with the compiler's vector types (a bit test per element was 5% of a
-     * 135M-shape step). A kept input is inp * 1/(1-p) as before; a dropped
-     * one is inp * 0 (0, or -0 for a negative input: the same products) */
-    size_t i = 0;
-    typedef float V8 __attribute__((vector_size(32)));
-    for (; i + 8 <= n; i += 8) {
-        V8 x, f;
-        memcpy(&x, inp + i, sizeof x);
-        memcpy(&f, l->drop_lut[mk[i >> 3]], sizeof f);
-        x *= f;
-        memcpy(xd + i, &x, sizeof x);
-    }
-    for (; i < n; i++)
-        xd[i] = mk[i >> 3] >> (i & 7) & 1 ? inp[i] * keep_scale : 0.0f;
+    DropJob j = {.l = l, .mk = l->mask[idx], .in = inp, .out = xd, .keep_scale = keep_scale,
+                 .n = n};
+    if (n > 0)
+        drop_run(&j);
     return xd;
 }
 
@@ -263,10 +302,10 @@ static void hook_backward(void *ctx, int layer, LlamaLinear which, float *dinp, 
         float *dx = du + (size_t)N * r, keep_scale = (float)(1.0 / (1.0 - l->cfg.dropout));
         tp_sgemm(0, 0, N, In, r, 1, du, r, p->A, In, 0, dx,
                     In);
-        const uint8_t *mk = l->mask[idx];
-        for (size_t i = 0; i < (size_t)N * In; i++)
-            if (mk[i >> 3] >> (i & 7) & 1)
-                dinp[i] += dx[i] * keep_scale;
+        DropJob j = {.l = l, .mk = l->mask[idx], .in = dx, .out = dinp,
+                     .keep_scale = keep_scale, .n = (size_t)N * In, .accumulate = true};
+        if (j.n > 0)
+            drop_run(&j);
     } else {
         tp_sgemm(0, 0, N, In, r, 1, du, r, p->A, In, 1,
                     dinp, In);
