@@ -3,6 +3,7 @@
  * attention run one sequence and KV head per task. */
 #include "model/llama_ops.h"
 
+#include "model/vexp.h"
 #include "tunepilot/pool.h"
 
 #define REAL float
@@ -10,4 +11,5 @@
 #define GEMM(order, ta, tb, ...) tp_sgemm((ta) == CblasTrans, (tb) == CblasTrans, __VA_ARGS__)
 #define REXP expf
 #define OPS_PARALLEL
+#define OPS_VSWIGLU
 #include "model/ops_template.h"

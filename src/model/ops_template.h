@@ -361,20 +361,28 @@ void OPS_NAME(attention_backward)(REAL *dq, REAL *dk, REAL *dv, REAL *scratch, c
 
 static void OPS_NAME(swiglu_forward_range)(REAL *out, const REAL *gate, const REAL *up, size_t i0,
                                            size_t i1) {
+#ifdef OPS_VSWIGLU /* the same formula, exp vectorised (vexp.h) */
+    tp_vswiglu_forward(out + i0, gate + i0, up + i0, i1 - i0);
+#else
     for (size_t i = i0; i < i1; i++) {
         double g = gate[i];
         out[i] = (REAL)(g / (1 + exp(-g)) * up[i]);
     }
+#endif
 }
 
 static void OPS_NAME(swiglu_backward_range)(REAL *dgate, REAL *dup, const REAL *dout,
                                             const REAL *gate, const REAL *up, size_t i0,
                                             size_t i1) {
+#ifdef OPS_VSWIGLU
+    tp_vswiglu_backward(dgate + i0, dup + i0, dout + i0, gate + i0, up + i0, i1 - i0);
+#else
     for (size_t i = i0; i < i1; i++) {
         double g = gate[i], s = 1 / (1 + exp(-g));
         dgate[i] += (REAL)(dout[i] * up[i] * s * (1 + g * (1 - s)));
         dup[i] += (REAL)(dout[i] * g * s);
     }
+#endif
 }
 
 #ifdef OPS_PARALLEL

@@ -13,5 +13,13 @@ void tp_vexpf(float *y, const float *x, float shift, size_t n);
 float tp_vmaxf(const float *x, size_t n);
 /* sum of exp(x[i] - shift) in double, without storing the terms */
 double tp_vexpsumf(const float *x, float shift, size_t n);
+/* SwiGLU's forward (out = silu(gate) * up) and backward (dgate, dup +=)
+ * with the formulas of ops_template.h in double, exp by a vectorised
+ * polynomial within a few double ulp of exp(): the float results agree with
+ * the scalar loops' to the last bit but for rare roundings (at most 1 ulp,
+ * test_llama_head.c). */
+void tp_vswiglu_forward(float *out, const float *gate, const float *up, size_t n);
+void tp_vswiglu_backward(float *dgate, float *dup, const float *dout, const float *gate,
+                         const float *up, size_t n);
 
 #endif
