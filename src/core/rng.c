@@ -31,3 +31,22 @@ uint64_t tp_rng_next(TpRng *r) {
 }
 
 double tp_rng_uniform(TpRng *r) { return (double)(tp_rng_next(r) >> 11) * 0x1.0p-53; }
+
+void tp_rng_bits_at_least(TpRng *r, uint8_t *bits, size_t n, uint64_t thr) {
+    uint64_t s0 = r->s[0], s1 = r->s[1], s2 = r->s[2], s3 = r->s[3];
+    for (size_t i = 0; i < n; i += 8) {
+        unsigned byte = 0, m = n - i < 8 ? (unsigned)(n - i) : 8;
+        for (unsigned k = 0; k < m; k++) {
+            uint64_t result = rotl(s1 * 5, 7) * 9, t = s1 << 17;
+            s2 ^= s0;
+            s3 ^= s1;
+            s1 ^= s2;
+            s0 ^= s3;
+            s2 ^= t;
+            s3 = rotl(s3, 45);
+            byte |= (unsigned)(result >> 11 >= thr) << k;
+        }
+        bits[i >> 3] = (uint8_t)byte;
+    }
+    r->s[0] = s0, r->s[1] = s1, r->s[2] = s2, r->s[3] = s3;
+}

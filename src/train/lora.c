@@ -256,12 +256,8 @@ static void hook_forward(void *ctx, int layer, LlamaLinear which, float *out, co
         uint64_t thr = (uint64_t)ceil(pdrop * 0x1.0p53);
         uint8_t *mk = l->mask[idx];
         size_t n = (size_t)N * In;
-        if (!l->model->replaying) { /* a recomputed forward reuses its mask */
-            memset(mk, 0, (n + 7) / 8);
-            for (size_t i = 0; i < n; i++)
-                if (tp_rng_next(&l->rng) >> 11 >= thr)
-                    mk[i >> 3] |= (uint8_t)(1u << (i & 7));
-        }
+        if (!l->model->replaying) /* a recomputed forward reuses its mask */
+            tp_rng_bits_at_least(&l->rng, mk, n, thr);
         x = dropped_input(l, idx, inp, n);
     }
     float *u = l->u[idx];

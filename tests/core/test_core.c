@@ -446,6 +446,34 @@ static void test_rng_reference(void **state) {
     assert_close(tp_rng_uniform(&r), 0.7438081631565894, 1e-16);
 }
 
+/* The packed bits: seed 0's first draws (above) have top-53-bit values
+ * 0x99ec5f36cb75f2b4 >> 11 etc.; with thr between the first and second
+ * draws' the first is 0 and the second 1. Then against the loop over
+ * tp_rng_next for every length up to 70 (partial last bytes), with the
+ * generator left in the same state. */
+static void test_rng_bits(void **state) {
+    (void)state;
+    TpRng r, q;
+    uint8_t bits[16];
+    tp_rng_seed(&r, 0);
+    uint64_t thr = (0x99ec5f36cb75f2b4ULL >> 11) + 1; /* above the first, below the second */
+    tp_rng_bits_at_least(&r, bits, 4, thr);
+    /* draws: 0x99.. (<), 0xbf.. (>=), 0x1a.. (<), 0x6a.. (<) */
+    assert_int_equal(bits[0], 0x2);
+    for (size_t n = 0; n <= 70; n++) {
+        tp_rng_seed(&r, 1000 + n);
+        q = r;
+        memset(bits, 0xff, sizeof bits);
+        tp_rng_bits_at_least(&r, bits, n, 0x1.0p52); /* p = 1/2 */
+        uint8_t want[16] = {0};
+        for (size_t i = 0; i < n; i++)
+            if (tp_rng_next(&q) >> 11 >= (uint64_t)0x1.0p52)
+                want[i >> 3] |= (uint8_t)(1u << (i & 7));
+        assert_memory_equal(bits, want, (n + 7) / 8);
+        assert_memory_equal(r.s, q.s, sizeof r.s);
+    }
+}
+
 static void test_rng_determinism_and_uniform(void **state) {
     (void)state;
     TpRng a, b, c;
@@ -624,6 +652,7 @@ int main(void) {
         cmocka_unit_test(test_path_db_precedence),
         cmocka_unit_test(test_mkdirs),
         cmocka_unit_test(test_rng_reference),
+        cmocka_unit_test(test_rng_bits),
         cmocka_unit_test(test_rng_determinism_and_uniform),
         cmocka_unit_test(test_buf_printf_growth),
         cmocka_unit_test(test_arena_many_allocations),

@@ -257,6 +257,81 @@ static void test_attention_gqa(void **state) {
     check_attention(2); /* sliding window: the same backward, finite differences agree */
 }
 
+/* Long sequences: the products run in blocks of 64 rows over the columns
+ * causality allows. Against plain loops over the definitions (T = 150: two
+ * whole blocks and a partial one; a window of 70 crosses block edges):
+ * P = softmax(scale Q K^T) over s <= t (and t - s < window), O = P V,
+ * dP = dO V^T, dS = P (dP - rowsum(dP P)), dQ = scale dS K,
+ * dK = scale dS^T Q, dV = P^T dO. */
+static void check_attention_long(int window) {
+    enum { B = 1, T = 150, H = 2, KV = 1, D = 8 };
+    size_t nq = (size_t)B * T * H * D, nk = (size_t)B * T * KV * D;
+    double *q = rnd(nq, 1), *k = rnd(nk, 1), *v = rnd(nk, 1), *dout = rnd(nq, 1);
+    double *out = zeros(nq), *scratch = zeros(2 * T * T), *dq = zeros(nq), *dk = zeros(nk),
+           *dv = zeros(nk);
+    op_attention_forward_f64(out, NULL, scratch, q, k, v, B, T, H, KV, D, window);
+    op_attention_backward_f64(dq, dk, dv, scratch, dout, q, k, v, NULL, B, T, H, KV, D, window);
+    double *P = zeros(T * T), *dS = zeros(T * T), *rq = zeros(nq), *rk = zeros(nk),
+           *rv = zeros(nk), scale = 1 / sqrt((double)D);
+    for (int h = 0; h < H; h++) {
+        for (int t = 0; t < T; t++) {
+            double mx = -INFINITY, sum = 0;
+            for (int s = 0; s <= t; s++) {
+                P[t * T + s] = 0;
+                if (window > 0 && t - s >= window)
+                    continue;
+                double x = 0;
+                for (int d = 0; d < D; d++)
+                    x += q[(t * H + h) * D + d] * k[s * D + d];
+                P[t * T + s] = x * scale;
+                mx = fmax(mx, x * scale);
+            }
+            for (int s = 0; s <= t; s++)
+                if (!(window > 0 && t - s >= window))
+                    sum += (P[t * T + s] = exp(P[t * T + s] - mx));
+            for (int s = 0; s <= t; s++)
+                P[t * T + s] /= sum;
+            for (int d = 0; d < D; d++) {
+                double o = 0;
+                for (int s = 0; s <= t; s++)
+                    o += P[t * T + s] * v[s * D + d];
+                assert_close(out[(t * H + h) * D + d], o, 1e-12);
+            }
+            double dot = 0;
+            for (int s = 0; s <= t; s++) {
+                double dp = 0;
+                for (int d = 0; d < D; d++)
+                    dp += dout[(t * H + h) * D + d] * v[s * D + d];
+                dS[t * T + s] = dp;
+                dot += dp * P[t * T + s];
+            }
+            for (int s = 0; s <= t; s++)
+                dS[t * T + s] = P[t * T + s] * (dS[t * T + s] - dot);
+        }
+        for (int t = 0; t < T; t++)
+            for (int s = 0; s <= t; s++)
+                for (int d = 0; d < D; d++) {
+                    rq[(t * H + h) * D + d] += scale * dS[t * T + s] * k[s * D + d];
+                    rk[s * D + d] += scale * dS[t * T + s] * q[(t * H + h) * D + d];
+                    rv[s * D + d] += P[t * T + s] * dout[(t * H + h) * D + d];
+                }
+    }
+    for (size_t i = 0; i < nq; i++)
+        assert_close(dq[i], rq[i], 1e-12);
+    for (size_t i = 0; i < nk; i++) {
+        assert_close(dk[i], rk[i], 1e-12);
+        assert_close(dv[i], rv[i], 1e-12);
+    }
+    free(q), free(k), free(v), free(dout), free(out), free(scratch), free(dq), free(dk), free(dv);
+    free(P), free(dS), free(rq), free(rk), free(rv);
+}
+
+static void test_attention_long(void **state) {
+    (void)state;
+    check_attention_long(0);
+    check_attention_long(70);
+}
+
 /* --- SwiGLU -------------------------------------------------------------------------------- */
 
 typedef struct SG {
@@ -443,6 +518,7 @@ int main(void) {
         cmocka_unit_test(test_matmul),        cmocka_unit_test(test_embedding),
         cmocka_unit_test(test_rmsnorm),       cmocka_unit_test(test_rope),
         cmocka_unit_test(test_attention_gqa), cmocka_unit_test(test_swiglu),
+        cmocka_unit_test(test_attention_long),
         cmocka_unit_test(test_crossentropy_masked), cmocka_unit_test(test_model_backward),
         cmocka_unit_test(test_input_grad_without_weights),
     };
