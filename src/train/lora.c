@@ -173,6 +173,22 @@ static void drop_task(void *ctx, int task, int worker) {
     size_t i = (size_t)task * j->step, end = i + j->step < j->n ? i + j->step : j->n;
     const uint8_t *mk = j->mk;
     if (j->accumulate) {
+        /* kept lanes get out + in * keep_scale, dropped ones keep out's bits
+         * (a select, not a product by 0: the same bits as the test per bit) */
+        typedef float F8 __attribute__((vector_size(32)));
+        typedef uint32_t U8 __attribute__((vector_size(32)));
+        const U8 lane = {1, 2, 4, 8, 16, 32, 64, 128};
+        for (; i + 8 <= end; i += 8) {
+            F8 x, y;
+            memcpy(&x, j->out + i, sizeof x);
+            memcpy(&y, j->in + i, sizeof y);
+            F8 sum = x + y * j->keep_scale;
+            U8 keep = (U8)((lane & mk[i >> 3]) != 0), xs, ss;
+            memcpy(&xs, &x, sizeof xs);
+            memcpy(&ss, &sum, sizeof ss);
+            xs = (ss & keep) | (xs & ~keep);
+            memcpy(j->out + i, &xs, sizeof xs);
+        }
         for (; i < end; i++)
             if (mk[i >> 3] >> (i & 7) & 1)
                 j->out[i] += j->in[i] * j->keep_scale;
