@@ -12,6 +12,8 @@
 #
 # Environment: FUZZ_TARGETS="tokenizer dataset" picks targets;
 # FUZZ_RUNS=N ends each target after N executions (or SECONDS, first);
+# FUZZ_TIMEOUT=S reports an input that runs over S seconds (default 10;
+# raise it when the campaign shares a machine whose jobs may be paused);
 # FUZZ_BUILD=DIR (default build-fuzz). A campaign grows a working corpus in
 # DIR/corpus/NAME (seeded from fuzz/corpus/NAME; minimise new finds into the
 # repository with `fuzz_NAME -merge=1 fuzz/corpus/NAME DIR/corpus/NAME`) and
@@ -92,7 +94,7 @@ run_one() {
   mkdir -p "$work" "$crashes"
   # wall, user and system seconds, then the load average at the end
   { time "$build/fuzz/fuzz_$t" "$work" "fuzz/corpus/$t" -max_total_time="$secs" ${runs:+-runs="$runs"} \
-    -max_len="$(max_len "$t")" -timeout=10 -rss_limit_mb=3072 -print_final_stats=1 \
+    -max_len="$(max_len "$t")" -timeout="${FUZZ_TIMEOUT:-10}" -rss_limit_mb=3072 -print_final_stats=1 \
     -artifact_prefix="$crashes" >"$build/logs/$t.log" 2>&1 || true; } 2>"$build/logs/$t.time"
   cut -d' ' -f1 /proc/loadavg 2>/dev/null >>"$build/logs/$t.time" || true
 }
