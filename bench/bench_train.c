@@ -49,8 +49,8 @@ static double now_s(void) {
 typedef struct Shape {
     const char *name;
     int C, F, L, H, KV, V, T;
-    bool bias;   /* q, k, v biases (Qwen2) */
-    bool real;   /* a real model's shape: qlora and lora only */
+    bool bias; /* q, k, v biases (Qwen2) */
+    bool real; /* a real model's shape: qlora and lora only */
 } Shape;
 
 static LlamaConfig config_of(const Shape *s) {
@@ -109,8 +109,8 @@ static double sgemm_peak(const LlamaConfig *c, int N, double seconds) {
     do {
         for (int s = 0; s < 6; s++)
             for (int r = 0; r < (s == 5 ? 1 : c->n_layers) * shapes[s][2]; r++) {
-                tp_sgemm(0, 1, N, shapes[s][1], shapes[s][0], 1, a, shapes[s][0], b,
-                         shapes[s][0], 0, o, shapes[s][1]);
+                tp_sgemm(0, 1, N, shapes[s][1], shapes[s][0], 1, a, shapes[s][0], b, shapes[s][0],
+                         0, o, shapes[s][1]);
                 flops += 2.0 * N * shapes[s][0] * shapes[s][1];
             }
         el = now_s() - t0;
@@ -227,8 +227,7 @@ static double quantize_all(const LlamaConfig *c, Lora *l, TpError *err) {
  * rule */
 static int g_recompute = -1;
 
-static Result run_case(const Shape *s, int method, const Variant *var, int n_var,
-                       double seconds) {
+static Result run_case(const Shape *s, int method, const Variant *var, int n_var, double seconds) {
     Result r = {0};
     LlamaConfig c = config_of(s);
     LlamaModel m;
@@ -436,7 +435,9 @@ int main(int argc, char **argv) {
         want_fp32 = true;
     }
     printf("batch 4 x 256 tokens, rank 16, dropout 0.05, all seven targets; recompute: %s\n",
-           g_recompute < 0 ? "the pilot's rule (the fewest blocks replayed for 1 GB)" : g_recompute ? "on" : "off");
+           g_recompute < 0 ? "the pilot's rule (the fewest blocks replayed for 1 GB)"
+           : g_recompute   ? "on"
+                           : "off");
     printf("%-12s %-10s %3s %8s %9s %11s %9s %7s %10s %8s %9s %5s %5s %8s\n", "model", "method",
            "thr", "tok/s", "GFLOP/s", "sgemm peak", "bf16 peak", "MFU", "peak RSS", "B/frozen",
            "quantize", "rc", "load", "est tok/s");
@@ -495,8 +496,8 @@ int main(int argc, char **argv) {
                 printf("%-12s %-10s %3d %8.0f %9.2f %11.2f %9s %6.1f%% %7.0f MB %8s %9s %5s "
                        "%5.1f %8.0f\n",
                        shapes[si]->name, name, r.threads[v], r.tokens_per_s[v], r.gflops[v],
-                       r.peak_gflops[v], bp, 100 * r.gflops[v] / r.peak_gflops[v], r.rss_mb, fb,
-                       qt, rc, load1(), r.est_tokens_per_s[v]);
+                       r.peak_gflops[v], bp, 100 * r.gflops[v] / r.peak_gflops[v], r.rss_mb, fb, qt,
+                       rc, load1(), r.est_tokens_per_s[v]);
             }
             fflush(stdout);
         }
@@ -506,8 +507,8 @@ int main(int argc, char **argv) {
             int lv = v % n_threads; /* lora's variant with the same threads */
             if (tps[0][v] > 0 && tps[1][lv] > 0)
                 printf("%-12s QLoRA-%s step / LoRA step (%d threads): %.2fx (target <= 1.15x)\n",
-                       shapes[si]->name, nf4_compute_name(var[0][v].compute),
-                       var[0][v].threads, tps[1][lv] / tps[0][v]);
+                       shapes[si]->name, nf4_compute_name(var[0][v].compute), var[0][v].threads,
+                       tps[1][lv] / tps[0][v]);
         }
         if (want_fp32 && want_bf16)
             for (int ti = 0; ti < n_threads; ti++)
@@ -518,8 +519,8 @@ int main(int argc, char **argv) {
                 if (v % n_threads > 0 && tps[mi][v - v % n_threads] > 0)
                     printf("%-12s %s%s%s %d threads / %d threads (interleaved): %.2fx tokens/s\n",
                            shapes[si]->name, methods[mi], mi == 0 ? "-" : "",
-                           mi == 0 ? nf4_compute_name(var[mi][v].compute) : "",
-                           var[mi][v].threads, var[mi][v - v % n_threads].threads,
+                           mi == 0 ? nf4_compute_name(var[mi][v].compute) : "", var[mi][v].threads,
+                           var[mi][v - v % n_threads].threads,
                            tps[mi][v] / tps[mi][v - v % n_threads]);
     }
     return 0;

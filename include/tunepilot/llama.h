@@ -22,8 +22,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "tunepilot/limits.h"
 #include "tunepilot/error.h"
+#include "tunepilot/limits.h"
 
 #define LLAMA_IGNORE (-100) /* target id that carries no loss */
 
@@ -75,15 +75,15 @@ int llama_layer_window(const LlamaConfig *c, int layer);
 void llama_rope_inv_freq(const LlamaConfig *c, double *inv_freq);
 
 typedef struct LlamaLayerWeights {
-    float *attn_norm;          /* [C] */
-    float *wq, *wk, *wv, *wo;  /* [H*D, C], [KV*D, C], [KV*D, C], [C, H*D] */
-    float *bq, *bk, *bv;       /* [H*D], [KV*D], [KV*D] or NULL (Qwen2 has them) */
-    float *mlp_norm;           /* [C] */
+    float *attn_norm;           /* [C] */
+    float *wq, *wk, *wv, *wo;   /* [H*D, C], [KV*D, C], [KV*D, C], [C, H*D] */
+    float *bq, *bk, *bv;        /* [H*D], [KV*D], [KV*D] or NULL (Qwen2 has them) */
+    float *mlp_norm;            /* [C] */
     float *wgate, *wup, *wdown; /* [F, C], [F, C], [C, F] */
 } LlamaLayerWeights;
 
 typedef struct LlamaWeights {
-    float *embed;      /* [V, C] */
+    float *embed; /* [V, C] */
     LlamaLayerWeights *layers;
     float *final_norm; /* [C] */
     float *lm_head;    /* [V, C]; equals embed when tied */
@@ -126,14 +126,14 @@ typedef struct LlamaModel {
     LlamaWeights g;
     double *inv_freq; /* [D/2] */
     LlamaActs *acts;
-    bool no_linear;          /* linear weights live outside the model (hooks) */
+    bool no_linear;                      /* linear weights live outside the model (hooks) */
     bool fused_head, fused_head_weights; /* llama_set_fused_head */
-    bool recompute;          /* llama_set_recompute: recompute_layers > 0 */
-    int recompute_layers;    /* llama_set_recompute_layers */
-    struct LlamaHeadBf16 *head_bf16; /* llama_set_head_bf16: the frozen head in bf16 */
-    bool replaying;          /* the backward is recomputing a block's forward (hooks
-                              * must reuse what they drew, e.g. dropout masks) */
-    LlamaLinearHooks hooks;  /* forward == NULL: use the fp32 weights */
+    bool recompute;                      /* llama_set_recompute: recompute_layers > 0 */
+    int recompute_layers;                /* llama_set_recompute_layers */
+    struct LlamaHeadBf16 *head_bf16;     /* llama_set_head_bf16: the frozen head in bf16 */
+    bool replaying;                      /* the backward is recomputing a block's forward (hooks
+                                          * must reuse what they drew, e.g. dropout masks) */
+    LlamaLinearHooks hooks;              /* forward == NULL: use the fp32 weights */
 } LlamaModel;
 
 /* Allocates zeroed parameters for c. Free with llama_model_free. */
@@ -147,7 +147,7 @@ float *llama_linear_weight(const LlamaWeights *w, int layer, LlamaLinear which);
 /* Out and In of a linear layer. */
 void llama_linear_shape(const LlamaConfig *c, LlamaLinear which, int *out, int *in);
 void llama_set_hooks(LlamaModel *m, const LlamaLinearHooks *hooks); /* NULL clears */
-void llama_model_free(LlamaModel *m); /* NULL is fine */
+void llama_model_free(LlamaModel *m);                               /* NULL is fine */
 
 /* Fills every weight from a seeded normal(0, std) (norm weights 1). */
 void llama_model_randomize(LlamaModel *m, uint64_t seed, float std);
@@ -158,8 +158,8 @@ void llama_model_randomize(LlamaModel *m, uint64_t seed, float std);
 TpStatus llama_model_load(const char *dir, LlamaModel *m, TpError *err);
 /* Called for each linear weight while loading with llama_model_load_ex:
  * w is a temporary fp32 copy [rows = Out, cols = In], valid during the call. */
-typedef TpStatus (*LlamaOnLinear)(void *ctx, int layer, LlamaLinear which, const float *w,
-                                  int rows, int cols, TpError *err);
+typedef TpStatus (*LlamaOnLinear)(void *ctx, int layer, LlamaLinear which, const float *w, int rows,
+                                  int cols, TpError *err);
 /* Loads like llama_model_load but, when on_linear is non-NULL, builds the
  * model with llama_model_init_no_linear and hands each linear weight to
  * on_linear one tensor at a time, so the full-precision linear weights are
@@ -183,8 +183,8 @@ void llama_zero_grad(LlamaModel *m);
  * each). With targets (non-NULL, [B*T], LLAMA_IGNORE for no loss) *loss is
  * the mean cross-entropy over the counted positions and *n_counted their
  * number (either pointer may be NULL). Saves what backward needs. */
-TpStatus llama_forward(LlamaModel *m, const int *ids, const int *targets, int B, int T,
-                       float *loss, int *n_counted, TpError *err);
+TpStatus llama_forward(LlamaModel *m, const int *ids, const int *targets, int B, int T, float *loss,
+                       int *n_counted, TpError *err);
 /* Logits of the last forward, [B*T, V]. The forward computes the head and
  * the loss in chunks of rows and never holds all the logits: they are
  * computed here on the first call after a forward (NULL when out of

@@ -189,9 +189,9 @@ void train_recompute_resolve(const LlamaConfig *c, TrainConfig *t);
  * default (trl/trainer/sft_config.py, v0.20, 2025). As of 2026-12. Batch:
  * the trainer's default 4, or the number of training examples when fewer. */
 #define TRAIN_AUTO_EPOCHS 3
-#define TRAIN_AUTO_MIN_SEEN 100     /* examples seen at least (3N < 100: more epochs) */
+#define TRAIN_AUTO_MIN_SEEN 100 /* examples seen at least (3N < 100: more epochs) */
 #define TRAIN_AUTO_MAX_EPOCHS 25
-#define TRAIN_AUTO_MAX_SEEN 25000   /* examples seen at most (3N > 25,000: fewer epochs) */
+#define TRAIN_AUTO_MAX_SEEN 25000 /* examples seen at most (3N > 25,000: fewer epochs) */
 #define TRAIN_AUTO_WARN_EPOCHS 3.0
 #define TRAIN_AUTO_LR_LORA 2e-4
 #define TRAIN_AUTO_LR_LORA_LARGE 1e-4
@@ -223,7 +223,7 @@ typedef enum {
 typedef struct TrainSettingLimit {
     const char *flag; /* "--steps": how messages name it */
     double lo, hi;
-    bool integer;    /* a whole number in [lo, hi]; else a number in (lo, hi) */
+    bool integer; /* a whole number in [lo, hi]; else a number in (lo, hi) */
 } TrainSettingLimit;
 
 /* The bounds of a setting (a static entry; NULL for an unknown one). */
@@ -293,7 +293,7 @@ typedef struct TrainInfo {
     double tokens_per_s;    /* mean over the updates run in this process */
     int64_t n_params, n_trainable;
     double frozen_bytes_per_weight; /* NF4 for qlora, 4 otherwise */
-    const char *template_name; /* owned by the trainer: valid until trainer_close */
+    const char *template_name;      /* owned by the trainer: valid until trainer_close */
 } TrainInfo;
 /* Fills out; its strings belong to t (valid until trainer_close). */
 void trainer_info(const Trainer *t, TrainInfo *out);

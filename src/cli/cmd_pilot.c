@@ -14,10 +14,10 @@
 #include <cjson/cJSON.h>
 
 #include "cli.h"
+#include "tunepilot/arena.h"
 #include "tunepilot/blas.h"
 #include "tunepilot/dataset.h"
 #include "tunepilot/external.h"
-#include "tunepilot/arena.h"
 #include "tunepilot/handoff.h"
 #include "tunepilot/llama.h"
 #include "tunepilot/lora.h"
@@ -295,8 +295,8 @@ static int print_estimate(const PilotOptions *o, const LlamaConfig *cfgp, const 
         cJSON_AddNumberToObject(j, "steps", (double)t.steps);
         cJSON_AddNumberToObject(j, "batch", t.batch);
         cJSON_AddNumberToObject(j, "lr", t.lr);
-        cJSON_AddNumberToObject(j, "epochs", (double)t.steps * (double)per_update /
-                                                 (d.n_train ? d.n_train : 1));
+        cJSON_AddNumberToObject(j, "epochs",
+                                (double)t.steps * (double)per_update / (d.n_train ? d.n_train : 1));
         cJSON_AddNumberToObject(j, "train_examples", d.n_train);
         cJSON_AddNumberToObject(j, "examples", n);
         cJSON_AddNumberToObject(j, "tokens", (double)d.n_tokens);
@@ -382,7 +382,6 @@ static void draw_bar(const Bar *b, const TrainStep *s) {
     }
     fflush(stdout);
 }
-
 
 static void view_json(void *ctx, const char *line) {
     const Bar *b = ctx;
@@ -618,10 +617,10 @@ int cmd_pilot(const CliGlobal *g, int argc, char **argv) {
         } else {
             /* the settings with the trainer's bounds, read as the workbench reads them */
             static const TrainSetting typed[] = {
-                TRAIN_SETTING_WARMUP, TRAIN_SETTING_STEPS,      TRAIN_SETTING_BATCH,
-                TRAIN_SETTING_GRAD_ACCUM, TRAIN_SETTING_SEQ,    TRAIN_SETTING_EVAL_EVERY,
-                TRAIN_SETTING_SEED,   TRAIN_SETTING_THREADS,    TRAIN_SETTING_CHECKPOINT_EVERY,
-                TRAIN_SETTING_RANK,   TRAIN_SETTING_LR};
+                TRAIN_SETTING_WARMUP,     TRAIN_SETTING_STEPS,   TRAIN_SETTING_BATCH,
+                TRAIN_SETTING_GRAD_ACCUM, TRAIN_SETTING_SEQ,     TRAIN_SETTING_EVAL_EVERY,
+                TRAIN_SETTING_SEED,       TRAIN_SETTING_THREADS, TRAIN_SETTING_CHECKPOINT_EVERY,
+                TRAIN_SETTING_RANK,       TRAIN_SETTING_LR};
             int k = -1;
             for (int j = 0; j < (int)(sizeof typed / sizeof typed[0]) && k < 0; j++)
                 if (cli_take(argc, argv, &i, train_setting_limit(typed[j])->flag, &v))
@@ -630,7 +629,8 @@ int cmd_pilot(const CliGlobal *g, int argc, char **argv) {
                 return cli_usage("pilot", "unknown option %s", argv[i]);
             char msg[400];
             if (!v)
-                return cli_usage("pilot", "%s: expected a value", train_setting_limit(typed[k])->flag);
+                return cli_usage("pilot", "%s: expected a value",
+                                 train_setting_limit(typed[k])->flag);
             if (!session_setting_parse(typed[k], v, &x, msg, sizeof msg))
                 return cli_usage("pilot", "%s", msg);
             long long n = (long long)x;

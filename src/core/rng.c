@@ -15,7 +15,9 @@ void tp_rng_seed(TpRng *r, uint64_t seed) {
         r->s[i] = tp_splitmix64(&x);
 }
 
-static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+static uint64_t rotl(uint64_t x, int k) {
+    return (x << k) | (x >> (64 - k));
+}
 
 uint64_t tp_rng_next(TpRng *r) {
     uint64_t *s = r->s;
@@ -30,7 +32,9 @@ uint64_t tp_rng_next(TpRng *r) {
     return result;
 }
 
-double tp_rng_uniform(TpRng *r) { return (double)(tp_rng_next(r) >> 11) * 0x1.0p-53; }
+double tp_rng_uniform(TpRng *r) {
+    return (double)(tp_rng_next(r) >> 11) * 0x1.0p-53;
+}
 
 void tp_rng_bits_at_least(TpRng *r, uint8_t *bits, size_t n, uint64_t thr) {
     uint64_t s0 = r->s[0], s1 = r->s[1], s2 = r->s[2], s3 = r->s[3];

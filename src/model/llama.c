@@ -29,18 +29,18 @@ static size_t layout(const LlamaConfig *c, bool no_linear, float *base, LlamaWei
     LlamaLayerWeights dummy_l = {0};
     if (!base)
         w = &dummy_w; /* counting only: pointers are not set */
-#define TAKE(field, count)                                                                     \
-    do {                                                                                       \
-        if (base)                                                                              \
-            (field) = base + off;                                                              \
-        off += (count);                                                                        \
+#define TAKE(field, count)                                                                         \
+    do {                                                                                           \
+        if (base)                                                                                  \
+            (field) = base + off;                                                                  \
+        off += (count);                                                                            \
     } while (0)
-#define TAKE_LIN(field, count)                                                                 \
-    do {                                                                                       \
-        if (no_linear)                                                                         \
-            (field) = NULL;                                                                    \
-        else                                                                                   \
-            TAKE(field, count);                                                                \
+#define TAKE_LIN(field, count)                                                                     \
+    do {                                                                                           \
+        if (no_linear)                                                                             \
+            (field) = NULL;                                                                        \
+        else                                                                                       \
+            TAKE(field, count);                                                                    \
     } while (0)
     TAKE(w->embed, V * C);
     for (int l = 0; l < c->n_layers; l++) {
@@ -95,8 +95,8 @@ static TpStatus model_init(LlamaModel *m, const LlamaConfig *c, bool no_linear, 
                             need / 1e9, have / 1e9);
     m->params = calloc(m->n_params, sizeof(float));
     if (!m->params)
-        return tp_error_set(err, TP_ERR, "out of memory for %zu parameters (%.1f GB)",
-                            m->n_params, need / 1e9);
+        return tp_error_set(err, TP_ERR, "out of memory for %zu parameters (%.1f GB)", m->n_params,
+                            need / 1e9);
     m->w.layers = tp_xcalloc((size_t)c->n_layers, sizeof *m->w.layers);
     layout(c, no_linear, m->params, &m->w);
     m->inv_freq = tp_xmalloc(sizeof(double) * (size_t)(c->head_dim / 2));
@@ -169,8 +169,8 @@ void llama_model_randomize(LlamaModel *m, uint64_t seed, float std) {
 
 struct LlamaActs {
     int B, T, N;
-    int recompute; /* blocks 0..recompute-1 share one set of buffers (only x_in
-                    * is theirs) and are replayed by the backward */
+    int recompute;            /* blocks 0..recompute-1 share one set of buffers (only x_in
+                               * is theirs) and are replayed by the backward */
     int threads, bwd_threads; /* the pool's threads the per-thread buffers were sized for */
     float *mem, *bwd;
     /* per layer, indexed [l]: */
@@ -184,10 +184,10 @@ struct LlamaActs {
      * blocks are replayed) */
     float *ln1_rp, *att_rp;
     float *x_final, *lnf, *rstdf, *losses, *lse;
-    float *logits;     /* [N, V], only when llama_logits asks (NULL until then) */
-    float *head_work;  /* the fused head's chunks of logits (llama_head.h) */
-    float *dlnf;       /* [N, C]: d(loss)/d(lnf) when the forward computed it */
-    bool head_grad;    /* dlnf holds this forward's head gradient */
+    float *logits;              /* [N, V], only when llama_logits asks (NULL until then) */
+    float *head_work;           /* the fused head's chunks of logits (llama_head.h) */
+    float *dlnf;                /* [N, C]: d(loss)/d(lnf) when the forward computed it */
+    bool head_grad;             /* dlnf holds this forward's head gradient */
     float *rope_cos, *rope_sin; /* [T, D/2] for positions 0..T-1 */
     int *ids, *targets;
     int counted;
@@ -244,7 +244,7 @@ static TpStatus acts_ensure(LlamaModel *m, int B, int T, TpError *err) {
     a->N = (int)N;
     a->recompute = m->recompute_layers;
     a->threads = (int)threads;
-    float ***lists[] = {&a->x_in, &a->rstd1, &a->q,     &a->k,  &a->v,
+    float ***lists[] = {&a->x_in,     &a->rstd1, &a->q,     &a->k,    &a->v,
                         &a->attn_out, &a->x_mid, &a->rstd2, &a->gate, &a->up};
     size_t sizes[] = {N * C, N, N * q, N * kv, N * kv, N * q, N * C, N, N * F, N * F};
     size_t nl = sizeof sizes / sizeof sizes[0];
@@ -359,8 +359,8 @@ static void layer_forward(LlamaModel *m, int l) {
     lin_fwd(m, l, LLAMA_V, a->v[l], ln1, w->bv, N);
     op_rope_forward(a->q[l], a->rope_cos, a->rope_sin, N, T, H, D);
     op_rope_forward(a->k[l], a->rope_cos, a->rope_sin, N, T, KV, D);
-    op_attention_forward(a->attn_out[l], att, a->att_work, a->q[l], a->k[l], a->v[l], B, T, H,
-                         KV, D, llama_layer_window(c, l));
+    op_attention_forward(a->attn_out[l], att, a->att_work, a->q[l], a->k[l], a->v[l], B, T, H, KV,
+                         D, llama_layer_window(c, l));
     float *mid = a->x_mid[l];
     lin_fwd(m, l, LLAMA_O, mid, a->attn_out[l], NULL, N);
     for (size_t i = 0; i < (size_t)N * C; i++)
@@ -375,19 +375,22 @@ static void layer_forward(LlamaModel *m, int l) {
         out[i] += mid[i];
 }
 
-
-TpStatus llama_forward(LlamaModel *m, const int *ids, const int *targets, int B, int T,
-                       float *loss, int *n_counted, TpError *err) {
+TpStatus llama_forward(LlamaModel *m, const int *ids, const int *targets, int B, int T, float *loss,
+                       int *n_counted, TpError *err) {
     const LlamaConfig *c = &m->cfg;
     if (B <= 0 || T <= 0)
         return tp_error_set(err, TP_EINVAL, "forward: empty batch");
     for (int i = 0; i < B * T; i++) {
         if (ids[i] < 0 || ids[i] >= c->vocab)
-            return tp_error_set(err, TP_EINVAL, "forward: token id %d at %d is outside the "
-                                "vocabulary (0..%d)", ids[i], i, c->vocab - 1);
+            return tp_error_set(err, TP_EINVAL,
+                                "forward: token id %d at %d is outside the "
+                                "vocabulary (0..%d)",
+                                ids[i], i, c->vocab - 1);
         if (targets && targets[i] != LLAMA_IGNORE && (targets[i] < 0 || targets[i] >= c->vocab))
-            return tp_error_set(err, TP_EINVAL, "forward: target %d at %d is outside the "
-                                "vocabulary", targets[i], i);
+            return tp_error_set(err, TP_EINVAL,
+                                "forward: target %d at %d is outside the "
+                                "vocabulary",
+                                targets[i], i);
     }
     TpStatus st = acts_ensure(m, B, T, err);
     if (st != TP_OK)
@@ -409,12 +412,11 @@ TpStatus llama_forward(LlamaModel *m, const int *ids, const int *targets, int B,
     for (int i = 0; i < N; i++)
         count += a->targets[i] != LLAMA_IGNORE;
     a->head_grad = m->fused_head && count > 0;
-    a->counted = llama_head_run_dt(a->lnf, m->w.lm_head, m->head_bf16, a->targets, N, C, V,
-                                LLAMA_IGNORE,
-                                a->losses, a->lse, a->head_grad ? a->dlnf : NULL,
-                                a->head_grad && m->fused_head_weights && m->grads ? m->g.lm_head
-                                                                                  : NULL,
-                                1.0 / (count ? count : 1), a->head_work);
+    a->counted =
+        llama_head_run_dt(a->lnf, m->w.lm_head, m->head_bf16, a->targets, N, C, V, LLAMA_IGNORE,
+                          a->losses, a->lse, a->head_grad ? a->dlnf : NULL,
+                          a->head_grad && m->fused_head_weights && m->grads ? m->g.lm_head : NULL,
+                          1.0 / (count ? count : 1), a->head_work);
     if (loss) {
         double sum = 0;
         for (int i = 0; i < N; i++)
@@ -435,8 +437,7 @@ const float *llama_logits(LlamaModel *m) {
         a->logits = malloc(n * sizeof(float));
         if (!a->logits)
             return NULL;
-        op_matmul_forward(a->logits, a->lnf, m->w.lm_head, NULL, a->N, m->cfg.hidden,
-                          m->cfg.vocab);
+        op_matmul_forward(a->logits, a->lnf, m->w.lm_head, NULL, a->N, m->cfg.hidden, m->cfg.vocab);
     }
     return a->logits;
 }
@@ -477,8 +478,8 @@ static void bwd_ensure(LlamaModel *m) {
     size_t N = a->N, C = c->hidden, F = c->intermediate;
     size_t q = (size_t)c->n_heads * c->head_dim, kv = (size_t)c->n_kv_heads * c->head_dim;
     size_t sizes[] = {N * C, N * C, N * q, N * q, N * kv, N * kv, N * F, N * F, N * F};
-    float **dst[] = {&a->dx, &a->dln, &a->dattn, &a->dq, &a->dk, &a->dv,
-                     &a->dgate, &a->dup, &a->dact};
+    float **dst[] = {&a->dx, &a->dln,   &a->dattn, &a->dq,  &a->dk,
+                     &a->dv, &a->dgate, &a->dup,   &a->dact};
     size_t total = 0;
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
         total += sizes[i];
@@ -547,8 +548,8 @@ TpStatus llama_backward(LlamaModel *m, bool weight_grads, TpError *err) {
         ZERO(a->dq, N * q);
         ZERO(a->dk, N * kv);
         ZERO(a->dv, N * kv);
-        op_attention_backward(a->dq, a->dk, a->dv, a->att_work, a->dattn, a->q[l], a->k[l],
-                              a->v[l], replayed ? a->att_rp : NULL, B, T, H, KV, D,
+        op_attention_backward(a->dq, a->dk, a->dv, a->att_work, a->dattn, a->q[l], a->k[l], a->v[l],
+                              replayed ? a->att_rp : NULL, B, T, H, KV, D,
                               llama_layer_window(c, l));
         op_rope_backward(a->dq, a->rope_cos, a->rope_sin, N, T, H, D);
         op_rope_backward(a->dk, a->rope_cos, a->rope_sin, N, T, KV, D);
@@ -575,7 +576,7 @@ const float *llama_input_grad(const LlamaModel *m) {
 
 struct LlamaKV {
     int max_len, len;
-    float *k, *v;                 /* [L, max_len, KV*D] */
+    float *k, *v; /* [L, max_len, KV*D] */
     float *x, *ln, *q, *kk, *vv, *att_out, *mid, *gate, *up, *scores, *tmp;
     float *rc, *rs; /* the current position's rope cosines and sines [D/2] */
     float rstd;
@@ -624,7 +625,9 @@ void llama_kv_free(LlamaKV *kv) {
     free(kv);
 }
 
-int llama_kv_len(const LlamaKV *kv) { return kv->len; }
+int llama_kv_len(const LlamaKV *kv) {
+    return kv->len;
+}
 
 /* Attention of the query at position pos (q [H*D]) over the cached keys
  * and values of one layer (kc, vc [max_len, KV*D], positions 0 .. pos
@@ -678,7 +681,8 @@ TpStatus llama_decode_step(const LlamaModel *m, LlamaKV *s, int token, float *lo
     op_rope_table(s->rc, s->rs, m->inv_freq, pos, 1, D);
     for (int l = 0; l < c->n_layers; l++) {
         const LlamaLayerWeights *w = &m->w.layers[l];
-        float *kc = s->k + ((size_t)l * s->max_len) * kv, *vc = s->v + ((size_t)l * s->max_len) * kv;
+        float *kc = s->k + ((size_t)l * s->max_len) * kv,
+              *vc = s->v + ((size_t)l * s->max_len) * kv;
         op_rmsnorm_forward(s->ln, &rstd, s->x, w->attn_norm, 1, C, c->rms_eps);
         lin_fwd(m, l, LLAMA_Q, s->q, s->ln, w->bq, 1);
         lin_fwd(m, l, LLAMA_K, kc + (size_t)pos * kv, s->ln, w->bk, 1);
@@ -723,7 +727,8 @@ static void prefill_chunk(const LlamaModel *m, LlamaKV *s, const int *tokens, in
     op_rope_table(rc, rs, m->inv_freq, pos0, n, D);
     for (int l = 0; l < c->n_layers; l++) {
         const LlamaLayerWeights *w = &m->w.layers[l];
-        float *kc = s->k + ((size_t)l * s->max_len) * kv, *vc = s->v + ((size_t)l * s->max_len) * kv;
+        float *kc = s->k + ((size_t)l * s->max_len) * kv,
+              *vc = s->v + ((size_t)l * s->max_len) * kv;
         float *kn = kc + (size_t)pos0 * kv, *vn = vc + (size_t)pos0 * kv;
         op_rmsnorm_forward(ln, rstd, x, w->attn_norm, n, C, c->rms_eps);
         lin_fwd(m, l, LLAMA_Q, q, ln, w->bq, n);

@@ -7,8 +7,8 @@
 
 void op_matmul_forward(float *out, const float *inp, const float *w, const float *bias, int N,
                        int In, int Out);
-void op_matmul_backward(float *dinp, float *dw, float *dbias, const float *dout,
-                        const float *inp, const float *w, int N, int In, int Out);
+void op_matmul_backward(float *dinp, float *dw, float *dbias, const float *dout, const float *inp,
+                        const float *w, int N, int In, int Out);
 void op_embedding_forward(float *out, const int *ids, const float *table, int N, int C);
 void op_embedding_backward(float *dtable, const float *dout, const int *ids, int N, int C);
 void op_rmsnorm_forward(float *out, float *rstd, const float *inp, const float *w, int N, int C,

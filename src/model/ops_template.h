@@ -23,10 +23,11 @@ void OPS_NAME(matmul_forward)(REAL *out, const REAL *inp, const REAL *w, const R
 
 /* dinp[N,In] += dout W; dw[Out,In] += dout^T inp; dbias[Out] += column sums.
  * Any of dinp, dw, dbias may be NULL. */
-void OPS_NAME(matmul_backward)(REAL *dinp, REAL *dw, REAL *dbias, const REAL *dout,
-                               const REAL *inp, const REAL *w, int N, int In, int Out) {
+void OPS_NAME(matmul_backward)(REAL *dinp, REAL *dw, REAL *dbias, const REAL *dout, const REAL *inp,
+                               const REAL *w, int N, int In, int Out) {
     if (dinp)
-        GEMM(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, In, Out, 1, dout, Out, w, In, 1, dinp, In);
+        GEMM(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, In, Out, 1, dout, Out, w, In, 1, dinp,
+             In);
     if (dw)
         GEMM(CblasRowMajor, CblasTrans, CblasNoTrans, Out, In, N, 1, dout, Out, inp, In, 1, dw, In);
     if (dbias)
@@ -71,7 +72,7 @@ static void OPS_NAME(elt_task)(void *ctx, int task, int worker) {
 }
 
 /* Runs j->fn over 0..n in ranges of at least grain. */
-static void OPS_NAME(elt_run)(OPS_NAME(EltJob) *j, size_t n, size_t grain) {
+static void OPS_NAME(elt_run)(OPS_NAME(EltJob) * j, size_t n, size_t grain) {
     size_t threads = (size_t)tp_pool_threads(), parts = (n + grain - 1) / grain;
     if (parts > threads)
         parts = threads;
@@ -83,8 +84,8 @@ static void OPS_NAME(elt_run)(OPS_NAME(EltJob) *j, size_t n, size_t grain) {
     j->step = (n + parts - 1) / parts;
     tp_parallel_for((int)parts, OPS_NAME(elt_task), j);
 }
-#define OPS_GRAIN_ROWS 64      /* rows of a norm */
-#define OPS_GRAIN_ELTS 32768   /* elements of SwiGLU */
+#define OPS_GRAIN_ROWS 64    /* rows of a norm */
+#define OPS_GRAIN_ELTS 32768 /* elements of SwiGLU */
 #endif
 
 static void OPS_NAME(rmsnorm_forward_rows)(REAL *out, REAL *rstd, const REAL *inp, const REAL *w,
@@ -102,7 +103,7 @@ static void OPS_NAME(rmsnorm_forward_rows)(REAL *out, REAL *rstd, const REAL *in
 }
 
 #ifdef OPS_PARALLEL
-static void OPS_NAME(rmsnorm_forward_part)(const OPS_NAME(EltJob) *j, size_t n0, size_t n1) {
+static void OPS_NAME(rmsnorm_forward_part)(const OPS_NAME(EltJob) * j, size_t n0, size_t n1) {
     OPS_NAME(rmsnorm_forward_rows)(j->o1, j->o2, j->a, j->b, j->C, j->eps, n0, n1);
 }
 #endif
@@ -111,8 +112,14 @@ static void OPS_NAME(rmsnorm_forward_part)(const OPS_NAME(EltJob) *j, size_t n0,
 void OPS_NAME(rmsnorm_forward)(REAL *out, REAL *rstd, const REAL *inp, const REAL *w, int N, int C,
                                double eps) {
 #ifdef OPS_PARALLEL
-    OPS_NAME(EltJob) j = {.fn = OPS_NAME(rmsnorm_forward_part), .o1 = out, .o2 = rstd, .a = inp,
-                          .b = w, .C = C, .eps = eps};
+    OPS_NAME(EltJob)
+    j = {.fn = OPS_NAME(rmsnorm_forward_part),
+         .o1 = out,
+         .o2 = rstd,
+         .a = inp,
+         .b = w,
+         .C = C,
+         .eps = eps};
     OPS_NAME(elt_run)(&j, (size_t)(N > 0 ? N : 0), OPS_GRAIN_ROWS);
 #else
     OPS_NAME(rmsnorm_forward_rows)(out, rstd, inp, w, C, eps, 0, (size_t)(N > 0 ? N : 0));
@@ -121,9 +128,9 @@ void OPS_NAME(rmsnorm_forward)(REAL *out, REAL *rstd, const REAL *inp, const REA
 
 /* y_c = w_c x_c r, r = (mean x^2 + eps)^-1/2:
  * dx_j = r w_j dy_j - (r^3 / C) x_j sum_c(w_c dy_c x_c); dw_c += dy_c x_c r */
-static void OPS_NAME(rmsnorm_backward_rows)(REAL *dinp, REAL *dw, const REAL *dout,
-                                            const REAL *inp, const REAL *w, const REAL *rstd,
-                                            int C, size_t n0, size_t n1) {
+static void OPS_NAME(rmsnorm_backward_rows)(REAL *dinp, REAL *dw, const REAL *dout, const REAL *inp,
+                                            const REAL *w, const REAL *rstd, int C, size_t n0,
+                                            size_t n1) {
     for (size_t n = n0; n < n1; n++) {
         const REAL *x = inp + (size_t)n * C, *dy = dout + (size_t)n * C;
         double r = rstd[n], dot = 0;
@@ -140,7 +147,7 @@ static void OPS_NAME(rmsnorm_backward_rows)(REAL *dinp, REAL *dw, const REAL *do
 }
 
 #ifdef OPS_PARALLEL
-static void OPS_NAME(rmsnorm_backward_part)(const OPS_NAME(EltJob) *j, size_t n0, size_t n1) {
+static void OPS_NAME(rmsnorm_backward_part)(const OPS_NAME(EltJob) * j, size_t n0, size_t n1) {
     OPS_NAME(rmsnorm_backward_rows)(j->o1, NULL, j->a, j->b, j->c, j->d, j->C, n0, n1);
 }
 #endif
@@ -150,8 +157,14 @@ void OPS_NAME(rmsnorm_backward)(REAL *dinp, REAL *dw, const REAL *dout, const RE
     size_t rows = (size_t)(N > 0 ? N : 0);
 #ifdef OPS_PARALLEL
     if (!dw) { /* dw sums over the rows: in order, on one thread */
-        OPS_NAME(EltJob) j = {.fn = OPS_NAME(rmsnorm_backward_part), .o1 = dinp, .a = dout,
-                              .b = inp, .c = w, .d = rstd, .C = C};
+        OPS_NAME(EltJob)
+        j = {.fn = OPS_NAME(rmsnorm_backward_part),
+             .o1 = dinp,
+             .a = dout,
+             .b = inp,
+             .c = w,
+             .d = rstd,
+             .C = C};
         OPS_NAME(elt_run)(&j, rows, OPS_GRAIN_ROWS);
         return;
     }
@@ -285,8 +298,8 @@ static void OPS_NAME(attention_head_backward)(REAL *dq, REAL *dk, REAL *dv, REAL
     }
     for (int t0 = 0; t0 < T; t0 += OPS_ATT_ROWS) { /* dP = dO V^T */
         int t1 = t0 + OPS_ATT_ROWS < T ? t0 + OPS_ATT_ROWS : T;
-        GEMM(CblasRowMajor, CblasNoTrans, CblasTrans, t1 - t0, t1, D, 1, dout + qo + (size_t)t0 * qs,
-             qs, v + ko, ks, 0, ds + (size_t)t0 * T, T);
+        GEMM(CblasRowMajor, CblasNoTrans, CblasTrans, t1 - t0, t1, D, 1,
+             dout + qo + (size_t)t0 * qs, qs, v + ko, ks, 0, ds + (size_t)t0 * T, T);
     }
     for (int t = 0; t < T; t++) { /* every entry of the row is written */
         REAL *row = ds + (size_t)t * T;
@@ -314,7 +327,8 @@ static void OPS_NAME(attention_head_backward)(REAL *dq, REAL *dk, REAL *dv, REAL
 }
 
 /* Head (b, h)'s probabilities: its block of att when saved, else NULL. */
-#define OPS_ATT_BLOCK(att, b, h, H, T) ((att) ? (att) + ((size_t)(b) * (H) + (h)) * (T) * (T) : NULL)
+#define OPS_ATT_BLOCK(att, b, h, H, T)                                                             \
+    ((att) ? (att) + ((size_t)(b) * (H) + (h)) * (T) * (T) : NULL)
 
 #ifdef OPS_PARALLEL
 /* One task per sequence and KV head: the query heads of a group write the
@@ -332,8 +346,8 @@ static void OPS_NAME(attention_fwd_task)(void *ctx, int task, int worker) {
     REAL *own = j->scratch + (size_t)worker * 2 * j->T * j->T;
     for (int h = g * group; h < (g + 1) * group; h++) {
         REAL *a = j->att ? OPS_ATT_BLOCK(j->att, b, h, j->H, j->T) : own;
-        OPS_NAME(attention_head_forward)(j->out, a, j->q, j->k, j->v, b, h, j->T, j->H, j->KV,
-                                         j->D, j->window);
+        OPS_NAME(attention_head_forward)
+        (j->out, a, j->q, j->k, j->v, b, h, j->T, j->H, j->KV, j->D, j->window);
     }
 }
 
@@ -342,28 +356,28 @@ static void OPS_NAME(attention_bwd_task)(void *ctx, int task, int worker) {
     int group = j->H / j->KV, b = task / j->KV, g = task % j->KV;
     REAL *ds = j->scratch + (size_t)worker * 2 * j->T * j->T;
     for (int h = g * group; h < (g + 1) * group; h++)
-        OPS_NAME(attention_head_backward)(j->dq, j->dk, j->dv, ds, j->dout, j->q, j->k, j->v,
-                                          OPS_ATT_BLOCK(j->patt, b, h, j->H, j->T),
-                                          ds + (size_t)j->T * j->T, b, h, j->T, j->H, j->KV, j->D,
-                                          j->window);
+        OPS_NAME(attention_head_backward)
+        (j->dq, j->dk, j->dv, ds, j->dout, j->q, j->k, j->v,
+         OPS_ATT_BLOCK(j->patt, b, h, j->H, j->T), ds + (size_t)j->T * j->T, b, h, j->T, j->H,
+         j->KV, j->D, j->window);
 }
 #endif
 
 /* att: where the probabilities are saved ([B, H, T, T]), or NULL to keep
  * none. scratch: 2 T*T REALs for each thread of the pool (OPS_PARALLEL),
  * else 2 T*T. */
-void OPS_NAME(attention_forward)(REAL *out, REAL *att, REAL *scratch, const REAL *q,
-                                 const REAL *k, const REAL *v, int B, int T, int H, int KV, int D,
-                                 int window) {
+void OPS_NAME(attention_forward)(REAL *out, REAL *att, REAL *scratch, const REAL *q, const REAL *k,
+                                 const REAL *v, int B, int T, int H, int KV, int D, int window) {
 #ifdef OPS_PARALLEL
-    OPS_NAME(AttnJob) j = {out,  att,  NULL, NULL, NULL, scratch, q,  k,     v,
-                           NULL, NULL, T,    H,    KV,   D,       window};
+    OPS_NAME(AttnJob)
+    j = {out, att, NULL, NULL, NULL, scratch, q, k, v, NULL, NULL, T, H, KV, D, window};
     tp_parallel_for(B * KV, OPS_NAME(attention_fwd_task), &j);
 #else
     for (int b = 0; b < B; b++)
         for (int h = 0; h < H; h++)
-            OPS_NAME(attention_head_forward)(out, att ? OPS_ATT_BLOCK(att, b, h, H, T) : scratch,
-                                             q, k, v, b, h, T, H, KV, D, window);
+            OPS_NAME(attention_head_forward)
+            (out, att ? OPS_ATT_BLOCK(att, b, h, H, T) : scratch, q, k, v, b, h, T, H, KV, D,
+             window);
 #endif
 }
 
@@ -373,15 +387,15 @@ void OPS_NAME(attention_backward)(REAL *dq, REAL *dk, REAL *dv, REAL *scratch, c
                                   const REAL *q, const REAL *k, const REAL *v, const REAL *att,
                                   int B, int T, int H, int KV, int D, int window) {
 #ifdef OPS_PARALLEL
-    OPS_NAME(AttnJob) j = {NULL, NULL, dq, dk, dv, scratch, q, k, v, dout, att, T, H, KV, D,
-                           window};
+    OPS_NAME(AttnJob)
+    j = {NULL, NULL, dq, dk, dv, scratch, q, k, v, dout, att, T, H, KV, D, window};
     tp_parallel_for(B * KV, OPS_NAME(attention_bwd_task), &j);
 #else
     for (int b = 0; b < B; b++)
         for (int h = 0; h < H; h++)
-            OPS_NAME(attention_head_backward)(dq, dk, dv, scratch, dout, q, k, v,
-                                              OPS_ATT_BLOCK(att, b, h, H, T),
-                                              scratch + (size_t)T * T, b, h, T, H, KV, D, window);
+            OPS_NAME(attention_head_backward)
+            (dq, dk, dv, scratch, dout, q, k, v, OPS_ATT_BLOCK(att, b, h, H, T),
+             scratch + (size_t)T * T, b, h, T, H, KV, D, window);
 #endif
 }
 
@@ -412,11 +426,11 @@ static void OPS_NAME(swiglu_backward_range)(REAL *dgate, REAL *dup, const REAL *
 }
 
 #ifdef OPS_PARALLEL
-static void OPS_NAME(swiglu_forward_part)(const OPS_NAME(EltJob) *j, size_t i0, size_t i1) {
+static void OPS_NAME(swiglu_forward_part)(const OPS_NAME(EltJob) * j, size_t i0, size_t i1) {
     OPS_NAME(swiglu_forward_range)(j->o1, j->a, j->b, i0, i1);
 }
 
-static void OPS_NAME(swiglu_backward_part)(const OPS_NAME(EltJob) *j, size_t i0, size_t i1) {
+static void OPS_NAME(swiglu_backward_part)(const OPS_NAME(EltJob) * j, size_t i0, size_t i1) {
     OPS_NAME(swiglu_backward_range)(j->o1, j->o2, j->a, j->b, j->c, i0, i1);
 }
 #endif
@@ -435,8 +449,13 @@ void OPS_NAME(swiglu_forward)(REAL *out, const REAL *gate, const REAL *up, size_
 void OPS_NAME(swiglu_backward)(REAL *dgate, REAL *dup, const REAL *dout, const REAL *gate,
                                const REAL *up, size_t n) {
 #ifdef OPS_PARALLEL
-    OPS_NAME(EltJob) j = {.fn = OPS_NAME(swiglu_backward_part), .o1 = dgate, .o2 = dup, .a = dout,
-                          .b = gate, .c = up};
+    OPS_NAME(EltJob)
+    j = {.fn = OPS_NAME(swiglu_backward_part),
+         .o1 = dgate,
+         .o2 = dup,
+         .a = dout,
+         .b = gate,
+         .c = up};
     OPS_NAME(elt_run)(&j, n, OPS_GRAIN_ELTS);
 #else
     OPS_NAME(swiglu_backward_range)(dgate, dup, dout, gate, up, 0, n);
@@ -447,8 +466,8 @@ void OPS_NAME(swiglu_backward)(REAL *dgate, REAL *dup, const REAL *dout, const R
  * losses[n] = logsumexp(logits[n]) - logits[n][target], 0 when ignored;
  * lse[n] (saved for the backward) = logsumexp(logits[n]) for counted rows.
  * Returns the number of counted positions. */
-int OPS_NAME(crossentropy_forward)(REAL *losses, REAL *lse, const REAL *logits,
-                                   const int *targets, int N, int V, int ignore) {
+int OPS_NAME(crossentropy_forward)(REAL *losses, REAL *lse, const REAL *logits, const int *targets,
+                                   int N, int V, int ignore) {
     int counted = 0;
     for (int n = 0; n < N; n++) {
         if (targets[n] == ignore) {

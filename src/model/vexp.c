@@ -8,7 +8,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) &&                             \
+    !defined(__SANITIZE_ADDRESS__)
 #define VEXP_CLONES __attribute__((target_clones("avx512f", "avx2", "default"), optimize("O3")))
 #else
 #define VEXP_CLONES
@@ -126,8 +127,8 @@ VEXP_CLONES void tp_vswiglu_forward(float *out, const float *gate, const float *
     }
 }
 
-VEXP_CLONES void tp_vswiglu_backward(float *dgate, float *dup, const float *dout,
-                                     const float *gate, const float *up, size_t n) {
+VEXP_CLONES void tp_vswiglu_backward(float *dgate, float *dup, const float *dout, const float *gate,
+                                     const float *up, size_t n) {
     for (size_t i = 0; i < n; i++) {
         double g = gate[i], s = 1 / (1 + exp_d(-g));
         dgate[i] += (float)(dout[i] * up[i] * s * (1 + g * (1 - s)));

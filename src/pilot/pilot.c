@@ -66,21 +66,21 @@ TpStatus pilot_options_from_run(const StoreRun *r, PilotOptions *o, TpError *err
     const cJSON *m = cJSON_GetObjectItemCaseSensitive(j, "method");
     if (!cJSON_IsString(m) || !train_method_parse(m->valuestring, &c->method))
         st = tp_error_set(err, TP_EINVAL, "%s: $.method: expected qlora, lora or full", name);
-    /* A stored number must fit the field it goes to (a shared or edited
-     * database may hold anything): out of range is an error, not a cast. */
-#define NUM(key, field, cast, lo, hi)                                                          \
-    do {                                                                                       \
-        const cJSON *x = cJSON_GetObjectItemCaseSensitive(j, key);                             \
-        if (st == TP_OK && cJSON_IsNumber(x)) {                                                \
-            if (!(x->valuedouble >= (lo) && x->valuedouble <= (hi)))                           \
-                st = tp_error_set(err, TP_EINVAL, "%s: $.%s: %g is out of range [%g, %g]",     \
-                                  name, key, x->valuedouble, (double)(lo), (double)(hi));      \
-            else                                                                               \
-                c->field = (cast)x->valuedouble;                                               \
-        }                                                                                      \
+        /* A stored number must fit the field it goes to (a shared or edited
+         * database may hold anything): out of range is an error, not a cast. */
+#define NUM(key, field, cast, lo, hi)                                                              \
+    do {                                                                                           \
+        const cJSON *x = cJSON_GetObjectItemCaseSensitive(j, key);                                 \
+        if (st == TP_OK && cJSON_IsNumber(x)) {                                                    \
+            if (!(x->valuedouble >= (lo) && x->valuedouble <= (hi)))                               \
+                st = tp_error_set(err, TP_EINVAL, "%s: $.%s: %g is out of range [%g, %g]", name,   \
+                                  key, x->valuedouble, (double)(lo), (double)(hi));                \
+            else                                                                                   \
+                c->field = (cast)x->valuedouble;                                                   \
+        }                                                                                          \
     } while (0)
 #define INT_FIELD(key, field) NUM(key, field, int, INT_MIN, INT_MAX)
-#define LL_FIELD(key, field) \
+#define LL_FIELD(key, field)                                                                       \
     NUM(key, field, long long, -9223372036854775808.0, 9223372036854774784.0)
 #define REAL_FIELD(key, field) NUM(key, field, double, -DBL_MAX, DBL_MAX)
     INT_FIELD("rank", rank);
@@ -121,8 +121,7 @@ TpStatus pilot_options_from_run(const StoreRun *r, PilotOptions *o, TpError *err
     c->compute_dtype = NF4_COMPUTE_FP32;
     if (st == TP_OK && cd &&
         (!cJSON_IsString(cd) || !nf4_compute_parse(cd->valuestring, &c->compute_dtype)))
-        st = tp_error_set(err, TP_EINVAL, "%s: $.compute_dtype: expected fp32, bf16 or auto",
-                          name);
+        st = tp_error_set(err, TP_EINVAL, "%s: $.compute_dtype: expected fp32, bf16 or auto", name);
     cJSON_Delete(j);
     o->model_dir = r->model;
     o->data_path = r->data;
@@ -152,11 +151,13 @@ static void emit(Sink *k, cJSON *o, bool to_file) {
     free(s);
 }
 
-static void jsonl_line(Sink *k, cJSON *o) { emit(k, o, true); }
+static void jsonl_line(Sink *k, cJSON *o) {
+    emit(k, o, true);
+}
 
 static void on_step(void *ctx, const TrainStep *s) {
     Sink *k = ctx;
-    StoreMetric m = {s->step,   s->loss,   s->lr,        s->grad_norm,
+    StoreMetric m = {s->step,         s->loss,   s->lr,        s->grad_norm,
                      s->tokens_per_s, s->rss_mb, s->elapsed_s, s->tokens};
     TpError err;
     pilot_gate_enter();
@@ -223,9 +224,9 @@ static void on_event(void *ctx, const char *level, const char *msg) {
  * the gpu_training_mfu rule). */
 static void full_run_of(const TrainInfo *ti, const TrainConfig *c, const Pricing *p,
                         PilotFullRun *o) {
-    double epochs = c->steps > 0 ? (double)c->steps * c->batch * c->grad_accum /
-                                       (ti->n_train ? ti->n_train : 1)
-                                 : c->epochs;
+    double epochs =
+        c->steps > 0 ? (double)c->steps * c->batch * c->grad_accum / (ti->n_train ? ti->n_train : 1)
+                     : c->epochs;
     double tokens = ti->train_tokens * epochs;
     o->epochs = epochs;
     o->tokens = tokens;
@@ -243,8 +244,8 @@ static void full_run_of(const TrainInfo *ti, const TrainConfig *c, const Pricing
         if (isnan(gpu->bf16_dense_tflops) || gpu->bf16_dense_tflops <= 0)
             continue;
         const PricingGpuRate *r = pricing_gpu_rate(gpu, NULL);
-        double hours = tokens * ti->flops_per_token / (gpu->bf16_dense_tflops * 1e12 * mfu->lo) /
-                       3600;
+        double hours =
+            tokens * ti->flops_per_token / (gpu->bf16_dense_tflops * 1e12 * mfu->lo) / 3600;
         PilotGpuRun *e = &o->gpus[o->n_gpus++];
         snprintf(e->gpu, sizeof e->gpu, "%s", gpu->id);
         snprintf(e->cloud, sizeof e->cloud, "%s", r->cloud);
@@ -262,8 +263,8 @@ static PilotScore score_of(const TrainEval *e) {
 
 /* Finishes a run that completed: tuned evaluation, export, full-run cost,
  * summary. base comes from the run's "base" evaluation. */
-static TpStatus finish(Store *s, const Pricing *pricing, const PilotOptions *o, Trainer *t,
-                       Sink *k, const char *dir, TpError *err) {
+static TpStatus finish(Store *s, const Pricing *pricing, const PilotOptions *o, Trainer *t, Sink *k,
+                       const char *dir, TpError *err) {
     TrainEval tuned, base = {0};
     char show[4096];
     TpStatus st = trainer_evaluate(t, "tuned", &tuned, show, sizeof show, 4, err);

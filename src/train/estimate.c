@@ -53,9 +53,9 @@ void train_estimate(const LlamaConfig *c, const TrainConfig *t, double tokens_pe
      * fused head's chunks of 64 rows of logits per thread, and the dropout
      * masks (a bit per input) */
     double block = N * (2 * C + 2 * F + 2 * q + 2 * kv + 2);
-    double R = !t->recompute ? 0 : t->recompute_blocks > 0 && t->recompute_blocks < L
-                                       ? t->recompute_blocks
-                                       : L;
+    double R = !t->recompute                                        ? 0
+               : t->recompute_blocks > 0 && t->recompute_blocks < L ? t->recompute_blocks
+                                                                    : L;
     double saved = (L - R) * block + N * (C + F) + 2 * T * T * threads;
     if (R > 0) /* one block's worth, the inputs, and the replay's norm and probabilities */
         saved += block + (R - 1) * N * C + N * C + t->batch * c->n_heads * T * T;
@@ -208,9 +208,9 @@ void train_estimate_rates(const LlamaConfig *c, const TrainConfig *t, double tok
     double lin = L * (C * q * 2 + 2 * C * kv + 3 * C * F);
     bool full = t->method == TRAIN_FULL;
     /* the share of the blocks the backward replays */
-    double rc = !t->recompute ? 0
+    double rc = !t->recompute                                        ? 0
                 : t->recompute_blocks > 0 && t->recompute_blocks < L ? t->recompute_blocks / L
-                                                                      : 1;
+                                                                     : 1;
     /* per token: forward 2 lin, input gradient 2 lin, weight gradient 2 lin
      * (full), the replayed forward 2 lin (recompute); the fused head 2CV
      * forward + 2CV input gradient (+ 2CV weight gradient, + 2CV recomputed

@@ -118,7 +118,9 @@ void lora_free(Lora *l) {
     memset(l, 0, sizeof *l);
 }
 
-void lora_zero_grad(Lora *l) { memset(l->grads, 0, sizeof(float) * l->n_params); }
+void lora_zero_grad(Lora *l) {
+    memset(l->grads, 0, sizeof(float) * l->n_params);
+}
 
 void lora_take_nf4(Lora *l, int layer, LlamaLinear which, Nf4Tensor *t) {
     if (!l->nf4)
@@ -231,8 +233,8 @@ static const float *dropped_input(Lora *l, int idx, const float *inp, size_t n) 
                 l->drop_lut[b][k] = b >> k & 1 ? keep_scale : 0.0f;
         l->drop_lut_scale = keep_scale;
     }
-    DropJob j = {.l = l, .mk = l->mask[idx], .in = inp, .out = xd, .keep_scale = keep_scale,
-                 .n = n};
+    DropJob j = {
+        .l = l, .mk = l->mask[idx], .in = inp, .out = xd, .keep_scale = keep_scale, .n = n};
     if (n > 0)
         drop_run(&j);
     return xd;
@@ -253,8 +255,8 @@ static void hook_forward(void *ctx, int layer, LlamaLinear which, float *out, co
         float *tile = grow(&l->tile, &l->tile_cap, nf4_scratch_floats_for(q, N, l->compute));
         nf4_matmul_forward_dt(out, inp, q, N, tile, l->compute);
     } else {
-        tp_sgemm(0, 1, N, Out, In, 1, inp, In,
-                    llama_linear_weight(&l->model->w, layer, which), In, 0, out, Out);
+        tp_sgemm(0, 1, N, Out, In, 1, inp, In, llama_linear_weight(&l->model->w, layer, which), In,
+                 0, out, Out);
     }
     LoraPair *p = pair(l, layer, which);
     if (!p->A || l->disabled)
@@ -278,8 +280,7 @@ static void hook_forward(void *ctx, int layer, LlamaLinear which, float *out, co
     }
     float *u = l->u[idx];
     tp_sgemm(0, 1, N, r, In, 1, x, In, p->A, In, 0, u, r);
-    tp_sgemm(0, 1, N, Out, r, (float)l->scale, u, r, p->B,
-                r, 1, out, Out);
+    tp_sgemm(0, 1, N, Out, r, (float)l->scale, u, r, p->B, r, 1, out, Out);
 }
 
 static void hook_backward(void *ctx, int layer, LlamaLinear which, float *dinp, const float *dout,
@@ -290,8 +291,8 @@ static void hook_backward(void *ctx, int layer, LlamaLinear which, float *dinp, 
         float *tile = grow(&l->tile, &l->tile_cap, nf4_scratch_floats_for(q, N, l->compute));
         nf4_matmul_backward_input_dt(dinp, dout, q, N, tile, l->compute);
     } else {
-        tp_sgemm(0, 0, N, In, Out, 1, dout, Out,
-                    llama_linear_weight(&l->model->w, layer, which), In, 1, dinp, In);
+        tp_sgemm(0, 0, N, In, Out, 1, dout, Out, llama_linear_weight(&l->model->w, layer, which),
+                 In, 1, dinp, In);
     }
     LoraPair *p = pair(l, layer, which);
     if (!p->A || l->disabled)
@@ -301,26 +302,27 @@ static void hook_backward(void *ctx, int layer, LlamaLinear which, float *dinp, 
     const float *x = dropped ? dropped_input(l, idx, inp, (size_t)N * In) : inp;
     float s = (float)l->scale;
     /* dB += s dout^T u */
-    tp_sgemm(1, 0, Out, r, N, s, dout, Out, l->u[idx], r, 1,
-                p->dB, r);
+    tp_sgemm(1, 0, Out, r, N, s, dout, Out, l->u[idx], r, 1, p->dB, r);
     /* du = s dout B */
     float *du = grow(&l->tmp, &l->tmp_cap, (size_t)N * r + (size_t)N * In);
-    tp_sgemm(0, 0, N, r, Out, s, dout, Out, p->B, r, 0, du,
-                r);
+    tp_sgemm(0, 0, N, r, Out, s, dout, Out, p->B, r, 0, du, r);
     /* dA += du^T x~ */
     tp_sgemm(1, 0, r, In, N, 1, du, r, x, In, 1, p->dA, In);
     if (dropped) {
         /* d(x~)/dx is the mask times 1/(1-p) */
         float *dx = du + (size_t)N * r, keep_scale = (float)(1.0 / (1.0 - l->cfg.dropout));
-        tp_sgemm(0, 0, N, In, r, 1, du, r, p->A, In, 0, dx,
-                    In);
-        DropJob j = {.l = l, .mk = l->mask[idx], .in = dx, .out = dinp,
-                     .keep_scale = keep_scale, .n = (size_t)N * In, .accumulate = true};
+        tp_sgemm(0, 0, N, In, r, 1, du, r, p->A, In, 0, dx, In);
+        DropJob j = {.l = l,
+                     .mk = l->mask[idx],
+                     .in = dx,
+                     .out = dinp,
+                     .keep_scale = keep_scale,
+                     .n = (size_t)N * In,
+                     .accumulate = true};
         if (j.n > 0)
             drop_run(&j);
     } else {
-        tp_sgemm(0, 0, N, In, r, 1, du, r, p->A, In, 1,
-                    dinp, In);
+        tp_sgemm(0, 0, N, In, r, 1, du, r, p->A, In, 1, dinp, In);
     }
 }
 
@@ -344,7 +346,6 @@ void lora_merge(const Lora *l, LlamaModel *m) {
             if (!p->A || !W)
                 continue;
             /* W[out, in] += s B[out, r] A[r, in] */
-            tp_sgemm(0, 0, p->out, p->in, r,
-                        (float)l->scale, p->B, r, p->A, p->in, 1, W, p->in);
+            tp_sgemm(0, 0, p->out, p->in, r, (float)l->scale, p->B, r, p->A, p->in, 1, W, p->in);
         }
 }

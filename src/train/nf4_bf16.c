@@ -23,8 +23,8 @@
 #endif
 
 #define BF_NR TP_BF16_NR
-#define BF_CB 256    /* backward: columns of W per packed tile */
-#define BF_RB 256    /* backward: rows of W (K) per packed tile */
+#define BF_CB 256                  /* backward: columns of W per packed tile */
+#define BF_RB 256                  /* backward: rows of W (K) per packed tile */
 #define BF_TILE_BYTES (256 * 1024) /* forward: bf16 bytes of W per packed tile */
 
 const char *nf4_compute_name(Nf4Compute c) {
@@ -45,7 +45,9 @@ bool nf4_compute_parse(const char *s, Nf4Compute *c) {
     return true;
 }
 
-bool nf4_bf16_available(void) { return tp_bf16_available(); }
+bool nf4_bf16_available(void) {
+    return tp_bf16_available();
+}
 
 Nf4Compute nf4_compute_resolve(Nf4Compute c) {
     if (c == NF4_COMPUTE_AUTO)
@@ -53,11 +55,15 @@ Nf4Compute nf4_compute_resolve(Nf4Compute c) {
     return c;
 }
 
-uint16_t nf4_bf16_round(float f) { return tp_bf16_round(f); }
+uint16_t nf4_bf16_round(float f) {
+    return tp_bf16_round(f);
+}
 
 /* ---- sizes of the scratch ---------------------------------------------------------------- */
 
-static int round_up(int x, int m) { return (x + m - 1) / m * m; }
+static int round_up(int x, int m) {
+    return (x + m - 1) / m * m;
+}
 
 /* Forward: rows of W per packed tile, a multiple of 32 (at least 32, at
  * most rows rounded up to 32). */
@@ -94,7 +100,9 @@ size_t nf4_scratch_floats_for(const Nf4Tensor *w, int N, Nf4Compute c) {
 #if BF16_KERNELS
 
 /* 64-byte aligned pointer at or after p */
-static void *align64(void *p) { return (void *)(((uintptr_t)p + 63) & ~(uintptr_t)63); }
+static void *align64(void *p) {
+    return (void *)(((uintptr_t)p + 63) & ~(uintptr_t)63);
+}
 
 /* ---- the jobs ------------------------------------------------------------------------------ */
 
@@ -102,10 +110,10 @@ typedef struct BfJob {
     const Nf4Tensor *w;
     const float *in; /* inp (forward) or dout (backward), fp32 */
     float *out;
-    uint32_t *A;     /* in, as bf16 pairs: N rows of lda pairs */
+    uint32_t *A; /* in, as bf16 pairs: N rows of lda pairs */
     int lda, N, part, tr;
-    int len;         /* columns of in */
-    char *workers;   /* per-worker scratch */
+    int len;       /* columns of in */
+    char *workers; /* per-worker scratch */
     size_t worker_units;
 } BfJob;
 
@@ -191,8 +199,8 @@ static void bf16_backward(float *dinp, const float *dout, const Nf4Tensor *w, in
 
 #endif /* BF16_KERNELS */
 
-void nf4_matmul_forward_dt(float *out, const float *inp, const Nf4Tensor *w, int N,
-                           float *scratch, Nf4Compute c) {
+void nf4_matmul_forward_dt(float *out, const float *inp, const Nf4Tensor *w, int N, float *scratch,
+                           Nf4Compute c) {
 #if BF16_KERNELS
     if (N > 0 && nf4_compute_resolve(c) == NF4_COMPUTE_BF16 && nf4_bf16_available()) {
         bf16_forward(out, inp, w, N, scratch);

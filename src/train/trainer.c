@@ -2,8 +2,8 @@
 #include "tunepilot/trainer.h"
 
 #include <ctype.h>
-#include <inttypes.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -88,14 +88,17 @@ Nf4Compute train_compute_dtype(const TrainConfig *c) {
     return c->method == TRAIN_QLORA ? nf4_compute_resolve(c->compute_dtype) : NF4_COMPUTE_FP32;
 }
 
-void trainer_settings(const Trainer *t, TrainConfig *out) { *out = t->cfg; }
+void trainer_settings(const Trainer *t, TrainConfig *out) {
+    *out = t->cfg;
+}
 
 void train_describe_compute(const TrainConfig *c, char *out, size_t size) {
     char blas[200];
     tp_blas_describe(blas, sizeof blas);
     bool bf16 = train_compute_dtype(c) == NF4_COMPUTE_BF16;
     snprintf(out, size, "%s; %s", blas,
-             bf16 ? "NF4 products and the frozen head in bf16 (AVX512_BF16), adapters and loss fp32" : "fp32");
+             bf16 ? "NF4 products and the frozen head in bf16 (AVX512_BF16), adapters and loss fp32"
+                  : "fp32");
 }
 
 static double now_s(void) {
@@ -142,8 +145,10 @@ static TpStatus check_config(const TrainConfig *c, TpError *err) {
         TrainSetting s;
         double v;
     } typed[] = {
-        {TRAIN_SETTING_RANK, c->rank},        {TRAIN_SETTING_LR, c->lr},
-        {TRAIN_SETTING_BATCH, c->batch},      {TRAIN_SETTING_SEQ, c->seq},
+        {TRAIN_SETTING_RANK, c->rank},
+        {TRAIN_SETTING_LR, c->lr},
+        {TRAIN_SETTING_BATCH, c->batch},
+        {TRAIN_SETTING_SEQ, c->seq},
         {TRAIN_SETTING_GRAD_ACCUM, c->grad_accum},
         {TRAIN_SETTING_STEPS, c->steps > 0 ? (double)c->steps : 1}, /* 0: from epochs */
     };

@@ -46,7 +46,7 @@ typedef struct PilotState {
     long long n_train, n_eval, n_tokens, n_truncated;
     LlamaConfig cfg;
     bool have_cfg;
-    TrainRates rates;   /* measured at the shapes of rates_key (as pilot --estimate) */
+    TrainRates rates; /* measured at the shapes of rates_key (as pilot --estimate) */
     char rates_key[96];
     char audit[8][256]; /* the data audit: counts, then the first issues */
     int n_audit, audit_errors, audit_warnings;
@@ -71,7 +71,9 @@ static const TrainSetting SETTING[N_F] = {
     [F_BATCH] = TRAIN_SETTING_BATCH, [F_SEQ] = TRAIN_SETTING_SEQ,
 };
 
-static bool is_number(int field) { return field >= F_STEPS && field < N_F; }
+static bool is_number(int field) {
+    return field >= F_STEPS && field < N_F;
+}
 
 static const char *const LABELS[N_F] = {"base model", "dataset",       "method", "steps",
                                         "rank",       "learning rate", "batch",  "sequence"};
@@ -112,7 +114,9 @@ static void paths(const PilotState *p, char *model, char *data, size_t size) {
         snprintf(data, size, "%s/tickets.jsonl", demo);
 }
 
-static bool is_demo(const PilotState *p) { return !p->model[0] && !p->data[0]; }
+static bool is_demo(const PilotState *p) {
+    return !p->model[0] && !p->data[0];
+}
 
 /* The settings the user did not type: the demo's, or those that fit the
  * data and the model (the same function as `tunepilot pilot`). */
@@ -132,8 +136,8 @@ static void derive(PilotState *p) {
         c.batch = p->batch;
     if (p->edited & TRAIN_GIVEN_LR)
         c.lr = p->lr;
-    unsigned given = is_demo(p) ? TRAIN_GIVEN_STEPS | TRAIN_GIVEN_BATCH | TRAIN_GIVEN_LR
-                                : p->edited;
+    unsigned given =
+        is_demo(p) ? TRAIN_GIVEN_STEPS | TRAIN_GIVEN_BATCH | TRAIN_GIVEN_LR : p->edited;
     double params = p->have_cfg ? (double)llama_config_n_params(&p->cfg) : 0;
     if (p->ok)
         train_auto_settings(p->n_train, params, given, &c, &p->epochs, p->note, sizeof p->note);
@@ -288,12 +292,12 @@ static void launch(TuiApp *a, PilotState *p) {
             argv[n_arg++] = "--data";
             argv[n_arg++] = data;
         }
-#define ARG(flag, cond, val)                                                                   \
-    do {                                                                                       \
-        if (!demo || (cond)) {                                                                 \
-            argv[n_arg++] = flag;                                                              \
-            argv[n_arg++] = val;                                                               \
-        }                                                                                      \
+#define ARG(flag, cond, val)                                                                       \
+    do {                                                                                           \
+        if (!demo || (cond)) {                                                                     \
+            argv[n_arg++] = flag;                                                                  \
+            argv[n_arg++] = val;                                                                   \
+        }                                                                                          \
     } while (0)
         ARG("--method", p->method_changed, train_method_name(p->method));
         ARG("--steps", p->edited & TRAIN_GIVEN_STEPS, steps);
@@ -326,7 +330,8 @@ static bool commit(PilotState *p) {
     }
     double v = 0;
     char msg[400];
-    if (is_number(p->field) && !session_setting_parse(SETTING[p->field], text, &v, msg, sizeof msg)) {
+    if (is_number(p->field) &&
+        !session_setting_parse(SETTING[p->field], text, &v, msg, sizeof msg)) {
         field_fail(&p->edit, msg);
         return false;
     }
@@ -540,20 +545,21 @@ static void pilot_draw(TuiApp *a, void *self) {
     int hint_rows = 0;
     if (p->edit.active) {
         char hint[600];
-        const TrainSettingLimit *l = is_number(p->field) ? train_setting_limit(SETTING[p->field]) : NULL;
+        const TrainSettingLimit *l =
+            is_number(p->field) ? train_setting_limit(SETTING[p->field]) : NULL;
         if (p->edit.message[0])
             snprintf(hint, sizeof hint, "%s", p->edit.message);
         else if (l && l->integer)
-            snprintf(hint, sizeof hint,
-                     "a whole number in [%.10g, %.10g] (%s; 2k = 2000); Enter applies, Esc restores",
-                     l->lo, l->hi, l->flag);
+            snprintf(
+                hint, sizeof hint,
+                "a whole number in [%.10g, %.10g] (%s; 2k = 2000); Enter applies, Esc restores",
+                l->lo, l->hi, l->flag);
         else if (l)
             snprintf(hint, sizeof hint,
                      "a number in (%.10g, %.10g) (%s; 2e-4); Enter applies, Esc restores", l->lo,
                      l->hi, l->flag);
         else
-            snprintf(hint, sizeof hint,
-                     "a path (empty: the demo's); Enter applies, Esc restores");
+            snprintf(hint, sizeof hint, "a path (empty: the demo's); Enter applies, Esc restores");
         /* wrapped: a refusal is read to its end (up to three rows) */
         TuiRole role = p->edit.message[0] ? ROLE_BAD : ROLE_DIM;
         for (int off = 0, row = 0; hint[off] && row < 3; row++, hint_rows = row) {
@@ -571,8 +577,7 @@ static void pilot_draw(TuiApp *a, void *self) {
     if (p->note[0])
         doc_addf(&d, ROLE_BAD, "warning: %s", p->note);
     for (int i = 0; i < p->n_audit; i++)
-        doc_add(&d, !strncmp(p->audit[i], "error", 5) ? ROLE_BAD : ROLE_DIM, 2, false,
-                p->audit[i]);
+        doc_add(&d, !strncmp(p->audit[i], "error", 5) ? ROLE_BAD : ROLE_DIM, 2, false, p->audit[i]);
     if (p->ok && p->have_cfg) {
         TrainEstimate e;
         estimate(p, &e);

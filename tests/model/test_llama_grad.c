@@ -29,7 +29,9 @@ static double *rnd(size_t n, double scale) {
     return x;
 }
 
-static double *zeros(size_t n) { return calloc(n, sizeof(double)); }
+static double *zeros(size_t n) {
+    return calloc(n, sizeof(double));
+}
 
 static double dot(const double *a, const double *b, size_t n) {
     double s = 0;
@@ -271,8 +273,8 @@ static void check_attention_long(int window) {
            *dv = zeros(nk);
     op_attention_forward_f64(out, NULL, scratch, q, k, v, B, T, H, KV, D, window);
     op_attention_backward_f64(dq, dk, dv, scratch, dout, q, k, v, NULL, B, T, H, KV, D, window);
-    double *P = zeros(T * T), *dS = zeros(T * T), *rq = zeros(nq), *rk = zeros(nk),
-           *rv = zeros(nk), scale = 1 / sqrt((double)D);
+    double *P = zeros(T * T), *dS = zeros(T * T), *rq = zeros(nq), *rk = zeros(nk), *rv = zeros(nk),
+           scale = 1 / sqrt((double)D);
     for (int h = 0; h < H; h++) {
         for (int t = 0; t < T; t++) {
             double mx = -INFINITY, sum = 0;
@@ -368,8 +370,7 @@ typedef struct CE {
 
 static double ce_loss(void *c) {
     CE *e = c;
-    int n = op_crossentropy_forward_f64(e->losses, e->lse, e->logits, e->targets, e->N, e->V,
-                                        -100);
+    int n = op_crossentropy_forward_f64(e->losses, e->lse, e->logits, e->targets, e->N, e->V, -100);
     double s = 0;
     for (int i = 0; i < e->N; i++)
         s += e->losses[i];
@@ -515,12 +516,11 @@ static void test_input_grad_without_weights(void **state) {
 int main(void) {
     tp_rng_seed(&rng, 2026);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_matmul),        cmocka_unit_test(test_embedding),
-        cmocka_unit_test(test_rmsnorm),       cmocka_unit_test(test_rope),
-        cmocka_unit_test(test_attention_gqa), cmocka_unit_test(test_swiglu),
-        cmocka_unit_test(test_attention_long),
-        cmocka_unit_test(test_crossentropy_masked), cmocka_unit_test(test_model_backward),
-        cmocka_unit_test(test_input_grad_without_weights),
+        cmocka_unit_test(test_matmul),         cmocka_unit_test(test_embedding),
+        cmocka_unit_test(test_rmsnorm),        cmocka_unit_test(test_rope),
+        cmocka_unit_test(test_attention_gqa),  cmocka_unit_test(test_swiglu),
+        cmocka_unit_test(test_attention_long), cmocka_unit_test(test_crossentropy_masked),
+        cmocka_unit_test(test_model_backward), cmocka_unit_test(test_input_grad_without_weights),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -23,7 +23,9 @@ static int32_t ordered(float f) {
 }
 
 /* ulps between two floats */
-static long ulps(float a, float b) { return labs((long)ordered(a) - (long)ordered(b)); }
+static long ulps(float a, float b) {
+    return labs((long)ordered(a) - (long)ordered(b));
+}
 
 /* SwiGLU with the vectorised double exp against the same formulas with
  * libm's exp(): every float result within 1 ulp (almost all identical),
@@ -43,7 +45,8 @@ static void test_vswiglu_against_exp(void **state) {
         u[i] = (float)(4 * tp_rng_uniform(&r) - 2);
         d[i] = (float)(4 * tp_rng_uniform(&r) - 2);
     }
-    float special[10] = {0.0f, -0.0f, INFINITY, -INFINITY, NAN, 708.5f, -708.5f, 709.5f, -709.5f, 1e-30f};
+    float special[10] = {0.0f,   -0.0f,   INFINITY, -INFINITY, NAN,
+                         708.5f, -708.5f, 709.5f,   -709.5f,   1e-30f};
     for (int k = 0; k < 10; k++)
         g[n - 10 + k] = special[k], u[n - 10 + k] = 1.5f, d[n - 10 + k] = -0.5f;
     tp_vswiglu_forward(o, g, u, n);
@@ -64,8 +67,7 @@ static void test_vswiglu_against_exp(void **state) {
             worst = e > worst ? e : worst;
         }
     }
-    printf("vswiglu: %ld of %d results differ from libm's, worst %ld ulp\n", differ, 3 * n,
-           worst);
+    printf("vswiglu: %ld of %d results differ from libm's, worst %ld ulp\n", differ, 3 * n, worst);
     assert_true(worst <= 1);
     free(g), free(u), free(d), free(o), free(dg), free(du);
 }
@@ -155,9 +157,9 @@ static void check_head(int threads) {
     float *work = malloc(sizeof(float) * llama_head_work_floats(V));
     float *loss = malloc(sizeof(float) * N), *lse = malloc(sizeof(float) * N);
     float *dx = malloc(sizeof(float) * N * C);
-    assert_int_equal(llama_head_run(x, W, tg, N, C, V, LLAMA_IGNORE, loss, lse, NULL, NULL, scale,
-                                    work),
-                     counted_ref);
+    assert_int_equal(
+        llama_head_run(x, W, tg, N, C, V, LLAMA_IGNORE, loss, lse, NULL, NULL, scale, work),
+        counted_ref);
     long worst = 0;
     for (int n = 0; n < N; n++) {
         long u = ulps(lse[n], lse_ref[n]);
@@ -166,9 +168,9 @@ static void check_head(int threads) {
     }
     printf("%d thread(s): log-sum-exp within %ld ulp of the unfused head\n", threads, worst);
     assert_true(worst <= 1);
-    assert_int_equal(llama_head_run(x, W, tg, N, C, V, LLAMA_IGNORE, loss, lse, dx, dW, scale,
-                                    work),
-                     counted_ref);
+    assert_int_equal(
+        llama_head_run(x, W, tg, N, C, V, LLAMA_IGNORE, loss, lse, dx, dW, scale, work),
+        counted_ref);
     assert_true(max_rel(dx, dx_ref, (size_t)N * C) < 1e-5);
     assert_true(max_rel(dW, dW_ref, (size_t)V * C) < 1e-5);
     free(x), free(W), free(tg), free(logits), free(dlogits), free(loss_ref), free(lse_ref);
@@ -203,9 +205,9 @@ static void check_head_bf16(int threads) {
     float *loss = malloc(sizeof(float) * N), *lse = malloc(sizeof(float) * N);
     float *dx = malloc(sizeof(float) * N * C);
     double scale = 1.0 / counted_ref;
-    assert_int_equal(llama_head_run_dt(x, W, hb, tg, N, C, V, LLAMA_IGNORE, loss, lse, dx, NULL,
-                                       scale, work),
-                     counted_ref);
+    assert_int_equal(
+        llama_head_run_dt(x, W, hb, tg, N, C, V, LLAMA_IGNORE, loss, lse, dx, NULL, scale, work),
+        counted_ref);
     double *lg = malloc(sizeof(double) * V), worst_l = 0, worst_dx = 0;
     for (int n = 0; n < N; n++) {
         double mx = -INFINITY, sum = 0;
@@ -309,10 +311,8 @@ static void test_threads_grow(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_vexp_against_expf),
-        cmocka_unit_test(test_vswiglu_against_exp),
-        cmocka_unit_test(test_head_matches_unfused),
-        cmocka_unit_test(test_head_bf16),
+        cmocka_unit_test(test_vexp_against_expf),    cmocka_unit_test(test_vswiglu_against_exp),
+        cmocka_unit_test(test_head_matches_unfused), cmocka_unit_test(test_head_bf16),
         cmocka_unit_test(test_threads_grow),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

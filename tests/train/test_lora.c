@@ -114,8 +114,8 @@ static void test_noop_at_init_and_fp32_grads(void **state) {
 /* Activation recomputation replays each block's forward with the same
  * dropout masks: loss, adapter gradients and the input gradient are the
  * same bits as without it, whether every block is replayed or only the
- * first one or two of the three (llama_set_recompute_layers). The masks keep input i exactly when the i-th
- * draw of tp_rng_uniform is >= p (checked against the generator). */
+ * first one or two of the three (llama_set_recompute_layers). The masks keep input i exactly when
+ * the i-th draw of tp_rng_uniform is >= p (checked against the generator). */
 static void test_recompute_and_masks(void **state) {
     (void)state;
     LlamaConfig c = tiny();
@@ -242,7 +242,9 @@ static void test_peft_round_trip(void **state) {
     char dir[512], path[600];
     snprintf(dir, sizeof dir, "%s/adapter", tp_tmpdir());
     LlamaConfig c = tiny();
-    LoraConfig lc = {.rank = 4, .alpha = 16, .dropout = 0.05,
+    LoraConfig lc = {.rank = 4,
+                     .alpha = 16,
+                     .dropout = 0.05,
                      .targets = (1u << LLAMA_Q) | (1u << LLAMA_V) | (1u << LLAMA_DOWN)};
     Lora a, b;
     TpError err = {0};

@@ -5,9 +5,9 @@
  * run without touching the checkpoint, accumulation is token-weighted, and
  * a run can start from a given PEFT adapter. */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -88,7 +88,7 @@ static int teardown(void **state) {
 
 typedef struct Losses {
     double first, last;
-    long long kill_at;        /* copy the checkpoint aside after this update */
+    long long kill_at; /* copy the checkpoint aside after this update */
     const char *run_dir;
     volatile sig_atomic_t *stop;
     long long stop_at;
@@ -328,8 +328,8 @@ static void test_accumulation_is_token_weighted(void **state) {
     char buf[4096] = "";
     for (int i = 0; i < 16; i++) {
         size_t used = strlen(buf);
-        snprintf(buf + used, sizeof buf - used,
-                 "{\"prompt\": \"Q%d:\", \"completion\": \" %s\"}\n", i, ans[(i * 3) % 8]);
+        snprintf(buf + used, sizeof buf - used, "{\"prompt\": \"Q%d:\", \"completion\": \" %s\"}\n",
+                 i, ans[(i * 3) % 8]);
     }
     write_file(data, buf);
     TrainConfig one = config(TRAIN_LORA, 4), two = one;
@@ -346,8 +346,8 @@ static void test_accumulation_is_token_weighted(void **state) {
     assert_int_equal(ta.n, 4);
     assert_int_equal(tb.n, 4);
     for (int i = 0; i < 4; i++) {
-        print_message("  update %d: loss %.7f vs %.7f, grad norm %.7g vs %.7g\n", i + 1,
-                      ta.loss[i], tb.loss[i], ta.norm[i], tb.norm[i]);
+        print_message("  update %d: loss %.7f vs %.7f, grad norm %.7g vs %.7g\n", i + 1, ta.loss[i],
+                      tb.loss[i], ta.norm[i], tb.norm[i]);
         assert_true(fabs(ta.loss[i] - tb.loss[i]) <= 2e-6 * fabs(ta.loss[i]));
         assert_true(fabs(ta.norm[i] - tb.norm[i]) <= 2e-5 * fabs(ta.norm[i]));
     }
@@ -420,9 +420,9 @@ static void write_adapter(const char *dir, int rank, const char *targets_json, b
     }
     snprintf(path, sizeof path, "%s/adapter_model.safetensors", dir);
     const char *keys[1] = {"format"}, *values[1] = {"pt"};
-    assert_int_equal(safetensors_write(path, drop_one ? t + 1 : t, drop_one ? n - 1 : n, keys,
-                                       values, 1, &err),
-                     TP_OK);
+    assert_int_equal(
+        safetensors_write(path, drop_one ? t + 1 : t, drop_one ? n - 1 : n, keys, values, 1, &err),
+        TP_OK);
     for (int i = 0; i < 8; i++) /* the caller keeps what it asked for */
         if (!Aq)
             free((void *)t[i].data);
@@ -499,9 +499,9 @@ static void test_init_adapter(void **state) {
     DatasetOptions dopt = {64, 0, 1, 0};
     assert_int_equal(dataset_load(data, tok, &dopt, &ds, &err), TP_OK);
     float want;
-    assert_int_equal(llama_forward(&m, ds.train[0].ids, ds.train[0].labels, 1, ds.train[0].n,
-                                   &want, NULL, &err),
-                     TP_OK);
+    assert_int_equal(
+        llama_forward(&m, ds.train[0].ids, ds.train[0].labels, 1, ds.train[0].n, &want, NULL, &err),
+        TP_OK);
     dataset_free(&ds);
     tokenizer_free(tok);
     llama_model_free(&m);
@@ -538,8 +538,9 @@ static void test_init_adapter(void **state) {
     TrainConfig bad = c;
     bad.rank = 4;
     snprintf(dir, sizeof dir, "%s/init-bad", tp_tmpdir());
-    first_loss(&bad, data, dir, TP_EINVAL, "adapter_config.json: $.r: the adapter's rank is 2 "
-                                           "but the run's is 4 (--rank 2)");
+    first_loss(&bad, data, dir, TP_EINVAL,
+               "adapter_config.json: $.r: the adapter's rank is 2 "
+               "but the run's is 4 (--rank 2)");
     bad = c;
     bad.targets = LORA_ALL_TARGETS;
     first_loss(&bad, data, dir, TP_EINVAL, "(--targets q_proj,v_proj)");
