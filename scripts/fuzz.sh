@@ -124,7 +124,11 @@ for t in $targets; do
   cpu=$(awk -v u="${user:-0}" -v s="${sys:-0}" 'BEGIN { printf "%.1f", u + s }')
   per=$(awk -v n="${n:-0}" -v u="${user:-0}" -v s="${sys:-0}" 'BEGIN { printf "%.0f", (u + s > 0 ? n / (u + s) : 0) }')
   c=$(find "$build/corpus/$t" -type f | wc -l)
-  k=$(find "$build/crashes/$t" -type f | wc -l)
+  # slow-unit-* files are inputs that ran over libFuzzer's -report_slow_units
+  # (10 s): a hint to look at, not a failure (a paused job writes them too)
+  k=$(find "$build/crashes/$t" -type f ! -name 'slow-unit-*' | wc -l)
+  slow=$(find "$build/crashes/$t" -type f -name 'slow-unit-*' | wc -l)
+  [ "$slow" -gt 0 ] && echo "fuzz.sh: $t: $slow slow inputs in $build/crashes/$t/ (not counted as crashes)" >&2
   [ "$k" -gt 0 ] && crashed=$((crashed + 1))
   printf '%-22s %8.0f %12s %8s %8s %11s %8s %8s %6s\n' "$t" "${wall:-0}" "${n:-?}" "${rate:-?}" "$cpu" "$per" "$c" \
     "$k" "${load:-?}"
