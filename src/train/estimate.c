@@ -35,6 +35,15 @@ double train_measure_gflops(void) {
     return rate;
 }
 
+/* The blocks t's settings replay, as they stand (no auto rule): none
+ * without recompute, else recompute_blocks (0 or past the model: all). */
+static int replayed_blocks(const LlamaConfig *c, const TrainConfig *t) {
+    if (!t->recompute)
+        return 0;
+    return t->recompute_blocks > 0 && t->recompute_blocks < c->n_layers ? t->recompute_blocks
+                                                                        : c->n_layers;
+}
+
 void train_estimate(const LlamaConfig *c, const TrainConfig *t, double tokens_per_example,
                     double gflops, TrainEstimate *e) {
     double P = (double)llama_config_n_params(c);
@@ -53,9 +62,7 @@ void train_estimate(const LlamaConfig *c, const TrainConfig *t, double tokens_pe
      * fused head's chunks of 64 rows of logits per thread, and the dropout
      * masks (a bit per input) */
     double block = N * (2 * C + 2 * F + 2 * q + 2 * kv + 2);
-    double R = !t->recompute                                        ? 0
-               : t->recompute_blocks > 0 && t->recompute_blocks < L ? t->recompute_blocks
-                                                                    : L;
+    double R = replayed_blocks(c, t);
     double saved = (L - R) * block + N * (C + F) + 2 * T * T * threads;
     if (R > 0) /* one block's worth, the inputs, and the replay's norm and probabilities */
         saved += block + (R - 1) * N * C + N * C + t->batch * c->n_heads * T * T;
@@ -78,8 +85,7 @@ int train_recompute_blocks(const LlamaConfig *c, const TrainConfig *t) {
     if (t->recompute_off)
         return 0;
     if (t->recompute)
-        return t->recompute_blocks > 0 && t->recompute_blocks < c->n_layers ? t->recompute_blocks
-                                                                            : c->n_layers;
+        return replayed_blocks(c, t);
     /* memory falls with each block replayed: the first that fits */
     TrainConfig k = *t;
     for (int n = 0; n < c->n_layers; n++) {
@@ -208,9 +214,7 @@ void train_estimate_rates(const LlamaConfig *c, const TrainConfig *t, double tok
     double lin = L * (C * q * 2 + 2 * C * kv + 3 * C * F);
     bool full = t->method == TRAIN_FULL;
     /* the share of the blocks the backward replays */
-    double rc = !t->recompute                                        ? 0
-                : t->recompute_blocks > 0 && t->recompute_blocks < L ? t->recompute_blocks / L
-                                                                     : 1;
+    double rc = replayed_blocks(c, t) / L;
     /* per token: forward 2 lin, input gradient 2 lin, weight gradient 2 lin
      * (full), the replayed forward 2 lin (recompute); the fused head 2CV
      * forward + 2CV input gradient (+ 2CV weight gradient, + 2CV recomputed
