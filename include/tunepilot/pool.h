@@ -29,6 +29,12 @@ int tp_pool_threads(void);
 /* Runs fn(ctx, task, worker) for every task and returns when all are done. */
 void tp_parallel_for(int n_tasks, TpTaskFn fn, void *ctx);
 
+/* Elementwise work over 0..n-1 split into at most tp_pool_threads() ranges
+ * of at least grain indices, each starting at a multiple of align (>= 1):
+ * fn(ctx, i0, i1) for each range (on the caller alone when there is one). */
+typedef void (*TpRangeFn)(void *ctx, size_t i0, size_t i1);
+void tp_parallel_range(size_t n, size_t grain, size_t align, TpRangeFn fn, void *ctx);
+
 /* cblas_sgemm, row-major, C = alpha op(A) op(B) + beta C with op(A) [M, K]
  * and op(B) [K, N], split by rows of C (or by columns when C is wide and
  * short) across the pool, each part a single-threaded cblas_sgemm. The

@@ -13,10 +13,10 @@
 typedef struct Pool {
     pthread_mutex_t mu;
     pthread_cond_t start, done;
-    int n;                /* threads including the caller */
-    int n_workers;        /* started worker threads (n - 1) */
+    int n;         /* threads including the caller */
+    int n_workers; /* started worker threads (n - 1) */
     pthread_t tids[POOL_MAX];
-    unsigned long gen;    /* bumped for every job */
+    unsigned long gen; /* bumped for every job */
     bool quit;
     /* the current job: tasks are claimed and counted under mu, so a worker
      * that wakes late finds either unclaimed tasks or nothing to do */
@@ -25,8 +25,19 @@ typedef struct Pool {
     int n_tasks, next, finished;
 } Pool;
 
-static Pool g_pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
-                      PTHREAD_COND_INITIALIZER, 0, 0, {0}, 0, false, NULL, NULL, 0, 0, 0};
+static Pool g_pool = {PTHREAD_MUTEX_INITIALIZER,
+                      PTHREAD_COND_INITIALIZER,
+                      PTHREAD_COND_INITIALIZER,
+                      0,
+                      0,
+                      {0},
+                      0,
+                      false,
+                      NULL,
+                      NULL,
+                      0,
+                      0,
+                      0};
 static pthread_mutex_t g_call = PTHREAD_MUTEX_INITIALIZER; /* one job at a time */
 static _Thread_local bool t_in_task;
 
@@ -92,7 +103,9 @@ static void after_fork_child(void) {
 }
 
 static pthread_once_t g_atfork = PTHREAD_ONCE_INIT;
-static void register_atfork(void) { pthread_atfork(NULL, NULL, after_fork_child); }
+static void register_atfork(void) {
+    pthread_atfork(NULL, NULL, after_fork_child);
+}
 
 static void stop_workers(Pool *p) {
     pthread_mutex_lock(&p->mu);
@@ -184,8 +197,8 @@ static void gemm_part(void *ctx, int task, int worker) {
                     j->beta, j->C + (size_t)i0 * j->ldc, j->ldc);
     else /* columns i0.. of op(B) and C */
         cblas_sgemm(CblasRowMajor, ta, tb, j->M, n, j->K, j->alpha, j->A, j->lda,
-                    j->B + (j->tb ? (size_t)i0 * j->ldb : (size_t)i0), j->ldb, j->beta,
-                    j->C + i0, j->ldc);
+                    j->B + (j->tb ? (size_t)i0 * j->ldb : (size_t)i0), j->ldb, j->beta, j->C + i0,
+                    j->ldc);
 }
 
 void tp_sgemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A, int lda,
@@ -201,8 +214,8 @@ void tp_sgemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const 
                     ldc);
         return;
     }
-    GemmJob j = {trans_a, trans_b, M, N, K, lda, ldb, ldc, M >= N || M >= 64 * threads, 0, 0,
-                 alpha, beta, A, B, C};
+    GemmJob j = {trans_a, trans_b, M,     N,    K, lda, ldb, ldc, M >= N || M >= 64 * threads,
+                 0,       0,       alpha, beta, A, B,   C};
     int total = j.by_rows ? M : N;
     /* whole register blocks per part: rows in 16s, columns in 32s */
     int align = j.by_rows ? 16 : 32;
@@ -211,4 +224,34 @@ void tp_sgemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const 
     j.step = step;
     j.parts = (total + step - 1) / step;
     tp_parallel_for(j.parts, gemm_part, &j);
+}
+
+/* --- tp_parallel_range ------------------------------------------------------------------ */
+
+typedef struct RangeJob {
+    TpRangeFn fn;
+    void *ctx;
+    size_t n, step;
+} RangeJob;
+
+static void range_part(void *ctx, int task, int worker) {
+    (void)worker;
+    const RangeJob *j = ctx;
+    size_t i0 = (size_t)task * j->step, i1 = i0 + j->step < j->n ? i0 + j->step : j->n;
+    if (i0 < i1)
+        j->fn(j->ctx, i0, i1);
+}
+
+void tp_parallel_range(size_t n, size_t grain, size_t align, TpRangeFn fn, void *ctx) {
+    size_t threads = (size_t)tp_pool_threads(), parts = (n + grain - 1) / (grain ? grain : 1);
+    if (parts > threads)
+        parts = threads;
+    if (parts <= 1) {
+        if (n > 0)
+            fn(ctx, 0, n);
+        return;
+    }
+    align = align ? align : 1;
+    RangeJob j = {fn, ctx, n, ((n + parts - 1) / parts + align - 1) / align * align};
+    tp_parallel_for((int)((n + j.step - 1) / j.step), range_part, &j);
 }

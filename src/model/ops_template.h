@@ -60,29 +60,16 @@ typedef struct OPS_NAME(EltJob) {
     const REAL *a, *b, *c, *d, *e;
     int C;
     double eps;
-    size_t n, step;
 } OPS_NAME(EltJob);
 
-static void OPS_NAME(elt_task)(void *ctx, int task, int worker) {
-    (void)worker;
+static void OPS_NAME(elt_range)(void *ctx, size_t i0, size_t i1) {
     const OPS_NAME(EltJob) *j = ctx;
-    size_t i0 = (size_t)task * j->step, i1 = i0 + j->step < j->n ? i0 + j->step : j->n;
-    if (i0 < i1)
-        j->fn(j, i0, i1);
+    j->fn(j, i0, i1);
 }
 
-/* Runs j->fn over 0..n in ranges of at least grain. */
+/* Runs j->fn over 0..n in ranges of at least grain (tp_parallel_range). */
 static void OPS_NAME(elt_run)(OPS_NAME(EltJob) * j, size_t n, size_t grain) {
-    size_t threads = (size_t)tp_pool_threads(), parts = (n + grain - 1) / grain;
-    if (parts > threads)
-        parts = threads;
-    if (parts <= 1) {
-        j->fn(j, 0, n);
-        return;
-    }
-    j->n = n;
-    j->step = (n + parts - 1) / parts;
-    tp_parallel_for((int)parts, OPS_NAME(elt_task), j);
+    tp_parallel_range(n, grain, 1, OPS_NAME(elt_range), j);
 }
 #define OPS_GRAIN_ROWS 64    /* rows of a norm */
 #define OPS_GRAIN_ELTS 32768 /* elements of SwiGLU */
@@ -357,9 +344,8 @@ static void OPS_NAME(attention_bwd_task)(void *ctx, int task, int worker) {
     REAL *ds = j->scratch + (size_t)worker * 2 * j->T * j->T;
     for (int h = g * group; h < (g + 1) * group; h++)
         OPS_NAME(attention_head_backward)
-        (j->dq, j->dk, j->dv, ds, j->dout, j->q, j->k, j->v,
-         OPS_ATT_BLOCK(j->patt, b, h, j->H, j->T), ds + (size_t)j->T * j->T, b, h, j->T, j->H,
-         j->KV, j->D, j->window);
+    (j->dq, j->dk, j->dv, ds, j->dout, j->q, j->k, j->v, OPS_ATT_BLOCK(j->patt, b, h, j->H, j->T),
+     ds + (size_t)j->T * j->T, b, h, j->T, j->H, j->KV, j->D, j->window);
 }
 #endif
 
@@ -376,8 +362,7 @@ void OPS_NAME(attention_forward)(REAL *out, REAL *att, REAL *scratch, const REAL
     for (int b = 0; b < B; b++)
         for (int h = 0; h < H; h++)
             OPS_NAME(attention_head_forward)
-            (out, att ? OPS_ATT_BLOCK(att, b, h, H, T) : scratch, q, k, v, b, h, T, H, KV, D,
-             window);
+    (out, att ? OPS_ATT_BLOCK(att, b, h, H, T) : scratch, q, k, v, b, h, T, H, KV, D, window);
 #endif
 }
 
@@ -394,8 +379,8 @@ void OPS_NAME(attention_backward)(REAL *dq, REAL *dk, REAL *dv, REAL *scratch, c
     for (int b = 0; b < B; b++)
         for (int h = 0; h < H; h++)
             OPS_NAME(attention_head_backward)
-            (dq, dk, dv, scratch, dout, q, k, v, OPS_ATT_BLOCK(att, b, h, H, T),
-             scratch + (size_t)T * T, b, h, T, H, KV, D, window);
+    (dq, dk, dv, scratch, dout, q, k, v, OPS_ATT_BLOCK(att, b, h, H, T), scratch + (size_t)T * T, b,
+     h, T, H, KV, D, window);
 #endif
 }
 

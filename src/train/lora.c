@@ -163,16 +163,14 @@ typedef struct DropJob {
     const uint8_t *mk;
     const float *in;
     float *out, keep_scale;
-    size_t n, step;
+    size_t n;
     bool accumulate; /* out[i] += in[i] * keep_scale where kept (the backward) */
 } DropJob;
 
 #define DROP_GRAIN 65536 /* elements a part at least */
 
-static void drop_task(void *ctx, int task, int worker) {
-    (void)worker;
+static void drop_range(void *ctx, size_t i, size_t end) {
     const DropJob *j = ctx;
-    size_t i = (size_t)task * j->step, end = i + j->step < j->n ? i + j->step : j->n;
     const uint8_t *mk = j->mk;
     if (j->accumulate) {
         /* kept lanes get out + in * keep_scale, dropped ones keep out's bits
@@ -212,15 +210,9 @@ static void drop_task(void *ctx, int task, int worker) {
         j->out[i] = mk[i >> 3] >> (i & 7) & 1 ? j->in[i] * j->keep_scale : 0.0f;
 }
 
+/* in ranges of whole mask bytes */
 static void drop_run(DropJob *j) {
-    size_t parts = (j->n + DROP_GRAIN - 1) / DROP_GRAIN, threads = (size_t)tp_pool_threads();
-    if (parts > threads)
-        parts = threads;
-    if (parts < 1)
-        parts = 1;
-    j->step = (j->n + parts - 1) / parts;
-    j->step = (j->step + 7) / 8 * 8; /* whole mask bytes */
-    tp_parallel_for((int)((j->n + j->step - 1) / j->step), drop_task, j);
+    tp_parallel_range(j->n, DROP_GRAIN, 8, drop_range, j);
 }
 
 /* The dropped input x~ = mask * inp / (1 - p) of pair idx in the shared
