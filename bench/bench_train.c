@@ -302,6 +302,7 @@ static Result run_case(const Shape *s, int method, const Variant *var, int n_var
         if (method == 0)
             l.compute = var[v].compute;
         m.head_bf16 = method == 0 && var[v].compute == NF4_COMPUTE_BF16 ? hb : NULL;
+        llama_set_act_bf16(&m, method == 0 && var[v].compute == NF4_COMPUTE_BF16);
         if (it == n_var)
             t_start = now_s(); /* the first step of each warms caches and allocates */
         double t0 = now_s();

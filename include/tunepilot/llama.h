@@ -131,6 +131,7 @@ typedef struct LlamaModel {
     bool recompute;                      /* llama_set_recompute: recompute_layers > 0 */
     int recompute_layers;                /* llama_set_recompute_layers */
     struct LlamaHeadBf16 *head_bf16;     /* llama_set_head_bf16: the frozen head in bf16 */
+    bool act_bf16;                       /* llama_set_act_bf16: gate and up kept in bf16 */
     bool replaying;                      /* the backward is recomputing a block's forward (hooks
                                           * must reuse what they drew, e.g. dropout masks) */
     LlamaLinearHooks hooks;              /* forward == NULL: use the fp32 weights */
@@ -218,6 +219,15 @@ void llama_set_recompute_layers(LlamaModel *m, int n);
  * false (and keeps fp32) when the CPU has no AVX512_BF16 or memory is short;
  * on = false always returns true. */
 bool llama_set_head_bf16(LlamaModel *m, bool on);
+/* bf16 compute's activations: the MLP's gate and up projections' outputs,
+ * which the forward saves for the backward, are rounded to bf16 as they are
+ * made and kept so (2 bytes each, not 4: 2 x B*T x intermediate x 2 bytes
+ * less, 189 MB on the SmolLM2-135M shape at batch 4 x 256), and SwiGLU and
+ * its backward read the rounded values, in every forward alike, so the
+ * results are the same whether blocks are replayed or not. The rest stays
+ * fp32. Returns false (and keeps fp32) without AVX512_BF16; on = false
+ * always returns true. Takes effect at the next forward. */
+bool llama_set_act_bf16(LlamaModel *m, bool on);
 /* Backward of the last forward's mean loss. Gradients of every operation's
  * inputs are computed; weight gradients are accumulated into m->grads when
  * weight_grads is true (requires llama_grads_enable). d(loss)/d(embedding

@@ -10,6 +10,7 @@
 #include "model/llama_head.h"
 #include "model/llama_ops.h"
 #include "tunepilot/arena.h"
+#include "tunepilot/bf16.h"
 #include "tunepilot/pool.h"
 #include "tunepilot/rng.h"
 
@@ -175,6 +176,8 @@ struct LlamaActs {
     float *mem, *bwd;
     /* per layer, indexed [l]: */
     float **x_in, **rstd1, **q, **k, **v, **attn_out, **x_mid, **rstd2, **gate, **up;
+    bool gu_half; /* gate and up were sized for bf16 (half the floats) */
+    bool gu16;    /* the last forward kept gate and up in bf16 (llama_set_act_bf16) */
     /* not saved, computed again where the backward needs them (bit for bit
      * the same values): the norms' outputs, SwiGLU's product and the
      * attention probabilities; these are the buffers they are made in */
@@ -195,6 +198,9 @@ struct LlamaActs {
     float *dx, *dln, *dattn, *dq, *dk, *dv, *dgate, *dup, *dact;
 };
 
+#define GATE16(a, l) ((uint16_t *)(a)->gate[l])
+#define UP16(a, l) ((uint16_t *)(a)->up[l])
+
 static void acts_free(LlamaActs *a) {
     if (!a)
         return;
@@ -214,15 +220,19 @@ static TpStatus acts_ensure(LlamaModel *m, int B, int T, TpError *err) {
     /* the head's work area holds a chunk per thread: more threads than it
      * was sized for need new buffers */
     if (a && a->B == B && a->T == T && a->recompute == m->recompute_layers &&
-        a->threads >= tp_pool_threads())
+        a->threads >= tp_pool_threads() && (m->act_bf16 || !a->gu_half)) {
+        a->gu16 = m->act_bf16; /* bf16 fits in fp32's room too */
         return TP_OK;
+    }
     acts_free(a);
     m->acts = NULL;
     const LlamaConfig *c = &m->cfg;
     size_t N = (size_t)B * T, C = c->hidden, F = c->intermediate, L = c->n_layers;
     size_t q = (size_t)c->n_heads * c->head_dim, kv = (size_t)c->n_kv_heads * c->head_dim;
     size_t R = (size_t)m->recompute_layers, threads = (size_t)tp_pool_threads();
-    size_t per_layer = N * C * 2 + N * 2 + N * q * 2 + N * kv * 2 + N * F * 2;
+    /* gate and up: N * F floats each, or in bf16 half as many */
+    size_t gu = m->act_bf16 ? (N * F + 1) / 2 : N * F;
+    size_t per_layer = N * C * 2 + N * 2 + N * q * 2 + N * kv * 2 + gu * 2;
     size_t half = (size_t)c->head_dim / 2;
     /* the replayed blocks share one block's worth of everything but x_in */
     size_t kept = (L - R) * per_layer + (R > 0 ? per_layer + (R - 1) * N * C : 0);
@@ -244,9 +254,10 @@ static TpStatus acts_ensure(LlamaModel *m, int B, int T, TpError *err) {
     a->N = (int)N;
     a->recompute = m->recompute_layers;
     a->threads = (int)threads;
+    a->gu_half = a->gu16 = m->act_bf16;
     float ***lists[] = {&a->x_in,     &a->rstd1, &a->q,     &a->k,    &a->v,
                         &a->attn_out, &a->x_mid, &a->rstd2, &a->gate, &a->up};
-    size_t sizes[] = {N * C, N, N * q, N * kv, N * kv, N * q, N * C, N, N * F, N * F};
+    size_t sizes[] = {N * C, N, N * q, N * kv, N * kv, N * q, N * C, N, gu, gu};
     size_t nl = sizeof sizes / sizeof sizes[0];
     float **ptrs = tp_xcalloc(nl * L, sizeof *ptrs);
     float *p = a->mem;
@@ -366,9 +377,17 @@ static void layer_forward(LlamaModel *m, int l) {
     for (size_t i = 0; i < (size_t)N * C; i++)
         mid[i] += x[i];
     op_rmsnorm_forward(a->ln, a->rstd2[l], mid, w->mlp_norm, N, C, c->rms_eps);
-    lin_fwd(m, l, LLAMA_GATE, a->gate[l], a->ln, NULL, N);
-    lin_fwd(m, l, LLAMA_UP, a->up[l], a->ln, NULL, N);
-    op_swiglu_forward(a->act, a->gate[l], a->up[l], (size_t)N * F);
+    if (a->gu16) { /* made in act, kept in bf16 */
+        lin_fwd(m, l, LLAMA_GATE, a->act, a->ln, NULL, N);
+        op_bf16_store(GATE16(a, l), a->act, (size_t)N * F);
+        lin_fwd(m, l, LLAMA_UP, a->act, a->ln, NULL, N);
+        op_bf16_store(UP16(a, l), a->act, (size_t)N * F);
+        op_swiglu_forward_bf16(a->act, GATE16(a, l), UP16(a, l), (size_t)N * F);
+    } else {
+        lin_fwd(m, l, LLAMA_GATE, a->gate[l], a->ln, NULL, N);
+        lin_fwd(m, l, LLAMA_UP, a->up[l], a->ln, NULL, N);
+        op_swiglu_forward(a->act, a->gate[l], a->up[l], (size_t)N * F);
+    }
     float *out = l + 1 < c->n_layers ? a->x_in[l + 1] : a->x_final;
     lin_fwd(m, l, LLAMA_DOWN, out, a->act, NULL, N);
     for (size_t i = 0; i < (size_t)N * C; i++)
@@ -461,6 +480,11 @@ bool llama_set_head_bf16(LlamaModel *m, bool on) {
     return m->head_bf16 != NULL;
 }
 
+bool llama_set_act_bf16(LlamaModel *m, bool on) {
+    m->act_bf16 = on && tp_bf16_available();
+    return m->act_bf16 == on;
+}
+
 void llama_set_fused_head(LlamaModel *m, bool on, bool weight_grads) {
     m->fused_head = on;
     m->fused_head_weights = on && weight_grads;
@@ -525,6 +549,8 @@ TpStatus llama_backward(LlamaModel *m, bool weight_grads, TpError *err) {
             m->replaying = true;
             layer_forward(m, l);
             m->replaying = false;
+        } else if (a->gu16) {
+            op_swiglu_forward_bf16(a->act, GATE16(a, l), UP16(a, l), (size_t)N * F);
         } else {
             op_swiglu_forward(a->act, a->gate[l], a->up[l], (size_t)N * F);
         }
@@ -534,7 +560,11 @@ TpStatus llama_backward(LlamaModel *m, bool weight_grads, TpError *err) {
         lin_bwd(m, l, LLAMA_DOWN, a->dact, NULL, a->dx, a->act, N, weight_grads);
         ZERO(a->dgate, N * F);
         ZERO(a->dup, N * F);
-        op_swiglu_backward(a->dgate, a->dup, a->dact, a->gate[l], a->up[l], (size_t)N * F);
+        if (a->gu16)
+            op_swiglu_backward_bf16(a->dgate, a->dup, a->dact, GATE16(a, l), UP16(a, l),
+                                    (size_t)N * F);
+        else
+            op_swiglu_backward(a->dgate, a->dup, a->dact, a->gate[l], a->up[l], (size_t)N * F);
         ZERO(a->dln, N * C);
         if (!replayed)
             op_rmsnorm_forward(a->ln, a->rstd2[l], a->x_mid[l], w->mlp_norm, N, C, c->rms_eps);

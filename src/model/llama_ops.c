@@ -13,3 +13,70 @@
 #define OPS_PARALLEL
 #define OPS_VSWIGLU
 #include "model/ops_template.h"
+
+/* --- gate and up kept in bf16 (llama_set_act_bf16) ------------------------------------ */
+
+#include <stdint.h>
+#include <string.h>
+
+#include "tunepilot/bf16.h"
+
+#define BF16_GRAIN 32768 /* elements per range, as SwiGLU's */
+#define BF16_CHUNK 512   /* elements widened to fp32 at a time, on the stack */
+
+typedef struct Bf16Job {
+    float *o1, *o2;
+    const float *src;
+    uint16_t *dst;
+    const uint16_t *g, *u;
+} Bf16Job;
+
+static void widen(float *dst, const uint16_t *src, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        uint32_t w = (uint32_t)src[i] << 16;
+        memcpy(dst + i, &w, 4);
+    }
+}
+
+static void round_part(void *ctx, size_t i0, size_t i1) {
+    const Bf16Job *j = ctx;
+    tp_bf16_row(j->src + i0, (int)(i1 - i0), j->dst + i0, (int)(i1 - i0));
+}
+
+void op_bf16_store(uint16_t *dst, const float *src, size_t n) {
+    Bf16Job j = {.src = src, .dst = dst};
+    tp_parallel_range(n, BF16_GRAIN, 16, round_part, &j);
+}
+
+static void swiglu16_fwd_part(void *ctx, size_t i0, size_t i1) {
+    const Bf16Job *j = ctx;
+    float g[BF16_CHUNK], u[BF16_CHUNK];
+    for (size_t c = i0; c < i1; c += BF16_CHUNK) {
+        size_t n = i1 - c < BF16_CHUNK ? i1 - c : BF16_CHUNK;
+        widen(g, j->g + c, n);
+        widen(u, j->u + c, n);
+        tp_vswiglu_forward(j->o1 + c, g, u, n);
+    }
+}
+
+static void swiglu16_bwd_part(void *ctx, size_t i0, size_t i1) {
+    const Bf16Job *j = ctx;
+    float g[BF16_CHUNK], u[BF16_CHUNK];
+    for (size_t c = i0; c < i1; c += BF16_CHUNK) {
+        size_t n = i1 - c < BF16_CHUNK ? i1 - c : BF16_CHUNK;
+        widen(g, j->g + c, n);
+        widen(u, j->u + c, n);
+        tp_vswiglu_backward(j->o1 + c, j->o2 + c, j->src + c, g, u, n);
+    }
+}
+
+void op_swiglu_forward_bf16(float *out, const uint16_t *gate, const uint16_t *up, size_t n) {
+    Bf16Job j = {.o1 = out, .g = gate, .u = up};
+    tp_parallel_range(n, BF16_GRAIN, BF16_CHUNK, swiglu16_fwd_part, &j);
+}
+
+void op_swiglu_backward_bf16(float *dgate, float *dup, const float *dout, const uint16_t *gate,
+                             const uint16_t *up, size_t n) {
+    Bf16Job j = {.o1 = dgate, .o2 = dup, .src = dout, .g = gate, .u = up};
+    tp_parallel_range(n, BF16_GRAIN, BF16_CHUNK, swiglu16_bwd_part, &j);
+}

@@ -61,7 +61,9 @@ void train_estimate(const LlamaConfig *c, const TrainConfig *t, double tokens_pe
      * probabilities are made in, the backward's buffers for one block, the
      * fused head's chunks of 64 rows of logits per thread, and the dropout
      * masks (a bit per input) */
-    double block = N * (2 * C + 2 * F + 2 * q + 2 * kv + 2);
+    bool bf16 = t->method == TRAIN_QLORA && train_compute_dtype(t) == NF4_COMPUTE_BF16;
+    /* in bf16 compute gate and up are kept in bf16 (llama_set_act_bf16) */
+    double block = N * (2 * C + (bf16 ? 1 : 2) * F + 2 * q + 2 * kv + 2);
     double R = replayed_blocks(c, t);
     double saved = (L - R) * block + N * (C + F) + 2 * T * T * threads;
     if (R > 0) /* one block's worth, the inputs, and the replay's norm and probabilities */
@@ -70,7 +72,7 @@ void train_estimate(const LlamaConfig *c, const TrainConfig *t, double tokens_pe
     double head = 64 * V * threads;
     /* QLoRA in bf16: the head's weight packed twice in bf16 (llama_set_head_bf16)
      * and each thread's bf16 rows of x and dlogits */
-    if (t->method == TRAIN_QLORA && train_compute_dtype(t) == NF4_COMPUTE_BF16)
+    if (bf16)
         head += V * C + 32 * (C + V) * threads;
     double masks = t->method == TRAIN_FULL || t->dropout <= 0 ? 0 : L * N * (5 * C + q + F) / 8;
     e->memory_mb = (base + train + (saved + bwd + head) * 4 + masks) / 1e6;

@@ -220,8 +220,10 @@ TpStatus trainer_open(const char *model_dir, const char *data_path, const TrainC
     t->lora.compute = t->cfg.compute_dtype;
     /* QLoRA's head is frozen: its products in bf16 too (fp32 when the
      * packed copy cannot be had: same results as --compute-dtype fp32 there) */
-    if (t->cfg.compute_dtype == NF4_COMPUTE_BF16)
+    if (t->cfg.compute_dtype == NF4_COMPUTE_BF16) {
         llama_set_head_bf16(&t->model, true);
+        llama_set_act_bf16(&t->model, true);
+    }
     if (t->has_lora) {
         lora_attach(&t->lora, &t->model);
         t->params = t->lora.params;

@@ -8,6 +8,7 @@
 
 #include "tp_test.h"
 
+#include "tunepilot/bf16.h"
 #include "tunepilot/fileio.h"
 #include "tunepilot/lora.h"
 #include "tunepilot/safetensors.h"
@@ -132,37 +133,49 @@ static void test_recompute_and_masks(void **state) {
     l.training = true;
     TpRng start = l.rng;
     enum { RUNS = 4 };
-    float *g[RUNS], *dx[RUNS], loss[RUNS];
-    for (int run = 0; run < RUNS; run++) {
-        if (run < 2)
-            llama_set_recompute(&m, run == 1);
-        else
-            llama_set_recompute_layers(&m, run - 1); /* blocks 0, then 0 and 1 */
-        l.rng = start;
-        lora_zero_grad(&l);
-        llama_set_fused_head(&m, true, false);
-        assert_int_equal(llama_forward(&m, IDS, TG, 2, 6, &loss[run], NULL, &err), TP_OK);
-        llama_set_fused_head(&m, false, false);
-        if (run == 0) { /* layer 0's q_proj saw 12 x 64 inputs: its mask from the draws */
-            TpRng r = start;
-            for (int i = 0; i < 12 * 64; i++) {
-                bool keep = tp_rng_uniform(&r) >= 0.2;
-                assert_int_equal(l.mask[0][i >> 3] >> (i & 7) & 1, keep);
+    float *g[RUNS], *dx[RUNS], loss[RUNS], loss_fp32 = 0;
+    /* a16 = 1: gate and up kept in bf16 (llama_set_act_bf16), where the CPU
+     * has AVX512_BF16: the same bits in every replay setting as well */
+    for (int a16 = 0; a16 < (tp_bf16_available() ? 2 : 1); a16++) {
+        assert_true(llama_set_act_bf16(&m, a16 == 1));
+        for (int run = 0; run < RUNS; run++) {
+            if (run < 2)
+                llama_set_recompute(&m, run == 1);
+            else
+                llama_set_recompute_layers(&m, run - 1); /* blocks 0, then 0 and 1 */
+            l.rng = start;
+            lora_zero_grad(&l);
+            llama_set_fused_head(&m, true, false);
+            assert_int_equal(llama_forward(&m, IDS, TG, 2, 6, &loss[run], NULL, &err), TP_OK);
+            llama_set_fused_head(&m, false, false);
+            if (run == 0) { /* layer 0's q_proj saw 12 x 64 inputs: its mask from the draws */
+                TpRng r = start;
+                for (int i = 0; i < 12 * 64; i++) {
+                    bool keep = tp_rng_uniform(&r) >= 0.2;
+                    assert_int_equal(l.mask[0][i >> 3] >> (i & 7) & 1, keep);
+                }
             }
+            assert_int_equal(llama_backward(&m, false, &err), TP_OK);
+            g[run] = malloc(sizeof(float) * l.n_params);
+            memcpy(g[run], l.grads, sizeof(float) * l.n_params);
+            dx[run] = malloc(sizeof(float) * 12 * 64);
+            memcpy(dx[run], llama_input_grad(&m), sizeof(float) * 12 * 64);
         }
-        assert_int_equal(llama_backward(&m, false, &err), TP_OK);
-        g[run] = malloc(sizeof(float) * l.n_params);
-        memcpy(g[run], l.grads, sizeof(float) * l.n_params);
-        dx[run] = malloc(sizeof(float) * 12 * 64);
-        memcpy(dx[run], llama_input_grad(&m), sizeof(float) * 12 * 64);
+        for (int run = 1; run < RUNS; run++) {
+            assert_true(loss[0] == loss[run]);
+            assert_memory_equal(g[0], g[run], sizeof(float) * l.n_params);
+            assert_memory_equal(dx[0], dx[run], sizeof(float) * 12 * 64);
+        }
+        if (a16 == 0) {
+            loss_fp32 = loss[0];
+        } else { /* rounded gate and up move the loss, by about bf16's 2^-9 at most */
+            assert_true(loss[0] != loss_fp32);
+            assert_true(fabsf(loss[0] - loss_fp32) <= 2e-3f * fabsf(loss_fp32));
+        }
+        for (int run = 0; run < RUNS; run++)
+            free(g[run]), free(dx[run]);
     }
-    for (int run = 1; run < RUNS; run++) {
-        assert_true(loss[0] == loss[run]);
-        assert_memory_equal(g[0], g[run], sizeof(float) * l.n_params);
-        assert_memory_equal(dx[0], dx[run], sizeof(float) * 12 * 64);
-    }
-    for (int run = 0; run < RUNS; run++)
-        free(g[run]), free(dx[run]);
+    llama_set_act_bf16(&m, false);
     lora_free(&l);
     llama_model_free(&m);
 }

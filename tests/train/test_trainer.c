@@ -582,7 +582,15 @@ static void test_init_adapter(void **state) {
  * config.json: hidden 576, intermediate 1536, 30 layers, 9/3 heads of 64,
  * vocabulary 49,152) at batch 4 x 256, each block replayed past the first
  * keeps only its input: by hand, 1,024 tokens x (2 x 576 + 2 x 1536 +
- * 2 x 576 + 2 x 192 + 2 - 576) floats x 4 bytes = 21.24 MB less. */
+ * 2 x 576 + 2 x 192 + 2 - 576) floats x 4 bytes = 21.24 MB less with fp32
+ * products. With bf16 products gate and up are kept in bf16 (half of
+ * 2 x 1536 floats: 14.95 MB a block) and the estimate fits without
+ * replaying: by hand, 55.2 MB of NF4 linear weights (106.2M x 0.52 bytes),
+ * 113.5 MB of fp32 embedding and norms, 73.7 MB of adapters with their
+ * gradients and AdamW moments, 30 x 1,024 x 4,226 floats of saved blocks
+ * (519.2 MB), 34.0 MB of shared buffers, 30.8 MB of backward buffers,
+ * 139.1 MB of head (its chunks of logits and its two bf16 copies) and
+ * 19.2 MB of dropout masks: about 985 MB. */
 static void test_recompute_rule(void **state) {
     (void)state;
     LlamaConfig c = {0};
@@ -597,6 +605,7 @@ static void test_recompute_rule(void **state) {
     TrainConfig t;
     train_config_defaults(&t);
     t.method = TRAIN_QLORA;
+    t.compute_dtype = NF4_COMPUTE_FP32;
     t.batch = 4;
     t.seq = 256;
     double mb[31];
@@ -629,6 +638,23 @@ static void test_recompute_rule(void **state) {
     /* a batch of one fits without replaying */
     r = t;
     r.batch = 1;
+    assert_int_equal(train_recompute_blocks(&c, &r), 0);
+    /* bf16 products: a replayed block saves 1,024 x (2 x 576 + 1536 +
+     * 2 x 576 + 2 x 192 + 2 - 576) floats x 4 bytes, and none is needed */
+    r = t;
+    r.compute_dtype = NF4_COMPUTE_BF16;
+    TrainEstimate e1, e2, e0;
+    train_estimate(&c, &r, 0, 1, &e0);
+    r.recompute = true;
+    r.recompute_blocks = 2;
+    train_estimate(&c, &r, 0, 1, &e1);
+    r.recompute_blocks = 3;
+    train_estimate(&c, &r, 0, 1, &e2);
+    assert_close(e1.memory_mb - e2.memory_mb, 1024.0 * 3650 * 4 / 1e6, 1e-6);
+    assert_true(e0.memory_mb <= TRAIN_RECOMPUTE_MB);
+    assert_true(e0.memory_mb > 950 && e0.memory_mb < 1000);
+    r = t;
+    r.compute_dtype = NF4_COMPUTE_BF16;
     assert_int_equal(train_recompute_blocks(&c, &r), 0);
 }
 
