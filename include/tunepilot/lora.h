@@ -45,9 +45,9 @@ typedef struct Lora {
     LoraConfig cfg;
     double scale;
     int n_layers;
-    LoraPair *pairs;     /* [n_layers * LLAMA_N_LINEAR] */
-    float *params;       /* every A and B, one block */
-    float *grads;        /* same layout */
+    LoraPair *pairs; /* [n_layers * LLAMA_N_LINEAR] */
+    float *params;   /* every A and B, one block */
+    float *grads;    /* same layout */
     size_t n_params;
     LlamaModel *model;   /* attached model (borrowed) */
     Nf4Tensor *nf4;      /* [n_layers * LLAMA_N_LINEAR] NF4 bases, or NULL (fp32 base) */
@@ -55,14 +55,16 @@ typedef struct Lora {
     bool disabled;       /* serve the base alone (to evaluate it) */
     Nf4Compute compute;  /* the NF4 base products: fp32 (zero, the default) or bf16 (nf4.h);
                           * the adapters are fp32 whatever this says */
-    TpRng rng;           /* dropout masks; part of a checkpoint */
+    TpRng rng;           /* dropout masks' seeds; part of a checkpoint */
+    uint64_t *drop_seed; /* per pair: the seed of its last forward's dropout mask
+                          * (tp_rng_mask: bit i set where input i was kept); the
+                          * backward and a replayed forward make the mask again */
     /* scratch, grown on demand */
     int cap_n;
-    float **u;           /* per pair: u [N, r] */
-    uint8_t **mask;      /* per pair, when dropout > 0: bit i set where the dropout kept
-                          * input i (N * In bits); the dropped input is rebuilt from it */
+    float **u;                /* per pair: u [N, r] */
+    uint8_t *mbuf;            /* the mask of the pair at hand (N * In bits) */
     float *tmp, *tile, *xbuf; /* xbuf: the dropped input of the pair at hand */
-    size_t tmp_cap, tile_cap, xbuf_cap;
+    size_t tmp_cap, tile_cap, xbuf_cap, mbuf_cap;
     float drop_lut[256][8]; /* mask byte -> its eight factors (0 or 1/(1-p)) */
     float drop_lut_scale;   /* the 1/(1-p) drop_lut holds; 0 before the first use */
 } Lora;

@@ -70,7 +70,7 @@ TpStatus lora_init(Lora *l, const LlamaConfig *c, const LoraConfig *cfg, uint64_
     l->params = tp_xcalloc(total ? total : 1, sizeof(float));
     l->grads = tp_xcalloc(total ? total : 1, sizeof(float));
     l->u = tp_xcalloc((size_t)c->n_layers * LLAMA_N_LINEAR, sizeof *l->u);
-    l->mask = tp_xcalloc((size_t)c->n_layers * LLAMA_N_LINEAR, sizeof *l->mask);
+    l->drop_seed = tp_xcalloc((size_t)c->n_layers * LLAMA_N_LINEAR, sizeof *l->drop_seed);
     TpRng init;
     tp_rng_seed(&init, seed);
     tp_rng_seed(&l->rng, seed ^ 0x5eed5eedULL);
@@ -101,7 +101,6 @@ void lora_free(Lora *l) {
     if (l->u)
         for (int i = 0; i < n; i++) {
             free(l->u[i]);
-            free(l->mask[i]);
         }
     if (l->nf4)
         for (int i = 0; i < n; i++)
@@ -109,7 +108,8 @@ void lora_free(Lora *l) {
     free(l->nf4);
     free(l->u);
     free(l->xbuf);
-    free(l->mask);
+    free(l->drop_seed);
+    free(l->mbuf);
     free(l->pairs);
     free(l->params);
     free(l->grads);
@@ -149,9 +149,6 @@ static void ensure_rows(Lora *l, int N) {
             continue;
         free(l->u[i]);
         l->u[i] = tp_xmalloc(sizeof(float) * (size_t)N * l->cfg.rank);
-        free(l->mask[i]);
-        bool drop = l->cfg.dropout > 0;
-        l->mask[i] = drop ? tp_xcalloc(((size_t)N * p->in + 7) / 8, 1) : NULL;
     }
     l->cap_n = N;
 }
@@ -215,9 +212,34 @@ static void drop_run(DropJob *j) {
     tp_parallel_range(j->n, DROP_GRAIN, 8, drop_range, j);
 }
 
+/* Pair idx's dropout mask for n inputs, from its seed, in the shared
+ * scratch (valid until the next call): made in parts across the pool. */
+typedef struct MaskJob {
+    uint64_t seed;
+    uint8_t *bits;
+    uint32_t thr;
+} MaskJob;
+
+static void mask_range(void *ctx, size_t i0, size_t i1) {
+    const MaskJob *j = ctx;
+    tp_rng_mask(j->seed, j->bits, i0, i1, j->thr);
+}
+
+static const uint8_t *make_mask(Lora *l, int idx, size_t n) {
+    size_t bytes = (n + 7) / 8;
+    if (bytes > l->mbuf_cap) {
+        free(l->mbuf);
+        l->mbuf = tp_xmalloc(bytes);
+        l->mbuf_cap = bytes;
+    }
+    MaskJob j = {l->drop_seed[idx], l->mbuf, tp_rng_mask_threshold(l->cfg.dropout)};
+    tp_parallel_range(n, 4 * TP_RNG_MASK_CHUNK, TP_RNG_MASK_CHUNK, mask_range, &j);
+    return l->mbuf;
+}
+
 /* The dropped input x~ = mask * inp / (1 - p) of pair idx in the shared
- * scratch (valid until the next call). */
-static const float *dropped_input(Lora *l, int idx, const float *inp, size_t n) {
+ * scratch (valid until the next call); mk its mask. */
+static const float *dropped_input(Lora *l, const uint8_t *mk, const float *inp, size_t n) {
     float *xd = grow(&l->xbuf, &l->xbuf_cap, n), keep_scale = (float)(1.0 / (1.0 - l->cfg.dropout));
     if (l->drop_lut_scale != keep_scale) {
         for (int b = 0; b < 256; b++)
@@ -225,8 +247,7 @@ static const float *dropped_input(Lora *l, int idx, const float *inp, size_t n) 
                 l->drop_lut[b][k] = b >> k & 1 ? keep_scale : 0.0f;
         l->drop_lut_scale = keep_scale;
     }
-    DropJob j = {
-        .l = l, .mk = l->mask[idx], .in = inp, .out = xd, .keep_scale = keep_scale, .n = n};
+    DropJob j = {.l = l, .mk = mk, .in = inp, .out = xd, .keep_scale = keep_scale, .n = n};
     if (n > 0)
         drop_run(&j);
     return xd;
@@ -258,17 +279,15 @@ static void hook_forward(void *ctx, int layer, LlamaLinear which, float *out, co
     const float *x = inp; /* evaluation: a mask of ones */
     double pdrop = l->training ? l->cfg.dropout : 0;
     if (pdrop > 0) {
-        /* inverted dropout: keep with 1 - p, scale by 1/(1 - p). Keep when
-         * tp_rng_uniform() >= p, i.e. when the draw's top 53 bits k satisfy
-         * k * 2^-53 >= p, i.e. k >= ceil(p * 2^53) (the same decisions,
-         * without the conversion). Only the mask is kept, a bit per input:
-         * the backward rebuilds the dropped input from inp. */
-        uint64_t thr = (uint64_t)ceil(pdrop * 0x1.0p53);
-        uint8_t *mk = l->mask[idx];
+        /* inverted dropout: keep with 1 - p, scale by 1/(1 - p). Each
+         * forward draws its mask's seed from the adapters' generator, and
+         * the mask (tp_rng_mask: keep input i when its 32 random bits are
+         * >= ceil(p 2^32)) is made in parts across the pool; only the seed
+         * is kept: the backward makes the mask again, a bit per input. */
         size_t n = (size_t)N * In;
-        if (!l->model->replaying) /* a recomputed forward reuses its mask */
-            tp_rng_bits_at_least(&l->rng, mk, n, thr);
-        x = dropped_input(l, idx, inp, n);
+        if (!l->model->replaying) /* a recomputed forward reuses its seed */
+            l->drop_seed[idx] = tp_rng_next(&l->rng);
+        x = dropped_input(l, make_mask(l, idx, n), inp, n);
     }
     float *u = l->u[idx];
     tp_sgemm(0, 1, N, r, In, 1, x, In, p->A, In, 0, u, r);
@@ -291,7 +310,8 @@ static void hook_backward(void *ctx, int layer, LlamaLinear which, float *dinp, 
         return;
     int r = l->cfg.rank, idx = layer * LLAMA_N_LINEAR + which;
     bool dropped = l->training && l->cfg.dropout > 0;
-    const float *x = dropped ? dropped_input(l, idx, inp, (size_t)N * In) : inp;
+    const uint8_t *mk = dropped ? make_mask(l, idx, (size_t)N * In) : NULL;
+    const float *x = dropped ? dropped_input(l, mk, inp, (size_t)N * In) : inp;
     float s = (float)l->scale;
     /* dB += s dout^T u */
     tp_sgemm(1, 0, Out, r, N, s, dout, Out, l->u[idx], r, 1, p->dB, r);
@@ -305,7 +325,7 @@ static void hook_backward(void *ctx, int layer, LlamaLinear which, float *dinp, 
         float *dx = du + (size_t)N * r, keep_scale = (float)(1.0 / (1.0 - l->cfg.dropout));
         tp_sgemm(0, 0, N, In, r, 1, du, r, p->A, In, 0, dx, In);
         DropJob j = {.l = l,
-                     .mk = l->mask[idx],
+                     .mk = mk,
                      .in = dx,
                      .out = dinp,
                      .keep_scale = keep_scale,

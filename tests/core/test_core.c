@@ -3,6 +3,7 @@
 #include "tp_test.h"
 
 #include <dirent.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -446,32 +447,57 @@ static void test_rng_reference(void **state) {
     assert_close(tp_rng_uniform(&r), 0.7438081631565894, 1e-16);
 }
 
-/* The packed bits: seed 0's first draws (above) have top-53-bit values
- * 0x99ec5f36cb75f2b4 >> 11 etc.; with thr between the first and second
- * draws' the first is 0 and the second 1. Then against the loop over
- * tp_rng_next for every length up to 70 (partial last bytes), with the
- * generator left in the same state. */
-static void test_rng_bits(void **state) {
+/* Dropout masks in parts (tp_rng_mask): against a loop over tp_rng_next
+ * for each chunk's generator (element 2k from draw k's low 32 bits, 2k + 1
+ * from its high 32), for lengths with partial bytes and chunks; made in two
+ * parts or one, the same bits; the thresholds by hand (ceil(p 2^32)); the
+ * first chunk's seed is splitmix64's first output from 0, 0xe220a8397b1dcdaf
+ * (its authors' reference code); and the share kept at p = 0.05 within
+ * five standard deviations (sqrt(0.05 x 0.95 / 2^20) = 0.000213). */
+static void test_rng_mask(void **state) {
     (void)state;
-    TpRng r, q;
-    uint8_t bits[16];
-    tp_rng_seed(&r, 0);
-    uint64_t thr = (0x99ec5f36cb75f2b4ULL >> 11) + 1; /* above the first, below the second */
-    tp_rng_bits_at_least(&r, bits, 4, thr);
-    /* draws: 0x99.. (<), 0xbf.. (>=), 0x1a.. (<), 0x6a.. (<) */
-    assert_int_equal(bits[0], 0x2);
-    for (size_t n = 0; n <= 70; n++) {
-        tp_rng_seed(&r, 1000 + n);
-        q = r;
-        memset(bits, 0xff, sizeof bits);
-        tp_rng_bits_at_least(&r, bits, n, 0x1.0p52); /* p = 1/2 */
-        uint8_t want[16] = {0};
-        for (size_t i = 0; i < n; i++)
-            if (tp_rng_next(&q) >> 11 >= (uint64_t)0x1.0p52)
-                want[i >> 3] |= (uint8_t)(1u << (i & 7));
+    assert_true(tp_rng_mask_threshold(0) == 0);
+    assert_true(tp_rng_mask_threshold(0.5) == 2147483648u);
+    assert_true(tp_rng_mask_threshold(0.05) == 214748365u); /* 214748364.8 up */
+    assert_true(tp_rng_mask_threshold(1) == UINT32_MAX);
+    assert_true(tp_rng_mask_chunk_seed(0, 0) == 0xe220a8397b1dcdafULL);
+    enum { MAX = 3 * TP_RNG_MASK_CHUNK + 13 };
+    uint8_t *bits = malloc(MAX / 8 + 1), *want = malloc(MAX / 8 + 1), *two = malloc(MAX / 8 + 1);
+    size_t lengths[] = {0, 1, 7, 8, 9, 70, TP_RNG_MASK_CHUNK, TP_RNG_MASK_CHUNK + 3, MAX};
+    for (size_t li = 0; li < sizeof lengths / sizeof *lengths; li++) {
+        size_t n = lengths[li];
+        uint64_t seed = 1000 + li;
+        memset(bits, 0xff, MAX / 8 + 1);
+        memset(want, 0, MAX / 8 + 1);
+        tp_rng_mask(seed, bits, 0, n, 0x80000000u); /* p = 1/2 */
+        for (size_t c0 = 0; c0 < n; c0 += TP_RNG_MASK_CHUNK) {
+            TpRng r;
+            tp_rng_seed(&r, tp_rng_mask_chunk_seed(seed, c0 / TP_RNG_MASK_CHUNK));
+            for (size_t i = c0; i < n && i < c0 + TP_RNG_MASK_CHUNK; i += 2) {
+                uint64_t d = tp_rng_next(&r);
+                if ((uint32_t)d >= 0x80000000u)
+                    want[i >> 3] |= (uint8_t)(1u << (i & 7));
+                if (i + 1 < n && (uint32_t)(d >> 32) >= 0x80000000u)
+                    want[(i + 1) >> 3] |= (uint8_t)(1u << ((i + 1) & 7));
+            }
+        }
         assert_memory_equal(bits, want, (n + 7) / 8);
-        assert_memory_equal(r.s, q.s, sizeof r.s);
+        if (n > TP_RNG_MASK_CHUNK) { /* two parts on their own */
+            tp_rng_mask(seed, two, TP_RNG_MASK_CHUNK, n, 0x80000000u);
+            tp_rng_mask(seed, two, 0, TP_RNG_MASK_CHUNK, 0x80000000u);
+            assert_memory_equal(two, want, (n + 7) / 8);
+        }
     }
+    free(bits);
+    free(want);
+    free(two);
+    size_t n = (size_t)1 << 20, kept = 0;
+    uint8_t *m = malloc(n / 8);
+    tp_rng_mask(42, m, 0, n, tp_rng_mask_threshold(0.05));
+    for (size_t i = 0; i < n / 8; i++)
+        kept += (size_t)__builtin_popcount(m[i]);
+    free(m);
+    assert_true(fabs((double)kept / (double)n - 0.95) < 5 * 0.000213);
 }
 
 static void test_rng_determinism_and_uniform(void **state) {
@@ -652,7 +678,7 @@ int main(void) {
         cmocka_unit_test(test_path_db_precedence),
         cmocka_unit_test(test_mkdirs),
         cmocka_unit_test(test_rng_reference),
-        cmocka_unit_test(test_rng_bits),
+        cmocka_unit_test(test_rng_mask),
         cmocka_unit_test(test_rng_determinism_and_uniform),
         cmocka_unit_test(test_buf_printf_growth),
         cmocka_unit_test(test_arena_many_allocations),
