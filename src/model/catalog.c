@@ -175,7 +175,10 @@ void model_share_name(const char *dir, char *out, size_t size) {
         return;
     }
     const char *base = strrchr(path, '/');
-    snprintf(out, size, "%s", base && base[1] ? base + 1 : path[0] && path[0] != '/' ? path : "model");
+    snprintf(out, size, "%s",
+             base && base[1]             ? base + 1
+             : path[0] && path[0] != '/' ? path
+                                         : "model");
 }
 
 void model_link_root(const char *dir, char *out, size_t size) {

@@ -62,8 +62,7 @@ static TpStatus parse_rope(const cJSON *root, const char *name, LlamaConfig *c, 
         return TP_OK;
     if (!strcmp(type, "linear")) {
         c->rope_type = LLAMA_ROPE_LINEAR;
-        return tp_json_number(r, "factor", name, path, true, 1e-6, 1e6, &c->rope_factor, NULL,
-                              err);
+        return tp_json_number(r, "factor", name, path, true, 1e-6, 1e6, &c->rope_factor, NULL, err);
     }
     if (!strcmp(type, "llama3")) {
         c->rope_type = LLAMA_ROPE_LLAMA3;
@@ -221,8 +220,7 @@ TpStatus llama_config_parse(const char *text, size_t len, const char *name, Llam
     const cJSON *arch = cJSON_GetObjectItemCaseSensitive(root, "architectures");
     const cJSON *a0 = cJSON_IsArray(arch) ? cJSON_GetArrayItem(arch, 0) : NULL;
     const cJSON *mt = cJSON_GetObjectItemCaseSensitive(root, "model_type");
-    snprintf(c->model_type, sizeof c->model_type, "%s",
-             cJSON_IsString(mt) ? mt->valuestring : "");
+    snprintf(c->model_type, sizeof c->model_type, "%s", cJSON_IsString(mt) ? mt->valuestring : "");
     if (cJSON_IsString(a0))
         snprintf(c->architecture, sizeof c->architecture, "%s", a0->valuestring);
     else if (!strcmp(c->model_type, "llama"))
@@ -266,8 +264,7 @@ TpStatus llama_config_parse(const char *text, size_t len, const char *name, Llam
     if (st == TP_OK)
         st = int_field(root, "vocab_size", name, true, 1, 1 << 24, &c->vocab, err);
     if (st == TP_OK)
-        st = int_field(root, "max_position_embeddings", name, false, 1, 1 << 30, &c->max_pos,
-                       err);
+        st = int_field(root, "max_position_embeddings", name, false, 1, 1 << 30, &c->max_pos, err);
     if (st == TP_OK)
         st = int_field(root, "bos_token_id", name, false, 0, 1 << 24, &c->bos_id, err);
     if (st == TP_OK)
@@ -303,8 +300,8 @@ TpStatus llama_config_parse(const char *text, size_t len, const char *name, Llam
         st = tp_error_set(err, TP_EINVAL,
                           "%s: $.hidden_act: \"%s\" is not supported (supported: silu)", name, act);
     const cJSON *dt = cJSON_GetObjectItemCaseSensitive(root, "torch_dtype");
-    snprintf(c->torch_dtype, sizeof c->torch_dtype, "%s", cJSON_IsString(dt) ? dt->valuestring
-                                                                             : "float32");
+    snprintf(c->torch_dtype, sizeof c->torch_dtype, "%s",
+             cJSON_IsString(dt) ? dt->valuestring : "float32");
     if (st == TP_OK && c->n_heads % c->n_kv_heads != 0)
         st = tp_error_set(err, TP_EINVAL,
                           "%s: $.num_key_value_heads: %d does not divide num_attention_heads %d",
@@ -383,9 +380,9 @@ char *llama_config_to_json(const LlamaConfig *c) {
         cJSON_AddNumberToObject(o, "sliding_window", c->sliding_window);
         cJSON *lt = cJSON_AddArrayToObject(o, "layer_types");
         for (int l = 0; l < c->n_layers; l++)
-            cJSON_AddItemToArray(lt, cJSON_CreateString(llama_layer_window(c, l)
-                                                            ? "sliding_attention"
-                                                            : "full_attention"));
+            cJSON_AddItemToArray(lt,
+                                 cJSON_CreateString(llama_layer_window(c, l) ? "sliding_attention"
+                                                                             : "full_attention"));
     }
     cJSON_AddStringToObject(o, "torch_dtype", "float32");
     char *s = cJSON_Print(o);

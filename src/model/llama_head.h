@@ -14,7 +14,7 @@ typedef struct LlamaHeadBf16 {
     uint32_t *bwd;     /* B = W: tp_bf16_packed_words(V, C) words */
     uint32_t *scratch; /* per pool thread: scratch_words */
     size_t scratch_words;
-    int threads;       /* pool threads the scratch is sized for (grows with the pool) */
+    int threads; /* pool threads the scratch is sized for (grows with the pool) */
 } LlamaHeadBf16;
 
 /* NULL when memory is short. Free with llama_head_bf16_free. */
@@ -41,8 +41,8 @@ int llama_head_run(const float *x, const float *W, const int *targets, int N, in
                    float *work);
 /* The same with the products in bf16 when hb is non-NULL and dW is NULL
  * (llama_set_head_bf16); hb == NULL is llama_head_run. */
-int llama_head_run_dt(const float *x, const float *W, LlamaHeadBf16 *hb,
-                      const int *targets, int N, int C, int V, int ignore, float *losses,
-                      float *lse, float *dx, float *dW, double scale, float *work);
+int llama_head_run_dt(const float *x, const float *W, LlamaHeadBf16 *hb, const int *targets, int N,
+                      int C, int V, int ignore, float *losses, float *lse, float *dx, float *dW,
+                      double scale, float *work);
 
 #endif

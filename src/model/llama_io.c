@@ -27,15 +27,15 @@ static int slots(const LlamaModel *m, const LlamaWeights *w, Slot *s) {
     int64_t C = c->hidden, F = c->intermediate, V = c->vocab;
     int64_t q = (int64_t)c->n_heads * c->head_dim, kv = (int64_t)c->n_kv_heads * c->head_dim;
     int n = 0;
-#define SLOT(nm, ptr, d0, d1)                                                                  \
-    do {                                                                                       \
-        snprintf(s[n].name, sizeof s[n].name, "%s", nm);                                       \
-        s[n].dst = (ptr);                                                                      \
-        s[n].ndim = (d1) ? 2 : 1;                                                              \
-        s[n].shape[0] = (d0);                                                                  \
-        s[n].shape[1] = (d1);                                                                  \
-        s[n].layer = s[n].which = -1;                                                          \
-        n++;                                                                                   \
+#define SLOT(nm, ptr, d0, d1)                                                                      \
+    do {                                                                                           \
+        snprintf(s[n].name, sizeof s[n].name, "%s", nm);                                           \
+        s[n].dst = (ptr);                                                                          \
+        s[n].ndim = (d1) ? 2 : 1;                                                                  \
+        s[n].shape[0] = (d0);                                                                      \
+        s[n].shape[1] = (d1);                                                                      \
+        s[n].layer = s[n].which = -1;                                                              \
+        n++;                                                                                       \
     } while (0)
     static const LlamaLayerWeights none;
     SLOT("model.embed_tokens.weight", w ? w->embed : NULL, V, C);
@@ -44,16 +44,16 @@ static int slots(const LlamaModel *m, const LlamaWeights *w, Slot *s) {
         char p[64];
         char nm[96];
         snprintf(p, sizeof p, "model.layers.%d.", l);
-#define LS(suffix, ptr, d0, d1)                                                                \
-    do {                                                                                       \
-        snprintf(nm, sizeof nm, "%s%s", p, suffix);                                            \
-        SLOT(nm, ptr, d0, d1);                                                                 \
+#define LS(suffix, ptr, d0, d1)                                                                    \
+    do {                                                                                           \
+        snprintf(nm, sizeof nm, "%s%s", p, suffix);                                                \
+        SLOT(nm, ptr, d0, d1);                                                                     \
     } while (0)
-#define LIN(suffix, ptr, d0, d1, id)                                                           \
-    do {                                                                                       \
-        LS(suffix, ptr, d0, d1);                                                               \
-        s[n - 1].layer = l;                                                                    \
-        s[n - 1].which = (id);                                                                 \
+#define LIN(suffix, ptr, d0, d1, id)                                                               \
+    do {                                                                                           \
+        LS(suffix, ptr, d0, d1);                                                                   \
+        s[n - 1].layer = l;                                                                        \
+        s[n - 1].which = (id);                                                                     \
     } while (0)
         LS("input_layernorm.weight", L->attn_norm, C, 0);
         LIN("self_attn.q_proj.weight", L->wq, q, C, LLAMA_Q);
@@ -79,7 +79,9 @@ static int slots(const LlamaModel *m, const LlamaWeights *w, Slot *s) {
     return n;
 }
 
-static int max_slots(const LlamaConfig *c) { return 3 + c->n_layers * 12; }
+static int max_slots(const LlamaConfig *c) {
+    return 3 + c->n_layers * 12;
+}
 
 static TpStatus check_shape(const SafetensorsTensor *t, const Slot *s, const char *dir,
                             TpError *err) {
@@ -130,9 +132,9 @@ static TpStatus match_checkpoint(const char *dir, const LlamaConfig *c, const Sa
         if (!t && i == 0 && c->tie_embeddings)
             t = safetensors_set_find(set, "lm_head.weight");
         if (!t)
-            st = tp_error_set(err, TP_EINVAL, "%s: the checkpoint has no tensor %s%s", dir,
-                              s[i].name,
-                              i == 0 ? " (nor lm_head.weight, for tied embeddings)" : "");
+            st =
+                tp_error_set(err, TP_EINVAL, "%s: the checkpoint has no tensor %s%s", dir,
+                             s[i].name, i == 0 ? " (nor lm_head.weight, for tied embeddings)" : "");
         else
             st = check_shape(t, &s[i], dir, err);
         found[i] = t;
@@ -226,8 +228,8 @@ TpStatus llama_model_save(const LlamaModel *m, const char *dir, TpError *err) {
     int n = slots(m, &m->w, s);
     SafetensorsWriteTensor *t = tp_xcalloc((size_t)n, sizeof *t);
     for (int i = 0; i < n; i++)
-        t[i] = (SafetensorsWriteTensor){s[i].name, SAFETENSORS_F32, s[i].ndim, s[i].shape,
-                                        s[i].dst};
+        t[i] =
+            (SafetensorsWriteTensor){s[i].name, SAFETENSORS_F32, s[i].ndim, s[i].shape, s[i].dst};
     const char *keys[1] = {"format"}, *values[1] = {"pt"};
     snprintf(path, sizeof path, "%s/model.safetensors", dir);
     st = safetensors_write(path, t, n, keys, values, 1, err);

@@ -16,13 +16,10 @@
 
 /* --- gate and up kept in bf16 (llama_set_act_bf16) ------------------------------------ */
 
-#include <stdint.h>
-#include <string.h>
-
 #include "tunepilot/bf16.h"
+#include <stdint.h>
 
 #define BF16_GRAIN 32768 /* elements per range, as SwiGLU's */
-#define BF16_CHUNK 512   /* elements widened to fp32 at a time, on the stack */
 
 typedef struct Bf16Job {
     float *o1, *o2;
@@ -30,13 +27,6 @@ typedef struct Bf16Job {
     uint16_t *dst;
     const uint16_t *g, *u;
 } Bf16Job;
-
-static void widen(float *dst, const uint16_t *src, size_t n) {
-    for (size_t i = 0; i < n; i++) {
-        uint32_t w = (uint32_t)src[i] << 16;
-        memcpy(dst + i, &w, 4);
-    }
-}
 
 static void round_part(void *ctx, size_t i0, size_t i1) {
     const Bf16Job *j = ctx;
@@ -50,33 +40,21 @@ void op_bf16_store(uint16_t *dst, const float *src, size_t n) {
 
 static void swiglu16_fwd_part(void *ctx, size_t i0, size_t i1) {
     const Bf16Job *j = ctx;
-    float g[BF16_CHUNK], u[BF16_CHUNK];
-    for (size_t c = i0; c < i1; c += BF16_CHUNK) {
-        size_t n = i1 - c < BF16_CHUNK ? i1 - c : BF16_CHUNK;
-        widen(g, j->g + c, n);
-        widen(u, j->u + c, n);
-        tp_vswiglu_forward(j->o1 + c, g, u, n);
-    }
+    tp_vswiglu16_forward(j->o1 + i0, j->g + i0, j->u + i0, i1 - i0);
 }
 
 static void swiglu16_bwd_part(void *ctx, size_t i0, size_t i1) {
     const Bf16Job *j = ctx;
-    float g[BF16_CHUNK], u[BF16_CHUNK];
-    for (size_t c = i0; c < i1; c += BF16_CHUNK) {
-        size_t n = i1 - c < BF16_CHUNK ? i1 - c : BF16_CHUNK;
-        widen(g, j->g + c, n);
-        widen(u, j->u + c, n);
-        tp_vswiglu_backward(j->o1 + c, j->o2 + c, j->src + c, g, u, n);
-    }
+    tp_vswiglu16_backward(j->o1 + i0, j->o2 + i0, j->src + i0, j->g + i0, j->u + i0, i1 - i0);
 }
 
 void op_swiglu_forward_bf16(float *out, const uint16_t *gate, const uint16_t *up, size_t n) {
     Bf16Job j = {.o1 = out, .g = gate, .u = up};
-    tp_parallel_range(n, BF16_GRAIN, BF16_CHUNK, swiglu16_fwd_part, &j);
+    tp_parallel_range(n, BF16_GRAIN, 16, swiglu16_fwd_part, &j);
 }
 
 void op_swiglu_backward_bf16(float *dgate, float *dup, const float *dout, const uint16_t *gate,
                              const uint16_t *up, size_t n) {
     Bf16Job j = {.o1 = dgate, .o2 = dup, .src = dout, .g = gate, .u = up};
-    tp_parallel_range(n, BF16_GRAIN, BF16_CHUNK, swiglu16_bwd_part, &j);
+    tp_parallel_range(n, BF16_GRAIN, 16, swiglu16_bwd_part, &j);
 }

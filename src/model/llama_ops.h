@@ -29,9 +29,10 @@ void op_attention_backward(float *dq, float *dk, float *dv, float *scratch, cons
 void op_swiglu_forward(float *out, const float *gate, const float *up, size_t n);
 void op_swiglu_backward(float *dgate, float *dup, const float *dout, const float *gate,
                         const float *up, size_t n);
-/* The same SwiGLU on gate and up held in bf16 (llama_set_act_bf16): each
- * value widened to fp32 exactly, then the fp32 formula. op_bf16_store rounds
- * src to bf16 (nearest even; tp_bf16_row, so AVX512_BF16 only). */
+/* SwiGLU on gate and up held in bf16 (llama_set_act_bf16, bf16 compute):
+ * each value widened exactly, the formulas in float (tp_vswiglu16_*).
+ * op_bf16_store rounds src to bf16 (nearest even; tp_bf16_row, so
+ * AVX512_BF16 only). */
 void op_bf16_store(uint16_t *dst, const float *src, size_t n);
 void op_swiglu_forward_bf16(float *out, const uint16_t *gate, const uint16_t *up, size_t n);
 void op_swiglu_backward_bf16(float *dgate, float *dup, const float *dout, const uint16_t *gate,

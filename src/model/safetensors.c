@@ -1,6 +1,6 @@
 /* safetensors.c - validated reader (mmap), sharded sets and atomic writer. */
-#include "tunepilot/limits.h"
 #include "tunepilot/safetensors.h"
+#include "tunepilot/limits.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -144,16 +144,19 @@ static TpStatus read_counts(Rd *r, const char *tn, const char *field, const cJSO
     if (n_want >= 0 && n != n_want)
         return fail(r->err, r->name, tn, "%s: expected [begin, end], got %d numbers", field, n);
     if (n > max)
-        return fail(r->err, r->name, tn, "%s has %d dimensions, at most %d are supported", field,
-                    n, max);
+        return fail(r->err, r->name, tn, "%s has %d dimensions, at most %d are supported", field, n,
+                    max);
     const cJSON *it;
     cJSON_ArrayForEach(it, a) {
         if (!json_count(it, &v[i]))
-            return cJSON_IsNumber(it)
-                       ? fail(r->err, r->name, tn, "%s[%d]: expected an integer in [0, 2^53), "
-                              "got %g", field, i, it->valuedouble)
-                       : fail(r->err, r->name, tn, "%s[%d]: expected an integer in [0, 2^53), "
-                              "got %s", field, i, tp_json_type_name(it));
+            return cJSON_IsNumber(it) ? fail(r->err, r->name, tn,
+                                             "%s[%d]: expected an integer in [0, 2^53), "
+                                             "got %g",
+                                             field, i, it->valuedouble)
+                                      : fail(r->err, r->name, tn,
+                                             "%s[%d]: expected an integer in [0, 2^53), "
+                                             "got %s",
+                                             field, i, tp_json_type_name(it));
         i++;
     }
     *n_out = n;
@@ -172,15 +175,17 @@ static TpStatus parse_tensor(Rd *r, const cJSON *e, SafetensorsTensor *t, int64_
         return fail(r->err, r->name, tn, "missing \"%s\" (expected dtype, shape and data_offsets)",
                     what);
     if (!cJSON_IsString(dt))
-        return fail(r->err, r->name, tn, "dtype: expected a string, got %s",
-                    tp_json_type_name(dt));
+        return fail(r->err, r->name, tn, "dtype: expected a string, got %s", tp_json_type_name(dt));
     const char *ds = dt->valuestring;
     if (strcmp(ds, "F32") == 0 || strcmp(ds, "F16") == 0 || strcmp(ds, "BF16") == 0)
-        t->dtype = ds[0] == 'B' ? SAFETENSORS_BF16 : ds[1] == '3' ? SAFETENSORS_F32
-                                                                  : SAFETENSORS_F16;
+        t->dtype = ds[0] == 'B'   ? SAFETENSORS_BF16
+                   : ds[1] == '3' ? SAFETENSORS_F32
+                                  : SAFETENSORS_F16;
     else
-        return fail(r->err, r->name, tn, "dtype \"%s\" is not supported (supported: F32, F16, "
-                    "BF16)", ds);
+        return fail(r->err, r->name, tn,
+                    "dtype \"%s\" is not supported (supported: F32, F16, "
+                    "BF16)",
+                    ds);
     int n_off;
     TpStatus st = read_counts(r, tn, "shape", sh, -1, SAFETENSORS_MAX_DIMS, t->shape, &t->ndim);
     if (st == TP_OK)
@@ -194,9 +199,10 @@ static TpStatus parse_tensor(Rd *r, const cJSON *e, SafetensorsTensor *t, int64_
     if (!shape_size(t->shape, t->ndim, safetensors_dtype_size(t->dtype), &t->n_elements, &nbytes))
         return fail(r->err, r->name, tn, "element count overflows");
     if (off[1] - off[0] != nbytes)
-        return fail(r->err, r->name, tn, "data_offsets span %lld bytes, expected %lld (%lld "
-                    "elements of %s)", (long long)(off[1] - off[0]), (long long)nbytes,
-                    (long long)t->n_elements, ds);
+        return fail(r->err, r->name, tn,
+                    "data_offsets span %lld bytes, expected %lld (%lld "
+                    "elements of %s)",
+                    (long long)(off[1] - off[0]), (long long)nbytes, (long long)t->n_elements, ds);
     t->nbytes = (size_t)nbytes;
     return TP_OK;
 }
@@ -249,18 +255,23 @@ static TpStatus check_layout(Rd *r, Span *sp, int n, uint64_t data_len) {
     for (int i = 0; i < n; i++) {
         const char *tn = r->f->tensors[sp[i].idx].name;
         if (sp[i].begin != pos && i == 0)
-            return fail(r->err, r->name, tn, "data begins at %lld, expected the first tensor at "
-                        "offset 0", (long long)sp[i].begin);
+            return fail(r->err, r->name, tn,
+                        "data begins at %lld, expected the first tensor at "
+                        "offset 0",
+                        (long long)sp[i].begin);
         if (sp[i].begin != pos)
-            return fail(r->err, r->name, tn, "data begins at %lld but the previous tensor \"%s\" "
-                        "ends at %lld (%s)", (long long)sp[i].begin,
-                        r->f->tensors[sp[i - 1].idx].name, (long long)pos,
+            return fail(r->err, r->name, tn,
+                        "data begins at %lld but the previous tensor \"%s\" "
+                        "ends at %lld (%s)",
+                        (long long)sp[i].begin, r->f->tensors[sp[i - 1].idx].name, (long long)pos,
                         sp[i].begin > pos ? "gap" : "overlap");
         pos = sp[i].end;
     }
     if ((uint64_t)pos != data_len)
-        return fail(r->err, r->name, NULL, "tensor data ends at %lld but the data buffer is %llu "
-                    "bytes (%s)", (long long)pos, (unsigned long long)data_len,
+        return fail(r->err, r->name, NULL,
+                    "tensor data ends at %lld but the data buffer is %llu "
+                    "bytes (%s)",
+                    (long long)pos, (unsigned long long)data_len,
                     (uint64_t)pos < data_len ? "trailing bytes after the last tensor"
                                              : "file is truncated");
     return TP_OK;
@@ -269,8 +280,10 @@ static TpStatus check_layout(Rd *r, Span *sp, int n, uint64_t data_len) {
 static TpStatus parse_image(Rd *r, const unsigned char *buf, size_t len) {
     SafetensorsFile *f = r->f;
     if (len < 8)
-        return fail(r->err, r->name, NULL, "file is %zu bytes, expected at least 8 (the header "
-                    "length)", len);
+        return fail(r->err, r->name, NULL,
+                    "file is %zu bytes, expected at least 8 (the header "
+                    "length)",
+                    len);
     uint64_t hlen = 0;
     for (int i = 7; i >= 0; i--)
         hlen = hlen << 8 | buf[i];
@@ -278,8 +291,10 @@ static TpStatus parse_image(Rd *r, const unsigned char *buf, size_t len) {
         return fail(r->err, r->name, NULL, "header length %llu exceeds the limit of %u bytes",
                     (unsigned long long)hlen, SAFETENSORS_MAX_HEADER);
     if (hlen > len - 8)
-        return fail(r->err, r->name, NULL, "header length %llu runs past the end of the file "
-                    "(%zu bytes)", (unsigned long long)hlen, len);
+        return fail(r->err, r->name, NULL,
+                    "header length %llu runs past the end of the file "
+                    "(%zu bytes)",
+                    (unsigned long long)hlen, len);
     const unsigned char *h = buf + 8, *data = buf + 8 + hlen;
     uint64_t data_len = len - 8 - hlen;
     if (hlen == 0 || h[0] != '{')
@@ -416,8 +431,8 @@ static TpStatus open_index(SafetensorsSet *s, const char *dir, const char *ipath
     TpStatus st = tp_json_parse_file(ipath, TP_MAX_SAFETENSORS_INDEX_BYTES, &root, err);
     if (st != TP_OK)
         return st;
-    const cJSON *wm = cJSON_IsObject(root) ? cJSON_GetObjectItemCaseSensitive(root, "weight_map")
-                                           : NULL;
+    const cJSON *wm =
+        cJSON_IsObject(root) ? cJSON_GetObjectItemCaseSensitive(root, "weight_map") : NULL;
     if (!cJSON_IsObject(wm)) {
         st = tp_error_set(err, TP_EINVAL, "%s: $.weight_map: expected an object, got %s", ipath,
                           tp_json_type_name(wm));
@@ -433,8 +448,9 @@ static TpStatus open_index(SafetensorsSet *s, const char *dir, const char *ipath
         if (!fn || !*fn || strchr(fn, '/') || strstr(fn, "..")) {
             st = tp_error_set(err, TP_EINVAL,
                               "%s: $.weight_map[\"%s\"]: expected a shard file name in the same "
-                              "directory (no \"/\" or \"..\"), got %s%s%s", ipath, tn,
-                              fn ? "\"" : "", fn ? fn : tp_json_type_name(it), fn ? "\"" : "");
+                              "directory (no \"/\" or \"..\"), got %s%s%s",
+                              ipath, tn, fn ? "\"" : "", fn ? fn : tp_json_type_name(it),
+                              fn ? "\"" : "");
             break;
         }
         char path[4096];
@@ -451,7 +467,8 @@ static TpStatus open_index(SafetensorsSet *s, const char *dir, const char *ipath
         if (!t) {
             st = tp_error_set(err, TP_EINVAL,
                               "%s: $.weight_map: tensor \"%s\" is mapped to \"%s\" but that "
-                              "shard has no such tensor", ipath, tn, fn);
+                              "shard has no such tensor",
+                              ipath, tn, fn);
             break;
         }
         s->list[s->n++] = t;
@@ -481,8 +498,8 @@ TpStatus safetensors_open_dir(const char *dir, SafetensorsSet **out, TpError *er
     } else if (stat(index, &sb) == 0) {
         st = open_index(s, dir, index, err);
     } else {
-        st = tp_error_set(err, TP_ENOTFOUND, "%s: no model weights: neither %s nor %s exists",
-                          dir, single, index);
+        st = tp_error_set(err, TP_ENOTFOUND, "%s: no model weights: neither %s nor %s exists", dir,
+                          single, index);
     }
     if (st == TP_OK) {
         s->by_name = tp_xcalloc((size_t)(s->n ? s->n : 1), sizeof *s->by_name);
@@ -594,8 +611,8 @@ void safetensors_to_f32(const SafetensorsTensor *t, float *out) {
     for (int64_t i = 0; i < t->n_elements; i++) {
         uint16_t h;
         memcpy(&h, p + 2 * i, 2);
-        out[i] = t->dtype == SAFETENSORS_F16 ? safetensors_f16_to_f32(h)
-                                             : safetensors_bf16_to_f32(h);
+        out[i] =
+            t->dtype == SAFETENSORS_F16 ? safetensors_f16_to_f32(h) : safetensors_bf16_to_f32(h);
     }
 }
 
@@ -638,8 +655,8 @@ static bool valid_utf8(const char *s) {
 
 /* Validates the arguments and fills w (in layout order). */
 static TpStatus check_write_args(const char *path, const SafetensorsWriteTensor *t, int n,
-                                 const char *const *mk, const char *const *mv, int n_meta,
-                                 WItem *w, TpError *err) {
+                                 const char *const *mk, const char *const *mv, int n_meta, WItem *w,
+                                 TpError *err) {
     for (int i = 0; i < n_meta; i++) {
         if (!mk[i] || !mv[i] || !valid_utf8(mk[i]) || !valid_utf8(mv[i]))
             return fail(err, path, NULL, "metadata entry %d: expected a UTF-8 key and value", i);
@@ -652,8 +669,10 @@ static TpStatus check_write_args(const char *path, const SafetensorsWriteTensor 
         const char *tn = t[i].name;
         w[i].t = &t[i];
         if (!tn || !*tn || !valid_utf8(tn) || strcmp(tn, "__metadata__") == 0)
-            return fail(err, path, NULL, "tensor %d: expected a non-empty UTF-8 name other than "
-                        "__metadata__", i);
+            return fail(err, path, NULL,
+                        "tensor %d: expected a non-empty UTF-8 name other than "
+                        "__metadata__",
+                        i);
         if ((unsigned)t[i].dtype > SAFETENSORS_BF16)
             return fail(err, path, tn, "unknown dtype %d", (int)t[i].dtype);
         if (t[i].ndim < 0 || t[i].ndim > SAFETENSORS_MAX_DIMS || (t[i].ndim && !t[i].shape))
@@ -664,7 +683,8 @@ static TpStatus check_write_args(const char *path, const SafetensorsWriteTensor 
                 return fail(err, path, tn, "shape[%d] is %lld, expected [0, 2^53)", d,
                             (long long)t[i].shape[d]);
         if (!shape_size(t[i].shape, t[i].ndim, safetensors_dtype_size(t[i].dtype), &n_el,
-                        &w[i].nbytes) || w[i].nbytes > INT64_MAX - total)
+                        &w[i].nbytes) ||
+            w[i].nbytes > INT64_MAX - total)
             return fail(err, path, tn, "element count overflows");
         if (w[i].nbytes > 0 && !t[i].data)
             return fail(err, path, tn, "data is NULL");
@@ -733,8 +753,8 @@ static void build_header(TpBuf *hdr, const WItem *w, int n, const char *const *m
 }
 
 TpStatus safetensors_write(const char *path, const SafetensorsWriteTensor *t, int n,
-                           const char *const *meta_keys, const char *const *meta_values,
-                           int n_meta, TpError *err) {
+                           const char *const *meta_keys, const char *const *meta_values, int n_meta,
+                           TpError *err) {
     if (!path || n < 0 || n_meta < 0 || (n > 0 && !t) ||
         (n_meta > 0 && (!meta_keys || !meta_values)))
         return fail(err, path ? path : "(null)", NULL, "safetensors_write: invalid arguments");

@@ -11,8 +11,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "tunepilot/limits.h"
 #include "tunepilot/json.h"
+#include "tunepilot/limits.h"
 
 /* --- loading ---------------------------------------------------------------- */
 
@@ -22,7 +22,8 @@ TpStatus ld_bad(TokenizerReader *l, const char *path, const char *what, const cJ
 }
 
 /* Optional boolean (missing or null: def). */
-TpStatus ld_bool(TokenizerReader *l, const cJSON *o, const char *path, const char *key, bool def, bool *out) {
+TpStatus ld_bool(TokenizerReader *l, const cJSON *o, const char *path, const char *key, bool def,
+                 bool *out) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
     *out = def;
     if (!v || cJSON_IsNull(v))
@@ -38,8 +39,8 @@ TpStatus ld_bool(TokenizerReader *l, const cJSON *o, const char *path, const cha
 
 /* String field copied to the arena; NULL when missing or null and !required.
  * Must be valid UTF-8 (it may be inserted into the text). */
-TpStatus ld_str(TokenizerReader *l, const cJSON *o, const char *path, const char *key, bool required,
-                const char **out, size_t *len) {
+TpStatus ld_str(TokenizerReader *l, const cJSON *o, const char *path, const char *key,
+                bool required, const char **out, size_t *len) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
     char p[512];
     tp_json_path_key(p, sizeof p, path, key);
@@ -253,8 +254,8 @@ static TpStatus ld_added(TokenizerReader *l, const cJSON *root, int *max_id) {
         AddedToken *at = &t->added[t->n_added];
         long long id;
         bool present;
-        TpStatus st =
-            tp_json_integer(c, "id", l->name, p, true, 0, TP_MAX_TOKEN_ID - 1, &id, &present, l->err);
+        TpStatus st = tp_json_integer(c, "id", l->name, p, true, 0, TP_MAX_TOKEN_ID - 1, &id,
+                                      &present, l->err);
         if (st == TP_OK)
             st = ld_str(l, c, p, "content", true, &at->content, &at->len);
         if (st == TP_OK)

@@ -407,8 +407,7 @@ static void split_added(Enc *e, const AddedSet *set, const char *s, size_t n, si
         }
         if (hit->rstrip) {
             size_t k;
-            while (me < n && (k = tp_utf8_next(s + me, n - me, &cp)) &&
-                   uni_is_space(cp))
+            while (me < n && (k = tp_utf8_next(s + me, n - me, &cp)) && uni_is_space(cp))
                 me += k;
             if (pos < me)
                 pos = me;

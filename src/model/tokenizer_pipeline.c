@@ -10,16 +10,16 @@
 
 #include "tunepilot/json.h"
 
-static TpStatus ld_int(TokenizerReader *l, const cJSON *o, const char *path, const char *key, long long min,
-                       long long max, long long def, long long *out) {
+static TpStatus ld_int(TokenizerReader *l, const cJSON *o, const char *path, const char *key,
+                       long long min, long long max, long long def, long long *out) {
     bool present;
     *out = def;
     return tp_json_integer(o, key, l->name, path, false, min, max, out, &present, l->err);
 }
 
 /* Exactly one code point (Metaspace replacement, Strip content). */
-static TpStatus ld_char(TokenizerReader *l, const cJSON *o, const char *path, const char *key, uint32_t def,
-                        uint32_t *out) {
+static TpStatus ld_char(TokenizerReader *l, const cJSON *o, const char *path, const char *key,
+                        uint32_t def, uint32_t *out) {
     const char *s;
     size_t n;
     TpStatus st = ld_str(l, o, path, key, false, &s, &n);
@@ -149,8 +149,8 @@ static Normalizer *push_norm(Tokenizer *t) {
 /* A "Sequence" component: loads each element of o[key] with `each`. */
 typedef TpStatus (*LdEach)(TokenizerReader *l, const cJSON *o, const char *path, int depth);
 
-static TpStatus ld_sequence(TokenizerReader *l, const cJSON *o, const char *path, const char *key, int depth,
-                            LdEach each) {
+static TpStatus ld_sequence(TokenizerReader *l, const cJSON *o, const char *path, const char *key,
+                            int depth, LdEach each) {
     const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, key);
     char p[512];
     tp_json_path_key(p, sizeof p, path, key);
@@ -225,7 +225,8 @@ static PreTok *push_pre(Tokenizer *t) {
 static const char GPT2_PATTERN[] =
     "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
 
-static TpStatus ld_prepend_scheme(TokenizerReader *l, const cJSON *o, const char *path, PrependScheme *out) {
+static TpStatus ld_prepend_scheme(TokenizerReader *l, const cJSON *o, const char *path,
+                                  PrependScheme *out) {
     const char *s;
     TpStatus st = ld_str(l, o, path, "prepend_scheme", false, &s, NULL);
     if (st != TP_OK)
@@ -376,4 +377,3 @@ TpStatus ld_decoder(TokenizerReader *l, const cJSON *o, const char *path, int de
                         "ByteLevel, ByteFallback, Fuse, Replace, Strip, Metaspace)",
                         l->name, path, ty);
 }
-

@@ -135,3 +135,28 @@ VEXP_CLONES void tp_vswiglu_backward(float *dgate, float *dup, const float *dout
         dup[i] += (float)(dout[i] * g * s);
     }
 }
+
+/* a bf16 value (its 16 high bits) widened to float exactly */
+static inline float widen16(uint16_t h) {
+    uint32_t w = (uint32_t)h << 16;
+    float f;
+    memcpy(&f, &w, 4);
+    return f;
+}
+
+VEXP_CLONES void tp_vswiglu16_forward(float *out, const uint16_t *gate, const uint16_t *up,
+                                      size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        float g = widen16(gate[i]);
+        out[i] = g / (1.0f + exp_one(-g)) * widen16(up[i]);
+    }
+}
+
+VEXP_CLONES void tp_vswiglu16_backward(float *dgate, float *dup, const float *dout,
+                                       const uint16_t *gate, const uint16_t *up, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        float g = widen16(gate[i]), u = widen16(up[i]), s = 1.0f / (1.0f + exp_one(-g));
+        dgate[i] += dout[i] * u * s * (1.0f + g * (1.0f - s));
+        dup[i] += dout[i] * g * s;
+    }
+}

@@ -4,6 +4,7 @@
 #define TP_MODEL_VEXP_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* y[i] = exp(x[i] - shift) for i < n (y may be x). Within 2 ulp of expf for
  * arguments in [-87, 88]; below -87 the result is 0 (expf's values there
@@ -21,5 +22,12 @@ double tp_vexpsumf(const float *x, float shift, size_t n);
 void tp_vswiglu_forward(float *out, const float *gate, const float *up, size_t n);
 void tp_vswiglu_backward(float *dgate, float *dup, const float *dout, const float *gate,
                          const float *up, size_t n);
+/* The same in float for gate and up held in bf16 (llama_set_act_bf16, bf16
+ * compute): each widened exactly, sigmoid from the float exp above (exp's
+ * argument clamped to [-87, 88], so a gate below -88 gives a sigmoid of
+ * about 6e-39 rather than 0). */
+void tp_vswiglu16_forward(float *out, const uint16_t *gate, const uint16_t *up, size_t n);
+void tp_vswiglu16_backward(float *dgate, float *dup, const float *dout, const uint16_t *gate,
+                           const uint16_t *up, size_t n);
 
 #endif
