@@ -12,6 +12,7 @@
 #define REXP expf
 #define OPS_PARALLEL
 #define OPS_VSWIGLU
+#define OPS_VSOFTMAX
 #include "model/ops_template.h"
 
 /* --- gate and up kept in bf16 (llama_set_act_bf16) ------------------------------------ */

@@ -233,6 +233,10 @@ static void OPS_NAME(attention_head_probs)(REAL *a, const REAL *q, const REAL *k
     }
     for (int t = 0; t < T; t++) { /* every entry of the row is written */
         int lo = window > 0 && t >= window ? t - window + 1 : 0;
+#ifdef OPS_VSOFTMAX
+        tp_vsoftmax_row(a + (size_t)t * T, lo, t, T);
+        continue;
+#endif
         REAL *row = a + (size_t)t * T, mx = row[lo];
         for (int s = lo + 1; s <= t; s++)
             if (row[s] > mx)
@@ -289,6 +293,10 @@ static void OPS_NAME(attention_head_backward)(REAL *dq, REAL *dk, REAL *dv, REAL
              dout + qo + (size_t)t0 * qs, qs, v + ko, ks, 0, ds + (size_t)t0 * T, T);
     }
     for (int t = 0; t < T; t++) { /* every entry of the row is written */
+#ifdef OPS_VSOFTMAX
+        tp_vsoftmax_backward_row(ds + (size_t)t * T, p + (size_t)t * T, t, T);
+        continue;
+#endif
         REAL *row = ds + (size_t)t * T;
         const REAL *pr = p + (size_t)t * T;
         double dot = 0;

@@ -160,3 +160,60 @@ VEXP_CLONES void tp_vswiglu16_backward(float *dgate, float *dup, const float *do
         dup[i] += dout[i] * g * s;
     }
 }
+
+VEXP_CLONES void tp_vsoftmax_row(float *row, int lo, int t, int T) {
+    float mx = row[lo];
+    {
+        float m[16];
+        for (int k = 0; k < 16; k++)
+            m[k] = mx;
+        int s = lo;
+        for (; s + 16 <= t + 1; s += 16)
+            for (int k = 0; k < 16; k++)
+                m[k] = row[s + k] > m[k] ? row[s + k] : m[k];
+        for (int k = 0; k < 16; k++)
+            mx = m[k] > mx ? m[k] : mx;
+        for (; s <= t; s++)
+            mx = row[s] > mx ? row[s] : mx;
+    }
+    /* the terms stored, their sum in double 16 at a time (as tp_vexpsumf) */
+    double sum = 0;
+    int s = lo;
+    for (; s + 16 <= t + 1; s += 16) {
+        double part = 0;
+        for (int k = 0; k < 16; k++) {
+            float d = row[s + k] - mx, e = exp_fix(d, exp_one(d));
+            row[s + k] = e;
+            part += e;
+        }
+        sum += part;
+    }
+    for (; s <= t; s++) {
+        float d = row[s] - mx;
+        row[s] = exp_fix(d, exp_one(d));
+        sum += row[s];
+    }
+    for (s = lo; s <= t; s++)
+        row[s] = (float)(row[s] / sum);
+    for (s = 0; s < lo; s++)
+        row[s] = 0;
+    for (s = t + 1; s < T; s++)
+        row[s] = 0;
+}
+
+VEXP_CLONES void tp_vsoftmax_backward_row(float *row, const float *p, int t, int T) {
+    double dot = 0;
+    int s = 0;
+    for (; s + 16 <= t + 1; s += 16) {
+        double part = 0;
+        for (int k = 0; k < 16; k++)
+            part += (double)row[s + k] * p[s + k];
+        dot += part;
+    }
+    for (; s <= t; s++)
+        dot += (double)row[s] * p[s];
+    for (s = 0; s <= t; s++)
+        row[s] = (float)(p[s] * (row[s] - dot));
+    for (s = t + 1; s < T; s++)
+        row[s] = 0;
+}

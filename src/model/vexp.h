@@ -29,5 +29,13 @@ void tp_vswiglu_backward(float *dgate, float *dup, const float *dout, const floa
 void tp_vswiglu16_forward(float *out, const uint16_t *gate, const uint16_t *up, size_t n);
 void tp_vswiglu16_backward(float *dgate, float *dup, const float *dout, const uint16_t *gate,
                            const uint16_t *up, size_t n);
+/* Attention's softmax over row[lo..t] of a row of T (the rest set to 0):
+ * the max, exp(row - max) from the float exp above, their sum in double 16
+ * terms at a time, each term divided by the sum in double; and its
+ * backward, row[s] = p[s] (row[s] - sum_s row[s] p[s]) for s <= t (the dot
+ * in double 16 terms at a time), 0 past t. The formulas of ops_template.h,
+ * vectorised; their float results within a few ulp of its loops'. */
+void tp_vsoftmax_row(float *row, int lo, int t, int T);
+void tp_vsoftmax_backward_row(float *row, const float *p, int t, int T);
 
 #endif

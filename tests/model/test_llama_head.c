@@ -118,6 +118,63 @@ static void test_vswiglu16_against_double(void **state) {
     free(g), free(u), free(d), free(o), free(dg), free(du);
 }
 
+/* Attention's vectorised softmax rows against the loops of ops_template.h
+ * in double (the score minus the max in float, as there): every
+ * probability within 4 ulp (exp's 2 ulp, the division's rounding and the
+ * sum's), zeros outside lo..t, and the backward row within
+ * 1e-6 of the size of its terms (it subtracts), over rows of 1 to 300
+ * terms, windows and scores up to +-40. */
+static void test_vsoftmax_rows(void **state) {
+    (void)state;
+    enum { T = 300 };
+    float row[T], p[T], d[T];
+    TpRng r;
+    tp_rng_seed(&r, 5);
+    long worst = 0;
+    double worst_b = 0;
+    for (int t = 0; t < T; t += 7) {
+        int lo = t % 3 == 0 ? 0 : t / 3;
+        for (int s = 0; s < T; s++)
+            row[s] = (float)(80 * (tp_rng_uniform(&r) - 0.5)),
+            d[s] = (float)(tp_rng_uniform(&r) - 0.5);
+        double mx = row[lo], sum = 0, e[T];
+        for (int s = lo; s <= t; s++)
+            mx = row[s] > mx ? row[s] : mx;
+        for (int s = lo; s <= t; s++)
+            sum += e[s] = exp((double)(float)(row[s] - (float)mx)); /* the difference in float */
+        tp_vsoftmax_row(row, lo, t, T);
+        for (int s = 0; s < T; s++) {
+            if (s < lo || s > t) {
+                assert_true(row[s] == 0);
+                continue;
+            }
+            long u = ulps(row[s], (float)(e[s] / sum));
+            worst = u > worst ? u : worst;
+            p[s] = row[s];
+        }
+        for (int s = 0; s < lo; s++)
+            p[s] = 0;
+        double dot = 0, size = 0;
+        for (int s = 0; s <= t; s++)
+            dot += (double)d[s] * p[s], size += fabs((double)d[s] * p[s]);
+        float db[T];
+        memcpy(db, d, sizeof db);
+        tp_vsoftmax_backward_row(db, p, t, T);
+        for (int s = 0; s < T; s++) {
+            if (s > t) {
+                assert_true(db[s] == 0);
+                continue;
+            }
+            double want = p[s] * (d[s] - dot);
+            double err = fabs(db[s] - want) / (p[s] * (fabs(d[s]) + size) + 1e-30);
+            worst_b = err > worst_b ? err : worst_b;
+        }
+    }
+    printf("vsoftmax: worst %ld ulp; backward worst %.2g of the terms' size\n", worst, worst_b);
+    assert_true(worst <= 4);
+    assert_true(worst_b <= 1e-6);
+}
+
 static void test_vexp_against_expf(void **state) {
     (void)state;
     enum { n = 200001 };
@@ -360,6 +417,7 @@ int main(void) {
         cmocka_unit_test(test_vexp_against_expf),
         cmocka_unit_test(test_vswiglu_against_exp),
         cmocka_unit_test(test_vswiglu16_against_double),
+        cmocka_unit_test(test_vsoftmax_rows),
         cmocka_unit_test(test_head_matches_unfused),
         cmocka_unit_test(test_head_bf16),
         cmocka_unit_test(test_threads_grow),
