@@ -8,7 +8,8 @@ weights, the same token ids (bench_train's) and batch 4 x 256, in fp32 with
 its best CPU settings: the OpenBLAS kernel that matches the CPU
 (OPENBLAS_CORETYPE, unless already set), one thread per CPU, and
 OMP_WAIT_POLICY=PASSIVE. tunepilot's figures come from bench_train run by
-this script. Prints both tokens/s and the ratios. A benchmark, not a test
+this script at the pilot's defaults (`--compute auto`: QLoRA's frozen
+products in bf16 where the CPU has AVX512_BF16, else fp32), with LoRA beside. Prints both tokens/s and the ratios. A benchmark, not a test
 (and not run in CI): it needs Debian's python3-torch and skips otherwise.
 
 usage: bench/bench_torch.py [--seconds S] [--threads N] [--bench PATH] [SHAPE...]
@@ -173,7 +174,10 @@ def run_tunepilot(bench, name, seconds, threads):
     env = dict(os.environ, OPENBLAS_NUM_THREADS=str(threads))
     env.pop("OPENBLAS_CORETYPE", None)  # tunepilot picks its own kernel
     env.pop("OMP_WAIT_POLICY", None)
-    out = subprocess.run([bench, str(seconds), name], env=env, capture_output=True, text=True)
+    # tunepilot at its defaults: the pilot's compute type (bf16 where the CPU
+    # has it) alone in its process, as a pilot runs it
+    out = subprocess.run([bench, str(seconds), "--compute", "auto", name], env=env,
+                         capture_output=True, text=True)
     tps = {}
     for line in out.stdout.splitlines():
         m = re.match(r"^(\S+)\s+(qlora-fp32|qlora-bf16|lora|full)\s+(\d+)\s+(\d+)", line)

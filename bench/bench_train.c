@@ -16,9 +16,10 @@
  * load average when it finished (the machine may be shared).
  *
  * usage: bench_train [SECONDS_PER_CASE] [--recompute|--no-recompute]
- *                    [--threads LIST] [--compute fp32|bf16|both] [--qlora-only]
+ *                    [--threads LIST] [--compute fp32|bf16|both|auto] [--qlora-only]
  *                    [SHAPE...]
- *        (default 3 s, the pool's default threads, both; --threads 1,2 runs
+ *        (default 3 s, the pool's default threads, both; auto: the pilot's
+ *        default compute type alone, bf16 where the CPU has it; --threads 1,2 runs
  *        every case with 1 then 2 threads and prints the ratios; shapes tiny
  *        15M 49k by default; also smollm2-135m smollm2-360m qwen2.5-0.5b,
  *        which run qlora and lora only) */
@@ -409,6 +410,12 @@ int main(int argc, char **argv) {
         }
         if (!strcmp(argv[i], "--compute") && i + 1 < argc) {
             i++;
+            if (!strcmp(argv[i], "auto")) { /* the pilot's default, alone in its process */
+                bool bf16 = nf4_bf16_available();
+                want_fp32 = !bf16;
+                want_bf16 = bf16;
+                continue;
+            }
             want_fp32 = strcmp(argv[i], "bf16") != 0;
             want_bf16 = strcmp(argv[i], "fp32") != 0;
             continue;
