@@ -180,12 +180,13 @@ VEXP_CLONES void tp_vsoftmax_row(float *row, int lo, int t, int T) {
     double sum = 0;
     int s = lo;
     for (; s + 16 <= t + 1; s += 16) {
-        double part = 0;
-        for (int k = 0; k < 16; k++) {
-            float d = row[s + k] - mx, e = exp_fix(d, exp_one(d));
-            row[s + k] = e;
-            part += e;
+        for (int k = 0; k < 16; k++) { /* vectorised */
+            float d = row[s + k] - mx;
+            row[s + k] = exp_fix(d, exp_one(d));
         }
+        double part = 0;
+        for (int k = 0; k < 16; k++)
+            part += row[s + k];
         sum += part;
     }
     for (; s <= t; s++) {
@@ -205,9 +206,11 @@ VEXP_CLONES void tp_vsoftmax_backward_row(float *row, const float *p, int t, int
     double dot = 0;
     int s = 0;
     for (; s + 16 <= t + 1; s += 16) {
-        double part = 0;
+        double prod[16], part = 0;
+        for (int k = 0; k < 16; k++) /* vectorised */
+            prod[k] = (double)row[s + k] * p[s + k];
         for (int k = 0; k < 16; k++)
-            part += (double)row[s + k] * p[s + k];
+            part += prod[k];
         dot += part;
     }
     for (; s <= t; s++)
