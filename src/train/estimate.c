@@ -59,8 +59,11 @@ void train_estimate(const LlamaConfig *c, const TrainConfig *t, double tokens_pe
      * replayed blocks keep only their input and share one block's worth),
      * the buffers the norms' outputs, SwiGLU's product and the attention
      * probabilities are made in, the backward's buffers for one block, the
-     * fused head's chunks of 64 rows of logits per thread, and the dropout
-     * masks (a bit per input) */
+     * fused head's chunks of 64 rows of logits per thread, and the
+     * adapters' scratch (lora.c: each pair's u [N, rank] kept for its
+     * backward, the dropped input [N, in] and its mask, made again for each
+     * pair) and the NF4 products' (nf4_scratch_floats_for: the input in
+     * bf16 pairs or an fp32 tile) */
     bool bf16 = t->method == TRAIN_QLORA && train_compute_dtype(t) == NF4_COMPUTE_BF16;
     /* in bf16 compute gate and up are kept in bf16 (llama_set_act_bf16) */
     double block = N * (2 * C + (bf16 ? 1 : 2) * F + 2 * q + 2 * kv + 2);
@@ -74,8 +77,12 @@ void train_estimate(const LlamaConfig *c, const TrainConfig *t, double tokens_pe
      * and each thread's bf16 rows of x and dlogits */
     if (bf16)
         head += V * C + 32 * (C + V) * threads;
-    double masks = t->method == TRAIN_FULL || t->dropout <= 0 ? 0 : L * N * (5 * C + q + F) / 8;
-    e->memory_mb = (base + train + (saved + bwd + head) * 4 + masks) / 1e6;
+    double wide = F > C ? F : C, scratch = 0;
+    if (t->method != TRAIN_FULL)
+        scratch = L * 7 * N * t->rank + N * wide + N * t->rank + N * wide / 32;
+    if (t->method == TRAIN_QLORA)
+        scratch += N * wide / 2 + threads * (256 * 1024 / 4 * 3);
+    e->memory_mb = (base + train + (saved + bwd + head + scratch) * 4) / 1e6;
     e->gflops = gflops * 0.5;
     double tokens = (double)t->steps * t->batch * (t->grad_accum > 1 ? t->grad_accum : 1) *
                     (tokens_per_example > 0 ? tokens_per_example : t->seq);

@@ -316,13 +316,14 @@ static void hook_backward(void *ctx, int layer, LlamaLinear which, float *dinp, 
     /* dB += s dout^T u */
     tp_sgemm(1, 0, Out, r, N, s, dout, Out, l->u[idx], r, 1, p->dB, r);
     /* du = s dout B */
-    float *du = grow(&l->tmp, &l->tmp_cap, (size_t)N * r + (size_t)N * In);
+    float *du = grow(&l->tmp, &l->tmp_cap, (size_t)N * r);
     tp_sgemm(0, 0, N, r, Out, s, dout, Out, p->B, r, 0, du, r);
     /* dA += du^T x~ */
     tp_sgemm(1, 0, r, In, N, 1, du, r, x, In, 1, p->dA, In);
     if (dropped) {
         /* d(x~)/dx is the mask times 1/(1-p) */
-        float *dx = du + (size_t)N * r, keep_scale = (float)(1.0 / (1.0 - l->cfg.dropout));
+        /* dx = du A in the dropped input's buffer, which dA was its last use of */
+        float *dx = l->xbuf, keep_scale = (float)(1.0 / (1.0 - l->cfg.dropout));
         tp_sgemm(0, 0, N, In, r, 1, du, r, p->A, In, 0, dx, In);
         DropJob j = {.l = l,
                      .mk = mk,
