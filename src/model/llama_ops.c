@@ -3,7 +3,10 @@
  * attention run one sequence and KV head per task. */
 #include "model/llama_ops.h"
 
+#include <stdint.h>
+
 #include "model/vexp.h"
+#include "tunepilot/bf16.h"
 #include "tunepilot/pool.h"
 
 #define REAL float
@@ -16,9 +19,6 @@
 #include "model/ops_template.h"
 
 /* --- gate and up kept in bf16 (llama_set_act_bf16) ------------------------------------ */
-
-#include "tunepilot/bf16.h"
-#include <stdint.h>
 
 #define BF16_GRAIN 32768 /* elements per range, as SwiGLU's */
 

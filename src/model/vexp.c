@@ -162,20 +162,7 @@ VEXP_CLONES void tp_vswiglu16_backward(float *dgate, float *dup, const float *do
 }
 
 VEXP_CLONES void tp_vsoftmax_row(float *row, int lo, int t, int T) {
-    float mx = row[lo];
-    {
-        float m[16];
-        for (int k = 0; k < 16; k++)
-            m[k] = mx;
-        int s = lo;
-        for (; s + 16 <= t + 1; s += 16)
-            for (int k = 0; k < 16; k++)
-                m[k] = row[s + k] > m[k] ? row[s + k] : m[k];
-        for (int k = 0; k < 16; k++)
-            mx = m[k] > mx ? m[k] : mx;
-        for (; s <= t; s++)
-            mx = row[s] > mx ? row[s] : mx;
-    }
+    float mx = tp_vmaxf(row + lo, (size_t)(t - lo + 1));
     /* the terms stored, their sum in double 16 at a time (as tp_vexpsumf) */
     double sum = 0;
     int s = lo;
