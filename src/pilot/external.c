@@ -269,7 +269,8 @@ static void echo_chunk(Ext *x, Stream *st, const char *p, size_t n, bool end) {
 
 /* Feeds a chunk of a stream, cutting it into lines. */
 static void feed(Ext *x, Stream *st, const char *p, size_t n) {
-    for (size_t i = 0; i < n; i++) {
+    size_t i = 0;
+    while (i < n) {
         char c = p[i];
         if (st->cr_pending) {
             st->cr_pending = false;
@@ -283,12 +284,24 @@ static void feed(Ext *x, Stream *st, const char *p, size_t n) {
             on_line(x, st, st->line.data ? st->line.data : "", st->line.len, false);
             st->line.len = 0;
             st->cut = false;
+            i++;
         } else if (c == '\r') {
             st->cr_pending = true;
-        } else if (st->line.len < TP_MAX_TRAINER_LINE_BYTES) {
-            tp_buf_append(&st->line, &c, 1);
+            i++;
         } else {
-            st->cut = true;
+            /* the run up to the next line end, kept up to the line limit */
+            size_t end = i + 1;
+            while (end < n && p[end] != '\n' && p[end] != '\r')
+                end++;
+            size_t room = st->line.len < TP_MAX_TRAINER_LINE_BYTES
+                              ? TP_MAX_TRAINER_LINE_BYTES - st->line.len
+                              : 0;
+            size_t keep = end - i < room ? end - i : room;
+            if (keep)
+                tp_buf_append(&st->line, p + i, keep);
+            if (keep < end - i)
+                st->cut = true;
+            i = end;
         }
     }
     if (st->line.data)

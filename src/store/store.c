@@ -13,10 +13,18 @@
 #include "tunepilot/paths.h"
 #include "store_int.h"
 
+/* Statements a store runs often (a step's metrics, a trainer's events) are
+ * prepared once and kept: preparing one costs more than running it. */
+enum { STORE_CACHED_STMTS = 16 };
+
 struct Store {
     sqlite3 *db;
     bool readonly;
     char path[4096];
+    struct {
+        const char *sql; /* a string literal: compared by address */
+        sqlite3_stmt *st;
+    } cache[STORE_CACHED_STMTS];
 };
 
 /* Migration i takes the schema from user_version i to i + 1. Never edit a
@@ -334,9 +342,37 @@ TpStatus store_open(const char *path, Store **out, TpError *err) {
     return store_open_at_version(path, N_MIGRATIONS, out, err);
 }
 
+sqlite3_stmt *store_stmt_get(Store *s, const char *sql) {
+    int i = 0;
+    for (; i < STORE_CACHED_STMTS && s->cache[i].sql; i++)
+        if (s->cache[i].sql == sql)
+            return s->cache[i].st;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v3(s->db, sql, -1, i < STORE_CACHED_STMTS ? SQLITE_PREPARE_PERSISTENT : 0,
+                           &st, NULL) != SQLITE_OK)
+        return NULL;
+    if (i < STORE_CACHED_STMTS) {
+        s->cache[i].sql = sql;
+        s->cache[i].st = st;
+    }
+    return st;
+}
+
+void store_stmt_put(Store *s, sqlite3_stmt *st) {
+    for (int i = 0; i < STORE_CACHED_STMTS && s->cache[i].sql; i++)
+        if (s->cache[i].st == st) {
+            sqlite3_reset(st);
+            sqlite3_clear_bindings(st);
+            return;
+        }
+    sqlite3_finalize(st);
+}
+
 void store_close(Store *s) {
     if (!s)
         return;
+    for (int i = 0; i < STORE_CACHED_STMTS && s->cache[i].sql; i++)
+        sqlite3_finalize(s->cache[i].st);
     if (s->db)
         sqlite3_close(s->db);
     free(s);

@@ -15,6 +15,14 @@
 #include "tunepilot/arena.h"
 #include "tunepilot/store.h"
 
+/* A statement for sql, a string literal (the cache compares addresses),
+ * prepared on first use and kept by the store until it closes; NULL when it
+ * cannot be prepared (sqlite's message is the connection's). Hand it back
+ * with store_stmt_put, which resets it and clears its bindings (or
+ * finalizes it when the cache was full). */
+sqlite3_stmt *store_stmt_get(Store *s, const char *sql);
+void store_stmt_put(Store *s, sqlite3_stmt *st);
+
 /* Sets err to "DB_PATH: WHAT: sqlite's message" and returns TP_EDB. */
 static inline TpStatus store_fail(Store *s, TpError *err, const char *what) {
     return tp_error_set(err, TP_EDB, "%s: %s: %s", store_path(s), what,

@@ -9,16 +9,18 @@
 #include "tunepilot/arena.h"
 #include "store_int.h"
 
-/* Runs one statement whose parameters are bound by `bind`. */
+/* Runs one statement (a string literal, kept prepared by the store) whose
+ * parameters are bound by `bind`. */
 static TpStatus run1(Store *s, const char *sql, void (*bind)(sqlite3_stmt *, const void *),
                      const void *arg, const char *what, TpError *err) {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(store_db(s), sql, -1, &st, NULL) != SQLITE_OK)
+    sqlite3_stmt *st = store_stmt_get(s, sql);
+    if (!st)
         return store_fail(s, err, what);
     bind(st, arg);
     int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? TP_OK : store_fail(s, err, what);
+    TpStatus ret = rc == SQLITE_DONE ? TP_OK : store_fail(s, err, what);
+    store_stmt_put(s, st);
+    return ret;
 }
 
 static const char *const STATUS_NAMES[] = {
