@@ -1,5 +1,6 @@
 /* dataset_template.c - chat templates reproduced by hand, Alpaca and
  * prompt/completion formatting, and tokenizing with a loss flag per id. */
+#define _GNU_SOURCE /* memmem */
 #include <stdlib.h>
 #include <string.h>
 
@@ -129,6 +130,14 @@ typedef struct Bld {
     bool text_loss;
     TpBuf run;     /* text of the current run before the pending chunk */
     int run_start; /* index in s->ids where the run's ids begin */
+    /* The latest special token written as text whose id the run's ids hold:
+     * text after an added token is tokenized apart from the text before it,
+     * so a cut tokenizes the run from there (safe_off in the run, safe_id at
+     * s->ids[safe_n]) instead of from its start: linear in a long run.
+     * pend_off/pend_id: one in the pending chunk (run + text coordinates),
+     * placed in the ids at the next cut. */
+    size_t safe_off, pend_off;
+    int safe_n, safe_id, pend_id;
     TpStatus st;
     TpError *err;
 } Bld;
@@ -152,30 +161,57 @@ static void buf_clear(TpBuf *b) {
         b->data[0] = '\0';
 }
 
+/* Tokenizes run[from..] + the pending chunk; keeps the result when it starts
+ * with the ids s->ids[from_n..] already hold for run[from..]: *skip gets
+ * their count. */
+static bool b_joint(Bld *b, size_t from, int from_n, int **ids, int *n, int *skip) {
+    size_t run_len = b->run.len;
+    tp_buf_append(&b->run, b->text.data, b->text.len);
+    b->st = tokenizer_encode(b->tok, b->run.data + from, b->run.len - from, ids, n, b->err);
+    b->run.len = run_len;
+    b->run.data[run_len] = '\0';
+    int have = b->s->n - from_n;
+    if (b->st == TP_OK && *n >= have &&
+        !memcmp(*ids, b->s->ids + from_n, (size_t)have * sizeof **ids)) {
+        *skip = have;
+        return true;
+    }
+    free(*ids);
+    *ids = NULL;
+    return false;
+}
+
 static void b_cut(Bld *b) {
     if (b->st != TP_OK || b->text.len == 0)
         return;
     int *ids = NULL, n = 0, skip = 0;
-    if (b->run.len > 0 && b->run.len + b->text.len <= JOINT_MAX_BYTES) {
-        size_t run_len = b->run.len;
-        tp_buf_append(&b->run, b->text.data, b->text.len);
-        b->st = tokenizer_encode(b->tok, b->run.data, b->run.len, &ids, &n, b->err);
-        b->run.len = run_len;
-        b->run.data[run_len] = '\0';
-        int have = b->s->n - b->run_start;
-        if (b->st == TP_OK && n >= have &&
-            !memcmp(ids, b->s->ids + b->run_start, (size_t)have * sizeof *ids)) {
-            skip = have;
-        } else {
-            free(ids);
-            ids = NULL;
-        }
-    }
+    if (b->safe_id >= 0 && b->run.len - b->safe_off + b->text.len <= JOINT_MAX_BYTES)
+        b_joint(b, b->safe_off, b->safe_n, &ids, &n, &skip);
+    if (b->st == TP_OK && !ids && b->run.len > 0 && b->run.len + b->text.len <= JOINT_MAX_BYTES)
+        b_joint(b, 0, b->run_start, &ids, &n, &skip);
     if (b->st == TP_OK && !ids)
         b->st = tokenizer_encode(b->tok, b->text.data, b->text.len, &ids, &n, b->err);
     if (b->st == TP_OK) {
+        int at = b->s->n;
         for (int i = skip; i < n; i++)
             seq_push(b->s, ids[i], b->text_loss);
+        if (b->pend_id >= 0) {
+            /* the pending special's id among the new ones: the k-th from the
+             * end, k being how often its text occurs from it to the chunk's end */
+            const char *piece = tokenizer_piece(b->tok, b->pend_id);
+            size_t plen = strlen(piece), from = b->pend_off - b->run.len;
+            int k = 0;
+            for (const char *q = b->text.data + from, *end = b->text.data + b->text.len;
+                 (q = memmem(q, (size_t)(end - q), piece, plen)) != NULL; q += plen)
+                k++;
+            for (int i = b->s->n - 1; i >= at && k > 0; i--)
+                if (b->s->ids[i] == b->pend_id && --k == 0) {
+                    b->safe_off = b->pend_off;
+                    b->safe_n = i;
+                    b->safe_id = b->pend_id;
+                }
+            b->pend_id = -1;
+        }
         tp_buf_append(&b->run, b->text.data, b->text.len);
     }
     free(ids);
@@ -202,16 +238,22 @@ static void b_id(Bld *b, int id, bool loss) {
     seq_push(b->s, id, loss);
     buf_clear(&b->run);
     b->run_start = b->s->n;
+    b->safe_id = b->pend_id = -1;
 }
 
 /* A special token: its text when it is a special added token (so it is
  * tokenized with its neighbours, as a rendered template is), else its id. */
 static void b_special(Bld *b, int id, bool loss) {
     const char *piece = tokenizer_is_special(b->tok, id) ? tokenizer_piece(b->tok, id) : NULL;
-    if (piece && *piece && tokenizer_token_id(b->tok, piece) == id)
+    if (piece && *piece && tokenizer_token_id(b->tok, piece) == id) {
+        if (b->text.len && b->text_loss != loss) /* the cut b_text would make, first */
+            b_cut(b);
+        b->pend_off = b->run.len + b->text.len;
+        b->pend_id = id;
         b_str(b, piece, loss);
-    else
+    } else {
         b_id(b, id, loss);
+    }
 }
 
 /* A marker such as "<|im_start|>": via b_special when it is a token, else as text. */
@@ -512,7 +554,7 @@ TpStatus dataset_format_chat(const Tokenizer *tok, const DatasetTemplate *t, con
         st = inst_check(&c, t->name, err);
     if (st != TP_OK)
         return st;
-    Bld b = {.tok = tok, .s = out, .st = TP_OK, .err = err};
+    Bld b = {.tok = tok, .s = out, .st = TP_OK, .err = err, .safe_id = -1, .pend_id = -1};
     tp_buf_init(&b.text);
     tp_buf_init(&b.run);
     switch (t->kind) {
@@ -552,7 +594,7 @@ static TpStatus fmt_plain(const Tokenizer *tok, const char *what, const char *pr
     TpStatus st = need_eos(tok, what, &eos, err);
     if (st != TP_OK)
         return st;
-    Bld b = {.tok = tok, .s = out, .st = TP_OK, .err = err};
+    Bld b = {.tok = tok, .s = out, .st = TP_OK, .err = err, .safe_id = -1, .pend_id = -1};
     tp_buf_init(&b.text);
     tp_buf_init(&b.run);
     int bos = tokenizer_bos_id(tok);

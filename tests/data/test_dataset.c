@@ -292,6 +292,60 @@ static void test_chatml(void **state) {
     tokenizer_free(t);
 }
 
+/* A long conversation is tokenized as its whole rendering is (each cut
+ * retokenizes from the run's last special token, not from its start: the
+ * tokens must be the same as the rendered text's, and the cost linear).
+ * Texts end and begin with letters so merges could straddle the cuts. */
+static void long_chat(const Tokenizer *t, int turns, const char *user_pre, const char *mid,
+                      const char *asst_end, const char *sep) {
+    TpBuf data, whole;
+    tp_buf_init(&data);
+    tp_buf_init(&whole);
+    tp_buf_puts(&data, "{\"messages\": [");
+    for (int i = 0; i < turns; i++) {
+        tp_buf_printf(&data, "%s{\"role\": \"user\", \"content\": \"question %d ab\"}, "
+                             "{\"role\": \"assistant\", \"content\": \"ba answer %d\"}",
+                      i ? ", " : "", i, i);
+        tp_buf_printf(&whole, "%s%squestion %d ab%sba answer %d%s", i ? sep : "", user_pre, i,
+                      mid, i, asst_end);
+    }
+    tp_buf_puts(&data, "]}\n");
+    Dataset d;
+    load_ok(t, data.data, NULL, &d);
+    int *ids, n;
+    TpError err = {0};
+    assert_int_equal(tokenizer_encode(t, whole.data, whole.len, &ids, &n, &err), TP_OK);
+    const DatasetExample *e = &d.train[0];
+    assert_int_equal(e->n, n);
+    assert_memory_equal(e->ids, ids, (size_t)n * sizeof *ids);
+    free(ids);
+    dataset_free(&d);
+    tp_buf_free(&data);
+    tp_buf_free(&whole);
+}
+
+static void test_long_chat(void **state) {
+    (void)state;
+    Tokenizer *t = tok_with("config_chatml_plain.json");
+    long_chat(t, 400, "<|im_start|>user\n", "<|im_end|>\n<|im_start|>assistant\n",
+              "<|im_end|>\n", "");
+    tokenizer_free(t);
+    const char *base = getenv("TP_SHARED_MODELS");
+    char dir[4096];
+    struct stat sb;
+    snprintf(dir, sizeof dir, "%s/smollm-tokenizer", base ? base : "");
+    if (!base || !*base || stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+        printf("%s is absent: the long chat is checked on the byte-level fixture only\n",
+               base && *base ? dir : "TP_SHARED_MODELS/smollm-tokenizer");
+        return;
+    }
+    TpError err = {0};
+    if (tokenizer_load(dir, &t, &err) != TP_OK)
+        fail_msg("%s", err.msg);
+    long_chat(t, 400, "### User:\n", "\n\n### Assistant:\n", "<|endoftext|>", "\n\n");
+    tokenizer_free(t);
+}
+
 static void test_chatml_think(void **state) {
     (void)state;
     Tokenizer *t = tok_with("config_qwen3.json");
@@ -1087,6 +1141,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_default_template),
         cmocka_unit_test(test_chatml),
+        cmocka_unit_test(test_long_chat),
         cmocka_unit_test(test_chatml_think),
         cmocka_unit_test(test_llama3),
         cmocka_unit_test(test_zephyr),
