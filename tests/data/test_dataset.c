@@ -292,6 +292,24 @@ static void test_chatml(void **state) {
     tokenizer_free(t);
 }
 
+/* The tokenizer of $TP_SHARED_MODELS/NAME, or NULL (with a line saying so)
+ * when that folder is absent. */
+static Tokenizer *shared_tokenizer(const char *name) {
+    const char *base = getenv("TP_SHARED_MODELS");
+    char dir[4096];
+    struct stat sb;
+    snprintf(dir, sizeof dir, "%s/%s", base ? base : "", name);
+    if (!base || !*base || stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+        printf("%s is absent: skipping its checks\n", base && *base ? dir : name);
+        return NULL;
+    }
+    Tokenizer *t = NULL;
+    TpError err = {0};
+    if (tokenizer_load(dir, &t, &err) != TP_OK)
+        fail_msg("%s", err.msg);
+    return t;
+}
+
 /* A long conversation is tokenized as its whole rendering is (each cut
  * retokenizes from the run's last special token, not from its start: the
  * tokens must be the same as the rendered text's, and the cost linear).
@@ -330,18 +348,8 @@ static void test_long_chat(void **state) {
     long_chat(t, 400, "<|im_start|>user\n", "<|im_end|>\n<|im_start|>assistant\n",
               "<|im_end|>\n", "");
     tokenizer_free(t);
-    const char *base = getenv("TP_SHARED_MODELS");
-    char dir[4096];
-    struct stat sb;
-    snprintf(dir, sizeof dir, "%s/smollm-tokenizer", base ? base : "");
-    if (!base || !*base || stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
-        printf("%s is absent: the long chat is checked on the byte-level fixture only\n",
-               base && *base ? dir : "TP_SHARED_MODELS/smollm-tokenizer");
-        return;
-    }
-    TpError err = {0};
-    if (tokenizer_load(dir, &t, &err) != TP_OK)
-        fail_msg("%s", err.msg);
+    if (!(t = shared_tokenizer("smollm-tokenizer")))
+        return; /* checked on the byte-level fixture only */
     long_chat(t, 400, "### User:\n", "\n\n### Assistant:\n", "<|endoftext|>", "\n\n");
     tokenizer_free(t);
 }
@@ -1093,20 +1101,12 @@ static void test_stories260k(void **state) {
  * whole formatted text. */
 static void test_smollm(void **state) {
     (void)state;
-    const char *base = getenv("TP_SHARED_MODELS");
-    char dir[4096];
-    struct stat sb;
-    snprintf(dir, sizeof dir, "%s/smollm-tokenizer", base ? base : "");
-    if (!base || !*base || stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
-        printf("%s is absent: skipping the smollm-tokenizer dataset check\n",
-               base && *base ? dir : "TP_SHARED_MODELS/smollm-tokenizer");
+    Tokenizer *t = shared_tokenizer("smollm-tokenizer");
+    if (!t) {
         skip();
         return;
     }
-    Tokenizer *t = NULL;
     TpError err = {0};
-    if (tokenizer_load(dir, &t, &err) != TP_OK)
-        fail_msg("%s", err.msg);
     Dataset d;
     load_ok(t,
             "{\"messages\": [{\"role\": \"system\", \"content\": \"Be brief.\"}, {\"role\": "
