@@ -21,7 +21,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "tunepilot/buf.h"
 #include "tunepilot/dataset.h"
@@ -48,9 +47,11 @@ int main(int argc, char **argv) {
         else if ((scale = atof(argv[i])) <= 0)
             return fail(argv[i], "usage: bench_data [SCALE] [--model DIR]");
     }
-    char tmp[] = "/tmp/bench_data.XXXXXX";
+    const char *td = getenv("TMPDIR");
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s/bench_data.XXXXXX", td && *td ? td : "/tmp");
     if (!mkdtemp(tmp))
-        return fail("/tmp", "cannot make a folder");
+        return fail(tmp, "cannot make a folder");
     char dir[4200], path[4300];
     TpError err = {0};
     if (!model) {
@@ -64,14 +65,8 @@ int main(int argc, char **argv) {
             char src[4200];
             snprintf(src, sizeof src, "%s/tests/fixtures/data/%s", TP_SOURCE_DIR, files[k][0]);
             snprintf(path, sizeof path, "%s/%s", dir, files[k][1]);
-            char *text = NULL;
-            size_t len = 0;
-            if (tp_file_read(src, 1 << 20, &text, &len, &err) != TP_OK)
+            if (tp_file_copy(src, path, NULL, &err) != TP_OK)
                 return fail(src, err.msg);
-            TpStatus st = tp_file_write_atomic(path, text, len, &err);
-            free(text);
-            if (st != TP_OK)
-                return fail(path, err.msg);
         }
         model = dir;
     }
@@ -112,15 +107,6 @@ int main(int argc, char **argv) {
         tp_buf_free(&b);
     }
     tokenizer_free(t);
-    remove(path);
-    char *p = strrchr(dir, '/');
-    if (p && !strcmp(p, "/tok")) {
-        snprintf(path, sizeof path, "%s/tokenizer.json", dir);
-        remove(path);
-        snprintf(path, sizeof path, "%s/tokenizer_config.json", dir);
-        remove(path);
-        rmdir(dir);
-    }
-    rmdir(tmp);
+    tp_remove_tree(tmp, &err);
     return 0;
 }
