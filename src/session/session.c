@@ -377,9 +377,31 @@ void session_verdict(DecideVerdict framework, const CostScenario *sc, const Cost
                  proj->horizon_months, proj->options[best].latency_p95_ms);
         return;
     }
-    /* no option of the route is feasible: the verdict cannot stand */
+    /* no option of the route is feasible: the verdict cannot stand. Every
+     * one of them is named with what it fails, as far as the note holds. */
     char why[400];
-    cost_failed_checks(&proj->options[first_bad], true, "; ", why, sizeof why);
+    size_t wl = 0;
+    int named = 0;
+    why[0] = '\0';
+    for (int i = first_bad; i < sc->n_options; i++) {
+        if (!serves(framework, sc, i))
+            continue;
+        char one[300];
+        cost_failed_checks(&proj->options[i], true, " and ", one, sizeof one);
+        int w = snprintf(why + wl, sizeof why - wl, "%s%s: %s", named ? "; " : "",
+                         sc->options[i].id, one);
+        if (w < 0 || (size_t)w >= sizeof why - wl) {
+            if (!named)
+                break; /* the first alone is too long: shown as far as it fits */
+            /* what does not fit is counted, not cut mid-word */
+            int more = n_route - named;
+            why[wl] = '\0';
+            snprintf(why + wl, sizeof why - wl, "; and %d more", more);
+            break;
+        }
+        wl += (size_t)w;
+        named++;
+    }
     int alt = -1;
     if (decide_verdict_is_fine_tune(framework))
         for (int i = 0; i < sc->n_options; i++) {
@@ -395,15 +417,15 @@ void session_verdict(DecideVerdict framework, const CostScenario *sc, const Cost
     if (alt < 0) {
         out->verdict = DECIDE_NOT_YET;
         snprintf(out->note, sizeof out->note,
-                 "the framework says %s, but no option in the scenario is feasible (%s: %s)", title,
-                 sc->options[first_bad].id, why);
+                 "the framework says %s, but no option in the scenario is feasible (%s)", title,
+                 why);
         return;
     }
     out->verdict = session_option_route(sc, alt);
     out->rests_on = alt;
     snprintf(out->note, sizeof out->note,
-             "the framework says %s, but no %s option is feasible (%s: %s); the cheapest feasible "
+             "the framework says %s, but no %s option is feasible (%s); the cheapest feasible "
              "option is %s (%s)",
-             title, title, sc->options[first_bad].id, why, sc->options[alt].id,
+             title, title, why, sc->options[alt].id,
              decide_verdict_title(out->verdict));
 }

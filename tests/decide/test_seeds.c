@@ -168,6 +168,47 @@ static void test_long_documents_story(void **state) {
     cost_scenario_free(&sc);
 }
 
+/* A verdict whose every option fails names each of them with why: two
+ * prompted models reading 18,000 tokens, each missing a 1 s SLO by seconds
+ * (prefill alone is 18,000 x 0.04-0.24 ms, rule prefill_ms_per_input_token),
+ * and retrieval, whose added 800-2000 ms (rule rag_added_latency_ms) misses
+ * it too. */
+static void test_every_infeasible_option_named(void **state) {
+    (void)state;
+    CostScenario sc;
+    CostProjection pr;
+    project("{\"name\": \"slo\", \"horizon_months\": 12, \"workload\": {"
+            " \"requests_per_day\": 5000, \"input_tokens\": 18000, \"output_tokens\": 300,"
+            " \"latency_slo_ms\": 1000}, \"options\": ["
+            "{\"id\": \"big\", \"kind\": \"api\", \"model\": \"gpt-4.1\"},"
+            "{\"id\": \"mini\", \"kind\": \"api\", \"model\": \"gpt-4.1-mini\"},"
+            "{\"id\": \"rag\", \"kind\": \"rag\", \"model\": \"gpt-4.1\","
+            " \"input_tokens\": 200, \"context_tokens\": 3000, \"query_embedding_tokens\": 200,"
+            " \"embedding_per_mtok\": 0.02, \"vector_store_monthly_usd\": 50,"
+            " \"corpus_tokens\": 0}]}",
+            &sc, &pr);
+    for (int i = 0; i < 3; i++) {
+        assert_false(pr.options[i].feasible);
+        assert_int_equal(pr.options[i].checks[COST_CHECK_SLO].status, COST_FAIL);
+    }
+    SessionVerdict sv;
+    session_verdict(DECIDE_PROMPT_ENGINEERING, &sc, &pr, &sv);
+    assert_true(sv.changed);
+    assert_int_equal(sv.verdict, DECIDE_NOT_YET);
+    assert_int_equal(sv.rests_on, -1);
+    /* both prompted options, each with its reason; retrieval is not the
+     * route's, so it is not listed */
+    const char *big = strstr(sv.note, "big: "), *mini = strstr(sv.note, "; mini: ");
+    assert_non_null(big);
+    assert_non_null(mini);
+    assert_true(big < mini);
+    assert_non_null(strstr(big, "1000 ms SLO"));
+    assert_non_null(strstr(mini, "1000 ms SLO"));
+    assert_null(strstr(sv.note, "rag: "));
+    cost_projection_free(&pr);
+    cost_scenario_free(&sc);
+}
+
 /* Question 5 with real overhead. An API at $600 a month against a
  * self-hosted fine-tune at $500 a month: 12 x $600 = $7,200 against
  *   training 10 GPU-hours x $2 = $20, data preparation 3 x $20 = $60
@@ -253,6 +294,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_retrieval_before_fine_tuning),
         cmocka_unit_test(test_long_documents_story),
+        cmocka_unit_test(test_every_infeasible_option_named),
         cmocka_unit_test(test_overhead_in_q5),
         cmocka_unit_test(test_retrain_people),
     };
