@@ -16,10 +16,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "tunepilot/assets.h"
 #include "tunepilot/cost.h"
+#include "bench_util.h"
 
 /* The rules of thumb that are ranges (the prefill rate, the monitoring
  * hours) are set in the scenario, so that the point case is one: at their
@@ -42,16 +42,10 @@ static const char SCENARIO[] =
     "  {\"id\": \"routed\", \"kind\": \"routed\", \"routes\": ["
     "   {\"option\": \"ft-self\", \"share\": 0.9}, {\"option\": \"frontier\", \"share\": 0.1}]}]}";
 
-static double now_s(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t); /* CPU time: the host may be shared */
-    return t.tv_sec + t.tv_nsec * 1e-9;
-}
-
 /* Parses and projects repeatedly for about `seconds`; returns ms per
  * projection (parse included, as the TUI re-parses on each keystroke). */
 static double measure(const Pricing *p, const char *json, double seconds, int *runs, int *ranges) {
-    double start = now_s(), elapsed = 0;
+    double start = bench_cpu_s(), elapsed = 0;
     int n = 0;
     while (elapsed < seconds || n < 3) {
         CostScenario sc;
@@ -66,7 +60,7 @@ static double measure(const Pricing *p, const char *json, double seconds, int *r
         cost_projection_free(&proj);
         cost_scenario_free(&sc);
         n++;
-        elapsed = now_s() - start;
+        elapsed = bench_cpu_s() - start;
     }
     *runs = n;
     return elapsed * 1000 / n;

@@ -20,18 +20,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include "tunepilot/buf.h"
 #include "tunepilot/dataset.h"
 #include "tunepilot/fileio.h"
 #include "tunepilot/tokenizer.h"
-
-static double now_s(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t); /* CPU time: the host may be shared */
-    return t.tv_sec + t.tv_nsec * 1e-9;
-}
+#include "bench_util.h"
 
 static int fail(const char *what, const char *msg) {
     fprintf(stderr, "bench_data: %s: %s\n", what, msg);
@@ -47,10 +41,8 @@ int main(int argc, char **argv) {
         else if ((scale = atof(argv[i])) <= 0)
             return fail(argv[i], "usage: bench_data [SCALE] [--model DIR]");
     }
-    const char *td = getenv("TMPDIR");
     char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s/bench_data.XXXXXX", td && *td ? td : "/tmp");
-    if (!mkdtemp(tmp))
+    if (!bench_tmpdir(tmp, sizeof tmp, "bench_data.XXXXXX"))
         return fail(tmp, "cannot make a folder");
     char dir[4200], path[4300];
     TpError err = {0};
@@ -95,10 +87,10 @@ int main(int argc, char **argv) {
             return fail(path, err.msg);
         DatasetOptions o = {0};
         Dataset d;
-        double t0 = now_s();
+        double t0 = bench_cpu_s();
         if (dataset_load(path, t, &o, &d, &err) != TP_OK)
             return fail(path, err.msg);
-        double us = (now_s() - t0) * 1e6 / (2.0 * pairs);
+        double us = (bench_cpu_s() - t0) * 1e6 / (2.0 * pairs);
         if (c == 0)
             first = us;
         printf("%10d %10zu %10d %14.2f %7.2fx\n", 2 * pairs, b.len, d.train[0].n, us,

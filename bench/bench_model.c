@@ -9,15 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "tunepilot/llama.h"
-
-static double now_s(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + t.tv_nsec * 1e-9;
-}
+#include "bench_util.h"
 
 typedef struct Case {
     const char *name;
@@ -58,7 +52,7 @@ static double sgemm_gflops(const LlamaConfig *c, int T, double seconds) {
         a[i] = (float)(i % 7) * 0.1f;
     for (size_t i = 0; i < (size_t)maxdim * C; i++)
         b[i] = (float)(i % 5) * 0.1f;
-    double flops = 0, t0 = now_s(), el;
+    double flops = 0, t0 = bench_wall_s(), el;
     do {
         for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
             for (int r = 0; r < (s == 5 ? 1 : c->n_layers) * shapes[s].times; r++) {
@@ -67,7 +61,7 @@ static double sgemm_gflops(const LlamaConfig *c, int T, double seconds) {
                             shapes[s].out);
                 flops += 2.0 * T * shapes[s].in * shapes[s].out;
             }
-        el = now_s() - t0;
+        el = bench_wall_s() - t0;
     } while (el < seconds);
     free(a);
     free(b);
@@ -104,22 +98,22 @@ static void run(const Case *k, double seconds) {
         tg[i] = (i * 104729 + 3) % k->V;
     }
     float loss;
-    double t0 = now_s(), el;
+    double t0 = bench_wall_s(), el;
     int n_fwd = 0;
     do {
         llama_forward(&m, ids, tg, 1, k->T, &loss, NULL, &err);
         n_fwd++;
-        el = now_s() - t0;
+        el = bench_wall_s() - t0;
     } while (el < seconds);
     double fwd_s = el / n_fwd;
-    t0 = now_s();
+    t0 = bench_wall_s();
     int n_fb = 0;
     do {
         llama_zero_grad(&m);
         llama_forward(&m, ids, tg, 1, k->T, &loss, NULL, &err);
         llama_backward(&m, true, &err);
         n_fb++;
-        el = now_s() - t0;
+        el = bench_wall_s() - t0;
     } while (el < seconds);
     double fb_s = el / n_fb;
     double ff = forward_flops(&c, k->T), bf = backward_flops(&c, k->T);

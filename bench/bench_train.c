@@ -30,7 +30,6 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "tunepilot/blas.h"
@@ -40,12 +39,7 @@
 #include "tunepilot/pool.h"
 #include "tunepilot/rng.h"
 #include "tunepilot/trainer.h"
-
-static double now_s(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + t.tv_nsec * 1e-9;
-}
+#include "bench_util.h"
 
 typedef struct Shape {
     const char *name;
@@ -106,7 +100,7 @@ static double sgemm_peak(const LlamaConfig *c, int N, double seconds) {
     }
     float *a = calloc((size_t)N * in_max, sizeof(float)), *b = calloc(w_max, sizeof(float));
     float *o = calloc((size_t)N * out_max, sizeof(float));
-    double flops = 0, t0 = now_s(), el;
+    double flops = 0, t0 = bench_wall_s(), el;
     do {
         for (int s = 0; s < 6; s++)
             for (int r = 0; r < (s == 5 ? 1 : c->n_layers) * shapes[s][2]; r++) {
@@ -114,7 +108,7 @@ static double sgemm_peak(const LlamaConfig *c, int N, double seconds) {
                          0, o, shapes[s][1]);
                 flops += 2.0 * N * shapes[s][0] * shapes[s][1];
             }
-        el = now_s() - t0;
+        el = bench_wall_s() - t0;
     } while (el < seconds);
     free(a);
     free(b);
@@ -171,14 +165,14 @@ static double bf16_peak(const LlamaConfig *c, int N, double seconds) {
     float *scratch = malloc(sizeof(float) * sc);
     for (size_t k = 0; k < (size_t)N * in_max; k++)
         a[k] = (float)(tp_rng_uniform(&r) * 2 - 1);
-    double flops = 0, t0 = now_s(), el;
+    double flops = 0, t0 = bench_wall_s(), el;
     do {
         for (int s = 0; s < 5; s++)
             for (int k = 0; k < c->n_layers * shapes[s][2]; k++) {
                 nf4_matmul_forward_dt(o, a, &w[s], N, scratch, NF4_COMPUTE_BF16);
                 flops += 2.0 * N * shapes[s][0] * shapes[s][1];
             }
-        el = now_s() - t0;
+        el = bench_wall_s() - t0;
     } while (el < seconds);
     for (int i = 0; i < 5; i++)
         nf4_free(&w[i]);
@@ -213,11 +207,11 @@ static double quantize_all(const LlamaConfig *c, Lora *l, TpError *err) {
             float *tmp = malloc(sizeof(float) * (size_t)out * in);
             for (size_t i = 0; i < (size_t)out * in; i++)
                 tmp[i] = (float)((tp_rng_uniform(&r) * 2 - 1) * 0.0346);
-            double t0 = now_s();
+            double t0 = bench_wall_s();
             Nf4Tensor q;
             if (nf4_quantize(tmp, out, in, &q, err) != TP_OK)
                 exit(1);
-            q_s += now_s() - t0;
+            q_s += bench_wall_s() - t0;
             free(tmp);
             lora_take_nf4(l, layer, w, &q);
         }
@@ -305,8 +299,8 @@ static Result run_case(const Shape *s, int method, const Variant *var, int n_var
         m.head_bf16 = method == 0 && var[v].compute == NF4_COMPUTE_BF16 ? hb : NULL;
         llama_set_act_bf16(&m, method == 0 && var[v].compute == NF4_COMPUTE_BF16);
         if (it == n_var)
-            t_start = now_s(); /* the first step of each warms caches and allocates */
-        double t0 = now_s();
+            t_start = bench_wall_s(); /* the first step of each warms caches and allocates */
+        double t0 = bench_wall_s();
         memset(grads, 0, n * sizeof(float));
         float loss;
         llama_set_fused_head(&m, true, method == 2); /* as the trainer does */
@@ -316,10 +310,10 @@ static Result run_case(const Shape *s, int method, const Variant *var, int n_var
         clip_grad_norm(grads, n, 1.0);
         adamw_step(&opt, params, grads, 1e-4);
         if (it >= n_var) {
-            spent[v] += now_s() - t0;
+            spent[v] += bench_wall_s() - t0;
             steps[v]++;
         }
-        if (it >= 3 * n_var - 1 && v == n_var - 1 && now_s() - t_start > seconds * n_var)
+        if (it >= 3 * n_var - 1 && v == n_var - 1 && bench_wall_s() - t_start > seconds * n_var)
             break;
     }
     m.head_bf16 = hb; /* the model frees it */

@@ -9,17 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "tui/tui.h"
 #include "tunepilot/buf.h"
-
-static double now_ms(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
-}
+#include "bench_util.h"
 
 /* A LiteLLM-format document with n chat models. */
 static char *price_file(int n) {
@@ -80,10 +74,8 @@ static int import_snapshot(const char *db, int n) {
 
 int main(int argc, char **argv) {
     int redraws = argc > 1 ? atoi(argv[1]) : 300;
-    const char *tmp = getenv("TMPDIR");
     char dir[4096];
-    snprintf(dir, sizeof dir, "%s/tp-bench-tui-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(dir))
+    if (!bench_tmpdir(dir, sizeof dir, "tp-bench-tui-XXXXXX"))
         return 1;
     char db[4200];
     snprintf(db, sizeof db, "%s/tp.db", dir);
@@ -98,23 +90,23 @@ int main(int argc, char **argv) {
     set_term(scr);
     resizeterm(50, 200);
     TuiOptions opt = {db, false, NULL};
-    double t0 = now_ms();
+    double t0 = 1e3 * bench_wall_s();
     TuiApp *a = tui_app_new(&opt);
-    double t_open = now_ms();
+    double t_open = 1e3 * bench_wall_s();
     tui_draw(a);
-    double t_first = now_ms();
+    double t_first = 1e3 * bench_wall_s();
     tui_show(a, 1); /* Costs */
     tui_draw(a);
-    double t1 = now_ms();
+    double t1 = 1e3 * bench_wall_s();
     for (int i = 0; i < redraws; i++)
         tui_draw(a);
-    double redraw = (now_ms() - t1) / redraws;
+    double redraw = (1e3 * bench_wall_s() - t1) / redraws;
     tui_show(a, 2); /* Pricing with 3,000 more models */
     tui_draw(a);
-    double t2 = now_ms();
+    double t2 = 1e3 * bench_wall_s();
     for (int i = 0; i < redraws; i++)
         tui_draw(a);
-    double redraw_p = (now_ms() - t2) / redraws;
+    double redraw_p = (1e3 * bench_wall_s() - t2) / redraws;
     tui_app_free(a);
     endwin();
     delscreen(scr);
