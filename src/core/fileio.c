@@ -105,6 +105,12 @@ TpStatus tp_file_read(const char *path, size_t max_bytes, char **data, size_t *l
 
 static unsigned g_temp_seq;
 
+/* Atomic: temp files are made from several threads (O_EXCL already keeps two
+ * names from colliding; this keeps the counter itself free of a data race). */
+static unsigned next_seq(void) {
+    return __atomic_fetch_add(&g_temp_seq, 1u, __ATOMIC_RELAXED);
+}
+
 /* fsync of the folder that holds path; 0 or an errno value (EINVAL, a file
  * system without folder fsync, counts as done). */
 static int sync_parent(const char *path) {
@@ -130,7 +136,7 @@ static TpStatus temp_name(const char *path, unsigned seq, char *tmp, size_t size
 
 int tp_temp_open(const char *path, char *tmp, size_t size, TpError *err) {
     for (int i = 0; i < TEMP_TRIES; i++) {
-        if (temp_name(path, g_temp_seq++, tmp, size, err) != TP_OK)
+        if (temp_name(path, next_seq(), tmp, size, err) != TP_OK)
             return -1;
         int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0644);
         if (fd >= 0)
@@ -395,7 +401,7 @@ TpStatus tp_remove_tree(const char *path, TpError *err) {
 
 TpStatus tp_temp_dir(const char *path, char *tmp, size_t size, TpError *err) {
     for (int i = 0; i < TEMP_TRIES; i++) {
-        TpStatus st = temp_name(path, g_temp_seq++, tmp, size, err);
+        TpStatus st = temp_name(path, next_seq(), tmp, size, err);
         if (st != TP_OK)
             return st;
         if (mkdir(tmp, 0755) == 0)

@@ -3,6 +3,7 @@
  * the usual variables (libcurl reads them), a tunepilot User-Agent, and
  * error messages that never carry the API key. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,24 +69,26 @@ void net_settings(NetSettings *s) {
     s->ca_bundle = ca && *ca ? ca : NULL;
 }
 
-static bool g_curl_ready;
+/* Both run once, under pthread_once: eval's workers reach them from several
+ * threads at the same moment, and a lazily filled buffer read by one thread
+ * while another writes it handed libcurl a string with no end. */
+static pthread_once_t g_curl_once = PTHREAD_ONCE_INIT;
+static char g_ua[96];
+
+static void curl_once(void) {
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
+    snprintf(g_ua, sizeof g_ua, "tunepilot/%s libcurl/%s", TP_VERSION,
+             v && v->version ? v->version : "?");
+}
 
 void net_global_init(void) {
-    if (!g_curl_ready) {
-        curl_global_init(CURL_GLOBAL_DEFAULT);
-        g_curl_ready = true;
-    }
+    pthread_once(&g_curl_once, curl_once);
 }
 
 const char *net_user_agent(void) {
-    static char ua[96];
-    if (!ua[0]) {
-        net_global_init();
-        const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
-        snprintf(ua, sizeof ua, "tunepilot/%s libcurl/%s", TP_VERSION,
-                 v && v->version ? v->version : "?");
-    }
-    return ua;
+    net_global_init();
+    return g_ua;
 }
 
 double net_now_ms(void) {

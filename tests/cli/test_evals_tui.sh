@@ -112,7 +112,8 @@ keys 7 Up
 # ten more prompts (system prompts of their own) while the workbench is open: 11 variants
 # >= the rule's 10, the best still 0.833 < 0.9: the frontier fails
 for k in 1 2 3 4 5 6 7 8 9 10; do
-  "$TP" eval --data held.jsonl --url "$URL" --model fake --system "Route the ticket, take $k." >/dev/null 2>&1 || bad "eval $k"
+  "$TP" eval --data held.jsonl --url "$URL" --model fake --system "Route the ticket, take $k." \
+    >/dev/null 2>"$WORK/eval.err" || { bad "eval $k"; head -40 "$WORK/eval.err"; }
 done
 keys r
 expect_screen "held\.jsonl +11  " "reloaded: 11 results"
