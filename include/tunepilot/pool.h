@@ -13,7 +13,15 @@
 #ifndef TUNEPILOT_POOL_H
 #define TUNEPILOT_POOL_H
 
+#include <pthread.h>
 #include <stddef.h>
+
+/* pthread_create for every helper thread the project starts (the pool's
+ * workers, a run's heartbeat, eval's senders): the thread starts with every
+ * asynchronous signal blocked (faults such as SIGSEGV stay open), so Ctrl-C,
+ * SIGTERM, cancel and pause reach the main thread, whose handlers set flags
+ * that thread reads. 0 or an error number. */
+int tp_thread_start(pthread_t *t, void *(*fn)(void *), void *arg);
 
 /* task: 0..n_tasks-1; worker: 0..tp_pool_threads()-1 (the caller is 0),
  * for per-thread scratch. */

@@ -13,6 +13,7 @@
 
 #include <cblas.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -195,6 +196,19 @@ static void stop_workers(Pool *p) {
     p->quit = false;
 }
 
+int tp_thread_start(pthread_t *t, void *(*fn)(void *), void *arg) {
+    sigset_t all, old;
+    sigfillset(&all);
+    /* faults stay open: a crash on a helper is still reported where it happens */
+    static const int sync_sigs[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGABRT, SIGSYS};
+    for (size_t i = 0; i < sizeof sync_sigs / sizeof sync_sigs[0]; i++)
+        sigdelset(&all, sync_sigs[i]);
+    pthread_sigmask(SIG_BLOCK, &all, &old); /* the new thread inherits this mask */
+    int e = pthread_create(t, NULL, fn, arg);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return e;
+}
+
 void tp_pool_set_threads(int n) {
     pthread_once(&g_atfork, register_atfork);
     pthread_mutex_lock(&g_call);
@@ -208,7 +222,7 @@ void tp_pool_set_threads(int n) {
         stop_workers(p);
         p->n = 1;
         for (int i = 1; i < n; i++) {
-            if (pthread_create(&p->tids[p->n_workers], NULL, worker_main, (void *)(intptr_t)i))
+            if (tp_thread_start(&p->tids[p->n_workers], worker_main, (void *)(intptr_t)i))
                 break; /* fewer threads than asked: still correct */
             p->n_workers++;
             p->n++;

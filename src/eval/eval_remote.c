@@ -14,6 +14,7 @@
 #include "tunepilot/eval.h"
 #include "tunepilot/hashmap.h"
 #include "tunepilot/net.h"
+#include "tunepilot/pool.h"
 #include "tunepilot/probe.h"
 #include "tunepilot/stats.h"
 
@@ -400,7 +401,7 @@ TpStatus eval_remote(Store *s, const EvalSet *set, const EvalPrompt *p, const Ev
         pthread_t th[EVAL_MAX_CONCURRENCY];
         int started = 0;
         for (int t = 0; t < nthreads; t++)
-            if (pthread_create(&th[t], NULL, worker, &j) == 0)
+            if (tp_thread_start(&th[t], worker, &j) == 0)
                 started++;
         if (!started)
             worker(&j);

@@ -28,6 +28,7 @@
 #include "tunepilot/arena.h"
 #include "tunepilot/paths.h"
 #include "tunepilot/pilot.h"
+#include "tunepilot/pool.h"
 
 /* --- paths ------------------------------------------------------------------------------ */
 
@@ -240,7 +241,7 @@ TpStatus pilot_lock_take(const char *dir, int64_t id, const char *db_path, Pilot
     l->ino = sb.st_ino;
     pthread_mutex_init(&l->mu, NULL);
     pthread_cond_init(&l->cv, NULL);
-    l->started = pthread_create(&l->thread, NULL, heartbeat, l) == 0;
+    l->started = tp_thread_start(&l->thread, heartbeat, l) == 0;
     pthread_mutex_lock(&g_held_mu);
     for (int i = 0; i < 8; i++)
         if (!g_held[i]) {

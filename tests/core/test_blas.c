@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -208,6 +210,84 @@ static void test_pool_runs_every_task_once(void **state) {
     tp_pool_set_threads(1);
 }
 
+/* Helper threads start with every signal blocked, so a process-directed
+ * signal waits for the main thread (whose handlers set flags it reads)
+ * rather than landing on a pool worker or a heartbeat. The helper is
+ * started while SIGUSR1 is open on the caller; the caller then blocks it and
+ * sends it: it must stay pending while the helper runs, and run on the
+ * caller once the caller unblocks it. (A thread started by plain
+ * pthread_create inherits the open mask and takes the signal at once.) */
+static pthread_t g_sig_thread;
+static volatile sig_atomic_t g_sig_count;
+static int g_helper_go;
+
+static void note_thread(int sig) {
+    (void)sig;
+    g_sig_thread = pthread_self();
+    g_sig_count++;
+}
+
+static void *helper_wait(void *arg) {
+    sigset_t m;
+    pthread_sigmask(SIG_BLOCK, NULL, &m);
+    *(int *)arg = sigismember(&m, SIGINT) && sigismember(&m, SIGTERM) &&
+                  sigismember(&m, SIGUSR1) && sigismember(&m, SIGTSTP);
+    while (!__atomic_load_n(&g_helper_go, __ATOMIC_ACQUIRE)) {
+        struct timespec ms = {0, 1000000};
+        nanosleep(&ms, NULL);
+    }
+    return NULL;
+}
+
+/* In a child made by fork, which holds no other thread (OpenBLAS's own
+ * workers, started when the library loads with every signal open, would
+ * take the signal otherwise): 0 when the signal waited for the caller. */
+static int helper_trial(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = note_thread;
+    sigaction(SIGUSR1, &sa, NULL);
+    sigset_t usr1;
+    sigemptyset(&usr1);
+    sigaddset(&usr1, SIGUSR1);
+    pthread_sigmask(SIG_UNBLOCK, &usr1, NULL);
+    int blocked = 0;
+    pthread_t t;
+    if (tp_thread_start(&t, helper_wait, &blocked) != 0)
+        return 2;
+    sigset_t now;
+    pthread_sigmask(SIG_BLOCK, NULL, &now);
+    if (sigismember(&now, SIGUSR1))
+        return 3; /* the caller's mask must be put back */
+    pthread_sigmask(SIG_BLOCK, &usr1, NULL);
+    kill(getpid(), SIGUSR1);
+    struct timespec wait = {0, 100000000};
+    nanosleep(&wait, NULL);
+    int early = g_sig_count; /* 0: pending, no helper took it */
+    pthread_sigmask(SIG_UNBLOCK, &usr1, NULL);
+    int on_caller = g_sig_count == 1 && pthread_equal(g_sig_thread, pthread_self());
+    __atomic_store_n(&g_helper_go, 1, __ATOMIC_RELEASE);
+    pthread_join(t, NULL);
+    if (early)
+        return 4;
+    if (!on_caller)
+        return 5;
+    return blocked ? 0 : 6;
+}
+
+static void test_helper_threads_block_signals(void **state) {
+    (void)state;
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0)
+        _exit(helper_trial());
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 /* The split product equals one cblas_sgemm to float rounding (not bit for
  * bit: OpenBLAS picks different kernels, e.g. its small-matrix ones, for
  * the smaller parts). Every transpose, both splits. */
@@ -263,6 +343,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_chosen_kernel_matches_generic),
         cmocka_unit_test(test_ensure_core),
         cmocka_unit_test(test_pool_runs_every_task_once),
+        cmocka_unit_test(test_helper_threads_block_signals),
         cmocka_unit_test(test_split_sgemm_exact),
         cmocka_unit_test(test_describe),
     };
