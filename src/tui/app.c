@@ -196,25 +196,27 @@ static bool drafts_dir(const TuiApp *a, char *out, size_t size, TpError *err) {
 }
 
 /* At the start: the newest recovery draft is offered (restore, discard, or
- * later: it stays for the next start and for tunepilot scenarios recover). */
+ * later: it stays for the next start and for tunepilot scenarios recover);
+ * once one is discarded the next newest is offered, so none is passed over. */
 static void offer_draft(TuiApp *a) {
     char dir[4200];
     TpError err = {0};
     SessionDraft *v = NULL;
     int n = 0;
+    a->draft_count = 0;
     if (!drafts_dir(a, dir, sizeof dir, &err) || session_draft_list(dir, &v, &n, NULL, &err) != TP_OK) {
         snprintf(a->message, sizeof a->message, "recovery drafts unreadable: %s", err.msg);
         return;
     }
     if (n > 0) {
         a->draft_offer = true;
+        a->draft_count = n;
         snprintf(a->draft_file, sizeof a->draft_file, "%s", v[0].file);
         snprintf(a->draft_text, sizeof a->draft_text,
                  "Unsaved edits to %s%s%s were kept when the workbench was ended (%s). r restores "
                  "them in Costs (unsaved: s saves them), d discards them, Esc decides later "
-                 "(tunepilot scenarios recover).%s",
-                 v[0].name, v[0].path[0] ? " from " : "", v[0].path, v[0].written_at,
-                 n > 1 ? " More drafts wait: tunepilot scenarios recover lists them." : "");
+                 "(tunepilot scenarios recover).",
+                 v[0].name, v[0].path[0] ? " from " : "", v[0].path, v[0].written_at);
     }
     for (int i = 0; i < n; i++)
         session_draft_free(&v[i]);
@@ -225,7 +227,11 @@ static void draw_draft_offer(TuiApp *a) {
     Rect b = a->lay.body;
     int w = b.w > 4 ? b.w - 4 : b.w, y = b.y + 1;
     const char *t = a->draft_text;
-    tui_text(a, y++, b.x + 1, w + 2, ROLE_SELECTED, true, " Recovery draft");
+    char title[96] = " Recovery draft";
+    if (a->draft_count > 1) /* the newest first; the others follow a d */
+        snprintf(title, sizeof title, " Recovery draft, the newest of %d (d offers the next)",
+                 a->draft_count);
+    tui_text(a, y++, b.x + 1, w + 2, ROLE_SELECTED, true, title);
     for (int off = 0; t[off] && y < b.y + b.h - 1;) {
         int next, len = text_wrap_line(t + off, w, &next);
         char row[800];
@@ -253,13 +259,18 @@ static void draft_key(TuiApp *a, int ch) {
         if (st != TP_OK) {
             snprintf(a->message, sizeof a->message, "draft not read: %.200s", err.msg);
         } else {
-            if (ch == 'r') /* Costs takes the text; the file goes once it is in the queue */
-                tui_post(a, TUI_EV_RESTORE_DRAFT, 0, text, a->draft_file);
+            int left = a->draft_count > 1 ? a->draft_count - 1 : 0;
+            if (ch == 'r') /* Costs takes the text (and how many more wait, to say so); the
+                            * file goes once it is in the queue */
+                tui_post(a, TUI_EV_RESTORE_DRAFT, left, text, a->draft_file);
             else
                 snprintf(a->message, sizeof a->message, "draft discarded (edits to %s)", d.name);
-            if (session_draft_discard(&d, &err) != TP_OK)
+            bool gone = session_draft_discard(&d, &err) == TP_OK;
+            if (!gone)
                 snprintf(a->message, sizeof a->message, "%.200s", err.msg);
             session_draft_free(&d);
+            if (gone && ch == 'd' && left > 0)
+                offer_draft(a); /* the next newest, so none is passed over */
         }
         free(text);
     }

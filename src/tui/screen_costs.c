@@ -128,8 +128,13 @@ static int costs_notify(TuiApp *a, void *self, const TuiEvent *ev) {
         }
         costs_load_doc(a, c, d.json, d.name, d.path[0] ? d.path : NULL, d.saved_id);
         c->dirty = true;
+        char more[128] = "";
+        if (ev->id > 0) /* other drafts wait: the next start offers them */
+            snprintf(more, sizeof more, "; %lld more draft%s wait%s (tunepilot scenarios recover)",
+                     (long long)ev->id, ev->id == 1 ? "" : "s", ev->id == 1 ? "s" : "");
         snprintf(a->message, sizeof a->message,
-                 "restored the unsaved edits to %s (kept %s): s saves them", d.name, d.written_at);
+                 "restored the unsaved edits to %s (kept %s): s saves them%s", d.name,
+                 d.written_at, more);
         session_draft_free(&d);
         return TUI_FOCUS;
     }

@@ -77,7 +77,8 @@ typedef enum {
     TUI_EV_OPEN_DECISION,    /* show saved decision `id` (History's Enter) */
     TUI_EV_RUN_STARTED,      /* a run was started or resumed (id 0: not known yet) */
     TUI_EV_RESTORE_DRAFT,    /* a recovery draft's text (`json`, session_draft_parse):
-                                its scenario shown again, unsaved, in Costs */
+                                its scenario shown again, unsaved, in Costs; `id`: how
+                                many other drafts still wait */
 } TuiEventKind;
 
 typedef struct TuiEvent {
@@ -163,6 +164,7 @@ typedef struct TuiApp {
     bool draft_offer;
     char draft_file[4096];
     char draft_text[768];
+    int draft_count; /* drafts waiting when the one on offer was chosen, it included */
     void **self;                 /* each screen's state, as its open returned it */
     bool open_failed;            /* a screen could not be opened (out of memory) */
     void (*redraw)(TuiApp *a);   /* the app's frame drawer (tui_redraw_now) */

@@ -4,7 +4,8 @@
 # the trainer's message and no key runs a command; Escape restores; 2k steps
 # is 2000); SIGTERM and SIGHUP with unsaved Costs edits (the terminal is
 # restored, a recovery draft is written and named on stderr, the next start
-# offers it, r brings the edited figure back, d discards it, and
+# offers it, r brings the edited figure back, d discards it, with two
+# drafts the newest comes first and d offers the next, and
 # `scenarios recover` lists it and writes it out); the Runs screen's log
 # scrolled over a long log and following a live one.
 set -u
@@ -137,6 +138,30 @@ start 100 30
 expect_screen "Recovery draft" "offered after SIGHUP"
 keys Escape
 expect_screen "the draft waits: tunepilot scenarios recover" "Esc decides later"
+# two drafts: the newest is offered first and says another waits; r restores it and
+# says so again; d on the newest offers the next, so neither is passed over
+keys 2 Enter 5 5 k Enter
+expect_screen "requests_per_day +55000" "edited, one draft waiting"
+kill -TERM "$(tui_pid)"
+expect_screen "EXITED 143" "ended with a draft already waiting"
+[ "$(drafts)" = 2 ] && ok || bad "two drafts expected, $(drafts) found"
+start 160 30 # wide: the whole message after r
+expect_screen "Recovery draft" "offered with two waiting"
+expect_screen "Recovery draft, the newest of 2 \\(d offers the next\\)" "the other one is named"
+keys r
+expect_screen "requests_per_day +55000" "the newest restored first"
+expect_screen "s saves them; 1 more draft waits \\(tunepilot scenarios recover\\)" "restored, one waits"
+kill -TERM "$(tui_pid)"
+expect_screen "EXITED 143" "ended again with a draft waiting"
+start 100 30
+expect_screen "Recovery draft, the newest of 2" "offered again, two waiting"
+keys d
+expect_screen "draft discarded \\(edits to ticket-triage\\.json\\)" "the newest discarded"
+expect_screen "Recovery draft" "the next one offered"
+refuse_screen "newest of" "the last one says none waits"
+[ "$(drafts)" = 1 ] && ok || bad "d discarded more than one draft"
+keys Escape
+expect_screen "the draft waits: tunepilot scenarios recover" "Esc decides later on the second"
 keys q
 expect_screen "EXITED 0" "quit"
 [ "$(drafts)" = 1 ] && ok || bad "the draft left for later is gone"
