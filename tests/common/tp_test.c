@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 void tp_assert_close(double a, double b, double tol, const char *expr, const char *file,
                      int line) {
@@ -50,4 +52,17 @@ void tp_tmpdir_cleanup(void) {
             fprintf(stderr, "could not remove %s\n", tmp);
         tmp[0] = '\0';
     }
+}
+
+int tp_test_in_child(int (*fn)(void)) {
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0)
+        _exit(fn());
+    int status = 0;
+    if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+        return -1;
+    return WEXITSTATUS(status);
 }

@@ -25,4 +25,8 @@ const char *tp_fixture(const char *name);
 const char *tp_tmpdir(void);
 void tp_tmpdir_cleanup(void);
 
+/* Runs fn in a child process made by fork (a fresh copy holding no other
+ * thread) and returns its exit status, or -1 when it did not exit. */
+int tp_test_in_child(int (*fn)(void));
+
 #endif

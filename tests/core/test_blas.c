@@ -277,15 +277,7 @@ static int helper_trial(void) {
 
 static void test_helper_threads_block_signals(void **state) {
     (void)state;
-    fflush(NULL);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0)
-        _exit(helper_trial());
-    int status = 0;
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    assert_true(WIFEXITED(status));
-    assert_int_equal(WEXITSTATUS(status), 0);
+    assert_int_equal(tp_test_in_child(helper_trial), 0);
 }
 
 /* The split product equals one cblas_sgemm to float rounding (not bit for

@@ -10,8 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "tp_test.h"
 #include "tunepilot/net.h"
@@ -54,17 +52,9 @@ static int trial(void) {
 static void test_user_agent_first_calls_race(void **state) {
     (void)state;
     int bad = 0;
-    for (int k = 0; k < TRIALS; k++) {
-        fflush(NULL);
-        pid_t pid = fork();
-        assert_true(pid >= 0);
-        if (pid == 0)
-            _exit(trial());
-        int status = 0;
-        assert_int_equal(waitpid(pid, &status, 0), pid);
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    for (int k = 0; k < TRIALS; k++)
+        if (tp_test_in_child(trial) != 0)
             bad++;
-    }
     if (bad)
         fprintf(stderr, "%d of %d trials saw a partial user agent\n", bad, TRIALS);
     assert_int_equal(bad, 0);
