@@ -45,7 +45,7 @@ cat >train.jsonl <<'J'
 {"messages":[{"role":"user","content":"password change"},{"role":"assistant","content":"account"}]}
 {"messages":[{"role":"user","content":"pricing for 10 seats"},{"role":"assistant","content":"sales"}]}
 J
-"$PY" "$ROOT/tests/eval/fake_openai.py" "$WORK/log.jsonl" 300 >"$WORK/port" &
+"$PY" "$ROOT/tests/eval/fake_openai.py" "$WORK/log.jsonl" 900 >"$WORK/port" & # the trap stops it; 900 s (ctest's limit) only if that fails
 SRV=$!
 for _ in $(seq 100); do [ -s "$WORK/port" ] && break; sleep 0.1; done
 URL=http://127.0.0.1:$(cat "$WORK/port")/v1

@@ -33,7 +33,7 @@ start() { # start COLS ROWS
 }
 
 cd "$WORK"
-"$PY" "$ROOT/tests/eval/fake_openai.py" "$WORK/log.jsonl" 300 >"$WORK/port" &
+"$PY" "$ROOT/tests/eval/fake_openai.py" "$WORK/log.jsonl" 900 >"$WORK/port" & # the trap stops it; 900 s (ctest's limit) only if that fails
 SRV=$!
 for _ in $(seq 100); do [ -s "$WORK/port" ] && break; sleep 0.1; done
 [ -s "$WORK/port" ] || { echo "FAIL: the fake endpoint did not start"; exit 1; }
