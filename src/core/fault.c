@@ -2,6 +2,7 @@
 #include "tunepilot/fault.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,22 +10,27 @@
 
 static const char *const POINT_NAMES[TP_FAULT_N_POINTS] = {"write", "fsync", "rename", "dirsync"};
 
+/* The counters are atomic and the environment is read once under
+ * pthread_once: writes may come from more than one thread. tp_fault_arm is
+ * a test's set-up, called before the threads that count. */
 static long g_count[TP_FAULT_N_POINTS];
 static TpFaultPoint g_point;
 static long g_at;
 static TpFaultAction g_action;
-static int g_env_read; /* TUNEPILOT_FAULT was looked at (or an arm/reset overrode it) */
+static pthread_once_t g_env_once = PTHREAD_ONCE_INIT; /* TUNEPILOT_FAULT looked at */
+
+static void read_env(void);
 
 const char *tp_fault_point_name(TpFaultPoint point) {
     return point >= 0 && point < TP_FAULT_N_POINTS ? POINT_NAMES[point] : "?";
 }
 
 void tp_fault_arm(TpFaultPoint point, long n, TpFaultAction action) {
+    pthread_once(&g_env_once, read_env); /* read now, so that it never overrides this arm */
     memset(g_count, 0, sizeof g_count);
     g_point = point;
     g_at = n;
     g_action = n > 0 && point >= 0 && point < TP_FAULT_N_POINTS ? action : TP_FAULT_NONE;
-    g_env_read = 1;
 }
 
 void tp_fault_reset(void) {
@@ -32,14 +38,15 @@ void tp_fault_reset(void) {
 }
 
 long tp_fault_count(TpFaultPoint point) {
-    return point >= 0 && point < TP_FAULT_N_POINTS ? g_count[point] : 0;
+    if (point < 0 || point >= TP_FAULT_N_POINTS)
+        return 0;
+    return __atomic_load_n(&g_count[point], __ATOMIC_RELAXED);
 }
 
 /* TUNEPILOT_FAULT=ACTION:POINT:N; anything malformed is ignored with a
  * warning on stderr (this is a test hook: it must not be silently off).
  * Builds without TP_FAULT_ENV (Release, MinSizeRel) never read it. */
 static void read_env(void) {
-    g_env_read = 1;
 #ifndef TP_FAULT_ENV
     return;
 #else
@@ -71,11 +78,10 @@ static void read_env(void) {
 }
 
 int tp_fault_hit(TpFaultPoint point) {
-    if (!g_env_read)
-        read_env();
+    pthread_once(&g_env_once, read_env);
     if (point < 0 || point >= TP_FAULT_N_POINTS)
         return 0;
-    long n = ++g_count[point];
+    long n = __atomic_add_fetch(&g_count[point], 1, __ATOMIC_RELAXED);
     if (g_action == TP_FAULT_NONE || point != g_point || n != g_at)
         return 0;
     switch (g_action) {
