@@ -16,6 +16,7 @@
  *   SCALE (default 1) multiplies the message counts (1,000 to 30,000);
  *   --model DIR reads with that model's tokenizer and template, else the
  *   byte-level fixture with a ChatML template (tests/fixtures/data). */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,7 +44,7 @@ int main(int argc, char **argv) {
     }
     char tmp[4096];
     if (!bench_tmpdir(tmp, sizeof tmp, "bench_data.XXXXXX"))
-        return fail(tmp, "cannot make a folder");
+        return fail(tmp, strerror(errno));
     char dir[4200], path[4300];
     TpError err = {0};
     if (!model) {

@@ -6,6 +6,7 @@
  *
  * usage: bench_tui [REDRAWS]   (default 300) */
 #include <ncurses.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 
 #include "tui/tui.h"
 #include "tunepilot/buf.h"
+#include "tunepilot/fileio.h"
 #include "bench_util.h"
 
 /* A LiteLLM-format document with n chat models. */
@@ -75,8 +77,10 @@ static int import_snapshot(const char *db, int n) {
 int main(int argc, char **argv) {
     int redraws = argc > 1 ? atoi(argv[1]) : 300;
     char dir[4096];
-    if (!bench_tmpdir(dir, sizeof dir, "tp-bench-tui-XXXXXX"))
+    if (!bench_tmpdir(dir, sizeof dir, "tp-bench-tui-XXXXXX")) {
+        fprintf(stderr, "bench_tui: %s: cannot make a folder: %s\n", dir, strerror(errno));
         return 1;
+    }
     char db[4200];
     snprintf(db, sizeof db, "%s/tp.db", dir);
     if (import_snapshot(db, 3000) != 0)
@@ -112,10 +116,9 @@ int main(int argc, char **argv) {
     delscreen(scr);
     fclose(out);
     fclose(in);
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "bench_tui: could not remove %s\n", dir);
+    TpError err = {0};
+    if (tp_remove_tree(dir, &err) != TP_OK)
+        fprintf(stderr, "bench_tui: %s\n", err.msg);
     printf("workbench at 200x50, bundled pricing + a snapshot of 3,000 imported models\n");
     printf("first frame: %.1f ms (open: database, pricing, projection of the example %.1f ms; "
            "draw %.1f ms) -> target < 100 ms: %s\n",
